@@ -1,0 +1,116 @@
+"""The catalog: the shipped atoms, layers, crosswalk and association history, loaded once.
+
+Imported layers and scenarios are registered on top of the shipped layers at run time; the
+shipped ones cannot be replaced or removed.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from geo.atoms import Atoms
+from geo.errors import InvalidInput, ReadOnly, UnknownLayer
+from geo.layer import Layer
+from geo.paths import SHIPPED_DATA
+from geo.vintages import Crosswalk
+
+DEFAULT_POPULATION_YEAR = 2020
+
+
+@dataclass(eq=False)
+class Catalog:
+    """Atoms, crosswalk and the registry of layers.
+
+    Examples
+    --------
+    >>> catalog = load_catalog()
+    >>> catalog.layer("samenwerkingsverband").zone_codes
+    ['ISOM', 'W13', 'WRNL', 'WZK']
+    """
+
+    atoms: Atoms
+    crosswalk: Crosswalk
+    history: pd.DataFrame
+    data_dir: Path
+    builtin: dict[str, Layer]
+    extra: dict[str, Layer] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def layer(self, layer_id: str) -> Layer:
+        """The layer with this id; unknown ids are refused with the id named."""
+        found = self.builtin.get(layer_id) or self.extra.get(layer_id)
+        if found is None:
+            raise UnknownLayer(f"unknown layer {layer_id!r}; known layers: {', '.join(self.layer_ids())}")
+        return found
+
+    def layer_ids(self) -> list[str]:
+        return [*self.builtin, *sorted(self.extra)]
+
+    def layers(self) -> list[Layer]:
+        return [self.layer(i) for i in self.layer_ids()]
+
+    def register(self, layer: Layer) -> None:
+        """Add (or replace) a non-shipped layer."""
+        if layer.id in self.builtin:
+            raise ReadOnly(f"layer {layer.id!r} is shipped with regiomatch and cannot be replaced")
+        if layer.atoms is not self.atoms:
+            raise InvalidInput(f"layer {layer.id!r} is not over this catalog's municipalities")
+        with self._lock:
+            self.extra[layer.id] = layer
+
+    def unregister(self, layer_id: str) -> None:
+        if layer_id in self.builtin:
+            raise ReadOnly(f"layer {layer_id!r} is shipped with regiomatch and cannot be deleted")
+        with self._lock:
+            if self.extra.pop(layer_id, None) is None:
+                raise UnknownLayer(f"unknown layer {layer_id!r}")
+
+
+def read_atoms(data_dir: Path = SHIPPED_DATA, population_year: int = DEFAULT_POPULATION_YEAR) -> Atoms:
+    municipalities = pd.read_csv(data_dir / "municipalities.csv")
+    population = pd.read_csv(data_dir / "population.csv")
+    years = sorted(population["year"].unique())
+    if population_year not in years:
+        raise InvalidInput(f"no population for {population_year}; available years: {years}")
+    counts = population[population["year"] == population_year].set_index("nis_code")["inhabitants"]
+    municipalities["population"] = municipalities["nis_code"].map(counts).astype(int)
+    return Atoms.from_frame(municipalities, population_year)
+
+
+def read_layers(data_dir: Path, atoms: Atoms) -> dict[str, Layer]:
+    registry = json.loads((data_dir / "layers.json").read_text(encoding="utf-8"))
+    members = pd.read_csv(data_dir / "memberships.csv", dtype={"zone_code": str})
+    layers: dict[str, Layer] = {}
+    for meta in registry:
+        rows = members[members["layer"] == meta["id"]]
+        polygons = None
+        if meta["kind"] == "polygon":
+            from geo.geometry import read_layer_polygons
+
+            polygons = read_layer_polygons(data_dir, meta["id"])
+        layers[meta["id"]] = Layer.from_members(
+            meta["id"], rows, atoms, name=meta["name"], kind=meta["kind"], vintage=meta["vintage"],
+            source=meta["source"], description=meta.get("description", ""), polygons=polygons)
+    return layers
+
+
+def load_catalog_from(data_dir: Path = SHIPPED_DATA, population_year: int = DEFAULT_POPULATION_YEAR) -> Catalog:
+    """Read the shipped data into a fresh catalog (use :func:`load_catalog` for the shared one)."""
+    data_dir = Path(data_dir)
+    atoms = read_atoms(data_dir, population_year)
+    codes = pd.read_csv(data_dir / "municipality_codes.csv", dtype={"vintage": str})
+    history = pd.read_csv(data_dir / "association_history.csv", dtype={"valid_from": str, "valid_to": str})
+    return Catalog(atoms=atoms, crosswalk=Crosswalk(codes, atoms), history=history, data_dir=data_dir,
+                   builtin=read_layers(data_dir, atoms))
+
+
+@lru_cache(maxsize=4)
+def load_catalog(data_dir: str | None = None, population_year: int = DEFAULT_POPULATION_YEAR) -> Catalog:
+    """The catalog of the shipped data, loaded once per process."""
+    return load_catalog_from(Path(data_dir) if data_dir else SHIPPED_DATA, population_year)

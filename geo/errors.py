@@ -1,0 +1,58 @@
+"""Domain errors. Each carries a stable machine-readable ``code``; the API maps them to HTTP
+statuses in one place (``api/errors.py``)."""
+
+from __future__ import annotations
+
+
+class RegiomatchError(Exception):
+    """Base class: a problem with the user's request or data, never a bug."""
+
+    code = "invalid_input"
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(RegiomatchError):
+    code = "not_found"
+
+
+class UnknownLayer(NotFound):
+    code = "unknown_layer"
+
+
+class UnknownZone(NotFound):
+    code = "unknown_zone"
+
+
+class UnknownMunicipality(NotFound):
+    code = "unknown_nis_code"
+
+
+class UnknownScenario(NotFound):
+    code = "unknown_scenario"
+
+
+class InvalidInput(RegiomatchError):
+    code = "invalid_input"
+
+
+class InvalidGeometry(InvalidInput):
+    code = "invalid_geometry"
+
+
+class WrongCRS(InvalidInput):
+    code = "wrong_crs"
+
+
+class UnsupportedFormat(InvalidInput):
+    code = "unsupported_format"
+
+
+class Conflict(RegiomatchError):
+    code = "conflict"
+
+
+class ReadOnly(RegiomatchError):
+    code = "read_only"

@@ -1,0 +1,112 @@
+"""Geometry for maps: municipal polygons, zones dissolved from them, simplified for the browser.
+
+Areas and overlays are computed in EPSG:31370 (metres); GeoJSON is served in EPSG:4326. The
+conversion happens here and only here.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.errors import InvalidInput
+from geo.layer import Layer
+from geo.paths import METRIC_CRS, SHIPPED_DATA, WEB_CRS
+
+DEFAULT_SIMPLIFY_METRES = 50.0
+MAX_SIMPLIFY_METRES = 5000.0
+
+
+@lru_cache(maxsize=4)
+def municipal_polygons(data_dir: Path = SHIPPED_DATA) -> gpd.GeoDataFrame:
+    """The 2025 municipalities in EPSG:31370, indexed by NIS code."""
+    frame = gpd.read_file(Path(data_dir) / "geometry.gpkg", layer="gemeente_2025")
+    frame["nis_code"] = frame["nis_code"].astype(int)
+    return frame.set_index("nis_code").sort_index()
+
+
+def read_layer_polygons(data_dir: Path, layer_id: str) -> gpd.GeoSeries:
+    frame = gpd.read_file(Path(data_dir) / "geometry.gpkg", layer=layer_id)
+    frame["code"] = frame["code"].astype(str)
+    return frame.set_index("code").geometry
+
+
+def zone_polygons(layer: Layer, data_dir: Path = SHIPPED_DATA) -> gpd.GeoDataFrame:
+    """One (multi)polygon per zone in EPSG:31370, dissolved from its member municipalities.
+
+    Zones of polygon layers keep their own outline. A municipality counts towards a zone's
+    outline when at least half of it lies in the zone.
+    """
+    if layer.polygons is not None:
+        series = gpd.GeoSeries(layer.polygons, crs=METRIC_CRS)
+        frame = gpd.GeoDataFrame({"code": series.index.astype(str)}, geometry=series.values, crs=METRIC_CRS)
+    else:
+        munis = municipal_polygons(Path(data_dir))
+        members = layer.members()
+        members = members[members["share"] >= 0.5]
+        geoms = munis.geometry.reindex(members["nis_code"].to_numpy())
+        parts = gpd.GeoDataFrame({"code": members["zone_code"].to_numpy()}, geometry=geoms.values, crs=METRIC_CRS)
+        frame = parts.dissolve(by="code", as_index=False)
+    frame = frame.merge(layer.zones, on="code", how="right")
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=METRIC_CRS)
+
+
+def to_web(frame: gpd.GeoDataFrame, simplify_metres: float = DEFAULT_SIMPLIFY_METRES) -> gpd.GeoDataFrame:
+    """Simplify in metres (topology-preserving per feature) and reproject to EPSG:4326."""
+    if frame.crs is None or frame.crs.to_epsg() != 31370:
+        raise InvalidInput(f"expected geometry in {METRIC_CRS}, got {frame.crs}")
+    if not 0 <= simplify_metres <= MAX_SIMPLIFY_METRES:
+        raise InvalidInput(f"simplify must be between 0 and {MAX_SIMPLIFY_METRES:g} metres, got {simplify_metres}")
+    out = frame.copy()
+    if simplify_metres > 0:
+        out["geometry"] = out.geometry.simplify(simplify_metres, preserve_topology=True)
+    return out.to_crs(WEB_CRS)
+
+
+def geojson(frame: gpd.GeoDataFrame) -> dict:
+    """A FeatureCollection (EPSG:4326) with 6-decimal coordinates (about 0.1 m)."""
+    if frame.crs is None or frame.crs.to_epsg() != 4326:
+        raise InvalidInput(f"GeoJSON is served in {WEB_CRS}, got {frame.crs}")
+    return json.loads(frame.to_json(drop_id=True, to_wgs84=False, coordinate_precision=6))
+
+
+def layer_geojson(layer: Layer, simplify_metres: float = DEFAULT_SIMPLIFY_METRES,
+                  data_dir: Path = SHIPPED_DATA) -> dict:
+    """Zones of a layer as GeoJSON in EPSG:4326 with population and member count."""
+    zones = zone_polygons(layer, data_dir)
+    summary = layer.summary().rename(columns={"name": "_name"})
+    zones = zones.merge(summary[["code", "population", "members"]], on="code", how="left")
+    zones["population"] = zones["population"].round().astype("Int64")
+    zones = zones[~zones.geometry.is_empty & zones.geometry.notna()]
+    return geojson(to_web(zones, simplify_metres))
+
+
+def municipalities_web(data_dir: Path = SHIPPED_DATA, simplify_metres: float = DEFAULT_SIMPLIFY_METRES) -> gpd.GeoDataFrame:
+    frame = municipal_polygons(Path(data_dir)).reset_index()
+    return to_web(frame, simplify_metres)
+
+
+def adjacency(data_dir: Path = SHIPPED_DATA) -> pd.DataFrame:
+    """Pairs of municipalities sharing a border (not just a corner), as ``nis_a < nis_b``."""
+    return _adjacency(Path(data_dir)).copy()
+
+
+@lru_cache(maxsize=4)
+def _adjacency(data_dir: Path) -> pd.DataFrame:
+    munis = municipal_polygons(data_dir)
+    frame = munis.reset_index()[["nis_code", "geometry"]]
+    # A 1 m buffer absorbs slivers left by simplifying the source polygons.
+    buffered = frame.copy()
+    buffered["geometry"] = buffered.geometry.buffer(1.0)
+    pairs = gpd.sjoin(buffered, frame, predicate="intersects")
+    pairs = pairs[pairs["nis_code_left"] < pairs["nis_code_right"]]
+    shared = buffered.geometry.iloc[pairs.index].reset_index(drop=True).intersection(
+        frame.set_index("nis_code").geometry.loc[pairs["nis_code_right"]].reset_index(drop=True))
+    keep = (shared.length > 10.0).to_numpy() | (shared.area > 10.0).to_numpy()
+    out = pd.DataFrame({"nis_a": pairs["nis_code_left"].to_numpy()[keep],
+                        "nis_b": pairs["nis_code_right"].to_numpy()[keep]})
+    return out.sort_values(["nis_a", "nis_b"]).reset_index(drop=True)

@@ -1,0 +1,184 @@
+"""A layer is a membership table: municipality -> zone, with a share.
+
+A municipality normally belongs to one zone with share 1. A share below 1 means the zone covers
+part of the municipality (polygon layers, area-weighted); a municipality may be in two zones of
+the same layer (associations overlap) or in none (a gap). All three are data, not errors.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from geo.atoms import Atoms
+from geo.errors import InvalidInput, UnknownZone
+
+LayerKind = Literal["municipal", "polygon", "imported", "scenario"]
+MEMBER_COLUMNS = ["zone_code", "zone_name", "nis_code", "share"]
+SHARE_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True, eq=False)
+class Layer:
+    """A grouping of the atoms into zones.
+
+    Parameters
+    ----------
+    id, name, kind, vintage, source, description
+        Registry metadata; ``name`` is the Dutch name shown to users.
+    atoms : Atoms
+        The municipalities the memberships refer to.
+    zones : pandas.DataFrame
+        Columns ``code`` and ``name``, one row per zone, in matrix column order.
+    membership : scipy.sparse.csr_array
+        ``len(atoms) x len(zones)``: the share of each municipality in each zone.
+
+    Examples
+    --------
+    >>> layer = Layer.from_members("demo", members_frame, atoms)  # doctest: +SKIP
+    >>> layer.zone_population()  # doctest: +SKIP
+    """
+
+    id: str
+    name: str
+    atoms: Atoms
+    zones: pd.DataFrame
+    membership: sparse.csr_array
+    kind: LayerKind = "municipal"
+    vintage: str = ""
+    source: str = ""
+    description: str = ""
+    polygons: object = None  # GeoSeries in EPSG:31370 indexed by zone code, for non-municipal layers
+    _zone_position: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_zone_position", {str(c): i for i, c in enumerate(self.zones["code"])})
+        if self.membership.shape != (len(self.atoms), len(self.zones)):
+            raise InvalidInput(f"layer {self.id!r}: membership shape {self.membership.shape} does not match "
+                               f"{len(self.atoms)} municipalities x {len(self.zones)} zones")
+
+    @classmethod
+    def from_members(cls, id: str, members: pd.DataFrame, atoms: Atoms, *, name: str | None = None,
+                     kind: LayerKind = "municipal", vintage: str = "", source: str = "",
+                     description: str = "", polygons: object = None) -> "Layer":
+        """Build a layer from a long table with columns ``zone_code, zone_name, nis_code[, share]``.
+
+        Zones are ordered by code. A zone code must have one name; shares must lie in (0, 1].
+        """
+        table = members.copy()
+        if "share" not in table:
+            table["share"] = 1.0
+        missing = [c for c in ("zone_code", "nis_code") if c not in table]
+        if missing:
+            raise InvalidInput(f"membership table lacks column(s) {', '.join(missing)}")
+        if "zone_name" not in table:
+            table["zone_name"] = table["zone_code"]
+        table["zone_code"] = table["zone_code"].astype(str).str.strip()
+        table["zone_name"] = table["zone_name"].astype(str).str.strip()
+        share = pd.to_numeric(table["share"], errors="coerce")
+        bad = table[share.isna() | (share <= 0) | (share > 1 + SHARE_TOLERANCE)]
+        if len(bad):
+            row = bad.iloc[0]
+            raise InvalidInput(f"share must be a number in (0, 1]; got {row['share']!r} for "
+                               f"NIS code {row['nis_code']} in zone {row['zone_code']!r}")
+        table["share"] = share.clip(upper=1.0)
+        names = table.groupby("zone_code")["zone_name"].nunique()
+        if (names > 1).any():
+            code = names[names > 1].index[0]
+            raise InvalidInput(f"zone code {code!r} has more than one name: "
+                               f"{sorted(table.loc[table['zone_code'] == code, 'zone_name'].unique())}")
+        duplicated = table.duplicated(["zone_code", "nis_code"])
+        if duplicated.any():
+            row = table[duplicated].iloc[0]
+            raise InvalidInput(f"NIS code {row['nis_code']} is listed twice in zone {row['zone_code']!r}")
+        rows = atoms.positions(table["nis_code"])
+        zones = (table[["zone_code", "zone_name"]].drop_duplicates("zone_code")
+                 .rename(columns={"zone_code": "code", "zone_name": "name"})
+                 .sort_values("code", key=_natural_key).reset_index(drop=True))
+        if not len(zones):
+            raise InvalidInput(f"layer {id!r} has no zones")
+        column = {c: i for i, c in enumerate(zones["code"])}
+        cols = table["zone_code"].map(column).to_numpy()
+        membership = sparse.csr_array((table["share"].to_numpy(dtype=float), (rows, cols)),
+                                      shape=(len(atoms), len(zones)))
+        return cls(id=id, name=name or id, atoms=atoms, zones=zones, membership=membership, kind=kind,
+                   vintage=vintage, source=source, description=description, polygons=polygons)
+
+    # -- lookups ---------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.zones)
+
+    @property
+    def zone_codes(self) -> list[str]:
+        return self.zones["code"].tolist()
+
+    def zone_position(self, code: str) -> int:
+        try:
+            return self._zone_position[str(code)]
+        except KeyError:
+            raise UnknownZone(f"layer {self.id!r} has no zone {code!r}") from None
+
+    def zone_name(self, code: str) -> str:
+        return str(self.zones["name"].iloc[self.zone_position(code)])
+
+    def has_zone(self, code: str) -> bool:
+        return str(code) in self._zone_position
+
+    # -- derived tables ------------------------------------------------------------------
+    def members(self, zone: str | None = None) -> pd.DataFrame:
+        """Long membership table ``zone_code, zone_name, nis_code, municipality, share``."""
+        coo = self.membership.tocoo()
+        frame = pd.DataFrame({
+            "zone_code": self.zones["code"].to_numpy()[coo.col],
+            "zone_name": self.zones["name"].to_numpy()[coo.col],
+            "nis_code": self.atoms.nis_codes[coo.row].astype(int),
+            "municipality": self.atoms.names[coo.row],
+            "share": coo.data.astype(float),
+        })
+        if zone is not None:
+            self.zone_position(zone)
+            frame = frame[frame["zone_code"] == str(zone)]
+        order = {c: i for i, c in enumerate(self.zones["code"])}
+        return (frame.assign(_z=frame["zone_code"].map(order)).sort_values(["_z", "nis_code"])
+                .drop(columns="_z").reset_index(drop=True))
+
+    def coverage(self) -> np.ndarray:
+        """Per atom: the sum of its shares (0 = in no zone, 2 = in two zones)."""
+        return np.asarray(self.membership.sum(axis=1)).ravel()
+
+    def zone_weight(self, weight: str = "population") -> np.ndarray:
+        """Per zone: inhabitants (or km^2) inside it."""
+        return self.membership.T @ self.atoms.weights(weight)  # type: ignore[arg-type]
+
+    def member_count(self) -> np.ndarray:
+        return np.diff(self.membership.tocsc().indptr)
+
+    def zones_of(self, nis_code: int) -> list[tuple[str, str, float]]:
+        """The zones a municipality belongs to, as ``(code, name, share)``."""
+        row = self.membership[[self.atoms.position(nis_code)], :].tocoo()
+        return [(str(self.zones["code"].iloc[c]), str(self.zones["name"].iloc[c]), float(v))
+                for c, v in sorted(zip(row.col, row.data))]
+
+    def summary(self, weight: str = "population") -> pd.DataFrame:
+        """One row per zone: code, name, population (or area) and member count."""
+        return pd.DataFrame({
+            "code": self.zones["code"].to_numpy(),
+            "name": self.zones["name"].to_numpy(),
+            weight: self.zone_weight(weight),
+            "members": self.member_count(),
+        })
+
+    def with_membership(self, membership: sparse.csr_array, **changes: object) -> "Layer":
+        return replace(self, membership=sparse.csr_array(membership), **changes)  # type: ignore[arg-type]
+
+
+def _natural_key(codes: pd.Series) -> pd.Series:
+    """Sort 'elz2' before 'elz10' and '9' before '10', as people read codes."""
+    def key(code: str) -> tuple:
+        return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.findall(r"\d+|\D+", str(code)))
+    return codes.map(key)

@@ -1,0 +1,126 @@
+"""Congruence measures on a weighted contingency table.
+
+``table[i, j]`` is the population (or area) that zone ``i`` of layer A shares with zone ``j``
+of layer B. Every measure treats each inhabitant as an item placed in one cell, so the measures
+are population-weighted versions of the classic clustering comparisons. All functions are pure
+and take microseconds on tables of Flemish size.
+
+In one sentence each, for a planner:
+
+* **nested share**: the share of the inhabitants of A whose A-zone lies entirely inside one
+  B-zone (1 = every A-zone fits in a B-zone).
+* **adjusted Rand index**: of all pairs of inhabitants, how much more often than chance the two
+  layers agree on "same zone" versus "different zone" (1 = identical zonings, 0 = as good as
+  random).
+* **variation of information**: how many bits of information you lose and must add to go from
+  one zoning to the other (0 = identical; larger = more different).
+* **normalised mutual information**: how much knowing someone's A-zone tells you about their
+  B-zone, scaled from 0 (nothing) to 1 (everything, both ways).
+
+Examples
+--------
+>>> import numpy as np
+>>> adjusted_rand_index(np.diag([10.0, 20.0]))
+1.0
+>>> variation_of_information(np.diag([10.0, 20.0]))
+0.0
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+NESTED_TOLERANCE = 1e-6
+
+
+def _as_table(table: np.ndarray) -> np.ndarray:
+    t = np.asarray(table, dtype=float)
+    if t.ndim != 2:
+        raise ValueError("a contingency table is two-dimensional")
+    if (t < 0).any():
+        raise ValueError("a contingency table has no negative cells")
+    return t
+
+
+def _pairs(x: np.ndarray) -> np.ndarray:
+    """Number of unordered pairs among x items (x may be fractional: x(x-1)/2, floored at 0)."""
+    return np.maximum(x * (x - 1.0), 0.0) / 2.0
+
+
+def adjusted_rand_index(table: np.ndarray) -> float:
+    """Adjusted Rand index (Hubert & Arabie) of the weighted table.
+
+    Pairs of inhabitants put together or apart by both layers, corrected for chance:
+    1 for identical zonings, about 0 for unrelated ones.
+    """
+    t = _as_table(table)
+    n = t.sum()
+    if n <= 1:
+        return 1.0
+    sum_cells = _pairs(t).sum()
+    sum_rows = _pairs(t.sum(axis=1)).sum()
+    sum_cols = _pairs(t.sum(axis=0)).sum()
+    expected = sum_rows * sum_cols / _pairs(np.array(n))
+    maximum = (sum_rows + sum_cols) / 2.0
+    if np.isclose(maximum, expected, rtol=1e-12, atol=0.0):
+        # Both layers put everyone in one zone (or each in their own): they agree perfectly.
+        return 1.0
+    return float((sum_cells - expected) / (maximum - expected))
+
+
+def _entropy(p: np.ndarray) -> float:
+    p = p[p > 0]
+    return float(-(p * np.log2(p)).sum())
+
+
+def _information(table: np.ndarray) -> tuple[float, float, float]:
+    """Entropies H(A), H(B) and mutual information I(A;B), in bits."""
+    t = _as_table(table)
+    n = t.sum()
+    if n <= 0:
+        return 0.0, 0.0, 0.0
+    p = t / n
+    pa, pb = p.sum(axis=1), p.sum(axis=0)
+    h_a, h_b = _entropy(pa), _entropy(pb)
+    nz = p > 0
+    outer = np.outer(pa, pb)
+    mutual = float((p[nz] * np.log2(p[nz] / outer[nz])).sum())
+    return h_a, h_b, max(mutual, 0.0)
+
+
+def variation_of_information(table: np.ndarray) -> float:
+    """Variation of information H(A|B) + H(B|A), in bits: 0 for identical zonings."""
+    h_a, h_b, mutual = _information(table)
+    return max(h_a + h_b - 2.0 * mutual, 0.0)
+
+
+def normalized_mutual_information(table: np.ndarray) -> float:
+    """Mutual information divided by the mean of the two entropies (0 to 1)."""
+    h_a, h_b, mutual = _information(table)
+    if h_a + h_b == 0:
+        return 1.0
+    return float(min(2.0 * mutual / (h_a + h_b), 1.0))
+
+
+def nested_zones(table: np.ndarray, zone_totals: np.ndarray | None = None) -> np.ndarray:
+    """Boolean per row: does all of the row's weight lie in one column?
+
+    ``zone_totals`` is the full weight of each A-zone, including any part that B does not cover;
+    such an uncovered part makes a zone not nested. Zones without weight are not nested.
+    """
+    t = _as_table(table)
+    totals = t.sum(axis=1) if zone_totals is None else np.asarray(zone_totals, dtype=float)
+    if t.shape[1] == 0:
+        return np.zeros(t.shape[0], dtype=bool)
+    best = t.max(axis=1)
+    return (totals > 0) & (best >= totals * (1.0 - NESTED_TOLERANCE))
+
+
+def nested_share(table: np.ndarray, zone_totals: np.ndarray | None = None) -> float:
+    """Share of A's weight in A-zones that lie entirely inside one B-zone."""
+    t = _as_table(table)
+    totals = t.sum(axis=1) if zone_totals is None else np.asarray(zone_totals, dtype=float)
+    whole = totals.sum()
+    if whole <= 0:
+        return 0.0
+    return float(totals[nested_zones(t, totals)].sum() / whole)
