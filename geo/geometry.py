@@ -11,6 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import shapely
 import pandas as pd
 
 from geo.errors import InvalidInput
@@ -71,7 +73,9 @@ def geojson(frame: gpd.GeoDataFrame) -> dict:
     """A FeatureCollection (EPSG:4326) with 6-decimal coordinates (about 0.1 m)."""
     if frame.crs is None or frame.crs.to_epsg() != 4326:
         raise InvalidInput(f"GeoJSON is served in {WEB_CRS}, got {frame.crs}")
-    return json.loads(frame.to_json(drop_id=True, to_wgs84=False, coordinate_precision=6))
+    rounded = frame.copy()
+    rounded["geometry"] = shapely.transform(rounded.geometry.values, lambda xy: np.round(xy, 6))
+    return json.loads(rounded.to_json(drop_id=True, to_wgs84=False))
 
 
 def layer_geojson(layer: Layer, simplify_metres: float = DEFAULT_SIMPLIFY_METRES,

@@ -1,0 +1,45 @@
+"""The FastAPI app: wires settings, error handling and routers. No computation here."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api import errors
+from api.deps import workspace_for
+from api.limits import BodySizeLimit
+from api.routes import health, layers, municipalities, overlay, scenarios
+from api.settings import get_settings
+from geo.paths import ATTRIBUTION
+
+ROUTERS = [health.router, layers.router, overlay.router, municipalities.router, scenarios.router]
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    # Load the shipped data and open the database before the first request, not during it.
+    workspace_for(get_settings())
+    yield
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(
+        title="regiomatch",
+        version="0.1.0",
+        description="Where Flanders' regional boundaries do not line up. " + ATTRIBUTION,
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
+                           allow_headers=["Authorization", "Content-Type"])
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
+
+
+app = create_app()

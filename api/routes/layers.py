@@ -1,0 +1,87 @@
+"""Layers: list, zones, members, GeoJSON, import and delete."""
+
+from __future__ import annotations
+
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
+
+from api import serialize
+from api.deps import Workspace, get_workspace, require_writer
+from api.errors import TooLarge
+from api.settings import Settings, get_settings
+from geo.errors import Conflict, ReadOnly
+from geo.geometry import DEFAULT_SIMPLIFY_METRES, MAX_SIMPLIFY_METRES, layer_geojson
+from geo.importing import import_layer, validate_layer_id
+
+router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
+
+
+@router.get("", summary="All layers")
+def list_layers(ws: Workspace = Depends(get_workspace)) -> list[dict]:
+    """Shipped and imported layers: ``[{id, name, kind, vintage, zone_count, source}]``."""
+    return [serialize.layer_info(ws.layer(i)) for i in ws.layer_ids()]
+
+
+@router.get("/{layer_id}", summary="Zones of a layer with population and member count")
+def get_layer(layer_id: str, ws: Workspace = Depends(get_workspace)) -> dict:
+    return serialize.layer_zones(ws.layer(layer_id))
+
+
+@router.get("/{layer_id}/members", summary="Membership table of a layer")
+def get_members(layer_id: str, zone: str | None = Query(None, description="Only this zone"),
+                ws: Workspace = Depends(get_workspace)) -> list[dict]:
+    return serialize.members(ws.layer(layer_id), zone)
+
+
+@router.get("/{layer_id}/geojson", summary="Dissolved zones as GeoJSON (EPSG:4326)")
+def get_geojson(layer_id: str,
+                simplify: float = Query(DEFAULT_SIMPLIFY_METRES, ge=0, le=MAX_SIMPLIFY_METRES,
+                                        description="Douglas-Peucker tolerance in metres (EPSG:31370)"),
+                ws: Workspace = Depends(get_workspace)) -> dict:
+    return layer_geojson(ws.layer(layer_id), simplify, ws.catalog.data_dir)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Depends(require_writer)],
+             summary="Import a layer (membership table or polygons)")
+async def create_layer(
+    request: Request,
+    file: UploadFile = File(..., description="CSV/XLSX membership table or GeoJSON/GeoPackage/zipped shapefile"),
+    id: str = Form(..., description="New layer id: lowercase letters, digits, '_' or '-'"),
+    name: str | None = Form(None, description="Dutch name shown to users"),
+    source: str | None = Form(None, description="Where the data comes from"),
+    vintage: str | None = Form(None, description="Vintage of the NIS codes in a table: 2025, 2019-2024 or 2018"),
+    code_column: str | None = Form(None, description="Polygons: column with the zone code"),
+    name_column: str | None = Form(None, description="Polygons: column with the zone name"),
+    ws: Workspace = Depends(get_workspace),
+    settings: Settings = Depends(get_settings),
+) -> dict:
+    validate_layer_id(id)
+    if id in ws.catalog.builtin or id.startswith("scenario"):
+        raise ReadOnly(f"layer id {id!r} is reserved for a shipped layer or scenarios")
+    content = await file.read(settings.max_upload_bytes + 1)
+    if len(content) > settings.max_upload_bytes:
+        raise TooLarge(f"upload larger than {settings.max_upload_bytes} bytes")
+    if any(r.id == id for r in ws.store.list_layers()):
+        raise Conflict(f"a layer with id {id!r} already exists; choose another id or delete it first")
+    layer = import_layer(id, content, file.filename or "", ws.catalog, name=name, source=source, vintage=vintage,
+                         code_column=code_column, name_column=name_column)
+    polygons = None
+    if layer.polygons is not None:
+        import geopandas as gpd
+
+        frame = gpd.GeoDataFrame({"code": list(layer.polygons.index)}, geometry=list(layer.polygons.values),
+                                 crs="EPSG:31370")
+        polygons = frame.to_json(drop_id=True)
+    members = [{"zone_code": r["zone_code"], "zone_name": r["zone_name"], "nis_code": r["nis_code"],
+                "share": r["share"]} for r in serialize.members(layer)]
+    ws.store.create_layer(layer.id, layer.name, layer.source, layer.vintage, layer.description, members, polygons)
+    return {**serialize.layer_info(layer), "members": len(members),
+            "municipalities_covered": len({m["nis_code"] for m in members})}
+
+
+@router.delete("/{layer_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Depends(require_writer)],
+               summary="Delete an imported layer")
+def delete_layer(layer_id: str, ws: Workspace = Depends(get_workspace)) -> None:
+    if layer_id in ws.catalog.builtin:
+        raise ReadOnly(f"layer {layer_id!r} is shipped with regiomatch and cannot be deleted")
+    ws.store.delete_layer(layer_id)

@@ -1,0 +1,140 @@
+"""Turn geo results into JSON-ready dicts and CSV rows. No computation happens here."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import pandas as pd
+
+from geo.layer import Layer
+from geo.overlay import Member, OverlayResult, ZoneDetail
+
+
+def weight_key(weight: str) -> str:
+    """The JSON field a weight is reported in: ``population`` or ``area_km2``."""
+    return "population" if weight == "population" else "area_km2"
+
+
+def number(value: float, weight: str = "population") -> float | int:
+    """Inhabitants are whole people (fractional memberships are rounded); km^2 keep 4 decimals."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return 0
+    return int(round(value)) if weight == "population" else round(float(value), 4)
+
+
+def layer_info(layer: Layer) -> dict:
+    return {
+        "id": layer.id,
+        "name": layer.name,
+        "kind": layer.kind,
+        "vintage": layer.vintage,
+        "zone_count": len(layer),
+        "source": layer.source,
+        "description": layer.description,
+    }
+
+
+def layer_zones(layer: Layer) -> dict:
+    summary = layer.summary()
+    area = layer.zone_weight("area")
+    return {
+        **layer_info(layer),
+        "population_year": layer.atoms.population_year,
+        "zones": [
+            {"code": str(r.code), "name": str(r.name), "population": number(r.population),
+             "area_km2": round(float(a), 2), "members": int(r.members)}
+            for r, a in zip(summary.itertuples(), area)
+        ],
+    }
+
+
+def members(layer: Layer, zone: str | None = None) -> list[dict]:
+    return [
+        {"zone_code": r.zone_code, "zone_name": r.zone_name, "nis_code": int(r.nis_code),
+         "municipality": r.municipality, "share": round(float(r.share), 6)}
+        for r in layer.members(zone).itertuples()
+    ]
+
+
+def _member(m: Member, weight: str) -> dict:
+    return {"nis_code": m.nis_code, "name": m.name, weight_key(weight): number(m.weight, weight)}
+
+
+def zone_detail(detail: ZoneDetail, weight: str) -> dict:
+    key = weight_key(weight)
+    return {
+        "code": detail.code,
+        "name": detail.name,
+        key: number(detail.weight, weight),
+        "dominant_zone": detail.dominant_zone,
+        "dominant_zone_name": detail.dominant_zone_name,
+        "dominant_share": round(detail.dominant_share, 6),
+        "nested": detail.nested,
+        f"{key}_outside_dominant": number(detail.weight_outside_dominant, weight),
+        "members_outside_dominant": [_member(m, weight) for m in detail.members_outside_dominant],
+        "not_covered": [_member(m, weight) for m in detail.not_covered],
+        "zones_touched": [
+            {"code": z.code, "name": z.name, key: number(z.weight, weight), "share": round(z.share, 6),
+             "members": [_member(m, weight) for m in z.members]}
+            for z in detail.zones_touched
+        ],
+    }
+
+
+def summary(result: OverlayResult) -> dict:
+    s = result.summary
+    key = weight_key(result.weight)
+    return {
+        "nested_share": round(s.nested_share, 6),
+        "adjusted_rand_index": round(s.adjusted_rand_index, 6),
+        "variation_of_information": round(s.variation_of_information, 6),
+        "normalized_mutual_information": round(s.normalized_mutual_information, 6),
+        f"gap_{key}": number(s.gap_weight, result.weight),
+        f"overlap_{key}": number(s.overlap_weight, result.weight),
+    }
+
+
+def overlay(result: OverlayResult) -> dict:
+    return {
+        "a": result.a.id,
+        "b": result.b.id,
+        "a_name": result.a.name,
+        "b_name": result.b.name,
+        "weight": result.weight,
+        "population_year": result.population_year,
+        "summary": summary(result),
+        "zones": [zone_detail(d, result.weight) for d in result.details()],
+    }
+
+
+def overlay_rows(result: OverlayResult) -> pd.DataFrame:
+    """One row per (zone, touched zone, member): the flat table a spreadsheet wants."""
+    key = weight_key(result.weight)
+    rows = []
+    for d in result.details():
+        for z in d.zones_touched:
+            for m in z.members:
+                rows.append({
+                    "zone_code": d.code, "zone_name": d.name, f"zone_{key}": number(d.weight, result.weight),
+                    "dominant_zone": d.dominant_zone, "dominant_share": round(d.dominant_share, 6),
+                    "touched_zone_code": z.code, "touched_zone_name": z.name,
+                    f"touched_zone_{key}": number(z.weight, result.weight),
+                    "nis_code": m.nis_code, "municipality": m.name, key: number(m.weight, result.weight),
+                    "outside_dominant": z.code != d.dominant_zone,
+                    "population_year": result.population_year,
+                })
+        for m in d.not_covered:
+            rows.append({"zone_code": d.code, "zone_name": d.name, f"zone_{key}": number(d.weight, result.weight),
+                         "dominant_zone": d.dominant_zone, "dominant_share": round(d.dominant_share, 6),
+                         "touched_zone_code": "", "touched_zone_name": f"(niet in {result.b.name})",
+                         f"touched_zone_{key}": 0, "nis_code": m.nis_code, "municipality": m.name,
+                         key: number(m.weight, result.weight), "outside_dominant": True,
+                         "population_year": result.population_year})
+    return pd.DataFrame(rows)
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    return buffer.getvalue()
