@@ -1,0 +1,45 @@
+"""Shared fixtures: the real shipped catalog, and the app on a throwaway database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from geo.catalog import Catalog, load_catalog
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+def reset_app_caches() -> None:
+    """Settings and workspaces are cached per process; tests that change the environment reset them."""
+    from api import deps, settings
+
+    settings.get_settings.cache_clear()
+    deps._workspace.cache_clear()
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh state directory (SQLite database) for one test; no token unless a test sets one."""
+    monkeypatch.setenv("REGIOMATCH_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.delenv("REGIOMATCH_API_TOKEN", raising=False)
+    monkeypatch.delenv("REGIOMATCH_DATABASE_URL", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    reset_app_caches()
+    yield tmp_path / "state"
+    reset_app_caches()
+
+
+@pytest.fixture
+def client(state_dir: Path) -> Iterator[TestClient]:
+    """The real app (every router) on a throwaway SQLite database."""
+    from api.main import create_app
+
+    with TestClient(create_app()) as test_client:
+        yield test_client
