@@ -173,8 +173,43 @@ class Layer:
             "members": self.member_count(),
         })
 
+    def partition(self) -> sparse.csr_array:
+        """The membership as a partition of the inhabitants, for the partition measures.
+
+        A municipality in two zones of this layer (a member of two associations) is one group
+        of inhabitants with a combined label ("WZK+ISOM"), not two: comparing a layer with
+        itself must then give perfect agreement. Fractional shares that sum to at most 1 are
+        kept as they are (parts of a municipality in different zones). Columns are the zones,
+        followed by one column per combination that occurs.
+        """
+        cached = self.__dict__.get("_partition")
+        if cached is None:
+            cached = _partition_matrix(self.membership)
+            object.__setattr__(self, "_partition", cached)
+        return cached
+
     def with_membership(self, membership: sparse.csr_array, **changes: object) -> "Layer":
         return replace(self, membership=sparse.csr_array(membership), **changes)  # type: ignore[arg-type]
+
+
+def _partition_matrix(membership: sparse.csr_array) -> sparse.csr_array:
+    coverage = np.asarray(membership.sum(axis=1)).ravel()
+    overlapping = np.nonzero(coverage > 1.0 + SHARE_TOLERANCE)[0]
+    if not len(overlapping):
+        return membership
+    matrix = sparse.lil_array(membership)
+    combos: dict[tuple[int, ...], int] = {}
+    n_zones = membership.shape[1]
+    for row in overlapping:
+        zones = tuple(sorted(membership[[row], :].tocoo().col.tolist()))
+        combos.setdefault(zones, n_zones + len(combos))
+    wide = sparse.lil_array((membership.shape[0], n_zones + len(combos)))
+    wide[:, :n_zones] = matrix
+    for row in overlapping:
+        zones = tuple(sorted(membership[[row], :].tocoo().col.tolist()))
+        wide[[row], :] = 0.0
+        wide[row, combos[zones]] = 1.0
+    return sparse.csr_array(wide)
 
 
 def _natural_key(codes: pd.Series) -> pd.Series:

@@ -186,23 +186,34 @@ def overlay(a: Layer, b: Layer, weight: Weight = "population") -> OverlayResult:
     table = np.asarray((weighted_a.T @ b.membership).todense(), dtype=float)
     a_totals = a.membership.T @ w
     b_totals = b.membership.T @ w
+    partition_table = _partition_table(a, b, w)
     return OverlayResult(a=a, b=b, weight=weight, table=table, a_totals=a_totals, b_totals=b_totals,
-                         summary=summarise(table, a_totals, a.coverage(), b.coverage(), w))
+                         summary=summarise(table, a_totals, a.coverage(), b.coverage(), w, partition_table))
+
+
+def _partition_table(a: Layer, b: Layer, w: np.ndarray) -> np.ndarray:
+    pa, pb = a.partition(), b.partition()
+    if pa is a.membership and pb is b.membership:
+        return None  # type: ignore[return-value]
+    return np.asarray((sparse.csr_array(pa.multiply(w[:, None])).T @ pb).todense(), dtype=float)
 
 
 def summarise(table: np.ndarray, a_totals: np.ndarray, a_coverage: np.ndarray, b_coverage: np.ndarray,
-              w: np.ndarray) -> Summary:
+              w: np.ndarray, partition_table: np.ndarray | None = None) -> Summary:
     """Whole-layer measures from the table and the per-atom coverage of both layers.
 
     The partition measures (ARI, VI, NMI) use only the weight both layers cover; gaps and
-    overlaps are reported separately so they are not mistaken for disagreement.
+    overlaps are reported separately so they are not mistaken for disagreement. When a layer
+    has overlapping zones, those measures use ``partition_table`` (see :meth:`Layer.partition`):
+    inhabitants of a municipality in two zones form one combined group.
     """
     in_b = np.minimum(b_coverage, 1.0)
+    groups = table if partition_table is None else partition_table
     return Summary(
         nested_share=metrics.nested_share(table, a_totals),
-        adjusted_rand_index=metrics.adjusted_rand_index(table),
-        variation_of_information=metrics.variation_of_information(table),
-        normalized_mutual_information=metrics.normalized_mutual_information(table),
+        adjusted_rand_index=metrics.adjusted_rand_index(groups),
+        variation_of_information=metrics.variation_of_information(groups),
+        normalized_mutual_information=metrics.normalized_mutual_information(groups),
         gap_weight=float((w * in_b * np.clip(1.0 - a_coverage, 0.0, 1.0)).sum()),
         overlap_weight=float((w * np.clip(a_coverage - 1.0, 0.0, 1.0)).sum()),
     )

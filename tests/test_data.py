@@ -1,0 +1,102 @@
+"""The shipped data, checked against figures a planner can verify by hand."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from geo.paths import SHIPPED_DATA
+
+
+def test_municipalities_of_2025(catalog):
+    atoms = catalog.atoms
+    assert len(atoms) == 304
+    assert atoms.flemish.sum() == 285
+    assert (atoms.table["region"] == "Brussels Hoofdstedelijk Gewest").sum() == 19
+    assert atoms.name(34025) == "Lendelede"
+
+
+def test_population_2020_matches_statbel_region_totals(catalog):
+    table = catalog.atoms.table
+    assert catalog.atoms.population_year == 2020
+    # Statbel, 1 January 2020: Flemish Region 6,629,143; Brussels-Capital Region 1,218,255.
+    assert table.loc[catalog.atoms.flemish, "population"].sum() == 6_629_143
+    assert table.loc[~catalog.atoms.flemish, "population"].sum() == 1_218_255
+
+
+def test_population_is_carried_through_the_2025_mergers(catalog):
+    # Antwerpen (529,247) absorbed Borsbeek (10,949) on 1 January 2025.
+    assert catalog.atoms.population(11002) == 529_247 + 10_949
+
+
+def test_area_is_in_square_kilometres(catalog):
+    area = catalog.atoms.table["area_km2"]
+    # Flanders is about 13,600 km^2, Brussels about 162 km^2 (simplified polygons: within 1%).
+    assert area[catalog.atoms.flemish].sum() == pytest.approx(13_625, rel=0.01)
+    assert area[~catalog.atoms.flemish].sum() == pytest.approx(162, rel=0.02)
+
+
+def test_layer_registry_lists_every_shipped_layer(catalog):
+    ids = [m["id"] for m in json.loads((SHIPPED_DATA / "layers.json").read_text(encoding="utf-8"))]
+    assert ids == catalog.layer_ids()
+    for expected in ("gemeente", "provincie", "arrondissement", "eerstelijnszone", "referentieregio", "logo",
+                     "gezondheidsmakers", "politiezone", "vervoerregio", "woonmaatschappij", "streekwerking",
+                     "igs_woonbeleid", "samenwerkingsverband"):
+        assert expected in ids
+
+
+@pytest.mark.parametrize("layer_id, zones", [
+    ("provincie", 6), ("arrondissement", 23), ("eerstelijnszone", 57), ("referentieregio", 15), ("logo", 15),
+    ("gezondheidsmakers", 15), ("politiezone", 107), ("vervoerregio", 15), ("woonmaatschappij", 42),
+    ("streekwerking", 23), ("igs_woonbeleid", 70), ("samenwerkingsverband", 4), ("gemeente", 304),
+])
+def test_zone_counts(catalog, layer_id, zones):
+    assert len(catalog.layer(layer_id)) == zones
+
+
+def test_association_memberships(catalog):
+    members = catalog.layer("samenwerkingsverband").members()
+    counts = members.groupby("zone_code").size().to_dict()
+    assert counts == {"W13": 14, "WRNL": 8, "WZK": 27, "ISOM": 7}
+    # WZK is "the 27 municipalities of arrondissement Turnhout".
+    turnhout = set(catalog.layer("arrondissement").members("13000")["nis_code"])
+    assert set(members.loc[members["zone_code"] == "WZK", "nis_code"]) == turnhout
+    # ISOM is one of WZK's subregions: an overlap, which is data, not an error.
+    isom = set(members.loc[members["zone_code"] == "ISOM", "nis_code"])
+    assert isom < turnhout
+
+
+def test_primary_care_zones_cover_every_municipality_once(catalog):
+    coverage = catalog.layer("eerstelijnszone").coverage()
+    assert np.array_equal(coverage, np.ones(304))
+
+
+def test_flemish_only_layers_leave_brussels_out(catalog):
+    coverage = catalog.layer("referentieregio").coverage()
+    assert np.array_equal(coverage, catalog.atoms.flemish.astype(float))
+
+
+def test_housing_cooperations_have_gaps_not_a_fake_zone(catalog):
+    layer = catalog.layer("igs_woonbeleid")
+    assert "igs999" not in layer.zone_codes  # "Geen IGS" is a gap
+    assert (layer.coverage()[catalog.atoms.flemish] == 0).sum() > 0
+
+
+def test_antwerp_sub_zones_are_area_weighted_shares_of_the_city(catalog):
+    layer = catalog.layer("eerstelijnszone_antwerpen_stad")
+    members = layer.members()
+    assert set(members["nis_code"]) == {11002}
+    assert len(members) == 4
+    assert (members["share"] < 1).all()
+    # The zones predate the merger with Borsbeek: they cover most, not all, of the 2025 city.
+    assert 0.85 < members["share"].sum() < 1.0
+    assert layer.polygons is not None and len(layer.polygons) == 4
+
+
+def test_zone_names_as_published(catalog):
+    elz = catalog.layer("eerstelijnszone")
+    assert elz.zone_name("elz18") == "Kortrijk-Kuurne-Harelbeke"
+    assert elz.zone_name("elz7") == "Bruzel"
+    assert catalog.layer("referentieregio").zone_name("REFREG01") == "Regio Antwerpen"
