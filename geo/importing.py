@@ -31,7 +31,7 @@ POLYGON_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".shp")
 # A municipality whose area lies less than this share in a polygon is a sliver of the drawing,
 # not a member; one with at least 1 - this share is a whole member.
 SLIVER_SHARE = 0.005
-LAYER_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_\-]{1,62}$")
+LAYER_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_\-]{0,62}$")
 
 _MUNICIPALITY_COLUMNS = ("nis_code", "nis", "niscode", "nis-code", "refnis", "code_ins", "gemeente",
                          "municipality", "naam_gemeente", "gemeentenaam")
@@ -42,7 +42,7 @@ _SHARE_COLUMNS = ("share", "aandeel", "fraction")
 
 def validate_layer_id(layer_id: str) -> str:
     if not isinstance(layer_id, str) or not LAYER_ID_PATTERN.match(layer_id):
-        raise InvalidInput(f"layer id {layer_id!r} must be 2-63 lowercase letters, digits, '_' or '-', "
+        raise InvalidInput(f"layer id {layer_id!r} must be 1-63 lowercase letters, digits, '_' or '-', "
                            "starting with a letter")
     return layer_id
 
@@ -108,6 +108,11 @@ def members_from_table(frame: pd.DataFrame, catalog: Catalog, vintage: str | Non
     blank = table[(table["zone_code"] == "") | (table["zone_code"].str.lower() == "nan")]
     if len(blank):
         raise InvalidInput(f"row {blank.index[0] + 2} has no zone code")
+    duplicated = table.duplicated(["municipality", "zone_code"])
+    if duplicated.any():
+        row = table[duplicated].iloc[0]
+        raise InvalidInput(f"municipality {row['municipality']!r} is listed twice in zone {row['zone_code']!r} "
+                           f"(row {table[duplicated].index[0] + 2})")
     return carry_forward(table, catalog.crosswalk, column="municipality", vintage=vintage)
 
 

@@ -1,0 +1,253 @@
+"""The HTTP API through the real app (every router, real data, throwaway database)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+
+def test_health(client):
+    body = client.get("/health").json()
+    assert body == {"status": "ok", "municipalities": 304, "population_year": 2020, "layers": 14}
+
+
+def test_openapi_docs_are_served(client):
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/api/v1/overlay" in paths and "/api/v1/scenarios/{scenario_id}" in paths
+
+
+def test_layers_list(client):
+    layers = {layer["id"]: layer for layer in client.get("/api/v1/layers").json()}
+    assert layers["eerstelijnszone"]["zone_count"] == 57
+    assert layers["samenwerkingsverband"]["zone_count"] == 4
+    assert set(layers["eerstelijnszone"]) >= {"id", "name", "kind", "vintage", "zone_count", "source"}
+
+
+def test_layer_zones_with_population_and_member_count(client):
+    body = client.get("/api/v1/layers/samenwerkingsverband").json()
+    zones = {z["code"]: z for z in body["zones"]}
+    assert body["population_year"] == 2020
+    assert (zones["W13"]["population"], zones["W13"]["members"]) == (321_235, 14)
+
+
+def test_members(client):
+    rows = client.get("/api/v1/layers/samenwerkingsverband/members", params={"zone": "WRNL"}).json()
+    assert len(rows) == 8
+    assert set(rows[0]) == {"zone_code", "zone_name", "nis_code", "municipality", "share"}
+    assert {r["municipality"] for r in rows} >= {"Pelt", "Lommel", "Oudsbergen"}
+
+
+def test_geojson_is_wgs84_and_simplified(client):
+    body = client.get("/api/v1/layers/referentieregio/geojson", params={"simplify": 500}).json()
+    assert body["type"] == "FeatureCollection"
+    assert len(body["features"]) == 15
+    first = body["features"][0]["geometry"]["coordinates"]
+    while isinstance(first[0], list):
+        first = first[0]
+    lon, lat = first
+    assert 2.5 < lon < 6.0 and 50.6 < lat < 51.6  # Flanders in degrees, longitude first
+    coarse = len(client.get("/api/v1/layers/referentieregio/geojson", params={"simplify": 2000}).content)
+    fine = len(client.get("/api/v1/layers/referentieregio/geojson", params={"simplify": 10}).content)
+    assert coarse < fine
+
+
+def test_overlay(client):
+    body = client.get("/api/v1/overlay", params={"a": "samenwerkingsverband", "b": "eerstelijnszone"}).json()
+    assert (body["a"], body["b"], body["weight"], body["population_year"]) == (
+        "samenwerkingsverband", "eerstelijnszone", "population", 2020)
+    assert set(body["summary"]) == {"nested_share", "adjusted_rand_index", "variation_of_information",
+                                    "normalized_mutual_information", "gap_population", "overlap_population"}
+    zones = {z["code"]: z for z in body["zones"]}
+    assert zones["ISOM"]["dominant_zone"] == "elz25" and zones["ISOM"]["dominant_share"] == 1.0
+    w13 = zones["W13"]
+    assert len(w13["zones_touched"]) == 4
+    rits = next(z for z in w13["zones_touched"] if z["code"] == "elz40")
+    assert rits["members"] == [{"nis_code": 34025, "name": "Lendelede", "population": 5787}]
+    assert sum(z["population"] for z in w13["zones_touched"]) == w13["population"]
+
+
+def test_overlay_from_the_other_side(client):
+    body = client.get("/api/v1/overlay", params={"a": "samenwerkingsverband", "b": "eerstelijnszone",
+                                                 "direction": "b"}).json()
+    zones = {z["code"]: z for z in body["zones"]}
+    assert len(zones) == 57
+    assert zones["elz40"]["zones_touched"][0]["code"] == "W13"
+
+
+def test_overlay_by_area(client):
+    body = client.get("/api/v1/overlay", params={"a": "provincie", "b": "arrondissement", "weight": "area"}).json()
+    assert "gap_area_km2" in body["summary"]
+    assert sum(z["area_km2"] for z in body["zones"]) == pytest.approx(13_787, rel=0.01)
+
+
+def test_overlay_as_csv_for_spreadsheets(client):
+    response = client.get("/api/v1/overlay", params={"a": "samenwerkingsverband", "b": "eerstelijnszone",
+                                                     "format": "csv"})
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(rows) == 14 + 8 + 27 + 7  # one row per member and zone it touches
+    lendelede = next(r for r in rows if r["municipality"] == "Lendelede")
+    assert (lendelede["touched_zone_name"], lendelede["outside_dominant"]) == ("RITS", "True")
+
+
+def test_municipality_with_its_zone_in_every_layer(client):
+    body = client.get("/api/v1/municipalities/34025").json()
+    assert (body["name"], body["population"], body["population_year"]) == ("Lendelede", 5787, 2020)
+    zones = {entry["layer"]: entry["zones"] for entry in body["layers"]}
+    assert zones["eerstelijnszone"] == [{"code": "elz40", "name": "RITS", "share": 1.0}]
+    assert [z["code"] for z in zones["samenwerkingsverband"]] == ["W13"]
+
+
+def test_municipality_by_old_code_lists_its_old_codes(client):
+    body = client.get("/api/v1/municipalities/11007").json()
+    assert (body["nis_code"], body["requested_nis_code"], body["name"]) == (11002, 11007, "Antwerpen")
+    assert body["merged_from"] == [11002, 11007]
+    assert {"vintage": "2019-2024", "nis_code": 11007, "name": "Borsbeek"}.items() <= \
+        next(o for o in body["old_codes"] if o["nis_code"] == 11007 and o["vintage"] == "2019-2024").items()
+
+
+def test_municipality_search(client):
+    hits = client.get("/api/v1/municipalities", params={"q": "Lendel"}).json()
+    assert hits[0] == {"nis_code": 34025, "name": "Lendelede", "matched": "Lendelede"}
+
+
+@pytest.mark.parametrize("url, status, code, named", [
+    ("/api/v1/layers/nope", 404, "unknown_layer", "nope"),
+    ("/api/v1/layers/nope/members", 404, "unknown_layer", "nope"),
+    ("/api/v1/layers/samenwerkingsverband/members?zone=W99", 404, "unknown_zone", "W99"),
+    ("/api/v1/overlay?a=samenwerkingsverband&b=nope", 404, "unknown_layer", "nope"),
+    ("/api/v1/overlay?a=samenwerkingsverband&b=eerstelijnszone&weight=cows", 422, "invalid_input", "weight"),
+    ("/api/v1/overlay?a=samenwerkingsverband", 422, "invalid_input", "b"),
+    ("/api/v1/municipalities/99999", 404, "unknown_nis_code", "99999"),
+    ("/api/v1/municipalities/abc", 422, "invalid_input", "nis_code"),
+    ("/api/v1/scenarios/doesnotexist", 404, "unknown_scenario", "doesnotexist"),
+    ("/api/v1/overlay?a=scenario:doesnotexist&b=eerstelijnszone", 404, "unknown_scenario", "doesnotexist"),
+    ("/api/v1/layers/eerstelijnszone/geojson?simplify=-1", 422, "invalid_input", "simplify"),
+])
+def test_errors_are_json_naming_the_problem(client, url, status, code, named):
+    response = client.get(url)
+    assert response.status_code == status
+    body = response.json()
+    assert set(body) == {"detail", "code"}
+    assert body["code"] == code
+    assert named in body["detail"]
+
+
+def test_scenario_lifecycle(client):
+    created = client.post("/api/v1/scenarios", json={
+        "name": "Lendelede naar Kortrijk", "base_layer": "eerstelijnszone", "description": "test",
+        "moves": [{"nis_code": 34025, "to_zone": "elz18"}]})
+    assert created.status_code == 201
+    scenario = created.json()
+    sid = scenario["id"]
+    assert scenario["layer_id"] == f"scenario:{sid}"
+    assert scenario["moved"] == [{"nis_code": 34025, "municipality": "Lendelede", "from_zones": ["elz40"],
+                                  "to_zones": ["elz18"], "population": 5787}]
+    zones = {z["code"]: z["population"] for z in scenario["zones"]}
+    today = {z["code"]: z["population"] for z in client.get("/api/v1/layers/eerstelijnszone").json()["zones"]}
+    assert zones["elz18"] == today["elz18"] + 5787 and zones["elz40"] == today["elz40"] - 5787
+
+    assert [s["id"] for s in client.get("/api/v1/scenarios").json()] == [sid]
+
+    # The scenario is a layer: W13 now touches one primary care zone fewer.
+    before = client.get("/api/v1/overlay", params={"a": "samenwerkingsverband", "b": "eerstelijnszone"}).json()
+    after = client.get("/api/v1/overlay", params={"a": "samenwerkingsverband", "b": f"scenario:{sid}"}).json()
+    touched = {z["code"]: len(z["zones_touched"]) for z in after["zones"]}
+    assert touched["W13"] == 3
+    assert after["summary"]["adjusted_rand_index"] > before["summary"]["adjusted_rand_index"]
+
+    patched = client.patch(f"/api/v1/scenarios/{sid}", json={
+        "add_moves": [{"nis_code": 34041, "to_zone": "elz18"}], "version": 1}).json()
+    assert patched["version"] == 2
+    assert sorted(m["nis_code"] for m in patched["moves"]) == [34025, 34041]
+    undone = client.patch(f"/api/v1/scenarios/{sid}", json={"undo": [34025]}).json()
+    assert [m["nis_code"] for m in undone["moves"]] == [34041]
+
+    assert client.delete(f"/api/v1/scenarios/{sid}").status_code == 204
+    assert client.get(f"/api/v1/scenarios/{sid}").status_code == 404
+
+
+def test_stale_scenario_version_is_a_conflict(client):
+    sid = client.post("/api/v1/scenarios", json={"name": "s", "base_layer": "eerstelijnszone"}).json()["id"]
+    assert client.patch(f"/api/v1/scenarios/{sid}", json={"name": "eerste", "version": 1}).status_code == 200
+    stale = client.patch(f"/api/v1/scenarios/{sid}", json={"name": "tweede", "version": 1})
+    assert stale.status_code == 409 and stale.json()["code"] == "conflict"
+    assert client.get(f"/api/v1/scenarios/{sid}").json()["name"] == "eerste"
+
+
+@pytest.mark.parametrize("moves, named", [
+    ([{"nis_code": 34025, "to_zone": "elz999"}], "elz999"),
+    ([{"nis_code": 12345, "to_zone": "elz18"}], "12345"),
+])
+def test_invalid_moves_are_refused_and_nothing_is_saved(client, moves, named):
+    response = client.post("/api/v1/scenarios", json={"name": "x", "base_layer": "eerstelijnszone", "moves": moves})
+    assert response.status_code in (404, 422)
+    assert named in response.json()["detail"]
+    assert client.get("/api/v1/scenarios").json() == []
+
+
+def test_scenario_on_unknown_base_layer(client):
+    response = client.post("/api/v1/scenarios", json={"name": "x", "base_layer": "nope"})
+    assert response.status_code == 404 and "nope" in response.json()["detail"]
+
+
+def test_import_and_delete_a_layer(client):
+    csv_text = "gemeente,zone_code,zone_name\nKortrijk,S1,SEL Kortrijk\nMenen,S1,SEL Kortrijk\nPelt,S2,SEL Noord\n"
+    created = client.post("/api/v1/layers", data={"id": "sel", "name": "SEL-regio's"},
+                          files={"file": ("sel.csv", csv_text.encode(), "text/csv")})
+    assert created.status_code == 201
+    assert created.json()["id"] == "sel" and created.json()["zone_count"] == 2
+    assert "sel" in [layer["id"] for layer in client.get("/api/v1/layers").json()]
+    overlay = client.get("/api/v1/overlay", params={"a": "sel", "b": "eerstelijnszone"}).json()
+    assert {z["code"] for z in overlay["zones"]} == {"S1", "S2"}
+
+    again = client.post("/api/v1/layers", data={"id": "sel"}, files={"file": ("sel.csv", csv_text.encode())})
+    assert again.status_code == 409
+
+    assert client.delete("/api/v1/layers/sel").status_code == 204
+    assert client.get("/api/v1/layers/sel").status_code == 404
+
+
+def test_shipped_layers_cannot_be_deleted_or_replaced(client):
+    assert client.delete("/api/v1/layers/eerstelijnszone").status_code == 403
+    response = client.post("/api/v1/layers", data={"id": "eerstelijnszone"},
+                           files={"file": ("x.csv", b"nis_code,zone_code\n34025,A\n")})
+    assert response.status_code == 403
+
+
+def test_bad_upload_changes_nothing(client):
+    response = client.post("/api/v1/layers", data={"id": "bad"},
+                           files={"file": ("bad.csv", b"nis_code,zone_code\n34025,A\n99999,A\n")})
+    assert response.status_code == 404 and "99999" in response.json()["detail"]
+    assert "bad" not in [layer["id"] for layer in client.get("/api/v1/layers").json()]
+
+
+def test_too_large_upload_is_413(client, monkeypatch):
+    from api.settings import get_settings
+
+    limit = get_settings().max_upload_bytes
+    response = client.post("/api/v1/layers", data={"id": "big"},
+                           files={"file": ("big.csv", b"x" * (limit + 200_000))})
+    assert response.status_code == 413 and response.json()["code"] == "too_large"
+
+
+def test_writes_need_the_token_when_one_is_configured(state_dir, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from tests.conftest import reset_app_caches
+
+    monkeypatch.setenv("REGIOMATCH_API_TOKEN", "s3cret")
+    reset_app_caches()
+    with TestClient(create_app()) as client:
+        body = {"name": "x", "base_layer": "eerstelijnszone"}
+        missing = client.post("/api/v1/scenarios", json=body)
+        assert missing.status_code == 401 and missing.json()["code"] == "unauthorized"
+        wrong = client.post("/api/v1/scenarios", json=body, headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        assert client.get("/api/v1/scenarios").json() == []  # reading stays open
+        ok = client.post("/api/v1/scenarios", json=body, headers={"Authorization": "Bearer s3cret"})
+        assert ok.status_code == 201

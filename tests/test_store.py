@@ -1,0 +1,116 @@
+"""Persistence: SQLite by default, PostgreSQL through the same code, and a real server restart."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from api.store import Store
+from geo.errors import Conflict, UnknownLayer, UnknownScenario
+from tests.postgres import ENV, ThrowawayPostgres
+from tests.server import Server
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    if os.environ.get(ENV):
+        yield os.environ[ENV]
+        return
+    try:
+        server = ThrowawayPostgres()
+    except Exception as exc:  # no binaries, or initdb failed: say why, visibly
+        pytest.skip(f"PostgreSQL is not available here: {exc}")
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        s = Store(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    else:
+        url = request.getfixturevalue("postgres_url")
+        s = Store(url)
+        with s.engine.begin() as conn:  # each test starts empty
+            conn.execute(text("DELETE FROM scenarios"))
+            conn.execute(text("DELETE FROM imported_layers"))
+    yield s
+    s.dispose()
+
+
+def test_scenario_round_trip(store):
+    created = store.create_scenario("Proef", "eerstelijnszone", [{"nis_code": 34025, "to_zone": "elz18"}], "uitleg")
+    loaded = store.get_scenario(created.id)
+    assert (loaded.name, loaded.base_layer, loaded.moves, loaded.version, loaded.description) == (
+        "Proef", "eerstelijnszone", [{"nis_code": 34025, "to_zone": "elz18"}], 1, "uitleg")
+    assert [s.id for s in store.list_scenarios()] == [created.id]
+
+
+def test_versioned_updates(store):
+    created = store.create_scenario("a", "eerstelijnszone", [])
+    updated = store.update_scenario(created.id, expected_version=1, name="b")
+    assert (updated.name, updated.version) == ("b", 2)
+    with pytest.raises(Conflict, match="version 2"):
+        store.update_scenario(created.id, expected_version=1, name="c")
+    assert store.get_scenario(created.id).name == "b"
+    # Without a version, last write wins.
+    assert store.update_scenario(created.id, expected_version=None, name="d").version == 3
+
+
+def test_delete_and_unknown(store):
+    created = store.create_scenario("a", "eerstelijnszone", [])
+    store.delete_scenario(created.id)
+    with pytest.raises(UnknownScenario):
+        store.get_scenario(created.id)
+    with pytest.raises(UnknownScenario):
+        store.delete_scenario(created.id)
+
+
+def test_imported_layers(store):
+    members = [{"zone_code": "S1", "zone_name": "SEL", "nis_code": 34022, "share": 1.0}]
+    store.create_layer("sel", "SEL", "import", "2025", "", members, None)
+    assert store.get_layer("sel").members == members
+    with pytest.raises(Conflict, match="sel"):
+        store.create_layer("sel", "SEL", "import", "2025", "", members, None)
+    store.delete_layer("sel")
+    with pytest.raises(UnknownLayer):
+        store.get_layer("sel")
+
+
+def test_the_api_runs_on_postgresql(postgres_url, state_dir, monkeypatch):
+    """The same app code on PostgreSQL: a scenario saved through HTTP is read back through HTTP."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from tests.conftest import reset_app_caches
+
+    monkeypatch.setenv("REGIOMATCH_DATABASE_URL", postgres_url)
+    reset_app_caches()
+    with TestClient(create_app()) as client:
+        name = f"pg-{uuid.uuid4().hex[:6]}"
+        sid = client.post("/api/v1/scenarios", json={"name": name, "base_layer": "eerstelijnszone",
+                                                     "moves": [{"nis_code": 34025, "to_zone": "elz18"}]}).json()["id"]
+        assert client.get(f"/api/v1/scenarios/{sid}").json()["name"] == name
+        overlay = client.get("/api/v1/overlay", params={"a": "samenwerkingsverband", "b": f"scenario:{sid}"})
+        assert overlay.status_code == 200
+
+
+def test_saved_scenario_survives_a_server_restart(tmp_path):
+    """A real server process on loopback: save, restart, find the scenario still there."""
+    env = {"REGIOMATCH_STATE_DIR": str(tmp_path / "state")}
+    with Server(env) as server:
+        created = httpx.post(server.url + "/api/v1/scenarios", json={
+            "name": "Blijft bewaard", "base_layer": "eerstelijnszone",
+            "moves": [{"nis_code": 34025, "to_zone": "elz18"}]}, timeout=10)
+        assert created.status_code == 201
+        sid = created.json()["id"]
+        server.restart()
+        again = httpx.get(f"{server.url}/api/v1/scenarios/{sid}", timeout=10)
+        assert again.status_code == 200
+        assert again.json()["name"] == "Blijft bewaard"
+        assert again.json()["moves"] == [{"nis_code": 34025, "to_zone": "elz18"}]
+    assert (tmp_path / "state" / "regiomatch.sqlite3").exists()
