@@ -1,0 +1,236 @@
+"""Overlay map: layer B as coloured zones, layer A as bold outlines, and the municipalities that
+sit outside their A-zone's dominant B-zone hatched in red.
+
+It answers "where does my association cut across a primary care zone, and which members are on
+the wrong side of the line?" at a glance; hovering a municipality gives its zones in both
+layers, clicking gives the zone summaries.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import folium
+
+from geo.overlay import OverlayResult, ZoneDetail
+from geo.paths import SHIPPED_DATA
+from maps import base, style
+from maps.assets import AssetMode
+
+MAX_LISTED_ZONES = 12
+LEGEND_WIDTH = 300  # px kept free for the legend when fitting the view
+
+
+def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Path = SHIPPED_DATA,
+                assets: AssetMode = "inline", simplify: float = base.SIMPLIFY_METRES) -> folium.Map:
+    """Map an overlay of layer A on layer B.
+
+    Parameters
+    ----------
+    result : OverlayResult
+        ``geo.overlay.overlay(a, b, weight)``.
+    focus : str, optional
+        Code of an A-zone to zoom to (unknown codes raise ``UnknownZone``).
+    assets : {"inline", "served"}
+        Carry Leaflet inside the page or link it from the API's ``/maps/static``.
+
+    Examples
+    --------
+    >>> result = overlay(catalog.layer("samenwerkingsverband"), catalog.layer("eerstelijnszone"))  # doctest: +SKIP
+    >>> base.render(overlay_map(result, focus="W13"))  # doctest: +SKIP
+    """
+    a, b = result.a, result.b
+    details = result.details()
+    focused = result.zone_detail(focus) if focus is not None else None
+    atoms = a.atoms
+    year = atoms.population_year
+    unit = _unit(result)
+
+    outside: dict[int, list[ZoneDetail]] = {}
+    for detail in details:
+        for member in detail.members_outside_dominant:
+            outside.setdefault(member.nis_code, []).append(detail)
+    by_code = {d.code: d for d in details}
+
+    title = f"{a.name} tegenover {b.name}"
+    m = base.new_map(title, _subtitle(result, details, focused, outside, atoms), year, assets)
+
+    # B: coloured zones (Brussels grey), drawn below everything and never in the way of the mouse.
+    b_zones = base.zones(b, data_dir, simplify)
+    colours = base.zone_colours(b, data_dir)
+    b_zones["_style"] = [
+        {"fillColor": style.BRUSSELS_FILL if brussels else colours.get(code, style.ZONE_COLOURS[0]),
+         "fillOpacity": 0.62, "color": style.ZONE_BORDER, "weight": 1.6, "opacity": 0.9}
+        for code, brussels in zip(b_zones["code"], b_zones["brussels"])]
+    base.feature_layer(b_zones, f"{b.name} (vlakken)", "fills", interactive=False).add_to(m)
+
+    # Municipalities: thin borders, the tooltips and popups, white where B has no zone.
+    munis = base.municipalities(atoms, data_dir, simplify)
+    b_coverage = dict(zip(atoms.nis_codes.astype(int), b.coverage()))
+    tips, pops, styles = [], [], []
+    for nis, row in munis.iterrows():
+        a_zones, b_zones_of = a.zones_of(nis), b.zones_of(nis)
+        flemish = bool(row["flemish"])
+        tips.append(_municipality_tip(nis, row, a, b, a_zones, b_zones_of, outside.get(nis, []) if flemish else [],
+                                      flemish, year))
+        pops.append(_municipality_popup(nis, row, result, a_zones, b_zones_of, by_code, unit))
+        if b_coverage.get(nis, 0.0) > 0:
+            fill, opacity = "#ffffff", 0.0
+        else:
+            fill, opacity = (style.NO_ZONE_FILL, 0.85) if flemish else (style.BRUSSELS_FILL, 0.85)
+        styles.append({"fillColor": fill, "fillOpacity": opacity, "color": style.BOUNDARY, "weight": 0.5,
+                       "opacity": 0.8})
+    munis["_tip"], munis["_pop"], munis["_style"] = tips, pops, styles
+    munis["_hover"] = [{**s, "weight": 2.5, "color": "#222222"} for s in styles]
+    base.feature_layer(munis, "Gemeenten", "municipalities").add_to(m)
+
+    # Members on the wrong side of the line: red hatching (Brussels is never judged).
+    flagged = munis[munis.index.isin(list(outside)) & munis["flemish"]].copy()
+    if len(flagged):
+        flagged["_style"] = [{"fillColor": style.HATCH_FILL, "fillOpacity": 1.0, "color": style.HIGHLIGHT,
+                              "weight": 2.2, "opacity": 1.0}] * len(flagged)
+        base.feature_layer(flagged.drop(columns=["_tip", "_pop", "_hover"]), "Gemeenten buiten de dominante zone",
+                           "highlight", interactive=False).add_to(m)
+
+    # A: bold outlines with the zone summary on hover and click.
+    a_zones = base.zones(a, data_dir, simplify)
+    a_zones["_style"] = [{"fill": False, "color": style.OUTLINE, "weight": 5.0 if code == focus else 3.5,
+                          "opacity": 1.0} for code in a_zones["code"]]
+    a_zones["_hover"] = [{**s, "color": "#000000", "weight": s["weight"] + 2} for s in a_zones["_style"]]
+    a_zones["_tip"] = [_zone_summary_html(by_code[c], result, unit, short=True) for c in a_zones["code"]]
+    a_zones["_pop"] = [_zone_summary_html(by_code[c], result, unit) for c in a_zones["code"]]
+    base.feature_layer(a_zones, f"{a.name} (randen)", "outlines").add_to(m)
+
+    # Names: A-zone codes, and the B-zones they touch when there are few enough to read.
+    labels = folium.FeatureGroup(name="Namen", show=True)
+    shown = [focused] if focused else details
+    touched = _touched_codes(shown)
+    if focused is not None:
+        # Zoomed in on one zone: name its members (the B-zones are named in the legend).
+        members = {mb.nis_code for z in focused.zones_touched for mb in z.members}
+        members |= {mb.nis_code for mb in focused.not_covered}
+        base.add_labels(labels, munis[munis.index.isin(members)], "name", small=True)
+    elif len(touched) <= MAX_LISTED_ZONES * 2:
+        base.add_labels(labels, b_zones[b_zones["code"].isin(touched)], "name", small=True)
+    base.add_labels(labels, a_zones, "code")
+    labels.add_to(m)
+
+    style.add_legend(m, "Legende", _legend_rows(result, shown, touched, colours, munis, b_coverage, bool(len(flagged))),
+                     notes=[f"{style.population_label(year).capitalize()}, bron Statbel.",
+                            "Dominante zone: de zone van " + b.name + " waarin het grootste deel van een zone van "
+                            + a.name + " ligt.", "Beweeg over een gemeente voor haar zones; klik voor de samenvatting."])
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+
+    target = a_zones[a_zones["code"] == focus] if focus is not None else a_zones
+    if not len(target):  # a zone without outline (members only partly in it): fit to its municipalities
+        members = {mb.nis_code for d in shown for z in d.zones_touched for mb in z.members}
+        target = munis[munis.index.isin(members)] if members else munis
+    base.fit(m, target, legend_width=LEGEND_WIDTH)
+    return m
+
+
+def _unit(result: OverlayResult):
+    if result.weight == "population":
+        return lambda v: f"{style.nl_int(v)} inwoners"
+    return lambda v: f"{v:,.1f} km²".replace(",", " ").replace(".", ",")
+
+
+def _touched_codes(details: list[ZoneDetail]) -> list[str]:
+    seen: dict[str, None] = {}
+    for detail in details:
+        for zone in detail.zones_touched:
+            seen.setdefault(zone.code, None)
+    return list(seen)
+
+
+def _subtitle(result: OverlayResult, details: list[ZoneDetail], focused: ZoneDetail | None,
+              outside: dict[int, list[ZoneDetail]], atoms) -> str:
+    flemish = dict(zip(atoms.nis_codes.astype(int), atoms.flemish))
+    if focused is not None:
+        if focused.dominant_zone is None:
+            return f"{focused.name}: geen enkele gemeente ligt in een zone van {result.b.name}"
+        if focused.nested:
+            return f"{focused.name} ligt volledig in {focused.dominant_zone_name} ({focused.dominant_zone})"
+        return (f"{focused.name}: {style.nl_pct(focused.dominant_share)} in {focused.dominant_zone_name} "
+                f"({focused.dominant_zone}); {len(focused.members_outside_dominant)} gemeenten erbuiten, "
+                f"{len(focused.zones_touched)} zones geraakt")
+    nested = sum(d.nested for d in details)
+    count = sum(1 for nis in outside if flemish.get(nis, False))
+    return (f"{nested} van {len(details)} zones liggen volledig in één zone; "
+            f"{count} gemeenten liggen buiten de dominante zone van hun zone")
+
+
+def _municipality_tip(nis: int, row, a, b, a_zones, b_zones, outside: list[ZoneDetail], flemish: bool,
+                      year: int) -> str:
+    lines = [f"<b>{style.esc(row['name'])}</b> <span class=\"rm-muted\">NIS {nis}</span>",
+             f"{style.nl_int(row['population'])} {style.population_label(year)}",
+             f"<i>{style.esc(a.name)}:</i> {base.zones_text(a_zones)}",
+             f"<i>{style.esc(b.name)}:</i> {base.zones_text(b_zones)}"]
+    for detail in outside:
+        lines.append(f'<span class="rm-warn">buiten de dominante zone van {style.esc(detail.code)}: '
+                     f"{style.esc(detail.dominant_zone_name)} ({style.esc(detail.dominant_zone)})</span>")
+    if not flemish:
+        lines.append(f'<span class="rm-muted">{style.esc(style.BRUSSELS_NOTE)}</span>')
+    return "<br>".join(lines)
+
+
+def _municipality_popup(nis: int, row, result: OverlayResult, a_zones, b_zones, by_code, unit) -> str:
+    parts = [f'<div class="rm-popup"><h4>{style.esc(row["name"])} <span class="rm-muted">(NIS {nis})</span></h4>']
+    for code, _, _ in a_zones:
+        parts.append(_zone_summary_html(by_code[code], result, unit))
+    b_summary = result.b.summary().set_index("code")
+    for code, name, _ in b_zones:
+        parts.append(f"<h4>{style.esc(name)} <span class=\"rm-muted\">({style.esc(code)}, {style.esc(result.b.name)})"
+                     f"</span></h4>{int(b_summary.loc[code, 'members'])} gemeenten, "
+                     f"{unit(b_summary.loc[code, result.weight] if result.weight in b_summary else 0)}<br>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _zone_summary_html(detail: ZoneDetail, result: OverlayResult, unit, short: bool = False) -> str:
+    """What a planner wants to know about one A-zone against layer B."""
+    head = (f"<b>{style.esc(detail.name)}</b> <span class=\"rm-muted\">({style.esc(detail.code)}, "
+            f"{style.esc(result.a.name)})</span><br>{unit(detail.weight)}")
+    if detail.dominant_zone is None:
+        return head + f"<br>in geen enkele zone van {style.esc(result.b.name)}"
+    if detail.nested:
+        head += f"<br>ligt volledig in {style.esc(detail.dominant_zone_name)} ({style.esc(detail.dominant_zone)})"
+    else:
+        head += (f"<br>{style.nl_pct(detail.dominant_share)} in {style.esc(detail.dominant_zone_name)} "
+                 f"({style.esc(detail.dominant_zone)}); raakt {len(detail.zones_touched)} zones")
+        head += (f'<br><span class="rm-warn">{len(detail.members_outside_dominant)} gemeenten '
+                 f"({unit(detail.weight_outside_dominant)}) buiten de dominante zone</span>")
+    if short:
+        return head
+    items = "".join(
+        f"<li>{style.esc(z.name)} ({style.esc(z.code)}): {unit(z.weight)}, {style.nl_pct(z.share)} — "
+        + ", ".join(style.esc(mb.name) for mb in z.members) + "</li>" for z in detail.zones_touched)
+    if detail.not_covered:
+        items += ("<li>in geen zone: " + ", ".join(style.esc(mb.name) for mb in detail.not_covered) + "</li>")
+    return f'<div class="rm-popup">{head}<ul>{items}</ul></div>'
+
+
+def _legend_rows(result: OverlayResult, shown: list[ZoneDetail], touched: list[str], colours: dict[str, str],
+                 munis, b_coverage: dict[int, float], any_flagged: bool) -> list[style.LegendRow]:
+    a, b = result.a, result.b
+    rows = [style.LegendRow(style.outline_swatch(style.OUTLINE, 3), f"{a.name} (dikke rand)", strong=True),
+            style.LegendRow(style.fill_swatch(style.ZONE_COLOURS[0]), f"{b.name} (gekleurde vlakken)", strong=True)]
+    # The touched zones get a swatch each only for one focused zone, where the list stays short.
+    if len(shown) == 1 and len(touched) <= MAX_LISTED_ZONES:
+        names = dict(zip(b.zone_codes, b.zones["name"]))
+        shares = {}
+        if len(shown) == 1:
+            shares = {z.code: z.share for z in shown[0].zones_touched}
+        brussels = dict(zip(b.zone_codes, base.brussels_zones(b)))
+        for code in touched:
+            colour = style.BRUSSELS_FILL if brussels.get(code) else colours.get(code, style.ZONE_COLOURS[0])
+            label = f"{names[code]} ({code})" + (f": {style.nl_pct(shares[code])}" if code in shares else "")
+            rows.append(style.LegendRow(style.fill_swatch(colour), label))
+    if any_flagged:
+        rows.append(style.LegendRow(style.hatch_swatch(), "Gemeente buiten de dominante zone", strong=True))
+    brussels_zone = dict(zip(b.zone_codes, base.brussels_zones(b)))
+    if not munis["flemish"].all() and (len(shown) != 1 or any(brussels_zone.get(c) for c in touched)):
+        rows.append(style.LegendRow(style.fill_swatch(style.BRUSSELS_FILL), "Brussel: getoond, niet beoordeeld"))
+    if any(b_coverage.get(int(n), 0.0) <= 0 for n in munis.index[munis["flemish"]]):
+        rows.append(style.LegendRow(style.fill_swatch(style.NO_ZONE_FILL), f"In geen zone van {b.name}"))
+    return rows
