@@ -463,6 +463,8 @@ class _Search:
         before_parts = [f.misfit_parts() for f in self.fits]
         before_dominant = [self._dominant(f, f.table, unit) for f in self.fits]
         objective_before = self.objective()
+        # Members of a group that already sit in the target zone stay where they are.
+        unit = tuple(c for c in unit if self.zone_of[c] != target)
         sources = sorted({self.zone_of[c] for c in unit})
         pops_before = {z: self.zone_pop[z] for z in [*sources, target]}
         for code in unit:
@@ -494,7 +496,7 @@ class _Search:
         move = SuggestedMove(step, unit, names, population, tuple(self.zone_codes[z] for z in sources),
                              self.zone_codes[target], self.base.zone_name(self.zone_codes[target]),
                              objective_before, self.objective(), effects, zone_population, "")
-        return _with_explanation(move, self.base, len(self.groups) > 0 and len(unit) > 1)
+        return _with_explanation(move, self.base, any(set(unit) <= set(g) for g in self.groups))
 
     def _dominant(self, fit: _Fit, table: np.ndarray, unit: tuple[int, ...]) -> dict[str, tuple[str, float]]:
         """Share in its main zone of each L-zone the unit's municipalities belong to."""
@@ -543,7 +545,7 @@ def _with_explanation(move: SuggestedMove, base: Layer, kept_together: bool) -> 
     sources = ", ".join(f"{base.zone_name(z)} ({z})" for z in move.from_zones)
     parts = [f"{who} ({_number(move.population)} inw.) van {sources} naar {move.to_zone_name} ({move.to_zone})"]
     if kept_together:
-        parts[0] += " (samen, zoals opgelegd)"
+        parts[0] += " (om een groep die samen moet blijven in één zone te brengen)"
     for effect in move.effects:
         split = effect["split_population_before"] - effect["split_population_after"]
         straddle = effect["straddle_population_before"] - effect["straddle_population_after"]

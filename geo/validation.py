@@ -315,9 +315,22 @@ def check_bounds(layer: Layer, norm: PopulationNorm) -> list[dict]:
 
 
 def make_norm(minimum: int | None = None, maximum: int | None = None, default: PopulationNorm | None = None) -> PopulationNorm | None:
-    """A norm from explicit bounds, or ``default`` when neither bound is given."""
+    """A norm from explicit bounds; a bound not given is taken from ``default``.
+
+    ``default`` itself is returned when neither bound is given. Pass ``minimum=0`` to drop a
+    default minimum.
+
+    Examples
+    --------
+    >>> make_norm(None, 125_000, PopulationNorm("x", 60_000)).minimum
+    60000
+    """
     if minimum is None and maximum is None:
         return default
+    if default is not None:
+        minimum = default.minimum if minimum is None else minimum
+        maximum = default.maximum if maximum is None else maximum
+    minimum = minimum or None  # 0 means no lower bound
     if (minimum is not None and minimum < 0) or (maximum is not None and maximum < 0):
         raise InvalidInput("population bounds cannot be negative")
     low = f"{minimum:,}".replace(",", ".") if minimum is not None else None
