@@ -1,0 +1,86 @@
+"""HTML pages for people who never call an API: the front door, search, municipality profiles
+and the overlay table (with CSV and XLSX downloads)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api import serialize
+from api.deps import Workspace, get_workspace
+from geo.geometry import adjacency
+from geo.overlay import overlay
+from maps.pages import (ASSOCIATION_LAYER, municipality_profile, overlay_sheets, render_landing,
+                        render_municipality, render_overlay_table, render_search, search_hits, single_match,
+                        workbook)
+
+router = APIRouter(tags=["pages"])
+
+
+def _layers(ws: Workspace) -> list:
+    return [ws.layer(i) for i in ws.layer_ids()]
+
+
+@router.get("/", response_class=HTMLResponse, summary="Landing page (HTML)")
+def landing(ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
+    scenarios = [{"id": r.id, "name": r.name, "base_layer": r.base_layer, "layer_id": r.layer_id,
+                  "moves": len(r.moves), "description": r.description} for r in ws.store.list_scenarios()]
+    associations = ws.catalog.builtin.get(ASSOCIATION_LAYER)
+    return HTMLResponse(render_landing(_layers(ws), scenarios, ws.catalog.atoms.population_year, associations))
+
+
+@router.get("/search", response_class=HTMLResponse, summary="Find a municipality (HTML; redirects to a single match)")
+def search(q: str = Query("", max_length=100, description="Current or old name, or NIS code"),
+           ws: Workspace = Depends(get_workspace)):
+    query = q.strip()
+    hits = search_hits(ws.catalog.crosswalk, query) if query else []
+    target = single_match(hits, query) if hits else None
+    if target is not None:
+        return RedirectResponse(f"/municipalities/{target}", status_code=303)
+    return HTMLResponse(render_search(query, hits, ws.catalog.atoms.population_year))
+
+
+@router.get("/municipalities/{nis_code}", response_class=HTMLResponse, summary="Municipality profile (HTML)")
+def municipality_page(nis_code: int = Path(..., description="5-digit NIS code; an older code is carried to 2025"),
+                      ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
+    current = ws.catalog.crosswalk.to_2025(nis_code)
+    pairs = adjacency(ws.catalog.data_dir)
+    neighbours = [*pairs.loc[pairs["nis_a"] == current, "nis_b"], *pairs.loc[pairs["nis_b"] == current, "nis_a"]]
+    profile = municipality_profile(nis_code, _layers(ws), [int(n) for n in neighbours], ws.catalog.crosswalk)
+    return HTMLResponse(render_municipality(profile))
+
+
+@router.get("/overlay", response_class=HTMLResponse, summary="Overlay of two layers as a sortable table (HTML)")
+def overlay_page(
+    a: str = Query("samenwerkingsverband", description="Layer whose zones are the rows"),
+    b: str = Query("eerstelijnszone", description="Layer they are held against"),
+    weight: Literal["population", "area"] = Query("population"),
+    sort: str | None = Query(None, max_length=40, description="Column to sort the zone table on"),
+    order: Literal["asc", "desc"] = Query("asc"),
+    ws: Workspace = Depends(get_workspace),
+) -> HTMLResponse:
+    result = overlay(ws.layer(a), ws.layer(b), weight)
+    return HTMLResponse(render_overlay_table(result, _layers(ws), sort, order))
+
+
+@router.get("/overlay.xlsx", summary="Overlay of two layers as an Excel workbook",
+            response_class=Response, responses={200: {"content": {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
+def overlay_xlsx(
+    a: str = Query(..., description="Layer whose zones are the rows", examples=["samenwerkingsverband"]),
+    b: str = Query(..., description="Layer they are held against", examples=["eerstelijnszone"]),
+    weight: Literal["population", "area"] = Query("population"),
+    ws: Workspace = Depends(get_workspace),
+) -> Response:
+    result = overlay(ws.layer(a), ws.layer(b), weight)
+    notes = [f"{result.a.name} ({result.a.id}) tegenover {result.b.name} ({result.b.id})",
+             f"Bevolking: Statbel, 1 januari {result.population_year}" if weight == "population"
+             else "Gewogen naar oppervlakte (km², berekend in EPSG:31370)",
+             f"{result.a.name}: {result.a.source} (jaargang {result.a.vintage})",
+             f"{result.b.name}: {result.b.source} (jaargang {result.b.vintage})"]
+    content = workbook(overlay_sheets(result, serialize.overlay_rows(result)), notes)
+    filename = f"overlay_{result.a.id}_{result.b.id}.xlsx".replace(":", "-")
+    return Response(content, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

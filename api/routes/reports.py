@@ -1,0 +1,64 @@
+"""Printable fit reports: one zone of any layer against primary care zones, regions, ..."""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import HTMLResponse, Response
+
+from api.deps import SCENARIO_PREFIX, Workspace, get_workspace
+from api.errors import error_response
+from geo.errors import InvalidInput
+from maps.pdf import PdfUnavailable, html_to_pdf
+from maps.report import DEFAULT_AGAINST, fit_report, render_report
+
+router = APIRouter(tags=["reports"])
+MAX_AGAINST = 8
+
+
+def build_report_html(ws: Workspace, layer_id: str, code: str, against: list[str] | None,
+                      pdf_link: str | None = None) -> tuple[str, str]:
+    """The report page for zone ``code`` of ``layer_id``, and a file name for it (shared with the CLI)."""
+    layer = ws.layer(layer_id)
+    against_ids = list(dict.fromkeys(against or DEFAULT_AGAINST))
+    if len(against_ids) > MAX_AGAINST:
+        raise InvalidInput(f"at most {MAX_AGAINST} comparison layers per report, got {len(against_ids)}")
+    others = [ws.layer(i) for i in against_ids if i != layer.id]
+    if not others:
+        raise InvalidInput("a report needs at least one comparison layer other than the layer itself")
+    base = None
+    if layer_id.startswith(SCENARIO_PREFIX):
+        base = ws.store.get_scenario(layer_id.removeprefix(SCENARIO_PREFIX)).base_layer
+    report = fit_report(layer, code, others, history=ws.catalog.history, base_layer_id=base,
+                        data_dir=ws.catalog.data_dir)
+    filename = f"pasvorm_{layer.id}_{report.code}".replace(":", "-").replace("/", "-")
+    return render_report(report, pdf_link), filename
+
+
+@router.get("/reports/{layer}/{code}", response_class=HTMLResponse,
+            summary="Printable fit report of one zone (HTML or PDF)")
+def get_report(
+    layer: str = Path(..., description="Layer id (or scenario:<id>) of the zone", examples=["samenwerkingsverband"]),
+    code: str = Path(..., description="Zone code", examples=["W13"]),
+    against: list[str] | None = Query(None, description="Comparison layers (repeatable); default: "
+                                      + ", ".join(DEFAULT_AGAINST)),
+    format: Literal["html", "pdf"] = Query("html"),
+    ws: Workspace = Depends(get_workspace),
+):
+    """How zone ``code`` fits the zones of other layers: a map, members per zone with population
+    (Statbel, 1 January of the population year), the measures in plain Dutch, the members outside
+    the dominant zone, population norms and the data sources. ``format=pdf`` needs WeasyPrint or
+    Chromium on the server; without one the answer is 501 ``pdf_unavailable``."""
+    query = [("against", a) for a in against or []]
+    pdf_link = f"/reports/{layer}/{code}?" + urlencode([*query, ("format", "pdf")])
+    html, filename = build_report_html(ws, layer, code, against, pdf_link)
+    if format == "html":
+        return HTMLResponse(html)
+    try:
+        pdf = html_to_pdf(html)
+    except PdfUnavailable as exc:
+        return error_response(501, exc.detail, exc.code)
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}.pdf"'})

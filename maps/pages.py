@@ -1,0 +1,280 @@
+"""Server-rendered pages: the landing page, municipality search and profile, the overlay table.
+
+Plain HTML from Jinja2 templates in ``maps/templates``; no build step, no framework, no network.
+Tables sort by following their header links (server-side) and, where JavaScript runs, in place.
+Every page credits the data and states the population year.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+from geo.layer import Layer
+from geo.overlay import OverlayResult, overlay
+from geo.paths import ATTRIBUTION
+from geo.vintages import Crosswalk, normalise_name
+from maps.report import DEFAULT_AGAINST, layer_measures, render, zone_noun
+
+Order = Literal["asc", "desc"]
+# Columns of the overlay zone table a user may sort on: key -> column of ``zone_table()``.
+OVERLAY_SORT_KEYS = ("code", "name", "weight", "members", "dominant_zone_name", "dominant_share",
+                     "zones_touched", "outside", "not_covered", "nested")
+ASSOCIATION_LAYER = "samenwerkingsverband"
+SUGGESTED_OVERLAYS = (
+    ("samenwerkingsverband", "eerstelijnszone"),
+    ("samenwerkingsverband", "referentieregio"),
+    ("eerstelijnszone", "referentieregio"),
+    ("logo", "gezondheidsmakers"),
+    ("eerstelijnszone", "politiezone"),
+)
+
+
+def format_weight(value: float, weight: str) -> str:
+    """Inhabitants as whole people ('12.345'), areas in km^2 with one decimal ('123,4 km²')."""
+    if weight == "population":
+        return f"{int(round(float(value))):,}".replace(",", ".")
+    return f"{float(value):,.1f}".replace(",", " ").replace(".", ",").replace(" ", ".") + " km²"
+
+
+# -- landing page ----------------------------------------------------------------------------
+def render_landing(layers: list[Layer], scenarios: list[dict], population_year: int,
+                   associations: Layer | None = None) -> str:
+    """The front door: layers, search, overlays, fit reports, scenarios and the API docs.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        Shipped and imported layers, in the order to list them.
+    scenarios : list of dict
+        Saved scenarios: ``id``, ``name``, ``base_layer``, ``layer_id``, ``moves`` (count).
+    associations : Layer, optional
+        The cooperation associations, offered as one-click fit reports.
+
+    Examples
+    --------
+    >>> html = render_landing(catalog.layers(), [], 2020, catalog.layer("samenwerkingsverband"))  # doctest: +SKIP
+    """
+    ids = {layer.id for layer in layers}
+    suggested = [(a, b) for a, b in SUGGESTED_OVERLAYS if a in ids and b in ids]
+    names = {layer.id: layer.name for layer in layers}
+    association_zones = [] if associations is None else [
+        {"code": str(c), "name": str(n)} for c, n in zip(associations.zones["code"], associations.zones["name"])]
+    return render("landing.html", layers=layers, scenarios=scenarios, population_year=population_year,
+                  suggested=suggested, names=names, associations=associations,
+                  association_zones=association_zones, default_a=ASSOCIATION_LAYER if ASSOCIATION_LAYER in ids else
+                  layers[0].id, default_b="eerstelijnszone" if "eerstelijnszone" in ids else layers[-1].id)
+
+
+# -- search ----------------------------------------------------------------------------------
+def search_hits(crosswalk: Crosswalk, query: str, limit: int = 20) -> list[dict]:
+    """Municipalities matching a current or old name or NIS code, best first."""
+    hits = crosswalk.search(query, limit)
+    return [{"nis_code": int(r.nis_code), "name": str(r.name), "matched": str(r.matched)} for r in hits.itertuples()]
+
+
+def single_match(hits: list[dict], query: str) -> int | None:
+    """The NIS code to go to straight away: the only hit, or the only exact one."""
+    if len(hits) == 1:
+        return hits[0]["nis_code"]
+    key = normalise_name(query)
+    exact = {h["nis_code"] for h in hits if normalise_name(h["matched"]) == key}
+    return exact.pop() if len(exact) == 1 else None
+
+
+def render_search(query: str, hits: list[dict], population_year: int) -> str:
+    return render("search.html", query=query, hits=hits, population_year=population_year)
+
+
+# -- municipality profile --------------------------------------------------------------------
+@dataclass(frozen=True)
+class AssociationFit:
+    """How one association the municipality belongs to fits one comparison layer."""
+
+    layer_name: str
+    noun: str
+    dominant: str
+    dominant_share: float
+    zones_touched: int
+    nested: bool
+    here: str  # the zone(s) of this municipality in the comparison layer
+    here_in_dominant: bool
+
+
+@dataclass(frozen=True)
+class MunicipalityProfile:
+    nis_code: int
+    requested: int
+    name: str
+    name_fr: str
+    region: str
+    flemish: bool
+    population: int
+    population_year: int
+    area_km2: float
+    old_codes: list[dict]
+    structures: list[dict]
+    neighbours: list[dict]
+    associations: list[dict] = field(default_factory=list)
+
+
+def municipality_profile(nis_code: int, layers: list[Layer], neighbours: list[int], crosswalk: Crosswalk,
+                         against: tuple[str, ...] = DEFAULT_AGAINST) -> MunicipalityProfile:
+    """Every structure a municipality is part of, its neighbours and how its associations fit.
+
+    Parameters
+    ----------
+    nis_code : int
+        Any vintage; carried to the 2025 municipality.
+    layers : list of Layer
+        The layers to list (shipped and imported).
+    neighbours : list of int
+        NIS codes sharing a border (``geo.geometry.adjacency``).
+
+    Examples
+    --------
+    >>> profile = municipality_profile(34025, catalog.layers(), [34022, 34040], catalog.crosswalk)  # doctest: +SKIP
+    """
+    current = crosswalk.to_2025(nis_code)
+    atoms = crosswalk.atoms
+    row = atoms.table.loc[current]
+    by_id = {layer.id: layer for layer in layers}
+    structures = []
+    for layer in layers:
+        zones = [{"code": c, "name": n, "share": s} for c, n, s in layer.zones_of(current)]
+        structures.append({"layer": layer, "zones": zones})
+
+    associations = []
+    assoc_layer = by_id.get(ASSOCIATION_LAYER)
+    comparisons = [by_id[i] for i in against if i in by_id]
+    if assoc_layer is not None:
+        for code, name, share in assoc_layer.zones_of(current):
+            fits = []
+            for other in comparisons:
+                detail = overlay(assoc_layer, other, "population").zone_detail(code)
+                here_zones = other.zones_of(current)
+                fits.append(AssociationFit(
+                    layer_name=other.name, noun=zone_noun(other),
+                    dominant=f"{detail.dominant_zone_name} ({detail.dominant_zone})" if detail.dominant_zone else "–",
+                    dominant_share=detail.dominant_share, zones_touched=len(detail.zones_touched),
+                    nested=detail.nested, here=" / ".join(f"{n} ({c})" for c, n, _ in here_zones) or "–",
+                    here_in_dominant=any(c == detail.dominant_zone for c, _, _ in here_zones)))
+            associations.append({"code": code, "name": name, "share": share, "layer": assoc_layer, "fits": fits})
+
+    history = crosswalk.history(current)
+    old_codes = [{"vintage": r.vintage, "nis_code": int(r.nis_code), "name": r.name,
+                  "population_share": float(r.population_share)} for r in history.itertuples()]
+    return MunicipalityProfile(
+        nis_code=int(current), requested=int(nis_code), name=str(row["name"]), name_fr=str(row["name_fr"]),
+        region=str(row["region"]), flemish=bool(atoms.flemish[atoms.position(current)]),
+        population=int(row["population"]), population_year=atoms.population_year,
+        area_km2=float(row["area_km2"]), old_codes=old_codes, structures=structures,
+        neighbours=sorted(({"nis_code": int(n), "name": atoms.name(int(n))} for n in neighbours),
+                          key=lambda n: normalise_name(n["name"])),
+        associations=associations)
+
+
+def render_municipality(profile: MunicipalityProfile) -> str:
+    return render("municipality.html", p=profile, population_year=profile.population_year)
+
+
+# -- overlay table ---------------------------------------------------------------------------
+def overlay_zone_rows(result: OverlayResult) -> list[dict]:
+    """One row per A-zone, with the keys the overlay table sorts on."""
+    table = result.zone_table()
+    weight = result.weight
+    return [{
+        "code": str(r["code"]), "name": str(r["name"]), "weight": float(r[weight]), "members": int(r["members"]),
+        "dominant_zone": r["dominant_zone"], "dominant_zone_name": r["dominant_zone_name"] or "",
+        "dominant_share": float(r["dominant_share"]), "zones_touched": int(r["zones_touched"]),
+        "outside": float(r[f"{weight}_outside_dominant"]), "not_covered": float(r[f"{weight}_not_covered"]),
+        "nested": bool(r["nested"]),
+    } for _, r in table.iterrows()]
+
+
+def sort_rows(rows: list[dict], key: str | None, order: Order = "asc") -> list[dict]:
+    """Rows sorted on a whitelisted key (text case- and accent-insensitively); unknown keys keep the order."""
+    if key not in OVERLAY_SORT_KEYS:
+        return rows
+    def value(row: dict) -> tuple:
+        v = row[key]
+        return (0, normalise_name(v)) if isinstance(v, str) else (0, v)
+    return sorted(rows, key=value, reverse=order == "desc")
+
+
+def render_overlay_table(result: OverlayResult, layers: list[Layer], sort: str | None = None,
+                         order: Order = "asc") -> str:
+    """The overlay of two layers as sortable HTML tables with CSV/XLSX download links.
+
+    Examples
+    --------
+    >>> html = render_overlay_table(overlay(assoc, elz), catalog.layers(), sort="dominant_share")  # doctest: +SKIP
+    """
+    rows = sort_rows(overlay_zone_rows(result), sort, order)
+    cells = result.cells().rename(columns={result.weight: "weight"})
+    cells = cells.merge(pd.DataFrame({"a_code": result.a.zones["code"], "a_total": result.a_totals}), on="a_code")
+    cells["share_of_a"] = cells["weight"] / cells["a_total"].where(cells["a_total"] > 0)
+    return render("overlay.html", result=result, rows=rows, cells=cells.to_dict("records"), layers=layers,
+                  sort=sort, order=order, weight=result.weight, fmt=format_weight,
+                  measures=layer_measures(result.summary, result.a, result.b, result.weight),
+                  a_noun=zone_noun(result.a), b_noun=zone_noun(result.b), population_year=result.population_year)
+
+
+def overlay_sheets(result: OverlayResult, member_rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The overlay as spreadsheet tabs with Dutch headers: zones, cells, members."""
+    unit = f"inwoners (1/1/{result.population_year})" if result.weight == "population" else "oppervlakte (km²)"
+    rows = overlay_zone_rows(result)
+    zones = pd.DataFrame([{
+        f"code ({result.a.name})": r["code"], "naam": r["name"], unit: _rounded(r["weight"], result.weight),
+        "leden": r["members"], f"grootste zone ({result.b.name})": r["dominant_zone"] or "",
+        "naam grootste zone": r["dominant_zone_name"], "aandeel in grootste zone": round(r["dominant_share"], 4),
+        "zones geraakt": r["zones_touched"], f"buiten grootste zone, {unit}": _rounded(r["outside"], result.weight),
+        f"in geen zone, {unit}": _rounded(r["not_covered"], result.weight),
+        "volledig binnen één zone": "ja" if r["nested"] else "nee"} for r in rows])
+    cells = result.cells()
+    cells = pd.DataFrame({f"code ({result.a.name})": cells["a_code"], f"naam ({result.a.name})": cells["a_name"],
+                          f"code ({result.b.name})": cells["b_code"], f"naam ({result.b.name})": cells["b_name"],
+                          unit: [_rounded(v, result.weight) for v in cells[result.weight]]})
+    members = member_rows.rename(columns=lambda c: MEMBER_HEADERS.get(c, c))
+    return {"zones": zones, "overlappingen": cells, "leden": members}
+
+
+MEMBER_HEADERS = {
+    "zone_code": "zone", "zone_name": "naam zone", "zone_population": "inwoners zone", "zone_area_km2": "km² zone",
+    "dominant_zone": "grootste zone", "dominant_share": "aandeel in grootste zone",
+    "touched_zone_code": "geraakte zone", "touched_zone_name": "naam geraakte zone",
+    "touched_zone_population": "inwoners in geraakte zone", "touched_zone_area_km2": "km² in geraakte zone",
+    "nis_code": "NIS-code", "municipality": "gemeente", "population": "inwoners", "area_km2": "km²",
+    "outside_dominant": "buiten grootste zone", "population_year": "bevolkingsjaar",
+}
+
+
+def _rounded(value: float, weight: str) -> float | int:
+    return int(round(value)) if weight == "population" else round(float(value), 2)
+
+
+def workbook(sheets: dict[str, pd.DataFrame], notes: list[str]) -> bytes:
+    """An .xlsx with one tab per table and a 'bron' tab with the attribution and notes.
+
+    Examples
+    --------
+    >>> workbook({"zones": pd.DataFrame({"a": [1]})}, ["Bevolking: 1 januari 2020"])[:2]
+    b'PK'
+    """
+    from openpyxl.utils import get_column_letter
+
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name[:31], index=False)
+            sheet = writer.sheets[name[:31]]
+            sheet.freeze_panes = "A2"
+            for i, column in enumerate(frame.columns, start=1):
+                width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
+                sheet.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 8), 60)
+        pd.DataFrame({"bron": [*notes, ATTRIBUTION]}).to_excel(writer, sheet_name="bron", index=False)
+        writer.sheets["bron"].column_dimensions["A"].width = 120
+    return buffer.getvalue()

@@ -1,0 +1,120 @@
+"""HTML -> PDF for printable reports, with whichever real renderer this machine has.
+
+WeasyPrint (PyPI, needs Pango from the OS) is preferred: it runs in-process and honours CSS
+paged media. Headless Chromium's print-to-PDF is the fallback. Without either, a clear domain
+error says what to install; nothing is faked.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from geo.errors import RegiomatchError
+
+RENDERERS = ("weasyprint", "chromium")
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "chrome")
+CHROMIUM_TIMEOUT_SECONDS = 90
+# Chromium must not phone home or touch the user's profile when it runs inside the service.
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-extensions", "--no-pdf-header-footer", "--print-to-pdf-no-header")
+
+
+class PdfUnavailable(RegiomatchError):
+    """No PDF renderer is installed (the HTML report is still available)."""
+
+    code = "pdf_unavailable"
+
+
+def _weasyprint_available() -> bool:
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):
+        # OSError: the Python package is there but Pango is not.
+        return False
+    return True
+
+
+def chromium_path() -> str | None:
+    """The Chromium executable: ``$REGIOMATCH_CHROMIUM`` or the first one on ``PATH``."""
+    configured = os.environ.get("REGIOMATCH_CHROMIUM")
+    if configured:
+        return configured if Path(configured).exists() else None
+    for name in CHROMIUM_CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def available_renderers() -> list[str]:
+    """The renderers that work here, preferred first.
+
+    Examples
+    --------
+    >>> set(available_renderers()) <= set(RENDERERS)
+    True
+    """
+    found = []
+    if _weasyprint_available():
+        found.append("weasyprint")
+    if chromium_path():
+        found.append("chromium")
+    return found
+
+
+def html_to_pdf(html: str, renderer: str | None = None) -> bytes:
+    """Render a self-contained HTML page (images as data URIs) to PDF bytes.
+
+    Parameters
+    ----------
+    html : str
+        The page; it must not need the network (no external CSS, fonts or images).
+    renderer : {"weasyprint", "chromium"}, optional
+        Force one renderer; by default the first available one.
+
+    Raises
+    ------
+    PdfUnavailable
+        When no renderer (or not the requested one) is installed.
+
+    Examples
+    --------
+    >>> html_to_pdf("<h1>W13</h1>")[:5]  # doctest: +SKIP
+    b'%PDF-'
+    """
+    available = available_renderers()
+    if renderer is not None and renderer not in RENDERERS:
+        raise PdfUnavailable(f"unknown PDF renderer {renderer!r}; expected one of {', '.join(RENDERERS)}")
+    chosen = renderer or (available[0] if available else None)
+    if chosen is None or chosen not in available:
+        wanted = chosen or "a PDF renderer"
+        raise PdfUnavailable(f"{wanted} is not available on this server: install WeasyPrint "
+                             "(pip install weasyprint; needs Pango) or Chromium; the HTML report works without it")
+    if chosen == "weasyprint":
+        import weasyprint
+
+        return weasyprint.HTML(string=html).write_pdf()
+    return _chromium_pdf(html)
+
+
+def _chromium_pdf(html: str) -> bytes:
+    executable = chromium_path()
+    with tempfile.TemporaryDirectory(prefix="regiomatch-pdf-") as tmp:
+        page = Path(tmp) / "report.html"
+        out = Path(tmp) / "report.pdf"
+        page.write_text(html, encoding="utf-8")
+        command = [executable, *CHROMIUM_FLAGS, f"--user-data-dir={Path(tmp) / 'profile'}",
+                   f"--print-to-pdf={out}", page.as_uri()]
+        try:
+            run = subprocess.run(command, capture_output=True, timeout=CHROMIUM_TIMEOUT_SECONDS, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise PdfUnavailable(f"Chromium could not print the report to PDF: {exc}") from None
+        if not out.exists() or out.stat().st_size == 0:
+            tail = run.stderr.decode(errors="replace").strip().splitlines()[-3:]
+            raise PdfUnavailable(f"Chromium produced no PDF (exit {run.returncode}): {' | '.join(tail)}")
+        return out.read_bytes()

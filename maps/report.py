@@ -1,0 +1,360 @@
+"""The fit report: one zone of any layer held against other layers, as a printable page.
+
+The report gathers what :mod:`geo` already computes (the overlay's zone detail, the whole-layer
+measures, population norms) and says it in plain Dutch for a meeting: which members sit on the
+other side of which line, how many inhabitants that is, and which norms the zones meet. It ranks
+no municipality; it shows structure and fit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from geo.layer import Layer
+from geo.norms import CALL_2018, MINIMUM_100K, ZONE_MINIMUM_60K, PopulationNorm, check_population, norm_for
+from geo.overlay import Summary, ZoneDetail, overlay
+from geo.paths import ATTRIBUTION, SHIPPED_DATA
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+DEFAULT_AGAINST = ("eerstelijnszone", "referentieregio", "gezondheidsmakers", "logo")
+REFERENCE_NORMS = (ZONE_MINIMUM_60K, CALL_2018, MINIMUM_100K)
+
+# How a zone of a layer is called in a sentence (singular, plural). Unknown layers fall back to
+# "zone van <layer name>", which is always correct if less fluent.
+ZONE_NOUNS: dict[str, tuple[str, str]] = {
+    "gemeente": ("gemeente", "gemeenten"),
+    "provincie": ("provincie", "provincies"),
+    "arrondissement": ("arrondissement", "arrondissementen"),
+    "eerstelijnszone": ("eerstelijnszone", "eerstelijnszones"),
+    "eerstelijnszone_antwerpen_stad": ("eerstelijnszone", "eerstelijnszones"),
+    "referentieregio": ("referentieregio", "referentieregio's"),
+    "logo": ("LOGO-regio", "LOGO-regio's"),
+    "gezondheidsmakers": ("Gezondheidsmakers-regio", "Gezondheidsmakers-regio's"),
+    "politiezone": ("politiezone", "politiezones"),
+    "vervoerregio": ("vervoerregio", "vervoerregio's"),
+    "woonmaatschappij": ("werkingsgebied van een woonmaatschappij", "werkingsgebieden van woonmaatschappijen"),
+    "streekwerking": ("streekwerkingsregio", "streekwerkingsregio's"),
+    "igs_woonbeleid": ("IGS lokaal woonbeleid", "IGS'en lokaal woonbeleid"),
+    "samenwerkingsverband": ("samenwerkingsverband", "samenwerkingsverbanden"),
+}
+
+
+# -- wording ---------------------------------------------------------------------------------
+def zone_noun(layer: Layer, plural: bool = False) -> str:
+    """'eerstelijnszone' for a zone of the primary care layer; 'zone van <name>' otherwise.
+
+    Examples
+    --------
+    >>> zone_noun(catalog.layer("logo"), plural=True)  # doctest: +SKIP
+    "LOGO-regio's"
+    """
+    nouns = ZONE_NOUNS.get(layer.id)
+    if nouns:
+        return nouns[1] if plural else nouns[0]
+    return f"zones van {layer.name}" if plural else f"zone van {layer.name}"
+
+
+def inwoners(value: float) -> str:
+    """Whole inhabitants with a Dutch thousands separator: 321235 -> '321.235'."""
+    return f"{int(round(float(value))):,}".replace(",", ".")
+
+
+def procent(share: float, decimals: int = 1) -> str:
+    """0.9687 -> '96,9 %' (Dutch decimal comma)."""
+    return f"{float(share) * 100:.{decimals}f}".replace(".", ",") + " %"
+
+
+def getal(value: float, decimals: int = 3) -> str:
+    """A measure with a Dutch decimal comma: 0.8123 -> '0,812'."""
+    return f"{float(value):.{decimals}f}".replace(".", ",")
+
+
+def list_dutch(items: list[str]) -> str:
+    """['a', 'b', 'c'] -> 'a, b en c'."""
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " en " + items[-1]
+
+
+def fit_sentences(detail: ZoneDetail, against: Layer, population_year: int) -> list[str]:
+    """How one zone fits the zones of another layer, in plain Dutch.
+
+    Examples
+    --------
+    >>> fit_sentences(overlay(assoc, elz).zone_detail("ISOM"), elz, 2020)[0]  # doctest: +SKIP
+    "ISOM - ... ligt volledig in eerstelijnszone Middenkempen (elz25)."
+    """
+    noun, nouns = zone_noun(against), zone_noun(against, plural=True)
+    year = f"inwoners op 1 januari {population_year}"
+    if not detail.zones_touched:
+        return [f"{detail.name} ligt in geen enkele {noun}: {against.name} dekt deze gemeenten niet."]
+    if detail.nested:
+        return [f"{detail.name} ligt volledig in {noun} {detail.dominant_zone_name} ({detail.dominant_zone}). "
+                f"Alle leden zitten aan dezelfde kant van de lijn."]
+    sentences = []
+    touched = len(detail.zones_touched)
+    if touched > 1:
+        sentences.append(f"{detail.name} is verdeeld over {touched} {nouns}. De meeste inwoners "
+                         f"({procent(detail.dominant_share)}) wonen in {detail.dominant_zone_name} "
+                         f"({detail.dominant_zone}).")
+    else:
+        sentences.append(f"{detail.name} ligt voor {procent(detail.dominant_share)} in {noun} "
+                         f"{detail.dominant_zone_name} ({detail.dominant_zone}); de rest ligt in geen enkele {noun}.")
+    if detail.members_outside_dominant:
+        count = len(detail.members_outside_dominant)
+        people = f"{inwoners(detail.weight_outside_dominant)} {year}"
+        sentences.append(f"Buiten {detail.dominant_zone_name} ligt 1 lid ({people})." if count == 1 else
+                         f"Buiten {detail.dominant_zone_name} liggen {count} leden met samen {people}.")
+        for zone in detail.zones_touched:
+            if zone.code == detail.dominant_zone:
+                continue
+            sentences.append(f"In {zone.name} ({zone.code}): "
+                             f"{list_dutch([f'{m.name} ({inwoners(m.weight)})' for m in zone.members])}.")
+    if detail.not_covered:
+        sentences.append(f"In geen enkele {noun}: {list_dutch([m.name for m in detail.not_covered])} "
+                         f"({inwoners(sum(m.weight for m in detail.not_covered))} {year}).")
+    return sentences
+
+
+def zone_measures(detail: ZoneDetail, against: Layer, subject: str, population_year: int) -> list[dict]:
+    """The per-zone measures with a one-sentence Dutch explanation each."""
+    noun, nouns = zone_noun(against), zone_noun(against, plural=True)
+    outside_members = len(detail.members_outside_dominant)
+    not_covered = sum(m.weight for m in detail.not_covered)
+    return [
+        {"label": "Aandeel in de grootste zone", "value": procent(detail.dominant_share),
+         "explanation": f"Welk deel van de inwoners van {subject} in de {noun} woont waar de meesten van hen wonen. "
+                        f"100 % betekent: {subject} past volledig in één {noun}."},
+        {"label": f"Aantal {nouns} geraakt", "value": str(len(detail.zones_touched)),
+         "explanation": f"In hoeveel {nouns} minstens één lid (of een deel ervan) ligt. 1 is een perfecte pasvorm."},
+        {"label": "Inwoners buiten de grootste zone",
+         "value": f"{inwoners(detail.weight_outside_dominant)} ({outside_members} {'lid' if outside_members == 1 else 'leden'})",
+         "explanation": f"Zoveel mensen (op 1 januari {population_year}) wonen in een lid dat niet in "
+                        f"{detail.dominant_zone_name or 'de grootste zone'} ligt. Voor een taak die per {noun} "
+                        f"georganiseerd wordt, vallen zij aan de andere kant van de lijn."},
+        {"label": "Volledig binnen één zone (genest)", "value": "ja" if detail.nested else "nee",
+         "explanation": f"'Ja' als elk lid in dezelfde {noun} ligt; dan kan {subject} zonder aanpassing "
+                        f"binnen die {noun} werken."},
+        {"label": f"Inwoners in geen enkele {noun}", "value": inwoners(not_covered),
+         "explanation": f"Leden die {against.name} niet dekt (bijvoorbeeld buiten Vlaanderen en Brussel)."},
+    ]
+
+
+def layer_measures(summary: Summary, a: Layer, b: Layer, weight: str = "population") -> list[dict]:
+    """The whole-layer measures (``geo.metrics``) with a plain-Dutch explanation each."""
+    a_noun, a_nouns = zone_noun(a), zone_noun(a, plural=True)
+    b_noun = zone_noun(b)
+    people = weight == "population"
+    amount = inwoners if people else (lambda v: getal(v, 1) + " km²")
+    what = "Inwoners" if people else "Oppervlakte"
+    return [
+        {"label": "Aandeel genest", "value": procent(summary.nested_share),
+         "explanation": f"Welk deel van de inwoners van alle {a_nouns} samen in een {a_noun} woont die volledig "
+                        f"binnen één {b_noun} ligt. 100 % = elke {a_noun} past in een {b_noun}."},
+        {"label": "Aangepaste Rand-index", "value": getal(summary.adjusted_rand_index),
+         "explanation": "Neem twee willekeurige inwoners: zijn beide indelingen het eens over 'samen in een zone' "
+                        "of 'in verschillende zones'? Gecorrigeerd voor toeval: 1 = identieke indeling, "
+                        "0 = niet beter dan toeval."},
+        {"label": "Variatie van informatie", "value": getal(summary.variation_of_information) + " bits",
+         "explanation": "Hoeveel informatie je verliest en moet toevoegen om van de ene indeling naar de "
+                        "andere te gaan. 0 = identiek; hoe hoger, hoe meer de grenzen verschillen."},
+        {"label": "Genormaliseerde wederzijdse informatie", "value": getal(summary.normalized_mutual_information),
+         "explanation": f"Hoeveel je weet over iemands {b_noun} als je zijn {a_noun} kent (en omgekeerd), "
+                        "van 0 (niets) tot 1 (alles)."},
+        {"label": f"{what} niet in een {a_noun}", "value": amount(summary.gap_weight),
+         "explanation": f"{what} die {b.name} wel indeelt maar die in geen enkele {a_noun} ligt. "
+                        "De drie maten hierboven tellen alleen wat in beide lagen in een zone ligt."},
+        {"label": f"{what} dubbel geteld", "value": amount(summary.overlap_weight),
+         "explanation": f"{what} van gemeenten die in twee of meer {a_nouns} tegelijk zitten."},
+    ]
+
+
+# -- the report ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Comparison:
+    """The zone against one other layer."""
+
+    layer: Layer
+    detail: ZoneDetail
+    summary: Summary
+    sentences: list[str]
+    measures: list[dict]
+    layer_measures: list[dict]
+    norm: PopulationNorm | None
+    zone_norms: list[dict]  # touched zones of this layer against its own norm
+    map_uri: str | None = None
+
+    @property
+    def headline(self) -> list[str]:
+        """The verdict without the per-zone member lists (for the summary box)."""
+        return self.sentences[:2]
+
+    @property
+    def noun(self) -> str:
+        return zone_noun(self.layer)
+
+    @property
+    def nouns(self) -> str:
+        return zone_noun(self.layer, plural=True)
+
+
+@dataclass(frozen=True)
+class FitReport:
+    """Everything the printable report shows about zone ``code`` of ``layer``."""
+
+    layer: Layer
+    code: str
+    name: str
+    population: float
+    population_year: int
+    member_rows: list[dict]
+    comparisons: list[Comparison]
+    norm_rows: list[dict]
+    flemish: bool
+    sources: list[dict]
+    history: list[dict] = field(default_factory=list)
+    generated: str = ""
+    partial_members: bool = False
+
+    @property
+    def split(self) -> list[Comparison]:
+        return [c for c in self.comparisons if not c.detail.nested]
+
+
+def _norm_rows(layer: Layer, population: float, flemish: bool, base_layer_id: str | None) -> list[dict]:
+    own = norm_for(layer, base_layer_id)
+    rows = []
+    if own is not None:
+        rows.append({"norm": own, "own": True, "passes": bool(own.passes([population])[0])})
+    for norm in REFERENCE_NORMS:
+        if own is None or norm != own:
+            rows.append({"norm": norm, "own": False, "passes": bool(norm.passes([population])[0])})
+    return rows if flemish else []
+
+
+def _touched_zone_norms(against: Layer, detail: ZoneDetail, norm: PopulationNorm | None) -> list[dict]:
+    if norm is None or not detail.zones_touched:
+        return []
+    checked = check_population(against, norm).set_index("code")
+    rows = []
+    for zone in detail.zones_touched:
+        if zone.code in checked.index:
+            row = checked.loc[zone.code]
+            rows.append({"code": zone.code, "name": zone.name, "population": float(row["population"]),
+                         "passes": bool(row["passes"])})
+    return rows
+
+
+def _history_rows(history: pd.DataFrame | None, code: str, layer: Layer) -> list[dict]:
+    if history is None or layer.id != "samenwerkingsverband" or not len(history):
+        return []
+    rows = history[history["zone_code"].astype(str) == str(code)]
+    grouped = rows.fillna({"valid_from": "", "valid_to": "", "note": ""}).groupby(
+        ["valid_from", "valid_to", "note"], sort=True).size()
+    return [{"valid_from": f or "onbekend", "valid_to": t or "nu", "note": n, "members": int(count)}
+            for (f, t, n), count in grouped.items()]
+
+
+def fit_report(layer: Layer, code: str, against: list[Layer], *, history: pd.DataFrame | None = None,
+               base_layer_id: str | None = None, with_maps: bool = True,
+               data_dir: Path = SHIPPED_DATA) -> FitReport:
+    """Gather the report for zone ``code`` of ``layer`` against each layer in ``against``.
+
+    Parameters
+    ----------
+    layer, code
+        The zone the report is about (unknown codes raise ``UnknownZone``).
+    against : list of Layer
+        Comparison layers, e.g. primary care zones, reference regions, LOGO and Gezondheidsmakers.
+    history : pandas.DataFrame, optional
+        ``catalog.history``: dated membership notes, shown for associations.
+    base_layer_id : str, optional
+        For a scenario layer: the layer whose population norm it inherits.
+    with_maps : bool
+        Render a static map per comparison (about 0.3 s each).
+
+    Examples
+    --------
+    >>> report = fit_report(catalog.layer("samenwerkingsverband"), "W13",
+    ...                     [catalog.layer("eerstelijnszone")], history=catalog.history)  # doctest: +SKIP
+    >>> report.comparisons[0].detail.dominant_zone  # doctest: +SKIP
+    'elz18'
+    """
+    from maps.static_map import data_uri, zone_map_png
+
+    position = layer.zone_position(code)
+    code = str(layer.zones["code"].iloc[position])
+    atoms = layer.atoms
+    year = atoms.population_year
+    members = layer.members(code)
+    members["population"] = members["nis_code"].map(atoms.table["population"]) * members["share"]
+    flemish_codes = set(atoms.nis_codes[atoms.flemish].tolist())
+    flemish = bool(members["nis_code"].isin(flemish_codes).any())
+    population = float(members["population"].sum())
+
+    comparisons: list[Comparison] = []
+    for other in against:
+        result = overlay(layer, other, "population")
+        detail = result.zone_detail(code)
+        norm = norm_for(other)
+        png = zone_map_png(layer, code, other, detail, data_dir) if with_maps and detail.zones_touched else None
+        comparisons.append(Comparison(
+            layer=other, detail=detail, summary=result.summary,
+            sentences=fit_sentences(detail, other, year),
+            measures=zone_measures(detail, other, detail.name, year),
+            layer_measures=layer_measures(result.summary, layer, other),
+            norm=norm, zone_norms=_touched_zone_norms(other, detail, norm),
+            map_uri=data_uri(png) if png else None))
+
+    member_rows = []
+    for row in members.itertuples():
+        cells = []
+        for comparison in comparisons:
+            zones = comparison.layer.zones_of(int(row.nis_code))
+            names = [f"{n} ({c})" for c, n, _ in zones]
+            outside = any(m.nis_code == int(row.nis_code) for m in comparison.detail.members_outside_dominant)
+            cells.append({"text": " / ".join(names) if names else "–", "outside": outside})
+        member_rows.append({"nis_code": int(row.nis_code), "name": row.municipality, "share": float(row.share),
+                            "population": float(row.population), "flemish": int(row.nis_code) in flemish_codes,
+                            "cells": cells})
+
+    sources = [{"name": l.name, "id": l.id, "source": l.source, "vintage": l.vintage} for l in [layer, *against]]
+    return FitReport(
+        layer=layer, code=code, name=str(layer.zones["name"].iloc[position]), population=population,
+        population_year=year, member_rows=member_rows, comparisons=comparisons,
+        norm_rows=_norm_rows(layer, population, flemish, base_layer_id), flemish=flemish, sources=sources,
+        history=_history_rows(history, code, layer), generated=dt.date.today().isoformat(),
+        partial_members=bool((members["share"] < 1.0 - 1e-6).any()))
+
+
+# -- rendering -------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """The Jinja2 environment of all server-rendered pages (autoescaped; Dutch number filters)."""
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(inwoners=inwoners, procent=procent, getal=getal)
+    env.globals.update(attribution=ATTRIBUTION, zone_noun=zone_noun)
+    return env
+
+
+def render(template: str, **context: object) -> str:
+    """Render one of ``maps/templates``."""
+    return environment().get_template(template).render(**context)
+
+
+def render_report(report: FitReport, pdf_link: str | None = None) -> str:
+    """The report as one self-contained HTML page (maps inlined as data URIs).
+
+    Examples
+    --------
+    >>> html = render_report(fit_report(layer, "W13", [elz]))  # doctest: +SKIP
+    """
+    return render("report.html", report=report, pdf_link=pdf_link, population_year=report.population_year)
