@@ -91,17 +91,35 @@ def feature_layer(frame: gpd.GeoDataFrame, name: str, pane: str, *, show: bool =
                           interactive=interactive, zoom_on_click=False, smooth_factor=1.0)
 
 
+class _Labels(MacroElement):
+    """Text labels as ``L.divIcon`` markers created with their icon (a default marker icon would
+    be fetched otherwise), never in the way of the mouse."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this.points|tojson }}.forEach(function(p) {
+            L.marker([p[0], p[1]], {interactive: false, keyboard: false, pane: 'labels',
+                icon: L.divIcon({className: '', iconSize: [0, 0], iconAnchor: [0, 0],
+                    html: '<div class="' + {{ this.css|tojson }} + '" style="transform:translate(-50%,-50%)">'
+                          + p[2] + '</div>'})})
+             .addTo({{ this._parent.get_name() }});
+        });
+        {% endmacro %}
+    """)
+
+    def __init__(self, points: list[list], css: str):
+        super().__init__()
+        self._name = "Labels"
+        self.points, self.css = points, css
+
+
 def add_labels(m: folium.Map | folium.FeatureGroup, frame: gpd.GeoDataFrame, text_column: str,
                small: bool = False) -> None:
-    """Text labels at a point inside each polygon (EPSG:4326 frame)."""
-    points = frame.geometry.representative_point()
-    css = "rm-label rm-label-small" if small else "rm-label"
-    for point, text in zip(points, frame[text_column]):
-        if point is None or point.is_empty:
-            continue
-        icon = folium.DivIcon(html=f'<div class="{css}" style="transform:translate(-50%,-50%)">{style.esc(text)}</div>',
-                              icon_size=(0, 0), icon_anchor=(0, 0))
-        folium.Marker((point.y, point.x), icon=icon, interactive=False, pane="labels").add_to(m)
+    """Text labels at a point inside each polygon (EPSG:4326 frame); the text is escaped here."""
+    points = [[round(p.y, 5), round(p.x, 5), style.esc(text)]
+              for p, text in zip(frame.geometry.representative_point(), frame[text_column])
+              if p is not None and not p.is_empty]
+    m.add_child(_Labels(points, "rm-label rm-label-small" if small else "rm-label"))
 
 
 class _Fit(MacroElement):

@@ -83,6 +83,10 @@ def outline_swatch(colour: str = OUTLINE, width: int = 3, dashed: bool = False) 
     return f'<span class="rm-sw" style="background:transparent;border:{width}px {style} {colour}"></span>'
 
 
+def line_swatch(colour: str = "#222222") -> str:
+    return f'<span class="rm-sw" style="height:0;border-top:3px solid {colour}"></span>'
+
+
 def hatch_swatch() -> str:
     return ('<span class="rm-sw" style="border:2px solid ' + HIGHLIGHT + ';background:repeating-linear-gradient('
             '45deg,' + HIGHLIGHT + ' 0 2px,transparent 2px 6px)"></span>')

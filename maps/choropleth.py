@@ -1,0 +1,140 @@
+"""Population choropleth: the zones of any layer coloured by their inhabitants, with the policy
+norms (60.000 and 100.000 inhabitants by default) as class boundaries in the legend and the
+zones that fail the layer's norm outlined in red."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import folium
+import numpy as np
+
+from geo.errors import InvalidInput
+from geo.layer import Layer
+from geo.norms import NORM_LINES, PopulationNorm, check_population
+from geo.paths import SHIPPED_DATA
+from maps import base, style
+from maps.assets import AssetMode
+
+LEGEND_WIDTH = 250
+_BELOW = ("#fdae6b", "#fee6ce")  # under the lowest norm: oranges, darker = further below
+_ABOVE = ("#c7e9c0", "#a1d99b", "#74c476", "#41ab5d", "#238b45", "#006d2c")
+
+
+def population_classes(norm_lines: Sequence[int]) -> tuple[list[float], list[str]]:
+    """Class edges around the norm lines and a colour per class.
+
+    Half the lowest norm and twice the highest bound the outer classes, so a zone far below or
+    far above the norms stands out.
+
+    Examples
+    --------
+    >>> population_classes((60000, 100000))[0]
+    [30000.0, 60000.0, 100000.0, 200000.0]
+    """
+    lines = sorted({int(v) for v in norm_lines})
+    if not lines or lines[0] <= 0:
+        raise InvalidInput(f"population norms must be positive numbers, got {list(norm_lines)}")
+    if len(lines) > len(_ABOVE) - 1:
+        raise InvalidInput(f"at most {len(_ABOVE) - 1} population norms can be drawn, got {len(lines)}")
+    edges = [lines[0] / 2, *map(float, lines), lines[-1] * 2.0]
+    above = len(edges) + 1 - len(_BELOW)
+    picks = np.linspace(0, len(_ABOVE) - 1, above).round().astype(int)
+    return edges, [*_BELOW, *(_ABOVE[i] for i in picks)]
+
+
+def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines: Sequence[int] = NORM_LINES, *,
+                   data_dir: Path = SHIPPED_DATA, assets: AssetMode = "inline",
+                   simplify: float = base.SIMPLIFY_METRES) -> folium.Map:
+    """Colour the zones of ``layer`` by population.
+
+    Parameters
+    ----------
+    norm : PopulationNorm, optional
+        Zones failing it get a red dashed outline (e.g. ``norm_for(layer)``); Brussels zones are
+        never judged.
+    norm_lines : sequence of int
+        Thresholds drawn as class boundaries in the legend.
+
+    Examples
+    --------
+    >>> elz = load_catalog().layer("eerstelijnszone")  # doctest: +SKIP
+    >>> base.render(population_map(elz, norm_for(elz)))  # doctest: +SKIP
+    """
+    year = layer.atoms.population_year
+    edges, colours = population_classes(norm_lines)
+    zones = base.zones(layer, data_dir, simplify)
+    failing: set[str] = set()
+    if norm is not None:
+        checked = check_population(layer, norm)
+        failing = set(checked.loc[~checked["passes"], "code"].astype(str))
+
+    subtitle = f"{len(layer)} zones, {style.population_label(year)}"
+    if norm is not None:
+        subtitle += f"; {len(failing)} halen de norm niet ({norm.label})"
+    m = base.new_map(f"{layer.name}: inwoners per zone", subtitle, year, assets)
+
+    classes = np.digitize(zones["population"].astype(float), edges, right=False)
+    zones["_style"] = [
+        {"fillColor": style.BRUSSELS_FILL if brussels else colours[c], "fillOpacity": 0.85,
+         "color": style.FAIL if code in failing else style.ZONE_BORDER,
+         "weight": 3.5 if code in failing else 1.4, "dashArray": "7 5" if code in failing else None, "opacity": 1.0}
+        for code, brussels, c in zip(zones["code"], zones["brussels"], classes)]
+    zones["_hover"] = [{**s, "weight": s["weight"] + 2, "color": "#000000" if s["color"] != style.FAIL else style.FAIL}
+                       for s in zones["_style"]]
+    zones["_tip"] = [_zone_tip(row, layer, norm, row["code"] in failing, year) for _, row in zones.iterrows()]
+    zones["_pop"] = [_zone_popup(layer, row, year) for _, row in zones.iterrows()]
+    base.feature_layer(zones, f"{layer.name} (inwoners)", "fills").add_to(m)
+
+    munis = base.municipalities(layer.atoms, data_dir, simplify)
+    coverage = dict(zip(layer.atoms.nis_codes.astype(int), layer.coverage()))
+    gaps = [coverage.get(int(n), 0.0) <= 0 for n in munis.index]
+    munis["_style"] = [
+        {"fillColor": (style.NO_ZONE_FILL if flemish else style.BRUSSELS_FILL) if gap else "#ffffff",
+         "fillOpacity": 0.9 if gap else 0.0, "color": style.BOUNDARY, "weight": 0.4, "opacity": 0.7}
+        for gap, flemish in zip(gaps, munis["flemish"])]
+    base.feature_layer(munis, "Gemeentegrenzen", "municipalities", interactive=False).add_to(m)
+
+    rows = [style.LegendRow(style.fill_swatch(colours[0]), f"minder dan {style.nl_int(edges[0])}")]
+    for i in range(1, len(edges)):
+        if edges[i - 1] in {float(v) for v in norm_lines}:
+            rows.append(style.LegendRow(style.line_swatch(), f"norm: {style.nl_int(edges[i - 1])} inwoners", strong=True))
+        rows.append(style.LegendRow(style.fill_swatch(colours[i]),
+                                    f"{style.nl_int(edges[i - 1])} tot {style.nl_int(edges[i])}"))
+    rows.append(style.LegendRow(style.fill_swatch(colours[-1]), f"{style.nl_int(edges[-1])} of meer"))
+    if norm is not None:
+        rows.append(style.LegendRow(style.outline_swatch(style.FAIL, 3, dashed=True), f"haalt de norm niet: {norm.label}",
+                                    strong=True))
+    if zones["brussels"].any() or not munis["flemish"].all():
+        rows.append(style.LegendRow(style.fill_swatch(style.BRUSSELS_FILL), "Brussel: getoond, niet beoordeeld"))
+    if any(g and f for g, f in zip(gaps, munis["flemish"])):
+        rows.append(style.LegendRow(style.fill_swatch(style.NO_ZONE_FILL), "In geen zone van deze laag"))
+    style.add_legend(m, f"Inwoners per zone ({'1/1/' + str(year)})", rows,
+                     notes=[f"Bron: Statbel, bevolking op 1 januari {year}.", "Beweeg over een zone voor de cijfers."])
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    base.fit(m, zones if len(zones) else munis, legend_width=LEGEND_WIDTH)
+    return m
+
+
+def _zone_tip(row, layer: Layer, norm: PopulationNorm | None, fails: bool, year: int) -> str:
+    lines = [f"<b>{style.esc(row['name'])}</b> <span class=\"rm-muted\">({style.esc(row['code'])})</span>",
+             f"{style.nl_int(row['population'])} {style.population_label(year)}",
+             f"{int(row['members'])} gemeenten"]
+    if row["brussels"]:
+        lines.append(f'<span class="rm-muted">{style.esc(style.BRUSSELS_NOTE)}</span>')
+    elif norm is not None:
+        lines.append(f'<span class="rm-warn">haalt de norm niet: {style.esc(norm.label)}</span>' if fails
+                     else f"haalt de norm: {style.esc(norm.label)}")
+    return "<br>".join(lines)
+
+
+def _zone_popup(layer: Layer, row, year: int) -> str:
+    members = layer.members(str(row["code"]))
+    population = layer.atoms.table["population"]
+    items = "".join(
+        f"<li>{style.esc(r.municipality)} ({r.nis_code}): {style.nl_int(population.loc[r.nis_code] * r.share)}"
+        + (f" (voor {style.nl_pct(r.share)})" if r.share < 0.999 else "") + "</li>"
+        for r in members.itertuples())
+    return (f'<div class="rm-popup"><h4>{style.esc(row["name"])} <span class="rm-muted">({style.esc(row["code"])})'
+            f"</span></h4>{style.nl_int(row['population'])} {style.population_label(year)}<ul>{items}</ul></div>")
