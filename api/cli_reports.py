@@ -1,0 +1,52 @@
+"""``regiomatch report``: the printable fit report of one zone, written to an HTML or PDF file.
+
+Examples::
+
+    regiomatch report samenwerkingsverband W13 -o W13.pdf
+    regiomatch report samenwerkingsverband ISOM -o ISOM.html --against eerstelijnszone referentieregio
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from api.cli import EXTRA_COMMANDS, _catalog
+from geo.errors import InvalidInput
+from maps.pdf import RENDERERS, html_to_pdf
+from maps.report import DEFAULT_AGAINST, fit_report, render_report
+
+SUFFIXES = (".html", ".htm", ".pdf")
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    out = Path(args.output)
+    if out.suffix.lower() not in SUFFIXES:
+        raise InvalidInput(f"output file must end in .html or .pdf, got {out.name!r}")
+    catalog = _catalog(args)
+    layer = catalog.layer(args.layer)
+    against = [catalog.layer(i) for i in dict.fromkeys(args.against or DEFAULT_AGAINST) if i != layer.id]
+    if not against:
+        raise InvalidInput("a report needs at least one comparison layer other than the layer itself")
+    report = fit_report(layer, args.code, against, history=catalog.history, data_dir=catalog.data_dir)
+    html = render_report(report)
+    if out.suffix.lower() == ".pdf":
+        out.write_bytes(html_to_pdf(html, args.renderer))
+    else:
+        out.write_text(html, encoding="utf-8")
+    print(f"{report.name} ({report.code}): rapport geschreven naar {out}", file=sys.stderr)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="printable fit report of one zone (HTML or PDF)")
+    p.add_argument("layer", help="layer id, e.g. samenwerkingsverband")
+    p.add_argument("code", help="zone code, e.g. W13")
+    p.add_argument("-o", "--output", required=True, help="file to write: .html or .pdf")
+    p.add_argument("--against", nargs="+", default=None, metavar="LAYER",
+                   help=f"comparison layers (default: {' '.join(DEFAULT_AGAINST)})")
+    p.add_argument("--renderer", choices=RENDERERS, default=None, help="PDF renderer (default: the first available)")
+    p.set_defaults(func=cmd_report)
+
+
+EXTRA_COMMANDS.append(register)
