@@ -1,6 +1,15 @@
-"""One place that maps domain errors to HTTP statuses and JSON ``{"detail", "code"}``."""
+"""One place that maps domain errors to HTTP statuses and JSON ``{"detail", "code"}``.
+
+It also documents those errors in the OpenAPI schema (every operation lists the error statuses
+it can answer, all with the same ``Error`` body), so clients and the fuzz tests
+(``tests/test_fuzz.py``) can hold every response to the documentation.
+"""
 
 from __future__ import annotations
+
+import logging
+import re
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -8,6 +17,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo import errors as e
+
+log = logging.getLogger("regiomatch.api")
 
 STATUS = [
     (e.NotFound, 404),
@@ -17,7 +28,30 @@ STATUS = [
 ]
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-              422: "invalid_input", 429: "too_many_requests"}
+              422: "invalid_input", 429: "too_many_requests", 500: "internal_error"}
+
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["detail", "code"],
+    "properties": {
+        "detail": {"type": "string", "title": "Detail", "description": "What is wrong, naming the field, id or code"},
+        "code": {"type": "string", "title": "Code", "description": "Stable machine-readable error code",
+                 "examples": ["unknown_layer", "invalid_input", "conflict"]},
+    },
+}
+# Which error statuses an operation documents, by what it takes (see ``document_errors``).
+_DESCRIPTIONS = {
+    "400": "The request body could not be parsed (not JSON, not UTF-8, broken multipart)",
+    "401": "Write without the configured API token (only when REGIOMATCH_API_TOKEN is set)",
+    "403": "The target is read-only (a shipped layer)",
+    "404": "Unknown layer, zone, municipality, scenario or other id named in the request",
+    "409": "Conflict: a stale scenario version, or an id that already exists",
+    "413": "Request body or upload larger than REGIOMATCH_MAX_UPLOAD_BYTES",
+    "422": "Invalid input, naming the field, NIS code, zone or geometry at fault",
+}
+_WRITE_METHODS = {"post", "put", "patch", "delete"}
+_METHODS = {"get", "head", "options", "post", "put", "patch", "delete", "trace"}
 
 
 class TooLarge(e.RegiomatchError):
@@ -51,6 +85,24 @@ def _describe_validation(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every documented method at this path. Starlette's own ``Allow`` names only the first
+    route that matched the path, so a 405 on ``/layers`` hid ``POST /layers``."""
+    app = request.app
+    table = getattr(app.state, "allowed_methods", None)
+    if table is None:
+        table = []
+        for template, item in app.openapi().get("paths", {}).items():
+            pattern = re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)) + "$")
+            table.append((pattern, "{" not in template, {m.upper() for m in item if m in _METHODS}))
+        app.state.allowed_methods = table
+    matches = [(literal, allowed) for pattern, literal, allowed in table if pattern.match(request.url.path)]
+    # As in OpenAPI, a literal path ('/scenarios/suggest') wins over a template ('/scenarios/{id}').
+    if any(literal for literal, _ in matches):
+        matches = [m for m in matches if m[0]]
+    return sorted(set().union(*(allowed for _, allowed in matches)))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(e.RegiomatchError)
     async def _domain(_: Request, exc: e.RegiomatchError) -> JSONResponse:
@@ -62,6 +114,68 @@ def install(app: FastAPI) -> None:
         return error_response(422, _describe_validation(exc), "invalid_input")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(exc.status_code, str(exc.detail), HTTP_CODES.get(exc.status_code, "error"),
-                              getattr(exc, "headers", None))
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(getattr(exc, "headers", None) or {})
+        detail = str(exc.detail)
+        if exc.status_code == 400 and detail == "There was an error parsing the body":
+            # FastAPI's words for a body that is not JSON, not UTF-8 or not multipart.
+            detail = ("the request body could not be parsed: send JSON in UTF-8 "
+                      "(multipart/form-data for uploads)")
+        if exc.status_code == 405:
+            allowed = _allowed_methods(request)
+            if allowed:
+                headers["Allow"] = ", ".join(allowed)
+        return error_response(exc.status_code, detail, HTTP_CODES.get(exc.status_code, "error"),
+                              headers or None)
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        # Defence in depth only: an exception reaching here is a bug to fix where it is raised
+        # (the fuzz tests fail on any 5xx). The client gets JSON, the log gets the traceback.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal error; it has been logged", "internal_error")
+
+    document_errors(app)
+
+
+def _error_content() -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+
+def _statuses(method: str, operation: dict[str, Any]) -> list[str]:
+    params = operation.get("parameters") or []
+    statuses = []
+    if params or "requestBody" in operation:
+        statuses += ["404", "422"]
+    if "requestBody" in operation:
+        statuses += ["400", "413"]
+    if method in _WRITE_METHODS:
+        statuses += ["401", "403", "404", "409"]
+    return sorted(set(statuses))
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make the OpenAPI schema tell the truth about errors: FastAPI documents only its own 422
+    body (a list of pydantic errors), which this API never sends."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Error"] = ERROR_SCHEMA
+        for path_item in schema.get("paths", {}).values():
+            for method, operation in path_item.items():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                responses = operation["responses"]
+                for status in _statuses(method, operation):
+                    if status == "422" or status not in responses:
+                        responses[status] = {"description": _DESCRIPTIONS[status], "content": _error_content()}
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

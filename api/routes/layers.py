@@ -11,7 +11,7 @@ from api.errors import TooLarge
 from api.settings import Settings, get_settings
 from geo.errors import Conflict, ReadOnly
 from geo.geometry import DEFAULT_SIMPLIFY_METRES, MAX_SIMPLIFY_METRES, layer_geojson
-from geo.importing import import_layer, validate_layer_id
+from geo.importing import LAYER_ID_PATTERN, import_layer, validate_layer_id
 
 router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
 
@@ -46,7 +46,8 @@ def get_geojson(layer_id: str,
 async def create_layer(
     request: Request,
     file: UploadFile = File(..., description="CSV/XLSX membership table or GeoJSON/GeoPackage/zipped shapefile"),
-    id: str = Form(..., description="New layer id: lowercase letters, digits, '_' or '-'"),
+    id: str = Form(..., description="New layer id: lowercase letters, digits, '_' or '-'",
+                   pattern=LAYER_ID_PATTERN.pattern, max_length=63),
     name: str | None = Form(None, description="Dutch name shown to users"),
     source: str | None = Form(None, description="Where the data comes from"),
     vintage: str | None = Form(None, description="Vintage of the NIS codes in a table: 2025, 2019-2024 or 2018"),

@@ -14,7 +14,9 @@ from geo.overlay import overlay
 router = APIRouter(prefix="/api/v1", tags=["overlay"])
 
 
-@router.get("/overlay", summary="Overlay layer A on layer B")
+@router.get("/overlay", summary="Overlay layer A on layer B", responses={200: {
+    "description": "JSON (``format=json``) or one CSV row per member and zone it touches (``format=csv``)",
+    "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}}})
 def get_overlay(
     a: str = Query(..., description="Layer id (or scenario:<id>) whose zones are examined", examples=["samenwerkingsverband"]),
     b: str = Query(..., description="Layer id (or scenario:<id>) they are held against", examples=["eerstelijnszone"]),
