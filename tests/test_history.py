@@ -1,0 +1,75 @@
+"""Association memberships as of a date: ISOM before 2019, Neteland after, Wielsbeke from 2017."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from geo.errors import InvalidInput, UnknownZone
+from geo.history import associations_as_of, changes_between, members_as_of
+from geo.overlay import overlay
+from geo.vintages import carry_forward
+
+LILLE, KASTERLEE, WIELSBEKE = 13019, 13017, 37017
+
+
+def test_isom_until_2018_neteland_from_2019_without_lille_and_kasterlee(catalog):
+    before = members_as_of(catalog, "2018-12-31")
+    after = members_as_of(catalog, "2019-01-01")
+    isom = set(before.loc[before["zone_code"] == "ISOM", "nis_code"])
+    neteland = set(after.loc[after["zone_code"] == "NETELAND", "nis_code"])
+    assert len(isom) == 7 and "NETELAND" not in set(before["zone_code"])
+    assert "ISOM" not in set(after["zone_code"])
+    assert isom - neteland == {LILLE, KASTERLEE} and len(neteland) == 5
+
+
+def test_wielsbeke_joins_w13_in_2017(catalog):
+    assert WIELSBEKE not in set(members_as_of(catalog, "2016-12-31", "W13")["nis_code"])
+    joined = members_as_of(catalog, "2017-01-01", "W13")
+    assert WIELSBEKE in set(joined["nis_code"]) and len(joined) == 14
+    assert joined.loc[joined["nis_code"] == WIELSBEKE, "start_known"].item()
+
+
+def test_unknown_start_is_flagged_not_invented(catalog):
+    rows = members_as_of(catalog, "2000-01-01", "WZK")
+    assert len(rows) == 27
+    assert not rows["start_known"].any() and rows["valid_from"].isna().all()
+
+
+def test_changes_between_two_dates(catalog):
+    changes = changes_between(catalog, "2016-06-30", "2019-06-30")
+    joined = set(map(tuple, changes.loc[changes["change"] == "joined", ["zone_code", "nis_code"]].to_numpy()))
+    left = set(map(tuple, changes.loc[changes["change"] == "left", ["zone_code", "nis_code"]].to_numpy()))
+    assert ("W13", WIELSBEKE) in joined and ("ISOM", LILLE) in left
+    assert {n for z, n in joined if z == "NETELAND"} == {13010, 13011, 13012, 13029, 13044}
+
+
+def test_as_of_layer_overlays_like_any_layer(catalog):
+    layer = associations_as_of(catalog, "2019-06-30")
+    assert layer.id == "samenwerkingsverband@2019-06-30"
+    assert layer.zone_codes == ["NETELAND", "W13", "WRNL", "WZK"]
+    result = overlay(layer, catalog.layer("eerstelijnszone"))
+    assert result.table.sum() == pytest.approx(layer.zone_weight("population").sum())
+
+
+def test_old_codes_are_carried_through_the_crosswalk(catalog):
+    # The carrying is the crosswalk's: an old code merged in 2025 becomes a partial member.
+    history = catalog.history
+    old = pd.DataFrame({"zone_code": ["X"], "zone_name": ["X"], "nis_code": [11007]})  # Borsbeek -> Antwerpen
+    carried = carry_forward(old, catalog.crosswalk)
+    assert carried["nis_code"].item() == catalog.crosswalk.to_2025(11007) == 11002
+    assert 0 < carried["share"].item() < 1
+    rows = members_as_of(catalog, "2020-01-01")
+    assert set(rows["source_nis_code"]) <= set(history["nis_code"])
+    assert all(code in catalog.atoms for code in rows["nis_code"])
+
+
+@pytest.mark.parametrize("bad", ["2019-13-01", "yesterday", ""])
+def test_bad_dates_are_refused(catalog, bad):
+    with pytest.raises(InvalidInput, match="YYYY-MM-DD"):
+        members_as_of(catalog, bad)
+
+
+def test_unknown_association_is_refused(catalog):
+    with pytest.raises(UnknownZone, match="NETELAND"):
+        members_as_of(catalog, "2020-01-01", "NOPE")
