@@ -202,6 +202,7 @@ class Evaluator:
     def score(self, moves: Iterable[Move]) -> dict[str, Summary]:
         """Measures with ``moves`` applied on top of the applied ones; nothing changes."""
         steps = self._checked(moves)
+        self.summaries()  # the current measures survive the trial (they are restored with it)
         saved = self._save()
         try:
             for pos, col in steps:

@@ -80,7 +80,10 @@ def _entropy(p: np.ndarray) -> float:
 
 def _information(table: np.ndarray) -> tuple[float, float, float]:
     """Entropies H(A), H(B) and mutual information I(A;B), in bits."""
-    t = _as_table(table)
+    return _information_of(_as_table(table))
+
+
+def _information_of(t: np.ndarray) -> tuple[float, float, float]:
     n = t.sum()
     if n <= 0:
         return 0.0, 0.0, 0.0
@@ -128,7 +131,7 @@ def partition_measures(table: np.ndarray) -> tuple[float, float, float]:
     (1.0, 0.0, 1.0)
     """
     t = _as_table(table)
-    information = _information(t)
+    information = _information_of(t)
     return _adjusted_rand_index(t), _vi(*information), _nmi(*information)
 
 
@@ -140,6 +143,10 @@ def nested_zones(table: np.ndarray, zone_totals: np.ndarray | None = None) -> np
     """
     t = _as_table(table)
     totals = t.sum(axis=1) if zone_totals is None else np.asarray(zone_totals, dtype=float)
+    return _nested_zones(t, totals)
+
+
+def _nested_zones(t: np.ndarray, totals: np.ndarray) -> np.ndarray:
     if t.shape[1] == 0:
         return np.zeros(t.shape[0], dtype=bool)
     best = t.max(axis=1)
@@ -153,4 +160,4 @@ def nested_share(table: np.ndarray, zone_totals: np.ndarray | None = None) -> fl
     whole = totals.sum()
     if whole <= 0:
         return 0.0
-    return float(totals[nested_zones(t, totals)].sum() / whole)
+    return float(totals[_nested_zones(t, totals)].sum() / whole)
