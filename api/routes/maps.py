@@ -1,0 +1,76 @@
+"""Interactive maps as HTML pages (Folium/Leaflet), and the vendored Leaflet they load.
+
+Every map links Leaflet from ``/maps/static/`` (no CDN: the service and its users may be
+offline). Unknown layers, zones, NIS codes and scenarios come back as the usual JSON errors.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import FileResponse, HTMLResponse
+
+from api.deps import Workspace, get_workspace
+from geo.norms import NORM_LINES, norm_for
+from geo.overlay import overlay
+from maps.assets import static_file
+from maps.base import render
+from maps.choropleth import population_map
+from maps.municipality_map import municipality_map
+from maps.overlay_map import overlay_map
+from maps.scenario_map import scenario_map
+
+router = APIRouter(prefix="/maps", tags=["maps"])
+ASSETS = "served"
+
+
+@router.get("/overlay", response_class=HTMLResponse, summary="Map of layer A over layer B")
+def get_overlay_map(
+    a: str = Query(..., description="Layer id (or scenario:<id>) drawn as bold outlines", examples=["samenwerkingsverband"]),
+    b: str = Query(..., description="Layer id (or scenario:<id>) drawn as coloured zones", examples=["eerstelijnszone"]),
+    focus: str | None = Query(None, description="Zoom to this zone of layer A", examples=["W13"]),
+    ws: Workspace = Depends(get_workspace),
+) -> HTMLResponse:
+    """B-zones as fills, A-zones as outlines, members outside their A-zone's dominant B-zone hatched."""
+    result = overlay(ws.layer(a), ws.layer(b), "population")
+    return HTMLResponse(render(overlay_map(result, focus, data_dir=ws.catalog.data_dir, assets=ASSETS)))
+
+
+@router.get("/municipality/{nis_code}", response_class=HTMLResponse, summary="Every zone a municipality belongs to")
+def get_municipality_map(
+    nis_code: int,
+    layers: list[str] | None = Query(None, description="Only these layers (default: all shipped and imported layers)"),
+    ws: Workspace = Depends(get_workspace),
+) -> HTMLResponse:
+    ws.catalog.atoms.position(nis_code)
+    chosen = [ws.layer(i) for i in (layers or ws.layer_ids())]
+    return HTMLResponse(render(municipality_map(nis_code, chosen, data_dir=ws.catalog.data_dir, assets=ASSETS)))
+
+
+@router.get("/scenario/{scenario_id}", response_class=HTMLResponse, summary="Today's zoning and a scenario side by side")
+def get_scenario_map(scenario_id: str, ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
+    record = ws.store.get_scenario(scenario_id)
+    base_layer = ws.layer(record.base_layer)
+    scenario = ws.layer(record.layer_id)
+    norm = norm_for(scenario, record.base_layer)
+    return HTMLResponse(render(scenario_map(base_layer, scenario, norm, data_dir=ws.catalog.data_dir, assets=ASSETS)))
+
+
+@router.get("/choropleth/{layer_id}", response_class=HTMLResponse, summary="Population per zone with the norms")
+def get_choropleth(
+    layer_id: str,
+    norms: list[int] = Query(list(NORM_LINES), description="Population thresholds shown as class boundaries"),
+    ws: Workspace = Depends(get_workspace),
+) -> HTMLResponse:
+    """Zones failing the layer's default norm (if any, e.g. 60.000 for primary care zones) are outlined."""
+    layer = ws.layer(layer_id)
+    base_id = None
+    if layer.kind == "scenario":
+        base_id = ws.store.get_scenario(layer_id.removeprefix("scenario:")).base_layer
+    html = render(population_map(layer, norm_for(layer, base_id), norms, data_dir=ws.catalog.data_dir, assets=ASSETS))
+    return HTMLResponse(html)
+
+
+@router.get("/static/{name:path}", summary="Vendored Leaflet files the maps load", include_in_schema=False)
+def get_static(name: str) -> FileResponse:
+    path, media_type = static_file(name)
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"})
