@@ -123,41 +123,51 @@ def fit_sentences(detail: ZoneDetail, against: Layer, population_year: int) -> l
     return sentences
 
 
-def zone_measures(detail: ZoneDetail, against: Layer, subject: str, population_year: int) -> list[dict]:
-    """The per-zone measures with a one-sentence Dutch explanation each."""
-    noun, nouns = zone_noun(against), zone_noun(against, plural=True)
+COLUMN_NOUN = ("zone", "zones")  # in a table with one column per comparison layer
+
+
+def zone_measures(detail: ZoneDetail, against: Layer | None, subject: str, population_year: int) -> list[dict]:
+    """The per-zone measures with a one-sentence Dutch explanation each.
+
+    With ``against=None`` the explanations speak of "the zones of the layer in the column", for a
+    table that compares several layers side by side.
+    """
+    noun, nouns = (zone_noun(against), zone_noun(against, plural=True)) if against else COLUMN_NOUN
     outside_members = len(detail.members_outside_dominant)
-    not_covered = sum(m.weight for m in detail.not_covered)
     return [
         {"label": "Aandeel in de grootste zone", "value": procent(detail.dominant_share),
-         "explanation": f"Welk deel van de inwoners van {subject} in de {noun} woont waar de meesten van hen wonen. "
+         "explanation": f"Welk deel van de inwoners van {subject} woont in de {noun} waar de meesten van hen wonen. "
                         f"100 % betekent: {subject} past volledig in één {noun}."},
-        {"label": f"Aantal {nouns} geraakt", "value": str(len(detail.zones_touched)),
+        {"label": f"{nouns.capitalize()} geraakt", "value": str(len(detail.zones_touched)),
          "explanation": f"In hoeveel {nouns} minstens één lid (of een deel ervan) ligt. 1 is een perfecte pasvorm."},
-        {"label": "Inwoners buiten de grootste zone",
-         "value": f"{inwoners(detail.weight_outside_dominant)} ({outside_members} {'lid' if outside_members == 1 else 'leden'})",
-         "explanation": f"Zoveel mensen (op 1 januari {population_year}) wonen in een lid dat niet in "
-                        f"{detail.dominant_zone_name or 'de grootste zone'} ligt. Voor een taak die per {noun} "
-                        f"georganiseerd wordt, vallen zij aan de andere kant van de lijn."},
-        {"label": "Volledig binnen één zone (genest)", "value": "ja" if detail.nested else "nee",
-         "explanation": f"'Ja' als elk lid in dezelfde {noun} ligt; dan kan {subject} zonder aanpassing "
+        {"label": "Leden buiten de grootste zone", "value": str(outside_members),
+         "explanation": f"Gemeenten van {subject} die (deels) in een andere {noun} liggen dan de meeste inwoners."},
+        {"label": "Inwoners buiten de grootste zone", "value": inwoners(detail.weight_outside_dominant),
+         "explanation": f"Zoveel mensen (1 januari {population_year}) wonen in die leden. Voor een taak die per "
+                        f"{noun} georganiseerd wordt, vallen zij aan de andere kant van de lijn."},
+        {"label": "Volledig binnen één zone", "value": "ja" if detail.nested else "nee",
+         "explanation": f"'Ja' als elk lid in dezelfde {noun} ligt: dan kan {subject} zonder aanpassing "
                         f"binnen die {noun} werken."},
-        {"label": f"Inwoners in geen enkele {noun}", "value": inwoners(not_covered),
-         "explanation": f"Leden die {against.name} niet dekt (bijvoorbeeld buiten Vlaanderen en Brussel)."},
+        {"label": f"Inwoners in geen enkele {noun}", "value": inwoners(sum(m.weight for m in detail.not_covered)),
+         "explanation": f"Leden die de andere laag niet indeelt."},
     ]
 
 
-def layer_measures(summary: Summary, a: Layer, b: Layer, weight: str = "population") -> list[dict]:
-    """The whole-layer measures (``geo.metrics``) with a plain-Dutch explanation each."""
+def layer_measures(summary: Summary, a: Layer, b: Layer | None, weight: str = "population") -> list[dict]:
+    """The whole-layer measures (``geo.metrics``) with a plain-Dutch explanation each.
+
+    With ``b=None`` the explanations speak of "the layer in the column" (side-by-side tables).
+    """
     a_noun, a_nouns = zone_noun(a), zone_noun(a, plural=True)
-    b_noun = zone_noun(b)
+    b_noun = zone_noun(b) if b else "zone van de laag in de kolom"
+    b_name = b.name if b else "de laag in de kolom"
     people = weight == "population"
     amount = inwoners if people else (lambda v: getal(v, 1) + " km²")
     what = "Inwoners" if people else "Oppervlakte"
     return [
         {"label": "Aandeel genest", "value": procent(summary.nested_share),
          "explanation": f"Welk deel van de inwoners van alle {a_nouns} samen in een {a_noun} woont die volledig "
-                        f"binnen één {b_noun} ligt. 100 % = elke {a_noun} past in een {b_noun}."},
+                        f"binnen één {b_noun} ligt. 100 % = elke {a_noun} past in één {b_noun}."},
         {"label": "Aangepaste Rand-index", "value": getal(summary.adjusted_rand_index),
          "explanation": "Neem twee willekeurige inwoners: zijn beide indelingen het eens over 'samen in een zone' "
                         "of 'in verschillende zones'? Gecorrigeerd voor toeval: 1 = identieke indeling, "
@@ -169,11 +179,21 @@ def layer_measures(summary: Summary, a: Layer, b: Layer, weight: str = "populati
          "explanation": f"Hoeveel je weet over iemands {b_noun} als je zijn {a_noun} kent (en omgekeerd), "
                         "van 0 (niets) tot 1 (alles)."},
         {"label": f"{what} niet in een {a_noun}", "value": amount(summary.gap_weight),
-         "explanation": f"{what} die {b.name} wel indeelt maar die in geen enkele {a_noun} ligt. "
-                        "De drie maten hierboven tellen alleen wat in beide lagen in een zone ligt."},
+         "explanation": f"{what} die {b_name} wel indeelt maar die in "
+                        f"geen enkele {a_noun} ligt. De drie maten hierboven tellen alleen wat in beide lagen in een "
+                        "zone ligt."},
         {"label": f"{what} dubbel geteld", "value": amount(summary.overlap_weight),
          "explanation": f"{what} van gemeenten die in twee of meer {a_nouns} tegelijk zitten."},
     ]
+
+
+def side_by_side(per_column: list[list[dict]]) -> list[dict]:
+    """Measure lists of several comparisons -> rows ``{label, explanation, cells[]}``."""
+    if not per_column:
+        return []
+    return [{"label": first["label"], "explanation": first["explanation"],
+             "cells": [column[i]["value"] for column in per_column]}
+            for i, first in enumerate(per_column[0])]
 
 
 # -- the report ------------------------------------------------------------------------------
@@ -227,6 +247,16 @@ class FitReport:
     def split(self) -> list[Comparison]:
         return [c for c in self.comparisons if not c.detail.nested]
 
+    @property
+    def measure_rows(self) -> list[dict]:
+        """Zone measures with one value column per comparison layer."""
+        return side_by_side([c.measures for c in self.comparisons])
+
+    @property
+    def layer_measure_rows(self) -> list[dict]:
+        """Whole-layer measures with one value column per comparison layer."""
+        return side_by_side([c.layer_measures for c in self.comparisons])
+
 
 def _norm_rows(layer: Layer, population: float, flemish: bool, base_layer_id: str | None) -> list[dict]:
     own = norm_for(layer, base_layer_id)
@@ -278,7 +308,7 @@ def fit_report(layer: Layer, code: str, against: list[Layer], *, history: pd.Dat
     base_layer_id : str, optional
         For a scenario layer: the layer whose population norm it inherits.
     with_maps : bool
-        Render a static map per comparison (about 0.3 s each).
+        Render static maps (about 0.3 s each): for the first comparison and every split one.
 
     Examples
     --------
@@ -300,16 +330,18 @@ def fit_report(layer: Layer, code: str, against: list[Layer], *, history: pd.Dat
     population = float(members["population"].sum())
 
     comparisons: list[Comparison] = []
-    for other in against:
+    for i, other in enumerate(against):
         result = overlay(layer, other, "population")
         detail = result.zone_detail(code)
         norm = norm_for(other)
-        png = zone_map_png(layer, code, other, detail, data_dir) if with_maps and detail.zones_touched else None
+        # A map where a line cuts the zone, and always for the first comparison: enough for a meeting.
+        drawn = with_maps and detail.zones_touched and (i == 0 or not detail.nested)
+        png = zone_map_png(layer, code, other, detail, data_dir) if drawn else None
         comparisons.append(Comparison(
             layer=other, detail=detail, summary=result.summary,
             sentences=fit_sentences(detail, other, year),
-            measures=zone_measures(detail, other, detail.name, year),
-            layer_measures=layer_measures(result.summary, layer, other),
+            measures=zone_measures(detail, None, detail.code, year),
+            layer_measures=layer_measures(result.summary, layer, None),
             norm=norm, zone_norms=_touched_zone_norms(other, detail, norm),
             map_uri=data_uri(png) if png else None))
 

@@ -1,0 +1,250 @@
+"""Fit reports: the HTML/PDF report of one zone against other layers, its map and the CLI."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib import image as mpimg
+from matplotlib.colors import to_rgb
+
+from api.cli import main as cli_main
+from geo.norms import ZONE_MINIMUM_60K, check_population
+from geo.overlay import overlay
+from geo.paths import ATTRIBUTION
+from maps import pdf as pdf_module
+from maps.pdf import available_renderers, html_to_pdf
+from maps.report import DEFAULT_AGAINST, fit_report, render_report
+from maps.static_map import DOMINANT_COLOUR, zone_colours, zone_map_png
+
+ASSOCIATIONS = "samenwerkingsverband"
+
+
+def pdf_text(content: bytes) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def visible_text(html: str) -> str:
+    """The page text without tags or entity noise, whitespace collapsed (for phrase assertions)."""
+    import html as html_lib
+    import re
+
+    text = re.sub(r"<script.*?</script>|<style.*?</style>", " ", html, flags=re.S)
+    return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", text)).split())
+
+
+# -- what the report says --------------------------------------------------------------------
+def test_nested_association_says_it_lies_entirely_in_one_zone(catalog):
+    report = fit_report(catalog.layer(ASSOCIATIONS), "ISOM", [catalog.layer("eerstelijnszone")], with_maps=False)
+    comparison = report.comparisons[0]
+    assert comparison.detail.nested
+    assert comparison.sentences[0].endswith("ligt volledig in eerstelijnszone Middenkempen (elz25). "
+                                            "Alle leden zitten aan dezelfde kant van de lijn.")
+    assert not any(cell["outside"] for row in report.member_rows for cell in row["cells"])
+
+
+def test_nested_report_page_says_so_and_lists_no_member_outside(client):
+    response = client.get(f"/reports/{ASSOCIATIONS}/ISOM", params={"against": "eerstelijnszone"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    text = visible_text(response.text)
+    assert "ligt volledig in eerstelijnszone Middenkempen (elz25)" in text
+    assert "Buiten Middenkempen" not in text and "verdeeld over" not in text
+    assert 'class="outside"' not in response.text
+
+
+def test_split_association_names_the_members_on_the_other_side(catalog):
+    elz = catalog.layer("eerstelijnszone")
+    report = fit_report(catalog.layer(ASSOCIATIONS), "W13", [elz], with_maps=False)
+    detail = report.comparisons[0].detail
+    sentences = report.comparisons[0].sentences
+    assert detail.dominant_zone == "elz18" and len(detail.zones_touched) == 4
+    assert sentences[0].startswith("Welzijnsvereniging W13 (Zuid-West-Vlaanderen) is verdeeld over 4 eerstelijnszones.")
+    assert "Kortrijk-Kuurne-Harelbeke (elz18)" in sentences[0]
+    assert "In RITS (elz40): Lendelede (5.787)." in sentences
+    menen = next(s for s in sentences if s.startswith("In Regio Menen (elz24):"))
+    for name in ("Menen", "Wevelgem", "Wervik"):
+        assert name in menen
+    # Every member outside the dominant zone is named once in the per-zone sentences.
+    named = " ".join(s for s in sentences if s.startswith("In "))
+    for member in detail.members_outside_dominant:
+        assert member.name in named
+    assert "Kortrijk (" not in named  # Kortrijk is in the dominant zone
+
+
+def test_split_report_page_names_members_and_marks_them(client, catalog):
+    response = client.get(f"/reports/{ASSOCIATIONS}/W13")
+    assert response.status_code == 200
+    text = visible_text(response.text)
+    assert "In RITS (elz40): Lendelede (5.787)." in text
+    # Against the reference regions only Wielsbeke sits on the other side of the line.
+    assert "In Midwest (REFREG10): Wielsbeke (9.833)." in text
+    assert "Buiten Zuid-West-Vlaanderen ligt 1 lid" in text
+    # The member table marks exactly the members outside the dominant zone, per comparison layer.
+    expected = sum(len(overlay(catalog.layer(ASSOCIATIONS), catalog.layer(i)).zone_detail("W13").members_outside_dominant)
+                   for i in DEFAULT_AGAINST)
+    assert response.text.count('<td class="outside">') == expected
+    assert '<td class="outside">RITS (elz40) *</td>' in response.text
+
+
+def test_report_compares_with_the_default_layers_and_states_year_and_sources(client, catalog):
+    html = client.get(f"/reports/{ASSOCIATIONS}/WRNL").text
+    text = visible_text(html)
+    year = catalog.atoms.population_year
+    assert f"1 januari {year}" in text
+    assert ATTRIBUTION in text
+    for layer_id in DEFAULT_AGAINST:
+        layer = catalog.layer(layer_id)
+        assert f"{layer.name} ({layer.id})" in text  # in the sources table, with its vintage
+    assert catalog.layer(ASSOCIATIONS).source in text and "2019-2023" in text
+    # WRNL: split over two primary care zones, Noord-Limburg holds most inhabitants.
+    assert "verdeeld over 2 eerstelijnszones" in text and "wonen in Noord-Limburg (elz28)" in text
+    assert "In Kemp en Duin (elz12): Bree" in text
+    # Dated membership notes from the association history are shown.
+    assert "Lidmaatschap door de tijd" in text
+
+
+def test_report_explains_the_measures_in_dutch(client):
+    text = visible_text(client.get(f"/reports/{ASSOCIATIONS}/W13").text)
+    for label in ("Aandeel in de grootste zone", "Inwoners buiten de grootste zone", "Volledig binnen één zone",
+                  "Aangepaste Rand-index", "Variatie van informatie", "Genormaliseerde wederzijdse informatie"):
+        assert label in text
+    assert "Gecorrigeerd voor toeval" in text and "aan de andere kant van de lijn" in text
+
+
+def test_norms_of_touched_zones_match_the_norm_check(catalog):
+    elz = catalog.layer("eerstelijnszone")
+    report = fit_report(catalog.layer(ASSOCIATIONS), "W13", [elz], with_maps=False)
+    checked = check_population(elz, ZONE_MINIMUM_60K).set_index("code")
+    rows = report.comparisons[0].zone_norms
+    assert {r["code"] for r in rows} == {"elz18", "elz24", "elz40", "elz50"}
+    for row in rows:
+        assert row["passes"] == bool(checked.loc[row["code"], "passes"])
+        assert row["population"] == pytest.approx(checked.loc[row["code"], "population"])
+
+
+def test_report_of_a_primary_care_zone_applies_its_own_norm(client, catalog):
+    elz = catalog.layer("eerstelijnszone")
+    population = float(elz.zone_weight()[elz.zone_position("elz40")])
+    report = fit_report(elz, "elz40", [catalog.layer("referentieregio")], with_maps=False)
+    own = [r for r in report.norm_rows if r["own"]]
+    assert [r["norm"] for r in own] == [ZONE_MINIMUM_60K]
+    assert own[0]["passes"] == (population >= 60_000)
+    text = visible_text(client.get("/reports/eerstelijnszone/elz40", params={"against": "referentieregio"}).text)
+    assert "minstens 60.000 inwoners" in text and "deze laag" in text
+
+
+def test_brussels_zone_is_shown_not_judged(catalog):
+    report = fit_report(catalog.layer("gemeente"), "21004", [catalog.layer("eerstelijnszone")], with_maps=False)
+    assert not report.flemish and report.norm_rows == []
+    assert "niet getoetst" in render_report(report)
+
+
+def test_report_against_a_scenario_follows_the_moves(client):
+    created = client.post("/api/v1/scenarios", json={
+        "name": "Lendelede naar Kortrijk-Kuurne-Harelbeke", "base_layer": "eerstelijnszone",
+        "moves": [{"nis_code": 34025, "to_zone": "elz18"}]})
+    assert created.status_code == 201, created.text
+    layer_id = created.json()["layer_id"]
+    text = visible_text(client.get(f"/reports/{ASSOCIATIONS}/W13", params={"against": layer_id}).text)
+    assert "verdeeld over 3 " in text and "Lendelede (5.787)." not in text
+    # A scenario's own report inherits the norm of its base layer.
+    own = visible_text(client.get(f"/reports/{layer_id}/elz18", params={"against": "referentieregio"}).text)
+    assert "minstens 60.000 inwoners" in own and "deze laag" in own
+
+
+# -- errors ----------------------------------------------------------------------------------
+def test_unknown_zone_layer_and_bad_against_are_refused(client):
+    response = client.get(f"/reports/{ASSOCIATIONS}/NOPE")
+    assert response.status_code == 404 and response.json()["code"] == "unknown_zone"
+    assert "NOPE" in response.json()["detail"]
+    response = client.get("/reports/nolayer/W13")
+    assert response.status_code == 404 and response.json()["code"] == "unknown_layer"
+    response = client.get(f"/reports/{ASSOCIATIONS}/W13", params={"against": "nolayer"})
+    assert response.status_code == 404 and response.json()["code"] == "unknown_layer"
+    response = client.get(f"/reports/{ASSOCIATIONS}/W13", params={"against": ASSOCIATIONS})
+    assert response.status_code == 422 and "comparison layer" in response.json()["detail"]
+    response = client.get(f"/reports/{ASSOCIATIONS}/W13", params={"format": "docx"})
+    assert response.status_code == 422
+
+
+def test_pdf_without_a_renderer_is_a_clear_501(client, monkeypatch):
+    monkeypatch.setattr(pdf_module, "available_renderers", lambda: [])
+    response = client.get(f"/reports/{ASSOCIATIONS}/W13", params={"format": "pdf"})
+    assert response.status_code == 501
+    assert response.json()["code"] == "pdf_unavailable" and "WeasyPrint" in response.json()["detail"]
+
+
+# -- PDF -------------------------------------------------------------------------------------
+def test_a_pdf_renderer_is_installed():
+    # CI installs Chromium and WeasyPrint; a missing renderer must fail loudly, not be skipped.
+    assert available_renderers(), "no PDF renderer: pip install weasyprint (needs Pango) or install chromium"
+
+
+def test_pdf_report_is_a_valid_pdf_with_the_association_name(client):
+    response = client.get(f"/reports/{ASSOCIATIONS}/W13", params={"format": "pdf"})
+    assert response.status_code == 200, response.text[:300]
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    text = pdf_text(response.content)
+    assert "Welzijnsvereniging W13" in text
+    assert "Lendelede" in text
+
+
+@pytest.mark.parametrize("renderer", pdf_module.RENDERERS)
+def test_each_installed_renderer_produces_a_readable_pdf(catalog, renderer):
+    if renderer not in available_renderers():
+        pytest.skip(f"{renderer} is not installed here (the other renderer is tested)")
+    report = fit_report(catalog.layer(ASSOCIATIONS), "ISOM", [catalog.layer("eerstelijnszone")])
+    content = html_to_pdf(render_report(report), renderer)
+    assert content.startswith(b"%PDF-")
+    text = pdf_text(content)
+    assert "ISOM - Intergemeentelijke Samenwerking OCMW's Middenkempen" in " ".join(text.split())
+
+
+# -- static map ------------------------------------------------------------------------------
+def _has_colour(png: bytes, colour: str, alpha: float = 0.85, tolerance: float = 0.03) -> bool:
+    # Members are drawn with alpha 0.85 over the white/grey background: compare with the blend.
+    pixels = mpimg.imread(io.BytesIO(png), format="png")[..., :3]
+    target = alpha * np.array(to_rgb(colour)) + (1 - alpha) * np.ones(3)
+    return bool((np.abs(pixels - target).max(axis=-1) < tolerance).any())
+
+
+def test_static_map_colours_members_by_their_zone(catalog):
+    associations, elz = catalog.layer(ASSOCIATIONS), catalog.layer("eerstelijnszone")
+    result = overlay(associations, elz)
+    split, nested = result.zone_detail("W13"), result.zone_detail("ISOM")
+    split_png = zone_map_png(associations, "W13", elz, split)
+    nested_png = zone_map_png(associations, "ISOM", elz, nested)
+    for png in (split_png, nested_png):
+        assert png.startswith(b"\x89PNG")
+    colours = zone_colours(split)
+    assert colours["elz18"] == DOMINANT_COLOUR and len(set(colours.values())) == 4
+    assert _has_colour(split_png, colours["elz40"])  # Lendelede, on the other side of the line
+    assert _has_colour(split_png, DOMINANT_COLOUR)
+    assert _has_colour(nested_png, DOMINANT_COLOUR)
+    assert not _has_colour(nested_png, colours["elz40"])
+
+
+# -- CLI -------------------------------------------------------------------------------------
+def test_cli_writes_html_and_pdf(tmp_path: Path):
+    html_file, pdf_file = tmp_path / "w13.html", tmp_path / "isom.pdf"
+    assert cli_main(["report", ASSOCIATIONS, "W13", "-o", str(html_file), "--against", "eerstelijnszone"]) == 0
+    text = visible_text(html_file.read_text(encoding="utf-8"))
+    assert "In RITS (elz40): Lendelede (5.787)." in text
+    assert "data:image/png;base64," in html_file.read_text(encoding="utf-8")  # self-contained
+    assert cli_main(["report", ASSOCIATIONS, "ISOM", "-o", str(pdf_file)]) == 0
+    assert pdf_file.read_bytes().startswith(b"%PDF-")
+    assert "Middenkempen" in pdf_text(pdf_file.read_bytes())
+
+
+def test_cli_refuses_bad_input_without_writing(tmp_path: Path, capsys):
+    assert cli_main(["report", ASSOCIATIONS, "W13", "-o", str(tmp_path / "w13.docx")]) == 2
+    assert "must end in .html or .pdf" in capsys.readouterr().err
+    assert cli_main(["report", ASSOCIATIONS, "XX", "-o", str(tmp_path / "x.html")]) == 2
+    assert "no zone 'XX'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
