@@ -81,11 +81,14 @@ def render(m: folium.Map) -> str:
 def feature_layer(frame: gpd.GeoDataFrame, name: str, pane: str, *, show: bool = True,
                   interactive: bool = True, control: bool = True) -> folium.GeoJson:
     """A GeoJSON layer from a EPSG:4326 frame with ``_style`` (dict), optional ``_hover``,
-    ``_tip`` and ``_pop`` (HTML) columns."""
+    ``_tip`` and ``_pop`` (HTML) columns. Each feature's ``id`` is its zone ``code`` column or,
+    for municipalities, the NIS code index."""
     keep = [c for c in ("_style", "_hover", "_tip", "_pop") if c in frame.columns]
     data = geojson(gpd.GeoDataFrame(geometry=frame.geometry.values, crs=frame.crs))
     # Properties are attached here rather than through to_json, which would stringify the style dicts.
-    for feature, (_, row) in zip(data["features"], frame[keep].iterrows()):
+    ids = frame["code"].astype(str) if "code" in frame.columns else frame.index.astype(str)
+    for feature, ident, (_, row) in zip(data["features"], ids, frame[keep].iterrows()):
+        feature["id"] = ident  # zone code or NIS code: lets tests and scripts find a feature
         feature["properties"] = {key: row[key] for key in keep if isinstance(row[key], (str, dict))}
     return folium.GeoJson(data, name=name, show=show, control=control, on_each_feature=_BIND, pane=pane,
                           interactive=interactive, zoom_on_click=False, smooth_factor=1.0)

@@ -67,13 +67,14 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
     # Municipalities: thin borders, the tooltips and popups, white where B has no zone.
     munis = base.municipalities(atoms, data_dir, simplify)
     b_coverage = dict(zip(atoms.nis_codes.astype(int), b.coverage()))
+    b_summary = b.summary(result.weight).set_index("code")
     tips, pops, styles = [], [], []
     for nis, row in munis.iterrows():
         a_zones, b_zones_of = a.zones_of(nis), b.zones_of(nis)
         flemish = bool(row["flemish"])
         tips.append(_municipality_tip(nis, row, a, b, a_zones, b_zones_of, outside.get(nis, []) if flemish else [],
                                       flemish, year))
-        pops.append(_municipality_popup(nis, row, result, a_zones, b_zones_of, by_code, unit))
+        pops.append(_municipality_popup(nis, row, result, a_zones, b_zones_of, by_code, b_summary, unit))
         if b_coverage.get(nis, 0.0) > 0:
             fill, opacity = "#ffffff", 0.0
         else:
@@ -174,15 +175,14 @@ def _municipality_tip(nis: int, row, a, b, a_zones, b_zones, outside: list[ZoneD
     return "<br>".join(lines)
 
 
-def _municipality_popup(nis: int, row, result: OverlayResult, a_zones, b_zones, by_code, unit) -> str:
+def _municipality_popup(nis: int, row, result: OverlayResult, a_zones, b_zones, by_code, b_summary, unit) -> str:
     parts = [f'<div class="rm-popup"><h4>{style.esc(row["name"])} <span class="rm-muted">(NIS {nis})</span></h4>']
     for code, _, _ in a_zones:
         parts.append(_zone_summary_html(by_code[code], result, unit))
-    b_summary = result.b.summary().set_index("code")
     for code, name, _ in b_zones:
         parts.append(f"<h4>{style.esc(name)} <span class=\"rm-muted\">({style.esc(code)}, {style.esc(result.b.name)})"
                      f"</span></h4>{int(b_summary.loc[code, 'members'])} gemeenten, "
-                     f"{unit(b_summary.loc[code, result.weight] if result.weight in b_summary else 0)}<br>")
+                     f"{unit(b_summary.loc[code, result.weight])}<br>")
     parts.append("</div>")
     return "".join(parts)
 

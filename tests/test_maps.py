@@ -1,0 +1,301 @@
+"""Structural checks of the maps: what they draw, hatch, flag and say, that they load nothing
+from the internet, credit the data and stay small. The browser test is tests/test_maps_browser.py."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import folium
+import pytest
+
+from api.cli import main as cli_main
+from geo.norms import NORM_LINES, PopulationNorm, ZONE_MINIMUM_60K, check_population
+from geo.overlay import overlay
+from geo.paths import ATTRIBUTION
+from geo.scenario import Move, apply_moves, moved
+from maps import render, style
+from maps.choropleth import population_classes, population_map
+from maps.municipality_map import municipality_map
+from maps.overlay_map import overlay_map
+from maps.scenario_map import scenario_map
+
+MAX_HTML_BYTES = 3_000_000
+W13_MOVES = [{"nis_code": 34025, "to_zone": "elz18"}, {"nis_code": 34002, "to_zone": "elz18"},
+             {"nis_code": 34040, "to_zone": "elz18"}, {"nis_code": 34043, "to_zone": "elz18"}]
+
+
+def geojson_layers(root) -> dict[str, list[folium.GeoJson]]:
+    """Every GeoJson layer under a map or figure, by layer name."""
+    found: dict[str, list[folium.GeoJson]] = {}
+
+    def walk(element) -> None:
+        for child in element._children.values():
+            if isinstance(child, folium.GeoJson):
+                found.setdefault(child.layer_name, []).append(child)
+            walk(child)
+
+    walk(root)
+    return found
+
+
+def features(root, name: str) -> dict[str, dict]:
+    layers = geojson_layers(root)[name]
+    return {f["id"]: f for layer in layers for f in layer.data["features"]}
+
+
+def resource_urls(html: str) -> list[str]:
+    return re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="([^"]+)"', html)
+
+
+@pytest.fixture(scope="module")
+def sv_elz(catalog):
+    return overlay(catalog.layer("samenwerkingsverband"), catalog.layer("eerstelijnszone"))
+
+
+# -- overlay map ------------------------------------------------------------------------------
+def test_overlay_map_hatches_exactly_the_members_outside_their_dominant_zone(catalog, sv_elz):
+    m = overlay_map(sv_elz)
+    expected = {str(mb.nis_code) for d in sv_elz.details() for mb in d.members_outside_dominant}
+    hatched = features(m, "Gemeenten buiten de dominante zone")
+    assert set(hatched) == expected
+    assert {"33029", "34027"} <= set(hatched)  # Wervik and Menen: W13 members in other zones
+    assert all(f["properties"]["_style"]["fillColor"] == style.HATCH_FILL for f in hatched.values())
+    # B as fills (one per zone with an outline), A as unfilled bold outlines
+    fills = features(m, "Eerstelijnszones (vlakken)")
+    assert set(fills) == set(catalog.layer("eerstelijnszone").zone_codes)
+    outlines = features(m, "Intergemeentelijke samenwerkingsverbanden (welzijn) (randen)")
+    assert set(outlines) == {"ISOM", "W13", "WRNL", "WZK"}
+    assert all(f["properties"]["_style"]["fill"] is False for f in outlines.values())
+
+
+def test_overlay_map_tooltip_gives_municipality_nis_population_and_both_zones(catalog, sv_elz):
+    munis = features(overlay_map(sv_elz), "Gemeenten")
+    assert len(munis) == len(catalog.atoms)
+    tip = munis["33029"]["properties"]["_tip"]
+    assert "Wervik" in tip and "NIS 33029" in tip
+    assert style.nl_int(catalog.atoms.population(33029)) + " inwoners (1/1/2020)" in tip
+    assert "Welzijnsvereniging W13" in tip
+    (code, name, _), = catalog.layer("eerstelijnszone").zones_of(33029)
+    assert name in tip and code in tip
+    assert "buiten de dominante zone van W13" in tip
+    # the popup carries the zone summary of the municipality's association
+    assert "37,1% in Kortrijk-Kuurne-Harelbeke" in munis["33029"]["properties"]["_pop"]
+    # a municipality in no association says so and is not hatched
+    assert "in geen zone" in munis["44021"]["properties"]["_tip"]  # Gent
+
+
+def test_brussels_is_grey_and_never_hatched(catalog, sv_elz):
+    result = overlay(catalog.layer("eerstelijnszone"), catalog.layer("politiezone"))
+    outside = {mb.nis_code for d in result.details() for mb in d.members_outside_dominant}
+    brussels = set(catalog.atoms.nis_codes[~catalog.atoms.flemish].astype(int))
+    assert outside & brussels, "Brussels municipalities are outside their dominant police zone in the data"
+    hatched = {int(i) for i in features(overlay_map(result), "Gemeenten buiten de dominante zone")}
+    assert hatched == outside - brussels
+    fills = features(overlay_map(sv_elz), "Eerstelijnszones (vlakken)")
+    grey = [c for c, f in fills.items() if f["properties"]["_style"]["fillColor"] == style.BRUSSELS_FILL]
+    assert len(grey) == 1 and "Bruzel" in catalog.layer("eerstelijnszone").zone_name(grey[0])
+
+
+def test_focus_zooms_to_one_zone_and_names_its_members(sv_elz):
+    html = render(overlay_map(sv_elz, focus="W13"))
+    bounds = re.search(r"fitBounds\(\[\[([\d.]+), ([\d.]+)\], \[([\d.]+), ([\d.]+)\]\]", html)
+    south, west, north, east = map(float, bounds.groups())
+    assert 50.6 < south < north < 51.0 and 2.8 < west < east < 3.6  # Zuid-West-Vlaanderen, not all Flanders
+    assert "37,1% in Kortrijk-Kuurne-Harelbeke (elz18)" in html
+    assert "Wervik" in html and "Regio Waregem (elz50): 34,9%" in html
+
+
+def test_focus_on_unknown_zone_is_refused(sv_elz):
+    from geo.errors import UnknownZone
+
+    with pytest.raises(UnknownZone, match="XX"):
+        overlay_map(sv_elz, focus="XX")
+
+
+# -- municipality map -------------------------------------------------------------------------
+def test_municipality_map_lists_every_zone_layer_by_layer(catalog):
+    m = municipality_map(34022, catalog.layers())
+    html = render(m)
+    groups = [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
+    for layer in catalog.layers():
+        if layer.id == "gemeente":
+            continue
+        zones = layer.zones_of(34022)
+        if zones:
+            assert any(g.startswith(f"{layer.name}: ") and zones[0][1] in g for g in groups), layer.id
+        else:
+            assert style.esc(f"{layer.name}: in geen zone") in html
+    assert "Kortrijk: van welke structuren" in html and "77.109 inwoners (1/1/2020)" in html
+    assert set(features(m, "Kortrijk")) == {"34022"}
+
+
+def test_municipality_map_unknown_nis_code_is_refused(catalog):
+    from geo.errors import UnknownMunicipality
+
+    with pytest.raises(UnknownMunicipality, match="99999"):
+        municipality_map(99999, catalog.layers())
+
+
+# -- choropleth -------------------------------------------------------------------------------
+def test_population_classes_put_the_norms_on_class_boundaries():
+    edges, colours = population_classes(NORM_LINES)
+    assert edges == [30000.0, 60000.0, 100000.0, 200000.0] and len(colours) == 5
+    edges, colours = population_classes([75000, 125000, 60000])
+    assert edges == [30000.0, 60000.0, 75000.0, 125000.0, 250000.0] and len(colours) == len(edges) + 1
+
+
+def test_choropleth_colours_by_class_flags_norm_failures_and_shows_norms(catalog):
+    layer = catalog.layer("eerstelijnszone")
+    norm = PopulationNorm("minstens 100.000 inwoners", 100_000)
+    m = population_map(layer, norm)
+    zones = features(m, "Eerstelijnszones (inwoners)")
+    failing = set(check_population(layer, norm).query("not passes")["code"])
+    assert failing, "some primary care zones have fewer than 100.000 inhabitants"
+    flagged = {c for c, f in zones.items() if f["properties"]["_style"]["color"] == style.FAIL}
+    assert flagged == failing
+    edges, colours = population_classes(NORM_LINES)
+    population = dict(zip(layer.zone_codes, layer.zone_weight("population")))
+    for code, feature in zones.items():
+        fill = feature["properties"]["_style"]["fillColor"]
+        if fill == style.BRUSSELS_FILL:
+            assert code not in failing
+            continue
+        assert (fill in colours[:2]) == (population[code] < NORM_LINES[0]), code
+    html = render(m)
+    assert "norm: 60.000 inwoners" in html and "norm: 100.000 inwoners" in html
+    assert "Inwoners per zone (1/1/2020)" in html
+
+
+# -- scenario map -----------------------------------------------------------------------------
+def test_scenario_map_marks_moves_and_flags_zones_failing_the_norm(catalog):
+    elz = catalog.layer("eerstelijnszone")
+    scenario = apply_moves(elz, [Move(m["nis_code"], m["to_zone"]) for m in W13_MOVES], id="scenario:t",
+                           name="W13 samen")
+    right = scenario_map(elz, scenario, ZONE_MINIMUM_60K)
+    figure = right.get_root()
+    maps = [c for c in figure._children.values() if isinstance(c, folium.Map)]
+    assert len(maps) == 2
+    expected_moved = {str(c["nis_code"]) for c in moved(elz, scenario)}
+    for m in maps:
+        assert set(features(m, "Verplaatste gemeenten")) == expected_moved
+    failing = set(check_population(scenario, ZONE_MINIMUM_60K).query("not passes")["code"])
+    assert failing, "moving Waregem and Anzegem out leaves Regio Waregem under 60.000"
+    right_zones = features(maps[1], f"{scenario.name} (zones)")
+    assert {c for c, f in right_zones.items() if f["properties"]["_style"]["color"] == style.FAIL} == failing
+    left_zones = features(maps[0], f"{elz.name} (zones)")
+    assert not {c for c, f in left_zones.items() if f["properties"]["_style"]["color"] == style.FAIL}
+    html = render(right)
+    assert html.count("L.map(") == 2 and "Vandaag: Eerstelijnszones" in html and "Scenario: W13 samen" in html
+    assert f"{len(expected_moved)} gemeenten verplaatst" in html
+
+
+# -- every map: offline, credited, Dutch, small -----------------------------------------------
+@pytest.fixture(scope="module")
+def every_map(catalog, sv_elz):
+    elz = catalog.layer("eerstelijnszone")
+    scenario = apply_moves(elz, [Move(34025, "elz18")], id="scenario:x", name="Lendelede naar Kortrijk")
+    maps = {
+        "overlay": overlay_map(sv_elz, assets="served"),
+        "overlay_all_flanders": overlay_map(overlay(catalog.layer("politiezone"), elz), assets="served"),
+        "municipality": municipality_map(34022, catalog.layers(), assets="served"),
+        "choropleth_municipalities": population_map(catalog.layer("gemeente"), None, assets="served"),
+        "scenario": scenario_map(elz, scenario, ZONE_MINIMUM_60K, assets="served"),
+    }
+    return {name: render(m) for name, m in maps.items()}
+
+
+def test_every_map_credits_the_data_and_states_the_population_year(every_map):
+    for name, html in every_map.items():
+        assert html.count(f"addAttribution(\"{ATTRIBUTION} Bevolking op 1/1/2020.\")") >= 1, name
+        assert "Legende" in html or "Inwoners per zone" in html or "Structuren waarvan" in html, name
+        assert "1/1/2020" in html, name
+
+
+def test_every_map_loads_only_vendored_assets_and_no_tiles(every_map):
+    for name, html in every_map.items():
+        assert set(resource_urls(html)) == {"/maps/static/leaflet.js", "/maps/static/leaflet.css"}, name
+        assert "tileLayer" not in html and "cdn" not in html.lower(), name
+
+
+def test_the_biggest_maps_stay_under_3_mb(every_map):
+    for name, html in every_map.items():
+        assert len(html.encode("utf-8")) < MAX_HTML_BYTES, name
+
+
+def test_inline_maps_are_self_contained(sv_elz):
+    html = render(overlay_map(sv_elz, focus="W13", assets="inline"))
+    assert resource_urls(html) == []
+    assert '"1.9.4"' in html and ".leaflet-control-layers-toggle" in html  # Leaflet JS and CSS inside
+    assert "images/layers.png" not in html and "data:image/png;base64," in html
+
+
+def test_dutch_number_formats():
+    assert style.nl_int(123456.4) == "123.456" and style.nl_pct(0.349) == "34,9%"
+
+
+# -- HTTP -------------------------------------------------------------------------------------
+def test_map_routes_serve_html_with_vendored_leaflet(client):
+    r = client.get("/maps/overlay", params={"a": "samenwerkingsverband", "b": "eerstelijnszone", "focus": "W13"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "/maps/static/leaflet.js" in r.text and ATTRIBUTION in r.text
+    for url in ("/maps/municipality/34022", "/maps/choropleth/eerstelijnszone?norms=50000&norms=80000"):
+        r = client.get(url)
+        assert r.status_code == 200 and "L.map(" in r.text, url
+    assert "norm: 80.000 inwoners" in r.text
+    js = client.get("/maps/static/leaflet.js")
+    assert js.status_code == 200 and "javascript" in js.headers["content-type"]
+    assert js.content == (Path(__file__).resolve().parent.parent / "maps/static/leaflet.js").read_bytes()
+    assert client.get("/maps/static/images/layers.png").headers["content-type"] == "image/png"
+
+
+def test_scenario_map_route_reads_the_saved_scenario(client):
+    created = client.post("/api/v1/scenarios", json={"name": "W13 samen", "base_layer": "eerstelijnszone",
+                                                     "moves": W13_MOVES})
+    assert created.status_code == 201, created.text
+    r = client.get(f"/maps/scenario/{created.json()['id']}")
+    assert r.status_code == 200 and r.text.count("L.map(") == 2
+    assert "Scenario: W13 samen" in r.text and "4 gemeenten verplaatst" in r.text
+    # a scenario is a layer like any other for the overlay and choropleth maps
+    sid = created.json()["id"]
+    assert client.get("/maps/overlay", params={"a": "samenwerkingsverband", "b": f"scenario:{sid}"}).status_code == 200
+    assert "haalt de norm niet" in client.get(f"/maps/choropleth/scenario:{sid}").text
+
+
+@pytest.mark.parametrize("url, code", [
+    ("/maps/overlay?a=nope&b=eerstelijnszone", "unknown_layer"),
+    ("/maps/overlay?a=samenwerkingsverband&b=eerstelijnszone&focus=XX", "unknown_zone"),
+    ("/maps/municipality/99999", "unknown_nis_code"),
+    ("/maps/municipality/34022?layers=nope", "unknown_layer"),
+    ("/maps/scenario/doesnotexist", "unknown_scenario"),
+    ("/maps/choropleth/nope", "unknown_layer"),
+    ("/maps/static/secret.txt", "not_found"),
+    ("/maps/static/..%2F..%2Fpyproject.toml", "not_found"),
+])
+def test_map_errors_are_the_domain_json_errors(client, url, code):
+    r = client.get(url)
+    assert r.status_code == 404 and r.json()["code"] == code, r.text
+
+
+def test_choropleth_refuses_nonsense_norms(client):
+    r = client.get("/maps/choropleth/eerstelijnszone?norms=-5")
+    assert r.status_code == 422 and r.json()["code"] == "invalid_input"
+
+
+# -- CLI --------------------------------------------------------------------------------------
+def test_cli_writes_self_contained_maps(tmp_path):
+    out = tmp_path / "w13.html"
+    assert cli_main(["map", "overlay", "samenwerkingsverband", "eerstelijnszone", "--focus", "W13", "-o", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert resource_urls(html) == [] and "Welzijnsvereniging W13" in html and ATTRIBUTION in html
+    assert cli_main(["map", "municipality", "34022", "-o", str(tmp_path / "k.html")]) == 0
+    assert cli_main(["map", "choropleth", "eerstelijnszone", "--norms", "60000", "-o", str(tmp_path / "c.html")]) == 0
+    assert "norm: 60.000 inwoners" in (tmp_path / "c.html").read_text(encoding="utf-8")
+
+
+def test_cli_refuses_unknown_zone_and_wrong_suffix_without_writing(tmp_path, capsys):
+    out = tmp_path / "x.html"
+    assert cli_main(["map", "overlay", "samenwerkingsverband", "eerstelijnszone", "--focus", "XX", "-o", str(out)]) == 2
+    assert "no zone 'XX'" in capsys.readouterr().err and not out.exists()
+    assert cli_main(["map", "choropleth", "eerstelijnszone", "-o", str(tmp_path / "x.png")]) == 2
+    assert "must end in .html" in capsys.readouterr().err
