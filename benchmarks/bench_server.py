@@ -1,0 +1,203 @@
+"""Measures 3 and 4: cold start of the HTTP service, and the service under load on loopback.
+
+The service is started exactly as ``make run`` does (``regiomatch serve``: one uvicorn worker,
+info logging), on a free port with a throw-away state directory.
+
+* Cold start: wall time from ``subprocess.Popen`` to the first 200 of ``/api/v1/overlay``
+  (polled every 10 ms), repeated; plus an in-process breakdown (imports, loading the catalog
+  and the database, first request) and a profile of start-up listing any geometry work done.
+* Load: ``wrk`` (one thread, 4 connections, ``--latency``) from a second process for
+  ``duration`` seconds per target, after a warm-up; requests/s, p50/p90/p99 and errors; the
+  server's peak RSS (VmHWM) is read from /proc. Targets: the overlay JSON, the overlay map
+  (``/maps/overlay``, a Folium page) and the zones of a layer as GeoJSON (the map's data).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+from benchmarks.common import peak_rss_mib, process_memory
+
+OVERLAY_PATH = "/api/v1/overlay?a=samenwerkingsverband&b=eerstelijnszone"
+MAP_PATH = "/maps/overlay?a=samenwerkingsverband&b=eerstelijnszone"
+GEOJSON_PATH = "/api/v1/layers/eerstelijnszone/geojson?simplify=200"
+WRK_CONNECTIONS = 4
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_command(port: int) -> list[str]:
+    script = Path(sys.executable).parent / "regiomatch"
+    if script.exists():
+        return [str(script), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    return [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+
+
+def status(url: str, timeout: float = 10.0) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (urllib.error.URLError, ConnectionError, OSError):
+        return 0
+
+
+@contextmanager
+def server(log: Path):
+    """A running service; yields ``(process, base_url, seconds_to_first_overlay)``."""
+    port = free_port()
+    state = tempfile.mkdtemp(prefix="regiomatch-bench-")
+    env = {**os.environ, "REGIOMATCH_STATE_DIR": state}
+    for key in ("REGIOMATCH_API_TOKEN", "REGIOMATCH_DATABASE_URL", "DATABASE_URL"):
+        env.pop(key, None)
+    base = f"http://127.0.0.1:{port}"
+    with open(log, "ab") as out:
+        t0 = time.perf_counter()
+        process = subprocess.Popen(server_command(port), cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            while True:
+                if status(base + OVERLAY_PATH, timeout=5.0) == 200:
+                    ready = time.perf_counter() - t0
+                    break
+                if process.poll() is not None:
+                    raise RuntimeError(f"the server exited with {process.returncode}; see {log}")
+                if time.perf_counter() - t0 > 60:
+                    raise RuntimeError(f"no answer from the server within 60 s; see {log}")
+                time.sleep(0.01)
+            yield process, base, ready
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            shutil.rmtree(state, ignore_errors=True)
+
+
+STARTUP_SCRIPT = r"""
+import cProfile, io, json, os, pstats, sys, time
+t0 = time.perf_counter()
+profile = cProfile.Profile()
+profile.enable()
+import api.main
+t1 = time.perf_counter()
+from api.deps import workspace_for
+from api.settings import get_settings
+workspace_for(get_settings())
+t2 = time.perf_counter()
+from fastapi.testclient import TestClient
+client = TestClient(api.main.app)
+t3 = time.perf_counter()
+assert client.get(sys.argv[1]).status_code == 200
+t4 = time.perf_counter()
+profile.disable()
+stats = pstats.Stats(profile)
+geometry = sorted({f"{os.path.basename(f)}:{name}" for (f, _, name) in stats.stats
+                   if ("geo/geometry.py" in f and not name.startswith("<")) or name in ("dissolve", "overlay")
+                   and "geopandas" in f})
+print(json.dumps({"import_app_s": t1 - t0, "load_catalog_and_database_s": t2 - t1,
+                  "test_client_s": t3 - t2, "first_overlay_s": t4 - t3,
+                  "geometry_functions_called_at_startup": geometry}))
+"""
+
+
+def startup_breakdown() -> dict:
+    """Where start-up time goes, in a fresh interpreter (under cProfile, so a little slower)."""
+    state = tempfile.mkdtemp(prefix="regiomatch-bench-")
+    try:
+        env = {**os.environ, "REGIOMATCH_STATE_DIR": state}
+        out = subprocess.run([sys.executable, "-c", STARTUP_SCRIPT, OVERLAY_PATH], cwd=REPO, env=env,
+                             capture_output=True, text=True, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def cold_start(runs: int, log: Path) -> dict:
+    times = []
+    memory = []
+    for _ in range(runs):
+        with server(log) as (process, _, ready):
+            times.append(ready)
+            memory.append(process_memory(process.pid)["peak_rss_mib"])
+    return {"runs_s": times, "median_s": sorted(times)[len(times) // 2], "server_peak_rss_mib_after_start": max(memory),
+            "breakdown": startup_breakdown()}
+
+
+_UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(value) * _UNIT[unit]
+
+
+def parse_wrk(output: str) -> dict:
+    latency = {f"p{p}_ms": _ms(v) for p, v in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", output, re.M)}
+    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = (sum(int(x) for x in socket_errors.groups()) if socket_errors else 0) + (int(non_2xx.group(1)) if non_2xx else 0)
+    return {"tool": "wrk", "requests": requests, "errors": errors,
+            "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
+            **latency, "connections": WRK_CONNECTIONS}
+
+
+def load(url: str, duration: float) -> dict:
+    if shutil.which("wrk"):
+        out = subprocess.run(["wrk", "-t1", f"-c{WRK_CONNECTIONS}", f"-d{duration:g}s", "--latency", "--timeout", "10s",
+                              url], capture_output=True, text=True, check=True).stdout
+        return parse_wrk(out)
+    out = subprocess.run([sys.executable, "-m", "benchmarks.loadgen", url, "--duration", str(duration),
+                          "--connections", str(WRK_CONNECTIONS)], cwd=REPO, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def load_test(duration: float, log: Path) -> dict:
+    results = {}
+    with server(log) as (process, base, _):
+        targets = [("overlay", OVERLAY_PATH), ("map", MAP_PATH), ("geojson", GEOJSON_PATH)]
+        if status(base + MAP_PATH) != 200:
+            targets = [("overlay", OVERLAY_PATH), ("map", GEOJSON_PATH)]
+        for name, path in targets:
+            for _ in range(3):  # warm-up: caches, first-request imports
+                status(base + path)
+            t0 = time.perf_counter()
+            body = urllib.request.urlopen(base + path, timeout=30).read()
+            single_ms = (time.perf_counter() - t0) * 1e3
+            results[name] = {"path": path, "response_bytes": len(body), "single_request_ms": single_ms,
+                             **load(base + path, duration)}
+        results["server_memory_mib"] = process_memory(process.pid)
+    results["duration_s"] = duration
+    results["map_note"] = ("/maps/overlay was served" if results["map"]["path"] == MAP_PATH else
+                           "/maps/overlay did not exist at run time: the zones of a layer as GeoJSON "
+                           "(dissolved per request, simplified 200 m) stand in for a map")
+    results["targets"] = [name for name, _ in targets]
+    return results
+
+
+def measure(quick: bool = False, duration: float = 30.0) -> dict:
+    log = Path(tempfile.gettempdir()) / "regiomatch-bench-server.log"
+    log.write_bytes(b"")
+    return {"cold_start": cold_start(1 if quick else 3, log), "load": load_test(duration, log),
+            "server_log": str(log), "peak_rss_mib": peak_rss_mib()}

@@ -1,0 +1,191 @@
+"""``make bench``: every measure of issue 6 in one run, a table on stdout and a JSON file.
+
+Each measure runs in its own Python process so that its peak RSS is its own::
+
+    python -m benchmarks.run                  # everything (about 6 minutes on 2 cores)
+    python -m benchmarks.run --quick          # a subset of pairs, short load test (about 1 minute)
+    python -m benchmarks.run --duration 10    # load test seconds per target (default 30)
+    python -m benchmarks.run --only scenario,growth
+
+Results go to ``benchmarks/results/latest.json`` (``--output`` to change).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from benchmarks.common import machine, write_json
+
+MEASURES = ("overlay", "scenario", "server", "growth")
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_one(name: str, quick: bool, duration: float, parts: int | None = None) -> dict:
+    """One measure in a fresh interpreter; returns its JSON."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        out = Path(handle.name)
+    cmd = [sys.executable, "-m", "benchmarks.run", "--measure", name, "--out", str(out), "--duration", str(duration)]
+    if quick:
+        cmd.append("--quick")
+    if parts is not None:
+        cmd += ["--parts", str(parts)]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, cwd=REPO, check=True)
+    data = json.loads(out.read_text())
+    out.unlink()
+    data["wall_s"] = time.perf_counter() - t0
+    return data
+
+
+def child(args: argparse.Namespace) -> None:
+    """Inside the measure's own process."""
+    if args.measure == "overlay":
+        from benchmarks import bench_overlay
+        data = bench_overlay.measure(args.quick)
+    elif args.measure == "scenario":
+        from benchmarks import bench_scenario
+        data = bench_scenario.measure(args.quick)
+    elif args.measure == "server":
+        from benchmarks import bench_server
+        data = bench_server.measure(args.quick, args.duration)
+    elif args.measure == "growth":
+        from benchmarks import bench_growth
+        data = bench_growth.measure(args.parts, args.quick)
+    else:
+        raise SystemExit(f"unknown measure {args.measure!r}")
+    write_json(Path(args.out), data)
+
+
+def _f(value: float | None, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    if value >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}g}"
+
+
+def table(results: dict) -> str:
+    """The headline numbers, one line each."""
+    lines = [f"regiomatch benchmarks, {results['finished_at']}; {results['machine']['nproc']} cores "
+             f"{results['machine']['cpu_model']}, Python {results['machine']['python']}; "
+             f"load average before/after {results['machine']['load_average_at_start']} / {results['load_average_at_end']}",
+             "", f"{'measure':62s} {'value':>14s}  {'target':>12s}  {'peak RSS':>9s}", "-" * 104]
+
+    def row(label: str, value: str, target: str = "", rss: float | None = None) -> None:
+        lines.append(f"{label:62s} {value:>14s}  {target:>12s}  {(_f(rss) + ' MiB') if rss else '':>9s}")
+
+    m = results["measures"]
+    if "overlay" in m:
+        o = m["overlay"]
+        row(f"1 engine overlay, median over {o['engine_pairs']} ordered pairs",
+            f"{_f(o['engine_median_ms_over_pairs'])} ms", "", o["peak_rss_mib"])
+        row("  slowest pair (engine)", f"{_f(o['engine_max_ms_over_pairs'])} ms")
+        row(f"  geopandas.overlay A x B + area table, median over {o['geopandas_pairs']} pairs",
+            f"{_f(o['geopandas_median_area_ms'])} ms")
+        row("  ... + municipalities, population table (areal interpolation)", f"{_f(o['geopandas_median_population_ms'])} ms")
+        row("  ratio geopandas/engine, area table: median (min)",
+            f"{_f(o['ratio_area_median'])}x ({_f(o['ratio_area_min'])}x)", ">= 100x")
+        row("  ratio geopandas/engine, population table: median (min)",
+            f"{_f(o['ratio_population_median'])}x ({_f(o['ratio_population_min'])}x)", ">= 100x")
+        row("  population geopandas puts in another cell: median (max)",
+            f"{o['population_misplaced_share_median']:.2%} ({o['population_misplaced_share_max']:.2%})")
+    if "scenario" in m:
+        s = m["scenario"]
+        row("2 try_move (one move, all measures vs associations): median", f"{_f(s['try_move']['median_ms'])} ms",
+            "< 1 ms", s["peak_rss_mib"])
+        row("  p99", f"{_f(s['try_move']['p99_ms'])} ms")
+        t = s["try_move_touching_an_association"]
+        row(f"  moves that change the table ({t['n']}): median / p99", f"{_f(t['median_ms'])} / {_f(t['p99_ms'])} ms")
+        row("  naive apply_moves + overlay: median", f"{_f(s['naive_apply_moves_plus_overlay']['median_ms'])} ms")
+        row("  try_move against all 13 other layers: median / p99",
+            f"{_f(s['all_13_references']['median_ms'])} / {_f(s['all_13_references']['p99_ms'])} ms")
+    if "server" in m:
+        c, load = m["server"]["cold_start"], m["server"]["load"]
+        row("3 cold start to first /api/v1/overlay 200: median", f"{_f(c['median_s'])} s", "< 3 s",
+            c["server_peak_rss_mib_after_start"])
+        row("  runs", ", ".join(f"{x:.2f}" for x in c["runs_s"]) + " s")
+        for name in load["targets"]:
+            r = load[name]
+            row(f"4 {r['path'][:58]}", f"{_f(r['requests_per_s'])} req/s", "no errors")
+            row(f"  p50 / p99 latency, errors ({r['tool']}, {r['connections']} conn, {_f(load['duration_s'])} s)",
+                f"{_f(r.get('p50_ms'))} / {_f(r.get('p99_ms'))} ms, {r['errors']}")
+        row("  server peak RSS after the load test", "", "", load["server_memory_mib"]["peak_rss_mib"])
+    if "growth" in m:
+        g = m["growth"]
+        for size in g["sizes"]:
+            row(f"5 {size['atoms']:>7,} atoms: overlay median / try_move median / naive",
+                f"{_f(size['overlay']['median_ms'])} / {_f(size['try_move']['median_ms'])} / "
+                f"{_f(size['naive_apply_moves_plus_overlay']['median_ms'])} ms", "", size["peak_rss_mib"])
+        e = g["exponents"]
+        row("  fitted exponent (time ~ atoms^k): overlay / try_move / naive",
+            f"{e['overlay']:.2f} / {e['try_move']:.2f} / {e['naive']:.2f}")
+    lines.append("")
+    lines.append(f"total {results['total_s']:.0f} s; JSON: {results['output']}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer pairs and sizes, 5 s load test")
+    parser.add_argument("--duration", type=float, default=None, help="load test seconds per target (default 30; 5 with --quick)")
+    parser.add_argument("--only", default=",".join(MEASURES), help=f"comma-separated subset of {', '.join(MEASURES)}")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--parts", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.duration is None:
+        args.duration = 5.0 if args.quick else 30.0
+    if args.measure:
+        child(args)
+        return 0
+
+    chosen = [m.strip() for m in args.only.split(",") if m.strip()]
+    unknown = set(chosen) - set(MEASURES)
+    if unknown:
+        parser.error(f"unknown measure(s) {', '.join(sorted(unknown))}; choose from {', '.join(MEASURES)}")
+    started = time.perf_counter()
+    results: dict = {"issue": 6, "quick": args.quick, "machine": machine(), "measures": {}}
+    for name in chosen:
+        print(f"[bench] {name} ...", file=sys.stderr, flush=True)
+        if name == "growth":
+            from benchmarks.bench_growth import PARTS, QUICK_PARTS
+            from benchmarks.common import fit_exponent
+
+            sizes = [run_one("growth", args.quick, args.duration, p) for p in (QUICK_PARTS if args.quick else PARTS)]
+            atoms = [s["atoms"] for s in sizes]
+            results["measures"]["growth"] = {
+                "sizes": sizes,
+                "exponents": {
+                    "overlay": fit_exponent(atoms, [s["overlay"]["median_ms"] for s in sizes]),
+                    "overlay_every_pair": fit_exponent(atoms, [s["overlay_every_pair_median_ms"] for s in sizes]),
+                    "try_move": fit_exponent(atoms, [s["try_move"]["median_ms"] for s in sizes]),
+                    "try_move_touching": fit_exponent(atoms, [s["try_move_touching_an_association"]["median_ms"]
+                                                              for s in sizes]),
+                    "naive": fit_exponent(atoms, [s["naive_apply_moves_plus_overlay"]["median_ms"] for s in sizes]),
+                    "peak_rss": fit_exponent(atoms, [s["peak_rss_mib"] for s in sizes]),
+                },
+            }
+        else:
+            results["measures"][name] = run_one(name, args.quick, args.duration)
+    results["total_s"] = time.perf_counter() - started
+    results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    results["output"] = str(args.output)
+    write_json(args.output, results)
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
