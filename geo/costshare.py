@@ -36,6 +36,7 @@ from geo.layer import Layer
 ShareWeight = Literal["population", "area", "equal"]
 SHARE_WEIGHTS: tuple[str, ...] = ("population", "area", "equal")
 MAX_AMOUNT = Decimal("1e12")
+MAX_RATE = Decimal("1e5")
 
 
 def to_cents(amount: object, what: str = "amount") -> int:
@@ -221,8 +222,10 @@ def cost_share(layer: Layer, zone: str, amount: object, *, weight: ShareWeight =
 def per_inhabitant(layer: Layer, zone: str, euro_per_inhabitant: object) -> Decimal:
     """The amount a per-inhabitant contribution raises (W13: EUR 1 per inhabitant), in euro."""
     try:
-        rate = Decimal(str(euro_per_inhabitant))
-    except InvalidOperation:
+        rate = Decimal(str(euro_per_inhabitant).strip())
+    except (InvalidOperation, ValueError):
         raise InvalidInput(f"euro per inhabitant must be a number, got {euro_per_inhabitant!r}") from None
+    if not rate.is_finite() or not 0 <= rate <= MAX_RATE:
+        raise InvalidInput(f"euro per inhabitant must be between 0 and {MAX_RATE:,.0f}, got {euro_per_inhabitant!r}")
     population = float(layer.zone_weight("population")[layer.zone_position(zone)])
     return (rate * Decimal(int(round(population)))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

@@ -47,6 +47,7 @@ True
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from dataclasses import dataclass, field
@@ -254,8 +255,8 @@ def suggest(base: Layer, against: Sequence[Layer], constraints: Constraints = Co
     unknown = set(weights) - {l.id for l in chosen}
     if unknown:
         raise InvalidInput(f"weights given for layers that are not compared against: {', '.join(sorted(unknown))}")
-    if any(w < 0 for w in weights.values()):
-        raise InvalidInput("layer weights cannot be negative")
+    if any(not math.isfinite(w) or w < 0 for w in weights.values()):
+        raise InvalidInput("layer weights must be finite numbers, not negative")
 
     search = _Search(base, chosen, constraints, weights, seed, graph)
     objective_before = search.objective()

@@ -82,3 +82,9 @@ def test_rows_for_csv_state_the_population_year(catalog):
     rows = cost_share(catalog.layer("samenwerkingsverband"), "W13", "10").rows()
     assert set(rows["population_year"]) == {catalog.atoms.population_year}
     assert sum(Decimal(v) for v in rows["total"]) == Decimal("10.00")
+
+
+@pytest.mark.parametrize("rate", ["Infinity", "1e30", "-1", "abc", "NaN"])
+def test_bad_rates_per_inhabitant_are_refused(catalog, rate):
+    with pytest.raises(InvalidInput, match="per inhabitant"):
+        per_inhabitant(catalog.layer("samenwerkingsverband"), "W13", rate)

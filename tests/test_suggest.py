@@ -140,3 +140,5 @@ def test_bad_input_is_refused(elz, assoc):
         suggest(elz, [], Constraints())
     with pytest.raises(InvalidInput, match="weights"):
         suggest(elz, [assoc], Constraints(), weights={"referentieregio": 2.0})
+    with pytest.raises(InvalidInput, match="finite"):
+        suggest(elz, [assoc], Constraints(), weights={"samenwerkingsverband": float("inf")})

@@ -40,6 +40,11 @@ ASSOCIATIONS = "samenwerkingsverband"
 MAX_API_TIME_BUDGET = 30.0
 
 
+# Routes with ``format=csv`` say so in the OpenAPI schema (the fuzz tests hold responses to it).
+CSV_OR_JSON = {200: {"description": "JSON, or CSV with ``format=csv``",
+                     "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}}}
+
+
 def _csv(frame, filename: str) -> PlainTextResponse:
     return PlainTextResponse(serialize.csv_text(frame), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": f'attachment; filename="{filename.replace(":", "-")}"'})
@@ -53,7 +58,7 @@ def _base_of(ws: Workspace, layer_id: str) -> Layer | None:
 
 
 # -- validation --------------------------------------------------------------------------------
-@router.get("/layers/{layer_id}/validation", summary="Validate a layer or scenario")
+@router.get("/layers/{layer_id}/validation", summary="Validate a layer or scenario", responses=CSV_OR_JSON)
 def get_validation(
     layer_id: str,
     min_population: int | None = Query(None, ge=0, description="Lower bound per zone (default: the layer's norm)"),
@@ -81,7 +86,7 @@ def get_validation(
 
 
 # -- comparison --------------------------------------------------------------------------------
-@router.get("/compare", summary="Compare two zonings")
+@router.get("/compare", summary="Compare two zonings", responses=CSV_OR_JSON)
 def get_compare(
     base: str = Query(..., description="Layer id or scenario:<id> (e.g. today's eerstelijnszone)"),
     other: str = Query(..., description="Layer id or scenario:<id> compared with base"),
@@ -158,7 +163,7 @@ def post_suggest(body: SuggestIn, request: Request, ws: Workspace = Depends(get_
 
 
 # -- cost share --------------------------------------------------------------------------------
-@router.get("/zones/{layer_id}/{code}/cost-share", summary="Split an amount and allocate seats over a zone's members")
+@router.get("/zones/{layer_id}/{code}/cost-share", summary="Split an amount and allocate seats over a zone's members", responses=CSV_OR_JSON)
 def get_cost_share(
     layer_id: str,
     code: str,
@@ -193,7 +198,7 @@ def per_inhabitant_amount(layer: Layer, code: str, rate: str | None) -> str:
 
 
 # -- history -----------------------------------------------------------------------------------
-@router.get("/associations", summary="Cooperation associations and their members on a date")
+@router.get("/associations", summary="Cooperation associations and their members on a date", responses=CSV_OR_JSON)
 def get_associations(
     as_of: date | None = Query(None, description="YYYY-MM-DD; default today"),
     code: str | None = Query(None, description="Only this association, e.g. ISOM or NETELAND"),
