@@ -63,6 +63,8 @@ def new_map(title: str, subtitle: str, population_year: int, assets: AssetMode, 
     use_assets(m, assets)
     root = m.get_root()
     root.header.add_child(RawHTML(f"<title>{style.esc(title)}</title>"), name="title")
+    # An empty icon: otherwise every browser asks the server for /favicon.ico (a 404 in the log).
+    root.header.add_child(RawHTML('<link rel="icon" href="data:,">'), name="favicon")
     root.header.add_child(RawHTML(style.PAGE_CSS), name="regiomatch_css")
     root.html.add_child(RawHTML(style.HATCH_SVG), name="regiomatch_hatch")
     for name, z in PANES.items():

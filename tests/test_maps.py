@@ -45,7 +45,9 @@ def features(root, name: str) -> dict[str, dict]:
 
 
 def resource_urls(html: str) -> list[str]:
-    return re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="([^"]+)"', html)
+    """What the page would fetch (``data:`` URIs are inside the page already)."""
+    found = re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="([^"]+)"', html)
+    return [url for url in found if not url.startswith("data:")]
 
 
 @pytest.fixture(scope="module")
