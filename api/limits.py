@@ -1,10 +1,14 @@
-"""Refuse request bodies over the configured size before reading them (413)."""
+"""What the server refuses before a route runs: request bodies over the configured size (413),
+and everything when it listens beyond loopback without a token (503)."""
 
 from __future__ import annotations
 
 import json
+import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("regiomatch.api")
 
 
 class BodySizeLimit:
@@ -54,7 +58,42 @@ class _BodyTooLarge(Exception):
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps({"detail": f"request body larger than {limit} bytes", "code": "too_large"}).encode()
-    await send({"type": "http.response.start", "status": 413,
+    await _json(send, 413, f"request body larger than {limit} bytes", "too_large")
+
+
+async def _json(send: Send, status: int, detail: str, code: str) -> None:
+    body = json.dumps({"detail": detail, "code": code}).encode()
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+class ExposureGuard:
+    """ASGI middleware: answer 503 to everything if this process listens beyond loopback without
+    ``REGIOMATCH_API_TOKEN``.
+
+    The startup check (``api.settings.refuse_exposure_at_startup``) catches ``--host`` and sockets
+    bound before the app starts; a single uvicorn process started from Python code binds only
+    after startup, so the sockets are checked again when the first request arrives (it cannot
+    arrive before the bind), before anything is served.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+        self.exposed: list[str] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if self.exposed is None:
+                from api.settings import exposed_hosts, get_settings, listening_hosts
+
+                self.exposed = exposed_hosts(get_settings(), listening_hosts())
+                if self.exposed:
+                    log.error("listening on %s without REGIOMATCH_API_TOKEN: refusing every request",
+                              ", ".join(self.exposed))
+            if self.exposed:
+                await _json(send, 503, f"this server listens on {', '.join(self.exposed)} without "
+                                       "REGIOMATCH_API_TOKEN; it refuses to serve until a token is set",
+                            "exposed_without_token")
+                return
+        await self.app(scope, receive, send)

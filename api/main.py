@@ -9,9 +9,9 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors
 from api.deps import workspace_for
-from api.limits import BodySizeLimit
+from api.limits import BodySizeLimit, ExposureGuard
 from api.routes import health, layers, maps, municipalities, overlay, pages, reports, scenarios, zonings
-from api.settings import get_settings
+from api.settings import get_settings, refuse_exposure_at_startup
 from geo.paths import ATTRIBUTION
 
 ROUTERS = [health.router, layers.router, overlay.router, municipalities.router, zonings.router, scenarios.router,
@@ -20,6 +20,8 @@ ROUTERS = [health.router, layers.router, overlay.router, municipalities.router, 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
+    # Refuse to start beyond loopback without a token, whoever launched the server.
+    refuse_exposure_at_startup(get_settings())
     # Load the shipped data and open the database before the first request, not during it.
     workspace_for(get_settings())
     yield
@@ -38,6 +40,7 @@ def create_app() -> FastAPI:
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
                            allow_headers=["Authorization", "Content-Type"])
+    app.add_middleware(ExposureGuard)  # added last: outermost, so nothing is served while exposed
     for router in ROUTERS:
         app.include_router(router)
     return app

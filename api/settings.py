@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import os
+import socket
+import stat
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,6 +44,7 @@ class Settings(BaseSettings):
 
 
 def is_loopback(host: str) -> bool:
+    host = host.strip("[]")
     if host in ("localhost", "localhost.localdomain"):
         return True
     try:
@@ -53,6 +58,69 @@ def check_exposure(settings: Settings, host: str) -> None:
     if not is_loopback(host) and not settings.api_token:
         raise SystemExit(f"refusing to listen on {host}: set REGIOMATCH_API_TOKEN before serving beyond "
                          "this machine (writes would be open to anyone)")
+
+
+def listening_hosts() -> list[str]:
+    """Addresses of the TCP sockets this process listens on (empty if none or unknown).
+
+    ``uvicorn --workers N`` and gunicorn bind before the app starts; a single uvicorn process
+    binds after the app's startup, so this is checked again on the first request (which cannot
+    arrive before the bind).
+    """
+    fd_dir = Path("/proc/self/fd") if Path("/proc/self/fd").is_dir() else Path("/dev/fd")
+    try:
+        fds = [int(name) for name in os.listdir(fd_dir) if name.isdigit()]
+    except OSError:
+        return []
+    hosts = []
+    for fd in fds:
+        try:
+            if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+                continue
+            with socket.socket(fileno=os.dup(fd)) as sock:
+                if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.type != socket.SOCK_STREAM:
+                    continue
+                if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+                    hosts.append(str(sock.getsockname()[0]))
+        except OSError:
+            continue
+    return hosts
+
+
+def command_line_hosts(argv: list[str] | None = None) -> list[str]:
+    """Hosts named by ``uvicorn --host H`` / ``gunicorn --bind H:P`` on this process's command line
+    (uvicorn also reads ``UVICORN_HOST``)."""
+    argv = sys.argv if argv is None else argv
+    hosts = [os.environ["UVICORN_HOST"]] if os.environ.get("UVICORN_HOST") else []
+    for i, arg in enumerate(argv):
+        name, _, value = arg.partition("=")
+        if name not in ("--host", "--bind", "-b"):
+            continue
+        if not value and i + 1 < len(argv):
+            value = argv[i + 1]
+        if not value or value.startswith(("unix:", "fd://")):
+            continue
+        if name != "--host":  # gunicorn: HOST:PORT, [IPV6]:PORT or HOST
+            value = value[1:value.index("]")] if value.startswith("[") else value.split(":")[0]
+        hosts.append(value)
+    return hosts
+
+
+def exposed_hosts(settings: Settings, hosts: list[str]) -> list[str]:
+    """The non-loopback hosts among ``hosts`` when no token is configured (else none)."""
+    if settings.api_token:
+        return []
+    return sorted({h for h in hosts if not is_loopback(h)})
+
+
+def refuse_exposure_at_startup(settings: Settings) -> None:
+    """Raise (so the server exits at startup) when this process listens, or was told to listen,
+    beyond loopback without ``REGIOMATCH_API_TOKEN``: holds for ``uvicorn api.main:app --host 0.0.0.0``
+    and gunicorn as well as for ``regiomatch serve``."""
+    exposed = exposed_hosts(settings, command_line_hosts() + listening_hosts())
+    if exposed:
+        raise RuntimeError(f"refusing to serve on {', '.join(exposed)}: set REGIOMATCH_API_TOKEN before "
+                           "serving beyond this machine (writes would be open to anyone)")
 
 
 @lru_cache

@@ -1,0 +1,160 @@
+"""Property-based fuzzing of every route in the OpenAPI schema (schemathesis).
+
+Every operation the app documents, including routes other modules add later, is called with
+generated requests: schema examples, boundary values, valid and deliberately invalid data
+(wrong types, missing fields, garbage bodies, unexpected methods). Each response must be
+
+* never a 5xx (``not_a_server_error``; the app re-raises in the test client, so a bug shows
+  its traceback),
+* a documented status with a documented content type and body (``status_code_conformance``,
+  ``content_type_conformance``, ``response_schema_conformance``, ``response_headers_conformance``),
+* for a 405, an ``Allow`` header naming the path's methods (``unsupported_method``),
+* for any error, JSON ``{"detail", "code"}`` with a non-empty detail (``errors_name_the_problem``).
+
+Two built-in checks are left out on purpose: ``positive_data_acceptance`` (a schema cannot say
+which zone codes or NIS codes exist, so a schema-valid move to zone ``"0"`` is rightly a 422)
+and ``negative_data_rejection`` (pydantic's lax mode accepts ``0`` for ``false`` and ``"0"`` as
+the date 1970-01-01; that is coercion, not a fault).
+
+The number of examples per operation is bounded (``REGIOMATCH_FUZZ_EXAMPLES``, default 20) so
+the whole module stays within a couple of minutes on a CI runner.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from fastapi.testclient import TestClient
+from schemathesis.specs.openapi import checks as openapi_checks
+
+from api.main import create_app
+
+EXAMPLES = int(os.environ.get("REGIOMATCH_FUZZ_EXAMPLES", "20"))
+# What each operation answered, printed at the end of the module (``pytest -s`` or ``-rA``).
+TALLY: dict[str, Counter] = defaultdict(Counter)
+
+
+# Built once at import: the schema does not depend on the database. Requests are served by
+# this app instance, whose dependencies read the settings (and so the throwaway database of
+# ``user_data``) at request time.
+APP = create_app()
+schema = schemathesis.openapi.from_dict(APP.openapi())
+schema.app = APP  # what ``schemathesis.openapi.from_asgi`` sets; from_asgi would open var/ at import
+
+# Random strings almost never name a real layer, zone or scenario, so half the time a parameter
+# with one of these names gets a real value instead: the fuzzing then reaches the computation
+# behind the 404s (overlays of scenarios, imported layers, old NIS codes, Brussels).
+REAL: dict[str, list] = {
+    "layer": ["eerstelijnszone", "samenwerkingsverband", "eerstelijnszone_antwerpen_stad", "gemeente", "fuzzlaag"],
+    "nis_code": [34025, 11002, 11007, 21004, 46003, 13053],
+    "zone": ["W13", "ISOM", "elz18", "elz40", "A"],
+    "scenario": [],  # filled by ``user_data``
+}
+NAMES = {"layer_id": "layer", "layer": "layer", "a": "layer", "b": "layer", "other": "layer", "base_layer": "layer",
+         "nis_code": "nis_code", "code": "zone", "zone": "zone", "to_zone": "zone", "scenario_id": "scenario"}
+
+
+def _maybe_real(name: str, value: object) -> st.SearchStrategy:
+    kind = NAMES.get(name)
+    if kind is None or not isinstance(value, (str, int)) or isinstance(value, bool):
+        return st.just(value)
+    real = REAL[kind] + (["scenario:" + i for i in REAL["scenario"]] if kind == "layer" else [])
+    return st.one_of(st.just(value), st.sampled_from(real)) if real else st.just(value)
+
+
+def _mapped(values: object) -> st.SearchStrategy:
+    if not isinstance(values, dict):
+        return st.just(values)
+    fields = {}
+    for name, value in values.items():
+        if name in ("moves", "add_moves") and isinstance(value, list):
+            fields[name] = st.tuples(*(_mapped(v) for v in value)).map(list)
+        else:
+            fields[name] = _maybe_real(name, value)
+    return st.fixed_dictionaries(fields)
+
+
+@schema.hook
+def flatmap_path_parameters(context, path_parameters):  # noqa: ANN001 - schemathesis hook signature
+    return _mapped(path_parameters)
+
+
+@schema.hook
+def flatmap_query(context, query):  # noqa: ANN001
+    return _mapped(query)
+
+
+@schema.hook
+def flatmap_body(context, body):  # noqa: ANN001
+    return _mapped(body)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def user_data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One throwaway database for the module (writes by earlier operations stay, as in real use),
+    seeded with a saved scenario and an imported layer."""
+    from tests.conftest import reset_app_caches
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REGIOMATCH_STATE_DIR", str(tmp_path_factory.mktemp("fuzz") / "state"))
+        for name in ("REGIOMATCH_API_TOKEN", "REGIOMATCH_DATABASE_URL", "DATABASE_URL", "REGIOMATCH_CORS_ORIGINS"):
+            patch.delenv(name, raising=False)
+        reset_app_caches()
+        with TestClient(APP) as client:
+            created = client.post("/api/v1/scenarios", json={
+                "name": "Fuzz", "base_layer": "eerstelijnszone", "moves": [{"nis_code": 34025, "to_zone": "elz18"}]})
+            assert created.status_code == 201, created.text
+            REAL["scenario"][:] = [created.json()["id"]]
+            imported = client.post("/api/v1/layers", data={"id": "fuzzlaag"},
+                                   files={"file": ("f.csv", b"nis_code,zone_code\n34025,A\n11002,B\n")})
+            assert imported.status_code == 201, imported.text
+        yield
+        reset_app_caches()
+
+
+def errors_name_the_problem(ctx, response, case) -> None:  # noqa: ANN001 - schemathesis check signature
+    """Any 4xx/5xx is JSON ``{"detail", "code"}`` with words in it."""
+    if response.status_code < 400:
+        return None
+    body = response.json()
+    assert isinstance(body, dict) and set(body) == {"detail", "code"}, f"error body is not {{detail, code}}: {body!r}"
+    assert isinstance(body["detail"], str) and body["detail"].strip(), f"empty error detail: {body!r}"
+    assert isinstance(body["code"], str) and body["code"], f"empty error code: {body!r}"
+    return None
+
+
+CHECKS = [
+    schemathesis.checks.not_a_server_error,
+    openapi_checks.status_code_conformance,
+    openapi_checks.content_type_conformance,
+    openapi_checks.response_schema_conformance,
+    openapi_checks.response_headers_conformance,
+    openapi_checks.unsupported_method,
+    errors_name_the_problem,
+]
+
+
+@schema.parametrize()
+@settings(max_examples=EXAMPLES, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large,
+                                 HealthCheck.function_scoped_fixture])
+def test_every_route_answers_bad_and_good_input_as_documented(case) -> None:  # noqa: ANN001
+    response = case.call()
+    TALLY[case.operation.label][response.status_code] += 1
+    case.validate_response(response, checks=CHECKS)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report() -> Iterator[None]:
+    yield
+    if TALLY:
+        total = sum(sum(c.values()) for c in TALLY.values())
+        print(f"\nfuzzing: {total} requests over {len(TALLY)} operations")
+        for operation, statuses in sorted(TALLY.items()):
+            print(f"  {operation}: {dict(sorted(statuses.items()))}")
