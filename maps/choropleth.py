@@ -18,6 +18,7 @@ from maps import base, style
 from maps.assets import AssetMode
 
 LEGEND_WIDTH = 250
+MAX_NORM = 100_000_000  # far above any zone; keeps the class edges finite
 _BELOW = ("#fdae6b", "#fee6ce")  # under the lowest norm: oranges, darker = further below
 _ABOVE = ("#c7e9c0", "#a1d99b", "#74c476", "#41ab5d", "#238b45", "#006d2c")
 
@@ -34,8 +35,9 @@ def population_classes(norm_lines: Sequence[int]) -> tuple[list[float], list[str
     [30000.0, 60000.0, 100000.0, 200000.0]
     """
     lines = sorted({int(v) for v in norm_lines})
-    if not lines or lines[0] <= 0:
-        raise InvalidInput(f"population norms must be positive numbers, got {list(norm_lines)}")
+    if not lines or lines[0] <= 0 or lines[-1] > MAX_NORM:
+        raise InvalidInput(f"population norms must be whole numbers between 1 and {MAX_NORM:,}, "
+                           f"got {list(norm_lines)}")
     if len(lines) > len(_ABOVE) - 1:
         raise InvalidInput(f"at most {len(_ABOVE) - 1} population norms can be drawn, got {len(lines)}")
     edges = [lines[0] / 2, *map(float, lines), lines[-1] * 2.0]

@@ -280,8 +280,9 @@ def test_map_errors_are_the_domain_json_errors(client, url, code):
 
 
 def test_choropleth_refuses_nonsense_norms(client):
-    r = client.get("/maps/choropleth/eerstelijnszone?norms=-5")
-    assert r.status_code == 422 and r.json()["code"] == "invalid_input"
+    for norms in ("norms=-5", "norms=" + "9" * 400, "&".join(f"norms={n}" for n in range(1, 9))):
+        r = client.get(f"/maps/choropleth/eerstelijnszone?{norms}")
+        assert r.status_code == 422 and r.json()["code"] == "invalid_input", norms
 
 
 # -- CLI --------------------------------------------------------------------------------------
