@@ -43,7 +43,7 @@ def test_landing_lists_every_layer_with_zone_count_and_source(client, catalog):
         assert visible_text(row.group(0)).startswith(f"{layer.name} ({layer.id})")
         assert f'data-value="{len(layer)}">{len(layer)}</td>' in row.group(0)
         assert layer.source in visible_text(row.group(0))
-        assert f"/maps/choropleth?layer={layer.id}" in links(row.group(0))
+        assert f"/maps/choropleth/{layer.id}" in links(row.group(0))
     assert f"1 januari {catalog.atoms.population_year}" in text
     assert ATTRIBUTION in text
     assert_self_contained(page)
@@ -232,3 +232,20 @@ def test_overlay_pages_refuse_unknown_layers(client):
         response = client.get(url, params={"a": "nolayer", "b": "eerstelijnszone"})
         assert response.status_code == 404 and response.json()["code"] == "unknown_layer"
         assert "nolayer" in response.json()["detail"]
+
+
+def test_every_link_on_the_front_door_and_a_profile_resolves(client):
+    """Maps, reports, overlay tables, API pages: nothing the pages offer is a dead end."""
+    targets = set()
+    for page in ("/", "/municipalities/34025", "/overlay?a=samenwerkingsverband&b=eerstelijnszone"):
+        found = {h for h in links(client.get(page).text)
+                 if h.startswith("/") and "format=pdf" not in h and "sort=" not in h and not h.startswith("/docs#")}
+        # Reports take a second each (maps); the landing page's ones stand for the rest.
+        targets |= found if page == "/" else {h for h in found if not h.startswith("/reports/")}
+    assert len(targets) > 40
+    broken = {}
+    for href in sorted(targets):
+        status = client.get(href).status_code
+        if status != 200:
+            broken[href] = status
+    assert broken == {}

@@ -106,6 +106,8 @@ def test_report_compares_with_the_default_layers_and_states_year_and_sources(cli
     assert "In Kemp en Duin (elz12): Bree" in text
     # Dated membership notes from the association history are shown.
     assert "Lidmaatschap door de tijd" in text
+    # Links to the interactive maps, zoomed to this association.
+    assert "/maps/overlay?a=samenwerkingsverband&amp;b=eerstelijnszone&amp;focus=WRNL" in html
 
 
 def test_report_explains_the_measures_in_dutch(client):
