@@ -12,10 +12,15 @@ log = logging.getLogger("regiomatch.api")
 
 
 class BodySizeLimit:
-    """ASGI middleware: 413 when Content-Length or the streamed body exceeds ``max_bytes``."""
+    """ASGI middleware: 413 when Content-Length or the streamed body exceeds ``max_bytes``.
+
+    A chunked body (no Content-Length) is counted as it streams; when it runs over, the route's
+    body parser fails, and whatever error response the app makes of that is replaced by the 413.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int):
         self.app = app
+        self.limit = max_bytes
         # Multipart framing adds a little around the file itself.
         self.max_bytes = max_bytes + 64 * 1024
 
@@ -26,22 +31,30 @@ class BodySizeLimit:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _too_large(send, self.max_bytes)
+            await _too_large(send, self.limit)
             return
         received = 0
+        exceeded = False
         sent_response = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    exceeded = True
                     raise _BodyTooLarge()
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal sent_response
+            if exceeded:
+                # The app made its own error (a 400 'error parsing the body') of the cut-off body.
+                if message["type"] == "http.response.start" and not sent_response:
+                    sent_response = True
+                    await _too_large(send, self.limit)
+                return
             if message["type"] == "http.response.start":
                 sent_response = True
             await send(message)
@@ -50,7 +63,7 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _BodyTooLarge:
             if not sent_response:
-                await _too_large(send, self.max_bytes)
+                await _too_large(send, self.limit)
 
 
 class _BodyTooLarge(Exception):
@@ -58,7 +71,8 @@ class _BodyTooLarge(Exception):
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    await _json(send, 413, f"request body larger than {limit} bytes", "too_large")
+    await _json(send, 413, f"request body larger than the limit of {limit} bytes (REGIOMATCH_MAX_UPLOAD_BYTES)",
+                "too_large")
 
 
 async def _json(send: Send, status: int, detail: str, code: str) -> None:

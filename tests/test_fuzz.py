@@ -55,33 +55,39 @@ REAL: dict[str, list] = {
     "nis_code": [34025, 11002, 11007, 21004, 46003, 13053],
     "zone": ["W13", "ISOM", "elz18", "elz40", "A"],
     "scenario": [],  # filled by ``user_data``
+    "disposable": [],  # a scenario for DELETE to remove, filled by ``user_data``
 }
 NAMES = {"layer_id": "layer", "layer": "layer", "a": "layer", "b": "layer", "other": "layer", "base_layer": "layer",
          "nis_code": "nis_code", "code": "zone", "zone": "zone", "to_zone": "zone", "scenario_id": "scenario"}
 
 
-def _maybe_real(name: str, value: object) -> st.SearchStrategy:
+def _maybe_real(name: str, value: object, real_values: dict[str, list]) -> st.SearchStrategy:
     kind = NAMES.get(name)
     if kind is None or not isinstance(value, (str, int)) or isinstance(value, bool):
         return st.just(value)
-    real = REAL[kind] + (["scenario:" + i for i in REAL["scenario"]] if kind == "layer" else [])
+    real = real_values.get(kind, REAL[kind])
+    if kind == "layer" and "layer" not in real_values:
+        real = real + ["scenario:" + i for i in REAL["scenario"]]
     return st.one_of(st.just(value), st.sampled_from(real)) if real else st.just(value)
 
 
-def _mapped(values: object) -> st.SearchStrategy:
+def _mapped(values: object, real_values: dict[str, list] | None = None) -> st.SearchStrategy:
     if not isinstance(values, dict):
         return st.just(values)
     fields = {}
     for name, value in values.items():
         if name in ("moves", "add_moves") and isinstance(value, list):
-            fields[name] = st.tuples(*(_mapped(v) for v in value)).map(list)
+            fields[name] = st.tuples(*(_mapped(v, real_values) for v in value)).map(list)
         else:
-            fields[name] = _maybe_real(name, value)
+            fields[name] = _maybe_real(name, value, real_values or {})
     return st.fixed_dictionaries(fields)
 
 
 @schema.hook
 def flatmap_path_parameters(context, path_parameters):  # noqa: ANN001 - schemathesis hook signature
+    if context.operation is not None and context.operation.method.upper() == "DELETE":
+        # Deletes get their own victims, so the other operations keep finding the seeded data.
+        return _mapped(path_parameters, {"layer": ["wegwerplaag"], "scenario": REAL["disposable"]})
     return _mapped(path_parameters)
 
 
@@ -111,9 +117,12 @@ def user_data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
                 "name": "Fuzz", "base_layer": "eerstelijnszone", "moves": [{"nis_code": 34025, "to_zone": "elz18"}]})
             assert created.status_code == 201, created.text
             REAL["scenario"][:] = [created.json()["id"]]
-            imported = client.post("/api/v1/layers", data={"id": "fuzzlaag"},
-                                   files={"file": ("f.csv", b"nis_code,zone_code\n34025,A\n11002,B\n")})
-            assert imported.status_code == 201, imported.text
+            disposable = client.post("/api/v1/scenarios", json={"name": "Weg", "base_layer": "provincie"})
+            REAL["disposable"][:] = [disposable.json()["id"]]
+            for layer_id in ("fuzzlaag", "wegwerplaag"):
+                imported = client.post("/api/v1/layers", data={"id": layer_id},
+                                       files={"file": ("f.csv", b"nis_code,zone_code\n34025,A\n11002,B\n")})
+                assert imported.status_code == 201, imported.text
         yield
         reset_app_caches()
 
