@@ -31,7 +31,8 @@ def landing(ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
     return HTMLResponse(render_landing(_layers(ws), scenarios, ws.catalog.atoms.population_year, associations))
 
 
-@router.get("/search", response_class=HTMLResponse, summary="Find a municipality (HTML; redirects to a single match)")
+@router.get("/search", response_class=HTMLResponse, summary="Find a municipality (HTML; redirects to a single match)",
+            responses={303: {"description": "exactly one municipality matches: its profile page"}})
 def search(q: str = Query("", max_length=100, description="Current or old name, or NIS code"),
            ws: Workspace = Depends(get_workspace)):
     query = q.strip()

@@ -38,7 +38,9 @@ def build_report_html(ws: Workspace, layer_id: str, code: str, against: list[str
 
 
 @router.get("/reports/{layer}/{code}", response_class=HTMLResponse,
-            summary="Printable fit report of one zone (HTML or PDF)")
+            summary="Printable fit report of one zone (HTML or PDF)",
+            responses={200: {"content": {"application/pdf": {}}, "description": "HTML page, or PDF with format=pdf"},
+                       501: {"description": "format=pdf but no PDF renderer (WeasyPrint or Chromium) on the server"}})
 def get_report(
     layer: str = Path(..., description="Layer id (or scenario:<id>) of the zone", examples=["samenwerkingsverband"]),
     code: str = Path(..., description="Zone code", examples=["W13"]),
