@@ -158,7 +158,8 @@ class Store:
             result = conn.execute(update(scenarios).where(scenarios.c.id == scenario_id)
                                   .where(scenarios.c.version == current).values(**values))
             if result.rowcount != 1:
-                raise Conflict(f"scenario {scenario_id!r} was changed by another writer; reload and try again")
+                raise Conflict(f"scenario {scenario_id!r} was changed by another writer after version {current}; "
+                               "reload and apply your change again")
         return self.get_scenario(scenario_id)
 
     def delete_scenario(self, scenario_id: str) -> None:

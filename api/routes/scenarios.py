@@ -8,9 +8,12 @@ from pydantic import BaseModel, Field
 from api import serialize
 from api.deps import Workspace, get_workspace, require_writer
 from api.store import ScenarioRecord
+from geo.errors import Conflict
 from geo.scenario import Move, check_moves, moved
 
 router = APIRouter(prefix="/api/v1/scenarios", tags=["scenarios"])
+# A PATCH without a version retries this often when other writers keep getting in first.
+PATCH_ATTEMPTS = 20
 
 
 class MoveIn(BaseModel):
@@ -82,15 +85,28 @@ def get_scenario(scenario_id: str, ws: Workspace = Depends(get_workspace)) -> di
 
 @router.patch("/{scenario_id}", dependencies=[Depends(require_writer)], summary="Add or undo moves")
 def patch_scenario(scenario_id: str, body: ScenarioPatch, ws: Workspace = Depends(get_workspace)) -> dict:
-    record = ws.store.get_scenario(scenario_id)
-    moves = None
-    if body.add_moves or body.undo:
-        undo = set(body.undo)
-        kept = [MoveIn(**m) for m in record.moves if int(m["nis_code"]) not in undo]
-        moves = _checked(ws, record.base_layer, kept + list(body.add_moves))
-    updated = ws.store.update_scenario(scenario_id, expected_version=body.version, moves=moves, name=body.name,
-                                       description=body.description)
-    return _body(updated, ws)
+    """With ``version``, a scenario changed since that version is a 409. Without it the change
+    is applied to the current scenario: if another writer saves between our read and our write,
+    the change is applied again to what they saved, so no acknowledged move is ever lost."""
+    attempt = 0
+    while True:
+        attempt += 1
+        record = ws.store.get_scenario(scenario_id)
+        moves = None
+        if body.add_moves or body.undo:
+            undo = set(body.undo)
+            kept = [MoveIn(**m) for m in record.moves if int(m["nis_code"]) not in undo]
+            moves = _checked(ws, record.base_layer, kept + list(body.add_moves))
+        # Compare-and-set on the version the moves were computed from (or the client's version).
+        expected = body.version if body.version is not None else record.version
+        try:
+            updated = ws.store.update_scenario(scenario_id, expected_version=expected, moves=moves, name=body.name,
+                                               description=body.description)
+        except Conflict:
+            if body.version is not None or attempt >= PATCH_ATTEMPTS:
+                raise
+            continue
+        return _body(updated, ws)
 
 
 @router.delete("/{scenario_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Depends(require_writer)],
