@@ -52,10 +52,19 @@ class Workspace:
         except UnknownLayer:
             raise UnknownLayer(f"unknown layer {layer_id!r}; known layers: "
                                f"{', '.join(self.layer_ids())} (or scenario:<id>)") from None
-        return self._cached(("layer", record.id, record.created_at.isoformat()), lambda: self.imported_layer(record))
+        return self._imported(record)
 
     def layer_ids(self) -> list[str]:
         return [*self.catalog.builtin, *(r.id for r in self.store.list_layers())]
+
+    def layers(self) -> list[Layer]:
+        """Every shipped and imported layer from one read of the database. Listing ids and then
+        resolving each one raced with deletes (a layer deleted in between made the whole request
+        a 404) and cost a query per imported layer."""
+        return [*self.catalog.builtin.values(), *(self._imported(r) for r in self.store.list_layers())]
+
+    def _imported(self, record: LayerRecord) -> Layer:
+        return self._cached(("layer", record.id, record.created_at.isoformat()), lambda: self.imported_layer(record))
 
     def imported_layer(self, record: LayerRecord) -> Layer:
         polygons = None

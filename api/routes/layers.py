@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
 @router.get("", summary="All layers")
 def list_layers(ws: Workspace = Depends(get_workspace)) -> list[dict]:
     """Shipped and imported layers: ``[{id, name, kind, vintage, zone_count, source}]``."""
-    return [serialize.layer_info(ws.layer(i)) for i in ws.layer_ids()]
+    return [serialize.layer_info(layer) for layer in ws.layers()]
 
 
 @router.get("/{layer_id}", summary="Zones of a layer with population and member count")

@@ -24,8 +24,7 @@ def get_municipality(nis_code: int = Path(..., description="5-digit NIS code; an
     atoms = ws.catalog.atoms
     row = atoms.table.loc[current]
     layers = []
-    for layer_id in ws.layer_ids():
-        layer = ws.layer(layer_id)
+    for layer in ws.layers():
         zones = [{"code": c, "name": n, "share": round(s, 6)} for c, n, s in layer.zones_of(current)]
         layers.append({"layer": layer.id, "layer_name": layer.name, "zones": zones})
     history = crosswalk.history(current)
