@@ -153,7 +153,7 @@ def _ms(text: str) -> float:
 
 
 def parse_wrk(output: str) -> dict:
-    latency = {f"p{p}_ms": _ms(v) for p, v in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", output, re.M)}
+    latency = {f"p{p}_ms": _ms(v) for p, v in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)\s*$", output, re.M)}
     requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)

@@ -182,10 +182,9 @@ def overlay(a: Layer, b: Layer, weight: Weight = "population") -> OverlayResult:
     if a.atoms is not b.atoms:
         raise InvalidInput(f"layers {a.id!r} and {b.id!r} are not over the same municipalities")
     w = a.atoms.weights(weight)
-    weighted_a = sparse.csr_array(a.membership.multiply(w[:, None]))
-    table = np.asarray((weighted_a.T @ b.membership).todense(), dtype=float)
-    a_totals = a.membership.T @ w
-    b_totals = b.membership.T @ w
+    table = weighted_table(a.membership, b.membership, w)
+    a_totals = _zone_totals(a.membership, w)
+    b_totals = _zone_totals(b.membership, w)
     partition_table = _partition_table(a, b, w)
     return OverlayResult(a=a, b=b, weight=weight, table=table, a_totals=a_totals, b_totals=b_totals,
                          summary=summarise(table, a_totals, a.coverage(), b.coverage(), w, partition_table))
@@ -195,7 +194,57 @@ def _partition_table(a: Layer, b: Layer, w: np.ndarray) -> np.ndarray:
     pa, pb = a.partition(), b.partition()
     if pa is a.membership and pb is b.membership:
         return None  # type: ignore[return-value]
-    return np.asarray((sparse.csr_array(pa.multiply(w[:, None])).T @ pb).todense(), dtype=float)
+    return weighted_table(pa, pb, w)
+
+
+def weighted_table(a: sparse.csr_array, b: sparse.csr_array, w: np.ndarray) -> np.ndarray:
+    """The dense contingency table ``a.T @ diag(w) @ b`` of two membership matrices.
+
+    Each atom adds ``w * share_a * share_b`` to the cell of each pair of its zones, atom by
+    atom in row order: the same products summed in the same order as scipy's sparse product
+    (so the same numbers to the last bit), without the sparse machinery's fixed cost per call,
+    which was most of an overlay's time at Flemish scale (a few hundred atoms and zones).
+
+    Examples
+    --------
+    >>> a = sparse.csr_array(np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]))
+    >>> b = sparse.csr_array(np.array([[1.0], [1.0], [0.5]]))
+    >>> weighted_table(a, b, np.array([10.0, 20.0, 30.0])).tolist()
+    [[10.0], [35.0]]
+    """
+    a, b = _canonical(a), _canonical(b)
+    n_a, n_b = a.shape[1], b.shape[1]
+    per_atom_a, per_atom_b = np.diff(a.indptr), np.diff(b.indptr)
+    pairs = per_atom_a * per_atom_b
+    total = int(pairs.sum())
+    if total == 0:
+        return np.zeros((n_a, n_b), order="F")
+    atom = np.repeat(np.arange(len(pairs)), pairs)
+    k = np.arange(total) - np.repeat(np.cumsum(pairs) - pairs, pairs)
+    width = per_atom_b[atom]
+    entry_a = a.indptr[atom] + k // width
+    entry_b = b.indptr[atom] + k % width
+    values = (a.data[entry_a] * w[atom]) * b.data[entry_b]
+    # Column-major, as scipy's product came out: the measures sum the table in memory order.
+    cells = a.indices[entry_a].astype(np.int64) + b.indices[entry_b].astype(np.int64) * n_a
+    return np.bincount(cells, weights=values, minlength=n_a * n_b).reshape(n_a, n_b, order="F")
+
+
+def _zone_totals(membership: sparse.csr_array, w: np.ndarray) -> np.ndarray:
+    """``membership.T @ w``: each zone's weight, summed atom by atom as scipy does."""
+    m = _canonical(membership)
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    return np.bincount(m.indices, weights=m.data * w[rows], minlength=m.shape[1])
+
+
+def _canonical(m: sparse.csr_array) -> sparse.csr_array:
+    """CSR with sorted, unique column indices per row (layers are built that way already)."""
+    if not isinstance(m, (sparse.csr_array, sparse.csr_matrix)):
+        m = sparse.csr_array(m)
+    if not m.has_canonical_format:
+        m = m.copy()
+        m.sum_duplicates()
+    return m
 
 
 def summarise(table: np.ndarray, a_totals: np.ndarray, a_coverage: np.ndarray, b_coverage: np.ndarray,
