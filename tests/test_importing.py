@@ -102,6 +102,7 @@ def test_zipped_shapefile_in_lambert72(catalog, tmp_path):
     assert len(layer.members()) == 8
 
 
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")
 def test_polygons_without_crs_are_refused(catalog, tmp_path):
     frame = gpd.GeoDataFrame({"code": ["A"]}, geometry=[box(70000, 170000, 80000, 180000)])
     frame.to_file(tmp_path / "nocrs.shp")
