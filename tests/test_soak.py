@@ -172,3 +172,45 @@ def test_steady_load_gives_no_error_no_growing_memory_and_stable_latency(tmp_pat
     assert statistics.median(mem_late) <= statistics.median(mem_early) + MEMORY_MARGIN_MB, figures
     assert statistics.median(late) <= LATENCY_FACTOR * statistics.median(early) + LATENCY_SLACK_S, figures
     assert _percentile(late, 0.95) <= LATENCY_FACTOR * _percentile(early, 0.95) + LATENCY_SLACK_S, figures
+
+
+def _big_polygon_upload() -> bytes:
+    """All 304 municipalities drawn as 23 zones (by arrondissement code), shifted by a few hundred
+    metres so every share is fractional: a real area-weighted overlay of a few seconds."""
+    from geo.geometry import municipal_polygons
+
+    frame = municipal_polygons().reset_index()
+    frame["code"] = (frame["nis_code"] // 1000).astype(str)
+    frame = frame[["code", "geometry"]].to_crs("EPSG:4326")
+    frame["geometry"] = frame.geometry.translate(0.003, 0.002)
+    return frame.to_json().encode()
+
+
+def test_a_slow_import_does_not_stall_other_requests(tmp_path):
+    """One worker: while it reads and overlays a big upload, it still answers others promptly."""
+    content = _big_polygon_upload()
+    with Server({"REGIOMATCH_STATE_DIR": str(tmp_path / "state")}, workers=1) as server:
+        result: dict = {}
+
+        def upload() -> None:
+            started = time.monotonic()
+            response = httpx.post(server.url + "/api/v1/layers", data={"id": "groot"},
+                                  files={"file": ("groot.geojson", content)}, timeout=120)
+            result.update(status=response.status_code, seconds=time.monotonic() - started, done=time.monotonic())
+
+        thread = threading.Thread(target=upload)
+        thread.start()
+        time.sleep(0.5)  # the upload is sent and being read
+        latencies = []
+        while thread.is_alive():
+            started = time.monotonic()
+            assert httpx.get(server.url + "/api/v1/layers/provincie", timeout=120).status_code == 200
+            if thread.is_alive() or time.monotonic() - started < 0.2:
+                latencies.append(time.monotonic() - started)
+            time.sleep(0.05)
+        thread.join()
+    assert result["status"] == 201
+    print(f"\nimport took {result['seconds']:.1f} s; meanwhile {len(latencies)} requests, slowest "
+          f"{max(latencies, default=0):.2f} s")
+    assert result["seconds"] > 1.0 and len(latencies) >= 3
+    assert max(latencies) < result["seconds"] / 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
+from starlette.concurrency import run_in_threadpool
 
 from api import serialize
 from api.deps import Workspace, get_workspace, require_writer
@@ -62,10 +63,16 @@ async def create_layer(
     content = await file.read(settings.max_upload_bytes + 1)
     if len(content) > settings.max_upload_bytes:
         raise TooLarge(f"upload larger than {settings.max_upload_bytes} bytes")
-    if any(r.id == id for r in ws.store.list_layers()):
-        raise Conflict(f"a layer with id {id!r} already exists; choose another id or delete it first")
-    layer = import_layer(id, content, file.filename or "", ws.catalog, name=name, source=source, vintage=vintage,
-                         code_column=code_column, name_column=name_column)
+    # Reading and overlaying a file takes seconds for big polygons: off the event loop, so the
+    # worker keeps answering other requests meanwhile.
+    return await run_in_threadpool(_import, ws, id, content, file.filename or "", name=name, source=source,
+                                   vintage=vintage, code_column=code_column, name_column=name_column)
+
+
+def _import(ws: Workspace, layer_id: str, content: bytes, filename: str, **options: str | None) -> dict:
+    if any(r.id == layer_id for r in ws.store.list_layers()):
+        raise Conflict(f"a layer with id {layer_id!r} already exists; choose another id or delete it first")
+    layer = import_layer(layer_id, content, filename, ws.catalog, **options)
     polygons = None
     if layer.polygons is not None:
         import geopandas as gpd
