@@ -28,7 +28,7 @@ from geo import metrics
 from geo.atoms import Weight
 from geo.errors import InvalidInput
 from geo.layer import Layer
-from geo.overlay import Summary, overlay
+from geo.overlay import Summary, overlay, weighted_table
 from geo.scenario import Move, apply_moves, check_moves
 
 BaseAs = Literal["a", "b"]
@@ -94,8 +94,7 @@ class _Reference:
 
 def _partition_table(reference: Layer, base: Layer, w: np.ndarray) -> np.ndarray:
     """Weighted table of the two layers' partitions (see :meth:`Layer.partition`), reference x base."""
-    weighted = sparse.csr_array(reference.partition().multiply(w[:, None]))
-    return np.asarray((weighted.T @ base.partition()).todense(), dtype=float)
+    return np.array(weighted_table(reference.partition(), base.partition(), w))
 
 
 class Evaluator:
@@ -116,6 +115,12 @@ class Evaluator:
         ``overlay(reference, scenario)``, i.e. how each association fits the proposed zones
         (nested share = share of the associations' inhabitants whose association lies in one
         zone); ``"a"`` gives ``overlay(scenario, reference)``.
+
+    Notes
+    -----
+    An evaluator is a small mutable working state (one per user session or search), not
+    thread-safe. ``try_move`` and ``score`` leave it exactly as it was; ``apply`` and ``undo``
+    change it. Building one costs one overlay per reference (a few milliseconds).
 
     Examples
     --------
@@ -254,7 +259,7 @@ class Evaluator:
         old_cols, old_vals = self._base_row(pos)
         old_pcols, old_pvals = self._base_partition_row(pos)
         if saved is not None and pos not in saved["atoms"]:
-            saved["atoms"][pos] = (self._moved.get(pos), self._coverage[pos],
+            saved["atoms"][pos] = (self._coverage[pos],
                                    {rid: (r.gap_terms[pos], r.overlap_terms[pos]) for rid, r in self._refs.items()})
         if col is None:
             self._moved.pop(pos, None)
@@ -304,7 +309,7 @@ class Evaluator:
         }
 
     def _restore(self, saved: dict) -> None:
-        for pos, (_, coverage, terms) in saved["atoms"].items():
+        for pos, (coverage, terms) in saved["atoms"].items():
             self._coverage[pos] = coverage
             for rid, (gap, overlap) in terms.items():
                 self._refs[rid].gap_terms[pos], self._refs[rid].overlap_terms[pos] = gap, overlap
