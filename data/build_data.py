@@ -5,8 +5,9 @@ Run from the repository root::
     python data/build_data.py [--source ../shared/data]
 
 Everything the service reads at run time is written next to this script; the service never
-reads ``../shared``. The output is deterministic (sorted rows, fixed float formatting), so a
-rebuild on an unchanged source gives no diff.
+reads ``../shared``. The CSV and JSON output is deterministic (sorted rows, fixed float
+formatting), so a rebuild on an unchanged source gives no diff there (the GeoPackage carries
+write timestamps).
 
 What is reshaped, and why:
 
@@ -21,8 +22,8 @@ What is reshaped, and why:
 * ``layers.json`` + ``memberships.csv``: the layer registry and one long membership table
   (layer, zone_code, zone_name, nis_code, share).
 * ``association_history.csv``: dated memberships of the cooperation associations.
-* ``geometry.gpkg``: municipal polygons of 2025 and the 4 sub-municipal primary care zones of
-  the city of Antwerp, both in EPSG:31370.
+* ``geometry.gpkg``: municipal polygons of 2025 and the 4 sub-zones of primary care zone
+  "Antwerpen en rand" (which split the city of Antwerp), both in EPSG:31370.
 """
 
 from __future__ import annotations
@@ -35,6 +36,14 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+
+try:
+    from geo.importing import SLIVER_SHARE
+except ModuleNotFoundError:  # run as a script from anywhere: the repo root is one level up
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from geo.importing import SLIVER_SHARE
 
 HERE = Path(__file__).resolve().parent
 GPKG = "regions_flanders_brussels_31370.gpkg"
@@ -166,7 +175,7 @@ def build_population(src: Path, municipalities: pd.DataFrame, codes: pd.DataFram
 
 
 def build_memberships(src: Path, municipalities: pd.DataFrame, antwerp_zones: gpd.GeoDataFrame,
-                      antwerp_polygon) -> tuple[pd.DataFrame, list[dict]]:
+                      gemeenten: gpd.GeoDataFrame) -> tuple[pd.DataFrame, list[dict]]:
     regions = pd.read_csv(src / "municipality_regions_2025.csv")
     rows: list[pd.DataFrame] = []
     layers: list[dict] = [
@@ -231,31 +240,37 @@ def build_memberships(src: Path, municipalities: pd.DataFrame, antwerp_zones: gp
         }
     )
 
-    # The sub-zones of the city of Antwerp are not unions of municipalities: their share of the
-    # city is the share of its area, from a real overlay in the metric CRS.
-    pieces = antwerp_zones.copy()
-    pieces["geometry"] = pieces.geometry.intersection(antwerp_polygon)
-    city_area = antwerp_polygon.area
+    # The 4 sub-zones of primary care zone "Antwerpen en rand" split the city of Antwerp and
+    # take in Schoten, Stabroek and Wommelgem whole: they are not unions of municipalities, so
+    # each municipality's share is the share of its area inside a zone, from a real overlay
+    # with every municipality in the metric CRS (the same rule as a user's polygon import).
+    pieces = gpd.overlay(gemeenten[["nis_code", "geometry"]], antwerp_zones[["code", "naam", "geometry"]],
+                         how="intersection", keep_geom_type=True)
+    area = gemeenten.set_index("nis_code").geometry.area
+    pieces["share"] = pieces.geometry.area / pieces["nis_code"].map(area)
+    pieces = pieces[pieces["share"] >= SLIVER_SHARE].copy()
+    pieces.loc[pieces["share"] > 1 - SLIVER_SHARE, "share"] = 1.0
     rows.append(
         pd.DataFrame(
             {
                 "layer": "eerstelijnszone_antwerpen_stad",
                 "zone_code": pieces["code"].map(_zone_code),
                 "zone_name": pieces["naam"].map(_clean),
-                "nis_code": 11002,
-                "share": (pieces.geometry.area / city_area).round(6),
+                "nis_code": pieces["nis_code"].astype(int),
+                "share": pieces["share"].round(6),
             }
         )
     )
     layers.append(
         {
             "id": "eerstelijnszone_antwerpen_stad",
-            "name": "Eerstelijnszones in de stad Antwerpen",
+            "name": "Eerstelijnszones Antwerpen en rand (deelzones)",
             "kind": "polygon",
             "vintage": "2025",
             "source": BOUNDARY_SOURCE,
-            "description": "Vier zones binnen de stad Antwerpen; het aandeel van de stad per zone "
-            "is een oppervlakteaandeel (area-weighted), niet geteld.",
+            "description": "Vier deelzones van eerstelijnszone Antwerpen en rand: ze delen de stad "
+            "Antwerpen op en omvatten Schoten, Stabroek en Wommelgem. Het aandeel van een gemeente in "
+            "een deelzone is een oppervlakteaandeel (area-weighted), niet geteld.",
         }
     )
     out = pd.concat(rows, ignore_index=True)
@@ -312,12 +327,11 @@ def main(argv: list[str] | None = None) -> None:
     gemeenten["naam"] = gemeenten["naam"].map(_clean)
     gemeenten = gemeenten.sort_values("nis_code").reset_index(drop=True)
     antwerp_zones = gpd.read_file(src / GPKG, layer="eerstelijnszone_antwerpen_stad")
-    antwerp = gemeenten.loc[gemeenten["nis_code"] == 11002].geometry.iloc[0]
 
     municipalities = build_municipalities(src, gemeenten)
     codes = add_population_share(src, build_codes(src, derive_2018_crosswalk(src)))
     population = build_population(src, municipalities, codes)
-    memberships, layers = build_memberships(src, municipalities, antwerp_zones, antwerp)
+    memberships, layers = build_memberships(src, municipalities, antwerp_zones, gemeenten)
     history = build_history(src)
 
     municipalities.to_csv(out / "municipalities.csv", index=False)

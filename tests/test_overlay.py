@@ -111,10 +111,15 @@ def test_antwerp_sub_zones_nest_in_their_primary_care_zone(catalog):
     table = result.zone_table()
     assert table["nested"].all()
     assert set(table["dominant_zone"]) == {"elz2"}
-    # Area-weighted: each sub-zone carries its area share of the city's population.
-    city = catalog.atoms.population(11002)
-    shares = catalog.layer("eerstelijnszone_antwerpen_stad").members().set_index("zone_code")["share"]
-    assert table.set_index("code")["population"].to_dict() == pytest.approx((shares * city).to_dict())
+    # Area-weighted: each sub-zone carries its area share of each municipality's population.
+    members = catalog.layer("eerstelijnszone_antwerpen_stad").members()
+    population = members["nis_code"].map(catalog.atoms.table["population"]) * members["share"]
+    by_hand = population.groupby(members["zone_code"]).sum().to_dict()
+    assert table.set_index("code")["population"].to_dict() == pytest.approx(by_hand)
+    # Noord Antwerpen: half of the city plus all of Schoten and Stabroek.
+    north = by_hand["4"]
+    assert north == pytest.approx(0.523579 * catalog.atoms.population(11002) + catalog.atoms.population(11040)
+                                  + catalog.atoms.population(11044))
 
 
 def test_unknown_zone_is_named(associations_vs_zones):
