@@ -41,13 +41,20 @@ def zone_polygons(layer: Layer, data_dir: Path = SHIPPED_DATA) -> gpd.GeoDataFra
     """One (multi)polygon per zone in EPSG:31370, dissolved from its member municipalities.
 
     Zones of polygon layers keep their own outline. A municipality counts towards a zone's
-    outline when at least half of it lies in the zone.
+    outline when at least half of it lies in the zone. The dissolve is cached per layer object
+    (layers are immutable; a scenario's new version is a new object), so maps and GeoJSON do not
+    redo it on every request.
     """
+    return _zone_polygons(layer, Path(data_dir)).copy()
+
+
+@lru_cache(maxsize=64)
+def _zone_polygons(layer: Layer, data_dir: Path) -> gpd.GeoDataFrame:
     if layer.polygons is not None:
         series = gpd.GeoSeries(layer.polygons, crs=METRIC_CRS)
         frame = gpd.GeoDataFrame({"code": series.index.astype(str)}, geometry=series.values, crs=METRIC_CRS)
     else:
-        munis = municipal_polygons(Path(data_dir))
+        munis = municipal_polygons(data_dir)
         members = layer.members()
         members = members[members["share"] >= 0.5]
         geoms = munis.geometry.reindex(members["nis_code"].to_numpy())
@@ -65,8 +72,19 @@ def to_web(frame: gpd.GeoDataFrame, simplify_metres: float = DEFAULT_SIMPLIFY_ME
         raise InvalidInput(f"simplify must be between 0 and {MAX_SIMPLIFY_METRES:g} metres, got {simplify_metres}")
     out = frame.copy()
     if simplify_metres > 0:
-        out["geometry"] = out.geometry.simplify(simplify_metres, preserve_topology=True)
+        out["geometry"] = _simplify(out.geometry.values, simplify_metres)
     return out.to_crs(WEB_CRS)
+
+
+def _simplify(geoms: np.ndarray, tolerance: float) -> np.ndarray:
+    """Simplify zones that tile the territory together, so neighbours keep one shared border
+    (simplifying each zone on its own leaves hairline gaps between them)."""
+    present = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    out = np.array(geoms, dtype=object)
+    if present.any() and bool(shapely.coverage_is_valid(out[present])):
+        out[present] = shapely.coverage_simplify(out[present], tolerance, simplify_boundary=True)
+        return out
+    return shapely.simplify(out, tolerance, preserve_topology=True)
 
 
 def geojson(frame: gpd.GeoDataFrame) -> dict:
