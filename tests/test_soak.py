@@ -72,6 +72,7 @@ class Client:
             response = client.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
             self.errors.append((route, repr(exc)))
+            self.stop.set()  # the server is gone or stuck: end the run and say why below
             return None
         self.samples.append((started, time.monotonic() - started, route))
         if response.status_code != expected:
@@ -140,12 +141,15 @@ def test_steady_load_gives_no_error_no_growing_memory_and_stable_latency(tmp_pat
         for thread in threads:
             thread.start()
         memory: list[tuple[float, float]] = []
-        while time.monotonic() - begin < SECONDS:
+        while time.monotonic() - begin < SECONDS and not stop.is_set():
             memory.append((time.monotonic() - begin, _rss_mb(server.process.pid)))
             time.sleep(1.0)
         stop.set()
         for thread in threads:
             thread.join(timeout=120)
+        if server.process.poll() is not None:
+            raise AssertionError(f"the server died (exit {server.process.returncode}) after "
+                                 f"{time.monotonic() - begin:.0f} s: {server.process.stderr.read().decode()[-3000:]}")
         final_scenarios = httpx.get(server.url + "/api/v1/scenarios", timeout=30).json()
         final_layers = httpx.get(server.url + "/api/v1/layers", timeout=30).json()
 
@@ -174,43 +178,40 @@ def test_steady_load_gives_no_error_no_growing_memory_and_stable_latency(tmp_pat
     assert _percentile(late, 0.95) <= LATENCY_FACTOR * _percentile(early, 0.95) + LATENCY_SLACK_S, figures
 
 
-def _big_polygon_upload() -> bytes:
-    """All 304 municipalities drawn as 23 zones (by arrondissement code), shifted by a few hundred
-    metres so every share is fractional: a real area-weighted overlay of a few seconds."""
-    from geo.geometry import municipal_polygons
-
-    frame = municipal_polygons().reset_index()
-    frame["code"] = (frame["nis_code"] // 1000).astype(str)
-    frame = frame[["code", "geometry"]].to_crs("EPSG:4326")
-    frame["geometry"] = frame.geometry.translate(0.003, 0.002)
-    return frame.to_json().encode()
+def _big_table_upload(rows: int = 150_000) -> bytes:
+    """A membership table of 2 MB with 150,000 zones (well under the upload limit): seconds of
+    reading, carrying forward and saving."""
+    nis = [int(n) for n in load_catalog().atoms.nis_codes]
+    return ("nis_code,zone_code\n" + "".join(f"{nis[i % len(nis)]},Z{i}\n" for i in range(rows))).encode()
 
 
 def test_a_slow_import_does_not_stall_other_requests(tmp_path):
-    """One worker: while it reads and overlays a big upload, it still answers others promptly."""
-    content = _big_polygon_upload()
+    """One worker: while it reads and saves a big upload, it keeps answering other requests."""
+    content = _big_table_upload()
     with Server({"REGIOMATCH_STATE_DIR": str(tmp_path / "state")}, workers=1) as server:
         result: dict = {}
+        done = threading.Event()
 
         def upload() -> None:
             started = time.monotonic()
             response = httpx.post(server.url + "/api/v1/layers", data={"id": "groot"},
-                                  files={"file": ("groot.geojson", content)}, timeout=120)
-            result.update(status=response.status_code, seconds=time.monotonic() - started, done=time.monotonic())
+                                  files={"file": ("groot.csv", content)}, timeout=300)
+            result.update(status=response.status_code, started=started, ended=time.monotonic())
+            done.set()
 
+        answered = [time.monotonic()]
         thread = threading.Thread(target=upload)
-        thread.start()
-        time.sleep(0.5)  # the upload is sent and being read
-        latencies = []
-        while thread.is_alive():
-            started = time.monotonic()
-            assert httpx.get(server.url + "/api/v1/layers/provincie", timeout=120).status_code == 200
-            if thread.is_alive() or time.monotonic() - started < 0.2:
-                latencies.append(time.monotonic() - started)
-            time.sleep(0.05)
+        with httpx.Client(base_url=server.url, timeout=300) as client:
+            thread.start()
+            while not done.is_set():
+                assert client.get("/api/v1/layers/provincie").status_code == 200
+                answered.append(time.monotonic())
         thread.join()
     assert result["status"] == 201
-    print(f"\nimport took {result['seconds']:.1f} s; meanwhile {len(latencies)} requests, slowest "
-          f"{max(latencies, default=0):.2f} s")
-    assert result["seconds"] > 1.0 and len(latencies) >= 3
-    assert max(latencies) < result["seconds"] / 2
+    seconds = result["ended"] - result["started"]
+    during = [t for t in answered if result["started"] <= t <= result["ended"]]
+    gaps = [b - a for a, b in zip(answered, answered[1:]) if b >= result["started"] and a <= result["ended"]]
+    print(f"\nimport took {seconds:.1f} s; meanwhile {len(during)} other requests answered, longest wait "
+          f"{max(gaps):.2f} s")
+    assert seconds > 1.0
+    assert max(gaps) < seconds / 2
