@@ -89,7 +89,13 @@ def listening_hosts() -> list[str]:
 
 def command_line_hosts(argv: list[str] | None = None) -> list[str]:
     """Hosts named by ``uvicorn --host H`` / ``gunicorn --bind H:P`` on this process's command line
-    (uvicorn also reads ``UVICORN_HOST``)."""
+    (uvicorn also reads ``UVICORN_HOST``).
+
+    Examples
+    --------
+    >>> command_line_hosts(["gunicorn", "-b", "[::]:80", "--bind=10.1.2.3:8000"])  # doctest: +SKIP
+    ['::', '10.1.2.3']
+    """
     argv = sys.argv if argv is None else argv
     hosts = [os.environ["UVICORN_HOST"]] if os.environ.get("UVICORN_HOST") else []
     for i, arg in enumerate(argv):
@@ -107,7 +113,13 @@ def command_line_hosts(argv: list[str] | None = None) -> list[str]:
 
 
 def exposed_hosts(settings: Settings, hosts: list[str]) -> list[str]:
-    """The non-loopback hosts among ``hosts`` when no token is configured (else none)."""
+    """The non-loopback hosts among ``hosts`` when no token is configured (else none).
+
+    Examples
+    --------
+    >>> exposed_hosts(Settings(api_token=None), ["127.0.0.1", "0.0.0.0"])
+    ['0.0.0.0']
+    """
     if settings.api_token:
         return []
     return sorted({h for h in hosts if not is_loopback(h)})
