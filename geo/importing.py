@@ -12,6 +12,7 @@ import io
 import re
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import geopandas as gpd
@@ -31,6 +32,8 @@ POLYGON_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".shp")
 # A municipality whose area lies less than this share in a polygon is a sliver of the drawing,
 # not a member; one with at least 1 - this share is a whole member.
 SLIVER_SHARE = 0.005
+# A zipped shapefile may not unpack to more than this (a zip bomb would fill memory and disk).
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 LAYER_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_\-]{0,62}$")
 
 _MUNICIPALITY_COLUMNS = ("nis_code", "nis", "niscode", "nis-code", "refnis", "code_ins", "gemeente",
@@ -67,7 +70,8 @@ def read_table(content: bytes, filename: str) -> pd.DataFrame:
             frame = pd.read_excel(io.BytesIO(content), dtype=str)
         elif suffix in (".csv", ".txt"):
             try:
-                text = content.decode("utf-8-sig")
+                # Excel's "Unicode text" is UTF-16 with a byte order mark.
+                text = content.decode("utf-16" if content.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig")
             except UnicodeDecodeError:
                 # Excel on Windows still writes Latin-1 CSVs; names like 'Herk-de-Stad' are ASCII
                 # but 'Sint-Genesius-Rode/Rhode-Saint-Genèse' is not.
@@ -92,10 +96,11 @@ def members_from_table(frame: pd.DataFrame, catalog: Catalog, vintage: str | Non
     zone = _pick([c for c in columns if c != muni], _ZONE_CODE_COLUMNS, "zone code")
     name = _pick([c for c in columns if c not in (muni, zone)], _ZONE_NAME_COLUMNS, "zone name", required=False)
     share = _pick(columns, _SHARE_COLUMNS, "share", required=False)
+    # fillna first: pandas' string dtype keeps a blank cell missing through astype(str).
     table = pd.DataFrame({
-        "municipality": frame[muni].astype(str).str.strip(),
-        "zone_code": frame[zone].astype(str).str.strip(),
-        "zone_name": (frame[name] if name else frame[zone]).astype(str).str.strip(),
+        "municipality": frame[muni].fillna("").astype(str).str.strip(),
+        "zone_code": frame[zone].fillna("").astype(str).str.strip(),
+        "zone_name": (frame[name] if name else frame[zone]).fillna("").astype(str).str.strip(),
     })
     if share:
         table["share"] = pd.to_numeric(frame[share].astype(str).str.replace(",", ".", regex=False), errors="coerce")
@@ -153,17 +158,25 @@ def read_polygons(content: bytes, filename: str) -> gpd.GeoDataFrame:
                     if len(shp) != 1:
                         raise InvalidInput(f"{filename!r}: a zipped shapefile must hold exactly one .shp, found {len(shp)}")
                     stem = shp[0][:-4]
-                    for member in archive.namelist():
-                        if member.startswith(stem + "."):
-                            (Path(tmp) / ("layer" + member[len(stem):].lower())).write_bytes(archive.read(member))
-            except zipfile.BadZipFile:
-                raise InvalidInput(f"{filename!r} is not a zip archive (send a shapefile as .zip "
+                    # Only the part after the stem is kept, and only without a path separator, so
+                    # no member name ('k.shp/../../x') can lead outside the temporary directory.
+                    parts = [m for m in archive.infolist() if m.filename.startswith(stem + ".")
+                             and not any(sep in m.filename[len(stem):] for sep in "/\\")]
+                    if sum(m.file_size for m in parts) > MAX_UNZIPPED_BYTES:
+                        raise InvalidInput(f"{filename!r} unpacks to more than {MAX_UNZIPPED_BYTES} bytes")
+                    for member in parts:
+                        (Path(tmp) / ("layer" + member.filename[len(stem):].lower())).write_bytes(archive.read(member))
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
+                # RuntimeError: encrypted; NotImplementedError: unsupported compression.
+                raise InvalidInput(f"{filename!r} is not a readable zip archive (send a shapefile as .zip "
                                    "with its .shp, .shx, .dbf and .prj)") from None
             target = Path(tmp) / "layer.shp"
         try:
             frame = gpd.read_file(target)
         except Exception as exc:  # pyogrio raises DataSourceError, ValueError, ... on bad files
-            raise InvalidInput(f"{filename!r} could not be read as polygons: {str(exc).splitlines()[0][:300]}") from None
+            # The message names the temporary file; the user knows their file by its own name.
+            reason = str(exc).splitlines()[0].replace(str(target), filename)[:300]
+            raise InvalidInput(f"{filename!r} could not be read as polygons: {reason}") from None
     return frame
 
 

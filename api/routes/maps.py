@@ -42,7 +42,7 @@ def get_municipality_map(
     ws: Workspace = Depends(get_workspace),
 ) -> HTMLResponse:
     ws.catalog.atoms.position(nis_code)
-    chosen = [ws.layer(i) for i in (layers or ws.layer_ids())]
+    chosen = [ws.layer(i) for i in layers] if layers else ws.layers()
     return HTMLResponse(render(municipality_map(nis_code, chosen, data_dir=ws.catalog.data_dir, assets=ASSETS)))
 
 

@@ -20,7 +20,7 @@ router = APIRouter(tags=["pages"])
 
 
 def _layers(ws: Workspace) -> list:
-    return [ws.layer(i) for i in ws.layer_ids()]
+    return ws.layers()  # one read: a layer deleted meanwhile is not listed rather than a 404
 
 
 @router.get("/", response_class=HTMLResponse, summary="Landing page (HTML)")
