@@ -177,7 +177,32 @@ def read_polygons(content: bytes, filename: str) -> gpd.GeoDataFrame:
             # The message names the temporary file; the user knows their file by its own name.
             reason = str(exc).splitlines()[0].replace(str(target), filename)[:300]
             raise InvalidInput(f"{filename!r} could not be read as polygons: {reason}") from None
+    if suffix in (".geojson", ".json"):
+        _check_declared_crs(content, filename)
     return frame
+
+
+def _check_declared_crs(content: bytes, filename: str) -> None:
+    """A GeoJSON ``crs`` member that names an unknown CRS is refused: GDAL would silently read
+    the coordinates as WGS84 (the default when no ``crs`` is given, which is fine)."""
+    import json
+
+    import pyproj
+
+    try:
+        declared = json.loads(content).get("crs")
+    except (ValueError, AttributeError):
+        return
+    if not isinstance(declared, dict):
+        return
+    name = (declared.get("properties") or {}).get("name") if isinstance(declared.get("properties"), dict) else None
+    if not name:
+        raise WrongCRS(f"{filename!r} has a 'crs' member without a name; give e.g. "
+                       "'urn:ogc:def:crs:EPSG::31370' or leave it out for WGS84")
+    try:
+        pyproj.CRS.from_user_input(name)
+    except pyproj.exceptions.CRSError:
+        raise WrongCRS(f"{filename!r} declares an unknown coordinate reference system {name!r}") from None
 
 
 def polygon_memberships(frame: gpd.GeoDataFrame, catalog: Catalog, code_column: str | None = None,

@@ -148,3 +148,19 @@ def test_points_are_not_zones(catalog):
 def test_garbage_geojson_is_refused(catalog):
     with pytest.raises(InvalidInput, match="could not be read"):
         layer_from_polygons("g", b"{not json", "g.geojson", catalog)
+
+
+def test_geojson_naming_an_unknown_crs_is_refused(catalog):
+    doc = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:999999"}},
+           "features": [{"type": "Feature", "properties": {"code": "A"},
+                         "geometry": mapping(box(3.2, 50.8, 3.3, 50.9))}]}
+    with pytest.raises(WrongCRS, match="999999"):
+        layer_from_polygons("unknowncrs", json.dumps(doc).encode(), "u.geojson", catalog)
+
+
+def test_geojson_declaring_lambert72_is_read_in_lambert72(catalog):
+    kortrijk = municipal_polygons().loc[34022].geometry
+    doc = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::31370"}},
+           "features": [{"type": "Feature", "properties": {"code": "K"}, "geometry": mapping(kortrijk)}]}
+    layer = layer_from_polygons("lambert", json.dumps(doc).encode(), "l.geojson", catalog)
+    assert layer.members()[["nis_code", "share"]].values.tolist() == [[34022, 1.0]]
