@@ -264,17 +264,25 @@ def workbook(sheets: dict[str, pd.DataFrame], notes: list[str]) -> bytes:
     >>> workbook({"zones": pd.DataFrame({"a": [1]})}, ["Bevolking: 1 januari 2020"])[:2]
     b'PK'
     """
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.utils import get_column_letter
+
+    def clean(value: object) -> object:
+        # Names typed by users (a scenario called "W13\x1f") may hold control characters that
+        # the xlsx format cannot store; drop them rather than fail the whole download.
+        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, frame in sheets.items():
+            frame = frame.map(clean).rename(columns=clean)
             frame.to_excel(writer, sheet_name=name[:31], index=False)
             sheet = writer.sheets[name[:31]]
             sheet.freeze_panes = "A2"
             for i, column in enumerate(frame.columns, start=1):
                 width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
                 sheet.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 8), 60)
-        pd.DataFrame({"bron": [*notes, ATTRIBUTION]}).to_excel(writer, sheet_name="bron", index=False)
+        pd.DataFrame({"bron": [clean(n) for n in [*notes, ATTRIBUTION]]}).to_excel(writer, sheet_name="bron",
+                                                                                   index=False)
         writer.sheets["bron"].column_dimensions["A"].width = 120
     return buffer.getvalue()

@@ -227,6 +227,16 @@ def test_overlay_xlsx_has_zones_cells_members_and_sources(client, catalog):
     assert f"1 januari {catalog.atoms.population_year}" in sources and ATTRIBUTION in sources
 
 
+def test_overlay_xlsx_of_a_scenario_named_with_control_characters(client):
+    """Found by the fuzz test: a name the xlsx format cannot store must not break the download."""
+    sid = client.post("/api/v1/scenarios", json={"name": 'W"S\x1f@\x00', "base_layer": "eerstelijnszone"}).json()["id"]
+    response = client.get("/overlay.xlsx", params={"a": "samenwerkingsverband", "b": f"scenario:{sid}"})
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.content), read_only=True)
+    header = next(iter(book["zones"].values))
+    assert any('W"S@' in str(h) for h in header)
+
+
 def test_overlay_pages_refuse_unknown_layers(client):
     for url in ("/overlay", "/overlay.xlsx"):
         response = client.get(url, params={"a": "nolayer", "b": "eerstelijnszone"})
