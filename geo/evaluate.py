@@ -24,11 +24,10 @@ from typing import Literal
 import numpy as np
 from scipy import sparse
 
-from geo import metrics
 from geo.atoms import Weight
 from geo.errors import InvalidInput
 from geo.layer import Layer
-from geo.overlay import Summary, overlay, weighted_table
+from geo.overlay import Summary, overlay, summary_from_tables, weighted_table
 from geo.scenario import Move, apply_moves, check_moves
 
 BaseAs = Literal["a", "b"]
@@ -330,15 +329,8 @@ class Evaluator:
             table, totals, groups = ref.table, ref.totals, ref.partition_table
         else:
             table, totals, groups = ref.table.T, self._totals, ref.partition_table.T
-        ari, vi, nmi = metrics.partition_measures(groups)
-        return Summary(
-            nested_share=metrics.nested_share(table, totals),
-            adjusted_rand_index=ari,
-            variation_of_information=vi,
-            normalized_mutual_information=nmi,
-            gap_weight=float(ref.gap),
-            overlap_weight=float(ref.overlap),
-        )
+        return summary_from_tables(table, totals, groups, gap_weight=float(ref.gap),
+                                   overlap_weight=float(ref.overlap))
 
 
 def _shift(table: np.ndarray, rows: np.ndarray, row_weight: np.ndarray, old_cols: np.ndarray,

@@ -258,14 +258,23 @@ def summarise(table: np.ndarray, a_totals: np.ndarray, a_coverage: np.ndarray, b
     """
     in_b = np.minimum(b_coverage, 1.0)
     groups = table if partition_table is None else partition_table
+    return summary_from_tables(table, a_totals, groups,
+                               gap_weight=float((w * in_b * np.clip(1.0 - a_coverage, 0.0, 1.0)).sum()),
+                               overlap_weight=float((w * np.clip(a_coverage - 1.0, 0.0, 1.0)).sum()))
+
+
+def summary_from_tables(table: np.ndarray, a_totals: np.ndarray, groups: np.ndarray, *, gap_weight: float,
+                        overlap_weight: float) -> Summary:
+    """The measures from a contingency table, the A-zone totals and the partition table
+    (``groups``); shared by :func:`summarise` and the incremental evaluator."""
     ari, vi, nmi = metrics.partition_measures(groups)
     return Summary(
         nested_share=metrics.nested_share(table, a_totals),
         adjusted_rand_index=ari,
         variation_of_information=vi,
         normalized_mutual_information=nmi,
-        gap_weight=float((w * in_b * np.clip(1.0 - a_coverage, 0.0, 1.0)).sum()),
-        overlap_weight=float((w * np.clip(a_coverage - 1.0, 0.0, 1.0)).sum()),
+        gap_weight=gap_weight,
+        overlap_weight=overlap_weight,
     )
 
 
