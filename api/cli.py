@@ -166,16 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load_extra_commands() -> None:
-    """Feature modules that add subcommands (imported lazily so a missing optional part never
-    breaks the core commands)."""
-    import importlib
-
-    for module in ("api.cli_maps", "api.cli_reports", "api.cli_zonings"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+    """Feature modules register their subcommands on import (maps, reports, zonings); importing
+    them here, not at the top, keeps this module importable by them."""
+    import api.cli_maps  # noqa: F401
+    import api.cli_reports  # noqa: F401
+    import api.cli_zonings  # noqa: F401
 
 
 def main(argv: Sequence[str] | None = None) -> int:
