@@ -53,6 +53,9 @@ class _Layers:
         return self(self.workspace.store.get_scenario(layer_id.removeprefix(SCENARIO_PREFIX)).base_layer)
 
 
+# The header is read by planners: name the key in Dutch.
+WEIGHT_DUTCH = {"population": "inwonertal", "area": "oppervlakte", "equal": "gelijke delen"}
+
 def _nis_list(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(p) for p in text.replace(";", ",").split(",") if p.strip())
@@ -151,7 +154,7 @@ def cmd_cost_share(args: argparse.Namespace) -> None:
     share = cost_share(layer, args.zone, amount, weight=args.weight, fixed_per_member=args.fixed_per_member,
                        seat_rule=rule)
     body = share.as_dict()
-    header = (f"{share.zone_name} ({share.zone_code}): EUR {body['amount']:,.2f} verdeeld volgens {args.weight}"
+    header = (f"{share.zone_name} ({share.zone_code}): EUR {body['amount']:,.2f} verdeeld volgens {WEIGHT_DUTCH.get(args.weight, args.weight)}"
               f" (vast deel EUR {body['fixed_per_member']:,.2f} per lid); zetels: {rule.describe()}; "
               f"bevolking op 1 januari {share.population_year}")
     _emit(body, share.rows(), args.format, header)
