@@ -155,6 +155,11 @@ class Layer:
         """Per zone: inhabitants (or km^2) inside it."""
         return self.membership.T @ self.atoms.weights(weight)  # type: ignore[arg-type]
 
+    def flemish_zones(self) -> np.ndarray:
+        """Per zone: does it have a Flemish member? Zones of only Brussels municipalities are
+        outside the Flemish local social policy decree: shown, never judged against its norms."""
+        return np.asarray(self.membership.T @ self.atoms.flemish.astype(float)).ravel() > 0
+
     def member_count(self) -> np.ndarray:
         return np.diff(self.membership.tocsc().indptr)
 

@@ -73,7 +73,6 @@ def check_population(layer: Layer, norm: PopulationNorm, flemish_only: bool = Tr
     table = pd.DataFrame({"code": layer.zones["code"].to_numpy(), "name": layer.zones["name"].to_numpy(),
                           "population": population, "passes": norm.passes(population)})
     if flemish_only:
-        flemish_weight = layer.membership.T @ layer.atoms.flemish.astype(float)
-        table = table[flemish_weight > 0]
+        table = table[layer.flemish_zones()]
     table["norm"] = norm.label
     return table.reset_index(drop=True)

@@ -51,11 +51,10 @@ import math
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Iterable, Literal, Sequence
+from typing import Literal, Sequence
 
 import networkx as nx
 import numpy as np
-from scipy import sparse
 
 from geo.compare import Comparison, compare, order_against
 from geo.errors import InvalidInput
@@ -307,7 +306,7 @@ class _Search:
         counts = np.diff(csr.indptr)
         flemish = self.atoms.flemish
         self.zone_pop = base.zone_weight("population").astype(float)
-        self.zone_flemish = np.asarray(base.membership.T @ flemish.astype(float)).ravel() > 0
+        self.zone_flemish = base.flemish_zones()
         # Current zone of every municipality that may move (wholly in one zone, Flemish, not fixed).
         fixed = {int(c) for c in constraints.fixed}
         for code in fixed:

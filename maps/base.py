@@ -169,17 +169,12 @@ def municipalities(atoms: Atoms, data_dir: Path = SHIPPED_DATA, simplify: float 
     return frame
 
 
-@lru_cache(maxsize=64)
-def _zones_metric(layer: Layer, data_dir: str) -> gpd.GeoDataFrame:
-    return zone_polygons(layer, Path(data_dir))
-
-
 def zones(layer: Layer, data_dir: Path = SHIPPED_DATA, simplify: float = SIMPLIFY_METRES,
           codes: Iterable[str] | None = None) -> gpd.GeoDataFrame:
     """Dissolved zones of a layer in EPSG:4326 with population, member count and whether the zone
     lies in Brussels (all its members are Brussels municipalities). Zones without geometry are
     dropped."""
-    frame = _zones_metric(layer, str(data_dir)).copy()
+    frame = zone_polygons(layer, Path(data_dir))
     if codes is not None:
         wanted = {str(c) for c in codes}
         frame = frame[frame["code"].astype(str).isin(wanted)]
@@ -193,8 +188,7 @@ def zones(layer: Layer, data_dir: Path = SHIPPED_DATA, simplify: float = SIMPLIF
 
 def brussels_zones(layer: Layer) -> np.ndarray:
     """Per zone: True when none of its members is Flemish (shown grey, never judged)."""
-    flemish_weight = layer.membership.T @ layer.atoms.flemish.astype(float)
-    return np.asarray(flemish_weight <= 0)
+    return ~layer.flemish_zones()
 
 
 @lru_cache(maxsize=64)
@@ -204,7 +198,7 @@ def zone_colours(layer: Layer, data_dir: Path = SHIPPED_DATA) -> dict[str, str]:
     Presentation only: zones that share a border get different colours so each zone reads as one
     patch; the colours carry no meaning.
     """
-    metric = _zones_metric(layer, str(data_dir))
+    metric = zone_polygons(layer, Path(data_dir))
     metric = metric[metric.geometry.notna() & ~metric.geometry.is_empty]
     graph = nx.Graph()
     graph.add_nodes_from(layer.zone_codes)
