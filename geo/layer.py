@@ -212,19 +212,18 @@ def _partition_matrix(membership: sparse.csr_array) -> sparse.csr_array:
     overlapping = np.nonzero(coverage > 1.0 + SHARE_TOLERANCE)[0]
     if not len(overlapping):
         return membership
-    matrix = sparse.lil_array(membership)
+    csr = sparse.csr_array(membership, copy=True)
+    csr.sort_indices()
+    n_zones = csr.shape[1]
     combos: dict[tuple[int, ...], int] = {}
-    n_zones = membership.shape[1]
-    for row in overlapping:
-        zones = tuple(sorted(membership[[row], :].tocoo().col.tolist()))
-        combos.setdefault(zones, n_zones + len(combos))
-    wide = sparse.lil_array((membership.shape[0], n_zones + len(combos)))
-    wide[:, :n_zones] = matrix
-    for row in overlapping:
-        zones = tuple(sorted(membership[[row], :].tocoo().col.tolist()))
-        wide[[row], :] = 0.0
-        wide[row, combos[zones]] = 1.0
-    return sparse.csr_array(wide)
+    combined = [combos.setdefault(tuple(csr.indices[csr.indptr[r]:csr.indptr[r + 1]].tolist()),
+                                  n_zones + len(combos)) for r in overlapping]
+    coo = csr.tocoo()
+    keep = ~np.isin(coo.row, overlapping)
+    rows = np.concatenate([coo.row[keep], overlapping])
+    cols = np.concatenate([coo.col[keep], np.asarray(combined, dtype=coo.col.dtype)])
+    data = np.concatenate([coo.data[keep], np.ones(len(overlapping))])
+    return sparse.csr_array((data, (rows, cols)), shape=(csr.shape[0], n_zones + len(combos)))
 
 
 def _natural_key(codes: pd.Series) -> pd.Series:
