@@ -1,21 +1,20 @@
 """The catalog: the shipped atoms, layers, crosswalk and association history, loaded once.
 
-Imported layers and scenarios are registered on top of the shipped layers at run time; the
-shipped ones cannot be replaced or removed.
+The catalog holds only what ships with regiomatch. Imported layers and scenarios live in the
+service's database and are resolved on top of it (``api.deps.Workspace``).
 """
 
 from __future__ import annotations
 
 import json
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 from geo.atoms import Atoms
-from geo.errors import InvalidInput, ReadOnly, UnknownLayer
+from geo.errors import InvalidInput, UnknownLayer
 from geo.layer import Layer
 from geo.paths import SHIPPED_DATA
 from geo.vintages import Crosswalk
@@ -25,7 +24,7 @@ DEFAULT_POPULATION_YEAR = 2020
 
 @dataclass(eq=False)
 class Catalog:
-    """Atoms, crosswalk and the registry of layers.
+    """Atoms, crosswalk and the shipped layers.
 
     Examples
     --------
@@ -39,37 +38,19 @@ class Catalog:
     history: pd.DataFrame
     data_dir: Path
     builtin: dict[str, Layer]
-    extra: dict[str, Layer] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def layer(self, layer_id: str) -> Layer:
         """The layer with this id; unknown ids are refused with the id named."""
-        found = self.builtin.get(layer_id) or self.extra.get(layer_id)
+        found = self.builtin.get(layer_id)
         if found is None:
             raise UnknownLayer(f"unknown layer {layer_id!r}; known layers: {', '.join(self.layer_ids())}")
         return found
 
     def layer_ids(self) -> list[str]:
-        return [*self.builtin, *sorted(self.extra)]
+        return list(self.builtin)
 
     def layers(self) -> list[Layer]:
-        return [self.layer(i) for i in self.layer_ids()]
-
-    def register(self, layer: Layer) -> None:
-        """Add (or replace) a non-shipped layer."""
-        if layer.id in self.builtin:
-            raise ReadOnly(f"layer {layer.id!r} is shipped with regiomatch and cannot be replaced")
-        if layer.atoms is not self.atoms:
-            raise InvalidInput(f"layer {layer.id!r} is not over this catalog's municipalities")
-        with self._lock:
-            self.extra[layer.id] = layer
-
-    def unregister(self, layer_id: str) -> None:
-        if layer_id in self.builtin:
-            raise ReadOnly(f"layer {layer_id!r} is shipped with regiomatch and cannot be deleted")
-        with self._lock:
-            if self.extra.pop(layer_id, None) is None:
-                raise UnknownLayer(f"unknown layer {layer_id!r}")
+        return list(self.builtin.values())
 
 
 def read_atoms(data_dir: Path = SHIPPED_DATA, population_year: int = DEFAULT_POPULATION_YEAR) -> Atoms:
