@@ -187,6 +187,11 @@ class Store:
             raise UnknownLayer(f"unknown layer {layer_id!r}")
         return _layer(row)
 
+    def layer_exists(self, layer_id: str) -> bool:
+        """Whether an imported layer has this id (reads the id only, not the members)."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(imported_layers.c.id).where(imported_layers.c.id == layer_id)).first() is not None
+
     def list_layers(self) -> list[LayerRecord]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(imported_layers).order_by(imported_layers.c.id)).mappings().all()

@@ -70,7 +70,8 @@ async def create_layer(
 
 
 def _import(ws: Workspace, layer_id: str, content: bytes, filename: str, **options: str | None) -> dict:
-    if any(r.id == layer_id for r in ws.store.list_layers()):
+    # Checked before the (possibly long) import; create_layer still refuses a race's loser.
+    if ws.store.layer_exists(layer_id):
         raise Conflict(f"a layer with id {layer_id!r} already exists; choose another id or delete it first")
     layer = import_layer(layer_id, content, filename, ws.catalog, **options)
     polygons = None
