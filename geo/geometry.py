@@ -108,8 +108,13 @@ def layer_geojson(layer: Layer, simplify_metres: float = DEFAULT_SIMPLIFY_METRES
 
 
 def municipalities_web(data_dir: Path = SHIPPED_DATA, simplify_metres: float = DEFAULT_SIMPLIFY_METRES) -> gpd.GeoDataFrame:
-    frame = municipal_polygons(Path(data_dir)).reset_index()
-    return to_web(frame, simplify_metres)
+    """The municipalities simplified and in EPSG:4326 (cached: every map draws them)."""
+    return _municipalities_web(Path(data_dir), float(simplify_metres)).copy()
+
+
+@lru_cache(maxsize=8)
+def _municipalities_web(data_dir: Path, simplify_metres: float) -> gpd.GeoDataFrame:
+    return to_web(municipal_polygons(data_dir).reset_index(), simplify_metres)
 
 
 def adjacency(data_dir: Path = SHIPPED_DATA) -> pd.DataFrame:

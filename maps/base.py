@@ -20,7 +20,7 @@ from folium.utilities import JsCode
 from jinja2 import Template
 
 from geo.atoms import Atoms
-from geo.geometry import geojson, municipal_polygons, to_web, zone_polygons
+from geo.geometry import geojson, municipalities_web, to_web, zone_polygons
 from geo.layer import Layer
 from geo.paths import METRIC_CRS, SHIPPED_DATA
 from maps import style
@@ -152,16 +152,10 @@ def fit(m: folium.Map, frame: gpd.GeoDataFrame, legend_width: int = 0) -> None:
     m.add_child(_Fit([[miny, minx], [maxy, maxx]], (16, 80), (16 + legend_width, 16)))
 
 
-# -- geometry, cached: the same outlines serve many requests --------------------------------------
-@lru_cache(maxsize=8)
-def _municipalities_web(data_dir: str, simplify: float) -> gpd.GeoDataFrame:
-    frame = municipal_polygons(Path(data_dir)).reset_index()
-    return to_web(frame, simplify)
-
-
+# -- geometry: geo.geometry caches the outlines, so the same ones serve many requests -------------
 def municipalities(atoms: Atoms, data_dir: Path = SHIPPED_DATA, simplify: float = SIMPLIFY_METRES) -> gpd.GeoDataFrame:
     """The municipalities in EPSG:4326 with name, population and region, indexed by NIS code."""
-    frame = _municipalities_web(str(data_dir), float(simplify)).copy().set_index("nis_code")
+    frame = municipalities_web(data_dir, simplify).set_index("nis_code")
     table = atoms.table.reindex(frame.index)
     frame["name"] = table["name"]
     frame["population"] = table["population"]
