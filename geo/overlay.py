@@ -190,10 +190,12 @@ def overlay(a: Layer, b: Layer, weight: Weight = "population") -> OverlayResult:
                          summary=summarise(table, a_totals, a.coverage(), b.coverage(), w, partition_table))
 
 
-def _partition_table(a: Layer, b: Layer, w: np.ndarray) -> np.ndarray:
+def _partition_table(a: Layer, b: Layer, w: np.ndarray) -> np.ndarray | None:
+    """The table over combined groups, or None when neither layer has overlapping zones (the
+    contingency table then is the partition table)."""
     pa, pb = a.partition(), b.partition()
     if pa is a.membership and pb is b.membership:
-        return None  # type: ignore[return-value]
+        return None
     return weighted_table(pa, pb, w)
 
 
