@@ -135,7 +135,7 @@ def layer_from_table(layer_id: str, content: bytes, filename: str, catalog: Cata
     members = members_from_table(read_table(content, filename), catalog, vintage)
     return Layer.from_members(layer_id, members, catalog.atoms, name=name or layer_id, kind="imported",
                               vintage=vintage or "2025", source=source or f"import: {Path(filename).name}",
-                              description="Geimporteerde lidmaatschapstabel.")
+                              description="Geïmporteerde lidmaatschapstabel.")
 
 
 def read_polygons(content: bytes, filename: str) -> gpd.GeoDataFrame:
@@ -283,7 +283,7 @@ def layer_from_polygons(layer_id: str, content: bytes, filename: str, catalog: C
     whole = bool((members["share"] == 1.0).all())
     return Layer.from_members(layer_id, members, catalog.atoms, name=name or layer_id,
                               kind="imported", vintage="2025", source=source or f"import: {Path(filename).name}",
-                              description="Geimporteerde polygonen; aandelen per gemeente zijn oppervlakteaandelen "
+                              description="Geïmporteerde polygonen; aandelen per gemeente zijn oppervlakteaandelen "
                                           "(area-weighted).",
                               polygons=None if whole else outline)
 

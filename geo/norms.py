@@ -1,4 +1,6 @@
-"""Population norms per layer, from the policy texts quoted in ``DOMAIN.md``.
+"""Population norms per layer, from the policy texts quoted by practitioners (see ``../shared/DOMAIN.md``).
+
+The ``source`` of each norm is shown to users, so it is a Dutch citation, never a file name.
 
 "Vlaanderen normeert op 60.000 inwoners voor het ene en op 100.000 voor het andere": a primary
 care zone should have at least about 60,000 inhabitants; the 2018-2019 call asked for 75,000 to
@@ -43,11 +45,11 @@ class PopulationNorm:
 
 
 ZONE_MINIMUM_60K = PopulationNorm("minstens 60.000 inwoners", 60_000, None,
-                                  "norm voor eerstelijnszones geciteerd door praktijkmensen (DOMAIN.md)")
+                                  "Vlaamse norm voor eerstelijnszones, zoals geciteerd in het werkveld")
 CALL_2018 = PopulationNorm("75.000 tot 125.000 inwoners", 75_000, 125_000,
                            "oproep eerstelijnszones 2018-2019 (persbericht Belga)")
 MINIMUM_100K = PopulationNorm("minstens 100.000 inwoners", 100_000, None,
-                              "'100.000 voor het andere' (DOMAIN.md)")
+                              "'op 100.000 voor het andere', zoals geciteerd in het werkveld")
 
 DEFAULT_NORMS: dict[str, PopulationNorm] = {
     "eerstelijnszone": ZONE_MINIMUM_60K,

@@ -1,8 +1,10 @@
-"""HTML -> PDF for printable reports, with whichever real renderer this machine has.
+"""HTML -> PDF for printable reports: one renderer, so the web button and the CLI print the same.
 
-WeasyPrint (PyPI, needs Pango from the OS) is preferred: it runs in-process and honours CSS
-paged media. Headless Chromium's print-to-PDF is the fallback. Without either, a clear domain
-error says what to install; nothing is faked.
+WeasyPrint (PyPI, needs Pango from the OS) is the renderer: it runs in-process and honours the
+CSS paged media the report's layout is checked against (A4, margins, wrapping tables). Headless
+Chromium's print-to-PDF stays available only when asked for by name (``regiomatch report
+--renderer chromium``); it is never picked silently, so a document never changes with the
+machine it is printed on. Without WeasyPrint, a clear domain error says what to install.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from geo.errors import RegiomatchError
 
 RENDERERS = ("weasyprint", "chromium")
+DEFAULT_RENDERER = "weasyprint"
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "chrome")
 CHROMIUM_TIMEOUT_SECONDS = 90
 # Chromium must not phone home or touch the user's profile when it runs inside the service.
@@ -75,7 +78,7 @@ def html_to_pdf(html: str, renderer: str | None = None) -> bytes:
     html : str
         The page; it must not need the network (no external CSS, fonts or images).
     renderer : {"weasyprint", "chromium"}, optional
-        Force one renderer; by default the first available one.
+        By default WeasyPrint, the renderer the report layout is made and tested for.
 
     Raises
     ------
@@ -90,11 +93,10 @@ def html_to_pdf(html: str, renderer: str | None = None) -> bytes:
     available = available_renderers()
     if renderer is not None and renderer not in RENDERERS:
         raise PdfUnavailable(f"unknown PDF renderer {renderer!r}; expected one of {', '.join(RENDERERS)}")
-    chosen = renderer or (available[0] if available else None)
-    if chosen is None or chosen not in available:
-        wanted = chosen or "a PDF renderer"
-        raise PdfUnavailable(f"{wanted} is not available on this server: install WeasyPrint "
-                             "(pip install weasyprint; needs Pango) or Chromium; the HTML report works without it")
+    chosen = renderer or DEFAULT_RENDERER
+    if chosen not in available:
+        raise PdfUnavailable(f"{chosen} is not available on this server: install WeasyPrint "
+                             "(pip install weasyprint; needs Pango); the HTML report works without it")
     if chosen == "weasyprint":
         import weasyprint
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from geo import dutch
 from geo.layer import Layer
 from geo.norms import CALL_2018, MINIMUM_100K, ZONE_MINIMUM_60K, PopulationNorm, check_population, norm_for
 from geo.overlay import Summary, ZoneDetail, overlay
@@ -43,6 +44,10 @@ ZONE_NOUNS: dict[str, tuple[str, str]] = {
     "igs_woonbeleid": ("IGS lokaal woonbeleid", "IGS'en lokaal woonbeleid"),
     "samenwerkingsverband": ("samenwerkingsverband", "samenwerkingsverbanden"),
 }
+# Dutch 'het'-words among the nouns above: they take "elk" and "geen enkel" instead of "elke" and
+# "geen enkele" ("elk samenwerkingsverband", "geen enkel arrondissement").
+NEUTER_NOUNS = frozenset({"samenwerkingsverband", "arrondissement", "werkingsgebied van een woonmaatschappij",
+                          "IGS lokaal woonbeleid"})
 
 
 # -- wording ---------------------------------------------------------------------------------
@@ -60,27 +65,44 @@ def zone_noun(layer: Layer, plural: bool = False) -> str:
     return f"zones van {layer.name}" if plural else f"zone van {layer.name}"
 
 
+def each(noun: str) -> str:
+    """'elk samenwerkingsverband', 'elke eerstelijnszone': the article follows the noun's gender.
+
+    Examples
+    --------
+    >>> each("samenwerkingsverband"), each("eerstelijnszone")
+    ('elk samenwerkingsverband', 'elke eerstelijnszone')
+    """
+    return f"{'elk' if noun in NEUTER_NOUNS else 'elke'} {noun}"
+
+
+def no_single(noun: str) -> str:
+    """'geen enkel samenwerkingsverband', 'geen enkele eerstelijnszone'.
+
+    Examples
+    --------
+    >>> no_single("arrondissement")
+    'geen enkel arrondissement'
+    """
+    return f"{'geen enkel' if noun in NEUTER_NOUNS else 'geen enkele'} {noun}"
+
+
 def inwoners(value: float) -> str:
     """Whole inhabitants with a Dutch thousands separator: 321235 -> '321.235'."""
-    return f"{int(round(float(value))):,}".replace(",", ".")
+    return dutch.number(value)
 
 
 def procent(share: float, decimals: int = 1) -> str:
     """0.9687 -> '96,9 %' (Dutch decimal comma)."""
-    return f"{float(share) * 100:.{decimals}f}".replace(".", ",") + " %"
+    return dutch.percent(float(share), decimals)
 
 
 def getal(value: float, decimals: int = 3) -> str:
     """A measure with a Dutch decimal comma: 0.8123 -> '0,812'."""
-    return f"{float(value):.{decimals}f}".replace(".", ",")
+    return dutch.number(float(value), decimals)
 
 
-def list_dutch(items: list[str]) -> str:
-    """['a', 'b', 'c'] -> 'a, b en c'."""
-    items = [str(i) for i in items]
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " en " + items[-1]
+list_dutch = dutch.join
 
 
 def fit_sentences(detail: ZoneDetail, against: Layer, population_year: int) -> list[str]:
@@ -94,7 +116,7 @@ def fit_sentences(detail: ZoneDetail, against: Layer, population_year: int) -> l
     noun, nouns = zone_noun(against), zone_noun(against, plural=True)
     year = f"inwoners op 1 januari {population_year}"
     if not detail.zones_touched:
-        return [f"{detail.name} ligt in geen enkele {noun}: {against.name} dekt deze gemeenten niet."]
+        return [f"{detail.name} ligt in {no_single(noun)}: {against.name} dekt deze gemeenten niet."]
     if detail.nested:
         return [f"{detail.name} ligt volledig in {noun} {detail.dominant_zone_name} ({detail.dominant_zone}). "
                 f"Alle leden zitten aan dezelfde kant van de lijn."]
@@ -106,7 +128,7 @@ def fit_sentences(detail: ZoneDetail, against: Layer, population_year: int) -> l
                          f"({detail.dominant_zone}).")
     else:
         sentences.append(f"{detail.name} ligt voor {procent(detail.dominant_share)} in {noun} "
-                         f"{detail.dominant_zone_name} ({detail.dominant_zone}); de rest ligt in geen enkele {noun}.")
+                         f"{detail.dominant_zone_name} ({detail.dominant_zone}); de rest ligt in {no_single(noun)}.")
     if detail.members_outside_dominant:
         count = len(detail.members_outside_dominant)
         people = f"{inwoners(detail.weight_outside_dominant)} {year}"
@@ -118,7 +140,7 @@ def fit_sentences(detail: ZoneDetail, against: Layer, population_year: int) -> l
             sentences.append(f"In {zone.name} ({zone.code}): "
                              f"{list_dutch([f'{m.name} ({inwoners(m.weight)})' for m in zone.members])}.")
     if detail.not_covered:
-        sentences.append(f"In geen enkele {noun}: {list_dutch([m.name for m in detail.not_covered])} "
+        sentences.append(f"In {no_single(noun)}: {list_dutch([m.name for m in detail.not_covered])} "
                          f"({inwoners(sum(m.weight for m in detail.not_covered))} {year}).")
     return sentences
 
@@ -139,7 +161,7 @@ def zone_measures(detail: ZoneDetail, against: Layer | None, subject: str, popul
          "explanation": f"Welk deel van de inwoners van {subject} woont in de {noun} waar de meesten van hen wonen. "
                         f"100 % betekent: {subject} past volledig in één {noun}."},
         {"label": f"{nouns.capitalize()} geraakt", "value": str(len(detail.zones_touched)),
-         "explanation": f"In hoeveel {nouns} minstens één lid (of een deel ervan) ligt. 1 is een perfecte pasvorm."},
+         "explanation": f"In hoeveel {nouns} minstens één lid (of een deel ervan) ligt. 1 betekent: alle leden liggen in dezelfde {noun}."},
         {"label": "Leden buiten de grootste zone", "value": str(outside_members),
          "explanation": f"Gemeenten van {subject} die (deels) in een andere {noun} liggen dan de meeste inwoners."},
         {"label": "Inwoners buiten de grootste zone", "value": inwoners(detail.weight_outside_dominant),
@@ -148,7 +170,7 @@ def zone_measures(detail: ZoneDetail, against: Layer | None, subject: str, popul
         {"label": "Volledig binnen één zone", "value": "ja" if detail.nested else "nee",
          "explanation": f"'Ja' als elk lid in dezelfde {noun} ligt: dan kan {subject} zonder aanpassing "
                         f"binnen die {noun} werken."},
-        {"label": f"Inwoners in geen enkele {noun}", "value": inwoners(sum(m.weight for m in detail.not_covered)),
+        {"label": f"Inwoners in {no_single(noun)}", "value": inwoners(sum(m.weight for m in detail.not_covered)),
          "explanation": f"Leden die de andere laag niet indeelt."},
     ]
 
@@ -167,11 +189,12 @@ def layer_measures(summary: Summary, a: Layer, b: Layer | None, weight: str = "p
     return [
         {"label": "Aandeel genest", "value": procent(summary.nested_share),
          "explanation": f"Welk deel van de inwoners van alle {a_nouns} samen in een {a_noun} woont die volledig "
-                        f"binnen één {b_noun} ligt. 100 % = elke {a_noun} past in één {b_noun}."},
+                        f"binnen één {b_noun} ligt. 100 % = {each(a_noun)} past in één {b_noun}."},
         {"label": "Aangepaste Rand-index", "value": getal(summary.adjusted_rand_index),
          "explanation": "Neem twee willekeurige inwoners: zijn beide indelingen het eens over 'samen in een zone' "
                         "of 'in verschillende zones'? Gecorrigeerd voor toeval: 1 = identieke indeling, "
-                        "0 = niet beter dan toeval."},
+                        "0 = niet meer overeenstemming dan toeval. Ook een indeling die netjes in een veel "
+                        "grovere past, scoort laag: de index vraagt dat beide even fijn zijn."},
         {"label": "Variatie van informatie", "value": getal(summary.variation_of_information) + " bits",
          "explanation": "Hoeveel informatie je verliest en moet toevoegen om van de ene indeling naar de "
                         "andere te gaan. 0 = identiek; hoe hoger, hoe meer de grenzen verschillen."},
@@ -180,11 +203,33 @@ def layer_measures(summary: Summary, a: Layer, b: Layer | None, weight: str = "p
                         "van 0 (niets) tot 1 (alles)."},
         {"label": f"{what} niet in een {a_noun}", "value": amount(summary.gap_weight),
          "explanation": f"{what} die {b_name} wel indeelt maar die in "
-                        f"geen enkele {a_noun} ligt. De drie maten hierboven tellen alleen wat in beide lagen in een "
+                        f"{no_single(a_noun)} ligt. De drie maten hierboven tellen alleen wat in beide lagen in een "
                         "zone ligt."},
         {"label": f"{what} dubbel geteld", "value": amount(summary.overlap_weight),
          "explanation": f"{what} van gemeenten die in twee of meer {a_nouns} tegelijk zitten."},
     ]
+
+
+def measures_caveat(summary: Summary, a: Layer, b: Layer | None) -> str | None:
+    """Why a fully nested layer can still score low on the chance-corrected measures, or None.
+
+    "Aandeel genest 100 %" next to "Aangepaste Rand-index 0,000" reads as a contradiction; both
+    are true when the zones of A are much finer than those of B (each A-zone fits in one B-zone, but
+    B puts together many people that A keeps apart), or when B has only one zone where A lies.
+
+    Examples
+    --------
+    >>> measures_caveat(overlay(gemeente, provincie).summary, gemeente, provincie)  # doctest: +SKIP
+    'Geen tegenspraak: ...'
+    """
+    if summary.nested_share < 0.99 or summary.adjusted_rand_index >= 0.5:
+        return None
+    a_nouns = zone_noun(a, plural=True)
+    b_nouns = zone_noun(b, plural=True) if b else "zones van de andere laag"
+    return (f"Geen tegenspraak: {each(zone_noun(a))} ligt binnen één van de {b_nouns}, maar de {a_nouns} zijn "
+            f"veel kleiner en talrijker dan de {b_nouns}. Wie samen in één van de {b_nouns} woont, woont daarom "
+            f"meestal niet samen in één van de {a_nouns}: dat drukt de Rand-index en de wederzijdse informatie, "
+            f"ook al is de nesting volledig.")
 
 
 def side_by_side(per_column: list[list[dict]]) -> list[dict]:
@@ -257,16 +302,33 @@ class FitReport:
         """Whole-layer measures with one value column per comparison layer."""
         return side_by_side([c.layer_measures for c in self.comparisons])
 
+    @property
+    def measure_caveats(self) -> list[str]:
+        """One explanation per comparison whose measures would otherwise read as a contradiction."""
+        notes = [(c.layer.name, measures_caveat(c.summary, self.layer, c.layer)) for c in self.comparisons]
+        return [f"{name}: {note}" for name, note in notes if note]
+
+    @property
+    def own_norm(self) -> PopulationNorm | None:
+        """The population norm that applies to this layer itself (None for most layers)."""
+        own = [r["norm"] for r in self.norm_rows if r["own"]]
+        return own[0] if own else None
+
 
 def _norm_rows(layer: Layer, population: float, flemish: bool, base_layer_id: str | None) -> list[dict]:
+    """The norm of the layer itself, then the other cited norms for that kind of zone.
+
+    Norms are shown only where they apply: a layer without a norm of its own (an association, a
+    police zone) gets no rows at all, rather than being held against the primary care norms.
+    """
     own = norm_for(layer, base_layer_id)
-    rows = []
-    if own is not None:
-        rows.append({"norm": own, "own": True, "passes": bool(own.passes([population])[0])})
+    if own is None or not flemish:
+        return []
+    rows = [{"norm": own, "own": True, "passes": bool(own.passes([population])[0])}]
     for norm in REFERENCE_NORMS:
-        if own is None or norm != own:
+        if norm != own:
             rows.append({"norm": norm, "own": False, "passes": bool(norm.passes([population])[0])})
-    return rows if flemish else []
+    return rows
 
 
 def _touched_zone_norms(against: Layer, detail: ZoneDetail, norm: PopulationNorm | None) -> list[dict]:
@@ -282,13 +344,45 @@ def _touched_zone_norms(against: Layer, detail: ZoneDetail, norm: PopulationNorm
     return rows
 
 
+# The notes in ``association_history.csv`` are the researchers' own shorthand (partly English);
+# a report shows a Dutch description of each period instead. Unknown notes are not shown.
+HISTORY_NOTES = {
+    "undated web page (feitelijke vereniging since 2003, cooperation since 1988)":
+        "Feitelijke vereniging sinds 2003; de OCMW's werken samen sinds 1988 (webpagina van de vereniging, "
+        "zonder datum).",
+    "Neteland Welzijn en Zorg continued part of ISOM from 2019, without Lille and Kasterlee (research report)":
+        "Neteland Welzijn en Zorg zet vanaf 2019 een deel van ISOM voort, zonder Lille en Kasterlee "
+        "(onderzoeksrapport).",
+    "post-2019 (8 OCMW's; Oudsbergen as a whole after the 2019 merger)":
+        "Sinds 2019: 8 OCMW's; Oudsbergen als geheel na de fusie van 2019.",
+    "2019-2021 (14 OCMW's + CAW Zuid-West-Vlaanderen; Wielsbeke joined 2017)":
+        "2019-2021: 14 OCMW's en CAW Zuid-West-Vlaanderen; Wielsbeke trad toe in 2017.",
+    "page says 'de 27 OCMW's uit het arrondissement Turnhout'":
+        "Volgens de webpagina van de vereniging: 'de 27 OCMW's uit het arrondissement Turnhout'.",
+}
+
+
+def history_note(note: str) -> str:
+    """The Dutch description of a membership period's source note ('' when there is none).
+
+    Examples
+    --------
+    >>> history_note("post-2019 (8 OCMW's; Oudsbergen as a whole after the 2019 merger)")
+    "Sinds 2019: 8 OCMW's; Oudsbergen als geheel na de fusie van 2019."
+    """
+    return HISTORY_NOTES.get(str(note).strip(), "")
+
+
 def _history_rows(history: pd.DataFrame | None, code: str, layer: Layer) -> list[dict]:
     if history is None or layer.id != "samenwerkingsverband" or not len(history):
         return []
-    rows = history[history["zone_code"].astype(str) == str(code)]
-    grouped = rows.fillna({"valid_from": "", "valid_to": "", "note": ""}).groupby(
-        ["valid_from", "valid_to", "note"], sort=True).size()
-    return [{"valid_from": f or "onbekend", "valid_to": t or "nu", "note": n, "members": int(count)}
+    rows = history[history["zone_code"].astype(str) == str(code)].fillna(
+        {"valid_from": "", "valid_to": "", "note": ""})
+    # "idem" repeats the note of the row above it in the source table.
+    notes = rows["note"].astype(str).replace("idem", pd.NA).ffill().fillna("")
+    grouped = rows.assign(note=notes).groupby(["valid_from", "valid_to", "note"], sort=True).size()
+    return [{"valid_from": dutch.date(f) if f else "onbekend", "valid_to": dutch.date(t) if t else "nu",
+             "note": history_note(n), "members": int(count)}
             for (f, t, n), count in grouped.items()]
 
 
@@ -352,7 +446,8 @@ def fit_report(layer: Layer, code: str, against: list[Layer], *, history: pd.Dat
             zones = comparison.layer.zones_of(int(row.nis_code))
             names = [f"{n} ({c})" for c, n, _ in zones]
             outside = any(m.nis_code == int(row.nis_code) for m in comparison.detail.members_outside_dominant)
-            cells.append({"text": " / ".join(names) if names else "–", "outside": outside})
+            cells.append({"text": " / ".join(names) if names else "–", "outside": outside,
+                          "zones": [{"code": c, "name": n} for c, n, _ in zones]})
         member_rows.append({"nis_code": int(row.nis_code), "name": row.municipality, "share": float(row.share),
                             "population": float(row.population), "flemish": int(row.nis_code) in flemish_codes,
                             "cells": cells})
@@ -362,7 +457,7 @@ def fit_report(layer: Layer, code: str, against: list[Layer], *, history: pd.Dat
         layer=layer, code=code, name=str(layer.zones["name"].iloc[position]), population=population,
         population_year=year, member_rows=member_rows, comparisons=comparisons,
         norm_rows=_norm_rows(layer, population, flemish, base_layer_id), flemish=flemish, sources=sources,
-        history=_history_rows(history, code, layer), generated=dt.date.today().isoformat(),
+        history=_history_rows(history, code, layer), generated=dutch.date(dt.date.today()),
         partial_members=bool((members["share"] < 1.0 - 1e-6).any()))
 
 
@@ -373,7 +468,7 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(inwoners=inwoners, procent=procent, getal=getal)
-    env.globals.update(attribution=ATTRIBUTION, zone_noun=zone_noun)
+    env.globals.update(attribution=ATTRIBUTION, zone_noun=zone_noun, no_single=no_single, each=each)
     return env
 
 
