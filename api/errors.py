@@ -1,5 +1,11 @@
 """One place that maps domain errors to HTTP statuses and JSON ``{"detail", "code"}``.
 
+It also decides, by route, who gets a page instead: a 404 on one of the HTML pages people open
+in a browser (``HTML_ROUTES``: the front door, search, municipality profiles, the overlay table,
+reports) answers a Dutch HTML page with a search box and close matches (``api.not_found``); so
+does a mistyped address outside ``/api`` when the browser asks for HTML. Everything under
+``/api`` keeps ``{"detail", "code"}``.
+
 It also documents those errors in the OpenAPI schema (every operation lists the error statuses
 it can answer, all with the same ``Error`` body), so clients and the fuzz tests
 (``tests/test_fuzz.py``) can hold every response to the documentation.
@@ -13,7 +19,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo import errors as e
@@ -50,6 +56,10 @@ _DESCRIPTIONS = {
     "413": "Request body or upload larger than REGIOMATCH_MAX_UPLOAD_BYTES",
     "422": "Invalid input, naming the field, NIS code, zone or geometry at fault",
 }
+# Paths of the HTML pages (OpenAPI templates as well as concrete paths match): their 404 is a page.
+HTML_ROUTES = re.compile(r"^/(?:|search|overlay|municipalities/[^/]+|reports/[^/]+/[^/]+)$")
+# Never pages, whatever the browser accepts: the API, its documentation and static files.
+MACHINE_PREFIXES = ("/api/", "/health", "/openapi.json", "/docs", "/redoc", "/maps/static/")
 _WRITE_METHODS = {"post", "put", "patch", "delete"}
 _METHODS = {"get", "head", "options", "post", "put", "patch", "delete", "trace"}
 
@@ -75,6 +85,28 @@ def status_for(exc: e.RegiomatchError) -> int:
 
 def error_response(status: int, detail: str, code: str, headers: dict | None = None) -> JSONResponse:
     return JSONResponse({"detail": detail, "code": code}, status_code=status, headers=headers)
+
+
+def wants_page(request: Request, matched: bool = True) -> bool:
+    """Whether a 404 on this request is answered with the Dutch HTML page.
+
+    ``matched``: the path belongs to a route. An unmatched (mistyped) path outside the API gets the
+    page when the client asks for HTML, as a browser does.
+    """
+    if request.method not in ("GET", "HEAD"):
+        return False
+    path = request.url.path
+    if HTML_ROUTES.match(path):
+        return True
+    if matched or path.startswith(MACHINE_PREFIXES):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def not_found_page(request: Request, exc: Exception | None) -> HTMLResponse:
+    from api.not_found import not_found_html  # imports the workspace, which imports this module
+
+    return HTMLResponse(not_found_html(request, exc), status_code=404)
 
 
 def _describe_validation(exc: RequestValidationError) -> str:
@@ -105,7 +137,9 @@ def _allowed_methods(request: Request) -> list[str]:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(e.RegiomatchError)
-    async def _domain(_: Request, exc: e.RegiomatchError) -> JSONResponse:
+    async def _domain(request: Request, exc: e.RegiomatchError) -> JSONResponse | HTMLResponse:
+        if isinstance(exc, e.NotFound) and wants_page(request):
+            return not_found_page(request, exc)
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
         return error_response(status_for(exc), exc.detail, exc.code, headers)
 
@@ -114,7 +148,9 @@ def install(app: FastAPI) -> None:
         return error_response(422, _describe_validation(exc), "invalid_input")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse | HTMLResponse:
+        if exc.status_code == 404 and wants_page(request, matched="route" in request.scope):
+            return not_found_page(request, None)
         headers = dict(getattr(exc, "headers", None) or {})
         detail = str(exc.detail)
         if exc.status_code == 400 and detail == "There was an error parsing the body":
@@ -142,6 +178,10 @@ def _error_content() -> dict[str, Any]:
     return {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
 
+def _page_content() -> dict[str, Any]:
+    return {"text/html": {"schema": {"type": "string", "description": "Dutch page with a search box and close matches"}}}
+
+
 def _statuses(method: str, operation: dict[str, Any]) -> list[str]:
     params = operation.get("parameters") or []
     statuses = []
@@ -165,7 +205,7 @@ def document_errors(app: FastAPI) -> None:
         schema = generate()
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components["Error"] = ERROR_SCHEMA
-        for path_item in schema.get("paths", {}).values():
+        for path, path_item in schema.get("paths", {}).items():
             for method, operation in path_item.items():
                 if not isinstance(operation, dict) or "responses" not in operation:
                     continue
@@ -173,6 +213,10 @@ def document_errors(app: FastAPI) -> None:
                 for status in _statuses(method, operation):
                     if status == "422" or status not in responses:
                         responses[status] = {"description": _DESCRIPTIONS[status], "content": _error_content()}
+                if method in ("get", "head") and HTML_ROUTES.match(path) and "404" in responses:
+                    responses["404"] = {"description": "Not found: a Dutch HTML page naming what is missing, "
+                                                       "with a search box and close matches",
+                                        "content": _page_content()}
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
         app.openapi_schema = schema

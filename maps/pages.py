@@ -286,3 +286,23 @@ def workbook(sheets: dict[str, pd.DataFrame], notes: list[str]) -> bytes:
                                                                                    index=False)
         writer.sheets["bron"].column_dimensions["A"].width = 120
     return buffer.getvalue()
+
+
+# -- not found -------------------------------------------------------------------------------
+def render_not_found(heading: str, message: str, suggestions: list[dict], query: str = "",
+                     suggestions_heading: str = "Bedoelde u misschien") -> str:
+    """The Dutch 404 page of the HTML routes: what was not found, close matches, a search box.
+
+    Parameters
+    ----------
+    suggestions : list of dict
+        ``{"href", "label"}`` links to what the user probably meant.
+
+    Examples
+    --------
+    >>> html = render_not_found("Gemeente niet gevonden", "Geen gemeente met NIS-code 99999.", [])
+    >>> "Zoek een gemeente" in html
+    True
+    """
+    return render("notfound.html", heading=heading, message=message, suggestions=suggestions, query=query,
+                  suggestions_heading=suggestions_heading)

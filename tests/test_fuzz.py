@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 from fastapi.testclient import TestClient
 from schemathesis.specs.openapi import checks as openapi_checks
 
+from api.errors import HTML_ROUTES
 from api.main import create_app
 
 EXAMPLES = int(os.environ.get("REGIOMATCH_FUZZ_EXAMPLES", "20"))
@@ -128,8 +129,13 @@ def user_data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 def errors_name_the_problem(ctx, response, case) -> None:  # noqa: ANN001 - schemathesis check signature
-    """Any 4xx/5xx is JSON ``{"detail", "code"}`` with words in it."""
+    """Any 4xx/5xx is JSON ``{"detail", "code"}`` with words in it; a 404 of an HTML page
+    (``api.errors.HTML_ROUTES``) is a Dutch page saying what was not found."""
     if response.status_code < 400:
+        return None
+    if response.status_code == 404 and response.headers.get("content-type", "").startswith("text/html"):
+        assert HTML_ROUTES.match(case.operation.path), f"HTML error page on {case.operation.path}"
+        assert "niet gevonden" in response.text, "the 404 page does not say what was not found"
         return None
     body = response.json()
     assert isinstance(body, dict) and set(body) == {"detail", "code"}, f"error body is not {{detail, code}}: {body!r}"

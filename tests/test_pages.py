@@ -149,10 +149,35 @@ def test_brussels_municipality_is_shown_separately(client):
     assert "Brussel valt buiten het Vlaamse decreet lokaal sociaal beleid" in text
 
 
-def test_unknown_municipality_is_a_clear_404(client):
+def test_unknown_municipality_is_a_dutch_page_with_a_search_box(client):
     response = client.get("/municipalities/99999")
-    assert response.status_code == 404 and response.json()["code"] == "unknown_nis_code"
-    assert "99999" in response.json()["detail"]
+    assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
+    text = visible_text(response.text)
+    assert "Gemeente niet gevonden" in text and "geen gemeente met NIS-code 99999" in text
+    assert 'action="/search"' in response.text
+    # A transposed code leads to the municipality meant; the API keeps its JSON error.
+    close = client.get("/municipalities/34052")
+    assert close.status_code == 404 and 'href="/municipalities/34025"' in close.text
+    api = client.get("/api/v1/municipalities/99999")
+    assert api.status_code == 404 and api.json()["code"] == "unknown_nis_code"
+
+
+def test_unknown_zone_of_a_report_suggests_the_zone_meant(client):
+    response = client.get("/reports/samenwerkingsverband/XYZ")
+    assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
+    text = visible_text(response.text)
+    assert "Zone niet gevonden" in text and "geen zone met code ‘XYZ’" in text
+    for code in ("W13", "WRNL", "WZK", "ISOM"):  # nothing resembles XYZ: the four are listed
+        assert f'href="/reports/samenwerkingsverband/{code}"' in response.text
+    typo = client.get("/reports/samenwerkingsverband/W31")
+    assert 'href="/reports/samenwerkingsverband/W13"' in typo.text and "/WZK" not in typo.text
+
+
+def test_mistyped_address_in_a_browser_is_a_dutch_page_but_the_api_stays_json(client):
+    page = client.get("/municipalitie/34025", headers={"accept": "text/html"})
+    assert page.status_code == 404 and "Pagina niet gevonden" in visible_text(page.text)
+    api = client.get("/api/v1/nothing", headers={"accept": "text/html"})
+    assert api.status_code == 404 and api.json()["code"] == "not_found"
 
 
 # -- overlay table ---------------------------------------------------------------------------
@@ -238,10 +263,12 @@ def test_overlay_xlsx_of_a_scenario_named_with_control_characters(client):
 
 
 def test_overlay_pages_refuse_unknown_layers(client):
-    for url in ("/overlay", "/overlay.xlsx"):
-        response = client.get(url, params={"a": "nolayer", "b": "eerstelijnszone"})
-        assert response.status_code == 404 and response.json()["code"] == "unknown_layer"
-        assert "nolayer" in response.json()["detail"]
+    response = client.get("/overlay.xlsx", params={"a": "nolayer", "b": "eerstelijnszone"})
+    assert response.status_code == 404 and response.json()["code"] == "unknown_layer"
+    assert "nolayer" in response.json()["detail"]
+    page = client.get("/overlay", params={"a": "eerstelijnzone", "b": "logo"})
+    assert page.status_code == 404 and "Laag niet gevonden" in visible_text(page.text)
+    assert 'href="/overlay?a=eerstelijnszone&amp;b=logo"' in page.text
 
 
 def test_every_link_on_the_front_door_and_a_profile_resolves(client):
