@@ -34,7 +34,7 @@ ASSETS = "inline"
 
 
 def _workspace():
-    from api.deps import workspace_for
+    from api.settings import workspace_for
     from api.settings import get_settings
 
     return workspace_for(get_settings())
@@ -81,10 +81,7 @@ def cmd_map_choropleth(args: argparse.Namespace) -> None:
     _output(args.output)  # refuse a wrong file name before any work
     catalog = _catalog(args)
     layer = _layer(catalog, args.layer)
-    base_id = None
-    if layer.kind == "scenario":
-        base_id = _workspace().store.get_scenario(args.layer.removeprefix("scenario:")).base_layer
-    m = population_map(layer, norm_for(layer, base_id), args.norms, data_dir=catalog.data_dir, assets=ASSETS)
+    m = population_map(layer, norm_for(layer, _workspace().base_id_of(args.layer)), args.norms, data_dir=catalog.data_dir, assets=ASSETS)
     _write(render(m), args.output, layer.name)
 
 

@@ -27,9 +27,6 @@ from geo.paths import ATTRIBUTION
 from geo.suggest import DEFAULT_MAX_MOVES, DEFAULT_TIME_BUDGET, Constraints, suggest
 from geo.validation import make_norm, validate
 
-SCENARIO_PREFIX = "scenario:"
-
-
 class _Layers:
     """Resolves layer ids: shipped ones from the catalog; ``scenario:<id>`` and imported layers
     from the database the API uses (then every layer comes from that workspace, so all layers
@@ -39,7 +36,7 @@ class _Layers:
         self.catalog = _catalog(args)
         self.workspace = None
         if any(i not in self.catalog.builtin for i in ids if i):
-            from api.deps import workspace_for
+            from api.settings import workspace_for
             from api.settings import get_settings
 
             self.workspace = workspace_for(get_settings())
@@ -48,9 +45,7 @@ class _Layers:
         return self.workspace.layer(layer_id) if self.workspace else self.catalog.layer(layer_id)
 
     def base_of(self, layer_id: str) -> Layer | None:
-        if self.workspace is None or not layer_id.startswith(SCENARIO_PREFIX):
-            return None
-        return self(self.workspace.store.get_scenario(layer_id.removeprefix(SCENARIO_PREFIX)).base_layer)
+        return None if self.workspace is None else self.workspace.base_of(layer_id)
 
 
 # The header is read by planners: name the key in Dutch.
@@ -114,7 +109,7 @@ def cmd_suggest(args: argparse.Namespace) -> None:
     if args.save:
         if not result.net_moves:
             raise InvalidInput("the suggestion has no moves; nothing to save as a scenario")
-        from api.deps import workspace_for
+        from api.settings import workspace_for
         from api.settings import get_settings
 
         record = workspace_for(get_settings()).store.create_scenario(
