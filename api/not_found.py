@@ -18,9 +18,8 @@ from maps.pages import render_not_found
 MAX_LISTED_ZONES = 30  # a short layer is listed whole when nothing resembles the typed code
 
 
-def _workspace():  # noqa: ANN202 - the Workspace type lives in api.deps, which imports api.errors
-    from api.deps import workspace_for
-    from api.settings import get_settings
+def _workspace():  # noqa: ANN202 - api.settings imports the workspace, which imports api.errors
+    from api.settings import get_settings, workspace_for
 
     return workspace_for(get_settings())
 

@@ -1,0 +1,156 @@
+"""Every tabular and geographic download, written one way: CSV, Excel, GeoJSON and GeoPackage.
+
+CSV comes in two dialects. ``EXCEL`` is what a Belgian Dutch office opens with a double click:
+``;`` between fields, a decimal comma, a UTF-8 byte-order mark (so "Zuid-West-Vlaanderen" and
+"Geïmporteerde" survive) and "ja"/"nee"; the HTML pages link to it, with Dutch column headers.
+``MACHINE`` keeps ``,`` and a decimal point for scripts (``format=csv`` on the API). Yes/no is
+"ja"/"nee" in both dialects and in Excel workbooks.
+
+Examples
+--------
+>>> frame = pd.DataFrame({"nis_code": [34025], "share": [0.5], "nested": [True]})
+>>> csv_bytes(frame, EXCEL, DUTCH_HEADERS).decode("utf-8-sig")
+'NIS-code;aandeel;volledig binnen één zone\\r\\n34025;0,5;ja\\r\\n'
+>>> csv_bytes(frame, MACHINE).decode()
+'nis_code,share,nested\\n34025,0.5,ja\\n'
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.paths import ATTRIBUTION
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a CSV is written: separator, decimal mark, byte-order mark, line ending."""
+
+    sep: str
+    decimal: str
+    bom: bool
+    line_end: str
+
+
+EXCEL = CsvDialect(sep=";", decimal=",", bom=True, line_end="\r\n")
+MACHINE = CsvDialect(sep=",", decimal=".", bom=False, line_end="\n")
+Separator = Literal[",", ";"]
+
+# Dutch column headers for the HTML downloads (API field -> what a spreadsheet user reads).
+DUTCH_HEADERS: dict[str, str] = {
+    "zone_code": "zone", "zone_name": "naam zone", "zone_population": "inwoners zone", "zone_area_km2": "km² zone",
+    "dominant_zone": "grootste zone", "dominant_share": "aandeel in grootste zone",
+    "touched_zone_code": "geraakte zone", "touched_zone_name": "naam geraakte zone",
+    "touched_zone_population": "inwoners in geraakte zone", "touched_zone_area_km2": "km² in geraakte zone",
+    "nis_code": "NIS-code", "municipality": "gemeente", "population": "inwoners", "area_km2": "km²",
+    "outside_dominant": "buiten grootste zone", "population_year": "bevolkingsjaar", "share": "aandeel",
+    "nested": "volledig binnen één zone", "code": "code", "name": "naam", "members": "leden",
+}
+
+
+def dialect_for(sep: Separator | None) -> CsvDialect:
+    """``;`` -> the Excel dialect (decimal comma, BOM); ``,`` or nothing -> the machine dialect.
+
+    Examples
+    --------
+    >>> dialect_for(";").decimal
+    ','
+    """
+    return EXCEL if sep == ";" else MACHINE
+
+
+def yes_no(frame: pd.DataFrame) -> pd.DataFrame:
+    """Boolean columns (and booleans in object columns) as "ja"/"nee".
+
+    Examples
+    --------
+    >>> yes_no(pd.DataFrame({"a": [True, False]}))["a"].tolist()
+    ['ja', 'nee']
+    """
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype == bool:
+            out[column] = values.map({True: "ja", False: "nee"})
+        elif values.dtype == object:
+            out[column] = values.map(lambda v: "ja" if v is True else "nee" if v is False else v)
+    return out
+
+
+def csv_bytes(frame: pd.DataFrame, dialect: CsvDialect = MACHINE, headers: dict[str, str] | None = None) -> bytes:
+    """A table as CSV bytes in ``dialect``, optionally with its columns renamed (Dutch headers).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The rows, with API field names as columns.
+    dialect : CsvDialect
+        ``EXCEL`` for people, ``MACHINE`` for scripts.
+    headers : dict, optional
+        Column renames; columns not in it keep their name.
+
+    Examples
+    --------
+    >>> csv_bytes(pd.DataFrame({"a": [1.25]}), EXCEL)[:3] == "\\ufeff".encode()
+    True
+    """
+    out = yes_no(frame)
+    if headers:
+        out = out.rename(columns=lambda c: headers.get(c, c))
+    buffer = io.StringIO()
+    out.to_csv(buffer, index=False, sep=dialect.sep, decimal=dialect.decimal, lineterminator=dialect.line_end)
+    text = buffer.getvalue()
+    return (("\ufeff" if dialect.bom else "") + text).encode("utf-8")
+
+
+def xlsx_bytes(sheets: dict[str, pd.DataFrame], notes: list[str]) -> bytes:
+    """An .xlsx with one tab per table, "ja"/"nee" for yes/no, and a 'bron' tab with the sources.
+
+    Examples
+    --------
+    >>> xlsx_bytes({"zones": pd.DataFrame({"a": [1]})}, ["Bevolking: 1 januari 2020"])[:2]
+    b'PK'
+    """
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.utils import get_column_letter
+
+    def clean(value: object) -> object:
+        # Names typed by users (a scenario called "W13\x1f") may hold control characters that
+        # the xlsx format cannot store; drop them rather than fail the whole download.
+        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame = yes_no(frame).map(clean).rename(columns=clean)
+            frame.to_excel(writer, sheet_name=name[:31], index=False)
+            sheet = writer.sheets[name[:31]]
+            sheet.freeze_panes = "A2"
+            for i, column in enumerate(frame.columns, start=1):
+                width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
+                sheet.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 8), 60)
+        pd.DataFrame({"bron": [clean(n) for n in [*notes, ATTRIBUTION]]}).to_excel(writer, sheet_name="bron",
+                                                                                   index=False)
+        writer.sheets["bron"].column_dimensions["A"].width = 120
+    return buffer.getvalue()
+
+
+def geopackage_bytes(zones: gpd.GeoDataFrame, layer_name: str) -> bytes:
+    """Zones (EPSG:31370, Belgian Lambert 72, as computed) as a GeoPackage file's bytes.
+
+    Examples
+    --------
+    >>> geopackage_bytes(zone_polygons(layer), "eerstelijnszone")[:16]  # doctest: +SKIP
+    b'SQLite format 3\\x00'
+    """
+    with tempfile.TemporaryDirectory(prefix="regiomatch-gpkg-") as tmp:
+        path = Path(tmp) / "zones.gpkg"
+        zones.to_file(path, layer=layer_name, driver="GPKG")
+        return path.read_bytes()
