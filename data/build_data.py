@@ -293,7 +293,7 @@ def build_memberships(src: Path, municipalities: pd.DataFrame, antwerp_zones: gp
             "source": BOUNDARY_SOURCE,
             "description": "Vier deelzones van eerstelijnszone Antwerpen en rand: ze delen de stad "
             "Antwerpen op en omvatten Schoten, Stabroek en Wommelgem. Het aandeel van een gemeente in "
-            "een deelzone is een oppervlakteaandeel (area-weighted), niet geteld.",
+            "een deelzone is een oppervlakteaandeel, geen telling.",
         }
     )
     out = pd.concat(rows, ignore_index=True)

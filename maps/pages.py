@@ -7,7 +7,6 @@ Every page credits the data and states the population year.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -15,9 +14,9 @@ import pandas as pd
 
 from geo.layer import Layer
 from geo.overlay import OverlayResult, overlay
-from geo.paths import ATTRIBUTION
 from geo.vintages import Crosswalk, normalise_name
-from maps.report import DEFAULT_AGAINST, layer_measures, render, zone_noun
+from maps.exports import DUTCH_HEADERS
+from maps.report import DEFAULT_AGAINST, layer_measures, measures_caveat, render, zone_noun
 
 Order = Literal["asc", "desc"]
 # Columns of the overlay zone table a user may sort on: key -> column of ``zone_table()``.
@@ -186,12 +185,13 @@ def overlay_zone_rows(result: OverlayResult) -> list[dict]:
     """One row per A-zone, with the keys the overlay table sorts on."""
     table = result.zone_table()
     weight = result.weight
+    outside = {d.code: [m.name for m in d.members_outside_dominant] for d in result.details()}
     return [{
         "code": str(r["code"]), "name": str(r["name"]), "weight": float(r[weight]), "members": int(r["members"]),
         "dominant_zone": r["dominant_zone"], "dominant_zone_name": r["dominant_zone_name"] or "",
         "dominant_share": float(r["dominant_share"]), "zones_touched": int(r["zones_touched"]),
         "outside": float(r[f"{weight}_outside_dominant"]), "not_covered": float(r[f"{weight}_not_covered"]),
-        "nested": bool(r["nested"]),
+        "nested": bool(r["nested"]), "outside_members": outside.get(str(r["code"]), []),
     } for _, r in table.iterrows()]
 
 
@@ -206,8 +206,11 @@ def sort_rows(rows: list[dict], key: str | None, order: Order = "asc") -> list[d
 
 
 def render_overlay_table(result: OverlayResult, layers: list[Layer], sort: str | None = None,
-                         order: Order = "asc") -> str:
+                         order: Order = "asc", scenarios: list[dict] | None = None) -> str:
     """The overlay of two layers as sortable HTML tables with CSV/XLSX download links.
+
+    ``scenarios`` (``{"layer_id", "name"}``) are offered in the layer choosers next to the layers,
+    so a table of a scenario keeps the scenario selected.
 
     Examples
     --------
@@ -219,8 +222,26 @@ def render_overlay_table(result: OverlayResult, layers: list[Layer], sort: str |
     cells["share_of_a"] = cells["weight"] / cells["a_total"].where(cells["a_total"] > 0)
     return render("overlay.html", result=result, rows=rows, cells=cells.to_dict("records"), layers=layers,
                   sort=sort, order=order, weight=result.weight, fmt=format_weight,
+                  choices=layer_choices(layers, scenarios or [], (result.a, result.b)),
                   measures=layer_measures(result.summary, result.a, result.b, result.weight),
+                  caveat=measures_caveat(result.summary, result.a, result.b),
                   a_noun=zone_noun(result.a), b_noun=zone_noun(result.b), population_year=result.population_year)
+
+
+def layer_choices(layers: list[Layer], scenarios: list[dict], shown: tuple[Layer, ...]) -> list[dict]:
+    """Options of the layer choosers: layers, then saved scenarios, then any shown layer not yet listed.
+
+    Examples
+    --------
+    >>> [c["id"] for c in layer_choices([], [{"layer_id": "scenario:x", "name": "Lendelede"}], ())]
+    ['scenario:x']
+    """
+    choices = [{"id": layer.id, "name": layer.name, "group": "Lagen"} for layer in layers]
+    choices += [{"id": s["layer_id"], "name": s["name"], "group": "Scenario's"} for s in scenarios]
+    listed = {c["id"] for c in choices}
+    choices += [{"id": layer.id, "name": layer.name, "group": "Scenario's"} for layer in shown
+                if layer.id not in listed]
+    return choices
 
 
 def overlay_sheets(result: OverlayResult, member_rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -238,54 +259,12 @@ def overlay_sheets(result: OverlayResult, member_rows: pd.DataFrame) -> dict[str
     cells = pd.DataFrame({f"code ({result.a.name})": cells["a_code"], f"naam ({result.a.name})": cells["a_name"],
                           f"code ({result.b.name})": cells["b_code"], f"naam ({result.b.name})": cells["b_name"],
                           unit: [_rounded(v, result.weight) for v in cells[result.weight]]})
-    members = member_rows.rename(columns=lambda c: MEMBER_HEADERS.get(c, c))
+    members = member_rows.rename(columns=lambda c: DUTCH_HEADERS.get(c, c))
     return {"zones": zones, "overlappingen": cells, "leden": members}
-
-
-MEMBER_HEADERS = {
-    "zone_code": "zone", "zone_name": "naam zone", "zone_population": "inwoners zone", "zone_area_km2": "km² zone",
-    "dominant_zone": "grootste zone", "dominant_share": "aandeel in grootste zone",
-    "touched_zone_code": "geraakte zone", "touched_zone_name": "naam geraakte zone",
-    "touched_zone_population": "inwoners in geraakte zone", "touched_zone_area_km2": "km² in geraakte zone",
-    "nis_code": "NIS-code", "municipality": "gemeente", "population": "inwoners", "area_km2": "km²",
-    "outside_dominant": "buiten grootste zone", "population_year": "bevolkingsjaar",
-}
 
 
 def _rounded(value: float, weight: str) -> float | int:
     return int(round(value)) if weight == "population" else round(float(value), 2)
-
-
-def workbook(sheets: dict[str, pd.DataFrame], notes: list[str]) -> bytes:
-    """An .xlsx with one tab per table and a 'bron' tab with the attribution and notes.
-
-    Examples
-    --------
-    >>> workbook({"zones": pd.DataFrame({"a": [1]})}, ["Bevolking: 1 januari 2020"])[:2]
-    b'PK'
-    """
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.utils import get_column_letter
-
-    def clean(value: object) -> object:
-        # Names typed by users (a scenario called "W13\x1f") may hold control characters that
-        # the xlsx format cannot store; drop them rather than fail the whole download.
-        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            frame = frame.map(clean).rename(columns=clean)
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
-            sheet = writer.sheets[name[:31]]
-            sheet.freeze_panes = "A2"
-            for i, column in enumerate(frame.columns, start=1):
-                width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
-                sheet.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 8), 60)
-        pd.DataFrame({"bron": [clean(n) for n in [*notes, ATTRIBUTION]]}).to_excel(writer, sheet_name="bron",
-                                                                                   index=False)
-        writer.sheets["bron"].column_dimensions["A"].width = 120
-    return buffer.getvalue()
 
 
 # -- not found -------------------------------------------------------------------------------

@@ -65,6 +65,19 @@ def zone_noun(layer: Layer, plural: bool = False) -> str:
     return f"zones van {layer.name}" if plural else f"zone van {layer.name}"
 
 
+def first_upper(text: str) -> str:
+    """Only the first letter upper case: names inside stay as published ('Zone van Lendelede naar Kortrijk').
+
+    ``str.capitalize`` (and Jinja's ``capitalize``) lower-case the rest, which mangles names.
+
+    Examples
+    --------
+    >>> first_upper("zone van Lendelede naar Kortrijk")
+    'Zone van Lendelede naar Kortrijk'
+    """
+    return text[:1].upper() + text[1:]
+
+
 def each(noun: str) -> str:
     """'elk samenwerkingsverband', 'elke eerstelijnszone': the article follows the noun's gender.
 
@@ -74,6 +87,28 @@ def each(noun: str) -> str:
     ('elk samenwerkingsverband', 'elke eerstelijnszone')
     """
     return f"{'elk' if noun in NEUTER_NOUNS else 'elke'} {noun}"
+
+
+def the(noun: str) -> str:
+    """The noun with its definite article: 'het samenwerkingsverband', 'de eerstelijnszone'.
+
+    Examples
+    --------
+    >>> the("samenwerkingsverband")
+    'het samenwerkingsverband'
+    """
+    return f"{'het' if noun in NEUTER_NOUNS else 'de'} {noun}"
+
+
+def dezelfde(noun: str) -> str:
+    """'hetzelfde samenwerkingsverband', 'dezelfde eerstelijnszone'.
+
+    Examples
+    --------
+    >>> dezelfde("arrondissement")
+    'hetzelfde arrondissement'
+    """
+    return f"{'hetzelfde' if noun in NEUTER_NOUNS else 'dezelfde'} {noun}"
 
 
 def no_single(noun: str) -> str:
@@ -158,17 +193,17 @@ def zone_measures(detail: ZoneDetail, against: Layer | None, subject: str, popul
     outside_members = len(detail.members_outside_dominant)
     return [
         {"label": "Aandeel in de grootste zone", "value": procent(detail.dominant_share),
-         "explanation": f"Welk deel van de inwoners van {subject} woont in de {noun} waar de meesten van hen wonen. "
+         "explanation": f"Welk deel van de inwoners van {subject} woont in {the(noun)} waar de meesten van hen wonen. "
                         f"100 % betekent: {subject} past volledig in één {noun}."},
-        {"label": f"{nouns.capitalize()} geraakt", "value": str(len(detail.zones_touched)),
-         "explanation": f"In hoeveel {nouns} minstens één lid (of een deel ervan) ligt. 1 betekent: alle leden liggen in dezelfde {noun}."},
+        {"label": f"{first_upper(nouns)} geraakt", "value": str(len(detail.zones_touched)),
+         "explanation": f"In hoeveel {nouns} minstens één lid (of een deel ervan) ligt. 1 betekent: alle leden liggen in {dezelfde(noun)}."},
         {"label": "Leden buiten de grootste zone", "value": str(outside_members),
          "explanation": f"Gemeenten van {subject} die (deels) in een andere {noun} liggen dan de meeste inwoners."},
         {"label": "Inwoners buiten de grootste zone", "value": inwoners(detail.weight_outside_dominant),
          "explanation": f"Zoveel mensen (1 januari {population_year}) wonen in die leden. Voor een taak die per "
                         f"{noun} georganiseerd wordt, vallen zij aan de andere kant van de lijn."},
         {"label": "Volledig binnen één zone", "value": "ja" if detail.nested else "nee",
-         "explanation": f"'Ja' als elk lid in dezelfde {noun} ligt: dan kan {subject} zonder aanpassing "
+         "explanation": f"'Ja' als elk lid in {dezelfde(noun)} ligt: dan kan {subject} zonder aanpassing "
                         f"binnen die {noun} werken."},
         {"label": f"Inwoners in {no_single(noun)}", "value": inwoners(sum(m.weight for m in detail.not_covered)),
          "explanation": f"Leden die de andere laag niet indeelt."},
@@ -467,8 +502,8 @@ def environment() -> Environment:
     """The Jinja2 environment of all server-rendered pages (autoescaped; Dutch number filters)."""
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(inwoners=inwoners, procent=procent, getal=getal)
-    env.globals.update(attribution=ATTRIBUTION, zone_noun=zone_noun, no_single=no_single, each=each)
+    env.filters.update(inwoners=inwoners, procent=procent, getal=getal, capitalize=first_upper)
+    env.globals.update(attribution=ATTRIBUTION, zone_noun=zone_noun, no_single=no_single, each=each, the=the)
     return env
 
 

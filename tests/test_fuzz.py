@@ -133,7 +133,9 @@ def errors_name_the_problem(ctx, response, case) -> None:  # noqa: ANN001 - sche
     (``api.errors.HTML_ROUTES``) is a Dutch page saying what was not found."""
     if response.status_code < 400:
         return None
-    if response.status_code == 404 and response.headers.get("content-type", "").startswith("text/html"):
+    content_type = response.headers.get("content-type", "")
+    content_type = " ".join(content_type) if isinstance(content_type, list) else content_type
+    if response.status_code == 404 and content_type.startswith("text/html"):
         assert HTML_ROUTES.match(case.operation.path), f"HTML error page on {case.operation.path}"
         assert "niet gevonden" in response.text, "the 404 page does not say what was not found"
         return None

@@ -1,19 +1,25 @@
-"""Layers: list, zones, members, GeoJSON, import and delete."""
+"""Layers: list, zones, members (JSON or CSV), GeoJSON, GeoPackage, import and delete."""
 
 from __future__ import annotations
 
+from typing import Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
+import pandas as pd
+from fastapi.responses import Response
+
 from api import serialize
+from api.attachments import CSV, GPKG, attachment
 from api.deps import get_workspace, require_writer
 from api.errors import TooLarge
 from api.settings import Settings, get_settings
 from geo.errors import Conflict, ReadOnly
-from geo.geometry import DEFAULT_SIMPLIFY_METRES, MAX_SIMPLIFY_METRES, layer_geojson
+from geo.geometry import DEFAULT_SIMPLIFY_METRES, MAX_SIMPLIFY_METRES, layer_geojson, zone_polygons
 from geo.importing import LAYER_ID_PATTERN, import_layer, validate_layer_id
 from geo.workspace import Workspace
+from maps.exports import csv_bytes, dialect_for, geopackage_bytes
 
 router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
 
@@ -29,10 +35,33 @@ def get_layer(layer_id: str, ws: Workspace = Depends(get_workspace)) -> dict:
     return serialize.layer_zones(ws.layer(layer_id))
 
 
-@router.get("/{layer_id}/members", summary="Membership table of a layer")
+@router.get("/{layer_id}/members", summary="Membership table of a layer (JSON or CSV)", responses={200: {
+    "description": "JSON, or CSV with ``format=csv``",
+    "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}}})
 def get_members(layer_id: str, zone: str | None = Query(None, description="Only this zone"),
-                ws: Workspace = Depends(get_workspace)) -> list[dict]:
-    return serialize.members(ws.layer(layer_id), zone)
+                format: Literal["json", "csv"] = Query("json"),
+                sep: Literal[",", ";"] = Query(",", description="CSV only: ';' for Excel on a Belgian machine "
+                                                                  "(decimal comma, UTF-8 byte-order mark)"),
+                ws: Workspace = Depends(get_workspace)):
+    """``[{zone_code, zone_name, nis_code, municipality, share}]``; ``format=csv`` as a table."""
+    layer = ws.layer(layer_id)
+    rows = serialize.members(layer, zone)
+    if format == "csv":
+        frame = pd.DataFrame(rows, columns=["zone_code", "zone_name", "nis_code", "municipality", "share"])
+        return attachment(csv_bytes(frame, dialect_for(sep)), CSV, f"leden_{layer.id}.csv")
+    return rows
+
+
+@router.get("/{layer_id}/geopackage", summary="Dissolved zones as a GeoPackage (EPSG:31370)",
+            response_class=Response, responses={200: {"content": {GPKG: {}}}})
+def get_geopackage(layer_id: str, ws: Workspace = Depends(get_workspace)) -> Response:
+    """The zones with code, name and population (Statbel, 1 January of ``population_year``) in
+    Belgian Lambert 72 (EPSG:31370), unsimplified, for QGIS or ArcGIS."""
+    layer = ws.layer(layer_id)
+    zones = zone_polygons(layer, ws.catalog.data_dir)[["code", "name", "geometry"]]
+    zones["population"] = [int(round(float(v))) for v in layer.zone_weight("population")]
+    zones["population_year"] = layer.atoms.population_year
+    return attachment(geopackage_bytes(zones, layer.id.replace(":", "_")), GPKG, f"{layer.id}.gpkg")
 
 
 @router.get("/{layer_id}/geojson", summary="Dissolved zones as GeoJSON (EPSG:4326)")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import PlainTextResponse
-
 from api import serialize
+from api.attachments import CSV, attachment
 from api.deps import get_workspace
 from geo.overlay import overlay
 from geo.workspace import Workspace
+from maps.exports import csv_bytes, dialect_for
 
 router = APIRouter(prefix="/api/v1", tags=["overlay"])
 
@@ -24,6 +24,8 @@ def get_overlay(
     weight: Literal["population", "area"] = Query("population"),
     direction: Literal["a", "b"] = Query("a", description="'a': one entry per A-zone; 'b': per B-zone"),
     format: Literal["json", "csv"] = Query("json"),
+    sep: Literal[",", ";"] = Query(",", description="CSV only: ';' writes what Excel on a Belgian machine "
+                                                      "opens directly (decimal comma, UTF-8 byte-order mark)"),
     ws: Workspace = Depends(get_workspace),
 ):
     """Per zone: population, the zones of the other layer it touches with their members, the
@@ -32,9 +34,8 @@ def get_overlay(
     result = overlay(ws.layer(a), ws.layer(b), weight)
     shown = result if direction == "a" else result.transposed()
     if format == "csv":
-        text = serialize.csv_text(serialize.overlay_rows(shown))
-        return PlainTextResponse(text, media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="overlay_{shown.a.id}_{shown.b.id}.csv"'.replace(":", "-")})
+        content = csv_bytes(serialize.overlay_rows(shown), dialect_for(sep))
+        return attachment(content, CSV, f"overlay_{shown.a.id}_{shown.b.id}.csv")
     body = serialize.overlay(shown)
     body["summary"] = serialize.summary(result)
     body["a"], body["b"], body["direction"] = a, b, direction

@@ -8,14 +8,16 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.attachments import CSV, XLSX, attachment
+
 from api import serialize
 from api.deps import get_workspace
 from geo.geometry import adjacency
 from geo.overlay import overlay
 from geo.workspace import Workspace
 from maps.pages import (ASSOCIATION_LAYER, municipality_profile, overlay_sheets, render_landing,
-                        render_municipality, render_overlay_table, render_search, search_hits, single_match,
-                        workbook)
+                        render_municipality, render_overlay_table, render_search, search_hits, single_match)
+from maps.exports import DUTCH_HEADERS, EXCEL, csv_bytes, xlsx_bytes
 
 router = APIRouter(tags=["pages"])
 
@@ -64,7 +66,8 @@ def overlay_page(
     ws: Workspace = Depends(get_workspace),
 ) -> HTMLResponse:
     result = overlay(ws.layer(a), ws.layer(b), weight)
-    return HTMLResponse(render_overlay_table(result, _layers(ws), sort, order))
+    scenarios = [{"layer_id": r.layer_id, "name": r.name} for r in ws.store.list_scenarios()]
+    return HTMLResponse(render_overlay_table(result, _layers(ws), sort, order, scenarios))
 
 
 @router.get("/overlay.xlsx", summary="Overlay of two layers as an Excel workbook",
@@ -82,7 +85,35 @@ def overlay_xlsx(
              else "Gewogen naar oppervlakte (km², berekend in EPSG:31370)",
              f"{result.a.name}: {result.a.source} (jaargang {result.a.vintage})",
              f"{result.b.name}: {result.b.source} (jaargang {result.b.vintage})"]
-    content = workbook(overlay_sheets(result, serialize.overlay_rows(result)), notes)
-    filename = f"overlay_{result.a.id}_{result.b.id}.xlsx".replace(":", "-")
-    return Response(content, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    content = xlsx_bytes(overlay_sheets(result, serialize.overlay_rows(result)), notes)
+    return attachment(content, XLSX, f"overlay_{result.a.id}_{result.b.id}.xlsx")
+
+
+@router.get("/layers/{layer_id}/leden.csv", summary="Membership table of a layer as CSV for Excel (Dutch headers)",
+            response_class=Response, responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+def members_csv(layer_id: str = Path(..., description="Layer id or scenario:<id>", examples=["samenwerkingsverband"]),
+                ws: Workspace = Depends(get_workspace)) -> Response:
+    """Zone, municipality and share per row, as a Belgian Dutch Excel opens it with a double click
+    (``;``, decimal comma, UTF-8 byte-order mark, Dutch headers)."""
+    import pandas as pd
+
+    layer = ws.layer(layer_id)
+    frame = pd.DataFrame(serialize.members(layer), columns=["zone_code", "zone_name", "nis_code", "municipality",
+                                                            "share"])
+    return attachment(csv_bytes(frame, EXCEL, DUTCH_HEADERS), CSV, f"leden_{layer.id}.csv")
+
+
+@router.get("/overlay.csv", summary="Overlay of two layers as CSV for Excel (';', decimal comma, Dutch headers)",
+            response_class=Response, responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+def overlay_csv(
+    a: str = Query(..., description="Layer whose zones are the rows", examples=["samenwerkingsverband"]),
+    b: str = Query(..., description="Layer they are held against", examples=["eerstelijnszone"]),
+    weight: Literal["population", "area"] = Query("population"),
+    ws: Workspace = Depends(get_workspace),
+) -> Response:
+    """One row per member and zone it touches, as a Belgian Dutch Excel opens it with a double
+    click: ``;`` between fields, a decimal comma, a UTF-8 byte-order mark, Dutch column headers and
+    "ja"/"nee". Scripts use ``/api/v1/overlay?format=csv`` (``,`` and English field names)."""
+    result = overlay(ws.layer(a), ws.layer(b), weight)
+    content = csv_bytes(serialize.overlay_rows(result), EXCEL, DUTCH_HEADERS)
+    return attachment(content, CSV, f"overlay_{result.a.id}_{result.b.id}.csv")

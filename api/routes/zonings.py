@@ -19,10 +19,11 @@ from datetime import date
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from api import serialize
+from api.attachments import CSV, attachment
+from maps.exports import csv_bytes
 from api.deps import get_workspace, require_writer
 from api.settings import Settings, get_settings
 from geo.compare import compare
@@ -46,9 +47,8 @@ CSV_OR_JSON = {200: {"description": "JSON, or CSV with ``format=csv``",
                      "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}}}
 
 
-def _csv(frame, filename: str) -> PlainTextResponse:
-    return PlainTextResponse(serialize.csv_text(frame), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{filename.replace(":", "-")}"'})
+def _csv(frame, filename: str) -> Response:
+    return attachment(csv_bytes(frame), CSV, filename)
 
 
 # -- validation --------------------------------------------------------------------------------
