@@ -6,9 +6,10 @@ from typing import Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 
 from api.deps import get_workspace
+from api.attachments import PDF, attachment
 from api.errors import error_response
 from geo.errors import InvalidInput
 from geo.workspace import Workspace
@@ -31,14 +32,14 @@ def build_report_html(ws: Workspace, layer_id: str, code: str, against: list[str
         raise InvalidInput("a report needs at least one comparison layer other than the layer itself")
     report = fit_report(layer, code, others, history=ws.catalog.history, base_layer_id=ws.base_id_of(layer_id),
                         data_dir=ws.catalog.data_dir)
-    filename = f"pasvorm_{layer.id}_{report.code}".replace(":", "-").replace("/", "-")
+    filename = f"aansluiting_{layer.id}_{report.code}".replace(":", "-").replace("/", "-")
     return render_report(report, pdf_link), filename
 
 
 @router.get("/reports/{layer}/{code}", response_class=HTMLResponse,
             summary="Printable fit report of one zone (HTML or PDF)",
             responses={200: {"content": {"application/pdf": {}}, "description": "HTML page, or PDF with format=pdf"},
-                       501: {"description": "format=pdf but no PDF renderer (WeasyPrint or Chromium) on the server"}})
+                       501: {"description": "format=pdf but WeasyPrint (the PDF renderer) is not installed on the server"}})
 def get_report(
     layer: str = Path(..., description="Layer id (or scenario:<id>) of the zone", examples=["samenwerkingsverband"]),
     code: str = Path(..., description="Zone code", examples=["W13"]),
@@ -49,8 +50,8 @@ def get_report(
 ):
     """How zone ``code`` fits the zones of other layers: a map, members per zone with population
     (Statbel, 1 January of the population year), the measures in plain Dutch, the members outside
-    the dominant zone, population norms and the data sources. ``format=pdf`` needs WeasyPrint or
-    Chromium on the server; without one the answer is 501 ``pdf_unavailable``."""
+    the dominant zone, population norms and the data sources. ``format=pdf`` needs WeasyPrint on
+    the server (the CLI prints with the same renderer); without one the answer is 501 ``pdf_unavailable``."""
     query = [("against", a) for a in against or []]
     pdf_link = f"/reports/{layer}/{code}?" + urlencode([*query, ("format", "pdf")])
     html, filename = build_report_html(ws, layer, code, against, pdf_link)
@@ -60,5 +61,4 @@ def get_report(
         pdf = html_to_pdf(html)
     except PdfUnavailable as exc:
         return error_response(501, exc.detail, exc.code)
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{filename}.pdf"'})
+    return attachment(pdf, PDF, f"{filename}.pdf", inline=True)
