@@ -31,15 +31,15 @@ def landing(ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
     return HTMLResponse(render_landing(_layers(ws), scenarios, ws.catalog.atoms.population_year, associations))
 
 
-@router.get("/search", response_class=HTMLResponse, summary="Find a municipality (HTML; redirects to a single match)",
+@router.get("/search", response_class=HTMLResponse, summary="Find a municipality, zone or association (HTML; redirects to a single match)",
             responses={303: {"description": "exactly one municipality matches: its profile page"}})
-def search(q: str = Query("", max_length=100, description="Current or old name, or NIS code"),
+def search(q: str = Query("", max_length=100, description="Name, old name, NIS code or postal code of a municipality; name or code of a zone or association"),
            ws: Workspace = Depends(get_workspace)):
     query = q.strip()
-    hits = search_hits(ws.catalog.crosswalk, query) if query else []
+    hits = search_hits(ws.catalog, query, _layers(ws), limit=50) if query else []
     target = single_match(hits, query) if hits else None
     if target is not None:
-        return RedirectResponse(f"/municipalities/{target}", status_code=303)
+        return RedirectResponse(target, status_code=303)
     return HTMLResponse(render_search(query, hits, ws.catalog.atoms.population_year))
 
 
