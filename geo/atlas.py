@@ -155,6 +155,8 @@ def fit_atlas(catalog: Catalog, against: str | Layer = DEFAULT_AGAINST, *, legal
         against = catalog.layer(against)
     layer = catalog.layer(ASSOCIATION_LAYER)
     selected = [a for a in atlas_associations(catalog, legal_type=legal_type, status=status) if layer.has_zone(a.code)]
+    if legal_type is not None and selected:
+        legal_type = selected[0].legal_type  # as the register writes it, whatever the user typed
     result = overlay(layer, against, "population")
     table = result.zone_table().set_index("code")
     atoms = layer.atoms
