@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import pandas as pd
 
@@ -125,9 +126,13 @@ def atlas_associations(catalog: Catalog, *, legal_type: str | None = None,
     return [a for a in associations(catalog, legal_type=legal_type, status=wanted) if a.layer_id == ASSOCIATION_LAYER]
 
 
+@lru_cache(maxsize=32)
 def fit_atlas(catalog: Catalog, against: str | Layer = DEFAULT_AGAINST, *, legal_type: str | None = None,
               status: str | None = "Actief") -> Atlas:
     """Hold every selected association against ``against``.
+
+    Cached per catalog and arguments (catalogs and layers are immutable), so profile pages can
+    show a municipality's counts without recomputing the whole atlas.
 
     Parameters
     ----------

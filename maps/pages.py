@@ -45,7 +45,7 @@ def format_weight(value: float, weight: str) -> str:
 
 # -- landing page ----------------------------------------------------------------------------
 def render_landing(layers: list[Layer], scenarios: list[dict], population_year: int,
-                   associations: Layer | None = None) -> str:
+                   associations: Layer | None = None, association_facts: dict | None = None) -> str:
     """The front door: layers, search, overlays, fit reports, scenarios and the API docs.
 
     Parameters
@@ -56,6 +56,8 @@ def render_landing(layers: list[Layer], scenarios: list[dict], population_year: 
         Saved scenarios: ``id``, ``name``, ``base_layer``, ``layer_id``, ``moves`` (count).
     associations : Layer, optional
         The cooperation associations, offered as one-click fit reports.
+    association_facts : dict, optional
+        Zone code -> legal type, status, vintage and registration date (historical ones are marked).
 
     Examples
     --------
@@ -68,7 +70,7 @@ def render_landing(layers: list[Layer], scenarios: list[dict], population_year: 
         {"code": str(c), "name": str(n)} for c, n in zip(associations.zones["code"], associations.zones["name"])]
     return render("landing.html", layers=layers, scenarios=scenarios, population_year=population_year,
                   suggested=suggested, names=names, associations=associations,
-                  association_zones=association_zones, default_a=ASSOCIATION_LAYER if ASSOCIATION_LAYER in ids else
+                  association_zones=association_zones, facts=association_facts or {}, default_a=ASSOCIATION_LAYER if ASSOCIATION_LAYER in ids else
                   layers[0].id, default_b="eerstelijnszone" if "eerstelijnszone" in ids else layers[-1].id)
 
 
@@ -197,8 +199,12 @@ def municipality_profile(nis_code: int, layers: list[Layer], neighbours: list[in
         associations=associations)
 
 
-def render_municipality(profile: MunicipalityProfile) -> str:
-    return render("municipality.html", p=profile, population_year=profile.population_year)
+def render_municipality(profile: MunicipalityProfile, border: dict | None = None,
+                        association_facts: dict | None = None) -> str:
+    """The profile page; ``border``: the municipality's counts in the fit atlas
+    (``associations, crossing, minority_side, against``); ``association_facts``: code -> facts."""
+    return render("municipality.html", p=profile, population_year=profile.population_year, border=border,
+                  facts=association_facts or {})
 
 
 # -- overlay table ---------------------------------------------------------------------------

@@ -162,3 +162,23 @@ def test_search_finds_zones_and_associations(client, catalog):
     urls = [h["url"] for h in body if h["match"] == "exact"]
     assert "/zones/samenwerkingsverband/W13" in urls  # the hand list's code
     assert f"/zones/{ASSOCIATION_LAYER}/0630835639" in urls  # the register's W13
+
+
+def test_profile_shows_the_grensgemeente_counts(client, catalog):
+    atlas = fit_atlas(catalog)
+    counts = municipality_counts(atlas, 13011)  # Herentals
+    text = visible_text(client.get("/municipalities/13011").text)
+    assert (f"Herentals neemt deel aan {counts['associations']} actieve samenwerkingsverbanden uit het register van de "
+            f"lokale besturen. {counts['crossing']} daarvan overschrijden een grens van een referentieregio; "
+            f"in {counts['minority_side']} daarvan ligt Herentals buiten") in text
+    assert "historisch (tot 31 december 2018)" in text  # ISOM, of which Herentals was a member
+
+
+def test_landing_links_the_atlas_and_marks_isom_historical(client):
+    page = client.get("/").text
+    assert "/atlas" in links(page)
+    text = visible_text(page)
+    isom = text[text.index("Samenwerking OCMW's Middenkempen (ISOM)"):][:200]
+    assert "historisch (tot 31 december 2018)" in isom
+    w13 = text[text.index("(W13)"):][:120]
+    assert "Actief" in w13 and "historisch" not in w13
