@@ -7,7 +7,8 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
-from api.deps import Workspace, get_workspace
+from api.deps import get_workspace
+from geo.workspace import Workspace
 from geo.associations import STATUSES, association, associations, reconciliation
 from geo.atlas import AGAINST_LAYERS, ALL_STATUSES, DEFAULT_AGAINST, Atlas, fit_atlas
 from geo.errors import NotFound

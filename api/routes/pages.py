@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import serialize
-from api.deps import Workspace, get_workspace
+from api.deps import get_workspace
 from geo.associations import association
 from geo.atlas import fit_atlas, municipality_counts
 from geo.errors import NotFound
 from geo.geometry import adjacency
 from geo.overlay import overlay
+from geo.workspace import Workspace
 from maps.atlas_page import association_facts
 from maps.pages import (ASSOCIATION_LAYER, municipality_profile, overlay_sheets, render_landing,
                         render_municipality, render_overlay_table, render_search, search_hits, single_match,
