@@ -222,6 +222,12 @@ class _Prepared:
         self.uses = 0
         atoms = base.atoms
         self.codes = base.zone_codes
+        # Plain dicts and arrays: pandas lookups per request cost more than the evaluation itself.
+        self.zone_names = dict(zip(self.codes, (str(n) for n in base.zones["name"])))
+        self.names = {int(c): str(n) for c, n in zip(atoms.nis_codes, atoms.names)}
+        self.positions = {int(c): i for i, c in enumerate(atoms.nis_codes)}
+        self.flemish = np.asarray(atoms.flemish, dtype=bool)
+        self.coverage = np.asarray(base.coverage(), dtype=float)
         self.w = atoms.weights("population")
         self.graph: nx.Graph = adjacency_graph(atoms)
         self.exclaves = exclaves(self.graph)
@@ -236,11 +242,14 @@ class _Prepared:
         self.tables_before = {r.id: self.evaluator.table(r.id) for r in self.references}
         self.ref_totals = {r.id: np.asarray(r.membership.T @ self.w, dtype=float) for r in self.references}
         self.ref_members = {r.id: zone_member_codes(r) for r in self.references}
+        self.ref_zone_names = {r.id: [str(n) for n in r.zones["name"]] for r in self.references}
         self.outside_before = {r.id: self._outside(r, self.tables_before[r.id], lambda nis: self._base_zones(nis))
                                for r in self.references}
         if nest_in is not None:
             self.nest_table = np.array(weighted_table(base.membership, nest_in.membership, self.w), dtype=float)
             self.nest_rows = nest_in.membership.tocsr()
+            self.nest_codes = nest_in.zone_codes
+            self.nest_names = [str(n) for n in nest_in.zones["name"]]
             self.nest_before = self._not_nested(self.nest_table)
 
     def _evaluator(self) -> Evaluator | None:
@@ -253,7 +262,7 @@ class _Prepared:
             self.uses = 0
 
     def _base_zones(self, nis: int) -> list[str]:
-        pos = self.base.atoms.position(nis)
+        pos = self.positions[nis]
         start, end = self.rows.indptr[pos], self.rows.indptr[pos + 1]
         return [self.codes[c] for c in self.rows.indices[start:end]]
 
@@ -267,7 +276,7 @@ class _Prepared:
             outside = []
             for nis in self.ref_members[reference.id].get(code, []):
                 if dominant is None or dominant not in zones_of(nis):
-                    outside.append({"nis_code": nis, "municipality": self.base.atoms.name(nis),
+                    outside.append({"nis_code": nis, "municipality": self.names[nis],
                                     "population": self.population[nis], "zones": list(zones_of(nis))})
             out[code] = tuple(outside)
         return out
@@ -311,19 +320,25 @@ def movable(base: Layer, nis_code: int) -> str | None:
     """
     atoms = base.atoms
     pos = atoms.position(nis_code)
-    name = atoms.name(nis_code)
-    if not atoms.flemish[pos]:
+    return _locked(atoms.name(nis_code), bool(atoms.flemish[pos]), bool(base.coverage()[pos] > 0), base.name)
+
+
+def _locked(name: str, flemish: bool, covered: bool, layer_name: str) -> str | None:
+    if not flemish:
         return f"{name} ligt in het Brussels Hoofdstedelijk Gewest, buiten het Vlaamse decreet lokaal sociaal beleid"
-    if base.coverage()[pos] <= 0:
-        return f"{name} hoort bij geen enkele zone van {base.name}: het ligt buiten het gebied van deze laag"
+    if not covered:
+        return f"{name} hoort bij geen enkele zone van {layer_name}: het ligt buiten het gebied van deze laag"
     return None
 
 
-def _check(base: Layer, moves: Sequence[Move]) -> list[Move]:
+def _check(prepared: "_Prepared", moves: Sequence[Move]) -> list[Move]:
+    base = prepared.base
     checked = check_moves(base, moves)
-    flemish_zones = base.flemish_zones()
+    flemish_zones = prepared.flemish_zones
     for move in checked:
-        why = movable(base, move.nis_code)
+        pos = prepared.positions[move.nis_code]
+        why = _locked(prepared.names[move.nis_code], bool(prepared.flemish[pos]), bool(prepared.coverage[pos] > 0),
+                      base.name)
         if why is not None:
             raise InvalidInput(f"NIS code {move.nis_code} cannot be moved: {why}")
         if not flemish_zones[base.zone_position(move.to_zone)]:
@@ -371,8 +386,8 @@ def evaluate_moves(base: Layer, moves: Sequence[Move], references: Sequence[Laye
     >>> evaluate_moves(c.layer("eerstelijnszone"), [Move(34025, "elz18")]).moved[0].to_zone  # doctest: +SKIP
     'elz18'
     """
-    checked = _check(base, moves)
     prepared = _prepare(base, references, nest_in)
+    checked = _check(prepared, moves)
     atoms = base.atoms
     codes = prepared.codes
     with prepared.lock:
@@ -404,7 +419,7 @@ def evaluate_moves(base: Layer, moves: Sequence[Move], references: Sequence[Laye
     moved = []
     rows = prepared.rows
     for m in effective:
-        pos = atoms.position(m.nis_code)
+        pos = prepared.positions[m.nis_code]
         start, end = rows.indptr[pos], rows.indptr[pos + 1]
         w = prepared.w[pos]
         for col, share in zip(rows.indices[start:end], rows.data[start:end]):
@@ -412,10 +427,10 @@ def evaluate_moves(base: Layer, moves: Sequence[Move], references: Sequence[Laye
             members[codes[col]].remove(m.nis_code)
         population[base.zone_position(m.to_zone)] += w
         members[m.to_zone].append(m.nis_code)
-        moved.append(MovedMunicipality(m.nis_code, atoms.name(m.nis_code), int(prepared.population[m.nis_code]),
+        moved.append(MovedMunicipality(m.nis_code, prepared.names[m.nis_code], int(prepared.population[m.nis_code]),
                                        tuple(prepared._base_zones(m.nis_code)), m.to_zone))
     zones = tuple(ZoneStatus(
-        code=code, name=base.zone_name(code),
+        code=code, name=prepared.zone_names[code],
         population_before=int(round(prepared.zone_population[i])), population=int(round(population[i])),
         members_before=len(prepared.members[code]), members=len(members[code]),
         norm_status=_norm_status(population[i], norm, bool(prepared.flemish_zones[i])),
@@ -431,13 +446,13 @@ def evaluate_moves(base: Layer, moves: Sequence[Move], references: Sequence[Laye
         if len(pieces) <= 1:
             continue
         for piece in classify_pieces(pieces, prepared.exclaves, base_pieces, prepared.population)[1:]:
-            detached.append(DetachedPiece(code, base.zone_name(code), piece))
+            detached.append(DetachedPiece(code, prepared.zone_names[code], piece))
 
     nesting = None
     if nest_in is not None:
         table = prepared.nest_table.copy()
         for m in effective:
-            pos = atoms.position(m.nis_code)
+            pos = prepared.positions[m.nis_code]
             pstart, pend = prepared.nest_rows.indptr[pos], prepared.nest_rows.indptr[pos + 1]
             pcols, pvals = prepared.nest_rows.indices[pstart:pend], prepared.nest_rows.data[pstart:pend]
             start, end = rows.indptr[pos], rows.indptr[pos + 1]
@@ -445,12 +460,12 @@ def evaluate_moves(base: Layer, moves: Sequence[Move], references: Sequence[Laye
             for col, share in zip(rows.indices[start:end], rows.data[start:end]):
                 table[col, pcols] -= w * share * pvals
             table[base.zone_position(m.to_zone), pcols] += w * pvals
-        parent_codes = nest_in.zone_codes
+        parent_codes = prepared.nest_codes
         violations = []
         for i in prepared._not_nested(table):
             cells = np.nonzero(table[i] > _EMPTY)[0]
-            violations.append({"code": codes[i], "name": base.zone_name(codes[i]),
-                               "zones_touched": [{"code": parent_codes[j], "name": nest_in.zone_name(parent_codes[j]),
+            violations.append({"code": codes[i], "name": prepared.zone_names[codes[i]],
+                               "zones_touched": [{"code": parent_codes[j], "name": prepared.nest_names[j],
                                                   "population": int(round(table[i, j]))}
                                                  for j in sorted(cells, key=lambda j: -table[i, j])]})
         nesting = NestingStatus(nest_in.id, nest_in.name, tuple(codes[i] for i in prepared.nest_before),
@@ -465,7 +480,7 @@ def evaluate_moves(base: Layer, moves: Sequence[Move], references: Sequence[Laye
         for i, code in enumerate(reference.zone_codes):
             total = totals[i]
             zone_fits.append(ReferenceZoneFit(
-                code=code, name=reference.zone_name(code), population=int(round(total)),
+                code=code, name=prepared.ref_zone_names[reference.id][i], population=int(round(total)),
                 zones_touched_before=int((before_table[i] > _EMPTY).sum()), zones_touched=int((table[i] > _EMPTY).sum()),
                 dominant_zone_before=_dominant(before_table[i], codes), dominant_zone=_dominant(table[i], codes),
                 dominant_share_before=float(before_table[i].max() / total) if total > 0 else 0.0,
