@@ -252,3 +252,33 @@ def test_a_tampered_or_expired_session_is_refused() -> None:
     expiry, nonce, signature = value.split(".")
     assert not session.valid_session(f"{int(expiry) + 999}.{nonce}.{signature}", "k", now=10.0)
     assert session.safe_next("//evil.example") == "/" and session.safe_next("/werkbank?base=x") == "/werkbank?base=x"
+
+
+def test_import_preview_lists_every_problem_row_then_the_matches(client: TestClient) -> None:
+    bad = "nis_code;zone_code;aandeel\n34022;A;1\nGeenstad;A;1\n34025;;1\n34027;B;twee\n34022;A;1\n".encode()
+    response = client.post("/api/v1/layers/preview", files={"file": ("sel.csv", bad, "text/csv")}, data={"id": "sel"})
+    assert response.status_code == 200, response.text
+    problems = response.json()["problems"]
+    assert [p.split(":")[0] for p in problems] == ["rij 3", "rij 4", "rij 5", "rij 6"]
+    assert "Geenstad" in problems[0] and response.json()["members"] == []
+    good = "gemeente;zone_code;zone_name\nKortrijk;Z1;Kortrijk e.o.\nBorsbeek;Z2;Antwerpen\n".encode()
+    preview = client.post("/api/v1/layers/preview", files={"file": ("sel.csv", good, "text/csv")}).json()
+    assert preview["problems"] == [] and preview["zone_count"] == 2
+    antwerpen = next(m for m in preview["members"] if m["zone_code"] == "Z2")
+    assert antwerpen["nis_code"] == 11002 and 0 < antwerpen["share"] < 0.1  # Borsbeek carried into Antwerpen
+    assert client.get("/api/v1/layers/sel").status_code == 404  # nothing saved
+    saved = client.post("/api/v1/layers", files={"file": ("sel.csv", good, "text/csv")}, data={"id": "sel"})
+    assert saved.status_code == 201
+    again = client.post("/api/v1/layers/preview", files={"file": ("sel.csv", good, "text/csv")}, data={"id": "sel"}).json()
+    assert "bestaat al" in again["problems"][0]
+    page = client.get("/lagen/nieuw").text
+    assert 'data-delete-layer="sel"' in page and "/werkbank?base=sel" in page
+
+
+def test_links_into_the_workbench(client: TestClient, saved: dict) -> None:
+    landing = client.get("/").text
+    assert "/werkbank?base=eerstelijnszone" in landing and f"/werkbank/{saved['id']}" in landing
+    assert "POST /api/v1/scenarios" not in landing
+    assert "/werkbank?base=samenwerkingsverband&amp;zone=W13" in client.get(
+        "/overlay?a=samenwerkingsverband&b=eerstelijnszone").text
+    assert "/werkbank?base=samenwerkingsverband&amp;zone=W13" in client.get("/reports/samenwerkingsverband/W13").text

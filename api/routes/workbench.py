@@ -14,16 +14,20 @@ import tempfile
 from pathlib import Path
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import session
+from starlette.concurrency import run_in_threadpool
+
 from api.deps import SCENARIO_PREFIX, Workspace, get_workspace
+from api.errors import TooLarge
 from api.routes.evaluate import DEFAULT_NEST_IN
 from api.routes.zonings import ASSOCIATIONS, _base_of
 from api.settings import Settings, get_settings
 from geo.compare import compare, order_against
 from geo.geometry import DEFAULT_SIMPLIFY_METRES, layer_geojson, zone_polygons
+from geo.import_preview import preview_import
 from geo.norms import norm_for
 from geo.paths import ATTRIBUTION
 from geo.workbench import editing_context
@@ -71,6 +75,7 @@ def _workbench(request: Request, ws: Workspace, settings: Settings, base_id: str
 @router.get("/werkbank", response_class=HTMLResponse, summary="Zoning workbench: edit a zoning with live feedback (HTML)")
 def workbench_page(request: Request, base: str = Query("eerstelijnszone", max_length=100,
                                                        description="Layer (or scenario:<id>) to start from"),
+                   zone: str | None = Query(None, max_length=100, description="Zoom to this zone and paint into it"),
                    ws: Workspace = Depends(get_workspace), settings: Settings = Depends(get_settings)):
     if base.startswith(SCENARIO_PREFIX):
         return RedirectResponse(f"/werkbank/{base.removeprefix(SCENARIO_PREFIX)}", status_code=303)
@@ -172,6 +177,32 @@ def layer_new_page(request: Request, ws: Workspace = Depends(get_workspace),
     imported = [layer for layer in ws.layers() if layer.id not in ws.catalog.builtin]
     data = {"writer": _writer(request, settings)}
     return HTMLResponse(render_layer_new(imported, data, ws.catalog.atoms.population_year), headers=NO_STORE)
+
+
+@router.post("/api/v1/layers/preview", summary="Preview an import: matched municipalities and every problem row")
+async def preview_layer(
+    file: UploadFile = File(..., description="CSV/XLSX membership table or GeoJSON/GeoPackage/zipped shapefile"),
+    id: str = Form("voorbeeld", max_length=63, description="The id the layer would get"),
+    name: str | None = Form(None, max_length=200), source: str | None = Form(None, max_length=500),
+    vintage: str | None = Form(None, max_length=20), code_column: str | None = Form(None, max_length=100),
+    name_column: str | None = Form(None, max_length=100),
+    ws: Workspace = Depends(get_workspace), settings: Settings = Depends(get_settings),
+) -> dict:
+    """Nothing is saved. ``problems`` lists every problem row of a table at once, in Dutch; with
+    none, ``members`` is municipality -> zone with share and population, as the import would
+    store it."""
+    content = await file.read(settings.max_upload_bytes + 1)
+    if len(content) > settings.max_upload_bytes:
+        raise TooLarge(f"upload larger than {settings.max_upload_bytes} bytes")
+    layer_id = id.strip() or "voorbeeld"
+    taken = [f"een laag met de code {layer_id} bestaat al: kies een andere code"] if (
+        layer_id in ws.catalog.builtin or ws.store.layer_exists(layer_id)) else []
+    options = {k: v for k, v in {"name": name, "source": source, "vintage": vintage, "code_column": code_column,
+                                 "name_column": name_column}.items() if v}
+    preview = await run_in_threadpool(preview_import, "voorbeeld", content, file.filename or "", ws.catalog, **options)
+    out = preview.as_dict()
+    out["problems"] = taken + out["problems"]
+    return out
 
 
 # -- signing in --------------------------------------------------------------------------------

@@ -141,9 +141,24 @@
         }
       }).addTo(this.map);
       self.map.fitBounds(self.geo.getBounds(), { padding: [8, 8] });
+      self.focusZone(new URLSearchParams(location.search).get("zone"));
       self.refresh();
       self.status("Klik op een gemeente om ze te verschuiven.");
     }.bind(this)).catch(function (err) { self.status("Fout: " + err.message, true); });
+  };
+
+  // /werkbank?base=..&zone=CODE (from a zone's row or report): zoom to it and paint into it.
+  Workbench.prototype.focusZone = function (code) {
+    var self = this;
+    if (!code || this.zoneNames[code] === undefined) { return; }
+    var bounds = null;
+    Object.keys(this.shapes).forEach(function (nis) {
+      if (self.munis[nis] && self.munis[nis].zones.indexOf(code) >= 0) {
+        bounds = bounds ? bounds.extend(self.shapes[nis].getBounds()) : L.latLngBounds(self.shapes[nis].getBounds().getSouthWest(), self.shapes[nis].getBounds().getNorthEast());
+      }
+    });
+    if (bounds) { this.map.fitBounds(bounds.pad(0.6), { animate: false }); }
+    if (this.zoneFlemish[code]) { byId("wb-paint").value = code; }
   };
 
   Workbench.prototype.status = function (text, warn) {
@@ -679,7 +694,7 @@
       e.preventDefault();
       send("/api/v1/layers").then(function (res) {
         if (!res.ok) { self.showPreview(res); return; }
-        out.textContent = "";
+        out.textContent = "";  // saved
         out.appendChild(el("p", { className: "pass", text: "Laag “" + res.body.name + "” opgeslagen (" + res.body.zone_count + " zones). " }));
         out.appendChild(el("a", { href: "/werkbank?base=" + encodeURIComponent(res.body.id), text: "Open ze in de werkbank" }));
       });
@@ -698,18 +713,18 @@
   Importer.prototype.showPreview = function (res) {
     var out = byId("ln-preview");
     out.textContent = "";
-    if (!res.ok) {
-      out.appendChild(el("p", { className: "fail", text: res.status === 401 ? "Meld u eerst aan." : "Niet ingelezen:" }));
-      var problems = (res.body && res.body.problems) || [res.body && res.body.detail];
-      var ul = el("ul");
+    var problems = res.ok ? res.body.problems : [res.status === 401 ? "Meld u eerst aan." : (res.body && res.body.detail)];
+    if (problems.length) {
+      out.appendChild(el("p", { className: "fail", text: problems.length === 1 ? "Eén probleem:" : problems.length + " problemen:" }));
+      var ul = el("ul", { id: "ln-problems" });
       problems.forEach(function (p) { ul.appendChild(el("li", { className: "fail", text: String(p) })); });
       out.appendChild(ul);
-      return;
     }
+    if (!res.ok || !res.body.members || !res.body.members.length) { return; }
     var b = res.body;
     out.appendChild(el("p", { text: b.zone_count + " zones, " + b.members.length + " gemeenten herkend, samen " + nl(b.population) +
       " inwoners (1 januari " + b.population_year + ")." }));
-    var table = el("table", {}, [el("thead", {}, [el("tr", {}, [el("th", { text: "Gemeente" }), el("th", { text: "Zone" }),
+    var table = el("table", { id: "ln-members" }, [el("thead", {}, [el("tr", {}, [el("th", { text: "Gemeente" }), el("th", { text: "Zone" }),
       el("th", { className: "num", text: "Aandeel" }), el("th", { className: "num", text: "Inwoners" })])])]);
     var tbody = el("tbody");
     b.members.forEach(function (m) {
