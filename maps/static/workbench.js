@@ -141,6 +141,14 @@
         }
       }).addTo(this.map);
       self.map.fitBounds(self.geo.getBounds(), { padding: [8, 8] });
+      // Zone names overlap when all of Flanders is in view: smaller there, hidden below that.
+      var scaleLabels = function () {
+        var zoom = self.map.getZoom(), box = self.map.getContainer();
+        box.classList.toggle("labels-small", zoom < 9);
+        box.classList.toggle("labels-hidden", zoom < 7.75);
+      };
+      self.map.on("zoomend", scaleLabels);
+      scaleLabels();
       self.focusZone(new URLSearchParams(location.search).get("zone"));
       self.refresh();
       self.status("Klik op een gemeente om ze te verschuiven.");
@@ -215,7 +223,7 @@
     Object.keys(best).forEach(function (z) {
       var centre = self.shapes[best[z]].getBounds().getCenter();
       var label = L.marker(centre, { interactive: false, keyboard: false,
-        icon: L.divIcon({ className: "zone-label", html: escapeHtml(self.zoneNames[z] || z), iconSize: null }) });
+        icon: L.divIcon({ className: "zone-label", html: "<span>" + escapeHtml(self.zoneNames[z] || z) + "</span>", iconSize: null }) });
       label.addTo(self.map);
       self.labels.push(label);
     });
@@ -406,7 +414,7 @@
                      text: arrow(z.zones_touched_before, z.zones_touched) }),
           el("td", { text: arrow(z.dominant_share_text[0], z.dominant_share_text[1]) +
                      (z.dominant_zone ? " in " + self.zoneLabel(z.dominant_zone) : "") }),
-          el("td", { text: arrow(z.outside_before.length, z.outside.length) + (outside.length ? ": " + outside.join(", ") : "") })]);
+          el("td", {}, [arrow(z.outside_before.length, z.outside.length), el("br"), el("small", { text: outside.join(", ") })])]);
         tbody.appendChild(tr);
       });
       table.appendChild(tbody);
