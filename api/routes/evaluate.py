@@ -9,9 +9,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from api.deps import Workspace, get_workspace
+from api.deps import get_workspace
+from geo.workspace import Workspace
 from api.routes.scenarios import MoveIn
-from api.routes.zonings import ASSOCIATIONS, MAX_API_TIME_BUDGET, _base_of
+from api.routes.zonings import ASSOCIATIONS, MAX_API_TIME_BUDGET
 from geo.errors import InvalidInput
 from geo.norms import norm_for
 from geo.scenario import Move, apply_moves
@@ -50,7 +51,7 @@ def post_evaluate(body: EvaluateIn, ws: Workspace = Depends(get_workspace)) -> d
         raise InvalidInput(f"against lists a layer twice: {body.against}")
     references = [ws.layer(a) for a in body.against if a != body.base_layer]
     nest_in = ws.layer(body.nest_in) if body.nest_in and body.nest_in != body.base_layer else None
-    default = norm_for(base, getattr(_base_of(ws, body.base_layer), "id", None))
+    default = norm_for(base, ws.base_id_of(body.base_layer))
     norm = make_norm(body.min_population, body.max_population, default) if body.population_check else None
     result = evaluate_moves(base, [Move(m.nis_code, m.to_zone) for m in body.moves], references, nest_in, norm)
     return result.as_dict()
@@ -75,7 +76,7 @@ def post_suggest_on_top(body: SuggestOnTopIn, ws: Workspace = Depends(get_worksp
     base = ws.layer(body.base_layer)
     moves = [Move(m.nis_code, m.to_zone) for m in body.moves]
     edited = apply_moves(base, moves, id=base.id, name=base.name) if moves else base
-    default = norm_for(base, getattr(_base_of(ws, body.base_layer), "id", None))
+    default = norm_for(base, ws.base_id_of(body.base_layer))
     norm = make_norm(body.min_population, body.max_population, default) if body.population_check else None
     against = [ws.layer(a) for a in dict.fromkeys(body.against) if a != body.base_layer]
     if not against:

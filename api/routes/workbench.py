@@ -20,10 +20,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api import session
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import SCENARIO_PREFIX, Workspace, get_workspace
+from api.deps import get_workspace
+from geo.workspace import SCENARIO_PREFIX, Workspace
 from api.errors import TooLarge
 from api.routes.evaluate import DEFAULT_NEST_IN
-from api.routes.zonings import ASSOCIATIONS, _base_of
+from api.routes.zonings import ASSOCIATIONS
 from api.settings import Settings, get_settings
 from geo.compare import compare, order_against
 from geo.geometry import DEFAULT_SIMPLIFY_METRES, layer_geojson, zone_polygons
@@ -60,7 +61,7 @@ def _workbench(request: Request, ws: Workspace, settings: Settings, base_id: str
     base = ws.layer(base_id)
     choices = _reference_choices(ws, base.id)
     ids = {c["id"] for c in choices}
-    norm = norm_for(base, getattr(_base_of(ws, base.id), "id", None))
+    norm = norm_for(base, ws.base_id_of(base.id))
     data = {
         "base_layer": base.id, "base_name": base.name, **editing_context(base),
         "geometry_url": GEOMETRY_URL, "scenario": scenario, "attribution": ATTRIBUTION,
@@ -95,8 +96,8 @@ def workbench_scenario(scenario_id: str, request: Request, ws: Workspace = Depen
 def _comparison(ws: Workspace, base: str, other: str, against: list[str]) -> tuple[dict, dict]:
     base_layer, other_layer = ws.layer(base), ws.layer(other)
     chosen = [ws.layer(a) for a in dict.fromkeys(against) if a not in (base, other)]
-    norm = norm_for(base_layer, getattr(_base_of(ws, base), "id", None)) or norm_for(
-        other_layer, getattr(_base_of(ws, other), "id", None))
+    norm = norm_for(base_layer, ws.base_id_of(base)) or norm_for(
+        other_layer, ws.base_id_of(other))
     result = compare(base_layer, other_layer, chosen, "population", norm=norm)
     context = comparison_context(result, base, other)
     data = {"geometry_url": GEOMETRY_URL,
