@@ -153,3 +153,83 @@ def test_the_administration_tests_a_zoning(server, browser: Browser, tmp_path: P
     frame = pd.read_csv(io.BytesIO(response.content), sep=";", encoding="utf-8-sig")
     assert set(frame.loc[frame["verschoven"] == "ja", "NIS-code"]) == {34025, 72004, 72042}
     assert_clean(browser)
+
+
+@pytest.fixture(scope="module")
+def token_server():
+    """Two worker processes and a configured token: nothing may live in one process only."""
+    import tempfile
+
+    from tests.server import Server
+
+    with tempfile.TemporaryDirectory(prefix="regiomatch-state-") as state:
+        env = {"REGIOMATCH_STATE_DIR": state, "REGIOMATCH_API_TOKEN": "werkbank-sleutel",
+               "REGIOMATCH_DATABASE_URL": "", "DATABASE_URL": ""}
+        with Server(env, workers=2) as running:
+            yield running
+
+
+def test_sign_in_then_save_and_import_from_the_browser_with_two_workers(token_server, browser: Browser,
+                                                                       tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    url = token_server.url
+    browser.driver.delete_all_cookies()
+    browser.load(url + "/werkbank?base=eerstelijnszone", ready=LEAFLET_READY, timeout=60)
+    settled(browser)
+    assert browser.driver.find_element(By.ID, "wb-signin").is_displayed()
+
+    # Without signing in, saving is refused in Dutch and the moves stay.
+    browser.run("regiomatchWorkbench.move([['34025', 'elz18']]);")
+    settled(browser)
+    browser.driver.find_element(By.ID, "wb-name").send_keys("Met sleutel")
+    browser.driver.find_element(By.ID, "wb-save-button").click()
+    wait(browser, "return document.getElementById('wb-save-status').textContent.indexOf('aanmelding') >= 0;")
+    assert browser.run("return document.querySelectorAll('#wb-move-list li').length") == 1
+    assert_clean(browser, allowed=("401",))
+
+    # Sign in: a wrong key is refused, the right one brings the user back to the workbench.
+    browser.driver.find_element(By.ID, "wb-signin-link").click()
+    wait(browser, "return !!document.getElementById('token');")
+    browser.driver.find_element(By.ID, "token").send_keys("fout")
+    browser.driver.find_element(By.CSS_SELECTOR, "form[action='/aanmelden'] button").click()
+    wait(browser, "return document.body.textContent.indexOf('klopt niet') >= 0;")
+    browser.driver.find_element(By.ID, "token").send_keys("werkbank-sleutel")
+    browser.driver.find_element(By.CSS_SELECTOR, "form[action='/aanmelden'] button").click()
+    wait(browser, "return location.pathname === '/werkbank' && !!window.regiomatchWorkbench;")
+    session = browser.driver.get_cookie("regiomatch_session")
+    assert session["httpOnly"] is True and session["sameSite"] == "Strict"
+    assert browser.run("return document.cookie.indexOf('regiomatch_session')") == -1  # not readable by scripts
+    settled(browser)
+    browser.run("regiomatchWorkbench.move([['34025', 'elz18']]);")
+    settled(browser)
+    browser.driver.find_element(By.ID, "wb-name").send_keys("Met sleutel")
+    browser.driver.find_element(By.ID, "wb-save-button").click()
+    wait(browser, "return document.getElementById('wb-save-status').textContent.indexOf('Opgeslagen') >= 0;")
+    # Errors of the page before signing in (the refused 401s) are behind us: this page is clean.
+    assert_clean(browser, allowed=("401",))
+
+    # Import a layer: every problem row at once, then the preview, then save and delete.
+    bad = tmp_path / "sel.csv"
+    bad.write_text("nis_code;zone_code\n34022;A\nGeenstad;A\n34025;\n", encoding="utf-8")
+    good = tmp_path / "sel_goed.csv"
+    good.write_text("gemeente;zone_code;zone_name\nKortrijk;Z1;Kortrijk e.o.\nLendelede;Z1;Kortrijk e.o.\n",
+                    encoding="utf-8")
+    browser.load(url + "/lagen/nieuw")
+    browser.driver.find_element(By.ID, "ln-id").send_keys("sel")
+    browser.driver.find_element(By.ID, "ln-file").send_keys(str(bad))
+    browser.driver.find_element(By.ID, "ln-preview-button").click()
+    problems = wait(browser, "var l = document.querySelectorAll('#ln-problems li'); return l.length ? Array.from(l).map(function (x) { return x.textContent; }) : null;")
+    assert [p.split(":")[0] for p in problems] == ["rij 3", "rij 4"]
+    browser.driver.find_element(By.ID, "ln-file").send_keys(str(good))
+    browser.driver.find_element(By.ID, "ln-preview-button").click()
+    assert wait(browser, "return document.querySelectorAll('#ln-members tbody tr').length;") == 2
+    browser.driver.find_element(By.ID, "ln-save").click()
+    wait(browser, "return document.getElementById('ln-preview').textContent.indexOf('opgeslagen') >= 0;")
+    assert httpx.get(url + "/api/v1/layers/sel").status_code == 200
+    browser.load(url + "/lagen/nieuw")
+    browser.driver.find_element(By.CSS_SELECTOR, "button[data-delete-layer=sel]").click()
+    browser.driver.switch_to.alert.accept()
+    wait(browser, "return !document.querySelector('button[data-delete-layer=sel]');")
+    assert httpx.get(url + "/api/v1/layers/sel").status_code == 404
+    assert_clean(browser)
