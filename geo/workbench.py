@@ -238,7 +238,7 @@ class _Prepared:
         self.flemish_zones = base.flemish_zones()
         self.rows = base.membership.tocsr()
         self.evaluator = self._evaluator()
-        self.before = self.evaluator.summaries()
+        self.before = self.evaluator.summaries() if self.evaluator is not None else {}
         self.tables_before = {r.id: self.evaluator.table(r.id) for r in self.references}
         self.ref_totals = {r.id: np.asarray(r.membership.T @ self.w, dtype=float) for r in self.references}
         self.ref_members = {r.id: zone_member_codes(r) for r in self.references}

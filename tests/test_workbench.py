@@ -136,6 +136,12 @@ def test_brussels_and_brussels_zones_cannot_be_moved(client: TestClient) -> None
     assert client.post("/api/v1/evaluate", json={"base_layer": "nope", "moves": []}).status_code == 404
 
 
+def test_a_layer_against_nothing_but_itself_still_gets_its_zones(client: TestClient) -> None:
+    # The associations edited against the associations: no reference left, zones and checks still come.
+    result = client.post("/api/v1/evaluate", json={"base_layer": "samenwerkingsverband"}).json()
+    assert result["references"] == [] and {z["code"] for z in result["zones"]} >= {"W13", "WRNL"}
+
+
 def test_suggestions_on_top_of_the_moves_explain_themselves(client: TestClient) -> None:
     body = {"base_layer": BASE, "moves": [{"nis_code": 34025, "to_zone": "elz18"}], "max_moves": 2,
             "time_budget_seconds": 5}

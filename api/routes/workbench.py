@@ -73,7 +73,8 @@ def _workbench(request: Request, ws: Workspace, settings: Settings, base_id: str
     return HTMLResponse(render_workbench(data), headers=NO_STORE)
 
 
-@router.get("/werkbank", response_class=HTMLResponse, summary="Zoning workbench: edit a zoning with live feedback (HTML)")
+@router.get("/werkbank", response_class=HTMLResponse, summary="Zoning workbench: edit a zoning with live feedback (HTML)",
+            responses={303: {"description": "base is scenario:<id>: the workbench of that scenario"}})
 def workbench_page(request: Request, base: str = Query("eerstelijnszone", max_length=100,
                                                        description="Layer (or scenario:<id>) to start from"),
                    zone: str | None = Query(None, max_length=100, description="Zoom to this zone and paint into it"),
