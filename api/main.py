@@ -9,12 +9,13 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors
 from api.limits import BodySizeLimit, ExposureGuard
-from api.routes import atlas, docs, health, layers, maps, municipalities, overlay, pages, reports, scenarios, zonings
+from api.routes import (atlas, docs, evaluate, health, layers, maps, municipalities, overlay, pages, reports,
+                        scenarios, workbench, zonings)
 from api.settings import get_settings, refuse_exposure_at_startup, workspace_for
 from geo.paths import ATTRIBUTION
 
 ROUTERS = [health.router, layers.router, overlay.router, municipalities.router, zonings.router, scenarios.router,
-           pages.router, reports.router, maps.router, atlas.router, docs.router]
+           pages.router, reports.router, maps.router, atlas.router, evaluate.router, workbench.router, docs.router]
 
 
 @asynccontextmanager
