@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api import errors
 from api.deps import workspace_for
 from api.limits import BodySizeLimit, ExposureGuard
+from api.security import SecurityMiddleware
 from api.routes import health, layers, maps, municipalities, overlay, pages, reports, scenarios, zonings
 from api.settings import get_settings, refuse_exposure_at_startup
 from geo.paths import ATTRIBUTION
@@ -40,6 +41,9 @@ def create_app() -> FastAPI:
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
                            allow_headers=["Authorization", "Content-Type"])
+    # Headers, CSP nonce and cross-site write refusal; inside any compression middleware, since it
+    # rewrites HTML bodies, and outside the body limit so a refused write is not even read.
+    app.add_middleware(SecurityMiddleware, allowed_origins=settings.cors_origins)
     app.add_middleware(ExposureGuard)  # added last: outermost, so nothing is served while exposed
     for router in ROUTERS:
         app.include_router(router)

@@ -14,6 +14,7 @@ from geo.norms import NORM_LINES, norm_for
 from geo.overlay import overlay
 from maps.assets import static_file
 from maps.base import render
+from maps.csp import mark_scripts
 from maps.choropleth import population_map
 from maps.municipality_map import municipality_map
 from maps.overlay_map import overlay_map
@@ -21,6 +22,13 @@ from maps.scenario_map import scenario_map
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 ASSETS = "served"
+
+
+def _page(html: str) -> HTMLResponse:
+    """The one place map HTML leaves the app: Folium's own scripts get the CSP nonce placeholder
+    (``maps.csp``); the security middleware swaps it for each response's nonce. User text in the
+    map must be escaped by the map builders: a script it contained would be marked too."""
+    return HTMLResponse(mark_scripts(html))
 
 
 @router.get("/overlay", response_class=HTMLResponse, summary="Map of layer A over layer B")
@@ -32,7 +40,7 @@ def get_overlay_map(
 ) -> HTMLResponse:
     """B-zones as fills, A-zones as outlines, members outside their A-zone's dominant B-zone hatched."""
     result = overlay(ws.layer(a), ws.layer(b), "population")
-    return HTMLResponse(render(overlay_map(result, focus, data_dir=ws.catalog.data_dir, assets=ASSETS)))
+    return _page(render(overlay_map(result, focus, data_dir=ws.catalog.data_dir, assets=ASSETS)))
 
 
 @router.get("/municipality/{nis_code}", response_class=HTMLResponse, summary="Every zone a municipality belongs to")
@@ -43,7 +51,7 @@ def get_municipality_map(
 ) -> HTMLResponse:
     ws.catalog.atoms.position(nis_code)
     chosen = [ws.layer(i) for i in layers] if layers else ws.layers()
-    return HTMLResponse(render(municipality_map(nis_code, chosen, data_dir=ws.catalog.data_dir, assets=ASSETS)))
+    return _page(render(municipality_map(nis_code, chosen, data_dir=ws.catalog.data_dir, assets=ASSETS)))
 
 
 @router.get("/scenario/{scenario_id}", response_class=HTMLResponse, summary="Today's zoning and a scenario side by side")
@@ -52,7 +60,7 @@ def get_scenario_map(scenario_id: str, ws: Workspace = Depends(get_workspace)) -
     base_layer = ws.layer(record.base_layer)
     scenario = ws.layer(record.layer_id)
     norm = norm_for(scenario, record.base_layer)
-    return HTMLResponse(render(scenario_map(base_layer, scenario, norm, data_dir=ws.catalog.data_dir, assets=ASSETS)))
+    return _page(render(scenario_map(base_layer, scenario, norm, data_dir=ws.catalog.data_dir, assets=ASSETS)))
 
 
 @router.get("/choropleth/{layer_id}", response_class=HTMLResponse, summary="Population per zone with the norms")
@@ -67,7 +75,7 @@ def get_choropleth(
     if layer.kind == "scenario":
         base_id = ws.store.get_scenario(layer_id.removeprefix("scenario:")).base_layer
     html = render(population_map(layer, norm_for(layer, base_id), norms, data_dir=ws.catalog.data_dir, assets=ASSETS))
-    return HTMLResponse(html)
+    return _page(html)
 
 
 @router.get("/static/{name:path}", summary="Vendored Leaflet files the maps load", include_in_schema=False)
