@@ -22,6 +22,7 @@ import pandas as pd
 from api import serialize
 from geo.catalog import load_catalog
 from geo.errors import RegiomatchError
+from geo.formulas import neutralise_frame
 from geo.overlay import overlay
 from geo.paths import ATTRIBUTION
 
@@ -37,7 +38,7 @@ def _catalog(args: argparse.Namespace):
 def _print_frame(frame: pd.DataFrame, fmt: str, out=None) -> None:
     out = out or sys.stdout
     if fmt == "csv":
-        frame.to_csv(out, index=False)
+        neutralise_frame(frame).to_csv(out, index=False)  # no live formulas from user text
     elif fmt == "json":
         out.write(frame.to_json(orient="records", force_ascii=False, indent=2) + "\n")
     else:

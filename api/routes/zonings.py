@@ -23,6 +23,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from api import serialize
+from api.downloads import content_disposition
 from api.deps import SCENARIO_PREFIX, Workspace, get_workspace, require_writer
 from api.settings import Settings, get_settings
 from geo.compare import compare
@@ -47,7 +48,7 @@ CSV_OR_JSON = {200: {"description": "JSON, or CSV with ``format=csv``",
 
 def _csv(frame, filename: str) -> PlainTextResponse:
     return PlainTextResponse(serialize.csv_text(frame), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{filename.replace(":", "-")}"'})
+                             headers={"Content-Disposition": content_disposition(filename)})
 
 
 def _base_of(ws: Workspace, layer_id: str) -> Layer | None:
