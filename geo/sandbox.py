@@ -212,6 +212,7 @@ def _child(connection, content: bytes, filename: str, limits: dict) -> None:
     import resource
 
     chosen = ImportLimits(**limits)
+    connection.send(("started",))  # the wall time counts from here, not from the fork server's start
     resource.setrlimit(resource.RLIMIT_CPU, (chosen.cpu_seconds, chosen.cpu_seconds + 1))
     resource.setrlimit(resource.RLIMIT_AS, (chosen.memory_bytes, chosen.memory_bytes))
     try:
@@ -286,6 +287,13 @@ def _run_child(content: bytes, filename: str, limits: ImportLimits):
     process.start()
     sender.close()
     try:
+        try:
+            started = receiver.poll(120) and receiver.recv() == ("started",)
+        except (EOFError, OSError):
+            started = False
+        if not started:
+            process.join(5)
+            raise _death(process.exitcode, filename, limits)
         if not receiver.poll(limits.wall_seconds):
             raise errors.LimitExceeded(f"reading {filename!r} took longer than {limits.wall_seconds:g} s "
                                        "(import_wall_seconds)")
