@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(10 * 1024 * 1024, description="Largest accepted upload or request body.")
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins; empty = CORS off.")
     population_year: int = Field(2020, description="Statbel population year (2018, 2019 or 2020).")
+    max_parallel_suggest: int = Field(2, ge=1, description="Suggestions computed at once per process (more: 503).")
+    max_parallel_reports: int = Field(2, ge=1, description="Reports (HTML/PDF) rendered at once per process (more: 503).")
+    max_parallel_maps: int = Field(4, ge=1, description="Maps and layer GeoJSON built at once per process (more: 503).")
     # Limits on reading one upload (geo.sandbox.ImportLimits); the file is read in a child process.
     import_cpu_seconds: int = Field(30, ge=1, description="CPU seconds one upload may take to read.")
     import_memory_bytes: int = Field(2048 * 1024 * 1024, ge=256 * 1024 * 1024,

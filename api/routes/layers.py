@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from api import serialize
 from api.deps import Workspace, get_workspace, require_writer
 from api.errors import TooLarge
+from api.limits import heavy
 from api.settings import Settings, get_settings
 from geo.errors import Conflict, ReadOnly
 from geo.geometry import DEFAULT_SIMPLIFY_METRES, MAX_SIMPLIFY_METRES, layer_geojson
@@ -35,7 +36,9 @@ def get_members(layer_id: str, zone: str | None = Query(None, description="Only 
     return serialize.members(ws.layer(layer_id), zone)
 
 
-@router.get("/{layer_id}/geojson", summary="Dissolved zones as GeoJSON (EPSG:4326)")
+@router.get("/{layer_id}/geojson", summary="Dissolved zones as GeoJSON (EPSG:4326)",
+            dependencies=[Depends(heavy("maps", "{limit} maps or GeoJSON layers are being built already; "
+                                                "try again in a few seconds"))])
 def get_geojson(layer_id: str,
                 simplify: float = Query(DEFAULT_SIMPLIFY_METRES, ge=0, le=MAX_SIMPLIFY_METRES,
                                         description="Douglas-Peucker tolerance in metres (EPSG:31370)"),

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse, HTMLResponse
 
 from api.deps import Workspace, get_workspace
+from api.limits import heavy, unique_list
 from geo.norms import NORM_LINES, norm_for
 from geo.overlay import overlay
 from maps.assets import static_file
@@ -22,6 +23,9 @@ from maps.scenario_map import scenario_map
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 ASSETS = "served"
+# Building a map costs seconds of CPU: a few at a time, so a flood leaves /health and reads alone.
+BUSY = [Depends(heavy("maps", "De server tekent al {limit} kaarten tegelijk; probeer het over enkele seconden "
+                              "opnieuw."))]
 
 
 def _page(html: str) -> HTMLResponse:
@@ -31,7 +35,7 @@ def _page(html: str) -> HTMLResponse:
     return HTMLResponse(mark_scripts(html))
 
 
-@router.get("/overlay", response_class=HTMLResponse, summary="Map of layer A over layer B")
+@router.get("/overlay", response_class=HTMLResponse, dependencies=BUSY, summary="Map of layer A over layer B")
 def get_overlay_map(
     a: str = Query(..., description="Layer id (or scenario:<id>) drawn as bold outlines", examples=["samenwerkingsverband"]),
     b: str = Query(..., description="Layer id (or scenario:<id>) drawn as coloured zones", examples=["eerstelijnszone"]),
@@ -43,18 +47,18 @@ def get_overlay_map(
     return _page(render(overlay_map(result, focus, data_dir=ws.catalog.data_dir, assets=ASSETS)))
 
 
-@router.get("/municipality/{nis_code}", response_class=HTMLResponse, summary="Every zone a municipality belongs to")
+@router.get("/municipality/{nis_code}", response_class=HTMLResponse, dependencies=BUSY, summary="Every zone a municipality belongs to")
 def get_municipality_map(
     nis_code: int,
     layers: list[str] | None = Query(None, description="Only these layers (default: all shipped and imported layers)"),
     ws: Workspace = Depends(get_workspace),
 ) -> HTMLResponse:
     ws.catalog.atoms.position(nis_code)
-    chosen = [ws.layer(i) for i in layers] if layers else ws.layers()
+    chosen = [ws.layer(i) for i in unique_list(layers, "layers", 50)] if layers else ws.layers()
     return _page(render(municipality_map(nis_code, chosen, data_dir=ws.catalog.data_dir, assets=ASSETS)))
 
 
-@router.get("/scenario/{scenario_id}", response_class=HTMLResponse, summary="Today's zoning and a scenario side by side")
+@router.get("/scenario/{scenario_id}", response_class=HTMLResponse, dependencies=BUSY, summary="Today's zoning and a scenario side by side")
 def get_scenario_map(scenario_id: str, ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
     record = ws.store.get_scenario(scenario_id)
     base_layer = ws.layer(record.base_layer)
@@ -63,13 +67,14 @@ def get_scenario_map(scenario_id: str, ws: Workspace = Depends(get_workspace)) -
     return _page(render(scenario_map(base_layer, scenario, norm, data_dir=ws.catalog.data_dir, assets=ASSETS)))
 
 
-@router.get("/choropleth/{layer_id}", response_class=HTMLResponse, summary="Population per zone with the norms")
+@router.get("/choropleth/{layer_id}", response_class=HTMLResponse, dependencies=BUSY, summary="Population per zone with the norms")
 def get_choropleth(
     layer_id: str,
     norms: list[int] = Query(list(NORM_LINES), description="Population thresholds shown as class boundaries"),
     ws: Workspace = Depends(get_workspace),
 ) -> HTMLResponse:
     """Zones failing the layer's default norm (if any, e.g. 60.000 for primary care zones) are outlined."""
+    norms = unique_list(norms, "norms", 12)
     layer = ws.layer(layer_id)
     base_id = None
     if layer.kind == "scenario":

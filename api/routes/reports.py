@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from api.downloads import download
 from api.deps import SCENARIO_PREFIX, Workspace, get_workspace
 from api.errors import error_response
+from api.limits import heavy
 from geo.errors import InvalidInput
 from maps.pdf import PdfUnavailable, html_to_pdf
 from maps.report import DEFAULT_AGAINST, fit_report, render_report
@@ -39,6 +40,8 @@ def build_report_html(ws: Workspace, layer_id: str, code: str, against: list[str
 
 
 @router.get("/reports/{layer}/{code:path}", response_class=HTMLResponse,
+            dependencies=[Depends(heavy("reports", "De server maakt al {limit} rapporten tegelijk; probeer het over "
+                                                   "enkele seconden opnieuw."))],
             summary="Printable fit report of one zone (HTML or PDF)",
             responses={200: {"content": {"application/pdf": {}}, "description": "HTML page, or PDF with format=pdf"},
                        501: {"description": "format=pdf but no PDF renderer (WeasyPrint or Chromium) on the server"}})
