@@ -8,11 +8,10 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors
-from api.deps import workspace_for
 from api.limits import BodySizeLimit, ExposureGuard
 from api.security import SecurityMiddleware
 from api.routes import health, layers, maps, municipalities, overlay, pages, reports, scenarios, zonings
-from api.settings import get_settings, refuse_exposure_at_startup
+from api.settings import get_settings, refuse_exposure_at_startup, workspace_for
 from geo.paths import ATTRIBUTION
 
 ROUTERS = [health.router, layers.router, overlay.router, municipalities.router, zonings.router, scenarios.router,

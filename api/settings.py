@@ -1,4 +1,7 @@
-"""Settings from the environment (prefix ``REGIOMATCH_``), with documented defaults."""
+"""Settings from the environment (prefix ``REGIOMATCH_``), with documented defaults.
+
+Plain pydantic-settings, no web framework: the API and the CLI read the same settings.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from geo.paths import SHIPPED_DATA
+from geo.workspace import Workspace, open_workspace
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,6 +68,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.state_dir / 'regiomatch.sqlite3').resolve()}"
+
+
+def workspace_for(settings: Settings, data_dir: Path | None = None, population_year: int | None = None) -> Workspace:
+    """The workspace these settings point at (the API and the CLI share it); the CLI may override
+    the data folder and the population year."""
+    return open_workspace(data_dir or settings.data_dir, settings.resolved_database_url(),
+                          population_year or settings.population_year)
 
 
 def is_loopback(host: str) -> bool:

@@ -28,10 +28,11 @@ def catalog() -> Catalog:
 
 def reset_app_caches() -> None:
     """Settings and workspaces are cached per process; tests that change the environment reset them."""
-    from api import deps, settings
+    from api import settings
+    from geo.workspace import open_workspace
 
     settings.get_settings.cache_clear()
-    deps._workspace.cache_clear()
+    open_workspace.cache_clear()
 
 
 @pytest.fixture

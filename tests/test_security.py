@@ -173,7 +173,7 @@ def test_a_server_started_from_python_on_a_public_address_serves_nothing(tmp_pat
     finally:
         process.terminate()
         process.wait(timeout=30)
-    from api.store import Store
+    from geo.store import Store
 
     store = Store(f"sqlite:///{tmp_path / 'regiomatch.sqlite3'}")
     assert store.list_scenarios() == []

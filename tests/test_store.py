@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from api.store import Store
+from geo.store import Store
 from geo.errors import Conflict, UnknownLayer, UnknownScenario
 from tests.postgres import ENV, ThrowawayPostgres
 from tests.server import Server

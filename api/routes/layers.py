@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, 
 from starlette.concurrency import run_in_threadpool
 
 from api import serialize
-from api.deps import Workspace, get_workspace, require_writer
+from api.deps import get_workspace, require_writer
 from api.errors import TooLarge
 from api.limits import heavy
 from api.settings import Settings, get_settings
@@ -15,6 +15,7 @@ from geo.errors import Conflict, ReadOnly
 from geo.geometry import DEFAULT_SIMPLIFY_METRES, MAX_SIMPLIFY_METRES, layer_geojson
 from geo.importing import LAYER_ID_PATTERN, check_suffix, import_layer, validate_layer_id
 from geo.sandbox import ImportLimits, check_zones_per_municipality, parse_upload
+from geo.workspace import Workspace
 
 router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
 

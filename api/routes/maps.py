@@ -9,10 +9,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse, HTMLResponse
 
-from api.deps import Workspace, get_workspace
+from api.deps import get_workspace
 from api.limits import heavy, unique_list
 from geo.norms import NORM_LINES, norm_for
 from geo.overlay import overlay
+from geo.workspace import Workspace
 from maps.assets import static_file
 from maps.base import render
 from maps.csp import mark_scripts
@@ -76,10 +77,8 @@ def get_choropleth(
     """Zones failing the layer's default norm (if any, e.g. 60.000 for primary care zones) are outlined."""
     norms = unique_list(norms, "norms", 12)
     layer = ws.layer(layer_id)
-    base_id = None
-    if layer.kind == "scenario":
-        base_id = ws.store.get_scenario(layer_id.removeprefix("scenario:")).base_layer
-    html = render(population_map(layer, norm_for(layer, base_id), norms, data_dir=ws.catalog.data_dir, assets=ASSETS))
+    html = render(population_map(layer, norm_for(layer, ws.base_id_of(layer_id)), norms, data_dir=ws.catalog.data_dir,
+                                 assets=ASSETS))
     return _page(html)
 
 

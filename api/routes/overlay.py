@@ -9,8 +9,9 @@ from fastapi.responses import PlainTextResponse
 
 from api import serialize
 from api.downloads import content_disposition
-from api.deps import Workspace, get_workspace
+from api.deps import get_workspace
 from geo.overlay import overlay
+from geo.workspace import Workspace
 
 router = APIRouter(prefix="/api/v1", tags=["overlay"])
 

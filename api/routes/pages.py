@@ -10,9 +10,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import serialize
 from api.downloads import download
-from api.deps import Workspace, get_workspace
+from api.deps import get_workspace
 from geo.geometry import adjacency
 from geo.overlay import overlay
+from geo.workspace import Workspace
 from maps.pages import (ASSOCIATION_LAYER, municipality_profile, overlay_sheets, render_landing,
                         render_municipality, render_overlay_table, render_search, search_hits, single_match,
                         workbook)

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse
 
 from api.downloads import download
-from api.deps import SCENARIO_PREFIX, Workspace, get_workspace
+from api.deps import get_workspace
 from api.errors import error_response
 from api.limits import heavy
 from geo.errors import InvalidInput
+from geo.workspace import Workspace
 from maps.pdf import PdfUnavailable, html_to_pdf
 from maps.report import DEFAULT_AGAINST, fit_report, render_report
 
@@ -30,10 +31,7 @@ def build_report_html(ws: Workspace, layer_id: str, code: str, against: list[str
     others = [ws.layer(i) for i in against_ids if i != layer.id]
     if not others:
         raise InvalidInput("a report needs at least one comparison layer other than the layer itself")
-    base = None
-    if layer_id.startswith(SCENARIO_PREFIX):
-        base = ws.store.get_scenario(layer_id.removeprefix(SCENARIO_PREFIX)).base_layer
-    report = fit_report(layer, code, others, history=ws.catalog.history, base_layer_id=base,
+    report = fit_report(layer, code, others, history=ws.catalog.history, base_layer_id=ws.base_id_of(layer_id),
                         data_dir=ws.catalog.data_dir)
     filename = f"pasvorm_{layer.id}_{report.code}".replace(":", "-").replace("/", "-")
     return render_report(report, pdf_link), filename

@@ -6,10 +6,11 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from api import serialize
-from api.deps import Workspace, get_workspace, require_writer
-from api.store import ScenarioRecord
+from api.deps import get_workspace, require_writer
 from geo.errors import Conflict
 from geo.scenario import Move, check_moves, moved
+from geo.store import ScenarioRecord
+from geo.workspace import Workspace
 
 router = APIRouter(prefix="/api/v1/scenarios", tags=["scenarios"])
 # A PATCH without a version retries this often when other writers keep getting in first.
