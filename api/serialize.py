@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import math
 
 import pandas as pd
@@ -132,9 +131,3 @@ def overlay_rows(result: OverlayResult) -> pd.DataFrame:
                          key: number(m.weight, result.weight), "outside_dominant": True,
                          "population_year": result.population_year})
     return pd.DataFrame(rows)
-
-
-def csv_text(frame: pd.DataFrame) -> str:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
-    return buffer.getvalue()

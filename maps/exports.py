@@ -26,6 +26,7 @@ from typing import Literal
 import geopandas as gpd
 import pandas as pd
 
+from geo.formulas import neutralise_frame, text_cells_only
 from geo.paths import ATTRIBUTION
 
 
@@ -38,6 +39,11 @@ class CsvDialect:
     bom: bool
     line_end: str
 
+
+# Media types of the documents written here.
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+GPKG = "application/geopackage+sqlite3"
 
 EXCEL = CsvDialect(sep=";", decimal=",", bom=True, line_end="\r\n")
 MACHINE = CsvDialect(sep=",", decimal=".", bom=False, line_end="\n")
@@ -101,7 +107,7 @@ def csv_bytes(frame: pd.DataFrame, dialect: CsvDialect = MACHINE, headers: dict[
     >>> csv_bytes(pd.DataFrame({"a": [1.25]}), EXCEL)[:3] == "\\ufeff".encode()
     True
     """
-    out = yes_no(frame)
+    out = neutralise_frame(yes_no(frame))  # user text such as '=HYPERLINK(...)' stays text (geo.formulas)
     if headers:
         out = out.rename(columns=lambda c: headers.get(c, c))
     buffer = io.StringIO()
@@ -139,6 +145,7 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame], notes: list[str]) -> bytes:
         pd.DataFrame({"bron": [clean(n) for n in [*notes, ATTRIBUTION]]}).to_excel(writer, sheet_name="bron",
                                                                                    index=False)
         writer.sheets["bron"].column_dimensions["A"].width = 120
+        text_cells_only(writer.book)  # user text such as '=HYPERLINK(...)' stays text (geo.formulas)
     return buffer.getvalue()
 
 

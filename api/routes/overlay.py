@@ -6,11 +6,11 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
 from api import serialize
-from api.attachments import CSV, attachment
+from api.downloads import download
 from api.deps import get_workspace
 from geo.overlay import overlay
 from geo.workspace import Workspace
-from maps.exports import csv_bytes, dialect_for
+from maps.exports import CSV, csv_bytes, dialect_for
 
 router = APIRouter(prefix="/api/v1", tags=["overlay"])
 
@@ -35,7 +35,7 @@ def get_overlay(
     shown = result if direction == "a" else result.transposed()
     if format == "csv":
         content = csv_bytes(serialize.overlay_rows(shown), dialect_for(sep))
-        return attachment(content, CSV, f"overlay_{shown.a.id}_{shown.b.id}.csv")
+        return download(content, f"overlay_{shown.a.id}_{shown.b.id}.csv", CSV)
     body = serialize.overlay(shown)
     body["summary"] = serialize.summary(result)
     body["a"], body["b"], body["direction"] = a, b, direction
