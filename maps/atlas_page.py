@@ -6,7 +6,6 @@ here beyond wording. Every page states the population year and credits the data.
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
 import pandas as pd
@@ -113,9 +112,9 @@ def border_table(atlas: Atlas) -> pd.DataFrame:
 
 def atlas_csv(atlas: Atlas) -> bytes:
     """The atlas as CSV for Excel in a Dutch locale: ``;`` separated, decimal comma, UTF-8 with BOM."""
-    buffer = io.StringIO()
-    atlas_table(atlas).to_csv(buffer, sep=";", index=False, decimal=",")
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    from maps.exports import EXCEL, csv_bytes
+
+    return csv_bytes(atlas_table(atlas), EXCEL)
 
 
 def render_atlas(atlas: Atlas, *, map_uri: str, legal_types: list[str], statuses: list[str],

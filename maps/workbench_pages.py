@@ -8,7 +8,6 @@ strict Content-Security-Policy holds. Everything a user reads is Dutch; numbers 
 
 from __future__ import annotations
 
-import io
 
 import pandas as pd
 
@@ -134,6 +133,6 @@ def membership_frame(layer: Layer, base: Layer) -> pd.DataFrame:
 def membership_csv(frame: pd.DataFrame) -> bytes:
     """Belgian Excel reads this as is: UTF-8 with BOM, ';' between fields, decimal comma.
     (Sources and population year travel in the headers and in the XLSX 'bron' tab.)"""
-    buffer = io.StringIO()
-    frame.to_csv(buffer, sep=";", decimal=",", index=False)
-    return buffer.getvalue().encode("utf-8-sig")
+    from maps.exports import EXCEL, csv_bytes
+
+    return csv_bytes(frame, EXCEL)

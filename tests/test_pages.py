@@ -193,7 +193,7 @@ def test_overlay_table_has_a_row_per_zone_and_download_links(client, catalog):
     rows = re.findall(r"<tr>\s*<td>([^<]+)</td>", table)
     assert rows == catalog.layer("samenwerkingsverband").zone_codes
     found = links(page)
-    assert "/api/v1/overlay?a=samenwerkingsverband&b=eerstelijnszone&weight=population&format=csv" in found
+    assert "/overlay.csv?a=samenwerkingsverband&b=eerstelijnszone&weight=population" in found  # CSV for Excel
     assert "/overlay.xlsx?a=samenwerkingsverband&b=eerstelijnszone&weight=population" in found
     assert "/maps/overlay?a=samenwerkingsverband&b=eerstelijnszone" in found
     assert "/reports/samenwerkingsverband/W13?against=eerstelijnszone" in found

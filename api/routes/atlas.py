@@ -43,7 +43,7 @@ def get_atlas(against: str = Against, type: str | None = LegalType, status: str 
     associations, of crossing ones, and of crossing ones where it is on the minority side.
     ``format=csv`` is ``;``-separated UTF-8 with a BOM and Dutch headers (opens in Excel)."""
     atlas = _atlas(ws, against, type, status)
-    name = f"pasvormatlas_{atlas.against.id}"
+    name = f"atlas_{atlas.against.id}"
     if format == "csv":
         return Response(atlas_csv(atlas), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})

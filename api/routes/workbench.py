@@ -10,8 +10,6 @@ deleting go through the scenario routes (``api/routes/scenarios.py``).
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -32,7 +30,7 @@ from geo.import_preview import preview_import
 from geo.norms import norm_for
 from geo.paths import ATTRIBUTION
 from geo.workbench import editing_context
-from maps.exports import xlsx_bytes as workbook
+from maps.exports import geopackage_bytes, xlsx_bytes as workbook
 from maps.pdf import html_to_pdf
 from maps.workbench_pages import (comparison_context, membership_csv, membership_frame, render_comparison,
                                   render_layer_new, render_signin, render_workbench)
@@ -164,10 +162,7 @@ def export_scenario(scenario_id: str, format: Literal["csv", "xlsx", "geojson", 
         zones = zone_polygons(layer, ws.catalog.data_dir)
         summary = layer.summary()[["code", "population", "members"]]
         zones = zones.merge(summary, on="code", how="left")
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"{stem}.gpkg"
-            zones.to_file(path, layer="zones", driver="GPKG")
-            content = path.read_bytes()
+        content = geopackage_bytes(zones, "zones")
     return Response(content, media_type=EXPORT_TYPES[format],
                     headers={"Content-Disposition": f'attachment; filename="{stem}.{format}"'})
 
