@@ -75,3 +75,34 @@ def test_report_page_renders_its_maps_without_errors(server, browser, tmp_path: 
     widths = browser.run("return Array.from(document.images).map(i => i.complete ? i.naturalWidth : 0);")
     assert widths and all(w > 300 for w in widths)
     browser.screenshot(tmp_path / "report.png")
+
+
+def test_overlay_table_shows_every_column_at_1400_pixels(server, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.driver.set_window_size(1400, 1000)
+    try:
+        page = browser.load(server.url + "/overlay?a=samenwerkingsverband&b=eerstelijnszone")
+        assert page.errors == []
+        # No horizontal scrollbar: the last column ("Rapport") lies inside the window.
+        assert browser.run("return document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        table = browser.driver.find_element(By.ID, "zones")
+        last = table.find_elements(By.CSS_SELECTOR, "thead th")[-1]
+        assert last.text == "Rapport"
+        right = browser.run("var r = arguments[0].getBoundingClientRect(); return r.right;", last)
+        assert right <= browser.run("return document.documentElement.clientWidth")
+        assert "Bree, Oudsbergen" in table.text  # the members outside the dominant zone are named
+    finally:
+        browser.driver.set_window_size(1280, 1000)
+
+
+def test_missing_municipality_is_a_dutch_page_with_a_working_search(server, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.load(server.url + "/municipalities/34052")
+    assert browser.driver.find_element(By.TAG_NAME, "h1").text == "Gemeente niet gevonden"
+    field = browser.driver.find_element(By.ID, "q")
+    field.send_keys("Lendelede")
+    field.submit()
+    page = browser.load(browser.driver.current_url)
+    assert page.url == server.url + "/municipalities/34025"
