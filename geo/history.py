@@ -26,6 +26,7 @@ from datetime import date
 
 import pandas as pd
 
+from geo.dutch import date as dutch_date
 from geo.catalog import Catalog
 from geo.errors import InvalidInput, UnknownZone
 from geo.layer import Layer
@@ -114,7 +115,7 @@ def associations_as_of(catalog: Catalog, as_of: object) -> Layer:
     table = (members.groupby(["zone_code", "zone_name", "nis_code"], as_index=False)["share"].sum()
              .assign(share=lambda f: f["share"].clip(upper=1.0)))
     return Layer.from_members(f"{ASSOCIATION_LAYER}@{day.isoformat()}", table, catalog.atoms,
-                              name=f"Samenwerkingsverbanden op {day.isoformat()}", vintage=day.isoformat(),
+                              name=f"Samenwerkingsverbanden op {dutch_date(day)}", vintage=day.isoformat(),
                               source="data/association_history.csv",
                               description="Lidmaatschappen geldig op deze datum, omgezet naar de gemeenten van 2025.")
 

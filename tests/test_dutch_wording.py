@@ -15,10 +15,12 @@ import pytest
 from openpyxl import load_workbook
 
 ASSOCIATIONS = "samenwerkingsverband"
-# Exact strings that must never reach a user.
+# Words and phrases that must never reach a user (as whole words: "welke samenwerkingsverbanden" is fine).
 FORBIDDEN = ("DOMAIN.md", "SOURCES.md", "association_history", "post-2019", "undated", "web page",
-             "research report", "area-weighted", "Pasvorm", "pasvorm", "elke samenwerkingsverband",
-             "geen enkele samenwerkingsverband", "geen enkele arrondissement", "Geimporteerde", "None", "nan %")
+             "research report", "area-weighted", "elke samenwerkingsverband", "geen enkele samenwerkingsverband",
+             "geen enkele arrondissement", "Geimporteerde", "None", "nan %")
+# A calque of "fit" that users flagged, also inside compounds ("Pasvormrapport").
+FORBIDDEN_ANYWHERE = ("Pasvorm", "pasvorm")
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 YES_NO_ENGLISH = re.compile(r"\b(?:True|False)\b")
 
@@ -30,6 +32,9 @@ def visible_text(page: str) -> str:
 
 def assert_proper_dutch(text: str, where: str) -> None:
     for word in FORBIDDEN:
+        found = re.search(r"(?<!\w)" + re.escape(word) + r"(?!\w)", text)
+        assert not found, f"{where}: {word!r} in {text[max(0, found.start() - 80):found.end() + 80]!r}"
+    for word in FORBIDDEN_ANYWHERE:
         assert word not in text, f"{where}: {word!r} in {text[max(0, text.find(word) - 80):text.find(word) + 80]!r}"
     found = ISO_DATE.search(text)
     assert not found, f"{where}: ISO date {found[0]!r} in prose"
@@ -50,7 +55,8 @@ def test_pages_and_reports_are_proper_dutch(client, scenario):
     urls = ["/", "/search?q=sint", "/municipalities/34025", "/municipalities/13011", "/municipalities/72042",
             f"/overlay?a={ASSOCIATIONS}&b=eerstelijnszone", "/overlay?a=gemeente&b=arrondissement",
             f"/overlay?a={scenario}&b=eerstelijnszone", "/reports/eerstelijnszone/elz18",
-            f"/reports/{scenario}/elz18", "/municipalities/99999", f"/reports/{ASSOCIATIONS}/XYZ",
+            f"/reports/{scenario}/elz18", "/municipalities/99999", f"/reports/{ASSOCIATIONS}/XYZ", "/atlas",
+            "/werkbank", "/zones/eerstelijnszone/elz18", f"/zones/{ASSOCIATIONS}/W13", "/lagen/nieuw",
             *(f"/reports/{ASSOCIATIONS}/{code}" for code in ("W13", "WRNL", "WZK", "ISOM"))]
     for url in urls:
         response = client.get(url)
