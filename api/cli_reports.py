@@ -46,6 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, help="file to write: .html or .pdf")
     p.add_argument("--against", nargs="+", default=None, metavar="LAYER",
                    help=f"comparison layers (default: {' '.join(DEFAULT_AGAINST)})")
-    p.add_argument("--renderer", choices=RENDERERS, default=None, help="PDF renderer (default: weasyprint, the one the web uses)")
+    p.add_argument("--renderer", choices=RENDERERS, default=None,
+                   help="PDF renderer (default: weasyprint, the one the web uses)")
     p.set_defaults(func=cmd_report)
 

@@ -185,7 +185,8 @@ def _error_content() -> dict[str, Any]:
 
 
 def _page_content() -> dict[str, Any]:
-    return {"text/html": {"schema": {"type": "string", "description": "Dutch page with a search box and close matches"}}}
+    return {"text/html": {"schema": {"type": "string",
+                                     "description": "Dutch page with a search box and close matches"}}}
 
 
 def _statuses(method: str, operation: dict[str, Any]) -> list[str]:

@@ -198,7 +198,8 @@ def zone_measures(detail: ZoneDetail, against: Layer | None, subject: str, popul
          "explanation": f"Welk deel van de inwoners van {subject} woont in {the(noun)} waar de meesten van hen wonen. "
                         f"100 % betekent: {subject} past volledig in één {noun}."},
         {"label": f"{first_upper(nouns)} geraakt", "value": str(len(detail.zones_touched)),
-         "explanation": f"In hoeveel {nouns} minstens één lid (of een deel ervan) ligt. 1 betekent: alle leden liggen in {dezelfde(noun)}."},
+         "explanation": f"In hoeveel {nouns} minstens één lid (of een deel ervan) ligt. "
+                        f"1 betekent: alle leden liggen in {dezelfde(noun)}."},
         {"label": "Leden buiten de grootste zone", "value": str(outside_members),
          "explanation": f"Gemeenten van {subject} die (deels) in een andere {noun} liggen dan de meeste inwoners."},
         {"label": "Inwoners buiten de grootste zone", "value": inwoners(detail.weight_outside_dominant),

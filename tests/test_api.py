@@ -90,7 +90,7 @@ def test_overlay_as_csv_for_spreadsheets(client):
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert len(rows) == 14 + 8 + 27 + 7  # one row per member and zone it touches
     lendelede = next(r for r in rows if r["municipality"] == "Lendelede")
-    assert (lendelede["touched_zone_name"], lendelede["outside_dominant"]) == ("RITS", "True")
+    assert (lendelede["touched_zone_name"], lendelede["outside_dominant"]) == ("RITS", "ja")  # Dutch yes/no
 
 
 def test_municipality_with_its_zone_in_every_layer(client):

@@ -83,7 +83,8 @@ def test_geopackage_and_geojson_of_a_layer_and_of_a_scenario(client, catalog):
         assert zones.crs.to_epsg() == 31370 and len(zones) == len(elz.zones)
         assert zones["population"].sum() == pytest.approx(elz.zone_weight("population").sum(), abs=len(zones))
     moved = gpd.read_file(io.BytesIO(client.get(f"/api/v1/layers/{layer_id}/geopackage").content)).set_index("code")
-    before = gpd.read_file(io.BytesIO(client.get("/api/v1/layers/eerstelijnszone/geopackage").content)).set_index("code")
+    before = gpd.read_file(io.BytesIO(client.get("/api/v1/layers/eerstelijnszone/geopackage").content))
+    before = before.set_index("code")
     lendelede = int(catalog.atoms.table.loc[34025, "population"])
     assert moved.loc["elz18", "population"] - before.loc["elz18", "population"] == pytest.approx(lendelede, abs=1)
     # Both are linked from the front door, next to the layer or the saved scenario.

@@ -61,7 +61,8 @@ def get_geopackage(layer_id: str, ws: Workspace = Depends(get_workspace)) -> Res
     Belgian Lambert 72 (EPSG:31370), unsimplified, for QGIS or ArcGIS."""
     layer = ws.layer(layer_id)
     zones = zone_polygons(layer, ws.catalog.data_dir)[["code", "name", "geometry"]]
-    zones = zones.merge(layer.summary()[["code", "population", "members"]], on="code", how="left").round({"population": 0})
+    zones = zones.merge(layer.summary()[["code", "population", "members"]], on="code", how="left")
+    zones = zones.round({"population": 0})
     zones["population_year"] = layer.atoms.population_year
     return download(geopackage_bytes(zones, layer.id.replace(":", "_")), f"{layer.id}.gpkg", GPKG)
 
