@@ -69,7 +69,8 @@ def cmd_suggest(args: argparse.Namespace) -> None:
     default = norm_for(base, ws.base_id_of(args.base))
     norm = None if args.no_population_check else make_norm(args.min_population, args.max_population, default)
     constraints = Constraints(norm=norm, use_default_norm=False, contiguity=not args.no_contiguity,
-                              keep_together=tuple(args.keep_together), fixed=tuple(c for f in args.fixed for c in f))
+                              keep_together=tuple(args.keep_together), fixed=tuple(c for f in args.fixed for c in f),
+                              allow_anchor_moves=args.allow_anchor_moves)
     result = suggest(base, [ws.layer(a) for a in against], constraints, max_moves=args.max_moves,
                      time_budget=args.time_budget, seed=args.seed)
     body = result.as_dict()
@@ -149,6 +150,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--keep-together", type=_nis_list, action="append", default=[],
                    help="NIS codes that must stay in one zone, comma-separated (repeatable)")
     p.add_argument("--fixed", type=_nis_list, action="append", default=[], help="NIS codes that must not move")
+    p.add_argument("--allow-anchor-moves", action="store_true",
+                   help="let a zone's anchor (the municipality it is named after, else its largest) move too")
     p.add_argument("--max-moves", type=int, default=DEFAULT_MAX_MOVES)
     p.add_argument("--time-budget", type=float, default=DEFAULT_TIME_BUDGET, help="seconds")
     p.add_argument("--seed", type=int, default=0)

@@ -117,6 +117,8 @@ class SuggestIn(BaseModel):
     keep_together: list[list[int]] = Field(default_factory=list, max_length=100,
                                            description="Groups of NIS codes that must stay in one zone")
     fixed: list[int] = Field(default_factory=list, max_length=400, description="NIS codes that must not move")
+    allow_anchor_moves: bool = Field(False, description="true: a zone's anchor (the municipality it is named after, "
+                                     "else its largest) may move too")
     max_moves: int = Field(DEFAULT_MAX_MOVES, ge=0, le=200)
     time_budget_seconds: float = Field(DEFAULT_TIME_BUDGET, gt=0, le=MAX_API_TIME_BUDGET)
     seed: int = Field(0, ge=0, le=2**31 - 1)
@@ -140,7 +142,8 @@ def post_suggest(body: SuggestIn, request: Request, ws: Workspace = Depends(get_
     default = norm_for(base, ws.base_id_of(body.base_layer))
     norm = make_norm(body.min_population, body.max_population, default) if body.population_check else None
     constraints = Constraints(norm=norm, use_default_norm=False, contiguity=body.contiguity,
-                              keep_together=tuple(tuple(g) for g in body.keep_together), fixed=tuple(body.fixed))
+                              keep_together=tuple(tuple(g) for g in body.keep_together), fixed=tuple(body.fixed),
+                              allow_anchor_moves=body.allow_anchor_moves)
     result = suggest(base, [ws.layer(a) for a in body.against], constraints, weights=body.weights,
                      max_moves=body.max_moves, time_budget=body.time_budget_seconds, seed=body.seed)
     out = result.as_dict()
