@@ -28,6 +28,7 @@ STATIC_URL = "/maps/static"
 STATIC_FILES: dict[str, str] = {
     "leaflet.js": "text/javascript; charset=utf-8",
     "leaflet.css": "text/css; charset=utf-8",
+    "workbench.js": "text/javascript; charset=utf-8",
     "images/layers.png": "image/png",
     "images/layers-2x.png": "image/png",
     "images/marker-icon.png": "image/png",
