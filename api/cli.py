@@ -29,6 +29,7 @@ from geo import dutch
 from geo.errors import RegiomatchError
 from geo.overlay import overlay
 from geo.paths import ATTRIBUTION
+from geo.roles import association_layer
 
 
 def cmd_layers(args: argparse.Namespace) -> None:
@@ -147,7 +148,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = add_command(sub, "mismatch", help="which members of a zone sit in which zone of another layer")
     p.add_argument("zone", help="zone code, e.g. W13")
-    p.add_argument("--layer", default="samenwerkingsverband")
+    p.add_argument("--layer", default=association_layer())
     p.add_argument("--against", default="eerstelijnszone")
     p.add_argument("--weight", choices=("population", "area"), default="population")
     p.set_defaults(func=cmd_mismatch)

@@ -22,6 +22,7 @@ from geo.costshare import SeatRule, cost_share, per_inhabitant
 from geo.errors import InvalidInput
 from geo.norms import norm_for
 from geo.paths import ATTRIBUTION
+from geo.roles import association_layer
 from geo.suggest import DEFAULT_MAX_MOVES, DEFAULT_TIME_BUDGET, Constraints, suggest
 from geo.validation import make_norm, validate
 
@@ -51,7 +52,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
-    against = args.against or ["samenwerkingsverband"]
+    against = args.against or [association_layer()]
     ws = workspace(args)
     base = ws.layer(args.base)
     default = norm_for(base, ws.base_id_of(args.base))
@@ -63,7 +64,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
 
 
 def cmd_suggest(args: argparse.Namespace) -> None:
-    against = args.against or ["samenwerkingsverband"]
+    against = args.against or [association_layer()]
     ws = workspace(args)
     base = ws.layer(args.base)
     default = norm_for(base, ws.base_id_of(args.base))
@@ -134,7 +135,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("base")
     p.add_argument("other")
     p.add_argument("--against", action="append", help="layer to measure the fit with (repeatable; "
-                   "default samenwerkingsverband)")
+                   f"default {association_layer()})")
     p.add_argument("--weight", choices=("population", "area"), default="population")
     p.add_argument("--min-population", type=int)
     p.add_argument("--max-population", type=int)
@@ -142,7 +143,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = add_command(sub, "suggest", help="propose moves that fit the associations better within constraints")
     p.add_argument("base", nargs="?", default="eerstelijnszone")
-    p.add_argument("--against", action="append", help="layer to fit (repeatable; default samenwerkingsverband)")
+    p.add_argument("--against", action="append", help=f"layer to fit (repeatable; default {association_layer()})")
     p.add_argument("--min-population", type=int)
     p.add_argument("--max-population", type=int)
     p.add_argument("--no-population-check", action="store_true")
@@ -160,7 +161,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = add_command(sub, "cost-share", help="split an amount and allocate board seats over a zone's members")
     p.add_argument("zone", help="zone code, e.g. W13")
-    p.add_argument("--layer", default="samenwerkingsverband")
+    p.add_argument("--layer", default=association_layer())
     p.add_argument("--amount", help="euro to split")
     p.add_argument("--per-inhabitant", help="instead of --amount: euro per inhabitant")
     p.add_argument("--weight", choices=("population", "area", "equal"), default="population")

@@ -41,8 +41,9 @@ from geo.errors import InvalidInput
 from geo.layer import Layer
 from geo.norms import NORM_LINES, PopulationNorm, norm_for
 from geo.overlay import OverlayResult, overlay
+from geo.roles import association_layer
 
-ASSOCIATION_PREFIX = "samenwerkingsverband"
+ASSOCIATION_PREFIX = association_layer()  # the layer with role "associations" in data/layers.json
 MEASURES = ("nested_share", "zoning_nested_share", "outside_dominant", "adjusted_rand_index",
             "variation_of_information", "normalized_mutual_information", "gap", "overlap")
 CHANGE_TOLERANCE = 1e-9

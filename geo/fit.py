@@ -27,6 +27,7 @@ import pandas as pd
 from geo.layer import Layer
 from geo.norms import CALL_2018, MINIMUM_100K, ZONE_MINIMUM_60K, PopulationNorm, check_population, norm_for
 from geo.overlay import Summary, ZoneDetail, overlay
+from geo.roles import association_layer
 
 # Norms every Flemish zone is held against in a report, next to its own layer's norm.
 REFERENCE_NORMS = (ZONE_MINIMUM_60K, CALL_2018, MINIMUM_100K)
@@ -133,7 +134,7 @@ def history_periods(history: pd.DataFrame | None, code: str) -> list[HistoryPeri
 
 
 def zone_fit(layer: Layer, code: str, against: Sequence[Layer], *, history: pd.DataFrame | None = None,
-             base_layer_id: str | None = None, history_layers: Sequence[str] = ("samenwerkingsverband",)) -> ZoneFit:
+             base_layer_id: str | None = None, history_layers: Sequence[str] | None = None) -> ZoneFit:
     """How zone ``code`` of ``layer`` fits each layer in ``against``.
 
     Parameters
@@ -143,7 +144,8 @@ def zone_fit(layer: Layer, code: str, against: Sequence[Layer], *, history: pd.D
     against : sequence of Layer
         Comparison layers over the same municipalities.
     history : pandas.DataFrame, optional
-        ``catalog.history``: dated membership notes, used for the layers in ``history_layers``.
+        ``catalog.history``: dated membership notes, used for the layers in ``history_layers``
+        (default: the association layer of ``data/layers.json``).
     base_layer_id : str, optional
         For a scenario: the layer whose population norm it inherits.
 
@@ -179,5 +181,5 @@ def zone_fit(layer: Layer, code: str, against: Sequence[Layer], *, history: pd.D
         population_year=atoms.population_year, members=member_fits, comparisons=comparisons,
         norms=norm_checks(layer, population, base_layer_id) if flemish else [], flemish=flemish,
         partial_members=bool((members["share"] < 1.0 - 1e-6).any()),
-        history=history_periods(history, code) if layer.id in history_layers else [],
+        history=history_periods(history, code) if layer.id in (history_layers or (association_layer(),)) else [],
         sources=[layer, *against])

@@ -70,6 +70,7 @@ from geo.errors import InvalidInput
 from geo.evaluate import Evaluator, Tables
 from geo.layer import Layer
 from geo.norms import PopulationNorm, norm_for
+from geo.roles import ASSOCIATIONS_ROLE, with_role
 from geo.scenario import Move, apply_moves
 from geo.validation import adjacency_graph, classify_pieces, exclaves, zone_member_codes, zone_pieces
 
@@ -564,7 +565,7 @@ def _with_explanation(move: SuggestedMove, base: Layer, kept_together: bool) -> 
         bits = []
         if effect["counted"] in ("both", "split") and split:
             bits.append(f"{dutch.number(abs(split))} inwoners {'minder' if split > 0 else 'meer'} buiten de hoofdzone "
-                        f"van hun {'verband' if effect['layer'].startswith('samenwerkingsverband') else 'gebied'}")
+                        f"van hun {'verband' if effect['layer'] in with_role(ASSOCIATIONS_ROLE) else 'gebied'}")
         if effect["counted"] in ("both", "straddle") and straddle:
             bits.append(f"{dutch.number(abs(straddle))} inwoners {'minder' if straddle > 0 else 'meer'} aan de "
                         f"minderheidskant van een grens van {effect['layer']} binnen hun zone")

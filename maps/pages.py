@@ -20,13 +20,14 @@ from geo.overlay import OverlayResult, overlay
 from geo.paths import ATTRIBUTION
 from geo.search import search
 from geo.vintages import Crosswalk, normalise_name
+from geo.roles import association_layer
 from maps.report import DEFAULT_AGAINST, layer_measures, render, zone_noun
 
 Order = Literal["asc", "desc"]
 # Columns of the overlay zone table a user may sort on: key -> column of ``zone_table()``.
 OVERLAY_SORT_KEYS = ("code", "name", "weight", "members", "dominant_zone_name", "dominant_share",
                      "zones_touched", "outside", "not_covered", "nested")
-ASSOCIATION_LAYER = "samenwerkingsverband"
+ASSOCIATION_LAYER = association_layer()  # the layer with role "associations" in data/layers.json
 SUGGESTED_OVERLAYS = (
     ("samenwerkingsverband", "eerstelijnszone"),
     ("samenwerkingsverband", "referentieregio"),

@@ -23,10 +23,12 @@ from geo.layer import Layer
 from geo.norms import PopulationNorm
 from geo.overlay import Summary, ZoneDetail
 from geo.paths import ATTRIBUTION, SHIPPED_DATA
+from geo.roles import association_layer, compare_with
 from maps.csp import nonce_attribute
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-DEFAULT_AGAINST = ("eerstelijnszone", "referentieregio", "gezondheidsmakers", "logo")
+# Default comparison layers ("compare_with" of the association layer in data/layers.json).
+DEFAULT_AGAINST = compare_with(association_layer())
 
 # How a zone of a layer is called in a sentence (singular, plural). Unknown layers fall back to
 # "zone van <layer name>", which is always correct if less fluent.

@@ -36,10 +36,11 @@ from geo.norms import norm_for
 from geo.suggest import DEFAULT_MAX_MOVES, DEFAULT_TIME_BUDGET, Constraints, suggest
 from geo.validation import make_norm, validate
 from geo.workspace import Workspace
+from geo.roles import association_layer
 
 router = APIRouter(prefix="/api/v1", tags=["zonings"])
 
-ASSOCIATIONS = "samenwerkingsverband"
+ASSOCIATIONS = association_layer()  # the layer with role "associations" in data/layers.json
 MAX_API_TIME_BUDGET = 30.0
 
 
