@@ -14,6 +14,7 @@ from typing import Literal
 
 import pandas as pd
 
+from geo import dutch
 from geo.catalog import Catalog
 from geo.layer import Layer
 from geo.overlay import OverlayResult, overlay
@@ -39,9 +40,7 @@ SUGGESTED_OVERLAYS = (
 
 def format_weight(value: float, weight: str) -> str:
     """Inhabitants as whole people ('12.345'), areas in km^2 with one decimal ('123,4 km²')."""
-    if weight == "population":
-        return f"{int(round(float(value))):,}".replace(",", ".")
-    return f"{float(value):,.1f}".replace(",", " ").replace(".", ",").replace(" ", ".") + " km²"
+    return dutch.number(value) if weight == "population" else dutch.area(value)
 
 
 # -- landing page ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import folium
 from branca.element import MacroElement
 from jinja2 import Template
 
+from geo import dutch
 from geo.paths import ATTRIBUTION
 
 # Soft fills that stay readable under dark outlines and red hatching (no reds among them).
@@ -50,7 +51,7 @@ def nl_int(value: float) -> str:
     >>> nl_int(60000)
     '60.000'
     """
-    return f"{round(value):,}".replace(",", ".")
+    return dutch.number(value)
 
 
 def nl_pct(share: float) -> str:
@@ -59,9 +60,9 @@ def nl_pct(share: float) -> str:
     Examples
     --------
     >>> nl_pct(0.3714)
-    '37,1%'
+    '37,1 %'
     """
-    return f"{share * 100:.1f}%".replace(".", ",")
+    return dutch.percent(share)
 
 
 def esc(text: object) -> str:

@@ -82,7 +82,7 @@ def test_overlay_map_tooltip_gives_municipality_nis_population_and_both_zones(ca
     assert name in tip and code in tip
     assert "buiten de dominante zone van W13" in tip
     # the popup carries the zone summary of the municipality's association
-    assert "37,1% in Kortrijk-Kuurne-Harelbeke" in munis["33029"]["properties"]["_pop"]
+    assert "37,1 % in Kortrijk-Kuurne-Harelbeke" in munis["33029"]["properties"]["_pop"]
     # a municipality in no association says so and is not hatched
     assert "in geen zone" in munis["44021"]["properties"]["_tip"]  # Gent
 
@@ -104,8 +104,8 @@ def test_focus_zooms_to_one_zone_and_names_its_members(sv_elz):
     bounds = re.search(r"fitBounds\(\[\[([\d.]+), ([\d.]+)\], \[([\d.]+), ([\d.]+)\]\]", html)
     south, west, north, east = map(float, bounds.groups())
     assert 50.6 < south < north < 51.0 and 2.8 < west < east < 3.6  # Zuid-West-Vlaanderen, not all Flanders
-    assert "37,1% in Kortrijk-Kuurne-Harelbeke (elz18)" in html
-    assert "Wervik" in html and "Regio Waregem (elz50): 34,9%" in html
+    assert "37,1 % in Kortrijk-Kuurne-Harelbeke (elz18)" in html
+    assert "Wervik" in html and "Regio Waregem (elz50): 34,9 %" in html
 
 
 def test_focus_on_unknown_zone_is_refused(sv_elz):
@@ -233,7 +233,7 @@ def test_inline_maps_are_self_contained(sv_elz):
 
 
 def test_dutch_number_formats():
-    assert style.nl_int(123456.4) == "123.456" and style.nl_pct(0.349) == "34,9%"
+    assert style.nl_int(123456.4) == "123.456" and style.nl_pct(0.349) == "34,9 %"
 
 
 # -- HTTP -------------------------------------------------------------------------------------

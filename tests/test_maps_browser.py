@@ -70,7 +70,7 @@ def test_overlay_map_renders_with_hatched_members(browser, server, tmp_path):
     assert hatched == len(flagged)
     assert browser.run("return !!document.getElementById('rm-hatch')")
     legend = browser.run("return document.querySelector('.rm-legend').innerText")
-    assert "Gemeente buiten de dominante zone" in legend and "Kortrijk-Kuurne-Harelbeke (elz18): 37,1%" in legend
+    assert "Gemeente buiten de dominante zone" in legend and "Kortrijk-Kuurne-Harelbeke (elz18): 37,1 %" in legend
     # the tooltip of a municipality opens on hover and speaks Dutch
     tooltip = browser.run("""
         var map = Object.values(window).find(v => v instanceof L.Map);
