@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from geo.layer import Layer
+from geo.layer import Layer, with_population
 from geo.norms import CALL_2018, MINIMUM_100K, ZONE_MINIMUM_60K, PopulationNorm, check_population, norm_for
 from geo.overlay import Summary, ZoneDetail, overlay
 from geo.roles import association_layer
@@ -156,8 +156,7 @@ def zone_fit(layer: Layer, code: str, against: Sequence[Layer], *, history: pd.D
     position = layer.zone_position(code)
     code = str(layer.zones["code"].iloc[position])
     atoms = layer.atoms
-    members = layer.members(code)
-    members["population"] = members["nis_code"].map(atoms.table["population"]) * members["share"]
+    members = with_population(layer.members(code), atoms)
     flemish_codes = set(atoms.nis_codes[atoms.flemish].tolist())
     flemish = bool(members["nis_code"].isin(flemish_codes).any())
     population = float(members["population"].sum())

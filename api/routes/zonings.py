@@ -31,7 +31,7 @@ from geo.compare import compare
 from geo.costshare import SeatRule, cost_share, per_inhabitant
 from geo.errors import InvalidInput
 from geo.history import members_as_of
-from geo.layer import Layer
+from geo.layer import Layer, with_population
 from geo.norms import norm_for
 from geo.suggest import DEFAULT_MAX_MOVES, DEFAULT_TIME_BUDGET, Constraints, suggest
 from geo.validation import make_norm, validate
@@ -219,21 +219,21 @@ def get_associations(
     association changed. This is the one dated view; ``/api/v1/layers/samenwerkingsverband`` is
     the published snapshot used in overlays."""
     day = as_of or date.today()
-    members = members_as_of(ws.catalog, day, code)
-    population = ws.catalog.atoms.table["population"]
+    members = with_population(members_as_of(ws.catalog, day, code), ws.catalog.atoms)
     associations = []
     for zone_code, rows in members.groupby("zone_code", sort=True):
         listed = [{
             "nis_code": int(r.nis_code), "municipality": r.municipality, "share": round(float(r.share), 6),
             "source_nis_code": int(r.source_nis_code), "valid_from": r.valid_from, "valid_to": r.valid_to,
-            "start_known": bool(r.start_known), "population": int(round(population[int(r.nis_code)] * float(r.share))),
+            "start_known": bool(r.start_known), "population": int(round(r.population)),
         } for r in rows.itertuples()]
         associations.append({"code": zone_code, "name": str(rows["zone_name"].iloc[0]),
                              "members": listed, "member_count": len(listed),
                              "population": sum(m["population"] for m in listed),
                              "note": str(rows["note"].iloc[0])})
     if format == "csv":
-        frame = members.assign(as_of=day.isoformat(), population_year=ws.catalog.atoms.population_year)
+        frame = members.drop(columns="population").assign(as_of=day.isoformat(),
+                                                          population_year=ws.catalog.atoms.population_year)
         return _csv(frame, f"associations_{day.isoformat()}.csv")
     return {"as_of": day.isoformat(), "population_year": ws.catalog.atoms.population_year,
             "associations": associations}
