@@ -15,7 +15,7 @@ import argparse
 
 import pandas as pd
 
-from api.cli_common import add_command, emit, print_frame, workspace
+from api.cli_common import add_command, emit, workspace
 from geo import dutch
 from geo.compare import compare
 from geo.costshare import SeatRule, cost_share, per_inhabitant

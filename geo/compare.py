@@ -87,13 +87,6 @@ def _row(matrix, row: int, codes: np.ndarray) -> dict[str, float]:
     return {str(codes[c]): float(v) for c, v in zip(matrix.indices[start:end], matrix.data[start:end]) if v > 0}
 
 
-def fit_measures(against: Layer, zoning: Layer, weight: Weight = "population") -> dict[str, float]:
-    """Every measure of ``against`` held against ``zoning`` (see the module docstring)."""
-    forward = overlay(against, zoning, weight)
-    backward = overlay(zoning, against, weight)
-    return _measures(forward, backward)
-
-
 def _measures(forward: OverlayResult, backward: OverlayResult) -> dict[str, float]:
     s = forward.summary
     dominant = forward.table.max(axis=1) if forward.table.shape[1] else np.zeros(len(forward.a))

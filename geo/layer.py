@@ -19,7 +19,6 @@ from geo.atoms import Atoms
 from geo.errors import InvalidInput, UnknownZone
 
 LayerKind = Literal["municipal", "polygon", "imported", "scenario"]
-MEMBER_COLUMNS = ["zone_code", "zone_name", "nis_code", "share"]
 SHARE_TOLERANCE = 1e-6
 
 
