@@ -22,6 +22,9 @@ log = logging.getLogger("regiomatch.api")
 
 STATUS = [
     (e.LimitExceeded, 413),
+    (e.StorageFull, 507),
+    (e.Corrupt, 500),
+    (e.DatabaseUnavailable, 503),
     (e.Busy, 503),
     (e.NotFound, 404),
     (e.Conflict, 409),
@@ -53,6 +56,7 @@ _DESCRIPTIONS = {
            "import limits (unpacked size, rows, features, vertices, zones per municipality, nesting, "
            "memory or time), named in the detail",
     "422": "Invalid input, naming the field, NIS code, zone or geometry at fault",
+    "507": "The database's disk is full: nothing was saved",
 }
 _WRITE_METHODS = {"post", "put", "patch", "delete"}
 _METHODS = {"get", "head", "options", "post", "put", "patch", "delete", "trace"}
@@ -156,7 +160,7 @@ def _statuses(method: str, operation: dict[str, Any]) -> list[str]:
     if "requestBody" in operation:
         statuses += ["400", "413"]
     if method in _WRITE_METHODS:
-        statuses += ["401", "403", "404", "409"]
+        statuses += ["401", "403", "404", "409", "507"]
     return sorted(set(statuses))
 
 
