@@ -143,7 +143,8 @@ def install(app: FastAPI) -> None:
         # Defence in depth only: an exception reaching here is a bug to fix where it is raised
         # (the fuzz tests fail on any 5xx). The client gets JSON, the log gets the traceback.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal error; it has been logged", "internal_error")
+        # The server closes the connection after a 500; say so rather than drop it silently.
+        return error_response(500, "internal error; it has been logged", "internal_error", {"Connection": "close"})
 
     document_errors(app)
 
