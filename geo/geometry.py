@@ -6,6 +6,7 @@ conversion happens here and only here.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
+from shapely.geometry import mapping
 import pandas as pd
 
 from geo.errors import InvalidInput
@@ -137,3 +139,102 @@ def _adjacency(data_dir: Path) -> pd.DataFrame:
     out = pd.DataFrame({"nis_a": pairs["nis_code_left"].to_numpy()[keep],
                         "nis_b": pairs["nis_code_right"].to_numpy()[keep]})
     return out.sort_values(["nis_a", "nis_b"]).reset_index(drop=True)
+
+
+# -- browser geometry: prepared once per layer and detail, served from its own URL -----------------
+# Douglas-Peucker tolerances (metres) per named detail level: "coarse" for views of (a large part
+# of) Flanders, "fine" for a municipality and its surroundings.
+WEB_DETAIL_METRES: dict[str, float] = {"coarse": 120.0, "fine": 60.0}
+# 5 decimals of a degree is about 1 m here: far below what a 60 m simplification keeps.
+WEB_DECIMALS = 5
+
+
+def detail_metres(detail: str) -> float:
+    """The simplification tolerance of a named detail level.
+
+    Examples
+    --------
+    >>> detail_metres("coarse")
+    120.0
+    """
+    try:
+        return WEB_DETAIL_METRES[detail]
+    except KeyError:
+        raise InvalidInput(f"unknown detail {detail!r}; choose one of {', '.join(WEB_DETAIL_METRES)}") from None
+
+
+def web_zones(layer: Layer, detail: str = "coarse", data_dir: Path = SHIPPED_DATA) -> gpd.GeoDataFrame:
+    """The zones of a layer with geometry (EPSG:4326), simplified as a coverage and rounded to
+    :data:`WEB_DECIMALS`: exactly what :func:`web_geometry` serves, so bounds and label points
+    computed from it match what the browser draws. Cached per layer object and detail.
+
+    Examples
+    --------
+    >>> web_zones(load_catalog().layer("provincie"))["code"].size  # doctest: +SKIP
+    6
+    """
+    return _web_zones(layer, detail_metres(detail), Path(data_dir)).copy()
+
+
+@lru_cache(maxsize=64)
+def _web_zones(layer: Layer, metres: float, data_dir: Path) -> gpd.GeoDataFrame:
+    frame = _zone_polygons(layer, data_dir)
+    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty].reset_index(drop=True)
+    return _rounded(to_web(gpd.GeoDataFrame(frame, geometry="geometry", crs=METRIC_CRS), metres))
+
+
+def web_municipalities(detail: str = "coarse", data_dir: Path = SHIPPED_DATA) -> gpd.GeoDataFrame:
+    """The municipalities as :func:`web_zones` gives zones (column ``code`` is the NIS code as text)."""
+    return _web_municipalities(detail_metres(detail), Path(data_dir)).copy()
+
+
+@lru_cache(maxsize=8)
+def _web_municipalities(metres: float, data_dir: Path) -> gpd.GeoDataFrame:
+    frame = municipal_polygons(data_dir).reset_index()
+    frame["code"] = frame["nis_code"].astype(str)
+    return _rounded(to_web(frame, metres))
+
+
+def _rounded(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    frame = frame.copy()
+    frame["geometry"] = shapely.transform(frame.geometry.values, lambda xy: np.round(xy, WEB_DECIMALS))
+    return frame
+
+
+def compact_geojson(frame: gpd.GeoDataFrame) -> bytes:
+    """A FeatureCollection of a EPSG:4326 frame with only ``id`` (its ``code``) and geometry, in
+    compact UTF-8 JSON: whatever else a map shows travels in the page, keyed by that id.
+
+    Examples
+    --------
+    >>> compact_geojson(web_zones(load_catalog().layer("provincie")))[:30]  # doctest: +SKIP
+    b'{"type":"FeatureCollection","f'
+    """
+    if frame.crs is None or frame.crs.to_epsg() != 4326:
+        raise InvalidInput(f"GeoJSON is served in {WEB_CRS}, got {frame.crs}")
+    features = [{"type": "Feature", "id": str(code), "properties": {}, "geometry": mapping(geom)}
+                for code, geom in zip(frame["code"], frame.geometry.values)]
+    # Floats print with the shortest repr; rounding above keeps them at most WEB_DECIMALS long.
+    return json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":"),
+                      ensure_ascii=False).encode("utf-8")
+
+
+def web_geometry(layer: Layer | None, detail: str = "coarse", data_dir: Path = SHIPPED_DATA) -> tuple[bytes, str]:
+    """Compact GeoJSON of a layer's zones (``None``: the municipalities, ids are NIS codes) and a
+    digest of it (for an HTTP ETag). Prepared once per layer object and detail, then reused by
+    every map that draws the layer.
+
+    Examples
+    --------
+    >>> body, digest = web_geometry(load_catalog().layer("provincie"))  # doctest: +SKIP
+    >>> len(digest)  # doctest: +SKIP
+    32
+    """
+    return _web_geometry(layer, detail_metres(detail), Path(data_dir))
+
+
+@lru_cache(maxsize=64)
+def _web_geometry(layer: Layer | None, metres: float, data_dir: Path) -> tuple[bytes, str]:
+    frame = _web_municipalities(metres, data_dir) if layer is None else _web_zones(layer, metres, data_dir)
+    body = compact_geojson(frame)
+    return body, hashlib.blake2b(body, digest_size=16).hexdigest()

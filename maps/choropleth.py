@@ -17,7 +17,6 @@ from geo.paths import SHIPPED_DATA
 from maps import base, style
 from maps.assets import AssetMode
 
-LEGEND_WIDTH = 250
 MAX_NORM = 100_000_000  # far above any zone; keeps the class edges finite
 _BELOW = ("#fdae6b", "#fee6ce")  # under the lowest norm: oranges, darker = further below
 _ABOVE = ("#c7e9c0", "#a1d99b", "#74c476", "#41ab5d", "#238b45", "#006d2c")
@@ -48,7 +47,7 @@ def population_classes(norm_lines: Sequence[int]) -> tuple[list[float], list[str
 
 def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines: Sequence[int] = NORM_LINES, *,
                    data_dir: Path = SHIPPED_DATA, assets: AssetMode = "inline",
-                   simplify: float = base.SIMPLIFY_METRES) -> folium.Map:
+                   detail: str = base.DETAIL) -> folium.Map:
     """Colour the zones of ``layer`` by population.
 
     Parameters
@@ -66,7 +65,7 @@ def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines:
     """
     year = layer.atoms.population_year
     edges, colours = population_classes(norm_lines)
-    zones = base.zones(layer, data_dir, simplify)
+    zones = base.zones(layer, data_dir, detail)
     failing: set[str] = set()
     if norm is not None:
         checked = check_population(layer, norm)
@@ -87,16 +86,17 @@ def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines:
                        for s in zones["_style"]]
     zones["_tip"] = [_zone_tip(row, layer, norm, row["code"] in failing, year) for _, row in zones.iterrows()]
     zones["_pop"] = [_zone_popup(layer, row, year) for _, row in zones.iterrows()]
-    base.feature_layer(zones, f"{layer.name} (inwoners)", "fills").add_to(m)
+    base.feature_layer(zones, f"{layer.name} (inwoners)", "fills", source=base.zone_source(layer, data_dir, detail)).add_to(m)
 
-    munis = base.municipalities(layer.atoms, data_dir, simplify)
+    munis = base.municipalities(layer.atoms, data_dir, detail)
     coverage = dict(zip(layer.atoms.nis_codes.astype(int), layer.coverage()))
     gaps = [coverage.get(int(n), 0.0) <= 0 for n in munis.index]
     munis["_style"] = [
         {"fillColor": (style.NO_ZONE_FILL if flemish else style.BRUSSELS_FILL) if gap else "#ffffff",
          "fillOpacity": 0.9 if gap else 0.0, "color": style.BOUNDARY, "weight": 0.4, "opacity": 0.7}
         for gap, flemish in zip(gaps, munis["flemish"])]
-    base.feature_layer(munis, "Gemeentegrenzen", "municipalities", interactive=False).add_to(m)
+    base.feature_layer(munis, "Gemeentegrenzen", "municipalities", interactive=False,
+                       source=base.municipality_source(data_dir, detail)).add_to(m)
 
     rows = [style.LegendRow(style.fill_swatch(colours[0]), f"minder dan {style.nl_int(edges[0])}")]
     for i in range(1, len(edges)):
@@ -115,7 +115,7 @@ def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines:
     style.add_legend(m, f"Inwoners per zone ({'1/1/' + str(year)})", rows,
                      notes=[f"Bron: Statbel, bevolking op 1 januari {year}.", "Beweeg over een zone voor de cijfers."])
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
-    base.fit(m, zones if len(zones) else munis, legend_width=LEGEND_WIDTH)
+    base.fit(m, zones if len(zones) else munis)
     return m
 
 

@@ -19,7 +19,6 @@ from geo.scenario import moved
 from maps import base, style
 from maps.assets import AssetMode
 
-LEGEND_WIDTH = 270
 
 
 class _Sync(MacroElement):
@@ -51,7 +50,7 @@ class _Sync(MacroElement):
 
 def scenario_map(base_layer: Layer, scenario: Layer, norm: PopulationNorm | None = None, *,
                  data_dir: Path = SHIPPED_DATA, assets: AssetMode = "inline",
-                 simplify: float = base.SIMPLIFY_METRES) -> folium.Map:
+                 detail: str = base.DETAIL) -> folium.Map:
     """Today's zoning (left) against a scenario of it (right).
 
     Parameters
@@ -75,7 +74,7 @@ def scenario_map(base_layer: Layer, scenario: Layer, norm: PopulationNorm | None
     moved_codes = {c["nis_code"] for c in changes}
     year = base_layer.atoms.population_year
     colours = base.zone_colours(base_layer, data_dir)
-    munis = base.municipalities(base_layer.atoms, data_dir, simplify)
+    munis = base.municipalities(base_layer.atoms, data_dir, detail)
     failing = {side.id: _failing(side, norm) for side in (base_layer, scenario)}
 
     figure = Figure()
@@ -86,7 +85,7 @@ def scenario_map(base_layer: Layer, scenario: Layer, norm: PopulationNorm | None
         subtitle = _subtitle(side, changes, norm, failing[side.id], side is base_layer)
         m = base.new_map(title, subtitle, year, assets, figure=figure, left=left, **place)
         _draw_side(m, side, base_layer, scenario, munis, colours, moved_codes, failing[side.id], norm, data_dir,
-                   simplify)
+                   detail)
         maps.append(m)
     left_map, right_map = maps
 
@@ -106,11 +105,11 @@ def scenario_map(base_layer: Layer, scenario: Layer, norm: PopulationNorm | None
 
     # Open on the zones the moves touch (both the zones they leave and the ones they join).
     touched = {z for c in changes for z in (*c["from_zones"], *c["to_zones"])}
-    extent = base.zones(base_layer, data_dir, simplify, codes=touched) if touched else None
+    extent = base.zones(base_layer, data_dir, detail, codes=touched) if touched else None
     if extent is None or not len(extent):
-        extent = base.zones(base_layer, data_dir, simplify)
+        extent = base.zones(base_layer, data_dir, detail)
     for m in maps:
-        base.fit(m, extent, legend_width=LEGEND_WIDTH)
+        base.fit(m, extent)
     right_map.add_child(_Sync(left_map, right_map))
     return right_map
 
@@ -133,15 +132,16 @@ def _subtitle(layer: Layer, changes: list[dict], norm: PopulationNorm | None, fa
 
 def _draw_side(m: folium.Map, layer: Layer, base_layer: Layer, scenario: Layer, munis: gpd.GeoDataFrame,
                colours: dict[str, str], moved_codes: set[int], failing: set[str], norm: PopulationNorm | None,
-               data_dir: Path, simplify: float) -> None:
+               data_dir: Path, detail: str) -> None:
     year = layer.atoms.population_year
-    zones = base.zones(layer, data_dir, simplify)
+    zones = base.zones(layer, data_dir, detail)
     zones["_style"] = [
         {"fillColor": style.BRUSSELS_FILL if brussels else colours.get(code, style.ZONE_COLOURS[0]),
          "fillOpacity": 0.62, "color": style.FAIL if code in failing else style.ZONE_BORDER,
          "weight": 3.5 if code in failing else 1.6, "dashArray": "7 5" if code in failing else None, "opacity": 1.0}
         for code, brussels in zip(zones["code"], zones["brussels"])]
-    base.feature_layer(zones, f"{layer.name} (zones)", "fills", interactive=False).add_to(m)
+    base.feature_layer(zones, f"{layer.name} (zones)", "fills", interactive=False,
+                       source=base.zone_source(layer, data_dir, detail)).add_to(m)
 
     frame = munis.copy()
     base_population = layer.summary().set_index("code")["population"]
@@ -166,12 +166,13 @@ def _draw_side(m: folium.Map, layer: Layer, base_layer: Layer, scenario: Layer, 
     frame["_style"] = [{"fillColor": "#ffffff", "fillOpacity": 0.0, "color": style.BOUNDARY, "weight": 0.5,
                         "opacity": 0.8}] * len(frame)
     frame["_hover"] = [{"fillColor": "#ffffff", "fillOpacity": 0.0, "color": "#222222", "weight": 2.5}] * len(frame)
-    base.feature_layer(frame, "Gemeenten", "municipalities").add_to(m)
+    base.feature_layer(frame, "Gemeenten", "municipalities", source=base.municipality_source(data_dir, detail)).add_to(m)
 
     if moved_codes:
         shifted = munis[munis.index.isin(list(moved_codes))].copy()
         shifted["_style"] = [{"fill": False, "color": style.MOVED, "weight": 3.5, "opacity": 1.0}] * len(shifted)
-        base.feature_layer(shifted, "Verplaatste gemeenten", "highlight", interactive=False).add_to(m)
+        base.feature_layer(shifted, "Verplaatste gemeenten", "highlight", interactive=False,
+                           source=base.municipality_source(data_dir, detail)).add_to(m)
         base.add_labels(m, shifted, "name", small=True)
     names = zones[zones["code"].isin(pd.Index(sorted(failing)))]
     if len(names):

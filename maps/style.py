@@ -16,6 +16,7 @@ import folium
 from branca.element import MacroElement
 from jinja2 import Template
 
+from geo import dutch
 from geo.paths import ATTRIBUTION
 
 # Soft fills that stay readable under dark outlines and red hatching (no reds among them).
@@ -43,28 +44,35 @@ BRUSSELS_NOTE = "Brussel valt buiten het Vlaamse decreet lokaal sociaal beleid: 
 
 
 def nl_int(value: float) -> str:
-    """A whole number the Flemish way.
+    """A whole number the Flemish way (``geo.dutch.number``).
 
     Examples
     --------
     >>> nl_int(60000)
     '60.000'
     """
-    return f"{round(value):,}".replace(",", ".")
+    return dutch.number(value)
 
 
 def nl_pct(share: float) -> str:
-    """A share as a Dutch percentage.
+    """A share as a Dutch percentage (``geo.dutch.percent``).
 
     Examples
     --------
     >>> nl_pct(0.3714)
-    '37,1%'
+    '37,1 %'
     """
-    return f"{share * 100:.1f}%".replace(".", ",")
+    return dutch.percent(share)
 
 
 def esc(text: object) -> str:
+    """Text for HTML (content or attribute).
+
+    Examples
+    --------
+    >>> esc('<img src=x onerror="go()">')
+    '&lt;img src=x onerror=&quot;go()&quot;&gt;'
+    """
     return html.escape(str(text), quote=True)
 
 
@@ -89,7 +97,7 @@ def line_swatch(colour: str = "#222222") -> str:
 
 def hatch_swatch() -> str:
     return ('<span class="rm-sw" style="border:2px solid ' + HIGHLIGHT + ';background:repeating-linear-gradient('
-            '45deg,' + HIGHLIGHT + ' 0 2px,transparent 2px 6px)"></span>')
+            '45deg,' + HIGHLIGHT + ' 0 1.5px,transparent 1.5px 6px)"></span>')
 
 
 @dataclass(frozen=True)
@@ -167,11 +175,12 @@ class _Attribution(MacroElement):
 
 
 class _Scale(MacroElement):
-    """A metric-only scale bar (Flemish users do not need miles)."""
+    """A metric-only scale bar (Flemish users do not need miles), in the attribution's corner so
+    Leaflet stacks it above the attribution instead of under it."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        L.control.scale({imperial: false, position: "bottomleft"}).addTo({{ this._parent.get_name() }});
+        L.control.scale({imperial: false, position: "bottomright"}).addTo({{ this._parent.get_name() }});
         {% endmacro %}
     """)
 
@@ -190,10 +199,15 @@ def add_attribution(m: folium.Map, population_year: int) -> None:
 
 
 # Page-wide CSS and the SVG hatch pattern that Leaflet paths reference as ``fill="url(#rm-hatch)"``.
+# The pattern has no background: drawn over a zone it adds red lines and leaves the zone's colour
+# visible between them, so the hatched zone still matches its legend swatch.
 PAGE_CSS = f"""
 <style>
   .leaflet-container {{ background: {BACKGROUND}; font-family: "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }}
   .leaflet-pane > svg {{ pointer-events: none; }}
+  path.leaflet-interactive:focus {{ outline: none; }}
+  .leaflet-control-attribution {{ font-size: 10.5px; line-height: 1.3; }}
+  .leaflet-control-scale {{ margin-bottom: 4px !important; }}
   .rm-legend, .rm-title {{ background: rgba(255,255,255,0.94); padding: 8px 10px; font-size: 12.5px;
       line-height: 1.35; color: #222; }}
   .rm-legend {{ max-width: 290px; }}
@@ -205,7 +219,7 @@ PAGE_CSS = f"""
   .rm-note {{ margin-top: 5px; color: #555; font-size: 11.5px; }}
   .rm-title-text {{ font-weight: 700; font-size: 15px; }}
   .rm-subtitle {{ color: #444; font-size: 12px; }}
-  .rm-label {{ font-weight: 700; font-size: 13px; color: #111; white-space: nowrap;
+  .rm-label {{ position: absolute; left: 0; top: 0; transform: translate(-50%, -50%); font-weight: 700; font-size: 13px; color: #111; white-space: nowrap;
       text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }}
   .rm-label.rm-label-small {{ font-size: 11px; font-weight: 600; color: #333; }}
   .leaflet-tooltip, .leaflet-popup-content {{ font-size: 12.5px; line-height: 1.4; }}
@@ -220,8 +234,7 @@ HATCH_SVG = f"""
 <svg width="0" height="0" style="position:absolute" aria-hidden="true">
   <defs>
     <pattern id="{HATCH_ID}" patternUnits="userSpaceOnUse" width="7" height="7" patternTransform="rotate(45)">
-      <rect width="7" height="7" fill="{HIGHLIGHT}" fill-opacity="0.12"></rect>
-      <line x1="0" y1="0" x2="0" y2="7" stroke="{HIGHLIGHT}" stroke-width="3" stroke-opacity="0.75"></line>
+      <line x1="0" y1="0" x2="0" y2="7" stroke="{HIGHLIGHT}" stroke-width="1.8" stroke-opacity="0.9"></line>
     </pattern>
   </defs>
 </svg>

@@ -33,13 +33,14 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-dev-shm-usage", "--hide-scrollbars", "--force-device-scale-factor=1")
 INSTALL_HINT = "install them with: apt-get install -y chromium chromium-driver"
 
-# True once a Leaflet map has drawn its vector layers (an SVG path or a canvas) and no tile is
-# pending: the condition a map test waits for.
+# True once a Leaflet map has drawn its vector layers (an SVG path or a canvas), no tile is
+# pending and regiomatch's loader has drawn every geometry it fetched: the condition a map test waits for.
 LEAFLET_READY = """
 return !!(window.L && document.querySelector('.leaflet-container')
           && document.querySelector('.leaflet-overlay-pane, .leaflet-pane')
           && document.querySelectorAll('.leaflet-pane svg path, .leaflet-pane canvas').length > 0
           && !document.querySelector('.leaflet-zoom-anim')
+          && (!window.regiomatch || window.regiomatch.ready)
           && document.readyState === 'complete');
 """
 

@@ -1,29 +1,78 @@
-"""Interactive maps as HTML pages (Folium/Leaflet), and the vendored Leaflet they load.
+"""Interactive maps as HTML pages (Folium/Leaflet), the vendored Leaflet they load, and the
+geometry they draw.
 
 Every map links Leaflet from ``/maps/static/`` (no CDN: the service and its users may be
-offline). Unknown layers, zones, NIS codes and scenarios come back as the usual JSON errors.
+offline) and fetches its outlines from ``/api/v1/geometry/...``: prepared once per layer, sent
+with a strong ETag and cached by the browser for every map, so a page carries only its styles
+and texts. Unknown layers, zones, NIS codes and scenarios come back as the usual JSON errors.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from api.deps import Workspace, get_workspace
+from geo.geometry import WEB_DETAIL_METRES, web_geometry
 from geo.norms import NORM_LINES, norm_for
 from geo.overlay import overlay
 from maps.assets import static_file
-from maps.base import render
+from maps.base import DETAIL, render
+from maps.csp import mark_scripts
 from maps.choropleth import population_map
 from maps.municipality_map import municipality_map
 from maps.overlay_map import overlay_map
 from maps.scenario_map import scenario_map
 
-router = APIRouter(prefix="/maps", tags=["maps"])
+router = APIRouter(tags=["maps"])
 ASSETS = "served"
+DETAIL_PATTERN = "^(" + "|".join(WEB_DETAIL_METRES) + ")$"
+# The page names the geometry with its digest (?v=...): that URL never changes content, so the
+# browser may keep it; without the matching digest it revalidates with the ETag every time.
+IMMUTABLE = "public, max-age=86400"
+REVALIDATE = "no-cache"
 
 
-@router.get("/overlay", response_class=HTMLResponse, summary="Map of layer A over layer B")
+def _page(m) -> HTMLResponse:
+    """The one place a map becomes a response: its scripts carry the CSP nonce placeholder."""
+    return HTMLResponse(mark_scripts(render(m)))
+
+
+def _geometry(request: Request, body_and_digest: tuple[bytes, str], detail: str, v: str | None) -> Response:
+    body, digest = body_and_digest
+    etag = f'"{detail}-{digest}"'
+    headers = {"ETag": etag, "Cache-Control": IMMUTABLE if v == digest else REVALIDATE}
+    match = request.headers.get("if-none-match", "")
+    if etag in {tag.strip() for tag in match.split(",")} or match.strip() == "*":
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/geo+json", headers=headers)
+
+
+@router.get("/api/v1/geometry/municipalities.geojson", summary="Municipal outlines for the maps (EPSG:4326)")
+def get_municipality_geometry(
+    request: Request,
+    detail: str = Query(DETAIL, pattern=DETAIL_PATTERN, description="coarse (120 m) or fine (60 m) simplification"),
+    v: str | None = Query(None, description="Digest the page expects (lets the browser cache the answer)"),
+    ws: Workspace = Depends(get_workspace),
+) -> Response:
+    """Compact GeoJSON: one feature per municipality, ``id`` its NIS code, no properties."""
+    return _geometry(request, web_geometry(None, detail, ws.catalog.data_dir), detail, v)
+
+
+@router.get("/api/v1/geometry/layers/{layer_id}.geojson", summary="Zone outlines of a layer for the maps (EPSG:4326)")
+def get_layer_geometry(
+    request: Request,
+    layer_id: str,
+    detail: str = Query(DETAIL, pattern=DETAIL_PATTERN, description="coarse (120 m) or fine (60 m) simplification"),
+    v: str | None = Query(None, description="Digest the page expects (lets the browser cache the answer)"),
+    ws: Workspace = Depends(get_workspace),
+) -> Response:
+    """Compact GeoJSON: one feature per zone with an outline, ``id`` its zone code, no properties;
+    simplified as a coverage so neighbouring zones share their border."""
+    return _geometry(request, web_geometry(ws.layer(layer_id), detail, ws.catalog.data_dir), detail, v)
+
+
+@router.get("/maps/overlay", response_class=HTMLResponse, summary="Map of layer A over layer B")
 def get_overlay_map(
     a: str = Query(..., description="Layer id (or scenario:<id>) drawn as bold outlines", examples=["samenwerkingsverband"]),
     b: str = Query(..., description="Layer id (or scenario:<id>) drawn as coloured zones", examples=["eerstelijnszone"]),
@@ -32,10 +81,10 @@ def get_overlay_map(
 ) -> HTMLResponse:
     """B-zones as fills, A-zones as outlines, members outside their A-zone's dominant B-zone hatched."""
     result = overlay(ws.layer(a), ws.layer(b), "population")
-    return HTMLResponse(render(overlay_map(result, focus, data_dir=ws.catalog.data_dir, assets=ASSETS)))
+    return _page(overlay_map(result, focus, data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
-@router.get("/municipality/{nis_code}", response_class=HTMLResponse, summary="Every zone a municipality belongs to")
+@router.get("/maps/municipality/{nis_code}", response_class=HTMLResponse, summary="Every zone a municipality belongs to")
 def get_municipality_map(
     nis_code: int,
     layers: list[str] | None = Query(None, description="Only these layers (default: all shipped and imported layers)"),
@@ -43,19 +92,19 @@ def get_municipality_map(
 ) -> HTMLResponse:
     ws.catalog.atoms.position(nis_code)
     chosen = [ws.layer(i) for i in layers] if layers else ws.layers()
-    return HTMLResponse(render(municipality_map(nis_code, chosen, data_dir=ws.catalog.data_dir, assets=ASSETS)))
+    return _page(municipality_map(nis_code, chosen, data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
-@router.get("/scenario/{scenario_id}", response_class=HTMLResponse, summary="Today's zoning and a scenario side by side")
+@router.get("/maps/scenario/{scenario_id}", response_class=HTMLResponse, summary="Today's zoning and a scenario side by side")
 def get_scenario_map(scenario_id: str, ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
     record = ws.store.get_scenario(scenario_id)
     base_layer = ws.layer(record.base_layer)
     scenario = ws.layer(record.layer_id)
     norm = norm_for(scenario, record.base_layer)
-    return HTMLResponse(render(scenario_map(base_layer, scenario, norm, data_dir=ws.catalog.data_dir, assets=ASSETS)))
+    return _page(scenario_map(base_layer, scenario, norm, data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
-@router.get("/choropleth/{layer_id}", response_class=HTMLResponse, summary="Population per zone with the norms")
+@router.get("/maps/choropleth/{layer_id}", response_class=HTMLResponse, summary="Population per zone with the norms")
 def get_choropleth(
     layer_id: str,
     norms: list[int] = Query(list(NORM_LINES), description="Population thresholds shown as class boundaries"),
@@ -66,11 +115,10 @@ def get_choropleth(
     base_id = None
     if layer.kind == "scenario":
         base_id = ws.store.get_scenario(layer_id.removeprefix("scenario:")).base_layer
-    html = render(population_map(layer, norm_for(layer, base_id), norms, data_dir=ws.catalog.data_dir, assets=ASSETS))
-    return HTMLResponse(html)
+    return _page(population_map(layer, norm_for(layer, base_id), norms, data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
-@router.get("/static/{name:path}", summary="Vendored Leaflet files the maps load", include_in_schema=False)
+@router.get("/maps/static/{name:path}", summary="Vendored Leaflet files the maps load", include_in_schema=False)
 def get_static(name: str) -> FileResponse:
     path, media_type = static_file(name)
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"})
