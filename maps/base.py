@@ -21,7 +21,7 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import shapely
-from branca.element import Figure, MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from geo.atoms import Atoms
@@ -163,8 +163,10 @@ class _Geometry(MacroElement):
         m = _map_of(self._parent)
         self.map_name = m.get_name()
         inline = getattr(m, "rm_assets", "inline") == "inline"
+        shared = _page_texts(self.get_root())
         options = {"key": self.source.key, "url": None if inline else self.source.url(), "pane": self.pane,
-                   "interactive": self.interactive, "table": self.table, "styles": self.styles, "texts": self.texts}
+                   "interactive": self.interactive, "table": shared.remap(self.table, self.texts),
+                   "styles": self.styles}
         self.options = js_value(options)
         if inline:  # a standalone file has no server: the geometry travels in it, once per source
             body = self.source.body_and_digest[0].decode("utf-8")
@@ -172,6 +174,47 @@ class _Geometry(MacroElement):
             script = f"<script>regiomatch.register({js_value(self.source.key)}, {payload});</script>"
             self.get_root().header.add_child(RawHTML(script), name="rm_geometry_" + self.source.key)
         super().render(**kwargs)
+
+
+class _PageTexts(Element):
+    """Tooltip and popup texts of every layer on a page, each stored once (a municipality's zone
+    summary appears in the popups of all its members and of the zone itself)."""
+
+    _template = Template("{% if this.texts %}<script>regiomatch.texts = {{ this.js() }};</script>{% endif %}")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "PageTexts"
+        self.texts: list[str] = []
+        self.index: dict[str, int] = {}
+
+    def js(self) -> str:
+        return js_value(self.texts)
+
+    def _one(self, text: str) -> int:
+        if text not in self.index:
+            self.index[text] = len(self.texts)
+            self.texts.append(text)
+        return self.index[text]
+
+    def remap(self, table: dict[str, list], texts: list[str]) -> dict[str, list]:
+        """The layer's table with its text numbers turned into page-wide ones."""
+        def ref(value):
+            if value is None:
+                return None
+            if isinstance(value, list):
+                return [self._one(texts[i]) for i in value]
+            return self._one(texts[value])
+
+        return {ident: [st, hv, ref(tip), ref(pop)] for ident, (st, hv, tip, pop) in table.items()}
+
+
+def _page_texts(root) -> _PageTexts:
+    shared = getattr(root, "rm_page_texts", None)
+    if shared is None:
+        shared = root.rm_page_texts = _PageTexts()
+        root.header.add_child(shared, name="rm_page_texts")
+    return shared
 
 
 def feature_layer(frame: gpd.GeoDataFrame, name: str, pane: str, *, show: bool = True,

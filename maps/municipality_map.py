@@ -17,6 +17,8 @@ from maps.assets import AssetMode
 
 # Layers whose zone is the municipality itself add nothing to this view.
 SKIPPED_LAYERS = ("gemeente",)
+# A popup names at most this many member municipalities of a zone ("en N andere" after).
+MAX_MEMBERS_NAMED = 60
 
 
 def municipality_map(nis_code: int, layers: Sequence[Layer], *, data_dir: Path = SHIPPED_DATA,
@@ -66,7 +68,9 @@ def municipality_map(nis_code: int, layers: Sequence[Layer], *, data_dir: Path =
         if not zones_of:
             rows.append(style.LegendRow(style.outline_swatch("#bbbbbb", 1), f"{layer.name}: in geen zone"))
             continue
-        codes = [code for code, _, _ in zones_of]
+        # A municipality in thousands of zones of one (imported) layer: draw and name a bounded few.
+        shown = zones_of[:base.MAX_ZONES_NAMED]
+        codes = [code for code, _, _ in shown]
         frame = base.zones(layer, data_dir, detail, codes=codes)
         if not len(frame):
             continue
@@ -78,8 +82,8 @@ def municipality_map(nis_code: int, layers: Sequence[Layer], *, data_dir: Path =
         frame["_tip"] = [_zone_tip(layer, row, year) for _, row in frame.iterrows()]
         frame["_pop"] = [_zone_popup(layer, row, year) for _, row in frame.iterrows()]
         label = "; ".join(f"{zone_name} ({code})" + (f" voor {style.nl_pct(share)}" if share < 0.999 else "")
-                          for code, zone_name, share in zones_of)
-        group = folium.FeatureGroup(name=f"{layer.name}: {label}", show=True)
+                          for code, zone_name, share in shown) + base.more_text(len(zones_of) - len(shown))
+        group = folium.FeatureGroup(name=style.esc(f"{layer.name}: {label}"), show=True)
         base.feature_layer(frame, layer.name, "outlines", control=False,
                            source=base.zone_source(layer, data_dir, detail)).add_to(group)
         group.add_to(m)
@@ -115,7 +119,8 @@ def _zone_tip(layer: Layer, row, year: int) -> str:
 
 def _zone_popup(layer: Layer, row, year: int) -> str:
     members = layer.members(str(row["code"]))
-    names = ", ".join(style.esc(n) for n in members["municipality"])
+    listed = list(members["municipality"][:MAX_MEMBERS_NAMED])
+    names = ", ".join(style.esc(n) for n in listed) + base.more_text(len(members) - len(listed))
     return (f'<div class="rm-popup"><h4>{style.esc(row["name"])} <span class="rm-muted">({style.esc(row["code"])})'
             f"</span></h4><i>{style.esc(layer.name)}</i><br>{int(row['members'])} gemeenten, "
             f"{style.nl_int(row['population'])} {style.population_label(year)}<br>{names}</div>")

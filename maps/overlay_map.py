@@ -176,16 +176,22 @@ def _municipality_tip(nis: int, row, a, b, a_zones, b_zones, outside: list[ZoneD
     return "<br>".join(lines)
 
 
-def _municipality_popup(nis: int, row, result: OverlayResult, a_zones, b_zones, by_code, b_summary, unit) -> str:
+def _municipality_popup(nis: int, row, result: OverlayResult, a_zones, b_zones, by_code, b_summary,
+                        unit) -> list[str]:
+    """The popup in parts: the zone summaries are shared by every member of a zone, and the page
+    stores each part once."""
     parts = [f'<div class="rm-popup"><h4>{style.esc(row["name"])} <span class="rm-muted">(NIS {nis})</span></h4>']
-    for code, _, _ in a_zones:
+    for code, _, _ in a_zones[:base.MAX_ZONES_NAMED]:
         parts.append(_zone_summary_html(by_code[code], result, unit))
-    for code, name, _ in b_zones:
+    for code, name, _ in b_zones[:base.MAX_ZONES_NAMED]:
         parts.append(f"<h4>{style.esc(name)} <span class=\"rm-muted\">({style.esc(code)}, {style.esc(result.b.name)})"
                      f"</span></h4>{int(b_summary.loc[code, 'members'])} gemeenten, "
                      f"{unit(b_summary.loc[code, result.weight])}<br>")
+    hidden = max(len(a_zones) - base.MAX_ZONES_NAMED, 0) + max(len(b_zones) - base.MAX_ZONES_NAMED, 0)
+    if hidden:
+        parts.append(f'<span class="rm-muted">{base.more_text(hidden).strip()} zones</span>')
     parts.append("</div>")
-    return "".join(parts)
+    return parts
 
 
 def _zone_summary_html(detail: ZoneDetail, result: OverlayResult, unit, short: bool = False) -> str:

@@ -3,6 +3,8 @@ from the internet, credit the data and stay small. The browser test is tests/tes
 
 from __future__ import annotations
 
+import html
+import html as html_module
 import re
 from pathlib import Path
 
@@ -20,28 +22,44 @@ from maps.municipality_map import municipality_map
 from maps.overlay_map import overlay_map
 from maps.scenario_map import scenario_map
 
-MAX_HTML_BYTES = 3_000_000
+# Served pages carry styles and texts only; the geometry comes once from /api/v1/geometry.
+MAX_HTML_BYTES = 400_000
 W13_MOVES = [{"nis_code": 34025, "to_zone": "elz18"}, {"nis_code": 34002, "to_zone": "elz18"},
              {"nis_code": 34040, "to_zone": "elz18"}, {"nis_code": 34043, "to_zone": "elz18"}]
 
 
-def geojson_layers(root) -> dict[str, list[folium.GeoJson]]:
-    """Every GeoJson layer under a map or figure, by layer name."""
-    found: dict[str, list[folium.GeoJson]] = {}
+def geojson_layers(root) -> dict[str, list[folium.FeatureGroup]]:
+    """Every regiomatch feature layer under a map or figure, by (unescaped) layer name."""
+    found: dict[str, list[folium.FeatureGroup]] = {}
 
     def walk(element) -> None:
         for child in element._children.values():
-            if isinstance(child, folium.GeoJson):
-                found.setdefault(child.layer_name, []).append(child)
+            if hasattr(child, "rm_table"):
+                found.setdefault(html.unescape(child.layer_name), []).append(child)
             walk(child)
 
     walk(root)
     return found
 
 
+def _text(layer, ref):
+    if ref is None:
+        return None
+    if isinstance(ref, list):
+        return "".join(layer.rm_texts[i] for i in ref)
+    return layer.rm_texts[ref]
+
+
 def features(root, name: str) -> dict[str, dict]:
-    layers = geojson_layers(root)[name]
-    return {f["id"]: f for layer in layers for f in layer.data["features"]}
+    """What each feature of a layer gets, by id, as GeoJSON-like ``properties`` (style, hover, tip, pop)."""
+    out = {}
+    for layer in geojson_layers(root)[name]:
+        for ident, (st, hv, tip, pop) in layer.rm_table.items():
+            props = {"_style": layer.rm_styles[st] if st is not None else None,
+                     "_hover": layer.rm_styles[hv] if hv is not None else None,
+                     "_tip": _text(layer, tip), "_pop": _text(layer, pop)}
+            out[ident] = {"id": ident, "properties": {k: v for k, v in props.items() if v is not None}}
+    return out
 
 
 def resource_urls(html: str) -> list[str]:
@@ -82,7 +100,7 @@ def test_overlay_map_tooltip_gives_municipality_nis_population_and_both_zones(ca
     assert name in tip and code in tip
     assert "buiten de dominante zone van W13" in tip
     # the popup carries the zone summary of the municipality's association
-    assert "37,1% in Kortrijk-Kuurne-Harelbeke" in munis["33029"]["properties"]["_pop"]
+    assert "37,1 % in Kortrijk-Kuurne-Harelbeke" in munis["33029"]["properties"]["_pop"]
     # a municipality in no association says so and is not hatched
     assert "in geen zone" in munis["44021"]["properties"]["_tip"]  # Gent
 
@@ -101,11 +119,11 @@ def test_brussels_is_grey_and_never_hatched(catalog, sv_elz):
 
 def test_focus_zooms_to_one_zone_and_names_its_members(sv_elz):
     html = render(overlay_map(sv_elz, focus="W13"))
-    bounds = re.search(r"fitBounds\(\[\[([\d.]+), ([\d.]+)\], \[([\d.]+), ([\d.]+)\]\]", html)
+    bounds = re.search(r"regiomatch\.fit\([\w_]+, \[\[([\d.]+), ([\d.]+)\], \[([\d.]+), ([\d.]+)\]\]", html)
     south, west, north, east = map(float, bounds.groups())
     assert 50.6 < south < north < 51.0 and 2.8 < west < east < 3.6  # Zuid-West-Vlaanderen, not all Flanders
-    assert "37,1% in Kortrijk-Kuurne-Harelbeke (elz18)" in html
-    assert "Wervik" in html and "Regio Waregem (elz50): 34,9%" in html
+    assert "37,1 % in Kortrijk-Kuurne-Harelbeke (elz18)" in html
+    assert "Wervik" in html and "Regio Waregem (elz50): 34,9 %" in html
 
 
 def test_focus_on_unknown_zone_is_refused(sv_elz):
@@ -119,7 +137,7 @@ def test_focus_on_unknown_zone_is_refused(sv_elz):
 def test_municipality_map_lists_every_zone_layer_by_layer(catalog):
     m = municipality_map(34022, catalog.layers())
     html = render(m)
-    groups = [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
+    groups = [html_module.unescape(c.layer_name) for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
     for layer in catalog.layers():
         if layer.id == "gemeente":
             continue
@@ -216,11 +234,12 @@ def test_every_map_credits_the_data_and_states_the_population_year(every_map):
 
 def test_every_map_loads_only_vendored_assets_and_no_tiles(every_map):
     for name, html in every_map.items():
-        assert set(resource_urls(html)) == {"/maps/static/leaflet.js", "/maps/static/leaflet.css"}, name
+        assert set(resource_urls(html)) == {"/maps/static/leaflet.js", "/maps/static/leaflet.css",
+                                                  "/maps/static/regiomatch.js"}, name
         assert "tileLayer" not in html and "cdn" not in html.lower(), name
 
 
-def test_the_biggest_maps_stay_under_3_mb(every_map):
+def test_served_maps_stay_under_400_kb(every_map):
     for name, html in every_map.items():
         assert len(html.encode("utf-8")) < MAX_HTML_BYTES, name
 
@@ -233,7 +252,7 @@ def test_inline_maps_are_self_contained(sv_elz):
 
 
 def test_dutch_number_formats():
-    assert style.nl_int(123456.4) == "123.456" and style.nl_pct(0.349) == "34,9%"
+    assert style.nl_int(123456.4) == "123.456" and style.nl_pct(0.349) == "34,9 %"
 
 
 # -- HTTP -------------------------------------------------------------------------------------

@@ -67,7 +67,8 @@
     }
 
     /* Draw the features of a geometry source that appear in o.table, into group.
-     * o: {key, url, pane, interactive, table: {id: [style, hover, tip, pop]}, styles: [], texts: []} */
+     * o: {key, url, pane, interactive, table: {id: [style, hover, tip, pop]}, styles: [], texts: [] (default:
+     * the page's regiomatch.texts)}; tip and pop are a text number or a list of them (joined). */
     RM.geo = function (map, group, o) {
         return track(RM.source(o.key, o.url).then(function (data) {
             var has = Object.prototype.hasOwnProperty;
@@ -79,7 +80,8 @@
                 style: function (f) { return o.styles[o.table[f.id][0]]; },
                 onEachFeature: function (f, l) {
                     var row = o.table[f.id];
-                    var tip = text(o.texts, row[2]), pop = text(o.texts, row[3]);
+                    var texts = o.texts || RM.texts || [];
+                    var tip = text(texts, row[2]), pop = text(texts, row[3]);
                     if (tip) { l.bindTooltip(tip, {sticky: true, direction: 'top', opacity: 0.96}); }
                     if (pop) {
                         l.bindPopup(pop, {maxWidth: 380, autoPanPaddingTopLeft: L.point(12, RM.topInset(map) + 12),
