@@ -1,6 +1,7 @@
-"""Population choropleth: the zones of any layer coloured by their inhabitants, with the policy
-norms (60.000 and 100.000 inhabitants by default) as class boundaries in the legend and the
-zones that fail the layer's norm outlined in red."""
+"""Population choropleth: the zones of any layer coloured by their inhabitants. A layer with a
+population norm (``geo.norms.norm_for``, e.g. the primary care zones) gets the policy norms
+(60.000 and 100.000 inhabitants) as class boundaries in the legend and its failing zones outlined
+in red; a layer without one (municipalities, police zones...) gets plain classes and no norm."""
 
 from __future__ import annotations
 
@@ -45,7 +46,28 @@ def population_classes(norm_lines: Sequence[int]) -> tuple[list[float], list[str
     return edges, [*_BELOW, *(_ABOVE[i] for i in picks)]
 
 
-def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines: Sequence[int] = NORM_LINES, *,
+def population_breaks(population: Sequence[float], classes: int = 5) -> list[float]:
+    """Class edges for a layer without a norm: quintiles rounded to two significant digits.
+
+    Examples
+    --------
+    >>> population_breaks([1_000, 12_345, 23_456, 34_567, 45_678, 156_789])
+    [12000.0, 23000.0, 35000.0, 46000.0]
+    """
+    values = np.asarray([v for v in population if v > 0], dtype=float)
+    if not len(values):
+        return [1.0]
+    edges = []
+    for q in np.linspace(0, 1, classes + 1)[1:-1]:
+        value = float(np.quantile(values, q))
+        digits = max(int(np.floor(np.log10(value))) - 1, 0) if value > 0 else 0
+        rounded = float(round(value / 10 ** digits) * 10 ** digits)
+        if rounded > 0 and rounded not in edges:
+            edges.append(rounded)
+    return sorted(edges) or [float(values.max())]
+
+
+def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines: Sequence[int] | None = None, *,
                    data_dir: Path = SHIPPED_DATA, assets: AssetMode = "inline",
                    detail: str = base.DETAIL) -> folium.Map:
     """Colour the zones of ``layer`` by population.
@@ -55,8 +77,9 @@ def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines:
     norm : PopulationNorm, optional
         Zones failing it get a red dashed outline (e.g. ``norm_for(layer)``); Brussels zones are
         never judged.
-    norm_lines : sequence of int
-        Thresholds drawn as class boundaries in the legend.
+    norm_lines : sequence of int, optional
+        Thresholds drawn as norms (class boundaries) in the legend; by default ``NORM_LINES``
+        when the layer has a norm, none otherwise (the classes are then quintiles).
 
     Examples
     --------
@@ -64,8 +87,16 @@ def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines:
     >>> base.render(population_map(elz, norm_for(elz)))  # doctest: +SKIP
     """
     year = layer.atoms.population_year
-    edges, colours = population_classes(norm_lines)
+    if norm_lines is None and norm is not None:
+        norm_lines = NORM_LINES
     zones = base.zones(layer, data_dir, detail)
+    if norm_lines:
+        edges, colours = population_classes(norm_lines)
+    else:
+        norm_lines = ()
+        edges = population_breaks(layer.summary()["population"])
+        picks = np.linspace(0, len(_ABOVE) - 1, len(edges) + 1).round().astype(int)
+        colours = [_ABOVE[i] for i in picks]
     failing: set[str] = set()
     if norm is not None:
         checked = check_population(layer, norm)
@@ -98,7 +129,7 @@ def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines:
     base.feature_layer(munis, "Gemeentegrenzen", "municipalities", interactive=False,
                        source=base.municipality_source(data_dir, detail)).add_to(m)
 
-    rows = [style.LegendRow(style.fill_swatch(colours[0]), f"minder dan {style.nl_int(edges[0])}")]
+    rows = [style.LegendRow(style.fill_swatch(colours[0]), f"minder dan {style.nl_int(edges[0])}")] if len(edges) else []
     for i in range(1, len(edges)):
         if edges[i - 1] in {float(v) for v in norm_lines}:
             rows.append(style.LegendRow(style.line_swatch(), f"norm: {style.nl_int(edges[i - 1])} inwoners", strong=True))

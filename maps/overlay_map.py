@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import folium
+import pandas as pd
 
 from geo.overlay import OverlayResult, ZoneDetail
 from geo.paths import SHIPPED_DATA
@@ -123,7 +124,8 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
                             + a.name + " ligt.", "Beweeg over een gemeente voor haar zones; klik voor de samenvatting."])
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
 
-    target = a_zones[a_zones["code"] == focus] if focus is not None else a_zones
+    # Focused: open on that zone. Otherwise the whole territory of both layers, every zone in view.
+    target = a_zones[a_zones["code"] == focus] if focus is not None else pd.concat([a_zones, b_zones])
     if not len(target):  # a zone without outline (members only partly in it): fit to its municipalities
         members = {mb.nis_code for d in shown for z in d.zones_touched for mb in z.members}
         target = munis[munis.index.isin(members)] if members else munis

@@ -156,3 +156,24 @@ def served_app(env: dict[str, str] | None = None) -> Iterator[Server]:
                     "DATABASE_URL": "", **(env or {})}
         with Server(settings) as server:
             yield server
+
+
+# -- pytest fixtures shared by the browser test modules (import them by name) ---------------------
+try:
+    import pytest
+except ImportError:  # pragma: no cover - browser_support is also usable from plain scripts
+    pytest = None
+
+if pytest is not None:
+    @pytest.fixture(scope="module")
+    def server():
+        """One real server per test module (the fixture of every browser test file)."""
+        with served_app() as running:
+            yield running
+
+    @pytest.fixture(scope="module")
+    def browser(request):
+        """One headless Chromium per test module, ``BROWSER_SIZE`` of the module (default 1280 x 800)."""
+        width, height = getattr(request.module, "BROWSER_SIZE", (1280, 800))
+        with Browser(width=width, height=height) as b:
+            yield b

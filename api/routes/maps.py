@@ -26,11 +26,17 @@ from maps.scenario_map import scenario_map
 
 router = APIRouter(tags=["maps"])
 ASSETS = "served"
+ASSOCIATIONS = "samenwerkingsverband"
 DETAIL_PATTERN = "^(" + "|".join(WEB_DETAIL_METRES) + ")$"
 # The page names the geometry with its digest (?v=...): that URL never changes content, so the
 # browser may keep it; without the matching digest it revalidates with the ETag every time.
 IMMUTABLE = "public, max-age=86400"
 REVALIDATE = "no-cache"
+
+
+def _associations(ws: Workspace):
+    """The layer of cooperation associations whose fit a scenario's moves are about (if shipped)."""
+    return ws.catalog.builtin.get(ASSOCIATIONS)
 
 
 def _page(m) -> HTMLResponse:
@@ -101,13 +107,16 @@ def get_scenario_map(scenario_id: str, ws: Workspace = Depends(get_workspace)) -
     base_layer = ws.layer(record.base_layer)
     scenario = ws.layer(record.layer_id)
     norm = norm_for(scenario, record.base_layer)
-    return _page(scenario_map(base_layer, scenario, norm, data_dir=ws.catalog.data_dir, assets=ASSETS))
+    return _page(scenario_map(base_layer, scenario, norm, _associations(ws), data_dir=ws.catalog.data_dir,
+                              assets=ASSETS))
 
 
 @router.get("/maps/choropleth/{layer_id}", response_class=HTMLResponse, summary="Population per zone with the norms")
 def get_choropleth(
     layer_id: str,
-    norms: list[int] = Query(list(NORM_LINES), description="Population thresholds shown as class boundaries"),
+    norms: list[int] | None = Query(None, description="Population thresholds shown as norms (class boundaries); "
+                                    f"default {', '.join(map(str, NORM_LINES))} for layers with a population norm, "
+                                    "none for the others"),
     ws: Workspace = Depends(get_workspace),
 ) -> HTMLResponse:
     """Zones failing the layer's default norm (if any, e.g. 60.000 for primary care zones) are outlined."""

@@ -84,7 +84,9 @@
                     var tip = text(texts, row[2]), pop = text(texts, row[3]);
                     if (tip) { l.bindTooltip(tip, {sticky: true, direction: 'top', opacity: 0.96}); }
                     if (pop) {
-                        l.bindPopup(pop, {maxWidth: 380, autoPanPaddingTopLeft: L.point(12, RM.topInset(map) + 12),
+                        var room = map.getSize().y - RM.topInset(map) - 60;  // the popup scrolls rather than overflow
+                        l.bindPopup(pop, {maxWidth: 380, maxHeight: Math.max(room, 120),
+                                          autoPanPaddingTopLeft: L.point(12, RM.topInset(map) + 12),
                                           autoPanPaddingBottomRight: L.point(12, 12)});
                     }
                     if (row[1] !== null && row[1] !== undefined) {
@@ -132,12 +134,14 @@
     function declutter(map) {
         RM.labelSets.forEach(function (set) {
             if (set.map !== map) { return; }
+            var box = map.getContainer().getBoundingClientRect();
             var live = set.labels.filter(function (l) { return l.el.isConnected; });
             live.sort(function (a, b) { return a.priority - b.priority; });
             live.forEach(function (l) { l.el.style.transform = ''; l.el.style.visibility = ''; });
             var placed = [];
             live.forEach(function (l) {
                 var r = l.el.getBoundingClientRect();
+                if (r.right < box.left || r.left > box.right || r.bottom < box.top || r.top > box.bottom) { return; }
                 var w = r.right - r.left, h = r.bottom - r.top;
                 var moves = [[0, 0], [0, -(h + 1)], [0, h + 1], [w / 2 + 6, 0], [-(w / 2 + 6), 0],
                              [0, -2 * (h + 1)], [0, 2 * (h + 1)]];
