@@ -83,10 +83,21 @@ def _simplify(geoms: np.ndarray, tolerance: float) -> np.ndarray:
     (simplifying each zone on its own leaves hairline gaps between them)."""
     present = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
     out = np.array(geoms, dtype=object)
-    if present.any() and bool(shapely.coverage_is_valid(out[present])):
+    if present.any() and _may_be_coverage(out[present]) and bool(shapely.coverage_is_valid(out[present])):
         out[present] = shapely.coverage_simplify(out[present], tolerance, simplify_boundary=True)
         return out
     return shapely.simplify(out, tolerance, preserve_topology=True)
+
+
+# In a coverage (zones that tile the territory) a zone's bounding box meets a handful of others.
+MAX_BOX_PAIRS_PER_ZONE = 40
+
+
+def _may_be_coverage(geoms: np.ndarray) -> bool:
+    """A cheap test before ``coverage_is_valid``, which is quadratic when many zones lie on top of
+    each other (an imported layer that puts one municipality in thousands of zones)."""
+    left, _ = shapely.STRtree(geoms).query(geoms)
+    return len(left) <= MAX_BOX_PAIRS_PER_ZONE * len(geoms)
 
 
 def geojson(frame: gpd.GeoDataFrame) -> dict:

@@ -383,12 +383,14 @@ def zone_colours(layer: Layer, data_dir: Path = SHIPPED_DATA) -> dict[str, str]:
     metric = metric[metric.geometry.notna() & ~metric.geometry.is_empty].reset_index(drop=True)
     graph = nx.Graph()
     graph.add_nodes_from(layer.zone_codes)
-    buffered = metric.geometry.buffer(200.0).values
     # Bounding boxes first: a layer whose zones pile up on one place (thousands of zones on one
-    # municipality) would make the exact test quadratic; its colours cannot differ anyway.
-    left, right = shapely.STRtree(metric.geometry.values).query(buffered)
-    if len(left) > MAX_COLOUR_PAIRS_PER_ZONE * max(len(metric), 1):
+    # municipality) would make buffering and the exact test quadratic; its colours cannot differ anyway.
+    tree = shapely.STRtree(metric.geometry.values)
+    boxes = shapely.buffer(shapely.envelope(metric.geometry.values), 200.0, join_style="mitre")
+    if len(tree.query(boxes)[0]) > MAX_COLOUR_PAIRS_PER_ZONE * max(len(metric), 1):
         return {code: style.ZONE_COLOURS[i % len(style.ZONE_COLOURS)] for i, code in enumerate(layer.zone_codes)}
+    buffered = metric.geometry.buffer(200.0).values
+    left, right = tree.query(buffered)
     keep = shapely.intersects(buffered[left], metric.geometry.values[right]) & (left != right)
     codes = metric["code"].astype(str).to_numpy()
     graph.add_edges_from(zip(codes[left[keep]], codes[right[keep]]))

@@ -18,6 +18,7 @@ from geo.paths import SHIPPED_DATA
 from maps import base, style
 from maps.assets import AssetMode
 
+MAX_MEMBERS_NAMED = 60  # members listed in a zone's popup before "en N andere"
 MAX_NORM = 100_000_000  # far above any zone; keeps the class edges finite
 _BELOW = ("#fdae6b", "#fee6ce")  # under the lowest norm: oranges, darker = further below
 _ABOVE = ("#c7e9c0", "#a1d99b", "#74c476", "#41ab5d", "#238b45", "#006d2c")
@@ -116,7 +117,14 @@ def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines:
     zones["_hover"] = [{**s, "weight": s["weight"] + 2, "color": "#000000" if s["color"] != style.FAIL else style.FAIL}
                        for s in zones["_style"]]
     zones["_tip"] = [_zone_tip(row, layer, norm, row["code"] in failing, year) for _, row in zones.iterrows()]
-    zones["_pop"] = [_zone_popup(layer, row, year) for _, row in zones.iterrows()]
+    # All memberships read once and grouped: one lookup per zone would be quadratic in zones.
+    table = layer.members()
+    population = layer.atoms.table["population"].reindex(table["nis_code"]).to_numpy()
+    members: dict[str, list[tuple]] = {}
+    for code, name, nis, share, people in zip(table["zone_code"].astype(str), table["municipality"], table["nis_code"],
+                                              table["share"], population * table["share"].to_numpy()):
+        members.setdefault(code, []).append((name, nis, share, people))
+    zones["_pop"] = [_zone_popup(row, members.get(str(row["code"]), []), year) for _, row in zones.iterrows()]
     base.feature_layer(zones, f"{layer.name} (inwoners)", "fills", source=base.zone_source(layer, data_dir, detail)).add_to(m)
 
     munis = base.municipalities(layer.atoms, data_dir, detail)
@@ -162,12 +170,13 @@ def _zone_tip(row, layer: Layer, norm: PopulationNorm | None, fails: bool, year:
     return "<br>".join(lines)
 
 
-def _zone_popup(layer: Layer, row, year: int) -> str:
-    members = layer.members(str(row["code"]))
-    population = layer.atoms.table["population"]
+def _zone_popup(row, members: list[tuple], year: int) -> str:
+    """The zone's members (``name, nis, share, inhabitants``), the first ``MAX_MEMBERS_NAMED`` by name."""
     items = "".join(
-        f"<li>{style.esc(r.municipality)} ({r.nis_code}): {style.nl_int(population.loc[r.nis_code] * r.share)}"
-        + (f" (voor {style.nl_pct(r.share)})" if r.share < 0.999 else "") + "</li>"
-        for r in members.itertuples())
+        f"<li>{style.esc(name)} ({nis}): {style.nl_int(people)}"
+        + (f" (voor {style.nl_pct(share)})" if share < 0.999 else "") + "</li>"
+        for name, nis, share, people in members[:MAX_MEMBERS_NAMED])
+    if len(members) > MAX_MEMBERS_NAMED:
+        items += f"<li>{base.more_text(len(members) - MAX_MEMBERS_NAMED).strip()}</li>"
     return (f'<div class="rm-popup"><h4>{style.esc(row["name"])} <span class="rm-muted">({style.esc(row["code"])})'
             f"</span></h4>{style.nl_int(row['population'])} {style.population_label(year)}<ul>{items}</ul></div>")
