@@ -103,7 +103,7 @@ def test_the_standalone_export_escapes_too(browser, server, hostile, tmp_path):
     """``regiomatch map`` writes a file that carries its geometry; user text is escaped there too."""
     out = tmp_path / "xss.html"
     done = subprocess.run([sys.executable, "-c", "import sys; from api.cli import main; sys.exit(main(sys.argv[1:]))",
-                           "map", "overlay", "xss", "eerstelijnszone", "-o", str(out)],
+                           "map", "choropleth", "xss", "-o", str(out)],
                           env=server.env, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     page = browser.load(out.as_uri(), ready=LEAFLET_READY)
