@@ -265,6 +265,7 @@ def feature_layer(frame: gpd.GeoDataFrame, name: str, pane: str, *, show: bool =
                                                columns["_pop"])}
     group = folium.FeatureGroup(name=style.esc(name), show=show, control=control)
     group.rm_table = table  # what this layer draws, by feature id (tests and scripts read it)
+    group.rm_view = (frame, pane, show)  # the same view drawn as a PNG by maps.static_map
     group.rm_styles, group.rm_texts = styles, texts
     group.add_child(_Geometry(source, table, styles, texts, pane, interactive))
     return group
@@ -285,6 +286,7 @@ class _Labels(MacroElement):
         super().__init__()
         self._name = "Labels"
         self.points, self.css = points, css
+        self.rm_labels = points  # drawn by maps.static_map too
 
     def render(self, **kwargs) -> None:
         self.map_name = _map_of(self._parent).get_name()
@@ -327,6 +329,7 @@ def fit(m: folium.Map, frame: gpd.GeoDataFrame) -> None:
     """Fit the view to the polygons of a EPSG:4326 frame (call after the legend is added)."""
     minx, miny, maxx, maxy = (float(v) for v in frame.total_bounds)
     m.location = [(miny + maxy) / 2, (minx + maxx) / 2]
+    m.rm_bounds = (minx, miny, maxx, maxy)
     m.add_child(_Fit([[miny, minx], [maxy, maxx]]))
 
 

@@ -148,6 +148,7 @@ def add_legend(m: folium.Map, title: str, rows: Sequence[LegendRow], notes: Sequ
     --------
     >>> add_legend(m, "Legende", [LegendRow(fill_swatch("#fff"), "niet in een zone")])  # doctest: +SKIP
     """
+    m.rm_legend = (title, list(rows), list(notes))  # drawn by maps.static_map too
     body = "".join(row.html() for row in rows)
     foot = "".join(f'<div class="rm-note">{esc(n)}</div>' for n in notes)
     content = f'<div class="rm-legend-title">{esc(title)}</div>{body}{foot}'
@@ -155,8 +156,15 @@ def add_legend(m: folium.Map, title: str, rows: Sequence[LegendRow], notes: Sequ
 
 
 def add_title(m: folium.Map, title: str, subtitle: str = "") -> None:
+    m.rm_title = (title, subtitle)
     sub = f'<div class="rm-subtitle">{esc(subtitle)}</div>' if subtitle else ""
     m.add_child(_Control(f'<div class="rm-title-text">{esc(title)}</div>{sub}', "topleft", "rm-title leaflet-bar"))
+
+
+def add_download(m: folium.Map, png_url: str) -> None:
+    """A "Download als PNG" link (to the same view drawn by ``maps.static_map``) under the title."""
+    link = f'<a class="rm-download" href="{esc(png_url)}" download>Download als PNG</a>'
+    m.add_child(_Control(link, "topleft", "rm-title rm-download-box leaflet-bar"))
 
 
 class _Attribution(MacroElement):
@@ -194,6 +202,7 @@ def add_scale(m: folium.Map) -> None:
 
 
 def add_attribution(m: folium.Map, population_year: int) -> None:
+    m.rm_attribution = f"{ATTRIBUTION} Bevolking op 1/1/{population_year}."  # plain text, for the PNG
     text = f"{esc(ATTRIBUTION)} Bevolking op 1/1/{population_year}."
     m.add_child(_Attribution(text))
 
@@ -218,6 +227,8 @@ PAGE_CSS = f"""
   .rm-sw {{ flex: 0 0 auto; display: inline-block; width: 20px; height: 13px; box-sizing: border-box; }}
   .rm-note {{ margin-top: 5px; color: #555; font-size: 11.5px; }}
   .rm-title-text {{ font-weight: 700; font-size: 15px; }}
+  .rm-download-box {{ padding: 4px 10px; }}
+  .rm-download {{ color: #0b5394; font-size: 12px; text-decoration: underline; }}
   .rm-subtitle {{ color: #444; font-size: 12px; }}
   .rm-label {{ position: absolute; left: 0; top: 0; transform: translate(-50%, -50%); font-weight: 700; font-size: 13px; color: #111; white-space: nowrap;
       text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }}

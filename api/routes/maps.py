@@ -19,6 +19,7 @@ from geo.overlay import overlay
 from maps.assets import static_file
 from maps.base import DETAIL, render
 from maps.csp import mark_scripts
+from maps.style import add_download
 from maps.choropleth import population_map
 from maps.municipality_map import municipality_map
 from maps.overlay_map import overlay_map
@@ -39,9 +40,25 @@ def _associations(ws: Workspace):
     return ws.catalog.builtin.get(ASSOCIATIONS)
 
 
-def _page(m) -> HTMLResponse:
-    """The one place a map becomes a response: its scripts carry the CSP nonce placeholder."""
+# Each map route carries two decorators: the page, then (registered first, since decorators apply
+# bottom-up) its ``.png``, so ``/maps/choropleth/x.png`` is never read as a layer called "x.png".
+def _respond(request: Request, m) -> Response:
+    """The one place a map becomes a response: the page (its scripts carrying the CSP nonce
+    placeholder, with a "Download als PNG" link) or, on the ``.png`` route, the same view as an image."""
+    path = request.url.path
+    if path.endswith(".png"):
+        from maps.static_map import map_png  # matplotlib only when an image is asked for
+
+        return Response(map_png(m), media_type="image/png",
+                        headers={"Content-Disposition": 'attachment; filename="regiomatch-kaart.png"'})
+    png = _png_path(path) + (f"?{request.url.query}" if request.url.query else "")
+    add_download(m, png)
     return HTMLResponse(mark_scripts(render(m)))
+
+
+def _png_path(path: str) -> str:
+    """``/maps/overlay`` -> ``/maps/overlay.png``: the image of the page at ``path``."""
+    return path.rstrip("/") + ".png"
 
 
 def _geometry(request: Request, body_and_digest: tuple[bytes, str], detail: str, v: str | None) -> Response:
@@ -79,52 +96,62 @@ def get_layer_geometry(
 
 
 @router.get("/maps/overlay", response_class=HTMLResponse, summary="Map of layer A over layer B")
+@router.get("/maps/overlay.png", response_class=Response, summary="Map of layer A over layer B as a PNG")
 def get_overlay_map(
+    request: Request,
     a: str = Query(..., description="Layer id (or scenario:<id>) drawn as bold outlines", examples=["samenwerkingsverband"]),
     b: str = Query(..., description="Layer id (or scenario:<id>) drawn as coloured zones", examples=["eerstelijnszone"]),
     focus: str | None = Query(None, description="Zoom to this zone of layer A", examples=["W13"]),
     ws: Workspace = Depends(get_workspace),
-) -> HTMLResponse:
+) -> Response:
     """B-zones as fills, A-zones as outlines, members outside their A-zone's dominant B-zone hatched."""
     result = overlay(ws.layer(a), ws.layer(b), "population")
-    return _page(overlay_map(result, focus, data_dir=ws.catalog.data_dir, assets=ASSETS))
+    return _respond(request, overlay_map(result, focus, data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
 @router.get("/maps/municipality/{nis_code}", response_class=HTMLResponse, summary="Every zone a municipality belongs to")
+@router.get("/maps/municipality/{nis_code}.png", response_class=Response,
+            summary="Every zone a municipality belongs to, as a PNG")
 def get_municipality_map(
+    request: Request,
     nis_code: int,
     layers: list[str] | None = Query(None, description="Only these layers (default: all shipped and imported layers)"),
     ws: Workspace = Depends(get_workspace),
-) -> HTMLResponse:
+) -> Response:
     ws.catalog.atoms.position(nis_code)
     chosen = [ws.layer(i) for i in layers] if layers else ws.layers()
-    return _page(municipality_map(nis_code, chosen, data_dir=ws.catalog.data_dir, assets=ASSETS))
+    return _respond(request, municipality_map(nis_code, chosen, data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
 @router.get("/maps/scenario/{scenario_id}", response_class=HTMLResponse, summary="Today's zoning and a scenario side by side")
-def get_scenario_map(scenario_id: str, ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
+@router.get("/maps/scenario/{scenario_id}.png", response_class=Response,
+            summary="Today's zoning and a scenario side by side, as a PNG")
+def get_scenario_map(request: Request, scenario_id: str, ws: Workspace = Depends(get_workspace)) -> Response:
     record = ws.store.get_scenario(scenario_id)
     base_layer = ws.layer(record.base_layer)
     scenario = ws.layer(record.layer_id)
     norm = norm_for(scenario, record.base_layer)
-    return _page(scenario_map(base_layer, scenario, norm, _associations(ws), data_dir=ws.catalog.data_dir,
-                              assets=ASSETS))
+    return _respond(request, scenario_map(base_layer, scenario, norm, _associations(ws),
+                                          data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
 @router.get("/maps/choropleth/{layer_id}", response_class=HTMLResponse, summary="Population per zone with the norms")
+@router.get("/maps/choropleth/{layer_id}.png", response_class=Response, summary="Population per zone, as a PNG")
 def get_choropleth(
+    request: Request,
     layer_id: str,
     norms: list[int] | None = Query(None, description="Population thresholds shown as norms (class boundaries); "
                                     f"default {', '.join(map(str, NORM_LINES))} for layers with a population norm, "
                                     "none for the others"),
     ws: Workspace = Depends(get_workspace),
-) -> HTMLResponse:
+) -> Response:
     """Zones failing the layer's default norm (if any, e.g. 60.000 for primary care zones) are outlined."""
     layer = ws.layer(layer_id)
     base_id = None
     if layer.kind == "scenario":
         base_id = ws.store.get_scenario(layer_id.removeprefix("scenario:")).base_layer
-    return _page(population_map(layer, norm_for(layer, base_id), norms, data_dir=ws.catalog.data_dir, assets=ASSETS))
+    return _respond(request, population_map(layer, norm_for(layer, base_id), norms, data_dir=ws.catalog.data_dir,
+                                            assets=ASSETS))
 
 
 @router.get("/maps/static/{name:path}", summary="Vendored Leaflet files the maps load", include_in_schema=False)

@@ -52,12 +52,14 @@
         });
     }
 
-    /* Space taken by the title box at the top of a map, in container pixels. */
+    /* Space taken by the title box (and the download link under it) at the top of a map, in
+     * container pixels. */
     RM.topInset = function (map) {
-        var title = map.getContainer().querySelector('.rm-title');
-        if (!title) { return 0; }
-        var box = map.getContainer().getBoundingClientRect();
-        return Math.max(0, title.getBoundingClientRect().bottom - box.top);
+        var box = map.getContainer().getBoundingClientRect(), bottom = box.top;
+        map.getContainer().querySelectorAll('.rm-title').forEach(function (el) {
+            bottom = Math.max(bottom, el.getBoundingClientRect().bottom);
+        });
+        return Math.max(0, bottom - box.top);
     };
 
     function text(texts, ref) {
