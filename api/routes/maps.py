@@ -12,10 +12,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from api.deps import Workspace, get_workspace
+from api.deps import get_workspace
+from api.limits import heavy, unique_list
 from geo.geometry import WEB_DETAIL_METRES, web_geometry
 from geo.norms import NORM_LINES, norm_for
 from geo.overlay import overlay
+from geo.workspace import Workspace
 from maps.assets import static_file
 from maps.base import DETAIL, render
 from maps.csp import mark_scripts
@@ -28,6 +30,9 @@ from maps.scenario_map import scenario_map
 router = APIRouter(tags=["maps"])
 ASSETS = "served"
 ASSOCIATIONS = "samenwerkingsverband"
+# Building a map costs seconds of CPU: a few at a time, so a flood leaves /health and reads alone.
+BUSY = [Depends(heavy("maps", "De server tekent al {limit} kaarten tegelijk; probeer het over enkele seconden "
+                              "opnieuw."))]
 DETAIL_PATTERN = "^(" + "|".join(WEB_DETAIL_METRES) + ")$"
 # The page names the geometry with its digest (?v=...): that URL never changes content, so the
 # browser may keep it; without the matching digest it revalidates with the ETag every time.
@@ -44,7 +49,9 @@ def _associations(ws: Workspace):
 # bottom-up) its ``.png``, so ``/maps/choropleth/x.png`` is never read as a layer called "x.png".
 def _respond(request: Request, m) -> Response:
     """The one place a map becomes a response: the page (its scripts carrying the CSP nonce
-    placeholder, with a "Download als PNG" link) or, on the ``.png`` route, the same view as an image."""
+    placeholder, swapped by the security middleware for each response's nonce; a "Download als
+    PNG" link) or, on the ``.png`` route, the same view as an image. User text in the map is
+    escaped by the map builders: a script it contained would be marked too."""
     path = request.url.path
     if path.endswith(".png"):
         from maps.static_map import map_png  # matplotlib only when an image is asked for
@@ -95,8 +102,8 @@ def get_layer_geometry(
     return _geometry(request, web_geometry(ws.layer(layer_id), detail, ws.catalog.data_dir), detail, v)
 
 
-@router.get("/maps/overlay", response_class=HTMLResponse, summary="Map of layer A over layer B")
-@router.get("/maps/overlay.png", response_class=Response, summary="Map of layer A over layer B as a PNG")
+@router.get("/maps/overlay", response_class=HTMLResponse, dependencies=BUSY, summary="Map of layer A over layer B")
+@router.get("/maps/overlay.png", response_class=Response, dependencies=BUSY, summary="Map of layer A over layer B as a PNG")
 def get_overlay_map(
     request: Request,
     a: str = Query(..., description="Layer id (or scenario:<id>) drawn as bold outlines", examples=["samenwerkingsverband"]),
@@ -109,8 +116,8 @@ def get_overlay_map(
     return _respond(request, overlay_map(result, focus, data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
-@router.get("/maps/municipality/{nis_code}", response_class=HTMLResponse, summary="Every zone a municipality belongs to")
-@router.get("/maps/municipality/{nis_code}.png", response_class=Response,
+@router.get("/maps/municipality/{nis_code}", response_class=HTMLResponse, dependencies=BUSY, summary="Every zone a municipality belongs to")
+@router.get("/maps/municipality/{nis_code}.png", response_class=Response, dependencies=BUSY,
             summary="Every zone a municipality belongs to, as a PNG")
 def get_municipality_map(
     request: Request,
@@ -119,12 +126,12 @@ def get_municipality_map(
     ws: Workspace = Depends(get_workspace),
 ) -> Response:
     ws.catalog.atoms.position(nis_code)
-    chosen = [ws.layer(i) for i in layers] if layers else ws.layers()
+    chosen = [ws.layer(i) for i in unique_list(layers, "layers", 50)] if layers else ws.layers()
     return _respond(request, municipality_map(nis_code, chosen, data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
-@router.get("/maps/scenario/{scenario_id}", response_class=HTMLResponse, summary="Today's zoning and a scenario side by side")
-@router.get("/maps/scenario/{scenario_id}.png", response_class=Response,
+@router.get("/maps/scenario/{scenario_id}", response_class=HTMLResponse, dependencies=BUSY, summary="Today's zoning and a scenario side by side")
+@router.get("/maps/scenario/{scenario_id}.png", response_class=Response, dependencies=BUSY,
             summary="Today's zoning and a scenario side by side, as a PNG")
 def get_scenario_map(request: Request, scenario_id: str, ws: Workspace = Depends(get_workspace)) -> Response:
     record = ws.store.get_scenario(scenario_id)
@@ -135,8 +142,8 @@ def get_scenario_map(request: Request, scenario_id: str, ws: Workspace = Depends
                                           data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
-@router.get("/maps/choropleth/{layer_id}", response_class=HTMLResponse, summary="Population per zone with the norms")
-@router.get("/maps/choropleth/{layer_id}.png", response_class=Response, summary="Population per zone, as a PNG")
+@router.get("/maps/choropleth/{layer_id}", response_class=HTMLResponse, dependencies=BUSY, summary="Population per zone with the norms")
+@router.get("/maps/choropleth/{layer_id}.png", response_class=Response, dependencies=BUSY, summary="Population per zone, as a PNG")
 def get_choropleth(
     request: Request,
     layer_id: str,
@@ -146,12 +153,10 @@ def get_choropleth(
     ws: Workspace = Depends(get_workspace),
 ) -> Response:
     """Zones failing the layer's default norm (if any, e.g. 60.000 for primary care zones) are outlined."""
+    norms = unique_list(norms, "norms", 12) if norms is not None else None
     layer = ws.layer(layer_id)
-    base_id = None
-    if layer.kind == "scenario":
-        base_id = ws.store.get_scenario(layer_id.removeprefix("scenario:")).base_layer
-    return _respond(request, population_map(layer, norm_for(layer, base_id), norms, data_dir=ws.catalog.data_dir,
-                                            assets=ASSETS))
+    return _respond(request, population_map(layer, norm_for(layer, ws.base_id_of(layer_id)), norms,
+                                            data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
 @router.get("/maps/static/{name:path}", summary="Vendored Leaflet files the maps load", include_in_schema=False)
