@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 import pandas as pd
 
 from api import serialize
-from geo.catalog import load_catalog
+from geo.catalog import DEFAULT_POPULATION_YEAR, load_catalog, population_years
 from geo.errors import RegiomatchError
 from geo.overlay import overlay
 from geo.paths import ATTRIBUTION
@@ -126,7 +126,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="regiomatch", description="Where Flanders' regional boundaries do not line up.")
     parser.add_argument("--data-dir", type=Path, default=None, help="shipped data folder (default: the package's data/)")
-    parser.add_argument("--population-year", type=int, default=2020, choices=(2018, 2019, 2020))
+    parser.add_argument("--population-year", type=int, default=DEFAULT_POPULATION_YEAR, choices=population_years(),
+                        help=f"Statbel population on 1 January (default {DEFAULT_POPULATION_YEAR})")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("layers", help="list the layers")

@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from geo.catalog import DEFAULT_POPULATION_YEAR
 from geo.paths import SHIPPED_DATA
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +36,8 @@ class Settings(BaseSettings):
     port: int = 8000
     max_upload_bytes: int = Field(10 * 1024 * 1024, description="Largest accepted upload or request body.")
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins; empty = CORS off.")
-    population_year: int = Field(2020, description="Statbel population year (2018, 2019 or 2020).")
+    population_year: int = Field(DEFAULT_POPULATION_YEAR, description="Statbel population year: one of the years "
+                                 "in data/population.csv (default the latest).")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -185,7 +185,11 @@ def add_scale(m: folium.Map) -> None:
 
 
 def add_attribution(m: folium.Map, population_year: int) -> None:
-    text = f"{esc(ATTRIBUTION)} Bevolking op 1/1/{population_year}."
+    from geo.catalog import population_note
+
+    # The sector-sum caveat, said once on the map where the year is named.
+    note = population_note(population_year)
+    text = f"{esc(ATTRIBUTION)} " + (esc(note) if note else f"Bevolking op 1/1/{population_year}.")
     m.add_child(_Attribution(text))
 
 

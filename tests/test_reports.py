@@ -19,6 +19,15 @@ from maps.pdf import available_renderers, html_to_pdf
 from maps.report import DEFAULT_AGAINST, fit_report, render_report
 from maps.static_map import DOMINANT_COLOUR, zone_colours, zone_map_png
 
+
+# Golden figures of 1 January 2020 (Statbel's municipal count): pinned, see conftest.GOLDEN_YEAR.
+pytestmark = pytest.mark.usefixtures("population_2020")
+
+
+@pytest.fixture(scope="module")
+def catalog(catalog_2020):
+    return catalog_2020
+
 ASSOCIATIONS = "samenwerkingsverband"
 
 
