@@ -6,13 +6,17 @@ import re
 
 import pytest
 
-from api.cli import build_parser
 from geo.catalog import DEFAULT_POPULATION_YEAR, population_note, population_years
 
 
-def test_the_cli_offers_exactly_the_years_in_the_data():
-    action = next(a for a in build_parser()._actions if a.dest == "population_year")
-    assert tuple(action.choices) == population_years() and action.default == DEFAULT_POPULATION_YEAR == 2024
+def test_the_cli_offers_exactly_the_years_in_the_data(monkeypatch):
+    from api.cli_common import GLOBAL_OPTIONS
+    from api.settings import Settings
+
+    action = next(a for a in GLOBAL_OPTIONS._actions if a.dest == "population_year")
+    assert tuple(action.choices) == population_years()
+    monkeypatch.delenv("REGIOMATCH_POPULATION_YEAR", raising=False)
+    assert Settings().population_year == DEFAULT_POPULATION_YEAR == 2024
 
 
 def test_pages_name_the_year_and_say_the_sector_caveat_once(client):
