@@ -122,3 +122,17 @@ def test_antwerp_sub_zones_are_population_weighted_from_the_sectors(catalog):
     assert city.sum() == pytest.approx(1.0, abs=1e-9)
     for code, expected in ANTWERP_2024.items():
         assert city[code] * population == pytest.approx(expected, abs=0.01)
+
+
+def test_a_scenario_on_a_split_layer_against_itself_is_perfect_agreement(catalog, split_antwerp):
+    """Scenarios keep the sector assignment; a moved (now whole) municipality is a plain product."""
+    from geo.scenario import Move, apply_moves
+
+    for base, move in ((catalog.layer("eerstelijnszone_antwerpen_stad"), Move(11040, "1")),
+                       (split_antwerp, Move(11040, "W"))):
+        scenario = apply_moves(base, [move], id="scenario:proef")
+        s = overlay(scenario, scenario).summary
+        assert (s.adjusted_rand_index, s.variation_of_information) == (pytest.approx(1.0), pytest.approx(0.0, abs=1e-9))
+        # Against its base: Antwerp itself is unchanged, so its sub-zones still match one to one.
+        detail = overlay(scenario, base).zone_detail(base.zone_codes[0])
+        assert detail.dominant_zone == base.zone_codes[0]
