@@ -19,7 +19,7 @@ from geo.validation import check_contiguity, check_nesting
 from tests.conftest import reset_app_caches
 
 BASE = "eerstelijnszone"
-AGAINST = ["samenwerkingsverband", "referentieregio", "politiezone"]
+AGAINST = ["samenwerkingsverband", "samenwerkingsverbanden", "referentieregio", "politiezone"]
 
 
 def neighbour_moves(count: int, seed: int) -> list[Move]:
