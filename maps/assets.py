@@ -33,6 +33,13 @@ STATIC_FILES: dict[str, str] = {
     "images/layers-2x.png": "image/png",
     "images/marker-icon.png": "image/png",
     "LICENSES.md": "text/markdown; charset=utf-8",
+    # Swagger UI for /docs (api/routes/docs.py), also offline.
+    "swagger/swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger/swagger-ui.css": "text/css; charset=utf-8",
+    "swagger/favicon-32x32.png": "image/png",
+    "swagger/LICENSE": "text/plain; charset=utf-8",
+    "swagger/NOTICE": "text/plain; charset=utf-8",
+    "swagger/swagger-ui-bundle.js.LICENSE.txt": "text/plain; charset=utf-8",
 }
 
 
