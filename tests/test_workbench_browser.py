@@ -165,8 +165,11 @@ def token_server():
     with tempfile.TemporaryDirectory(prefix="regiomatch-state-") as state:
         env = {"REGIOMATCH_STATE_DIR": state, "REGIOMATCH_API_TOKEN": "werkbank-sleutel",
                "REGIOMATCH_DATABASE_URL": "", "DATABASE_URL": ""}
-        with Server(env, workers=2) as running:
+        running = Server(env, workers=2).start(timeout=120)  # two processes load the data: slower under load
+        try:
             yield running
+        finally:
+            running.stop()
 
 
 def test_sign_in_then_save_and_import_from_the_browser_with_two_workers(token_server, browser: Browser,
