@@ -111,6 +111,25 @@ def test_the_administration_tests_a_zoning(server, browser: Browser, tmp_path: P
     assert_clean(browser)
     browser.screenshot(tmp_path / "workbench.png")
 
+    # Suggestions on top of these moves: each explained, accepted or rejected one by one.
+    browser.driver.find_element(By.ID, "wb-max-moves").clear()
+    browser.driver.find_element(By.ID, "wb-max-moves").send_keys("2")
+    browser.driver.find_element(By.ID, "wb-suggest-run").click()
+    steps = wait(browser, "var s = document.querySelectorAll('#wb-steps li[data-step]'); return s.length ? s.length : null;", timeout=60)
+    assert 1 <= steps <= 2
+    explanation = browser.run("return document.querySelector('#wb-steps li[data-step] p').textContent;")
+    assert " naar " in explanation and "inw." in explanation
+    moves = "return JSON.stringify(regiomatchWorkbench.moves());"
+    before = browser.run(moves)
+    browser.driver.find_element(By.CSS_SELECTOR, "#wb-steps li[data-step] button").click()  # Aanvaarden
+    wait(browser, f"return JSON.stringify(regiomatchWorkbench.moves()) !== {before!r};")
+    assert "accepted" in browser.run("return document.querySelector('#wb-steps li[data-step]').className;")
+    settled(browser)
+    browser.driver.find_element(By.ID, "wb-undo").click()  # not this one after all
+    wait(browser, f"return JSON.stringify(regiomatchWorkbench.moves()) === {before!r};")
+    settled(browser)
+    assert_clean(browser)
+
     # Save, then reload and find the moves.
     browser.driver.find_element(By.ID, "wb-name").send_keys("Lendelede en Noord-Limburg")
     browser.driver.find_element(By.ID, "wb-save-button").click()
