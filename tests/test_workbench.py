@@ -211,6 +211,15 @@ def test_comparison_pdf(client: TestClient, saved: dict) -> None:
         pytest.skip("no PDF renderer: pip install weasyprint (needs Pango) or install chromium")
     response = client.get(f"/vergelijk.pdf?base={BASE}&other=scenario:{saved['id']}")
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert b"/Image" in response.content  # the two zonings side by side
+
+
+def test_comparison_map_marks_the_moved_municipalities(catalog) -> None:
+    from maps.comparison_png import comparison_png
+
+    base = catalog.layer(BASE)
+    png = comparison_png(base, apply_moves(base, [Move(72004, "elz28")]), [72004])
+    assert png[:4] == b"\x89PNG" and len(png) > 10_000
 
 
 # -- browser sign-in ---------------------------------------------------------------------------
