@@ -152,6 +152,18 @@ def test_suggestions_on_top_of_the_moves_explain_themselves(client: TestClient) 
     assert all(34025 not in s["nis_codes"] for s in steps)  # already where the planner put it
 
 
+def test_suggestions_leave_the_anchors_of_the_zones_alone(client: TestClient, catalog) -> None:
+    from geo.workbench import zone_anchors
+
+    anchors = zone_anchors(catalog.layer(BASE))
+    assert catalog.atoms.name(anchors["elz18"]) == "Kortrijk"
+    body = {"base_layer": BASE, "moves": [], "max_moves": 6, "time_budget_seconds": 10, "min_population": 0}
+    steps = client.post("/api/v1/evaluate/suggest", json=body).json()["steps"]
+    assert steps
+    moved = {n for s in steps for n in s["nis_codes"]}
+    assert not moved & set(anchors.values())
+
+
 @pytest.fixture
 def saved(client: TestClient) -> dict:
     response = client.post("/api/v1/scenarios", json={"name": "Noord-Limburg samen", "base_layer": BASE,
