@@ -538,24 +538,3 @@ def editing_context(base: Layer) -> dict:
         "population_year": atoms.population_year,
     }
 
-
-def zone_anchors(layer: Layer) -> dict[str, int]:
-    """Per zone, its anchor: the member municipality the zone is named after (the first one named,
-    e.g. Kortrijk for "Kortrijk-Kuurne-Harelbeke"), else its most populous member.
-
-    Planners do not take a suggestion seriously that moves Kortrijk out of Kortrijk-Kuurne-Harelbeke.
-
-    Examples
-    --------
-    >>> zone_anchors(load_catalog().layer("eerstelijnszone"))["elz18"]  # doctest: +SKIP
-    34022
-    """
-    atoms = layer.atoms
-    anchors = {}
-    for code, members in zone_member_codes(layer).items():
-        if not members:
-            continue
-        name = layer.zone_name(code).lower()
-        named = [(name.find(atoms.name(n).lower()), n) for n in members if atoms.name(n).lower() in name]
-        anchors[code] = min(named)[1] if named else max(members, key=atoms.population)
-    return anchors

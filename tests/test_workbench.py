@@ -153,7 +153,7 @@ def test_suggestions_on_top_of_the_moves_explain_themselves(client: TestClient) 
 
 
 def test_suggestions_leave_the_anchors_of_the_zones_alone(client: TestClient, catalog) -> None:
-    from geo.workbench import zone_anchors
+    from geo.anchors import zone_anchors
 
     anchors = zone_anchors(catalog.layer(BASE))
     assert catalog.atoms.name(anchors["elz18"]) == "Kortrijk"

@@ -18,7 +18,7 @@ from geo.norms import norm_for
 from geo.scenario import Move, apply_moves
 from geo.suggest import Constraints, suggest
 from geo.validation import make_norm
-from geo.workbench import evaluate_moves, zone_anchors
+from geo.workbench import evaluate_moves
 
 router = APIRouter(prefix="/api/v1", tags=["zonings"])
 DEFAULT_NEST_IN = "referentieregio"
@@ -81,14 +81,8 @@ def post_suggest_on_top(body: SuggestOnTopIn, ws: Workspace = Depends(get_worksp
     against = [ws.layer(a) for a in dict.fromkeys(body.against) if a != body.base_layer]
     if not against:
         raise InvalidInput("choose at least one layer the zoning should fit (e.g. samenwerkingsverband)")
-    fixed = list(body.fixed)
-    options = {}
-    if "allow_anchor_moves" in Constraints.__dataclass_fields__:
-        options["allow_anchor_moves"] = body.allow_anchor_moves
-    elif not body.allow_anchor_moves:
-        fixed += [n for n in zone_anchors(base).values() if n not in fixed]
     constraints = Constraints(norm=norm, use_default_norm=False, keep_together=tuple(tuple(g) for g in body.keep_together),
-                              fixed=tuple(fixed), **options)
+                              fixed=tuple(body.fixed), allow_anchor_moves=body.allow_anchor_moves)
     result = suggest(edited, against, constraints, max_moves=body.max_moves, time_budget=body.time_budget_seconds,
                      seed=body.seed)
     out = result.as_dict()
