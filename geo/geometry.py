@@ -142,6 +142,19 @@ def adjacency(data_dir: Path = SHIPPED_DATA) -> pd.DataFrame:
     return _adjacency(Path(data_dir)).copy()
 
 
+def neighbours(nis_code: int, data_dir: Path = SHIPPED_DATA) -> list[int]:
+    """NIS codes of the municipalities sharing a border with ``nis_code`` (a 2025 code).
+
+    Examples
+    --------
+    >>> 34022 in neighbours(34025)  # Lendelede borders Kortrijk
+    True
+    """
+    pairs = _adjacency(Path(data_dir))
+    return sorted(int(n) for n in [*pairs.loc[pairs["nis_a"] == nis_code, "nis_b"],
+                                   *pairs.loc[pairs["nis_b"] == nis_code, "nis_a"]])
+
+
 @lru_cache(maxsize=4)
 def _adjacency(data_dir: Path) -> pd.DataFrame:
     munis = municipal_polygons(data_dir)

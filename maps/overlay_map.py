@@ -13,6 +13,7 @@ from pathlib import Path
 import folium
 import pandas as pd
 
+from geo import dutch
 from geo.overlay import OverlayResult, ZoneDetail
 from geo.paths import SHIPPED_DATA
 from maps import base, style
@@ -135,8 +136,8 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
 
 def _unit(result: OverlayResult):
     if result.weight == "population":
-        return lambda v: f"{style.nl_int(v)} inwoners"
-    return lambda v: f"{v:,.1f} km²".replace(",", " ").replace(".", ",")
+        return dutch.inhabitants
+    return dutch.area
 
 
 def _touched_codes(details: list[ZoneDetail]) -> list[str]:

@@ -38,8 +38,6 @@ BACKGROUND = "#e3e9ee"
 HATCH_ID = "rm-hatch"
 HATCH_FILL = f"url(#{HATCH_ID})"
 # Population classes around the norms: below the lowest norm in oranges, above it in greens.
-POPULATION_COLOURS = ("#fdae6b", "#fee6ce", "#c7e9c0", "#74c476", "#238b45")
-
 BRUSSELS_NOTE = "Brussel valt buiten het Vlaamse decreet lokaal sociaal beleid: getoond, niet beoordeeld"
 
 

@@ -42,7 +42,8 @@ def browser():
 
 
 PAGES = ["/", "/search?q=sint", "/municipalities/34022", "/overlay?a=eerstelijnszone&b=referentieregio",
-         "/reports/samenwerkingsverband/W13"]
+         "/reports/samenwerkingsverband/W13", "/atlas", "/zones/samenwerkingsverband/W13", "/lagen/nieuw",
+         "/aanmelden", "/vergelijk?base=eerstelijnszone&other=eerstelijnszone", "/docs"]
 MAPS = ["/maps/overlay?a=samenwerkingsverband&b=eerstelijnszone", "/maps/municipality/34022",
         "/maps/choropleth/provincie", "/maps/choropleth/eigen"]
 
@@ -53,6 +54,8 @@ def test_every_page_and_map_works_under_the_policy(server, browser, path):
     assert "'nonce-" in headers["content-security-policy"] and "object-src 'none'" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"
     ready = LEAFLET_READY if path.startswith("/maps/") else "return document.readyState === 'complete';"
+    if path == "/docs":
+        ready = "return !!document.querySelector('.swagger-ui .information-container');"
     page = browser.load(server.url + path, ready=ready, timeout=90)
     assert page.errors == [], (path, page.errors)
     # The trusted scripts ran: Leaflet drew the map, or the sortable tables took their handler.
