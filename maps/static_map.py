@@ -180,8 +180,11 @@ def map_png(m: folium.Map) -> bytes:
 
 
 def _groups(element) -> list:
+    """Feature layers under ``element`` that the page shows when it opens."""
     found = []
     for child in element._children.values():
+        if getattr(child, "show", True) is False:
+            continue
         if hasattr(child, "rm_view"):
             found.append(child)
         found.extend(_groups(child))

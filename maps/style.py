@@ -225,8 +225,8 @@ PAGE_CSS = f"""
   .rm-sw {{ flex: 0 0 auto; display: inline-block; width: 20px; height: 13px; box-sizing: border-box; }}
   .rm-note {{ margin-top: 5px; color: #555; font-size: 11.5px; }}
   .rm-title-text {{ font-weight: 700; font-size: 15px; }}
-  .rm-download-box {{ padding: 4px 10px; }}
-  .rm-download {{ color: #0b5394; font-size: 12px; text-decoration: underline; }}
+  .rm-download-box {{ padding: 4px 10px; white-space: nowrap; }}
+  .rm-download {{ color: #0b5394; font-size: 12px; text-decoration: underline; white-space: nowrap; }}
   .rm-subtitle {{ color: #444; font-size: 12px; }}
   .rm-label {{ position: absolute; left: 0; top: 0; transform: translate(-50%, -50%); font-weight: 700; font-size: 13px; color: #111; white-space: nowrap;
       text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }}
