@@ -182,3 +182,12 @@ def test_landing_links_the_atlas_and_marks_isom_historical(client):
     assert "historisch (tot 31 december 2018)" in isom
     w13 = text[text.index("(W13)"):][:120]
     assert "Actief" in w13 and "historisch" not in w13
+
+
+def test_fit_report_of_an_association_shows_its_facts(client):
+    text = visible_text(client.get("/reports/samenwerkingsverband/ISOM").text)
+    assert "Feitelijke vereniging · historisch (tot 31 december 2018) · ledenlijst 2019-2023" in text
+    page = client.get(f"/reports/{ASSOCIATION_LAYER}/0630835639").text
+    assert f"/zones/{ASSOCIATION_LAYER}/0630835639" in links(page)
+    assert "OCMW vereniging · Actief · ledenlijst" in visible_text(page)
+    assert "registratiedatum" not in visible_text(client.get("/reports/eerstelijnszone/elz40").text)
