@@ -19,6 +19,7 @@ import pandas as pd
 
 from api.settings import get_settings, workspace_for
 from geo import dutch
+from geo.formulas import neutralise_frame
 from geo.paths import ATTRIBUTION
 from geo.workspace import Workspace
 
@@ -74,7 +75,7 @@ def print_frame(frame: pd.DataFrame, fmt: str, out: TextIO | None = None) -> Non
     """A table as CSV, JSON records or (``table``) aligned text with Dutch numbers."""
     out = out or sys.stdout
     if fmt == "csv":
-        frame.to_csv(out, index=False)
+        neutralise_frame(frame).to_csv(out, index=False)  # no live formulas from user text
     elif fmt == "json":
         out.write(frame.to_json(orient="records", force_ascii=False, indent=2) + "\n")
     else:

@@ -10,6 +10,7 @@ import hmac
 
 from fastapi import Depends, Request
 
+from api import session
 from api.errors import Unauthorized
 from api.settings import Settings, get_settings, workspace_for
 from geo.workspace import Workspace
@@ -22,10 +23,17 @@ def get_workspace(settings: Settings = Depends(get_settings)) -> Workspace:
 
 
 def require_writer(request: Request, settings: Settings = Depends(get_settings)) -> None:
-    """Writes need ``Authorization: Bearer <token>`` when a token is configured."""
+    """Writes need ``Authorization: Bearer <token>`` when a token is configured, or a browser
+    session cookie with its CSRF token in ``X-CSRF-Token``."""
     if not settings.api_token:
         return
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), settings.api_token.encode()):
-        raise Unauthorized("this write needs 'Authorization: Bearer <token>' with the configured API token")
+    if scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), settings.api_token.encode()):
+        return
+    # A signed-in browser: session cookie plus the CSRF token of that session (api/session.py).
+    if session.valid_csrf(request.cookies.get(session.COOKIE), request.headers.get(session.CSRF_HEADER),
+                          settings.api_token):
+        return
+    raise Unauthorized("this write needs 'Authorization: Bearer <token>' with the configured API token "
+                       "(or, in the browser, a session from /aanmelden and its CSRF token)")

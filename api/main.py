@@ -9,12 +9,14 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors
 from api.limits import BodySizeLimit, ExposureGuard
-from api.routes import atlas, health, layers, maps, municipalities, overlay, pages, reports, scenarios, zonings
+from api.routes import (atlas, docs, evaluate, health, layers, maps, municipalities, overlay, pages, reports,
+                        scenarios, workbench, zonings)
+from api.security import SecurityMiddleware
 from api.settings import get_settings, refuse_exposure_at_startup, workspace_for
 from geo.paths import ATTRIBUTION
 
 ROUTERS = [health.router, layers.router, overlay.router, municipalities.router, zonings.router, scenarios.router,
-           pages.router, reports.router, maps.router, atlas.router]
+           pages.router, reports.router, maps.router, atlas.router, evaluate.router, workbench.router, docs.router]
 
 
 @asynccontextmanager
@@ -33,12 +35,17 @@ def create_app() -> FastAPI:
         version="0.1.0",
         description="Where Flanders' regional boundaries do not line up. " + ATTRIBUTION,
         lifespan=lifespan,
+        docs_url=None,  # served by api/routes/docs.py from vendored files (offline)
+        redoc_url=None,
     )
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
                            allow_headers=["Authorization", "Content-Type"])
+    # Headers, CSP nonce and cross-site write refusal; inside any compression middleware, since it
+    # rewrites HTML bodies, and outside the body limit so a refused write is not even read.
+    app.add_middleware(SecurityMiddleware, allowed_origins=settings.cors_origins)
     app.add_middleware(ExposureGuard)  # added last: outermost, so nothing is served while exposed
     for router in ROUTERS:
         app.include_router(router)

@@ -40,6 +40,29 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(10 * 1024 * 1024, description="Largest accepted upload or request body.")
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins; empty = CORS off.")
     population_year: int = Field(2020, description="Statbel population year (2018, 2019 or 2020).")
+    max_parallel_suggest: int = Field(2, ge=1, description="Suggestions computed at once per process (more: 503).")
+    max_parallel_reports: int = Field(2, ge=1, description="Reports (HTML/PDF) rendered at once per process (more: 503).")
+    max_parallel_maps: int = Field(4, ge=1, description="Maps and layer GeoJSON built at once per process (more: 503).")
+    # Limits on reading one upload (geo.sandbox.ImportLimits); the file is read in a child process.
+    import_cpu_seconds: int = Field(30, ge=1, description="CPU seconds one upload may take to read.")
+    import_memory_bytes: int = Field(2048 * 1024 * 1024, ge=256 * 1024 * 1024,
+                                     description="Address space of the process that reads one upload.")
+    import_wall_seconds: float = Field(60.0, gt=0, description="Wall time after which reading an upload is stopped.")
+    import_unpacked_bytes: int = Field(200 * 1024 * 1024, ge=1, description="Largest unpacked size of an XLSX or zip.")
+    import_rows: int = Field(100_000, ge=1, description="Most rows of a membership table.")
+    import_columns: int = Field(200, ge=1, description="Most columns of a membership table or attribute table.")
+    import_features: int = Field(10_000, ge=1, description="Most polygon features.")
+    import_vertices: int = Field(2_000_000, ge=1, description="Most polygon vertices, all features together.")
+    import_zones_per_municipality: int = Field(50, ge=1, description="Most zones of one layer per municipality.")
+    import_json_depth: int = Field(64, ge=2, description="Deepest nesting of a GeoJSON file.")
+    import_parallel: int = Field(2, ge=1, description="Uploads read at the same time (more: 503, retry).")
+
+    def import_limits(self):
+        """The upload limits as ``geo.sandbox.ImportLimits``."""
+        from geo.sandbox import ImportLimits
+
+        return ImportLimits.from_mapping({name.removeprefix("import_"): value for name, value in self
+                                          if name.startswith("import_")})
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -291,6 +291,8 @@ def workbook(sheets: dict[str, pd.DataFrame], notes: list[str]) -> bytes:
     b'PK'
     """
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    from geo.formulas import text_cells_only
     from openpyxl.utils import get_column_letter
 
     def clean(value: object) -> object:
@@ -311,4 +313,5 @@ def workbook(sheets: dict[str, pd.DataFrame], notes: list[str]) -> bytes:
         pd.DataFrame({"bron": [clean(n) for n in [*notes, ATTRIBUTION]]}).to_excel(writer, sheet_name="bron",
                                                                                    index=False)
         writer.sheets["bron"].column_dimensions["A"].width = 120
+        text_cells_only(writer.book)  # user text such as '=HYPERLINK(...)' stays text (geo.formulas)
     return buffer.getvalue()

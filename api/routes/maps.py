@@ -10,11 +10,13 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse, HTMLResponse
 
 from api.deps import get_workspace
+from api.limits import heavy, unique_list
 from geo.norms import NORM_LINES, norm_for
 from geo.overlay import overlay
 from geo.workspace import Workspace
 from maps.assets import static_file
 from maps.base import render
+from maps.csp import mark_scripts
 from maps.choropleth import population_map
 from maps.municipality_map import municipality_map
 from maps.overlay_map import overlay_map
@@ -22,9 +24,19 @@ from maps.scenario_map import scenario_map
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 ASSETS = "served"
+# Building a map costs seconds of CPU: a few at a time, so a flood leaves /health and reads alone.
+BUSY = [Depends(heavy("maps", "De server tekent al {limit} kaarten tegelijk; probeer het over enkele seconden "
+                              "opnieuw."))]
 
 
-@router.get("/overlay", response_class=HTMLResponse, summary="Map of layer A over layer B")
+def _page(html: str) -> HTMLResponse:
+    """The one place map HTML leaves the app: Folium's own scripts get the CSP nonce placeholder
+    (``maps.csp``); the security middleware swaps it for each response's nonce. User text in the
+    map must be escaped by the map builders: a script it contained would be marked too."""
+    return HTMLResponse(mark_scripts(html))
+
+
+@router.get("/overlay", response_class=HTMLResponse, dependencies=BUSY, summary="Map of layer A over layer B")
 def get_overlay_map(
     a: str = Query(..., description="Layer id (or scenario:<id>) drawn as bold outlines", examples=["samenwerkingsverband"]),
     b: str = Query(..., description="Layer id (or scenario:<id>) drawn as coloured zones", examples=["eerstelijnszone"]),
@@ -33,39 +45,41 @@ def get_overlay_map(
 ) -> HTMLResponse:
     """B-zones as fills, A-zones as outlines, members outside their A-zone's dominant B-zone hatched."""
     result = overlay(ws.layer(a), ws.layer(b), "population")
-    return HTMLResponse(render(overlay_map(result, focus, data_dir=ws.catalog.data_dir, assets=ASSETS)))
+    return _page(render(overlay_map(result, focus, data_dir=ws.catalog.data_dir, assets=ASSETS)))
 
 
-@router.get("/municipality/{nis_code}", response_class=HTMLResponse, summary="Every zone a municipality belongs to")
+@router.get("/municipality/{nis_code}", response_class=HTMLResponse, dependencies=BUSY, summary="Every zone a municipality belongs to")
 def get_municipality_map(
     nis_code: int,
     layers: list[str] | None = Query(None, description="Only these layers (default: all shipped and imported layers)"),
     ws: Workspace = Depends(get_workspace),
 ) -> HTMLResponse:
     ws.catalog.atoms.position(nis_code)
-    chosen = [ws.layer(i) for i in layers] if layers else ws.layers()
-    return HTMLResponse(render(municipality_map(nis_code, chosen, data_dir=ws.catalog.data_dir, assets=ASSETS)))
+    chosen = [ws.layer(i) for i in unique_list(layers, "layers", 50)] if layers else ws.layers()
+    return _page(render(municipality_map(nis_code, chosen, data_dir=ws.catalog.data_dir, assets=ASSETS)))
 
 
-@router.get("/scenario/{scenario_id}", response_class=HTMLResponse, summary="Today's zoning and a scenario side by side")
+@router.get("/scenario/{scenario_id}", response_class=HTMLResponse, dependencies=BUSY, summary="Today's zoning and a scenario side by side")
 def get_scenario_map(scenario_id: str, ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
     record = ws.store.get_scenario(scenario_id)
     base_layer = ws.layer(record.base_layer)
     scenario = ws.layer(record.layer_id)
     norm = norm_for(scenario, record.base_layer)
-    return HTMLResponse(render(scenario_map(base_layer, scenario, norm, data_dir=ws.catalog.data_dir, assets=ASSETS)))
+    return _page(render(scenario_map(base_layer, scenario, norm, data_dir=ws.catalog.data_dir, assets=ASSETS)))
 
 
-@router.get("/choropleth/{layer_id}", response_class=HTMLResponse, summary="Population per zone with the norms")
+@router.get("/choropleth/{layer_id}", response_class=HTMLResponse, dependencies=BUSY, summary="Population per zone with the norms")
 def get_choropleth(
     layer_id: str,
     norms: list[int] = Query(list(NORM_LINES), description="Population thresholds shown as class boundaries"),
     ws: Workspace = Depends(get_workspace),
 ) -> HTMLResponse:
     """Zones failing the layer's default norm (if any, e.g. 60.000 for primary care zones) are outlined."""
+    norms = unique_list(norms, "norms", 12)
     layer = ws.layer(layer_id)
-    html = render(population_map(layer, norm_for(layer, ws.base_id_of(layer_id)), norms, data_dir=ws.catalog.data_dir, assets=ASSETS))
-    return HTMLResponse(html)
+    html = render(population_map(layer, norm_for(layer, ws.base_id_of(layer_id)), norms, data_dir=ws.catalog.data_dir,
+                                 assets=ASSETS))
+    return _page(html)
 
 
 @router.get("/static/{name:path}", summary="Vendored Leaflet files the maps load", include_in_schema=False)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 
 from api import serialize
+from api.downloads import content_disposition
 from api.deps import get_workspace
 from geo.overlay import overlay
 from geo.workspace import Workspace
@@ -34,7 +35,7 @@ def get_overlay(
     if format == "csv":
         text = serialize.csv_text(serialize.overlay_rows(shown))
         return PlainTextResponse(text, media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="overlay_{shown.a.id}_{shown.b.id}.csv"'.replace(":", "-")})
+            "Content-Disposition": content_disposition(f"overlay_{shown.a.id}_{shown.b.id}.csv")})
     body = serialize.overlay(shown)
     body["summary"] = serialize.summary(result)
     body["a"], body["b"], body["direction"] = a, b, direction

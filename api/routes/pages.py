@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import serialize
+from api.downloads import download
 from api.deps import get_workspace
 from geo.atlas import fit_atlas, municipality_counts
 from geo.geometry import adjacency
@@ -91,6 +92,5 @@ def overlay_xlsx(
              f"{result.a.name}: {result.a.source} (jaargang {result.a.vintage})",
              f"{result.b.name}: {result.b.source} (jaargang {result.b.vintage})"]
     content = workbook(overlay_sheets(result, serialize.overlay_rows(result)), notes)
-    filename = f"overlay_{result.a.id}_{result.b.id}.xlsx".replace(":", "-")
-    return Response(content, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return download(content, f"overlay_{result.a.id}_{result.b.id}.xlsx",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

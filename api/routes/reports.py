@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from typing import Literal
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 
+from api.downloads import download
 from api.deps import get_workspace
 from api.errors import error_response
+from api.limits import heavy
 from geo.errors import InvalidInput
 from geo.workspace import Workspace
 from maps.atlas_page import association_facts_of
@@ -36,7 +38,9 @@ def build_report_html(ws: Workspace, layer_id: str, code: str, against: list[str
     return render_report(report, pdf_link, association=association_facts_of(ws.catalog, layer.id, report.code)), filename
 
 
-@router.get("/reports/{layer}/{code}", response_class=HTMLResponse,
+@router.get("/reports/{layer}/{code:path}", response_class=HTMLResponse,
+            dependencies=[Depends(heavy("reports", "De server maakt al {limit} rapporten tegelijk; probeer het over "
+                                                   "enkele seconden opnieuw."))],
             summary="Printable fit report of one zone (HTML or PDF)",
             responses={200: {"content": {"application/pdf": {}}, "description": "HTML page, or PDF with format=pdf"},
                        501: {"description": "format=pdf but no PDF renderer (WeasyPrint or Chromium) on the server"}})
@@ -53,7 +57,8 @@ def get_report(
     the dominant zone, population norms and the data sources. ``format=pdf`` needs WeasyPrint or
     Chromium on the server; without one the answer is 501 ``pdf_unavailable``."""
     query = [("against", a) for a in against or []]
-    pdf_link = f"/reports/{layer}/{code}?" + urlencode([*query, ("format", "pdf")])
+    # A zone code may hold '/', '?' or '#' (the route takes the rest of the path as the code).
+    pdf_link = f"/reports/{quote(layer, safe=':')}/{quote(code, safe='/')}?" + urlencode([*query, ("format", "pdf")])
     html, filename = build_report_html(ws, layer, code, against, pdf_link)
     if format == "html":
         return HTMLResponse(html)
@@ -61,5 +66,4 @@ def get_report(
         pdf = html_to_pdf(html)
     except PdfUnavailable as exc:
         return error_response(501, exc.detail, exc.code)
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{filename}.pdf"'})
+    return download(pdf, f"{filename}.pdf", "application/pdf", inline=True)

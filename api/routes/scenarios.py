@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api import serialize
 from api.deps import get_workspace, require_writer
@@ -18,11 +18,13 @@ PATCH_ATTEMPTS = 20
 
 
 class MoveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422 naming it
     nis_code: int = Field(..., ge=10000, le=99999, description="2025 NIS code of the municipality to move")
     to_zone: str = Field(..., min_length=1, max_length=100, description="Code of an existing zone of the base layer")
 
 
 class ScenarioIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422 naming it
     name: str = Field(..., min_length=1, max_length=200)
     base_layer: str = Field(..., min_length=1, max_length=100, examples=["eerstelijnszone"])
     moves: list[MoveIn] = Field(default_factory=list, max_length=1000)
@@ -30,6 +32,7 @@ class ScenarioIn(BaseModel):
 
 
 class ScenarioPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422 naming it
     add_moves: list[MoveIn] = Field(default_factory=list, max_length=1000,
                                     description="Moves to add (a later move of a municipality replaces its earlier one)")
     undo: list[int] = Field(default_factory=list, max_length=1000,
