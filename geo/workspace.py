@@ -72,8 +72,14 @@ class Workspace:
             return self.catalog.builtin[layer_id]
         sid = scenario_id(layer_id)
         if sid is not None:
+            # Keyed by the whole chain of bases and their versions (and when an imported base was
+            # saved), so an undo anywhere down the chain shows at once, in every process.
+            chain = self.store.chain(layer_id)
+            base_id = chain[-1][0]
+            stamp = None if base_id in self.catalog.builtin else self.store.layer_stamp(base_id)
             record = self.store.get_scenario(sid)
-            return self._cached(("scenario", record.id, record.version), lambda: self.scenario_layer(record))
+            key = ("scenario", tuple(chain), stamp)
+            return self._cached(key, lambda: self.scenario_layer(record))
         try:
             record = self.store.get_layer(layer_id)
         except UnknownLayer:

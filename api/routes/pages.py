@@ -12,11 +12,11 @@ from api import serialize
 from api.downloads import download
 from api.deps import get_workspace
 from geo.atlas import fit_atlas, municipality_counts
-from geo.geometry import adjacency
 from geo.overlay import overlay
+from geo.profile import municipality_profile
 from geo.workspace import Workspace
 from maps.atlas_page import association_facts_of
-from maps.pages import (ASSOCIATION_LAYER, municipality_profile, overlay_sheets, render_landing,
+from maps.pages import (ASSOCIATION_LAYER, overlay_sheets, render_landing,
                         render_municipality, render_overlay_table, render_search, search_hits, single_match,
                         workbook)
 
@@ -52,10 +52,8 @@ def search(q: str = Query("", max_length=100, description="Name, old name, NIS c
 @router.get("/municipalities/{nis_code}", response_class=HTMLResponse, summary="Municipality profile (HTML)")
 def municipality_page(nis_code: int = Path(..., description="5-digit NIS code; an older code is carried to 2025"),
                       ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
-    current = ws.catalog.crosswalk.to_2025(nis_code)
-    pairs = adjacency(ws.catalog.data_dir)
-    neighbours = [*pairs.loc[pairs["nis_a"] == current, "nis_b"], *pairs.loc[pairs["nis_b"] == current, "nis_a"]]
-    profile = municipality_profile(nis_code, _layers(ws), [int(n) for n in neighbours], ws.catalog.crosswalk)
+    profile = municipality_profile(nis_code, _layers(ws), ws.catalog.crosswalk, data_dir=ws.catalog.data_dir)
+    current = profile.nis_code
     atlas = fit_atlas(ws.catalog)
     border = {**municipality_counts(atlas, current), "against": atlas.against.id}
     facts = {a["code"]: association_facts_of(ws.catalog, a["layer"].id, a["code"]) for a in profile.associations}
