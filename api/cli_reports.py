@@ -15,6 +15,7 @@ from pathlib import Path
 from api.cli_common import add_command, workspace
 from geo.errors import InvalidInput
 from maps.pdf import RENDERERS, html_to_pdf
+from maps.atlas_page import association_facts_of
 from maps.report import DEFAULT_AGAINST, fit_report, render_report
 
 SUFFIXES = (".html", ".htm", ".pdf")
@@ -31,7 +32,8 @@ def cmd_report(args: argparse.Namespace) -> None:
         raise InvalidInput("a report needs at least one comparison layer other than the layer itself")
     report = fit_report(layer, args.code, against, history=ws.catalog.history, base_layer_id=ws.base_id_of(args.layer),
                         data_dir=ws.catalog.data_dir)
-    html = render_report(report)
+    # The same document as the web button: association facts included (api/routes/reports.py).
+    html = render_report(report, association=association_facts_of(ws.catalog, layer.id, report.code))
     if out.suffix.lower() == ".pdf":
         out.write_bytes(html_to_pdf(html, args.renderer))
     else:
