@@ -17,6 +17,8 @@ from maps.assets import AssetMode
 
 # Layers whose zone is the municipality itself add nothing to this view.
 SKIPPED_LAYERS = ("gemeente",)
+# A layer in which the municipality lies in more zones than this starts hidden (toggle it on).
+MAX_SHOWN_ZONES = 3
 # A popup names at most this many member municipalities of a zone ("en N andere" after).
 MAX_MEMBERS_NAMED = 60
 
@@ -83,12 +85,14 @@ def municipality_map(nis_code: int, layers: Sequence[Layer], *, data_dir: Path =
         frame["_pop"] = [_zone_popup(layer, row, year) for _, row in frame.iterrows()]
         label = "; ".join(f"{zone_name} ({code})" + (f" voor {style.nl_pct(share)}" if share < 0.999 else "")
                           for code, zone_name, share in shown) + base.more_text(len(zones_of) - len(shown))
-        group = folium.FeatureGroup(name=style.esc(f"{layer.name}: {label}"), show=True)
+        # A register of many overlapping associations would cover every other outline: off until asked for.
+        group = folium.FeatureGroup(name=style.esc(f"{layer.name}: {label}"), show=len(zones_of) <= MAX_SHOWN_ZONES)
         base.feature_layer(frame, layer.name, "outlines", control=False,
                            source=base.zone_source(layer, data_dir, detail)).add_to(group)
         group.add_to(m)
         rows.append(style.LegendRow(style.outline_swatch(colour, 3, dashed=dash is not None), f"{layer.name}: {label}"))
-        shown_frames.append(frame)
+        if len(zones_of) <= MAX_SHOWN_ZONES:
+            shown_frames.append(frame)
 
     # The municipality itself, on top of every zone outline.
     own = munis.loc[[nis_code]].copy()
@@ -103,7 +107,9 @@ def municipality_map(nis_code: int, layers: Sequence[Layer], *, data_dir: Path =
         notes.insert(0, style.BRUSSELS_NOTE + ".")
     style.add_legend(m, "Structuren waarvan de gemeente deel uitmaakt", rows, notes=notes)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
-    extent = pd.concat([own[["geometry"]], *(f[["geometry"]] for f in shown_frames)])
+    # One zone per layer (its smallest): a layer of many large associations must not outweigh the rest.
+    smallest = [f.iloc[[int(f.to_crs(METRIC_CRS).area.to_numpy().argmin())]][["geometry"]] for f in shown_frames]
+    extent = pd.concat([own[["geometry"]], *smallest])
     # Open on the local structures: a province would shrink the municipality to a dot.
     areas = extent.to_crs(METRIC_CRS).area
     extent = extent[areas <= 4 * areas.median()]

@@ -25,7 +25,10 @@ from tests.server import REPO, Server, free_port
 TOKEN = "s3cret-token-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 # POST routes that compute without saving anything (their saving variant is tested on its own).
-COMPUTE_ONLY = {("POST", "/api/v1/scenarios/suggest")}
+COMPUTE_ONLY = {("POST", "/api/v1/scenarios/suggest"),
+                # The workbench's read-only computations, and signing in/out (which cannot need the token).
+                ("POST", "/api/v1/evaluate"), ("POST", "/api/v1/evaluate/suggest"), ("POST", "/api/v1/layers/preview"),
+                ("POST", "/aanmelden"), ("POST", "/afmelden")}
 
 
 @pytest.fixture
