@@ -11,6 +11,7 @@ import hmac
 import io
 import threading
 from collections import OrderedDict
+from datetime import datetime
 from functools import lru_cache
 
 import geopandas as gpd
@@ -47,24 +48,27 @@ class Workspace:
         if layer_id.startswith(SCENARIO_PREFIX):
             record = self.store.get_scenario(layer_id.removeprefix(SCENARIO_PREFIX))
             return self._cached(("scenario", record.id, record.version), lambda: self.scenario_layer(record))
-        try:
-            record = self.store.get_layer(layer_id)
-        except UnknownLayer:
+        version = self.store.layer_version(layer_id)
+        if version is None:
             raise UnknownLayer(f"unknown layer {layer_id!r}; known layers: "
-                               f"{', '.join(self.layer_ids())} (or scenario:<id>)") from None
-        return self._imported(record)
+                               f"{', '.join(self.layer_ids())} (or scenario:<id>)")
+        return self._imported(layer_id, version)
 
     def layer_ids(self) -> list[str]:
-        return [*self.catalog.builtin, *(r.id for r in self.store.list_layers())]
+        return [*self.catalog.builtin, *self.store.layer_versions()]
 
     def layers(self) -> list[Layer]:
         """Every shipped and imported layer from one read of the database. Listing ids and then
         resolving each one raced with deletes (a layer deleted in between made the whole request
         a 404) and cost a query per imported layer."""
-        return [*self.catalog.builtin.values(), *(self._imported(r) for r in self.store.list_layers())]
+        return [*self.catalog.builtin.values(),
+                *(self._imported(i, v) for i, v in self.store.layer_versions().items())]
 
-    def _imported(self, record: LayerRecord) -> Layer:
-        return self._cached(("layer", record.id, record.created_at.isoformat()), lambda: self.imported_layer(record))
+    def _imported(self, layer_id: str, version: datetime) -> Layer:
+        """An imported layer, parsed once per version: the database record (members and polygons
+        as JSON, megabytes for a big polygon import) is read only when its version is not cached."""
+        return self._cached(("layer", layer_id, version.isoformat()),
+                            lambda: self.imported_layer(self.store.get_layer(layer_id)))
 
     def imported_layer(self, record: LayerRecord) -> Layer:
         polygons = None

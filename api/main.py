@@ -6,10 +6,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 
 from api import errors
 from api.deps import workspace_for
 from api.limits import BodySizeLimit, ExposureGuard
+from api.render_cache import NotModified
 from api.routes import health, layers, maps, municipalities, overlay, pages, reports, scenarios, zonings
 from api.settings import get_settings, refuse_exposure_at_startup
 from geo.paths import ATTRIBUTION
@@ -40,6 +42,9 @@ def create_app() -> FastAPI:
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
                            allow_headers=["Authorization", "Content-Type"])
+    app.add_middleware(NotModified)  # 304 for a matching ETag, before anything is compressed
+    # Outside every middleware that rewrites bodies (e.g. the CSP nonce), so they see plain text.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     app.add_middleware(ExposureGuard)  # added last: outermost, so nothing is served while exposed
     for router in ROUTERS:
         app.include_router(router)

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(10 * 1024 * 1024, description="Largest accepted upload or request body.")
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins; empty = CORS off.")
     population_year: int = Field(2020, description="Statbel population year (2018, 2019 or 2020).")
+    render_cache_bytes: int = Field(64 * 1024 * 1024, ge=0, description="Memory per process for rendered "
+                                    "pages, maps, PDFs and overlay bodies (least recently used out first); 0 = off.")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

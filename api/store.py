@@ -192,6 +192,28 @@ class Store:
         with self.engine.connect() as conn:
             return conn.execute(select(imported_layers.c.id).where(imported_layers.c.id == layer_id)).first() is not None
 
+    def layer_version(self, layer_id: str) -> datetime | None:
+        """When the imported layer ``layer_id`` was created (its version), or None: one indexed
+        read of two columns, not the members, so callers can skip re-parsing an unchanged layer."""
+        with self.engine.connect() as conn:
+            value = conn.execute(select(imported_layers.c.created_at)
+                                 .where(imported_layers.c.id == layer_id)).scalar_one_or_none()
+        return None if value is None else _aware(value)
+
+    def layer_versions(self) -> dict[str, datetime]:
+        """Id -> version (``created_at``) of every imported layer, ordered by id, without the members."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(imported_layers.c.id, imported_layers.c.created_at)
+                                .order_by(imported_layers.c.id)).all()
+        return {r[0]: _aware(r[1]) for r in rows}
+
+    def scenario_versions(self) -> dict[str, tuple[int, str]]:
+        """Id -> (version, base layer) of every saved scenario, without the moves."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(scenarios.c.id, scenarios.c.version, scenarios.c.base_layer)
+                                .order_by(scenarios.c.id)).all()
+        return {r[0]: (int(r[1]), r[2]) for r in rows}
+
     def list_layers(self) -> list[LayerRecord]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(imported_layers).order_by(imported_layers.c.id)).mappings().all()

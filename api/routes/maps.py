@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse, HTMLResponse
 
 from api.deps import Workspace, get_workspace
+from api.render_cache import ALL_LAYERS, cached
 from geo.norms import NORM_LINES, norm_for
 from geo.overlay import overlay
 from maps.assets import static_file
@@ -24,6 +25,7 @@ ASSETS = "served"
 
 
 @router.get("/overlay", response_class=HTMLResponse, summary="Map of layer A over layer B")
+@cached(lambda p: [p["a"], p["b"]])
 def get_overlay_map(
     a: str = Query(..., description="Layer id (or scenario:<id>) drawn as bold outlines", examples=["samenwerkingsverband"]),
     b: str = Query(..., description="Layer id (or scenario:<id>) drawn as coloured zones", examples=["eerstelijnszone"]),
@@ -36,6 +38,7 @@ def get_overlay_map(
 
 
 @router.get("/municipality/{nis_code}", response_class=HTMLResponse, summary="Every zone a municipality belongs to")
+@cached(lambda p: p["layers"] or ALL_LAYERS)
 def get_municipality_map(
     nis_code: int,
     layers: list[str] | None = Query(None, description="Only these layers (default: all shipped and imported layers)"),
@@ -47,6 +50,7 @@ def get_municipality_map(
 
 
 @router.get("/scenario/{scenario_id}", response_class=HTMLResponse, summary="Today's zoning and a scenario side by side")
+@cached(lambda p: ["scenario:" + p["scenario_id"]])
 def get_scenario_map(scenario_id: str, ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
     record = ws.store.get_scenario(scenario_id)
     base_layer = ws.layer(record.base_layer)
@@ -56,6 +60,7 @@ def get_scenario_map(scenario_id: str, ws: Workspace = Depends(get_workspace)) -
 
 
 @router.get("/choropleth/{layer_id}", response_class=HTMLResponse, summary="Population per zone with the norms")
+@cached(lambda p: [p["layer_id"]])
 def get_choropleth(
     layer_id: str,
     norms: list[int] = Query(list(NORM_LINES), description="Population thresholds shown as class boundaries"),

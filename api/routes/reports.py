@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.deps import SCENARIO_PREFIX, Workspace, get_workspace
 from api.errors import error_response
+from api.render_cache import cached
 from geo.errors import InvalidInput
 from maps.pdf import PdfUnavailable, html_to_pdf
 from maps.report import DEFAULT_AGAINST, fit_report, render_report
@@ -41,6 +42,7 @@ def build_report_html(ws: Workspace, layer_id: str, code: str, against: list[str
             summary="Printable fit report of one zone (HTML or PDF)",
             responses={200: {"content": {"application/pdf": {}}, "description": "HTML page, or PDF with format=pdf"},
                        501: {"description": "format=pdf but no PDF renderer (WeasyPrint or Chromium) on the server"}})
+@cached(lambda p: [p["layer"], *(p["against"] or DEFAULT_AGAINST)])
 def get_report(
     layer: str = Path(..., description="Layer id (or scenario:<id>) of the zone", examples=["samenwerkingsverband"]),
     code: str = Path(..., description="Zone code", examples=["W13"]),
