@@ -14,7 +14,6 @@ from collections import OrderedDict
 from datetime import datetime
 from functools import lru_cache
 
-import geopandas as gpd
 import pandas as pd
 from fastapi import Depends, Request
 
@@ -73,6 +72,8 @@ class Workspace:
     def imported_layer(self, record: LayerRecord) -> Layer:
         polygons = None
         if record.polygons:
+            import geopandas as gpd  # only for imported polygons, not at start-up
+
             frame = gpd.read_file(io.StringIO(record.polygons))
             frame = frame.set_crs(METRIC_CRS, allow_override=True)
             polygons = frame.set_index(frame["code"].astype(str)).geometry

@@ -13,12 +13,9 @@ from api.deps import Workspace, get_workspace
 from api.render_cache import ALL_LAYERS, cached
 from geo.norms import NORM_LINES, norm_for
 from geo.overlay import overlay
-from maps.assets import static_file
-from maps.base import render
-from maps.choropleth import population_map
-from maps.municipality_map import municipality_map
-from maps.overlay_map import overlay_map
-from maps.scenario_map import scenario_map
+
+# Folium, branca and the map builders are imported by each route on first use (importlib caches
+# them), not at start-up: they were 0.35 s of the service's cold start (issue 13).
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 ASSETS = "served"
@@ -33,6 +30,9 @@ def get_overlay_map(
     ws: Workspace = Depends(get_workspace),
 ) -> HTMLResponse:
     """B-zones as fills, A-zones as outlines, members outside their A-zone's dominant B-zone hatched."""
+    from maps.base import render
+    from maps.overlay_map import overlay_map
+
     result = overlay(ws.layer(a), ws.layer(b), "population")
     return HTMLResponse(render(overlay_map(result, focus, data_dir=ws.catalog.data_dir, assets=ASSETS)))
 
@@ -44,6 +44,9 @@ def get_municipality_map(
     layers: list[str] | None = Query(None, description="Only these layers (default: all shipped and imported layers)"),
     ws: Workspace = Depends(get_workspace),
 ) -> HTMLResponse:
+    from maps.base import render
+    from maps.municipality_map import municipality_map
+
     ws.catalog.atoms.position(nis_code)
     chosen = [ws.layer(i) for i in layers] if layers else ws.layers()
     return HTMLResponse(render(municipality_map(nis_code, chosen, data_dir=ws.catalog.data_dir, assets=ASSETS)))
@@ -52,6 +55,9 @@ def get_municipality_map(
 @router.get("/scenario/{scenario_id}", response_class=HTMLResponse, summary="Today's zoning and a scenario side by side")
 @cached(lambda p: ["scenario:" + p["scenario_id"]])
 def get_scenario_map(scenario_id: str, ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
+    from maps.base import render
+    from maps.scenario_map import scenario_map
+
     record = ws.store.get_scenario(scenario_id)
     base_layer = ws.layer(record.base_layer)
     scenario = ws.layer(record.layer_id)
@@ -67,6 +73,9 @@ def get_choropleth(
     ws: Workspace = Depends(get_workspace),
 ) -> HTMLResponse:
     """Zones failing the layer's default norm (if any, e.g. 60.000 for primary care zones) are outlined."""
+    from maps.base import render
+    from maps.choropleth import population_map
+
     layer = ws.layer(layer_id)
     base_id = None
     if layer.kind == "scenario":
@@ -77,5 +86,7 @@ def get_choropleth(
 
 @router.get("/static/{name:path}", summary="Vendored Leaflet files the maps load", include_in_schema=False)
 def get_static(name: str) -> FileResponse:
+    from maps.assets import static_file
+
     path, media_type = static_file(name)
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"})
