@@ -21,13 +21,14 @@ from api.errors import Unauthorized
 from api.settings import Settings, get_settings
 from api.store import LayerRecord, ScenarioRecord, Store
 from geo.catalog import Catalog, load_catalog
-from geo.errors import UnknownLayer
+from geo.errors import InvalidInput, UnknownLayer
 from geo.layer import Layer
 from geo.paths import METRIC_CRS
 from geo.scenario import Move, apply_moves
 
 SCENARIO_PREFIX = "scenario:"
 CACHE_SIZE = 256
+MAX_SCENARIO_CHAIN = 32  # deeper chains of scenarios on scenarios are refused, not followed
 
 
 class Workspace:
@@ -46,12 +47,36 @@ class Workspace:
             return self.catalog.builtin[layer_id]
         if layer_id.startswith(SCENARIO_PREFIX):
             record = self.store.get_scenario(layer_id.removeprefix(SCENARIO_PREFIX))
-            return self._cached(("scenario", record.id, record.version), lambda: self.scenario_layer(record))
+            # Keyed by the whole chain of bases: a scenario on a scenario changes when its base does.
+            key = ("scenario", record.id, record.version, self.version_key(record.base_layer))
+            return self._cached(key, lambda: self.scenario_layer(record))
         version = self.store.layer_version(layer_id)
         if version is None:
             raise UnknownLayer(f"unknown layer {layer_id!r}; known layers: "
                                f"{', '.join(self.layer_ids())} (or scenario:<id>)")
         return self._imported(layer_id, version)
+
+    def version_key(self, layer_id: str, _depth: int = 0) -> tuple:
+        """What identifies the current content of a layer, without building it: ``(id,)`` for a
+        shipped layer, ``(id, created_at)`` for an imported one, ``(id, version, base's key)``
+        for a scenario (its whole chain of bases). Unknown ids raise the usual errors.
+
+        Examples
+        --------
+        >>> ws.version_key("scenario:3fa2c1")  # doctest: +SKIP
+        ('scenario:3fa2c1', 4, ('eerstelijnszone',))
+        """
+        if _depth > MAX_SCENARIO_CHAIN:
+            raise InvalidInput(f"{layer_id!r}: a chain of more than {MAX_SCENARIO_CHAIN} scenarios on scenarios")
+        if layer_id in self.catalog.builtin:
+            return (layer_id,)
+        if layer_id.startswith(SCENARIO_PREFIX):
+            record = self.store.get_scenario(layer_id.removeprefix(SCENARIO_PREFIX))
+            return (layer_id, record.version, self.version_key(record.base_layer, _depth + 1))
+        version = self.store.layer_version(layer_id)
+        if version is None:
+            self.layer(layer_id)  # raises UnknownLayer naming the known layers
+        return (layer_id, version.isoformat())
 
     def layer_ids(self) -> list[str]:
         return [*self.catalog.builtin, *self.store.layer_versions()]

@@ -36,11 +36,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from geo.errors import InvalidInput
-
-SCENARIO_PREFIX = "scenario:"
 ALL_LAYERS = "*"  # a page listing every layer and scenario depends on all of their versions
-MAX_CHAIN = 32  # scenarios on scenarios deeper than this are refused rather than followed forever
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 _SKIPPED_HEADERS = {"content-length", "set-cookie", "etag"}
 
@@ -131,30 +127,6 @@ def cache_for(ws: Any) -> RenderCache | None:
         return cache
 
 
-def layer_version(ws: Any, layer_id: str, _depth: int = 0) -> tuple:
-    """What identifies the current content of layer ``layer_id`` (raises the usual unknown-layer
-    or unknown-scenario error when it does not exist).
-
-    Examples
-    --------
-    >>> layer_version(ws, "eerstelijnszone")  # doctest: +SKIP
-    ('eerstelijnszone',)
-    >>> layer_version(ws, "scenario:3fa2c1")  # doctest: +SKIP
-    ('scenario:3fa2c1', 4, ('eerstelijnszone',))
-    """
-    if _depth > MAX_CHAIN:
-        raise InvalidInput(f"scenario chain deeper than {MAX_CHAIN} bases at {layer_id!r}")
-    if layer_id in ws.catalog.builtin:
-        return (layer_id,)
-    if layer_id.startswith(SCENARIO_PREFIX):
-        record = ws.store.get_scenario(layer_id.removeprefix(SCENARIO_PREFIX))
-        return (layer_id, record.version, layer_version(ws, record.base_layer, _depth + 1))
-    version = ws.store.layer_version(layer_id)
-    if version is None:
-        ws.layer(layer_id)  # raises the workspace's unknown-layer error, naming the known layers
-    return (layer_id, version.isoformat() if version is not None else None)
-
-
 def all_versions(ws: Any) -> tuple:
     """Versions of every imported layer and saved scenario (shipped layers never change)."""
     layers = tuple((i, v.isoformat()) for i, v in ws.store.layer_versions().items())
@@ -162,11 +134,12 @@ def all_versions(ws: Any) -> tuple:
 
 
 def dependency_key(ws: Any, layer_ids: Iterable[str] | str) -> tuple:
-    """The population year and the versions of the layers a response shows."""
+    """The population year and the versions of the layers a response shows
+    (``Workspace.version_key``: a scenario's includes its chain of bases)."""
     year = ws.catalog.atoms.population_year
     if layer_ids == ALL_LAYERS:
         return (year, ALL_LAYERS, all_versions(ws))
-    return (year, *(layer_version(ws, i) for i in dict.fromkeys(layer_ids)))
+    return (year, *(ws.version_key(i) for i in dict.fromkeys(layer_ids)))
 
 
 def _freeze(value: Any) -> Any:
