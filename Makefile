@@ -6,7 +6,12 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test bench data clean
+# Debian packages some tests need: headless Chromium and its driver (browser tests, PDF reports),
+# PostgreSQL (the store on PostgreSQL), Pango (WeasyPrint PDFs), poppler-utils (PDF page images).
+# The one list: .ci/run and `make test` both install from it.
+SYSTEM_PACKAGES := chromium chromium-driver postgresql libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
+
+.PHONY: install system-deps run test bench data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +26,21 @@ install: $(STAMP)
 run: install
 	$(BIN)/regiomatch serve --host $(HOST) --port $(PORT)
 
-test: install
+# Installs the missing SYSTEM_PACKAGES as root with apt; otherwise says which are missing (the
+# tests needing them then skip with one line naming them) and carries on.
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing system packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else \
+		echo "system packages missing:$$missing (install as root with: make system-deps); tests needing them skip"; \
+	fi
+
+test: install system-deps
 	$(BIN)/python -m pytest
 
 # The load test uses wrk (Debian package; installed here when running as root, otherwise a

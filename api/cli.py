@@ -4,88 +4,86 @@ Examples::
 
     regiomatch layers
     regiomatch members samenwerkingsverband W13
-    regiomatch overlay samenwerkingsverband eerstelijnszone --format table
+    regiomatch overlay samenwerkingsverband eerstelijnszone --format table --population-year 2018
     regiomatch mismatch W13 --layer samenwerkingsverband --against eerstelijnszone
     regiomatch serve --port 8000
+
+The commands come from an explicit list of groups (:data:`COMMAND_GROUPS`): this module, maps,
+reports and zonings. Each group module imports only :mod:`api.cli_common`, never this module.
+``python -m api.cli`` is the same program as the ``regiomatch`` console script.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from pathlib import Path
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from api import serialize
-from geo.catalog import load_catalog
+from api import cli_maps, cli_reports, cli_zonings, serialize
+from api.cli_common import GLOBAL_OPTIONS, add_command, print_frame, workspace
+from geo import dutch
 from geo.errors import RegiomatchError
 from geo.overlay import overlay
 from geo.paths import ATTRIBUTION
 
-FORMATS = ("table", "json", "csv")
-# Registered by feature modules (maps, reports, suggestions) so this file stays a dispatcher.
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
-
-
-def _catalog(args: argparse.Namespace):
-    return load_catalog(str(args.data_dir) if args.data_dir else None, args.population_year)
-
-
-def _print_frame(frame: pd.DataFrame, fmt: str, out=None) -> None:
-    out = out or sys.stdout
-    if fmt == "csv":
-        frame.to_csv(out, index=False)
-    elif fmt == "json":
-        out.write(frame.to_json(orient="records", force_ascii=False, indent=2) + "\n")
-    else:
-        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200,
-                               "display.max_colwidth", 48, "display.float_format", "{:,.3f}".format):
-            out.write(frame.to_string(index=False) + "\n")
-
 
 def cmd_layers(args: argparse.Namespace) -> None:
-    catalog = _catalog(args)
-    frame = pd.DataFrame([serialize.layer_info(layer) for layer in catalog.layers()])
-    _print_frame(frame[["id", "name", "kind", "vintage", "zone_count", "source"]], args.format)
+    ws = workspace(args)
+    frame = pd.DataFrame([serialize.layer_info(layer) for layer in ws.layers()])
+    print_frame(frame[["id", "name", "kind", "vintage", "zone_count", "source"]], args.format)
 
 
 def cmd_members(args: argparse.Namespace) -> None:
-    catalog = _catalog(args)
-    layer = catalog.layer(args.layer)
+    ws = workspace(args)
+    layer = ws.layer(args.layer)
     frame = layer.members(args.zone)
-    frame["population"] = (frame["nis_code"].map(catalog.atoms.table["population"]) * frame["share"]).round().astype(int)
+    frame["population"] = (frame["nis_code"].map(layer.atoms.table["population"]) * frame["share"]).round().astype(int)
     if args.format == "table":
-        print(f"{layer.name} ({layer.id}); bevolking op 1 januari {catalog.atoms.population_year} (Statbel)")
-    _print_frame(frame, args.format)
+        print(f"{layer.name} ({layer.id}); bevolking op 1 januari {layer.atoms.population_year} (Statbel)")
+    print_frame(frame, args.format)
+
+
+def _summary_value(value: object) -> object:
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if isinstance(value, float):
+        return dutch.number(value, 3)
+    if isinstance(value, int):
+        return dutch.number(value)
+    return value
 
 
 def cmd_overlay(args: argparse.Namespace) -> None:
-    catalog = _catalog(args)
-    result = overlay(catalog.layer(args.a), catalog.layer(args.b), args.weight)
+    ws = workspace(args)
+    result = overlay(ws.layer(args.a), ws.layer(args.b), args.weight)
     if args.format == "json":
         print(json.dumps(serialize.overlay(result), ensure_ascii=False, indent=2))
         return
     if args.format == "csv":
-        _print_frame(serialize.overlay_rows(result), "csv")
+        print_frame(serialize.overlay_rows(result), "csv")
         return
     unit = f"inwoners op 1 januari {result.population_year}" if args.weight == "population" else "km²"
     print(f"{result.a.name} ({result.a.id}) tegenover {result.b.name} ({result.b.id}); gewicht: {unit}")
     table = result.zone_table()
-    table["dominant_share"] = (table["dominant_share"] * 100).round(1)
-    print(table.drop(columns=["dominant_zone"]).rename(columns={"dominant_share": "dominant_%"}).to_string(
-        index=False, float_format=lambda v: f"{v:,.0f}" if args.weight == "population" else f"{v:,.2f}"))
+    table["dominant_share"] = table["dominant_share"].map(dutch.percent)
+    decimals = 0 if args.weight == "population" else 2
+    for column in table.columns:
+        if column != "dominant_share" and pd.api.types.is_float_dtype(table[column]):
+            table[column] = table[column].map(lambda v: dutch.number(v, decimals))
+    print(table.drop(columns=["dominant_zone"]).rename(columns={"dominant_share": "dominant_%"}).to_string(index=False))
     print()
     for key, value in serialize.summary(result).items():
-        print(f"  {key:32s} {value}")
+        print(f"  {key:32s} {_summary_value(value)}")
     print(f"\n{ATTRIBUTION}")
 
 
 def cmd_mismatch(args: argparse.Namespace) -> None:
-    catalog = _catalog(args)
-    result = overlay(catalog.layer(args.layer), catalog.layer(args.against), args.weight)
+    ws = workspace(args)
+    result = overlay(ws.layer(args.layer), ws.layer(args.against), args.weight)
     detail = result.zone_detail(args.zone)
     if args.format == "json":
         print(json.dumps(serialize.zone_detail(detail, args.weight), ensure_ascii=False, indent=2))
@@ -99,19 +97,22 @@ def cmd_mismatch(args: argparse.Namespace) -> None:
     if args.weight == "population" and len(frame):
         frame["population"] = frame["population"].round().astype(int)
     if args.format == "csv":
-        _print_frame(frame, "csv")
+        print_frame(frame, "csv")
         return
-    unit = f"inwoners (1 januari {result.population_year})" if args.weight == "population" else "km²"
-    print(f"{detail.name} ({detail.code}) in {result.b.name}: {detail.weight:,.0f} {unit}")
+    if args.weight == "population":
+        total = f"{dutch.number(detail.weight)} inwoners (1 januari {result.population_year})"
+        outside = f"{dutch.number(detail.weight_outside_dominant)} inwoners"
+    else:
+        total, outside = dutch.area(detail.weight), dutch.area(detail.weight_outside_dominant)
+    print(f"{detail.name} ({detail.code}) in {result.b.name}: {total}")
     if detail.nested:
         print(f"  ligt volledig in {detail.dominant_zone_name} ({detail.dominant_zone})")
     else:
         print(f"  grootste deel in {detail.dominant_zone_name} ({detail.dominant_zone}): "
-              f"{detail.dominant_share:.1%}; {len(detail.zones_touched)} zones geraakt")
-        print(f"  buiten de dominante zone: {len(detail.members_outside_dominant)} leden, "
-              f"{detail.weight_outside_dominant:,.0f} {unit}")
+              f"{dutch.percent(detail.dominant_share)}; {len(detail.zones_touched)} zones geraakt")
+        print(f"  buiten de dominante zone: {len(detail.members_outside_dominant)} leden, {outside}")
     print()
-    _print_frame(frame, "table")
+    print_frame(frame, "table")
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -119,62 +120,62 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     from api.settings import check_exposure, get_settings
 
+    # The server reads its settings from the environment (also in worker processes).
+    if args.data_dir is not None:
+        os.environ["REGIOMATCH_DATA_DIR"] = str(args.data_dir)
+    if args.population_year is not None:
+        os.environ["REGIOMATCH_POPULATION_YEAR"] = str(args.population_year)
+    get_settings.cache_clear()
     check_exposure(get_settings(), args.host)
     uvicorn.run("api.main:app", host=args.host, port=args.port, workers=args.workers, log_level="info")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="regiomatch", description="Where Flanders' regional boundaries do not line up.")
-    parser.add_argument("--data-dir", type=Path, default=None, help="shipped data folder (default: the package's data/)")
-    parser.add_argument("--population-year", type=int, default=2020, choices=(2018, 2019, 2020))
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("layers", help="list the layers")
-    p.add_argument("--format", choices=FORMATS, default="table")
+def register(sub: argparse._SubParsersAction) -> None:
+    p = add_command(sub, "layers", help="list the layers (shipped and imported)")
     p.set_defaults(func=cmd_layers)
 
-    p = sub.add_parser("members", help="members of a layer, or of one zone")
-    p.add_argument("layer")
+    p = add_command(sub, "members", help="members of a layer, or of one zone")
+    p.add_argument("layer", help="layer id or scenario:<id>")
     p.add_argument("zone", nargs="?")
-    p.add_argument("--format", choices=FORMATS, default="table")
     p.set_defaults(func=cmd_members)
 
-    p = sub.add_parser("overlay", help="overlay layer A on layer B")
-    p.add_argument("a")
-    p.add_argument("b")
+    p = add_command(sub, "overlay", help="overlay layer A on layer B")
+    p.add_argument("a", help="layer id or scenario:<id>")
+    p.add_argument("b", help="layer id or scenario:<id>")
     p.add_argument("--weight", choices=("population", "area"), default="population")
-    p.add_argument("--format", choices=FORMATS, default="table")
     p.set_defaults(func=cmd_overlay)
 
-    p = sub.add_parser("mismatch", help="which members of a zone sit in which zone of another layer")
+    p = add_command(sub, "mismatch", help="which members of a zone sit in which zone of another layer")
     p.add_argument("zone", help="zone code, e.g. W13")
     p.add_argument("--layer", default="samenwerkingsverband")
     p.add_argument("--against", default="eerstelijnszone")
     p.add_argument("--weight", choices=("population", "area"), default="population")
-    p.add_argument("--format", choices=FORMATS, default="table")
     p.set_defaults(func=cmd_mismatch)
 
-    p = sub.add_parser("serve", help="start the HTTP API")
+    p = add_command(sub, "serve", help="start the HTTP API")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1)
     p.set_defaults(func=cmd_serve)
 
-    for register in EXTRA_COMMANDS:
-        register(sub)
+
+# Every command group, in the order of the help text. A new group is added here, nowhere else.
+COMMAND_GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
+    register, cli_zonings.register, cli_maps.register, cli_reports.register,
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="regiomatch", parents=[GLOBAL_OPTIONS],
+                                     description="Where Flanders' regional boundaries do not line up.")
+    parser.set_defaults(format="table")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for group in COMMAND_GROUPS:
+        group(sub)
     return parser
 
 
-def _load_extra_commands() -> None:
-    """Feature modules register their subcommands on import (maps, reports, zonings); importing
-    them here, not at the top, keeps this module importable by them."""
-    import api.cli_maps  # noqa: F401
-    import api.cli_reports  # noqa: F401
-    import api.cli_zonings  # noqa: F401
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    _load_extra_commands()
     args = build_parser().parse_args(argv)
     try:
         args.func(args)

@@ -8,8 +8,8 @@ Examples::
     regiomatch map choropleth eerstelijnszone -o elz.html
     regiomatch map scenario 3f2a9c -o scenario.html
 
-Shipped layers are read from the data folder; imported layers and ``scenario:<id>`` come from the
-service's database (``REGIOMATCH_STATE_DIR`` / ``REGIOMATCH_DATABASE_URL``).
+Every layer id the API accepts works here: shipped layers, imported layers and ``scenario:<id>``
+from the service's database (``REGIOMATCH_STATE_DIR`` / ``REGIOMATCH_DATABASE_URL``).
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from api.cli import EXTRA_COMMANDS, _catalog
-from geo.catalog import Catalog
+from api.cli_common import add_command, workspace
+from geo import dutch
 from geo.errors import InvalidInput
-from geo.layer import Layer
 from geo.norms import NORM_LINES, norm_for
 from geo.overlay import overlay
 from maps.base import render
@@ -31,20 +30,6 @@ from maps.overlay_map import overlay_map
 from maps.scenario_map import scenario_map
 
 ASSETS = "inline"
-
-
-def _workspace():
-    from api.deps import workspace_for
-    from api.settings import get_settings
-
-    return workspace_for(get_settings())
-
-
-def _layer(catalog: Catalog, layer_id: str) -> Layer:
-    """A shipped layer from the catalog; anything else (imported, scenario:<id>) from the database."""
-    if layer_id in catalog.builtin:
-        return catalog.builtin[layer_id]
-    return _workspace().layer(layer_id)
 
 
 def _output(output: str) -> Path:
@@ -57,40 +42,38 @@ def _output(output: str) -> Path:
 def _write(html: str, output: str, what: str) -> None:
     out = _output(output)
     out.write_text(html, encoding="utf-8")
-    print(f"{what}: kaart geschreven naar {out} ({out.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
+    print(f"{what}: kaart geschreven naar {out} ({dutch.number(out.stat().st_size / 1e6, 1)} MB)", file=sys.stderr)
 
 
 def cmd_map_overlay(args: argparse.Namespace) -> None:
     _output(args.output)  # refuse a wrong file name before any work
-    catalog = _catalog(args)
-    result = overlay(_layer(catalog, args.a), _layer(catalog, args.b), "population")
-    m = overlay_map(result, args.focus, data_dir=catalog.data_dir, assets=ASSETS)
+    ws = workspace(args)
+    result = overlay(ws.layer(args.a), ws.layer(args.b), "population")
+    m = overlay_map(result, args.focus, data_dir=ws.catalog.data_dir, assets=ASSETS)
     _write(render(m), args.output, f"{result.a.name} tegenover {result.b.name}")
 
 
 def cmd_map_municipality(args: argparse.Namespace) -> None:
     _output(args.output)  # refuse a wrong file name before any work
-    catalog = _catalog(args)
-    catalog.atoms.position(args.nis_code)
-    layers = [_layer(catalog, i) for i in args.layers] if args.layers else catalog.layers()
-    m = municipality_map(args.nis_code, layers, data_dir=catalog.data_dir, assets=ASSETS)
-    _write(render(m), args.output, catalog.atoms.name(args.nis_code))
+    ws = workspace(args)
+    ws.catalog.atoms.position(args.nis_code)
+    layers = [ws.layer(i) for i in args.layers] if args.layers else ws.layers()
+    m = municipality_map(args.nis_code, layers, data_dir=ws.catalog.data_dir, assets=ASSETS)
+    _write(render(m), args.output, ws.catalog.atoms.name(args.nis_code))
 
 
 def cmd_map_choropleth(args: argparse.Namespace) -> None:
     _output(args.output)  # refuse a wrong file name before any work
-    catalog = _catalog(args)
-    layer = _layer(catalog, args.layer)
-    base_id = None
-    if layer.kind == "scenario":
-        base_id = _workspace().store.get_scenario(args.layer.removeprefix("scenario:")).base_layer
-    m = population_map(layer, norm_for(layer, base_id), args.norms, data_dir=catalog.data_dir, assets=ASSETS)
+    ws = workspace(args)
+    layer = ws.layer(args.layer)
+    m = population_map(layer, norm_for(layer, ws.base_id_of(args.layer)), args.norms, data_dir=ws.catalog.data_dir,
+                       assets=ASSETS)
     _write(render(m), args.output, layer.name)
 
 
 def cmd_map_scenario(args: argparse.Namespace) -> None:
     _output(args.output)  # refuse a wrong file name before any work
-    ws = _workspace()
+    ws = workspace(args)
     record = ws.store.get_scenario(args.scenario_id)
     scenario = ws.layer(record.layer_id)
     m = scenario_map(ws.layer(record.base_layer), scenario, norm_for(scenario, record.base_layer),
@@ -99,33 +82,31 @@ def cmd_map_scenario(args: argparse.Namespace) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("map", help="write an interactive map (self-contained HTML)")
+    p = add_command(sub, "map", help="write an interactive map (self-contained HTML)")
     kinds = p.add_subparsers(dest="map_kind", required=True)
 
-    k = kinds.add_parser("overlay", help="layer A as outlines over layer B as coloured zones")
+    k = add_command(kinds, "overlay", help="layer A as outlines over layer B as coloured zones")
     k.add_argument("a", help="layer drawn as outlines, e.g. samenwerkingsverband")
     k.add_argument("b", help="layer drawn as coloured zones, e.g. eerstelijnszone")
     k.add_argument("--focus", default=None, help="zoom to this zone of layer A, e.g. W13")
     k.add_argument("-o", "--output", required=True, help="HTML file to write")
     k.set_defaults(func=cmd_map_overlay)
 
-    k = kinds.add_parser("municipality", help="every zone one municipality belongs to")
+    k = add_command(kinds, "municipality", help="every zone one municipality belongs to")
     k.add_argument("nis_code", type=int, help="2025 NIS code, e.g. 34022")
     k.add_argument("--layers", nargs="+", default=None, metavar="LAYER", help="only these layers (default: all)")
     k.add_argument("-o", "--output", required=True, help="HTML file to write")
     k.set_defaults(func=cmd_map_municipality)
 
-    k = kinds.add_parser("choropleth", help="population per zone with the norms in the legend")
+    k = add_command(kinds, "choropleth", help="population per zone with the norms in the legend")
     k.add_argument("layer", help="layer id, e.g. eerstelijnszone")
     k.add_argument("--norms", nargs="+", type=int, default=list(NORM_LINES), metavar="N",
                    help=f"population thresholds in the legend (default: {' '.join(map(str, NORM_LINES))})")
     k.add_argument("-o", "--output", required=True, help="HTML file to write")
     k.set_defaults(func=cmd_map_choropleth)
 
-    k = kinds.add_parser("scenario", help="today's zoning and a saved scenario side by side")
+    k = add_command(kinds, "scenario", help="today's zoning and a saved scenario side by side")
     k.add_argument("scenario_id", help="id of a saved scenario")
     k.add_argument("-o", "--output", required=True, help="HTML file to write")
     k.set_defaults(func=cmd_map_scenario)
 
-
-EXTRA_COMMANDS.append(register)

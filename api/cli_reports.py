@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from api.cli import EXTRA_COMMANDS, _catalog
+from api.cli_common import add_command, workspace
 from geo.errors import InvalidInput
 from maps.pdf import RENDERERS, html_to_pdf
 from maps.report import DEFAULT_AGAINST, fit_report, render_report
@@ -24,12 +24,13 @@ def cmd_report(args: argparse.Namespace) -> None:
     out = Path(args.output)
     if out.suffix.lower() not in SUFFIXES:
         raise InvalidInput(f"output file must end in .html or .pdf, got {out.name!r}")
-    catalog = _catalog(args)
-    layer = catalog.layer(args.layer)
-    against = [catalog.layer(i) for i in dict.fromkeys(args.against or DEFAULT_AGAINST) if i != layer.id]
+    ws = workspace(args)
+    layer = ws.layer(args.layer)
+    against = [ws.layer(i) for i in dict.fromkeys(args.against or DEFAULT_AGAINST) if i != layer.id]
     if not against:
         raise InvalidInput("a report needs at least one comparison layer other than the layer itself")
-    report = fit_report(layer, args.code, against, history=catalog.history, data_dir=catalog.data_dir)
+    report = fit_report(layer, args.code, against, history=ws.catalog.history, base_layer_id=ws.base_id_of(args.layer),
+                        data_dir=ws.catalog.data_dir)
     html = render_report(report)
     if out.suffix.lower() == ".pdf":
         out.write_bytes(html_to_pdf(html, args.renderer))
@@ -39,8 +40,8 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="printable fit report of one zone (HTML or PDF)")
-    p.add_argument("layer", help="layer id, e.g. samenwerkingsverband")
+    p = add_command(sub, "report", help="printable fit report of one zone (HTML or PDF)")
+    p.add_argument("layer", help="layer id or scenario:<id>, e.g. samenwerkingsverband")
     p.add_argument("code", help="zone code, e.g. W13")
     p.add_argument("-o", "--output", required=True, help="file to write: .html or .pdf")
     p.add_argument("--against", nargs="+", default=None, metavar="LAYER",
@@ -48,5 +49,3 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--renderer", choices=RENDERERS, default=None, help="PDF renderer (default: the first available)")
     p.set_defaults(func=cmd_report)
 
-
-EXTRA_COMMANDS.append(register)

@@ -12,49 +12,22 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
 import pandas as pd
 
-from api.cli import EXTRA_COMMANDS, FORMATS, _catalog, _print_frame
+from api.cli_common import add_command, emit, print_frame, workspace
+from geo import dutch
 from geo.compare import compare
 from geo.costshare import SeatRule, cost_share, per_inhabitant
 from geo.errors import InvalidInput
-from geo.layer import Layer
 from geo.norms import norm_for
 from geo.paths import ATTRIBUTION
 from geo.suggest import DEFAULT_MAX_MOVES, DEFAULT_TIME_BUDGET, Constraints, suggest
 from geo.validation import make_norm, validate
 
-SCENARIO_PREFIX = "scenario:"
-
-
-class _Layers:
-    """Resolves layer ids: shipped ones from the catalog; ``scenario:<id>`` and imported layers
-    from the database the API uses (then every layer comes from that workspace, so all layers
-    share the same municipalities)."""
-
-    def __init__(self, args: argparse.Namespace, ids: list[str]):
-        self.catalog = _catalog(args)
-        self.workspace = None
-        if any(i not in self.catalog.builtin for i in ids if i):
-            from api.deps import workspace_for
-            from api.settings import get_settings
-
-            self.workspace = workspace_for(get_settings())
-
-    def __call__(self, layer_id: str) -> Layer:
-        return self.workspace.layer(layer_id) if self.workspace else self.catalog.layer(layer_id)
-
-    def base_of(self, layer_id: str) -> Layer | None:
-        if self.workspace is None or not layer_id.startswith(SCENARIO_PREFIX):
-            return None
-        return self(self.workspace.store.get_scenario(layer_id.removeprefix(SCENARIO_PREFIX)).base_layer)
-
-
 # The header is read by planners: name the key in Dutch.
 WEIGHT_DUTCH = {"population": "inwonertal", "area": "oppervlakte", "equal": "gelijke delen"}
+
 
 def _nis_list(text: str) -> tuple[int, ...]:
     try:
@@ -63,61 +36,47 @@ def _nis_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"expected NIS codes separated by commas, got {text!r}") from None
 
 
-def _emit(body: dict, frame: pd.DataFrame, fmt: str, header: str) -> None:
-    if fmt == "json":
-        print(json.dumps(body, ensure_ascii=False, indent=2, default=str))
-    elif fmt == "csv":
-        _print_frame(frame, "csv")
-    else:
-        print(header)
-        _print_frame(frame, "table")
-        print(f"\n{ATTRIBUTION}")
-
-
 def cmd_validate(args: argparse.Namespace) -> None:
-    layers = _Layers(args, [args.layer, *args.nest_in, args.base or ""])
-    layer = layers(args.layer)
-    base = layers(args.base) if args.base else layers.base_of(args.layer)
+    ws = workspace(args)
+    layer = ws.layer(args.layer)
+    base = ws.layer(args.base) if args.base else ws.base_of(args.layer)
     default = norm_for(layer, base.id if base is not None else None)
     norm = None if args.no_population_check else make_norm(args.min_population, args.max_population, default)
-    report = validate(layer, base=base, norm=norm, nest_in=[layers(p) for p in args.nest_in], territory=args.territory)
+    report = validate(layer, base=base, norm=norm, nest_in=[ws.layer(p) for p in args.nest_in], territory=args.territory)
     status = "geldig" if report.valid else "niet geldig: " + ", ".join(f"{k} {v}" for k, v in report.errors.items() if v)
     header = (f"{layer.name} ({layer.id}): {status}\n  gebied: {report.territory.label} "
               f"({report.territory.size} gemeenten); norm: {norm.label if norm else 'geen'}; "
               f"bevolking op 1 januari {layer.atoms.population_year}")
-    _emit(report.as_dict(), report.rows(), args.format, header)
+    emit(report.as_dict(), report.rows(), args.format, header)
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
     against = args.against or ["samenwerkingsverband"]
-    layers = _Layers(args, [args.base, args.other, *against])
-    base = layers(args.base)
-    default = norm_for(base, getattr(layers.base_of(args.base), "id", None))
-    result = compare(base, layers(args.other), [layers(a) for a in against], args.weight,
+    ws = workspace(args)
+    base = ws.layer(args.base)
+    default = norm_for(base, ws.base_id_of(args.base))
+    result = compare(base, ws.layer(args.other), [ws.layer(a) for a in against], args.weight,
                      norm=make_norm(args.min_population, args.max_population, default))
     header = (f"{result.base.name} ({args.base}) tegenover {result.other.name} ({args.other}): "
               f"{len(result.moved)} gemeente(n) verplaatst; bevolking op 1 januari {base.atoms.population_year}")
-    _emit(result.as_dict(), result.rows(), args.format, header)
+    emit(result.as_dict(), result.rows(), args.format, header)
 
 
 def cmd_suggest(args: argparse.Namespace) -> None:
     against = args.against or ["samenwerkingsverband"]
-    layers = _Layers(args, [args.base, *against])
-    base = layers(args.base)
-    default = norm_for(base, getattr(layers.base_of(args.base), "id", None))
+    ws = workspace(args)
+    base = ws.layer(args.base)
+    default = norm_for(base, ws.base_id_of(args.base))
     norm = None if args.no_population_check else make_norm(args.min_population, args.max_population, default)
     constraints = Constraints(norm=norm, use_default_norm=False, contiguity=not args.no_contiguity,
                               keep_together=tuple(args.keep_together), fixed=tuple(c for f in args.fixed for c in f))
-    result = suggest(base, [layers(a) for a in against], constraints, max_moves=args.max_moves,
+    result = suggest(base, [ws.layer(a) for a in against], constraints, max_moves=args.max_moves,
                      time_budget=args.time_budget, seed=args.seed)
     body = result.as_dict()
     if args.save:
         if not result.net_moves:
             raise InvalidInput("the suggestion has no moves; nothing to save as a scenario")
-        from api.deps import workspace_for
-        from api.settings import get_settings
-
-        record = workspace_for(get_settings()).store.create_scenario(
+        record = ws.store.create_scenario(
             args.save, args.base, body["moves"], "; ".join(s["explanation"] for s in body["steps"]))
         body["scenario"] = {"id": record.id, "layer_id": record.layer_id, "name": record.name}
     frame = pd.DataFrame([{"step": s["step"], "nis_codes": " ".join(map(str, s["nis_codes"])),
@@ -140,12 +99,11 @@ def cmd_suggest(args: argparse.Namespace) -> None:
             print(f"  opgeslagen als {body['scenario']['layer_id']}")
         print(f"\nbevolking op 1 januari {base.atoms.population_year}; {ATTRIBUTION}")
         return
-    _emit(body, frame, args.format, "")
+    emit(body, frame, args.format, "")
 
 
 def cmd_cost_share(args: argparse.Namespace) -> None:
-    layers = _Layers(args, [args.layer])
-    layer = layers(args.layer)
+    layer = workspace(args).layer(args.layer)
     layer.zone_position(args.zone)
     if (args.amount is None) == (args.per_inhabitant is None):
         raise InvalidInput("give either --amount or --per-inhabitant")
@@ -154,14 +112,14 @@ def cmd_cost_share(args: argparse.Namespace) -> None:
     share = cost_share(layer, args.zone, amount, weight=args.weight, fixed_per_member=args.fixed_per_member,
                        seat_rule=rule)
     body = share.as_dict()
-    header = (f"{share.zone_name} ({share.zone_code}): EUR {body['amount']:,.2f} verdeeld volgens {WEIGHT_DUTCH.get(args.weight, args.weight)}"
-              f" (vast deel EUR {body['fixed_per_member']:,.2f} per lid); zetels: {rule.describe()}; "
-              f"bevolking op 1 januari {share.population_year}")
-    _emit(body, share.rows(), args.format, header)
+    header = (f"{share.zone_name} ({share.zone_code}): {dutch.euro(body['amount'])} verdeeld volgens "
+              f"{WEIGHT_DUTCH.get(args.weight, args.weight)} (vast deel {dutch.euro(body['fixed_per_member'])} "
+              f"per lid); zetels: {rule.describe()}; bevolking op 1 januari {share.population_year}")
+    emit(body, share.rows(), args.format, header)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("validate", help="check a layer or scenario: assignment, contiguity, population, nesting")
+    p = add_command(sub, "validate", help="check a layer or scenario: assignment, contiguity, population, nesting")
     p.add_argument("layer")
     p.add_argument("--base", help="base layer (inherited detached pieces); default for scenario:<id> its base")
     p.add_argument("--nest-in", action="append", default=[], help="higher layer each zone should lie in (repeatable)")
@@ -169,10 +127,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-population", type=int)
     p.add_argument("--no-population-check", action="store_true")
     p.add_argument("--territory", choices=("auto", "flanders", "flanders_brussels"), default="auto")
-    p.add_argument("--format", choices=FORMATS, default="table")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("compare", help="compare two zonings against the associations and other layers")
+    p = add_command(sub, "compare", help="compare two zonings against the associations and other layers")
     p.add_argument("base")
     p.add_argument("other")
     p.add_argument("--against", action="append", help="layer to measure the fit with (repeatable; "
@@ -180,10 +137,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weight", choices=("population", "area"), default="population")
     p.add_argument("--min-population", type=int)
     p.add_argument("--max-population", type=int)
-    p.add_argument("--format", choices=FORMATS, default="table")
     p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("suggest", help="propose moves that fit the associations better within constraints")
+    p = add_command(sub, "suggest", help="propose moves that fit the associations better within constraints")
     p.add_argument("base", nargs="?", default="eerstelijnszone")
     p.add_argument("--against", action="append", help="layer to fit (repeatable; default samenwerkingsverband)")
     p.add_argument("--min-population", type=int)
@@ -197,10 +153,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--time-budget", type=float, default=DEFAULT_TIME_BUDGET, help="seconds")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--save", metavar="NAME", help="save the suggestion as a scenario in the API's database")
-    p.add_argument("--format", choices=FORMATS, default="table")
     p.set_defaults(func=cmd_suggest)
 
-    p = sub.add_parser("cost-share", help="split an amount and allocate board seats over a zone's members")
+    p = add_command(sub, "cost-share", help="split an amount and allocate board seats over a zone's members")
     p.add_argument("zone", help="zone code, e.g. W13")
     p.add_argument("--layer", default="samenwerkingsverband")
     p.add_argument("--amount", help="euro to split")
@@ -211,11 +166,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seat-threshold", type=int, action="append", help="population above which a member gets "
                    "extra seats (repeatable; default 20000)")
     p.add_argument("--seat-extra", type=int, default=1)
-    p.add_argument("--format", choices=FORMATS, default="table")
     p.set_defaults(func=cmd_cost_share)
 
-
-EXTRA_COMMANDS.append(register)
-
-if __name__ == "__main__":  # pragma: no cover - use the regiomatch console script
-    sys.exit("use: regiomatch validate|compare|suggest|cost-share")

@@ -21,6 +21,8 @@ from geo import errors as e
 log = logging.getLogger("regiomatch.api")
 
 STATUS = [
+    (e.LimitExceeded, 413),
+    (e.Busy, 503),
     (e.NotFound, 404),
     (e.Conflict, 409),
     (e.ReadOnly, 403),
@@ -47,7 +49,9 @@ _DESCRIPTIONS = {
     "403": "The target is read-only (a shipped layer)",
     "404": "Unknown layer, zone, municipality, scenario or other id named in the request",
     "409": "Conflict: a stale scenario version, or an id that already exists",
-    "413": "Request body or upload larger than REGIOMATCH_MAX_UPLOAD_BYTES",
+    "413": "Request body or upload larger than REGIOMATCH_MAX_UPLOAD_BYTES, or an upload over one of the "
+           "import limits (unpacked size, rows, features, vertices, zones per municipality, nesting, "
+           "memory or time), named in the detail",
     "422": "Invalid input, naming the field, NIS code, zone or geometry at fault",
 }
 _WRITE_METHODS = {"post", "put", "patch", "delete"}
@@ -107,6 +111,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(e.RegiomatchError)
     async def _domain(_: Request, exc: e.RegiomatchError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+        if isinstance(exc, e.Busy):
+            headers = {"Retry-After": "5"}
         return error_response(status_for(exc), exc.detail, exc.code, headers)
 
     @app.exception_handler(RequestValidationError)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -111,3 +112,50 @@ class ExposureGuard:
                             "exposed_without_token")
                 return
         await self.app(scope, receive, send)
+
+
+# -- bounded work per request ---------------------------------------------------------------------
+def unique_list(values: list | None, name: str, limit: int) -> list:
+    """``values`` without repeats (first occurrence kept); more than ``limit`` distinct is a 422.
+
+    Examples
+    --------
+    >>> unique_list(["provincie"] * 1000, "nest_in", 10)
+    ['provincie']
+    """
+    from geo.errors import InvalidInput
+
+    distinct = list(dict.fromkeys(values or []))
+    if len(distinct) > limit:
+        raise InvalidInput(f"{name}: at most {limit} different values, got {len(distinct)}")
+    return distinct
+
+
+_slot_lock = threading.Lock()
+_slots: dict[str, threading.BoundedSemaphore] = {}
+
+
+def heavy(kind: str, message: str):
+    """A FastAPI dependency that lets at most ``max_parallel_<kind>`` requests of this kind run at
+    once in this process; the next gets 503 ``busy`` (``Retry-After: 5``) with ``message``, so a
+    flood of heavy requests cannot take every worker thread from ``/health`` and light reads.
+
+    ``message`` may use ``{limit}``.
+    """
+    from api.settings import get_settings
+    from geo.errors import Busy
+
+    def dependency():
+        limit = int(getattr(get_settings(), f"max_parallel_{kind}"))
+        with _slot_lock:
+            slot = _slots.get(f"{kind}:{limit}")
+            if slot is None:
+                slot = _slots[f"{kind}:{limit}"] = threading.BoundedSemaphore(limit)
+        if not slot.acquire(blocking=False):
+            raise Busy(message.format(limit=limit))
+        try:
+            yield
+        finally:
+            slot.release()
+
+    return dependency

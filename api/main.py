@@ -9,15 +9,16 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from api import errors
-from api.deps import workspace_for
 from api.limits import BodySizeLimit, ExposureGuard
 from api.render_cache import NotModified
-from api.routes import health, layers, maps, municipalities, overlay, pages, reports, scenarios, zonings
-from api.settings import get_settings, refuse_exposure_at_startup
+from api.routes import (atlas, docs, evaluate, health, layers, maps, municipalities, overlay, pages, reports,
+                        scenarios, workbench, zonings)
+from api.security import SecurityMiddleware
+from api.settings import get_settings, refuse_exposure_at_startup, workspace_for
 from geo.paths import ATTRIBUTION
 
 ROUTERS = [health.router, layers.router, overlay.router, municipalities.router, zonings.router, scenarios.router,
-           pages.router, reports.router, maps.router]
+           pages.router, reports.router, maps.router, atlas.router, evaluate.router, workbench.router, docs.router]
 
 
 @asynccontextmanager
@@ -36,14 +37,19 @@ def create_app() -> FastAPI:
         version="0.1.0",
         description="Where Flanders' regional boundaries do not line up. " + ATTRIBUTION,
         lifespan=lifespan,
+        docs_url=None,  # served by api/routes/docs.py from vendored files (offline)
+        redoc_url=None,
     )
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
                            allow_headers=["Authorization", "Content-Type"])
-    app.add_middleware(NotModified)  # 304 for a matching ETag, before anything is compressed
-    # Outside every middleware that rewrites bodies (e.g. the CSP nonce), so they see plain text.
+    app.add_middleware(NotModified)  # 304 for a matching ETag, inside the security headers
+    # Headers, CSP nonce and cross-site write refusal; inside any compression middleware, since it
+    # rewrites HTML bodies, and outside the body limit so a refused write is not even read.
+    app.add_middleware(SecurityMiddleware, allowed_origins=settings.cors_origins)
+    # Outside the middleware that rewrites bodies (the CSP nonce), so it sees plain text.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     app.add_middleware(ExposureGuard)  # added last: outermost, so nothing is served while exposed
     for router in ROUTERS:

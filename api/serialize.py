@@ -8,6 +8,7 @@ import math
 
 import pandas as pd
 
+from geo.formulas import neutralise_frame
 from geo.layer import Layer
 from geo.overlay import Member, OverlayResult, ZoneDetail
 
@@ -149,5 +150,5 @@ def overlay_rows(result: OverlayResult) -> pd.DataFrame:
 
 def csv_text(frame: pd.DataFrame) -> str:
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
+    neutralise_frame(frame).to_csv(buffer, index=False)  # no live formulas from user text
     return buffer.getvalue()

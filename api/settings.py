@@ -1,4 +1,7 @@
-"""Settings from the environment (prefix ``REGIOMATCH_``), with documented defaults."""
+"""Settings from the environment (prefix ``REGIOMATCH_``), with documented defaults.
+
+Plain pydantic-settings, no web framework: the API and the CLI read the same settings.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from geo.paths import SHIPPED_DATA
+from geo.workspace import Workspace, open_workspace
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,13 +40,43 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(10 * 1024 * 1024, description="Largest accepted upload or request body.")
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins; empty = CORS off.")
     population_year: int = Field(2020, description="Statbel population year (2018, 2019 or 2020).")
+    max_parallel_suggest: int = Field(2, ge=1, description="Suggestions computed at once per process (more: 503).")
+    max_parallel_reports: int = Field(2, ge=1, description="Reports (HTML/PDF) rendered at once per process (more: 503).")
+    max_parallel_maps: int = Field(4, ge=1, description="Maps and layer GeoJSON built at once per process (more: 503).")
     render_cache_bytes: int = Field(64 * 1024 * 1024, ge=0, description="Memory per process for rendered "
                                     "pages, maps, PDFs and overlay bodies (least recently used out first); 0 = off.")
+    # Limits on reading one upload (geo.sandbox.ImportLimits); the file is read in a child process.
+    import_cpu_seconds: int = Field(30, ge=1, description="CPU seconds one upload may take to read.")
+    import_memory_bytes: int = Field(2048 * 1024 * 1024, ge=256 * 1024 * 1024,
+                                     description="Address space of the process that reads one upload.")
+    import_wall_seconds: float = Field(60.0, gt=0, description="Wall time after which reading an upload is stopped.")
+    import_unpacked_bytes: int = Field(200 * 1024 * 1024, ge=1, description="Largest unpacked size of an XLSX or zip.")
+    import_rows: int = Field(100_000, ge=1, description="Most rows of a membership table.")
+    import_columns: int = Field(200, ge=1, description="Most columns of a membership table or attribute table.")
+    import_features: int = Field(10_000, ge=1, description="Most polygon features.")
+    import_vertices: int = Field(2_000_000, ge=1, description="Most polygon vertices, all features together.")
+    import_zones_per_municipality: int = Field(50, ge=1, description="Most zones of one layer per municipality.")
+    import_json_depth: int = Field(64, ge=2, description="Deepest nesting of a GeoJSON file.")
+    import_parallel: int = Field(2, ge=1, description="Uploads read at the same time (more: 503, retry).")
+
+    def import_limits(self):
+        """The upload limits as ``geo.sandbox.ImportLimits``."""
+        from geo.sandbox import ImportLimits
+
+        return ImportLimits.from_mapping({name.removeprefix("import_"): value for name, value in self
+                                          if name.startswith("import_")})
 
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.state_dir / 'regiomatch.sqlite3').resolve()}"
+
+
+def workspace_for(settings: Settings, data_dir: Path | None = None, population_year: int | None = None) -> Workspace:
+    """The workspace these settings point at (the API and the CLI share it); the CLI may override
+    the data folder and the population year."""
+    return open_workspace(data_dir or settings.data_dir, settings.resolved_database_url(),
+                          population_year or settings.population_year)
 
 
 def is_loopback(host: str) -> bool:

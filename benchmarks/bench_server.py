@@ -103,8 +103,7 @@ profile = cProfile.Profile()
 profile.enable()
 import api.main
 t1 = time.perf_counter()
-from api.deps import workspace_for
-from api.settings import get_settings
+from api.settings import get_settings, workspace_for
 workspace_for(get_settings())
 t2 = time.perf_counter()
 from fastapi.testclient import TestClient

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from benchmarks.common import machine, write_json
 
-MEASURES = ("overlay", "scenario", "server", "growth", "pages")
+MEASURES = ("overlay", "scenario", "server", "growth", "evaluate", "pages")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 REPO = Path(__file__).resolve().parent.parent
 
@@ -61,6 +61,9 @@ def child(args: argparse.Namespace) -> None:
     elif args.measure == "server":
         from benchmarks import bench_server
         data = bench_server.measure(args.quick, args.duration)
+    elif args.measure == "evaluate":
+        from benchmarks import bench_evaluate
+        data = bench_evaluate.measure(args.quick)
     elif args.measure == "growth":
         from benchmarks import bench_growth
         data = bench_growth.measure(args.parts, args.quick)
@@ -179,6 +182,14 @@ def table(results: dict) -> str:
             f"{e['overlay']:.2f} / {e['try_move']:.2f} / {e['naive']:.2f}")
         e = g["exponents_last_step"]
         row("  exponent over the last step only", f"{e['overlay']:.2f} / {e['try_move']:.2f} / {e['naive']:.2f}")
+    if "evaluate" in m:
+        e = m["evaluate"]
+        row(f"6 POST /api/v1/evaluate, {e['moves']} moves, through HTTP: p50 / p99",
+            f"{_f(e['evaluate_http']['median_ms'])} / {_f(e['evaluate_http']['p99_ms'])} ms", "p50 < 20 ms", e["peak_rss_mib"])
+        row("  full overlay per request (GET /api/v1/compare of the saved moves): p50",
+            f"{_f(e['full_overlay_http']['median_ms'])} ms")
+        row("  ratio full / incremental, HTTP (in process)",
+            f"{_f(e['ratio_http_median'])}x ({_f(e['in_process']['ratio_median'])}x)")
     lines.append("")
     lines.append(f"total {results['total_s']:.0f} s; JSON: {results['output']}")
     return "\n".join(lines)

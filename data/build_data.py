@@ -14,7 +14,8 @@ What is reshaped, and why:
 * ``municipalities.csv``: the 304 municipalities of 2025 (285 Flemish + 19 Brussels), with
   Dutch and French names, region, and the area of their polygon in km^2 (EPSG:31370).
 * ``population.csv``: Statbel population on 1 January 2018, 2019 and 2020, carried forward to
-  2025 municipalities through the merger crosswalks (sums over merged municipalities).
+  2025 municipalities through the merger crosswalks (sums over merged municipalities), and on
+  1 January 2024 (summed from the statistical sectors, already on 2025 municipalities).
 * ``municipality_codes.csv``: every older NIS code (2018 and 2019-2024 vintages) with its
   name and the 2025 municipality it is part of now. The 2018 -> 2019 crosswalk is not
   published in ``shared``; it is derived here with a geometric overlay of the 2018 and
@@ -22,6 +23,14 @@ What is reshaped, and why:
 * ``layers.json`` + ``memberships.csv``: the layer registry and one long membership table
   (layer, zone_code, zone_name, nis_code, share).
 * ``association_history.csv``: dated memberships of the cooperation associations.
+* layer ``samenwerkingsverbanden`` (in ``layers.json`` + ``memberships.csv``): every association
+  of the Flemish register of local-government organisations, zone code = enterprise number;
+  a municipality of which only some pre-2025 parts were members has the member part's share of
+  the population (2019-2024 codes, 2024 sector population).
+* ``associations.csv``: one row per association (the register's 286 and the 5 hand-compiled
+  ones): legal type, status, registration vintage, non-municipal members, member count.
+* ``sectors.csv``: the 9,917 statistical sectors with their 2025 municipality, 2024 population,
+  centroid in EPSG:31370 and Antwerp primary-care sub-zone (``elzantw``).
 * ``geometry.gpkg``: municipal polygons of 2025 and the 4 sub-zones of primary care zone
   "Antwerpen en rand" (which split the city of Antwerp), both in EPSG:31370.
 """
@@ -68,6 +77,20 @@ NO_ZONE_CODES = {"igs_woonbeleid": {"igs999"}}
 
 BOUNDARY_SOURCE = "Provincies in Cijfers / Statbel open data"
 ASSOCIATION_SOURCE = "publieke webpagina's van de samenwerkingsverbanden; onderzoeksrapport 2020"
+REGISTER_SOURCE = "Agentschap Binnenlands Bestuur - Organisatieportaal"
+REGISTER_LAYER = "samenwerkingsverbanden"
+HAND_LAYER = "samenwerkingsverband"
+# The register was loaded in two imports; the import file's time stamp dates each membership.
+REGISTER_VINTAGES = {"2023": "augustus-september 2023", "2024": "mei-juni 2024"}
+# Member types that stand for the municipality itself (an OCMW counts for its municipality).
+MUNICIPAL_MEMBER_TYPES = {"Gemeente", "OCMW"}
+# The hand-compiled associations and their register entry (enterprise number), where there is one.
+HAND_REGISTER_CODES = {"W13": "0630835639", "WRNL": "0267393663", "WZK": "0222947570",
+                       "NETELAND": "0687552727", "ISOM": None}
+# Legal type in the register's own words; ISOM never was a legal person (research report).
+HAND_LEGAL_TYPES = {"ISOM": "Feitelijke vereniging"}
+# Non-municipal members the hand list names in its notes ("14 OCMW's + CAW Zuid-West-Vlaanderen").
+HAND_NON_MUNICIPAL = {"W13": ("CAW Zuid-West-Vlaanderen",)}
 
 
 def _digits(value: object) -> int:
@@ -281,6 +304,173 @@ def build_memberships(src: Path, municipalities: pd.DataFrame, antwerp_zones: gp
     return out.sort_values(["layer", "zone_code", "nis_code"]).reset_index(drop=True), layers
 
 
+def read_sectors(src: Path) -> pd.DataFrame:
+    """The statistical sectors of Flanders and Brussels with their 2024 population and centroid.
+
+    Centroids are published in WGS84; they are shipped in EPSG:31370 (metres, rounded to 1 m),
+    the CRS every computation uses.
+    """
+    from pyproj import Transformer
+
+    raw = pd.read_csv(src / "statistical_sectors_2024_population.csv", dtype={"statsec2024": str})
+    to_metric = Transformer.from_crs("EPSG:4326", f"EPSG:{METRIC_CRS}", always_xy=True)
+    x, y = to_metric.transform(raw["centroid_lng_wgs84"].to_numpy(), raw["centroid_lat_wgs84"].to_numpy())
+    out = pd.DataFrame({
+        "sector": raw["statsec2024"].str.strip(),
+        "nis_code": raw["nis_code"].astype(int),
+        "nis_2019_2024": raw["nis_2019_2024"].astype(int),
+        "population": raw["pop_2024"].astype(int),
+        "x": pd.Series(x).round(0).astype(int),
+        "y": pd.Series(y).round(0).astype(int),
+        "elzantw": raw["elzantw"].map(lambda v: "" if pd.isna(v) else str(int(v))),
+    })
+    if out["sector"].duplicated().any():
+        raise SystemExit("statistical sectors: duplicate sector codes")
+    return out.sort_values("sector").reset_index(drop=True)
+
+
+def add_population_2024(src: Path, population: pd.DataFrame, sectors: pd.DataFrame) -> pd.DataFrame:
+    """Append 1 January 2024 (Statbel, summed from statistical sectors, 2025 municipalities).
+
+    The municipal file and the sector sums must agree for every municipality: the sectors are
+    what population-weighted memberships are computed from, so a mismatch would make a zone's
+    population depend on how it was computed.
+    """
+    known = set(population["nis_code"])
+    raw = pd.read_csv(src / "population_statbel_2024_from_sectors.csv")
+    raw = raw[raw["nis_code"].isin(known)]
+    if set(raw["nis_code"]) != known:
+        raise SystemExit(f"population 2024: no figure for {sorted(known - set(raw['nis_code']))}")
+    by_sector = sectors.groupby("nis_code")["population"].sum()
+    differs = raw[raw["nis_code"].map(by_sector) != raw["population_2024"]]
+    if len(differs):
+        raise SystemExit(f"population 2024: sector sums differ for {differs['nis_code'].tolist()}")
+    year = pd.DataFrame({"nis_code": raw["nis_code"].astype(int), "year": 2024,
+                         "inhabitants": raw["population_2024"].astype(int)})
+    return pd.concat([population, year]).sort_values(["year", "nis_code"]).reset_index(drop=True)
+
+
+def pre_merger_population(src: Path, sectors: pd.DataFrame) -> pd.Series:
+    """Population per 2019-2024 NIS code in the latest year available: 2024 (sector sums keyed
+    by the sector's 2019-2024 municipality), else 2020 (Statbel's municipal count)."""
+    latest = sectors.groupby("nis_2019_2024")["population"].sum()
+    older = pd.read_csv(src / "population_statbel_2020.csv").set_index("NIS_code")["inhabitants"].map(_digits)
+    return latest.combine_first(older).astype(float)
+
+
+def _registration(source_file: str) -> tuple[str, str]:
+    """``(vintage as published, date)`` of a register import, from its file's time stamp."""
+    stamp = re.match(r"(\d{4})(\d{2})(\d{2})", str(source_file))
+    if stamp is None or stamp.group(1) not in REGISTER_VINTAGES:
+        raise SystemExit(f"register: cannot date the import file {source_file!r}")
+    return REGISTER_VINTAGES[stamp.group(1)], "-".join(stamp.groups())
+
+
+def register_share(row: pd.Series, codes_2019: pd.DataFrame, population: pd.Series) -> float:
+    """Share of a 2025 municipality that was a member: 1, or for ``merger_partial`` the member
+    part's population (pre-merger members named in ``members_2019_2024``) over the whole."""
+    if str(row["merger_partial"]) != "True":
+        return 1.0
+    parts = codes_2019[codes_2019["nis_2025"] == int(row["nis_code"])]
+    by_name = dict(zip(parts["name"], parts["nis_code"]))
+    names = [_clean(n) for n in str(row["members_2019_2024"]).split(";") if n.strip()]
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise SystemExit(f"register: {unknown} are not pre-merger parts of {row['nis_code']}")
+    member = sum(population[by_name[n]] for n in names)
+    return float(member / population[parts["nis_code"]].sum())
+
+
+def build_register(src: Path, codes: pd.DataFrame, sectors: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The register's associations as one overlapping layer, and one row per association.
+
+    Zone code = enterprise number (KBO, 10 digits, text), zone name = the register's name as
+    published. A municipality is a member when the municipality or its OCMW is; members that are
+    not municipalities (an intercommunale, a hospital) are kept by name on the association.
+    """
+    listing = pd.read_csv(src / "associations_register_list.csv", dtype=str)
+    # The list names one enterprise number twice (once without a name): one association.
+    listing = listing.sort_values("assoc_naam", na_position="last").drop_duplicates("assoc_kbo")
+    # ... and its membership table one association the list lacks: take it from the members.
+    members = pd.read_csv(src / "associations_register_memberships.csv", dtype=str)
+    unlisted = members[~members["assoc_kbo"].isin(listing["assoc_kbo"])].drop_duplicates("assoc_kbo")
+    listing = pd.concat([listing, pd.DataFrame({
+        "assoc_kbo": unlisted["assoc_kbo"], "assoc_naam": unlisted["assoc_naam"],
+        "assoc_type": unlisted["assoc_type"].fillna("onbekend"), "assoc_status": unlisted["assoc_status"],
+        "n_gemeenten_2025": unlisted["assoc_kbo"].map(members.groupby("assoc_kbo").size()).astype(str)})])
+    raw = pd.read_csv(src / "associations_register_links_raw.csv", dtype=str)
+    population = pre_merger_population(src, sectors)
+    codes_2019 = codes[codes["vintage"] == "2019-2024"]
+    members["share"] = members.apply(register_share, axis=1, args=(codes_2019, population))
+    rows = pd.DataFrame({
+        "layer": REGISTER_LAYER,
+        "zone_code": members["assoc_kbo"].str.strip(),
+        "zone_name": members["assoc_naam"].map(_clean),
+        "nis_code": members["nis_code"].astype(int),
+        "share": members["share"],
+    })
+    other = raw[raw["member_naam"].notna() & ~raw["member_type"].isin(MUNICIPAL_MEMBER_TYPES)]
+    non_municipal = other.groupby("assoc_kbo")["member_naam"].agg(lambda n: "; ".join(sorted(set(map(_clean, n)))))
+    unresolved = raw[raw["member_naam"].isna()].groupby("assoc_kbo")["member_kbo"].agg(
+        lambda n: "; ".join(sorted(set(n))))
+    vintage = raw.groupby("assoc_kbo")["source_file"].agg(lambda f: sorted(set(map(_registration, f)), key=lambda v: v[1]))
+    table = pd.DataFrame({
+        "code": listing["assoc_kbo"].str.strip(),
+        "name": listing["assoc_naam"].map(_clean),
+        "legal_type": listing["assoc_type"].map(_clean),
+        "status": listing["assoc_status"].map(_clean),
+        "layer": REGISTER_LAYER,
+        "registered": listing["assoc_kbo"].map(lambda k: " en ".join(v[0] for v in vintage.get(k, []))),
+        "registered_on": listing["assoc_kbo"].map(lambda k: vintage[k][-1][1] if k in vintage else ""),
+        "source": REGISTER_SOURCE,
+        "non_municipal_members": listing["assoc_kbo"].map(non_municipal).fillna(""),
+        "unresolved_members": listing["assoc_kbo"].map(unresolved).fillna(""),
+        "member_count": listing["assoc_kbo"].map(rows.groupby("zone_code").size()).fillna(0).astype(int),
+        "register_code": listing["assoc_kbo"].str.strip(),
+        "valid_from": "",
+        "valid_to": "",
+    })
+    if table["code"].duplicated().any() or (table["code"].str.len() != 10).any():
+        raise SystemExit("register: enterprise numbers must be unique and 10 digits")
+    counted = listing.set_index("assoc_kbo")["n_gemeenten_2025"].astype(int)
+    if not (table.set_index("code")["member_count"] == counted).all():
+        raise SystemExit("register: member counts differ from the register's list")
+    return rows, table
+
+
+def hand_associations(src: Path, register: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """The hand-compiled associations (authoritative for these five) in the register's columns."""
+    assoc = pd.read_csv(src / "associations_membership.csv")
+    names = dict(zip(assoc["assoc_code"].str.strip(), assoc["assoc_name"].map(_clean)))
+    names.update(dict(zip(history["zone_code"], history["zone_name"])))
+    known = register.set_index("code")
+    rows = []
+    for code, kbo in HAND_REGISTER_CODES.items():
+        dated = history[history["zone_code"] == code]
+        starts, ends = dated["valid_from"].replace("", pd.NA).dropna(), dated["valid_to"].replace("", pd.NA).dropna()
+        in_register = kbo is not None and kbo in known.index
+        rows.append({
+            "code": code,
+            "name": names[code],
+            "legal_type": HAND_LEGAL_TYPES.get(code) or str(known.loc[kbo, "legal_type"]),
+            # An association whose every membership has ended is no longer active.
+            "status": "Niet actief" if len(ends) == len(dated) and len(dated) else "Actief",
+            "layer": HAND_LAYER if code in set(assoc["assoc_code"]) else "",
+            "registered": "2019-2023",
+            "registered_on": "",
+            "source": ASSOCIATION_SOURCE,
+            "non_municipal_members": "; ".join(sorted(
+                set(HAND_NON_MUNICIPAL.get(code, ()))
+                | set(filter(None, str(known.loc[kbo, "non_municipal_members"]).split("; ")) if in_register else ()))),
+            "unresolved_members": "",
+            "member_count": int(dated["nis_code"].nunique()),
+            "register_code": kbo or "",
+            "valid_from": min(starts) if len(starts) == len(dated) and len(dated) else "",
+            "valid_to": max(ends) if len(ends) == len(dated) and len(dated) else "",
+        })
+    return pd.DataFrame(rows)
+
+
 def build_history(src: Path) -> pd.DataFrame:
     assoc = pd.read_csv(src / "associations_membership.csv")
     history = pd.read_csv(src / "associations_history.csv")
@@ -330,15 +520,34 @@ def main(argv: list[str] | None = None) -> None:
 
     municipalities = build_municipalities(src, gemeenten)
     codes = add_population_share(src, build_codes(src, derive_2018_crosswalk(src)))
-    population = build_population(src, municipalities, codes)
+    sectors = read_sectors(src)
+    population = add_population_2024(src, build_population(src, municipalities, codes), sectors)
     memberships, layers = build_memberships(src, municipalities, antwerp_zones, gemeenten)
     history = build_history(src)
+    register_rows, register = build_register(src, codes, sectors)
+    memberships = (pd.concat([memberships, register_rows], ignore_index=True)
+                   .sort_values(["layer", "zone_code", "nis_code"]).reset_index(drop=True))
+    layers.append({
+        "id": REGISTER_LAYER,
+        "name": "Intergemeentelijke samenwerkingsverbanden (register)",
+        "kind": "municipal",
+        "vintage": "2023-2024",
+        "source": REGISTER_SOURCE,
+        "description": "Alle samenwerkingsverbanden uit het register van lokale besturen (Organisatieportaal), "
+        "met de gemeenten die er lid van zijn (de gemeente of haar OCMW). De verbanden overlappen: een "
+        "gemeente zit in een tiental verbanden tegelijk. Een gemeente waarvan voor de fusie van 2025 maar een "
+        "deel lid was, telt voor het aandeel van de bevolking van dat deel.",
+    })
+    associations = (pd.concat([hand_associations(src, register, history), register], ignore_index=True)
+                    .sort_values("code").reset_index(drop=True))
 
     municipalities.to_csv(out / "municipalities.csv", index=False)
     codes.to_csv(out / "municipality_codes.csv", index=False)
     population.to_csv(out / "population.csv", index=False)
     memberships.to_csv(out / "memberships.csv", index=False, float_format="%.6f")
     history.to_csv(out / "association_history.csv", index=False)
+    associations.to_csv(out / "associations.csv", index=False)
+    sectors.drop(columns="nis_2019_2024").to_csv(out / "sectors.csv", index=False)
     (out / "layers.json").write_text(json.dumps(layers, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
     geometry = out / "geometry.gpkg"

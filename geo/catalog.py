@@ -1,7 +1,7 @@
 """The catalog: the shipped atoms, layers, crosswalk and association history, loaded once.
 
 The catalog holds only what ships with regiomatch. Imported layers and scenarios live in the
-service's database and are resolved on top of it (``api.deps.Workspace``).
+service's database and are resolved on top of it (:class:`geo.workspace.Workspace`).
 """
 
 from __future__ import annotations
@@ -92,6 +92,14 @@ def load_catalog_from(data_dir: Path = SHIPPED_DATA, population_year: int = DEFA
 
 
 @lru_cache(maxsize=4)
-def load_catalog(data_dir: str | None = None, population_year: int = DEFAULT_POPULATION_YEAR) -> Catalog:
-    """The catalog of the shipped data, loaded once per process."""
-    return load_catalog_from(Path(data_dir) if data_dir else SHIPPED_DATA, population_year)
+def _load_catalog(data_dir: str, population_year: int) -> Catalog:
+    return load_catalog_from(Path(data_dir), population_year)
+
+
+def load_catalog(data_dir: str | Path | None = None, population_year: int = DEFAULT_POPULATION_YEAR) -> Catalog:
+    """The catalog of the shipped data, loaded once per process.
+
+    Every spelling of the same folder (None, relative, absolute) gives the same catalog: layers of
+    two catalogs have different municipalities and cannot be overlaid.
+    """
+    return _load_catalog(str(Path(data_dir or SHIPPED_DATA).resolve()), int(population_year))

@@ -56,3 +56,15 @@ class Conflict(RegiomatchError):
 
 class ReadOnly(RegiomatchError):
     code = "read_only"
+
+
+class LimitExceeded(RegiomatchError):
+    """An upload (or what it unpacks to) is over one of the configured limits; the detail names it."""
+
+    code = "limit_exceeded"
+
+
+class Busy(RegiomatchError):
+    """Too many heavy requests at once; the client may retry shortly."""
+
+    code = "busy"

@@ -122,7 +122,7 @@ def members_from_table(frame: pd.DataFrame, catalog: Catalog, vintage: str | Non
 
 
 def layer_from_table(layer_id: str, content: bytes, filename: str, catalog: Catalog, *, name: str | None = None,
-                     source: str = "", vintage: str | None = None) -> Layer:
+                     source: str = "", vintage: str | None = None, parsed: pd.DataFrame | None = None) -> Layer:
     """A layer from a membership table (CSV/XLSX: municipality -> zone code, zone name, share).
 
     Examples
@@ -132,7 +132,8 @@ def layer_from_table(layer_id: str, content: bytes, filename: str, catalog: Cata
     ['Z1']
     """
     validate_layer_id(layer_id)
-    members = members_from_table(read_table(content, filename), catalog, vintage)
+    # ``parsed``: the table already read from ``content`` (by the upload sandbox, geo.sandbox).
+    members = members_from_table(read_table(content, filename) if parsed is None else parsed, catalog, vintage)
     return Layer.from_members(layer_id, members, catalog.atoms, name=name or layer_id, kind="imported",
                               vintage=vintage or "2025", source=source or f"import: {Path(filename).name}",
                               description="Geimporteerde lidmaatschapstabel.")
@@ -275,10 +276,12 @@ def polygon_memberships(frame: gpd.GeoDataFrame, catalog: Catalog, code_column: 
 
 
 def layer_from_polygons(layer_id: str, content: bytes, filename: str, catalog: Catalog, *, name: str | None = None,
-                        source: str = "", code_column: str | None = None, name_column: str | None = None) -> Layer:
-    """A layer from polygons in any CRS that declares itself (area-weighted memberships)."""
+                        source: str = "", code_column: str | None = None, name_column: str | None = None,
+                        parsed: gpd.GeoDataFrame | None = None) -> Layer:
+    """A layer from polygons in any CRS that declares itself (area-weighted memberships).
+    ``parsed``: the polygons already read from ``content`` (by the upload sandbox, geo.sandbox)."""
     validate_layer_id(layer_id)
-    frame = read_polygons(content, filename)
+    frame = read_polygons(content, filename) if parsed is None else parsed
     members, outline = polygon_memberships(frame, catalog, code_column, name_column)
     whole = bool((members["share"] == 1.0).all())
     return Layer.from_members(layer_id, members, catalog.atoms, name=name or layer_id,
@@ -288,15 +291,28 @@ def layer_from_polygons(layer_id: str, content: bytes, filename: str, catalog: C
                               polygons=None if whole else outline)
 
 
-def import_layer(layer_id: str, content: bytes, filename: str, catalog: Catalog, **options: object) -> Layer:
-    """Dispatch on the file suffix: a table or polygons."""
+def check_suffix(filename: str) -> str:
+    """The lowercase suffix of an importable file; :class:`UnsupportedFormat` for any other."""
+    suffix = Path(filename or "").suffix.lower()
+    if suffix not in TABLE_SUFFIXES + POLYGON_SUFFIXES:
+        raise UnsupportedFormat(f"{filename!r}: expected a table ({', '.join(TABLE_SUFFIXES)}) or polygons "
+                                f"({', '.join(POLYGON_SUFFIXES)})")
+    return suffix
+
+
+def import_layer(layer_id: str, content: bytes, filename: str, catalog: Catalog, *, parsed: object | None = None,
+                 **options: object) -> Layer:
+    """Dispatch on the file suffix: a table or polygons. ``parsed``: the file as already read by
+    ``geo.sandbox.parse_upload`` (the server reads uploads in a limited child process)."""
     suffix = Path(filename or "").suffix.lower()
     given = {k: v for k, v in options.items() if v is not None}
+    if parsed is not None:
+        given["parsed"] = parsed
     if suffix in TABLE_SUFFIXES:
-        allowed = {k: v for k, v in given.items() if k in ("name", "source", "vintage")}
+        allowed = {k: v for k, v in given.items() if k in ("name", "source", "vintage", "parsed")}
         return layer_from_table(layer_id, content, filename, catalog, **allowed)  # type: ignore[arg-type]
     if suffix in POLYGON_SUFFIXES:
-        allowed = {k: v for k, v in given.items() if k in ("name", "source", "code_column", "name_column")}
+        allowed = {k: v for k, v in given.items() if k in ("name", "source", "code_column", "name_column", "parsed")}
         return layer_from_polygons(layer_id, content, filename, catalog, **allowed)  # type: ignore[arg-type]
     raise UnsupportedFormat(f"{filename!r}: expected a table ({', '.join(TABLE_SUFFIXES)}) or polygons "
                             f"({', '.join(POLYGON_SUFFIXES)})")

@@ -7,5 +7,6 @@ METRIC_CRS = "EPSG:31370"
 WEB_CRS = "EPSG:4326"
 ATTRIBUTION = (
     "Grenzen: Provincies in Cijfers / Statbel open data. Bevolking: Statbel. "
-    "Gemeentelijst 2025: Statbel (CC BY 4.0)."
+    "Gemeentelijst 2025: Statbel (CC BY 4.0). "
+    "Samenwerkingsverbanden: Agentschap Binnenlands Bestuur - Organisatieportaal."
 )

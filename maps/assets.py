@@ -28,10 +28,18 @@ STATIC_URL = "/maps/static"
 STATIC_FILES: dict[str, str] = {
     "leaflet.js": "text/javascript; charset=utf-8",
     "leaflet.css": "text/css; charset=utf-8",
+    "workbench.js": "text/javascript; charset=utf-8",
     "images/layers.png": "image/png",
     "images/layers-2x.png": "image/png",
     "images/marker-icon.png": "image/png",
     "LICENSES.md": "text/markdown; charset=utf-8",
+    # Swagger UI for /docs (api/routes/docs.py), also offline.
+    "swagger/swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger/swagger-ui.css": "text/css; charset=utf-8",
+    "swagger/favicon-32x32.png": "image/png",
+    "swagger/LICENSE": "text/plain; charset=utf-8",
+    "swagger/NOTICE": "text/plain; charset=utf-8",
+    "swagger/swagger-ui-bundle.js.LICENSE.txt": "text/plain; charset=utf-8",
 }
 
 

@@ -8,14 +8,17 @@ Every page credits the data and states the population year.
 from __future__ import annotations
 
 import io
+from urllib.parse import quote
 from dataclasses import dataclass, field
 from typing import Literal
 
 import pandas as pd
 
+from geo.catalog import Catalog
 from geo.layer import Layer
 from geo.overlay import OverlayResult, overlay
 from geo.paths import ATTRIBUTION
+from geo.search import search
 from geo.vintages import Crosswalk, normalise_name
 from maps.report import DEFAULT_AGAINST, layer_measures, render, zone_noun
 
@@ -42,7 +45,7 @@ def format_weight(value: float, weight: str) -> str:
 
 # -- landing page ----------------------------------------------------------------------------
 def render_landing(layers: list[Layer], scenarios: list[dict], population_year: int,
-                   associations: Layer | None = None) -> str:
+                   associations: Layer | None = None, association_facts: dict | None = None) -> str:
     """The front door: layers, search, overlays, fit reports, scenarios and the API docs.
 
     Parameters
@@ -53,6 +56,8 @@ def render_landing(layers: list[Layer], scenarios: list[dict], population_year: 
         Saved scenarios: ``id``, ``name``, ``base_layer``, ``layer_id``, ``moves`` (count).
     associations : Layer, optional
         The cooperation associations, offered as one-click fit reports.
+    association_facts : dict, optional
+        Zone code -> legal type, status, vintage and registration date (historical ones are marked).
 
     Examples
     --------
@@ -65,24 +70,41 @@ def render_landing(layers: list[Layer], scenarios: list[dict], population_year: 
         {"code": str(c), "name": str(n)} for c, n in zip(associations.zones["code"], associations.zones["name"])]
     return render("landing.html", layers=layers, scenarios=scenarios, population_year=population_year,
                   suggested=suggested, names=names, associations=associations,
-                  association_zones=association_zones, default_a=ASSOCIATION_LAYER if ASSOCIATION_LAYER in ids else
+                  association_zones=association_zones, facts=association_facts or {}, default_a=ASSOCIATION_LAYER if ASSOCIATION_LAYER in ids else
                   layers[0].id, default_b="eerstelijnszone" if "eerstelijnszone" in ids else layers[-1].id)
 
 
 # -- search ----------------------------------------------------------------------------------
-def search_hits(crosswalk: Crosswalk, query: str, limit: int = 20) -> list[dict]:
-    """Municipalities matching a current or old name or NIS code, best first."""
-    hits = crosswalk.search(query, limit)
-    return [{"nis_code": int(r.nis_code), "name": str(r.name), "matched": str(r.matched)} for r in hits.itertuples()]
+def search_hits(catalog: Catalog, query: str, layers: list[Layer] | None = None, limit: int = 30) -> list[dict]:
+    """Municipalities (name, old name, NIS code, postal code, small typos), zones and associations
+    matching ``query``, best first, each with the link to open (:func:`geo.search.search`)."""
+    hits = []
+    for hit in search(catalog, query, layers, limit):
+        if hit.kind == "municipality":
+            link = f"/municipalities/{hit.nis_code}"
+        else:
+            link = f"/zones/{quote(str(hit.layer_id), safe='')}/{quote(str(hit.code), safe='')}"
+        hits.append({"kind": hit.kind, "name": hit.label, "nis_code": hit.nis_code, "layer_id": hit.layer_id,
+                     "layer_name": hit.layer_name, "code": hit.code, "match": hit.match, "matched": hit.matched,
+                     "how": HOW_FOUND[hit.match], "link": link})
+    return hits
 
 
-def single_match(hits: list[dict], query: str) -> int | None:
-    """The NIS code to go to straight away: the only hit, or the only exact one."""
+HOW_FOUND = {"exact": "naam", "postcode": "postcode", "prefix": "begin van de naam", "old name": "oude naam",
+             "contains": "deel van de naam", "typo": "naam met een tikfout"}
+
+
+def single_match(hits: list[dict], query: str) -> str | None:
+    """The page to go to straight away: the only hit, the only municipality with this exact name,
+    NIS code or postal code, or else the only zone with this exact name or code."""
     if len(hits) == 1:
-        return hits[0]["nis_code"]
-    key = normalise_name(query)
-    exact = {h["nis_code"] for h in hits if normalise_name(h["matched"]) == key}
-    return exact.pop() if len(exact) == 1 else None
+        return hits[0]["link"]
+    exact = [h for h in hits if h["match"] in ("exact", "postcode")]
+    municipalities = {h["link"] for h in exact if h["kind"] == "municipality"}
+    if len(municipalities) == 1:  # "Gent" is the city first; its namesake zones are one click away
+        return municipalities.pop()
+    links = {h["link"] for h in exact}
+    return links.pop() if len(links) == 1 else None
 
 
 def render_search(query: str, hits: list[dict], population_year: int) -> str:
@@ -177,8 +199,12 @@ def municipality_profile(nis_code: int, layers: list[Layer], neighbours: list[in
         associations=associations)
 
 
-def render_municipality(profile: MunicipalityProfile) -> str:
-    return render("municipality.html", p=profile, population_year=profile.population_year)
+def render_municipality(profile: MunicipalityProfile, border: dict | None = None,
+                        association_facts: dict | None = None) -> str:
+    """The profile page; ``border``: the municipality's counts in the fit atlas
+    (``associations, crossing, minority_side, against``); ``association_facts``: code -> facts."""
+    return render("municipality.html", p=profile, population_year=profile.population_year, border=border,
+                  facts=association_facts or {})
 
 
 # -- overlay table ---------------------------------------------------------------------------
@@ -265,6 +291,8 @@ def workbook(sheets: dict[str, pd.DataFrame], notes: list[str]) -> bytes:
     b'PK'
     """
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    from geo.formulas import text_cells_only
     from openpyxl.utils import get_column_letter
 
     def clean(value: object) -> object:
@@ -285,4 +313,5 @@ def workbook(sheets: dict[str, pd.DataFrame], notes: list[str]) -> bytes:
         pd.DataFrame({"bron": [clean(n) for n in [*notes, ATTRIBUTION]]}).to_excel(writer, sheet_name="bron",
                                                                                    index=False)
         writer.sheets["bron"].column_dimensions["A"].width = 120
+        text_cells_only(writer.book)  # user text such as '=HYPERLINK(...)' stays text (geo.formulas)
     return buffer.getvalue()

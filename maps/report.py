@@ -15,11 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from geo.layer import Layer
 from geo.norms import CALL_2018, MINIMUM_100K, ZONE_MINIMUM_60K, PopulationNorm, check_population, norm_for
 from geo.overlay import Summary, ZoneDetail, overlay
 from geo.paths import ATTRIBUTION, SHIPPED_DATA
+from maps.csp import nonce_attribute
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 DEFAULT_AGAINST = ("eerstelijnszone", "referentieregio", "gezondheidsmakers", "logo")
@@ -374,6 +376,8 @@ def environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(inwoners=inwoners, procent=procent, getal=getal)
     env.globals.update(attribution=ATTRIBUTION, zone_noun=zone_noun)
+    # ``<script {{ csp_nonce_attr }}>``: the HTTP layer swaps the placeholder for each response's nonce.
+    env.globals["csp_nonce_attr"] = Markup(nonce_attribute())
     return env
 
 

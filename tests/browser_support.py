@@ -7,8 +7,8 @@ Generic on purpose (maps, landing page, reports)::
         assert page.errors == []
         browser.screenshot(tmp_path / "map.png")
 
-Chromium and chromedriver come from Debian (``apt-get install chromium chromium-driver``; the CI
-script installs them). Selenium is pointed at that chromedriver so Selenium Manager never tries
+Chromium and chromedriver come from Debian (``make system-deps`` installs them as root; without
+them these tests skip with one line saying so). Selenium is pointed at that chromedriver so Selenium Manager never tries
 to download a browser. Errors are collected three ways: ``window.onerror`` and unhandled promise
 rejections (recorded by a script installed before any page script runs) and SEVERE entries of
 the browser console, which include resources that failed to load.
@@ -17,7 +17,6 @@ the browser console, which include resources that failed to load.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -25,13 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.server import Server
+from tests.system import require_browser
 
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-CHROMEDRIVER_CANDIDATES = ("/usr/bin/chromedriver",)
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--disable-dev-shm-usage", "--hide-scrollbars", "--force-device-scale-factor=1")
-INSTALL_HINT = "install them with: apt-get install -y chromium chromium-driver"
 
 # True once a Leaflet map has drawn its vector layers (an SVG path or a canvas) and no tile is
 # pending: the condition a map test waits for.
@@ -57,12 +54,9 @@ window.addEventListener('unhandledrejection', function (e) {
 
 
 def find_browser() -> tuple[str, str]:
-    """Paths of chromium and chromedriver; a clear error when they are not installed."""
-    chromium = next((p for p in CHROMIUM_CANDIDATES if Path(p).exists()), shutil.which("chromium"))
-    driver = next((p for p in CHROMEDRIVER_CANDIDATES if Path(p).exists()), shutil.which("chromedriver"))
-    if not chromium or not driver:
-        raise RuntimeError(f"headless browser tests need chromium and chromedriver; {INSTALL_HINT}")
-    return chromium, driver
+    """Paths of chromium and chromedriver; without them the calling test is skipped with one line
+    naming the packages to install (see :mod:`tests.system`)."""
+    return require_browser()
 
 
 @dataclass

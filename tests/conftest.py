@@ -21,6 +21,30 @@ if os.environ.get("CI") == "true":
     hypothesis_settings.load_profile("ci")
 
 
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """One line when system packages are missing: the tests needing them skip, the rest run."""
+    from tests.system import missing_packages
+
+    missing = missing_packages()
+    if not missing:
+        return []
+    packages = " ".join(missing)
+    return [f"missing system packages: {packages}; the tests needing them are skipped "
+            f"(install as root with `make system-deps`, or apt-get install -y {packages})"]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Skips for a missing system package share one location, so ``-ra`` folds them into one line
+    ("SKIPPED [12] tests/system.py: needs the system packages chromium chromium-driver: ...")."""
+    from tests.system import SKIP_MARK
+
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and isinstance(report.longrepr, tuple) and SKIP_MARK in str(report.longrepr[2]):
+        report.longrepr = ("tests/system.py", None, report.longrepr[2])
+
+
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
     return load_catalog()
@@ -28,10 +52,11 @@ def catalog() -> Catalog:
 
 def reset_app_caches() -> None:
     """Settings and workspaces are cached per process; tests that change the environment reset them."""
-    from api import deps, settings
+    from api import settings
+    from geo.workspace import open_workspace
 
     settings.get_settings.cache_clear()
-    deps._workspace.cache_clear()
+    open_workspace.cache_clear()
 
 
 @pytest.fixture

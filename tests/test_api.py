@@ -10,7 +10,7 @@ import pytest
 
 def test_health(client):
     body = client.get("/health").json()
-    assert body == {"status": "ok", "municipalities": 304, "population_year": 2020, "layers": 14}
+    assert body == {"status": "ok", "municipalities": 304, "population_year": 2020, "layers": 15}
 
 
 def test_openapi_docs_are_served(client):

@@ -52,7 +52,7 @@ def test_mismatch_names_the_members_on_the_wrong_side(capsys):
     assert code == 0
     assert "Kortrijk-Kuurne-Harelbeke" in out
     lendelede = next(line for line in out.splitlines() if "Lendelede" in line)
-    assert "RITS" in lendelede and "5787" in lendelede and "False" in lendelede
+    assert "RITS" in lendelede and "5.787" in lendelede and "False" in lendelede
 
 
 def test_mismatch_of_a_nested_zone(capsys):

@@ -96,14 +96,18 @@ def test_search_lists_several_matches(client, catalog):
 
 def test_search_without_match_says_so(client):
     text = visible_text(client.get("/search", params={"q": "Xyzzyville"}).text)
-    assert "Geen gemeente gevonden voor ‘Xyzzyville’" in text
+    assert "Geen gemeente, zone of samenwerkingsverband gevonden voor ‘Xyzzyville’" in text
     assert client.get("/search").status_code == 200  # an empty query shows the form
 
 
 def test_single_match_prefers_the_only_exact_name():
-    hits = [{"nis_code": 1, "name": "Gent", "matched": "Gent"}, {"nis_code": 2, "name": "Sint-Gent", "matched": "Sint-Gent"}]
-    assert single_match(hits, "gent") == 1
-    assert single_match(hits, "en") is None
+    def hit(kind, link, match):
+        return {"kind": kind, "link": link, "match": match}
+    hits = [hit("municipality", "/municipalities/1", "exact"), hit("municipality", "/municipalities/2", "prefix"),
+            hit("zone", "/zones/eerstelijnszone/elz13", "exact")]
+    assert single_match(hits, "gent") == "/municipalities/1"
+    assert single_match(hits[1:], "gent") == "/zones/eerstelijnszone/elz13"
+    assert single_match([hits[1], hit("zone", "/zones/x/1", "exact"), hit("zone", "/zones/y/1", "exact")], "k") is None
 
 
 # -- municipality profile --------------------------------------------------------------------

@@ -37,8 +37,7 @@ def app_client(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _cache(client: TestClient) -> RenderCache:
-    from api.deps import workspace_for
-    from api.settings import get_settings
+    from api.settings import get_settings, workspace_for
 
     cache = cache_for(workspace_for(get_settings()))
     assert cache is not None
@@ -142,6 +141,21 @@ def test_responses_are_gzipped_when_the_client_accepts_it(app_client):
     assert "content-encoding" not in tiny.headers  # under 1 KB: not worth compressing
 
 
+def test_a_gzipped_cached_page_keeps_its_security_headers_and_gets_a_fresh_nonce(app_client):
+    from maps.csp import NONCE_PLACEHOLDER
+
+    nonces = []
+    for _ in range(2):  # the second answer comes from the cache
+        page = app_client.get("/maps/choropleth/eerstelijnszone", headers={"Accept-Encoding": "gzip"})
+        assert page.headers["content-encoding"] == "gzip"
+        assert page.headers["x-content-type-options"] == "nosniff"
+        policy = page.headers["content-security-policy"]
+        nonce = policy.split("'nonce-")[1].split("'")[0]
+        assert f'nonce="{nonce}"' in page.text and NONCE_PLACEHOLDER not in page.text
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1]
+
+
 def test_overlay_details_come_in_pages_with_a_total(app_client):
     params = {"a": "eerstelijnszone", "b": "politiezone"}
     whole = app_client.get("/api/v1/overlay", params=params).json()
@@ -194,8 +208,7 @@ def test_with_the_cache_off_every_request_renders_and_answers_the_same(state_dir
     from api.main import create_app
 
     with TestClient(create_app()) as client:
-        from api.deps import workspace_for
-        from api.settings import get_settings
+        from api.settings import get_settings, workspace_for
 
         assert cache_for(workspace_for(get_settings())) is None
         url = "/api/v1/overlay?a=samenwerkingsverband&b=eerstelijnszone"

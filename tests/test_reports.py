@@ -18,6 +18,7 @@ from maps import pdf as pdf_module
 from maps.pdf import available_renderers, html_to_pdf
 from maps.report import DEFAULT_AGAINST, fit_report, render_report
 from maps.static_map import DOMINANT_COLOUR, zone_colours, zone_map_png
+from tests.system import PACKAGES, install_hint, require_pdf_renderer
 
 ASSOCIATIONS = "samenwerkingsverband"
 
@@ -182,12 +183,8 @@ def test_pdf_without_a_renderer_is_a_clear_501(client, monkeypatch):
 
 
 # -- PDF -------------------------------------------------------------------------------------
-def test_a_pdf_renderer_is_installed():
-    # CI installs Chromium and WeasyPrint; a missing renderer must fail loudly, not be skipped.
-    assert available_renderers(), "no PDF renderer: pip install weasyprint (needs Pango) or install chromium"
-
-
 def test_pdf_report_is_a_valid_pdf_with_the_association_name(client):
+    require_pdf_renderer()
     response = client.get(f"/reports/{ASSOCIATIONS}/W13", params={"format": "pdf"})
     assert response.status_code == 200, response.text[:300]
     assert response.headers["content-type"] == "application/pdf"
@@ -200,7 +197,7 @@ def test_pdf_report_is_a_valid_pdf_with_the_association_name(client):
 @pytest.mark.parametrize("renderer", pdf_module.RENDERERS)
 def test_each_installed_renderer_produces_a_readable_pdf(catalog, renderer):
     if renderer not in available_renderers():
-        pytest.skip(f"{renderer} is not installed here (the other renderer is tested)")
+        pytest.skip(install_hint(PACKAGES["browser" if renderer == "chromium" else "pango"]))
     report = fit_report(catalog.layer(ASSOCIATIONS), "ISOM", [catalog.layer("eerstelijnszone")])
     content = html_to_pdf(render_report(report), renderer)
     assert content.startswith(b"%PDF-")
@@ -234,6 +231,7 @@ def test_static_map_colours_members_by_their_zone(catalog):
 
 # -- CLI -------------------------------------------------------------------------------------
 def test_cli_writes_html_and_pdf(tmp_path: Path):
+    require_pdf_renderer()
     html_file, pdf_file = tmp_path / "w13.html", tmp_path / "isom.pdf"
     assert cli_main(["report", ASSOCIATIONS, "W13", "-o", str(html_file), "--against", "eerstelijnszone"]) == 0
     text = visible_text(html_file.read_text(encoding="utf-8"))

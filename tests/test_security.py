@@ -173,7 +173,7 @@ def test_a_server_started_from_python_on_a_public_address_serves_nothing(tmp_pat
     finally:
         process.terminate()
         process.wait(timeout=30)
-    from api.store import Store
+    from geo.store import Store
 
     store = Store(f"sqlite:///{tmp_path / 'regiomatch.sqlite3'}")
     assert store.list_scenarios() == []
@@ -338,3 +338,64 @@ def test_an_unexpected_error_is_a_json_500_without_internals(state_dir):
         response = client.get("/kapot")
     assert response.status_code == 500
     assert response.json() == {"detail": "internal error; it has been logged", "code": "internal_error"}
+
+
+# -- browser-facing headers and cross-site writes (see also tests/test_csp_browser.py) -----------
+def test_every_answer_has_the_security_headers_and_html_a_fresh_nonce(client):
+    for path in ("/health", "/api/v1/layers", "/api/v1/layers/nope", "/maps/static/leaflet.js", "/"):
+        response = client.get(path)
+        assert response.headers["x-content-type-options"] == "nosniff", path
+        assert response.headers["x-frame-options"] == "DENY", path
+        assert response.headers["referrer-policy"] == "same-origin", path
+    assert "content-security-policy" not in client.get("/api/v1/layers").headers
+    first, second = client.get("/"), client.get("/")
+    nonces = []
+    for response in (first, second):
+        policy = response.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "base-uri 'none'" in policy and "unsafe-inline" not in \
+            policy.split("script-src")[1].split(";")[0]
+        nonce = policy.split("'nonce-")[1].split("'")[0]
+        assert f'nonce="{nonce}"' in response.text and "rm-nonce-" not in response.text
+        assert int(response.headers["content-length"]) == len(response.content)
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1]
+
+
+@pytest.mark.parametrize("headers", [{"Origin": "http://evil.example"}, {"Origin": "null"},
+                                     {"Origin": "http://testserver:8001"}, {"Sec-Fetch-Site": "cross-site"},
+                                     {"Sec-Fetch-Site": "same-site"}])
+def test_cross_site_writes_are_refused_token_or_not(client, headers):
+    response = client.post("/api/v1/scenarios", headers=headers, json={"name": "x", "base_layer": "provincie"})
+    assert response.status_code == 403 and response.json()["code"] == "cross_site"
+    assert client.post("/api/v1/layers", headers=headers, data={"id": "x"},
+                       files={"file": ("e.csv", _kortrijk_csv())}).status_code == 403
+    assert client.get("/api/v1/scenarios").json() == []
+    # Reads from anywhere stay open.
+    assert client.get("/api/v1/layers", headers=headers).status_code == 200
+
+
+def test_same_origin_and_api_clients_write(client):
+    for headers in ({}, {"Origin": "http://testserver"}, {"Sec-Fetch-Site": "same-origin"},
+                    {"Sec-Fetch-Site": "none"}):
+        assert client.post("/api/v1/scenarios", headers=headers,
+                           json={"name": "x", "base_layer": "provincie"}).status_code == 201, headers
+
+
+def test_a_configured_cors_origin_may_write(state_dir, monkeypatch):
+    monkeypatch.setenv("REGIOMATCH_CORS_ORIGINS", '["https://portaal.example"]')
+    reset_app_caches()
+    from api.main import create_app
+
+    with TestClient(create_app()) as client:
+        response = client.post("/api/v1/scenarios", headers={"Origin": "https://portaal.example"},
+                               json={"name": "x", "base_layer": "provincie"})
+        assert response.status_code == 201
+        assert client.post("/api/v1/scenarios", headers={"Origin": "https://ander.example"},
+                           json={"name": "x", "base_layer": "provincie"}).status_code == 403
+
+
+def test_a_refused_write_with_the_token_is_still_refused(token_app):
+    _, client = token_app
+    response = client.post("/api/v1/scenarios", headers={**AUTH, "Origin": "http://evil.example"},
+                           json={"name": "x", "base_layer": "provincie"})
+    assert response.status_code == 403

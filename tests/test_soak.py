@@ -156,7 +156,7 @@ def test_steady_load_gives_no_error_no_growing_memory_and_stable_latency(tmp_pat
     errors = [e for c in clients for e in c.errors]
     samples = sorted((start - begin, seconds, route) for c in clients for start, seconds, route in c.samples)
     assert not errors, errors[:10]
-    assert len(final_scenarios) == CLIENTS and len(final_layers) == 14  # created and deleted in step
+    assert len(final_scenarios) == CLIENTS and len(final_layers) == 15  # created and deleted in step
 
     warm = SECONDS / 4
     third = (SECONDS - warm) / 3

@@ -9,9 +9,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from api.store import Store
+from geo.store import Store
 from geo.errors import Conflict, UnknownLayer, UnknownScenario
 from tests.postgres import ENV, ThrowawayPostgres
+from tests.system import PACKAGES, install_hint
 from tests.server import Server
 
 
@@ -23,7 +24,7 @@ def postgres_url():
     try:
         server = ThrowawayPostgres()
     except Exception as exc:  # no binaries, or initdb failed: say why, visibly
-        pytest.skip(f"PostgreSQL is not available here: {exc}")
+        pytest.skip(f"PostgreSQL tests {install_hint(PACKAGES['postgresql'])} ({exc})")
     yield server.url
     server.stop()
 

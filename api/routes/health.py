@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from api.deps import Workspace, get_workspace
+from api.deps import get_workspace
+from geo.workspace import Workspace
 
 router = APIRouter(tags=["health"])
 

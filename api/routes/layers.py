@@ -7,12 +7,15 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, 
 from starlette.concurrency import run_in_threadpool
 
 from api import serialize
-from api.deps import Workspace, get_workspace, require_writer
+from api.deps import get_workspace, require_writer
 from api.errors import TooLarge
+from api.limits import heavy
 from api.settings import Settings, get_settings
 from geo.errors import Conflict, ReadOnly
 from geo.geometry import DEFAULT_SIMPLIFY_METRES, MAX_SIMPLIFY_METRES, layer_geojson
-from geo.importing import LAYER_ID_PATTERN, import_layer, validate_layer_id
+from geo.importing import LAYER_ID_PATTERN, check_suffix, import_layer, validate_layer_id
+from geo.sandbox import ImportLimits, check_zones_per_municipality, parse_upload
+from geo.workspace import Workspace
 
 router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
 
@@ -34,7 +37,9 @@ def get_members(layer_id: str, zone: str | None = Query(None, description="Only 
     return serialize.members(ws.layer(layer_id), zone)
 
 
-@router.get("/{layer_id}/geojson", summary="Dissolved zones as GeoJSON (EPSG:4326)")
+@router.get("/{layer_id}/geojson", summary="Dissolved zones as GeoJSON (EPSG:4326)",
+            dependencies=[Depends(heavy("maps", "{limit} maps or GeoJSON layers are being built already; "
+                                                "try again in a few seconds"))])
 def get_geojson(layer_id: str,
                 simplify: float = Query(DEFAULT_SIMPLIFY_METRES, ge=0, le=MAX_SIMPLIFY_METRES,
                                         description="Douglas-Peucker tolerance in metres (EPSG:31370)"),
@@ -65,15 +70,21 @@ async def create_layer(
         raise TooLarge(f"upload larger than {settings.max_upload_bytes} bytes")
     # Reading and overlaying a file takes seconds for big polygons: off the event loop, so the
     # worker keeps answering other requests meanwhile.
-    return await run_in_threadpool(_import, ws, id, content, file.filename or "", name=name, source=source,
-                                   vintage=vintage, code_column=code_column, name_column=name_column)
+    return await run_in_threadpool(_import, ws, id, content, file.filename or "", settings.import_limits(),
+                                   name=name, source=source, vintage=vintage, code_column=code_column,
+                                   name_column=name_column)
 
 
-def _import(ws: Workspace, layer_id: str, content: bytes, filename: str, **options: str | None) -> dict:
+def _import(ws: Workspace, layer_id: str, content: bytes, filename: str, limits: ImportLimits,
+            **options: str | None) -> dict:
     # Checked before the (possibly long) import; create_layer still refuses a race's loser.
     if ws.store.layer_exists(layer_id):
         raise Conflict(f"a layer with id {layer_id!r} already exists; choose another id or delete it first")
-    layer = import_layer(layer_id, content, filename, ws.catalog, **options)
+    check_suffix(filename)
+    # The file is read in a limited child process (CPU, memory, time, sizes); only the parsed
+    # frame comes back, so no upload can stall or exhaust this server.
+    parsed = parse_upload(content, filename, limits)
+    layer = import_layer(layer_id, content, filename, ws.catalog, parsed=parsed, **options)
     polygons = None
     if layer.polygons is not None:
         import geopandas as gpd
@@ -83,6 +94,7 @@ def _import(ws: Workspace, layer_id: str, content: bytes, filename: str, **optio
         polygons = frame.to_json(drop_id=True)
     members = [{"zone_code": r["zone_code"], "zone_name": r["zone_name"], "nis_code": r["nis_code"],
                 "share": r["share"]} for r in serialize.members(layer)]
+    check_zones_per_municipality(members, limits)
     ws.store.create_layer(layer.id, layer.name, layer.source, layer.vintage, layer.description, members, polygons)
     return {**serialize.layer_info(layer), "members": len(members),
             "municipalities_covered": len({m["nis_code"] for m in members})}

@@ -9,19 +9,32 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse, HTMLResponse
 
-from api.deps import Workspace, get_workspace
+from api.deps import get_workspace
+from api.limits import heavy, unique_list
 from api.render_cache import ALL_LAYERS, cached
 from geo.norms import NORM_LINES, norm_for
 from geo.overlay import overlay
+from geo.workspace import Workspace
+from maps.csp import mark_scripts
 
 # Folium, branca and the map builders are imported by each route on first use (importlib caches
 # them), not at start-up: they were 0.35 s of the service's cold start (issue 13).
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 ASSETS = "served"
+# Building a map costs seconds of CPU: a few at a time, so a flood leaves /health and reads alone.
+BUSY = [Depends(heavy("maps", "De server tekent al {limit} kaarten tegelijk; probeer het over enkele seconden "
+                              "opnieuw."))]
 
 
-@router.get("/overlay", response_class=HTMLResponse, summary="Map of layer A over layer B")
+def _page(html: str) -> HTMLResponse:
+    """The one place map HTML leaves the app: Folium's own scripts get the CSP nonce placeholder
+    (``maps.csp``); the security middleware swaps it for each response's nonce. User text in the
+    map must be escaped by the map builders: a script it contained would be marked too."""
+    return HTMLResponse(mark_scripts(html))
+
+
+@router.get("/overlay", response_class=HTMLResponse, dependencies=BUSY, summary="Map of layer A over layer B")
 @cached(lambda p: [p["a"], p["b"]])
 def get_overlay_map(
     a: str = Query(..., description="Layer id (or scenario:<id>) drawn as bold outlines", examples=["samenwerkingsverband"]),
@@ -34,10 +47,10 @@ def get_overlay_map(
     from maps.overlay_map import overlay_map
 
     result = overlay(ws.layer(a), ws.layer(b), "population")
-    return HTMLResponse(render(overlay_map(result, focus, data_dir=ws.catalog.data_dir, assets=ASSETS)))
+    return _page(render(overlay_map(result, focus, data_dir=ws.catalog.data_dir, assets=ASSETS)))
 
 
-@router.get("/municipality/{nis_code}", response_class=HTMLResponse, summary="Every zone a municipality belongs to")
+@router.get("/municipality/{nis_code}", response_class=HTMLResponse, dependencies=BUSY, summary="Every zone a municipality belongs to")
 @cached(lambda p: p["layers"] or ALL_LAYERS)
 def get_municipality_map(
     nis_code: int,
@@ -48,11 +61,11 @@ def get_municipality_map(
     from maps.municipality_map import municipality_map
 
     ws.catalog.atoms.position(nis_code)
-    chosen = [ws.layer(i) for i in layers] if layers else ws.layers()
-    return HTMLResponse(render(municipality_map(nis_code, chosen, data_dir=ws.catalog.data_dir, assets=ASSETS)))
+    chosen = [ws.layer(i) for i in unique_list(layers, "layers", 50)] if layers else ws.layers()
+    return _page(render(municipality_map(nis_code, chosen, data_dir=ws.catalog.data_dir, assets=ASSETS)))
 
 
-@router.get("/scenario/{scenario_id}", response_class=HTMLResponse, summary="Today's zoning and a scenario side by side")
+@router.get("/scenario/{scenario_id}", response_class=HTMLResponse, dependencies=BUSY, summary="Today's zoning and a scenario side by side")
 @cached(lambda p: ["scenario:" + p["scenario_id"]])
 def get_scenario_map(scenario_id: str, ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
     from maps.base import render
@@ -62,10 +75,10 @@ def get_scenario_map(scenario_id: str, ws: Workspace = Depends(get_workspace)) -
     base_layer = ws.layer(record.base_layer)
     scenario = ws.layer(record.layer_id)
     norm = norm_for(scenario, record.base_layer)
-    return HTMLResponse(render(scenario_map(base_layer, scenario, norm, data_dir=ws.catalog.data_dir, assets=ASSETS)))
+    return _page(render(scenario_map(base_layer, scenario, norm, data_dir=ws.catalog.data_dir, assets=ASSETS)))
 
 
-@router.get("/choropleth/{layer_id}", response_class=HTMLResponse, summary="Population per zone with the norms")
+@router.get("/choropleth/{layer_id}", response_class=HTMLResponse, dependencies=BUSY, summary="Population per zone with the norms")
 @cached(lambda p: [p["layer_id"]])
 def get_choropleth(
     layer_id: str,
@@ -76,12 +89,11 @@ def get_choropleth(
     from maps.base import render
     from maps.choropleth import population_map
 
+    norms = unique_list(norms, "norms", 12)
     layer = ws.layer(layer_id)
-    base_id = None
-    if layer.kind == "scenario":
-        base_id = ws.store.get_scenario(layer_id.removeprefix("scenario:")).base_layer
-    html = render(population_map(layer, norm_for(layer, base_id), norms, data_dir=ws.catalog.data_dir, assets=ASSETS))
-    return HTMLResponse(html)
+    html = render(population_map(layer, norm_for(layer, ws.base_id_of(layer_id)), norms, data_dir=ws.catalog.data_dir,
+                                 assets=ASSETS))
+    return _page(html)
 
 
 @router.get("/static/{name:path}", summary="Vendored Leaflet files the maps load", include_in_schema=False)

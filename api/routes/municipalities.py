@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from api.deps import Workspace, get_workspace
+from api.deps import get_workspace
+from geo.workspace import Workspace
 
 router = APIRouter(prefix="/api/v1/municipalities", tags=["municipalities"])
 

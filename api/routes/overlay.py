@@ -8,9 +8,11 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse, Response
 
 from api import serialize
-from api.deps import Workspace, get_workspace
+from api.downloads import content_disposition
+from api.deps import get_workspace
 from api.render_cache import cached
 from geo.overlay import overlay
+from geo.workspace import Workspace
 
 router = APIRouter(prefix="/api/v1", tags=["overlay"])
 DEFAULT_LIMIT = 500  # more zones than any shipped layer has; a big imported layer is paged
@@ -41,7 +43,7 @@ def get_overlay(
     if format == "csv":
         text = serialize.csv_text(serialize.overlay_rows(shown))
         return PlainTextResponse(text, media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="overlay_{shown.a.id}_{shown.b.id}.csv"'.replace(":", "-")})
+            "Content-Disposition": content_disposition(f"overlay_{shown.a.id}_{shown.b.id}.csv")})
     body = serialize.overlay(shown, offset, limit)
     body["summary"] = serialize.summary(result)
     body["a"], body["b"], body["direction"] = a, b, direction

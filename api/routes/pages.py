@@ -9,10 +9,16 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import serialize
-from api.deps import Workspace, get_workspace
+from api.downloads import download
+from api.deps import get_workspace
 from api.render_cache import ALL_LAYERS, cached
+from geo.associations import association
+from geo.atlas import fit_atlas, municipality_counts
+from geo.errors import NotFound
 from geo.geometry import adjacency
 from geo.overlay import overlay
+from geo.workspace import Workspace
+from maps.atlas_page import association_facts
 from maps.pages import (ASSOCIATION_LAYER, municipality_profile, overlay_sheets, render_landing,
                         render_municipality, render_overlay_table, render_search, search_hits, single_match,
                         workbook)
@@ -30,18 +36,20 @@ def landing(ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
     scenarios = [{"id": r.id, "name": r.name, "base_layer": r.base_layer, "layer_id": r.layer_id,
                   "moves": len(r.moves), "description": r.description} for r in ws.store.list_scenarios()]
     associations = ws.catalog.builtin.get(ASSOCIATION_LAYER)
-    return HTMLResponse(render_landing(_layers(ws), scenarios, ws.catalog.atoms.population_year, associations))
+    facts = {} if associations is None else {
+        code: association_facts(_association_or_none(ws, code)) for code in associations.zone_codes}
+    return HTMLResponse(render_landing(_layers(ws), scenarios, ws.catalog.atoms.population_year, associations, facts))
 
 
-@router.get("/search", response_class=HTMLResponse, summary="Find a municipality (HTML; redirects to a single match)",
+@router.get("/search", response_class=HTMLResponse, summary="Find a municipality, zone or association (HTML; redirects to a single match)",
             responses={303: {"description": "exactly one municipality matches: its profile page"}})
-def search(q: str = Query("", max_length=100, description="Current or old name, or NIS code"),
+def search(q: str = Query("", max_length=100, description="Name, old name, NIS code or postal code of a municipality; name or code of a zone or association"),
            ws: Workspace = Depends(get_workspace)):
     query = q.strip()
-    hits = search_hits(ws.catalog.crosswalk, query) if query else []
+    hits = search_hits(ws.catalog, query, _layers(ws), limit=50) if query else []
     target = single_match(hits, query) if hits else None
     if target is not None:
-        return RedirectResponse(f"/municipalities/{target}", status_code=303)
+        return RedirectResponse(target, status_code=303)
     return HTMLResponse(render_search(query, hits, ws.catalog.atoms.population_year))
 
 
@@ -53,7 +61,17 @@ def municipality_page(nis_code: int = Path(..., description="5-digit NIS code; a
     pairs = adjacency(ws.catalog.data_dir)
     neighbours = [*pairs.loc[pairs["nis_a"] == current, "nis_b"], *pairs.loc[pairs["nis_b"] == current, "nis_a"]]
     profile = municipality_profile(nis_code, _layers(ws), [int(n) for n in neighbours], ws.catalog.crosswalk)
-    return HTMLResponse(render_municipality(profile))
+    atlas = fit_atlas(ws.catalog)
+    border = {**municipality_counts(atlas, current), "against": atlas.against.id}
+    facts = {a["code"]: association_facts(_association_or_none(ws, a["code"])) for a in profile.associations}
+    return HTMLResponse(render_municipality(profile, border=border, association_facts=facts))
+
+
+def _association_or_none(ws: Workspace, code: str):  # noqa: ANN202 - Association | None
+    try:
+        return association(ws.catalog, code)
+    except NotFound:
+        return None
 
 
 @router.get("/overlay", response_class=HTMLResponse, summary="Overlay of two layers as a sortable table (HTML)")
@@ -86,6 +104,5 @@ def overlay_xlsx(
              f"{result.a.name}: {result.a.source} (jaargang {result.a.vintage})",
              f"{result.b.name}: {result.b.source} (jaargang {result.b.vintage})"]
     content = workbook(overlay_sheets(result, serialize.overlay_rows(result)), notes)
-    filename = f"overlay_{result.a.id}_{result.b.id}.xlsx".replace(":", "-")
-    return Response(content, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return download(content, f"overlay_{result.a.id}_{result.b.id}.xlsx",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from typing import Literal
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 
-from api.deps import SCENARIO_PREFIX, Workspace, get_workspace
+from api.downloads import download
+from api.deps import get_workspace
 from api.errors import error_response
+from api.limits import heavy
 from api.render_cache import cached
 from geo.errors import InvalidInput
+from geo.workspace import Workspace
 from maps.pdf import PdfUnavailable, html_to_pdf
 from maps.report import DEFAULT_AGAINST, fit_report, render_report
 
@@ -29,16 +32,15 @@ def build_report_html(ws: Workspace, layer_id: str, code: str, against: list[str
     others = [ws.layer(i) for i in against_ids if i != layer.id]
     if not others:
         raise InvalidInput("a report needs at least one comparison layer other than the layer itself")
-    base = None
-    if layer_id.startswith(SCENARIO_PREFIX):
-        base = ws.store.get_scenario(layer_id.removeprefix(SCENARIO_PREFIX)).base_layer
-    report = fit_report(layer, code, others, history=ws.catalog.history, base_layer_id=base,
+    report = fit_report(layer, code, others, history=ws.catalog.history, base_layer_id=ws.base_id_of(layer_id),
                         data_dir=ws.catalog.data_dir)
     filename = f"pasvorm_{layer.id}_{report.code}".replace(":", "-").replace("/", "-")
     return render_report(report, pdf_link), filename
 
 
-@router.get("/reports/{layer}/{code}", response_class=HTMLResponse,
+@router.get("/reports/{layer}/{code:path}", response_class=HTMLResponse,
+            dependencies=[Depends(heavy("reports", "De server maakt al {limit} rapporten tegelijk; probeer het over "
+                                                   "enkele seconden opnieuw."))],
             summary="Printable fit report of one zone (HTML or PDF)",
             responses={200: {"content": {"application/pdf": {}}, "description": "HTML page, or PDF with format=pdf"},
                        501: {"description": "format=pdf but no PDF renderer (WeasyPrint or Chromium) on the server"}})
@@ -56,7 +58,8 @@ def get_report(
     the dominant zone, population norms and the data sources. ``format=pdf`` needs WeasyPrint or
     Chromium on the server; without one the answer is 501 ``pdf_unavailable``."""
     query = [("against", a) for a in against or []]
-    pdf_link = f"/reports/{layer}/{code}?" + urlencode([*query, ("format", "pdf")])
+    # A zone code may hold '/', '?' or '#' (the route takes the rest of the path as the code).
+    pdf_link = f"/reports/{quote(layer, safe=':')}/{quote(code, safe='/')}?" + urlencode([*query, ("format", "pdf")])
     html, filename = build_report_html(ws, layer, code, against, pdf_link)
     if format == "html":
         return HTMLResponse(html)
@@ -64,5 +67,4 @@ def get_report(
         pdf = html_to_pdf(html)
     except PdfUnavailable as exc:
         return error_response(501, exc.detail, exc.code)
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{filename}.pdf"'})
+    return download(pdf, f"{filename}.pdf", "application/pdf", inline=True)

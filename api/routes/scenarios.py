@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api import serialize
-from api.deps import Workspace, get_workspace, require_writer
-from api.store import ScenarioRecord
+from api.deps import get_workspace, require_writer
 from geo.errors import Conflict
 from geo.scenario import Move, check_moves, moved
+from geo.store import ScenarioRecord
+from geo.workspace import Workspace
 
 router = APIRouter(prefix="/api/v1/scenarios", tags=["scenarios"])
 # A PATCH without a version retries this often when other writers keep getting in first.
@@ -17,11 +18,13 @@ PATCH_ATTEMPTS = 20
 
 
 class MoveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422 naming it
     nis_code: int = Field(..., ge=10000, le=99999, description="2025 NIS code of the municipality to move")
     to_zone: str = Field(..., min_length=1, max_length=100, description="Code of an existing zone of the base layer")
 
 
 class ScenarioIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422 naming it
     name: str = Field(..., min_length=1, max_length=200)
     base_layer: str = Field(..., min_length=1, max_length=100, examples=["eerstelijnszone"])
     moves: list[MoveIn] = Field(default_factory=list, max_length=1000)
@@ -29,6 +32,7 @@ class ScenarioIn(BaseModel):
 
 
 class ScenarioPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422 naming it
     add_moves: list[MoveIn] = Field(default_factory=list, max_length=1000,
                                     description="Moves to add (a later move of a municipality replaces its earlier one)")
     undo: list[int] = Field(default_factory=list, max_length=1000,

@@ -20,10 +20,12 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api import serialize
-from api.deps import SCENARIO_PREFIX, Workspace, get_workspace, require_writer
+from api.downloads import content_disposition
+from api.deps import get_workspace, require_writer
+from api.limits import heavy, unique_list
 from api.settings import Settings, get_settings
 from geo.compare import compare
 from geo.costshare import SeatRule, cost_share, per_inhabitant
@@ -33,6 +35,7 @@ from geo.layer import Layer
 from geo.norms import norm_for
 from geo.suggest import DEFAULT_MAX_MOVES, DEFAULT_TIME_BUDGET, Constraints, suggest
 from geo.validation import make_norm, validate
+from geo.workspace import Workspace
 
 router = APIRouter(prefix="/api/v1", tags=["zonings"])
 
@@ -47,14 +50,7 @@ CSV_OR_JSON = {200: {"description": "JSON, or CSV with ``format=csv``",
 
 def _csv(frame, filename: str) -> PlainTextResponse:
     return PlainTextResponse(serialize.csv_text(frame), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{filename.replace(":", "-")}"'})
-
-
-def _base_of(ws: Workspace, layer_id: str) -> Layer | None:
-    """The base layer of ``scenario:<id>``; None for other layers."""
-    if not layer_id.startswith(SCENARIO_PREFIX):
-        return None
-    return ws.layer(ws.store.get_scenario(layer_id.removeprefix(SCENARIO_PREFIX)).base_layer)
+                             headers={"Content-Disposition": content_disposition(filename)})
 
 
 # -- validation --------------------------------------------------------------------------------
@@ -76,10 +72,11 @@ def get_validation(
     within the population bounds (Brussels-only zones are not judged); each zone inside one zone
     of every ``nest_in`` layer. Population: Statbel, 1 January of ``population_year``."""
     layer = ws.layer(layer_id)
-    base_layer = ws.layer(base) if base else _base_of(ws, layer_id)
+    base_layer = ws.layer(base) if base else ws.base_of(layer_id)
     default = norm_for(layer, base_layer.id if base_layer is not None else None)
     norm = make_norm(min_population, max_population, default) if population_check else None
-    report = validate(layer, base=base_layer, norm=norm, nest_in=[ws.layer(p) for p in nest_in], territory=territory)
+    higher = [ws.layer(p) for p in unique_list(nest_in, "nest_in", 10)]  # repeats cost nothing twice
+    report = validate(layer, base=base_layer, norm=norm, nest_in=higher, territory=territory)
     if format == "csv":
         return _csv(report.rows(), f"validation_{layer.id}.csv")
     return report.as_dict()
@@ -101,8 +98,9 @@ def get_compare(
     zones of the chosen layers whose fit changed, and the zones whose population changed with
     the norm lines they crossed. ``format=csv`` gives it all as one long table."""
     base_layer, other_layer = ws.layer(base), ws.layer(other)
-    norm = make_norm(min_population, max_population, norm_for(base_layer, getattr(_base_of(ws, base), "id", None)))
-    result = compare(base_layer, other_layer, [ws.layer(a) for a in against], weight, norm=norm)
+    norm = make_norm(min_population, max_population, norm_for(base_layer, ws.base_id_of(base)))
+    layers = [ws.layer(a) for a in unique_list(against, "against", 20)]
+    result = compare(base_layer, other_layer, layers, weight, norm=norm)
     if format == "csv":
         return _csv(result.rows(), f"compare_{base}_{other}.csv")
     body = result.as_dict()
@@ -112,6 +110,7 @@ def get_compare(
 
 # -- suggestion --------------------------------------------------------------------------------
 class SuggestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field ('time_budget_s') is a 422, not ignored
     base_layer: str = Field(..., min_length=1, max_length=100, examples=["eerstelijnszone"])
     against: list[str] = Field([ASSOCIATIONS], min_length=1, max_length=20,
                                description="Layers the zoning should fit, associations first")
@@ -131,7 +130,9 @@ class SuggestIn(BaseModel):
     description: str = Field("", max_length=5000)
 
 
-@router.post("/scenarios/suggest", summary="Suggest moves that fit the associations better")
+@router.post("/scenarios/suggest", summary="Suggest moves that fit the associations better",
+             dependencies=[Depends(heavy("suggest", "{limit} suggestions are being computed already; try again "
+                                                    "in a few seconds"))])
 def post_suggest(body: SuggestIn, request: Request, ws: Workspace = Depends(get_workspace),
                  settings: Settings = Depends(get_settings)) -> dict:
     """Steepest-descent local search on the municipal adjacency graph: each step moves one
@@ -143,11 +144,12 @@ def post_suggest(body: SuggestIn, request: Request, ws: Workspace = Depends(get_
     if body.save:
         require_writer(request, settings)
     base = ws.layer(body.base_layer)
-    default = norm_for(base, getattr(_base_of(ws, body.base_layer), "id", None))
+    default = norm_for(base, ws.base_id_of(body.base_layer))
     norm = make_norm(body.min_population, body.max_population, default) if body.population_check else None
     constraints = Constraints(norm=norm, use_default_norm=False, contiguity=body.contiguity,
                               keep_together=tuple(tuple(g) for g in body.keep_together), fixed=tuple(body.fixed))
-    result = suggest(base, [ws.layer(a) for a in body.against], constraints, weights=body.weights,
+    targets = [ws.layer(a) for a in unique_list(body.against, "against", 20)]
+    result = suggest(base, targets, constraints, weights=body.weights,
                      max_moves=body.max_moves, time_budget=body.time_budget_seconds, seed=body.seed)
     out = result.as_dict()
     out["base_layer"] = body.base_layer

@@ -1,0 +1,204 @@
+"""The workspace: the shipped catalog plus what users saved, for every front end (API, CLI, maps, reports).
+
+A workspace resolves any layer id a user may give: a shipped layer, an imported one (from the
+database), or ``scenario:<id>`` (a saved scenario applied to its base layer). Resolved layers are
+cached by id and version, so every process sees the database's truth. All layers of one workspace
+share the same municipalities (one catalog), so any two of them can be overlaid.
+
+Examples
+--------
+>>> ws = open_workspace(None, "sqlite://", 2020)
+>>> ws.layer("eerstelijnszone").kind
+'municipal'
+>>> ws.base_of("eerstelijnszone") is None
+True
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from geo.catalog import DEFAULT_POPULATION_YEAR, Catalog, load_catalog
+from geo.errors import InvalidInput, UnknownLayer
+from geo.layer import Layer
+from geo.paths import METRIC_CRS, SHIPPED_DATA
+from geo.scenario import Move, apply_moves
+from geo.store import LayerRecord, ScenarioRecord, Store
+
+SCENARIO_PREFIX = "scenario:"
+CACHE_SIZE = 256
+MAX_SCENARIO_CHAIN = 32  # deeper chains of scenarios on scenarios are refused, not followed
+
+
+def scenario_id(layer_id: str) -> str | None:
+    """The scenario id in ``scenario:<id>``; None for any other layer id.
+
+    Examples
+    --------
+    >>> scenario_id("scenario:3f2a9c"), scenario_id("eerstelijnszone")
+    ('3f2a9c', None)
+    """
+    return layer_id.removeprefix(SCENARIO_PREFIX) if layer_id.startswith(SCENARIO_PREFIX) else None
+
+
+class Workspace:
+    """The shipped catalog plus the imported layers and scenarios of one database.
+
+    Parameters
+    ----------
+    catalog : Catalog
+        The shipped atoms and layers.
+    store : Store
+        The database with saved scenarios and imported layers.
+    """
+
+    def __init__(self, catalog: Catalog, store: Store):
+        self.catalog = catalog
+        self.store = store
+        self._cache: OrderedDict[tuple, Layer] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # -- layers ------------------------------------------------------------------------------
+    def layer(self, layer_id: str) -> Layer:
+        """Any layer by id: shipped, imported, or ``scenario:{id}``."""
+        if layer_id in self.catalog.builtin:
+            return self.catalog.builtin[layer_id]
+        sid = scenario_id(layer_id)
+        if sid is not None:
+            record = self.store.get_scenario(sid)
+            # Keyed by the whole chain of bases: a scenario on a scenario changes when its base does.
+            key = ("scenario", record.id, record.version, self.version_key(record.base_layer))
+            return self._cached(key, lambda: self.scenario_layer(record))
+        version = self.store.layer_version(layer_id)
+        if version is None:
+            raise UnknownLayer(f"unknown layer {layer_id!r}; known layers: "
+                               f"{', '.join(self.layer_ids())} (or scenario:<id>)")
+        return self._imported(layer_id, version)
+
+    def version_key(self, layer_id: str, _depth: int = 0) -> tuple:
+        """What identifies the current content of a layer, without building it: ``(id,)`` for a
+        shipped layer, ``(id, created_at)`` for an imported one, ``(id, version, base's key)``
+        for a scenario (its whole chain of bases). Unknown ids raise the usual errors. Caches of
+        anything computed from layers (this workspace's layers, rendered pages) key on it.
+
+        Examples
+        --------
+        >>> open_workspace(None, "sqlite://", 2020).version_key("eerstelijnszone")
+        ('eerstelijnszone',)
+        """
+        if _depth > MAX_SCENARIO_CHAIN:
+            raise InvalidInput(f"{layer_id!r}: a chain of more than {MAX_SCENARIO_CHAIN} scenarios on scenarios")
+        if layer_id in self.catalog.builtin:
+            return (layer_id,)
+        sid = scenario_id(layer_id)
+        if sid is not None:
+            record = self.store.get_scenario(sid)
+            return (layer_id, record.version, self.version_key(record.base_layer, _depth + 1))
+        version = self.store.layer_version(layer_id)
+        if version is None:
+            self.layer(layer_id)  # raises UnknownLayer naming the known layers
+        return (layer_id, version.isoformat())
+
+    def base_of(self, layer_id: str) -> Layer | None:
+        """The base layer of ``scenario:<id>`` (the layer its moves apply to); None for other layers.
+
+        Examples
+        --------
+        >>> open_workspace(None, "sqlite://", 2020).base_of("samenwerkingsverband") is None
+        True
+        """
+        sid = scenario_id(layer_id)
+        if sid is None:
+            return None
+        return self.layer(self.store.get_scenario(sid).base_layer)
+
+    def base_id_of(self, layer_id: str) -> str | None:
+        """The id of the base layer of ``scenario:<id>``; None for other layers (for ``norm_for``)."""
+        sid = scenario_id(layer_id)
+        return None if sid is None else self.store.get_scenario(sid).base_layer
+
+    def layer_ids(self) -> list[str]:
+        """Ids of the shipped and imported layers (scenarios are listed by the store)."""
+        return [*self.catalog.builtin, *self.store.layer_versions()]
+
+    def layers(self) -> list[Layer]:
+        """Every shipped and imported layer from one read of the database. Listing ids and then
+        resolving each one raced with deletes (a layer deleted in between made the whole request
+        a 404) and cost a query per imported layer."""
+        return [*self.catalog.builtin.values(),
+                *(self._imported(i, v) for i, v in self.store.layer_versions().items())]
+
+    def _imported(self, layer_id: str, version: datetime) -> Layer:
+        """An imported layer, parsed once per version: the database record (members and polygons
+        as JSON, megabytes for a big polygon import) is read only when its version is not cached."""
+        return self._cached(("layer", layer_id, version.isoformat()),
+                            lambda: self.imported_layer(self.store.get_layer(layer_id)))
+
+    def imported_layer(self, record: LayerRecord) -> Layer:
+        """The layer of an imported-layer record, over this workspace's municipalities."""
+        polygons = None
+        if record.polygons:
+            import geopandas as gpd  # only for imported polygons, not at start-up
+
+            frame = gpd.read_file(io.StringIO(record.polygons))
+            frame = frame.set_crs(METRIC_CRS, allow_override=True)
+            polygons = frame.set_index(frame["code"].astype(str)).geometry
+        return Layer.from_members(record.id, pd.DataFrame(record.members), self.catalog.atoms, name=record.name,
+                                  kind="imported", vintage=record.vintage, source=record.source,
+                                  description=record.description, polygons=polygons)
+
+    def scenario_layer(self, record: ScenarioRecord) -> Layer:
+        """The layer of a scenario record: its moves applied to its base layer."""
+        base = self.layer(record.base_layer)
+        moves = [Move(int(m["nis_code"]), str(m["to_zone"])) for m in record.moves]
+        return apply_moves(base, moves, id=record.layer_id, name=record.name, description=record.description)
+
+    def _cached(self, key: tuple, build: Callable[[], Layer]) -> Layer:
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        layer = build()
+        with self._lock:
+            self._cache[key] = layer
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return layer
+
+
+@lru_cache(maxsize=8)
+def _open(data_dir: str, database_url: str, population_year: int) -> Workspace:
+    return Workspace(load_catalog(data_dir, population_year), Store(database_url))
+
+
+def open_workspace(data_dir: str | Path | None, database_url: str,
+                   population_year: int = DEFAULT_POPULATION_YEAR) -> Workspace:
+    """The workspace of a data folder and a database, opened once per process.
+
+    Parameters
+    ----------
+    data_dir : str, Path or None
+        The shipped data folder (None: the package's ``data/``).
+    database_url : str
+        SQLAlchemy URL of the database with scenarios and imported layers.
+    population_year : int
+        Statbel population year of the municipalities.
+
+    Examples
+    --------
+    >>> open_workspace(None, "sqlite://") is open_workspace("data", "sqlite://")  # doctest: +SKIP
+    True
+    """
+    folder = str(Path(data_dir or SHIPPED_DATA).resolve())
+    return _open(folder, database_url, int(population_year))
+
+
+open_workspace.cache_clear = _open.cache_clear  # type: ignore[attr-defined]

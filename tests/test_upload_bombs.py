@@ -1,0 +1,201 @@
+"""Every upload bomb of issue 14, built small but real in the test: each is refused with a 413
+naming the limit or a 422 naming the problem, never a 500, and the server keeps answering."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import tempfile
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import Workbook
+from shapely.geometry import box
+
+from geo.sandbox import ImportLimits, json_depth, parse_upload
+from tests.conftest import reset_app_caches
+from tests.server import Server
+
+
+def _upload(client, content: bytes, filename: str, layer_id: str = "bom"):
+    return client.post("/api/v1/layers", data={"id": layer_id}, files={"file": (filename, content)})
+
+
+def _refused(response, status: int, *words: str) -> str:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"detail", "code"}
+    for word in words:
+        assert word in body["detail"], (word, body["detail"])
+    return body["detail"]
+
+
+def _xlsx(rows: list[list[object]], extra_cell: str | None = None) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    if extra_cell:
+        sheet[extra_cell] = "x"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _zip_with(base: bytes | None, members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        if base:
+            with zipfile.ZipFile(io.BytesIO(base)) as original:
+                for item in original.infolist():
+                    if item.filename not in members:
+                        out.writestr(item, original.read(item))
+        for name, data in members.items():
+            out.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _gpkg(tmp_path: Path, make_view: bool) -> bytes:
+    path = tmp_path / "zones.gpkg"
+    frame = gpd.GeoDataFrame({"code": ["K"], "name": ["Kortrijk"]}, geometry=[box(70000, 165000, 80000, 175000)],
+                             crs="EPSG:31370")
+    frame.to_file(path, layer="zones", driver="GPKG", SPATIAL_INDEX="NO")
+    if make_view:
+        with sqlite3.connect(path) as db:
+            db.execute("ALTER TABLE zones RENAME TO raw")
+            # An endless recursive query behind the layer GDAL would read.
+            db.execute("CREATE VIEW zones AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
+                       "SELECT r.n AS fid, raw.geom AS geom, raw.code AS code, raw.name AS name FROM r, raw")
+    return path.read_bytes()
+
+
+XLSX_OK = _xlsx([["nis_code", "zone_code"], [34022, "K"]])
+
+
+# -- refused before reading -------------------------------------------------------------------------
+def test_geopackage_whose_layer_is_an_endless_view_is_refused_at_once(client, tmp_path):
+    started = time.monotonic()
+    detail = _refused(_upload(client, _gpkg(tmp_path, make_view=True), "z.gpkg"), 422, "'zones'", "view")
+    assert "z.gpkg" in detail
+    assert time.monotonic() - started < 60  # without the check it never ends
+    # A plain GeoPackage table is still read.
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert _upload(client, _gpkg(plain, make_view=False), "z.gpkg", "goed").status_code == 201
+
+
+def test_xlsx_with_one_cell_at_xfd1048576_is_refused_by_its_dimension(client):
+    bomb = _xlsx([["nis_code", "zone_code"], [34022, "K"]], extra_cell="XFD1048576")
+    assert len(bomb) < 10_000
+    _refused(_upload(client, bomb, "b.xlsx"), 413, "16384 columns", "import_columns")
+    assert _upload(client, XLSX_OK, "k.xlsx", "goed").status_code == 201
+
+
+def test_xlsx_with_entity_expansion_is_a_422_not_a_500(client):
+    sheet = zipfile.ZipFile(io.BytesIO(XLSX_OK)).read("xl/worksheets/sheet1.xml").decode()
+    entities = '<!ENTITY lol "lol">' + "".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+    body = sheet[sheet.index("<worksheet"):].replace("<t>K</t>", "<t>&lol9;</t>")
+    laughs = f'<?xml version="1.0"?><!DOCTYPE worksheet [{entities}]>{body}'.encode()
+    assert len(laughs) < 10_000  # a billion 'lol's once expanded
+    bomb = _zip_with(XLSX_OK, {"xl/worksheets/sheet1.xml": laughs})
+    response = _upload(client, bomb, "lol.xlsx")
+    assert response.status_code in (413, 422), response.text
+    assert "lol.xlsx" in response.json()["detail"]
+
+
+def test_geojson_nested_a_thousand_deep_is_refused(client):
+    bomb = b'{"type": "FeatureCollection", "features": ' + b"[" * 1000 + b"]" * 1000 + b"}"
+    _refused(_upload(client, bomb, "diep.geojson"), 413, "1001 levels", "import_json_depth")
+    assert json_depth(b'{"a": "[[[[[[[["}') == 1
+
+
+@pytest.fixture
+def small_limits_client(state_dir, monkeypatch):
+    for name, value in {"UNPACKED_BYTES": "2000000", "ROWS": "5", "ZONES_PER_MUNICIPALITY": "3",
+                        "FEATURES": "2", "VERTICES": "100"}.items():
+        monkeypatch.setenv(f"REGIOMATCH_IMPORT_{name}", value)
+    reset_app_caches()
+    from api.main import create_app
+
+    with TestClient(create_app()) as test_client:
+        yield test_client
+
+
+def test_xlsx_and_zip_inflating_past_the_limit_are_refused_from_the_central_directory(small_limits_client):
+    inflating = _zip_with(XLSX_OK, {"xl/media/padding.bin": b"\0" * 5_000_000})
+    assert len(inflating) < 20_000
+    _refused(_upload(small_limits_client, inflating, "groot.xlsx"), 413, "import_unpacked_bytes", "groot.xlsx")
+    shapefile = _zip_with(None, {"k.shp": b"\0" * 5_000_000, "k.dbf": b"", "k.shx": b"", "k.prj": b""})
+    _refused(_upload(small_limits_client, shapefile, "k.zip"), 413, "import_unpacked_bytes")
+
+
+def test_rows_features_vertices_and_zones_per_municipality_are_limited(small_limits_client):
+    rows = b"nis_code,zone_code\n" + b"".join(b"%d,Z%d\n" % (nis, i) for i, nis in
+                                             enumerate([34022, 34025, 34027, 34041, 34042, 34043]))
+    _refused(_upload(small_limits_client, rows, "rijen.csv"), 413, "6 rows", "import_rows")
+    kortrijk = b"nis_code,zone_code\n" + b"".join(b"34022,Z%d\n" % i for i in range(4))
+    _refused(_upload(small_limits_client, kortrijk, "k.csv"), 413, "municipality 34022", "4 zones",
+             "import_zones_per_municipality")
+    features = gpd.GeoDataFrame({"code": ["A", "B", "C"]}, crs="EPSG:31370",
+                                geometry=[box(70000 + i * 1000, 165000, 70500 + i * 1000, 165500) for i in range(3)])
+    _refused(_upload(small_limits_client, features.to_json().encode(), "f.geojson"), 413, "3 features",
+             "import_features")
+    fine = gpd.GeoDataFrame({"code": ["A"]}, crs="EPSG:31370",
+                            geometry=[box(70000, 165000, 80000, 175000).segmentize(100)])
+    _refused(_upload(small_limits_client, fine.to_json().encode(), "v.geojson"), 413, "vertices",
+             "import_vertices")
+    # Within every limit: accepted.
+    ok = b"nis_code,zone_code\n34022,A\n34022,B\n34025,A\n"
+    assert _upload(small_limits_client, ok, "ok.csv", "goed").status_code == 201
+
+
+def _slow_csv(rows: int = 99_000) -> bytes:
+    body = "\n".join(f"34022,Z{i % 7},naam {i},{i},{i * 2},x{i},y{i}" for i in range(rows))
+    return ("nis_code,zone_code,zone_name,a,b,d,e\n" + body).encode()
+
+
+def test_the_wall_time_limit_stops_the_reader():
+    with pytest.raises(Exception) as caught:
+        parse_upload(_slow_csv(), "traag.csv", ImportLimits(wall_seconds=0.3))
+    assert type(caught.value).__name__ == "LimitExceeded"
+    assert "import_wall_seconds" in caught.value.detail
+
+
+def test_a_crash_in_the_reader_is_a_422():
+    # A well-formed zip around a broken shapefile: the reader fails inside the child.
+    broken = _zip_with(None, {"k.shp": b"not a shapefile", "k.dbf": b"", "k.shx": b"", "k.prj": b"x"})
+    with pytest.raises(Exception) as caught:
+        parse_upload(broken, "k.zip")
+    assert type(caught.value).__name__ in ("InvalidInput", "InvalidGeometry", "WrongCRS")
+
+
+def test_health_and_reads_stay_fast_while_an_upload_is_read():
+    with Server({"REGIOMATCH_API_TOKEN": "", "REGIOMATCH_DATABASE_URL": "", "DATABASE_URL": "",
+                 "REGIOMATCH_STATE_DIR": tempfile.mkdtemp(prefix="bomb-")}) as server:
+        httpx.post(server.url + "/api/v1/layers", data={"id": "opwarmen"}, timeout=60,
+                   files={"file": ("o.csv", b"nis_code,zone_code\n34022,K\n")})
+        result: dict = {}
+
+        def upload():
+            result["response"] = httpx.post(server.url + "/api/v1/layers", data={"id": "traag"}, timeout=120,
+                                            files={"file": ("traag.csv", _slow_csv())})
+
+        worker = threading.Thread(target=upload)
+        worker.start()
+        answered = 0
+        while worker.is_alive():
+            # Each of these would time out if the upload held the event loop or the GIL for long.
+            assert httpx.get(server.url + "/health", timeout=3).status_code == 200
+            assert httpx.get(server.url + "/api/v1/layers/provincie", timeout=3).status_code == 200
+            answered += 1
+            time.sleep(0.05)
+        worker.join()
+        assert answered >= 3  # the upload was still being read while they were answered
+        assert result["response"].status_code in (201, 413, 422), result["response"].text
