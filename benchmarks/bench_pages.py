@@ -125,9 +125,9 @@ def first_views(log: Path, quick: bool) -> dict:
         with server(log) as (_, base, ready):
             client = Client(base)
             scenario = _scenario(client)
-            for path, _kind in _paths(scenario):
+            for (template, _), (path, _kind) in zip(PAGES, _paths(scenario)):
                 seconds, status, _, _ = client.get(path)
-                out[path] = {"first_view_ms": seconds * 1e3, "status": status, "server_ready_s": ready}
+                out[template] = {"first_view_ms": seconds * 1e3, "status": status, "server_ready_s": ready}
             client.close()
         return out
     for template, _kind in PAGES:
@@ -250,7 +250,7 @@ def measure(quick: bool = False) -> dict:
     result["import_time"] = import_time()
     result["first_view"] = first_views(log, quick)
     result["warm_cache_on"] = warm_pages(log, None, runs)
-    result["warm_cache_off"] = warm_pages(log, 0, runs)
+    result["warm_cache_off"] = warm_pages(log, 0, max(3, runs // 2) if quick else runs)
     result["overlay_pairs_cache_on"] = overlay_pairs(log, None, pairs, 20)
     result["overlay_pairs_cache_off"] = overlay_pairs(log, 0, pairs, 20)
     result["geopandas_population_ms"] = geopandas_times(gp_pairs)

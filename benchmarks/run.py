@@ -130,7 +130,9 @@ def table(results: dict) -> str:
                 f"{_f(r.get('p50_ms'))} / {_f(r.get('p99_ms'))} ms, {r['errors']}")
         row("  server peak RSS after the load test", "", "", load["server_memory_mib"]["peak_rss_mib"])
         two = m["server"].get("load_2_workers")
-        if two:
+        if two and "error" in two:
+            row("4 --workers 2: failed", two["error"][:40])
+        elif two:
             for name in two["targets"]:
                 r = two[name]
                 row(f"4 --workers 2: {r['path'][:46]}", f"{_f(r['requests_per_s'])} req/s", "no errors")
@@ -248,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
             }
         else:
             results["measures"][name] = run_one(name, args.quick, args.duration)
+        write_json(args.output.with_suffix(".partial.json"), results)  # a later failure keeps this one
     results["total_s"] = time.perf_counter() - started
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
