@@ -36,6 +36,8 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from geo.errors import RegiomatchError
+
 ALL_LAYERS = "*"  # a page listing every layer and scenario depends on all of their versions
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 _SKIPPED_HEADERS = {"content-length", "set-cookie", "etag"}
@@ -156,8 +158,8 @@ def cached(layers: Callable[[dict], Iterable[str] | str]) -> Callable:
     """Decorate a synchronous route that takes ``ws: Workspace`` and returns a ``Response``.
 
     ``layers`` gets the route's keyword arguments and names the layer ids the response shows
-    (or :data:`ALL_LAYERS`). Only 200 responses are kept; errors are raised as usual, before the
-    cache is read (an unknown layer stays a 404).
+    (or :data:`ALL_LAYERS`). Only 200 responses are kept. When a layer is unknown the route runs
+    uncached and answers as it always did (its own validation first, then the 404).
     """
 
     def decorate(func: Callable) -> Callable:
@@ -169,7 +171,12 @@ def cached(layers: Callable[[dict], Iterable[str] | str]) -> Callable:
                 return func(*args, **kwargs)
             params = tuple(sorted((k, _freeze(v)) for k, v in kwargs.items()
                                   if k != "ws" and (v is None or isinstance(v, (str, int, float, list, tuple)))))
-            key = (func.__module__, func.__qualname__, params, dependency_key(ws, layers(kwargs)))
+            try:
+                key = (func.__module__, func.__qualname__, params, dependency_key(ws, layers(kwargs)))
+            except RegiomatchError:
+                # An unknown layer or scenario: the route answers it, with its own checks first
+                # (e.g. too many layers is a 422 before any of them is looked up).
+                return func(*args, **kwargs)
             entry = cache.get(key)
             if entry is not None:
                 return entry.response()
