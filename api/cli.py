@@ -27,8 +27,10 @@ from api import cli_maps, cli_reports, cli_zonings, serialize
 from api.cli_common import GLOBAL_OPTIONS, add_command, print_frame, workspace
 from geo import dutch
 from geo.errors import RegiomatchError
+from geo.layer import with_population
 from geo.overlay import overlay
 from geo.paths import ATTRIBUTION
+from geo.roles import association_layer
 
 
 def cmd_layers(args: argparse.Namespace) -> None:
@@ -40,8 +42,8 @@ def cmd_layers(args: argparse.Namespace) -> None:
 def cmd_members(args: argparse.Namespace) -> None:
     ws = workspace(args)
     layer = ws.layer(args.layer)
-    frame = layer.members(args.zone)
-    frame["population"] = (frame["nis_code"].map(layer.atoms.table["population"]) * frame["share"]).round().astype(int)
+    frame = with_population(layer.members(args.zone), layer.atoms)
+    frame["population"] = frame["population"].round().astype(int)
     if args.format == "table":
         print(f"{layer.name} ({layer.id}); bevolking op 1 januari {layer.atoms.population_year} (Statbel)")
     print_frame(frame, args.format)
@@ -147,7 +149,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = add_command(sub, "mismatch", help="which members of a zone sit in which zone of another layer")
     p.add_argument("zone", help="zone code, e.g. W13")
-    p.add_argument("--layer", default="samenwerkingsverband")
+    p.add_argument("--layer", default=association_layer())
     p.add_argument("--against", default="eerstelijnszone")
     p.add_argument("--weight", choices=("population", "area"), default="population")
     p.set_defaults(func=cmd_mismatch)

@@ -77,7 +77,7 @@ def cmd_map_scenario(args: argparse.Namespace) -> None:
     record = ws.store.get_scenario(args.scenario_id)
     scenario = ws.layer(record.layer_id)
     m = scenario_map(ws.layer(record.base_layer), scenario, norm_for(scenario, record.base_layer),
-                     data_dir=ws.catalog.data_dir, assets=ASSETS)
+                     ws.catalog.builtin.get("samenwerkingsverband"), data_dir=ws.catalog.data_dir, assets=ASSETS)
     _write(render(m), args.output, record.name)
 
 
@@ -100,8 +100,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     k = add_command(kinds, "choropleth", help="population per zone with the norms in the legend")
     k.add_argument("layer", help="layer id, e.g. eerstelijnszone")
-    k.add_argument("--norms", nargs="+", type=int, default=list(NORM_LINES), metavar="N",
-                   help=f"population thresholds in the legend (default: {' '.join(map(str, NORM_LINES))})")
+    k.add_argument("--norms", nargs="+", type=int, default=None, metavar="N",
+                   help=f"population thresholds in the legend (default: {' '.join(map(str, NORM_LINES))} for layers "
+                        "with a population norm, none for the others)")
     k.add_argument("-o", "--output", required=True, help="HTML file to write")
     k.set_defaults(func=cmd_map_choropleth)
 

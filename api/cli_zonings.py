@@ -15,13 +15,14 @@ import argparse
 
 import pandas as pd
 
-from api.cli_common import add_command, emit, print_frame, workspace
+from api.cli_common import add_command, emit, workspace
 from geo import dutch
 from geo.compare import compare
 from geo.costshare import SeatRule, cost_share, per_inhabitant
 from geo.errors import InvalidInput
 from geo.norms import norm_for
 from geo.paths import ATTRIBUTION
+from geo.roles import association_layer
 from geo.suggest import DEFAULT_MAX_MOVES, DEFAULT_TIME_BUDGET, Constraints, suggest
 from geo.validation import make_norm, validate
 
@@ -51,7 +52,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
-    against = args.against or ["samenwerkingsverband"]
+    against = args.against or [association_layer()]
     ws = workspace(args)
     base = ws.layer(args.base)
     default = norm_for(base, ws.base_id_of(args.base))
@@ -63,13 +64,14 @@ def cmd_compare(args: argparse.Namespace) -> None:
 
 
 def cmd_suggest(args: argparse.Namespace) -> None:
-    against = args.against or ["samenwerkingsverband"]
+    against = args.against or [association_layer()]
     ws = workspace(args)
     base = ws.layer(args.base)
     default = norm_for(base, ws.base_id_of(args.base))
     norm = None if args.no_population_check else make_norm(args.min_population, args.max_population, default)
     constraints = Constraints(norm=norm, use_default_norm=False, contiguity=not args.no_contiguity,
-                              keep_together=tuple(args.keep_together), fixed=tuple(c for f in args.fixed for c in f))
+                              keep_together=tuple(args.keep_together), fixed=tuple(c for f in args.fixed for c in f),
+                              allow_anchor_moves=args.allow_anchor_moves)
     result = suggest(base, [ws.layer(a) for a in against], constraints, max_moves=args.max_moves,
                      time_budget=args.time_budget, seed=args.seed)
     body = result.as_dict()
@@ -133,7 +135,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("base")
     p.add_argument("other")
     p.add_argument("--against", action="append", help="layer to measure the fit with (repeatable; "
-                   "default samenwerkingsverband)")
+                   f"default {association_layer()})")
     p.add_argument("--weight", choices=("population", "area"), default="population")
     p.add_argument("--min-population", type=int)
     p.add_argument("--max-population", type=int)
@@ -141,7 +143,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = add_command(sub, "suggest", help="propose moves that fit the associations better within constraints")
     p.add_argument("base", nargs="?", default="eerstelijnszone")
-    p.add_argument("--against", action="append", help="layer to fit (repeatable; default samenwerkingsverband)")
+    p.add_argument("--against", action="append", help=f"layer to fit (repeatable; default {association_layer()})")
     p.add_argument("--min-population", type=int)
     p.add_argument("--max-population", type=int)
     p.add_argument("--no-population-check", action="store_true")
@@ -149,6 +151,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--keep-together", type=_nis_list, action="append", default=[],
                    help="NIS codes that must stay in one zone, comma-separated (repeatable)")
     p.add_argument("--fixed", type=_nis_list, action="append", default=[], help="NIS codes that must not move")
+    p.add_argument("--allow-anchor-moves", action="store_true",
+                   help="let a zone's anchor (the municipality it is named after, else its largest) move too")
     p.add_argument("--max-moves", type=int, default=DEFAULT_MAX_MOVES)
     p.add_argument("--time-budget", type=float, default=DEFAULT_TIME_BUDGET, help="seconds")
     p.add_argument("--seed", type=int, default=0)
@@ -157,7 +161,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = add_command(sub, "cost-share", help="split an amount and allocate board seats over a zone's members")
     p.add_argument("zone", help="zone code, e.g. W13")
-    p.add_argument("--layer", default="samenwerkingsverband")
+    p.add_argument("--layer", default=association_layer())
     p.add_argument("--amount", help="euro to split")
     p.add_argument("--per-inhabitant", help="instead of --amount: euro per inhabitant")
     p.add_argument("--weight", choices=("population", "area", "equal"), default="population")

@@ -22,6 +22,9 @@ log = logging.getLogger("regiomatch.api")
 
 STATUS = [
     (e.LimitExceeded, 413),
+    (e.StorageFull, 507),
+    (e.Corrupt, 500),
+    (e.DatabaseUnavailable, 503),
     (e.Busy, 503),
     (e.NotFound, 404),
     (e.Conflict, 409),
@@ -53,6 +56,7 @@ _DESCRIPTIONS = {
            "import limits (unpacked size, rows, features, vertices, zones per municipality, nesting, "
            "memory or time), named in the detail",
     "422": "Invalid input, naming the field, NIS code, zone or geometry at fault",
+    "507": "The database's disk is full: nothing was saved",
 }
 _WRITE_METHODS = {"post", "put", "patch", "delete"}
 _METHODS = {"get", "head", "options", "post", "put", "patch", "delete", "trace"}
@@ -139,7 +143,8 @@ def install(app: FastAPI) -> None:
         # Defence in depth only: an exception reaching here is a bug to fix where it is raised
         # (the fuzz tests fail on any 5xx). The client gets JSON, the log gets the traceback.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal error; it has been logged", "internal_error")
+        # The server closes the connection after a 500; say so rather than drop it silently.
+        return error_response(500, "internal error; it has been logged", "internal_error", {"Connection": "close"})
 
     document_errors(app)
 
@@ -156,7 +161,7 @@ def _statuses(method: str, operation: dict[str, Any]) -> list[str]:
     if "requestBody" in operation:
         statuses += ["400", "413"]
     if method in _WRITE_METHODS:
-        statuses += ["401", "403", "404", "409"]
+        statuses += ["401", "403", "404", "409", "507"]
     return sorted(set(statuses))
 
 

@@ -3,6 +3,8 @@ and everything when it listens beyond loopback without a token (503)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import threading
@@ -159,3 +161,39 @@ def heavy(kind: str, message: str):
             slot.release()
 
     return dependency
+
+
+class WaitingSlots:
+    """At most ``limit`` holders at once; others wait on the event loop (holding no worker
+    thread) up to ``timeout`` seconds, and at most ``max_waiting`` of them; beyond that a 503.
+
+    Used for uploads: each one is read by a child process, so a few at a time is all the machine
+    does well, and a queue of waiting uploads must not take threads from ``/health``.
+    """
+
+    def __init__(self) -> None:
+        self._semaphores: dict[tuple[int, int], asyncio.Semaphore] = {}
+        self.waiting = 0
+
+    @contextlib.asynccontextmanager
+    async def slot(self, limit: int, message: str, timeout: float = 60.0, max_waiting: int = 32):
+        from geo.errors import Busy
+
+        key = (id(asyncio.get_running_loop()), limit)
+        semaphore = self._semaphores.setdefault(key, asyncio.Semaphore(limit))
+        if self.waiting >= max_waiting:
+            raise Busy(message)
+        self.waiting += 1
+        try:
+            await asyncio.wait_for(semaphore.acquire(), timeout)
+        except asyncio.TimeoutError:
+            raise Busy(message) from None
+        finally:
+            self.waiting -= 1
+        try:
+            yield
+        finally:
+            semaphore.release()
+
+
+uploads = WaitingSlots()

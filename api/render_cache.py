@@ -172,7 +172,10 @@ def cached(layers: Callable[[dict], Iterable[str] | str]) -> Callable:
             params = tuple(sorted((k, _freeze(v)) for k, v in kwargs.items()
                                   if k != "ws" and (v is None or isinstance(v, (str, int, float, list, tuple)))))
             try:
-                key = (func.__module__, func.__qualname__, params, dependency_key(ws, layers(kwargs)))
+                # One function may serve several paths (a map page and its .png): the path is part of the key.
+                request = kwargs.get("request")
+                path = request.url.path if request is not None else None
+                key = (func.__module__, func.__qualname__, path, params, dependency_key(ws, layers(kwargs)))
             except RegiomatchError:
                 # An unknown layer or scenario: the route answers it, with its own checks first
                 # (e.g. too many layers is a 422 before any of them is looked up).

@@ -93,6 +93,16 @@ HAND_LEGAL_TYPES = {"ISOM": "Feitelijke vereniging"}
 HAND_NON_MUNICIPAL = {"W13": ("CAW Zuid-West-Vlaanderen",)}
 
 
+# What the service reads from layers.json besides the registry (geo/roles.py): which layer holds
+# the associations (the default layer to fit), which norms (geo.norms.NORMS keys) apply to a layer's
+# zones, and the default comparison layers of a fit report.
+LAYER_ROLES: dict[str, dict] = {
+    "samenwerkingsverband": {"role": "associations",
+                             "compare_with": ["eerstelijnszone", "referentieregio", "gezondheidsmakers", "logo"]},
+    "samenwerkingsverbanden": {"role": "association_register"},
+    "eerstelijnszone": {"norms": ["minimum_60k"]},
+}
+
 def _digits(value: object) -> int:
     """Statbel writes thousands separators differently per year: keep only the digits."""
     return int(re.sub(r"\D", "", str(value)))
@@ -548,6 +558,8 @@ def main(argv: list[str] | None = None) -> None:
     history.to_csv(out / "association_history.csv", index=False)
     associations.to_csv(out / "associations.csv", index=False)
     sectors.drop(columns="nis_2019_2024").to_csv(out / "sectors.csv", index=False)
+    for layer in layers:  # roles, norms and default comparisons (read by geo/roles.py)
+        layer.update(LAYER_ROLES.get(layer["id"], {}))
     (out / "layers.json").write_text(json.dumps(layers, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
     geometry = out / "geometry.gpkg"

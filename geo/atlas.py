@@ -119,6 +119,7 @@ def atlas_associations(catalog: Catalog, *, legal_type: str | None = None,
 
     Examples
     --------
+    >>> from geo.catalog import load_catalog
     >>> len(atlas_associations(load_catalog(), status="alle")) >= len(atlas_associations(load_catalog()))
     True
     """
@@ -221,6 +222,7 @@ def municipality_counts(atlas: Atlas, nis_code: int) -> dict[str, int]:
 
     Examples
     --------
+    >>> from geo.catalog import load_catalog
     >>> municipality_counts(fit_atlas(load_catalog()), 34025)["associations"] >= 0
     True
     """

@@ -41,8 +41,9 @@ from geo.errors import InvalidInput
 from geo.layer import Layer
 from geo.norms import NORM_LINES, PopulationNorm, norm_for
 from geo.overlay import OverlayResult, overlay
+from geo.roles import association_layer
 
-ASSOCIATION_PREFIX = "samenwerkingsverband"
+ASSOCIATION_PREFIX = association_layer()  # the layer with role "associations" in data/layers.json
 MEASURES = ("nested_share", "zoning_nested_share", "outside_dominant", "adjusted_rand_index",
             "variation_of_information", "normalized_mutual_information", "gap", "overlap")
 CHANGE_TOLERANCE = 1e-9
@@ -84,13 +85,6 @@ def moved_municipalities(base: Layer, other: Layer) -> list[dict]:
 def _row(matrix, row: int, codes: np.ndarray) -> dict[str, float]:
     start, end = matrix.indptr[row], matrix.indptr[row + 1]
     return {str(codes[c]): float(v) for c, v in zip(matrix.indices[start:end], matrix.data[start:end]) if v > 0}
-
-
-def fit_measures(against: Layer, zoning: Layer, weight: Weight = "population") -> dict[str, float]:
-    """Every measure of ``against`` held against ``zoning`` (see the module docstring)."""
-    forward = overlay(against, zoning, weight)
-    backward = overlay(zoning, against, weight)
-    return _measures(forward, backward)
 
 
 def _measures(forward: OverlayResult, backward: OverlayResult) -> dict[str, float]:

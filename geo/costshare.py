@@ -30,6 +30,7 @@ from typing import Literal, Sequence
 import numpy as np
 import pandas as pd
 
+from geo import dutch
 from geo.errors import InvalidInput
 from geo.layer import Layer
 
@@ -111,7 +112,7 @@ class SeatRule:
             return self.label
         parts = [f"{self.base} zetel{'s' if self.base != 1 else ''} per lid"]
         for t in self.thresholds:
-            parts.append(f"+{self.extra} boven {t:,} inwoners".replace(",", "."))
+            parts.append(f"+{self.extra} boven {dutch.inhabitants(t)}")
         return ", ".join(parts)
 
 

@@ -68,3 +68,21 @@ class Busy(RegiomatchError):
     """Too many heavy requests at once; the client may retry shortly."""
 
     code = "busy"
+
+
+class StorageFull(RegiomatchError):
+    """The database could not be written because its disk (or quota) is full; nothing was saved."""
+
+    code = "storage_full"
+
+
+class Corrupt(RegiomatchError):
+    """A stored record cannot be read back (damaged database or a hand-edited row)."""
+
+    code = "corrupt_record"
+
+
+class DatabaseUnavailable(RegiomatchError):
+    """The database cannot be opened or read."""
+
+    code = "database_unavailable"

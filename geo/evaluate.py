@@ -13,13 +13,18 @@ municipalities, only on the number of zones.
 The numbers are those of ``overlay(apply_moves(base, moves), reference).summary`` (or with the
 two layers swapped, see ``base_as``), to rounding: about 1e-12 for the [0, 1] measures; gap and
 overlap weights are exact for population and equal to a few ulps for area.
+
+Like a GerryChain partition with updaters, any other measure can be computed from the same
+incrementally kept tables: :meth:`Evaluator.tables` gives each reference's table (and the weight
+outside every reference zone) and :meth:`Evaluator.trial` runs any function on the state after some
+moves and undoes them. :mod:`geo.suggest` scores its candidate moves that way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 from scipy import sparse
@@ -31,9 +36,11 @@ from geo.overlay import Summary, overlay, summary_from_tables, weighted_table
 from geo.scenario import Move, apply_moves, check_moves
 
 BaseAs = Literal["a", "b"]
+T = TypeVar("T")
 # After subtracting a municipality's contribution, a cell that held only that contribution
 # comes back as +-1 ulp; below this fraction of the subtracted weight it is exactly empty.
 _EMPTY = 1e-10
+_ZERO = np.zeros(1, dtype=int)
 
 
 @dataclass
@@ -55,6 +62,27 @@ class _Rows:
         return self.cols[start:end], self.vals[start:end]
 
 
+@dataclass(frozen=True)
+class Tables:
+    """One reference layer against the edited base, as it stands: the input of any measure.
+
+    Attributes
+    ----------
+    reference : Layer
+        The reference layer (e.g. ``samenwerkingsverband``).
+    table : numpy.ndarray
+        Weight of each reference zone (rows) in each base zone (columns), after the moves.
+    outside : numpy.ndarray
+        Weight in each base zone of the municipalities (or the part of them) in no reference zone.
+
+    The arrays are the evaluator's own (no copy, for speed): read them, do not keep or change them.
+    """
+
+    reference: Layer
+    table: np.ndarray
+    outside: np.ndarray
+
+
 class _Reference:
     """One reference layer against the edited base: its tables and gap/overlap terms."""
 
@@ -67,6 +95,9 @@ class _Reference:
         self.table = np.array(first.table if base_as == "b" else first.table.T, dtype=float)
         self.totals = layer.membership.T @ w
         self.coverage = layer.coverage()
+        # Weight of each atom in no zone of this layer, and its sum per base zone.
+        self.outside_weight = w * np.clip(1.0 - self.coverage, 0.0, 1.0)
+        self.outside = np.asarray(base.membership.T @ self.outside_weight, dtype=float)
         # The partition measures count a municipality in two zones as one combined group
         # (Layer.partition); only needed when a layer has such municipalities.
         self.partitioned = layer.partition() is not layer.membership or base.partition() is not base.membership
@@ -190,6 +221,11 @@ class Evaluator:
         """Measures of every reference against the base with the applied moves, by reference id."""
         return {rid: self._summary(ref) for rid, ref in self._refs.items()}
 
+    def tables(self) -> dict[str, Tables]:
+        """Each reference's current table against the base (reference zones x base zones, whatever
+        ``base_as``), by reference id: what any other measure is computed from."""
+        return {rid: Tables(ref.layer, ref.table, ref.outside) for rid, ref in self._refs.items()}
+
     def layer(self, **kwargs: object) -> Layer:
         """The base layer with the applied moves (``apply_moves(base, ev.moves, **kwargs)``)."""
         return apply_moves(self.base, self.moves, **kwargs)  # type: ignore[arg-type]
@@ -205,13 +241,32 @@ class Evaluator:
 
     def score(self, moves: Iterable[Move]) -> dict[str, Summary]:
         """Measures with ``moves`` applied on top of the applied ones; nothing changes."""
-        steps = self._checked(moves)
         self.summaries()  # the current measures survive the trial (they are restored with it)
+        return self.trial(moves, Evaluator.summaries)
+
+    def trial(self, moves: Iterable[Move], updater: Callable[["Evaluator"], T]) -> T:
+        """``updater(self)`` with ``moves`` applied on top of the applied ones; nothing changes.
+
+        The updater reads the state (:meth:`tables`, :meth:`summaries`, :meth:`zones_of`) and
+        returns what it computed; it must not apply moves itself.
+
+        Examples
+        --------
+        >>> from geo.catalog import load_catalog
+        >>> catalog = load_catalog()
+        >>> ev = Evaluator(catalog.layer("eerstelijnszone"), catalog.layer("samenwerkingsverband"))
+        >>> def in_kortrijk_zone(ev):  # inhabitants of W13 members in elz18 (Kortrijk-Kuurne-Harelbeke)
+        ...     t = ev.tables()["samenwerkingsverband"]
+        ...     return round(t.table[t.reference.zone_position("W13"), ev.base.zone_position("elz18")])
+        >>> in_kortrijk_zone(ev), ev.trial([Move(34025, "elz18")], in_kortrijk_zone), in_kortrijk_zone(ev)
+        (119287, 125074, 119287)
+        """
+        steps = self._checked(moves)
         saved = self._save()
         try:
             for pos, col in steps:
                 self._set_row(pos, col, saved)
-            return self.summaries()
+            return updater(self)
         finally:
             self._restore(saved)
 
@@ -279,6 +334,9 @@ class Evaluator:
             if len(ref_cols) or new_coverage != old_coverage or self.base_as == "a":
                 ref.summary = None  # with base_as "a", the base zone totals always change
             _shift(ref.table, ref_cols, ref_vals * w, old_cols, old_vals, new_cols, new_vals)
+            outside = ref.outside_weight[pos]
+            if outside:
+                _shift(ref.outside[None, :], _ZERO, np.array([outside]), old_cols, old_vals, new_cols, new_vals)
             if ref.partitioned:
                 ref_pcols, ref_pvals = ref.partition_rows.row(pos)
                 _shift(ref.partition_table, ref_pcols, ref_pvals * w, old_pcols, old_pvals, new_pcols, new_pvals)
@@ -304,7 +362,7 @@ class Evaluator:
             "order": dict(self._moved),
             "totals": self._totals.copy(),
             "refs": {rid: (r.table.copy(), r.partition_table.copy() if r.partitioned else None, r.gap, r.overlap,
-                           r.summary) for rid, r in self._refs.items()},
+                           r.summary, r.outside.copy()) for rid, r in self._refs.items()},
         }
 
     def _restore(self, saved: dict) -> None:
@@ -314,9 +372,9 @@ class Evaluator:
                 self._refs[rid].gap_terms[pos], self._refs[rid].overlap_terms[pos] = gap, overlap
         self._moved = saved["order"]
         self._totals = saved["totals"]
-        for rid, (table, partition_table, gap, overlap, summary) in saved["refs"].items():
+        for rid, (table, partition_table, gap, overlap, summary, outside) in saved["refs"].items():
             ref = self._refs[rid]
-            ref.table, ref.gap, ref.overlap, ref.summary = table, gap, overlap, summary
+            ref.table, ref.gap, ref.overlap, ref.summary, ref.outside = table, gap, overlap, summary, outside
             ref.partition_table = partition_table if ref.partitioned else table
 
     def _summary(self, ref: _Reference) -> Summary:

@@ -6,6 +6,7 @@ conversion happens here and only here.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
+from shapely.geometry import mapping
 import pandas as pd
 
 from geo.errors import InvalidInput
@@ -59,32 +61,50 @@ def _zone_polygons(layer: Layer, data_dir: Path) -> gpd.GeoDataFrame:
         members = members[members["share"] >= 0.5]
         geoms = munis.geometry.reindex(members["nis_code"].to_numpy())
         parts = gpd.GeoDataFrame({"code": members["zone_code"].to_numpy()}, geometry=geoms.values, crs=METRIC_CRS)
-        frame = parts.dissolve(by="code", as_index=False)
+        # The municipalities tile the territory: a coverage union is several times faster than a
+        # general one and gives the same outlines.
+        frame = parts.dissolve(by="code", as_index=False, method="coverage")
     frame = frame.merge(layer.zones, on="code", how="right")
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=METRIC_CRS)
 
 
-def to_web(frame: gpd.GeoDataFrame, simplify_metres: float = DEFAULT_SIMPLIFY_METRES) -> gpd.GeoDataFrame:
-    """Simplify in metres (topology-preserving per feature) and reproject to EPSG:4326."""
+def to_web(frame: gpd.GeoDataFrame, simplify_metres: float = DEFAULT_SIMPLIFY_METRES,
+           coverage: bool | None = None) -> gpd.GeoDataFrame:
+    """Simplify in metres (topology-preserving per feature) and reproject to EPSG:4326.
+
+    ``coverage=False`` says the zones overlap (no shared-border simplification is attempted);
+    ``None`` lets the geometry tell."""
     if frame.crs is None or frame.crs.to_epsg() != 31370:
         raise InvalidInput(f"expected geometry in {METRIC_CRS}, got {frame.crs}")
     if not 0 <= simplify_metres <= MAX_SIMPLIFY_METRES:
         raise InvalidInput(f"simplify must be between 0 and {MAX_SIMPLIFY_METRES:g} metres, got {simplify_metres}")
     out = frame.copy()
     if simplify_metres > 0:
-        out["geometry"] = _simplify(out.geometry.values, simplify_metres)
+        out["geometry"] = _simplify(out.geometry.values, simplify_metres, coverage)
     return out.to_crs(WEB_CRS)
 
 
-def _simplify(geoms: np.ndarray, tolerance: float) -> np.ndarray:
+def _simplify(geoms: np.ndarray, tolerance: float, coverage: bool | None = None) -> np.ndarray:
     """Simplify zones that tile the territory together, so neighbours keep one shared border
     (simplifying each zone on its own leaves hairline gaps between them)."""
     present = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
     out = np.array(geoms, dtype=object)
-    if present.any() and bool(shapely.coverage_is_valid(out[present])):
+    if (coverage is not False and present.any() and _may_be_coverage(out[present])
+            and bool(shapely.coverage_is_valid(out[present]))):
         out[present] = shapely.coverage_simplify(out[present], tolerance, simplify_boundary=True)
         return out
     return shapely.simplify(out, tolerance, preserve_topology=True)
+
+
+# In a coverage (zones that tile the territory) a zone's bounding box meets a handful of others.
+MAX_BOX_PAIRS_PER_ZONE = 40
+
+
+def _may_be_coverage(geoms: np.ndarray) -> bool:
+    """A cheap test before ``coverage_is_valid``, which is quadratic when many zones lie on top of
+    each other (an imported layer that puts one municipality in thousands of zones)."""
+    left, _ = shapely.STRtree(geoms).query(geoms)
+    return len(left) <= MAX_BOX_PAIRS_PER_ZONE * len(geoms)
 
 
 def geojson(frame: gpd.GeoDataFrame) -> dict:
@@ -122,6 +142,19 @@ def adjacency(data_dir: Path = SHIPPED_DATA) -> pd.DataFrame:
     return _adjacency(Path(data_dir)).copy()
 
 
+def neighbours(nis_code: int, data_dir: Path = SHIPPED_DATA) -> list[int]:
+    """NIS codes of the municipalities sharing a border with ``nis_code`` (a 2025 code).
+
+    Examples
+    --------
+    >>> 34022 in neighbours(34025)  # Lendelede borders Kortrijk
+    True
+    """
+    pairs = _adjacency(Path(data_dir))
+    return sorted(int(n) for n in [*pairs.loc[pairs["nis_a"] == nis_code, "nis_b"],
+                                   *pairs.loc[pairs["nis_b"] == nis_code, "nis_a"]])
+
+
 @lru_cache(maxsize=4)
 def _adjacency(data_dir: Path) -> pd.DataFrame:
     munis = municipal_polygons(data_dir)
@@ -137,3 +170,110 @@ def _adjacency(data_dir: Path) -> pd.DataFrame:
     out = pd.DataFrame({"nis_a": pairs["nis_code_left"].to_numpy()[keep],
                         "nis_b": pairs["nis_code_right"].to_numpy()[keep]})
     return out.sort_values(["nis_a", "nis_b"]).reset_index(drop=True)
+
+
+# -- browser geometry: prepared once per layer and detail, served from its own URL -----------------
+# Douglas-Peucker tolerances (metres) per named detail level: "coarse" for views of (a large part
+# of) Flanders, "fine" for a municipality and its surroundings.
+WEB_DETAIL_METRES: dict[str, float] = {"coarse": 120.0, "fine": 60.0}
+# 5 decimals of a degree is about 1 m here: far below what a 60 m simplification keeps.
+WEB_DECIMALS = 5
+
+
+def detail_metres(detail: str) -> float:
+    """The simplification tolerance of a named detail level.
+
+    Examples
+    --------
+    >>> detail_metres("coarse")
+    120.0
+    """
+    try:
+        return WEB_DETAIL_METRES[detail]
+    except KeyError:
+        raise InvalidInput(f"unknown detail {detail!r}; choose one of {', '.join(WEB_DETAIL_METRES)}") from None
+
+
+def web_zones(layer: Layer, detail: str = "coarse", data_dir: Path = SHIPPED_DATA) -> gpd.GeoDataFrame:
+    """The zones of a layer with geometry (EPSG:4326), simplified as a coverage and rounded to
+    :data:`WEB_DECIMALS`: exactly what :func:`web_geometry` serves, so bounds and label points
+    computed from it match what the browser draws. Cached per layer object and detail.
+
+    Examples
+    --------
+    >>> web_zones(load_catalog().layer("provincie"))["code"].size  # doctest: +SKIP
+    6
+    """
+    return _web_zones(layer, detail_metres(detail), Path(data_dir)).copy()
+
+
+@lru_cache(maxsize=64)
+def _web_zones(layer: Layer, metres: float, data_dir: Path) -> gpd.GeoDataFrame:
+    frame = _zone_polygons(layer, data_dir)
+    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty].reset_index(drop=True)
+    coverage = None if layer.polygons is not None else not _zones_overlap(layer)
+    return _rounded(to_web(gpd.GeoDataFrame(frame, geometry="geometry", crs=METRIC_CRS), metres, coverage))
+
+
+def _zones_overlap(layer: Layer) -> bool:
+    """Whether a municipality counts towards two zones' outlines (overlapping associations): read
+    from the membership table, since testing the polygons for that is quadratic in overlaps."""
+    members = layer.members()
+    return bool(members.loc[members["share"] >= 0.5, "nis_code"].duplicated().any())
+
+
+def web_municipalities(detail: str = "coarse", data_dir: Path = SHIPPED_DATA) -> gpd.GeoDataFrame:
+    """The municipalities as :func:`web_zones` gives zones (column ``code`` is the NIS code as text)."""
+    return _web_municipalities(detail_metres(detail), Path(data_dir)).copy()
+
+
+@lru_cache(maxsize=8)
+def _web_municipalities(metres: float, data_dir: Path) -> gpd.GeoDataFrame:
+    frame = municipal_polygons(data_dir).reset_index()
+    frame["code"] = frame["nis_code"].astype(str)
+    return _rounded(to_web(frame, metres))
+
+
+def _rounded(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    frame = frame.copy()
+    frame["geometry"] = shapely.transform(frame.geometry.values, lambda xy: np.round(xy, WEB_DECIMALS))
+    return frame
+
+
+def compact_geojson(frame: gpd.GeoDataFrame) -> bytes:
+    """A FeatureCollection of a EPSG:4326 frame with only ``id`` (its ``code``) and geometry, in
+    compact UTF-8 JSON: whatever else a map shows travels in the page, keyed by that id.
+
+    Examples
+    --------
+    >>> compact_geojson(web_zones(load_catalog().layer("provincie")))[:30]  # doctest: +SKIP
+    b'{"type":"FeatureCollection","f'
+    """
+    if frame.crs is None or frame.crs.to_epsg() != 4326:
+        raise InvalidInput(f"GeoJSON is served in {WEB_CRS}, got {frame.crs}")
+    features = [{"type": "Feature", "id": str(code), "properties": {}, "geometry": mapping(geom)}
+                for code, geom in zip(frame["code"], frame.geometry.values)]
+    # Floats print with the shortest repr; rounding above keeps them at most WEB_DECIMALS long.
+    return json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":"),
+                      ensure_ascii=False).encode("utf-8")
+
+
+def web_geometry(layer: Layer | None, detail: str = "coarse", data_dir: Path = SHIPPED_DATA) -> tuple[bytes, str]:
+    """Compact GeoJSON of a layer's zones (``None``: the municipalities, ids are NIS codes) and a
+    digest of it (for an HTTP ETag). Prepared once per layer object and detail, then reused by
+    every map that draws the layer.
+
+    Examples
+    --------
+    >>> body, digest = web_geometry(load_catalog().layer("provincie"))  # doctest: +SKIP
+    >>> len(digest)  # doctest: +SKIP
+    32
+    """
+    return _web_geometry(layer, detail_metres(detail), Path(data_dir))
+
+
+@lru_cache(maxsize=64)
+def _web_geometry(layer: Layer | None, metres: float, data_dir: Path) -> tuple[bytes, str]:
+    frame = _web_municipalities(metres, data_dir) if layer is None else _web_zones(layer, metres, data_dir)
+    body = compact_geojson(frame)
+    return body, hashlib.blake2b(body, digest_size=16).hexdigest()

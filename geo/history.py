@@ -29,9 +29,10 @@ import pandas as pd
 from geo.catalog import Catalog
 from geo.errors import InvalidInput, UnknownZone
 from geo.layer import Layer
+from geo.roles import association_layer
 from geo.vintages import carry_forward
 
-ASSOCIATION_LAYER = "samenwerkingsverband"
+ASSOCIATION_LAYER = association_layer()  # the layer with role "associations" in data/layers.json
 COLUMNS = ["zone_code", "zone_name", "nis_code", "municipality", "share", "source_nis_code", "valid_from",
            "valid_to", "start_known", "note"]
 

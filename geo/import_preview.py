@@ -90,11 +90,15 @@ def table_problems(frame: pd.DataFrame, catalog: Catalog, vintage: str | None = 
     return problems
 
 
-def preview_import(layer_id: str, content: bytes, filename: str, catalog: Catalog, **options: object) -> ImportPreview:
-    """What importing this file would give, without saving it (see the module docstring)."""
+def preview_import(layer_id: str, content: bytes, filename: str, catalog: Catalog, *, parsed: object | None = None,
+                   **options: object) -> ImportPreview:
+    """What importing this file would give, without saving it (see the module docstring).
+    ``parsed``: the file as already read by ``geo.sandbox.parse_upload`` (the server does that)."""
+    if parsed is not None:
+        options["parsed"] = parsed
     if Path(filename).suffix.lower() in importing.TABLE_SUFFIXES:
         try:
-            frame = importing.read_table(content, filename)
+            frame = importing.read_table(content, filename) if parsed is None else parsed
         except RegiomatchError as exc:
             return ImportPreview(None, [exc.detail])
         problems = table_problems(frame, catalog, options.get("vintage"))  # type: ignore[arg-type]

@@ -19,7 +19,6 @@ from geo.atoms import Atoms
 from geo.errors import InvalidInput, UnknownZone
 
 LayerKind = Literal["municipal", "polygon", "imported", "scenario"]
-MEMBER_COLUMNS = ["zone_code", "zone_name", "nis_code", "share"]
 SHARE_TOLERANCE = 1e-6
 
 
@@ -205,6 +204,21 @@ class Layer:
 
     def with_membership(self, membership: sparse.csr_array, **changes: object) -> "Layer":
         return replace(self, membership=sparse.csr_array(membership), **changes)  # type: ignore[arg-type]
+
+
+def with_population(members: pd.DataFrame, atoms: Atoms) -> pd.DataFrame:
+    """A membership table (``nis_code``, ``share``) with each member's ``population``: its inhabitants
+    (Statbel, 1 January of ``atoms.population_year``) times its share, as a float.
+
+    Examples
+    --------
+    >>> from geo.catalog import load_catalog
+    >>> layer = load_catalog().layer("samenwerkingsverband")
+    >>> round(with_population(layer.members("W13"), layer.atoms)["population"].sum())
+    321235
+    """
+    population = members["nis_code"].map(atoms.table["population"]).astype(float) * members["share"].astype(float)
+    return members.assign(population=population)
 
 
 def _partition_matrix(membership: sparse.csr_array) -> sparse.csr_array:

@@ -2,7 +2,8 @@
 
 "Vlaanderen normeert op 60.000 inwoners voor het ene en op 100.000 voor het andere": a primary
 care zone should have at least about 60,000 inhabitants; the 2018-2019 call asked for 75,000 to
-125,000. Norms are configurable: callers may pass their own bounds.
+125,000. Which norm applies to which layer is data (``"norms"`` in ``data/layers.json``); callers may
+pass their own bounds.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pandas as pd
 
 from geo.errors import InvalidInput
 from geo.layer import Layer
+from geo.roles import layer_meta
 
 # Thresholds drawn in legends of population maps.
 NORM_LINES = (60_000, 100_000)
@@ -49,9 +51,12 @@ CALL_2018 = PopulationNorm("75.000 tot 125.000 inwoners", 75_000, 125_000,
 MINIMUM_100K = PopulationNorm("minstens 100.000 inwoners", 100_000, None,
                               "'100.000 voor het andere' (DOMAIN.md)")
 
-DEFAULT_NORMS: dict[str, PopulationNorm] = {
-    "eerstelijnszone": ZONE_MINIMUM_60K,
-}
+# The norms layers.json may name ("norms": [...]), by key.
+NORMS: dict[str, PopulationNorm] = {"minimum_60k": ZONE_MINIMUM_60K, "call_2018": CALL_2018,
+                                    "minimum_100k": MINIMUM_100K}
+# Layer id -> its own norm: the first one its entry in data/layers.json names.
+DEFAULT_NORMS: dict[str, PopulationNorm] = {meta.id: NORMS[meta.norms[0]] for meta in layer_meta().values()
+                                            if meta.norms}
 
 
 def norm_for(layer: Layer, base_layer_id: str | None = None) -> PopulationNorm | None:

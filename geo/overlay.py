@@ -9,7 +9,6 @@ table and the per-municipality products behind it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -20,7 +19,6 @@ from geo.atoms import Weight
 from geo.errors import InvalidInput
 from geo.layer import Layer
 
-Direction = Literal["a", "b"]
 PRESENCE = 1e-9
 
 

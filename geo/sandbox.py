@@ -89,8 +89,8 @@ def json_depth(content: bytes) -> int:
 
     Examples
     --------
-    >>> json_depth(b'{"a": [[1, "]]]]"], {"b": {}}]}')
-    3
+    >>> json_depth(b'{"a": [[1, "]]]]"], {"b": {}}]}')  # {, [, then [ or { and {}: four levels
+    4
     """
     import numpy as np
 

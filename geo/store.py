@@ -7,8 +7,11 @@ SQLite runs in WAL mode with full sync, so an acknowledged write survives a kill
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,9 +20,19 @@ from typing import Any
 from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, event, insert,
                         select, update, delete)
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
-from geo.errors import Conflict, UnknownLayer, UnknownScenario
+from geo.errors import (Conflict, Corrupt, DatabaseUnavailable, InvalidInput, StorageFull, UnknownLayer,
+                        UnknownScenario)
+
+log = logging.getLogger("regiomatch.store")
+SCHEMA_VERSION = 1
+# The longest text each field takes, the same on every backend (PostgreSQL's varchar would
+# otherwise refuse what SQLite takes). Zone codes and names are checked in imported members too.
+TEXT_LIMITS = {"name": 200, "base_layer": 100, "description": 5000, "source": 1000, "vintage": 32,
+               "zone_code": 100, "zone_name": 200, "to_zone": 100, "layer id": 64}
+# A scenario may be based on a scenario, and so on: at most this many levels.
+MAX_CHAIN_DEPTH = 20
 
 metadata = MetaData()
 
@@ -46,6 +59,87 @@ imported_layers = Table(
     Column("polygons", Text, nullable=True),  # GeoJSON in EPSG:31370 for non-municipal outlines
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+schema_version = Table(
+    "regiomatch_schema", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+
+def check_text(field: str, value: str | None) -> None:
+    """Refuse text a backend cannot store the same way: NUL characters (PostgreSQL cannot store
+    them at all) and text over the field's limit in :data:`TEXT_LIMITS`.
+
+    Examples
+    --------
+    >>> check_text("name", "W13")
+    >>> check_text("name", "a" + chr(0) + "b")
+    Traceback (most recent call last):
+    geo.errors.InvalidInput: name: NUL characters are not allowed
+    """
+    if value is None:
+        return
+    if "\x00" in value:
+        raise InvalidInput(f"{field}: NUL characters are not allowed")
+    limit = TEXT_LIMITS.get(field)
+    if limit is not None and len(value) > limit:
+        raise InvalidInput(f"{field}: at most {limit} characters, got {len(value)}")
+
+
+def _valid_id(value: str) -> bool:
+    """Ids with NUL or over 64 characters exist nowhere (PostgreSQL would fail on the NUL)."""
+    return "\x00" not in value and len(value) <= 64
+
+
+_DISK_FULL = ("database or disk is full", "disk is full", "no space left", "could not extend file",
+              "diskfull", "disk quota exceeded")
+_DAMAGED = ("malformed", "not a database", "file is encrypted", "disk i/o error", "unable to open database")
+
+
+@contextlib.contextmanager
+def _translated():
+    """Database failures that are not bugs, said by name: a full disk (507), a damaged or
+    unreachable database (503)."""
+    try:
+        yield
+    except OperationalError as exc:
+        message = str(exc.orig if getattr(exc, "orig", None) is not None else exc).lower()
+        sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
+        if any(words in message for words in _DISK_FULL) or sqlstate.startswith("53"):
+            raise StorageFull("the database's disk is full: nothing was saved. Free disk space (or raise the "
+                              "quota) and try again") from None
+        if any(words in message for words in _DAMAGED):
+            raise DatabaseUnavailable(f"the database cannot be read: {message.splitlines()[0][:200]}") from None
+        raise
+    except DBAPIError as exc:
+        message = str(exc).lower()
+        if any(words in message for words in _DISK_FULL):
+            raise StorageFull("the database's disk is full: nothing was saved. Free disk space and try again") \
+                from None
+        raise
+
+
+def create_schema(engine: Engine, attempts: int = 10) -> None:
+    """Create the tables and the schema-version row if they are missing, safe when several
+    processes start on a new database at once (the loser of a race retries and finds the tables)."""
+    for attempt in range(attempts):
+        try:
+            metadata.create_all(engine)
+            with engine.begin() as conn:
+                found = conn.execute(select(schema_version.c.version).where(schema_version.c.id == 1)).first()
+                if found is None:
+                    conn.execute(insert(schema_version).values(id=1, version=SCHEMA_VERSION))
+                elif found[0] > SCHEMA_VERSION:
+                    raise DatabaseUnavailable(f"the database has schema version {found[0]}, newer than this "
+                                              f"regiomatch ({SCHEMA_VERSION}); upgrade regiomatch")
+            return
+        except (OperationalError, ProgrammingError, IntegrityError):
+            # 'table ... already exists', a duplicate pg_type row, a locked database: another
+            # process is creating the same schema right now.
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def _now() -> datetime:
@@ -88,9 +182,9 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _: Any) -> None:
             cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA busy_timeout=30000")  # first, so the others wait for a busy database
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")
-            cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
         return engine
@@ -109,38 +203,90 @@ class Store:
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)
-        metadata.create_all(self.engine)
+        with _translated():
+            create_schema(self.engine)
+
+    def check(self) -> None:
+        """Read both tables and the schema version; :class:`DatabaseUnavailable` if that fails."""
+        try:
+            with _translated(), self.engine.connect() as conn:
+                conn.execute(select(scenarios.c.id).limit(1)).all()
+                conn.execute(select(imported_layers.c.id).limit(1)).all()
+                conn.execute(select(schema_version.c.version)).all()
+        except DatabaseUnavailable:
+            raise
+        except Exception as exc:  # any failure to read is what the health check reports
+            raise DatabaseUnavailable(f"the database cannot be read: {str(exc).splitlines()[0][:200]}") from None
 
     def dispose(self) -> None:
         self.engine.dispose()
 
     # -- scenarios ------------------------------------------------------------------------
     def create_scenario(self, name: str, base_layer: str, moves: list[dict], description: str = "") -> ScenarioRecord:
+        for field, value in (("name", name), ("base_layer", base_layer), ("description", description)):
+            check_text(field, value)
+        for move in moves:
+            check_text("to_zone", str(move.get("to_zone", "")))
+        self.chain(base_layer, extra=1)  # refuses a chain of scenarios deeper than MAX_CHAIN_DEPTH
         now = _now()
         record = ScenarioRecord(secrets.token_hex(6), name, base_layer, description, moves, 1, now, now)
-        with self.engine.begin() as conn:
+        with _translated(), self.engine.begin() as conn:
             conn.execute(insert(scenarios).values(
                 id=record.id, name=name, base_layer=base_layer, description=description,
                 moves=json.dumps(moves), version=1, created_at=now, updated_at=now))
         return record
 
     def get_scenario(self, scenario_id: str) -> ScenarioRecord:
-        with self.engine.connect() as conn:
+        if not _valid_id(scenario_id):
+            raise UnknownScenario(f"unknown scenario {scenario_id!r}")
+        with _translated(), self.engine.connect() as conn:
             row = conn.execute(select(scenarios).where(scenarios.c.id == scenario_id)).mappings().first()
         if row is None:
             raise UnknownScenario(f"unknown scenario {scenario_id!r}")
         return _scenario(row)
 
     def list_scenarios(self) -> list[ScenarioRecord]:
-        with self.engine.connect() as conn:
+        """Every readable scenario; a damaged row is logged and skipped, not an error for everyone."""
+        with _translated(), self.engine.connect() as conn:
             rows = conn.execute(select(scenarios).order_by(scenarios.c.created_at, scenarios.c.id)).mappings().all()
-        return [_scenario(r) for r in rows]
+        return _readable(rows, _scenario, "scenario")
+
+    def chain(self, layer_id: str, extra: int = 0) -> list[tuple[str, int]]:
+        """``(id, version)`` of every scenario from ``layer_id`` down to its first non-scenario base,
+        then ``(base id, 0)``; :class:`InvalidInput` when deeper than :data:`MAX_CHAIN_DEPTH`
+        (``extra``: levels about to be added on top). Read without recursion.
+
+        Examples
+        --------
+        >>> Store("sqlite://").chain("provincie")
+        [('provincie', 0)]
+        """
+        links: list[tuple[str, int]] = []
+        current = layer_id
+        while current.startswith("scenario:"):
+            if len(links) + extra >= MAX_CHAIN_DEPTH:
+                raise InvalidInput(f"{layer_id!r} is based on a chain of more than {MAX_CHAIN_DEPTH} scenarios; "
+                                   "base the scenario on a layer or a shorter chain")
+            record = self.get_scenario(current.removeprefix("scenario:"))
+            links.append((record.id, record.version))
+            current = record.base_layer
+        return [*links, (current, 0)]
+
+    def dependents(self, layer_id: str) -> list[str]:
+        """Ids of the scenarios based directly on ``layer_id`` (a layer id or ``scenario:<id>``)."""
+        with _translated(), self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(select(scenarios.c.id).where(scenarios.c.base_layer == layer_id)
+                                               .order_by(scenarios.c.id))]
 
     def update_scenario(self, scenario_id: str, *, expected_version: int | None, moves: list[dict] | None = None,
                         name: str | None = None, description: str | None = None) -> ScenarioRecord:
         """Compare-and-set on ``version``: without ``expected_version`` the current one is used
         (last write wins), with it a stale version is a conflict."""
-        with self.engine.begin() as conn:
+        for field, value in (("name", name), ("description", description)):
+            check_text(field, value)
+        if not _valid_id(scenario_id):
+            raise UnknownScenario(f"unknown scenario {scenario_id!r}")
+        with _translated(), self.engine.begin() as conn:
             row = conn.execute(select(scenarios).where(scenarios.c.id == scenario_id)).mappings().first()
             if row is None:
                 raise UnknownScenario(f"unknown scenario {scenario_id!r}")
@@ -163,16 +309,26 @@ class Store:
         return self.get_scenario(scenario_id)
 
     def delete_scenario(self, scenario_id: str) -> None:
-        with self.engine.begin() as conn:
+        """Delete a scenario; :class:`Conflict` naming the scenarios based on it, if any."""
+        if not _valid_id(scenario_id):
+            raise UnknownScenario(f"unknown scenario {scenario_id!r}")
+        with _translated(), self.engine.begin() as conn:
+            _refuse_if_used(conn, f"scenario:{scenario_id}", f"scenario {scenario_id!r}")
             if conn.execute(delete(scenarios).where(scenarios.c.id == scenario_id)).rowcount != 1:
                 raise UnknownScenario(f"unknown scenario {scenario_id!r}")
 
     # -- imported layers ----------------------------------------------------------------------
     def create_layer(self, layer_id: str, name: str, source: str, vintage: str, description: str,
                      members: list[dict], polygons: str | None) -> LayerRecord:
+        check_text("layer id", layer_id)
+        for field, value in (("name", name), ("source", source), ("vintage", vintage), ("description", description)):
+            check_text(field, value)
+        for member in members:
+            check_text("zone_code", str(member.get("zone_code", "")))
+            check_text("zone_name", str(member.get("zone_name", "")))
         now = _now()
         try:
-            with self.engine.begin() as conn:
+            with _translated(), self.engine.begin() as conn:
                 conn.execute(insert(imported_layers).values(
                     id=layer_id, name=name, source=source, vintage=vintage, description=description,
                     members=json.dumps(members), polygons=polygons, created_at=now))
@@ -181,7 +337,9 @@ class Store:
         return LayerRecord(layer_id, name, source, vintage, description, members, polygons, now)
 
     def get_layer(self, layer_id: str) -> LayerRecord:
-        with self.engine.connect() as conn:
+        if not _valid_id(layer_id):
+            raise UnknownLayer(f"unknown layer {layer_id!r}")
+        with _translated(), self.engine.connect() as conn:
             row = conn.execute(select(imported_layers).where(imported_layers.c.id == layer_id)).mappings().first()
         if row is None:
             raise UnknownLayer(f"unknown layer {layer_id!r}")
@@ -189,16 +347,18 @@ class Store:
 
     def layer_exists(self, layer_id: str) -> bool:
         """Whether an imported layer has this id (reads the id only, not the members)."""
-        with self.engine.connect() as conn:
+        if not _valid_id(layer_id):
+            return False
+        with _translated(), self.engine.connect() as conn:
             return conn.execute(select(imported_layers.c.id).where(imported_layers.c.id == layer_id)).first() is not None
 
-    def layer_version(self, layer_id: str) -> datetime | None:
-        """When the imported layer ``layer_id`` was created (its version), or None: one indexed
-        read of two columns, not the members, so callers can skip re-parsing an unchanged layer."""
-        with self.engine.connect() as conn:
-            value = conn.execute(select(imported_layers.c.created_at)
-                                 .where(imported_layers.c.id == layer_id)).scalar_one_or_none()
-        return None if value is None else _aware(value)
+    def layer_stamp(self, layer_id: str) -> str | None:
+        """When the imported layer ``layer_id`` was saved (ISO text; reads no members), or None."""
+        if not _valid_id(layer_id):
+            return None
+        with _translated(), self.engine.connect() as conn:
+            row = conn.execute(select(imported_layers.c.created_at).where(imported_layers.c.id == layer_id)).first()
+        return None if row is None else _aware(row[0]).isoformat()
 
     def layer_versions(self) -> dict[str, datetime]:
         """Id -> version (``created_at``) of every imported layer, ordered by id, without the members."""
@@ -215,12 +375,16 @@ class Store:
         return {r[0]: (int(r[1]), r[2]) for r in rows}
 
     def list_layers(self) -> list[LayerRecord]:
-        with self.engine.connect() as conn:
+        with _translated(), self.engine.connect() as conn:
             rows = conn.execute(select(imported_layers).order_by(imported_layers.c.id)).mappings().all()
-        return [_layer(r) for r in rows]
+        return _readable(rows, _layer, "imported layer")
 
     def delete_layer(self, layer_id: str) -> None:
-        with self.engine.begin() as conn:
+        """Delete an imported layer; :class:`Conflict` naming the scenarios based on it, if any."""
+        if not _valid_id(layer_id):
+            raise UnknownLayer(f"unknown layer {layer_id!r}")
+        with _translated(), self.engine.begin() as conn:
+            _refuse_if_used(conn, layer_id, f"layer {layer_id!r}")
             if conn.execute(delete(imported_layers).where(imported_layers.c.id == layer_id)).rowcount != 1:
                 raise UnknownLayer(f"unknown layer {layer_id!r}")
 
@@ -229,12 +393,54 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
+def _refuse_if_used(conn: Any, layer_id: str, what: str) -> None:
+    used_by = [r[0] for r in conn.execute(select(scenarios.c.id).where(scenarios.c.base_layer == layer_id)
+                                          .order_by(scenarios.c.id))]
+    if used_by:
+        raise Conflict(f"{what} cannot be deleted: scenario(s) {', '.join(used_by)} are based on it; "
+                       "delete those first")
+
+
+def _readable(rows: list, read: Any, what: str) -> list:
+    """The rows that decode; each one that does not is logged (with its id) and left out."""
+    records = []
+    for row in rows:
+        try:
+            records.append(read(row))
+        except Corrupt as exc:
+            log.error("skipped a damaged %s row: %s", what, exc.detail)
+    return records
+
+
 def _scenario(row: Any) -> ScenarioRecord:
-    return ScenarioRecord(row["id"], row["name"], row["base_layer"], row["description"] or "",
-                          json.loads(row["moves"]), int(row["version"]), _aware(row["created_at"]),
-                          _aware(row["updated_at"]))
+    try:
+        return _scenario_unchecked(row)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise Corrupt(f"scenario {row['id']!r} is damaged in the database ({type(exc).__name__}: "
+                      f"{str(exc)[:100]}); delete it or restore it from a backup") from None
 
 
 def _layer(row: Any) -> LayerRecord:
+    try:
+        return _layer_unchecked(row)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise Corrupt(f"imported layer {row['id']!r} is damaged in the database ({type(exc).__name__}: "
+                      f"{str(exc)[:100]}); delete it or restore it from a backup") from None
+
+
+def _scenario_unchecked(row: Any) -> ScenarioRecord:
+    moves = json.loads(row["moves"])
+    if not isinstance(moves, list) or not all(isinstance(m, dict) and "nis_code" in m and "to_zone" in m
+                                              for m in moves):
+        raise ValueError("moves is not a list of {nis_code, to_zone}")
+    return ScenarioRecord(row["id"], row["name"], row["base_layer"], row["description"] or "",
+                          moves, int(row["version"]), _aware(row["created_at"]),
+                          _aware(row["updated_at"]))
+
+
+def _layer_unchecked(row: Any) -> LayerRecord:
+    members = json.loads(row["members"])
+    if not isinstance(members, list):
+        raise ValueError("members is not a list")
     return LayerRecord(row["id"], row["name"], row["source"], row["vintage"], row["description"],
-                       json.loads(row["members"]), row["polygons"], _aware(row["created_at"]))
+                       members, row["polygons"], _aware(row["created_at"]))

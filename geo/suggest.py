@@ -33,7 +33,14 @@ Constraints, checked on every move (a move that breaks one is never applied):
 * **keep together**: the members of a group always move as one, into one zone;
 * **fixed**: listed municipalities never move. Brussels municipalities never move, Flemish ones
   never move into a Brussels-only zone, and municipalities in more than one zone (or only
-  partly in one) are left as they are.
+  partly in one) are left as they are;
+* **anchors**: a zone's anchor (the municipality it is named after, else its most populous
+  member, see :mod:`geo.anchors`) stays in its zone unless ``allow_anchor_moves``; a
+  keep-together group with an anchor can only be gathered in the anchor's zone.
+
+Candidate moves are scored through :class:`geo.evaluate.Evaluator` (the same incremental tables
+the workbench evaluates moves with): ``Evaluator.trial`` applies a candidate, the misfit is read
+from the tables, and the candidate is undone.
 
 Examples
 --------
@@ -55,10 +62,14 @@ from typing import TYPE_CHECKING, Literal, Sequence
 
 import numpy as np
 
+from geo import dutch
+from geo.anchors import zone_anchors
 from geo.compare import Comparison, compare, order_against
 from geo.errors import InvalidInput
+from geo.evaluate import Evaluator, Tables
 from geo.layer import Layer
 from geo.norms import PopulationNorm, norm_for
+from geo.roles import ASSOCIATIONS_ROLE, with_role
 from geo.scenario import Move, apply_moves
 from geo.validation import adjacency_graph, classify_pieces, exclaves, zone_member_codes, zone_pieces
 
@@ -85,6 +96,7 @@ class Constraints:
     contiguity: bool = True
     keep_together: tuple[tuple[int, ...], ...] = ()
     fixed: tuple[int, ...] = ()
+    allow_anchor_moves: bool = False
 
     def resolved_norm(self, base: Layer) -> PopulationNorm | None:
         if self.norm is not None:
@@ -99,6 +111,7 @@ class Constraints:
             "contiguity": self.contiguity,
             "keep_together": [list(g) for g in self.keep_together],
             "fixed": list(self.fixed),
+            "allow_anchor_moves": self.allow_anchor_moves,
         }
 
 
@@ -171,26 +184,30 @@ class Suggestion:
 
 
 # -- the fit -----------------------------------------------------------------------------------
-@dataclass(eq=False)
-class _Fit:
-    """Contingency table of one chosen layer (plus a 'none' row) against the evolving zoning."""
+def misfit_parts(tables: Tables) -> tuple[float, float]:
+    """Inhabitants ``(split, straddle)`` of one layer against the zoning (see the module docstring).
 
-    layer: Layer
+    ``split``: members outside their L-zone's main zone; ``straddle``: inhabitants of a zone on
+    the minority side of an L-boundary, counting "in no L-zone" as one side.
+    """
+    table, outside = tables.table, tables.outside
+    split = float((table.sum(axis=1) - table.max(axis=1, initial=0.0)).sum())
+    column_max = np.maximum(table.max(axis=0, initial=0.0), outside)
+    straddle = float((table.sum(axis=0) + outside - column_max).sum())
+    return split, straddle
+
+
+@dataclass(frozen=True)
+class _Term:
+    """One chosen layer's part of the objective: its weight and which misfit counts."""
+
+    layer_id: str
     weight: float
     direction: Direction
-    rows: np.ndarray      # atoms x (zones of L + 1): share of each atom in each L-zone, last = none
-    table: np.ndarray     # (zones of L + 1) x zones of the zoning
     total: float
 
-    def misfit_parts(self, table: np.ndarray | None = None) -> tuple[float, float]:
-        t = self.table if table is None else table
-        members = t[:-1]
-        split = float((members.sum(axis=1) - members.max(axis=1, initial=0.0)).sum())
-        straddle = float((t.sum(axis=0) - t.max(axis=0, initial=0.0)).sum())
-        return split, straddle
-
-    def score(self, table: np.ndarray | None = None) -> float:
-        split, straddle = self.misfit_parts(table)
+    def score(self, tables: Tables) -> float:
+        split, straddle = misfit_parts(tables)
         counted = {"both": split + straddle, "split": split, "straddle": straddle}[self.direction]
         return self.weight * counted / self.total if self.total > 0 else 0.0
 
@@ -201,14 +218,6 @@ def _direction(layer: Layer, base: Layer) -> Direction:
     if not complete:
         return "both"
     return "straddle" if len(layer) < len(base) else "split"
-
-
-def _fit(layer: Layer, base: Layer, weight: float, population: np.ndarray) -> _Fit:
-    member = layer.membership.toarray()
-    none = np.clip(1.0 - member.sum(axis=1), 0.0, 1.0)
-    rows = np.column_stack([member, none]) * population[:, None]
-    table = rows.T @ base.membership.toarray()
-    return _Fit(layer, weight, _direction(layer, base), rows, table, float(table.sum()))
 
 
 # -- the search --------------------------------------------------------------------------------
@@ -302,7 +311,11 @@ class _Search:
         self.population = population
         self.pop_by_nis = {int(c): int(p) for c, p in zip(self.atoms.nis_codes, population)}
         self.exclaves = exclaves(self.graph)
-        self.fits = [_fit(l, base, float(weights.get(l.id, 1.0)), population) for l in against]
+        self.against = against
+        self.evaluator = Evaluator(base, against, "population", base_as="b")
+        tables = self.evaluator.tables()
+        self.terms = [_Term(l.id, float(weights.get(l.id, 1.0)), _direction(l, base),
+                            float(tables[l.id].table.sum() + tables[l.id].outside.sum())) for l in against]
 
         csr = base.membership.tocsr()
         counts = np.diff(csr.indptr)
@@ -338,12 +351,23 @@ class _Search:
                                    "merge those groups into one")
             grouped |= set(codes)
             self.groups.append(codes)
-        self.units: list[tuple[int, ...]] = [g for g in self.groups if all(c in self.zone_of for c in g)]
+        # Anchors stay put: alone they are no unit; a group holding one is gathered in its zone.
+        self.anchors = set() if constraints.allow_anchor_moves else set(zone_anchors(base).values())
+        self.pinned: dict[tuple[int, ...], int] = {}
+        self.units: list[tuple[int, ...]] = []
         for g in self.groups:
-            if g not in self.units:
+            anchor_zones = {self.zone_of[c] for c in g if c in self.anchors and c in self.zone_of}
+            if not all(c in self.zone_of for c in g):
                 self.blocked_groups.append({"nis_codes": list(g), "reason": "contains a municipality that cannot "
                                             "move (fixed, Brussels, or in more than one zone)"})
-        self.units += [(c,) for c in sorted(self.zone_of) if c not in grouped]
+            elif len(anchor_zones) > 1:
+                self.blocked_groups.append({"nis_codes": list(g), "reason": "contains the anchors (the municipality "
+                                            "a zone is named after, else its largest) of two zones"})
+            else:
+                self.units.append(g)
+                if anchor_zones:
+                    self.pinned[g] = anchor_zones.pop()
+        self.units += [(c,) for c in sorted(self.zone_of) if c not in grouped and c not in self.anchors]
         self.zone_codes = base.zone_codes
         self.rows = {int(c): i for i, c in enumerate(self.atoms.nis_codes)}
 
@@ -361,22 +385,20 @@ class _Search:
         return zones
 
     def objective(self) -> float:
-        return sum(f.score() for f in self.fits) + GROUP_PENALTY * self.split_groups()
+        return self._fit(self.evaluator) + GROUP_PENALTY * self.split_groups()
 
-    def _delta_tables(self, unit: tuple[int, ...], target: int) -> list[np.ndarray]:
-        tables = []
-        for f in self.fits:
-            t = f.table.copy()
-            for code in unit:
-                row = f.rows[self.rows[code]]
-                t[:, self.zone_of[code]] -= row
-                t[:, target] += row
-            tables.append(t)
-        return tables
+    def _fit(self, evaluator: Evaluator) -> float:
+        tables = evaluator.tables()
+        return sum(term.score(tables[term.layer_id]) for term in self.terms)
+
+    def _moves(self, unit: tuple[int, ...], target: int) -> list[Move]:
+        return [Move(code, self.zone_codes[target]) for code in unit if self.zone_of[code] != target]
 
     # -- candidates --------------------------------------------------------------------------
     def _targets(self, unit: tuple[int, ...]) -> list[int]:
         current = {self.zone_of[c] for c in unit}
+        if unit in self.pinned:  # only gathered, in its anchor's zone
+            return [self.pinned[unit]] if len(current) > 1 else []
         near = set()
         for code in unit:
             for other in self.graph.neighbors(code):
@@ -394,9 +416,8 @@ class _Search:
         matrix = self.base.membership
         return {int(j) for j in matrix[[row], :].tocoo().col}
 
-    def best_move(self, deadline: float) -> tuple[tuple[int, ...], int, float, list[np.ndarray]] | None:
-        current_scores = [f.score() for f in self.fits]
-        current = sum(current_scores) + GROUP_PENALTY * self.split_groups()
+    def best_move(self, deadline: float) -> tuple[tuple[int, ...], int] | None:
+        current = self.objective()
         candidates = [(unit, target) for unit in self.units for target in self._targets(unit)]
         order = list(range(len(candidates)))
         self.random.shuffle(order)
@@ -405,15 +426,15 @@ class _Search:
             if rank % 256 == 0 and time.perf_counter() > deadline:
                 break
             unit, target = candidates[i]
-            tables = self._delta_tables(unit, target)
-            value = sum(f.score(t) for f, t in zip(self.fits, tables)) + GROUP_PENALTY * self._split_after(unit, target)
+            fit = self.evaluator.trial(self._moves(unit, target), self._fit)
+            value = fit + GROUP_PENALTY * self._split_after(unit, target)
             self.evaluations += 1
             if current - value > MIN_GAIN:
-                improving.append((current - value, rank, unit, target, value, tables))
+                improving.append((current - value, rank, unit, target))
         improving.sort(key=lambda c: (-c[0], c[1]))
-        for _, _, unit, target, value, tables in improving:
+        for _, _, unit, target in improving:
             if self.feasible(unit, target):
-                return unit, target, value, tables
+                return unit, target
         return None
 
     def _split_after(self, unit: tuple[int, ...], target: int) -> int:
@@ -461,9 +482,10 @@ class _Search:
         return _distance(norm, after) <= _distance(norm, before)
 
     # -- applying ----------------------------------------------------------------------------
-    def apply(self, unit: tuple[int, ...], target: int, value: float, tables: list[np.ndarray], step: int) -> SuggestedMove:
-        before_parts = [f.misfit_parts() for f in self.fits]
-        before_dominant = [self._dominant(f, f.table, unit) for f in self.fits]
+    def apply(self, unit: tuple[int, ...], target: int, step: int) -> SuggestedMove:
+        tables = self.evaluator.tables()
+        before_parts = [misfit_parts(tables[layer.id]) for layer in self.against]
+        before_dominant = [self._dominant(tables[layer.id], unit) for layer in self.against]
         objective_before = self.objective()
         # Members of a group that already sit in the target zone stay where they are.
         unit = tuple(c for c in unit if self.zone_of[c] != target)
@@ -476,14 +498,14 @@ class _Search:
             self.members[self.zone_codes[source]].discard(code)
             self.members[self.zone_codes[target]].add(code)
             self.zone_of[code] = target
-        for f, t in zip(self.fits, tables):
-            f.table = t
+            self.evaluator.apply(code, self.zone_codes[target])
+        tables = self.evaluator.tables()
         effects = []
-        for f, (split0, straddle0), dom0 in zip(self.fits, before_parts, before_dominant):
-            split1, straddle1 = f.misfit_parts()
-            dom1 = self._dominant(f, f.table, unit)
+        for term, (split0, straddle0), dom0 in zip(self.terms, before_parts, before_dominant):
+            split1, straddle1 = misfit_parts(tables[term.layer_id])
+            dom1 = self._dominant(tables[term.layer_id], unit)
             effects.append({
-                "layer": f.layer.id, "counted": f.direction,
+                "layer": term.layer_id, "counted": term.direction,
                 "split_population_before": int(round(split0)), "split_population_after": int(round(split1)),
                 "straddle_population_before": int(round(straddle0)), "straddle_population_after": int(round(straddle1)),
                 "zones": [{"code": code, "name": name, "dominant_share_before": round(d0, 6),
@@ -500,15 +522,14 @@ class _Search:
                              objective_before, self.objective(), effects, zone_population, "")
         return _with_explanation(move, self.base, any(set(unit) <= set(g) for g in self.groups))
 
-    def _dominant(self, fit: _Fit, table: np.ndarray, unit: tuple[int, ...]) -> dict[str, tuple[str, float]]:
+    def _dominant(self, tables: Tables, unit: tuple[int, ...]) -> dict[str, tuple[str, float]]:
         """Share in its main zone of each L-zone the unit's municipalities belong to."""
-        out = {}
+        layer, out = tables.reference, {}
         for code in unit:
-            row = fit.rows[self.rows[code]]
-            for i in np.nonzero(row[:-1] > 0)[0]:
-                total = table[i].sum()
-                share = float(table[i].max() / total) if total > 0 else 0.0
-                out[str(fit.layer.zones["code"].iloc[i])] = (str(fit.layer.zones["name"].iloc[i]), share)
+            for zone_code, zone_name, _ in layer.zones_of(code):
+                row = tables.table[layer.zone_position(zone_code)]
+                total = row.sum()
+                out[str(zone_code)] = (str(zone_name), float(row.max() / total) if total > 0 else 0.0)
         return out
 
     def net_moves(self) -> list[Move]:
@@ -533,19 +554,11 @@ def _distance(norm: PopulationNorm, population: float) -> float:
     return 0.0
 
 
-def _number(value: float) -> str:
-    return f"{int(round(value)):,}".replace(",", ".")
-
-
-def _percent(share: float) -> str:
-    return f"{share * 100:.1f}%".replace(".", ",")
-
-
 def _with_explanation(move: SuggestedMove, base: Layer, kept_together: bool) -> SuggestedMove:
     """A Dutch sentence for planners: what moves, what it does for each layer, the populations."""
     who = " + ".join(move.municipalities)
     sources = ", ".join(f"{base.zone_name(z)} ({z})" for z in move.from_zones)
-    parts = [f"{who} ({_number(move.population)} inw.) van {sources} naar {move.to_zone_name} ({move.to_zone})"]
+    parts = [f"{who} ({dutch.number(move.population)} inw.) van {sources} naar {move.to_zone_name} ({move.to_zone})"]
     if kept_together:
         parts[0] += " (om een groep die samen moet blijven in één zone te brengen)"
     for effect in move.effects:
@@ -553,18 +566,18 @@ def _with_explanation(move: SuggestedMove, base: Layer, kept_together: bool) -> 
         straddle = effect["straddle_population_before"] - effect["straddle_population_after"]
         bits = []
         if effect["counted"] in ("both", "split") and split:
-            bits.append(f"{_number(abs(split))} inwoners {'minder' if split > 0 else 'meer'} buiten de hoofdzone "
-                        f"van hun {'verband' if effect['layer'].startswith('samenwerkingsverband') else 'gebied'}")
+            bits.append(f"{dutch.number(abs(split))} inwoners {'minder' if split > 0 else 'meer'} buiten de hoofdzone "
+                        f"van hun {'verband' if effect['layer'] in with_role(ASSOCIATIONS_ROLE) else 'gebied'}")
         if effect["counted"] in ("both", "straddle") and straddle:
-            bits.append(f"{_number(abs(straddle))} inwoners {'minder' if straddle > 0 else 'meer'} aan de "
+            bits.append(f"{dutch.number(abs(straddle))} inwoners {'minder' if straddle > 0 else 'meer'} aan de "
                         f"minderheidskant van een grens van {effect['layer']} binnen hun zone")
         for zone in effect["zones"]:
             if effect["counted"] == "straddle" or abs(zone["dominant_share_after"] - zone["dominant_share_before"]) < 5e-4:
                 continue
-            bits.append(f"{zone['code']} nu voor {_percent(zone['dominant_share_after'])} in één zone "
-                        f"(was {_percent(zone['dominant_share_before'])})")
+            bits.append(f"{zone['code']} nu voor {dutch.percent(zone['dominant_share_after'])} in één zone "
+                        f"(was {dutch.percent(zone['dominant_share_before'])})")
         if bits:
             parts.append(f"{effect['layer']}: " + "; ".join(bits))
-    parts.append("bevolking " + ", ".join(f"{z['name']} {_number(z['population_before'])} → {_number(z['population_after'])}"
+    parts.append("bevolking " + ", ".join(f"{z['name']} {dutch.number(z['population_before'])} → {dutch.number(z['population_after'])}"
                                           for z in move.zone_population))
     return SuggestedMove(**{**move.__dict__, "explanation": ". ".join(parts) + "."})

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Iterable, Literal
 import numpy as np
 import pandas as pd
 
+from geo import dutch
 from geo.atoms import Atoms
 from geo.errors import InvalidInput
 from geo.geometry import adjacency
@@ -339,8 +340,8 @@ def make_norm(minimum: int | None = None, maximum: int | None = None, default: P
     minimum = minimum or None  # 0 means no lower bound
     if (minimum is not None and minimum < 0) or (maximum is not None and maximum < 0):
         raise InvalidInput("population bounds cannot be negative")
-    low = f"{minimum:,}".replace(",", ".") if minimum is not None else None
-    high = f"{maximum:,}".replace(",", ".") if maximum is not None else None
+    low = dutch.number(minimum) if minimum is not None else None
+    high = dutch.number(maximum) if maximum is not None else None
     label = (f"{low} tot {high} inwoners" if low and high else f"minstens {low} inwoners" if low
              else f"hoogstens {high} inwoners")
     return PopulationNorm(label, minimum, maximum, "opgegeven door de gebruiker")

@@ -17,7 +17,6 @@ import pandas as pd
 from geo.atoms import Atoms
 from geo.errors import InvalidInput, UnknownMunicipality
 
-CURRENT_VINTAGE = "2025"
 VINTAGES = ("2025", "2019-2024", "2018")
 
 

@@ -54,8 +54,6 @@ if TYPE_CHECKING:  # networkx is imported by geo.validation when the graph is bu
 
 # Cells below this many inhabitants (or km²) after adding and subtracting are rounding, not people.
 _EMPTY = 1e-6
-# An evaluator is rebuilt after this many requests, so rounding from apply/undo never piles up.
-_REUSES = 2000
 _PREPARED_SIZE = 16
 
 
@@ -213,6 +211,22 @@ class WorkbenchResult:
 
 
 # -- preparation (cached per set of layers) -----------------------------------------------------
+class _Scorer(Evaluator):
+    """An evaluator that answers with the measures *and* the tables of a trial, then restores itself
+    exactly (as :meth:`Evaluator.score` does: saved copies, not subtraction, so nothing drifts)."""
+
+    def measure(self, moves: Sequence[Move]) -> tuple[dict[str, Summary], dict[str, np.ndarray]]:
+        steps = self._checked(moves)
+        self.summaries()  # the base's measures survive the trial
+        saved = self._save()
+        try:
+            for pos, col in steps:
+                self._set_row(pos, col, saved)
+            return self.summaries(), {rid: self.table(rid) for rid in self.reference_ids}
+        finally:
+            self._restore(saved)
+
+
 class _Prepared:
     """What does not depend on the moves: evaluator, base tables, base contiguity. Not thread-safe
     on its own: callers hold ``lock``."""
@@ -222,7 +236,6 @@ class _Prepared:
         self.base = base
         self.references = list(references)
         self.nest_in = nest_in
-        self.uses = 0
         atoms = base.atoms
         self.codes = base.zone_codes
         # Plain dicts and arrays: pandas lookups per request cost more than the evaluation itself.
@@ -240,11 +253,14 @@ class _Prepared:
         self.zone_population = np.asarray(base.zone_weight("population"), dtype=float)
         self.flemish_zones = base.flemish_zones()
         self.rows = base.membership.tocsr()
+        self.base_zones = {int(nis): [self.codes[c] for c in self.rows.indices[self.rows.indptr[i]:self.rows.indptr[i + 1]]]
+                           for i, nis in enumerate(atoms.nis_codes)}
         self.evaluator = self._evaluator()
         self.before = self.evaluator.summaries() if self.evaluator is not None else {}
         self.tables_before = {r.id: self.evaluator.table(r.id) for r in self.references}
         self.ref_totals = {r.id: np.asarray(r.membership.T @ self.w, dtype=float) for r in self.references}
         self.ref_members = {r.id: zone_member_codes(r) for r in self.references}
+        self.ref_rows = {r.id: r.membership.tocsr() for r in self.references}
         self.ref_zone_names = {r.id: [str(n) for n in r.zones["name"]] for r in self.references}
         self.outside_before = {r.id: self._outside(r, self.tables_before[r.id], lambda nis: self._base_zones(nis))
                                for r in self.references}
@@ -255,25 +271,20 @@ class _Prepared:
             self.nest_names = [str(n) for n in nest_in.zones["name"]]
             self.nest_before = self._not_nested(self.nest_table)
 
-    def _evaluator(self) -> Evaluator | None:
-        return Evaluator(self.base, self.references) if self.references else None
-
-    def refresh_if_worn(self) -> None:
-        self.uses += 1
-        if self.uses >= _REUSES and self.evaluator is not None:
-            self.evaluator = self._evaluator()
-            self.uses = 0
+    def _evaluator(self) -> _Scorer | None:
+        return _Scorer(self.base, self.references) if self.references else None
 
     def _base_zones(self, nis: int) -> list[str]:
-        pos = self.positions[nis]
-        start, end = self.rows.indptr[pos], self.rows.indptr[pos + 1]
-        return [self.codes[c] for c in self.rows.indices[start:end]]
+        return self.base_zones[nis]
 
-    def _outside(self, reference: Layer, table: np.ndarray, zones_of) -> dict[str, tuple]:  # noqa: ANN001
-        """Per reference zone: the members not in its dominant zone of the base."""
+    def _outside(self, reference: Layer, table: np.ndarray, zones_of, only: set[int] | None = None  # noqa: ANN001
+                 ) -> dict[str, tuple]:
+        """Per reference zone (all, or the positions in ``only``): the members not in its dominant zone."""
         out = {}
         codes = self.codes
         for i, code in enumerate(reference.zone_codes):
+            if only is not None and i not in only:
+                continue
             row = table[i]
             dominant = codes[int(np.argmax(row))] if row.max() > _EMPTY else None
             outside = []
@@ -393,23 +404,13 @@ def evaluate_moves(base: Layer, moves: Sequence[Move], references: Sequence[Laye
     checked = _check(prepared, moves)
     atoms = base.atoms
     codes = prepared.codes
-    with prepared.lock:
-        prepared.refresh_if_worn()
-        ev = prepared.evaluator
-        # Moves that put a municipality where it already is are not moves.
-        effective = [m for m in checked if prepared._base_zones(m.nis_code) != [m.to_zone]]
-        try:
-            if ev is not None:
-                for m in effective:
-                    ev.apply(m.nis_code, m.to_zone)
-                after = ev.summaries()
-                tables = {r.id: ev.table(r.id) for r in references}
-            else:
-                after, tables = {}, {}
-        finally:
-            if ev is not None:
-                for m in effective:
-                    ev.undo(m.nis_code)
+    # Moves that put a municipality where it already is are not moves.
+    effective = [m for m in checked if prepared._base_zones(m.nis_code) != [m.to_zone]]
+    after: dict[str, Summary] = {}
+    tables: dict[str, np.ndarray] = {}
+    if prepared.evaluator is not None:
+        with prepared.lock:
+            after, tables = prepared.evaluator.measure(effective)
 
     new_zone = {m.nis_code: m.to_zone for m in effective}
 
@@ -478,7 +479,13 @@ def evaluate_moves(base: Layer, moves: Sequence[Move], references: Sequence[Laye
     for reference in references:
         before_table, table = prepared.tables_before[reference.id], tables[reference.id]
         totals = prepared.ref_totals[reference.id]
-        outside_after = prepared._outside(reference, table, zones_now)
+        # Only the reference zones with a moved member can have changed.
+        member_rows = prepared.ref_rows[reference.id]
+        touched = set()
+        for m in effective:
+            pos = prepared.positions[m.nis_code]
+            touched.update(int(c) for c in member_rows.indices[member_rows.indptr[pos]:member_rows.indptr[pos + 1]])
+        outside_after = {**prepared.outside_before[reference.id], **prepared._outside(reference, table, zones_now, touched)}
         zone_fits = []
         for i, code in enumerate(reference.zone_codes):
             total = totals[i]
@@ -533,3 +540,4 @@ def editing_context(base: Layer) -> dict:
         "municipalities": municipalities,
         "population_year": atoms.population_year,
     }
+

@@ -20,14 +20,13 @@ import io
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 from geo.catalog import DEFAULT_POPULATION_YEAR, Catalog, load_catalog
-from geo.errors import InvalidInput, UnknownLayer
+from geo.errors import UnknownLayer
 from geo.layer import Layer
 from geo.paths import METRIC_CRS, SHIPPED_DATA
 from geo.scenario import Move, apply_moves
@@ -35,7 +34,6 @@ from geo.store import LayerRecord, ScenarioRecord, Store
 
 SCENARIO_PREFIX = "scenario:"
 CACHE_SIZE = 256
-MAX_SCENARIO_CHAIN = 32  # deeper chains of scenarios on scenarios are refused, not followed
 
 
 def scenario_id(layer_id: str) -> str | None:
@@ -73,39 +71,41 @@ class Workspace:
             return self.catalog.builtin[layer_id]
         sid = scenario_id(layer_id)
         if sid is not None:
+            # Keyed by the whole chain of bases and their versions (and when an imported base was
+            # saved), so an undo anywhere down the chain shows at once, in every process.
+            chain = self.store.chain(layer_id)
+            base_id = chain[-1][0]
+            stamp = None if base_id in self.catalog.builtin else self.store.layer_stamp(base_id)
             record = self.store.get_scenario(sid)
-            # Keyed by the whole chain of bases: a scenario on a scenario changes when its base does.
-            key = ("scenario", record.id, record.version, self.version_key(record.base_layer))
+            key = ("scenario", tuple(chain), stamp)
             return self._cached(key, lambda: self.scenario_layer(record))
-        version = self.store.layer_version(layer_id)
-        if version is None:
+        stamp = self.store.layer_stamp(layer_id)
+        if stamp is None:
             raise UnknownLayer(f"unknown layer {layer_id!r}; known layers: "
                                f"{', '.join(self.layer_ids())} (or scenario:<id>)")
-        return self._imported(layer_id, version)
+        return self._imported(layer_id, stamp)
 
-    def version_key(self, layer_id: str, _depth: int = 0) -> tuple:
+    def version_key(self, layer_id: str) -> tuple:
         """What identifies the current content of a layer, without building it: ``(id,)`` for a
-        shipped layer, ``(id, created_at)`` for an imported one, ``(id, version, base's key)``
-        for a scenario (its whole chain of bases). Unknown ids raise the usual errors. Caches of
-        anything computed from layers (this workspace's layers, rendered pages) key on it.
+        shipped layer, ``(id, saved at)`` for an imported one, and for a scenario the ``(id,
+        version)`` of its whole chain of bases with when an imported base was saved. Unknown ids
+        raise the usual errors. Caches of what is computed from layers (rendered pages) key on it.
 
         Examples
         --------
         >>> open_workspace(None, "sqlite://", 2020).version_key("eerstelijnszone")
         ('eerstelijnszone',)
         """
-        if _depth > MAX_SCENARIO_CHAIN:
-            raise InvalidInput(f"{layer_id!r}: a chain of more than {MAX_SCENARIO_CHAIN} scenarios on scenarios")
         if layer_id in self.catalog.builtin:
             return (layer_id,)
-        sid = scenario_id(layer_id)
-        if sid is not None:
-            record = self.store.get_scenario(sid)
-            return (layer_id, record.version, self.version_key(record.base_layer, _depth + 1))
-        version = self.store.layer_version(layer_id)
-        if version is None:
+        if scenario_id(layer_id) is not None:
+            chain = self.store.chain(layer_id)
+            base_id = chain[-1][0]
+            return ("scenario", tuple(chain), None if base_id in self.catalog.builtin else self.version_key(base_id))
+        stamp = self.store.layer_stamp(layer_id)
+        if stamp is None:
             self.layer(layer_id)  # raises UnknownLayer naming the known layers
-        return (layer_id, version.isoformat())
+        return (layer_id, stamp)
 
     def base_of(self, layer_id: str) -> Layer | None:
         """The base layer of ``scenario:<id>`` (the layer its moves apply to); None for other layers.
@@ -134,12 +134,12 @@ class Workspace:
         resolving each one raced with deletes (a layer deleted in between made the whole request
         a 404) and cost a query per imported layer."""
         return [*self.catalog.builtin.values(),
-                *(self._imported(i, v) for i, v in self.store.layer_versions().items())]
+                *(self._imported(i, v.isoformat()) for i, v in self.store.layer_versions().items())]
 
-    def _imported(self, layer_id: str, version: datetime) -> Layer:
+    def _imported(self, layer_id: str, stamp: str) -> Layer:
         """An imported layer, parsed once per version: the database record (members and polygons
         as JSON, megabytes for a big polygon import) is read only when its version is not cached."""
-        return self._cached(("layer", layer_id, version.isoformat()),
+        return self._cached(("layer", layer_id, stamp),
                             lambda: self.imported_layer(self.store.get_layer(layer_id)))
 
     def imported_layer(self, record: LayerRecord) -> Layer:

@@ -1,4 +1,4 @@
-"""The browser assets every map needs (Leaflet), vendored in ``maps/static/`` so maps work offline.
+"""The browser assets every map needs (Leaflet and the small regiomatch loader), vendored in ``maps/static/`` so maps work offline.
 
 A map either links them from the API (``served``: ``/maps/static/leaflet.js``, cached by the
 browser) or carries them inline (``inline``: one self-contained HTML file, for the CLI and for
@@ -28,6 +28,7 @@ STATIC_URL = "/maps/static"
 STATIC_FILES: dict[str, str] = {
     "leaflet.js": "text/javascript; charset=utf-8",
     "leaflet.css": "text/css; charset=utf-8",
+    "regiomatch.js": "text/javascript; charset=utf-8",
     "workbench.js": "text/javascript; charset=utf-8",
     "images/layers.png": "image/png",
     "images/layers-2x.png": "image/png",
@@ -80,9 +81,9 @@ def _inline_css() -> str:
     return re.sub(r"url\((images/[\w-]+\.png)\)", data_uri, css)
 
 
-@lru_cache(maxsize=1)
-def _inline_js() -> str:
-    return (STATIC_DIR / "leaflet.js").read_text(encoding="utf-8")
+@lru_cache(maxsize=2)
+def _inline_js(name: str = "leaflet.js") -> str:
+    return (STATIC_DIR / name).read_text(encoding="utf-8")
 
 
 def use_assets(m: folium.Map, mode: AssetMode) -> None:
@@ -94,7 +95,7 @@ def use_assets(m: folium.Map, mode: AssetMode) -> None:
     if mode not in ASSET_MODES:
         raise ValueError(f"asset mode must be one of {ASSET_MODES}, got {mode!r}")
     if mode == "served":
-        m.default_js = [("leaflet", f"{STATIC_URL}/leaflet.js")]
+        m.default_js = [("leaflet", f"{STATIC_URL}/leaflet.js"), ("regiomatch", f"{STATIC_URL}/regiomatch.js")]
         m.default_css = [("leaflet_css", f"{STATIC_URL}/leaflet.css")]
         return
     m.default_js = []
@@ -103,3 +104,4 @@ def use_assets(m: folium.Map, mode: AssetMode) -> None:
     assert isinstance(figure, Figure)
     figure.header.add_child(RawHTML(f"<style>{_inline_css()}</style>"), name="leaflet_css")
     figure.header.add_child(RawHTML(f"<script>{_inline_js()}</script>"), name="leaflet")
+    figure.header.add_child(RawHTML(f"<script>{_inline_js('regiomatch.js')}</script>"), name="regiomatch")

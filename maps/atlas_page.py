@@ -13,6 +13,7 @@ import pandas as pd
 
 from geo import dutch
 from geo.associations import Association
+from geo.formulas import neutralise_frame
 from geo.atlas import AGAINST_LAYERS, ALL_STATUSES, Atlas, AtlasRow, is_historical
 from geo.layer import Layer
 from geo.zones import ZoneOverlaps
@@ -114,7 +115,7 @@ def border_table(atlas: Atlas) -> pd.DataFrame:
 def atlas_csv(atlas: Atlas) -> bytes:
     """The atlas as CSV for Excel in a Dutch locale: ``;`` separated, decimal comma, UTF-8 with BOM."""
     buffer = io.StringIO()
-    atlas_table(atlas).to_csv(buffer, sep=";", index=False, decimal=",")
+    neutralise_frame(atlas_table(atlas)).to_csv(buffer, sep=";", index=False, decimal=",")
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

@@ -1,52 +1,48 @@
-"""Building blocks shared by the map builders: an offline base map, stacked panes, GeoJSON layers
-whose style, tooltip and popup travel in the feature properties, labels and zone colouring.
+"""Building blocks shared by the map builders: an offline base map, stacked panes, layers drawn
+from geometry served once per layer with a small per-page style table, labels and zone colouring.
 
-Geometry comes from :mod:`geo.geometry` (EPSG:31370, simplified and reprojected by ``to_web``);
-nothing here measures or counts.
+A served page carries no geometry: it links ``/api/v1/geometry/...`` (prepared once per layer by
+:mod:`geo.geometry`, cached by the browser) and, per feature id, the style, tooltip and popup.
+A standalone file (CLI export) carries each geometry once instead. The browser side is
+``maps/static/regiomatch.js``. Nothing here measures or counts.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
+from urllib.parse import quote
 
 import folium
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-from branca.element import Figure, MacroElement
-from folium.utilities import JsCode
+import shapely
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from geo.atoms import Atoms
-from geo.geometry import geojson, municipalities_web, to_web, zone_polygons
+from geo.geometry import web_geometry, web_municipalities, web_zones, zone_polygons
 from geo.layer import Layer
-from geo.paths import METRIC_CRS, SHIPPED_DATA
+from geo.paths import SHIPPED_DATA
 from maps import style
 from maps.assets import AssetMode, RawHTML, use_assets
 
-# Douglas-Peucker tolerance for views of (a large part of) Flanders: keeps the biggest map far
-# below 3 MB while borders still read as borders at zoom 8-11.
-SIMPLIFY_METRES = 120.0
+# Named detail levels of the served geometry (geo.geometry.WEB_DETAIL_METRES): "coarse" (120 m)
+# for views of (a large part of) Flanders, "fine" (60 m) around one municipality.
+DETAIL = "coarse"
+GEOMETRY_URL = "/api/v1/geometry"
 
 # Panes stack the layers in a fixed order, whatever the user toggles in the layer control.
 PANES = {"fills": 410, "municipalities": 420, "highlight": 430, "outlines": 440, "labels": 450}
-
-# Style, tooltip and popup are feature properties; one small function binds them, so folium
-# does not have to generate a style switch over hundreds of features.
-_BIND = JsCode("""
-function(feature, layer) {
-    var p = feature.properties || {};
-    if (p._style && layer.setStyle) { layer.setStyle(p._style); }
-    if (p._tip) { layer.bindTooltip(p._tip, {sticky: true, direction: 'top', opacity: 0.96}); }
-    if (p._pop) { layer.bindPopup(p._pop, {maxWidth: 380}); }
-    if (p._hover && layer.setStyle) {
-        layer.on('mouseover', function() { layer.setStyle(p._hover); });
-        layer.on('mouseout', function() { layer.setStyle(p._style); });
-    }
-}
-""")
+# How many zones a tooltip or popup names for one municipality before "en N andere": a layer that
+# puts a municipality in thousands of zones must not make every page that shows it huge or slow.
+MAX_ZONES_NAMED = 8
+# Above this many candidate neighbour pairs per zone, zones are coloured in turn (see zone_colours).
+MAX_COLOUR_PAIRS_PER_ZONE = 50
 
 
 def new_map(title: str, subtitle: str, population_year: int, assets: AssetMode, *,
@@ -55,12 +51,19 @@ def new_map(title: str, subtitle: str, population_year: int, assets: AssetMode, 
 
     ``position`` (``width``, ``left``, ``position``...) places the map inside a shared figure
     for side-by-side views.
+
+    Examples
+    --------
+    >>> m = new_map("Eerstelijnszones", "57 zones", 2020, "served")
+    >>> "Eerstelijnszones" in render(m)
+    True
     """
     m = folium.Map(location=(51.05, 4.4), zoom_start=8, tiles=None, control_scale=False, zoom_snap=0.25,
                    zoom_delta=0.5, **position)
     if figure is not None:
         figure.add_child(m)
     use_assets(m, assets)
+    m.rm_assets = assets  # read by the layers below: link the geometry or carry it in the page
     root = m.get_root()
     root.header.add_child(RawHTML(f"<title>{style.esc(title)}</title>"), name="title")
     # An empty icon: otherwise every browser asks the server for /favicon.ico (a 404 in the log).
@@ -76,39 +79,206 @@ def new_map(title: str, subtitle: str, population_year: int, assets: AssetMode, 
 
 
 def render(m: folium.Map) -> str:
-    """The complete HTML page of a map (or of the figure it shares with another map)."""
-    return m.get_root().render()
+    """The complete HTML page of a map (or of the figure it shares with another map).
+
+    Element names are numbered in document order instead of folium's random ones, so the same
+    map always renders to the same HTML (cacheable, comparable).
+    """
+    root = m.get_root()
+    counter = iter(range(1, 1_000_000))
+
+    def number(element) -> None:
+        element._id = f"{next(counter):04d}"
+        for child in element._children.values():
+            number(child)
+
+    number(root)
+    return root.render()
 
 
-def feature_layer(frame: gpd.GeoDataFrame, name: str, pane: str, *, show: bool = True,
-                  interactive: bool = True, control: bool = True) -> folium.GeoJson:
-    """A GeoJSON layer from a EPSG:4326 frame with ``_style`` (dict), optional ``_hover``,
-    ``_tip`` and ``_pop`` (HTML) columns. Each feature's ``id`` is its zone ``code`` column or,
-    for municipalities, the NIS code index."""
-    keep = [c for c in ("_style", "_hover", "_tip", "_pop") if c in frame.columns]
-    data = geojson(gpd.GeoDataFrame(geometry=frame.geometry.values, crs=frame.crs))
-    # Properties are attached here rather than through to_json, which would stringify the style dicts.
-    ids = frame["code"].astype(str) if "code" in frame.columns else frame.index.astype(str)
-    for feature, ident, (_, row) in zip(data["features"], ids, frame[keep].iterrows()):
-        feature["id"] = ident  # zone code or NIS code: lets tests and scripts find a feature
-        feature["properties"] = {key: row[key] for key in keep if isinstance(row[key], (str, dict))}
-    return folium.GeoJson(data, name=name, show=show, control=control, on_each_feature=_BIND, pane=pane,
-                          interactive=interactive, zoom_on_click=False, smooth_factor=1.0)
+def js_value(value: object) -> str:
+    """JSON that is safe inside an HTML ``<script>``: ``<``, ``>`` and ``&`` are escaped, so user
+    text such as ``</script>`` can never end the script.
+
+    Examples
+    --------
+    >>> js_value({"name": "</script><img src=x>"})
+    '{"name": "\\\\u003c/script\\\\u003e\\\\u003cimg src=x\\\\u003e"}'
+    """
+    text = json.dumps(value, ensure_ascii=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-class _Labels(MacroElement):
-    """Text labels as ``L.divIcon`` markers created with their icon (a default marker icon would
-    be fetched otherwise), never in the way of the mouse."""
+def _map_of(element) -> folium.Map:
+    while element is not None and not isinstance(element, folium.Map):
+        element = element._parent
+    if element is None:
+        raise ValueError("this map element must be added to a folium.Map (directly or in a group)")
+    return element
+
+
+@dataclass(frozen=True)
+class GeometrySource:
+    """Where a page gets the outlines of a layer (``layer=None``: the municipalities): a URL served
+    once per layer (``/api/v1/geometry/...``) or, in a standalone file, data carried in the page
+    once however many map layers draw it. ``key`` names the geometry inside the page."""
+
+    layer: Layer | None
+    detail: str
+    data_dir: Path
+
+    @property
+    def body_and_digest(self) -> tuple[bytes, str]:
+        return web_geometry(self.layer, self.detail, self.data_dir)
+
+    @property
+    def key(self) -> str:
+        return "g" + self.body_and_digest[1][:16]
+
+    def url(self) -> str:
+        digest = self.body_and_digest[1]
+        if self.layer is None:
+            return f"{GEOMETRY_URL}/municipalities.geojson?detail={self.detail}&v={digest}"
+        return f"{GEOMETRY_URL}/layers/{quote(self.layer.id, safe=':')}.geojson?detail={self.detail}&v={digest}"
+
+
+class _Geometry(MacroElement):
+    """Draws the features of a :class:`GeometrySource` that appear in a per-page style table keyed
+    by feature id; the loader is ``maps/static/regiomatch.js``."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        {{ this.points|tojson }}.forEach(function(p) {
-            L.marker([p[0], p[1]], {interactive: false, keyboard: false, pane: 'labels',
-                icon: L.divIcon({className: '', iconSize: [0, 0], iconAnchor: [0, 0],
-                    html: '<div class="' + {{ this.css|tojson }} + '" style="transform:translate(-50%,-50%)">'
-                          + p[2] + '</div>'})})
-             .addTo({{ this._parent.get_name() }});
-        });
+        regiomatch.geo({{ this.map_name }}, {{ this._parent.get_name() }}, {{ this.options }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, source: GeometrySource, table: dict[str, list], styles: list[dict], texts: list[str],
+                 pane: str, interactive: bool):
+        super().__init__()
+        self._name = "Geometry"
+        self.source, self.table, self.styles, self.texts = source, table, styles, texts
+        self.pane, self.interactive = pane, interactive
+
+    def render(self, **kwargs) -> None:
+        m = _map_of(self._parent)
+        self.map_name = m.get_name()
+        inline = getattr(m, "rm_assets", "inline") == "inline"
+        shared = _page_texts(self.get_root())
+        options = {"key": self.source.key, "url": None if inline else self.source.url(), "pane": self.pane,
+                   "interactive": self.interactive, "table": shared.remap(self.table, self.texts),
+                   "styles": self.styles}
+        self.options = js_value(options)
+        if inline:  # a standalone file has no server: the geometry travels in it, once per source
+            body = self.source.body_and_digest[0].decode("utf-8")
+            payload = js_value(json.loads(body)) if "<" in body or ">" in body or "&" in body else body
+            script = f"<script>regiomatch.register({js_value(self.source.key)}, {payload});</script>"
+            self.get_root().header.add_child(RawHTML(script), name="rm_geometry_" + self.source.key)
+        super().render(**kwargs)
+
+
+class _PageTexts(Element):
+    """Tooltip and popup texts of every layer on a page, each stored once (a municipality's zone
+    summary appears in the popups of all its members and of the zone itself)."""
+
+    _template = Template("{% if this.texts %}<script>regiomatch.texts = {{ this.js() }};</script>{% endif %}")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "PageTexts"
+        self.texts: list[str] = []
+        self.index: dict[str, int] = {}
+
+    def js(self) -> str:
+        return js_value(self.texts)
+
+    def _one(self, text: str) -> int:
+        if text not in self.index:
+            self.index[text] = len(self.texts)
+            self.texts.append(text)
+        return self.index[text]
+
+    def remap(self, table: dict[str, list], texts: list[str]) -> dict[str, list]:
+        """The layer's table with its text numbers turned into page-wide ones."""
+        def ref(value):
+            if value is None:
+                return None
+            if isinstance(value, list):
+                return [self._one(texts[i]) for i in value]
+            return self._one(texts[value])
+
+        return {ident: [st, hv, ref(tip), ref(pop)] for ident, (st, hv, tip, pop) in table.items()}
+
+
+def _page_texts(root) -> _PageTexts:
+    shared = getattr(root, "rm_page_texts", None)
+    if shared is None:
+        shared = root.rm_page_texts = _PageTexts()
+        root.header.add_child(shared, name="rm_page_texts")
+    return shared
+
+
+def feature_layer(frame: gpd.GeoDataFrame, name: str, pane: str, *, show: bool = True,
+                  interactive: bool = True, control: bool = True, source: GeometrySource) -> folium.FeatureGroup:
+    """A toggleable layer drawing ``source``'s features listed in ``frame``, each with its
+    ``_style`` (dict) and optional ``_hover`` (dict), ``_tip`` and ``_pop`` (escaped HTML).
+
+    Features are keyed by the frame's ``code`` column (zones) or its NIS-code index
+    (municipalities). Styles and texts are stored once per page and referenced by number, so 300
+    municipalities with 5 different styles cost 5 style objects. ``name`` is plain text (escaped
+    here for the layer control).
+
+    Examples
+    --------
+    >>> munis = municipalities(atoms)  # doctest: +SKIP
+    >>> munis["_style"] = [{"color": "#888", "weight": 0.5}] * len(munis)  # doctest: +SKIP
+    >>> feature_layer(munis, "Gemeenten", "municipalities", source=municipality_source()).add_to(m)  # doctest: +SKIP
+    """
+    ids = frame["code"].astype(str) if "code" in frame.columns else frame.index.astype(str)
+    styles: list[dict] = []
+    style_index: dict[str, int] = {}
+    texts: list[str] = []
+    text_index: dict[str, int] = {}
+
+    def intern_style(value) -> int | None:
+        if not isinstance(value, dict):
+            return None
+        key = json.dumps(value, sort_keys=True)
+        if key not in style_index:
+            style_index[key] = len(styles)
+            styles.append(value)
+        return style_index[key]
+
+    def intern_text(value) -> int | list[int] | None:
+        if isinstance(value, (list, tuple)):
+            return [intern_text(part) for part in value]
+        if not isinstance(value, str) or not value:
+            return None
+        if value not in text_index:
+            text_index[value] = len(texts)
+            texts.append(value)
+        return text_index[value]
+
+    columns = {c: frame[c].tolist() if c in frame.columns else [None] * len(frame)
+               for c in ("_style", "_hover", "_tip", "_pop")}
+    table = {ident: [intern_style(st), intern_style(hv), intern_text(tp), intern_text(pp)]
+             for ident, st, hv, tp, pp in zip(ids, columns["_style"], columns["_hover"], columns["_tip"],
+                                               columns["_pop"])}
+    group = folium.FeatureGroup(name=style.esc(name), show=show, control=control)
+    group.rm_table = table  # what this layer draws, by feature id (tests and scripts read it)
+    group.rm_view = (frame, pane, show)  # the same view drawn as a PNG by maps.static_map
+    group.rm_styles, group.rm_texts = styles, texts
+    group.add_child(_Geometry(source, table, styles, texts, pane, interactive))
+    return group
+
+
+class _Labels(MacroElement):
+    """Text labels as ``L.divIcon`` markers (the text set as textContent, never HTML), never in
+    the way of the mouse; overlapping ones are moved or hidden by priority in the browser."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        regiomatch.labels({{ this.map_name }}, {{ this._parent.get_name() }}, {{ this.points_js }},
+                          {{ this.css|tojson }});
         {% endmacro %}
     """)
 
@@ -116,59 +286,80 @@ class _Labels(MacroElement):
         super().__init__()
         self._name = "Labels"
         self.points, self.css = points, css
+        self.rm_labels = points  # drawn by maps.static_map too
+
+    def render(self, **kwargs) -> None:
+        self.map_name = _map_of(self._parent).get_name()
+        self.points_js = js_value(self.points)
+        super().render(**kwargs)
 
 
 def add_labels(m: folium.Map | folium.FeatureGroup, frame: gpd.GeoDataFrame, text_column: str,
-               small: bool = False) -> None:
-    """Text labels at a point inside each polygon (EPSG:4326 frame); the text is escaped here."""
-    points = [[round(p.y, 5), round(p.x, 5), style.esc(text)]
+               small: bool = False, priority: int = 0) -> None:
+    """Text labels at a point inside each polygon (EPSG:4326 frame). Where labels collide the
+    browser keeps the lower ``priority`` in place and moves or hides the other.
+
+    Examples
+    --------
+    >>> add_labels(m, zones(layer), "name", small=True, priority=1)  # doctest: +SKIP
+    """
+    points = [[round(p.y, 5), round(p.x, 5), str(text), priority]
               for p, text in zip(frame.geometry.representative_point(), frame[text_column])
               if p is not None and not p.is_empty]
     m.add_child(_Labels(points, "rm-label rm-label-small" if small else "rm-label"))
 
 
 class _Fit(MacroElement):
-    """``fitBounds`` without animation: the map opens on its subject, not halfway through a zoom."""
+    """Open on the subject: ``fitBounds`` without animation, clear of the title, legend and
+    attribution as they are laid out in the browser."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.fitBounds({{ this.bounds|tojson }},
-            {paddingTopLeft: {{ this.top_left|tojson }}, paddingBottomRight: {{ this.bottom_right|tojson }},
-             animate: false});
+        regiomatch.fit({{ this._parent.get_name() }}, {{ this.bounds|tojson }});
         {% endmacro %}
     """)
 
-    def __init__(self, bounds: list[list[float]], top_left: tuple[int, int], bottom_right: tuple[int, int]):
+    def __init__(self, bounds: list[list[float]]):
         super().__init__()
         self._name = "Fit"
-        self.bounds, self.top_left, self.bottom_right = bounds, list(top_left), list(bottom_right)
+        self.bounds = bounds
 
 
-def fit(m: folium.Map, frame: gpd.GeoDataFrame, legend_width: int = 0) -> None:
-    """Fit the view to the polygons of a EPSG:4326 frame, leaving room for the title (top left)
-    and, when given, a legend (bottom right)."""
+def fit(m: folium.Map, frame: gpd.GeoDataFrame) -> None:
+    """Fit the view to the polygons of a EPSG:4326 frame (call after the legend is added)."""
     minx, miny, maxx, maxy = (float(v) for v in frame.total_bounds)
     m.location = [(miny + maxy) / 2, (minx + maxx) / 2]
-    m.add_child(_Fit([[miny, minx], [maxy, maxx]], (16, 80), (16 + legend_width, 16)))
+    m.rm_bounds = (minx, miny, maxx, maxy)
+    m.add_child(_Fit([[miny, minx], [maxy, maxx]]))
 
 
-# -- geometry: geo.geometry caches the outlines, so the same ones serve many requests -------------
-def municipalities(atoms: Atoms, data_dir: Path = SHIPPED_DATA, simplify: float = SIMPLIFY_METRES) -> gpd.GeoDataFrame:
-    """The municipalities in EPSG:4326 with name, population and region, indexed by NIS code."""
-    frame = municipalities_web(data_dir, simplify).set_index("nis_code")
+# -- geometry: geo.geometry prepares and caches it, so the same outlines serve every request ----------
+def municipality_source(data_dir: Path = SHIPPED_DATA, detail: str = DETAIL) -> GeometrySource:
+    """The municipal outlines as a page references them."""
+    return GeometrySource(None, detail, Path(data_dir))
+
+
+def zone_source(layer: Layer, data_dir: Path = SHIPPED_DATA, detail: str = DETAIL) -> GeometrySource:
+    """A layer's zone outlines as a page references them."""
+    return GeometrySource(layer, detail, Path(data_dir))
+
+
+def municipalities(atoms: Atoms, data_dir: Path = SHIPPED_DATA, detail: str = DETAIL) -> gpd.GeoDataFrame:
+    """The municipalities in EPSG:4326 (as served) with name, population and region, indexed by NIS code."""
+    frame = web_municipalities(detail, data_dir).set_index("nis_code")
     table = atoms.table.reindex(frame.index)
     frame["name"] = table["name"]
     frame["population"] = table["population"]
     frame["flemish"] = (table["region"] == "Vlaams Gewest").to_numpy()
-    return frame
+    return frame.drop(columns=["code"])
 
 
-def zones(layer: Layer, data_dir: Path = SHIPPED_DATA, simplify: float = SIMPLIFY_METRES,
+def zones(layer: Layer, data_dir: Path = SHIPPED_DATA, detail: str = DETAIL,
           codes: Iterable[str] | None = None) -> gpd.GeoDataFrame:
-    """Dissolved zones of a layer in EPSG:4326 with population, member count and whether the zone
-    lies in Brussels (all its members are Brussels municipalities). Zones without geometry are
-    dropped."""
-    frame = zone_polygons(layer, Path(data_dir))
+    """Zones of a layer in EPSG:4326 (as served) with population, member count and whether the
+    zone lies in Brussels (all its members are Brussels municipalities). Zones without geometry
+    are dropped."""
+    frame = web_zones(layer, detail, data_dir)
     if codes is not None:
         wanted = {str(c) for c in codes}
         frame = frame[frame["code"].astype(str).isin(wanted)]
@@ -176,8 +367,7 @@ def zones(layer: Layer, data_dir: Path = SHIPPED_DATA, simplify: float = SIMPLIF
     frame["population"] = frame["code"].map(summary["population"]).to_numpy()
     frame["members"] = frame["code"].map(summary["members"]).to_numpy()
     frame["brussels"] = frame["code"].map(dict(zip(layer.zone_codes, brussels_zones(layer)))).to_numpy()
-    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
-    return to_web(gpd.GeoDataFrame(frame, geometry="geometry", crs=METRIC_CRS), simplify).reset_index(drop=True)
+    return frame.reset_index(drop=True)
 
 
 def brussels_zones(layer: Layer) -> np.ndarray:
@@ -193,14 +383,20 @@ def zone_colours(layer: Layer, data_dir: Path = SHIPPED_DATA) -> dict[str, str]:
     patch; the colours carry no meaning.
     """
     metric = zone_polygons(layer, Path(data_dir))
-    metric = metric[metric.geometry.notna() & ~metric.geometry.is_empty]
+    metric = metric[metric.geometry.notna() & ~metric.geometry.is_empty].reset_index(drop=True)
     graph = nx.Graph()
     graph.add_nodes_from(layer.zone_codes)
-    buffered = metric.assign(geometry=metric.geometry.buffer(200.0))
-    pairs = gpd.sjoin(buffered[["code", "geometry"]], metric[["code", "geometry"]], predicate="intersects")
-    for left, right in zip(pairs["code_left"].astype(str), pairs["code_right"].astype(str)):
-        if left != right:
-            graph.add_edge(left, right)
+    # Bounding boxes first: a layer whose zones pile up on one place (thousands of zones on one
+    # municipality) would make buffering and the exact test quadratic; its colours cannot differ anyway.
+    tree = shapely.STRtree(metric.geometry.values)
+    boxes = shapely.buffer(shapely.envelope(metric.geometry.values), 200.0, join_style="mitre")
+    if len(tree.query(boxes)[0]) > MAX_COLOUR_PAIRS_PER_ZONE * max(len(metric), 1):
+        return {code: style.ZONE_COLOURS[i % len(style.ZONE_COLOURS)] for i, code in enumerate(layer.zone_codes)}
+    buffered = metric.geometry.buffer(200.0).values
+    left, right = tree.query(buffered)
+    keep = shapely.intersects(buffered[left], metric.geometry.values[right]) & (left != right)
+    codes = metric["code"].astype(str).to_numpy()
+    graph.add_edges_from(zip(codes[left[keep]], codes[right[keep]]))
     colouring = nx.greedy_color(graph, strategy="largest_first")
     return {code: style.ZONE_COLOURS[i % len(style.ZONE_COLOURS)] for code, i in colouring.items()}
 
@@ -210,9 +406,20 @@ def zones_text(entries: list[tuple[str, str, float]]) -> str:
     if not entries:
         return '<span class="rm-muted">in geen zone</span>'
     parts = []
-    for code, name, share in entries:
+    for code, name, share in entries[:MAX_ZONES_NAMED]:
         part = f"{style.esc(name)} <span class=\"rm-muted\">({style.esc(code)})</span>"
         if share < 0.999:
             part += f" voor {style.nl_pct(share)}"
         parts.append(part)
-    return "; ".join(parts)
+    return "; ".join(parts) + more_text(len(entries) - MAX_ZONES_NAMED)
+
+
+def more_text(hidden: int) -> str:
+    """``" en 12 andere"`` after a capped list (empty when nothing was left out).
+
+    Examples
+    --------
+    >>> more_text(1992)
+    ' en 1.992 andere'
+    """
+    return f" en {style.nl_int(hidden)} andere" if hidden > 0 else ""

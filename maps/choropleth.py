@@ -1,6 +1,7 @@
-"""Population choropleth: the zones of any layer coloured by their inhabitants, with the policy
-norms (60.000 and 100.000 inhabitants by default) as class boundaries in the legend and the
-zones that fail the layer's norm outlined in red."""
+"""Population choropleth: the zones of any layer coloured by their inhabitants. A layer with a
+population norm (``geo.norms.norm_for``, e.g. the primary care zones) gets the policy norms
+(60.000 and 100.000 inhabitants) as class boundaries in the legend and its failing zones outlined
+in red; a layer without one (municipalities, police zones...) gets plain classes and no norm."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from geo.paths import SHIPPED_DATA
 from maps import base, style
 from maps.assets import AssetMode
 
-LEGEND_WIDTH = 250
+MAX_MEMBERS_NAMED = 60  # members listed in a zone's popup before "en N andere"
 MAX_NORM = 100_000_000  # far above any zone; keeps the class edges finite
 _BELOW = ("#fdae6b", "#fee6ce")  # under the lowest norm: oranges, darker = further below
 _ABOVE = ("#c7e9c0", "#a1d99b", "#74c476", "#41ab5d", "#238b45", "#006d2c")
@@ -46,9 +47,30 @@ def population_classes(norm_lines: Sequence[int]) -> tuple[list[float], list[str
     return edges, [*_BELOW, *(_ABOVE[i] for i in picks)]
 
 
-def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines: Sequence[int] = NORM_LINES, *,
+def population_breaks(population: Sequence[float], classes: int = 5) -> list[float]:
+    """Class edges for a layer without a norm: quintiles rounded to two significant digits.
+
+    Examples
+    --------
+    >>> population_breaks([1_000, 12_345, 23_456, 34_567, 45_678, 156_789])
+    [12000.0, 23000.0, 35000.0, 46000.0]
+    """
+    values = np.asarray([v for v in population if v > 0], dtype=float)
+    if not len(values):
+        return [1.0]
+    edges = []
+    for q in np.linspace(0, 1, classes + 1)[1:-1]:
+        value = float(np.quantile(values, q))
+        digits = max(int(np.floor(np.log10(value))) - 1, 0) if value > 0 else 0
+        rounded = float(round(value / 10 ** digits) * 10 ** digits)
+        if rounded > 0 and rounded not in edges:
+            edges.append(rounded)
+    return sorted(edges) or [float(values.max())]
+
+
+def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines: Sequence[int] | None = None, *,
                    data_dir: Path = SHIPPED_DATA, assets: AssetMode = "inline",
-                   simplify: float = base.SIMPLIFY_METRES) -> folium.Map:
+                   detail: str = base.DETAIL) -> folium.Map:
     """Colour the zones of ``layer`` by population.
 
     Parameters
@@ -56,8 +78,9 @@ def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines:
     norm : PopulationNorm, optional
         Zones failing it get a red dashed outline (e.g. ``norm_for(layer)``); Brussels zones are
         never judged.
-    norm_lines : sequence of int
-        Thresholds drawn as class boundaries in the legend.
+    norm_lines : sequence of int, optional
+        Thresholds drawn as norms (class boundaries) in the legend; by default ``NORM_LINES``
+        when the layer has a norm, none otherwise (the classes are then quintiles).
 
     Examples
     --------
@@ -65,8 +88,16 @@ def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines:
     >>> base.render(population_map(elz, norm_for(elz)))  # doctest: +SKIP
     """
     year = layer.atoms.population_year
-    edges, colours = population_classes(norm_lines)
-    zones = base.zones(layer, data_dir, simplify)
+    if norm_lines is None and norm is not None:
+        norm_lines = NORM_LINES
+    zones = base.zones(layer, data_dir, detail)
+    if norm_lines:
+        edges, colours = population_classes(norm_lines)
+    else:
+        norm_lines = ()
+        edges = population_breaks(layer.summary()["population"])
+        picks = np.linspace(0, len(_ABOVE) - 1, len(edges) + 1).round().astype(int)
+        colours = [_ABOVE[i] for i in picks]
     failing: set[str] = set()
     if norm is not None:
         checked = check_population(layer, norm)
@@ -86,19 +117,27 @@ def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines:
     zones["_hover"] = [{**s, "weight": s["weight"] + 2, "color": "#000000" if s["color"] != style.FAIL else style.FAIL}
                        for s in zones["_style"]]
     zones["_tip"] = [_zone_tip(row, layer, norm, row["code"] in failing, year) for _, row in zones.iterrows()]
-    zones["_pop"] = [_zone_popup(layer, row, year) for _, row in zones.iterrows()]
-    base.feature_layer(zones, f"{layer.name} (inwoners)", "fills").add_to(m)
+    # All memberships read once and grouped: one lookup per zone would be quadratic in zones.
+    table = layer.members()
+    population = layer.atoms.table["population"].reindex(table["nis_code"]).to_numpy()
+    members: dict[str, list[tuple]] = {}
+    for code, name, nis, share, people in zip(table["zone_code"].astype(str), table["municipality"], table["nis_code"],
+                                              table["share"], population * table["share"].to_numpy()):
+        members.setdefault(code, []).append((name, nis, share, people))
+    zones["_pop"] = [_zone_popup(row, members.get(str(row["code"]), []), year) for _, row in zones.iterrows()]
+    base.feature_layer(zones, f"{layer.name} (inwoners)", "fills", source=base.zone_source(layer, data_dir, detail)).add_to(m)
 
-    munis = base.municipalities(layer.atoms, data_dir, simplify)
+    munis = base.municipalities(layer.atoms, data_dir, detail)
     coverage = dict(zip(layer.atoms.nis_codes.astype(int), layer.coverage()))
     gaps = [coverage.get(int(n), 0.0) <= 0 for n in munis.index]
     munis["_style"] = [
         {"fillColor": (style.NO_ZONE_FILL if flemish else style.BRUSSELS_FILL) if gap else "#ffffff",
          "fillOpacity": 0.9 if gap else 0.0, "color": style.BOUNDARY, "weight": 0.4, "opacity": 0.7}
         for gap, flemish in zip(gaps, munis["flemish"])]
-    base.feature_layer(munis, "Gemeentegrenzen", "municipalities", interactive=False).add_to(m)
+    base.feature_layer(munis, "Gemeentegrenzen", "municipalities", interactive=False,
+                       source=base.municipality_source(data_dir, detail)).add_to(m)
 
-    rows = [style.LegendRow(style.fill_swatch(colours[0]), f"minder dan {style.nl_int(edges[0])}")]
+    rows = [style.LegendRow(style.fill_swatch(colours[0]), f"minder dan {style.nl_int(edges[0])}")] if len(edges) else []
     for i in range(1, len(edges)):
         if edges[i - 1] in {float(v) for v in norm_lines}:
             rows.append(style.LegendRow(style.line_swatch(), f"norm: {style.nl_int(edges[i - 1])} inwoners", strong=True))
@@ -115,7 +154,7 @@ def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines:
     style.add_legend(m, f"Inwoners per zone ({'1/1/' + str(year)})", rows,
                      notes=[f"Bron: Statbel, bevolking op 1 januari {year}.", "Beweeg over een zone voor de cijfers."])
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
-    base.fit(m, zones if len(zones) else munis, legend_width=LEGEND_WIDTH)
+    base.fit(m, zones if len(zones) else munis)
     return m
 
 
@@ -131,12 +170,13 @@ def _zone_tip(row, layer: Layer, norm: PopulationNorm | None, fails: bool, year:
     return "<br>".join(lines)
 
 
-def _zone_popup(layer: Layer, row, year: int) -> str:
-    members = layer.members(str(row["code"]))
-    population = layer.atoms.table["population"]
+def _zone_popup(row, members: list[tuple], year: int) -> str:
+    """The zone's members (``name, nis, share, inhabitants``), the first ``MAX_MEMBERS_NAMED`` by name."""
     items = "".join(
-        f"<li>{style.esc(r.municipality)} ({r.nis_code}): {style.nl_int(population.loc[r.nis_code] * r.share)}"
-        + (f" (voor {style.nl_pct(r.share)})" if r.share < 0.999 else "") + "</li>"
-        for r in members.itertuples())
+        f"<li>{style.esc(name)} ({nis}): {style.nl_int(people)}"
+        + (f" (voor {style.nl_pct(share)})" if share < 0.999 else "") + "</li>"
+        for name, nis, share, people in members[:MAX_MEMBERS_NAMED])
+    if len(members) > MAX_MEMBERS_NAMED:
+        items += f"<li>{base.more_text(len(members) - MAX_MEMBERS_NAMED).strip()}</li>"
     return (f'<div class="rm-popup"><h4>{style.esc(row["name"])} <span class="rm-muted">({style.esc(row["code"])})'
             f"</span></h4>{style.nl_int(row['population'])} {style.population_label(year)}<ul>{items}</ul></div>")

@@ -8,9 +8,11 @@ The placeholder is random per process, so it cannot be guessed and typed into a 
 
 Examples
 --------
->>> html = mark_scripts('<script src="/static/leaflet.js"></script><script>go()</script>')
+>>> html = mark_scripts('<script src="/static/leaflet.js"></script>\\n  <script>go()</script>')
 >>> html.count(NONCE_PLACEHOLDER)
 2
+>>> mark_scripts('var tip = "<script>evil()</script>";').count(NONCE_PLACEHOLDER)
+0
 >>> apply_nonce(html, "abc").count('nonce="abc"')
 2
 """
@@ -21,7 +23,10 @@ import re
 import secrets
 
 NONCE_PLACEHOLDER = "rm-nonce-" + secrets.token_hex(16)
-_SCRIPT_OPEN = re.compile(r"<script(?![^>]*\bnonce=)(?=[\s>])", re.IGNORECASE)
+# Only a ``<script`` that begins its line: generated HTML (Folium, Swagger UI) writes each of its
+# own tags that way, while user text that slipped into a JSON or JavaScript string cannot start a
+# line (the encoder escapes newlines), so it is never given the nonce.
+_SCRIPT_OPEN = re.compile(r"^([ \t]*)<script(?![^>]*\bnonce=)(?=[\s>])", re.IGNORECASE | re.MULTILINE)
 
 
 def nonce_attribute() -> str:
@@ -31,7 +36,7 @@ def nonce_attribute() -> str:
 
 def mark_scripts(html: str) -> str:
     """Give every ``<script>`` tag of trusted, generated HTML (e.g. Folium's) the placeholder nonce."""
-    return _SCRIPT_OPEN.sub(f"<script {nonce_attribute()}", html)
+    return _SCRIPT_OPEN.sub(lambda m: f"{m.group(1)}<script {nonce_attribute()}", html)
 
 
 def apply_nonce(html: str, nonce: str) -> str:

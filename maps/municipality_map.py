@@ -15,13 +15,16 @@ from geo.paths import METRIC_CRS, SHIPPED_DATA
 from maps import base, style
 from maps.assets import AssetMode
 
-LEGEND_WIDTH = 320
 # Layers whose zone is the municipality itself add nothing to this view.
 SKIPPED_LAYERS = ("gemeente",)
+# A layer in which the municipality lies in more zones than this starts hidden (toggle it on).
+MAX_SHOWN_ZONES = 3
+# A popup names at most this many member municipalities of a zone ("en N andere" after).
+MAX_MEMBERS_NAMED = 60
 
 
 def municipality_map(nis_code: int, layers: Sequence[Layer], *, data_dir: Path = SHIPPED_DATA,
-                     assets: AssetMode = "inline", simplify: float = base.SIMPLIFY_METRES / 2) -> folium.Map:
+                     assets: AssetMode = "inline", detail: str = "fine") -> folium.Map:
     """Map a municipality with the zones it belongs to in each layer.
 
     Parameters
@@ -51,13 +54,14 @@ def municipality_map(nis_code: int, layers: Sequence[Layer], *, data_dir: Path =
                 f"in {len(member_of)} van {len(layers)} lagen")
     m = base.new_map(f"{name}: van welke structuren maakt de gemeente deel uit?", subtitle, year, assets)
 
-    munis = base.municipalities(atoms, data_dir, simplify)
+    munis = base.municipalities(atoms, data_dir, detail)
+    muni_source = base.municipality_source(data_dir, detail)
     munis["_style"] = [{"fillColor": "#ffffff", "fillOpacity": 0.35, "color": style.BOUNDARY, "weight": 0.6,
                         "opacity": 0.8}] * len(munis)
     munis["_hover"] = [{"fillColor": "#ffffff", "fillOpacity": 0.35, "color": "#222222", "weight": 2.0}] * len(munis)
     munis["_tip"] = [f"<b>{style.esc(r['name'])}</b> <span class=\"rm-muted\">NIS {n}</span><br>"
                      f"{style.nl_int(r['population'])} {style.population_label(year)}" for n, r in munis.iterrows()]
-    base.feature_layer(munis, "Gemeentegrenzen", "fills").add_to(m)
+    base.feature_layer(munis, "Gemeentegrenzen", "fills", source=muni_source).add_to(m)
 
     rows: list[style.LegendRow] = []
     shown_frames: list[gpd.GeoDataFrame] = []
@@ -66,8 +70,10 @@ def municipality_map(nis_code: int, layers: Sequence[Layer], *, data_dir: Path =
         if not zones_of:
             rows.append(style.LegendRow(style.outline_swatch("#bbbbbb", 1), f"{layer.name}: in geen zone"))
             continue
-        codes = [code for code, _, _ in zones_of]
-        frame = base.zones(layer, data_dir, simplify, codes=codes)
+        # A municipality in thousands of zones of one (imported) layer: draw and name a bounded few.
+        shown = zones_of[:base.MAX_ZONES_NAMED]
+        codes = [code for code, _, _ in shown]
+        frame = base.zones(layer, data_dir, detail, codes=codes)
         if not len(frame):
             continue
         dash = None if i % 2 == 0 else "8 5"
@@ -78,18 +84,21 @@ def municipality_map(nis_code: int, layers: Sequence[Layer], *, data_dir: Path =
         frame["_tip"] = [_zone_tip(layer, row, year) for _, row in frame.iterrows()]
         frame["_pop"] = [_zone_popup(layer, row, year) for _, row in frame.iterrows()]
         label = "; ".join(f"{zone_name} ({code})" + (f" voor {style.nl_pct(share)}" if share < 0.999 else "")
-                          for code, zone_name, share in zones_of)
-        group = folium.FeatureGroup(name=f"{layer.name}: {label}", show=True)
-        base.feature_layer(frame, layer.name, "outlines", control=False).add_to(group)
+                          for code, zone_name, share in shown) + base.more_text(len(zones_of) - len(shown))
+        # A register of many overlapping associations would cover every other outline: off until asked for.
+        group = folium.FeatureGroup(name=style.esc(f"{layer.name}: {label}"), show=len(zones_of) <= MAX_SHOWN_ZONES)
+        base.feature_layer(frame, layer.name, "outlines", control=False,
+                           source=base.zone_source(layer, data_dir, detail)).add_to(group)
         group.add_to(m)
         rows.append(style.LegendRow(style.outline_swatch(colour, 3, dashed=dash is not None), f"{layer.name}: {label}"))
-        shown_frames.append(frame)
+        if len(zones_of) <= MAX_SHOWN_ZONES:
+            shown_frames.append(frame)
 
     # The municipality itself, on top of every zone outline.
     own = munis.loc[[nis_code]].copy()
     own["_style"] = [{"fillColor": "#ffd400", "fillOpacity": 0.75, "color": "#111111", "weight": 3.0, "opacity": 1.0}]
     own = own.drop(columns=["_hover"])
-    base.feature_layer(own, name, "highlight").add_to(m)
+    base.feature_layer(own, name, "highlight", source=muni_source).add_to(m)
     base.add_labels(m, own, "name")
 
     rows.insert(0, style.LegendRow(style.fill_swatch("#ffd400", "#111111"), name, strong=True))
@@ -98,11 +107,13 @@ def municipality_map(nis_code: int, layers: Sequence[Layer], *, data_dir: Path =
         notes.insert(0, style.BRUSSELS_NOTE + ".")
     style.add_legend(m, "Structuren waarvan de gemeente deel uitmaakt", rows, notes=notes)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
-    extent = pd.concat([own[["geometry"]], *(f[["geometry"]] for f in shown_frames)])
+    # One zone per layer (its smallest): a layer of many large associations must not outweigh the rest.
+    smallest = [f.iloc[[int(f.to_crs(METRIC_CRS).area.to_numpy().argmin())]][["geometry"]] for f in shown_frames]
+    extent = pd.concat([own[["geometry"]], *smallest])
     # Open on the local structures: a province would shrink the municipality to a dot.
     areas = extent.to_crs(METRIC_CRS).area
     extent = extent[areas <= 4 * areas.median()]
-    base.fit(m, gpd.GeoDataFrame(extent, geometry="geometry", crs=own.crs), legend_width=LEGEND_WIDTH)
+    base.fit(m, gpd.GeoDataFrame(extent, geometry="geometry", crs=own.crs))
     return m
 
 
@@ -114,7 +125,8 @@ def _zone_tip(layer: Layer, row, year: int) -> str:
 
 def _zone_popup(layer: Layer, row, year: int) -> str:
     members = layer.members(str(row["code"]))
-    names = ", ".join(style.esc(n) for n in members["municipality"])
+    listed = list(members["municipality"][:MAX_MEMBERS_NAMED])
+    names = ", ".join(style.esc(n) for n in listed) + base.more_text(len(members) - len(listed))
     return (f'<div class="rm-popup"><h4>{style.esc(row["name"])} <span class="rm-muted">({style.esc(row["code"])})'
             f"</span></h4><i>{style.esc(layer.name)}</i><br>{int(row['members'])} gemeenten, "
             f"{style.nl_int(row['population'])} {style.population_label(year)}<br>{names}</div>")

@@ -11,18 +11,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import folium
+import pandas as pd
 
+from geo import dutch
 from geo.overlay import OverlayResult, ZoneDetail
 from geo.paths import SHIPPED_DATA
 from maps import base, style
 from maps.assets import AssetMode
 
 MAX_LISTED_ZONES = 12
-LEGEND_WIDTH = 300  # px kept free for the legend when fitting the view
 
 
 def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Path = SHIPPED_DATA,
-                assets: AssetMode = "inline", simplify: float = base.SIMPLIFY_METRES) -> folium.Map:
+                assets: AssetMode = "inline", detail: str = base.DETAIL) -> folium.Map:
     """Map an overlay of layer A on layer B.
 
     Parameters
@@ -47,25 +48,27 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
     unit = _unit(result)
 
     outside: dict[int, list[ZoneDetail]] = {}
-    for detail in details:
-        for member in detail.members_outside_dominant:
-            outside.setdefault(member.nis_code, []).append(detail)
+    for zone_detail in details:
+        for member in zone_detail.members_outside_dominant:
+            outside.setdefault(member.nis_code, []).append(zone_detail)
     by_code = {d.code: d for d in details}
 
     title = f"{a.name} tegenover {b.name}"
     m = base.new_map(title, _subtitle(result, details, focused, outside, atoms), year, assets)
 
     # B: coloured zones (Brussels grey), drawn below everything and never in the way of the mouse.
-    b_zones = base.zones(b, data_dir, simplify)
+    b_zones = base.zones(b, data_dir, detail)
     colours = base.zone_colours(b, data_dir)
     b_zones["_style"] = [
         {"fillColor": style.BRUSSELS_FILL if brussels else colours.get(code, style.ZONE_COLOURS[0]),
          "fillOpacity": 0.62, "color": style.ZONE_BORDER, "weight": 1.6, "opacity": 0.9}
         for code, brussels in zip(b_zones["code"], b_zones["brussels"])]
-    base.feature_layer(b_zones, f"{b.name} (vlakken)", "fills", interactive=False).add_to(m)
+    base.feature_layer(b_zones, f"{b.name} (vlakken)", "fills", interactive=False,
+                       source=base.zone_source(b, data_dir, detail)).add_to(m)
 
     # Municipalities: thin borders, the tooltips and popups, white where B has no zone.
-    munis = base.municipalities(atoms, data_dir, simplify)
+    munis = base.municipalities(atoms, data_dir, detail)
+    muni_source = base.municipality_source(data_dir, detail)
     b_coverage = dict(zip(atoms.nis_codes.astype(int), b.coverage()))
     b_summary = b.summary(result.weight).set_index("code")
     tips, pops, styles = [], [], []
@@ -83,7 +86,7 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
                        "opacity": 0.8})
     munis["_tip"], munis["_pop"], munis["_style"] = tips, pops, styles
     munis["_hover"] = [{**s, "weight": 2.5, "color": "#222222"} for s in styles]
-    base.feature_layer(munis, "Gemeenten", "municipalities").add_to(m)
+    base.feature_layer(munis, "Gemeenten", "municipalities", source=muni_source).add_to(m)
 
     # Members on the wrong side of the line: red hatching (Brussels is never judged).
     flagged = munis[munis.index.isin(list(outside)) & munis["flemish"]].copy()
@@ -91,16 +94,16 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
         flagged["_style"] = [{"fillColor": style.HATCH_FILL, "fillOpacity": 1.0, "color": style.HIGHLIGHT,
                               "weight": 2.2, "opacity": 1.0}] * len(flagged)
         base.feature_layer(flagged.drop(columns=["_tip", "_pop", "_hover"]), "Gemeenten buiten de dominante zone",
-                           "highlight", interactive=False).add_to(m)
+                           "highlight", interactive=False, source=muni_source).add_to(m)
 
     # A: bold outlines with the zone summary on hover and click.
-    a_zones = base.zones(a, data_dir, simplify)
+    a_zones = base.zones(a, data_dir, detail)
     a_zones["_style"] = [{"fill": False, "color": style.OUTLINE, "weight": 5.0 if code == focus else 3.5,
                           "opacity": 1.0} for code in a_zones["code"]]
     a_zones["_hover"] = [{**s, "color": "#000000", "weight": s["weight"] + 2} for s in a_zones["_style"]]
     a_zones["_tip"] = [_zone_summary_html(by_code[c], result, unit, short=True) for c in a_zones["code"]]
     a_zones["_pop"] = [_zone_summary_html(by_code[c], result, unit) for c in a_zones["code"]]
-    base.feature_layer(a_zones, f"{a.name} (randen)", "outlines").add_to(m)
+    base.feature_layer(a_zones, f"{a.name} (randen)", "outlines", source=base.zone_source(a, data_dir, detail)).add_to(m)
 
     # Names: A-zone codes, and the B-zones they touch when there are few enough to read.
     labels = folium.FeatureGroup(name="Namen", show=True)
@@ -122,18 +125,19 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
                             + a.name + " ligt.", "Beweeg over een gemeente voor haar zones; klik voor de samenvatting."])
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
 
-    target = a_zones[a_zones["code"] == focus] if focus is not None else a_zones
+    # Focused: open on that zone. Otherwise the whole territory of both layers, every zone in view.
+    target = a_zones[a_zones["code"] == focus] if focus is not None else pd.concat([a_zones, b_zones])
     if not len(target):  # a zone without outline (members only partly in it): fit to its municipalities
         members = {mb.nis_code for d in shown for z in d.zones_touched for mb in z.members}
         target = munis[munis.index.isin(members)] if members else munis
-    base.fit(m, target, legend_width=LEGEND_WIDTH)
+    base.fit(m, target)
     return m
 
 
 def _unit(result: OverlayResult):
     if result.weight == "population":
-        return lambda v: f"{style.nl_int(v)} inwoners"
-    return lambda v: f"{v:,.1f} km²".replace(",", " ").replace(".", ",")
+        return dutch.inhabitants
+    return dutch.area
 
 
 def _touched_codes(details: list[ZoneDetail]) -> list[str]:
@@ -175,16 +179,22 @@ def _municipality_tip(nis: int, row, a, b, a_zones, b_zones, outside: list[ZoneD
     return "<br>".join(lines)
 
 
-def _municipality_popup(nis: int, row, result: OverlayResult, a_zones, b_zones, by_code, b_summary, unit) -> str:
+def _municipality_popup(nis: int, row, result: OverlayResult, a_zones, b_zones, by_code, b_summary,
+                        unit) -> list[str]:
+    """The popup in parts: the zone summaries are shared by every member of a zone, and the page
+    stores each part once."""
     parts = [f'<div class="rm-popup"><h4>{style.esc(row["name"])} <span class="rm-muted">(NIS {nis})</span></h4>']
-    for code, _, _ in a_zones:
+    for code, _, _ in a_zones[:base.MAX_ZONES_NAMED]:
         parts.append(_zone_summary_html(by_code[code], result, unit))
-    for code, name, _ in b_zones:
+    for code, name, _ in b_zones[:base.MAX_ZONES_NAMED]:
         parts.append(f"<h4>{style.esc(name)} <span class=\"rm-muted\">({style.esc(code)}, {style.esc(result.b.name)})"
                      f"</span></h4>{int(b_summary.loc[code, 'members'])} gemeenten, "
                      f"{unit(b_summary.loc[code, result.weight])}<br>")
+    hidden = max(len(a_zones) - base.MAX_ZONES_NAMED, 0) + max(len(b_zones) - base.MAX_ZONES_NAMED, 0)
+    if hidden:
+        parts.append(f'<span class="rm-muted">{base.more_text(hidden).strip()} zones</span>')
     parts.append("</div>")
-    return "".join(parts)
+    return parts
 
 
 def _zone_summary_html(detail: ZoneDetail, result: OverlayResult, unit, short: bool = False) -> str:

@@ -8,25 +8,27 @@ Every page credits the data and states the population year.
 from __future__ import annotations
 
 import io
-from urllib.parse import quote
-from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import quote
 
 import pandas as pd
 
+from geo import dutch
 from geo.catalog import Catalog
 from geo.layer import Layer
-from geo.overlay import OverlayResult, overlay
+from geo.overlay import OverlayResult
 from geo.paths import ATTRIBUTION
+from geo.profile import MunicipalityProfile
+from geo.roles import association_layer
 from geo.search import search
-from geo.vintages import Crosswalk, normalise_name
-from maps.report import DEFAULT_AGAINST, layer_measures, render, zone_noun
+from geo.vintages import normalise_name
+from maps.report import layer_measures, render, zone_noun
 
 Order = Literal["asc", "desc"]
 # Columns of the overlay zone table a user may sort on: key -> column of ``zone_table()``.
 OVERLAY_SORT_KEYS = ("code", "name", "weight", "members", "dominant_zone_name", "dominant_share",
                      "zones_touched", "outside", "not_covered", "nested")
-ASSOCIATION_LAYER = "samenwerkingsverband"
+ASSOCIATION_LAYER = association_layer()  # the layer with role "associations" in data/layers.json
 SUGGESTED_OVERLAYS = (
     ("samenwerkingsverband", "eerstelijnszone"),
     ("samenwerkingsverband", "referentieregio"),
@@ -38,9 +40,7 @@ SUGGESTED_OVERLAYS = (
 
 def format_weight(value: float, weight: str) -> str:
     """Inhabitants as whole people ('12.345'), areas in km^2 with one decimal ('123,4 km²')."""
-    if weight == "population":
-        return f"{int(round(float(value))):,}".replace(",", ".")
-    return f"{float(value):,.1f}".replace(",", " ").replace(".", ",").replace(" ", ".") + " km²"
+    return dutch.number(value) if weight == "population" else dutch.area(value)
 
 
 # -- landing page ----------------------------------------------------------------------------
@@ -112,93 +112,6 @@ def render_search(query: str, hits: list[dict], population_year: int) -> str:
 
 
 # -- municipality profile --------------------------------------------------------------------
-@dataclass(frozen=True)
-class AssociationFit:
-    """How one association the municipality belongs to fits one comparison layer."""
-
-    layer_name: str
-    noun: str
-    dominant: str
-    dominant_share: float
-    zones_touched: int
-    nested: bool
-    here: str  # the zone(s) of this municipality in the comparison layer
-    here_in_dominant: bool
-
-
-@dataclass(frozen=True)
-class MunicipalityProfile:
-    nis_code: int
-    requested: int
-    name: str
-    name_fr: str
-    region: str
-    flemish: bool
-    population: int
-    population_year: int
-    area_km2: float
-    old_codes: list[dict]
-    structures: list[dict]
-    neighbours: list[dict]
-    associations: list[dict] = field(default_factory=list)
-
-
-def municipality_profile(nis_code: int, layers: list[Layer], neighbours: list[int], crosswalk: Crosswalk,
-                         against: tuple[str, ...] = DEFAULT_AGAINST) -> MunicipalityProfile:
-    """Every structure a municipality is part of, its neighbours and how its associations fit.
-
-    Parameters
-    ----------
-    nis_code : int
-        Any vintage; carried to the 2025 municipality.
-    layers : list of Layer
-        The layers to list (shipped and imported).
-    neighbours : list of int
-        NIS codes sharing a border (``geo.geometry.adjacency``).
-
-    Examples
-    --------
-    >>> profile = municipality_profile(34025, catalog.layers(), [34022, 34040], catalog.crosswalk)  # doctest: +SKIP
-    """
-    current = crosswalk.to_2025(nis_code)
-    atoms = crosswalk.atoms
-    row = atoms.table.loc[current]
-    by_id = {layer.id: layer for layer in layers}
-    structures = []
-    for layer in layers:
-        zones = [{"code": c, "name": n, "share": s} for c, n, s in layer.zones_of(current)]
-        structures.append({"layer": layer, "zones": zones})
-
-    associations = []
-    assoc_layer = by_id.get(ASSOCIATION_LAYER)
-    comparisons = [by_id[i] for i in against if i in by_id]
-    if assoc_layer is not None:
-        for code, name, share in assoc_layer.zones_of(current):
-            fits = []
-            for other in comparisons:
-                detail = overlay(assoc_layer, other, "population").zone_detail(code)
-                here_zones = other.zones_of(current)
-                fits.append(AssociationFit(
-                    layer_name=other.name, noun=zone_noun(other),
-                    dominant=f"{detail.dominant_zone_name} ({detail.dominant_zone})" if detail.dominant_zone else "–",
-                    dominant_share=detail.dominant_share, zones_touched=len(detail.zones_touched),
-                    nested=detail.nested, here=" / ".join(f"{n} ({c})" for c, n, _ in here_zones) or "–",
-                    here_in_dominant=any(c == detail.dominant_zone for c, _, _ in here_zones)))
-            associations.append({"code": code, "name": name, "share": share, "layer": assoc_layer, "fits": fits})
-
-    history = crosswalk.history(current)
-    old_codes = [{"vintage": r.vintage, "nis_code": int(r.nis_code), "name": r.name,
-                  "population_share": float(r.population_share)} for r in history.itertuples()]
-    return MunicipalityProfile(
-        nis_code=int(current), requested=int(nis_code), name=str(row["name"]), name_fr=str(row["name_fr"]),
-        region=str(row["region"]), flemish=bool(atoms.flemish[atoms.position(current)]),
-        population=int(row["population"]), population_year=atoms.population_year,
-        area_km2=float(row["area_km2"]), old_codes=old_codes, structures=structures,
-        neighbours=sorted(({"nis_code": int(n), "name": atoms.name(int(n))} for n in neighbours),
-                          key=lambda n: normalise_name(n["name"])),
-        associations=associations)
-
-
 def render_municipality(profile: MunicipalityProfile, border: dict | None = None,
                         association_facts: dict | None = None) -> str:
     """The profile page; ``border``: the municipality's counts in the fit atlas

@@ -1,6 +1,6 @@
 """The fit report: one zone of any layer held against other layers, as a printable page.
 
-The report gathers what :mod:`geo` already computes (the overlay's zone detail, the whole-layer
+The report takes what :func:`geo.fit.zone_fit` computes (the overlay's zone detail, the whole-layer
 measures, population norms) and says it in plain Dutch for a meeting: which members sit on the
 other side of which line, how many inhabitants that is, and which norms the zones meet. It ranks
 no municipality; it shows structure and fit.
@@ -9,7 +9,7 @@ no municipality; it shows structure and fit.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,15 +17,18 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from geo import dutch
+from geo.fit import zone_fit
 from geo.layer import Layer
-from geo.norms import CALL_2018, MINIMUM_100K, ZONE_MINIMUM_60K, PopulationNorm, check_population, norm_for
-from geo.overlay import Summary, ZoneDetail, overlay
+from geo.norms import PopulationNorm
+from geo.overlay import Summary, ZoneDetail
 from geo.paths import ATTRIBUTION, SHIPPED_DATA
+from geo.roles import association_layer, compare_with
 from maps.csp import nonce_attribute
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-DEFAULT_AGAINST = ("eerstelijnszone", "referentieregio", "gezondheidsmakers", "logo")
-REFERENCE_NORMS = (ZONE_MINIMUM_60K, CALL_2018, MINIMUM_100K)
+# Default comparison layers ("compare_with" of the association layer in data/layers.json).
+DEFAULT_AGAINST = compare_with(association_layer())
 
 # How a zone of a layer is called in a sentence (singular, plural). Unknown layers fall back to
 # "zone van <layer name>", which is always correct if less fluent.
@@ -63,26 +66,21 @@ def zone_noun(layer: Layer, plural: bool = False) -> str:
 
 
 def inwoners(value: float) -> str:
-    """Whole inhabitants with a Dutch thousands separator: 321235 -> '321.235'."""
-    return f"{int(round(float(value))):,}".replace(",", ".")
+    """Whole inhabitants with a Dutch thousands separator: 321235 -> '321.235' (:func:`geo.dutch.number`)."""
+    return dutch.number(value)
 
 
 def procent(share: float, decimals: int = 1) -> str:
-    """0.9687 -> '96,9 %' (Dutch decimal comma)."""
-    return f"{float(share) * 100:.{decimals}f}".replace(".", ",") + " %"
+    """0.9687 -> '96,9 %' (:func:`geo.dutch.percent`)."""
+    return dutch.percent(share, decimals)
 
 
 def getal(value: float, decimals: int = 3) -> str:
-    """A measure with a Dutch decimal comma: 0.8123 -> '0,812'."""
-    return f"{float(value):.{decimals}f}".replace(".", ",")
+    """A measure with a Dutch decimal comma: 0.8123 -> '0,812' (:func:`geo.dutch.number`)."""
+    return dutch.number(value, decimals)
 
 
-def list_dutch(items: list[str]) -> str:
-    """['a', 'b', 'c'] -> 'a, b en c'."""
-    items = [str(i) for i in items]
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " en " + items[-1]
+list_dutch = dutch.join
 
 
 def fit_sentences(detail: ZoneDetail, against: Layer, population_year: int) -> list[str]:
@@ -260,40 +258,6 @@ class FitReport:
         return side_by_side([c.layer_measures for c in self.comparisons])
 
 
-def _norm_rows(layer: Layer, population: float, flemish: bool, base_layer_id: str | None) -> list[dict]:
-    own = norm_for(layer, base_layer_id)
-    rows = []
-    if own is not None:
-        rows.append({"norm": own, "own": True, "passes": bool(own.passes([population])[0])})
-    for norm in REFERENCE_NORMS:
-        if own is None or norm != own:
-            rows.append({"norm": norm, "own": False, "passes": bool(norm.passes([population])[0])})
-    return rows if flemish else []
-
-
-def _touched_zone_norms(against: Layer, detail: ZoneDetail, norm: PopulationNorm | None) -> list[dict]:
-    if norm is None or not detail.zones_touched:
-        return []
-    checked = check_population(against, norm).set_index("code")
-    rows = []
-    for zone in detail.zones_touched:
-        if zone.code in checked.index:
-            row = checked.loc[zone.code]
-            rows.append({"code": zone.code, "name": zone.name, "population": float(row["population"]),
-                         "passes": bool(row["passes"])})
-    return rows
-
-
-def _history_rows(history: pd.DataFrame | None, code: str, layer: Layer) -> list[dict]:
-    if history is None or layer.id != "samenwerkingsverband" or not len(history):
-        return []
-    rows = history[history["zone_code"].astype(str) == str(code)]
-    grouped = rows.fillna({"valid_from": "", "valid_to": "", "note": ""}).groupby(
-        ["valid_from", "valid_to", "note"], sort=True).size()
-    return [{"valid_from": f or "onbekend", "valid_to": t or "nu", "note": n, "members": int(count)}
-            for (f, t, n), count in grouped.items()]
-
-
 def fit_report(layer: Layer, code: str, against: list[Layer], *, history: pd.DataFrame | None = None,
                base_layer_id: str | None = None, with_maps: bool = True,
                data_dir: Path = SHIPPED_DATA) -> FitReport:
@@ -321,51 +285,34 @@ def fit_report(layer: Layer, code: str, against: list[Layer], *, history: pd.Dat
     """
     from maps.static_map import data_uri, zone_map_png
 
-    position = layer.zone_position(code)
-    code = str(layer.zones["code"].iloc[position])
-    atoms = layer.atoms
-    year = atoms.population_year
-    members = layer.members(code)
-    members["population"] = members["nis_code"].map(atoms.table["population"]) * members["share"]
-    flemish_codes = set(atoms.nis_codes[atoms.flemish].tolist())
-    flemish = bool(members["nis_code"].isin(flemish_codes).any())
-    population = float(members["population"].sum())
-
+    fit = zone_fit(layer, code, against, history=history, base_layer_id=base_layer_id)
+    year = fit.population_year
     comparisons: list[Comparison] = []
-    for i, other in enumerate(against):
-        result = overlay(layer, other, "population")
-        detail = result.zone_detail(code)
-        norm = norm_for(other)
+    for i, c in enumerate(fit.comparisons):
+        detail = c.detail
         # A map where a line cuts the zone, and always for the first comparison: enough for a meeting.
         drawn = with_maps and detail.zones_touched and (i == 0 or not detail.nested)
-        png = zone_map_png(layer, code, other, detail, data_dir) if drawn else None
+        png = zone_map_png(layer, fit.code, c.layer, detail, data_dir) if drawn else None
         comparisons.append(Comparison(
-            layer=other, detail=detail, summary=result.summary,
-            sentences=fit_sentences(detail, other, year),
+            layer=c.layer, detail=detail, summary=c.summary,
+            sentences=fit_sentences(detail, c.layer, year),
             measures=zone_measures(detail, None, detail.code, year),
-            layer_measures=layer_measures(result.summary, layer, None),
-            norm=norm, zone_norms=_touched_zone_norms(other, detail, norm),
+            layer_measures=layer_measures(c.summary, layer, None),
+            norm=c.norm, zone_norms=[asdict(z) for z in c.zone_norms],
             map_uri=data_uri(png) if png else None))
 
-    member_rows = []
-    for row in members.itertuples():
-        cells = []
-        for comparison in comparisons:
-            zones = comparison.layer.zones_of(int(row.nis_code))
-            names = [f"{n} ({c})" for c, n, _ in zones]
-            outside = any(m.nis_code == int(row.nis_code) for m in comparison.detail.members_outside_dominant)
-            cells.append({"text": " / ".join(names) if names else "–", "outside": outside})
-        member_rows.append({"nis_code": int(row.nis_code), "name": row.municipality, "share": float(row.share),
-                            "population": float(row.population), "flemish": int(row.nis_code) in flemish_codes,
-                            "cells": cells})
-
-    sources = [{"name": l.name, "id": l.id, "source": l.source, "vintage": l.vintage} for l in [layer, *against]]
+    member_rows = [{"nis_code": m.nis_code, "name": m.name, "share": m.share, "population": m.population,
+                    "flemish": m.flemish,
+                    "cells": [{"text": " / ".join(f"{n} ({c})" for c, n in zones) or "–", "outside": outside}
+                              for zones, outside in zip(m.zones, m.outside)]}
+                   for m in fit.members]
+    sources = [{"name": l.name, "id": l.id, "source": l.source, "vintage": l.vintage} for l in fit.sources]
     return FitReport(
-        layer=layer, code=code, name=str(layer.zones["name"].iloc[position]), population=population,
-        population_year=year, member_rows=member_rows, comparisons=comparisons,
-        norm_rows=_norm_rows(layer, population, flemish, base_layer_id), flemish=flemish, sources=sources,
-        history=_history_rows(history, code, layer), generated=dt.date.today().isoformat(),
-        partial_members=bool((members["share"] < 1.0 - 1e-6).any()))
+        layer=layer, code=fit.code, name=fit.name, population=fit.population, population_year=year,
+        member_rows=member_rows, comparisons=comparisons,
+        norm_rows=[{"norm": n.norm, "own": n.own, "passes": n.passes} for n in fit.norms], flemish=fit.flemish,
+        sources=sources, history=[asdict(h) for h in fit.history], generated=dt.date.today().isoformat(),
+        partial_members=fit.partial_members)
 
 
 # -- rendering -------------------------------------------------------------------------------

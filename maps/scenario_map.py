@@ -19,7 +19,6 @@ from geo.scenario import moved
 from maps import base, style
 from maps.assets import AssetMode
 
-LEGEND_WIDTH = 270
 
 
 class _Sync(MacroElement):
@@ -49,9 +48,10 @@ class _Sync(MacroElement):
         self.left, self.right = left, right
 
 
-def scenario_map(base_layer: Layer, scenario: Layer, norm: PopulationNorm | None = None, *,
+def scenario_map(base_layer: Layer, scenario: Layer, norm: PopulationNorm | None = None,
+                 context: Layer | None = None, *,
                  data_dir: Path = SHIPPED_DATA, assets: AssetMode = "inline",
-                 simplify: float = base.SIMPLIFY_METRES) -> folium.Map:
+                 detail: str = base.DETAIL) -> folium.Map:
     """Today's zoning (left) against a scenario of it (right).
 
     Parameters
@@ -60,6 +60,9 @@ def scenario_map(base_layer: Layer, scenario: Layer, norm: PopulationNorm | None
         The scenario must have the base layer's zones (``geo.scenario.apply_moves``).
     norm : PopulationNorm, optional
         Zones failing it are flagged on both sides (``norm_for(scenario, base_layer.id)``).
+    context : Layer, optional
+        The associations (e.g. ``samenwerkingsverband``) whose fit the moves are about: the zones
+        of this layer that hold a moved municipality are drawn as bold outlines on both sides.
 
     Returns
     -------
@@ -75,8 +78,9 @@ def scenario_map(base_layer: Layer, scenario: Layer, norm: PopulationNorm | None
     moved_codes = {c["nis_code"] for c in changes}
     year = base_layer.atoms.population_year
     colours = base.zone_colours(base_layer, data_dir)
-    munis = base.municipalities(base_layer.atoms, data_dir, simplify)
+    munis = base.municipalities(base_layer.atoms, data_dir, detail)
     failing = {side.id: _failing(side, norm) for side in (base_layer, scenario)}
+    associations = _associations(context, moved_codes, data_dir, detail)
 
     figure = Figure()
     place = {"width": "50%", "height": "100%", "top": "0%", "position": "absolute"}
@@ -86,13 +90,21 @@ def scenario_map(base_layer: Layer, scenario: Layer, norm: PopulationNorm | None
         subtitle = _subtitle(side, changes, norm, failing[side.id], side is base_layer)
         m = base.new_map(title, subtitle, year, assets, figure=figure, left=left, **place)
         _draw_side(m, side, base_layer, scenario, munis, colours, moved_codes, failing[side.id], norm, data_dir,
-                   simplify)
+                   detail)
+        if associations is not None:
+            base.feature_layer(associations, f"{context.name} (randen)", "outlines", interactive=True,
+                               source=base.zone_source(context, data_dir, detail)).add_to(m)
+            base.add_labels(m, associations, "code", priority=0)
         maps.append(m)
     left_map, right_map = maps
 
     rows = [style.LegendRow(style.fill_swatch(style.ZONE_COLOURS[0], style.ZONE_BORDER),
                             f"{base_layer.name}: zelfde kleur links en rechts = zelfde zone", strong=True),
             style.LegendRow(style.outline_swatch(style.MOVED, 3), "Verplaatste gemeente", strong=True)]
+    if associations is not None:
+        for _, row in associations.iterrows():
+            rows.append(style.LegendRow(style.outline_swatch(style.OUTLINE, 3), f"{row['name']} ({row['code']})",
+                                        strong=True))
     if norm is not None:
         rows.append(style.LegendRow(style.outline_swatch(style.FAIL, 3, dashed=True), f"haalt de norm niet: {norm.label}"))
     if not munis["flemish"].all():
@@ -106,13 +118,29 @@ def scenario_map(base_layer: Layer, scenario: Layer, norm: PopulationNorm | None
 
     # Open on the zones the moves touch (both the zones they leave and the ones they join).
     touched = {z for c in changes for z in (*c["from_zones"], *c["to_zones"])}
-    extent = base.zones(base_layer, data_dir, simplify, codes=touched) if touched else None
+    extent = base.zones(base_layer, data_dir, detail, codes=touched) if touched else None
     if extent is None or not len(extent):
-        extent = base.zones(base_layer, data_dir, simplify)
+        extent = base.zones(base_layer, data_dir, detail)
     for m in maps:
-        base.fit(m, extent, legend_width=LEGEND_WIDTH)
+        base.fit(m, extent)
     right_map.add_child(_Sync(left_map, right_map))
     return right_map
+
+
+def _associations(context: Layer | None, moved_codes: set[int], data_dir: Path, detail: str):
+    """The zones of ``context`` that hold a moved municipality, styled as bold outlines (or None)."""
+    if context is None or not moved_codes:
+        return None
+    codes = {code for nis in moved_codes for code, _, _ in context.zones_of(nis)}
+    if not codes:
+        return None
+    frame = base.zones(context, data_dir, detail, codes=sorted(codes)[:base.MAX_ZONES_NAMED])
+    if not len(frame):
+        return None
+    frame["_style"] = [{"fill": False, "color": style.OUTLINE, "weight": 4.0, "opacity": 1.0}] * len(frame)
+    frame["_tip"] = [f"<b>{style.esc(r['name'])}</b> <span class=\"rm-muted\">({style.esc(r['code'])}, "
+                     f"{style.esc(context.name)})</span><br>{int(r['members'])} gemeenten" for _, r in frame.iterrows()]
+    return frame
 
 
 def _failing(layer: Layer, norm: PopulationNorm | None) -> set[str]:
@@ -133,15 +161,16 @@ def _subtitle(layer: Layer, changes: list[dict], norm: PopulationNorm | None, fa
 
 def _draw_side(m: folium.Map, layer: Layer, base_layer: Layer, scenario: Layer, munis: gpd.GeoDataFrame,
                colours: dict[str, str], moved_codes: set[int], failing: set[str], norm: PopulationNorm | None,
-               data_dir: Path, simplify: float) -> None:
+               data_dir: Path, detail: str) -> None:
     year = layer.atoms.population_year
-    zones = base.zones(layer, data_dir, simplify)
+    zones = base.zones(layer, data_dir, detail)
     zones["_style"] = [
         {"fillColor": style.BRUSSELS_FILL if brussels else colours.get(code, style.ZONE_COLOURS[0]),
          "fillOpacity": 0.62, "color": style.FAIL if code in failing else style.ZONE_BORDER,
          "weight": 3.5 if code in failing else 1.6, "dashArray": "7 5" if code in failing else None, "opacity": 1.0}
         for code, brussels in zip(zones["code"], zones["brussels"])]
-    base.feature_layer(zones, f"{layer.name} (zones)", "fills", interactive=False).add_to(m)
+    base.feature_layer(zones, f"{layer.name} (zones)", "fills", interactive=False,
+                       source=base.zone_source(layer, data_dir, detail)).add_to(m)
 
     frame = munis.copy()
     base_population = layer.summary().set_index("code")["population"]
@@ -166,13 +195,15 @@ def _draw_side(m: folium.Map, layer: Layer, base_layer: Layer, scenario: Layer, 
     frame["_style"] = [{"fillColor": "#ffffff", "fillOpacity": 0.0, "color": style.BOUNDARY, "weight": 0.5,
                         "opacity": 0.8}] * len(frame)
     frame["_hover"] = [{"fillColor": "#ffffff", "fillOpacity": 0.0, "color": "#222222", "weight": 2.5}] * len(frame)
-    base.feature_layer(frame, "Gemeenten", "municipalities").add_to(m)
+    base.feature_layer(frame, "Gemeenten", "municipalities", source=base.municipality_source(data_dir, detail)).add_to(m)
 
     if moved_codes:
         shifted = munis[munis.index.isin(list(moved_codes))].copy()
         shifted["_style"] = [{"fill": False, "color": style.MOVED, "weight": 3.5, "opacity": 1.0}] * len(shifted)
-        base.feature_layer(shifted, "Verplaatste gemeenten", "highlight", interactive=False).add_to(m)
-        base.add_labels(m, shifted, "name", small=True)
-    names = zones[zones["code"].isin(pd.Index(sorted(failing)))]
-    if len(names):
-        base.add_labels(m, names, "name", small=True)
+        base.feature_layer(shifted, "Verplaatste gemeenten", "highlight", interactive=False,
+                           source=base.municipality_source(data_dir, detail)).add_to(m)
+        base.add_labels(m, shifted, "name", small=True, priority=1)
+    # Every zone is named; where names collide the failing zones keep their place first.
+    failing_zones = zones["code"].isin(pd.Index(sorted(failing)))
+    base.add_labels(m, zones[failing_zones], "name", small=True, priority=2)
+    base.add_labels(m, zones[~failing_zones], "name", small=True, priority=3)

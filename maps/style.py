@@ -16,6 +16,7 @@ import folium
 from branca.element import MacroElement
 from jinja2 import Template
 
+from geo import dutch
 from geo.paths import ATTRIBUTION
 
 # Soft fills that stay readable under dark outlines and red hatching (no reds among them).
@@ -37,34 +38,39 @@ BACKGROUND = "#e3e9ee"
 HATCH_ID = "rm-hatch"
 HATCH_FILL = f"url(#{HATCH_ID})"
 # Population classes around the norms: below the lowest norm in oranges, above it in greens.
-POPULATION_COLOURS = ("#fdae6b", "#fee6ce", "#c7e9c0", "#74c476", "#238b45")
-
 BRUSSELS_NOTE = "Brussel valt buiten het Vlaamse decreet lokaal sociaal beleid: getoond, niet beoordeeld"
 
 
 def nl_int(value: float) -> str:
-    """A whole number the Flemish way.
+    """A whole number the Flemish way (``geo.dutch.number``).
 
     Examples
     --------
     >>> nl_int(60000)
     '60.000'
     """
-    return f"{round(value):,}".replace(",", ".")
+    return dutch.number(value)
 
 
 def nl_pct(share: float) -> str:
-    """A share as a Dutch percentage.
+    """A share as a Dutch percentage (``geo.dutch.percent``).
 
     Examples
     --------
     >>> nl_pct(0.3714)
-    '37,1%'
+    '37,1 %'
     """
-    return f"{share * 100:.1f}%".replace(".", ",")
+    return dutch.percent(share)
 
 
 def esc(text: object) -> str:
+    """Text for HTML (content or attribute).
+
+    Examples
+    --------
+    >>> esc('<img src=x onerror="go()">')
+    '&lt;img src=x onerror=&quot;go()&quot;&gt;'
+    """
     return html.escape(str(text), quote=True)
 
 
@@ -89,7 +95,7 @@ def line_swatch(colour: str = "#222222") -> str:
 
 def hatch_swatch() -> str:
     return ('<span class="rm-sw" style="border:2px solid ' + HIGHLIGHT + ';background:repeating-linear-gradient('
-            '45deg,' + HIGHLIGHT + ' 0 2px,transparent 2px 6px)"></span>')
+            '45deg,' + HIGHLIGHT + ' 0 1.5px,transparent 1.5px 6px)"></span>')
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,7 @@ def add_legend(m: folium.Map, title: str, rows: Sequence[LegendRow], notes: Sequ
     --------
     >>> add_legend(m, "Legende", [LegendRow(fill_swatch("#fff"), "niet in een zone")])  # doctest: +SKIP
     """
+    m.rm_legend = (title, list(rows), list(notes))  # drawn by maps.static_map too
     body = "".join(row.html() for row in rows)
     foot = "".join(f'<div class="rm-note">{esc(n)}</div>' for n in notes)
     content = f'<div class="rm-legend-title">{esc(title)}</div>{body}{foot}'
@@ -147,8 +154,15 @@ def add_legend(m: folium.Map, title: str, rows: Sequence[LegendRow], notes: Sequ
 
 
 def add_title(m: folium.Map, title: str, subtitle: str = "") -> None:
+    m.rm_title = (title, subtitle)
     sub = f'<div class="rm-subtitle">{esc(subtitle)}</div>' if subtitle else ""
     m.add_child(_Control(f'<div class="rm-title-text">{esc(title)}</div>{sub}', "topleft", "rm-title leaflet-bar"))
+
+
+def add_download(m: folium.Map, png_url: str) -> None:
+    """A "Download als PNG" link (to the same view drawn by ``maps.static_map``) under the title."""
+    link = f'<a class="rm-download" href="{esc(png_url)}" download>Download als PNG</a>'
+    m.add_child(_Control(link, "topleft", "rm-title rm-download-box leaflet-bar"))
 
 
 class _Attribution(MacroElement):
@@ -167,11 +181,12 @@ class _Attribution(MacroElement):
 
 
 class _Scale(MacroElement):
-    """A metric-only scale bar (Flemish users do not need miles)."""
+    """A metric-only scale bar (Flemish users do not need miles), in the attribution's corner so
+    Leaflet stacks it above the attribution instead of under it."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        L.control.scale({imperial: false, position: "bottomleft"}).addTo({{ this._parent.get_name() }});
+        L.control.scale({imperial: false, position: "bottomright"}).addTo({{ this._parent.get_name() }});
         {% endmacro %}
     """)
 
@@ -185,15 +200,21 @@ def add_scale(m: folium.Map) -> None:
 
 
 def add_attribution(m: folium.Map, population_year: int) -> None:
+    m.rm_attribution = f"{ATTRIBUTION} Bevolking op 1/1/{population_year}."  # plain text, for the PNG
     text = f"{esc(ATTRIBUTION)} Bevolking op 1/1/{population_year}."
     m.add_child(_Attribution(text))
 
 
 # Page-wide CSS and the SVG hatch pattern that Leaflet paths reference as ``fill="url(#rm-hatch)"``.
+# The pattern has no background: drawn over a zone it adds red lines and leaves the zone's colour
+# visible between them, so the hatched zone still matches its legend swatch.
 PAGE_CSS = f"""
 <style>
   .leaflet-container {{ background: {BACKGROUND}; font-family: "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }}
   .leaflet-pane > svg {{ pointer-events: none; }}
+  path.leaflet-interactive:focus {{ outline: none; }}
+  .leaflet-control-attribution {{ font-size: 10.5px; line-height: 1.3; }}
+  .leaflet-control-scale {{ margin-bottom: 4px !important; }}
   .rm-legend, .rm-title {{ background: rgba(255,255,255,0.94); padding: 8px 10px; font-size: 12.5px;
       line-height: 1.35; color: #222; }}
   .rm-legend {{ max-width: 290px; }}
@@ -204,8 +225,10 @@ PAGE_CSS = f"""
   .rm-sw {{ flex: 0 0 auto; display: inline-block; width: 20px; height: 13px; box-sizing: border-box; }}
   .rm-note {{ margin-top: 5px; color: #555; font-size: 11.5px; }}
   .rm-title-text {{ font-weight: 700; font-size: 15px; }}
+  .rm-download-box {{ padding: 4px 10px; white-space: nowrap; }}
+  .rm-download {{ color: #0b5394; font-size: 12px; text-decoration: underline; white-space: nowrap; }}
   .rm-subtitle {{ color: #444; font-size: 12px; }}
-  .rm-label {{ font-weight: 700; font-size: 13px; color: #111; white-space: nowrap;
+  .rm-label {{ position: absolute; left: 0; top: 0; transform: translate(-50%, -50%); font-weight: 700; font-size: 13px; color: #111; white-space: nowrap;
       text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }}
   .rm-label.rm-label-small {{ font-size: 11px; font-weight: 600; color: #333; }}
   .leaflet-tooltip, .leaflet-popup-content {{ font-size: 12.5px; line-height: 1.4; }}
@@ -220,8 +243,7 @@ HATCH_SVG = f"""
 <svg width="0" height="0" style="position:absolute" aria-hidden="true">
   <defs>
     <pattern id="{HATCH_ID}" patternUnits="userSpaceOnUse" width="7" height="7" patternTransform="rotate(45)">
-      <rect width="7" height="7" fill="{HIGHLIGHT}" fill-opacity="0.12"></rect>
-      <line x1="0" y1="0" x2="0" y2="7" stroke="{HIGHLIGHT}" stroke-width="3" stroke-opacity="0.75"></line>
+      <line x1="0" y1="0" x2="0" y2="7" stroke="{HIGHLIGHT}" stroke-width="1.8" stroke-opacity="0.9"></line>
     </pattern>
   </defs>
 </svg>

@@ -14,6 +14,7 @@ import pandas as pd
 
 from geo import dutch
 from geo.compare import Comparison
+from geo.formulas import neutralise_frame
 from geo.layer import Layer
 from maps.csp import nonce_attribute
 from maps.report import render as _render, zone_noun
@@ -135,5 +136,5 @@ def membership_csv(frame: pd.DataFrame) -> bytes:
     """Belgian Excel reads this as is: UTF-8 with BOM, ';' between fields, decimal comma.
     (Sources and population year travel in the headers and in the XLSX 'bron' tab.)"""
     buffer = io.StringIO()
-    frame.to_csv(buffer, sep=";", decimal=",", index=False)
+    neutralise_frame(frame).to_csv(buffer, sep=";", decimal=",", index=False)  # no live formulas
     return buffer.getvalue().encode("utf-8-sig")

@@ -30,13 +30,14 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--disable-dev-shm-usage", "--hide-scrollbars", "--force-device-scale-factor=1")
 
-# True once a Leaflet map has drawn its vector layers (an SVG path or a canvas) and no tile is
-# pending: the condition a map test waits for.
+# True once a Leaflet map has drawn its vector layers (an SVG path or a canvas), no tile is
+# pending and regiomatch's loader has drawn every geometry it fetched: the condition a map test waits for.
 LEAFLET_READY = """
 return !!(window.L && document.querySelector('.leaflet-container')
           && document.querySelector('.leaflet-overlay-pane, .leaflet-pane')
           && document.querySelectorAll('.leaflet-pane svg path, .leaflet-pane canvas').length > 0
           && !document.querySelector('.leaflet-zoom-anim')
+          && (!window.regiomatch || window.regiomatch.ready)
           && document.readyState === 'complete');
 """
 
@@ -149,3 +150,24 @@ def served_app(env: dict[str, str] | None = None) -> Iterator[Server]:
                     "DATABASE_URL": "", **(env or {})}
         with Server(settings) as server:
             yield server
+
+
+# -- pytest fixtures shared by the browser test modules (import them by name) ---------------------
+try:
+    import pytest
+except ImportError:  # pragma: no cover - browser_support is also usable from plain scripts
+    pytest = None
+
+if pytest is not None:
+    @pytest.fixture(scope="module")
+    def server():
+        """One real server per test module (the fixture of every browser test file)."""
+        with served_app() as running:
+            yield running
+
+    @pytest.fixture(scope="module")
+    def browser(request):
+        """One headless Chromium per test module, ``BROWSER_SIZE`` of the module (default 1280 x 800)."""
+        width, height = getattr(request.module, "BROWSER_SIZE", (1280, 800))
+        with Browser(width=width, height=height) as b:
+            yield b

@@ -50,6 +50,14 @@ def catalog() -> Catalog:
     return load_catalog()
 
 
+@pytest.fixture(scope="session")
+def tiny() -> Catalog:
+    """Six hand-made municipalities and two layers (tests/fixtures.py), for engine unit tests."""
+    from tests.fixtures import tiny_catalog
+
+    return tiny_catalog()
+
+
 def reset_app_caches() -> None:
     """Settings and workspaces are cached per process; tests that change the environment reset them."""
     from api import settings

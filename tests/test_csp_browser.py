@@ -11,6 +11,7 @@ import http.server
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -42,7 +43,8 @@ def browser():
 
 
 PAGES = ["/", "/search?q=sint", "/municipalities/34022", "/overlay?a=eerstelijnszone&b=referentieregio",
-         "/reports/samenwerkingsverband/W13"]
+         "/reports/samenwerkingsverband/W13", "/atlas", "/zones/samenwerkingsverband/W13", "/lagen/nieuw",
+         "/aanmelden", "/vergelijk?base=eerstelijnszone&other=eerstelijnszone", "/docs"]
 MAPS = ["/maps/overlay?a=samenwerkingsverband&b=eerstelijnszone", "/maps/municipality/34022",
         "/maps/choropleth/provincie", "/maps/choropleth/eigen"]
 
@@ -53,6 +55,8 @@ def test_every_page_and_map_works_under_the_policy(server, browser, path):
     assert "'nonce-" in headers["content-security-policy"] and "object-src 'none'" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"
     ready = LEAFLET_READY if path.startswith("/maps/") else "return document.readyState === 'complete';"
+    if path == "/docs":
+        ready = "return !!document.querySelector('.swagger-ui .information-container');"
     page = browser.load(server.url + path, ready=ready, timeout=90)
     assert page.errors == [], (path, page.errors)
     # The trusted scripts ran: Leaflet drew the map, or the sortable tables took their handler.
@@ -132,3 +136,39 @@ def test_a_page_on_another_loopback_port_cannot_write(server, browser):
                      json={"name": "eigen", "base_layer": "provincie"})
     assert own.status_code == 201
     assert httpx.delete(f"{server.url}/api/v1/scenarios/{own.json()['id']}").status_code == 204
+
+
+PAYLOADS = ['<img src=x onerror="window.__pwned=1">', '"><svg onload="window.__pwned=2">',
+            '</script><script>window.__pwned=3</script>', "'-alert(1)-'\\u2028<script>window.__pwned=4</script>"]
+
+
+def test_payloads_in_every_field_run_nowhere(server, browser):
+    """User text with script payloads in a layer name, zone codes, zone names and a scenario name,
+    on every page and map that shows them: nothing runs (the maps escape it, and the policy is the
+    second line behind that)."""
+    rows = ["nis_code,zone_code,zone_name"]
+    for nis, payload in zip((34022, 34025, 34027, 34041), PAYLOADS):
+        rows.append(f'{nis},"{payload.replace(chr(34), chr(34) * 2)}","{payload.replace(chr(34), chr(34) * 2)}"')
+    created = httpx.post(server.url + "/api/v1/layers", data={"id": "kwaad", "name": PAYLOADS[0] + PAYLOADS[2]},
+                         files={"file": ("k.csv", "\n".join(rows).encode())}, timeout=60)
+    assert created.status_code == 201, created.text
+    scenario = httpx.post(server.url + "/api/v1/scenarios", timeout=60,
+                          json={"name": PAYLOADS[1] + PAYLOADS[3], "base_layer": "kwaad",
+                                "description": PAYLOADS[0]}).json()
+    urls = [("/maps/municipality/34022", True), ("/maps/choropleth/kwaad", True),
+            (f"/maps/scenario/{scenario['id']}", True), ("/maps/overlay?a=kwaad&b=eerstelijnszone", True),
+            ("/", False), ("/municipalities/34022", False), ("/overlay?a=kwaad&b=eerstelijnszone", False),
+            (f"/reports/kwaad/{quote(PAYLOADS[0], safe='')}?against=eerstelijnszone", False)]
+    try:
+        for path, is_map in urls:
+            ready = LEAFLET_READY if is_map else "return document.readyState === 'complete';"
+            browser.load(server.url + path, ready=ready, timeout=90)
+            # Open every tooltip and popup and the layer control, where labels become HTML.
+            browser.run("""document.querySelectorAll('.leaflet-interactive').forEach(function (el) {
+                ['mouseover', 'click'].forEach(function (t) { el.dispatchEvent(new MouseEvent(t, {bubbles: true})); });
+            });""")
+            time.sleep(0.3)
+            assert browser.run("return window.__pwned === undefined;"), (path, browser.run("return window.__pwned;"))
+    finally:
+        httpx.delete(f"{server.url}/api/v1/scenarios/{scenario['id']}", timeout=30)
+        httpx.delete(server.url + "/api/v1/layers/kwaad", timeout=30)

@@ -114,6 +114,28 @@ def test_moving_all_of_w13_into_one_zone_nests_it(catalog):
     assert ev.zones_of(members[0]) == ["elz18"]
 
 
+def test_trial_tables_are_those_of_a_fresh_evaluator_on_the_scenario(catalog):
+    """What an updater reads in a trial (table and weight outside every association) equals the
+    state built from scratch on the moved layer; the trial leaves nothing behind."""
+    elz, assoc = catalog.layer("eerstelijnszone"), catalog.layer("samenwerkingsverband")
+    ev = Evaluator(elz, assoc)
+    moves = [Move(34025, "elz18"), Move(72004, "elz28"), Move(11002, "elz55")]  # Antwerpen: in no association
+    before = {k: (t.table.copy(), t.outside.copy()) for k, t in ev.tables().items()}
+
+    def snapshot(state: Evaluator) -> tuple[np.ndarray, np.ndarray]:
+        t = state.tables()["samenwerkingsverband"]
+        return t.table.copy(), t.outside.copy()
+
+    table, outside = ev.trial(moves, snapshot)
+    fresh = Evaluator(apply_moves(elz, moves), assoc).tables()["samenwerkingsverband"]
+    assert np.allclose(table, fresh.table) and np.allclose(outside, fresh.outside)
+    assert not np.allclose(outside, before["samenwerkingsverband"][1])  # Antwerpen's inhabitants moved zone
+    after = ev.tables()["samenwerkingsverband"]
+    assert np.array_equal(after.table, before["samenwerkingsverband"][0])
+    assert np.array_equal(after.outside, before["samenwerkingsverband"][1])
+    assert ev.moves == []
+
+
 def test_a_move_within_the_same_zone_changes_nothing(catalog):
     ev = Evaluator(catalog.layer("eerstelijnszone"), catalog.layer("samenwerkingsverband"))
     before = ev.summaries()["samenwerkingsverband"].as_dict()

@@ -3,6 +3,9 @@ from the internet, credit the data and stay small. The browser test is tests/tes
 
 from __future__ import annotations
 
+import html
+import html as html_module
+import json
 import re
 from pathlib import Path
 
@@ -10,6 +13,7 @@ import folium
 import pytest
 
 from api.cli import main as cli_main
+from geo.catalog import load_catalog
 from geo.norms import NORM_LINES, PopulationNorm, ZONE_MINIMUM_60K, check_population
 from geo.overlay import overlay
 from geo.paths import ATTRIBUTION
@@ -20,28 +24,44 @@ from maps.municipality_map import municipality_map
 from maps.overlay_map import overlay_map
 from maps.scenario_map import scenario_map
 
-MAX_HTML_BYTES = 3_000_000
+# Served pages carry styles and texts only; the geometry comes once from /api/v1/geometry.
+MAX_HTML_BYTES = 400_000
 W13_MOVES = [{"nis_code": 34025, "to_zone": "elz18"}, {"nis_code": 34002, "to_zone": "elz18"},
              {"nis_code": 34040, "to_zone": "elz18"}, {"nis_code": 34043, "to_zone": "elz18"}]
 
 
-def geojson_layers(root) -> dict[str, list[folium.GeoJson]]:
-    """Every GeoJson layer under a map or figure, by layer name."""
-    found: dict[str, list[folium.GeoJson]] = {}
+def geojson_layers(root) -> dict[str, list[folium.FeatureGroup]]:
+    """Every regiomatch feature layer under a map or figure, by (unescaped) layer name."""
+    found: dict[str, list[folium.FeatureGroup]] = {}
 
     def walk(element) -> None:
         for child in element._children.values():
-            if isinstance(child, folium.GeoJson):
-                found.setdefault(child.layer_name, []).append(child)
+            if hasattr(child, "rm_table"):
+                found.setdefault(html.unescape(child.layer_name), []).append(child)
             walk(child)
 
     walk(root)
     return found
 
 
+def _text(layer, ref):
+    if ref is None:
+        return None
+    if isinstance(ref, list):
+        return "".join(layer.rm_texts[i] for i in ref)
+    return layer.rm_texts[ref]
+
+
 def features(root, name: str) -> dict[str, dict]:
-    layers = geojson_layers(root)[name]
-    return {f["id"]: f for layer in layers for f in layer.data["features"]}
+    """What each feature of a layer gets, by id, as GeoJSON-like ``properties`` (style, hover, tip, pop)."""
+    out = {}
+    for layer in geojson_layers(root)[name]:
+        for ident, (st, hv, tip, pop) in layer.rm_table.items():
+            props = {"_style": layer.rm_styles[st] if st is not None else None,
+                     "_hover": layer.rm_styles[hv] if hv is not None else None,
+                     "_tip": _text(layer, tip), "_pop": _text(layer, pop)}
+            out[ident] = {"id": ident, "properties": {k: v for k, v in props.items() if v is not None}}
+    return out
 
 
 def resource_urls(html: str) -> list[str]:
@@ -82,7 +102,7 @@ def test_overlay_map_tooltip_gives_municipality_nis_population_and_both_zones(ca
     assert name in tip and code in tip
     assert "buiten de dominante zone van W13" in tip
     # the popup carries the zone summary of the municipality's association
-    assert "37,1% in Kortrijk-Kuurne-Harelbeke" in munis["33029"]["properties"]["_pop"]
+    assert "37,1 % in Kortrijk-Kuurne-Harelbeke" in munis["33029"]["properties"]["_pop"]
     # a municipality in no association says so and is not hatched
     assert "in geen zone" in munis["44021"]["properties"]["_tip"]  # Gent
 
@@ -101,11 +121,11 @@ def test_brussels_is_grey_and_never_hatched(catalog, sv_elz):
 
 def test_focus_zooms_to_one_zone_and_names_its_members(sv_elz):
     html = render(overlay_map(sv_elz, focus="W13"))
-    bounds = re.search(r"fitBounds\(\[\[([\d.]+), ([\d.]+)\], \[([\d.]+), ([\d.]+)\]\]", html)
+    bounds = re.search(r"regiomatch\.fit\([\w_]+, \[\[([\d.]+), ([\d.]+)\], \[([\d.]+), ([\d.]+)\]\]", html)
     south, west, north, east = map(float, bounds.groups())
     assert 50.6 < south < north < 51.0 and 2.8 < west < east < 3.6  # Zuid-West-Vlaanderen, not all Flanders
-    assert "37,1% in Kortrijk-Kuurne-Harelbeke (elz18)" in html
-    assert "Wervik" in html and "Regio Waregem (elz50): 34,9%" in html
+    assert "37,1 % in Kortrijk-Kuurne-Harelbeke (elz18)" in html
+    assert "Wervik" in html and "Regio Waregem (elz50): 34,9 %" in html
 
 
 def test_focus_on_unknown_zone_is_refused(sv_elz):
@@ -119,7 +139,7 @@ def test_focus_on_unknown_zone_is_refused(sv_elz):
 def test_municipality_map_lists_every_zone_layer_by_layer(catalog):
     m = municipality_map(34022, catalog.layers())
     html = render(m)
-    groups = [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
+    groups = [html_module.unescape(c.layer_name) for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
     for layer in catalog.layers():
         if layer.id == "gemeente":
             continue
@@ -216,11 +236,12 @@ def test_every_map_credits_the_data_and_states_the_population_year(every_map):
 
 def test_every_map_loads_only_vendored_assets_and_no_tiles(every_map):
     for name, html in every_map.items():
-        assert set(resource_urls(html)) == {"/maps/static/leaflet.js", "/maps/static/leaflet.css"}, name
+        assert set(resource_urls(html)) == {"/maps/static/leaflet.js", "/maps/static/leaflet.css",
+                                                  "/maps/static/regiomatch.js"}, name
         assert "tileLayer" not in html and "cdn" not in html.lower(), name
 
 
-def test_the_biggest_maps_stay_under_3_mb(every_map):
+def test_served_maps_stay_under_400_kb(every_map):
     for name, html in every_map.items():
         assert len(html.encode("utf-8")) < MAX_HTML_BYTES, name
 
@@ -233,7 +254,7 @@ def test_inline_maps_are_self_contained(sv_elz):
 
 
 def test_dutch_number_formats():
-    assert style.nl_int(123456.4) == "123.456" and style.nl_pct(0.349) == "34,9%"
+    assert style.nl_int(123456.4) == "123.456" and style.nl_pct(0.349) == "34,9 %"
 
 
 # -- HTTP -------------------------------------------------------------------------------------
@@ -302,3 +323,63 @@ def test_cli_refuses_unknown_zone_and_wrong_suffix_without_writing(tmp_path, cap
     assert "no zone 'XX'" in capsys.readouterr().err and not out.exists()
     assert cli_main(["map", "choropleth", "eerstelijnszone", "-o", str(tmp_path / "x.png")]) == 2
     assert "must end in .html" in capsys.readouterr().err
+
+
+# -- PNG of every map, geometry served once ----------------------------------------------------
+def test_every_map_page_links_its_png_and_the_png_is_the_same_view(client):
+    r = client.get("/maps/overlay", params={"a": "samenwerkingsverband", "b": "eerstelijnszone", "focus": "W13"})
+    control = next(json.loads(m) for m in re.findall(r'innerHTML = ("(?:[^"\\]|\\.)*")', r.text)
+                   if "Download als PNG" in json.loads(m))  # the control's HTML, as the browser gets it
+    link = re.search(r'href="(/maps/overlay\.png\?[^"]+)"[^>]*download', control)
+    assert link, control
+    png = client.get(html.unescape(link.group(1)))
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png" and png.content[:4] == b"\x89PNG"
+    assert "attachment" in png.headers["content-disposition"]
+    for url in ("/maps/choropleth/eerstelijnszone.png", "/maps/municipality/34025.png"):
+        r = client.get(url)
+        assert r.status_code == 200 and r.content[:4] == b"\x89PNG", url
+    assert client.get("/maps/choropleth/bestaatniet.png").json()["code"] == "unknown_layer"
+
+
+def test_map_png_draws_the_map_legend_and_credit(catalog, sv_elz, tmp_path):
+    from maps.static_map import map_png
+    import matplotlib.image as mpimg
+
+    out = tmp_path / "w13.png"
+    out.write_bytes(map_png(overlay_map(sv_elz, focus="W13", assets="served")))
+    pixels = mpimg.imread(out)
+    assert pixels.shape[1] > 1000 and pixels.shape[0] > 700
+    colours = {tuple((p[:3] * 255).round().astype(int)) for p in pixels.reshape(-1, pixels.shape[2])[::97]}
+    # the zone fills appear (blended at 62 % over white) and so does the red hatching
+    assert any(r > 180 and g < 80 and b < 80 for r, g, b in colours), "no red hatching drawn"
+    assert len(colours) > 50
+
+
+def test_geometry_is_served_once_per_layer_with_etag_and_304(client):
+    r = client.get("/api/v1/geometry/layers/eerstelijnszone.geojson")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/geo+json")
+    body = r.json()
+    assert {f["id"] for f in body["features"]} == set(load_catalog().layer("eerstelijnszone").zone_codes)
+    assert all(f["properties"] == {} for f in body["features"])
+    coords = re.findall(r"-?\d+\.\d+", r.text)
+    assert coords and max(len(c.split(".")[1]) for c in coords) <= 5  # compact: at most 5 decimals
+    etag = r.headers["etag"]
+    assert etag.startswith('"') and r.headers["cache-control"] == "no-cache"
+    again = client.get("/api/v1/geometry/layers/eerstelijnszone.geojson", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    # the URL a page uses names the digest: the browser may keep that answer
+    page = client.get("/maps/choropleth/eerstelijnszone").text
+    url = re.search(r'(/api/v1/geometry/layers/eerstelijnszone\.geojson\?detail=coarse\\u0026v=[0-9a-f]+)', page).group(1)
+    pinned = client.get(url.replace("\\u0026", "&"))
+    assert pinned.headers["etag"] == etag and "max-age" in pinned.headers["cache-control"]
+    munis = client.get("/api/v1/geometry/municipalities.geojson?detail=fine").json()
+    assert len(munis["features"]) == len(load_catalog().atoms)
+    assert client.get("/api/v1/geometry/layers/eerstelijnszone.geojson?detail=huge").status_code == 422
+    assert client.get("/api/v1/geometry/layers/nope.geojson").json()["code"] == "unknown_layer"
+
+
+def test_choropleth_shows_norms_only_for_layers_with_a_norm(catalog):
+    plain = render(population_map(catalog.layer("gemeente"), None, assets="served"))
+    assert "norm:" not in plain and "haalt de norm" not in plain
+    assert "norm: 60.000 inwoners" in render(population_map(catalog.layer("eerstelijnszone"),
+                                                            ZONE_MINIMUM_60K, assets="served"))

@@ -6,19 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import Browser, served_app
+from tests.browser_support import browser, server  # noqa: F401  (shared module-scoped fixtures)
 
-
-@pytest.fixture(scope="module")
-def server():
-    with served_app() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with Browser(width=1280, height=1000) as running:
-        yield running
+BROWSER_SIZE = (1280, 1000)
 
 
 def test_search_lendelede_and_follow_to_its_municipality_page(server, browser, tmp_path: Path):

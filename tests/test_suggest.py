@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from geo.anchors import zone_anchors
 from geo.errors import InvalidInput, UnknownMunicipality
 from geo.norms import PopulationNorm
 from geo.suggest import Constraints, suggest
@@ -100,6 +101,25 @@ def test_keep_together_moves_a_group_as_one(elz, assoc):
     assert result.moves[0].nis_codes == (LENDELEDE,)  # gathering the split group comes first
     assert "groep" in result.moves[0].explanation
     assert_respects(result, elz, norm)
+
+
+def test_anchors_stay_in_their_zone_unless_allowed(elz, assoc):
+    # Unconstrained, the search moves Kortrijk out of "Kortrijk-Kuurne-Harelbeke" (elz18).
+    free = suggest(elz, [assoc], Constraints(allow_anchor_moves=True), max_moves=8, seed=0)
+    assert KORTRIJK in {m.nis_code for m in free.net_moves}
+    kept = suggest(elz, [assoc], Constraints(), max_moves=8, seed=0)
+    assert kept.moves and kept.objective_after < kept.objective_before
+    assert kept.scenario.zones_of(KORTRIJK) == elz.zones_of(KORTRIJK)
+    anchors = set(zone_anchors(elz).values())
+    assert not anchors & {m.nis_code for m in kept.net_moves}
+    assert kept.as_dict()["constraints"]["allow_anchor_moves"] is False
+
+
+def test_a_group_with_an_anchor_is_gathered_in_the_anchors_zone(elz, assoc):
+    result = suggest(elz, [assoc], Constraints(keep_together=((KORTRIJK, LENDELEDE),)), max_moves=5, seed=3)
+    assert result.unresolved == []
+    assert result.scenario.zones_of(LENDELEDE)[0][0] == result.scenario.zones_of(KORTRIJK)[0][0] == "elz18"
+    assert KORTRIJK not in {m.nis_code for m in result.net_moves}
 
 
 def test_fixed_municipalities_do_not_move(elz, assoc):

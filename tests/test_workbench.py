@@ -19,7 +19,7 @@ from geo.validation import check_contiguity, check_nesting
 from tests.conftest import reset_app_caches
 
 BASE = "eerstelijnszone"
-AGAINST = ["samenwerkingsverband", "referentieregio", "politiezone"]
+AGAINST = ["samenwerkingsverband", "samenwerkingsverbanden", "referentieregio", "politiezone"]
 
 
 def neighbour_moves(count: int, seed: int) -> list[Move]:
@@ -152,6 +152,18 @@ def test_suggestions_on_top_of_the_moves_explain_themselves(client: TestClient) 
     assert all(34025 not in s["nis_codes"] for s in steps)  # already where the planner put it
 
 
+def test_suggestions_leave_the_anchors_of_the_zones_alone(client: TestClient, catalog) -> None:
+    from geo.anchors import zone_anchors
+
+    anchors = zone_anchors(catalog.layer(BASE))
+    assert catalog.atoms.name(anchors["elz18"]) == "Kortrijk"
+    body = {"base_layer": BASE, "moves": [], "max_moves": 6, "time_budget_seconds": 10, "min_population": 0}
+    steps = client.post("/api/v1/evaluate/suggest", json=body).json()["steps"]
+    assert steps
+    moved = {n for s in steps for n in s["nis_codes"]}
+    assert not moved & set(anchors.values())
+
+
 @pytest.fixture
 def saved(client: TestClient) -> dict:
     response = client.post("/api/v1/scenarios", json={"name": "Noord-Limburg samen", "base_layer": BASE,
@@ -211,6 +223,15 @@ def test_comparison_pdf(client: TestClient, saved: dict) -> None:
         pytest.skip("no PDF renderer: pip install weasyprint (needs Pango) or install chromium")
     response = client.get(f"/vergelijk.pdf?base={BASE}&other=scenario:{saved['id']}")
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert b"/Image" in response.content  # the two zonings side by side
+
+
+def test_comparison_map_marks_the_moved_municipalities(catalog) -> None:
+    from maps.comparison_png import comparison_png
+
+    base = catalog.layer(BASE)
+    png = comparison_png(base, apply_moves(base, [Move(72004, "elz28")]), [72004])
+    assert png[:4] == b"\x89PNG" and len(png) > 10_000
 
 
 # -- browser sign-in ---------------------------------------------------------------------------

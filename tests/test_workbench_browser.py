@@ -111,6 +111,25 @@ def test_the_administration_tests_a_zoning(server, browser: Browser, tmp_path: P
     assert_clean(browser)
     browser.screenshot(tmp_path / "workbench.png")
 
+    # Suggestions on top of these moves: each explained, accepted or rejected one by one.
+    browser.driver.find_element(By.ID, "wb-max-moves").clear()
+    browser.driver.find_element(By.ID, "wb-max-moves").send_keys("2")
+    browser.driver.find_element(By.ID, "wb-suggest-run").click()
+    steps = wait(browser, "var s = document.querySelectorAll('#wb-steps li[data-step]'); return s.length ? s.length : null;", timeout=60)
+    assert 1 <= steps <= 2
+    explanation = browser.run("return document.querySelector('#wb-steps li[data-step] p').textContent;")
+    assert " naar " in explanation and "inw." in explanation
+    moves = "return JSON.stringify(regiomatchWorkbench.moves());"
+    before = browser.run(moves)
+    browser.driver.find_element(By.CSS_SELECTOR, "#wb-steps li[data-step] button").click()  # Aanvaarden
+    wait(browser, f"return JSON.stringify(regiomatchWorkbench.moves()) !== {before!r};")
+    assert "accepted" in browser.run("return document.querySelector('#wb-steps li[data-step]').className;")
+    settled(browser)
+    browser.driver.find_element(By.ID, "wb-undo").click()  # not this one after all
+    wait(browser, f"return JSON.stringify(regiomatchWorkbench.moves()) === {before!r};")
+    settled(browser)
+    assert_clean(browser)
+
     # Save, then reload and find the moves.
     browser.driver.find_element(By.ID, "wb-name").send_keys("Lendelede en Noord-Limburg")
     browser.driver.find_element(By.ID, "wb-save-button").click()
@@ -165,8 +184,11 @@ def token_server():
     with tempfile.TemporaryDirectory(prefix="regiomatch-state-") as state:
         env = {"REGIOMATCH_STATE_DIR": state, "REGIOMATCH_API_TOKEN": "werkbank-sleutel",
                "REGIOMATCH_DATABASE_URL": "", "DATABASE_URL": ""}
-        with Server(env, workers=2) as running:
+        running = Server(env, workers=2).start(timeout=120)  # two processes load the data: slower under load
+        try:
             yield running
+        finally:
+            running.stop()
 
 
 def test_sign_in_then_save_and_import_from_the_browser_with_two_workers(token_server, browser: Browser,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import get_workspace
+from api.downloads import content_disposition
 from geo.workspace import Workspace
 from geo.associations import STATUSES, association, associations, reconciliation
 from geo.atlas import AGAINST_LAYERS, ALL_STATUSES, DEFAULT_AGAINST, Atlas, fit_atlas
@@ -44,13 +45,13 @@ def get_atlas(against: str = Against, type: str | None = LegalType, status: str 
     name = f"pasvormatlas_{atlas.against.id}"
     if format == "csv":
         return Response(atlas_csv(atlas), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+                        headers={"Content-Disposition": content_disposition(f"{name}.csv")})
     if format == "xlsx":
         notes = [headline(atlas), f"Bevolking: Statbel, 1 januari {atlas.population_year}",
                  "Samenwerkingsverbanden: Agentschap Binnenlands Bestuur, Organisatieportaal",
                  f"{atlas.against.name}: {atlas.against.source} (jaargang {atlas.against.vintage})"]
         content = workbook({"samenwerkingsverbanden": atlas_table(atlas), "grensgemeenten": border_table(atlas)}, notes)
-        return Response(content, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+        return Response(content, media_type=XLSX, headers={"Content-Disposition": content_disposition(f"{name}.xlsx")})
     return {
         "against": atlas.against.id, "association_layer": atlas.layer.id, "legal_type": atlas.legal_type,
         "status": atlas.status, "population_year": atlas.population_year,

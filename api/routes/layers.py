@@ -9,12 +9,13 @@ from starlette.concurrency import run_in_threadpool
 from api import serialize
 from api.deps import get_workspace, require_writer
 from api.errors import TooLarge
-from api.limits import heavy
+from api.limits import heavy, uploads
 from api.settings import Settings, get_settings
 from geo.errors import Conflict, ReadOnly
 from geo.geometry import DEFAULT_SIMPLIFY_METRES, MAX_SIMPLIFY_METRES, layer_geojson
 from geo.importing import LAYER_ID_PATTERN, check_suffix, import_layer, validate_layer_id
 from geo.sandbox import ImportLimits, check_zones_per_municipality, parse_upload
+from geo.store import check_text
 from geo.workspace import Workspace
 
 router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
@@ -54,8 +55,8 @@ async def create_layer(
     file: UploadFile = File(..., description="CSV/XLSX membership table or GeoJSON/GeoPackage/zipped shapefile"),
     id: str = Form(..., description="New layer id: lowercase letters, digits, '_' or '-'",
                    pattern=LAYER_ID_PATTERN.pattern, max_length=63),
-    name: str | None = Form(None, description="Dutch name shown to users"),
-    source: str | None = Form(None, description="Where the data comes from"),
+    name: str | None = Form(None, description="Dutch name shown to users", max_length=200),
+    source: str | None = Form(None, description="Where the data comes from", max_length=1000),
     vintage: str | None = Form(None, description="Vintage of the NIS codes in a table: 2025, 2019-2024 or 2018"),
     code_column: str | None = Form(None, description="Polygons: column with the zone code"),
     name_column: str | None = Form(None, description="Polygons: column with the zone name"),
@@ -63,6 +64,8 @@ async def create_layer(
     settings: Settings = Depends(get_settings),
 ) -> dict:
     validate_layer_id(id)
+    check_text("name", name)  # NUL or over-long text: a 422 before any work, on every backend
+    check_text("source", source)
     if id in ws.catalog.builtin or id.startswith("scenario"):
         raise ReadOnly(f"layer id {id!r} is reserved for a shipped layer or scenarios")
     content = await file.read(settings.max_upload_bytes + 1)
@@ -70,9 +73,13 @@ async def create_layer(
         raise TooLarge(f"upload larger than {settings.max_upload_bytes} bytes")
     # Reading and overlaying a file takes seconds for big polygons: off the event loop, so the
     # worker keeps answering other requests meanwhile.
-    return await run_in_threadpool(_import, ws, id, content, file.filename or "", settings.import_limits(),
-                                   name=name, source=source, vintage=vintage, code_column=code_column,
-                                   name_column=name_column)
+    limits = settings.import_limits()
+    # A few uploads are read at a time; the others wait here without holding a worker thread.
+    async with uploads.slot(limits.parallel, f"{limits.parallel} uploads are being read already and more are "
+                            "waiting; try again in a minute", timeout=limits.wall_seconds):
+        return await run_in_threadpool(_import, ws, id, content, file.filename or "", limits,
+                                       name=name, source=source, vintage=vintage, code_column=code_column,
+                                       name_column=name_column)
 
 
 def _import(ws: Workspace, layer_id: str, content: bytes, filename: str, limits: ImportLimits,

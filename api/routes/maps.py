@@ -1,104 +1,170 @@
-"""Interactive maps as HTML pages (Folium/Leaflet), and the vendored Leaflet they load.
+"""Interactive maps as HTML pages (Folium/Leaflet), the vendored Leaflet they load, and the
+geometry they draw.
 
 Every map links Leaflet from ``/maps/static/`` (no CDN: the service and its users may be
-offline). Unknown layers, zones, NIS codes and scenarios come back as the usual JSON errors.
+offline) and fetches its outlines from ``/api/v1/geometry/...``: prepared once per layer, sent
+with a strong ETag and cached by the browser for every map, so a page carries only its styles
+and texts. Unknown layers, zones, NIS codes and scenarios come back as the usual JSON errors.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from api.deps import get_workspace
 from api.limits import heavy, unique_list
 from api.render_cache import ALL_LAYERS, cached
+from geo.geometry import WEB_DETAIL_METRES, web_geometry
 from geo.norms import NORM_LINES, norm_for
 from geo.overlay import overlay
 from geo.workspace import Workspace
+from maps.assets import static_file
+from maps.base import DETAIL, render
 from maps.csp import mark_scripts
+from maps.style import add_download
+from maps.choropleth import population_map
+from maps.municipality_map import municipality_map
+from maps.overlay_map import overlay_map
+from maps.scenario_map import scenario_map
 
-# Folium, branca and the map builders are imported by each route on first use (importlib caches
-# them), not at start-up: they were 0.35 s of the service's cold start (issue 13).
-
-router = APIRouter(prefix="/maps", tags=["maps"])
+router = APIRouter(tags=["maps"])
 ASSETS = "served"
+ASSOCIATIONS = "samenwerkingsverband"
 # Building a map costs seconds of CPU: a few at a time, so a flood leaves /health and reads alone.
 BUSY = [Depends(heavy("maps", "De server tekent al {limit} kaarten tegelijk; probeer het over enkele seconden "
                               "opnieuw."))]
+DETAIL_PATTERN = "^(" + "|".join(WEB_DETAIL_METRES) + ")$"
+# The page names the geometry with its digest (?v=...): that URL never changes content, so the
+# browser may keep it; without the matching digest it revalidates with the ETag every time.
+IMMUTABLE = "public, max-age=86400"
+REVALIDATE = "no-cache"
 
 
-def _page(html: str) -> HTMLResponse:
-    """The one place map HTML leaves the app: Folium's own scripts get the CSP nonce placeholder
-    (``maps.csp``); the security middleware swaps it for each response's nonce. User text in the
-    map must be escaped by the map builders: a script it contained would be marked too."""
-    return HTMLResponse(mark_scripts(html))
+def _associations(ws: Workspace):
+    """The layer of cooperation associations whose fit a scenario's moves are about (if shipped)."""
+    return ws.catalog.builtin.get(ASSOCIATIONS)
 
 
-@router.get("/overlay", response_class=HTMLResponse, dependencies=BUSY, summary="Map of layer A over layer B")
+# Each map route carries two decorators: the page, then (registered first, since decorators apply
+# bottom-up) its ``.png``, so ``/maps/choropleth/x.png`` is never read as a layer called "x.png".
+def _respond(request: Request, m) -> Response:
+    """The one place a map becomes a response: the page (its scripts carrying the CSP nonce
+    placeholder, swapped by the security middleware for each response's nonce; a "Download als
+    PNG" link) or, on the ``.png`` route, the same view as an image. User text in the map is
+    escaped by the map builders: a script it contained would be marked too."""
+    path = request.url.path
+    if path.endswith(".png"):
+        from maps.static_map import map_png  # matplotlib only when an image is asked for
+
+        return Response(map_png(m), media_type="image/png",
+                        headers={"Content-Disposition": 'attachment; filename="regiomatch-kaart.png"'})
+    png = _png_path(path) + (f"?{request.url.query}" if request.url.query else "")
+    add_download(m, png)
+    return HTMLResponse(mark_scripts(render(m)))
+
+
+def _png_path(path: str) -> str:
+    """``/maps/overlay`` -> ``/maps/overlay.png``: the image of the page at ``path``."""
+    return path.rstrip("/") + ".png"
+
+
+def _geometry(request: Request, body_and_digest: tuple[bytes, str], detail: str, v: str | None) -> Response:
+    body, digest = body_and_digest
+    etag = f'"{detail}-{digest}"'
+    headers = {"ETag": etag, "Cache-Control": IMMUTABLE if v == digest else REVALIDATE}
+    match = request.headers.get("if-none-match", "")
+    if etag in {tag.strip() for tag in match.split(",")} or match.strip() == "*":
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/geo+json", headers=headers)
+
+
+@router.get("/api/v1/geometry/municipalities.geojson", summary="Municipal outlines for the maps (EPSG:4326)")
+def get_municipality_geometry(
+    request: Request,
+    detail: str = Query(DETAIL, pattern=DETAIL_PATTERN, description="coarse (120 m) or fine (60 m) simplification"),
+    v: str | None = Query(None, description="Digest the page expects (lets the browser cache the answer)"),
+    ws: Workspace = Depends(get_workspace),
+) -> Response:
+    """Compact GeoJSON: one feature per municipality, ``id`` its NIS code, no properties."""
+    return _geometry(request, web_geometry(None, detail, ws.catalog.data_dir), detail, v)
+
+
+@router.get("/api/v1/geometry/layers/{layer_id}.geojson", summary="Zone outlines of a layer for the maps (EPSG:4326)")
+def get_layer_geometry(
+    request: Request,
+    layer_id: str,
+    detail: str = Query(DETAIL, pattern=DETAIL_PATTERN, description="coarse (120 m) or fine (60 m) simplification"),
+    v: str | None = Query(None, description="Digest the page expects (lets the browser cache the answer)"),
+    ws: Workspace = Depends(get_workspace),
+) -> Response:
+    """Compact GeoJSON: one feature per zone with an outline, ``id`` its zone code, no properties;
+    simplified as a coverage so neighbouring zones share their border."""
+    return _geometry(request, web_geometry(ws.layer(layer_id), detail, ws.catalog.data_dir), detail, v)
+
+
+@router.get("/maps/overlay", response_class=HTMLResponse, dependencies=BUSY, summary="Map of layer A over layer B")
+@router.get("/maps/overlay.png", response_class=Response, dependencies=BUSY, summary="Map of layer A over layer B as a PNG")
 @cached(lambda p: [p["a"], p["b"]])
 def get_overlay_map(
+    request: Request,
     a: str = Query(..., description="Layer id (or scenario:<id>) drawn as bold outlines", examples=["samenwerkingsverband"]),
     b: str = Query(..., description="Layer id (or scenario:<id>) drawn as coloured zones", examples=["eerstelijnszone"]),
     focus: str | None = Query(None, description="Zoom to this zone of layer A", examples=["W13"]),
     ws: Workspace = Depends(get_workspace),
-) -> HTMLResponse:
+) -> Response:
     """B-zones as fills, A-zones as outlines, members outside their A-zone's dominant B-zone hatched."""
-    from maps.base import render
-    from maps.overlay_map import overlay_map
-
     result = overlay(ws.layer(a), ws.layer(b), "population")
-    return _page(render(overlay_map(result, focus, data_dir=ws.catalog.data_dir, assets=ASSETS)))
+    return _respond(request, overlay_map(result, focus, data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
-@router.get("/municipality/{nis_code}", response_class=HTMLResponse, dependencies=BUSY, summary="Every zone a municipality belongs to")
+@router.get("/maps/municipality/{nis_code}", response_class=HTMLResponse, dependencies=BUSY, summary="Every zone a municipality belongs to")
+@router.get("/maps/municipality/{nis_code}.png", response_class=Response, dependencies=BUSY,
+            summary="Every zone a municipality belongs to, as a PNG")
 @cached(lambda p: p["layers"] or ALL_LAYERS)
 def get_municipality_map(
+    request: Request,
     nis_code: int,
     layers: list[str] | None = Query(None, description="Only these layers (default: all shipped and imported layers)"),
     ws: Workspace = Depends(get_workspace),
-) -> HTMLResponse:
-    from maps.base import render
-    from maps.municipality_map import municipality_map
-
+) -> Response:
     ws.catalog.atoms.position(nis_code)
     chosen = [ws.layer(i) for i in unique_list(layers, "layers", 50)] if layers else ws.layers()
-    return _page(render(municipality_map(nis_code, chosen, data_dir=ws.catalog.data_dir, assets=ASSETS)))
+    return _respond(request, municipality_map(nis_code, chosen, data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
-@router.get("/scenario/{scenario_id}", response_class=HTMLResponse, dependencies=BUSY, summary="Today's zoning and a scenario side by side")
+@router.get("/maps/scenario/{scenario_id}", response_class=HTMLResponse, dependencies=BUSY, summary="Today's zoning and a scenario side by side")
+@router.get("/maps/scenario/{scenario_id}.png", response_class=Response, dependencies=BUSY,
+            summary="Today's zoning and a scenario side by side, as a PNG")
 @cached(lambda p: ["scenario:" + p["scenario_id"]])
-def get_scenario_map(scenario_id: str, ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
-    from maps.base import render
-    from maps.scenario_map import scenario_map
-
+def get_scenario_map(request: Request, scenario_id: str, ws: Workspace = Depends(get_workspace)) -> Response:
     record = ws.store.get_scenario(scenario_id)
     base_layer = ws.layer(record.base_layer)
     scenario = ws.layer(record.layer_id)
     norm = norm_for(scenario, record.base_layer)
-    return _page(render(scenario_map(base_layer, scenario, norm, data_dir=ws.catalog.data_dir, assets=ASSETS)))
+    return _respond(request, scenario_map(base_layer, scenario, norm, _associations(ws),
+                                          data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
-@router.get("/choropleth/{layer_id}", response_class=HTMLResponse, dependencies=BUSY, summary="Population per zone with the norms")
+@router.get("/maps/choropleth/{layer_id}", response_class=HTMLResponse, dependencies=BUSY, summary="Population per zone with the norms")
+@router.get("/maps/choropleth/{layer_id}.png", response_class=Response, dependencies=BUSY, summary="Population per zone, as a PNG")
 @cached(lambda p: [p["layer_id"]])
 def get_choropleth(
+    request: Request,
     layer_id: str,
-    norms: list[int] = Query(list(NORM_LINES), description="Population thresholds shown as class boundaries"),
+    norms: list[int] | None = Query(None, description="Population thresholds shown as norms (class boundaries); "
+                                    f"default {', '.join(map(str, NORM_LINES))} for layers with a population norm, "
+                                    "none for the others"),
     ws: Workspace = Depends(get_workspace),
-) -> HTMLResponse:
+) -> Response:
     """Zones failing the layer's default norm (if any, e.g. 60.000 for primary care zones) are outlined."""
-    from maps.base import render
-    from maps.choropleth import population_map
-
-    norms = unique_list(norms, "norms", 12)
+    norms = unique_list(norms, "norms", 12) if norms is not None else None
     layer = ws.layer(layer_id)
-    html = render(population_map(layer, norm_for(layer, ws.base_id_of(layer_id)), norms, data_dir=ws.catalog.data_dir,
-                                 assets=ASSETS))
-    return _page(html)
+    return _respond(request, population_map(layer, norm_for(layer, ws.base_id_of(layer_id)), norms,
+                                            data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
-@router.get("/static/{name:path}", summary="Vendored Leaflet files the maps load", include_in_schema=False)
+@router.get("/maps/static/{name:path}", summary="Vendored Leaflet files the maps load", include_in_schema=False)
 def get_static(name: str) -> FileResponse:
-    from maps.assets import static_file
-
     path, media_type = static_file(name)
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"})

@@ -15,11 +15,11 @@ from api.render_cache import ALL_LAYERS, cached
 from geo.associations import association
 from geo.atlas import fit_atlas, municipality_counts
 from geo.errors import NotFound
-from geo.geometry import adjacency
 from geo.overlay import overlay
+from geo.profile import municipality_profile
 from geo.workspace import Workspace
 from maps.atlas_page import association_facts
-from maps.pages import (ASSOCIATION_LAYER, municipality_profile, overlay_sheets, render_landing,
+from maps.pages import (ASSOCIATION_LAYER, overlay_sheets, render_landing,
                         render_municipality, render_overlay_table, render_search, search_hits, single_match,
                         workbook)
 
@@ -57,10 +57,8 @@ def search(q: str = Query("", max_length=100, description="Name, old name, NIS c
 @cached(lambda p: ALL_LAYERS)
 def municipality_page(nis_code: int = Path(..., description="5-digit NIS code; an older code is carried to 2025"),
                       ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
-    current = ws.catalog.crosswalk.to_2025(nis_code)
-    pairs = adjacency(ws.catalog.data_dir)
-    neighbours = [*pairs.loc[pairs["nis_a"] == current, "nis_b"], *pairs.loc[pairs["nis_b"] == current, "nis_a"]]
-    profile = municipality_profile(nis_code, _layers(ws), [int(n) for n in neighbours], ws.catalog.crosswalk)
+    profile = municipality_profile(nis_code, _layers(ws), ws.catalog.crosswalk, data_dir=ws.catalog.data_dir)
+    current = profile.nis_code
     atlas = fit_atlas(ws.catalog)
     border = {**municipality_counts(atlas, current), "against": atlas.against.id}
     facts = {a["code"]: association_facts(_association_or_none(ws, a["code"])) for a in profile.associations}

@@ -21,14 +21,19 @@ from api import session
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import get_workspace
+from api.downloads import content_disposition, download
 from geo.workspace import SCENARIO_PREFIX, Workspace
 from api.errors import TooLarge
+from api.limits import uploads
 from api.routes.evaluate import DEFAULT_NEST_IN
 from api.routes.zonings import ASSOCIATIONS
 from api.settings import Settings, get_settings
 from geo.compare import compare, order_against
 from geo.geometry import DEFAULT_SIMPLIFY_METRES, layer_geojson, zone_polygons
-from geo.import_preview import preview_import
+from geo.errors import Busy, LimitExceeded, RegiomatchError
+from geo.import_preview import ImportPreview, preview_import
+from geo.importing import check_suffix
+from geo.sandbox import parse_upload
 from geo.norms import norm_for
 from geo.paths import ATTRIBUTION
 from geo.workbench import editing_context
@@ -124,9 +129,14 @@ def compare_page(base: str = Query(..., max_length=100, examples=["eerstelijnszo
 def compare_pdf(base: str = Query(..., max_length=100), other: str = Query(..., max_length=100),
                 against: list[str] = AGAINST_QUERY, ws: Workspace = Depends(get_workspace)) -> Response:
     context, data = _comparison(ws, base, other, against)
+    if data["moved"]:
+        from maps.comparison_png import comparison_png  # matplotlib: on first use, not at start-up
+        from maps.static_map import data_uri
+
+        png = comparison_png(ws.layer(base), ws.layer(other), data["moved"], ws.catalog.data_dir)
+        context["map_png"] = data_uri(png)
     pdf = html_to_pdf(render_comparison(context, data, pdf=True))
-    filename = f"vergelijking_{base}_{other}.pdf".replace(":", "-")
-    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return download(pdf, f"vergelijking_{base}_{other}.pdf", "application/pdf")
 
 
 # -- exports -----------------------------------------------------------------------------------
@@ -169,7 +179,7 @@ def export_scenario(scenario_id: str, format: Literal["csv", "xlsx", "geojson", 
             zones.to_file(path, layer="zones", driver="GPKG")
             content = path.read_bytes()
     return Response(content, media_type=EXPORT_TYPES[format],
-                    headers={"Content-Disposition": f'attachment; filename="{stem}.{format}"'})
+                    headers={"Content-Disposition": content_disposition(f"{stem}.{format}")})
 
 
 # -- importing a layer -------------------------------------------------------------------------
@@ -201,10 +211,25 @@ async def preview_layer(
         layer_id in ws.catalog.builtin or ws.store.layer_exists(layer_id)) else []
     options = {k: v for k, v in {"name": name, "source": source, "vintage": vintage, "code_column": code_column,
                                  "name_column": name_column}.items() if v}
-    preview = await run_in_threadpool(preview_import, "voorbeeld", content, file.filename or "", ws.catalog, **options)
+    limits = settings.import_limits()
+    # Read in the limited child process, like a real import (geo.sandbox); over a limit a 413.
+    async with uploads.slot(limits.parallel, f"{limits.parallel} uploads are being read already and more are "
+                            "waiting; try again in a minute", timeout=limits.wall_seconds):
+        preview = await run_in_threadpool(_preview, content, file.filename or "", ws, limits, options)
     out = preview.as_dict()
     out["problems"] = taken + out["problems"]
     return out
+
+
+def _preview(content: bytes, filename: str, ws: Workspace, limits, options: dict):  # noqa: ANN001
+    try:
+        check_suffix(filename)
+        parsed = parse_upload(content, filename, limits)
+    except (LimitExceeded, Busy):
+        raise
+    except RegiomatchError as exc:
+        return ImportPreview(None, [exc.detail])
+    return preview_import("voorbeeld", content, filename, ws.catalog, parsed=parsed, **options)
 
 
 # -- signing in --------------------------------------------------------------------------------

@@ -31,15 +31,16 @@ from geo.compare import compare
 from geo.costshare import SeatRule, cost_share, per_inhabitant
 from geo.errors import InvalidInput
 from geo.history import members_as_of
-from geo.layer import Layer
+from geo.layer import Layer, with_population
 from geo.norms import norm_for
 from geo.suggest import DEFAULT_MAX_MOVES, DEFAULT_TIME_BUDGET, Constraints, suggest
 from geo.validation import make_norm, validate
 from geo.workspace import Workspace
+from geo.roles import association_layer
 
 router = APIRouter(prefix="/api/v1", tags=["zonings"])
 
-ASSOCIATIONS = "samenwerkingsverband"
+ASSOCIATIONS = association_layer()  # the layer with role "associations" in data/layers.json
 MAX_API_TIME_BUDGET = 30.0
 
 
@@ -122,6 +123,8 @@ class SuggestIn(BaseModel):
     keep_together: list[list[int]] = Field(default_factory=list, max_length=100,
                                            description="Groups of NIS codes that must stay in one zone")
     fixed: list[int] = Field(default_factory=list, max_length=400, description="NIS codes that must not move")
+    allow_anchor_moves: bool = Field(False, description="true: a zone's anchor (the municipality it is named after, "
+                                     "else its largest) may move too")
     max_moves: int = Field(DEFAULT_MAX_MOVES, ge=0, le=200)
     time_budget_seconds: float = Field(DEFAULT_TIME_BUDGET, gt=0, le=MAX_API_TIME_BUDGET)
     seed: int = Field(0, ge=0, le=2**31 - 1)
@@ -147,7 +150,8 @@ def post_suggest(body: SuggestIn, request: Request, ws: Workspace = Depends(get_
     default = norm_for(base, ws.base_id_of(body.base_layer))
     norm = make_norm(body.min_population, body.max_population, default) if body.population_check else None
     constraints = Constraints(norm=norm, use_default_norm=False, contiguity=body.contiguity,
-                              keep_together=tuple(tuple(g) for g in body.keep_together), fixed=tuple(body.fixed))
+                              keep_together=tuple(tuple(g) for g in body.keep_together), fixed=tuple(body.fixed),
+                              allow_anchor_moves=body.allow_anchor_moves)
     targets = [ws.layer(a) for a in unique_list(body.against, "against", 20)]
     result = suggest(base, targets, constraints, weights=body.weights,
                      max_moves=body.max_moves, time_budget=body.time_budget_seconds, seed=body.seed)
@@ -215,21 +219,21 @@ def get_associations(
     association changed. This is the one dated view; ``/api/v1/layers/samenwerkingsverband`` is
     the published snapshot used in overlays."""
     day = as_of or date.today()
-    members = members_as_of(ws.catalog, day, code)
-    population = ws.catalog.atoms.table["population"]
+    members = with_population(members_as_of(ws.catalog, day, code), ws.catalog.atoms)
     associations = []
     for zone_code, rows in members.groupby("zone_code", sort=True):
         listed = [{
             "nis_code": int(r.nis_code), "municipality": r.municipality, "share": round(float(r.share), 6),
             "source_nis_code": int(r.source_nis_code), "valid_from": r.valid_from, "valid_to": r.valid_to,
-            "start_known": bool(r.start_known), "population": int(round(population[int(r.nis_code)] * float(r.share))),
+            "start_known": bool(r.start_known), "population": int(round(r.population)),
         } for r in rows.itertuples()]
         associations.append({"code": zone_code, "name": str(rows["zone_name"].iloc[0]),
                              "members": listed, "member_count": len(listed),
                              "population": sum(m["population"] for m in listed),
                              "note": str(rows["note"].iloc[0])})
     if format == "csv":
-        frame = members.assign(as_of=day.isoformat(), population_year=ws.catalog.atoms.population_year)
+        frame = members.drop(columns="population").assign(as_of=day.isoformat(),
+                                                          population_year=ws.catalog.atoms.population_year)
         return _csv(frame, f"associations_{day.isoformat()}.csv")
     return {"as_of": day.isoformat(), "population_year": ws.catalog.atoms.population_year,
             "associations": associations}

@@ -412,8 +412,8 @@
           el("td", {}, [z.name + " ", el("small", { text: "(" + z.code + ")" })]),
           el("td", { className: "num touched", "data-before": String(z.zones_touched_before), "data-after": String(z.zones_touched),
                      text: arrow(z.zones_touched_before, z.zones_touched) }),
-          el("td", { text: arrow(z.dominant_share_text[0], z.dominant_share_text[1]) +
-                     (z.dominant_zone ? " in " + self.zoneLabel(z.dominant_zone) : "") }),
+          el("td", {}, [el("span", { className: "keep", text: arrow(z.dominant_share_text[0], z.dominant_share_text[1]) }), el("br"),
+                     el("small", { text: z.dominant_zone ? "in " + self.zoneLabel(z.dominant_zone) : "" })]),
           el("td", {}, [arrow(z.outside_before.length, z.outside.length), el("br"), el("small", { text: outside.join(", ") })])]);
         tbody.appendChild(tr);
       });

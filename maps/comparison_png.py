@@ -1,0 +1,79 @@
+"""A static PNG of two zonings side by side around the moved municipalities, for the printed
+comparison (``/vergelijk.pdf``). No tiles, works offline.
+
+Both panels colour the municipalities by their zone (the same colour for the same zone code in
+both), outline the zones, and mark the moved municipalities with a thick purple edge and their
+name; the view is the area of the zones the moves touched.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import geopandas as gpd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from geo.layer import Layer
+from geo.paths import ATTRIBUTION, SHIPPED_DATA
+from maps import style
+from maps.base import zone_colours
+from maps.static_map import _drawn_municipalities, _drawn_zones
+
+MARGIN = 0.08
+
+
+def comparison_png(base: Layer, other: Layer, moved: list[int], data_dir: Path = SHIPPED_DATA,
+                   width_inches: float = 7.2) -> bytes:
+    """PNG: ``base`` left, ``other`` right, the moved municipalities (NIS codes) marked.
+
+    Examples
+    --------
+    >>> png = comparison_png(elz, scenario_layer, [34025])  # doctest: +SKIP
+    >>> png[:4]  # doctest: +SKIP
+    b'\\x89PNG'
+    """
+    munis = _drawn_municipalities(Path(data_dir))
+    colours = zone_colours(base, Path(data_dir))
+    touched = {c for layer in (base, other) for nis in moved for c, _, _ in layer.zones_of(int(nis))}
+    area = [n for layer in (base, other) for code in touched
+            for n in layer.members(code)["nis_code"].astype(int) if n in munis.index]
+    focus = munis.loc[sorted(set(area))] if area else munis
+    xmin, ymin, xmax, ymax = focus.total_bounds
+    pad = MARGIN * max(xmax - xmin, ymax - ymin, 10_000.0)
+    xmin, ymin, xmax, ymax = xmin - pad, ymin - pad, xmax + pad, ymax + pad
+    panel_ratio = (ymax - ymin) / max(xmax - xmin, 1.0)
+    height = max(2.6, min(6.5, width_inches / 2 * panel_ratio + 0.8))
+
+    fig = Figure(figsize=(width_inches, height), dpi=130)
+    for i, layer in enumerate((base, other)):
+        ax = fig.add_axes((i * 0.5, 0.08, 0.49, 0.82))
+        view = munis.cx[xmin:xmax, ymin:ymax]
+        fill = []
+        for nis in view.index:
+            zones = layer.zones_of(int(nis))
+            fill.append(colours.get(zones[0][0], style.NO_ZONE_FILL) if zones else style.NO_ZONE_FILL)
+        view.plot(ax=ax, color=fill, edgecolor="white", linewidth=0.5)
+        outlines = _drawn_zones(layer, Path(data_dir))
+        outlines = outlines[outlines.geometry.notna()]
+        outlines.boundary.plot(ax=ax, color="#333333", linewidth=1.0)
+        shown = munis.loc[[n for n in moved if n in munis.index]]
+        if len(shown):
+            shown.boundary.plot(ax=ax, color=style.MOVED, linewidth=2.2)
+            for nis, geometry in shown.geometry.items():
+                point = geometry.representative_point()
+                ax.annotate(layer.atoms.name(int(nis)), (point.x, point.y), ha="center", va="center", fontsize=6,
+                            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75})
+        ax.set_xlim(xmin, xmax)
+        ax.set_ylim(ymin, ymax)
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+        ax.set_title(layer.name, fontsize=8)
+    fig.legend(handles=[Line2D([], [], color=style.MOVED, linewidth=2.2, label="verschoven gemeente"),
+                        Line2D([], [], color="#333333", linewidth=1.0, label="zonegrens")],
+               loc="upper center", bbox_to_anchor=(0.5, 1.04), fontsize=6.5, frameon=False, ncol=2)
+    fig.text(0.01, 0.02, ATTRIBUTION, fontsize=5, color="#555555")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", facecolor="white", bbox_inches="tight", pad_inches=0.06)
+    return buffer.getvalue()
