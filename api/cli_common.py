@@ -19,6 +19,7 @@ import pandas as pd
 
 from api.settings import get_settings, workspace_for
 from geo import dutch
+from geo.catalog import DEFAULT_POPULATION_YEAR, population_years
 from geo.formulas import neutralise_frame
 from geo.paths import ATTRIBUTION
 from geo.workspace import Workspace
@@ -36,8 +37,9 @@ def _global_options(after_command: bool) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS if after_command else None)
     parser.add_argument("--data-dir", type=Path, help="shipped data folder (default: REGIOMATCH_DATA_DIR or "
                         "the package's data/)")
-    parser.add_argument("--population-year", type=int, help="Statbel population year (default: "
-                        "REGIOMATCH_POPULATION_YEAR or 2020)")
+    parser.add_argument("--population-year", type=int, choices=population_years(),
+                        help="Statbel population year, one of the years in data/population.csv (default: "
+                        f"REGIOMATCH_POPULATION_YEAR or {DEFAULT_POPULATION_YEAR})")
     parser.add_argument("--format", choices=FORMATS, help="output of listing commands (default: table)")
     return parser
 

@@ -34,6 +34,10 @@ def layer_info(layer: Layer) -> dict:
         "zone_count": len(layer),
         "source": layer.source,
         "description": layer.description,
+        # How fractional shares were computed ("population", "area", "population+area"); null for
+        # layers of whole municipalities. Zones of an import that cover nobody are listed, not kept.
+        "weighting": layer.weighting or None,
+        **({"left_out_zones": list(layer.left_out)} if layer.left_out else {}),
     }
 
 
@@ -89,12 +93,19 @@ def summary(result: OverlayResult) -> dict:
     key = weight_key(result.weight)
     return {
         "nested_share": round(s.nested_share, 6),
-        "adjusted_rand_index": round(s.adjusted_rand_index, 6),
-        "variation_of_information": round(s.variation_of_information, 6),
-        "normalized_mutual_information": round(s.normalized_mutual_information, 6),
+        "adjusted_rand_index": _defined(s.adjusted_rand_index),
+        "variation_of_information": _defined(s.variation_of_information),
+        "normalized_mutual_information": _defined(s.normalized_mutual_information),
         f"gap_{key}": number(s.gap_weight, result.weight),
         f"overlap_{key}": number(s.overlap_weight, result.weight),
+        # null with a reason when ARI/VI/NMI do not apply (no shared inhabitants, overlapping zones)
+        "measures_undefined": s.undefined,
+        "measures_undefined_reason": s.undefined_reason,
     }
+
+
+def _defined(value: float) -> float | None:
+    return None if value != value else round(value, 6)  # NaN: undefined
 
 
 def overlay(result: OverlayResult, offset: int = 0, limit: int | None = None) -> dict:

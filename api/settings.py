@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from geo.catalog import DEFAULT_POPULATION_YEAR
 from geo.paths import SHIPPED_DATA
 from geo.workspace import Workspace, open_workspace
 
@@ -39,7 +40,8 @@ class Settings(BaseSettings):
     port: int = 8000
     max_upload_bytes: int = Field(10 * 1024 * 1024, description="Largest accepted upload or request body.")
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins; empty = CORS off.")
-    population_year: int = Field(2020, description="Statbel population year (2018, 2019 or 2020).")
+    population_year: int = Field(DEFAULT_POPULATION_YEAR, description="Statbel population year: one of the years "
+                                 "in data/population.csv (default the latest).")
     max_parallel_suggest: int = Field(2, ge=1, description="Suggestions computed at once per process (more: 503).")
     max_parallel_reports: int = Field(2, ge=1, description="Reports (HTML/PDF) rendered at once per process (more: 503).")
     max_parallel_maps: int = Field(4, ge=1, description="Maps and layer GeoJSON built at once per process (more: 503).")

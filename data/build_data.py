@@ -15,14 +15,16 @@ What is reshaped, and why:
   Dutch and French names, region, and the area of their polygon in km^2 (EPSG:31370).
 * ``population.csv``: Statbel population on 1 January 2018, 2019 and 2020, carried forward to
   2025 municipalities through the merger crosswalks (sums over merged municipalities), and on
-  1 January 2024 (summed from the statistical sectors, already on 2025 municipalities).
+  1 January 2024 (summed from the statistical sectors, already on 2025 municipalities); column
+  ``basis`` says which (``municipal``: Statbel's municipal count; ``sectors``: a sector sum).
 * ``municipality_codes.csv``: every older NIS code (2018 and 2019-2024 vintages) with its
   name and the 2025 municipality it is part of now. The 2018 -> 2019 crosswalk is not
   published in ``shared``; it is derived here with a geometric overlay of the 2018 and
   2019-2024 polygons (largest shared area, in EPSG:31370).
 * ``layers.json`` + ``memberships.csv``: the layer registry and one long membership table
   (layer, zone_code, zone_name, nis_code, share).
-* ``association_history.csv``: dated memberships of the cooperation associations.
+* ``association_history.csv``: dated memberships of the cooperation associations, with the date
+  the register attests each one (``registered_on``).
 * layer ``samenwerkingsverbanden`` (in ``layers.json`` + ``memberships.csv``): every association
   of the Flemish register of local-government organisations, zone code = enterprise number;
   a municipality of which only some pre-2025 parts were members has the member part's share of
@@ -32,7 +34,8 @@ What is reshaped, and why:
 * ``sectors.csv``: the 9,917 statistical sectors with their 2025 municipality, 2024 population,
   centroid in EPSG:31370 and Antwerp primary-care sub-zone (``elzantw``).
 * ``geometry.gpkg``: municipal polygons of 2025 and the 4 sub-zones of primary care zone
-  "Antwerpen en rand" (which split the city of Antwerp), both in EPSG:31370.
+  "Antwerpen en rand" (which split the city of Antwerp), both in EPSG:31370. The sub-zones'
+  memberships are population-weighted from the statistical sectors (``elzantw``).
 """
 
 from __future__ import annotations
@@ -44,15 +47,8 @@ import shutil
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
-
-try:
-    from geo.importing import SLIVER_SHARE
-except ModuleNotFoundError:  # run as a script from anywhere: the repo root is one level up
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from geo.importing import SLIVER_SHARE
 
 HERE = Path(__file__).resolve().parent
 GPKG = "regions_flanders_brussels_31370.gpkg"
@@ -208,7 +204,7 @@ def build_population(src: Path, municipalities: pd.DataFrame, codes: pd.DataFram
 
 
 def build_memberships(src: Path, municipalities: pd.DataFrame, antwerp_zones: gpd.GeoDataFrame,
-                      gemeenten: gpd.GeoDataFrame) -> tuple[pd.DataFrame, list[dict]]:
+                      sectors: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
     regions = pd.read_csv(src / "municipality_regions_2025.csv")
     rows: list[pd.DataFrame] = []
     layers: list[dict] = [
@@ -274,23 +270,25 @@ def build_memberships(src: Path, municipalities: pd.DataFrame, antwerp_zones: gp
     )
 
     # The 4 sub-zones of primary care zone "Antwerpen en rand" split the city of Antwerp and
-    # take in Schoten, Stabroek and Wommelgem whole: they are not unions of municipalities, so
-    # each municipality's share is the share of its area inside a zone, from a real overlay
-    # with every municipality in the metric CRS (the same rule as a user's polygon import).
-    pieces = gpd.overlay(gemeenten[["nis_code", "geometry"]], antwerp_zones[["code", "naam", "geometry"]],
-                         how="intersection", keep_geom_type=True)
-    area = gemeenten.set_index("nis_code").geometry.area
-    pieces["share"] = pieces.geometry.area / pieces["nis_code"].map(area)
-    pieces = pieces[pieces["share"] >= SLIVER_SHARE].copy()
-    pieces.loc[pieces["share"] > 1 - SLIVER_SHARE, "share"] = 1.0
+    # take in Schoten, Stabroek and Wommelgem whole. The statistical sectors name their sub-zone
+    # (elzantw), so each municipality's share is the share of its 2024 inhabitants living in it,
+    # counted, not estimated from area: the sub-zone polygons leave 16.2 km^2 of the left bank
+    # in no sub-zone, while its sectors say where its inhabitants belong.
+    named = antwerp_zones.assign(code=antwerp_zones["code"].map(_zone_code)).set_index("code")["naam"].map(_clean)
+    in_zone = sectors[sectors["elzantw"] != ""]
+    per_zone = in_zone.groupby(["nis_code", "elzantw"], as_index=False)["population"].sum()
+    per_zone["share"] = per_zone["population"] / per_zone["nis_code"].map(sectors.groupby("nis_code")["population"].sum())
+    unknown = set(per_zone["elzantw"]) - set(named.index)
+    if unknown:
+        raise SystemExit(f"sectors name Antwerp sub-zones {sorted(unknown)} that have no polygon")
     rows.append(
         pd.DataFrame(
             {
                 "layer": "eerstelijnszone_antwerpen_stad",
-                "zone_code": pieces["code"].map(_zone_code),
-                "zone_name": pieces["naam"].map(_clean),
-                "nis_code": pieces["nis_code"].astype(int),
-                "share": pieces["share"].round(6),
+                "zone_code": per_zone["elzantw"],
+                "zone_name": per_zone["elzantw"].map(named),
+                "nis_code": per_zone["nis_code"].astype(int),
+                "share": per_zone["share"],
             }
         )
     )
@@ -301,9 +299,11 @@ def build_memberships(src: Path, municipalities: pd.DataFrame, antwerp_zones: gp
             "kind": "polygon",
             "vintage": "2025",
             "source": BOUNDARY_SOURCE,
+            "sector_column": "elzantw",
             "description": "Vier deelzones van eerstelijnszone Antwerpen en rand: ze delen de stad "
             "Antwerpen op en omvatten Schoten, Stabroek en Wommelgem. Het aandeel van een gemeente in "
-            "een deelzone is een oppervlakteaandeel (area-weighted), niet geteld.",
+            "een deelzone is het aandeel van haar inwoners (1 januari 2024) dat in de statistische sectoren "
+            "van die deelzone woont.",
         }
     )
     out = pd.concat(rows, ignore_index=True)
@@ -314,17 +314,30 @@ def build_memberships(src: Path, municipalities: pd.DataFrame, antwerp_zones: gp
     return out.sort_values(["layer", "zone_code", "nis_code"]).reset_index(drop=True), layers
 
 
-def read_sectors(src: Path) -> pd.DataFrame:
+def read_sectors(src: Path, gemeenten: gpd.GeoDataFrame) -> pd.DataFrame:
     """The statistical sectors of Flanders and Brussels with their 2024 population and centroid.
 
     Centroids are published in WGS84; they are shipped in EPSG:31370 (metres, rounded to 1 m),
-    the CRS every computation uses.
+    the CRS every computation uses. A sector's inhabitants go to the polygon that holds its
+    point, so the point must lie in its own municipality's (simplified) polygon: the 22 published
+    centroids that fall just outside it (at most ~300 m, a concave sector or the simplification)
+    are moved to the nearest point inside.
     """
+    import shapely
     from pyproj import Transformer
 
     raw = pd.read_csv(src / "statistical_sectors_2024_population.csv", dtype={"statsec2024": str})
     to_metric = Transformer.from_crs("EPSG:4326", f"EPSG:{METRIC_CRS}", always_xy=True)
     x, y = to_metric.transform(raw["centroid_lng_wgs84"].to_numpy(), raw["centroid_lat_wgs84"].to_numpy())
+    own = gemeenten.set_index("nis_code").geometry.loc[raw["nis_code"].astype(int)].to_numpy()
+    x, y = x.round(0), y.round(0)
+    for i in np.nonzero(~shapely.contains_xy(own, x, y))[0]:
+        point = shapely.Point(x[i], y[i])
+        near = own[i].intersection(point.buffer(own[i].distance(point) + 5.0))
+        moved = near.representative_point()
+        x[i], y[i] = round(moved.x), round(moved.y)
+        if not own[i].contains(shapely.Point(x[i], y[i])):
+            raise SystemExit(f"sector {raw['statsec2024'].iloc[i]}: cannot place its point in its municipality")
     out = pd.DataFrame({
         "sector": raw["statsec2024"].str.strip(),
         "nis_code": raw["nis_code"].astype(int),
@@ -356,7 +369,8 @@ def add_population_2024(src: Path, population: pd.DataFrame, sectors: pd.DataFra
     if len(differs):
         raise SystemExit(f"population 2024: sector sums differ for {differs['nis_code'].tolist()}")
     year = pd.DataFrame({"nis_code": raw["nis_code"].astype(int), "year": 2024,
-                         "inhabitants": raw["population_2024"].astype(int)})
+                         "inhabitants": raw["population_2024"].astype(int), "basis": "sectors"})
+    population = population.assign(basis="municipal")
     return pd.concat([population, year]).sort_values(["year", "nis_code"]).reset_index(drop=True)
 
 
@@ -515,6 +529,22 @@ def build_history(src: Path) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values(["zone_code", "nis_code"]).reset_index(drop=True)
 
 
+def attest_history(src: Path, history: pd.DataFrame) -> pd.DataFrame:
+    """Add ``registered_on``: the date the register attests a hand-listed membership (the
+    register's import date), empty where the register does not name it.
+
+    A membership whose start is unknown is counted from that date on, never before (there it is
+    "onbekend"); one that neither a start date nor the register dates is counted on no date.
+    """
+    members = pd.read_csv(src / "associations_register_memberships.csv", dtype=str)
+    members["registered_on"] = members["source_file"].map(lambda f: _registration(f)[1])
+    attested = members.groupby(["assoc_kbo", "nis_code"])["registered_on"].max()
+    def attest(row: pd.Series) -> str:
+        kbo = HAND_REGISTER_CODES.get(row["zone_code"])
+        return str(attested.get((kbo, str(int(row["nis_code"]))), "")) if kbo else ""
+    return history.assign(registered_on=history.apply(attest, axis=1))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=HERE.parent.parent / "shared" / "data")
@@ -530,10 +560,10 @@ def main(argv: list[str] | None = None) -> None:
 
     municipalities = build_municipalities(src, gemeenten)
     codes = add_population_share(src, build_codes(src, derive_2018_crosswalk(src)))
-    sectors = read_sectors(src)
+    sectors = read_sectors(src, gemeenten)
     population = add_population_2024(src, build_population(src, municipalities, codes), sectors)
-    memberships, layers = build_memberships(src, municipalities, antwerp_zones, gemeenten)
-    history = build_history(src)
+    memberships, layers = build_memberships(src, municipalities, antwerp_zones, sectors)
+    history = attest_history(src, build_history(src))
     register_rows, register = build_register(src, codes, sectors)
     memberships = (pd.concat([memberships, register_rows], ignore_index=True)
                    .sort_values(["layer", "zone_code", "nis_code"]).reset_index(drop=True))
@@ -554,7 +584,7 @@ def main(argv: list[str] | None = None) -> None:
     municipalities.to_csv(out / "municipalities.csv", index=False)
     codes.to_csv(out / "municipality_codes.csv", index=False)
     population.to_csv(out / "population.csv", index=False)
-    memberships.to_csv(out / "memberships.csv", index=False, float_format="%.6f")
+    memberships.to_csv(out / "memberships.csv", index=False, float_format="%.9f")
     history.to_csv(out / "association_history.csv", index=False)
     associations.to_csv(out / "associations.csv", index=False)
     sectors.drop(columns="nis_2019_2024").to_csv(out / "sectors.csv", index=False)

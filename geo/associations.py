@@ -43,6 +43,7 @@ import pandas as pd
 
 from geo.catalog import Catalog
 from geo.errors import InvalidInput, UnknownZone
+from geo.layer import Layer
 
 REGISTER_LAYER = "samenwerkingsverbanden"
 HAND_LAYER = "samenwerkingsverband"
@@ -252,3 +253,39 @@ def reconciliation(catalog: Catalog, code: str) -> Reconciliation | None:
         share_differences=differences,
         only_in_hand_names=[catalog.atoms.name(n) for n in only_hand],
         only_in_register_names=[catalog.atoms.name(n) for n in only_register])
+
+
+def layer_on(catalog: Catalog, layer_id: str, on: object = None) -> Layer:
+    """An association layer with only the memberships valid on a date (default today).
+
+    ``samenwerkingsverband``: the dated hand list (:func:`geo.history.associations_as_of`: ISOM
+    historical until 2018, Neteland current, a membership with an unknown start counted from the
+    date the register attests it, never before). ``samenwerkingsverbanden``: a registered
+    membership is known from its registration date (``registered_on``) on; associations the
+    register marks "Niet actief" have no valid membership on any date (their end is unknown).
+
+    Examples
+    --------
+    >>> layer_on(load_catalog(), "samenwerkingsverband", "2025-01-01").zone_codes  # doctest: +SKIP
+    ['NETELAND', 'W13', 'WRNL', 'WZK']
+    """
+    from geo.history import associations_as_of
+
+    day = _day(on) if on is not None else date.today()
+    if layer_id == HAND_LAYER:
+        return associations_as_of(catalog, day)
+    if layer_id != REGISTER_LAYER:
+        raise InvalidInput(f"layer {layer_id!r} has no dated memberships; dated layers: {HAND_LAYER}, {REGISTER_LAYER}")
+    register = catalog.layer(REGISTER_LAYER)
+    valid = {a.code for a in _read(Path(catalog.data_dir)) if a.in_register and a.status != "Niet actief"
+             and a.registered_on and date.fromisoformat(a.registered_on) <= day and a.active_on(day)}
+    members = register.members()
+    members = members[members["zone_code"].isin(valid)]
+    if members.empty:
+        raise InvalidInput(f"no registered membership is known on {day.isoformat()} (the register dates them "
+                           "from August 2023)")
+    return Layer.from_members(f"{REGISTER_LAYER}@{day.isoformat()}", members, catalog.atoms,
+                              name=f"{register.name} op {day.isoformat()}", kind=register.kind,
+                              vintage=day.isoformat(), source=register.source,
+                              description="Lidmaatschappen die op deze datum geregistreerd zijn bij actieve "
+                                          "samenwerkingsverbanden.")

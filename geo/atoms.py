@@ -14,6 +14,12 @@ import pandas as pd
 
 from geo.errors import InvalidInput, UnknownMunicipality
 
+# Said once wherever a sector-summed year is named (issue 16): Statbel could not place every
+# resident in a statistical sector, so these counts are slightly below the official ones.
+SECTOR_SUM_NOTE = ("Bevolking op 1 januari {year}: opgeteld uit de statistische sectoren van Statbel, "
+                   "ongeveer 0,1 à 0,3 % onder het officiële gemeentelijke cijfer (inwoners die Statbel aan "
+                   "geen sector kon toewijzen, ontbreken).")
+PopulationBasis = Literal["municipal", "sectors"]
 Weight = Literal["population", "area"]
 WEIGHTS: tuple[str, ...] = ("population", "area")
 FLEMISH_REGION = "Vlaams Gewest"
@@ -30,6 +36,9 @@ class Atoms:
         ``area_km2`` and ``population``.
     population_year : int
         The 1 January of which ``population`` is the Statbel count.
+    population_basis : {"municipal", "sectors"}
+        Statbel's municipal count, or the sum of its statistical sectors (see
+        :attr:`population_note`).
 
     Examples
     --------
@@ -41,13 +50,16 @@ class Atoms:
 
     table: pd.DataFrame
     population_year: int
+    population_basis: PopulationBasis = "municipal"
+    sectors: "Sectors | None" = field(default=None, repr=False)
     _position: dict[int, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_position", {int(c): i for i, c in enumerate(self.table.index)})
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, population_year: int) -> "Atoms":
+    def from_frame(cls, frame: pd.DataFrame, population_year: int,
+                   population_basis: PopulationBasis = "municipal", sectors: pd.DataFrame | None = None) -> "Atoms":
         table = frame.copy()
         table["nis_code"] = table["nis_code"].astype(int)
         if "name_fr" not in table:
@@ -55,10 +67,27 @@ class Atoms:
         table = table.set_index("nis_code").sort_index()
         if table.index.has_duplicates:
             raise InvalidInput(f"duplicate NIS codes {table.index[table.index.duplicated()].tolist()}")
-        return cls(table[["name", "name_fr", "region", "area_km2", "population"]], population_year)
+        atoms = cls(table[["name", "name_fr", "region", "area_km2", "population"]], population_year,
+                    population_basis)
+        if sectors is not None:
+            object.__setattr__(atoms, "sectors", Sectors.from_frame(sectors, atoms))
+        return atoms
 
     def __len__(self) -> int:
         return len(self.table)
+
+    @property
+    def population_note(self) -> str:
+        """The one sentence to show next to the population year when it is a sector sum
+        (empty for Statbel's official municipal count).
+
+        Examples
+        --------
+        >>> Atoms.from_frame(pd.DataFrame({"nis_code": [1], "name": ["A"], "region": "Vlaams Gewest",
+        ...     "area_km2": [1.0], "population": [10]}), 2024, "sectors").population_note[:31]
+        'Bevolking op 1 januari 2024: op'
+        """
+        return SECTOR_SUM_NOTE.format(year=self.population_year) if self.population_basis == "sectors" else ""
 
     @property
     def nis_codes(self) -> np.ndarray:
@@ -102,3 +131,56 @@ class Atoms:
 
     def population(self, nis_code: int) -> int:
         return int(self.table["population"].iloc[self.position(nis_code)])
+
+
+@dataclass(frozen=True, eq=False)
+class Sectors:
+    """The statistical sectors: atoms finer than a municipality, for the few places that need them.
+
+    A sector is a population point (its centroid, EPSG:31370) inside one 2025 municipality.
+    Layers that split a municipality (the Antwerp sub-zones, an imported polygon layer) assign
+    each sector to one zone, so two such layers can be overlaid on who really lives where.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per sector: ``sector`` (code), ``nis_code``, ``population`` (1 January 2024),
+        ``x``, ``y`` (EPSG:31370) and any extra assignment columns (``elzantw``).
+    row : numpy.ndarray
+        The atom (municipality row) of each sector.
+
+    Examples
+    --------
+    >>> from geo.catalog import load_catalog
+    >>> sectors = load_catalog().atoms.sectors
+    >>> int(sectors.population[sectors.of(sectors.atoms.position(11002))].sum())
+    555399
+    """
+
+    table: pd.DataFrame
+    atoms: "Atoms"
+    row: np.ndarray
+    population: np.ndarray
+    _order: np.ndarray = field(repr=False)
+    _bounds: np.ndarray = field(repr=False)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, atoms: "Atoms") -> "Sectors":
+        table = frame.reset_index(drop=True)
+        known = table["nis_code"].isin(atoms.nis_codes)
+        table = table[known].reset_index(drop=True)
+        row = atoms.positions(table["nis_code"])
+        order = np.argsort(row, kind="stable")
+        bounds = np.searchsorted(row[order], np.arange(len(atoms) + 1))
+        return cls(table, atoms, row, table["population"].to_numpy(dtype=float), order, bounds)
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def of(self, atom_row: int) -> np.ndarray:
+        """Indices of the sectors in one municipality (by its atom row)."""
+        return self._order[self._bounds[atom_row]:self._bounds[atom_row + 1]]
+
+    @property
+    def xy(self) -> np.ndarray:
+        return self.table[["x", "y"]].to_numpy(dtype=float)

@@ -19,7 +19,43 @@ from geo.layer import Layer
 from geo.paths import SHIPPED_DATA
 from geo.vintages import Crosswalk
 
-DEFAULT_POPULATION_YEAR = 2020
+
+
+@lru_cache(maxsize=4)
+def population_years(data_dir: Path = SHIPPED_DATA) -> tuple[int, ...]:
+    """The years ``data/population.csv`` has, ascending: the only list of selectable years.
+
+    Examples
+    --------
+    >>> population_years()[-1] == DEFAULT_POPULATION_YEAR
+    True
+    """
+    years = pd.read_csv(Path(data_dir) / "population.csv", usecols=["year"])["year"].unique()
+    return tuple(sorted(int(y) for y in years))
+
+
+@lru_cache(maxsize=16)
+def population_note(year: int, data_dir: Path = SHIPPED_DATA) -> str:
+    """The sentence to say once wherever ``year`` is named: non-empty for a sector-summed year
+    (see :attr:`geo.atoms.Atoms.population_note`), empty for Statbel's municipal count.
+
+    Examples
+    --------
+    >>> population_note(2020)
+    ''
+    >>> "0,1 à 0,3 %" in population_note(2024)
+    True
+    """
+    from geo.atoms import SECTOR_SUM_NOTE
+
+    table = pd.read_csv(Path(data_dir) / "population.csv", usecols=lambda c: c in ("year", "basis"))
+    rows = table[table["year"] == int(year)]
+    sectors = "basis" in rows and bool((rows["basis"] == "sectors").any())
+    return SECTOR_SUM_NOTE.format(year=int(year)) if sectors else ""
+
+
+# The latest year shipped is the default; older years stay selectable.
+DEFAULT_POPULATION_YEAR = population_years()[-1]
 
 
 @dataclass(eq=False)
@@ -39,11 +75,19 @@ class Catalog:
     data_dir: Path
     builtin: dict[str, Layer]
 
-    def layer(self, layer_id: str) -> Layer:
-        """The layer with this id; unknown ids are refused with the id named."""
+    def layer(self, layer_id: str, on: object = None) -> Layer:
+        """The layer with this id; unknown ids are refused with the id named.
+
+        ``on`` (a date): for the association layers, only the memberships valid on that date
+        (:func:`geo.associations.layer_on`); without it, the published snapshot.
+        """
         found = self.builtin.get(layer_id)
         if found is None:
             raise UnknownLayer(f"unknown layer {layer_id!r}; known layers: {', '.join(self.layer_ids())}")
+        if on is not None:
+            from geo.associations import layer_on
+
+            return layer_on(self, layer_id, on)
         return found
 
     def layer_ids(self) -> list[str]:
@@ -56,12 +100,17 @@ class Catalog:
 def read_atoms(data_dir: Path = SHIPPED_DATA, population_year: int = DEFAULT_POPULATION_YEAR) -> Atoms:
     municipalities = pd.read_csv(data_dir / "municipalities.csv")
     population = pd.read_csv(data_dir / "population.csv")
-    years = sorted(population["year"].unique())
+    years = [int(y) for y in sorted(population["year"].unique())]
     if population_year not in years:
-        raise InvalidInput(f"no population for {population_year}; available years: {years}")
-    counts = population[population["year"] == population_year].set_index("nis_code")["inhabitants"]
+        raise InvalidInput(f"no population for {population_year}; available years: {', '.join(map(str, years))}")
+    rows = population[population["year"] == population_year]
+    counts = rows.set_index("nis_code")["inhabitants"]
     municipalities["population"] = municipalities["nis_code"].map(counts).astype(int)
-    return Atoms.from_frame(municipalities, population_year)
+    basis = "sectors" if "basis" in rows and (rows["basis"] == "sectors").any() else "municipal"
+    sectors_file = data_dir / "sectors.csv"
+    sectors = (pd.read_csv(sectors_file, dtype={"sector": str, "elzantw": str}, keep_default_na=False)
+               if sectors_file.exists() else None)
+    return Atoms.from_frame(municipalities, population_year, basis, sectors)
 
 
 def read_layers(data_dir: Path, atoms: Atoms) -> dict[str, Layer]:
@@ -75,9 +124,13 @@ def read_layers(data_dir: Path, atoms: Atoms) -> dict[str, Layer]:
             from geo.geometry import read_layer_polygons
 
             polygons = read_layer_polygons(data_dir, meta["id"])
-        layers[meta["id"]] = Layer.from_members(
+        layer = Layer.from_members(
             meta["id"], rows, atoms, name=meta["name"], kind=meta["kind"], vintage=meta["vintage"],
             source=meta["source"], description=meta.get("description", ""), polygons=polygons)
+        if meta.get("sector_column") and atoms.sectors is not None:
+            # The sectors name their zone in this layer: the assignment is data, not geometry.
+            layer = layer.with_sector_zones(atoms.sectors.table[meta["sector_column"]].astype(str).to_numpy())
+        layers[meta["id"]] = layer
     return layers
 
 
@@ -86,7 +139,7 @@ def load_catalog_from(data_dir: Path = SHIPPED_DATA, population_year: int = DEFA
     data_dir = Path(data_dir)
     atoms = read_atoms(data_dir, population_year)
     codes = pd.read_csv(data_dir / "municipality_codes.csv", dtype={"vintage": str})
-    history = pd.read_csv(data_dir / "association_history.csv", dtype={"valid_from": str, "valid_to": str})
+    history = pd.read_csv(data_dir / "association_history.csv", dtype={"valid_from": str, "valid_to": str, "registered_on": str})
     return Catalog(atoms=atoms, crosswalk=Crosswalk(codes, atoms), history=history, data_dir=data_dir,
                    builtin=read_layers(data_dir, atoms))
 

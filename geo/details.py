@@ -38,9 +38,6 @@ class _Prepared:
         b = sparse.csr_array(result.b.membership)
         b.sort_indices()
         self.b_indptr, self.b_cols, self.b_shares = b.indptr, b.indices, b.data
-        per_atom = np.diff(self.b_indptr)
-        self.b_cover = np.bincount(np.repeat(np.arange(len(per_atom)), per_atom), weights=self.b_shares,
-                                   minlength=len(per_atom))
         self.nis = result.a.atoms.nis_codes.astype(np.int64)
         self.codes = self.nis.tolist()
         self.names = [str(n) for n in result.a.atoms.names]
@@ -107,8 +104,19 @@ def zone_details(result: "OverlayResult", start: int = 0, stop: int | None = Non
     offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
     positions = p.b_indptr[entry_atom][piece_entry] + offsets
     piece_b = p.b_cols[positions]
-    piece_share = p.b_shares[positions]
-    piece_weight = entry_weight[piece_entry] * piece_share
+    piece_weight = entry_weight[piece_entry] * p.b_shares[positions]
+    # Municipalities both layers split are counted from their statistical sectors (geo.overlay
+    # split_cells), not as products of shares: their pieces are the sector-counted cells.
+    split = result.split or {}
+    if split:
+        split_entries = [e for e, r in enumerate(entry_atom.tolist()) if r in split]
+        if split_entries:
+            keep = ~np.isin(piece_entry, split_entries)
+            extra = [(e, zb, value) for e in split_entries
+                     for (za, zb), value in split[int(entry_atom[e])].items() if za == start + entry_zone[e]]
+            piece_entry = np.concatenate([piece_entry[keep], np.array([x[0] for x in extra], dtype=piece_entry.dtype)])
+            piece_b = np.concatenate([piece_b[keep], np.array([x[1] for x in extra], dtype=piece_b.dtype)])
+            piece_weight = np.concatenate([piece_weight[keep], np.array([x[2] for x in extra], dtype=float)])
 
     # Touched B-zones per A-zone from the table, heaviest first, ties by code.
     block = result.table[start:stop]
@@ -133,12 +141,12 @@ def zone_details(result: "OverlayResult", start: int = 0, stop: int | None = Non
     m_lo = np.searchsorted(m_key, t_key, side="left").tolist()
     m_hi = np.searchsorted(m_key, t_key, side="right").tolist()
 
-    # Per entry: B's share in the dominant zone, and what no B-zone covers.
-    dominant_share_of_entry = np.zeros(len(entry_atom))
+    # Per entry: its weight in the dominant B-zone, and what no B-zone covers.
     is_dominant = piece_b == dominant[entry_zone[piece_entry]]
-    dominant_share_of_entry[piece_entry[is_dominant]] = piece_share[is_dominant]
-    uncovered = entry_weight * np.clip(1.0 - p.b_cover[entry_atom], 0.0, 1.0)
-    outside = entry_weight * (1.0 - dominant_share_of_entry)
+    in_dominant = np.bincount(piece_entry[is_dominant], weights=piece_weight[is_dominant], minlength=len(entry_atom))
+    in_any = np.bincount(piece_entry, weights=piece_weight, minlength=len(entry_atom))
+    uncovered = np.maximum(entry_weight - in_any, 0.0)
+    outside = np.maximum(entry_weight - in_dominant, 0.0)
     outside_shown = np.nonzero(outside > PRESENCE * np.maximum(1.0, w[entry_atom]))[0]
     outside_shown = outside_shown[np.lexsort((p.nis[entry_atom[outside_shown]], entry_zone[outside_shown]))]
     o_bounds = _group_bounds(entry_zone[outside_shown], stop - start).tolist()

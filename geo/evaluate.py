@@ -32,7 +32,7 @@ from scipy import sparse
 from geo.atoms import Weight
 from geo.errors import InvalidInput
 from geo.layer import Layer
-from geo.overlay import Summary, overlay, summary_from_tables, weighted_table
+from geo.overlay import Summary, overlay, settle, summary_from_tables, weighted_table
 from geo.scenario import Move, apply_moves, check_moves
 
 BaseAs = Literal["a", "b"]
@@ -117,6 +117,7 @@ class _Reference:
             self.overlap_terms = w * np.clip(base.coverage() - 1.0, 0.0, 1.0)
         self.gap = first.summary.gap_weight
         self.overlap = first.summary.overlap_weight
+        self.weights, self.unit_free = w, weight != "population"
         # The measures of the current state, until a move changes this reference's tables:
         # most municipalities are in no association, and moving them changes nothing here.
         self.summary: Summary | None = None
@@ -158,7 +159,7 @@ class Evaluator:
     >>> catalog = load_catalog()
     >>> ev = Evaluator(catalog.layer("eerstelijnszone"), catalog.layer("samenwerkingsverband"))
     >>> round(ev.summaries()["samenwerkingsverband"].nested_share, 4)  # only ISOM lies in one zone
-    0.0991
+    0.1097
     >>> tried = ev.try_move(34027, "elz18")  # Menen to Kortrijk-Kuurne-Harelbeke: a question only
     >>> ev.moves
     []
@@ -190,7 +191,7 @@ class Evaluator:
         self._w = base.atoms.weights(weight)
         self._rows = _Rows.of(base.membership)
         self._partition_rows = _Rows.of(base.partition())
-        self._coverage = base.coverage()
+        self._coverage = base.coverage().copy()  # edited in place by moves
         self._totals = base.membership.T @ self._w
         self._moved: dict[int, int] = {}  # atom position -> base zone column, in order of moving
         self._refs = {r.id: _Reference(r, base, weight, base_as) for r in references}
@@ -377,6 +378,14 @@ class Evaluator:
             ref.table, ref.gap, ref.overlap, ref.summary, ref.outside = table, gap, overlap, summary, outside
             ref.partition_table = partition_table if ref.partitioned else table
 
+    def _current_membership(self) -> sparse.csr_array:
+        """The base's membership with the applied moves (each moved atom wholly in its zone)."""
+        m = sparse.lil_array(self.base.membership)
+        for pos, col in self._moved.items():
+            m[[pos], :] = 0.0
+            m[pos, col] = 1.0
+        return sparse.csr_array(m)
+
     def _summary(self, ref: _Reference) -> Summary:
         if ref.summary is None:
             ref.summary = self._measure(ref)
@@ -385,10 +394,17 @@ class Evaluator:
     def _measure(self, ref: _Reference) -> Summary:
         if self.base_as == "b":
             table, totals, groups = ref.table, ref.totals, ref.partition_table
+            a_coverage, b_coverage, a_membership = ref.coverage, self._coverage, ref.layer.membership
         else:
             table, totals, groups = ref.table.T, self._totals, ref.partition_table.T
-        return summary_from_tables(table, totals, groups, gap_weight=float(ref.gap),
-                                   overlap_weight=float(ref.overlap))
+            # A base of overlapping zones needs its current membership for the nested share with
+            # each inhabitant once; built only then (a zoning's coverage never exceeds 1).
+            a_coverage, b_coverage = self._coverage, ref.coverage
+            a_membership = self._current_membership() if (a_coverage > 1.0 + 1e-6).any() else None
+        summary = summary_from_tables(table, totals, groups, gap_weight=float(ref.gap),
+                                      overlap_weight=float(ref.overlap), unit_free=ref.unit_free)
+        # The same conventions as geo.overlay (each inhabitant once, undefined measures).
+        return settle(summary, table, totals, groups, a_coverage, b_coverage, ref.weights, a_membership)
 
 
 def _shift(table: np.ndarray, rows: np.ndarray, row_weight: np.ndarray, old_cols: np.ndarray,

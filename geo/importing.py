@@ -3,7 +3,8 @@
 This is how the known gaps in open data (SEL regions, CAW regions, a hand-drawn proposal) are
 filled without code changes. Tables may use NIS codes of any vintage or municipality names;
 they are carried to 2025 municipalities. Polygons that are not unions of municipalities get
-fractional memberships from an area-weighted overlay in EPSG:31370.
+fractional memberships weighted by population, from the statistical sectors' centroids (area-weighted
+in EPSG:31370 where a zone holds no inhabited sector).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 import tempfile
 import zipfile
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,7 +25,7 @@ import shapely
 from geo.catalog import Catalog
 from geo.errors import InvalidGeometry, InvalidInput, UnsupportedFormat, WrongCRS
 from geo.geometry import municipal_polygons
-from geo.layer import Layer
+from geo.layer import Layer, _natural_key, sectors_in_polygons
 from geo.paths import METRIC_CRS
 from geo.vintages import carry_forward
 
@@ -208,11 +210,19 @@ def _check_declared_crs(content: bytes, filename: str) -> None:
 
 def polygon_memberships(frame: gpd.GeoDataFrame, catalog: Catalog, code_column: str | None = None,
                         name_column: str | None = None) -> tuple[pd.DataFrame, gpd.GeoSeries]:
-    """Area-weighted memberships of the 2025 municipalities in each polygon, in EPSG:31370.
+    """Population-weighted memberships of the 2025 municipalities in each polygon, in EPSG:31370.
 
-    A municipality's share in a zone is the part of its area inside the zone's polygon
-    (area-weighted, not population-weighted: no finer population data is open). Shares below
-    ``SLIVER_SHARE`` are dropped as drawing slivers; shares above ``1 - SLIVER_SHARE`` become 1.
+    A municipality's share in a zone is the share of its inhabitants (1 January 2024) living in
+    the statistical sectors whose centroid lies in the zone's polygon: a sector's inhabitants go
+    to the polygon that holds its centroid. Where a zone holds no inhabited sector centroid, the
+    stated fallback is the area-weighted share (the part of a municipality's area inside it), of
+    which shares below ``SLIVER_SHARE`` are dropped and shares above ``1 - SLIVER_SHARE`` become 1
+    (drawing slivers; a sector's people are never a sliver). A zone that covers nobody that way (a grid cell over the sea) is
+    left out and reported, not a reason to refuse the file.
+
+    The returned table's ``attrs`` say what was done: ``weighting`` ("population", "area" or
+    "population+area"), ``area_weighted`` (zone codes on the fallback) and ``left_out`` (zone
+    codes that cover nobody).
     """
     if frame.crs is None:
         raise WrongCRS("the polygons declare no coordinate reference system; add a .prj or a CRS "
@@ -253,6 +263,9 @@ def polygon_memberships(frame: gpd.GeoDataFrame, catalog: Catalog, code_column: 
             raise InvalidInput(f"zone code {names[names > 1].index[0]!r} has more than one name")
     dissolved = gpd.GeoDataFrame(zones, geometry="geometry", crs=METRIC_CRS).dissolve(by="code", as_index=False,
                                                                                        aggfunc="first")
+    # The layer's own zone order, so a sector in two overlapping polygons goes to the same zone
+    # here as in Layer.sector_assignment later.
+    dissolved = dissolved.sort_values("code", key=_natural_key).reset_index(drop=True)
     munis = municipal_polygons(catalog.data_dir).reset_index()[["nis_code", "geometry"]]
     pieces = gpd.overlay(munis, dissolved[["code", "name", "geometry"]], how="intersection", keep_geom_type=True)
     if pieces.empty:
@@ -263,32 +276,99 @@ def polygon_memberships(frame: gpd.GeoDataFrame, catalog: Catalog, code_column: 
         raise InvalidGeometry("the polygons do not overlap any municipality of Flanders or Brussels." + lon_lat_hint)
     area = munis.set_index("nis_code").geometry.area
     pieces["share"] = pieces.geometry.area / pieces["nis_code"].map(area)
-    pieces = pieces[pieces["share"] >= SLIVER_SHARE].copy()
-    pieces.loc[pieces["share"] > 1 - SLIVER_SHARE, "share"] = 1.0
-    pieces = pieces.groupby(["code", "name", "nis_code"], as_index=False)["share"].sum()
-    pieces["share"] = pieces["share"].clip(upper=1.0).round(6)
-    members = pieces.rename(columns={"code": "zone_code", "name": "zone_name"})
-    missing = set(dissolved["code"]) - set(members["zone_code"])
-    if missing:
-        raise InvalidGeometry(f"zone(s) {sorted(missing)} do not overlap any municipality of Flanders or Brussels")
-    outline = dissolved.set_index("code").geometry
-    return members[["zone_code", "zone_name", "nis_code", "share"]], outline
+    by_area = pd.DataFrame(pieces[["code", "name", "nis_code", "share"]])
+    # Slivers are a drawing matter (polygons drawn on other borders): only area shares have them.
+    # A sector is real people, however few, and its centroid lies well inside its sector.
+    by_area = by_area[by_area["share"] >= SLIVER_SHARE].copy()
+    by_area.loc[by_area["share"] > 1 - SLIVER_SHARE, "share"] = 1.0
+    by_people = _population_shares(dissolved, catalog)
+    people_zones = set(by_people["code"])
+    table = pd.concat([by_people, by_area[~by_area["code"].isin(people_zones)]], ignore_index=True)
+    table = table.groupby(["code", "name", "nis_code"], as_index=False)["share"].sum()
+    table["share"] = table["share"].clip(upper=1.0)
+    members = table.rename(columns={"code": "zone_code", "name": "zone_name"})
+    left_out = sorted(set(dissolved["code"]) - set(members["zone_code"]), key=lambda c: _natural_key(pd.Series([c]))[0])
+    if members.empty:
+        raise InvalidGeometry(f"zone(s) {left_out[:20]} do not overlap any municipality of Flanders or Brussels")
+    kept = set(members["zone_code"])
+    area_weighted = sorted(kept - people_zones)
+    members = members[["zone_code", "zone_name", "nis_code", "share"]].reset_index(drop=True)
+    members.attrs.update(
+        weighting="area" if not people_zones & kept else ("population+area" if area_weighted else "population"),
+        area_weighted=area_weighted, left_out=left_out)
+    outline = dissolved[dissolved["code"].isin(kept)].set_index("code").geometry
+    return members, outline
+
+
+def _population_shares(zones: gpd.GeoDataFrame, catalog: Catalog) -> pd.DataFrame:
+    """``code, name, nis_code, share`` from the sector centroids each zone holds (inhabited ones);
+    empty without shipped sectors."""
+    sectors = catalog.atoms.sectors
+    if sectors is None:
+        return pd.DataFrame(columns=["code", "name", "nis_code", "share"])
+    codes = zones["code"].astype(str).tolist()
+    assigned = sectors_in_polygons(sectors.xy, zones.set_index("code").geometry, {c: i for i, c in enumerate(codes)})
+    table = sectors.table[["nis_code", "population"]].assign(zone=assigned)
+    totals = table.groupby("nis_code")["population"].sum()
+    inside = table[(table["zone"] >= 0) & (table["population"] > 0)]
+    if inside.empty:
+        return pd.DataFrame(columns=["code", "name", "nis_code", "share"])
+    per = inside.groupby(["zone", "nis_code"], as_index=False)["population"].sum()
+    names = zones["name"].astype(str).tolist()
+    return pd.DataFrame({
+        "code": [codes[z] for z in per["zone"]],
+        "name": [names[z] for z in per["zone"]],
+        "nis_code": per["nis_code"].astype(int),
+        "share": (per["population"] / per["nis_code"].map(totals)).to_numpy(),
+    })
+
+
+WEIGHTING_WORDS = {
+    "population": "het aandeel van haar inwoners (1 januari 2024) dat in de statistische sectoren woont waarvan "
+                  "het middelpunt in de zone ligt (bevolkingsgewogen)",
+    "area": "het aandeel van haar oppervlakte dat in de zone ligt (oppervlaktegewogen)",
+}
+
+
+def weighting_description(weighting: str, area_weighted: list[str], left_out: list[str]) -> str:
+    """The Dutch sentence that says how an imported polygon layer's shares were computed.
+
+    Examples
+    --------
+    >>> weighting_description("population", [], ["C9"])[:40]
+    'Geïmporteerde polygonen; het aandeel van'
+    """
+    if weighting == "area":
+        text = f"Geïmporteerde polygonen; het aandeel van een gemeente in een zone is {WEIGHTING_WORDS['area']}."
+    else:
+        text = f"Geïmporteerde polygonen; het aandeel van een gemeente in een zone is {WEIGHTING_WORDS['population']}."
+        if area_weighted:
+            text += (f" Voor {len(area_weighted)} zone(s) zonder bewoonde sector ({', '.join(area_weighted[:10])}"
+                     f"{', ...' if len(area_weighted) > 10 else ''}) is het {WEIGHTING_WORDS['area']}.")
+    if left_out:
+        text += (f" {len(left_out)} zone(s) bevatten geen inwoners en geen noemenswaardig deel van een gemeente en "
+                 f"zijn weggelaten: {', '.join(left_out[:10])}{', ...' if len(left_out) > 10 else ''}.")
+    return text
 
 
 def layer_from_polygons(layer_id: str, content: bytes, filename: str, catalog: Catalog, *, name: str | None = None,
                         source: str = "", code_column: str | None = None, name_column: str | None = None,
                         parsed: gpd.GeoDataFrame | None = None) -> Layer:
-    """A layer from polygons in any CRS that declares itself (area-weighted memberships).
+    """A layer from polygons in any CRS that declares itself (population-weighted memberships,
+    see :func:`polygon_memberships`; ``Layer.weighting`` and the description say how).
     ``parsed``: the polygons already read from ``content`` (by the upload sandbox, geo.sandbox)."""
     validate_layer_id(layer_id)
     frame = read_polygons(content, filename) if parsed is None else parsed
     members, outline = polygon_memberships(frame, catalog, code_column, name_column)
     whole = bool((members["share"] == 1.0).all())
-    return Layer.from_members(layer_id, members, catalog.atoms, name=name or layer_id,
-                              kind="imported", vintage="2025", source=source or f"import: {Path(filename).name}",
-                              description="Geimporteerde polygonen; aandelen per gemeente zijn oppervlakteaandelen "
-                                          "(area-weighted).",
-                              polygons=None if whole else outline)
+    info = dict(members.attrs)
+    layer = Layer.from_members(layer_id, members, catalog.atoms, name=name or layer_id,
+                               kind="imported", vintage="2025", source=source or f"import: {Path(filename).name}",
+                               description=weighting_description(info.get("weighting", "area"),
+                                                                 info.get("area_weighted", []),
+                                                                 info.get("left_out", [])),
+                               polygons=None if whole else outline)
+    return replace(layer, weighting=info.get("weighting", "area"), left_out=tuple(info.get("left_out", ())))
 
 
 def check_suffix(filename: str) -> str:

@@ -53,6 +53,11 @@ class Layer:
     source: str = ""
     description: str = ""
     polygons: object = None  # GeoSeries in EPSG:31370 indexed by zone code, for non-municipal layers
+    # Zone position of each statistical sector (-1: in no zone), for layers that split municipalities;
+    # None: derived from ``polygons`` on first use (see :meth:`sector_assignment`).
+    sector_zones: object = None
+    weighting: str = ""  # how fractional shares were computed: "population", "area", "population+area"
+    left_out: tuple = ()  # zone codes of an import that cover nobody (reported, not refused)
     _zone_position: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -148,7 +153,13 @@ class Layer:
 
     def coverage(self) -> np.ndarray:
         """Per atom: the sum of its shares (0 = in no zone, 2 = in two zones)."""
-        return np.asarray(self.membership.sum(axis=1)).ravel()
+        # Cached (the membership of a layer never changes): every overlay reads it for both layers.
+        cached = self.__dict__.get("_coverage")
+        if cached is None:
+            cached = np.asarray(self.membership.sum(axis=1)).ravel()
+            cached.setflags(write=False)
+            object.__setattr__(self, "_coverage", cached)
+        return cached
 
     def zone_weight(self, weight: str = "population") -> np.ndarray:
         """Per zone: inhabitants (or km^2) inside it."""
@@ -202,6 +213,38 @@ class Layer:
             object.__setattr__(self, "_partition", cached)
         return cached
 
+    def fractional_rows(self) -> np.ndarray:
+        """Atom rows that this layer splits: a share strictly between 0 and 1, in at most one zone's
+        worth in total (a municipality in two associations is not split, it is in both)."""
+        cached = self.__dict__.get("_fractional_rows")
+        if cached is None:
+            m = _canonical_csr(self.membership)
+            partial = m.data < 1.0 - SHARE_TOLERANCE
+            rows = np.unique(np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))[partial])
+            cached = rows[self.coverage()[rows] <= 1.0 + SHARE_TOLERANCE] if len(rows) else rows
+            object.__setattr__(self, "_fractional_rows", cached)
+        return cached
+
+    def with_sector_zones(self, codes: np.ndarray) -> "Layer":
+        """This layer with each statistical sector assigned to the zone named in ``codes`` (one
+        zone code per sector of ``atoms.sectors``; anything not a zone code: in no zone)."""
+        positions = np.array([self._zone_position.get(str(c), -1) for c in codes], dtype=np.int64)
+        return replace(self, sector_zones=positions)
+
+    def sector_assignment(self) -> np.ndarray | None:
+        """The zone position of every statistical sector (-1: none), or None when unknown.
+
+        Given (``sector_zones``), or derived once from ``polygons``: a sector belongs to the zone
+        whose polygon holds its centroid. Used only where this layer splits a municipality.
+        """
+        if self.sector_zones is not None:
+            return np.asarray(self.sector_zones)
+        cached = self.__dict__.get("_sector_assignment")
+        if cached is None and self.polygons is not None and self.atoms.sectors is not None:
+            cached = sectors_in_polygons(self.atoms.sectors.xy, self.polygons, self._zone_position)
+            object.__setattr__(self, "_sector_assignment", cached)
+        return cached
+
     def with_membership(self, membership: sparse.csr_array, **changes: object) -> "Layer":
         return replace(self, membership=sparse.csr_array(membership), **changes)  # type: ignore[arg-type]
 
@@ -238,6 +281,35 @@ def _partition_matrix(membership: sparse.csr_array) -> sparse.csr_array:
     cols = np.concatenate([coo.col[keep], np.asarray(combined, dtype=coo.col.dtype)])
     data = np.concatenate([coo.data[keep], np.ones(len(overlapping))])
     return sparse.csr_array((data, (rows, cols)), shape=(csr.shape[0], n_zones + len(combos)))
+
+
+def sectors_in_polygons(xy: np.ndarray, polygons: object, zone_position: dict[str, int]) -> np.ndarray:
+    """Zone position of each point (EPSG:31370) by the polygon that holds it; -1 for none. Where
+    polygons overlap, the first zone in the layer's order wins (a sector is one group of people).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> sectors_in_polygons(np.array([[0.5, 0.5], [5.0, 5.0]]),
+    ...                     pd.Series([shapely.box(0, 0, 1, 1)], index=["Z"]), {"Z": 0}).tolist()
+    [0, -1]
+    """
+    import shapely
+
+    out = np.full(len(xy), -1, dtype=np.int64)
+    order = sorted(((zone_position[str(c)], g) for c, g in polygons.items() if str(c) in zone_position),
+                   key=lambda p: p[0])
+    for position, geometry in reversed(order):
+        out[shapely.contains_xy(geometry, xy[:, 0], xy[:, 1])] = position
+    return out
+
+
+def _canonical_csr(m: sparse.csr_array) -> sparse.csr_array:
+    m = sparse.csr_array(m)
+    if not m.has_canonical_format:
+        m = m.copy()
+        m.sum_duplicates()
+    return m
 
 
 def _natural_key(codes: pd.Series) -> pd.Series:

@@ -17,6 +17,18 @@ In one sentence each, for a planner:
 * **normalised mutual information**: how much knowing someone's A-zone tells you about their
   B-zone, scaled from 0 (nothing) to 1 (everything, both ways).
 
+Conventions (the one place they are stated):
+
+* **Each inhabitant counts once.** With overlapping zones (ISOM's members are also WZK's), the
+  nested share is the share of the inhabitants covered by A who live in at least one A-zone that
+  lies entirely inside one B-zone, over the inhabitants covered by A counted once
+  (:func:`nested_share_once`), not a sum over zones that would count them twice.
+* **Area is not a count.** Weighted by area, the ARI is the unit-free (large-sample) form, on
+  shares of the total: km² and hectares give the same value. VI and NMI depend on shares only
+  already. Weighted by population, the classic pair-counting ARI is used.
+* **Undefined is not perfect.** Two layers that share no inhabitants, or a layer of heavily
+  overlapping zones, get no ARI/VI/NMI (``geo.overlay.UNDEFINED_REASONS`` says why).
+
 Examples
 --------
 >>> import numpy as np
@@ -47,13 +59,35 @@ def _pairs(x: np.ndarray) -> np.ndarray:
     return np.maximum(x * (x - 1.0), 0.0) / 2.0
 
 
-def adjusted_rand_index(table: np.ndarray) -> float:
+def adjusted_rand_index(table: np.ndarray, unit_free: bool = False) -> float:
     """Adjusted Rand index (Hubert & Arabie) of the weighted table.
 
     Pairs of inhabitants put together or apart by both layers, corrected for chance:
-    1 for identical zonings, about 0 for unrelated ones.
+    1 for identical zonings, about 0 for unrelated ones. ``unit_free``: for weights that are not
+    counts (area), the limit for many items, computed on shares (the same in km² and ha).
+
+    Examples
+    --------
+    >>> t = np.array([[3.0, 1.0], [0.5, 2.0]])
+    >>> adjusted_rand_index(t, unit_free=True) == adjusted_rand_index(t * 100, unit_free=True)
+    True
     """
-    return _adjusted_rand_index(_as_table(table))
+    t = _as_table(table)
+    return _unit_free_ari(t) if unit_free else _adjusted_rand_index(t)
+
+
+def _unit_free_ari(t: np.ndarray) -> float:
+    n = t.sum()
+    if n <= 0:
+        return 1.0
+    p = t / n
+    cells = float((p ** 2).sum())
+    rows, cols = float((p.sum(axis=1) ** 2).sum()), float((p.sum(axis=0) ** 2).sum())
+    expected = rows * cols
+    maximum = (rows + cols) / 2.0
+    if abs(maximum - expected) <= 1e-12 * max(abs(expected), 1e-300):
+        return 1.0
+    return float((cells - expected) / (maximum - expected))
 
 
 def _adjusted_rand_index(t: np.ndarray) -> float:
@@ -120,7 +154,7 @@ def normalized_mutual_information(table: np.ndarray) -> float:
     return _nmi(*_information(table))
 
 
-def partition_measures(table: np.ndarray) -> tuple[float, float, float]:
+def partition_measures(table: np.ndarray, unit_free: bool = False) -> tuple[float, float, float]:
     """``(adjusted_rand_index, variation_of_information, normalized_mutual_information)`` at once.
 
     The same numbers as the three functions, computed from one validated table and one pass of
@@ -134,7 +168,8 @@ def partition_measures(table: np.ndarray) -> tuple[float, float, float]:
     """
     t = _as_table(table)
     information = _information_of(t)
-    return _adjusted_rand_index(t), _vi(*information), _nmi(*information)
+    ari = _unit_free_ari(t) if unit_free else _adjusted_rand_index(t)
+    return ari, _vi(*information), _nmi(*information)
 
 
 def nested_zones(table: np.ndarray, zone_totals: np.ndarray | None = None) -> np.ndarray:
@@ -163,3 +198,27 @@ def nested_share(table: np.ndarray, zone_totals: np.ndarray | None = None) -> fl
     if whole <= 0:
         return 0.0
     return float(totals[_nested_zones(t, totals)].sum() / whole)
+
+
+def nested_share_once(membership, weights: np.ndarray, nested: np.ndarray) -> float:
+    """Nested share with each inhabitant counted once (overlapping A-zones).
+
+    ``membership``: atoms x A-zones shares; ``nested``: per A-zone, does it lie in one B-zone.
+    The inhabitants of an atom count as nested for the part of them (at most all) that lives in
+    nested A-zones, over the inhabitants covered by A (at most all of the atom's).
+
+    Examples
+    --------
+    >>> from scipy import sparse
+    >>> m = sparse.csr_array(np.array([[1.0, 1.0], [0.0, 1.0]]))  # atom 0 in both zones
+    >>> nested_share_once(m, np.array([10.0, 30.0]), np.array([True, False]))
+    0.25
+    """
+    from scipy import sparse
+
+    m = sparse.csr_array(membership)
+    covered = np.minimum(np.asarray(m.sum(axis=1)).ravel(), 1.0)
+    in_nested = np.minimum(np.asarray(m @ np.asarray(nested, dtype=float)).ravel(), 1.0)
+    w = np.asarray(weights, dtype=float)
+    whole = float((w * covered).sum())
+    return float((w * in_nested).sum() / whole) if whole > 0 else 0.0

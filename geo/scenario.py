@@ -57,8 +57,11 @@ def apply_moves(base: Layer, moves: Iterable[Move], *, id: str | None = None, na
         matrix[row, base.zone_position(move.to_zone)] = 1.0
     membership = sparse.csr_array(matrix)
     membership.eliminate_zeros()
+    # The outlines no longer match a scenario, but the sectors' zones still hold where the
+    # municipality was not moved (geo.overlay.split_cells checks each municipality).
     return base.with_membership(membership, id=id or f"{base.id}+{len(moves)}", name=name or base.name,
-                                kind="scenario", description=description, polygons=None)
+                                kind="scenario", description=description, polygons=None,
+                                sector_zones=base.sector_assignment())
 
 
 def moved(base: Layer, scenario: Layer) -> list[dict]:

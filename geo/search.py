@@ -27,7 +27,7 @@ import pandas as pd
 
 from geo.catalog import Catalog
 from geo.layer import Layer
-from geo.vintages import normalise_name
+from geo.vintages import Crosswalk, normalise_name
 
 HitKind = Literal["municipality", "zone", "association"]
 # How a hit was found, best first: the rank orders results of the same query.
@@ -158,10 +158,9 @@ def _typos(catalog: Catalog, key: str) -> list[Hit]:
             for nis, label in names[close]]
 
 
-def _name_index(crosswalk) -> dict[str, list[tuple[int, str]]]:  # noqa: ANN001 - a Crosswalk
-    cached = getattr(crosswalk, "_typo_index", None)
-    if cached is not None:
-        return cached
+@lru_cache(maxsize=4)
+def _name_index(crosswalk: Crosswalk) -> dict[str, list[tuple[int, str]]]:
+    """Normalised current and old name -> ``(2025 NIS code, name as written)``, built once per crosswalk."""
     index: dict[str, list[tuple[int, str]]] = {}
     for nis, name in zip(crosswalk.atoms.nis_codes.astype(int), crosswalk.atoms.names):
         index.setdefault(normalise_name(name), []).append((int(nis), str(name)))
@@ -170,5 +169,4 @@ def _name_index(crosswalk) -> dict[str, list[tuple[int, str]]]:  # noqa: ANN001 
         bucket = index.setdefault(normalise_name(row.name), [])
         if all(nis != entry[0] for nis, _ in bucket):
             bucket.append(entry)
-    object.__setattr__(crosswalk, "_typo_index", index)
     return index

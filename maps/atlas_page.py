@@ -12,10 +12,13 @@ from datetime import date
 import pandas as pd
 
 from geo import dutch
-from geo.associations import Association
+from geo.associations import Association, association
+from geo.catalog import Catalog
+from geo.errors import NotFound
 from geo.formulas import neutralise_frame
 from geo.atlas import AGAINST_LAYERS, ALL_STATUSES, Atlas, AtlasRow, is_historical
 from geo.layer import Layer
+from geo.search import ASSOCIATION_LAYERS
 from geo.zones import ZoneOverlaps
 from maps.report import render, zone_noun
 
@@ -41,8 +44,25 @@ def association_facts(association: Association | None, today: date | None = None
         "registered_on": dutch.date(association.registered_on) if association.registered_on else "onbekend",
         "source": association.source,
         "since": dutch.date(association.valid_from) if association.valid_from else None,
+        "until": dutch.date(association.valid_to) if association.valid_to else None,
         "non_municipal_members": list(association.non_municipal_members),
     }
+
+
+def association_facts_of(catalog: Catalog, layer_id: str, code: str) -> dict | None:
+    """:func:`association_facts` of zone ``code`` when ``layer_id`` is an association layer, else ``None``.
+
+    Examples
+    --------
+    >>> association_facts_of(load_catalog(), "samenwerkingsverband", "ISOM")["historical"]  # doctest: +SKIP
+    True
+    """
+    if layer_id not in ASSOCIATION_LAYERS:
+        return None
+    try:
+        return association_facts(association(catalog, code))
+    except NotFound:
+        return None
 
 
 def headline(atlas: Atlas) -> str:

@@ -164,18 +164,24 @@ def layer_measures(summary: Summary, a: Layer, b: Layer | None, weight: str = "p
     people = weight == "population"
     amount = inwoners if people else (lambda v: getal(v, 1) + " km²")
     what = "Inwoners" if people else "Oppervlakte"
-    return [
+    # Undefined partition measures (geo.overlay.UNDEFINED_REASONS) are shown as such, with why.
+    why = summary.undefined_reason
+
+    def measure(value: float, unit: str = "") -> str:
+        return "niet bepaald" if why else getal(value) + unit
+
+    rows = [
         {"label": "Aandeel genest", "value": procent(summary.nested_share),
          "explanation": f"Welk deel van de inwoners van alle {a_nouns} samen in een {a_noun} woont die volledig "
                         f"binnen één {b_noun} ligt. 100 % = elke {a_noun} past in één {b_noun}."},
-        {"label": "Aangepaste Rand-index", "value": getal(summary.adjusted_rand_index),
+        {"label": "Aangepaste Rand-index", "value": measure(summary.adjusted_rand_index),
          "explanation": "Neem twee willekeurige inwoners: zijn beide indelingen het eens over 'samen in een zone' "
                         "of 'in verschillende zones'? Gecorrigeerd voor toeval: 1 = identieke indeling, "
                         "0 = niet beter dan toeval."},
-        {"label": "Variatie van informatie", "value": getal(summary.variation_of_information) + " bits",
+        {"label": "Variatie van informatie", "value": measure(summary.variation_of_information, " bits"),
          "explanation": "Hoeveel informatie je verliest en moet toevoegen om van de ene indeling naar de "
                         "andere te gaan. 0 = identiek; hoe hoger, hoe meer de grenzen verschillen."},
-        {"label": "Genormaliseerde wederzijdse informatie", "value": getal(summary.normalized_mutual_information),
+        {"label": "Genormaliseerde wederzijdse informatie", "value": measure(summary.normalized_mutual_information),
          "explanation": f"Hoeveel je weet over iemands {b_noun} als je zijn {a_noun} kent (en omgekeerd), "
                         "van 0 (niets) tot 1 (alles)."},
         {"label": f"{what} niet in een {a_noun}", "value": amount(summary.gap_weight),
@@ -185,6 +191,10 @@ def layer_measures(summary: Summary, a: Layer, b: Layer | None, weight: str = "p
         {"label": f"{what} dubbel geteld", "value": amount(summary.overlap_weight),
          "explanation": f"{what} van gemeenten die in twee of meer {a_nouns} tegelijk zitten."},
     ]
+    if why:
+        for row in rows[1:4]:
+            row["explanation"] = why
+    return rows
 
 
 def side_by_side(per_column: list[list[dict]]) -> list[dict]:
@@ -323,6 +333,10 @@ def environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(inwoners=inwoners, procent=procent, getal=getal)
     env.globals.update(attribution=ATTRIBUTION, zone_noun=zone_noun)
+    # "the sector sum is ~0.1-0.3 % under Statbel's official count", said once per page (footer)
+    from geo.catalog import population_note
+
+    env.filters.update(population_note=population_note)
     # ``<script {{ csp_nonce_attr }}>``: the HTTP layer swaps the placeholder for each response's nonce.
     env.globals["csp_nonce_attr"] = Markup(nonce_attribute())
     return env
@@ -333,11 +347,15 @@ def render(template: str, **context: object) -> str:
     return environment().get_template(template).render(**context)
 
 
-def render_report(report: FitReport, pdf_link: str | None = None) -> str:
+def render_report(report: FitReport, pdf_link: str | None = None, association: dict | None = None) -> str:
     """The report as one self-contained HTML page (maps inlined as data URIs).
+
+    ``association``: for an association, its legal type, status, vintage and registration date
+    (:func:`maps.atlas_page.association_facts`), shown under the title.
 
     Examples
     --------
     >>> html = render_report(fit_report(layer, "W13", [elz]))  # doctest: +SKIP
     """
-    return render("report.html", report=report, pdf_link=pdf_link, population_year=report.population_year)
+    return render("report.html", report=report, pdf_link=pdf_link, population_year=report.population_year,
+                  association=association)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import math
 import re
 from functools import lru_cache
@@ -236,13 +237,27 @@ def _draw_map(ax, m: folium.Map) -> None:
         pad = 0.04 * max(maxx - minx, maxy - miny, 0.01)
         ax.set_xlim(minx - pad, maxx + pad)
         ax.set_ylim(miny - pad, maxy + pad)
-        ax.set_aspect(1 / math.cos(math.radians((miny + maxy) / 2)))
-    for element in _labels(m):
-        small = "rm-label-small" in element.css
-        for lat, lng, text, _ in element.rm_labels:
-            ax.text(lng, lat, text, ha="center", va="center", fontsize=6.5 if small else 8,
-                    fontweight="bold", clip_on=True,
-                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6})
+        # "datalim": widen the view to fill the panel rather than shrink the panel to the view (which
+        # matplotlib announces with a log line about "fixed limits": intended here, so not logged)
+        logging.getLogger("matplotlib.axes._base").setLevel(logging.ERROR)
+        ax.set_aspect(1 / math.cos(math.radians((miny + maxy) / 2)), adjustable="datalim")
+    ax.apply_aspect()
+    # Labels by priority, as in the browser: one that would cover an earlier label is left out.
+    labels = sorted(((priority, lat, lng, text, "rm-label-small" in element.css)
+                     for element in _labels(m) for lat, lng, text, priority in element.rm_labels),
+                    key=lambda item: item[0])
+    placed: list[tuple[float, float, float, float]] = []
+    dpi = ax.figure.dpi
+    for _, lat, lng, text, small in labels:
+        size = 6.5 if small else 8
+        x, y = ax.transData.transform((lng, lat))
+        half_w, half_h = len(text) * size * 0.31 * dpi / 72, size * 0.7 * dpi / 72
+        box = (x - half_w, y - half_h, x + half_w, y + half_h)
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+            continue
+        placed.append(box)
+        ax.text(lng, lat, text, ha="center", va="center", fontsize=size, fontweight="bold", clip_on=True,
+                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6})
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("")

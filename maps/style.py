@@ -162,7 +162,8 @@ def add_title(m: folium.Map, title: str, subtitle: str = "") -> None:
 def add_download(m: folium.Map, png_url: str) -> None:
     """A "Download als PNG" link (to the same view drawn by ``maps.static_map``) under the title."""
     link = f'<a class="rm-download" href="{esc(png_url)}" download>Download als PNG</a>'
-    m.add_child(_Control(link, "topleft", "rm-title rm-download-box leaflet-bar"))
+    # Not a "leaflet-bar": that class would shrink the link to a 26 px button.
+    m.add_child(_Control(link, "topleft", "rm-title rm-download-box"))
 
 
 class _Attribution(MacroElement):
@@ -200,8 +201,13 @@ def add_scale(m: folium.Map) -> None:
 
 
 def add_attribution(m: folium.Map, population_year: int) -> None:
-    m.rm_attribution = f"{ATTRIBUTION} Bevolking op 1/1/{population_year}."  # plain text, for the PNG
-    text = f"{esc(ATTRIBUTION)} Bevolking op 1/1/{population_year}."
+    from geo.catalog import population_note
+
+    # The sector-sum caveat, said once on the map where the year is named.
+    note = population_note(population_year)
+    credit = f"{ATTRIBUTION} " + (note if note else f"Bevolking op 1/1/{population_year}.")
+    m.rm_attribution = credit  # plain text, for the PNG
+    text = f"{esc(ATTRIBUTION)} " + (esc(note) if note else f"Bevolking op 1/1/{population_year}.")
     m.add_child(_Attribution(text))
 
 
@@ -225,7 +231,8 @@ PAGE_CSS = f"""
   .rm-sw {{ flex: 0 0 auto; display: inline-block; width: 20px; height: 13px; box-sizing: border-box; }}
   .rm-note {{ margin-top: 5px; color: #555; font-size: 11.5px; }}
   .rm-title-text {{ font-weight: 700; font-size: 15px; }}
-  .rm-download-box {{ padding: 4px 10px; white-space: nowrap; }}
+  .rm-download-box {{ padding: 4px 10px; white-space: nowrap; border: 2px solid rgba(0,0,0,0.2);
+      border-radius: 4px; background-clip: padding-box; }}
   .rm-download {{ color: #0b5394; font-size: 12px; text-decoration: underline; white-space: nowrap; }}
   .rm-subtitle {{ color: #444; font-size: 12px; }}
   .rm-label {{ position: absolute; left: 0; top: 0; transform: translate(-50%, -50%); font-weight: 700; font-size: 13px; color: #111; white-space: nowrap;

@@ -86,3 +86,21 @@ def client(state_dir: Path) -> Iterator[TestClient]:
 
     with TestClient(create_app()) as test_client:
         yield test_client
+
+
+# Golden figures written against Statbel's municipal count of 1 January 2020 pin that year (the
+# default is the latest year shipped): in a module, ``catalog = catalog_2020`` and
+# ``pytestmark = pytest.mark.usefixtures("population_2020")`` for the app.
+GOLDEN_YEAR = 2020
+
+
+@pytest.fixture(scope="session")
+def catalog_2020() -> Catalog:
+    return load_catalog(population_year=GOLDEN_YEAR)
+
+
+@pytest.fixture
+def population_2020(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app serves the pinned golden year (settings are read when the client starts)."""
+    monkeypatch.setenv("REGIOMATCH_POPULATION_YEAR", str(GOLDEN_YEAR))
+    reset_app_caches()

@@ -8,6 +8,15 @@ import io
 import pytest
 
 
+# Golden figures of 1 January 2020 (Statbel's municipal count): pinned, see conftest.GOLDEN_YEAR.
+pytestmark = pytest.mark.usefixtures("population_2020")
+
+
+@pytest.fixture(scope="module")
+def catalog(catalog_2020):
+    return catalog_2020
+
+
 def test_health(client):
     body = client.get("/health").json()
     assert body == {"status": "ok", "municipalities": 304, "population_year": 2020, "layers": 15}
@@ -59,7 +68,9 @@ def test_overlay(client):
     assert (body["a"], body["b"], body["weight"], body["population_year"]) == (
         "samenwerkingsverband", "eerstelijnszone", "population", 2020)
     assert set(body["summary"]) == {"nested_share", "adjusted_rand_index", "variation_of_information",
-                                    "normalized_mutual_information", "gap_population", "overlap_population"}
+                                    "normalized_mutual_information", "gap_population", "overlap_population",
+                                    "measures_undefined", "measures_undefined_reason"}
+    assert body["summary"]["measures_undefined"] is None
     zones = {z["code"]: z for z in body["zones"]}
     assert zones["ISOM"]["dominant_zone"] == "elz25" and zones["ISOM"]["dominant_share"] == 1.0
     w13 = zones["W13"]
@@ -251,3 +262,18 @@ def test_writes_need_the_token_when_one_is_configured(state_dir, monkeypatch):
         assert client.get("/api/v1/scenarios").json() == []  # reading stays open
         ok = client.post("/api/v1/scenarios", json=body, headers={"Authorization": "Bearer s3cret"})
         assert ok.status_code == 201
+
+
+def test_overlay_of_layers_without_shared_inhabitants_says_why_measures_are_missing(client):
+    body = client.get("/api/v1/overlay", params={"a": "samenwerkingsverband",
+                                                 "b": "eerstelijnszone_antwerpen_stad"}).json()
+    summary = body["summary"]
+    assert summary["adjusted_rand_index"] is None and summary["variation_of_information"] is None
+    assert summary["measures_undefined"] == "no_shared_population"
+    assert "geen inwoners" in summary["measures_undefined_reason"]
+
+
+def test_overlay_of_the_register_gives_per_association_measures(client):
+    body = client.get("/api/v1/overlay", params={"a": "samenwerkingsverbanden", "b": "referentieregio"}).json()
+    assert body["summary"]["measures_undefined"] == "overlapping_zones"
+    assert len(body["zones"]) == 286 and all(z["dominant_share"] <= 1.0 for z in body["zones"])

@@ -94,3 +94,20 @@ def test_merger_partial_membership_has_the_member_parts_population(catalog, name
     assert share == pytest.approx(expected, abs=1e-6)
     # Not rounded to a whole municipality, and what the layer counts for Lochristi is that part.
     assert round(share) != share
+
+
+def test_association_layers_on_a_date(catalog):
+    today = catalog.layer(REGISTER_LAYER, on="2026-12-01")
+    inactive = {a.code for a in associations(catalog, status="Niet actief") if a.in_register}
+    assert inactive and not inactive & set(today.zone_codes)
+    assert _by_name(catalog, "IOK").code in today.zone_codes
+    # Between the two imports only the intermunicipal associations (August 2023) are dated.
+    between = catalog.layer(REGISTER_LAYER, on="2024-01-01")
+    assert _by_name(catalog, "IOK").code in between.zone_codes
+    assert _by_name(catalog, "W13").code not in between.zone_codes
+    with pytest.raises(InvalidInput, match="no registered membership"):
+        catalog.layer(REGISTER_LAYER, on="2020-01-01")
+    hand = catalog.layer("samenwerkingsverband", on="2026-12-01")
+    assert "ISOM" not in hand.zone_codes and "NETELAND" in hand.zone_codes
+    with pytest.raises(InvalidInput, match="no dated memberships"):
+        catalog.layer("eerstelijnszone", on="2026-12-01")

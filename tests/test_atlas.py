@@ -182,3 +182,27 @@ def test_landing_links_the_atlas_and_marks_isom_historical(client):
     assert "historisch (tot 31 december 2018)" in isom
     w13 = text[text.index("(W13)"):][:120]
     assert "Actief" in w13 and "historisch" not in w13
+
+
+def test_fit_report_of_an_association_shows_its_facts(client):
+    text = visible_text(client.get("/reports/samenwerkingsverband/ISOM").text)
+    assert "Feitelijke vereniging · historisch (tot 31 december 2018) · ledenlijst 2019-2023" in text
+    page = client.get(f"/reports/{ASSOCIATION_LAYER}/0630835639").text
+    assert f"/zones/{ASSOCIATION_LAYER}/0630835639" in links(page)
+    assert "OCMW vereniging · Actief · ledenlijst" in visible_text(page)
+    assert "registratiedatum" not in visible_text(client.get("/reports/eerstelijnszone/elz40").text)
+
+
+def test_postcode_extraction_carries_old_codes_and_leaves_out_wallonia():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_postcodes", SHIPPED_DATA / "build_postcodes.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    build = module.build
+    records = [{"postalCode": "2150", "municipality": "11007"},  # Borsbeek, part of Antwerpen since 2025
+               {"postalCode": "8860", "municipality": "34025"},
+               {"postalCode": "4000", "municipality": "62063"}]  # Liège: not shipped
+    frame = build(records, SHIPPED_DATA)
+    assert frame.to_dict("records") == [{"postcode": 2150, "nis_code": 11002, "municipality": "Antwerpen"},
+                                        {"postcode": 8860, "nis_code": 34025, "municipality": "Lendelede"}]

@@ -14,7 +14,8 @@ from api.cli import main
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
+    # Golden figures of 1 January 2020 (Statbel's municipal count): pinned, see conftest.GOLDEN_YEAR.
+    code = main(["--population-year", "2020", *args])
     out, err = capsys.readouterr()
     return code, out, err
 

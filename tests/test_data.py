@@ -18,17 +18,55 @@ def test_municipalities_of_2025(catalog):
     assert atoms.name(34025) == "Lendelede"
 
 
-def test_population_2020_matches_statbel_region_totals(catalog):
-    table = catalog.atoms.table
-    assert catalog.atoms.population_year == 2020
+def test_population_2020_matches_statbel_region_totals(catalog_2020):
+    table = catalog_2020.atoms.table
+    assert catalog_2020.atoms.population_year == 2020 and catalog_2020.atoms.population_note == ""
     # Statbel, 1 January 2020: Flemish Region 6,629,143; Brussels-Capital Region 1,218,255.
-    assert table.loc[catalog.atoms.flemish, "population"].sum() == 6_629_143
-    assert table.loc[~catalog.atoms.flemish, "population"].sum() == 1_218_255
+    assert table.loc[catalog_2020.atoms.flemish, "population"].sum() == 6_629_143
+    assert table.loc[~catalog_2020.atoms.flemish, "population"].sum() == 1_218_255
 
 
-def test_population_is_carried_through_the_2025_mergers(catalog):
+def test_population_is_carried_through_the_2025_mergers(catalog_2020):
     # Antwerpen (529,247) absorbed Borsbeek (10,949) on 1 January 2025.
-    assert catalog.atoms.population(11002) == 529_247 + 10_949
+    assert catalog_2020.atoms.population(11002) == 529_247 + 10_949
+
+
+def test_population_2024_from_the_sectors_is_the_default(catalog):
+    from geo.catalog import DEFAULT_POPULATION_YEAR, population_years
+
+    assert catalog.atoms.population_year == DEFAULT_POPULATION_YEAR == 2024
+    # Years come from the data, not a list in the code.
+    import pandas as pd
+
+    assert list(population_years()) == sorted(pd.read_csv(SHIPPED_DATA / "population.csv")["year"].unique())
+    assert list(population_years()) == [2018, 2019, 2020, 2024]
+    table = catalog.atoms.table
+    # Sector sums, 1 January 2024: Flanders 6,818,511 (Statbel's official 6,821,770), Brussels 1,246,136.
+    assert table.loc[catalog.atoms.flemish, "population"].sum() == 6_818_511
+    assert table.loc[~catalog.atoms.flemish, "population"].sum() == 1_246_136
+    assert "0,1 à 0,3 %" in catalog.atoms.population_note and "2024" in catalog.atoms.population_note
+    # Each municipality is the sum of its shipped sectors.
+    sectors = pd.read_csv(SHIPPED_DATA / "sectors.csv", dtype={"sector": str})
+    assert (sectors.groupby("nis_code")["population"].sum() == table["population"]).all()
+    assert len(sectors) == 9_917 and sectors["sector"].is_unique
+
+
+def test_every_sector_point_lies_in_its_own_municipality(catalog):
+    import shapely
+
+    from geo.geometry import municipal_polygons
+
+    sectors = catalog.atoms.sectors
+    own = municipal_polygons().loc[sectors.table["nis_code"]].geometry.to_numpy()
+    assert shapely.contains_xy(own, sectors.xy[:, 0], sectors.xy[:, 1]).all()
+
+
+def test_unknown_population_year_names_the_years(catalog):
+    from geo.catalog import load_catalog_from
+    from geo.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="2018, 2019, 2020, 2024"):
+        load_catalog_from(SHIPPED_DATA, population_year=2021)
 
 
 def test_area_is_in_square_kilometres(catalog):
@@ -51,6 +89,7 @@ def test_layer_registry_lists_every_shipped_layer(catalog):
     ("provincie", 6), ("arrondissement", 23), ("eerstelijnszone", 57), ("referentieregio", 15), ("logo", 15),
     ("gezondheidsmakers", 15), ("politiezone", 107), ("vervoerregio", 15), ("woonmaatschappij", 42),
     ("streekwerking", 23), ("igs_woonbeleid", 70), ("samenwerkingsverband", 4), ("gemeente", 304),
+    ("samenwerkingsverbanden", 286),
 ])
 def test_zone_counts(catalog, layer_id, zones):
     assert len(catalog.layer(layer_id)) == zones

@@ -14,40 +14,53 @@ LILLE, KASTERLEE, WIELSBEKE = 13019, 13017, 37017
 
 
 def test_isom_until_2018_neteland_from_2019_without_lille_and_kasterlee(catalog):
-    before = members_as_of(catalog, "2018-12-31")
-    after = members_as_of(catalog, "2019-01-01")
-    isom = set(before.loc[before["zone_code"] == "ISOM", "nis_code"])
+    before = members_as_of(catalog, "2018-12-31", include_unknown=True)
+    after = members_as_of(catalog, "2019-01-01", include_unknown=True)
+    isom = before[before["zone_code"] == "ISOM"]
     neteland = set(after.loc[after["zone_code"] == "NETELAND", "nis_code"])
-    assert len(isom) == 7 and "NETELAND" not in set(before["zone_code"])
-    assert "ISOM" not in set(after["zone_code"])
-    assert isom - neteland == {LILLE, KASTERLEE} and len(neteland) == 5
+    # ISOM's members are listed, but their start is unknown and no register dates them: not counted.
+    assert len(isom) == 7 and set(isom["status"]) == {"onbekend"}
+    assert "ISOM" not in set(members_as_of(catalog, "2018-12-31")["zone_code"])
+    assert "NETELAND" not in set(before["zone_code"]) and "ISOM" not in set(after["zone_code"])
+    assert set(isom["nis_code"]) - neteland == {LILLE, KASTERLEE} and len(neteland) == 5
+    assert set(after.loc[after["zone_code"] == "NETELAND", "status"]) == {"geldig"}
 
 
 def test_wielsbeke_joins_w13_in_2017(catalog):
     assert WIELSBEKE not in set(members_as_of(catalog, "2016-12-31", "W13")["nis_code"])
     joined = members_as_of(catalog, "2017-01-01", "W13")
-    assert WIELSBEKE in set(joined["nis_code"]) and len(joined) == 14
+    # Only Wielsbeke has a known start; the other 13 are known from the register's date on.
+    assert set(joined["nis_code"]) == {WIELSBEKE}
     assert joined.loc[joined["nis_code"] == WIELSBEKE, "start_known"].item()
+    assert len(members_as_of(catalog, "2024-05-22", "W13")) == 14
 
 
-def test_unknown_start_is_flagged_not_invented(catalog):
-    rows = members_as_of(catalog, "2000-01-01", "WZK")
-    assert len(rows) == 27
+def test_unknown_start_is_not_counted_on_any_date_before_it_is_attested(catalog):
+    rows = members_as_of(catalog, "2000-01-01", "WZK", include_unknown=True)
+    assert len(rows) == 27 and set(rows["status"]) == {"onbekend"}
     assert not rows["start_known"].any() and rows["valid_from"].isna().all()
+    assert members_as_of(catalog, "2000-01-01", "WZK").empty
+    # WRNL on 2018-06-01: nobody counted; from the register's date its 6 registered members are.
+    assert members_as_of(catalog, "2018-06-01", "WRNL").empty
+    today = members_as_of(catalog, "2026-01-01", "WRNL", include_unknown=True)
+    counted = today[today["status"] == "geldig"]
+    assert len(counted) == 6 and set(counted["registered_on"]) == {"2024-05-22"}
+    # Oudsbergen and Pelt: in the hand list, in no register, start unknown: never counted.
+    assert set(today.loc[today["status"] == "onbekend", "municipality"]) == {"Oudsbergen", "Pelt"}
 
 
 def test_changes_between_two_dates(catalog):
     changes = changes_between(catalog, "2016-06-30", "2019-06-30")
     joined = set(map(tuple, changes.loc[changes["change"] == "joined", ["zone_code", "nis_code"]].to_numpy()))
-    left = set(map(tuple, changes.loc[changes["change"] == "left", ["zone_code", "nis_code"]].to_numpy()))
-    assert ("W13", WIELSBEKE) in joined and ("ISOM", LILLE) in left
+    assert ("W13", WIELSBEKE) in joined
     assert {n for z, n in joined if z == "NETELAND"} == {13010, 13011, 13012, 13029, 13044}
 
 
 def test_as_of_layer_overlays_like_any_layer(catalog):
-    layer = associations_as_of(catalog, "2019-06-30")
-    assert layer.id == "samenwerkingsverband@2019-06-30"
+    layer = associations_as_of(catalog, "2025-06-30")
+    assert layer.id == "samenwerkingsverband@2025-06-30"
     assert layer.zone_codes == ["NETELAND", "W13", "WRNL", "WZK"]
+    assert len(layer.members("WRNL")) == 6 and len(layer.members("W13")) == 14
     result = overlay(layer, catalog.layer("eerstelijnszone"))
     assert result.table.sum() == pytest.approx(layer.zone_weight("population").sum())
 

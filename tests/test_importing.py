@@ -9,11 +9,13 @@ import zipfile
 import geopandas as gpd
 import pandas as pd
 import pytest
-from shapely.geometry import Polygon, box, mapping
+import numpy as np
+from shapely.geometry import Point, Polygon, box, mapping
 
 from geo.errors import InvalidGeometry, InvalidInput, UnknownMunicipality, UnsupportedFormat, WrongCRS
 from geo.geometry import municipal_polygons, zone_polygons
 from geo.importing import import_layer, layer_from_polygons, layer_from_table
+from geo.paths import SHIPPED_DATA
 
 
 def _geojson(frame: gpd.GeoDataFrame) -> bytes:
@@ -79,16 +81,71 @@ def test_polygons_that_are_unions_of_municipalities_give_whole_memberships(catal
     assert (layer.members()["share"] == 1.0).all()
 
 
-def test_polygon_that_cuts_a_municipality_gives_an_area_share(catalog):
+def test_polygon_that_cuts_a_municipality_gives_a_population_share(catalog):
+    """Half of Kortrijk's area is not half of its people: the share counts the inhabitants of the
+    sectors whose centroid lies in the polygon (recomputed here from the shipped sector table)."""
     kortrijk = municipal_polygons().loc[34022].geometry
     minx, miny, maxx, maxy = kortrijk.bounds
-    west_half = box(minx - 10, miny - 10, (minx + maxx) / 2, maxy + 10).intersection(kortrijk.buffer(0))
+    middle = (minx + maxx) / 2
+    west_half = box(minx - 10, miny - 10, middle, maxy + 10).intersection(kortrijk.buffer(0))
     frame = gpd.GeoDataFrame({"code": ["W"], "name": ["West"]}, geometry=[west_half], crs=31370)
     layer = layer_from_polygons("half", _geojson(frame), "half.geojson", catalog)
     members = layer.members().set_index("nis_code")
-    assert 0.2 < members.loc[34022, "share"] < 0.8
-    assert members.loc[34022, "share"] == pytest.approx(west_half.area / kortrijk.area, abs=0.01)
+    sectors = pd.read_csv(SHIPPED_DATA / "sectors.csv", dtype={"sector": str})
+    in_kortrijk = sectors[sectors["nis_code"] == 34022]
+    west = in_kortrijk[[west_half.contains(Point(x, y)) for x, y in zip(in_kortrijk["x"], in_kortrijk["y"])]]
+    expected = west["population"].sum() / in_kortrijk["population"].sum()
+    assert 0.2 < expected < 0.8 and abs(expected - west_half.area / kortrijk.area) > 0.01
+    assert members.loc[34022, "share"] == pytest.approx(expected, abs=1e-9)
+    assert layer.weighting == "population" and "bevolkingsgewogen" in layer.description
     assert layer.polygons is not None
+
+
+def test_polygon_without_inhabitants_falls_back_to_area_and_says_so(catalog):
+    """A zone that holds no sector centroid gets area-weighted shares, stated in the result."""
+    sectors = catalog.atoms.sectors
+    kortrijk = municipal_polygons().loc[34022].geometry
+    points = [Point(x, y) for x, y in sectors.xy[sectors.of(catalog.atoms.position(34022))]]
+    # A 600 m square inside Kortrijk that holds no sector centroid.
+    minx, miny, maxx, maxy = kortrijk.bounds
+    empty = None
+    for x in np.arange(minx, maxx, 300.0):
+        for y in np.arange(miny, maxy, 300.0):
+            square = box(x, y, x + 600, y + 600)
+            if kortrijk.contains(square) and not any(square.contains(p) for p in points):
+                empty = square
+                break
+        if empty is not None:
+            break
+    assert empty is not None
+    frame = gpd.GeoDataFrame({"code": ["E", "W"], "name": ["Leeg", "West"]},
+                             geometry=[empty, box(minx - 10, miny - 10, (minx + maxx) / 2, maxy + 10)
+                                       .intersection(kortrijk).difference(empty)], crs=31370)
+    layer = layer_from_polygons("leeg", _geojson(frame), "leeg.geojson", catalog)
+    members = layer.members()
+    share = members.loc[members["zone_code"] == "E", "share"]
+    if empty.area / kortrijk.area >= 0.005:
+        assert share.iloc[0] == pytest.approx(empty.area / kortrijk.area, rel=1e-6)
+        assert layer.weighting == "population+area" and "oppervlaktegewogen" in layer.description
+    else:
+        # Too small for the area fallback: the zone covers nobody, is left out and reported.
+        assert share.empty and layer.left_out == ("E",) and "weggelaten: E" in layer.description
+
+
+def test_grid_cells_that_cover_nobody_are_left_out_not_refused(catalog):
+    """A plain grid over Flanders: cells over the sea or across the border are reported, the rest kept."""
+    flanders = municipal_polygons().union_all()
+    minx, miny, maxx, maxy = flanders.bounds
+    size = 20_000.0
+    cells = [box(x, y, x + size, y + size) for x in np.arange(minx, maxx, size) for y in np.arange(miny, maxy, size)]
+    cells = [c for c in cells if c.intersects(flanders)] + [box(minx - 3 * size, maxy, minx - 2 * size, maxy + size)]
+    frame = gpd.GeoDataFrame({"code": [f"C{i}" for i in range(len(cells))]}, geometry=cells, crs=31370)
+    layer = layer_from_polygons("grid", _geojson(frame), "grid.geojson", catalog)
+    assert f"C{len(cells) - 1}" in layer.left_out  # the cell far out at sea
+    assert len(layer) + len(layer.left_out) == len(cells)
+    # Every inhabitant is in exactly one cell (population-weighted, one cell per sector).
+    assert layer.coverage()[catalog.atoms.flemish] == pytest.approx(1.0, abs=1e-9)
+    assert "weggelaten" in layer.description
 
 
 def test_zipped_shapefile_in_lambert72(catalog, tmp_path):

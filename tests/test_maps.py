@@ -24,6 +24,15 @@ from maps.municipality_map import municipality_map
 from maps.overlay_map import overlay_map
 from maps.scenario_map import scenario_map
 
+
+# Golden figures of 1 January 2020 (Statbel's municipal count): pinned, see conftest.GOLDEN_YEAR.
+pytestmark = pytest.mark.usefixtures("population_2020")
+
+
+@pytest.fixture(scope="module")
+def catalog(catalog_2020):
+    return catalog_2020
+
 # Served pages carry styles and texts only; the geometry comes once from /api/v1/geometry.
 MAX_HTML_BYTES = 400_000
 W13_MOVES = [{"nis_code": 34025, "to_zone": "elz18"}, {"nis_code": 34002, "to_zone": "elz18"},

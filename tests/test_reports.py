@@ -20,6 +20,15 @@ from maps.report import DEFAULT_AGAINST, fit_report, render_report
 from maps.static_map import DOMINANT_COLOUR, zone_colours, zone_map_png
 from tests.system import PACKAGES, install_hint, require_pdf_renderer
 
+
+# Golden figures of 1 January 2020 (Statbel's municipal count): pinned, see conftest.GOLDEN_YEAR.
+pytestmark = pytest.mark.usefixtures("population_2020")
+
+
+@pytest.fixture(scope="module")
+def catalog(catalog_2020):
+    return catalog_2020
+
 ASSOCIATIONS = "samenwerkingsverband"
 
 

@@ -11,6 +11,15 @@ import pytest
 from tests.conftest import reset_app_caches
 
 
+# Golden figures of 1 January 2020 (Statbel's municipal count): pinned, see conftest.GOLDEN_YEAR.
+pytestmark = pytest.mark.usefixtures("population_2020")
+
+
+@pytest.fixture(scope="module")
+def catalog(catalog_2020):
+    return catalog_2020
+
+
 def scenario(client, moves, base="eerstelijnszone"):
     response = client.post("/api/v1/scenarios", json={"name": "test", "base_layer": base, "moves": moves})
     assert response.status_code == 201, response.text
@@ -128,8 +137,14 @@ def test_associations_as_of(client):
     neteland = after["associations"][0]
     assert neteland["member_count"] == 5
     assert {m["municipality"] for m in neteland["members"]}.isdisjoint({"Lille", "Kasterlee"})
+    # ISOM is listed on 2018-06-30, but none of its memberships has a known date: not counted.
+    isom = before["associations"][0]
+    assert (isom["member_count"], isom["unknown_count"], isom["population"]) == (0, 7, 0)
+    assert {m["status"] for m in isom["members"]} == {"onbekend"}
     only = client.get("/api/v1/associations", params={"as_of": "2016-01-01", "code": "W13"}).json()
-    assert only["associations"][0]["member_count"] == 13
+    assert (only["associations"][0]["member_count"], only["associations"][0]["unknown_count"]) == (0, 13)
+    today = client.get("/api/v1/associations", params={"code": "WRNL"}).json()["associations"][0]
+    assert (today["member_count"], today["unknown_count"]) == (6, 2)
     assert client.get("/api/v1/associations", params={"as_of": "2019-02-30"}).json()["code"] == "invalid_input"
     assert client.get("/api/v1/associations", params={"code": "NOPE"}).status_code == 404
 

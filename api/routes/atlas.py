@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -10,12 +11,12 @@ from fastapi.responses import HTMLResponse, Response
 from api.deps import get_workspace
 from api.downloads import content_disposition
 from geo.workspace import Workspace
-from geo.associations import STATUSES, association, associations, reconciliation
+from geo.associations import STATUSES, associations, reconciliation
 from geo.atlas import AGAINST_LAYERS, ALL_STATUSES, DEFAULT_AGAINST, Atlas, fit_atlas
 from geo.errors import NotFound
 from geo.search import ASSOCIATION_LAYERS, search
 from geo.zones import zone_overlaps
-from maps.atlas_page import (association_facts, atlas_csv, atlas_rows, atlas_table, border_table, headline,
+from maps.atlas_page import (association_facts_of, atlas_csv, atlas_rows, atlas_table, border_table, headline,
                              render_atlas, render_zone)
 from maps.pages import workbook
 
@@ -77,12 +78,7 @@ def atlas_page(against: str = Against, type: str | None = LegalType, status: str
 
 
 def _facts(ws: Workspace, layer_id: str, code: str) -> dict | None:
-    if layer_id not in ASSOCIATION_LAYERS:
-        return None
-    try:
-        return association_facts(association(ws.catalog, code))
-    except NotFound:
-        return None
+    return association_facts_of(ws.catalog, layer_id, code)
 
 
 def _zone_view(ws: Workspace, layer_id: str, code: str):  # noqa: ANN202 - (view, associations)
@@ -125,8 +121,6 @@ def get_zone(layer: str = Path(..., examples=["politiezone"]), code: str = Path(
 @router.get("/zones/{layer}/{code}", response_class=HTMLResponse, summary="A zone with every overlap (HTML)")
 def zone_page(layer: str, code: str, ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
     view, others, found = _zone_view(ws, layer, code)
-    from dataclasses import replace
-
     recon = None
     if layer in ASSOCIATION_LAYERS:
         try:

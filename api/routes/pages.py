@@ -12,13 +12,11 @@ from api import serialize
 from api.downloads import download
 from api.deps import get_workspace
 from api.render_cache import ALL_LAYERS, cached
-from geo.associations import association
 from geo.atlas import fit_atlas, municipality_counts
-from geo.errors import NotFound
 from geo.overlay import overlay
 from geo.profile import municipality_profile
 from geo.workspace import Workspace
-from maps.atlas_page import association_facts
+from maps.atlas_page import association_facts_of
 from maps.pages import (ASSOCIATION_LAYER, overlay_sheets, render_landing,
                         render_municipality, render_overlay_table, render_search, search_hits, single_match,
                         workbook)
@@ -37,7 +35,7 @@ def landing(ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
                   "moves": len(r.moves), "description": r.description} for r in ws.store.list_scenarios()]
     associations = ws.catalog.builtin.get(ASSOCIATION_LAYER)
     facts = {} if associations is None else {
-        code: association_facts(_association_or_none(ws, code)) for code in associations.zone_codes}
+        code: association_facts_of(ws.catalog, associations.id, code) for code in associations.zone_codes}
     return HTMLResponse(render_landing(_layers(ws), scenarios, ws.catalog.atoms.population_year, associations, facts))
 
 
@@ -61,15 +59,9 @@ def municipality_page(nis_code: int = Path(..., description="5-digit NIS code; a
     current = profile.nis_code
     atlas = fit_atlas(ws.catalog)
     border = {**municipality_counts(atlas, current), "against": atlas.against.id}
-    facts = {a["code"]: association_facts(_association_or_none(ws, a["code"])) for a in profile.associations}
+    facts = {a["code"]: association_facts_of(ws.catalog, a["layer"].id, a["code"]) for a in profile.associations}
     return HTMLResponse(render_municipality(profile, border=border, association_facts=facts))
 
-
-def _association_or_none(ws: Workspace, code: str):  # noqa: ANN202 - Association | None
-    try:
-        return association(ws.catalog, code)
-    except NotFound:
-        return None
 
 
 @router.get("/overlay", response_class=HTMLResponse, summary="Overlay of two layers as a sortable table (HTML)")

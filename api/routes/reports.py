@@ -15,6 +15,7 @@ from api.limits import heavy
 from api.render_cache import cached
 from geo.errors import InvalidInput
 from geo.workspace import Workspace
+from maps.atlas_page import association_facts_of
 from maps.pdf import PdfUnavailable, html_to_pdf
 from maps.report import DEFAULT_AGAINST, fit_report, render_report
 
@@ -35,7 +36,7 @@ def build_report_html(ws: Workspace, layer_id: str, code: str, against: list[str
     report = fit_report(layer, code, others, history=ws.catalog.history, base_layer_id=ws.base_id_of(layer_id),
                         data_dir=ws.catalog.data_dir)
     filename = f"pasvorm_{layer.id}_{report.code}".replace(":", "-").replace("/", "-")
-    return render_report(report, pdf_link), filename
+    return render_report(report, pdf_link, association=association_facts_of(ws.catalog, layer.id, report.code)), filename
 
 
 @router.get("/reports/{layer}/{code:path}", response_class=HTMLResponse,

@@ -214,22 +214,27 @@ def get_associations(
     """The associations valid on ``as_of``, from the dated membership history
     (``data/association_history.csv``), with members carried to the 2025 municipalities through
     the merger crosswalk (``source_nis_code`` is the code in the source). A membership whose
-    start is unknown counts from any date up to its end and has ``start_known: false``. ISOM
+    start is unknown counts from the date the register attests it (``registered_on``); before
+    that, or without such a date, it is listed with ``status: "onbekend"`` and not counted
+    (``member_count`` and ``population`` count the ``"geldig"`` ones only). ISOM
     (until 2018-12-31) and Neteland (from 2019-01-01, without Lille and Kasterlee) show how an
     association changed. This is the one dated view; ``/api/v1/layers/samenwerkingsverband`` is
     the published snapshot used in overlays."""
     day = as_of or date.today()
-    members = with_population(members_as_of(ws.catalog, day, code), ws.catalog.atoms)
+    members = with_population(members_as_of(ws.catalog, day, code, include_unknown=True), ws.catalog.atoms)
     associations = []
     for zone_code, rows in members.groupby("zone_code", sort=True):
         listed = [{
             "nis_code": int(r.nis_code), "municipality": r.municipality, "share": round(float(r.share), 6),
             "source_nis_code": int(r.source_nis_code), "valid_from": r.valid_from, "valid_to": r.valid_to,
-            "start_known": bool(r.start_known), "population": int(round(r.population)),
+            "start_known": bool(r.start_known), "registered_on": r.registered_on, "status": r.status,
+            "population": int(round(r.population)),
         } for r in rows.itertuples()]
+        counted = [m for m in listed if m["status"] == "geldig"]
         associations.append({"code": zone_code, "name": str(rows["zone_name"].iloc[0]),
-                             "members": listed, "member_count": len(listed),
-                             "population": sum(m["population"] for m in listed),
+                             "members": listed, "member_count": len(counted),
+                             "unknown_count": len(listed) - len(counted),
+                             "population": sum(m["population"] for m in counted),
                              "note": str(rows["note"].iloc[0])})
     if format == "csv":
         frame = members.drop(columns="population").assign(as_of=day.isoformat(),
