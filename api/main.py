@@ -6,9 +6,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 
 from api import errors
 from api.limits import BodySizeLimit, ExposureGuard
+from api.render_cache import NotModified
 from api.routes import (atlas, docs, evaluate, health, layers, maps, municipalities, overlay, pages, reports,
                         scenarios, workbench, zonings)
 from api.security import SecurityMiddleware
@@ -43,9 +45,12 @@ def create_app() -> FastAPI:
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
                            allow_headers=["Authorization", "Content-Type"])
+    app.add_middleware(NotModified)  # 304 for a matching ETag, inside the security headers
     # Headers, CSP nonce and cross-site write refusal; inside any compression middleware, since it
     # rewrites HTML bodies, and outside the body limit so a refused write is not even read.
     app.add_middleware(SecurityMiddleware, allowed_origins=settings.cors_origins)
+    # Outside the middleware that rewrites bodies (the CSP nonce), so it sees plain text.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     app.add_middleware(ExposureGuard)  # added last: outermost, so nothing is served while exposed
     for router in ROUTERS:
         app.include_router(router)

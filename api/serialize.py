@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pandas as pd
@@ -105,7 +106,10 @@ def _defined(value: float) -> float | None:
     return None if value != value else round(value, 6)  # NaN: undefined
 
 
-def overlay(result: OverlayResult) -> dict:
+def overlay(result: OverlayResult, offset: int = 0, limit: int | None = None) -> dict:
+    """The overlay with the details of A-zones ``offset`` to ``offset + limit`` (all by default);
+    ``zones_total`` says how many A-zones there are, so a client can ask for the next page."""
+    stop = None if limit is None else offset + limit
     return {
         "a": result.a.id,
         "b": result.b.id,
@@ -114,8 +118,17 @@ def overlay(result: OverlayResult) -> dict:
         "weight": result.weight,
         "population_year": result.population_year,
         "summary": summary(result),
-        "zones": [zone_detail(d, result.weight) for d in result.details()],
+        "zones_total": len(result.a),
+        "offset": offset,
+        "limit": limit,
+        "zones": [zone_detail(d, result.weight) for d in result.details(offset, stop)],
     }
+
+
+def json_bytes(body: object) -> bytes:
+    """Compact UTF-8 JSON of plain Python values, as FastAPI's JSONResponse writes it (without
+    walking the value through ``jsonable_encoder`` first, which cost as much as building it)."""
+    return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 def overlay_rows(result: OverlayResult) -> pd.DataFrame:

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     max_parallel_suggest: int = Field(2, ge=1, description="Suggestions computed at once per process (more: 503).")
     max_parallel_reports: int = Field(2, ge=1, description="Reports (HTML/PDF) rendered at once per process (more: 503).")
     max_parallel_maps: int = Field(4, ge=1, description="Maps and layer GeoJSON built at once per process (more: 503).")
+    render_cache_bytes: int = Field(64 * 1024 * 1024, ge=0, description="Memory per process for rendered "
+                                    "pages, maps, PDFs and overlay bodies (least recently used out first); 0 = off.")
     # Limits on reading one upload (geo.sandbox.ImportLimits); the file is read in a child process.
     import_cpu_seconds: int = Field(30, ge=1, description="CPU seconds one upload may take to read.")
     import_memory_bytes: int = Field(2048 * 1024 * 1024, ge=256 * 1024 * 1024,

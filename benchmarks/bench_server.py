@@ -34,6 +34,9 @@ OVERLAY_PATH = "/api/v1/overlay?a=samenwerkingsverband&b=eerstelijnszone"
 MAP_PATH = "/maps/overlay?a=samenwerkingsverband&b=eerstelijnszone"
 GEOJSON_PATH = "/api/v1/layers/eerstelijnszone/geojson?simplify=200"
 WRK_CONNECTIONS = 4
+# On a machine shared with other test suites (load 15+ on 2 cores) a start-up can take a minute,
+# and uvicorn restarts a --workers child that is slow to answer its supervisor.
+READY_TIMEOUT_S = 180
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -43,11 +46,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def server_command(port: int) -> list[str]:
+def server_command(port: int, workers: int = 1) -> list[str]:
     script = Path(sys.executable).parent / "regiomatch"
+    options = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     if script.exists():
-        return [str(script), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    return [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        return [str(script), *options]
+    return [sys.executable, "-m", "api.cli", *options]
 
 
 def status(url: str, timeout: float = 10.0) -> int:
@@ -62,26 +66,27 @@ def status(url: str, timeout: float = 10.0) -> int:
 
 
 @contextmanager
-def server(log: Path):
-    """A running service; yields ``(process, base_url, seconds_to_first_overlay)``."""
+def server(log: Path, env: dict[str, str] | None = None, workers: int = 1, ready_path: str = OVERLAY_PATH):
+    """A running service; yields ``(process, base_url, seconds_to_first_answer_of_ready_path)``."""
     port = free_port()
     state = tempfile.mkdtemp(prefix="regiomatch-bench-")
-    env = {**os.environ, "REGIOMATCH_STATE_DIR": state}
+    env = {**os.environ, "REGIOMATCH_STATE_DIR": state, **(env or {})}
     for key in ("REGIOMATCH_API_TOKEN", "REGIOMATCH_DATABASE_URL", "DATABASE_URL"):
         env.pop(key, None)
     base = f"http://127.0.0.1:{port}"
     with open(log, "ab") as out:
         t0 = time.perf_counter()
-        process = subprocess.Popen(server_command(port), cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(server_command(port, workers), cwd=REPO, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT)
         try:
             while True:
-                if status(base + OVERLAY_PATH, timeout=5.0) == 200:
+                if status(base + ready_path, timeout=5.0) == 200:
                     ready = time.perf_counter() - t0
                     break
                 if process.poll() is not None:
                     raise RuntimeError(f"the server exited with {process.returncode}; see {log}")
-                if time.perf_counter() - t0 > 60:
-                    raise RuntimeError(f"no answer from the server within 60 s; see {log}")
+                if time.perf_counter() - t0 > READY_TIMEOUT_S:
+                    raise RuntimeError(f"no answer from the server within {READY_TIMEOUT_S} s; see {log}")
                 time.sleep(0.01)
             yield process, base, ready
         finally:
@@ -172,21 +177,40 @@ def load(url: str, duration: float) -> dict:
     return json.loads(out.stdout)
 
 
-def load_test(duration: float, log: Path) -> dict:
-    results = {}
-    with server(log) as (process, base, _):
+def tree_memory(pid: int) -> dict[str, float]:
+    """RSS of a server and its worker processes (uvicorn ``--workers N`` forks N children), summed."""
+    pids = [pid]
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            pids += [int(c) for c in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    memory = [process_memory(p) for p in pids]
+    return {"processes": len(pids), "rss_mib": sum(m["rss_mib"] for m in memory),
+            "peak_rss_mib": sum(m["peak_rss_mib"] for m in memory),
+            "worker_rss_mib": [round(m["rss_mib"], 1) for m in memory[1:]]}
+
+
+def load_test(duration: float, log: Path, workers: int = 1) -> dict:
+    """wrk against the overlay JSON, the overlay map and the zones as GeoJSON on one server with
+    ``workers`` worker processes; memory of the whole process tree before and after each target."""
+    results: dict = {}
+    with server(log, workers=workers) as (process, base, _):
         targets = [("overlay", OVERLAY_PATH), ("map", MAP_PATH), ("geojson", GEOJSON_PATH)]
         if status(base + MAP_PATH) != 200:
             targets = [("overlay", OVERLAY_PATH), ("map", GEOJSON_PATH)]
         for name, path in targets:
-            for _ in range(3):  # warm-up: caches, first-request imports
+            for _ in range(3 * workers):  # warm-up of every worker: caches, first-request imports
                 status(base + path)
+        results["memory_before_mib"] = tree_memory(process.pid)
+        for name, path in targets:
             t0 = time.perf_counter()
             body = urllib.request.urlopen(base + path, timeout=30).read()
             single_ms = (time.perf_counter() - t0) * 1e3
             results[name] = {"path": path, "response_bytes": len(body), "single_request_ms": single_ms,
-                             **load(base + path, duration)}
-        results["server_memory_mib"] = process_memory(process.pid)
+                             **load(base + path, duration), "memory_after_mib": tree_memory(process.pid)}
+        results["server_memory_mib"] = tree_memory(process.pid)
+    results["workers"] = workers
     results["duration_s"] = duration
     results["map_note"] = ("/maps/overlay was served" if results["map"]["path"] == MAP_PATH else
                            "/maps/overlay did not exist at run time: the zones of a layer as GeoJSON "
@@ -195,8 +219,17 @@ def load_test(duration: float, log: Path) -> dict:
     return results
 
 
+def _or_error(run) -> dict:  # noqa: ANN001 - a zero-argument measure
+    """The measure's result, or the error it ended with (recorded, so the rest of the run is kept)."""
+    try:
+        return run()
+    except Exception as exc:  # noqa: BLE001
+        return {"error": repr(exc)[:500]}
+
+
 def measure(quick: bool = False, duration: float = 30.0) -> dict:
     log = Path(tempfile.gettempdir()) / "regiomatch-bench-server.log"
     log.write_bytes(b"")
     return {"cold_start": cold_start(1 if quick else 3, log), "load": load_test(duration, log),
+            "load_2_workers": _or_error(lambda: load_test(duration, log, workers=2)),
             "server_log": str(log), "peak_rss_mib": peak_rss_mib()}

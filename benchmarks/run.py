@@ -6,6 +6,7 @@ Each measure runs in its own Python process so that its peak RSS is its own::
     python -m benchmarks.run --quick          # a subset of pairs, short load test (about 1 minute)
     python -m benchmarks.run --duration 10    # load test seconds per target (default 30)
     python -m benchmarks.run --only scenario,growth
+    python -m benchmarks.run --only pages,server --quick   # issue 13: pages, cache on/off, load test
 
 Results go to ``benchmarks/results/latest.json`` (``--output`` to change).
 """
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from benchmarks.common import machine, write_json
 
-MEASURES = ("overlay", "scenario", "server", "growth", "evaluate")
+MEASURES = ("overlay", "scenario", "server", "growth", "evaluate", "pages")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 REPO = Path(__file__).resolve().parent.parent
 
@@ -66,6 +67,9 @@ def child(args: argparse.Namespace) -> None:
     elif args.measure == "growth":
         from benchmarks import bench_growth
         data = bench_growth.measure(args.parts, args.quick)
+    elif args.measure == "pages":
+        from benchmarks import bench_pages
+        data = bench_pages.measure(args.quick)
     else:
         raise SystemExit(f"unknown measure {args.measure!r}")
     write_json(Path(args.out), data)
@@ -125,6 +129,50 @@ def table(results: dict) -> str:
             row(f"  p50 / p99 latency, errors ({r['tool']}, {r['connections']} conn, {_f(load['duration_s'])} s)",
                 f"{_f(r.get('p50_ms'))} / {_f(r.get('p99_ms'))} ms, {r['errors']}")
         row("  server peak RSS after the load test", "", "", load["server_memory_mib"]["peak_rss_mib"])
+        two = m["server"].get("load_2_workers")
+        if two and "error" in two:
+            row("4 --workers 2: failed", two["error"][:40])
+        elif two:
+            for name in two["targets"]:
+                r = two[name]
+                row(f"4 --workers 2: {r['path'][:46]}", f"{_f(r['requests_per_s'])} req/s", "no errors")
+                row("  p50 / p99 latency, errors", f"{_f(r.get('p50_ms'))} / {_f(r.get('p99_ms'))} ms, {r['errors']}")
+            row("  RSS of the 3 processes before / after the load test",
+                f"{_f(two['memory_before_mib']['rss_mib'])} / {_f(two['server_memory_mib']['rss_mib'])} MiB")
+    if "pages" in m:
+        p = m["pages"]
+        row("6 cold start to the first overlay answer: median", f"{_f(p['cold_start']['median_s'])} s", "< 1.5 s")
+        row("  import api.main (-X importtime)", f"{_f(p['import_time']['api_main_s'])} s")
+        on, off, first = p["warm_cache_on"], p["warm_cache_off"], p["first_view"]
+        for path in on:
+            a, b = on[path], off.get(path, {})
+            if "p50_ms" not in a:
+                row(f"7 {path[:60]}", f"status {a.get('status')}")
+                continue
+            ratio = f" ({b['p50_ms'] / a['p50_ms']:.0f}x)" if "p50_ms" in b else ""
+            row(f"7 {path[:60]}", f"{_f(a['p50_ms'])} ms{ratio}", "< 150 ms")
+            row(f"  p90; uncached p50; first view; sent/HTML KB",
+                f"{_f(a['p90_ms'])}; {_f(b.get('p50_ms'))}; {_f(first.get(path, {}).get('first_view_ms'))} ms; "
+                f"{a['sent_bytes'] / 1e3:.0f}/{a['html_or_body_bytes'] / 1e3:.0f}")
+        s = p["overlay_pairs_summary"]
+        row(f"8 /api/v1/overlay, {s['pairs']} pairs: p50 median / max", f"{_f(s['cache_on_p50_ms_median'])} / "
+            f"{_f(s['cache_on_p50_ms_max'])} ms", "< 3 ms")
+        row("  computed every request (cache off): median / max", f"{_f(s['cache_off_p50_ms_median'])} / "
+            f"{_f(s['cache_off_p50_ms_max'])} ms")
+        ratios = p["geopandas_vs_http"].values()
+        row("  geopandas population table / HTTP p50: min (cache on / off)",
+            f"{_f(min(r['ratio_cache_on'] for r in ratios))}x / "
+            f"{_f(min((r['ratio_cache_off'] or 0) for r in ratios))}x", ">= 20x")
+        big = p["big_import"]
+        row(f"9 import of {big.get('zones', '?')} grid squares", f"{_f(big.get('import_s'))} s")
+        if "error" in big:
+            row("  failed", big["error"][:40])
+        for label, r in big.items():
+            if isinstance(r, dict) and "first_ms" in r:
+                row(f"  {label[:58]}", f"{_f(r['first_ms'])} / {_f(r.get('p50_ms'))} ms",
+                    "< 100 ms" if label.startswith("overlay") else "< 1 s, 1 MB")
+                row("    first / warm p50; sent / body KB", f"{r['first_sent_bytes'] / 1e3:.0f} / "
+                    f"{r['first_body_bytes'] / 1e3:.0f}")
     if "growth" in m:
         g = m["growth"]
         for size in g["sizes"]:
@@ -202,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
             }
         else:
             results["measures"][name] = run_one(name, args.quick, args.duration)
+        write_json(args.output.with_suffix(".partial.json"), results)  # a later failure keeps this one
     results["total_s"] = time.perf_counter() - started
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")

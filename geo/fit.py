@@ -11,8 +11,8 @@ Examples
 >>> from geo.catalog import load_catalog
 >>> catalog = load_catalog()
 >>> fit = zone_fit(catalog.layer("samenwerkingsverband"), "W13", [catalog.layer("eerstelijnszone")])
->>> fit.comparisons[0].detail.dominant_zone, round(fit.population)
-('elz18', 321235)
+>>> fit.comparisons[0].detail.dominant_zone, len(fit.members)
+('elz18', 14)
 >>> [m.name for m in fit.members if m.outside[0]][:3]
 ['Wervik', 'Anzegem', 'Avelgem']
 """

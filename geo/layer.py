@@ -257,8 +257,9 @@ def with_population(members: pd.DataFrame, atoms: Atoms) -> pd.DataFrame:
     --------
     >>> from geo.catalog import load_catalog
     >>> layer = load_catalog().layer("samenwerkingsverband")
-    >>> round(with_population(layer.members("W13"), layer.atoms)["population"].sum())
-    321235
+    >>> frame = with_population(layer.members("W13"), layer.atoms)
+    >>> bool(frame["population"].sum() == layer.zone_weight("population")[layer.zone_position("W13")])
+    True
     """
     population = members["nis_code"].map(atoms.table["population"]).astype(float) * members["share"].astype(float)
     return members.assign(population=population)

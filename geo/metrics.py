@@ -124,9 +124,11 @@ def _information_of(t: np.ndarray) -> tuple[float, float, float]:
     p = t / n
     pa, pb = p.sum(axis=1), p.sum(axis=0)
     h_a, h_b = _entropy(pa), _entropy(pb)
-    nz = p > 0
-    outer = np.outer(pa, pb)
-    mutual = float((p[nz] * np.log2(p[nz] / outer[nz])).sum())
+    # Only the non-empty cells: the full outer product of the margins was most of this function's
+    # time for a 10,000-zone imported layer (the same products, in the same order).
+    rows, cols = np.nonzero(p > 0)
+    cells = p[rows, cols]
+    mutual = float((cells * np.log2(cells / (pa[rows] * pb[cols]))).sum())
     return h_a, h_b, max(mutual, 0.0)
 
 

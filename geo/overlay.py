@@ -127,10 +127,16 @@ class OverlayResult:
 
     def zone_detail(self, code: str) -> "ZoneDetail":
         """Everything about one A-zone: the B-zones it touches with their members."""
-        return _zone_detail(self, self.a.zone_position(code))
+        from geo.details import zone_details
 
-    def details(self) -> list["ZoneDetail"]:
-        return [_zone_detail(self, i) for i in range(len(self.a))]
+        i = self.a.zone_position(code)
+        return zone_details(self, i, i + 1)[0]
+
+    def details(self, start: int = 0, stop: int | None = None) -> list["ZoneDetail"]:
+        """Details of every A-zone, or of positions ``start:stop`` (a page of a big layer)."""
+        from geo.details import zone_details
+
+        return zone_details(self, start, stop)
 
     def cells(self) -> pd.DataFrame:
         """The contingency table in long form (non-empty cells only)."""
@@ -422,101 +428,3 @@ def summary_from_tables(table: np.ndarray, a_totals: np.ndarray, groups: np.ndar
         gap_weight=gap_weight,
         overlap_weight=overlap_weight,
     )
-
-
-class _DetailContext:
-    """What every zone detail of one overlay reads, prepared once per result.
-
-    Building these per zone (a sparse column slice, a row slice and pandas lookups for each of
-    a layer's zones) made ``details()`` the slowest step of ``/api/v1/overlay`` (67 ms for
-    primary care zones against police zones); prepared once, the numbers are the same.
-    """
-
-    def __init__(self, result: OverlayResult):
-        a, b = result.a, result.b
-        self.w = a.atoms.weights(result.weight)
-        csc = sparse.csc_array(a.membership)
-        csc.sort_indices()
-        self.a_indptr, self.a_rows, self.a_shares = csc.indptr, csc.indices, csc.data
-        b_csr = sparse.csr_array(b.membership)
-        self.b_indptr, self.b_cols, self.b_shares = b_csr.indptr, b_csr.indices, b_csr.data
-        self.n_b = len(b)
-        self.codes = [int(c) for c in a.atoms.nis_codes]
-        self.names = [str(n) for n in a.atoms.names]
-        self.a_codes = [str(c) for c in a.zones["code"]]
-        self.a_names = [str(n) for n in a.zones["name"]]
-        self.b_codes = [str(c) for c in b.zones["code"]]
-        self.b_names = [str(n) for n in b.zones["name"]]
-
-    def column(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """Rows (ascending) and shares of A-zone ``i``."""
-        start, end = self.a_indptr[i], self.a_indptr[i + 1]
-        return self.a_rows[start:end], self.a_shares[start:end]
-
-    def b_rows(self, rows: np.ndarray) -> np.ndarray:
-        """Dense ``len(rows) x len(b)`` block of B's membership (as ``b.membership[rows].toarray()``)."""
-        out = np.zeros((len(rows), self.n_b))
-        if not len(rows):
-            return out
-        starts, ends = self.b_indptr[rows], self.b_indptr[rows + 1]
-        counts = ends - starts
-        which = np.repeat(np.arange(len(rows)), counts)
-        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        positions = np.repeat(starts, counts) + offsets
-        np.add.at(out, (which, self.b_cols[positions]), self.b_shares[positions])
-        return out
-
-
-def _context(result: OverlayResult) -> _DetailContext:
-    # The result is frozen; the context is a cache, not part of its value.
-    context = result.__dict__.get("_detail_context")
-    if context is None:
-        context = _DetailContext(result)
-        object.__setattr__(result, "_detail_context", context)
-    return context
-
-
-def _zone_detail(result: OverlayResult, i: int) -> ZoneDetail:
-    ctx = _context(result)
-    w, codes, names = ctx.w, ctx.codes, ctx.names
-    rows, shares = ctx.column(i)
-    member_weight = w[rows] * shares
-    # joint[k, j]: weight of member k of this A-zone inside B-zone j (product of shares, or
-    # counted from the sectors where both layers split the municipality).
-    joint = member_weight[:, None] * ctx.b_rows(rows)
-    for k, r in enumerate(rows.tolist()):
-        cells = (result.split or {}).get(r)
-        if cells is not None:
-            joint[k, :] = 0.0
-            for (za, zb), value in cells.items():
-                if za == i:
-                    joint[k, zb] += value
-    a_total = result.a_totals[i]
-
-    touched: list[TouchedZone] = []
-    for j in np.nonzero(result.table[i] > PRESENCE)[0]:
-        inside = joint[:, j]
-        members = [Member(codes[r], names[r], float(v))
-                   for r, v in zip(rows, inside) if v > PRESENCE]
-        touched.append(TouchedZone(ctx.b_codes[j], ctx.b_names[j],
-                                   float(result.table[i, j]),
-                                   float(result.table[i, j] / a_total) if a_total else 0.0,
-                                   sorted(members, key=lambda m: m.nis_code)))
-    touched.sort(key=lambda z: (-z.weight, z.code))
-
-    uncovered_weight = np.maximum(member_weight - joint.sum(axis=1), 0.0)
-    not_covered = [Member(codes[r], names[r], float(v))
-                   for r, v in zip(rows, uncovered_weight) if v > PRESENCE]
-
-    if touched:
-        dominant = touched[0]
-        j = result.b.zone_position(dominant.code)
-        outside_weight = np.maximum(member_weight - joint[:, j], 0.0)
-        outside = [Member(codes[r], names[r], float(v))
-                   for r, v in zip(rows, outside_weight) if v > PRESENCE * max(1.0, w[r])]
-        return ZoneDetail(ctx.a_codes[i], ctx.a_names[i], float(a_total),
-                          dominant.code, dominant.name, dominant.share, touched, not_covered,
-                          sorted(outside, key=lambda m: m.nis_code), float(outside_weight.sum()))
-    members = [Member(codes[r], names[r], float(v)) for r, v in zip(rows, member_weight)]
-    return ZoneDetail(ctx.a_codes[i], ctx.a_names[i], float(a_total),
-                      None, None, 0.0, [], not_covered, members, float(member_weight.sum()))

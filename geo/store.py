@@ -360,6 +360,20 @@ class Store:
             row = conn.execute(select(imported_layers.c.created_at).where(imported_layers.c.id == layer_id)).first()
         return None if row is None else _aware(row[0]).isoformat()
 
+    def layer_versions(self) -> dict[str, datetime]:
+        """Id -> version (``created_at``) of every imported layer, ordered by id, without the members."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(imported_layers.c.id, imported_layers.c.created_at)
+                                .order_by(imported_layers.c.id)).all()
+        return {r[0]: _aware(r[1]) for r in rows}
+
+    def scenario_versions(self) -> dict[str, tuple[int, str]]:
+        """Id -> (version, base layer) of every saved scenario, without the moves."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(scenarios.c.id, scenarios.c.version, scenarios.c.base_layer)
+                                .order_by(scenarios.c.id)).all()
+        return {r[0]: (int(r[1]), r[2]) for r in rows}
+
     def list_layers(self) -> list[LayerRecord]:
         with _translated(), self.engine.connect() as conn:
             rows = conn.execute(select(imported_layers).order_by(imported_layers.c.id)).mappings().all()

@@ -58,9 +58,8 @@ import math
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Literal, Sequence
+from typing import TYPE_CHECKING, Literal, Sequence
 
-import networkx as nx
 import numpy as np
 
 from geo import dutch
@@ -73,6 +72,9 @@ from geo.norms import PopulationNorm, norm_for
 from geo.roles import ASSOCIATIONS_ROLE, with_role
 from geo.scenario import Move, apply_moves
 from geo.validation import adjacency_graph, classify_pieces, exclaves, zone_member_codes, zone_pieces
+
+if TYPE_CHECKING:  # networkx is imported by geo.validation when a graph is built, not at start-up
+    import networkx as nx
 
 Direction = Literal["both", "split", "straddle"]
 GROUP_PENALTY = 10.0

@@ -37,9 +37,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable, Literal
+from typing import TYPE_CHECKING, Iterable, Literal
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -50,6 +49,9 @@ from geo.geometry import adjacency
 from geo.layer import Layer
 from geo.norms import PopulationNorm, check_population, norm_for
 from geo.overlay import overlay
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 TerritoryChoice = Literal["auto", "flanders", "flanders_brussels"]
 PieceStatus = Literal["main", "exclave", "inherited", "violation"]
@@ -156,6 +158,8 @@ def adjacency_graph(atoms: Atoms) -> nx.Graph:
 
 @lru_cache(maxsize=4)
 def _graph(atoms: Atoms) -> nx.Graph:
+    import networkx as nx  # here, not at start-up: 0.15 s of import the first request does not need
+
     graph = nx.Graph()
     graph.add_nodes_from(int(c) for c in atoms.nis_codes)
     pairs = adjacency()
@@ -208,6 +212,8 @@ def zone_pieces(nis_codes: Iterable[int], graph: nx.Graph, population: dict[int,
     Ties are broken by size, then by the smallest NIS code, so the order is deterministic.
     """
     codes = [int(c) for c in nis_codes]
+    import networkx as nx
+
     pieces = [tuple(sorted(p)) for p in nx.connected_components(graph.subgraph(codes))]
     return sorted(pieces, key=lambda p: (-sum(population[c] for c in p), -len(p), p[0]))
 

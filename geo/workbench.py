@@ -36,8 +36,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from geo import dutch
@@ -48,6 +48,9 @@ from geo.norms import PopulationNorm
 from geo.overlay import Summary, weighted_table
 from geo.scenario import Move, check_moves
 from geo.validation import (Piece, adjacency_graph, classify_pieces, exclaves, zone_member_codes, zone_pieces)
+
+if TYPE_CHECKING:  # networkx is imported by geo.validation when the graph is built
+    import networkx as nx
 
 # Cells below this many inhabitants (or km²) after adding and subtracting are rounding, not people.
 _EMPTY = 1e-6

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 
 from geo.catalog import DEFAULT_POPULATION_YEAR, Catalog, load_catalog
@@ -80,12 +79,33 @@ class Workspace:
             record = self.store.get_scenario(sid)
             key = ("scenario", tuple(chain), stamp)
             return self._cached(key, lambda: self.scenario_layer(record))
-        try:
-            record = self.store.get_layer(layer_id)
-        except UnknownLayer:
+        stamp = self.store.layer_stamp(layer_id)
+        if stamp is None:
             raise UnknownLayer(f"unknown layer {layer_id!r}; known layers: "
-                               f"{', '.join(self.layer_ids())} (or scenario:<id>)") from None
-        return self._imported(record)
+                               f"{', '.join(self.layer_ids())} (or scenario:<id>)")
+        return self._imported(layer_id, stamp)
+
+    def version_key(self, layer_id: str) -> tuple:
+        """What identifies the current content of a layer, without building it: ``(id,)`` for a
+        shipped layer, ``(id, saved at)`` for an imported one, and for a scenario the ``(id,
+        version)`` of its whole chain of bases with when an imported base was saved. Unknown ids
+        raise the usual errors. Caches of what is computed from layers (rendered pages) key on it.
+
+        Examples
+        --------
+        >>> open_workspace(None, "sqlite://", 2020).version_key("eerstelijnszone")
+        ('eerstelijnszone',)
+        """
+        if layer_id in self.catalog.builtin:
+            return (layer_id,)
+        if scenario_id(layer_id) is not None:
+            chain = self.store.chain(layer_id)
+            base_id = chain[-1][0]
+            return ("scenario", tuple(chain), None if base_id in self.catalog.builtin else self.version_key(base_id))
+        stamp = self.store.layer_stamp(layer_id)
+        if stamp is None:
+            self.layer(layer_id)  # raises UnknownLayer naming the known layers
+        return (layer_id, stamp)
 
     def base_of(self, layer_id: str) -> Layer | None:
         """The base layer of ``scenario:<id>`` (the layer its moves apply to); None for other layers.
@@ -107,21 +127,27 @@ class Workspace:
 
     def layer_ids(self) -> list[str]:
         """Ids of the shipped and imported layers (scenarios are listed by the store)."""
-        return [*self.catalog.builtin, *(r.id for r in self.store.list_layers())]
+        return [*self.catalog.builtin, *self.store.layer_versions()]
 
     def layers(self) -> list[Layer]:
         """Every shipped and imported layer from one read of the database. Listing ids and then
         resolving each one raced with deletes (a layer deleted in between made the whole request
         a 404) and cost a query per imported layer."""
-        return [*self.catalog.builtin.values(), *(self._imported(r) for r in self.store.list_layers())]
+        return [*self.catalog.builtin.values(),
+                *(self._imported(i, v.isoformat()) for i, v in self.store.layer_versions().items())]
 
-    def _imported(self, record: LayerRecord) -> Layer:
-        return self._cached(("layer", record.id, record.created_at.isoformat()), lambda: self.imported_layer(record))
+    def _imported(self, layer_id: str, stamp: str) -> Layer:
+        """An imported layer, parsed once per version: the database record (members and polygons
+        as JSON, megabytes for a big polygon import) is read only when its version is not cached."""
+        return self._cached(("layer", layer_id, stamp),
+                            lambda: self.imported_layer(self.store.get_layer(layer_id)))
 
     def imported_layer(self, record: LayerRecord) -> Layer:
         """The layer of an imported-layer record, over this workspace's municipalities."""
         polygons = None
         if record.polygons:
+            import geopandas as gpd  # only for imported polygons, not at start-up
+
             frame = gpd.read_file(io.StringIO(record.polygons))
             frame = frame.set_crs(METRIC_CRS, allow_override=True)
             polygons = frame.set_index(frame["code"].astype(str)).geometry

@@ -174,6 +174,11 @@ def test_profile_shows_the_grensgemeente_counts(client, catalog):
     assert "historisch (tot 31 december 2018)" in text  # ISOM, of which Herentals was a member
 
 
+def test_municipality_api_gives_the_grensgemeente_counts(client, catalog):
+    body = client.get("/api/v1/municipalities/13011").json()
+    assert body["border_view"] == {"against": "referentieregio", **municipality_counts(fit_atlas(catalog), 13011)}
+
+
 def test_landing_links_the_atlas_and_marks_isom_historical(client):
     page = client.get("/").text
     assert "/atlas" in links(page)

@@ -258,7 +258,8 @@ def test_overlay_xlsx_has_zones_cells_members_and_sources(client, catalog):
 
 def test_overlay_xlsx_of_a_scenario_named_with_control_characters(client):
     """Found by the fuzz test: a name the xlsx format cannot store must not break the download."""
-    sid = client.post("/api/v1/scenarios", json={"name": 'W"S\x1f@\x00', "base_layer": "eerstelijnszone"}).json()["id"]
+    # (NUL itself is refused at the door on every backend: tests/test_store_faults.py)
+    sid = client.post("/api/v1/scenarios", json={"name": 'W"S\x1f@\x0b', "base_layer": "eerstelijnszone"}).json()["id"]
     response = client.get("/overlay.xlsx", params={"a": "samenwerkingsverband", "b": f"scenario:{sid}"})
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.content), read_only=True)

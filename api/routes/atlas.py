@@ -16,7 +16,6 @@ from geo.atlas import AGAINST_LAYERS, ALL_STATUSES, DEFAULT_AGAINST, Atlas, fit_
 from geo.errors import NotFound
 from geo.search import ASSOCIATION_LAYERS, search
 from geo.zones import zone_overlaps
-from maps.atlas_map import border_map_png
 from maps.atlas_page import (association_facts_of, atlas_csv, atlas_rows, atlas_table, border_table, headline,
                              render_atlas, render_zone)
 from maps.exports import xlsx_bytes as workbook
@@ -67,6 +66,9 @@ def get_atlas(against: str = Against, type: str | None = LegalType, status: str 
 @router.get("/atlas", response_class=HTMLResponse, summary="The fit atlas (HTML)")
 def atlas_page(against: str = Against, type: str | None = LegalType, status: str = Status,
                ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
+    from maps.atlas_map import border_map_png  # matplotlib: on first use, not at start-up
+    from maps.static_map import data_uri
+
     atlas = _atlas(ws, against, type, status)
     query = {"against": atlas.against.id, "status": status, **({"type": type} if type else {})}
     legal_types = sorted({a.legal_type for a in associations(ws.catalog) if a.layer_id == atlas.layer.id})

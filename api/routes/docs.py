@@ -10,18 +10,19 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from maps.assets import STATIC_URL
 from maps.csp import mark_scripts
 
 router = APIRouter(tags=["docs"])
-SWAGGER = f"{STATIC_URL}/swagger"
 
 
 @router.get("/docs", response_class=HTMLResponse, include_in_schema=False)
 def get_docs(request: Request) -> HTMLResponse:
+    from maps.assets import STATIC_URL  # maps.assets imports folium: on first use, not at start-up
+
+    swagger = f"{STATIC_URL}/swagger"
     page = get_swagger_ui_html(openapi_url=request.app.openapi_url, title=f"{request.app.title}: API-documentatie",
-                               swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
-                               swagger_css_url=f"{SWAGGER}/swagger-ui.css",
-                               swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png")
+                               swagger_js_url=f"{swagger}/swagger-ui-bundle.js",
+                               swagger_css_url=f"{swagger}/swagger-ui.css",
+                               swagger_favicon_url=f"{swagger}/favicon-32x32.png")
     # The page's own inline script carries the CSP nonce like every page regiomatch renders.
     return HTMLResponse(mark_scripts(page.body.decode("utf-8")))

@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from api.deps import get_workspace
 from api.limits import heavy, unique_list
+from api.render_cache import ALL_LAYERS, cached
 from geo.geometry import WEB_DETAIL_METRES, web_geometry
 from geo.norms import NORM_LINES, norm_for
 from geo.overlay import overlay
@@ -104,6 +105,7 @@ def get_layer_geometry(
 
 @router.get("/maps/overlay", response_class=HTMLResponse, dependencies=BUSY, summary="Map of layer A over layer B")
 @router.get("/maps/overlay.png", response_class=Response, dependencies=BUSY, summary="Map of layer A over layer B as a PNG")
+@cached(lambda p: [p["a"], p["b"]])
 def get_overlay_map(
     request: Request,
     a: str = Query(..., description="Layer id (or scenario:<id>) drawn as bold outlines", examples=["samenwerkingsverband"]),
@@ -119,6 +121,7 @@ def get_overlay_map(
 @router.get("/maps/municipality/{nis_code}", response_class=HTMLResponse, dependencies=BUSY, summary="Every zone a municipality belongs to")
 @router.get("/maps/municipality/{nis_code}.png", response_class=Response, dependencies=BUSY,
             summary="Every zone a municipality belongs to, as a PNG")
+@cached(lambda p: p["layers"] or ALL_LAYERS)
 def get_municipality_map(
     request: Request,
     nis_code: int,
@@ -133,6 +136,7 @@ def get_municipality_map(
 @router.get("/maps/scenario/{scenario_id}", response_class=HTMLResponse, dependencies=BUSY, summary="Today's zoning and a scenario side by side")
 @router.get("/maps/scenario/{scenario_id}.png", response_class=Response, dependencies=BUSY,
             summary="Today's zoning and a scenario side by side, as a PNG")
+@cached(lambda p: ["scenario:" + p["scenario_id"]])
 def get_scenario_map(request: Request, scenario_id: str, ws: Workspace = Depends(get_workspace)) -> Response:
     record = ws.store.get_scenario(scenario_id)
     base_layer = ws.layer(record.base_layer)
@@ -144,6 +148,7 @@ def get_scenario_map(request: Request, scenario_id: str, ws: Workspace = Depends
 
 @router.get("/maps/choropleth/{layer_id}", response_class=HTMLResponse, dependencies=BUSY, summary="Population per zone with the norms")
 @router.get("/maps/choropleth/{layer_id}.png", response_class=Response, dependencies=BUSY, summary="Population per zone, as a PNG")
+@cached(lambda p: [p["layer_id"]])
 def get_choropleth(
     request: Request,
     layer_id: str,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, Query
 
 from api.deps import get_workspace
+from geo.atlas import DEFAULT_AGAINST, fit_atlas, municipality_counts
 from geo.workspace import Workspace
 
 router = APIRouter(prefix="/api/v1/municipalities", tags=["municipalities"])
@@ -43,4 +44,6 @@ def get_municipality(nis_code: int = Path(..., description="5-digit NIS code; an
         "old_codes": [{"vintage": r.vintage, "nis_code": int(r.nis_code), "name": r.name,
                        "population_share": float(r.population_share)} for r in history.itertuples()],
         "layers": layers,
+        # The grensgemeente view of the fit atlas (active registered associations, reference regions).
+        "border_view": {"against": DEFAULT_AGAINST, **municipality_counts(fit_atlas(ws.catalog), current)},
     }

@@ -5,19 +5,25 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
 from api import serialize
 from api.downloads import download
 from api.deps import get_workspace
+from api.render_cache import cached
 from geo.overlay import overlay
 from geo.workspace import Workspace
 from maps.exports import CSV, csv_bytes, dialect_for
 
 router = APIRouter(prefix="/api/v1", tags=["overlay"])
+DEFAULT_LIMIT = 500  # more zones than any shipped layer has; a big imported layer is paged
+MAX_LIMIT = 10_000
 
 
-@router.get("/overlay", summary="Overlay layer A on layer B", responses={200: {
+@router.get("/overlay", summary="Overlay layer A on layer B", response_class=Response, responses={200: {
     "description": "JSON (``format=json``) or one CSV row per member and zone it touches (``format=csv``)",
     "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}}})
+@cached(lambda p: [p["a"], p["b"]])
 def get_overlay(
     a: str = Query(..., description="Layer id (or scenario:<id>) whose zones are examined", examples=["samenwerkingsverband"]),
     b: str = Query(..., description="Layer id (or scenario:<id>) they are held against", examples=["eerstelijnszone"]),
@@ -26,17 +32,21 @@ def get_overlay(
     format: Literal["json", "csv"] = Query("json"),
     sep: Literal[",", ";"] = Query(",", description="CSV only: ';' writes what Excel on a Belgian machine "
                                                       "opens directly (decimal comma, UTF-8 byte-order mark)"),
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="JSON: details of at most this many zones "
+                       "(``zones_total`` says how many there are); CSV has every zone"),
+    offset: int = Query(0, ge=0, description="JSON: skip the details of this many zones (the next page)"),
     ws: Workspace = Depends(get_workspace),
-):
+) -> Response:
     """Per zone: population, the zones of the other layer it touches with their members, the
     dominant zone and its share, and the members outside it. Whole-layer measures in ``summary``
-    (always A against B). Population is Statbel's count on 1 January of ``population_year``."""
+    (always A against B). Population is Statbel's count on 1 January of ``population_year``.
+    A layer with more than ``limit`` zones comes in pages: ``offset``, ``limit``, ``zones_total``."""
     result = overlay(ws.layer(a), ws.layer(b), weight)
     shown = result if direction == "a" else result.transposed()
     if format == "csv":
         content = csv_bytes(serialize.overlay_rows(shown), dialect_for(sep))
         return download(content, f"overlay_{shown.a.id}_{shown.b.id}.csv", CSV)
-    body = serialize.overlay(shown)
+    body = serialize.overlay(shown, offset, limit)
     body["summary"] = serialize.summary(result)
     body["a"], body["b"], body["direction"] = a, b, direction
-    return body
+    return Response(serialize.json_bytes(body), media_type="application/json")

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api import serialize
 from api.downloads import download
 from api.deps import get_workspace
+from api.render_cache import ALL_LAYERS, cached
 from geo.atlas import fit_atlas, municipality_counts
 from geo.overlay import overlay
 from geo.profile import municipality_profile
@@ -29,6 +30,7 @@ def _layers(ws: Workspace) -> list:
 
 
 @router.get("/", response_class=HTMLResponse, summary="Landing page (HTML)")
+@cached(lambda p: ALL_LAYERS)
 def landing(ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
     scenarios = [{"id": r.id, "name": r.name, "base_layer": r.base_layer, "layer_id": r.layer_id,
                   "moves": len(r.moves), "description": r.description} for r in ws.store.list_scenarios()]
@@ -51,6 +53,7 @@ def search(q: str = Query("", max_length=100, description="Name, old name, NIS c
 
 
 @router.get("/municipalities/{nis_code}", response_class=HTMLResponse, summary="Municipality profile (HTML)")
+@cached(lambda p: ALL_LAYERS)
 def municipality_page(nis_code: int = Path(..., description="5-digit NIS code; an older code is carried to 2025"),
                       ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
     profile = municipality_profile(nis_code, _layers(ws), ws.catalog.crosswalk, data_dir=ws.catalog.data_dir)
@@ -63,6 +66,7 @@ def municipality_page(nis_code: int = Path(..., description="5-digit NIS code; a
 
 
 @router.get("/overlay", response_class=HTMLResponse, summary="Overlay of two layers as a sortable table (HTML)")
+@cached(lambda p: ALL_LAYERS)  # the page's layer pickers list every layer
 def overlay_page(
     a: str = Query("samenwerkingsverband", description="Layer whose zones are the rows"),
     b: str = Query("eerstelijnszone", description="Layer they are held against"),

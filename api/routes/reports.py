@@ -12,6 +12,7 @@ from api.downloads import download
 from api.deps import get_workspace
 from api.errors import error_response
 from api.limits import heavy
+from api.render_cache import cached
 from geo.errors import InvalidInput
 from geo.workspace import Workspace
 from maps.atlas_page import association_facts_of
@@ -44,6 +45,7 @@ def build_report_html(ws: Workspace, layer_id: str, code: str, against: list[str
             summary="Printable fit report of one zone (HTML or PDF)",
             responses={200: {"content": {"application/pdf": {}}, "description": "HTML page, or PDF with format=pdf"},
                        501: {"description": "format=pdf but WeasyPrint (the PDF renderer) is not installed on the server"}})
+@cached(lambda p: [p["layer"], *(p["against"] or DEFAULT_AGAINST)])
 def get_report(
     layer: str = Path(..., description="Layer id (or scenario:<id>) of the zone", examples=["samenwerkingsverband"]),
     code: str = Path(..., description="Zone code", examples=["W13"]),

@@ -38,7 +38,6 @@ from geo.workbench import editing_context
 from maps.exports import geopackage_bytes, xlsx_bytes as workbook
 from maps.comparison_png import comparison_png
 from maps.pdf import html_to_pdf
-from maps.static_map import data_uri
 from maps.workbench_pages import (comparison_context, membership_csv, membership_frame, render_comparison,
                                   render_layer_new, render_signin, render_workbench)
 
@@ -130,6 +129,9 @@ def compare_pdf(base: str = Query(..., max_length=100), other: str = Query(..., 
                 against: list[str] = AGAINST_QUERY, ws: Workspace = Depends(get_workspace)) -> Response:
     context, data = _comparison(ws, base, other, against)
     if data["moved"]:
+        from maps.comparison_png import comparison_png  # matplotlib: on first use, not at start-up
+        from maps.static_map import data_uri
+
         png = comparison_png(ws.layer(base), ws.layer(other), data["moved"], ws.catalog.data_dir)
         context["map_png"] = data_uri(png)
     pdf = html_to_pdf(render_comparison(context, data, pdf=True))

@@ -1,0 +1,243 @@
+"""Rendered pages, maps, PDFs and JSON bodies cached in memory, per process, by what they depend on.
+
+A cached response is keyed by its route, its parameters, the population year and the version
+of every layer it shows: a shipped layer never changes while the process runs; an imported
+layer's version is its ``created_at`` (replacing it creates a new one); a scenario's version is
+its own ``version`` together with the versions of its whole chain of bases (a scenario on a
+scenario changes when the base scenario changes). Pages that list every layer and scenario
+(the landing page, a municipality's profile) depend on all of their versions. Computing the key
+costs one or two indexed reads of the database, so every worker process sees the database's
+truth: a saved change to a scenario makes exactly the pages that show it miss.
+
+The cache is bounded by bytes (least recently used out first; ``REGIOMATCH_RENDER_CACHE_BYTES``,
+0 turns it off). HTML is cached with the CSP nonce placeholder (see :mod:`maps.csp`), never a
+response's nonce: the HTTP layer applies the nonce on the way out. Non-HTML bodies (PDF, JSON,
+CSV) get an ``ETag``, answered with 304 by :class:`NotModified`; HTML does not, as a browser's
+cached copy carries an old nonce.
+
+Examples
+--------
+>>> @router.get("/maps/overlay")  # doctest: +SKIP
+... @cached(lambda p: [p["a"], p["b"]])
+... def get_overlay_map(a: str, b: str, ws: Workspace = Depends(get_workspace)) -> HTMLResponse: ...
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from geo.errors import RegiomatchError
+
+ALL_LAYERS = "*"  # a page listing every layer and scenario depends on all of their versions
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+_SKIPPED_HEADERS = {"content-length", "set-cookie", "etag"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One cached response: its body and the headers to send it with (no length, no cookie)."""
+
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+    etag: str | None
+
+    def response(self) -> Response:
+        headers = dict(self.headers)
+        if self.etag:
+            headers["ETag"] = self.etag
+        return Response(self.body, headers=headers)
+
+
+class RenderCache:
+    """A least-recently-used map from keys to :class:`Entry`, bounded by the bytes of the bodies.
+
+    Examples
+    --------
+    >>> cache = RenderCache(max_bytes=10)
+    >>> cache.put(("a",), Entry(b"12345678", (), None))
+    >>> cache.put(("b",), Entry(b"1234", (), None))  # over 10 bytes: ("a",) goes
+    >>> cache.get(("a",)) is None, cache.get(("b",)).body
+    (True, b'1234')
+    """
+
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES):
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[tuple, Entry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: tuple) -> Entry | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry
+
+    def put(self, key: tuple, entry: Entry) -> None:
+        size = len(entry.body)
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self.bytes -= len(old.body)
+            self._entries[key] = entry
+            self.bytes += size
+            while self.bytes > self.max_bytes:
+                _, dropped = self._entries.popitem(last=False)
+                self.bytes -= len(dropped.body)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.bytes = 0
+
+
+_caches: "weakref.WeakKeyDictionary[Any, RenderCache]" = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def cache_for(ws: Any) -> RenderCache | None:
+    """The cache of this workspace (one per database and data directory), or None when turned off."""
+    from api.settings import get_settings
+
+    max_bytes = get_settings().render_cache_bytes
+    if max_bytes <= 0:
+        return None
+    with _caches_lock:
+        cache = _caches.get(ws)
+        if cache is None or cache.max_bytes != max_bytes:
+            cache = _caches[ws] = RenderCache(max_bytes)
+        return cache
+
+
+def all_versions(ws: Any) -> tuple:
+    """Versions of every imported layer and saved scenario (shipped layers never change)."""
+    layers = tuple((i, v.isoformat()) for i, v in ws.store.layer_versions().items())
+    return layers, tuple(ws.store.scenario_versions().items())
+
+
+def dependency_key(ws: Any, layer_ids: Iterable[str] | str) -> tuple:
+    """The population year and the versions of the layers a response shows
+    (``Workspace.version_key``: a scenario's includes its chain of bases)."""
+    year = ws.catalog.atoms.population_year
+    if layer_ids == ALL_LAYERS:
+        return (year, ALL_LAYERS, all_versions(ws))
+    return (year, *(ws.version_key(i) for i in dict.fromkeys(layer_ids)))
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+def cached(layers: Callable[[dict], Iterable[str] | str]) -> Callable:
+    """Decorate a synchronous route that takes ``ws: Workspace`` and returns a ``Response``.
+
+    ``layers`` gets the route's keyword arguments and names the layer ids the response shows
+    (or :data:`ALL_LAYERS`). Only 200 responses are kept. When a layer is unknown the route runs
+    uncached and answers as it always did (its own validation first, then the 404).
+    """
+
+    def decorate(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            ws = kwargs["ws"]
+            cache = cache_for(ws)
+            if cache is None:
+                return func(*args, **kwargs)
+            params = tuple(sorted((k, _freeze(v)) for k, v in kwargs.items()
+                                  if k != "ws" and (v is None or isinstance(v, (str, int, float, list, tuple)))))
+            try:
+                # One function may serve several paths (a map page and its .png): the path is part of the key.
+                request = kwargs.get("request")
+                path = request.url.path if request is not None else None
+                key = (func.__module__, func.__qualname__, path, params, dependency_key(ws, layers(kwargs)))
+            except RegiomatchError:
+                # An unknown layer or scenario: the route answers it, with its own checks first
+                # (e.g. too many layers is a 422 before any of them is looked up).
+                return func(*args, **kwargs)
+            entry = cache.get(key)
+            if entry is not None:
+                return entry.response()
+            response = func(*args, **kwargs)
+            entry = _entry(response)
+            if entry is None:
+                return response
+            cache.put(key, entry)
+            return entry.response()
+
+        return wrapper
+
+    return decorate
+
+
+def _entry(response: Any) -> Entry | None:
+    """A cacheable copy of a finished 200 response (not a streaming one, not one setting a cookie)."""
+    if not isinstance(response, Response) or response.status_code != 200 or not isinstance(response.body, bytes):
+        return None
+    headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers
+                    if k.decode("latin-1").lower() not in _SKIPPED_HEADERS)
+    if any(k.lower() == "set-cookie" for k, _ in response.raw_headers):
+        return None
+    html = (response.media_type or "").startswith("text/html")
+    return Entry(response.body, headers, None if html else etag_of(response.body))
+
+
+class NotModified:
+    """ASGI middleware: a GET whose ``If-None-Match`` names the 200 response's ``ETag`` gets a
+    bodiless 304 with the same headers (the body is not sent; streaming is not buffered)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        wanted = next((v for k, v in scope.get("headers") or [] if k == b"if-none-match"), None)
+        if wanted is None:
+            await self.app(scope, receive, send)
+            return
+        tags = {t.strip().removeprefix("W/") for t in wanted.decode("latin-1").split(",")}
+        skipping = False
+
+        async def conditional_send(message: Message) -> None:
+            nonlocal skipping
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                headers = message.get("headers") or []
+                etag = next((v.decode("latin-1") for k, v in headers if k.lower() == b"etag"), None)
+                if etag is not None and (etag in tags or "*" in tags):
+                    skipping = True
+                    kept = [(k, v) for k, v in headers if k.lower() not in (b"content-length", b"content-type")]
+                    await send({"type": "http.response.start", "status": 304, "headers": kept})
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    return
+            if skipping:
+                return
+            await send(message)
+
+        await self.app(scope, receive, conditional_send)

@@ -1,0 +1,283 @@
+"""Issue 13: what a user waits for, through a real server, with the render cache on and off.
+
+Every page of the issue's table (maps, reports, the PDF, the overlay JSON, GeoJSON) plus the
+HTML pages (landing, municipality profile, overlay table) is requested through HTTP/1.1 with
+keep-alive and ``Accept-Encoding: gzip``, as a browser does:
+
+* **first view**: the first request of each page after the server answered its first overlay
+  (with ``--quick`` all pages on one server in table order; otherwise each page on a fresh
+  server, so no page profits from another's imports);
+* **warm**: ``WARM_RUNS`` requests after that, p50/p90; size as sent (gzip) and as rendered;
+* the same warm run on a server with ``REGIOMATCH_RENDER_CACHE_BYTES=0`` (every request
+  renders): the "before" of each ratio;
+* **overlay JSON for every ordered pair of shipped layers**: warm p50 over HTTP, cache on and
+  off, against ``geopandas.overlay`` of the same pair's polygons with population shares (the
+  function of :mod:`benchmarks.bench_overlay`), timed in this run;
+* **a 10,000-polygon import** (:mod:`benchmarks.grid`): the import itself, then its overlay
+  JSON (first and warm, both directions), its choropleth map (first, warm, size);
+* **cold start**: ``Popen`` to the first overlay answer, and ``-X importtime`` of ``api.main``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import itertools
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from benchmarks.bench_server import REPO, server
+from benchmarks.common import percentiles
+
+WARM_RUNS = 22
+SCENARIO_MOVES = [{"nis_code": 34025, "to_zone": "elz18"}, {"nis_code": 34041, "to_zone": "elz18"}]
+PAGES = [
+    ("/maps/overlay?a=samenwerkingsverband&b=eerstelijnszone", "map"),
+    ("/maps/overlay?a=gemeente&b=eerstelijnszone", "map"),
+    ("/maps/scenario/{scenario}", "map"),
+    ("/maps/municipality/34025", "map"),
+    ("/maps/choropleth/eerstelijnszone", "map"),
+    ("/reports/samenwerkingsverband/W13", "report"),
+    ("/reports/samenwerkingsverband/W13?format=pdf", "pdf"),
+    ("/api/v1/layers/eerstelijnszone/geojson", "json"),
+    ("/api/v1/overlay?a=gemeente&b=politiezone", "json"),
+    ("/api/v1/overlay?a=samenwerkingsverband&b=eerstelijnszone", "json"),
+    ("/", "page"),
+    ("/municipalities/34025", "page"),
+    ("/overlay?a=samenwerkingsverband&b=eerstelijnszone", "page"),
+]
+# The upload limits (geo.sandbox) refuse a municipality in more than 50 zones and stop a read after
+# 30 CPU seconds; Antwerp lies in ~130 squares of the grid, and a loaded machine reads slowly.
+BIG_IMPORT_LIMITS = {"REGIOMATCH_IMPORT_ZONES_PER_MUNICIPALITY": "1000", "REGIOMATCH_IMPORT_CPU_SECONDS": "600",
+                     "REGIOMATCH_IMPORT_WALL_SECONDS": "900"}
+QUICK_GEOPANDAS_PAIRS = [("samenwerkingsverband", "eerstelijnszone"), ("gemeente", "politiezone"),
+                         ("eerstelijnszone", "referentieregio")]
+GEOPANDAS_PAIRS = [*QUICK_GEOPANDAS_PAIRS, ("politiezone", "eerstelijnszone"), ("logo", "gezondheidsmakers"),
+                   ("igs_woonbeleid", "woonmaatschappij"), ("vervoerregio", "arrondissement"),
+                   ("eerstelijnszone_antwerpen_stad", "gemeente")]
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection that asks for gzip, as a browser does."""
+
+    def __init__(self, base: str, timeout: float = 60.0):
+        parts = urlsplit(base)
+        self.host, self.port, self.timeout = parts.hostname, parts.port, timeout
+        self.connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+
+    def get(self, path: str) -> tuple[float, int, int, int]:
+        """``(seconds, status, bytes sent over the wire, bytes after decompression)``; status 0
+        when no answer came within the timeout (the connection is then opened anew)."""
+        t0 = time.perf_counter()
+        try:
+            self.connection.request("GET", path, headers={"Accept-Encoding": "gzip"})
+            response = self.connection.getresponse()
+            body = response.read()
+        except (TimeoutError, OSError, http.client.HTTPException):
+            self.connection.close()
+            self.connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            return time.perf_counter() - t0, 0, 0, 0
+        seconds = time.perf_counter() - t0
+        raw = gzip.decompress(body) if response.getheader("Content-Encoding") == "gzip" else body
+        return seconds, response.status, len(body), len(raw)
+
+    def post_json(self, path: str, payload: dict) -> dict:
+        self.connection.request("POST", path, body=json.dumps(payload).encode(),
+                                headers={"Content-Type": "application/json"})
+        response = self.connection.getresponse()
+        body = response.read()
+        if response.status >= 300:
+            raise RuntimeError(f"POST {path}: {response.status} {body[:300]!r}")
+        return json.loads(body)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _warm(client: Client, path: str, runs: int) -> dict:
+    seconds, status, sent, raw = client.get(path)  # the run's first request: not counted
+    if status != 200:
+        return {"status": status}
+    samples = []
+    for _ in range(runs):
+        s, status, sent, raw = client.get(path)
+        samples.append(s)
+    p = percentiles(samples)
+    return {"p50_ms": p["median_ms"], "p90_ms": p["p90_ms"], "sent_bytes": sent, "html_or_body_bytes": raw}
+
+
+def _scenario(client: Client) -> str:
+    return client.post_json("/api/v1/scenarios", {"name": "Lendelede en Wevelgem naar Kortrijk",
+                                                   "base_layer": "eerstelijnszone", "moves": SCENARIO_MOVES})["id"]
+
+
+def _paths(scenario: str) -> list[tuple[str, str]]:
+    return [(p.format(scenario=scenario), kind) for p, kind in PAGES]
+
+
+def first_views(log: Path, quick: bool) -> dict:
+    """Seconds of each page's first request after start-up (cache on)."""
+    out = {}
+    if quick:
+        with server(log) as (_, base, ready):
+            client = Client(base)
+            scenario = _scenario(client)
+            for (template, _), (path, _kind) in zip(PAGES, _paths(scenario)):
+                seconds, status, _, _ = client.get(path)
+                out[template] = {"first_view_ms": seconds * 1e3, "status": status, "server_ready_s": ready}
+            client.close()
+        return out
+    for template, _kind in PAGES:
+        with server(log) as (_, base, ready):
+            client = Client(base)
+            path = template.format(scenario=_scenario(client))
+            seconds, status, _, _ = client.get(path)
+            out[template] = {"first_view_ms": seconds * 1e3, "status": status, "server_ready_s": ready}
+            client.close()
+    return out
+
+
+def warm_pages(log: Path, cache_bytes: int | None, runs: int) -> dict:
+    env = {} if cache_bytes is None else {"REGIOMATCH_RENDER_CACHE_BYTES": str(cache_bytes)}
+    with server(log, env=env) as (_, base, _ready):
+        client = Client(base)
+        scenario = _scenario(client)
+        out = {template: _warm(client, path, runs) for (template, _), (path, _) in zip(PAGES, _paths(scenario))}
+        client.close()
+    return out
+
+
+def overlay_pairs(log: Path, cache_bytes: int | None, pairs: list[tuple[str, str]], runs: int) -> dict:
+    env = {} if cache_bytes is None else {"REGIOMATCH_RENDER_CACHE_BYTES": str(cache_bytes)}
+    with server(log, env=env) as (_, base, _ready):
+        client = Client(base)
+        out = {f"{a}|{b}": _warm(client, f"/api/v1/overlay?a={a}&b={b}", runs) for a, b in pairs}
+        client.close()
+    return out
+
+
+def geopandas_times(pairs: list[tuple[str, str]]) -> dict:
+    """``geopandas.overlay`` of each pair's zones, then with the municipalities for population shares."""
+    from benchmarks.bench_overlay import geopandas_pair
+    from geo.catalog import load_catalog
+    from geo.geometry import municipal_polygons, zone_polygons
+
+    catalog = load_catalog()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ids = sorted({i for pair in pairs for i in pair})
+        zones = {i: zone_polygons(catalog.layer(i))[["code", "geometry"]].dropna(subset=["geometry"]) for i in ids}
+    munis = municipal_polygons().reset_index()[["nis_code", "geometry"]]
+    munis["population"] = munis["nis_code"].map(catalog.atoms.table["population"]).astype(float)
+    munis["muni_area"] = munis.geometry.area
+    return {f"{a}|{b}": geopandas_pair(zones[a], zones[b], munis)[0]["population_table_s"] * 1e3 for a, b in pairs}
+
+
+def big_import(log: Path, runs: int) -> dict:
+    """Import a ~10,000-square grid, then its overlay JSON and its map."""
+    import httpx
+
+    from benchmarks.grid import grid_geojson
+
+    body = grid_geojson(10_000)
+    out: dict = {"upload_bytes": len(body), "limits": BIG_IMPORT_LIMITS}
+    with server(log, env=BIG_IMPORT_LIMITS) as (_, base, _ready):
+        t0 = time.perf_counter()
+        created = httpx.post(base + "/api/v1/layers", data={"id": "raster", "name": "Raster van 10.000 vakken"},
+                             files={"file": ("raster.geojson", body, "application/geo+json")}, timeout=600)
+        out["import_s"] = time.perf_counter() - t0
+        if created.status_code != 201:
+            out["import_error"] = created.text[:500]
+            return out
+        out["zones"] = created.json()["zone_count"]
+        client = Client(base)
+        for label, path in [("overlay raster x eerstelijnszone", "/api/v1/overlay?a=raster&b=eerstelijnszone"),
+                            ("overlay eerstelijnszone x raster", "/api/v1/overlay?a=eerstelijnszone&b=raster"),
+                            ("overlay raster x gemeente, every zone", "/api/v1/overlay?a=raster&b=gemeente&limit=10000"),
+                            ("choropleth map of the raster", "/maps/choropleth/raster")]:
+            seconds, status, sent, raw = client.get(path)
+            out[label] = {"path": path, "first_ms": seconds * 1e3, "status": status, "first_sent_bytes": sent,
+                          "first_body_bytes": raw, **(_warm(client, path, max(5, runs // 4)) if status == 200 else {})}
+            if status == 0:
+                out[label]["note"] = f"no answer within {client.timeout:.0f} s"
+        client.close()
+    return out
+
+
+def import_time() -> dict:
+    """``python -X importtime -c 'import api.main'``: total and the heaviest top-level packages."""
+    out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import api.main, sys; "
+                          "print(sorted(m for m in ('folium', 'weasyprint', 'matplotlib', 'networkx', 'geopandas') "
+                          "if m in sys.modules))"], cwd=REPO, capture_output=True, text=True, check=True)
+    per_package: dict[str, int] = {}
+    total = 0
+    for line in out.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, cumulative, name = line.removeprefix("import time:").split("|")
+        per_package[name.strip().split(".")[0]] = per_package.get(name.strip().split(".")[0], 0) + int(self_us)
+        if name.strip() == "api.main":
+            total = int(cumulative)
+    top = sorted(per_package.items(), key=lambda kv: -kv[1])[:10]
+    return {"api_main_s": total / 1e6, "top_packages_ms": {k: v / 1e3 for k, v in top},
+            "heavy_modules_loaded": out.stdout.strip()}
+
+
+def cold_starts(log: Path, runs: int) -> dict:
+    times = []
+    for _ in range(runs):
+        with server(log) as (_, _base, ready):
+            times.append(ready)
+    return {"runs_s": times, "median_s": statistics.median(times)}
+
+
+def measure(quick: bool = False) -> dict:
+    log = Path(tempfile.gettempdir()) / "regiomatch-bench-pages.log"
+    log.write_bytes(b"")
+    from geo.catalog import load_catalog
+
+    ids = load_catalog().layer_ids()
+    pairs = list(itertools.product(ids, ids))
+    if quick:
+        pairs = pairs[::10]
+    gp_pairs = QUICK_GEOPANDAS_PAIRS if quick else GEOPANDAS_PAIRS
+    runs = 8 if quick else WARM_RUNS
+    result: dict = {"warm_runs": runs}
+    result["cold_start"] = cold_starts(log, 1 if quick else 3)
+    result["import_time"] = import_time()
+    result["first_view"] = first_views(log, quick)
+    result["warm_cache_on"] = warm_pages(log, None, runs)
+    result["warm_cache_off"] = warm_pages(log, 0, max(3, runs // 2) if quick else runs)
+    result["overlay_pairs_cache_on"] = overlay_pairs(log, None, pairs, 20)
+    result["overlay_pairs_cache_off"] = overlay_pairs(log, 0, pairs, 20)
+    result["geopandas_population_ms"] = geopandas_times(gp_pairs)
+    try:
+        result["big_import"] = big_import(log, runs)
+    except Exception as exc:  # noqa: BLE001 - a failed import is a result to report, not a lost run
+        result["big_import"] = {"error": repr(exc)[:500]}
+    on = [v["p50_ms"] for v in result["overlay_pairs_cache_on"].values() if "p50_ms" in v]
+    off = [v["p50_ms"] for v in result["overlay_pairs_cache_off"].values() if "p50_ms" in v]
+    result["overlay_pairs_summary"] = {
+        "pairs": len(on), "cache_on_p50_ms_median": statistics.median(on), "cache_on_p50_ms_max": max(on),
+        "cache_off_p50_ms_median": statistics.median(off), "cache_off_p50_ms_max": max(off)}
+    ratios = {}
+    for key, gp_ms in result["geopandas_population_ms"].items():
+        on_ms = result["overlay_pairs_cache_on"].get(key, {}).get("p50_ms")
+        off_ms = result["overlay_pairs_cache_off"].get(key, {}).get("p50_ms")
+        if on_ms is None:  # a pair the quick run did not time over HTTP
+            with server(log) as (_, base, _ready):
+                client = Client(base)
+                on_ms = _warm(client, "/api/v1/overlay?a={}&b={}".format(*key.split("|")), 20)["p50_ms"]
+                client.close()
+        ratios[key] = {"geopandas_ms": gp_ms, "http_cache_on_p50_ms": on_ms, "http_cache_off_p50_ms": off_ms,
+                       "ratio_cache_on": gp_ms / on_ms, "ratio_cache_off": gp_ms / off_ms if off_ms else None}
+    result["geopandas_vs_http"] = ratios
+    result["server_log"] = str(log)
+    return result

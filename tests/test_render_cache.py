@@ -1,0 +1,216 @@
+"""Issue 13: cached pages and bodies change exactly when what they show changes; gzip, 304,
+paged overlay details and a start-up that does not import the PDF, image and spreadsheet libraries."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.render_cache import Entry, RenderCache, cache_for
+from geo.overlay import overlay
+from tests.conftest import reset_app_caches
+
+REPO = Path(__file__).resolve().parent.parent
+LENDELEDE = 34025  # in primary care zone elz40 (Rits); W13 member
+
+
+@pytest.fixture(scope="module")
+def app_client(tmp_path_factory: pytest.TempPathFactory):
+    """One app on one throw-away database for the whole module (starting one costs seconds)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REGIOMATCH_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+        for key in ("REGIOMATCH_API_TOKEN", "REGIOMATCH_DATABASE_URL", "DATABASE_URL",
+                    "REGIOMATCH_RENDER_CACHE_BYTES"):
+            mp.delenv(key, raising=False)
+        reset_app_caches()
+        from api.main import create_app
+
+        with TestClient(create_app()) as client:
+            yield client
+        reset_app_caches()
+
+
+def _cache(client: TestClient) -> RenderCache:
+    from api.settings import get_settings, workspace_for
+
+    cache = cache_for(workspace_for(get_settings()))
+    assert cache is not None
+    return cache
+
+
+def _members_of(body: dict, zone: str) -> set[int]:
+    detail = next(z for z in body["zones"] if z["code"] == zone)
+    return {m["nis_code"] for t in detail["zones_touched"] for m in t["members"]}
+
+
+def test_a_saved_scenario_change_shows_at_once_on_its_pages(app_client):
+    sid = app_client.post("/api/v1/scenarios", json={"name": "Variant", "base_layer": "eerstelijnszone"}).json()["id"]
+    params = {"a": f"scenario:{sid}", "b": "gemeente"}
+    first = app_client.get("/api/v1/overlay", params=params)
+    cache = _cache(app_client)
+    hits = cache.hits
+    again = app_client.get("/api/v1/overlay", params=params)
+    assert again.content == first.content and cache.hits == hits + 1  # served from the cache
+    assert LENDELEDE not in _members_of(first.json(), "elz18")
+
+    report_before = app_client.get(f"/reports/scenario:{sid}/elz18").text
+    assert "Lendelede" not in report_before
+
+    patched = app_client.patch(f"/api/v1/scenarios/{sid}", json={"add_moves": [
+        {"nis_code": LENDELEDE, "to_zone": "elz18"}]})
+    assert patched.status_code == 200
+
+    after = app_client.get("/api/v1/overlay", params=params).json()
+    assert LENDELEDE in _members_of(after, "elz18")
+    assert "Lendelede" in app_client.get(f"/reports/scenario:{sid}/elz18").text
+    # A page that does not show the scenario is still served from the cache.
+    app_client.get("/api/v1/overlay", params={"a": "samenwerkingsverband", "b": "eerstelijnszone"})
+    hits = cache.hits
+    app_client.get("/api/v1/overlay", params={"a": "samenwerkingsverband", "b": "eerstelijnszone"})
+    assert cache.hits == hits + 1
+
+
+def test_a_scenario_on_a_scenario_changes_when_its_base_does(app_client):
+    base = app_client.post("/api/v1/scenarios", json={"name": "Basis", "base_layer": "eerstelijnszone"}).json()["id"]
+    top = app_client.post("/api/v1/scenarios", json={"name": "Bovenop", "base_layer": f"scenario:{base}"}).json()["id"]
+    params = {"a": f"scenario:{top}", "b": "gemeente"}
+    assert LENDELEDE not in _members_of(app_client.get("/api/v1/overlay", params=params).json(), "elz18")
+    app_client.patch(f"/api/v1/scenarios/{base}", json={"add_moves": [{"nis_code": LENDELEDE, "to_zone": "elz18"}]})
+    assert LENDELEDE in _members_of(app_client.get("/api/v1/overlay", params=params).json(), "elz18")
+
+
+def test_a_deleted_scenario_is_a_404_not_a_cached_page(app_client):
+    sid = app_client.post("/api/v1/scenarios", json={"name": "Weg", "base_layer": "eerstelijnszone"}).json()["id"]
+    assert app_client.get(f"/maps/choropleth/scenario:{sid}").status_code == 200
+    assert app_client.delete(f"/api/v1/scenarios/{sid}").status_code == 204
+    gone = app_client.get(f"/maps/choropleth/scenario:{sid}")
+    assert gone.status_code == 404 and gone.json()["code"]
+
+
+def _import(client: TestClient, layer_id: str, csv_text: str) -> None:
+    response = client.post("/api/v1/layers", data={"id": layer_id, "name": "SEL-regio's"},
+                           files={"file": (f"{layer_id}.csv", csv_text.encode(), "text/csv")})
+    assert response.status_code == 201, response.text
+
+
+def test_a_replaced_imported_layer_is_not_served_from_the_cache(app_client):
+    _import(app_client, "sel_cache", "gemeente,zone_code,zone_name\nKortrijk,S1,SEL Kortrijk\nMenen,S1,SEL Kortrijk\n")
+    params = {"a": "sel_cache", "b": "eerstelijnszone"}
+    before = app_client.get("/api/v1/overlay", params=params).json()
+    landing_before = app_client.get("/").text
+    assert {z["code"] for z in before["zones"]} == {"S1"}
+    assert app_client.delete("/api/v1/layers/sel_cache").status_code == 204
+    assert app_client.get("/api/v1/overlay", params=params).status_code == 404
+    _import(app_client, "sel_cache", "gemeente,zone_code,zone_name\nKortrijk,S1,SEL Kortrijk\nPelt,S2,SEL Noord\n")
+    after = app_client.get("/api/v1/overlay", params=params).json()
+    assert {z["code"] for z in after["zones"]} == {"S1", "S2"}
+    # The landing page lists every layer: it changes with the new version too (zone count 1 -> 2).
+    assert app_client.get("/").text != landing_before
+
+
+def test_json_has_an_etag_answered_with_304_html_has_none(app_client):
+    url = "/api/v1/overlay?a=samenwerkingsverband&b=eerstelijnszone"
+    first = app_client.get(url)
+    etag = first.headers["etag"]
+    again = app_client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert app_client.get(url, headers={"If-None-Match": '"something-else"'}).status_code == 200
+    # HTML carries a per-response CSP nonce: a browser's copy must not be reused.
+    page = app_client.get("/maps/choropleth/eerstelijnszone")
+    assert page.status_code == 200 and "etag" not in page.headers
+
+
+def test_responses_are_gzipped_when_the_client_accepts_it(app_client):
+    url = "/api/v1/overlay?a=gemeente&b=eerstelijnszone"
+    raw = app_client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert raw.headers["content-encoding"] == "gzip"
+    assert "accept-encoding" in raw.headers["vary"].lower()
+    assert raw.headers["content-type"].startswith("application/json")
+    plain = app_client.get(url, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert raw.json() == plain.json()  # httpx decodes the gzip body
+    assert int(raw.headers["content-length"]) < len(plain.content) / 3
+    assert len(gzip.compress(plain.content)) < len(plain.content)
+    tiny = app_client.get("/health", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in tiny.headers  # under 1 KB: not worth compressing
+
+
+def test_a_gzipped_cached_page_keeps_its_security_headers_and_gets_a_fresh_nonce(app_client):
+    from maps.csp import NONCE_PLACEHOLDER
+
+    nonces = []
+    for _ in range(2):  # the second answer comes from the cache
+        page = app_client.get("/maps/choropleth/eerstelijnszone", headers={"Accept-Encoding": "gzip"})
+        assert page.headers["content-encoding"] == "gzip"
+        assert page.headers["x-content-type-options"] == "nosniff"
+        policy = page.headers["content-security-policy"]
+        nonce = policy.split("'nonce-")[1].split("'")[0]
+        assert f'nonce="{nonce}"' in page.text and NONCE_PLACEHOLDER not in page.text
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1]
+
+
+def test_overlay_details_come_in_pages_with_a_total(app_client):
+    params = {"a": "eerstelijnszone", "b": "politiezone"}
+    whole = app_client.get("/api/v1/overlay", params=params).json()
+    assert whole["zones_total"] == len(whole["zones"]) == 57 and whole["offset"] == 0
+    page = app_client.get("/api/v1/overlay", params={**params, "limit": 5, "offset": 10}).json()
+    assert page["zones_total"] == 57 and (page["offset"], page["limit"]) == (10, 5)
+    assert page["zones"] == whole["zones"][10:15]
+    assert page["summary"] == whole["summary"]  # whole-layer measures, whatever the page
+    last = app_client.get("/api/v1/overlay", params={**params, "limit": 5, "offset": 55}).json()
+    assert [z["code"] for z in last["zones"]] == [z["code"] for z in whole["zones"][55:]]
+    assert app_client.get("/api/v1/overlay", params={**params, "offset": 100}).json()["zones"] == []
+    bad = app_client.get("/api/v1/overlay", params={**params, "limit": 0})
+    assert bad.status_code == 422 and bad.json()["code"]
+
+
+def test_a_page_of_details_equals_the_same_slice_of_all_details(catalog):
+    # Partial memberships (the Antwerp sub-zones split the city by area) and overlapping zones.
+    for a, b in [("eerstelijnszone_antwerpen_stad", "gemeente"), ("gemeente", "eerstelijnszone_antwerpen_stad"),
+                 ("samenwerkingsverband", "politiezone"), ("politiezone", "samenwerkingsverband")]:
+        result = overlay(catalog.layer(a), catalog.layer(b))
+        every = result.details()
+        assert [d.code for d in every] == list(result.a.zones["code"])
+        for start, stop in [(0, 1), (1, 3), (2, len(every)), (len(every), len(every) + 5)]:
+            assert result.details(start, stop) == every[start:stop]
+
+
+def test_the_cache_is_bounded_by_bytes_least_recently_used_first():
+    cache = RenderCache(max_bytes=100)
+    for i in range(5):
+        cache.put((i,), Entry(bytes(30), (), None))
+    assert len(cache) == 3 and cache.bytes == 90
+    assert cache.get((0,)) is None and cache.get((2,)) is not None  # (2,) is now the most recent
+    cache.put((5,), Entry(bytes(30), (), None))
+    assert cache.get((3,)) is None and cache.get((2,)) is not None
+    cache.put((6,), Entry(bytes(101), (), None))  # larger than the whole cache: not kept
+    assert cache.get((6,)) is None and cache.bytes <= 100
+
+
+def test_starting_the_app_does_not_import_the_pdf_image_and_spreadsheet_libraries():
+    # folium (and networkx through maps.base) are still imported by api/routes/maps.py at start-up.
+    code = ("import json, sys, api.main; "
+            "print(json.dumps([m for m in ('weasyprint', 'matplotlib', 'openpyxl') if m in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_with_the_cache_off_every_request_renders_and_answers_the_same(state_dir, monkeypatch):
+    monkeypatch.setenv("REGIOMATCH_RENDER_CACHE_BYTES", "0")
+    reset_app_caches()
+    from api.main import create_app
+
+    with TestClient(create_app()) as client:
+        from api.settings import get_settings, workspace_for
+
+        assert cache_for(workspace_for(get_settings())) is None
+        url = "/api/v1/overlay?a=samenwerkingsverband&b=eerstelijnszone"
+        assert client.get(url).content == client.get(url).content
+        assert client.get("/maps/choropleth/samenwerkingsverband").status_code == 200
