@@ -176,6 +176,8 @@ def _adjacency(data_dir: Path) -> pd.DataFrame:
 # Douglas-Peucker tolerances (metres) per named detail level: "coarse" for views of (a large part
 # of) Flanders, "fine" for a municipality and its surroundings.
 WEB_DETAIL_METRES: dict[str, float] = {"coarse": 120.0, "fine": 60.0}
+# The default detail: views of (a large part of) Flanders.
+DEFAULT_WEB_DETAIL = "coarse"
 # 5 decimals of a degree is about 1 m here: far below what a 60 m simplification keeps.
 WEB_DECIMALS = 5
 

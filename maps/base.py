@@ -27,13 +27,14 @@ from jinja2 import Template
 from geo.atoms import Atoms
 from geo.geometry import web_geometry, web_municipalities, web_zones, zone_polygons
 from geo.layer import Layer
+from geo.geometry import DEFAULT_WEB_DETAIL
 from geo.paths import SHIPPED_DATA
 from maps import style
 from maps.assets import AssetMode, RawHTML, use_assets
 
 # Named detail levels of the served geometry (geo.geometry.WEB_DETAIL_METRES): "coarse" (120 m)
 # for views of (a large part of) Flanders, "fine" (60 m) around one municipality.
-DETAIL = "coarse"
+DETAIL = DEFAULT_WEB_DETAIL
 GEOMETRY_URL = "/api/v1/geometry"
 
 # Panes stack the layers in a fixed order, whatever the user toggles in the layer control.

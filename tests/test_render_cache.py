@@ -194,10 +194,10 @@ def test_the_cache_is_bounded_by_bytes_least_recently_used_first():
     assert cache.get((6,)) is None and cache.bytes <= 100
 
 
-def test_starting_the_app_does_not_import_the_pdf_image_and_spreadsheet_libraries():
-    # folium (and networkx through maps.base) are still imported by api/routes/maps.py at start-up.
+def test_starting_the_app_does_not_import_the_pdf_image_map_and_spreadsheet_libraries():
     code = ("import json, sys, api.main; "
-            "print(json.dumps([m for m in ('weasyprint', 'matplotlib', 'openpyxl') if m in sys.modules]))")
+            "print(json.dumps([m for m in ('weasyprint', 'matplotlib', 'openpyxl', 'folium', 'networkx') "
+            "if m in sys.modules]))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 

@@ -19,7 +19,6 @@ from geo.zones import zone_overlaps
 from maps.atlas_page import (association_facts_of, atlas_csv, atlas_rows, atlas_table, border_table, headline,
                              render_atlas, render_zone)
 from maps.exports import xlsx_bytes as workbook
-from maps.static_map import data_uri
 
 router = APIRouter(tags=["atlas"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -11,14 +11,13 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
 from maps.csp import mark_scripts
+from maps.static_files import STATIC_URL
 
 router = APIRouter(tags=["docs"])
 
 
 @router.get("/docs", response_class=HTMLResponse, include_in_schema=False)
 def get_docs(request: Request) -> HTMLResponse:
-    from maps.assets import STATIC_URL  # maps.assets imports folium: on first use, not at start-up
-
     swagger = f"{STATIC_URL}/swagger"
     page = get_swagger_ui_html(openapi_url=request.app.openapi_url, title=f"{request.app.title}: API-documentatie",
                                swagger_js_url=f"{swagger}/swagger-ui-bundle.js",

@@ -15,18 +15,12 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from api.deps import get_workspace
 from api.limits import heavy, unique_list
 from api.render_cache import ALL_LAYERS, cached
-from geo.geometry import WEB_DETAIL_METRES, web_geometry
+from geo.geometry import DEFAULT_WEB_DETAIL as DETAIL, WEB_DETAIL_METRES, web_geometry
 from geo.norms import NORM_LINES, norm_for
 from geo.overlay import overlay
 from geo.workspace import Workspace
-from maps.assets import static_file
-from maps.base import DETAIL, render
+from maps.static_files import static_file
 from maps.csp import mark_scripts
-from maps.style import add_download
-from maps.choropleth import population_map
-from maps.municipality_map import municipality_map
-from maps.overlay_map import overlay_map
-from maps.scenario_map import scenario_map
 
 router = APIRouter(tags=["maps"])
 ASSETS = "served"
@@ -59,6 +53,9 @@ def _respond(request: Request, m) -> Response:
 
         return Response(map_png(m), media_type="image/png",
                         headers={"Content-Disposition": 'attachment; filename="regiomatch-kaart.png"'})
+    from maps.base import render  # folium only when a map is asked for
+    from maps.style import add_download
+
     png = _png_path(path) + (f"?{request.url.query}" if request.url.query else "")
     add_download(m, png)
     return HTMLResponse(mark_scripts(render(m)))
@@ -115,6 +112,8 @@ def get_overlay_map(
 ) -> Response:
     """B-zones as fills, A-zones as outlines, members outside their A-zone's dominant B-zone hatched."""
     result = overlay(ws.layer(a), ws.layer(b), "population")
+    from maps.overlay_map import overlay_map
+
     return _respond(request, overlay_map(result, focus, data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
@@ -130,6 +129,8 @@ def get_municipality_map(
 ) -> Response:
     ws.catalog.atoms.position(nis_code)
     chosen = [ws.layer(i) for i in unique_list(layers, "layers", 50)] if layers else ws.layers()
+    from maps.municipality_map import municipality_map
+
     return _respond(request, municipality_map(nis_code, chosen, data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
@@ -142,6 +143,8 @@ def get_scenario_map(request: Request, scenario_id: str, ws: Workspace = Depends
     base_layer = ws.layer(record.base_layer)
     scenario = ws.layer(record.layer_id)
     norm = norm_for(scenario, record.base_layer)
+    from maps.scenario_map import scenario_map
+
     return _respond(request, scenario_map(base_layer, scenario, norm, _associations(ws),
                                           data_dir=ws.catalog.data_dir, assets=ASSETS))
 
@@ -160,6 +163,8 @@ def get_choropleth(
     """Zones failing the layer's default norm (if any, e.g. 60.000 for primary care zones) are outlined."""
     norms = unique_list(norms, "norms", 12) if norms is not None else None
     layer = ws.layer(layer_id)
+    from maps.choropleth import population_map
+
     return _respond(request, population_map(layer, norm_for(layer, ws.base_id_of(layer_id)), norms,
                                             data_dir=ws.catalog.data_dir, assets=ASSETS))
 

@@ -36,7 +36,6 @@ from geo.norms import norm_for
 from geo.paths import ATTRIBUTION
 from geo.workbench import editing_context
 from maps.exports import geopackage_bytes, xlsx_bytes as workbook
-from maps.comparison_png import comparison_png
 from maps.pdf import html_to_pdf
 from maps.workbench_pages import (comparison_context, membership_csv, membership_frame, render_comparison,
                                   render_layer_new, render_signin, render_workbench)
