@@ -133,8 +133,13 @@ class Workspace:
         """Every shipped and imported layer from one read of the database. Listing ids and then
         resolving each one raced with deletes (a layer deleted in between made the whole request
         a 404) and cost a query per imported layer."""
-        return [*self.catalog.builtin.values(),
-                *(self._imported(i, v.isoformat()) for i, v in self.store.layer_versions().items())]
+        imported = []
+        for layer_id, stamp in self.store.layer_versions().items():
+            try:
+                imported.append(self._imported(layer_id, stamp.isoformat()))
+            except UnknownLayer:
+                continue  # deleted between the version read and the record read: no longer listed
+        return [*self.catalog.builtin.values(), *imported]
 
     def _imported(self, layer_id: str, stamp: str) -> Layer:
         """An imported layer, parsed once per version: the database record (members and polygons

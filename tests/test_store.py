@@ -115,3 +115,19 @@ def test_saved_scenario_survives_a_server_restart(tmp_path):
         assert again.json()["name"] == "Blijft bewaard"
         assert again.json()["moves"] == [{"nis_code": 34025, "to_zone": "elz18"}]
     assert (tmp_path / "state" / "regiomatch.sqlite3").exists()
+
+
+def test_a_layer_deleted_while_the_layers_are_listed_is_left_out(store, catalog):
+    """The soak test found it: the versions are read first, each record after; a layer deleted in
+    between must drop out of the list, not turn every page that lists layers into a 404."""
+    from geo.workspace import Workspace
+
+    members = [{"zone_code": "S1", "zone_name": "SEL", "nis_code": 34022, "share": 1.0}]
+    store.create_layer("blijft", "Blijft", "import", "2025", "", members, None)
+    store.create_layer("weg", "Weg", "import", "2025", "", members, None)
+    workspace = Workspace(catalog, store)
+    versions = store.layer_versions()
+    store.delete_layer("weg")
+    store.layer_versions = lambda: versions  # the version read happened before the delete
+    ids = [layer.id for layer in workspace.layers()]
+    assert "blijft" in ids and "weg" not in ids

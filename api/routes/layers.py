@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
@@ -15,6 +16,7 @@ from api.downloads import download
 from api.deps import get_workspace, require_writer
 from api.errors import TooLarge
 from api.limits import heavy, uploads
+from api.render_cache import cached
 from api.settings import Settings, get_settings
 from geo.errors import Conflict, ReadOnly
 from geo.geometry import DEFAULT_SIMPLIFY_METRES, MAX_SIMPLIFY_METRES, layer_geojson, zone_polygons
@@ -71,11 +73,14 @@ def get_geopackage(layer_id: str, ws: Workspace = Depends(get_workspace)) -> Res
 @router.get("/{layer_id}/geojson", summary="Dissolved zones as GeoJSON (EPSG:4326)",
             dependencies=[Depends(heavy("maps", "{limit} maps or GeoJSON layers are being built already; "
                                                 "try again in a few seconds"))])
+@cached(lambda p: [p["layer_id"]])
 def get_geojson(layer_id: str,
                 simplify: float = Query(DEFAULT_SIMPLIFY_METRES, ge=0, le=MAX_SIMPLIFY_METRES,
                                         description="Douglas-Peucker tolerance in metres (EPSG:31370)"),
-                ws: Workspace = Depends(get_workspace)) -> dict:
-    return layer_geojson(ws.layer(layer_id), simplify, ws.catalog.data_dir)
+                ws: Workspace = Depends(get_workspace)) -> Response:
+    body = json.dumps(layer_geojson(ws.layer(layer_id), simplify, ws.catalog.data_dir), ensure_ascii=False,
+                      separators=(",", ":"))
+    return Response(body.encode(), media_type="application/json")
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Depends(require_writer)],

@@ -28,6 +28,10 @@ ASSOCIATIONS = "samenwerkingsverband"
 # Building a map costs seconds of CPU: a few at a time, so a flood leaves /health and reads alone.
 BUSY = [Depends(heavy("maps", "De server tekent al {limit} kaarten tegelijk; probeer het over enkele seconden "
                               "opnieuw."))]
+# Served as application/geo+json (RFC 7946), with an ETag; 304 when the browser has it already.
+GEOJSON_RESPONSE = {200: {"description": "GeoJSON FeatureCollection, EPSG:4326",
+                          "content": {"application/geo+json": {"schema": {"type": "object"}}}},
+                    304: {"description": "Not modified (If-None-Match)"}}
 DETAIL_PATTERN = "^(" + "|".join(WEB_DETAIL_METRES) + ")$"
 # The page names the geometry with its digest (?v=...): that URL never changes content, so the
 # browser may keep it; without the matching digest it revalidates with the ETag every time.
@@ -76,7 +80,8 @@ def _geometry(request: Request, body_and_digest: tuple[bytes, str], detail: str,
     return Response(body, media_type="application/geo+json", headers=headers)
 
 
-@router.get("/api/v1/geometry/municipalities.geojson", summary="Municipal outlines for the maps (EPSG:4326)")
+@router.get("/api/v1/geometry/municipalities.geojson", summary="Municipal outlines for the maps (EPSG:4326)",
+            responses=GEOJSON_RESPONSE)
 def get_municipality_geometry(
     request: Request,
     detail: str = Query(DETAIL, pattern=DETAIL_PATTERN, description="coarse (120 m) or fine (60 m) simplification"),
@@ -87,7 +92,8 @@ def get_municipality_geometry(
     return _geometry(request, web_geometry(None, detail, ws.catalog.data_dir), detail, v)
 
 
-@router.get("/api/v1/geometry/layers/{layer_id}.geojson", summary="Zone outlines of a layer for the maps (EPSG:4326)")
+@router.get("/api/v1/geometry/layers/{layer_id}.geojson", summary="Zone outlines of a layer for the maps (EPSG:4326)",
+            responses=GEOJSON_RESPONSE)
 def get_layer_geometry(
     request: Request,
     layer_id: str,
