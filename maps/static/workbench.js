@@ -395,7 +395,7 @@
   Workbench.prototype.renderFit = function (result) {
     var self = this, body = byId("wb-fit-body");
     body.textContent = "";
-    if (!result.references.length) { body.appendChild(el("p", { className: "muted", text: "Kies een laag om de pasvorm mee te meten." })); return; }
+    if (!result.references.length) { body.appendChild(el("p", { className: "muted", text: "Kies een laag om de aansluiting mee te meten." })); return; }
     result.references.forEach(function (ref) {
       body.appendChild(el("h3", { text: ref.name }));
       body.appendChild(el("p", {}, ["Inwoners van wie de zone van " + ref.name + " volledig in één zone ligt: ",
@@ -490,7 +490,7 @@
   Workbench.prototype.suggest = function () {
     var self = this, list = byId("wb-steps");
     list.textContent = "";
-    if (!this.against.length) { this.status("Kies eerst een laag om de pasvorm mee te meten.", true); return; }
+    if (!this.against.length) { this.status("Kies eerst een laag om de aansluiting mee te meten.", true); return; }
     var body = this.request();
     body.max_moves = Number(byId("wb-max-moves").value) || 5;
     body.time_budget_seconds = Number(byId("wb-budget").value) || 3;
@@ -504,7 +504,7 @@
       .then(function (res) {
         list.textContent = "";
         if (!res.ok) { list.appendChild(el("li", { className: "fail", text: "Geen voorstel: " + (res.body && res.body.detail) })); return; }
-        if (!res.body.steps.length) { list.appendChild(el("li", { text: "regiomatch vindt binnen deze voorwaarden geen verschuiving die de pasvorm verbetert." })); return; }
+        if (!res.body.steps.length) { list.appendChild(el("li", { text: "regiomatch vindt binnen deze voorwaarden geen verschuiving die de aansluiting verbetert." })); return; }
         res.body.steps.forEach(function (step) {
           var accept = el("button", { type: "button", text: "Aanvaarden" });
           var reject = el("button", { type: "button", text: "Verwerpen" });
