@@ -5,28 +5,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
+from tests.browser_support import browser, server  # noqa: F401  (shared module-scoped fixtures)
 
-from tests.browser_support import Browser, served_app
-
+BROWSER_SIZE = (1280, 1400)
 SCREENSHOTS = Path(os.environ.get("REGIOMATCH_SCREENSHOTS", "/tmp/regiomatch-screenshots"))
-
-
-@pytest.fixture(scope="module")
-def server():
-    with served_app() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with Browser(width=1280, height=1400) as running:
-        yield running
 
 
 def test_atlas_filters_sorts_and_links_to_the_fit_report(server, browser):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     page = browser.load(server.url + "/atlas")
     assert page.errors == []
@@ -38,6 +25,9 @@ def test_atlas_filters_sorts_and_links_to_the_fit_report(server, browser):
     Select(browser.driver.find_element(By.ID, "against")).select_by_value("eerstelijnszone")
     Select(browser.driver.find_element(By.ID, "type")).select_by_value("OCMW vereniging")
     browser.driver.find_element(By.CSS_SELECTOR, "form[aria-label=filters] button").click()
+    # The form submits by navigating: wait for the new address before reading the page (reading
+    # current_url straight after the click raced with the navigation and made this test flaky).
+    WebDriverWait(browser.driver, 20).until(lambda d: "against=" in d.current_url)
     page = browser.load(browser.driver.current_url)
     assert page.errors == []
     assert "against=eerstelijnszone" in page.url and "OCMW" in page.url

@@ -14,7 +14,10 @@ import httpx
 import pandas as pd
 import pytest
 
-from tests.browser_support import LEAFLET_READY, Browser, find_browser, served_app
+from tests.browser_support import (LEAFLET_READY, Browser, browser, find_browser,  # noqa: F401  (shared fixtures)
+                                   server)
+
+BROWSER_SIZE = (1400, 950)
 
 try:
     find_browser()
@@ -23,18 +26,6 @@ except RuntimeError as missing:  # pragma: no cover - depends on the machine
 pytest.importorskip("selenium", reason="pip install selenium")
 
 EVALUATED = "return document.body.getAttribute('data-evaluated') !== 'pending' && !!document.body.getAttribute('data-evaluated');"
-
-
-@pytest.fixture(scope="module")
-def server():
-    with served_app() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with Browser(1400, 950) as b:
-        yield b
 
 
 def wait(browser: Browser, script: str, timeout: float = 20.0) -> object:
