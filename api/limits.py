@@ -8,6 +8,7 @@ import contextlib
 import json
 import logging
 import threading
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -137,28 +138,46 @@ _slot_lock = threading.Lock()
 _slots: dict[str, threading.BoundedSemaphore] = {}
 
 
-def heavy(kind: str, message: str):
-    """A FastAPI dependency that lets at most ``max_parallel_<kind>`` requests of this kind run at
-    once in this process; the next gets 503 ``busy`` (``Retry-After: 5``) with ``message``, so a
-    flood of heavy requests cannot take every worker thread from ``/health`` and light reads.
+def slot(kind: str, message: str) -> Callable[[], contextlib.AbstractContextManager]:
+    """A context manager factory: at most ``max_parallel_<kind>`` holders at once in this process;
+    one more raises ``Busy`` (503 ``busy`` with ``Retry-After: 5``) with ``message``, so a flood of
+    heavy requests cannot take every worker thread from ``/health`` and light reads.
 
-    ``message`` may use ``{limit}``.
+    The render cache (:func:`api.render_cache.cached`) holds a slot only while it renders, so an
+    answer it already has is never refused. ``message`` may use ``{limit}``.
+
+    Examples
+    --------
+    >>> with slot("maps", "busy")():  # doctest: +SKIP
+    ...     render_the_map()
     """
     from api.settings import get_settings
     from geo.errors import Busy
 
-    def dependency():
+    @contextlib.contextmanager
+    def held():
         limit = int(getattr(get_settings(), f"max_parallel_{kind}"))
         with _slot_lock:
-            slot = _slots.get(f"{kind}:{limit}")
-            if slot is None:
-                slot = _slots[f"{kind}:{limit}"] = threading.BoundedSemaphore(limit)
-        if not slot.acquire(blocking=False):
+            semaphore = _slots.get(f"{kind}:{limit}")
+            if semaphore is None:
+                semaphore = _slots[f"{kind}:{limit}"] = threading.BoundedSemaphore(limit)
+        if not semaphore.acquire(blocking=False):
             raise Busy(message.format(limit=limit))
         try:
             yield
         finally:
-            slot.release()
+            semaphore.release()
+
+    return held
+
+
+def heavy(kind: str, message: str):
+    """:func:`slot` as a FastAPI dependency, for a heavy route that is not cached."""
+    held = slot(kind, message)
+
+    def dependency():
+        with held():
+            yield
 
     return dependency
 

@@ -6,9 +6,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from api import errors
+from api.compression import GzipOnce
 from api.limits import BodySizeLimit, ExposureGuard
 from api.render_cache import NotModified
 from api.routes import (atlas, docs, evaluate, health, layers, maps, municipalities, overlay, pages, reports,
@@ -49,8 +50,11 @@ def create_app() -> FastAPI:
     # Headers, CSP nonce and cross-site write refusal; inside any compression middleware, since it
     # rewrites HTML bodies, and outside the body limit so a refused write is not even read.
     app.add_middleware(SecurityMiddleware, allowed_origins=settings.cors_origins)
+    # Bodies with an ETag (cached JSON, GeoJSON) are compressed once per ETag, not per request.
+    app.add_middleware(GzipOnce)
     # Outside the middleware that rewrites bodies (the CSP nonce), so it sees plain text.
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6,
+                       exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf"))
     app.add_middleware(ExposureGuard)  # added last: outermost, so nothing is served while exposed
     for router in ROUTERS:
         app.include_router(router)

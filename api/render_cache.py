@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import threading
@@ -36,6 +37,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.compression import identity_etag
 from geo.errors import RegiomatchError
 
 ALL_LAYERS = "*"  # a page listing every layer and scenario depends on all of their versions
@@ -154,21 +156,29 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
-def cached(layers: Callable[[dict], Iterable[str] | str]) -> Callable:
+def cached(layers: Callable[[dict], Iterable[str] | str],
+           busy: Callable[[], contextlib.AbstractContextManager] | None = None) -> Callable:
     """Decorate a synchronous route that takes ``ws: Workspace`` and returns a ``Response``.
 
     ``layers`` gets the route's keyword arguments and names the layer ids the response shows
     (or :data:`ALL_LAYERS`). Only 200 responses are kept. When a layer is unknown the route runs
     uncached and answers as it always did (its own validation first, then the 404).
+
+    ``busy`` (an :func:`api.limits.slot`) is held only while the route renders: a cached answer
+    costs a dictionary lookup and is never refused for lack of a slot.
     """
 
     def decorate(func: Callable) -> Callable:
+        def render(*args: Any, **kwargs: Any) -> Any:
+            with busy() if busy is not None else contextlib.nullcontext():
+                return func(*args, **kwargs)
+
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             ws = kwargs["ws"]
             cache = cache_for(ws)
             if cache is None:
-                return func(*args, **kwargs)
+                return render(*args, **kwargs)
             params = tuple(sorted((k, _freeze(v)) for k, v in kwargs.items()
                                   if k != "ws" and (v is None or isinstance(v, (str, int, float, list, tuple)))))
             try:
@@ -179,11 +189,11 @@ def cached(layers: Callable[[dict], Iterable[str] | str]) -> Callable:
             except RegiomatchError:
                 # An unknown layer or scenario: the route answers it, with its own checks first
                 # (e.g. too many layers is a 422 before any of them is looked up).
-                return func(*args, **kwargs)
+                return render(*args, **kwargs)
             entry = cache.get(key)
             if entry is not None:
                 return entry.response()
-            response = func(*args, **kwargs)
+            response = render(*args, **kwargs)
             entry = _entry(response)
             if entry is None:
                 return response
@@ -222,7 +232,8 @@ class NotModified:
         if wanted is None:
             await self.app(scope, receive, send)
             return
-        tags = {t.strip().removeprefix("W/") for t in wanted.decode("latin-1").split(",")}
+        # A tag of the gzip representation (api.compression) names the same content.
+        tags = {identity_etag(t.strip().removeprefix("W/")) for t in wanted.decode("latin-1").split(",")}
         skipping = False
 
         async def conditional_send(message: Message) -> None:

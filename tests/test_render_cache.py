@@ -214,3 +214,47 @@ def test_with_the_cache_off_every_request_renders_and_answers_the_same(state_dir
         url = "/api/v1/overlay?a=samenwerkingsverband&b=eerstelijnszone"
         assert client.get(url).content == client.get(url).content
         assert client.get("/maps/choropleth/samenwerkingsverband").status_code == 200
+
+
+def test_a_json_body_is_gzipped_once_and_its_gzip_etag_is_answered_with_304(app_client):
+    url = "/api/v1/overlay?a=samenwerkingsverbanden&b=gemeente"
+    first = app_client.get(url, headers={"Accept-Encoding": "gzip"})
+    plain = app_client.get(url, headers={"Accept-Encoding": "identity"})
+    assert first.headers["content-encoding"] == "gzip" and "content-encoding" not in plain.headers
+    # Two representations, two strong tags (RFC 9110), one content.
+    assert first.headers["etag"] == plain.headers["etag"][:-1] + '-gz"'
+    assert first.content == plain.content  # httpx decodes the gzip
+    again = app_client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert again.headers["etag"] == first.headers["etag"]
+    # A browser that kept either representation gets a 304.
+    for tag in (first.headers["etag"], plain.headers["etag"]):
+        assert app_client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": tag}).status_code == 304
+
+
+def test_a_pdf_is_not_gzipped_again(app_client):
+    pytest.importorskip("weasyprint", reason="PDF rendering needs WeasyPrint (pip install weasyprint, apt install libpango-1.0-0)")
+    pdf = app_client.get("/reports/samenwerkingsverband/W13?format=pdf", headers={"Accept-Encoding": "gzip"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert "content-encoding" not in pdf.headers
+
+
+def test_a_cached_map_is_answered_while_every_map_slot_is_busy(app_client, monkeypatch):
+    """The map slots limit drawing, not answering: a map the render cache holds is served
+    while as many maps as allowed are being drawn; a map that must be drawn gets the 503."""
+    from api.routes.maps import BUSY
+
+    url = "/maps/choropleth/eerstelijnszone"
+    assert app_client.get(url).status_code == 200  # drawn once: now cached
+    from api.settings import get_settings
+
+    holders = [BUSY() for _ in range(get_settings().max_parallel_maps)]
+    for holder in holders:
+        holder.__enter__()
+    try:
+        assert app_client.get(url).status_code == 200
+        busy = app_client.get("/maps/choropleth/politiezone")
+        assert busy.status_code == 503 and busy.headers["retry-after"] == "5"
+    finally:
+        for holder in holders:
+            holder.__exit__(None, None, None)
+    assert app_client.get("/maps/choropleth/politiezone").status_code == 200

@@ -15,7 +15,7 @@ from api import serialize
 from api.downloads import download
 from api.deps import get_workspace, require_writer
 from api.errors import TooLarge
-from api.limits import heavy, uploads
+from api.limits import slot, uploads
 from api.render_cache import cached
 from api.settings import Settings, get_settings
 from geo.errors import Conflict, ReadOnly
@@ -71,9 +71,9 @@ def get_geopackage(layer_id: str, ws: Workspace = Depends(get_workspace)) -> Res
 
 
 @router.get("/{layer_id}/geojson", summary="Dissolved zones as GeoJSON (EPSG:4326)",
-            dependencies=[Depends(heavy("maps", "{limit} maps or GeoJSON layers are being built already; "
-                                                "try again in a few seconds"))])
-@cached(lambda p: [p["layer_id"]])
+)
+@cached(lambda p: [p["layer_id"]], busy=slot("maps", "{limit} maps or GeoJSON layers are being built already; "
+                                                    "try again in a few seconds"))
 def get_geojson(layer_id: str,
                 simplify: float = Query(DEFAULT_SIMPLIFY_METRES, ge=0, le=MAX_SIMPLIFY_METRES,
                                         description="Douglas-Peucker tolerance in metres (EPSG:31370)"),

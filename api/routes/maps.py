@@ -12,8 +12,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from api.compression import identity_etag
 from api.deps import get_workspace
-from api.limits import heavy, unique_list
+from api.limits import slot, unique_list
 from api.render_cache import ALL_LAYERS, cached
 from geo.geometry import DEFAULT_WEB_DETAIL as DETAIL, WEB_DETAIL_METRES, web_geometry
 from geo.norms import NORM_LINES, norm_for
@@ -25,9 +26,9 @@ from maps.csp import mark_scripts
 router = APIRouter(tags=["maps"])
 ASSETS = "served"
 ASSOCIATIONS = "samenwerkingsverband"
-# Building a map costs seconds of CPU: a few at a time, so a flood leaves /health and reads alone.
-BUSY = [Depends(heavy("maps", "De server tekent al {limit} kaarten tegelijk; probeer het over enkele seconden "
-                              "opnieuw."))]
+# Building a map costs up to seconds of CPU: a few at a time, so a flood leaves /health and reads
+# alone. Held only while a map is drawn: a map the render cache has is always answered.
+BUSY = slot("maps", "De server tekent al {limit} kaarten tegelijk; probeer het over enkele seconden opnieuw.")
 # Served as application/geo+json (RFC 7946), with an ETag; 304 when the browser has it already.
 GEOJSON_RESPONSE = {200: {"description": "GeoJSON FeatureCollection, EPSG:4326",
                           "content": {"application/geo+json": {"schema": {"type": "object"}}}},
@@ -75,7 +76,8 @@ def _geometry(request: Request, body_and_digest: tuple[bytes, str], detail: str,
     etag = f'"{detail}-{digest}"'
     headers = {"ETag": etag, "Cache-Control": IMMUTABLE if v == digest else REVALIDATE}
     match = request.headers.get("if-none-match", "")
-    if etag in {tag.strip() for tag in match.split(",")} or match.strip() == "*":
+    # The browser may name the gzip representation's tag (api.compression): the same content.
+    if etag in {identity_etag(tag.strip().removeprefix("W/")) for tag in match.split(",")} or match.strip() == "*":
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/geo+json", headers=headers)
 
@@ -106,9 +108,9 @@ def get_layer_geometry(
     return _geometry(request, web_geometry(ws.layer(layer_id), detail, ws.catalog.data_dir), detail, v)
 
 
-@router.get("/maps/overlay", response_class=HTMLResponse, dependencies=BUSY, summary="Map of layer A over layer B")
-@router.get("/maps/overlay.png", response_class=Response, dependencies=BUSY, summary="Map of layer A over layer B as a PNG")
-@cached(lambda p: [p["a"], p["b"]])
+@router.get("/maps/overlay", response_class=HTMLResponse, summary="Map of layer A over layer B")
+@router.get("/maps/overlay.png", response_class=Response, summary="Map of layer A over layer B as a PNG")
+@cached(lambda p: [p["a"], p["b"]], busy=BUSY)
 def get_overlay_map(
     request: Request,
     a: str = Query(..., description="Layer id (or scenario:<id>) drawn as bold outlines", examples=["samenwerkingsverband"]),
@@ -123,10 +125,10 @@ def get_overlay_map(
     return _respond(request, overlay_map(result, focus, data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
-@router.get("/maps/municipality/{nis_code}", response_class=HTMLResponse, dependencies=BUSY, summary="Every zone a municipality belongs to")
-@router.get("/maps/municipality/{nis_code}.png", response_class=Response, dependencies=BUSY,
+@router.get("/maps/municipality/{nis_code}", response_class=HTMLResponse, summary="Every zone a municipality belongs to")
+@router.get("/maps/municipality/{nis_code}.png", response_class=Response,
             summary="Every zone a municipality belongs to, as a PNG")
-@cached(lambda p: p["layers"] or ALL_LAYERS)
+@cached(lambda p: p["layers"] or ALL_LAYERS, busy=BUSY)
 def get_municipality_map(
     request: Request,
     nis_code: int,
@@ -140,10 +142,10 @@ def get_municipality_map(
     return _respond(request, municipality_map(nis_code, chosen, data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
-@router.get("/maps/scenario/{scenario_id}", response_class=HTMLResponse, dependencies=BUSY, summary="Today's zoning and a scenario side by side")
-@router.get("/maps/scenario/{scenario_id}.png", response_class=Response, dependencies=BUSY,
+@router.get("/maps/scenario/{scenario_id}", response_class=HTMLResponse, summary="Today's zoning and a scenario side by side")
+@router.get("/maps/scenario/{scenario_id}.png", response_class=Response,
             summary="Today's zoning and a scenario side by side, as a PNG")
-@cached(lambda p: ["scenario:" + p["scenario_id"]])
+@cached(lambda p: ["scenario:" + p["scenario_id"]], busy=BUSY)
 def get_scenario_map(request: Request, scenario_id: str, ws: Workspace = Depends(get_workspace)) -> Response:
     record = ws.store.get_scenario(scenario_id)
     base_layer = ws.layer(record.base_layer)
@@ -155,9 +157,9 @@ def get_scenario_map(request: Request, scenario_id: str, ws: Workspace = Depends
                                           data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
-@router.get("/maps/choropleth/{layer_id}", response_class=HTMLResponse, dependencies=BUSY, summary="Population per zone with the norms")
-@router.get("/maps/choropleth/{layer_id}.png", response_class=Response, dependencies=BUSY, summary="Population per zone, as a PNG")
-@cached(lambda p: [p["layer_id"]])
+@router.get("/maps/choropleth/{layer_id}", response_class=HTMLResponse, summary="Population per zone with the norms")
+@router.get("/maps/choropleth/{layer_id}.png", response_class=Response, summary="Population per zone, as a PNG")
+@cached(lambda p: [p["layer_id"]], busy=BUSY)
 def get_choropleth(
     request: Request,
     layer_id: str,

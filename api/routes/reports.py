@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from api.downloads import download
 from api.deps import get_workspace
 from api.errors import error_response
-from api.limits import heavy
+from api.limits import slot
 from api.render_cache import cached
 from geo.errors import InvalidInput
 from geo.workspace import Workspace
@@ -40,12 +40,11 @@ def build_report_html(ws: Workspace, layer_id: str, code: str, against: list[str
 
 
 @router.get("/reports/{layer}/{code:path}", response_class=HTMLResponse,
-            dependencies=[Depends(heavy("reports", "De server maakt al {limit} rapporten tegelijk; probeer het over "
-                                                   "enkele seconden opnieuw."))],
             summary="Printable fit report of one zone (HTML or PDF)",
             responses={200: {"content": {"application/pdf": {}}, "description": "HTML page, or PDF with format=pdf"},
                        501: {"description": "format=pdf but WeasyPrint (the PDF renderer) is not installed on the server"}})
-@cached(lambda p: [p["layer"], *(p["against"] or DEFAULT_AGAINST)])
+@cached(lambda p: [p["layer"], *(p["against"] or DEFAULT_AGAINST)],
+        busy=slot("reports", "De server maakt al {limit} rapporten tegelijk; probeer het over enkele seconden opnieuw."))
 def get_report(
     layer: str = Path(..., description="Layer id (or scenario:<id>) of the zone", examples=["samenwerkingsverband"]),
     code: str = Path(..., description="Zone code", examples=["W13"]),

@@ -1,0 +1,146 @@
+"""Compress a body once, not on every request: gzip for answers that carry an ``ETag``.
+
+Every body with an ``ETag`` is named by its content (the render cache's bodies, the browser
+geometry), so its gzip can be kept under that name: a 600 KB overlay JSON costs about 10 ms to
+compress, every time, and nothing the second time. Other answers (HTML, whose CSP nonce differs
+per response, and streamed downloads) are left to Starlette's ``GZipMiddleware`` outside this one.
+
+The compressed representation gets its own strong ETag (``"<tag>-gz"``, RFC 9110 8.8.3: another
+content coding is another representation); :class:`api.render_cache.NotModified` accepts either
+name in ``If-None-Match``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from collections import OrderedDict
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+GZIP_SUFFIX = "-gz"
+MIN_BYTES = 1024
+# Already compressed or not worth it (PDF streams are deflated by the PDF writer).
+SKIPPED_TYPES = (b"image/", b"application/pdf", b"application/zip", b"application/gzip",
+                 b"application/geopackage", b"application/vnd.openxmlformats", b"text/html")
+
+
+def gzip_etag(etag: str) -> str:
+    """The ETag of the gzip representation of the body tagged ``etag``.
+
+    Examples
+    --------
+    >>> gzip_etag('"abc"'), gzip_etag('W/"abc"')
+    ('"abc-gz"', 'W/"abc-gz"')
+    """
+    return etag[:-1] + GZIP_SUFFIX + '"' if etag.endswith('"') else etag + GZIP_SUFFIX
+
+
+def identity_etag(etag: str) -> str:
+    """The ETag a tag of either representation names (for ``If-None-Match``).
+
+    Examples
+    --------
+    >>> identity_etag('"abc-gz"'), identity_etag('"abc"')
+    ('"abc"', '"abc"')
+    """
+    return etag[: -len(GZIP_SUFFIX) - 1] + '"' if etag.endswith(GZIP_SUFFIX + '"') else etag
+
+
+class _Compressed:
+    """Gzip bodies by ETag, least recently used out first, bounded by compressed bytes."""
+
+    def __init__(self, max_bytes: int = 32 * 1024 * 1024):
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, etag: str, body: bytes) -> bytes:
+        with self._lock:
+            found = self._entries.get(etag)
+            if found is not None:
+                self._entries.move_to_end(etag)
+                return found
+        packed = gzip.compress(body, compresslevel=6, mtime=0)
+        with self._lock:
+            if etag not in self._entries and len(packed) <= self.max_bytes:
+                self._entries[etag] = packed
+                self.bytes += len(packed)
+                while self.bytes > self.max_bytes:
+                    _, dropped = self._entries.popitem(last=False)
+                    self.bytes -= len(dropped)
+        return packed
+
+
+class GzipOnce:
+    """ASGI middleware: a one-message answer with an ``ETag`` to a client that accepts gzip goes
+    out gzipped, compressed once per ETag. Place it inside ``GZipMiddleware`` (which then leaves
+    the answer alone, as it is encoded) and outside :class:`~api.render_cache.NotModified`."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = 32 * 1024 * 1024):
+        self.app = app
+        self.store = _Compressed(max_bytes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or not _accepts_gzip(scope):
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+
+        async def once(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                headers = message.get("headers") or []
+                names = {k.lower(): v for k, v in headers}
+                content_type = names.get(b"content-type", b"")
+                if (message["status"] == 200 and b"etag" in names and b"content-encoding" not in names
+                        and not content_type.startswith(SKIPPED_TYPES)):
+                    start = message  # held until the body shows whether it is one message
+                    return
+                await send(message)
+                return
+            if start is not None and message["type"] == "http.response.body":
+                held, start = start, None
+                body = message.get("body", b"")
+                if message.get("more_body", False) or len(body) < MIN_BYTES:
+                    await send(held)
+                    await send(message)
+                    return
+                etag = next(v for k, v in held["headers"] if k.lower() == b"etag").decode("latin-1")
+                packed = self.store.get(etag, body)
+                vary = [v for k, v in held["headers"] if k.lower() == b"vary"]
+                headers = [(k, v) for k, v in held["headers"]
+                           if k.lower() not in (b"content-length", b"etag", b"vary")]
+                headers += [(b"content-encoding", b"gzip"), (b"vary", b", ".join([*vary, b"Accept-Encoding"])),
+                            (b"etag", gzip_etag(etag).encode("latin-1")),
+                            (b"content-length", str(len(packed)).encode())]
+                await send({**held, "headers": headers})
+                await send({"type": "http.response.body", "body": packed})
+                return
+            await send(message)
+
+        await self.app(scope, receive, once)
+
+
+def _accepts_gzip(scope: Scope) -> bool:
+    """Whether ``Accept-Encoding`` names gzip with a quality above 0.
+
+    Examples
+    --------
+    >>> [_accepts_gzip({"headers": [(b"accept-encoding", v)]}) for v in (b"gzip, br", b"br", b"gzip;q=0")]
+    [True, False, False]
+    """
+    for key, value in scope.get("headers") or []:
+        if key != b"accept-encoding":
+            continue
+        for part in value.decode("latin-1").lower().split(","):
+            name, _, params = part.partition(";")
+            if name.strip() != "gzip":
+                continue
+            quality = params.strip().removeprefix("q=") if params.strip().startswith("q=") else "1"
+            try:
+                return float(quality) > 0
+            except ValueError:
+                return False
+    return False
