@@ -23,13 +23,10 @@ from geo import dutch
 from geo.errors import InvalidInput
 from geo.norms import NORM_LINES, norm_for
 from geo.overlay import overlay
-from maps.base import render
-from maps.choropleth import population_map
-from maps.municipality_map import municipality_map
-from maps.overlay_map import overlay_map
-from maps.scenario_map import scenario_map
 
 ASSETS = "inline"
+# The map modules (Folium, Jinja templates) are imported by the command that draws: ``regiomatch
+# serve`` and every other command start without them.
 
 
 def _output(output: str) -> Path:
@@ -47,6 +44,9 @@ def _write(html: str, output: str, what: str) -> None:
 
 def cmd_map_overlay(args: argparse.Namespace) -> None:
     _output(args.output)  # refuse a wrong file name before any work
+    from maps.base import render
+    from maps.overlay_map import overlay_map
+
     ws = workspace(args)
     result = overlay(ws.layer(args.a), ws.layer(args.b), "population")
     m = overlay_map(result, args.focus, data_dir=ws.catalog.data_dir, assets=ASSETS)
@@ -55,6 +55,9 @@ def cmd_map_overlay(args: argparse.Namespace) -> None:
 
 def cmd_map_municipality(args: argparse.Namespace) -> None:
     _output(args.output)  # refuse a wrong file name before any work
+    from maps.base import render
+    from maps.municipality_map import municipality_map
+
     ws = workspace(args)
     ws.catalog.atoms.position(args.nis_code)
     layers = [ws.layer(i) for i in args.layers] if args.layers else ws.layers()
@@ -64,6 +67,9 @@ def cmd_map_municipality(args: argparse.Namespace) -> None:
 
 def cmd_map_choropleth(args: argparse.Namespace) -> None:
     _output(args.output)  # refuse a wrong file name before any work
+    from maps.base import render
+    from maps.choropleth import population_map
+
     ws = workspace(args)
     layer = ws.layer(args.layer)
     m = population_map(layer, norm_for(layer, ws.base_id_of(args.layer)), args.norms, data_dir=ws.catalog.data_dir,
@@ -73,6 +79,9 @@ def cmd_map_choropleth(args: argparse.Namespace) -> None:
 
 def cmd_map_scenario(args: argparse.Namespace) -> None:
     _output(args.output)  # refuse a wrong file name before any work
+    from maps.base import render
+    from maps.scenario_map import scenario_map
+
     ws = workspace(args)
     record = ws.store.get_scenario(args.scenario_id)
     scenario = ws.layer(record.layer_id)

@@ -12,7 +12,6 @@ import json
 import logging
 import secrets
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -24,13 +23,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, Program
 
 from geo.errors import (Conflict, Corrupt, DatabaseUnavailable, InvalidInput, StorageFull, UnknownLayer,
                         UnknownScenario)
+from geo.records import TEXT_LIMITS, LayerRecord, ScenarioRecord, check_text  # noqa: F401 (re-exported)
 
 log = logging.getLogger("regiomatch.store")
 SCHEMA_VERSION = 1
-# The longest text each field takes, the same on every backend (PostgreSQL's varchar would
-# otherwise refuse what SQLite takes). Zone codes and names are checked in imported members too.
-TEXT_LIMITS = {"name": 200, "base_layer": 100, "description": 5000, "source": 1000, "vintage": 32,
-               "zone_code": 100, "zone_name": 200, "to_zone": 100, "layer id": 64}
 # A scenario may be based on a scenario, and so on: at most this many levels.
 MAX_CHAIN_DEPTH = 20
 
@@ -65,26 +61,6 @@ schema_version = Table(
     Column("id", Integer, primary_key=True),
     Column("version", Integer, nullable=False),
 )
-
-
-def check_text(field: str, value: str | None) -> None:
-    """Refuse text a backend cannot store the same way: NUL characters (PostgreSQL cannot store
-    them at all) and text over the field's limit in :data:`TEXT_LIMITS`.
-
-    Examples
-    --------
-    >>> check_text("name", "W13")
-    >>> check_text("name", "a" + chr(0) + "b")
-    Traceback (most recent call last):
-    geo.errors.InvalidInput: name: NUL characters are not allowed
-    """
-    if value is None:
-        return
-    if "\x00" in value:
-        raise InvalidInput(f"{field}: NUL characters are not allowed")
-    limit = TEXT_LIMITS.get(field)
-    if limit is not None and len(value) > limit:
-        raise InvalidInput(f"{field}: at most {limit} characters, got {len(value)}")
 
 
 def _valid_id(value: str) -> bool:
@@ -144,34 +120,6 @@ def create_schema(engine: Engine, attempts: int = 10) -> None:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-@dataclass(frozen=True)
-class ScenarioRecord:
-    id: str
-    name: str
-    base_layer: str
-    description: str
-    moves: list[dict]
-    version: int
-    created_at: datetime
-    updated_at: datetime
-
-    @property
-    def layer_id(self) -> str:
-        return f"scenario:{self.id}"
-
-
-@dataclass(frozen=True)
-class LayerRecord:
-    id: str
-    name: str
-    source: str
-    vintage: str
-    description: str
-    members: list[dict]
-    polygons: str | None
-    created_at: datetime
 
 
 def make_engine(url: str) -> Engine:

@@ -22,6 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -30,7 +31,10 @@ from geo.errors import UnknownLayer
 from geo.layer import Layer
 from geo.paths import METRIC_CRS, SHIPPED_DATA
 from geo.scenario import Move, apply_moves
-from geo.store import LayerRecord, ScenarioRecord, Store
+from geo.records import LayerRecord, ScenarioRecord
+
+if TYPE_CHECKING:
+    from geo.store import Store
 
 SCENARIO_PREFIX = "scenario:"
 CACHE_SIZE = 256
@@ -54,15 +58,30 @@ class Workspace:
     ----------
     catalog : Catalog
         The shipped atoms and layers.
-    store : Store
-        The database with saved scenarios and imported layers.
+    store : Store or str
+        The database with saved scenarios and imported layers, or its SQLAlchemy URL: then it is
+        opened on first use (a shipped layer needs no database, so the first overlay after
+        start-up does not wait for the database library).
     """
 
-    def __init__(self, catalog: Catalog, store: Store):
+    def __init__(self, catalog: Catalog, store: "Store | str"):
         self.catalog = catalog
-        self.store = store
+        self._store = None if isinstance(store, str) else store
+        self._database_url = store if isinstance(store, str) else None
+        self._store_lock = threading.Lock()
         self._cache: OrderedDict[tuple, Layer] = OrderedDict()
         self._lock = threading.Lock()
+
+    @property
+    def store(self) -> "Store":
+        """The database, opened (and its schema created) on first use."""
+        if self._store is None:
+            with self._store_lock:
+                if self._store is None:
+                    from geo.store import Store
+
+                    self._store = Store(self._database_url)
+        return self._store
 
     # -- layers ------------------------------------------------------------------------------
     def layer(self, layer_id: str) -> Layer:
@@ -181,7 +200,7 @@ class Workspace:
 
 @lru_cache(maxsize=8)
 def _open(data_dir: str, database_url: str, population_year: int) -> Workspace:
-    return Workspace(load_catalog(data_dir, population_year), Store(database_url))
+    return Workspace(load_catalog(data_dir, population_year), database_url)
 
 
 def open_workspace(data_dir: str | Path | None, database_url: str,

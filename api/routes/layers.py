@@ -22,7 +22,7 @@ from geo.errors import Conflict, ReadOnly
 from geo.geometry import DEFAULT_SIMPLIFY_METRES, MAX_SIMPLIFY_METRES, layer_geojson, zone_polygons
 from geo.importing import LAYER_ID_PATTERN, check_suffix, import_layer, validate_layer_id
 from geo.sandbox import ImportLimits, check_zones_per_municipality, parse_upload
-from geo.store import check_text
+from geo.records import check_text
 from geo.workspace import Workspace
 from maps.exports import CSV, GPKG, csv_bytes, dialect_for, geopackage_bytes
 

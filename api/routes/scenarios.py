@@ -9,7 +9,7 @@ from api import serialize
 from api.deps import get_workspace, require_writer
 from geo.errors import Conflict
 from geo.scenario import Move, check_moves, moved
-from geo.store import ScenarioRecord
+from geo.records import ScenarioRecord
 from geo.workspace import Workspace
 
 router = APIRouter(prefix="/api/v1/scenarios", tags=["scenarios"])
