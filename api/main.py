@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
-from api import errors
+from api import errors, warmup
 from api.compression import GzipOnce
 from api.limits import BodySizeLimit, ExposureGuard
 from api.render_cache import NotModified
@@ -20,7 +18,6 @@ from api.security import SecurityMiddleware
 from api.settings import get_settings, refuse_exposure_at_startup, workspace_for
 from geo.paths import ATTRIBUTION
 
-log = logging.getLogger("regiomatch.api")
 ROUTERS = [health.router, layers.router, overlay.router, municipalities.router, zonings.router, scenarios.router,
            pages.router, reports.router, maps.router, atlas.router, evaluate.router, workbench.router, docs.router]
 
@@ -29,18 +26,11 @@ ROUTERS = [health.router, layers.router, overlay.router, municipalities.router, 
 async def lifespan(app: FastAPI):
     # Refuse to start beyond loopback without a token, whoever launched the server.
     refuse_exposure_at_startup(get_settings())
-    # Load the shipped data before the first request, not during it. The database opens beside
-    # the first answers: a shipped layer needs none, and the first write finds it open.
-    ws = workspace_for(get_settings())
-    threading.Thread(target=_open_store, args=(ws,), name="regiomatch-open-database", daemon=True).start()
+    # Load the shipped data before the first request, not during it. The database opens, and the
+    # maps' geometry and libraries load, in a thread beside the first answers (api/warmup.py).
+    settings = get_settings()
+    warmup.start(workspace_for(settings), settings.warm_up)
     yield
-
-
-def _open_store(ws) -> None:
-    try:
-        ws.store
-    except Exception:  # noqa: BLE001 - said in the log; the request that needs the database answers it by name
-        log.exception("the database could not be opened at start-up; requests that need it will say why")
 
 
 def create_app() -> FastAPI:

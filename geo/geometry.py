@@ -50,7 +50,7 @@ def zone_polygons(layer: Layer, data_dir: Path = SHIPPED_DATA) -> gpd.GeoDataFra
     return _zone_polygons(layer, Path(data_dir)).copy()
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=128)
 def _zone_polygons(layer: Layer, data_dir: Path) -> gpd.GeoDataFrame:
     if layer.polygons is not None:
         series = gpd.GeoSeries(layer.polygons, crs=METRIC_CRS)
@@ -209,7 +209,7 @@ def web_zones(layer: Layer, detail: str = "coarse", data_dir: Path = SHIPPED_DAT
     return _web_zones(layer, detail_metres(detail), Path(data_dir)).copy()
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=128)
 def _web_zones(layer: Layer, metres: float, data_dir: Path) -> gpd.GeoDataFrame:
     frame = _zone_polygons(layer, data_dir)
     frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty].reset_index(drop=True)
@@ -260,6 +260,24 @@ def compact_geojson(frame: gpd.GeoDataFrame) -> bytes:
                       ensure_ascii=False).encode("utf-8")
 
 
+def prepare_web_geometry(layers: list[Layer], data_dir: Path = SHIPPED_DATA) -> int:
+    """Prepare the browser geometry of the municipalities and of ``layers`` at every detail
+    level, so no map waits for it (the server does this for the shipped layers after start-up).
+    Returns how many geometries were prepared.
+
+    Examples
+    --------
+    >>> prepare_web_geometry([load_catalog().layer("provincie")])  # doctest: +SKIP
+    4
+    """
+    done = 0
+    for detail in WEB_DETAIL_METRES:
+        for layer in [None, *layers]:
+            web_geometry(layer, detail, data_dir)
+            done += 1
+    return done
+
+
 def web_geometry(layer: Layer | None, detail: str = "coarse", data_dir: Path = SHIPPED_DATA) -> tuple[bytes, str]:
     """Compact GeoJSON of a layer's zones (``None``: the municipalities, ids are NIS codes) and a
     digest of it (for an HTTP ETag). Prepared once per layer object and detail, then reused by
@@ -274,7 +292,7 @@ def web_geometry(layer: Layer | None, detail: str = "coarse", data_dir: Path = S
     return _web_geometry(layer, detail_metres(detail), Path(data_dir))
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=128)
 def _web_geometry(layer: Layer | None, metres: float, data_dir: Path) -> tuple[bytes, str]:
     frame = _web_municipalities(metres, data_dir) if layer is None else _web_zones(layer, metres, data_dir)
     body = compact_geojson(frame)

@@ -20,6 +20,10 @@ hypothesis_settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI") == "true":
     hypothesis_settings.load_profile("ci")
 
+# Every app a test starts (hundreds) would otherwise prepare all maps' geometry in a thread and
+# load the PDF renderer: seconds of CPU each. tests/test_warmup.py turns it on where it is tested.
+os.environ.setdefault("REGIOMATCH_WARM_UP", "0")
+
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """One line when system packages are missing: the tests needing them skip, the rest run."""

@@ -19,7 +19,9 @@ def catalog(catalog_2020):
 
 def test_health(client):
     body = client.get("/health").json()
+    warm_up = body.pop("warm_up")
     assert body == {"status": "ok", "municipalities": 304, "population_year": 2020, "layers": 15}
+    assert set(warm_up) <= {"warm", "seconds", "prepared"} and isinstance(warm_up["warm"], bool)
 
 
 def test_openapi_docs_are_served(client):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+from api import warmup
 from api.deps import get_workspace
 from geo.workspace import Workspace
 
@@ -15,4 +16,5 @@ router = APIRouter(tags=["health"])
 def health(ws: Workspace = Depends(get_workspace)) -> dict:
     ws.store.check()  # a damaged or unreachable database is a 503 database_unavailable, not 'ok'
     return {"status": "ok", "municipalities": len(ws.catalog.atoms),
-            "population_year": ws.catalog.atoms.population_year, "layers": len(ws.catalog.builtin)}
+            "population_year": ws.catalog.atoms.population_year, "layers": len(ws.catalog.builtin),
+            "warm_up": warmup.status()}

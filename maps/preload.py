@@ -1,0 +1,55 @@
+"""Load, ahead of the first request, what the first map, report and PDF would otherwise wait for:
+the map and image libraries, the compiled page templates, the PDF renderer and its fonts.
+
+The server calls :func:`preload` from a thread after start-up (``REGIOMATCH_WARM_UP``), so start-up
+itself stays short and a planner's first map or report does not pay a second of imports.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+
+from geo.layer import Layer
+from geo.paths import SHIPPED_DATA
+
+log = logging.getLogger("regiomatch.maps")
+
+
+def preload(layer: Layer, data_dir: Path = SHIPPED_DATA) -> list[str]:
+    """Draw one small map of ``layer`` (discarded), compile every page template, draw one tiny
+    image and print one tiny PDF. Returns what was loaded, in order.
+
+    Examples
+    --------
+    >>> preload(load_catalog().layer("provincie"))  # doctest: +SKIP
+    ['maps', 'templates', 'images', 'pdf']
+    """
+    done = []
+    from maps import municipality_map, overlay_map, scenario_map  # noqa: F401 (imported for their first use)
+    from maps.base import render
+    from maps.choropleth import population_map
+
+    render(population_map(layer, data_dir=data_dir, assets="served"))
+    done.append("maps")
+    from maps.report import TEMPLATES, environment
+
+    env = environment()
+    for template in sorted(p.name for p in Path(TEMPLATES).glob("*.html")):
+        env.get_template(template)
+    done.append("templates")
+    from matplotlib.figure import Figure
+
+    from maps import static_map  # noqa: F401
+
+    figure = Figure(figsize=(1, 1))
+    figure.add_subplot().text(0.5, 0.5, "regiomatch")
+    figure.savefig(io.BytesIO(), format="png")
+    done.append("images")
+    from maps.pdf import available_renderers, html_to_pdf
+
+    if "weasyprint" in available_renderers():
+        html_to_pdf("<p>regiomatch</p>", "weasyprint")
+        done.append("pdf")
+    return done

@@ -1,0 +1,59 @@
+"""Issue 13: after start-up a thread opens the database and prepares what the first map, report
+and PDF need, so the first view does not wait; start-up itself does none of it."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import reset_app_caches
+
+
+def test_the_warm_up_prepares_every_shipped_layers_geometry_and_the_libraries(tmp_path, monkeypatch):
+    monkeypatch.setenv("REGIOMATCH_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("REGIOMATCH_WARM_UP", "1")
+    monkeypatch.delenv("REGIOMATCH_API_TOKEN", raising=False)
+    reset_app_caches()
+    from api import warmup
+    from api.main import create_app
+    from api.settings import get_settings, workspace_for
+    from geo.geometry import WEB_DETAIL_METRES, _web_geometry
+
+    try:
+        with TestClient(create_app()) as client:
+            assert warmup.wait(timeout=300), "the warm-up did not finish"
+            health = client.get("/health").json()["warm_up"]
+            ws = workspace_for(get_settings())
+            assert health["warm"] is True
+            assert health["prepared"][:3] == ["database", "geometry", "maps"], health
+            assert "templates" in health["prepared"] and "images" in health["prepared"]
+            # Every shipped layer's geometry is ready at every detail: a map now only looks it up.
+            before = _web_geometry.cache_info()
+            for layer in ws.catalog.builtin.values():
+                for metres in WEB_DETAIL_METRES.values():
+                    _web_geometry(layer, metres, ws.catalog.data_dir)
+            after = _web_geometry.cache_info()
+            assert after.misses == before.misses and after.hits == before.hits + 2 * len(ws.catalog.builtin)
+            # The geometry a map page names is served from what was prepared.
+            page = client.get("/maps/choropleth/eerstelijnszone")
+            assert page.status_code == 200
+            assert _web_geometry.cache_info().misses == after.misses
+    finally:
+        reset_app_caches()
+
+
+def test_without_the_warm_up_the_database_still_opens_after_start_up(tmp_path, monkeypatch):
+    monkeypatch.setenv("REGIOMATCH_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("REGIOMATCH_WARM_UP", "0")
+    reset_app_caches()
+    from api import warmup
+    from api.main import create_app
+
+    try:
+        with TestClient(create_app()) as client:
+            assert warmup.wait(timeout=60)
+            health = client.get("/health").json()["warm_up"]
+            assert health["prepared"] == ["database"] and health["warm"] is True
+            assert (tmp_path / "state" / "regiomatch.sqlite3").exists()
+    finally:
+        reset_app_caches()
