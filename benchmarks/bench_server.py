@@ -66,8 +66,12 @@ def status(url: str, timeout: float = 10.0) -> int:
 
 
 @contextmanager
-def server(log: Path, env: dict[str, str] | None = None, workers: int = 1, ready_path: str = OVERLAY_PATH):
-    """A running service; yields ``(process, base_url, seconds_to_first_answer_of_ready_path)``."""
+def server(log: Path, env: dict[str, str] | None = None, workers: int = 1, ready_path: str = OVERLAY_PATH,
+           warm: bool = True):
+    """A running service; yields ``(process, base_url, seconds_to_first_answer_of_ready_path)``.
+
+    ``warm``: before yielding, wait until ``/health`` says the warm-up thread (api/warmup.py) is
+    done, so its few seconds of CPU do not fall into what is measured next."""
     port = free_port()
     state = tempfile.mkdtemp(prefix="regiomatch-bench-")
     env = {**os.environ, "REGIOMATCH_STATE_DIR": state, **(env or {})}
@@ -88,6 +92,8 @@ def server(log: Path, env: dict[str, str] | None = None, workers: int = 1, ready
                 if time.perf_counter() - t0 > READY_TIMEOUT_S:
                     raise RuntimeError(f"no answer from the server within {READY_TIMEOUT_S} s; see {log}")
                 time.sleep(0.01)
+            if warm:
+                _wait_warm(base)
             yield process, base, ready
         finally:
             process.terminate()
@@ -97,6 +103,20 @@ def server(log: Path, env: dict[str, str] | None = None, workers: int = 1, ready
                 process.kill()
                 process.wait()
             shutil.rmtree(state, ignore_errors=True)
+
+
+def _wait_warm(base: str, timeout: float = 120.0) -> float:
+    """Seconds until ``/health`` says the warm-up is done (NaN after ``timeout``)."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        try:
+            with urllib.request.urlopen(base + "/health", timeout=10) as response:
+                if json.loads(response.read()).get("warm_up", {}).get("warm"):
+                    return time.perf_counter() - t0
+        except (urllib.error.URLError, ConnectionError, OSError, ValueError):
+            pass
+        time.sleep(0.05)
+    return float("nan")
 
 
 STARTUP_SCRIPT = r"""
