@@ -41,8 +41,9 @@ def preload(layer: Layer, data_dir: Path = SHIPPED_DATA) -> list[str]:
     done.append("templates")
     from matplotlib.figure import Figure
 
-    from maps import static_map  # noqa: F401
+    from maps import static_map
 
+    static_map._drawn_municipalities(Path(data_dir))  # the context every report map draws
     figure = Figure(figsize=(1, 1))
     figure.add_subplot().text(0.5, 0.5, "regiomatch")
     figure.savefig(io.BytesIO(), format="png")
