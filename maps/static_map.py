@@ -79,7 +79,7 @@ def _emptiest_corner(geometries, bounds: tuple[float, float, float, float]) -> s
     Examples
     --------
     >>> import shapely
-    >>> _emptiest_corner([shapely.box(0, 0, 5, 5)], (0, 0, 10, 10))  # the shape fills the lower left
+    >>> _emptiest_corner([shapely.box(0, 0, 5, 10)], (0, 0, 10, 10))  # the shape fills the left half
     'upper right'
     """
     import shapely
