@@ -280,9 +280,13 @@ class Store:
                 conn.execute(insert(imported_layers).values(
                     id=layer_id, name=name, source=source, vintage=vintage, description=description,
                     members=json.dumps(members), polygons=polygons, created_at=now))
+                # The version as the database keeps it (its precision and time zone), so the record
+                # names the same version that layer_stamp and layer_versions will read.
+                saved = conn.execute(select(imported_layers.c.created_at)
+                                     .where(imported_layers.c.id == layer_id)).scalar_one()
         except IntegrityError:
             raise Conflict(f"a layer with id {layer_id!r} already exists; choose another id or delete it first") from None
-        return LayerRecord(layer_id, name, source, vintage, description, members, polygons, now)
+        return LayerRecord(layer_id, name, source, vintage, description, members, polygons, _aware(saved))
 
     def get_layer(self, layer_id: str) -> LayerRecord:
         if not _valid_id(layer_id):

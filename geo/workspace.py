@@ -163,18 +163,32 @@ class Workspace:
     def _imported(self, layer_id: str, stamp: str) -> Layer:
         """An imported layer, parsed once per version: the database record (members and polygons
         as JSON, megabytes for a big polygon import) is read only when its version is not cached."""
-        return self._cached(("layer", layer_id, stamp),
+        return self._cached(_imported_key(layer_id, stamp),
                             lambda: self.imported_layer(self.store.get_layer(layer_id)))
 
-    def imported_layer(self, record: LayerRecord) -> Layer:
-        """The layer of an imported-layer record, over this workspace's municipalities."""
-        polygons = None
-        if record.polygons:
-            import geopandas as gpd  # only for imported polygons, not at start-up
+    def remember_imported(self, record: LayerRecord, polygons: object = None) -> Layer:
+        """Cache the layer of a record just saved, under the version the database gave it, so the
+        first request for it (an overlay right after the import) does not read the record back
+        and parse it again. ``polygons``: its outlines as already in memory (a GeoSeries indexed
+        by zone code, as stored), instead of parsing the stored GeoJSON. The layer is built from
+        the record's members (shares as stored), so it is exactly what any other process reads.
 
-            frame = gpd.read_file(io.StringIO(record.polygons))
-            frame = frame.set_crs(METRIC_CRS, allow_override=True)
-            polygons = frame.set_index(frame["code"].astype(str)).geometry
+        Examples
+        --------
+        >>> record = ws.store.create_layer("eigen", "Eigen", "", "2025", "", members, None)  # doctest: +SKIP
+        >>> ws.remember_imported(record) is ws.layer("eigen")  # doctest: +SKIP
+        True
+        """
+        layer = self.imported_layer(record, polygons)
+        return self._cached(_imported_key(record.id, record.created_at.isoformat()), lambda: layer)
+
+    def imported_layer(self, record: LayerRecord, polygons: object = None) -> Layer:
+        """The layer of an imported-layer record, over this workspace's municipalities;
+        ``polygons``: its outlines ready, instead of parsing the stored GeoJSON."""
+        if not record.polygons:
+            polygons = None
+        elif polygons is None:
+            polygons = _read_polygons(record.polygons)
         return Layer.from_members(record.id, pd.DataFrame(record.members), self.catalog.atoms, name=record.name,
                                   kind="imported", vintage=record.vintage, source=record.source,
                                   description=record.description, polygons=polygons)
@@ -196,6 +210,19 @@ class Workspace:
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
         return layer
+
+
+def _imported_key(layer_id: str, stamp: str) -> tuple:
+    return ("layer", layer_id, stamp)
+
+
+def _read_polygons(geojson: str) -> object:
+    """The outlines of an imported layer as stored (GeoJSON in EPSG:31370) -> GeoSeries by zone code."""
+    import geopandas as gpd  # only for imported polygons, not at start-up
+
+    frame = gpd.read_file(io.StringIO(geojson))
+    frame = frame.set_crs(METRIC_CRS, allow_override=True)
+    return frame.set_index(frame["code"].astype(str)).geometry
 
 
 @lru_cache(maxsize=8)

@@ -82,6 +82,15 @@ def test_imported_layers(store):
         store.get_layer("sel")
 
 
+def test_a_saved_layer_names_the_version_the_store_reads_back(store):
+    """The import caches its layer under the record's version (geo.workspace.remember_imported): it
+    must be the version ``layer_stamp`` and ``layer_versions`` read later, in the database's
+    precision and time zone, or the first request would read and parse the layer again."""
+    members = [{"zone_code": "S1", "zone_name": "SEL", "nis_code": 34022, "share": 1.0}]
+    record = store.create_layer("sel", "SEL", "import", "2025", "", members, None)
+    assert record.created_at.isoformat() == store.layer_stamp("sel") == store.layer_versions()["sel"].isoformat()
+
+
 def test_the_api_runs_on_postgresql(postgres_url, state_dir, monkeypatch):
     """The same app code on PostgreSQL: a scenario saved through HTTP is read back through HTTP."""
     from fastapi.testclient import TestClient

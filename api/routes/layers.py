@@ -137,7 +137,10 @@ def _import(ws: Workspace, layer_id: str, content: bytes, filename: str, limits:
     members = [{"zone_code": r["zone_code"], "zone_name": r["zone_name"], "nis_code": r["nis_code"],
                 "share": r["share"]} for r in serialize.members(layer)]
     check_zones_per_municipality(members, limits)
-    ws.store.create_layer(layer.id, layer.name, layer.source, layer.vintage, layer.description, members, polygons)
+    record = ws.store.create_layer(layer.id, layer.name, layer.source, layer.vintage, layer.description, members,
+                                   polygons)
+    # The layer is in memory already: the first overlay or map of it does not parse it back.
+    ws.remember_imported(record, layer.polygons)
     return {**serialize.layer_info(layer), "members": len(members),
             "municipalities_covered": len({m["nis_code"] for m in members})}
 

@@ -1,0 +1,61 @@
+"""Big imported layers (issue 13, item 5): an imported grid of squares is handed to the workspace by
+its import, so the first overlay does not read it back from the database.
+
+A small grid keeps these fast; they assert behaviour, never timings.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from api.settings import get_settings, workspace_for
+from benchmarks.grid import grid_geojson
+from geo.store import Store
+from geo.workspace import Workspace
+
+SQUARES = 150
+
+
+@pytest.fixture(scope="module")
+def grid() -> bytes:
+    """About 150 squares over Flanders and Brussels (EPSG:31370)."""
+    return grid_geojson(SQUARES)
+
+
+@pytest.fixture
+def raster(client, grid):
+    """The grid imported through the API as layer ``raster``; the workspace the app uses."""
+    created = client.post("/api/v1/layers", data={"id": "raster", "name": "Raster"},
+                          files={"file": ("raster.geojson", grid, "application/geo+json")})
+    assert created.status_code == 201, created.text
+    return workspace_for(get_settings())
+
+
+def _counting(monkeypatch, owner, name: str) -> list:
+    calls: list = []
+    original = getattr(owner, name)
+
+    def counted(*args, **kwargs):
+        calls.append(args[1:] if owner is Store else args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    return calls
+
+
+# -- the import hands its layer over -----------------------------------------------------------
+def test_the_first_overlay_after_an_import_does_not_read_the_layer_back(client, raster, monkeypatch):
+    reads = _counting(monkeypatch, Store, "get_layer")
+    for b in ("eerstelijnszone", "gemeente"):
+        r = client.get("/api/v1/overlay", params={"a": "raster", "b": b})
+        assert r.status_code == 200 and r.json()["zones_total"] == len(raster.layer("raster"))
+    assert reads == []
+    # ... and what it handed over is what any other process reads from the database
+    handed = raster.layer("raster")
+    fresh = Workspace(raster.catalog, raster.store).layer("raster")
+    assert reads == [("raster",)]
+    assert fresh is not handed and fresh.kind == handed.kind == "imported"
+    assert handed.zones.equals(fresh.zones) and handed.description == fresh.description
+    assert (handed.membership != fresh.membership).nnz == 0
+    assert handed.polygons.index.equals(fresh.polygons.index)
+    assert bool(handed.polygons.geom_equals_exact(fresh.polygons, 0).all())
