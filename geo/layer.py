@@ -8,6 +8,7 @@ the same layer (associations overlap) or in none (a gap). All three are data, no
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -20,6 +21,33 @@ from geo.errors import InvalidInput, UnknownZone
 
 LayerKind = Literal["municipal", "polygon", "imported", "scenario"]
 SHARE_TOLERANCE = 1e-6
+
+
+class _Polygons:
+    """``Layer.polygons``: a GeoSeries, or a function without arguments that reads it, called on
+    first use. Only maps and overlays of two layers that split the same municipality need the
+    outlines; an imported layer read from the database parses its stored GeoJSON (a quarter of a
+    second for 10,000 squares) only then, not to answer an overlay."""
+
+    _lock = threading.Lock()
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = "_" + name
+
+    def __get__(self, layer: object, owner: type | None = None) -> object:
+        if layer is None:
+            return None  # the dataclass default: no outlines
+        value = layer.__dict__.get(self.slot)
+        if callable(value):
+            with self._lock:
+                value = layer.__dict__[self.slot]
+                if callable(value):
+                    value = value()
+                    layer.__dict__[self.slot] = value
+        return value
+
+    def __set__(self, layer: object, value: object) -> None:
+        layer.__dict__[self.slot] = value
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,7 +80,9 @@ class Layer:
     vintage: str = ""
     source: str = ""
     description: str = ""
-    polygons: object = None  # GeoSeries in EPSG:31370 indexed by zone code, for non-municipal layers
+    # GeoSeries in EPSG:31370 indexed by zone code, for non-municipal layers (or a function that
+    # reads it on first use, see _Polygons)
+    polygons: object = _Polygons()
     # Zone position of each statistical sector (-1: in no zone), for layers that split municipalities;
     # None: derived from ``polygons`` on first use (see :meth:`sector_assignment`).
     sector_zones: object = None

@@ -183,12 +183,14 @@ class Workspace:
         return self._cached(_imported_key(record.id, record.created_at.isoformat()), lambda: layer)
 
     def imported_layer(self, record: LayerRecord, polygons: object = None) -> Layer:
-        """The layer of an imported-layer record, over this workspace's municipalities;
-        ``polygons``: its outlines ready, instead of parsing the stored GeoJSON."""
+        """The layer of an imported-layer record, over this workspace's municipalities. Its
+        stored outlines are parsed on first use (maps need them; an overlay mostly does not);
+        ``polygons`` gives them ready instead."""
         if not record.polygons:
             polygons = None
         elif polygons is None:
-            polygons = _read_polygons(record.polygons)
+            text = record.polygons
+            polygons = lambda: _read_polygons(text)  # noqa: E731 - called by Layer.polygons when first asked
         return Layer.from_members(record.id, pd.DataFrame(record.members), self.catalog.atoms, name=record.name,
                                   kind="imported", vintage=record.vintage, source=record.source,
                                   description=record.description, polygons=polygons)

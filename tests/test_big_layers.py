@@ -1,5 +1,6 @@
 """Big imported layers (issue 13, item 5): an imported grid of squares is handed to the workspace by
-its import, so the first overlay does not read it back from the database.
+its import (the first overlay does not read it back) and its stored outlines are parsed only when a
+map needs them.
 
 A small grid keeps these fast; they assert behaviour, never timings.
 """
@@ -10,6 +11,8 @@ import pytest
 
 from api.settings import get_settings, workspace_for
 from benchmarks.grid import grid_geojson
+from geo.geometry import zone_polygons
+from geo.overlay import overlay
 from geo.store import Store
 from geo.workspace import Workspace
 
@@ -43,7 +46,7 @@ def _counting(monkeypatch, owner, name: str) -> list:
     return calls
 
 
-# -- the import hands its layer over -----------------------------------------------------------
+# -- the import hands its layer over; other processes parse the outlines only for maps -----------
 def test_the_first_overlay_after_an_import_does_not_read_the_layer_back(client, raster, monkeypatch):
     reads = _counting(monkeypatch, Store, "get_layer")
     for b in ("eerstelijnszone", "gemeente"):
@@ -59,3 +62,16 @@ def test_the_first_overlay_after_an_import_does_not_read_the_layer_back(client, 
     assert (handed.membership != fresh.membership).nnz == 0
     assert handed.polygons.index.equals(fresh.polygons.index)
     assert bool(handed.polygons.geom_equals_exact(fresh.polygons, 0).all())
+
+
+def test_stored_outlines_are_parsed_only_when_a_map_needs_them(raster, monkeypatch):
+    import geo.workspace
+
+    parses = _counting(monkeypatch, geo.workspace, "_read_polygons")
+    layer = Workspace(raster.catalog, raster.store).layer("raster")
+    result = overlay(layer, raster.layer("eerstelijnszone"))
+    assert result.table.sum() > 0 and parses == []
+    outlines = zone_polygons(layer, raster.catalog.data_dir)
+    assert len(parses) == 1 and set(outlines["code"]) == set(layer.zone_codes)
+    zone_polygons(layer, raster.catalog.data_dir)
+    assert layer.polygons is layer.polygons and len(parses) == 1
