@@ -9,6 +9,7 @@ import pandas as pd
 
 from geo.layer import Layer
 from geo.overlay import Member, OverlayResult, ZoneDetail
+from geo.zones import ZoneMembers
 
 
 def weight_key(weight: str) -> str:
@@ -59,6 +60,15 @@ def members(layer: Layer, zone: str | None = None) -> list[dict]:
          "municipality": r.municipality, "share": round(float(r.share), 6)}
         for r in layer.members(zone).itertuples()
     ]
+
+
+def zone_members(view: ZoneMembers) -> dict:
+    return {
+        "layer": view.layer.id, "code": view.code, "name": view.name, "population": number(view.population),
+        "population_year": view.population_year,
+        "members": [{"nis_code": m.nis_code, "name": m.name, "share": round(m.share, 6),
+                     "population": number(m.population)} for m in view.members],
+    }
 
 
 def _member(m: Member, weight: str) -> dict:

@@ -1,11 +1,13 @@
 """Big imported layers (issue 13, item 5): an imported grid of squares is handed to the workspace by
 its import (the first overlay does not read it back) and its stored outlines are parsed only when a
-map needs them.
+map needs them. One zone's members, for a map's popup, come from ``/api/v1/layers/{layer}/zones/{code}``.
 
 A small grid keeps these fast; they assert behaviour, never timings.
 """
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 import pytest
 
@@ -75,3 +77,32 @@ def test_stored_outlines_are_parsed_only_when_a_map_needs_them(raster, monkeypat
     assert len(parses) == 1 and set(outlines["code"]) == set(layer.zone_codes)
     zone_polygons(layer, raster.catalog.data_dir)
     assert layer.polygons is layer.polygons and len(parses) == 1
+
+
+# -- one zone's members, for the popup --------------------------------------------------------
+def test_the_zone_route_gives_the_members_with_their_inhabitants_in_the_zone(client, raster):
+    layer = raster.layer("raster")
+    table = layer.members()
+    split = table.loc[table["share"] < 0.999, "zone_code"].iloc[0]  # a square two municipalities share
+    body = client.get(f"/api/v1/layers/raster/zones/{split}").json()
+    expected = layer.members(split)
+    population = layer.atoms.table["population"]
+    assert body["code"] == split and body["name"] == layer.zone_name(split)
+    assert body["population_year"] == layer.atoms.population_year
+    assert [m["nis_code"] for m in body["members"]] == expected["nis_code"].tolist()
+    for member, row in zip(body["members"], expected.itertuples()):
+        assert member["name"] == row.municipality and member["share"] == pytest.approx(row.share, abs=1e-6)
+        assert member["population"] == round(population[row.nis_code] * row.share)
+    assert body["population"] == round(layer.zone_weight()[layer.zone_position(split)])
+    missing = client.get("/api/v1/layers/raster/zones/nope")
+    assert missing.status_code == 404 and missing.json()["code"] == "unknown_zone"
+
+
+def test_the_zone_route_takes_any_zone_code(client):
+    """Codes come from uploads: a '/', '?', '#' or '%' in one reaches the route (URL-encoded)."""
+    code = "a/b?c#d%e"
+    created = client.post("/api/v1/layers", data={"id": "vreemd"},
+                          files={"file": ("vreemd.csv", f'nis_code,zone_code,zone_name\n34022,"{code}",Vreemd\n')})
+    assert created.status_code == 201, created.text
+    body = client.get("/api/v1/layers/vreemd/zones/" + quote(code, safe="")).json()
+    assert body["code"] == code and [m["name"] for m in body["members"]] == ["Kortrijk"]

@@ -24,6 +24,7 @@ from geo.importing import LAYER_ID_PATTERN, check_suffix, import_layer, validate
 from geo.sandbox import ImportLimits, check_zones_per_municipality, parse_upload
 from geo.records import check_text
 from geo.workspace import Workspace
+from geo.zones import zone_members
 from maps.exports import CSV, GPKG, csv_bytes, dialect_for, geopackage_bytes
 
 router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
@@ -55,6 +56,15 @@ def get_members(layer_id: str, zone: str | None = Query(None, description="Only 
         frame = pd.DataFrame(rows, columns=["zone_code", "zone_name", "nis_code", "municipality", "share"])
         return download(csv_bytes(frame, dialect_for(sep)), f"leden_{layer.id}.csv", CSV)
     return rows
+
+
+@router.get("/{layer_id}/zones/{code:path}", summary="One zone: its members with their inhabitants in it")
+def get_zone_members(layer_id: str, code: str, ws: Workspace = Depends(get_workspace)) -> dict:
+    """``{layer, code, name, population, population_year, members: [{nis_code, name, share,
+    population}]}``, members by NIS code; a member's ``population`` is its inhabitants counted in
+    the zone (Statbel, 1 January of ``population_year``, times its share). What a map shows when a
+    zone of a big layer is clicked: one zone at a time, so the page need not carry every zone's list."""
+    return serialize.zone_members(zone_members(ws.layer(layer_id), code))
 
 
 @router.get("/{layer_id}/geopackage", summary="Dissolved zones as a GeoPackage (EPSG:31370)",
