@@ -36,6 +36,7 @@ from maps.assets import AssetMode, RawHTML, use_assets
 # for views of (a large part of) Flanders, "fine" (60 m) around one municipality.
 DETAIL = DEFAULT_WEB_DETAIL
 GEOMETRY_URL = "/api/v1/geometry"
+ZONE_URL = "/api/v1/layers"  # + /{layer}/zones/{code}: one zone's members, fetched when it is clicked
 
 # Panes stack the layers in a fixed order, whatever the user toggles in the layer control.
 PANES = {"fills": 410, "municipalities": 420, "highlight": 430, "outlines": 440, "labels": 450}
@@ -169,12 +170,17 @@ class _Geometry(MacroElement):
                    "interactive": self.interactive, "table": shared.remap(self.table, self.texts),
                    "styles": self.styles}
         self.options = js_value(options)
-        if inline:  # a standalone file has no server: the geometry travels in it, once per source
-            body = self.source.body_and_digest[0].decode("utf-8")
-            payload = js_value(json.loads(body)) if "<" in body or ">" in body or "&" in body else body
-            script = f"<script>regiomatch.register({js_value(self.source.key)}, {payload});</script>"
-            self.get_root().header.add_child(RawHTML(script), name="rm_geometry_" + self.source.key)
+        if inline:
+            _carry_geometry(self.get_root(), self.source)
         super().render(**kwargs)
+
+
+def _carry_geometry(root, source: GeometrySource) -> None:
+    """A standalone file has no server: the geometry travels in it, once per source."""
+    body = source.body_and_digest[0].decode("utf-8")
+    payload = js_value(json.loads(body)) if "<" in body or ">" in body or "&" in body else body
+    script = f"<script>regiomatch.register({js_value(source.key)}, {payload});</script>"
+    root.header.add_child(RawHTML(script), name="rm_geometry_" + source.key)
 
 
 class _PageTexts(Element):
@@ -269,6 +275,126 @@ def feature_layer(frame: gpd.GeoDataFrame, name: str, pane: str, *, show: bool =
     group.rm_view = (frame, pane, show)  # the same view drawn as a PNG by maps.static_map
     group.rm_styles, group.rm_texts = styles, texts
     group.add_child(_Geometry(source, table, styles, texts, pane, interactive))
+    return group
+
+
+@dataclass(frozen=True)
+class ZoneTexts:
+    """The Dutch words from which the browser composes a zone's tooltip and popup on a map of
+    many zones (:func:`zone_columns_layer`): all wording stays here, the browser only puts the
+    numbers (Dutch formats) and the user's names (as text) in place.
+
+    ``statuses``: the status lines a zone may carry (e.g. "haalt de norm: ..."), each with its CSS
+    class; ``part``: after a member counted for part of its inhabitants (``{share}`` a Dutch
+    percentage); ``more``: the line after a capped member list (as :func:`more_text`), ``{n}`` for
+    the number left out.
+    """
+
+    population: str
+    statuses: tuple[tuple[str, str], ...] = ()
+    member: str = "gemeente"
+    members: str = "gemeenten"
+    part: str = "voor {share}"
+    more: str = "en {n} andere"
+    loading: str = "Gemeenten laden…"
+    failed: str = "De gemeenten konden niet geladen worden; klik opnieuw om het nog eens te proberen."
+    max_members: int = 60
+
+
+class _ZoneColumns(MacroElement):
+    """Draws the zones of a :class:`GeometrySource` from per-zone columns (name, inhabitants,
+    member count, style, status) instead of one prebuilt tooltip and popup text per zone: the
+    browser composes the tooltip on hover and fetches the members on click
+    (``/api/v1/layers/{layer}/zones/{code}``), or reads them from the file when it is standalone.
+    The loader is ``regiomatch.zoneColumns`` in ``maps/static/regiomatch.js``."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        regiomatch.zoneColumns({{ this.map_name }}, {{ this._parent.get_name() }}, {{ this.options }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, source: GeometrySource, columns: dict[str, list], styles: list[dict], hover: list[int | None],
+                 texts: ZoneTexts, members: dict | None, pane: str):
+        super().__init__()
+        self._name = "ZoneColumns"
+        self.source, self.columns, self.styles, self.hover = source, columns, styles, hover
+        self.texts, self.members, self.pane = texts, members, pane
+
+    def render(self, **kwargs) -> None:
+        m = _map_of(self._parent)
+        self.map_name = m.get_name()
+        inline = getattr(m, "rm_assets", "inline") == "inline"
+        words = {"population": self.texts.population, "member": self.texts.member, "members": self.texts.members,
+                 "statuses": [list(s) for s in self.texts.statuses], "part": self.texts.part, "more": self.texts.more,
+                 "loading": self.texts.loading, "failed": self.texts.failed, "maxMembers": self.texts.max_members}
+        options = {"key": self.source.key, "url": None if inline else self.source.url(), "pane": self.pane,
+                   "styles": self.styles, "hover": self.hover, "zones": self.columns, "words": words}
+        if inline:
+            options["members"] = self.members
+        else:
+            layer_id = self.source.layer.id if self.source.layer is not None else ""
+            options["membersUrl"] = f"{ZONE_URL}/{quote(layer_id, safe=':')}/zones/"
+        self.options = js_value(options)
+        if inline:
+            _carry_geometry(self.get_root(), self.source)
+        super().render(**kwargs)
+
+
+def zone_columns_layer(frame: gpd.GeoDataFrame, name: str, pane: str, *, source: GeometrySource, texts: ZoneTexts,
+                       members: dict[str, list[tuple]] | None = None, show: bool = True,
+                       control: bool = True) -> folium.FeatureGroup:
+    """A toggleable layer of many zones that carries per-zone numbers, not per-zone HTML.
+
+    ``frame`` has ``code``, ``name``, ``population``, ``members`` (count), ``_style`` and
+    ``_hover`` (dicts; few distinct ones) and optionally ``_status`` (an index into
+    ``texts.statuses``, or -1). ``members``: per zone code its ``(name, nis, share, inhabitants)``,
+    carried only by a standalone file (a served page fetches one zone's members when it is
+    clicked). Names travel as JSON text and reach the page as text, never as HTML.
+
+    Examples
+    --------
+    >>> zones = zones(layer)  # doctest: +SKIP
+    >>> zone_columns_layer(zones, "Raster", "fills", source=zone_source(layer), texts=ZoneTexts("inwoners"))  # doctest: +SKIP
+    """
+    styles: list[dict] = []
+    style_index: dict[str, int] = {}
+
+    def intern(value: dict) -> int:
+        key = json.dumps(value, sort_keys=True)
+        if key not in style_index:
+            style_index[key] = len(styles)
+            styles.append(value)
+        return style_index[key]
+
+    # A map of many zones gives the zones of one class the same dict object: serialise each once.
+    by_object: dict[int, int] = {}
+    style_of = []
+    for value in frame["_style"]:
+        number = by_object.get(id(value))
+        if number is None:
+            number = by_object[id(value)] = intern(value)
+        style_of.append(number)
+    hover: list[int | None] = [None] * len(styles)
+    for st, hv in zip(style_of, frame["_hover"]):
+        if hover[st] is None:
+            hover[st] = intern(hv)
+    hover += [None] * (len(styles) - len(hover))
+    codes = frame["code"].astype(str).tolist()
+    columns = {"code": codes, "name": frame["name"].astype(str).tolist(),
+               "population": [int(round(float(v))) for v in frame["population"]],
+               "members": [int(v) for v in frame["members"]], "style": style_of}
+    if "_status" in frame.columns:
+        columns["status"] = [int(v) for v in frame["_status"]]
+    carried = None
+    if members is not None:
+        carried = [[[int(nis), str(muni), round(float(share), 6), int(round(float(people)))]
+                    for muni, nis, share, people in members.get(code, [])] for code in codes]
+    group = folium.FeatureGroup(name=style.esc(name), show=show, control=control)
+    group.rm_columns = columns  # what this layer draws, by zone (tests and scripts read it)
+    group.rm_view = (frame, pane, show)  # the same view drawn as a PNG by maps.static_map
+    group.rm_styles = styles
+    group.add_child(_ZoneColumns(source, columns, styles, hover, texts, carried, pane))
     return group
 
 

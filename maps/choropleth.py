@@ -1,7 +1,11 @@
 """Population choropleth: the zones of any layer coloured by their inhabitants. A layer with a
 population norm (``geo.norms.norm_for``, e.g. the primary care zones) gets the policy norms
 (60.000 and 100.000 inhabitants) as class boundaries in the legend and its failing zones outlined
-in red; a layer without one (municipalities, police zones...) gets plain classes and no norm."""
+in red; a layer without one (municipalities, police zones...) gets plain classes and no norm.
+
+A layer of more than ``MANY_ZONES`` zones (an imported grid of 10,000 squares) is drawn from
+numbers per zone: the browser writes each tooltip from them and fetches a zone's members when it is
+clicked, instead of the page carrying a tooltip and a popup text for every zone."""
 
 from __future__ import annotations
 
@@ -19,6 +23,10 @@ from maps import base, style
 from maps.assets import AssetMode
 
 MAX_MEMBERS_NAMED = 60  # members listed in a zone's popup before "en N andere"
+# Above this many zones a map carries per-zone numbers instead of a tooltip and popup text per zone
+# (about 400 bytes each): the browser composes the tooltip and fetches a clicked zone's members.
+MANY_ZONES = 500
+_BRUSSELS, _PASSES, _FAILS = 0, 1, 2  # a zone's status line on a map of many zones (_zone_texts)
 MAX_NORM = 100_000_000  # far above any zone; keeps the class edges finite
 _BELOW = ("#fdae6b", "#fee6ce")  # under the lowest norm: oranges, darker = further below
 _ABOVE = ("#c7e9c0", "#a1d99b", "#74c476", "#41ab5d", "#238b45", "#006d2c")
@@ -103,29 +111,38 @@ def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines:
         checked = check_population(layer, norm)
         failing = set(checked.loc[~checked["passes"], "code"].astype(str))
 
-    subtitle = f"{len(layer)} zones, {style.population_label(year)}"
+    subtitle = f"{style.nl_int(len(layer))} zones, {style.population_label(year)}"
     if norm is not None:
         subtitle += f"; {len(failing)} halen de norm niet ({norm.label})"
     m = base.new_map(f"{layer.name}: inwoners per zone", subtitle, year, assets)
 
     classes = np.digitize(zones["population"].astype(float), edges, right=False)
-    zones["_style"] = [
-        {"fillColor": style.BRUSSELS_FILL if brussels else colours[c], "fillOpacity": 0.85,
-         "color": style.FAIL if code in failing else style.ZONE_BORDER,
-         "weight": 3.5 if code in failing else 1.4, "dashArray": "7 5" if code in failing else None, "opacity": 1.0}
-        for code, brussels, c in zip(zones["code"], zones["brussels"], classes)]
-    zones["_hover"] = [{**s, "weight": s["weight"] + 2, "color": "#000000" if s["color"] != style.FAIL else style.FAIL}
-                       for s in zones["_style"]]
-    zones["_tip"] = [_zone_tip(row, layer, norm, row["code"] in failing, year) for _, row in zones.iterrows()]
-    # All memberships read once and grouped: one lookup per zone would be quadratic in zones.
-    table = layer.members()
-    population = layer.atoms.table["population"].reindex(table["nis_code"]).to_numpy()
-    members: dict[str, list[tuple]] = {}
-    for code, name, nis, share, people in zip(table["zone_code"].astype(str), table["municipality"], table["nis_code"],
-                                              table["share"], population * table["share"].to_numpy()):
-        members.setdefault(code, []).append((name, nis, share, people))
-    zones["_pop"] = [_zone_popup(row, members.get(str(row["code"]), []), year) for _, row in zones.iterrows()]
-    base.feature_layer(zones, f"{layer.name} (inwoners)", "fills", source=base.zone_source(layer, data_dir, detail)).add_to(m)
+    looks: dict[tuple, tuple[dict, dict]] = {}  # one style pair per kind of zone, shared by its zones
+    pairs = []
+    for code, brussels, c in zip(zones["code"], zones["brussels"], classes):
+        key = (bool(brussels), int(c), code in failing)
+        if key not in looks:
+            looks[key] = _looks(colours, *key)
+        pairs.append(looks[key])
+    zones["_style"] = [normal for normal, _ in pairs]
+    zones["_hover"] = [hover for _, hover in pairs]
+    name = f"{layer.name} (inwoners)"
+    source = base.zone_source(layer, data_dir, detail)
+    if len(zones) > MANY_ZONES:
+        # Thousands of zones: the page carries numbers per zone, the browser writes the tooltip and
+        # fetches a zone's members when it is clicked (prebuilt texts made a page of megabytes).
+        zones["_status"] = [-1 if norm is None and not brussels else
+                            _BRUSSELS if brussels else _FAILS if code in failing else _PASSES
+                            for code, brussels in zip(zones["code"], zones["brussels"])]
+        fills = base.zone_columns_layer(zones, name, "fills", source=source, texts=_zone_texts(norm, year),
+                                        members=_members_by_zone(layer) if assets == "inline" else None)
+    else:
+        rows = zones[["code", "name", "population", "members", "brussels"]].to_dict("records")
+        zones["_tip"] = [_zone_tip(row, layer, norm, row["code"] in failing, year) for row in rows]
+        members = _members_by_zone(layer)
+        zones["_pop"] = [_zone_popup(row, members.get(str(row["code"]), []), year) for row in rows]
+        fills = base.feature_layer(zones, name, "fills", source=source)
+    fills.add_to(m)
 
     munis = base.municipalities(layer.atoms, data_dir, detail)
     coverage = dict(zip(layer.atoms.nis_codes.astype(int), layer.coverage()))
@@ -156,6 +173,37 @@ def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines:
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     base.fit(m, zones if len(zones) else munis)
     return m
+
+
+def _looks(colours: Sequence[str], brussels: bool, c: int, fails: bool) -> tuple[dict, dict]:
+    """The style of a zone of population class ``c`` and its style under the mouse."""
+    normal = {"fillColor": style.BRUSSELS_FILL if brussels else colours[c], "fillOpacity": 0.85,
+              "color": style.FAIL if fails else style.ZONE_BORDER, "weight": 3.5 if fails else 1.4,
+              "dashArray": "7 5" if fails else None, "opacity": 1.0}
+    hover = {**normal, "weight": normal["weight"] + 2, "color": "#000000" if normal["color"] != style.FAIL else style.FAIL}
+    return normal, hover
+
+
+def _members_by_zone(layer: Layer) -> dict[str, list[tuple]]:
+    """Per zone code its members as ``(name, nis, share, inhabitants)``, by NIS code."""
+    # All memberships read once and grouped: one lookup per zone would be quadratic in zones.
+    table = layer.members()
+    population = layer.atoms.table["population"].reindex(table["nis_code"]).to_numpy()
+    members: dict[str, list[tuple]] = {}
+    for code, name, nis, share, people in zip(table["zone_code"].astype(str), table["municipality"], table["nis_code"],
+                                              table["share"], population * table["share"].to_numpy()):
+        members.setdefault(code, []).append((name, nis, share, people))
+    return members
+
+
+def _zone_texts(norm: PopulationNorm | None, year: int) -> base.ZoneTexts:
+    """The words of a zone's tooltip and popup on a map of many zones: the same as
+    :func:`_zone_tip` and :func:`_zone_popup` write for a map of few."""
+    statuses = [(style.BRUSSELS_NOTE, "rm-muted")]
+    if norm is not None:
+        statuses += [(f"haalt de norm: {norm.label}", ""), (f"haalt de norm niet: {norm.label}", "rm-warn")]
+    return base.ZoneTexts(population=style.population_label(year), statuses=tuple(statuses),
+                          max_members=MAX_MEMBERS_NAMED)
 
 
 def _zone_tip(row, layer: Layer, norm: PopulationNorm | None, fails: bool, year: int) -> str:

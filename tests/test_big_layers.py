@@ -1,14 +1,19 @@
-"""Big imported layers (issue 13, item 5): an imported grid of squares is handed to the workspace by
-its import (the first overlay does not read it back) and its stored outlines are parsed only when a
-map needs them. One zone's members, for a map's popup, come from ``/api/v1/layers/{layer}/zones/{code}``.
+"""Big imported layers (issue 13, item 5). An imported grid of squares is handed to the workspace by
+its import (the first overlay does not read it back); its stored outlines are parsed only when a
+map needs them; its choropleth carries numbers per zone instead of a tooltip and popup text per
+zone: the browser composes the tooltip and fetches a clicked zone's members from
+``/api/v1/layers/{layer}/zones/{code}``. The browser side is tests/test_big_layers_browser.py.
 
-A small grid keeps these fast; they assert behaviour, never timings.
+A small grid and a lowered ``MANY_ZONES`` keep these fast; they assert behaviour, never timings.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from urllib.parse import quote
 
+import numpy as np
 import pytest
 
 from api.settings import get_settings, workspace_for
@@ -17,14 +22,19 @@ from geo.geometry import zone_polygons
 from geo.overlay import overlay
 from geo.store import Store
 from geo.workspace import Workspace
+from maps import base, choropleth
+from maps.choropleth import population_map
 
 SQUARES = 150
+SCRIPT_NAME = "Vak </script><script>window.__xss=1</script>"
 
 
 @pytest.fixture(scope="module")
 def grid() -> bytes:
-    """About 150 squares over Flanders and Brussels (EPSG:31370)."""
-    return grid_geojson(SQUARES)
+    """About 150 squares over Flanders and Brussels (EPSG:31370); the first one's name is a payload."""
+    body = json.loads(grid_geojson(SQUARES))
+    body["features"][0]["properties"]["name"] = SCRIPT_NAME
+    return json.dumps(body).encode()
 
 
 @pytest.fixture
@@ -106,3 +116,67 @@ def test_the_zone_route_takes_any_zone_code(client):
     assert created.status_code == 201, created.text
     body = client.get("/api/v1/layers/vreemd/zones/" + quote(code, safe="")).json()
     assert body["code"] == code and [m["name"] for m in body["members"]] == ["Kortrijk"]
+
+
+# -- the choropleth of many zones -------------------------------------------------------------
+def _zone_options(html: str) -> dict:
+    found = re.search(r"regiomatch\.zoneColumns\([^,]+, [^,]+, (\{.*\})\);", html)
+    assert found, "the page draws its zones from columns"
+    return json.loads(found.group(1))
+
+
+def test_a_map_of_many_zones_carries_numbers_per_zone_not_texts(client, raster, monkeypatch):
+    layer = raster.layer("raster")
+    few = base.render(population_map(layer, None, data_dir=raster.catalog.data_dir, assets="served"))
+    # under MANY_ZONES a text per zone, as before; texts travel as JSON, "<" written as \u003c
+    tip, item = "\\u003cb\\u003e", "\\u003cli\\u003e"
+    assert "regiomatch.zoneColumns(" not in few and "regiomatch.texts" in few and tip in few and item in few
+    monkeypatch.setattr(choropleth, "MANY_ZONES", SQUARES // 3)
+    page = population_map(layer, None, data_dir=raster.catalog.data_dir, assets="served")
+    html = base.render(page)
+    assert "regiomatch.texts" not in html and tip not in html and item not in html
+    options = _zone_options(html)
+    zones = options["zones"]
+    summary = layer.summary().set_index("code")
+    assert set(zones["code"]) == set(layer.zone_codes)
+    for i, code in enumerate(zones["code"]):
+        assert zones["name"][i] == summary.loc[code, "name"]
+        assert zones["population"][i] == round(summary.loc[code, "population"])
+        assert zones["members"][i] == summary.loc[code, "members"]
+    brussels = dict(zip(layer.zone_codes, base.brussels_zones(layer)))
+    assert [s == 0 for s in zones["status"]] == [bool(brussels[c]) for c in zones["code"]]
+    assert options["words"]["statuses"] == [[choropleth.style.BRUSSELS_NOTE, "rm-muted"]]
+    assert options["words"]["population"] == f"inwoners (1/1/{layer.atoms.population_year})"
+    assert options["membersUrl"] == "/api/v1/layers/raster/zones/" and "members" not in options
+    # the same styles as a map of few zones: one per kind of zone, referenced by number
+    assert len(options["styles"]) <= 2 * (len(choropleth._ABOVE) + 1)
+    assert all(options["hover"][s] is not None for s in set(zones["style"]))
+    # through the route: the page, its image
+    served = client.get("/maps/choropleth/raster")
+    assert served.status_code == 200 and "regiomatch.zoneColumns(" in served.text
+    assert len(served.content) < len(few.encode())
+    image = client.get("/maps/choropleth/raster.png")
+    assert image.status_code == 200 and image.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_map_of_many_zones_keeps_user_text_out_of_its_script(raster, monkeypatch):
+    monkeypatch.setattr(choropleth, "MANY_ZONES", SQUARES // 3)
+    layer = raster.layer("raster")
+    html = base.render(population_map(layer, None, data_dir=raster.catalog.data_dir, assets="served"))
+    assert "</script><script>window.__xss" not in html  # the name cannot end the script
+    assert SCRIPT_NAME in _zone_options(html)["zones"]["name"]  # it arrives intact, as JSON text
+
+
+def test_a_standalone_map_of_many_zones_carries_the_members(raster, monkeypatch):
+    """An exported file has no server to ask: it carries each zone's members itself."""
+    monkeypatch.setattr(choropleth, "MANY_ZONES", SQUARES // 3)
+    layer = raster.layer("raster")
+    options = _zone_options(base.render(population_map(layer, None, data_dir=raster.catalog.data_dir,
+                                                       assets="inline")))
+    assert "membersUrl" not in options
+    codes = options["zones"]["code"]
+    for code, carried in zip(codes, options["members"]):
+        expected = layer.members(code)
+        assert [m[0] for m in carried] == expected["nis_code"].tolist()
+        assert [m[1] for m in carried] == expected["municipality"].tolist()
+        assert np.allclose([m[2] for m in carried], expected["share"], atol=1e-6)

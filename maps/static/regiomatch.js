@@ -4,6 +4,8 @@
  * data registered inline in a standalone file) and a small table keyed by feature id (zone code
  * or NIS code) with the style, tooltip and popup of each feature. Text is never built into HTML
  * here: tooltips and popups arrive as HTML escaped by the server, labels are set as textContent.
+ * A layer of many zones (RM.zoneColumns) sends numbers per zone instead of texts: its tooltips
+ * and popups are built here as DOM nodes, every name and number set as textContent.
  *
  * window.regiomatch.ready turns true once every geometry has been drawn and labels placed.
  */
@@ -85,14 +87,133 @@
                     var texts = o.texts || RM.texts || [];
                     var tip = text(texts, row[2]), pop = text(texts, row[3]);
                     if (tip) { l.bindTooltip(tip, {sticky: true, direction: 'top', opacity: 0.96}); }
-                    if (pop) {
-                        var room = map.getSize().y - RM.topInset(map) - 60;  // the popup scrolls rather than overflow
-                        l.bindPopup(pop, {maxWidth: 380, maxHeight: Math.max(room, 120),
-                                          autoPanPaddingTopLeft: L.point(12, RM.topInset(map) + 12),
-                                          autoPanPaddingBottomRight: L.point(12, 12)});
-                    }
+                    if (pop) { l.bindPopup(pop, popupOptions(map)); }
                     if (row[1] !== null && row[1] !== undefined) {
                         var normal = o.styles[row[0]], hover = o.styles[row[1]];
+                        l.on('mouseover', function () { l.setStyle(hover); });
+                        l.on('mouseout', function () { l.setStyle(normal); });
+                    }
+                }
+            });
+            group.addLayer(layer);
+        }));
+    };
+
+    function popupOptions(map) {
+        var room = map.getSize().y - RM.topInset(map) - 60;  // the popup scrolls rather than overflow
+        return {maxWidth: 380, maxHeight: Math.max(room, 120),
+                autoPanPaddingTopLeft: L.point(12, RM.topInset(map) + 12),
+                autoPanPaddingBottomRight: L.point(12, 12)};
+    }
+
+    /* A whole number the Flemish way, as geo.dutch.number: 1234567 -> "1.234.567". */
+    RM.nlInt = function (value) {
+        var n = Math.round(Number(value)), digits = String(Math.abs(n));
+        return (n < 0 ? '-' : '') + digits.replace(/\B(?=(\d{3})+(?!\d))/g, '.');
+    };
+
+    /* A share (0..1) as a Dutch percentage, as geo.dutch.percent: 0.3714 -> "37,1 %". */
+    RM.nlPct = function (share) {
+        var text = (Number(share) * 100).toFixed(1).split('.');
+        return RM.nlInt(Number(text[0])) + ',' + text[1] + ' %';
+    };
+
+    function node(tag, text, css) {
+        var el = document.createElement(tag);
+        if (text !== undefined && text !== null) { el.textContent = text; }
+        if (css) { el.className = css; }
+        return el;
+    }
+
+    function append(parent) {
+        for (var i = 1; i < arguments.length; i++) {
+            var part = arguments[i];
+            parent.appendChild(typeof part === 'string' ? document.createTextNode(part) : part);
+        }
+        return parent;
+    }
+
+    /* Draw the zones of a geometry source from per-zone columns, for a layer of many zones.
+     * o: {key, url, pane, styles: [], hover: [hover style per style], zones: {code: [], name: [],
+     * population: [], members: [], style: [], status: [] (optional)}, words: {population, member,
+     * members, statuses: [[text, css]], part, more, loading, failed, maxMembers}, and either membersUrl
+     * (a served page: GET membersUrl + code gives {code, name, population, members: [{nis_code,
+     * name, share, population}]}) or members (a standalone file: per zone [[nis, name, share,
+     * population]])}. */
+    RM.zoneColumns = function (map, group, o) {
+        var z = o.zones, w = o.words, row = {};
+        z.code.forEach(function (code, i) { row[code] = i; });
+        var has = Object.prototype.hasOwnProperty;
+
+        function tooltip(i) {
+            var box = node('div');
+            append(box, node('b', z.name[i]), ' ', node('span', '(' + z.code[i] + ')', 'rm-muted'), node('br'),
+                   RM.nlInt(z.population[i]) + ' ' + w.population, node('br'),
+                   RM.nlInt(z.members[i]) + ' ' + (z.members[i] === 1 ? w.member : w.members));
+            var status = z.status ? z.status[i] : -1;
+            if (status >= 0) { append(box, node('br'), node('span', w.statuses[status][0], w.statuses[status][1])); }
+            return box;
+        }
+
+        function popupBody(zone) {
+            var box = node('div', null, 'rm-popup'), list = node('ul');
+            append(box, append(node('h4', zone.name + ' '), node('span', '(' + zone.code + ')', 'rm-muted')),
+                   RM.nlInt(zone.population) + ' ' + w.population, list);
+            zone.members.slice(0, w.maxMembers).forEach(function (m) {
+                var line = m.name + ' (' + m.nis_code + '): ' + RM.nlInt(m.population);
+                if (m.share < 0.999) { line += ' (' + w.part.replace('{share}', RM.nlPct(m.share)) + ')'; }
+                list.appendChild(node('li', line));
+            });
+            if (zone.members.length > w.maxMembers) {
+                list.appendChild(node('li', w.more.replace('{n}', RM.nlInt(zone.members.length - w.maxMembers))));
+            }
+            return box;
+        }
+
+        function members(i) {
+            if (o.members) {
+                return Promise.resolve({code: z.code[i], name: z.name[i], population: z.population[i],
+                    members: o.members[i].map(function (m) {
+                        return {nis_code: m[0], name: m[1], share: m[2], population: m[3]};
+                    })});
+            }
+            return fetch(o.membersUrl + encodeURIComponent(z.code[i]), {credentials: 'same-origin'})
+                .then(function (response) {
+                    if (!response.ok) { throw new Error('gemeenten niet geladen (' + response.status + ')'); }
+                    return response.json();
+                });
+        }
+
+        /* The popup asks for the zone's members when it first opens and keeps them; after a
+         * failure it says so and tries again on the next click. */
+        function bindMembers(l, i) {
+            var loading = node('div', w.loading, 'rm-popup rm-muted'), asking = false;
+            l.bindPopup(loading, popupOptions(map));
+            l.on('popupopen', function () {
+                var popup = l.getPopup();
+                if (popup.getContent() !== loading || asking) { return; }
+                asking = true;
+                members(i).then(function (zone) {
+                    popup.setContent(popupBody(zone));
+                }, function () {
+                    popup.setContent(node('div', w.failed, 'rm-popup rm-warn'));
+                    l.once('popupclose', function () { popup.setContent(loading); });
+                }).then(function () { asking = false; });
+            });
+        }
+
+        return track(RM.source(o.key, o.url).then(function (data) {
+            var layer = L.geoJSON(data, {
+                pane: o.pane,
+                smoothFactor: 1.0,
+                filter: function (f) { return has.call(row, f.id); },
+                style: function (f) { return o.styles[z.style[row[f.id]]]; },
+                onEachFeature: function (f, l) {
+                    var i = row[f.id], normal = o.styles[z.style[i]], hoverIndex = o.hover[z.style[i]];
+                    l.bindTooltip(function () { return tooltip(i); }, {sticky: true, direction: 'top', opacity: 0.96});
+                    bindMembers(l, i);
+                    if (hoverIndex !== null && hoverIndex !== undefined) {
+                        var hover = o.styles[hoverIndex];
                         l.on('mouseover', function () { l.setStyle(hover); });
                         l.on('mouseout', function () { l.setStyle(normal); });
                     }
