@@ -387,6 +387,13 @@ def test_geometry_is_served_once_per_layer_with_etag_and_304(client):
     assert client.get("/api/v1/geometry/layers/nope.geojson").json()["code"] == "unknown_layer"
 
 
+def test_choropleth_tooltip_counts_members_in_dutch(catalog):
+    kortrijk = features(population_map(catalog.layer("gemeente"), None), "Gemeenten (inwoners)")["34022"]
+    assert "<br>1 gemeente" in kortrijk["properties"]["_tip"] and "1 gemeenten" not in kortrijk["properties"]["_tip"]
+    zones = features(population_map(catalog.layer("eerstelijnszone"), ZONE_MINIMUM_60K), "Eerstelijnszones (inwoners)")
+    assert "<br>3 gemeenten<br>" in zones["elz18"]["properties"]["_tip"]  # Kortrijk, Kuurne, Harelbeke
+
+
 def test_choropleth_shows_norms_only_for_layers_with_a_norm(catalog):
     plain = render(population_map(catalog.layer("gemeente"), None, assets="served"))
     assert "norm:" not in plain and "haalt de norm" not in plain
