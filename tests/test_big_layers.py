@@ -19,6 +19,7 @@ import pytest
 from api.settings import get_settings, workspace_for
 from benchmarks.grid import grid_geojson
 from geo.geometry import zone_polygons
+from geo.norms import PopulationNorm, check_population
 from geo.overlay import overlay
 from geo.store import Store
 from geo.workspace import Workspace
@@ -180,3 +181,22 @@ def test_a_standalone_map_of_many_zones_carries_the_members(raster, monkeypatch)
         assert [m[0] for m in carried] == expected["nis_code"].tolist()
         assert [m[1] for m in carried] == expected["municipality"].tolist()
         assert np.allclose([m[2] for m in carried], expected["share"], atol=1e-6)
+
+
+def test_a_map_of_many_zones_says_which_zones_fail_a_norm(raster, monkeypatch):
+    """No shipped layer with a norm has that many zones, but a scenario or import might: each zone
+    gets its status line, failing zones the red outline, Brussels zones the note (never judged)."""
+    monkeypatch.setattr(choropleth, "MANY_ZONES", SQUARES // 3)
+    layer = raster.layer("raster")
+    norm = PopulationNorm("minstens 2.000 inwoners", 2_000)
+    options = _zone_options(base.render(population_map(layer, norm, data_dir=raster.catalog.data_dir,
+                                                       assets="served")))
+    zones, words = options["zones"], options["words"]
+    assert [line for line, _ in words["statuses"]] == [choropleth.style.BRUSSELS_NOTE, "haalt de norm: minstens "
+                                                       "2.000 inwoners", "haalt de norm niet: minstens 2.000 inwoners"]
+    checked = check_population(layer, norm).set_index("code")["passes"]
+    assert 0 < (~checked).sum() < len(checked)  # some squares pass, some fail
+    for code, status, st in zip(zones["code"], zones["status"], zones["style"]):
+        expected = 0 if code not in checked.index else 1 if checked[code] else 2
+        assert status == expected, code
+        assert (options["styles"][st]["color"] == choropleth.style.FAIL) == (expected == 2), code
