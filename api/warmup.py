@@ -14,31 +14,41 @@ import threading
 import time
 
 log = logging.getLogger("regiomatch.api")
-_done = threading.Event()
-_state: dict[str, object] = {"warm": False}
+
+
+class _Run:
+    """One warm-up: its own state, so a thread of an app that has since stopped (tests start
+    many apps in one process) can never mark a newer app's warm-up as done."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.state: dict[str, object] = {"warm": False}
+
+
+_current = _Run()
+_current.done.set()  # no app started: nothing to wait for
 
 
 def start(ws, warm_up: bool) -> threading.Thread:
     """Start the thread; returns it (joined by nobody: a daemon, it ends with the process)."""
-    _done.clear()
-    _state.clear()
-    _state["warm"] = False
-    thread = threading.Thread(target=_run, args=(ws, warm_up), name="regiomatch-warm-up", daemon=True)
+    global _current
+    run = _current = _Run()
+    thread = threading.Thread(target=_run, args=(ws, warm_up, run), name="regiomatch-warm-up", daemon=True)
     thread.start()
     return thread
 
 
 def status() -> dict:
     """``{"warm": bool, "seconds": float, "prepared": [...]}`` for ``/health``."""
-    return dict(_state)
+    return dict(_current.state)
 
 
 def wait(timeout: float | None = None) -> bool:
-    """Block until the warm-up is done (tests, benchmarks); False on timeout."""
-    return _done.wait(timeout)
+    """Block until the latest warm-up is done (tests, benchmarks); False on timeout."""
+    return _current.done.wait(timeout)
 
 
-def _run(ws, warm_up: bool) -> None:
+def _run(ws, warm_up: bool, run: _Run) -> None:
     t0 = time.perf_counter()
     prepared: list[str] = []
     try:
@@ -57,5 +67,5 @@ def _run(ws, warm_up: bool) -> None:
             prepared += preload(min(layers, key=len), ws.catalog.data_dir)
         except Exception:  # noqa: BLE001 - a warm-up failure only means the first request does the work
             log.exception("warming up failed; the first requests will prepare what they need")
-    _state.update(warm=True, seconds=round(time.perf_counter() - t0, 2), prepared=prepared)
-    _done.set()
+    run.state.update(warm=True, seconds=round(time.perf_counter() - t0, 2), prepared=prepared)
+    run.done.set()
