@@ -15,7 +15,7 @@ from api.render_cache import NotModified
 from api.routes import (atlas, docs, evaluate, health, layers, maps, municipalities, overlay, pages, reports,
                         scenarios, workbench, zonings)
 from api.security import SecurityMiddleware
-from api.settings import get_settings, refuse_exposure_at_startup, workspace_for
+from api.settings import get_settings, no_delay_on_listeners, refuse_exposure_at_startup, workspace_for
 from geo.paths import ATTRIBUTION
 
 ROUTERS = [health.router, layers.router, overlay.router, municipalities.router, zonings.router, scenarios.router,
@@ -26,6 +26,7 @@ ROUTERS = [health.router, layers.router, overlay.router, municipalities.router, 
 async def lifespan(app: FastAPI):
     # Refuse to start beyond loopback without a token, whoever launched the server.
     refuse_exposure_at_startup(get_settings())
+    no_delay_on_listeners()  # workers of `uvicorn --workers N`: no 40 ms wait on small answers
     # Load the shipped data before the first request, not during it. The database opens, and the
     # maps' geometry and libraries load, in a thread beside the first answers (api/warmup.py).
     settings = get_settings()

@@ -261,3 +261,36 @@ def test_a_cached_map_is_answered_while_every_map_slot_is_busy(app_client, monke
         for holder in holders:
             holder.__exit__(None, None, None)
     assert app_client.get("/maps/choropleth/politiezone").status_code == 200
+
+
+def test_a_worker_s_inherited_socket_gets_no_delay_before_it_listens():
+    """`uvicorn --workers N` hands each worker a bound socket that listens only after start-up,
+    without the flag that makes asyncio turn Nagle's algorithm off: small answers then waited
+    40 ms for the client's delayed acknowledgement. Start-up sets TCP_NODELAY on it (accepted
+    connections inherit it); sockets connected to something else are left alone."""
+    import socket
+
+    from api.settings import no_delay_on_listeners
+
+    bound = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # proto 0, as uvicorn binds it
+    bound.bind(("127.0.0.1", 0))
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listening.bind(("127.0.0.1", 0))
+    listening.listen()
+    client = socket.create_connection(listening.getsockname())
+    accepted_before, _ = listening.accept()
+    try:
+        assert no_delay_on_listeners() >= 2
+        assert bound.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        assert listening.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        assert not client.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        assert not accepted_before.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        bound.listen()
+        late = socket.create_connection(bound.getsockname())
+        accepted, _ = bound.accept()
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)  # inherited
+        late.close()
+        accepted.close()
+    finally:
+        for s in (bound, listening, client, accepted_before):
+            s.close()
