@@ -111,6 +111,20 @@ def js_value(value: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def json_data(value: object) -> str:
+    """JSON that is safe inside an HTML ``<script type="application/json">`` data block: every
+    ``</`` and ``<!`` is broken up (``<\\/``, ``\\u003c!``), so no text can end the block or open a
+    comment there; everything else stays as it is (read with ``JSON.parse``, never run).
+
+    Examples
+    --------
+    >>> json_data(["<b>W13</b>", "</script><!--"])
+    '["<b>W13<\\\\/b>", "<\\\\/script>\\\\u003c!--"]'
+    """
+    text = json.dumps(value, ensure_ascii=False)
+    return text.replace("</", "<\\/").replace("<!", "\\u003c!")
+
+
 def _map_of(element) -> folium.Map:
     while element is not None and not isinstance(element, folium.Map):
         element = element._parent
@@ -155,11 +169,11 @@ class _Geometry(MacroElement):
     """)
 
     def __init__(self, source: GeometrySource, table: dict[str, list], styles: list[dict], texts: list[str],
-                 pane: str, interactive: bool):
+                 pane: str, interactive: bool, popups: "PopupSource | None" = None):
         super().__init__()
         self._name = "Geometry"
         self.source, self.table, self.styles, self.texts = source, table, styles, texts
-        self.pane, self.interactive = pane, interactive
+        self.pane, self.interactive, self.popups = pane, interactive, popups
 
     def render(self, **kwargs) -> None:
         m = _map_of(self._parent)
@@ -169,6 +183,8 @@ class _Geometry(MacroElement):
         options = {"key": self.source.key, "url": None if inline else self.source.url(), "pane": self.pane,
                    "interactive": self.interactive, "table": shared.remap(self.table, self.texts),
                    "styles": self.styles}
+        if self.popups is not None:
+            options["popups"] = {"url": self.popups.url, "loading": self.popups.loading, "failed": self.popups.failed}
         self.options = js_value(options)
         if inline:
             _carry_geometry(self.get_root(), self.source)
@@ -187,7 +203,10 @@ class _PageTexts(Element):
     """Tooltip and popup texts of every layer on a page, each stored once (a municipality's zone
     summary appears in the popups of all its members and of the zone itself)."""
 
-    _template = Template("{% if this.texts %}<script>regiomatch.texts = {{ this.js() }};</script>{% endif %}")
+    # A data block, not a script: JSON.parse reads it, so "<" stays one byte (a tooltip's markup in
+    # a script literal costs six per bracket: a third of a big map's page); see json_data.
+    _template = Template('{% if this.texts %}<script type="application/json" id="rm-texts">{{ this.data() }}'
+                         "</script>{% endif %}")
 
     def __init__(self) -> None:
         super().__init__()
@@ -195,8 +214,8 @@ class _PageTexts(Element):
         self.texts: list[str] = []
         self.index: dict[str, int] = {}
 
-    def js(self) -> str:
-        return js_value(self.texts)
+    def data(self) -> str:
+        return json_data(self.texts)
 
     def _one(self, text: str) -> int:
         if text not in self.index:
@@ -224,8 +243,20 @@ def _page_texts(root) -> _PageTexts:
     return shared
 
 
+@dataclass(frozen=True)
+class PopupSource:
+    """Popups fetched when a feature is clicked, for features whose ``_pop`` is empty: the served
+    page asks ``url`` + the feature id (URL-encoded) for an HTML fragment the server escaped, and
+    shows ``loading`` meanwhile and ``failed`` (a later click tries again) when it cannot."""
+
+    url: str
+    loading: str = "Laden…"
+    failed: str = "Dit kon niet geladen worden; klik opnieuw om het nog eens te proberen."
+
+
 def feature_layer(frame: gpd.GeoDataFrame, name: str, pane: str, *, show: bool = True,
-                  interactive: bool = True, control: bool = True, source: GeometrySource) -> folium.FeatureGroup:
+                  interactive: bool = True, control: bool = True, source: GeometrySource,
+                  popups: PopupSource | None = None) -> folium.FeatureGroup:
     """A toggleable layer drawing ``source``'s features listed in ``frame``, each with its
     ``_style`` (dict) and optional ``_hover`` (dict), ``_tip`` and ``_pop`` (escaped HTML).
 
@@ -274,7 +305,7 @@ def feature_layer(frame: gpd.GeoDataFrame, name: str, pane: str, *, show: bool =
     group.rm_table = table  # what this layer draws, by feature id (tests and scripts read it)
     group.rm_view = (frame, pane, show)  # the same view drawn as a PNG by maps.static_map
     group.rm_styles, group.rm_texts = styles, texts
-    group.add_child(_Geometry(source, table, styles, texts, pane, interactive))
+    group.add_child(_Geometry(source, table, styles, texts, pane, interactive, popups))
     return group
 
 

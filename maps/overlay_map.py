@@ -9,6 +9,7 @@ layers, clicking gives the zone summaries.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 import folium
 import pandas as pd
@@ -20,6 +21,17 @@ from maps import base, style
 from maps.assets import AssetMode
 
 MAX_LISTED_ZONES = 12
+# When the A-zones' summaries (what their outlines' popups show) come to more than this, a served
+# page fetches a summary when its outline is clicked (``ZONE_SUMMARY_URL``) instead of carrying
+# them all, and the members' popups name their A-zones in short: the register of 286 associations
+# made a page of 1 MB of prebuilt popups.
+FETCHED_SUMMARY_BYTES = 90_000
+ZONE_SUMMARY_URL = "/maps/overlay/zone"
+# On such a map, and when a municipality lies in more than COMPACT_MEMBER_ZONES zones of either
+# layer (the register: up to 40), a member's tooltip names at most COMPACT_NAMED zones of a layer
+# and warnings; beyond that it counts them (its popup lists them).
+COMPACT_NAMED = 2
+COMPACT_MEMBER_ZONES = 4
 
 
 def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Path = SHIPPED_DATA,
@@ -46,6 +58,15 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
     atoms = a.atoms
     year = atoms.population_year
     unit = _unit(result)
+    summaries = {d.code: _zone_summary_html(d, result, unit) for d in details}
+    fetched = assets != "inline" and sum(map(len, summaries.values())) > FETCHED_SUMMARY_BYTES
+    compact = assets != "inline" and (fetched or max(_most_zones_of_a_member(a), _most_zones_of_a_member(b))
+                                      > COMPACT_MEMBER_ZONES)
+    in_members: dict[str, str | list[str]]
+    if fetched:  # what members' popups say of their A-zones: the outlines' tooltips (stored once)
+        in_members = {d.code: [_zone_summary_html(d, result, unit, short=True), "<hr>"] for d in details}
+    else:
+        in_members = summaries
 
     outside: dict[int, list[ZoneDetail]] = {}
     for zone_detail in details:
@@ -76,8 +97,8 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
         a_zones, b_zones_of = a.zones_of(nis), b.zones_of(nis)
         flemish = bool(row["flemish"])
         tips.append(_municipality_tip(nis, row, a, b, a_zones, b_zones_of, outside.get(nis, []) if flemish else [],
-                                      flemish, year))
-        pops.append(_municipality_popup(nis, row, result, a_zones, b_zones_of, by_code, b_summary, unit))
+                                      flemish, year, compact=compact))
+        pops.append(_municipality_popup(nis, row, result, a_zones, b_zones_of, in_members, b_summary, unit))
         if b_coverage.get(nis, 0.0) > 0:
             fill, opacity = "#ffffff", 0.0
         else:
@@ -102,8 +123,17 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
                           "opacity": 1.0} for code in a_zones["code"]]
     a_zones["_hover"] = [{**s, "color": "#000000", "weight": s["weight"] + 2} for s in a_zones["_style"]]
     a_zones["_tip"] = [_zone_summary_html(by_code[c], result, unit, short=True) for c in a_zones["code"]]
-    a_zones["_pop"] = [_zone_summary_html(by_code[c], result, unit) for c in a_zones["code"]]
-    base.feature_layer(a_zones, f"{a.name} (randen)", "outlines", source=base.zone_source(a, data_dir, detail)).add_to(m)
+    popups = None
+    if fetched:
+        popups = base.PopupSource(f"{ZONE_SUMMARY_URL}?{urlencode({'a': a.id, 'b': b.id})}&code=",
+                                  loading="Samenvatting laden…",
+                                  failed="De samenvatting kon niet geladen worden; klik opnieuw om het nog eens "
+                                         "te proberen.")
+        a_zones["_pop"] = None
+    else:
+        a_zones["_pop"] = [summaries[c] for c in a_zones["code"]]
+    base.feature_layer(a_zones, f"{a.name} (randen)", "outlines", source=base.zone_source(a, data_dir, detail),
+                       popups=popups).add_to(m)
 
     # Names: A-zone codes, and the B-zones they touch when there are few enough to read.
     labels = folium.FeatureGroup(name="Namen", show=True)
@@ -166,26 +196,51 @@ def _subtitle(result: OverlayResult, details: list[ZoneDetail], focused: ZoneDet
 
 
 def _municipality_tip(nis: int, row, a, b, a_zones, b_zones, outside: list[ZoneDetail], flemish: bool,
-                      year: int) -> str:
+                      year: int, compact: bool = False) -> str:
+    """Name, inhabitants, its zones in both layers and the A-zones whose dominant zone it is not in.
+    ``compact`` (a map of many A-zone summaries): beyond a few, the A-zones are counted, not named
+    (the popup names them), and at most a few warnings are spelled out."""
+    def listed(zones) -> str:
+        if compact and len(zones) > COMPACT_NAMED:
+            return f"{style.nl_int(len(zones))} zones (klik voor de lijst)"
+        return base.zones_text(zones)
+
     lines = [f"<b>{style.esc(row['name'])}</b> <span class=\"rm-muted\">NIS {nis}</span>",
              f"{style.nl_int(row['population'])} {style.population_label(year)}",
-             f"<i>{style.esc(a.name)}:</i> {base.zones_text(a_zones)}",
-             f"<i>{style.esc(b.name)}:</i> {base.zones_text(b_zones)}"]
-    for detail in outside:
+             f"<i>{style.esc(a.name)}:</i> {listed(a_zones)}",
+             f"<i>{style.esc(b.name)}:</i> {listed(b_zones)}"]
+    warned = outside[:COMPACT_NAMED] if compact else outside
+    for detail in warned:
         lines.append(f'<span class="rm-warn">buiten de dominante zone van {style.esc(detail.code)}: '
                      f"{style.esc(detail.dominant_zone_name)} ({style.esc(detail.dominant_zone)})</span>")
+    if len(outside) > len(warned):
+        lines.append(f'<span class="rm-warn">en buiten de dominante zone van {style.nl_int(len(outside) - len(warned))} '
+                     "andere</span>")
     if not flemish:
         lines.append(f'<span class="rm-muted">{style.esc(style.BRUSSELS_NOTE)}</span>')
     return "<br>".join(lines)
 
 
-def _municipality_popup(nis: int, row, result: OverlayResult, a_zones, b_zones, by_code, b_summary,
-                        unit) -> list[str]:
-    """The popup in parts: the zone summaries are shared by every member of a zone, and the page
-    stores each part once."""
+def _most_zones_of_a_member(layer) -> int:
+    """The most zones of ``layer`` one municipality lies in (1 for a partition).
+
+    Examples
+    --------
+    >>> _most_zones_of_a_member(load_catalog().layer("eerstelijnszone"))  # doctest: +SKIP
+    1
+    """
+    counts = (layer.membership > 0).sum(axis=1)
+    return int(counts.max()) if counts.size else 0
+
+
+def _municipality_popup(nis: int, row, result: OverlayResult, a_zones, b_zones, summaries: dict[str, str | list[str]],
+                        b_summary, unit) -> list[str]:
+    """The popup in parts: the zone summaries (``summaries``, by A-zone code: a text or a list of
+    parts) are shared by every member of a zone, and the page stores each part once."""
     parts = [f'<div class="rm-popup"><h4>{style.esc(row["name"])} <span class="rm-muted">(NIS {nis})</span></h4>']
     for code, _, _ in a_zones[:base.MAX_ZONES_NAMED]:
-        parts.append(_zone_summary_html(by_code[code], result, unit))
+        summary = summaries[code]
+        parts.extend(summary if isinstance(summary, list) else [summary])
     for code, name, _ in b_zones[:base.MAX_ZONES_NAMED]:
         parts.append(f"<h4>{style.esc(name)} <span class=\"rm-muted\">({style.esc(code)}, {style.esc(result.b.name)})"
                      f"</span></h4>{int(b_summary.loc[code, 'members'])} gemeenten, "
@@ -195,6 +250,18 @@ def _municipality_popup(nis: int, row, result: OverlayResult, a_zones, b_zones, 
         parts.append(f'<span class="rm-muted">{base.more_text(hidden).strip()} zones</span>')
     parts.append("</div>")
     return parts
+
+
+def overlay_zone_summary(result: OverlayResult, code: str) -> str:
+    """The summary of A-zone ``code`` as an HTML fragment: what its outline's popup shows (a map
+    of many A-zones fetches it when the outline is clicked). Unknown codes raise ``UnknownZone``.
+
+    Examples
+    --------
+    >>> overlay_zone_summary(overlay(associations, elz), "W13")[:24]  # doctest: +SKIP
+    '<div class="rm-popup"><b>'
+    """
+    return _zone_summary_html(result.zone_detail(code), result, _unit(result))
 
 
 def _zone_summary_html(detail: ZoneDetail, result: OverlayResult, unit, short: bool = False) -> str:

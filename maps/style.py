@@ -238,7 +238,7 @@ PAGE_CSS = f"""
   .rm-label {{ position: absolute; left: 0; top: 0; transform: translate(-50%, -50%); font-weight: 700; font-size: 13px; color: #111; white-space: nowrap;
       text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }}
   .rm-label.rm-label-small {{ font-size: 11px; font-weight: 600; color: #333; }}
-  .leaflet-tooltip, .leaflet-popup-content {{ font-size: 12.5px; line-height: 1.4; }}
+  .leaflet-container .leaflet-tooltip, .leaflet-container .leaflet-popup-content {{ font-size: 12.5px; line-height: 1.4; }}
   .rm-popup h4 {{ margin: 0 0 3px 0; font-size: 13.5px; }}
   .rm-popup ul {{ margin: 2px 0 6px 0; padding-left: 18px; }}
   .rm-warn {{ color: {HIGHLIGHT}; font-weight: 600; }}

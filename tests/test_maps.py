@@ -229,6 +229,10 @@ def every_map(catalog, sv_elz):
     maps = {
         "overlay": overlay_map(sv_elz, assets="served"),
         "overlay_all_flanders": overlay_map(overlay(catalog.layer("politiezone"), elz), assets="served"),
+        # the register of 286 associations, both ways: its summaries are fetched on click
+        "overlay_register": overlay_map(overlay(catalog.layer("samenwerkingsverbanden"), elz), assets="served"),
+        "overlay_on_register": overlay_map(overlay(elz, catalog.layer("samenwerkingsverbanden")), assets="served"),
+        "choropleth_register": population_map(catalog.layer("samenwerkingsverbanden"), None, assets="served"),
         "municipality": municipality_map(34022, catalog.layers(), assets="served"),
         "choropleth_municipalities": population_map(catalog.layer("gemeente"), None, assets="served"),
         "scenario": scenario_map(elz, scenario, ZONE_MINIMUM_60K, assets="served"),
@@ -292,6 +296,38 @@ def test_scenario_map_route_reads_the_saved_scenario(client):
     sid = created.json()["id"]
     assert client.get("/maps/overlay", params={"a": "samenwerkingsverband", "b": f"scenario:{sid}"}).status_code == 200
     assert "haalt de norm niet" in client.get(f"/maps/choropleth/scenario:{sid}").text
+
+
+def test_a_map_of_many_zone_summaries_fetches_each_on_click_and_the_route_gives_it(client):
+    """The register's 286 associations: their outlines carry no prebuilt popup; the page names the
+    route that gives each summary, and that summary is what a small map would have carried."""
+    from maps.base import js_value, json_data, render as render_map
+    from maps.overlay_map import _zone_summary_html, _unit
+
+    def carries(page: str, text: str) -> bool:  # texts travel in the page's JSON data block
+        return json_data(text)[1:-1] in page
+
+    params = {"a": "samenwerkingsverbanden", "b": "eerstelijnszone"}
+    page = client.get("/maps/overlay", params=params)
+    assert page.status_code == 200 and len(page.content) < MAX_HTML_BYTES
+    assert '"url": ' + js_value("/maps/overlay/zone?a=samenwerkingsverbanden&b=eerstelijnszone&code=") in page.text
+    assert "Samenvatting laden" in page.text
+    result = overlay(load_catalog(population_year=2020).layer("samenwerkingsverbanden"),
+                     load_catalog(population_year=2020).layer("eerstelijnszone"))
+    detail = next(d for d in result.details() if not d.nested and len(d.zones_touched) > 1)
+    full = _zone_summary_html(detail, result, _unit(result))
+    assert not carries(page.text, full)  # not carried (the standalone file below does carry it) ...
+    summary = client.get("/maps/overlay/zone", params={**params, "code": detail.code})
+    assert summary.status_code == 200 and summary.headers["content-type"].startswith("text/html")
+    assert summary.text == full  # ... but fetched: the same words
+    assert "raakt" in summary.text and "buiten de dominante zone" in summary.text
+    missing = client.get("/maps/overlay/zone", params={**params, "code": "XX"})
+    assert missing.status_code == 404
+    # A small layer's page still carries its summaries (and a standalone file always does).
+    small = client.get("/maps/overlay", params={"a": "samenwerkingsverband", "b": "eerstelijnszone"})
+    assert "/maps/overlay/zone" not in small.text and "buiten de dominante zone" in small.text
+    inline = render_map(overlay_map(result, assets="inline"))
+    assert "/maps/overlay/zone" not in inline and carries(inline, full)
 
 
 @pytest.mark.parametrize("url, code", [

@@ -278,3 +278,32 @@ def test_legend_colours_are_the_drawn_colours_and_hatching_keeps_them(browser, s
     # the hatch pattern draws lines only: no background that would tint the zone under it
     children = browser.run("return Array.from(document.getElementById('rm-hatch').children).map(e => e.tagName)")
     assert children == ["line"]
+
+
+def test_an_association_of_the_register_shows_its_summary_fetched_on_click(browser, server, tmp_path):
+    """The register's overlay map carries no prebuilt summaries: clicking an outline fetches one,
+    shows 'laden' meanwhile, then the summary in Dutch; the municipality popups stay short."""
+    import time
+
+    browser.load(server.url + "/maps/overlay?a=samenwerkingsverbanden&b=eerstelijnszone", ready=LEAFLET_READY)
+    code = browser.run("""
+        var map = Object.values(window).filter(v => v instanceof L.Map)[0], target = null;
+        map.eachLayer(function(l) {
+            if (!target && l.feature && l.getPopup && l.getPopup() && l.options.pane === 'outlines') { target = l; } });
+        var centre = target.getBounds().getCenter();
+        map.setView(centre, 10, {animate: false});
+        target.openPopup(centre);
+        return target.feature.id;""")
+    deadline, text = time.monotonic() + 15, ""
+    while time.monotonic() < deadline:
+        text = browser.run("var e = document.querySelector('.leaflet-popup-content'); return e ? e.innerText : '';")
+        if code in text and "laden" not in text:
+            break
+        time.sleep(0.1)
+    browser.screenshot(tmp_path / "register-popup.png")
+    expected = httpx.get(server.url + "/maps/overlay/zone",
+                         params={"a": "samenwerkingsverbanden", "b": "eerstelijnszone", "code": code}, timeout=60)
+    assert expected.status_code == 200
+    assert f"({code}, " in text and "inwoners" in text, text
+    assert ("ligt volledig in" in text) or (" % in " in text and "raakt" in text), text
+    assert browser.errors() == []

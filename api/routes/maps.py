@@ -125,6 +125,23 @@ def get_overlay_map(
     return _respond(request, overlay_map(result, focus, data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
+@router.get("/maps/overlay/zone", response_class=HTMLResponse,
+            summary="The summary of one A-zone on the overlay map (an HTML fragment for its popup)")
+@cached(lambda p: [p["a"], p["b"]], busy=BUSY)
+def get_overlay_zone_summary(
+    a: str = Query(..., description="Layer id (or scenario:<id>) of the zone", examples=["samenwerkingsverbanden"]),
+    b: str = Query(..., description="Layer id (or scenario:<id>) it is held against", examples=["eerstelijnszone"]),
+    code: str = Query(..., description="Zone code in layer A", examples=["W13"]),
+    ws: Workspace = Depends(get_workspace),
+) -> HTMLResponse:
+    """What the zone's outline shows when clicked: population, dominant zone of B and its share,
+    the zones of B it touches with their members. A map of many A-zones fetches it on click."""
+    result = overlay(ws.layer(a), ws.layer(b), "population")
+    from maps.overlay_map import overlay_zone_summary
+
+    return HTMLResponse(overlay_zone_summary(result, code))
+
+
 @router.get("/maps/municipality/{nis_code}", response_class=HTMLResponse, summary="Every zone a municipality belongs to")
 @router.get("/maps/municipality/{nis_code}.png", response_class=Response,
             summary="Every zone a municipality belongs to, as a PNG")

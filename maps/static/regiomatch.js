@@ -64,6 +64,15 @@
         return Math.max(0, bottom - box.top);
     };
 
+    /* The page's tooltip and popup texts: a JSON data block (id rm-texts), read once. */
+    function pageTexts() {
+        if (RM.texts === undefined) {
+            var block = document.getElementById('rm-texts');
+            RM.texts = block ? JSON.parse(block.textContent) : [];
+        }
+        return RM.texts;
+    }
+
     function text(texts, ref) {
         if (ref === null || ref === undefined) { return null; }
         if (typeof ref === 'number') { return texts[ref]; }
@@ -72,7 +81,7 @@
 
     /* Draw the features of a geometry source that appear in o.table, into group.
      * o: {key, url, pane, interactive, table: {id: [style, hover, tip, pop]}, styles: [], texts: [] (default:
-     * the page's regiomatch.texts)}; tip and pop are a text number or a list of them (joined). */
+     * the page's texts, a JSON block with id rm-texts)}; tip and pop are a text number or a list of them (joined). */
     RM.geo = function (map, group, o) {
         return track(RM.source(o.key, o.url).then(function (data) {
             var has = Object.prototype.hasOwnProperty;
@@ -84,10 +93,11 @@
                 style: function (f) { return o.styles[o.table[f.id][0]]; },
                 onEachFeature: function (f, l) {
                     var row = o.table[f.id];
-                    var texts = o.texts || RM.texts || [];
+                    var texts = o.texts || pageTexts();
                     var tip = text(texts, row[2]), pop = text(texts, row[3]);
                     if (tip) { l.bindTooltip(tip, {sticky: true, direction: 'top', opacity: 0.96}); }
                     if (pop) { l.bindPopup(pop, popupOptions(map)); }
+                    else if (o.popups) { fetchedPopup(map, l, o.popups, f.id); }
                     if (row[1] !== null && row[1] !== undefined) {
                         var normal = o.styles[row[0]], hover = o.styles[row[1]];
                         l.on('mouseover', function () { l.setStyle(hover); });
@@ -98,6 +108,26 @@
             group.addLayer(layer);
         }));
     };
+
+    /* A popup whose HTML (escaped by the server) is fetched when it first opens: o.popups is
+     * {url, loading, failed}; the feature id is appended URL-encoded. A failed fetch says so and the
+     * next opening tries again. */
+    function fetchedPopup(map, l, p, id) {
+        var loaded = false;
+        l.bindPopup(node('span', p.loading, 'rm-muted'), popupOptions(map));
+        l.on('popupopen', function () {
+            if (loaded) { return; }
+            fetch(p.url + encodeURIComponent(id), {credentials: 'same-origin'}).then(function (r) {
+                if (!r.ok) { throw new Error('HTTP ' + r.status); }
+                return r.text();
+            }).then(function (html) {
+                loaded = true;
+                l.setPopupContent(html);
+            }).catch(function () {
+                l.setPopupContent(node('span', p.failed, 'rm-warn'));
+            });
+        });
+    }
 
     function popupOptions(map) {
         var room = map.getSize().y - RM.topInset(map) - 60;  // the popup scrolls rather than overflow
