@@ -107,6 +107,11 @@ class RenderCache:
                 _, dropped = self._entries.popitem(last=False)
                 self.bytes -= len(dropped.body)
 
+    def peek(self, key: tuple) -> bool:
+        """Whether ``key`` is cached (counts as neither a hit nor a miss)."""
+        with self._lock:
+            return key in self._entries
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
@@ -157,7 +162,8 @@ def etag_of(body: bytes) -> str:
 
 
 def cached(layers: Callable[[dict], Iterable[str] | str],
-           busy: Callable[[], contextlib.AbstractContextManager] | None = None) -> Callable:
+           busy: Callable[[], contextlib.AbstractContextManager] | None = None,
+           then: Callable[[dict], dict | None] | None = None) -> Callable:
     """Decorate a synchronous route that takes ``ws: Workspace`` and returns a ``Response``.
 
     ``layers`` gets the route's keyword arguments and names the layer ids the response shows
@@ -166,6 +172,10 @@ def cached(layers: Callable[[dict], Iterable[str] | str],
 
     ``busy`` (an :func:`api.limits.slot`) is held only while the route renders: a cached answer
     costs a dictionary lookup and is never refused for lack of a slot.
+
+    ``then`` names, from a rendered request's keyword arguments, the request a user usually makes
+    next (a report's PDF after its page): it is rendered in the background and kept, when a slot
+    is free and few such renders wait (:data:`MAX_WAITING_PREFETCHES`), so it opens at once.
     """
 
     def decorate(func: Callable) -> Callable:
@@ -173,19 +183,33 @@ def cached(layers: Callable[[dict], Iterable[str] | str],
             with busy() if busy is not None else contextlib.nullcontext():
                 return func(*args, **kwargs)
 
+        def key_of(kwargs: dict) -> tuple:
+            params = tuple(sorted((k, _freeze(v)) for k, v in kwargs.items()
+                                  if k != "ws" and (v is None or isinstance(v, (str, int, float, list, tuple)))))
+            # One function may serve several paths (a map page and its .png): the path is part of the key.
+            request = kwargs.get("request")
+            path = request.url.path if request is not None else None
+            return (func.__module__, func.__qualname__, path, params, dependency_key(kwargs["ws"], layers(kwargs)))
+
+        def prefetch(cache: RenderCache, kwargs: dict) -> None:
+            try:
+                key = key_of(kwargs)
+                if cache.peek(key):
+                    return
+                entry = _entry(render(**kwargs))
+            except Exception:  # noqa: BLE001 - a guess that fails (busy, unknown, no renderer) is simply not kept
+                return
+            if entry is not None:
+                cache.put(key, entry)
+
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             ws = kwargs["ws"]
             cache = cache_for(ws)
             if cache is None:
                 return render(*args, **kwargs)
-            params = tuple(sorted((k, _freeze(v)) for k, v in kwargs.items()
-                                  if k != "ws" and (v is None or isinstance(v, (str, int, float, list, tuple)))))
             try:
-                # One function may serve several paths (a map page and its .png): the path is part of the key.
-                request = kwargs.get("request")
-                path = request.url.path if request is not None else None
-                key = (func.__module__, func.__qualname__, path, params, dependency_key(ws, layers(kwargs)))
+                key = key_of(kwargs)
             except RegiomatchError:
                 # An unknown layer or scenario: the route answers it, with its own checks first
                 # (e.g. too many layers is a 422 before any of them is looked up).
@@ -198,11 +222,58 @@ def cached(layers: Callable[[dict], Iterable[str] | str],
             if entry is None:
                 return response
             cache.put(key, entry)
+            following = then(kwargs) if then is not None else None
+            if following is not None:
+                _submit(prefetch, cache, following)
             return entry.response()
 
         return wrapper
 
     return decorate
+
+
+# Background renders of the likely next request: one at a time, a few waiting, the rest dropped.
+MAX_WAITING_PREFETCHES = 4
+_prefetcher: Any = None
+_prefetch_lock = threading.Lock()
+_waiting = 0
+
+
+def _submit(job: Callable, *args: Any) -> bool:
+    """Run ``job(*args)`` on the one prefetch thread; False (dropped) when too many wait."""
+    global _prefetcher, _waiting
+    from concurrent.futures import ThreadPoolExecutor
+
+    with _prefetch_lock:
+        if _waiting >= MAX_WAITING_PREFETCHES:
+            return False
+        if _prefetcher is None:
+            _prefetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="regiomatch-prefetch")
+        _waiting += 1
+
+    def run() -> None:
+        global _waiting
+        try:
+            job(*args)
+        finally:
+            with _prefetch_lock:
+                _waiting -= 1
+
+    _prefetcher.submit(run)
+    return True
+
+
+def prefetches_done(timeout: float = 60.0) -> bool:
+    """Wait until no background render waits or runs (tests, benchmarks); False on timeout."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with _prefetch_lock:
+            if _waiting == 0:
+                return True
+        time.sleep(0.02)
+    return False
 
 
 def _entry(response: Any) -> Entry | None:

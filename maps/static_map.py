@@ -182,7 +182,9 @@ def _draw_zone_map(layer: Layer, code: str, against: Layer, detail: ZoneDetail, 
     fig.text(0.01, 0.02, _wrapped(ATTRIBUTION, width_inches, 5.5), fontsize=5.5, color="#555555")
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", facecolor="white", bbox_inches="tight", pad_inches=0.08)
+    # The figure's height follows the zone's shape, so there is little to crop: no "tight" box,
+    # which drew the whole figure twice (a third of each map's time).
+    fig.savefig(buffer, format="png", facecolor="white")
     return buffer.getvalue()
 
 

@@ -294,3 +294,26 @@ def test_a_worker_s_inherited_socket_gets_no_delay_before_it_listens():
     finally:
         for s in (bound, listening, client, accepted_before):
             s.close()
+
+
+def test_a_report_s_pdf_is_prepared_while_its_page_is_read(app_client):
+    """Who reads a report prints it: after the page, its PDF is rendered in the background and
+    the PDF request is answered from the cache."""
+    pytest.importorskip("weasyprint", reason="PDF rendering needs WeasyPrint (pip install weasyprint, apt install libpango-1.0-0)")
+    from api.render_cache import prefetches_done
+
+    cache = _cache(app_client)
+    page = app_client.get("/reports/samenwerkingsverband/WZK", params={"against": ["eerstelijnszone", "logo"]})
+    assert page.status_code == 200
+    assert prefetches_done(timeout=120)
+    hits, misses = cache.hits, cache.misses
+    pdf = app_client.get("/reports/samenwerkingsverband/WZK",
+                         params={"against": ["eerstelijnszone", "logo"], "format": "pdf"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert (cache.hits, cache.misses) == (hits + 1, misses)
+    # A PDF asked for first is not followed by anything.
+    assert app_client.get("/reports/samenwerkingsverband/WRNL?format=pdf").status_code == 200
+    assert prefetches_done(timeout=120)
+    hits, misses = cache.hits, cache.misses
+    assert app_client.get("/reports/samenwerkingsverband/WRNL").status_code == 200
+    assert (cache.hits, cache.misses) == (hits, misses + 1)

@@ -44,7 +44,8 @@ def build_report_html(ws: Workspace, layer_id: str, code: str, against: list[str
             responses={200: {"content": {"application/pdf": {}}, "description": "HTML page, or PDF with format=pdf"},
                        501: {"description": "format=pdf but WeasyPrint (the PDF renderer) is not installed on the server"}})
 @cached(lambda p: [p["layer"], *(p["against"] or DEFAULT_AGAINST)],
-        busy=slot("reports", "De server maakt al {limit} rapporten tegelijk; probeer het over enkele seconden opnieuw."))
+        busy=slot("reports", "De server maakt al {limit} rapporten tegelijk; probeer het over enkele seconden opnieuw."),
+        then=lambda p: {**p, "format": "pdf"} if p["format"] == "html" else None)  # who reads a report prints it
 def get_report(
     layer: str = Path(..., description="Layer id (or scenario:<id>) of the zone", examples=["samenwerkingsverband"]),
     code: str = Path(..., description="Zone code", examples=["W13"]),
