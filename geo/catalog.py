@@ -7,8 +7,8 @@ service's database and are resolved on top of it (:class:`geo.workspace.Workspac
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, replace
+from functools import lru_cache, partial
 from pathlib import Path
 
 import pandas as pd
@@ -119,19 +119,24 @@ def read_layers(data_dir: Path, atoms: Atoms) -> dict[str, Layer]:
     layers: dict[str, Layer] = {}
     for meta in registry:
         rows = members[members["layer"] == meta["id"]]
-        polygons = None
-        if meta["kind"] == "polygon":
-            from geo.geometry import read_layer_polygons
-
-            polygons = read_layer_polygons(data_dir, meta["id"])
         layer = Layer.from_members(
             meta["id"], rows, atoms, name=meta["name"], kind=meta["kind"], vintage=meta["vintage"],
-            source=meta["source"], description=meta.get("description", ""), polygons=polygons)
+            source=meta["source"], description=meta.get("description", ""))
         if meta.get("sector_column") and atoms.sectors is not None:
             # The sectors name their zone in this layer: the assignment is data, not geometry.
             layer = layer.with_sector_zones(atoms.sectors.table[meta["sector_column"]].astype(str).to_numpy())
+        if meta["kind"] == "polygon":
+            # Read from data/geometry.gpkg when a map or an overlay first needs the outlines, not
+            # at start-up (geopandas and the GeoPackage reader are a tenth of a second).
+            layer = replace(layer, polygons=partial(_layer_polygons, data_dir, meta["id"]))
         layers[meta["id"]] = layer
     return layers
+
+
+def _layer_polygons(data_dir: Path, layer_id: str) -> object:
+    from geo.geometry import read_layer_polygons
+
+    return read_layer_polygons(data_dir, layer_id)
 
 
 def load_catalog_from(data_dir: Path = SHIPPED_DATA, population_year: int = DEFAULT_POPULATION_YEAR) -> Catalog:

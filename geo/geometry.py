@@ -11,15 +11,18 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import shapely
 from shapely.geometry import mapping
 import pandas as pd
 
+from geo.lazy import lazy_module
 from geo.errors import InvalidInput
 from geo.layer import Layer
 from geo.paths import METRIC_CRS, SHIPPED_DATA, WEB_CRS
+
+# Only drawing and importing polygons need geopandas: not a start-up, nor an overlay.
+gpd = lazy_module("geopandas")
 
 DEFAULT_SIMPLIFY_METRES = 50.0
 MAX_SIMPLIFY_METRES = 5000.0

@@ -17,17 +17,20 @@ import zlib
 from dataclasses import replace
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from geo.lazy import lazy_module
 from geo.catalog import Catalog
 from geo.errors import InvalidGeometry, InvalidInput, UnsupportedFormat, WrongCRS
 from geo.geometry import municipal_polygons
 from geo.layer import Layer, _natural_key, sectors_in_polygons
 from geo.paths import METRIC_CRS
 from geo.vintages import carry_forward
+
+# Only drawing and importing polygons need geopandas: not a start-up, nor an overlay.
+gpd = lazy_module("geopandas")
 
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")
 POLYGON_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".shp")

@@ -23,11 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import geopandas as gpd
 import pandas as pd
 
+from geo.lazy import lazy_module
 from geo.formulas import neutralise_frame, text_cells_only
 from geo.paths import ATTRIBUTION
+
+# Only drawing and importing polygons need geopandas: not a start-up, nor an overlay.
+gpd = lazy_module("geopandas")
 
 
 @dataclass(frozen=True)

@@ -196,10 +196,12 @@ def test_the_cache_is_bounded_by_bytes_least_recently_used_first():
 
 def test_starting_the_app_does_not_import_the_pdf_image_map_and_spreadsheet_libraries():
     # `regiomatch serve` imports the command line first; the database library comes with the
-    # first use of the database (a thread opens it after start-up).
+    # first use of the database (a thread opens it after start-up), geopandas with the first
+    # polygon a map or an import needs.
     code = ("import json, sys, api.cli, api.main; "
             "from api.settings import get_settings, workspace_for; workspace_for(get_settings()); "
-            "print(json.dumps([m for m in ('weasyprint', 'matplotlib', 'openpyxl', 'folium', 'networkx', 'sqlalchemy') "
+            "print(json.dumps([m for m in ('weasyprint', 'matplotlib', 'openpyxl', 'folium', 'networkx', 'sqlalchemy', "
+            "'geopandas', 'pyogrio') "
             "if m in sys.modules]))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
