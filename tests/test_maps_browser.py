@@ -307,3 +307,16 @@ def test_an_association_of_the_register_shows_its_summary_fetched_on_click(brows
     assert f"({code}, " in text and "inwoners" in text, text
     assert ("ligt volledig in" in text) or (" % in " in text and "raakt" in text), text
     assert browser.errors() == []
+
+
+def test_layers_are_drawn_in_the_order_the_page_names_them(browser, server):
+    """Outlines that share a border: the one the page names last lies on top, whichever outline
+    file the server sent first (they are fetched at once and arrive in any order)."""
+    import re
+
+    page = httpx.get(server.url + "/maps/municipality/34025", timeout=60).text
+    named = [json_key for json_key in re.findall(r'regiomatch\.(?:geo|zoneColumns)\([^,]+, [^,]+, \{"key": "([^"]+)"',
+                                                 page)]
+    assert len(named) >= 10
+    browser.load(server.url + "/maps/municipality/34025", ready=LEAFLET_READY)
+    assert browser.run("return window.regiomatch.drawn;") == named

@@ -54,6 +54,20 @@
         });
     }
 
+    /* Geometry arrives in whatever order the server answers; each layer is drawn in the order the
+     * page names it, so which outline lies on top of a shared border never depends on which
+     * answer came first. A source that fails does not hold up the next. */
+    var drawing = Promise.resolve();
+    RM.drawn = [];  // the keys of the sources drawn, in drawing order (the browser tests read it)
+    function inOrder(key, source, draw) {
+        var done = drawing.then(function () { return source; }).then(function (data) {
+            RM.drawn.push(key);
+            return draw(data);
+        });
+        drawing = done.then(function () {}, function () {});
+        return done;
+    }
+
     /* Space taken by the title box (and the download link under it) at the top of a map, in
      * container pixels. */
     RM.topInset = function (map) {
@@ -83,7 +97,7 @@
      * o: {key, url, pane, interactive, table: {id: [style, hover, tip, pop]}, styles: [], texts: [] (default:
      * the page's texts, a JSON block with id rm-texts)}; tip and pop are a text number or a list of them (joined). */
     RM.geo = function (map, group, o) {
-        return track(RM.source(o.key, o.url).then(function (data) {
+        return track(inOrder(o.key, RM.source(o.key, o.url), function (data) {
             var has = Object.prototype.hasOwnProperty;
             var layer = L.geoJSON(data, {
                 pane: o.pane,
@@ -232,7 +246,7 @@
             });
         }
 
-        return track(RM.source(o.key, o.url).then(function (data) {
+        return track(inOrder(o.key, RM.source(o.key, o.url), function (data) {
             var layer = L.geoJSON(data, {
                 pane: o.pane,
                 smoothFactor: 1.0,
