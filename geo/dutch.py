@@ -84,6 +84,18 @@ def inhabitants(count: float) -> str:
     return f"{number(rounded)} {'inwoner' if rounded == 1 else 'inwoners'}"
 
 
+def municipalities(count: int) -> str:
+    """A number of municipalities with its noun ("1 gemeente", "1.234 gemeenten").
+
+    Examples
+    --------
+    >>> municipalities(1), municipalities(12)
+    ('1 gemeente', '12 gemeenten')
+    """
+    count = int(count)
+    return f"{number(count)} {'gemeente' if count == 1 else 'gemeenten'}"
+
+
 def area(km2: float) -> str:
     """An area in square kilometres with one decimal.
 

@@ -15,6 +15,7 @@ from typing import Sequence
 import folium
 import numpy as np
 
+from geo import dutch
 from geo.errors import InvalidInput
 from geo.layer import Layer
 from geo.norms import NORM_LINES, PopulationNorm, check_population
@@ -209,7 +210,7 @@ def _zone_texts(norm: PopulationNorm | None, year: int) -> base.ZoneTexts:
 def _zone_tip(row, layer: Layer, norm: PopulationNorm | None, fails: bool, year: int) -> str:
     lines = [f"<b>{style.esc(row['name'])}</b> <span class=\"rm-muted\">({style.esc(row['code'])})</span>",
              f"{style.nl_int(row['population'])} {style.population_label(year)}",
-             f"{int(row['members'])} {'gemeente' if int(row['members']) == 1 else 'gemeenten'}"]
+             dutch.municipalities(row['members'])]
     if row["brussels"]:
         lines.append(f'<span class="rm-muted">{style.esc(style.BRUSSELS_NOTE)}</span>')
     elif norm is not None:

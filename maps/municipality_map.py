@@ -10,6 +10,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
+from geo import dutch
 from geo.layer import Layer
 from geo.paths import METRIC_CRS, SHIPPED_DATA
 from maps import base, style
@@ -120,7 +121,7 @@ def municipality_map(nis_code: int, layers: Sequence[Layer], *, data_dir: Path =
 def _zone_tip(layer: Layer, row, year: int) -> str:
     return (f"<i>{style.esc(layer.name)}</i><br><b>{style.esc(row['name'])}</b> "
             f"<span class=\"rm-muted\">({style.esc(row['code'])})</span><br>"
-            f"{int(row['members'])} gemeenten, {style.nl_int(row['population'])} {style.population_label(year)}")
+            f"{dutch.municipalities(row['members'])}, {style.nl_int(row['population'])} {style.population_label(year)}")
 
 
 def _zone_popup(layer: Layer, row, year: int) -> str:
@@ -128,5 +129,5 @@ def _zone_popup(layer: Layer, row, year: int) -> str:
     listed = list(members["municipality"][:MAX_MEMBERS_NAMED])
     names = ", ".join(style.esc(n) for n in listed) + base.more_text(len(members) - len(listed))
     return (f'<div class="rm-popup"><h4>{style.esc(row["name"])} <span class="rm-muted">({style.esc(row["code"])})'
-            f"</span></h4><i>{style.esc(layer.name)}</i><br>{int(row['members'])} gemeenten, "
+            f"</span></h4><i>{style.esc(layer.name)}</i><br>{dutch.municipalities(row['members'])}, "
             f"{style.nl_int(row['population'])} {style.population_label(year)}<br>{names}</div>")

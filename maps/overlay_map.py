@@ -187,12 +187,12 @@ def _subtitle(result: OverlayResult, details: list[ZoneDetail], focused: ZoneDet
         if focused.nested:
             return f"{focused.name} ligt volledig in {focused.dominant_zone_name} ({focused.dominant_zone})"
         return (f"{focused.name}: {style.nl_pct(focused.dominant_share)} in {focused.dominant_zone_name} "
-                f"({focused.dominant_zone}); {len(focused.members_outside_dominant)} gemeenten erbuiten, "
+                f"({focused.dominant_zone}); {dutch.municipalities(len(focused.members_outside_dominant))} erbuiten, "
                 f"{len(focused.zones_touched)} zones geraakt")
     nested = sum(d.nested for d in details)
     count = sum(1 for nis in outside if flemish.get(nis, False))
     return (f"{nested} van {len(details)} zones liggen volledig in één zone; "
-            f"{count} gemeenten liggen buiten de dominante zone van hun zone")
+            f"{dutch.municipalities(count)} {'ligt' if count == 1 else 'liggen'} buiten de dominante zone van hun zone")
 
 
 def _municipality_tip(nis: int, row, a, b, a_zones, b_zones, outside: list[ZoneDetail], flemish: bool,
@@ -243,7 +243,7 @@ def _municipality_popup(nis: int, row, result: OverlayResult, a_zones, b_zones, 
         parts.extend(summary if isinstance(summary, list) else [summary])
     for code, name, _ in b_zones[:base.MAX_ZONES_NAMED]:
         parts.append(f"<h4>{style.esc(name)} <span class=\"rm-muted\">({style.esc(code)}, {style.esc(result.b.name)})"
-                     f"</span></h4>{int(b_summary.loc[code, 'members'])} gemeenten, "
+                     f"</span></h4>{dutch.municipalities(b_summary.loc[code, 'members'])}, "
                      f"{unit(b_summary.loc[code, result.weight])}<br>")
     hidden = max(len(a_zones) - base.MAX_ZONES_NAMED, 0) + max(len(b_zones) - base.MAX_ZONES_NAMED, 0)
     if hidden:
@@ -275,7 +275,7 @@ def _zone_summary_html(detail: ZoneDetail, result: OverlayResult, unit, short: b
     else:
         head += (f"<br>{style.nl_pct(detail.dominant_share)} in {style.esc(detail.dominant_zone_name)} "
                  f"({style.esc(detail.dominant_zone)}); raakt {len(detail.zones_touched)} zones")
-        head += (f'<br><span class="rm-warn">{len(detail.members_outside_dominant)} gemeenten '
+        head += (f'<br><span class="rm-warn">{dutch.municipalities(len(detail.members_outside_dominant))} '
                  f"({unit(detail.weight_outside_dominant)}) buiten de dominante zone</span>")
     if short:
         return head

@@ -12,6 +12,7 @@ import pandas as pd
 from branca.element import Figure, MacroElement
 from jinja2 import Template
 
+from geo import dutch
 from geo.layer import Layer
 from geo.norms import PopulationNorm, check_population
 from geo.paths import SHIPPED_DATA
@@ -139,7 +140,7 @@ def _associations(context: Layer | None, moved_codes: set[int], data_dir: Path, 
         return None
     frame["_style"] = [{"fill": False, "color": style.OUTLINE, "weight": 4.0, "opacity": 1.0}] * len(frame)
     frame["_tip"] = [f"<b>{style.esc(r['name'])}</b> <span class=\"rm-muted\">({style.esc(r['code'])}, "
-                     f"{style.esc(context.name)})</span><br>{int(r['members'])} gemeenten" for _, r in frame.iterrows()]
+                     f"{style.esc(context.name)})</span><br>{dutch.municipalities(r['members'])}" for _, r in frame.iterrows()]
     return frame
 
 
@@ -151,7 +152,7 @@ def _failing(layer: Layer, norm: PopulationNorm | None) -> set[str]:
 
 
 def _subtitle(layer: Layer, changes: list[dict], norm: PopulationNorm | None, failing: set[str], today: bool) -> str:
-    parts = [] if today else [f"{len(changes)} gemeenten verplaatst"]
+    parts = [] if today else [f"{dutch.municipalities(len(changes))} verplaatst"]
     if norm is not None:
         parts.append(f"{len(failing)} zones halen de norm niet ({norm.label})")
     else:
