@@ -6,71 +6,22 @@ compress, every time, and nothing the second time. Other answers (HTML, whose CS
 per response, and streamed downloads) are left to Starlette's ``GZipMiddleware`` outside this one.
 
 The compressed representation gets its own strong ETag (``"<tag>-gz"``, RFC 9110 8.8.3: another
-content coding is another representation); :class:`api.render_cache.NotModified` accepts either
-name in ``If-None-Match``.
+content coding is another representation, :func:`api.render_cache.gzip_etag`);
+:class:`api.render_cache.NotModified` accepts either name in ``If-None-Match``.
 """
 
 from __future__ import annotations
 
 import gzip
-import threading
-from collections import OrderedDict
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-GZIP_SUFFIX = "-gz"
+from api.render_cache import Entry, RenderCache, gzip_etag
+
 MIN_BYTES = 1024
 # Already compressed or not worth it (PDF streams are deflated by the PDF writer).
 SKIPPED_TYPES = (b"image/", b"application/pdf", b"application/zip", b"application/gzip",
                  b"application/geopackage", b"application/vnd.openxmlformats", b"text/html")
-
-
-def gzip_etag(etag: str) -> str:
-    """The ETag of the gzip representation of the body tagged ``etag``.
-
-    Examples
-    --------
-    >>> gzip_etag('"abc"'), gzip_etag('W/"abc"')
-    ('"abc-gz"', 'W/"abc-gz"')
-    """
-    return etag[:-1] + GZIP_SUFFIX + '"' if etag.endswith('"') else etag + GZIP_SUFFIX
-
-
-def identity_etag(etag: str) -> str:
-    """The ETag a tag of either representation names (for ``If-None-Match``).
-
-    Examples
-    --------
-    >>> identity_etag('"abc-gz"'), identity_etag('"abc"')
-    ('"abc"', '"abc"')
-    """
-    return etag[: -len(GZIP_SUFFIX) - 1] + '"' if etag.endswith(GZIP_SUFFIX + '"') else etag
-
-
-class _Compressed:
-    """Gzip bodies by ETag, least recently used out first, bounded by compressed bytes."""
-
-    def __init__(self, max_bytes: int = 32 * 1024 * 1024):
-        self.max_bytes = max_bytes
-        self.bytes = 0
-        self._entries: OrderedDict[str, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, etag: str, body: bytes) -> bytes:
-        with self._lock:
-            found = self._entries.get(etag)
-            if found is not None:
-                self._entries.move_to_end(etag)
-                return found
-        packed = gzip.compress(body, compresslevel=6, mtime=0)
-        with self._lock:
-            if etag not in self._entries and len(packed) <= self.max_bytes:
-                self._entries[etag] = packed
-                self.bytes += len(packed)
-                while self.bytes > self.max_bytes:
-                    _, dropped = self._entries.popitem(last=False)
-                    self.bytes -= len(dropped)
-        return packed
 
 
 class GzipOnce:
@@ -80,7 +31,8 @@ class GzipOnce:
 
     def __init__(self, app: ASGIApp, max_bytes: int = 32 * 1024 * 1024):
         self.app = app
-        self.store = _Compressed(max_bytes)
+        # Gzip bodies by ETag, least recently used out first, bounded by compressed bytes.
+        self.store = RenderCache(max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or not _accepts_gzip(scope):
@@ -108,7 +60,7 @@ class GzipOnce:
                     await send(message)
                     return
                 etag = next(v for k, v in held["headers"] if k.lower() == b"etag").decode("latin-1")
-                packed = self.store.get(etag, body)
+                packed = self._compressed(etag, body)
                 vary = [v for k, v in held["headers"] if k.lower() == b"vary"]
                 headers = [(k, v) for k, v in held["headers"]
                            if k.lower() not in (b"content-length", b"etag", b"vary")]
@@ -121,6 +73,14 @@ class GzipOnce:
             await send(message)
 
         await self.app(scope, receive, once)
+
+
+    def _compressed(self, etag: str, body: bytes) -> bytes:
+        entry = self.store.get((etag,))
+        if entry is None:
+            entry = Entry(gzip.compress(body, compresslevel=6, mtime=0), (), None)
+            self.store.put((etag,), entry)
+        return entry.body
 
 
 def _accepts_gzip(scope: Scope) -> bool:

@@ -37,7 +37,6 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.compression import identity_etag
 from geo.errors import RegiomatchError
 
 ALL_LAYERS = "*"  # a page listing every layer and scenario depends on all of their versions
@@ -159,6 +158,32 @@ def _freeze(value: Any) -> Any:
 
 def etag_of(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+GZIP_SUFFIX = "-gz"
+
+
+def gzip_etag(etag: str) -> str:
+    """The ETag of the gzip representation of the body tagged ``etag`` (:mod:`api.compression`):
+    another content coding is another representation (RFC 9110 8.8.3).
+
+    Examples
+    --------
+    >>> gzip_etag('"abc"'), gzip_etag('W/"abc"')
+    ('"abc-gz"', 'W/"abc-gz"')
+    """
+    return etag[:-1] + GZIP_SUFFIX + '"' if etag.endswith('"') else etag + GZIP_SUFFIX
+
+
+def identity_etag(etag: str) -> str:
+    """The ETag a tag of either representation names (for ``If-None-Match``).
+
+    Examples
+    --------
+    >>> identity_etag('"abc-gz"'), identity_etag('"abc"')
+    ('"abc"', '"abc"')
+    """
+    return etag[: -len(GZIP_SUFFIX) - 1] + '"' if etag.endswith(GZIP_SUFFIX + '"') else etag
 
 
 def cached(layers: Callable[[dict], Iterable[str] | str],

@@ -12,7 +12,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from api.compression import identity_etag
 from api.deps import get_workspace
 from api.limits import slot, unique_list
 from api.render_cache import ALL_LAYERS, cached
@@ -71,33 +70,28 @@ def _png_path(path: str) -> str:
     return path.rstrip("/") + ".png"
 
 
-def _geometry(request: Request, body_and_digest: tuple[bytes, str], detail: str, v: str | None) -> Response:
+def _geometry(body_and_digest: tuple[bytes, str], detail: str, v: str | None) -> Response:
+    """The outlines with a strong ETag; a matching ``If-None-Match`` is answered with 304 by
+    :class:`api.render_cache.NotModified`, as every answer with an ETag is."""
     body, digest = body_and_digest
-    etag = f'"{detail}-{digest}"'
-    headers = {"ETag": etag, "Cache-Control": IMMUTABLE if v == digest else REVALIDATE}
-    match = request.headers.get("if-none-match", "")
-    # The browser may name the gzip representation's tag (api.compression): the same content.
-    if etag in {identity_etag(tag.strip().removeprefix("W/")) for tag in match.split(",")} or match.strip() == "*":
-        return Response(status_code=304, headers=headers)
+    headers = {"ETag": f'"{detail}-{digest}"', "Cache-Control": IMMUTABLE if v == digest else REVALIDATE}
     return Response(body, media_type="application/geo+json", headers=headers)
 
 
 @router.get("/api/v1/geometry/municipalities.geojson", summary="Municipal outlines for the maps (EPSG:4326)",
             responses=GEOJSON_RESPONSE)
 def get_municipality_geometry(
-    request: Request,
     detail: str = Query(DETAIL, pattern=DETAIL_PATTERN, description="coarse (120 m) or fine (60 m) simplification"),
     v: str | None = Query(None, description="Digest the page expects (lets the browser cache the answer)"),
     ws: Workspace = Depends(get_workspace),
 ) -> Response:
     """Compact GeoJSON: one feature per municipality, ``id`` its NIS code, no properties."""
-    return _geometry(request, web_geometry(None, detail, ws.catalog.data_dir), detail, v)
+    return _geometry(web_geometry(None, detail, ws.catalog.data_dir), detail, v)
 
 
 @router.get("/api/v1/geometry/layers/{layer_id}.geojson", summary="Zone outlines of a layer for the maps (EPSG:4326)",
             responses=GEOJSON_RESPONSE)
 def get_layer_geometry(
-    request: Request,
     layer_id: str,
     detail: str = Query(DETAIL, pattern=DETAIL_PATTERN, description="coarse (120 m) or fine (60 m) simplification"),
     v: str | None = Query(None, description="Digest the page expects (lets the browser cache the answer)"),
@@ -105,7 +99,7 @@ def get_layer_geometry(
 ) -> Response:
     """Compact GeoJSON: one feature per zone with an outline, ``id`` its zone code, no properties;
     simplified as a coverage so neighbouring zones share their border."""
-    return _geometry(request, web_geometry(ws.layer(layer_id), detail, ws.catalog.data_dir), detail, v)
+    return _geometry(web_geometry(ws.layer(layer_id), detail, ws.catalog.data_dir), detail, v)
 
 
 @router.get("/maps/overlay", response_class=HTMLResponse, summary="Map of layer A over layer B")
