@@ -123,24 +123,33 @@
         }));
     };
 
-    /* A popup whose HTML (escaped by the server) is fetched when it first opens: o.popups is
-     * {url, loading, failed}; the feature id is appended URL-encoded. A failed fetch says so and the
-     * next opening tries again. */
-    function fetchedPopup(map, l, p, id) {
-        var loaded = false;
-        l.bindPopup(node('span', p.loading, 'rm-muted'), popupOptions(map));
+    /* A popup whose content is loaded when it first opens and then kept: load() gives a Promise of
+     * a DOM node or of HTML the server escaped. Meanwhile it shows `loading`; after a failure it
+     * shows `failed` and tries again on the next opening. */
+    function loadOnOpen(map, l, load, loading, failed) {
+        var asking = false;
+        l.bindPopup(loading, popupOptions(map));
         l.on('popupopen', function () {
-            if (loaded) { return; }
-            fetch(p.url + encodeURIComponent(id), {credentials: 'same-origin'}).then(function (r) {
+            var popup = l.getPopup();
+            if (popup.getContent() !== loading || asking) { return; }
+            asking = true;
+            load().then(function (content) {
+                popup.setContent(content);
+            }, function () {
+                popup.setContent(failed);
+                l.once('popupclose', function () { popup.setContent(loading); });
+            }).then(function () { asking = false; });
+        });
+    }
+
+    /* o.popups is {url, loading, failed}: the popup's HTML is GET url + the feature id. */
+    function fetchedPopup(map, l, p, id) {
+        loadOnOpen(map, l, function () {
+            return fetch(p.url + encodeURIComponent(id), {credentials: 'same-origin'}).then(function (r) {
                 if (!r.ok) { throw new Error('HTTP ' + r.status); }
                 return r.text();
-            }).then(function (html) {
-                loaded = true;
-                l.setPopupContent(html);
-            }).catch(function () {
-                l.setPopupContent(node('span', p.failed, 'rm-warn'));
             });
-        });
+        }, node('span', p.loading, 'rm-muted'), node('span', p.failed, 'rm-warn'));
     }
 
     function popupOptions(map) {
@@ -228,22 +237,10 @@
                 });
         }
 
-        /* The popup asks for the zone's members when it first opens and keeps them; after a
-         * failure it says so and tries again on the next click. */
+        /* The popup asks for the zone's members when it first opens (loadOnOpen). */
         function bindMembers(l, i) {
-            var loading = node('div', w.loading, 'rm-popup rm-muted'), asking = false;
-            l.bindPopup(loading, popupOptions(map));
-            l.on('popupopen', function () {
-                var popup = l.getPopup();
-                if (popup.getContent() !== loading || asking) { return; }
-                asking = true;
-                members(i).then(function (zone) {
-                    popup.setContent(popupBody(zone));
-                }, function () {
-                    popup.setContent(node('div', w.failed, 'rm-popup rm-warn'));
-                    l.once('popupclose', function () { popup.setContent(loading); });
-                }).then(function () { asking = false; });
-            });
+            loadOnOpen(map, l, function () { return members(i).then(popupBody); },
+                       node('div', w.loading, 'rm-popup rm-muted'), node('div', w.failed, 'rm-popup rm-warn'));
         }
 
         return track(inOrder(o.key, RM.source(o.key, o.url), function (data) {
