@@ -59,12 +59,13 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
     year = atoms.population_year
     unit = _unit(result)
     summaries = {d.code: _zone_summary_html(d, result, unit) for d in details}
+    shorts = {d.code: _zone_summary_html(d, result, unit, short=True) for d in details}  # the outlines' tooltips
     fetched = assets != "inline" and sum(map(len, summaries.values())) > FETCHED_SUMMARY_BYTES
     compact = assets != "inline" and (fetched or max(_most_zones_of_a_member(a), _most_zones_of_a_member(b))
                                       > COMPACT_MEMBER_ZONES)
     in_members: dict[str, str | list[str]]
     if fetched:  # what members' popups say of their A-zones: the outlines' tooltips (stored once)
-        in_members = {d.code: [_zone_summary_html(d, result, unit, short=True), "<hr>"] for d in details}
+        in_members = {code: [short, "<hr>"] for code, short in shorts.items()}
     else:
         in_members = summaries
 
@@ -72,7 +73,6 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
     for zone_detail in details:
         for member in zone_detail.members_outside_dominant:
             outside.setdefault(member.nis_code, []).append(zone_detail)
-    by_code = {d.code: d for d in details}
 
     title = f"{a.name} tegenover {b.name}"
     m = base.new_map(title, _subtitle(result, details, focused, outside, atoms), year, assets)
@@ -122,7 +122,7 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
     a_zones["_style"] = [{"fill": False, "color": style.OUTLINE, "weight": 5.0 if code == focus else 3.5,
                           "opacity": 1.0} for code in a_zones["code"]]
     a_zones["_hover"] = [{**s, "color": "#000000", "weight": s["weight"] + 2} for s in a_zones["_style"]]
-    a_zones["_tip"] = [_zone_summary_html(by_code[c], result, unit, short=True) for c in a_zones["code"]]
+    a_zones["_tip"] = [shorts[c] for c in a_zones["code"]]
     popups = None
     if fetched:
         popups = base.PopupSource(f"{ZONE_SUMMARY_URL}?{urlencode({'a': a.id, 'b': b.id})}&code=",
