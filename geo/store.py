@@ -364,20 +364,21 @@ def _readable(rows: list, read: Any, what: str) -> list:
     return records
 
 
-def _scenario(row: Any) -> ScenarioRecord:
+def _decoded(row: Any, read: Any, what: str) -> Any:
+    """``read(row)``, or :class:`Corrupt` naming the ``what`` and its id when the row does not decode."""
     try:
-        return _scenario_unchecked(row)
+        return read(row)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise Corrupt(f"scenario {row['id']!r} is damaged in the database ({type(exc).__name__}: "
+        raise Corrupt(f"{what} {row['id']!r} is damaged in the database ({type(exc).__name__}: "
                       f"{str(exc)[:100]}); delete it or restore it from a backup") from None
+
+
+def _scenario(row: Any) -> ScenarioRecord:
+    return _decoded(row, _scenario_unchecked, "scenario")
 
 
 def _layer(row: Any) -> LayerRecord:
-    try:
-        return _layer_unchecked(row)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise Corrupt(f"imported layer {row['id']!r} is damaged in the database ({type(exc).__name__}: "
-                      f"{str(exc)[:100]}); delete it or restore it from a backup") from None
+    return _decoded(row, _layer_unchecked, "imported layer")
 
 
 def _scenario_unchecked(row: Any) -> ScenarioRecord:
