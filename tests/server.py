@@ -69,3 +69,10 @@ class Server:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def run_cli(server: Server, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``regiomatch <args>`` in a child process on the server's database and settings (as a user
+    running the command line beside the service), output captured as text."""
+    return subprocess.run([sys.executable, "-c", "import sys; from api.cli import main; sys.exit(main(sys.argv[1:]))",
+                           *args], env=server.env, cwd=REPO, capture_output=True, text=True, timeout=timeout)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -27,7 +25,7 @@ from geo.catalog import load_catalog
 from maps.choropleth import MANY_ZONES
 from maps.style import BRUSSELS_NOTE
 from tests.browser_support import LEAFLET_READY, browser, server  # noqa: F401  (shared fixtures)
-from tests.server import REPO
+from tests.server import run_cli
 from tests.test_maps_escaping import PAYLOADS
 
 SQUARES = 600
@@ -146,9 +144,7 @@ def test_no_payload_in_a_zone_name_or_code_runs_and_each_reads_as_text(browser, 
 
 def test_the_exported_file_shows_the_members_without_a_server(browser, server, big, tmp_path):
     out = tmp_path / "raster.html"
-    done = subprocess.run([sys.executable, "-c", "import sys; from api.cli import main; sys.exit(main(sys.argv[1:]))",
-                           "map", "choropleth", "raster", "-o", str(out)],
-                          env=server.env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    done = run_cli(server, "map", "choropleth", "raster", "-o", str(out))
     assert done.returncode == 0, done.stderr
     page = browser.load(out.as_uri(), ready=LEAFLET_READY, timeout=120)
     assert page.errors == [], page.errors

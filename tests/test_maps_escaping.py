@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
-import sys
 from urllib.parse import quote
 
 import httpx
 import pytest
 
 from tests.browser_support import LEAFLET_READY, browser, served_app, server  # noqa: F401  (shared fixtures)
-from tests.server import REPO
+from tests.server import run_cli
 
 PAYLOADS = [
     '<img src=x onerror="window.__xss=1">',
@@ -102,9 +100,7 @@ def test_no_payload_runs_in_any_map_and_every_payload_reads_as_text(browser, ser
 def test_the_standalone_export_escapes_too(browser, server, hostile, tmp_path):
     """``regiomatch map`` writes a file that carries its geometry; user text is escaped there too."""
     out = tmp_path / "xss.html"
-    done = subprocess.run([sys.executable, "-c", "import sys; from api.cli import main; sys.exit(main(sys.argv[1:]))",
-                           "map", "choropleth", "xss", "-o", str(out)],
-                          env=server.env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    done = run_cli(server, "map", "choropleth", "xss", "-o", str(out))
     assert done.returncode == 0, done.stderr
     page = browser.load(out.as_uri(), ready=LEAFLET_READY)
     assert page.errors == []
