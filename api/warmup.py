@@ -22,7 +22,7 @@ class _Run:
 
     def __init__(self) -> None:
         self.done = threading.Event()
-        self.state: dict[str, object] = {"warm": False}
+        self.state: dict[str, object] = {}  # seconds and what was prepared, once done
 
 
 _current = _Run()
@@ -40,7 +40,7 @@ def start(ws, warm_up: bool) -> threading.Thread:
 
 def status() -> dict:
     """``{"warm": bool, "seconds": float, "prepared": [...]}`` for ``/health``."""
-    return dict(_current.state)
+    return {"warm": _current.done.is_set(), **_current.state}
 
 
 def wait(timeout: float | None = None) -> bool:
@@ -67,5 +67,5 @@ def _run(ws, warm_up: bool, run: _Run) -> None:
             prepared += preload(min(layers, key=len), ws.catalog.data_dir)
         except Exception:  # noqa: BLE001 - a warm-up failure only means the first request does the work
             log.exception("warming up failed; the first requests will prepare what they need")
-    run.state.update(warm=True, seconds=round(time.perf_counter() - t0, 2), prepared=prepared)
+    run.state.update(seconds=round(time.perf_counter() - t0, 2), prepared=prepared)
     run.done.set()
