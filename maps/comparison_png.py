@@ -9,19 +9,37 @@ name; the view is the area of the zones the moves touched.
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from geo.geometry import municipal_polygons, zone_polygons
 from geo.layer import Layer
 from geo.paths import ATTRIBUTION, SHIPPED_DATA
 from maps import style
 from maps.base import zone_colours
-from maps.static_map import _drawn_municipalities, _drawn_zones
 
 MARGIN = 0.08
+# Drawing tolerance: 25 m is below a pixel at these maps' scale and makes plotting several times faster.
+DRAW_SIMPLIFY_METRES = 25.0
+
+
+@lru_cache(maxsize=4)
+def _drawn_municipalities(data_dir: Path) -> gpd.GeoDataFrame:
+    frame = municipal_polygons(data_dir).copy()
+    frame["geometry"] = frame.geometry.simplify(DRAW_SIMPLIFY_METRES, preserve_topology=True)
+    return frame
+
+
+@lru_cache(maxsize=32)
+def _drawn_zones(layer: Layer, data_dir: Path) -> gpd.GeoDataFrame:
+    # Keyed on the layer object: a scenario saved again is a new object, so never a stale outline.
+    frame = zone_polygons(layer, data_dir)
+    frame["geometry"] = frame.geometry.simplify(DRAW_SIMPLIFY_METRES, preserve_topology=True)
+    return frame
 
 
 def comparison_png(base: Layer, other: Layer, moved: list[int], data_dir: Path = SHIPPED_DATA,

@@ -18,8 +18,8 @@ log = logging.getLogger("regiomatch.maps")
 
 
 def preload(layer: Layer, data_dir: Path = SHIPPED_DATA) -> list[str]:
-    """Draw one small map of ``layer`` (discarded), compile every page template, draw one tiny
-    image and print one tiny PDF. Returns what was loaded, in order.
+    """Draw one small map of ``layer`` (discarded), compile every page template, draw one report
+    map and one tiny image, and print one tiny PDF. Returns what was loaded, in order.
 
     Examples
     --------
@@ -41,10 +41,12 @@ def preload(layer: Layer, data_dir: Path = SHIPPED_DATA) -> list[str]:
     done.append("templates")
     from matplotlib.figure import Figure
 
-    from maps import static_map
+    from geo.overlay import overlay
+    from maps.zone_map import zone_map
 
-    static_map._drawn_municipalities(Path(data_dir))  # the context every report map draws
-    figure = Figure(figsize=(1, 1))
+    code = str(layer.zones["code"].iloc[0])  # a report map: the polygons, the image library, the font
+    zone_map(layer, code, layer, overlay(layer, layer).zone_detail(code), data_dir)
+    figure = Figure(figsize=(1, 1))  # and the matplotlib of the maps' "Download als PNG"
     figure.add_subplot().text(0.5, 0.5, "regiomatch")
     figure.savefig(io.BytesIO(), format="png")
     done.append("images")

@@ -8,6 +8,7 @@ no municipality; it shows structure and fit.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -25,6 +26,7 @@ from geo.overlay import Summary, ZoneDetail
 from geo.paths import ATTRIBUTION, SHIPPED_DATA
 from geo.roles import association_layer, compare_with
 from maps.csp import nonce_attribute
+from maps.zone_map import ZoneMap, zone_map
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Default comparison layers ("compare_with" of the association layer in data/layers.json).
@@ -304,7 +306,14 @@ class Comparison:
     layer_measures: list[dict]
     norm: PopulationNorm | None
     zone_norms: list[dict]  # touched zones of this layer against its own norm
-    map_uri: str | None = None
+    zone_map: ZoneMap | None = None
+
+    @property
+    def map_uri(self) -> str | None:
+        """The map as a ``data:`` URI, so the page stays one self-contained file."""
+        if self.zone_map is None:
+            return None
+        return "data:image/jpeg;base64," + base64.b64encode(self.zone_map.jpeg).decode("ascii")
 
     @property
     def headline(self) -> list[str]:
@@ -419,7 +428,7 @@ def fit_report(layer: Layer, code: str, against: list[Layer], *, history: pd.Dat
     base_layer_id : str, optional
         For a scenario layer: the layer whose population norm it inherits.
     with_maps : bool
-        Render static maps (about 0.3 s each): for the first comparison and every split one.
+        Draw maps (a few hundredths of a second each): for the first comparison and every split one.
 
     Examples
     --------
@@ -428,8 +437,6 @@ def fit_report(layer: Layer, code: str, against: list[Layer], *, history: pd.Dat
     >>> report.comparisons[0].detail.dominant_zone  # doctest: +SKIP
     'elz18'
     """
-    from maps.static_map import data_uri, zone_map_png
-
     fit = zone_fit(layer, code, against, history=history, base_layer_id=base_layer_id)
     year = fit.population_year
     comparisons: list[Comparison] = []
@@ -437,14 +444,14 @@ def fit_report(layer: Layer, code: str, against: list[Layer], *, history: pd.Dat
         detail = c.detail
         # A map where a line cuts the zone, and always for the first comparison: enough for a meeting.
         drawn = with_maps and detail.zones_touched and (i == 0 or not detail.nested)
-        png = zone_map_png(layer, fit.code, c.layer, detail, data_dir) if drawn else None
+        drawn_map = zone_map(layer, fit.code, c.layer, detail, data_dir) if drawn else None
         comparisons.append(Comparison(
             layer=c.layer, detail=detail, summary=c.summary,
             sentences=fit_sentences(detail, c.layer, year),
             measures=zone_measures(detail, None, detail.code, year),
             layer_measures=layer_measures(c.summary, layer, None),
             norm=c.norm, zone_norms=[asdict(z) for z in c.zone_norms],
-            map_uri=data_uri(png) if png else None))
+            zone_map=drawn_map))
 
     member_rows = [{"nis_code": m.nis_code, "name": m.name, "share": m.share, "population": m.population,
                     "flemish": m.flemish,

@@ -1,9 +1,7 @@
-"""Static PNGs: one zone and its members for printable reports, and any interactive map as an
-image (:func:`map_png`, the "Download als PNG" of every map page). No tiles, works offline.
+"""Any interactive map as an image (:func:`map_png`, the "Download als PNG" of every map page),
+drawn with matplotlib's Agg backend from the same frames as the page. No tiles, works offline.
 
-Drawn with matplotlib's Agg backend from the same EPSG:31370 polygons as the web maps
-(:mod:`geo.geometry`): members are filled by the zone of the comparison layer they sit in,
-that layer's zones are outlined, surrounding municipalities give context in grey.
+The maps of a printed report are drawn by :mod:`maps.zone_map`.
 """
 
 from __future__ import annotations
@@ -13,11 +11,6 @@ import io
 import logging
 import math
 import re
-import textwrap
-import threading
-from collections import OrderedDict
-from functools import lru_cache
-from pathlib import Path
 
 import folium
 import geopandas as gpd
@@ -25,184 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.lines import Line2D
 
-from geo.geometry import municipal_polygons, zone_polygons
-from geo.layer import Layer
-from geo.overlay import ZoneDetail
-from geo.paths import ATTRIBUTION, SHIPPED_DATA
-
-# Okabe-Ito: distinguishable with colour-blindness and still apart in greyscale print.
-DOMINANT_COLOUR = "#0072B2"
-OTHER_COLOURS = ("#E69F00", "#CC79A7", "#009E73", "#D55E00", "#56B4E9", "#F0E442", "#999933", "#882255")
-UNCOVERED_COLOUR = "#dddddd"
-CONTEXT_COLOUR = "#f2f2f2"
-MARGIN = 0.12
-MAX_LABELS = 45
-# Drawing tolerance: 25 m is below a pixel at report scale and makes plotting several times faster.
-DRAW_SIMPLIFY_METRES = 25.0
-
-
-def zone_colours(detail: ZoneDetail) -> dict[str, str]:
-    """Fill colour per touched zone code: the dominant zone blue, the others in turn."""
-    colours = {}
-    others = iter(OTHER_COLOURS * 4)
-    for zone in detail.zones_touched:
-        colours[zone.code] = DOMINANT_COLOUR if zone.code == detail.dominant_zone else next(others)
-    return colours
-
-
-def _wrapped(text: str, width_inches: float, fontsize: float) -> str:
-    """``text`` in lines that fit ``width_inches`` at ``fontsize`` points (about 0.5 em a character).
-
-    Examples
-    --------
-    >>> _wrapped("Bron: Statbel en Agentschap Binnenlands Bestuur", 1.0, 10).count(chr(10))
-    2
-    """
-    return textwrap.fill(text, max(int(width_inches * 72 / (fontsize * 0.5)), 20))
-
-
-# The last images drawn, keyed by the (immutable) layer objects they show: a report's PDF right
-# after its HTML page reuses the maps instead of drawing them again (a quarter second each).
-_PNG_CACHE: OrderedDict[tuple, bytes] = OrderedDict()
-_PNG_CACHE_SIZE = 48
-_png_lock = threading.Lock()
-
-
-# The share of the map's width and height a legend takes, about (for choosing its corner).
-LEGEND_BOX = (0.45, 0.35)
-
-
-def _emptiest_corner(geometries, bounds: tuple[float, float, float, float]) -> str:
-    """The corner of the map whose legend-sized box covers the least of ``geometries``: what
-    matplotlib's ``loc="best"`` does by testing every drawn vertex, at a fortieth of the cost.
-
-    Examples
-    --------
-    >>> import shapely
-    >>> _emptiest_corner([shapely.box(0, 0, 5, 10)], (0, 0, 10, 10))  # the shape fills the left half
-    'upper right'
-    """
-    import shapely
-
-    xmin, ymin, xmax, ymax = bounds
-    w, h = (xmax - xmin) * LEGEND_BOX[0], (ymax - ymin) * LEGEND_BOX[1]
-    boxes = {"upper left": (xmin, ymax - h, xmin + w, ymax), "upper right": (xmax - w, ymax - h, xmax, ymax),
-             "lower left": (xmin, ymin, xmin + w, ymin + h), "lower right": (xmax - w, ymin, xmax, ymin + h)}
-    shapes = shapely.union_all([g for g in geometries if g is not None])
-    covered = {corner: shapely.intersection(shapes, shapely.box(*box)).area for corner, box in boxes.items()}
-    return min(covered, key=lambda corner: (covered[corner], list(boxes).index(corner)))
-
-
-def zone_map_png(layer: Layer, code: str, against: Layer, detail: ZoneDetail,
-                 data_dir: Path = SHIPPED_DATA, width_inches: float = 7.0) -> bytes:
-    """PNG of zone ``code`` of ``layer``, members coloured by their zone in ``against``.
-
-    Parameters
-    ----------
-    layer, code
-        The zone the report is about.
-    against : Layer
-        The comparison layer whose zones colour the members.
-    detail : ZoneDetail
-        ``overlay(layer, against).zone_detail(code)``; the map shows exactly this result.
-
-    Examples
-    --------
-    >>> result = overlay(w13_layer, elz_layer)  # doctest: +SKIP
-    >>> png = zone_map_png(w13_layer, "W13", elz_layer, result.zone_detail("W13"))  # doctest: +SKIP
-    >>> png[:4]  # doctest: +SKIP
-    b'\\x89PNG'
-    """
-    key = (layer, str(code), against, Path(data_dir), float(width_inches))
-    with _png_lock:
-        if key in _PNG_CACHE:
-            _PNG_CACHE.move_to_end(key)
-            return _PNG_CACHE[key]
-    png = _draw_zone_map(layer, code, against, detail, Path(data_dir), width_inches)
-    with _png_lock:
-        _PNG_CACHE[key] = png
-        while len(_PNG_CACHE) > _PNG_CACHE_SIZE:
-            _PNG_CACHE.popitem(last=False)
-    return png
-
-
-def _draw_zone_map(layer: Layer, code: str, against: Layer, detail: ZoneDetail, data_dir: Path,
-                   width_inches: float) -> bytes:
-    munis = _drawn_municipalities(Path(data_dir))
-    colours = zone_colours(detail)
-    fill: dict[int, str] = {}
-    for zone in detail.zones_touched:
-        for member in zone.members:
-            # A member split over two zones takes the colour of the first (largest) one.
-            fill.setdefault(member.nis_code, colours[zone.code])
-    for member in detail.not_covered:
-        fill.setdefault(member.nis_code, UNCOVERED_COLOUR)
-    members = munis.loc[[n for n in sorted(fill) if n in munis.index]]
-
-    outline = _drawn_zones(layer, Path(data_dir))
-    outline = outline[outline["code"] == str(code)]
-    against_zones = _drawn_zones(against, Path(data_dir))
-    against_zones = against_zones[against_zones["code"].isin(colours) & against_zones.geometry.notna()]
-
-    extent = gpd.GeoSeries(list(members.geometry) + list(outline.geometry.dropna()), crs=munis.crs).total_bounds
-    dx, dy = extent[2] - extent[0], extent[3] - extent[1]
-    pad = MARGIN * max(dx, dy, 5_000.0)
-    xmin, ymin, xmax, ymax = extent[0] - pad, extent[1] - pad, extent[2] + pad, extent[3] + pad
-    height_inches = max(3.5, min(7.5, width_inches * (ymax - ymin) / max(xmax - xmin, 1.0)))
-
-    fig = Figure(figsize=(width_inches, height_inches), dpi=130)
-    ax = fig.add_axes((0.0, 0.08, 1.0, 0.92))
-    context = munis.cx[xmin:xmax, ymin:ymax]
-    context.plot(ax=ax, color=CONTEXT_COLOUR, edgecolor="white", linewidth=0.6)
-    members.plot(ax=ax, color=[fill[n] for n in members.index], edgecolor="white", linewidth=0.8, alpha=0.85)
-    if len(against_zones):
-        against_zones.boundary.plot(ax=ax, color="#333333", linewidth=1.6)
-    if len(outline):
-        outline.boundary.plot(ax=ax, color="black", linewidth=2.2, linestyle=(0, (4, 2)))
-    if len(members) <= MAX_LABELS:
-        for nis, geometry in members.geometry.items():
-            point = geometry.representative_point()
-            ax.annotate(layer.atoms.name(int(nis)), (point.x, point.y), ha="center",
-                        va="center", fontsize=6.5, color="black",
-                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7})
-    ax.set_xlim(xmin, xmax)
-    ax.set_ylim(ymin, ymax)
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-
-    handles = [Patch(facecolor=colours[z.code], edgecolor="white", label=f"{z.name} ({z.code})")
-               for z in detail.zones_touched]
-    if detail.not_covered:
-        handles.append(Patch(facecolor=UNCOVERED_COLOUR, label=f"in geen zone van {against.name}"))
-    handles.append(Line2D([], [], color="black", linewidth=2.0, linestyle=(0, (4, 2)), label=f"grens van {code}"))
-    handles.append(Line2D([], [], color="#333333", linewidth=1.6, label=f"grenzen {against.name}"))
-    corner = _emptiest_corner(members.geometry.values, (xmin, ymin, xmax, ymax))
-    ax.legend(handles=handles, loc=corner, fontsize=7, framealpha=0.9, title=against.name, title_fontsize=7.5)
-    # Wrapped here, not by matplotlib (wrap=True measures the text word by word: a tenth of a second).
-    fig.text(0.01, 0.02, _wrapped(ATTRIBUTION, width_inches, 5.5), fontsize=5.5, color="#555555")
-
-    buffer = io.BytesIO()
-    # The figure's height follows the zone's shape, so there is little to crop: no "tight" box,
-    # which drew the whole figure twice (a third of each map's time). zlib level 1: flat colours
-    # compress almost as well (+5 %) in a tenth of the time.
-    fig.savefig(buffer, format="png", facecolor="white", pil_kwargs={"compress_level": 1})
-    return buffer.getvalue()
-
-
-@lru_cache(maxsize=4)
-def _drawn_municipalities(data_dir: Path) -> gpd.GeoDataFrame:
-    frame = municipal_polygons(data_dir).copy()
-    frame["geometry"] = frame.geometry.simplify(DRAW_SIMPLIFY_METRES, preserve_topology=True)
-    return frame
-
-
-@lru_cache(maxsize=32)
-def _drawn_zones(layer: Layer, data_dir: Path) -> gpd.GeoDataFrame:
-    # Keyed on the layer object: a scenario saved again is a new object, so never a stale outline.
-    frame = zone_polygons(layer, data_dir)
-    frame["geometry"] = frame.geometry.simplify(DRAW_SIMPLIFY_METRES, preserve_topology=True)
-    return frame
-
+from geo.paths import ATTRIBUTION
 
 def data_uri(png: bytes) -> str:
     """``data:image/png;base64,...`` so the page stays one self-contained file."""

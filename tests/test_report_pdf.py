@@ -27,7 +27,7 @@ TOLERANCE = 1.0  # points: glyph boxes may overhang by a hair
 # Gezondheidsmakers, LOGO): a member table, the measures, one section per layer with a map where a
 # line cuts the association, the norms, the history and the sources. Before the layout was fixed,
 # W13 took 11 pages and WRNL 8 with columns cut off at the right edge.
-PAGES = {"W13": 7, "WRNL": 6, "WZK": 6, "ISOM": 5}
+PAGES = {"W13": 8, "WRNL": 6, "WZK": 6, "ISOM": 5}
 
 Word = tuple[int, float, float, float, float, str]  # page, x0, y0, x1, y1, text
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from matplotlib import image as mpimg
+import PIL.Image
 from matplotlib.colors import to_rgb
 
 from api.cli import main as cli_main
@@ -17,7 +17,7 @@ from geo.paths import ATTRIBUTION
 from maps import pdf as pdf_module
 from maps.pdf import available_renderers, html_to_pdf
 from maps.report import DEFAULT_AGAINST, fit_report, render_report
-from maps.static_map import DOMINANT_COLOUR, zone_colours, zone_map_png
+from maps.zone_map import DOMINANT_COLOUR, FILL_OPACITY, zone_colours, zone_map
 from tests.system import PACKAGES, install_hint, require_pdf_renderer
 
 
@@ -214,28 +214,50 @@ def test_each_installed_renderer_produces_a_readable_pdf(catalog, renderer):
     assert "ISOM - Intergemeentelijke Samenwerking OCMW's Middenkempen" in " ".join(text.split())
 
 
-# -- static map ------------------------------------------------------------------------------
-def _has_colour(png: bytes, colour: str, alpha: float = 0.85, tolerance: float = 0.03) -> bool:
-    # Members are drawn with alpha 0.85 over the white/grey background: compare with the blend.
-    pixels = mpimg.imread(io.BytesIO(png), format="png")[..., :3]
-    target = alpha * np.array(to_rgb(colour)) + (1 - alpha) * np.ones(3)
-    return bool((np.abs(pixels - target).max(axis=-1) < tolerance).any())
+# -- report map ------------------------------------------------------------------------------
+def _has_colour(image: bytes, colour: str, tolerance: float = 0.04) -> bool:
+    # Members are filled at FILL_OPACITY over white: look for that blend (JPEG: a small tolerance).
+    pixels = np.asarray(PIL.Image.open(io.BytesIO(image)).convert("RGB"), dtype=float) / 255
+    target = FILL_OPACITY * np.array(to_rgb(colour)) + (1 - FILL_OPACITY) * np.ones(3)
+    return int((np.abs(pixels - target).max(axis=-1) < tolerance).sum()) > 200
 
 
-def test_static_map_colours_members_by_their_zone(catalog):
+def test_report_map_colours_members_by_their_zone(catalog):
     associations, elz = catalog.layer(ASSOCIATIONS), catalog.layer("eerstelijnszone")
     result = overlay(associations, elz)
     split, nested = result.zone_detail("W13"), result.zone_detail("ISOM")
-    split_png = zone_map_png(associations, "W13", elz, split)
-    nested_png = zone_map_png(associations, "ISOM", elz, nested)
-    for png in (split_png, nested_png):
-        assert png.startswith(b"\x89PNG")
+    split_map = zone_map(associations, "W13", elz, split)
+    nested_map = zone_map(associations, "ISOM", elz, nested)
+    for drawn in (split_map, nested_map):
+        assert drawn.jpeg.startswith(b"\xff\xd8")
     colours = zone_colours(split)
     assert colours["elz18"] == DOMINANT_COLOUR and len(set(colours.values())) == 4
-    assert _has_colour(split_png, colours["elz40"])  # Lendelede, on the other side of the line
-    assert _has_colour(split_png, DOMINANT_COLOUR)
-    assert _has_colour(nested_png, DOMINANT_COLOUR)
-    assert not _has_colour(nested_png, colours["elz40"])
+    assert _has_colour(split_map.jpeg, colours["elz40"])  # Lendelede, on the other side of the line
+    assert _has_colour(split_map.jpeg, DOMINANT_COLOUR)
+    assert _has_colour(nested_map.jpeg, DOMINANT_COLOUR)
+    assert not _has_colour(nested_map.jpeg, colours["elz40"])
+
+
+def test_report_map_legend_names_every_zone_and_both_lines(catalog):
+    associations, elz = catalog.layer(ASSOCIATIONS), catalog.layer("eerstelijnszone")
+    split = overlay(associations, elz).zone_detail("W13")
+    drawn = zone_map(associations, "W13", elz, split)
+    colours = zone_colours(split)
+    assert [(row.label, row.fill) for row in drawn.legend if row.fill] == [
+        (f"{z.name} ({z.code})", colours[z.code]) for z in split.zones_touched]
+    assert [(row.label, row.line) for row in drawn.legend if row.line] == [
+        ("grens van W13", "dashed"), (f"grenzen {elz.name}", "solid")]
+    assert drawn.description == f"Kaart: de leden van W13 gekleurd per zone van {elz.name}"
+
+
+def test_report_page_shows_the_map_with_its_legend(catalog):
+    associations, elz = catalog.layer(ASSOCIATIONS), catalog.layer("eerstelijnszone")
+    html = render_report(fit_report(associations, "W13", [elz]))
+    figure = html[html.index('<figure class="zone-map">'):html.index("</figure>")]
+    assert 'src="data:image/jpeg;base64,' in figure
+    assert "Kortrijk-Kuurne-Harelbeke (elz18)" in visible_text(figure)
+    assert "grens van W13" in visible_text(figure)
+    assert "Statbel" in visible_text(figure)  # the data credit travels with the map
 
 
 # -- CLI -------------------------------------------------------------------------------------
@@ -245,7 +267,7 @@ def test_cli_writes_html_and_pdf(tmp_path: Path):
     assert cli_main(["report", ASSOCIATIONS, "W13", "-o", str(html_file), "--against", "eerstelijnszone"]) == 0
     text = visible_text(html_file.read_text(encoding="utf-8"))
     assert "In RITS (elz40): Lendelede (5.787)." in text
-    assert "data:image/png;base64," in html_file.read_text(encoding="utf-8")  # self-contained
+    assert "data:image/jpeg;base64," in html_file.read_text(encoding="utf-8")  # self-contained
     assert cli_main(["report", ASSOCIATIONS, "ISOM", "-o", str(pdf_file)]) == 0
     assert pdf_file.read_bytes().startswith(b"%PDF-")
     assert "Middenkempen" in pdf_text(pdf_file.read_bytes())
