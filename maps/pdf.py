@@ -9,7 +9,9 @@ machine it is printed on. Without WeasyPrint, a clear domain error says what to 
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -98,10 +100,38 @@ def html_to_pdf(html: str, renderer: str | None = None) -> bytes:
         raise PdfUnavailable(f"{chosen} is not available on this server: install WeasyPrint "
                              "(pip install weasyprint; needs Pango); the HTML report works without it")
     if chosen == "weasyprint":
-        import weasyprint
-
-        return weasyprint.HTML(string=html).write_pdf()
+        return _weasyprint_pdf(html)
     return _chromium_pdf(html)
+
+
+# An inlined image: what the page carries so that it stays one file.
+_DATA_IMAGE = re.compile(r'src="data:(image/(?:png|jpeg|gif|svg\+xml));base64,([A-Za-z0-9+/=]*)"')
+_IMAGE_SCHEME = "regiomatch-image"
+
+
+def _weasyprint_pdf(html: str) -> bytes:
+    """WeasyPrint's PDF of ``html``, with its inlined images handed over beside the page: the HTML
+    parser then reads a few dozen kilobytes instead of the images' base64 (a sixth of a second)."""
+    import weasyprint
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    images: dict[str, tuple[str, str]] = {}
+    url_of: dict[str, str] = {}  # the same image twice is one URL, so the PDF holds it once
+
+    def set_aside(match: re.Match) -> str:
+        url = url_of.setdefault(match.group(2), f"{_IMAGE_SCHEME}:{len(url_of)}")
+        images[url] = (match.group(1), match.group(2))
+        return f'src="{url}"'
+
+    class Fetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url in images:
+                mime, data = images[url]
+                return URLFetcherResponse(url, base64.b64decode(data), {"Content-Type": mime})
+            return super().fetch(url, headers)
+
+    light = _DATA_IMAGE.sub(set_aside, html)
+    return weasyprint.HTML(string=light, url_fetcher=Fetcher()).write_pdf()
 
 
 def _chromium_pdf(html: str) -> bytes:

@@ -131,3 +131,33 @@ def test_cli_prints_the_same_document_as_the_web_button(printed, tmp_path):
     assert [(w[0], w[5]) for w in cli] == [(w[0], w[5]) for w in web]
     for a, b in zip(cli, web):
         assert a[1:5] == pytest.approx(b[1:5], abs=0.01)
+
+
+def test_inlined_images_reach_the_pdf_once_each_and_unchanged():
+    """The PDF renderer is handed a page's data-URI images beside the page: a JPEG still goes in
+    as it is (DCT), and the same image twice is stored once."""
+    import base64
+    import io
+
+    import PIL.Image
+    from pypdf import PdfReader
+
+    from maps.pdf import html_to_pdf
+    from tests.system import require_pdf_renderer
+
+    require_pdf_renderer()
+    buffer = io.BytesIO()
+    PIL.Image.new("RGB", (40, 30), "#0072B2").save(buffer, format="JPEG", quality=90)
+    uri = "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    other = io.BytesIO()
+    PIL.Image.new("RGB", (20, 20), "#E69F00").save(other, format="PNG")
+    png_uri = "data:image/png;base64," + base64.b64encode(other.getvalue()).decode("ascii")
+    pdf = html_to_pdf(f'<p>kaart</p><img src="{uri}"><img src="{uri}"><img src="{png_uri}">')
+    images = {}
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for name, obj in page["/Resources"]["/XObject"].items():
+            images[obj.indirect_reference.idnum] = obj.get_object()
+    filters = sorted(str(image["/Filter"]) for image in images.values())
+    assert filters == ["/DCTDecode", "/FlateDecode"]
+    jpeg = next(image for image in images.values() if image["/Filter"] == "/DCTDecode")
+    assert jpeg.get_data() == buffer.getvalue()
