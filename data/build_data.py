@@ -36,6 +36,8 @@ What is reshaped, and why:
 * ``geometry.gpkg``: municipal polygons of 2025 and the 4 sub-zones of primary care zone
   "Antwerpen en rand" (which split the city of Antwerp), both in EPSG:31370. The sub-zones'
   memberships are population-weighted from the statistical sectors (``elzantw``).
+* ``web/``: the browser outlines of the municipalities and of every shipped layer, per detail
+  level, exactly as the server would prepare them on first use (``geo/prepared.py``).
 """
 
 from __future__ import annotations
@@ -597,6 +599,14 @@ def main(argv: list[str] | None = None) -> None:
     gemeenten[["nis_code", "naam", "geometry"]].to_file(geometry, layer="gemeente_2025", driver="GPKG")
     antwerp_zones["code"] = antwerp_zones["code"].map(_zone_code)
     antwerp_zones[["code", "naam", "geometry"]].to_file(geometry, layer="eerstelijnszone_antwerpen_stad", driver="GPKG")
+
+    # The browser outlines of every shipped layer, prepared once here instead of on each
+    # server's first maps (geo/prepared.py: read only while they match this data).
+    from geo.catalog import load_catalog_from
+    from geo.geometry import WEB_DETAIL_METRES
+    from geo.prepared import write_web_geometry
+
+    write_web_geometry(list(load_catalog_from(out).builtin.values()), out, WEB_DETAIL_METRES)
 
     licences = out / "licences"
     licences.mkdir(exist_ok=True)

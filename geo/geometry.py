@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from geo.lazy import lazy_module
 from geo.errors import InvalidInput
 from geo.layer import Layer
 from geo.paths import METRIC_CRS, SHIPPED_DATA, WEB_CRS
+from geo.prepared import shipped_web_geometry
 
 # Only drawing and importing polygons need geopandas: not a start-up, nor an overlay.
 gpd = lazy_module("geopandas")
@@ -214,6 +216,11 @@ def web_zones(layer: Layer, detail: str = "coarse", data_dir: Path = SHIPPED_DAT
 
 @lru_cache(maxsize=128)
 def _web_zones(layer: Layer, metres: float, data_dir: Path) -> gpd.GeoDataFrame:
+    shipped = _shipped_frame(layer, metres, data_dir)
+    return shipped if shipped is not None else _computed_web_zones(layer, metres, data_dir)
+
+
+def _computed_web_zones(layer: Layer, metres: float, data_dir: Path) -> gpd.GeoDataFrame:
     frame = _zone_polygons(layer, data_dir)
     frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty].reset_index(drop=True)
     coverage = None if layer.polygons is not None else not _zones_overlap(layer)
@@ -234,9 +241,36 @@ def web_municipalities(detail: str = "coarse", data_dir: Path = SHIPPED_DATA) ->
 
 @lru_cache(maxsize=8)
 def _web_municipalities(metres: float, data_dir: Path) -> gpd.GeoDataFrame:
-    frame = municipal_polygons(data_dir).reset_index()
+    shipped = _shipped_frame(None, metres, data_dir)
+    return shipped if shipped is not None else _computed_web_municipalities(metres, data_dir)
+
+
+def _computed_web_municipalities(metres: float, data_dir: Path) -> gpd.GeoDataFrame:
+    frame = municipal_polygons(data_dir).reset_index()[["nis_code", "geometry"]]
     frame["code"] = frame["nis_code"].astype(str)
     return _rounded(to_web(frame, metres))
+
+
+# In compact_geojson's output every feature starts with its id (a JSON string).
+_FEATURE_ID = re.compile(rb'"id":"((?:[^"\\]|\\.)*)"')
+
+
+def _shipped_frame(layer: Layer | None, metres: float, data_dir: Path) -> gpd.GeoDataFrame | None:
+    """What ``_computed_web_zones`` (or, for None, ``_computed_web_municipalities``) gives, read
+    from the geometry prepared with the data (:mod:`geo.prepared`); None when there is none."""
+    body = shipped_web_geometry(layer, metres, data_dir)
+    if body is None:
+        return None
+    ids = [json.loads(b'"' + raw + b'"') for raw in _FEATURE_ID.findall(body)]
+    geometries = shapely.get_parts(shapely.from_geojson(body.decode("utf-8")))
+    if len(ids) != len(geometries):
+        return None  # not a file this module wrote: prepare it instead
+    if layer is None:
+        frame = pd.DataFrame({"nis_code": np.array(ids, dtype=np.int64), "code": ids})
+        return gpd.GeoDataFrame(frame, geometry=geometries, crs=WEB_CRS)[["nis_code", "geometry", "code"]]
+    frame = pd.DataFrame({"code": ids}).merge(layer.zones, on="code", how="left")
+    out = gpd.GeoDataFrame(frame, geometry=geometries, crs=WEB_CRS)
+    return out[["code", "geometry", *[c for c in frame.columns if c != "code"]]]
 
 
 def _rounded(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -297,6 +331,17 @@ def web_geometry(layer: Layer | None, detail: str = "coarse", data_dir: Path = S
 
 @lru_cache(maxsize=128)
 def _web_geometry(layer: Layer | None, metres: float, data_dir: Path) -> tuple[bytes, str]:
-    frame = _web_municipalities(metres, data_dir) if layer is None else _web_zones(layer, metres, data_dir)
-    body = compact_geojson(frame)
+    body = shipped_web_geometry(layer, metres, data_dir)
+    if body is None:
+        frame = _web_municipalities(metres, data_dir) if layer is None else _web_zones(layer, metres, data_dir)
+        body = compact_geojson(frame)
     return body, hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+def compute_web_geometry(layer: Layer | None, metres: float, data_dir: Path = SHIPPED_DATA) -> bytes:
+    """:func:`web_geometry`'s body at tolerance ``metres``, always computed (never read from the
+    prepared files): what ``data/build_data.py`` ships (:func:`geo.prepared.write_web_geometry`)."""
+    data_dir = Path(data_dir)
+    if layer is None:
+        return compact_geojson(_computed_web_municipalities(float(metres), data_dir))
+    return compact_geojson(_computed_web_zones(layer, float(metres), data_dir))
