@@ -58,6 +58,7 @@ def create_app() -> FastAPI:
     # Outside the middleware that rewrites bodies (the CSP nonce), so it sees plain text.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6,
                        exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf"))
+    app.add_middleware(warmup.YieldToRequests)  # the warm-up steps aside while a request is answered
     app.add_middleware(ExposureGuard)  # added last: outermost, so nothing is served while exposed
     for router in ROUTERS:
         app.include_router(router)

@@ -1,10 +1,12 @@
 """After start-up, in one background thread: open the database, prepare the browser geometry of
-every shipped layer, and load the map, image and PDF libraries (:func:`maps.preload.preload`).
+every shipped layer, and load the map, image and PDF libraries (:func:`maps.preload.preload_steps`).
 
 Start-up itself loads only what the first overlay needs (about 1.3 s); everything here then takes
-a few seconds of one core beside the first answers, so a planner's first map, report or PDF does
-not wait for it. ``REGIOMATCH_WARM_UP=0`` turns it off (the tests do, as each starts many apps);
-the database still opens on first use. ``/health`` says whether the warm-up is done.
+a few seconds of one core, in small steps that wait while a request is being answered
+(:class:`YieldToRequests`), so a planner's first map, report or PDF neither waits for it nor
+shares the interpreter with it for long. ``REGIOMATCH_WARM_UP=0`` turns it off (the tests do, as
+each starts many apps); the database still opens on first use. ``/health`` says whether the
+warm-up is done.
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ def wait(timeout: float | None = None) -> bool:
 def _run(ws, warm_up: bool, run: _Run) -> None:
     t0 = time.perf_counter()
     prepared: list[str] = []
+    # A request being answered goes first, here and between the steps below: two threads share
+    # one interpreter lock, so warming up beside it would slow it down; it loads what it needs.
+    requests.wait_until_idle()
     try:
         ws.store  # noqa: B018 - opens the database and creates its schema
         prepared.append("database")
@@ -58,14 +63,69 @@ def _run(ws, warm_up: bool, run: _Run) -> None:
         log.exception("the database could not be opened at start-up; requests that need it will say why")
     if warm_up:
         try:
-            from geo.geometry import prepare_web_geometry
-            from maps.preload import preload
-
-            layers = list(ws.catalog.builtin.values())
-            prepare_web_geometry(layers, ws.catalog.data_dir)
-            prepared.append("geometry")
-            prepared += preload(min(layers, key=len), ws.catalog.data_dir)
+            for name, step in _steps(ws):
+                requests.wait_until_idle()
+                if step() is not False and name not in prepared:
+                    prepared.append(name)
         except Exception:  # noqa: BLE001 - a warm-up failure only means the first request does the work
             log.exception("warming up failed; the first requests will prepare what they need")
     run.state.update(seconds=round(time.perf_counter() - t0, 2), prepared=prepared)
     run.done.set()
+
+
+def _steps(ws) -> list[tuple[str, object]]:
+    """The warm-up in small steps, the most needed first: the browser geometry of each shipped
+    layer, the map, template, image and PDF libraries, then each layer's dissolved outlines in
+    metres (for report maps)."""
+    from geo.geometry import prepare_web_geometry, zone_polygons
+    from maps.preload import preload_steps
+
+    layers = list(ws.catalog.builtin.values())
+    data_dir = ws.catalog.data_dir
+    return [*[("geometry", lambda layer=layer: prepare_web_geometry([layer], data_dir)) for layer in layers],
+            *preload_steps(min(layers, key=len), data_dir),
+            *[("outlines", lambda layer=layer: zone_polygons(layer, data_dir)) for layer in layers]]
+
+
+class _Requests:
+    """How many requests are being answered; the warm-up waits for none between its steps."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._lock = threading.Lock()
+        self._idle = threading.Event()
+        self._idle.set()
+
+    def enter(self) -> None:
+        with self._lock:
+            self._count += 1
+            self._idle.clear()
+
+    def leave(self) -> None:
+        with self._lock:
+            self._count -= 1
+            if self._count == 0:
+                self._idle.set()
+
+    def wait_until_idle(self) -> None:
+        self._idle.wait()
+
+
+requests = _Requests()
+
+
+class YieldToRequests:
+    """ASGI middleware: counts the HTTP requests in progress, for the warm-up to step aside."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        requests.enter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            requests.leave()
