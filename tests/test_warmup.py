@@ -57,3 +57,28 @@ def test_without_the_warm_up_the_database_still_opens_after_start_up(tmp_path, m
             assert (tmp_path / "state" / "regiomatch.sqlite3").exists()
     finally:
         reset_app_caches()
+
+
+def test_the_warm_up_waits_while_a_request_is_being_answered(tmp_path, monkeypatch):
+    monkeypatch.setenv("REGIOMATCH_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("REGIOMATCH_WARM_UP", "1")
+    monkeypatch.delenv("REGIOMATCH_API_TOKEN", raising=False)
+    reset_app_caches()
+    from api import warmup
+    from api.main import create_app
+
+    warmup.requests.enter()  # a request in progress from before the start
+    try:
+        with TestClient(create_app()) as client:
+            assert not warmup.wait(timeout=1.5), "the warm-up ran beside a request"
+            assert not (tmp_path / "state" / "regiomatch.sqlite3").exists()
+            warmup.requests.leave()
+            assert warmup.wait(timeout=300), "the warm-up did not go on once the request was answered"
+            assert client.get("/health").json()["warm_up"]["prepared"][:2] == ["database", "geometry"]
+            # Requests through the app are counted and released, whatever their answer.
+            assert client.get("/api/v1/layers/nope").status_code == 404
+            assert warmup.requests._idle.is_set()
+    finally:
+        if not warmup.requests._idle.is_set():
+            warmup.requests.leave()
+        reset_app_caches()
