@@ -14,7 +14,8 @@ keep-alive and ``Accept-Encoding: gzip``, as a browser does:
   off, against ``geopandas.overlay`` of the same pair's polygons with population shares (the
   function of :mod:`benchmarks.bench_overlay`), timed in this run;
 * **a 10,000-polygon import** (:mod:`benchmarks.grid`): the import itself, then its overlay
-  JSON (first and warm, both directions), its choropleth map (first, warm, size);
+  JSON (first and warm, both directions, every zone at once), its choropleth map and its overlay
+  maps against the primary care zones, both ways (first, warm, size);
 * **cold start**: ``Popen`` to the first overlay answer, and ``-X importtime`` of ``api.main``.
 """
 
@@ -57,6 +58,17 @@ PAGES = [
 # 30 CPU seconds; Antwerp lies in ~130 squares of the grid, and a loaded machine reads slowly.
 BIG_IMPORT_LIMITS = {"REGIOMATCH_IMPORT_ZONES_PER_MUNICIPALITY": "1000", "REGIOMATCH_IMPORT_CPU_SECONDS": "600",
                      "REGIOMATCH_IMPORT_WALL_SECONDS": "900"}
+# What the 10,000-square import is timed on, in this order, each first right after the import (the
+# overlay JSON both ways and with every zone's details at once, the choropleth, the overlay maps).
+BIG_IMPORT_PAGES = [
+    ("overlay raster x eerstelijnszone", "/api/v1/overlay?a=raster&b=eerstelijnszone"),
+    ("overlay eerstelijnszone x raster", "/api/v1/overlay?a=eerstelijnszone&b=raster"),
+    ("overlay raster x eerstelijnszone, every zone", "/api/v1/overlay?a=raster&b=eerstelijnszone&limit=10000"),
+    ("overlay raster x gemeente, every zone", "/api/v1/overlay?a=raster&b=gemeente&limit=10000"),
+    ("choropleth map of the raster", "/maps/choropleth/raster"),
+    ("overlay map raster x eerstelijnszone", "/maps/overlay?a=raster&b=eerstelijnszone"),
+    ("overlay map eerstelijnszone x raster", "/maps/overlay?a=eerstelijnszone&b=raster"),
+]
 QUICK_GEOPANDAS_PAIRS = [("samenwerkingsverband", "eerstelijnszone"), ("gemeente", "politiezone"),
                          ("eerstelijnszone", "referentieregio")]
 GEOPANDAS_PAIRS = [*QUICK_GEOPANDAS_PAIRS, ("politiezone", "eerstelijnszone"), ("logo", "gezondheidsmakers"),
@@ -211,10 +223,7 @@ def big_import(log: Path, runs: int) -> dict:
             return out
         out["zones"] = created.json()["zone_count"]
         client = Client(base)
-        for label, path in [("overlay raster x eerstelijnszone", "/api/v1/overlay?a=raster&b=eerstelijnszone"),
-                            ("overlay eerstelijnszone x raster", "/api/v1/overlay?a=eerstelijnszone&b=raster"),
-                            ("overlay raster x gemeente, every zone", "/api/v1/overlay?a=raster&b=gemeente&limit=10000"),
-                            ("choropleth map of the raster", "/maps/choropleth/raster")]:
+        for label, path in BIG_IMPORT_PAGES:
             seconds, status, sent, raw = client.get(path)
             out[label] = {"path": path, "first_ms": seconds * 1e3, "status": status, "first_sent_bytes": sent,
                           "first_body_bytes": raw, **(_warm(client, path, max(5, runs // 4)) if status == 200 else {})}
