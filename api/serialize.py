@@ -116,10 +116,8 @@ def _defined(value: float) -> float | None:
     return None if value != value else round(value, 6)  # NaN: undefined
 
 
-def overlay(result: OverlayResult, offset: int = 0, limit: int | None = None) -> dict:
-    """The overlay with the details of A-zones ``offset`` to ``offset + limit`` (all by default);
-    ``zones_total`` says how many A-zones there are, so a client can ask for the next page."""
-    stop = None if limit is None else offset + limit
+def overlay_head(result: OverlayResult, offset: int, limit: int | None) -> dict:
+    """Everything :func:`overlay` answers but the zones' details."""
     return {
         "a": result.a.id,
         "b": result.b.id,
@@ -131,14 +129,29 @@ def overlay(result: OverlayResult, offset: int = 0, limit: int | None = None) ->
         "zones_total": len(result.a),
         "offset": offset,
         "limit": limit,
-        "zones": [zone_detail(d, result.weight) for d in result.details(offset, stop)],
     }
+
+
+def overlay(result: OverlayResult, offset: int = 0, limit: int | None = None) -> dict:
+    """The overlay with the details of A-zones ``offset`` to ``offset + limit`` (all by default);
+    ``zones_total`` says how many A-zones there are, so a client can ask for the next page.
+
+    Built from :class:`geo.overlay.ZoneDetail` objects, a dict per zone and member: the reference
+    that :func:`api.serialize_overlay.overlay_json` (what the API answers) matches byte for byte."""
+    stop = None if limit is None else offset + limit
+    return {**overlay_head(result, offset, limit),
+            "zones": [zone_detail(d, result.weight) for d in result.details(offset, stop)]}
 
 
 def json_bytes(body: object) -> bytes:
     """Compact UTF-8 JSON of plain Python values, as FastAPI's JSONResponse writes it (without
     walking the value through ``jsonable_encoder`` first, which cost as much as building it)."""
-    return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    return json_text(body).encode()
+
+
+def json_text(value: object) -> str:
+    """:func:`json_bytes` as text."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 def overlay_rows(result: OverlayResult) -> pd.DataFrame:

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
+import pandas as pd
 import pytest
+
+from api import serialize
+from api.serialize_overlay import overlay_json
+from api.settings import get_settings, workspace_for
+from geo.atoms import Atoms
+from geo.layer import Layer
+from geo.overlay import overlay
 
 
 # Golden figures of 1 January 2020 (Statbel's municipal count): pinned, see conftest.GOLDEN_YEAR.
@@ -279,3 +288,78 @@ def test_overlay_of_the_register_gives_per_association_measures(client):
     body = client.get("/api/v1/overlay", params={"a": "samenwerkingsverbanden", "b": "referentieregio"}).json()
     assert body["summary"]["measures_undefined"] == "overlapping_zones"
     assert len(body["zones"]) == 286 and all(z["dominant_share"] <= 1.0 for z in body["zones"])
+
+
+# -- the overlay JSON is written from arrays: the same bytes as the objects it replaced -------------
+def reference_overlay_body(ws, a: str, b: str, weight: str = "population", direction: str = "a",
+                           offset: int = 0, limit: int = 500) -> bytes:
+    """What ``/api/v1/overlay`` answered before its JSON was written from the detail arrays: one
+    ZoneDetail object and one dict per zone and member, through json.dumps."""
+    result = overlay(ws.layer(a), ws.layer(b), weight)
+    shown = result if direction == "a" else result.transposed()
+    body = serialize.overlay(shown, offset, limit)
+    body["summary"] = serialize.summary(result)
+    body["a"], body["b"], body["direction"] = a, b, direction
+    return serialize.json_bytes(body)
+
+
+OVERLAY_CASES = [
+    {"a": "samenwerkingsverband", "b": "eerstelijnszone"},
+    {"a": "samenwerkingsverband", "b": "eerstelijnszone", "direction": "b"},
+    {"a": "samenwerkingsverbanden", "b": "eerstelijnszone"},  # overlapping zones
+    {"a": "eerstelijnszone_antwerpen_stad", "b": "eerstelijnszone_antwerpen_stad"},  # Antwerp split by both
+    {"a": "gemeente", "b": "samenwerkingsverband"},  # zones in no zone of B: every member outside
+    {"a": "samenwerkingsverband", "b": "eerstelijnszone_antwerpen_stad"},  # members no B-zone covers
+    {"a": "provincie", "b": "arrondissement", "weight": "area"},
+    {"a": "gemeente", "b": "politiezone", "offset": 100, "limit": 7},
+    {"a": "gemeente", "b": "politiezone", "offset": 300, "limit": 50},  # the last page, partly empty
+]
+
+
+@pytest.mark.parametrize("params", OVERLAY_CASES, ids=lambda p: "-".join(map(str, p.values())))
+def test_the_overlay_json_is_the_same_as_building_every_zone_as_objects(client, params):
+    response = client.get("/api/v1/overlay", params=params)
+    assert response.status_code == 200
+    options = {k: params[k] for k in ("weight", "direction", "offset", "limit") if k in params}
+    expected = reference_overlay_body(workspace_for(get_settings()), params["a"], params["b"], **options)
+    assert response.content == expected
+
+
+def test_the_overlay_cases_cover_every_part_of_a_zone(client):
+    """The cases above compare something in each list a zone has, and numbers of both kinds."""
+    bodies = [client.get("/api/v1/overlay", params=p).json() for p in OVERLAY_CASES]
+    zones = [z for body in bodies for z in body["zones"]]
+    assert any(z["not_covered"] for z in zones)
+    assert any(z["members_outside_dominant"] and z["dominant_zone"] for z in zones)
+    assert any(z["members_outside_dominant"] and z["dominant_zone"] is None for z in zones)
+    assert any(0 < t["share"] < 1 for z in zones for t in z["zones_touched"])
+    assert any(len(t["members"]) > 1 for z in zones for t in z["zones_touched"])
+    assert any(isinstance(z.get("area_km2"), float) for z in zones)
+    assert bodies[-1]["zones"] and len(bodies[-1]["zones"]) < 50
+
+
+def test_the_overlay_json_writes_any_name_and_share_as_json_does():
+    """Names with quotes, backslashes, tabs, markup and accents; shares from 1e-7 to 1 (tiny
+    ones Python writes with an exponent); a municipality in no zone of B; area in km²."""
+    names = ['Sint-"Quote"', "Back\\slash", "Tab\there", "</script><b>&amp;", "Élouges-€", "Zeta"]
+    atoms = Atoms.from_frame(pd.DataFrame({"nis_code": range(11001, 11007), "name": names, "region": "Vlaams Gewest",
+                                           "area_km2": [10.0, 3.3, 1e-3, 7.77777, 0.5, 2.0],
+                                           "population": [1000, 2_000_001, 3, 400_000, 1, 6000]}), 2020)
+    a = Layer.from_members("a", pd.DataFrame({
+        "zone_code": ['Z"1', 'Z"1', "Z\\2", "Z\\2", "Z\\2", "Z3"], "zone_name": ['Zone "een"', 'Zone "een"', "Tweé\ttab",
+                                                                    "Tweé\ttab", "Tweé\ttab", "</script>"],
+        "nis_code": [11001, 11002, 11002, 11003, 11004, 11006], "share": [1.0, 0.9999999, 1e-7, 1.0, 0.123456789, 1.0]}),
+        atoms)
+    b = Layer.from_members("b", pd.DataFrame({
+        "zone_code": ["P", "P", "Q", "Q"], "zone_name": ["Pé", "Pé", "Q\"q", "Q\"q"],
+        "nis_code": [11001, 11002, 11002, 11004], "share": [1.0, 0.5, 0.5, 0.3333333333]}), atoms)
+    for first, second in ((a, b), (b, a), (a, a)):
+        for weight in ("population", "area"):
+            result = overlay(first, second, weight)
+            expected = serialize.json_bytes({**serialize.overlay(result), "direction": "a"})
+            assert overlay_json(result, direction="a") == expected
+            for offset, limit in ((1, 1), (2, 5), (9, 1)):
+                assert overlay_json(result, offset, limit) == serialize.json_bytes(serialize.overlay(result, offset, limit))
+    body = json.loads(overlay_json(overlay(a, b)))
+    assert sorted(z["name"] for z in body["zones"]) == ["</script>", "Tweé\ttab", 'Zone "een"']
+    assert any(t["share"] < 1e-4 for z in body["zones"] for t in z["zones_touched"])  # written with an exponent

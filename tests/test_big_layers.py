@@ -90,6 +90,25 @@ def test_stored_outlines_are_parsed_only_when_a_map_needs_them(raster, monkeypat
     assert layer.polygons is layer.polygons and len(parses) == 1
 
 
+# -- the overlay JSON of an imported grid, written from arrays ----------------------------------------
+@pytest.mark.parametrize("params", [
+    {"a": "raster", "b": "eerstelijnszone", "limit": 10_000},
+    {"a": "eerstelijnszone", "b": "raster"},
+    {"a": "raster", "b": "eerstelijnszone_antwerpen_stad", "limit": 10_000},  # Antwerp split by both
+    {"a": "raster", "b": "samenwerkingsverbanden", "direction": "b"},  # overlapping zones, seen from B
+    {"a": "raster", "b": "gemeente", "weight": "area", "offset": 40, "limit": 30},
+], ids=lambda p: "-".join(map(str, p.values())))
+def test_the_overlay_json_of_a_grid_is_the_same_as_building_every_zone_as_objects(client, raster, params):
+    from tests.test_api import reference_overlay_body
+
+    response = client.get("/api/v1/overlay", params=params)
+    assert response.status_code == 200
+    options = {k: params[k] for k in ("weight", "direction", "offset", "limit") if k in params}
+    assert response.content == reference_overlay_body(raster, params["a"], params["b"], **options)
+    if params.get("limit") == 10_000:
+        assert len(response.json()["zones"]) == len(raster.layer("raster"))
+
+
 # -- one zone's members, for the popup --------------------------------------------------------
 def test_the_zone_route_gives_the_members_with_their_inhabitants_in_the_zone(client, raster):
     layer = raster.layer("raster")
