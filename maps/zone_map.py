@@ -57,10 +57,9 @@ class LegendRow:
 
 @dataclass(frozen=True)
 class ZoneMap:
-    """The map as a JPEG image, what it shows in words (its ``alt`` text) and its legend."""
+    """The map as a JPEG image, and its legend."""
 
     jpeg: bytes
-    description: str
     legend: list[LegendRow]
 
 
@@ -160,7 +159,7 @@ def zone_map(layer: Layer, code: str, against: Layer, detail: ZoneDetail,
         legend.append(LegendRow(f"in geen zone van {against.name}", fill=UNCOVERED_COLOUR))
     legend.append(LegendRow(f"grens van {code}", line="dashed"))
     legend.append(LegendRow(f"grenzen {against.name}", line="solid"))
-    return ZoneMap(buffer.getvalue(), f"Kaart: de leden van {code} gekleurd per zone van {against.name}", legend)
+    return ZoneMap(buffer.getvalue(), legend)
 
 
 @lru_cache(maxsize=4)

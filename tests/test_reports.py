@@ -247,7 +247,6 @@ def test_report_map_legend_names_every_zone_and_both_lines(catalog):
         (f"{z.name} ({z.code})", colours[z.code]) for z in split.zones_touched]
     assert [(row.label, row.line) for row in drawn.legend if row.line] == [
         ("grens van W13", "dashed"), (f"grenzen {elz.name}", "solid")]
-    assert drawn.description == f"Kaart: de leden van W13 gekleurd per zone van {elz.name}"
 
 
 def test_report_page_shows_the_map_with_its_legend(catalog):
