@@ -10,7 +10,7 @@ A standalone file (CLI export) carries each geometry once instead. The browser s
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
@@ -40,6 +40,10 @@ ZONE_URL = "/api/v1/layers"  # + /{layer}/zones/{code}: one zone's members, fetc
 
 # Panes stack the layers in a fixed order, whatever the user toggles in the layer control.
 PANES = {"fills": 410, "municipalities": 420, "highlight": 430, "outlines": 440, "labels": 450}
+# Above this many zones a served map draws a layer from per-zone columns (numbers, names and a few
+# words: zone_columns_layer) instead of a tooltip and popup text per zone, about 200-400 bytes each:
+# an imported grid of 10,000 squares made pages of megabytes.
+MANY_ZONES = 500
 # How many zones a tooltip or popup names for one municipality before "en N andere": a layer that
 # puts a municipality in thousands of zones must not make every page that shows it huge or slow.
 MAX_ZONES_NAMED = 8
@@ -98,16 +102,25 @@ def render(m: folium.Map) -> str:
     return root.render()
 
 
-def js_value(value: object) -> str:
+def js_value(value: object, compact: bool | tuple[str, ...] = ()) -> str:
     """JSON that is safe inside an HTML ``<script>``: ``<``, ``>`` and ``&`` are escaped, so user
-    text such as ``</script>`` can never end the script.
+    text such as ``</script>`` can never end the script. Written without spaces when ``compact``
+    is true, or for the values of the keys of a dict it names (per-zone columns, thousands of
+    entries).
 
     Examples
     --------
     >>> js_value({"name": "</script><img src=x>"})
     '{"name": "\\\\u003c/script\\\\u003e\\\\u003cimg src=x\\\\u003e"}'
+    >>> js_value({"key": "g1", "zones": {"code": ["a", "b"]}}, compact=("zones",))
+    '{"key": "g1", "zones": {"code":["a","b"]}}'
     """
-    text = json.dumps(value, ensure_ascii=True)
+    if compact and isinstance(value, dict):
+        text = "{" + ", ".join(json.dumps(k) + ": " + json.dumps(v, ensure_ascii=True,
+                                                                  separators=(",", ":") if k in compact else None)
+                               for k, v in value.items()) + "}"
+    else:
+        text = json.dumps(value, ensure_ascii=True, separators=(",", ":") if compact is True else None)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
@@ -310,21 +323,55 @@ def feature_layer(frame: gpd.GeoDataFrame, name: str, pane: str, *, show: bool =
 
 
 @dataclass(frozen=True)
-class ZoneTexts:
-    """The Dutch words from which the browser composes a zone's tooltip and popup on a map of
-    many zones (:func:`zone_columns_layer`): all wording stays here, the browser only puts the
-    numbers (Dutch formats) and the user's names (as text) in place.
+class ZoneTips:
+    """How the browser writes a zone's tooltip on a map of many zones (:func:`zone_columns_layer`):
+    the zone's name in bold and its code muted (followed by ``note``, e.g. ``", Raster"``), then the
+    lines of one template of ``lines`` (the frame's ``_tip`` column picks one; the first without it).
 
-    ``statuses``: the status lines a zone may carry (e.g. "haalt de norm: ..."), each with its CSS
-    class; ``part``: after a member counted for part of its inhabitants (``{share}`` a Dutch
-    percentage); ``more``: the line after a capped member list (as :func:`more_text`), ``{n}`` for
-    the number left out.
+    A line is ``(css, part, ...)`` (css ``""``: plain text); a part is text, or ``(how, column,
+    ...)`` reading the zone's value in a column of the frame: ``("int", column)`` a whole number
+    and ``("pct", column)`` a percentage already rounded to one decimal, written the Dutch way;
+    ``("count", column, singular, plural)`` a whole number and its noun; ``("pick", column, list)``
+    the entry of ``lists[list]`` at the column's number. All wording stays here: the browser puts
+    the numbers (Dutch formats) and the user's names (as text) in place.
+
+    Examples
+    --------
+    >>> tips = ZoneTips(lines=((("", ("int", "population"), " inwoners"),),))
+    >>> tips.columns()
+    {'population': 'int'}
+    """
+
+    lines: tuple
+    lists: dict = field(default_factory=dict)
+    note: str = ""
+
+    def columns(self) -> dict[str, str]:
+        """The frame's columns the lines read, with how (numbers are sent as numbers)."""
+        found: dict[str, str] = {}
+        for template in self.lines:
+            for line in template:
+                for part in line[1:]:
+                    if not isinstance(part, str):
+                        found.setdefault(part[1], part[0])
+        return found
+
+    def as_options(self) -> dict:
+        return {"note": self.note, "lines": [[list(line[:1]) + [p if isinstance(p, str) else list(p) for p in line[1:]]
+                                              for line in template] for template in self.lines],
+                "lists": {k: list(v) for k, v in self.lists.items()}}
+
+
+@dataclass(frozen=True)
+class ZoneTexts:
+    """The Dutch words of a zone's popup of members on a map of many zones (fetched from
+    ``/api/v1/layers/{layer}/zones/{code}`` or carried by a standalone file), as
+    ``maps.choropleth`` writes them for a map of few: ``population`` after the zone's inhabitants;
+    ``part`` after a member counted for part of its inhabitants (``{share}`` a Dutch percentage);
+    ``more`` the line after a capped member list (as :func:`more_text`, ``{n}`` the number left out).
     """
 
     population: str
-    statuses: tuple[tuple[str, str], ...] = ()
-    member: str = "gemeente"
-    members: str = "gemeenten"
     part: str = "voor {share}"
     more: str = "en {n} andere"
     loading: str = "Gemeenten laden…"
@@ -333,11 +380,11 @@ class ZoneTexts:
 
 
 class _ZoneColumns(MacroElement):
-    """Draws the zones of a :class:`GeometrySource` from per-zone columns (name, inhabitants,
-    member count, style, status) instead of one prebuilt tooltip and popup text per zone: the
-    browser composes the tooltip on hover and fetches the members on click
-    (``/api/v1/layers/{layer}/zones/{code}``), or reads them from the file when it is standalone.
-    The loader is ``regiomatch.zoneColumns`` in ``maps/static/regiomatch.js``."""
+    """Draws the zones of a :class:`GeometrySource` from per-zone columns (name, the numbers its
+    tooltip names, style) instead of one prebuilt tooltip and popup text per zone: the browser
+    composes the tooltip on hover (:class:`ZoneTips`) and loads the popup on click, the zone's members
+    (``/api/v1/layers/{layer}/zones/{code}``, or carried by a standalone file) or an HTML fragment
+    (:class:`PopupSource`). The loader is ``regiomatch.zoneColumns`` in ``maps/static/regiomatch.js``."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
@@ -346,47 +393,59 @@ class _ZoneColumns(MacroElement):
     """)
 
     def __init__(self, source: GeometrySource, columns: dict[str, list], styles: list[dict], hover: list[int | None],
-                 texts: ZoneTexts, members: dict | None, pane: str):
+                 tips: ZoneTips | None, texts: ZoneTexts | None, members: dict | None, popups: "PopupSource | None",
+                 pane: str):
         super().__init__()
         self._name = "ZoneColumns"
         self.source, self.columns, self.styles, self.hover = source, columns, styles, hover
-        self.texts, self.members, self.pane = texts, members, pane
+        self.tips, self.texts, self.members, self.popups, self.pane = tips, texts, members, popups, pane
 
     def render(self, **kwargs) -> None:
         m = _map_of(self._parent)
         self.map_name = m.get_name()
         inline = getattr(m, "rm_assets", "inline") == "inline"
-        words = {"population": self.texts.population, "member": self.texts.member, "members": self.texts.members,
-                 "statuses": [list(s) for s in self.texts.statuses], "part": self.texts.part, "more": self.texts.more,
-                 "loading": self.texts.loading, "failed": self.texts.failed, "maxMembers": self.texts.max_members}
         options = {"key": self.source.key, "url": None if inline else self.source.url(), "pane": self.pane,
-                   "styles": self.styles, "hover": self.hover, "zones": self.columns, "words": words}
-        if inline:
-            options["members"] = self.members
-        else:
-            layer_id = self.source.layer.id if self.source.layer is not None else ""
-            options["membersUrl"] = f"{ZONE_URL}/{quote(layer_id, safe=':')}/zones/"
-        self.options = js_value(options)
+                   "interactive": self.tips is not None, "styles": self.styles, "hover": self.hover,
+                   "zones": self.columns}
+        if self.tips is not None:
+            options["tips"] = self.tips.as_options()
+        if self.popups is not None:
+            options["popups"] = {"url": self.popups.url, "loading": self.popups.loading, "failed": self.popups.failed}
+        elif self.texts is not None:
+            t = self.texts
+            options["words"] = {"population": t.population, "part": t.part, "more": t.more, "loading": t.loading,
+                                "failed": t.failed, "maxMembers": t.max_members}
+            if inline:
+                options["members"] = self.members
+            else:
+                layer_id = self.source.layer.id if self.source.layer is not None else ""
+                options["membersUrl"] = f"{ZONE_URL}/{quote(layer_id, safe=':')}/zones/"
+        self.options = js_value(options, compact=("zones", "members"))
         if inline:
             _carry_geometry(self.get_root(), self.source)
         super().render(**kwargs)
 
 
-def zone_columns_layer(frame: gpd.GeoDataFrame, name: str, pane: str, *, source: GeometrySource, texts: ZoneTexts,
-                       members: dict[str, list[tuple]] | None = None, show: bool = True,
-                       control: bool = True) -> folium.FeatureGroup:
-    """A toggleable layer of many zones that carries per-zone numbers, not per-zone HTML.
+def zone_columns_layer(frame: gpd.GeoDataFrame, name: str, pane: str, *, source: GeometrySource,
+                       tips: ZoneTips | None = None, texts: ZoneTexts | None = None,
+                       members: dict[str, list[tuple]] | None = None, popups: PopupSource | None = None,
+                       show: bool = True, control: bool = True) -> folium.FeatureGroup:
+    """A toggleable layer of many zones that carries per-zone columns, not per-zone HTML.
 
-    ``frame`` has ``code``, ``name``, ``population``, ``members`` (count), ``_style`` and
-    ``_hover`` (dicts; few distinct ones) and optionally ``_status`` (an index into
-    ``texts.statuses``, or -1). ``members``: per zone code its ``(name, nis, share, inhabitants)``,
-    carried only by a standalone file (a served page fetches one zone's members when it is
-    clicked). Names travel as JSON text and reach the page as text, never as HTML.
+    ``frame`` has ``code``, ``_style`` (dicts; few distinct ones) and, for a layer one can point
+    at (``tips`` given), ``name``, ``_hover``, optionally ``_tip`` (which template of ``tips``) and
+    the columns ``tips`` reads. Without ``tips`` the zones are only drawn (no tooltip, no popup).
+    A clicked zone's popup is fetched from ``popups`` (an HTML fragment), or lists its members in
+    the words of ``texts``: a served page fetches them, a standalone file carries ``members``
+    (per zone code its ``(name, nis, share, inhabitants)``; ``frame`` then has ``population``).
+    Names travel as JSON text and reach the page as text, never as HTML.
 
     Examples
     --------
     >>> zones = zones(layer)  # doctest: +SKIP
-    >>> zone_columns_layer(zones, "Raster", "fills", source=zone_source(layer), texts=ZoneTexts("inwoners"))  # doctest: +SKIP
+    >>> tips = ZoneTips(lines=((("", ("int", "population"), " inwoners"),),))  # doctest: +SKIP
+    >>> zone_columns_layer(zones, "Raster", "fills", source=zone_source(layer), tips=tips,
+    ...                    texts=ZoneTexts("inwoners"))  # doctest: +SKIP
     """
     styles: list[dict] = []
     style_index: dict[str, int] = {}
@@ -407,16 +466,21 @@ def zone_columns_layer(frame: gpd.GeoDataFrame, name: str, pane: str, *, source:
             number = by_object[id(value)] = intern(value)
         style_of.append(number)
     hover: list[int | None] = [None] * len(styles)
-    for st, hv in zip(style_of, frame["_hover"]):
-        if hover[st] is None:
-            hover[st] = intern(hv)
+    if tips is not None and "_hover" in frame.columns:
+        for st, hv in zip(style_of, frame["_hover"]):
+            if hover[st] is None:
+                hover[st] = intern(hv)
     hover += [None] * (len(styles) - len(hover))
     codes = frame["code"].astype(str).tolist()
-    columns = {"code": codes, "name": frame["name"].astype(str).tolist(),
-               "population": [int(round(float(v))) for v in frame["population"]],
-               "members": [int(v) for v in frame["members"]], "style": style_of}
-    if "_status" in frame.columns:
-        columns["status"] = [int(v) for v in frame["_status"]]
+    columns: dict[str, list] = {"code": codes, "style": style_of}
+    if tips is not None:
+        columns["name"] = frame["name"].astype(str).tolist()
+        if "_tip" in frame.columns:
+            columns["tip"] = [int(v) for v in frame["_tip"]]
+        for column, how in tips.columns().items():
+            columns[column] = _column(frame[column], how)
+    if members is not None and "population" not in columns:
+        columns["population"] = _column(frame["population"], "int")
     carried = None
     if members is not None:
         carried = [[[int(nis), str(muni), round(float(share), 6), int(round(float(people)))]
@@ -425,8 +489,18 @@ def zone_columns_layer(frame: gpd.GeoDataFrame, name: str, pane: str, *, source:
     group.rm_columns = columns  # what this layer draws, by zone (tests and scripts read it)
     group.rm_view = (frame, pane, show)  # the same view drawn as a PNG by maps.static_map
     group.rm_styles = styles
-    group.add_child(_ZoneColumns(source, columns, styles, hover, texts, carried, pane))
+    group.add_child(_ZoneColumns(source, columns, styles, hover, tips, texts, carried, popups, pane))
     return group
+
+
+def _column(values, how: str) -> list:
+    """A column of the frame as the browser reads it: whole numbers, percentages with one decimal
+    (as the server rounded them), or text."""
+    if how in ("int", "count", "pick"):
+        return [int(round(float(v))) for v in values]
+    if how == "pct":
+        return [round(float(v), 1) for v in values]
+    return [str(v) for v in values]
 
 
 class _Labels(MacroElement):
@@ -448,7 +522,8 @@ class _Labels(MacroElement):
 
     def render(self, **kwargs) -> None:
         self.map_name = _map_of(self._parent).get_name()
-        self.points_js = js_value(self.points)
+        # A map may label 10,000 zones: no spaces, and no priority where it is the default 0.
+        self.points_js = js_value([p if p[3] else p[:3] for p in self.points], compact=True)
         super().render(**kwargs)
 
 

@@ -3,7 +3,7 @@ population norm (``geo.norms.norm_for``, e.g. the primary care zones) gets the p
 (60.000 and 100.000 inhabitants) as class boundaries in the legend and its failing zones outlined
 in red; a layer without one (municipalities, police zones...) gets plain classes and no norm.
 
-A layer of more than ``MANY_ZONES`` zones (an imported grid of 10,000 squares) is drawn from
+A layer of more than ``base.MANY_ZONES`` zones (an imported grid of 10,000 squares) is drawn from
 numbers per zone: the browser writes each tooltip from them and fetches a zone's members when it is
 clicked, instead of the page carrying a tooltip and a popup text for every zone."""
 
@@ -24,10 +24,9 @@ from maps import base, style
 from maps.assets import AssetMode
 
 MAX_MEMBERS_NAMED = 60  # members listed in a zone's popup before "en N andere"
-# Above this many zones a map carries per-zone numbers instead of a tooltip and popup text per zone
-# (about 400 bytes each): the browser composes the tooltip and fetches a clicked zone's members.
-MANY_ZONES = 500
-_BRUSSELS, _PASSES, _FAILS = 0, 1, 2  # a zone's status line on a map of many zones (_zone_texts)
+# A zone's tooltip on a map of many zones (_zone_tips): without a status line, or saying that it lies
+# in Brussels, passes the norm or fails it.
+_PLAIN, _BRUSSELS, _PASSES, _FAILS = 0, 1, 2, 3
 MAX_NORM = 100_000_000  # far above any zone; keeps the class edges finite
 _BELOW = ("#fdae6b", "#fee6ce")  # under the lowest norm: oranges, darker = further below
 _ABOVE = ("#c7e9c0", "#a1d99b", "#74c476", "#41ab5d", "#238b45", "#006d2c")
@@ -129,13 +128,14 @@ def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines:
     zones["_hover"] = [hover for _, hover in pairs]
     name = f"{layer.name} (inwoners)"
     source = base.zone_source(layer, data_dir, detail)
-    if len(zones) > MANY_ZONES:
+    if len(zones) > base.MANY_ZONES:
         # Thousands of zones: the page carries numbers per zone, the browser writes the tooltip and
         # fetches a zone's members when it is clicked (prebuilt texts made a page of megabytes).
-        zones["_status"] = [-1 if norm is None and not brussels else
-                            _BRUSSELS if brussels else _FAILS if code in failing else _PASSES
-                            for code, brussels in zip(zones["code"], zones["brussels"])]
-        fills = base.zone_columns_layer(zones, name, "fills", source=source, texts=_zone_texts(norm, year),
+        zones["_tip"] = [_BRUSSELS if brussels else _PLAIN if norm is None else _FAILS if code in failing else _PASSES
+                         for code, brussels in zip(zones["code"], zones["brussels"])]
+        fills = base.zone_columns_layer(zones, name, "fills", source=source, tips=_zone_tips(norm, year),
+                                        texts=base.ZoneTexts(population=style.population_label(year),
+                                                             max_members=MAX_MEMBERS_NAMED),
                                         members=_members_by_zone(layer) if assets == "inline" else None)
     else:
         rows = zones[["code", "name", "population", "members", "brussels"]].to_dict("records")
@@ -197,14 +197,15 @@ def _members_by_zone(layer: Layer) -> dict[str, list[tuple]]:
     return members
 
 
-def _zone_texts(norm: PopulationNorm | None, year: int) -> base.ZoneTexts:
-    """The words of a zone's tooltip and popup on a map of many zones: the same as
-    :func:`_zone_tip` and :func:`_zone_popup` write for a map of few."""
-    statuses = [(style.BRUSSELS_NOTE, "rm-muted")]
+def _zone_tips(norm: PopulationNorm | None, year: int) -> base.ZoneTips:
+    """A zone's tooltip on a map of many zones, in the words :func:`_zone_tip` writes for a map of
+    few: one template per status line (``_PLAIN``, ``_BRUSSELS``, ``_PASSES``, ``_FAILS``)."""
+    numbers = (("", ("int", "population"), f" {style.population_label(year)}"),
+               ("", ("count", "members", "gemeente", "gemeenten")))
+    statuses = [(), (("rm-muted", style.BRUSSELS_NOTE),)]
     if norm is not None:
-        statuses += [(f"haalt de norm: {norm.label}", ""), (f"haalt de norm niet: {norm.label}", "rm-warn")]
-    return base.ZoneTexts(population=style.population_label(year), statuses=tuple(statuses),
-                          max_members=MAX_MEMBERS_NAMED)
+        statuses += [(("", f"haalt de norm: {norm.label}"),), (("rm-warn", f"haalt de norm niet: {norm.label}"),)]
+    return base.ZoneTips(lines=tuple(numbers + status for status in statuses))
 
 
 def _zone_tip(row, layer: Layer, norm: PopulationNorm | None, fails: bool, year: int) -> str:

@@ -4,6 +4,12 @@ sit outside their A-zone's dominant B-zone hatched in red.
 It answers "where does my association cut across a primary care zone, and which members are on
 the wrong side of the line?" at a glance; hovering a municipality gives its zones in both
 layers, clicking gives the zone summaries.
+
+A served map of a layer of more than ``base.MANY_ZONES`` zones (an imported grid of 10,000 squares)
+carries no text per zone: its outlines' tooltips are written by the browser from per-zone numbers
+(:func:`base.zone_columns_layer`), a zone's summary is fetched when its outline is clicked
+(``ZONE_SUMMARY_URL``) and a municipality's popup, which names up to eight of its zones, when it
+is clicked (``MUNICIPALITY_POPUP_URL``); fills of such a layer are drawn from a column of styles.
 """
 
 from __future__ import annotations
@@ -27,6 +33,9 @@ MAX_LISTED_ZONES = 12
 # made a page of 1 MB of prebuilt popups.
 FETCHED_SUMMARY_BYTES = 90_000
 ZONE_SUMMARY_URL = "/maps/overlay/zone"
+MUNICIPALITY_POPUP_URL = "/maps/overlay/municipality"
+# The templates of an A-zone's tooltip on a map of many A-zones (_outline_tips), per zone in column _tip.
+_IN_NO_ZONE, _NESTED, _SPLIT = 0, 1, 2
 # On such a map, and when a municipality lies in more than COMPACT_MEMBER_ZONES zones of either
 # layer (the register: up to 40), a member's tooltip names at most COMPACT_NAMED zones of a layer
 # and warnings; beyond that it counts them (its popup lists them).
@@ -58,15 +67,24 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
     atoms = a.atoms
     year = atoms.population_year
     unit = _unit(result)
-    summaries = {d.code: _zone_summary_html(d, result, unit) for d in details}
-    shorts = {d.code: _zone_summary_html(d, result, unit, short=True) for d in details}  # the outlines' tooltips
-    fetched = assets != "inline" and sum(map(len, summaries.values())) > FETCHED_SUMMARY_BYTES
-    compact = assets != "inline" and (fetched or max(_most_zones_of_a_member(a), _most_zones_of_a_member(b))
-                                      > COMPACT_MEMBER_ZONES)
-    in_members: dict[str, str | list[str]]
-    if fetched:  # what members' popups say of their A-zones: the outlines' tooltips (stored once)
+    served = assets != "inline"
+    many_a = served and len(a) > base.MANY_ZONES and result.weight == "population"
+    many_b = served and len(b) > base.MANY_ZONES
+    summaries: dict[str, str] = {}
+    shorts: dict[str, str] = {}  # the outlines' tooltips
+    if not many_a:
+        summaries = {d.code: _zone_summary_html(d, result, unit) for d in details}
+        shorts = {d.code: _zone_summary_html(d, result, unit, short=True) for d in details}
+    fetched = many_a or (served and sum(map(len, summaries.values())) > FETCHED_SUMMARY_BYTES)
+    compact = served and (fetched or many_b or max(_most_zones_of_a_member(a), _most_zones_of_a_member(b))
+                          > COMPACT_MEMBER_ZONES)
+    # What members' popups say of their A-zones: the outlines' tooltips (stored once) when the
+    # summaries are fetched; with a layer of many zones the popups are fetched themselves.
+    fetched_popups = many_a or many_b
+    in_members: dict[str, str | list[str]] = {}
+    if fetched and not fetched_popups:
         in_members = {code: [short, "<hr>"] for code, short in shorts.items()}
-    else:
+    elif not fetched:
         in_members = summaries
 
     outside: dict[int, list[ZoneDetail]] = {}
@@ -80,12 +98,17 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
     # B: coloured zones (Brussels grey), drawn below everything and never in the way of the mouse.
     b_zones = base.zones(b, data_dir, detail)
     colours = base.zone_colours(b, data_dir)
+    fills: dict[str, dict] = {}  # one style object per colour, shared by its zones
     b_zones["_style"] = [
-        {"fillColor": style.BRUSSELS_FILL if brussels else colours.get(code, style.ZONE_COLOURS[0]),
-         "fillOpacity": 0.62, "color": style.ZONE_BORDER, "weight": 1.6, "opacity": 0.9}
-        for code, brussels in zip(b_zones["code"], b_zones["brussels"])]
-    base.feature_layer(b_zones, f"{b.name} (vlakken)", "fills", interactive=False,
-                       source=base.zone_source(b, data_dir, detail)).add_to(m)
+        fills.setdefault(fill, {"fillColor": fill, "fillOpacity": 0.62, "color": style.ZONE_BORDER, "weight": 1.6,
+                                "opacity": 0.9})
+        for fill in (style.BRUSSELS_FILL if brussels else colours.get(code, style.ZONE_COLOURS[0])
+                     for code, brussels in zip(b_zones["code"], b_zones["brussels"]))]
+    b_name, b_source = f"{b.name} (vlakken)", base.zone_source(b, data_dir, detail)
+    if many_b:  # a column of styles, no feature table
+        base.zone_columns_layer(b_zones, b_name, "fills", source=b_source).add_to(m)
+    else:
+        base.feature_layer(b_zones, b_name, "fills", interactive=False, source=b_source).add_to(m)
 
     # Municipalities: thin borders, the tooltips and popups, white where B has no zone.
     munis = base.municipalities(atoms, data_dir, detail)
@@ -98,7 +121,8 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
         flemish = bool(row["flemish"])
         tips.append(_municipality_tip(nis, row, a, b, a_zones, b_zones_of, outside.get(nis, []) if flemish else [],
                                       flemish, year, compact=compact))
-        pops.append(_municipality_popup(nis, row, result, a_zones, b_zones_of, in_members, b_summary, unit))
+        pops.append(None if fetched_popups else
+                    _municipality_popup(nis, row, result, a_zones, b_zones_of, in_members, b_summary, unit))
         if b_coverage.get(nis, 0.0) > 0:
             fill, opacity = "#ffffff", 0.0
         else:
@@ -107,7 +131,13 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
                        "opacity": 0.8})
     munis["_tip"], munis["_pop"], munis["_style"] = tips, pops, styles
     munis["_hover"] = [{**s, "weight": 2.5, "color": "#222222"} for s in styles]
-    base.feature_layer(munis, "Gemeenten", "municipalities", source=muni_source).add_to(m)
+    muni_popups = None
+    if fetched_popups:
+        muni_popups = base.PopupSource(f"{MUNICIPALITY_POPUP_URL}?{urlencode({'a': a.id, 'b': b.id})}&nis=",
+                                       loading="Gemeente laden…",
+                                       failed="De gegevens van deze gemeente konden niet geladen worden; klik opnieuw "
+                                              "om het nog eens te proberen.")
+    base.feature_layer(munis, "Gemeenten", "municipalities", source=muni_source, popups=muni_popups).add_to(m)
 
     # Members on the wrong side of the line: red hatching (Brussels is never judged).
     flagged = munis[munis.index.isin(list(outside)) & munis["flemish"]].copy()
@@ -119,21 +149,25 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
 
     # A: bold outlines with the zone summary on hover and click.
     a_zones = base.zones(a, data_dir, detail)
-    a_zones["_style"] = [{"fill": False, "color": style.OUTLINE, "weight": 5.0 if code == focus else 3.5,
-                          "opacity": 1.0} for code in a_zones["code"]]
-    a_zones["_hover"] = [{**s, "color": "#000000", "weight": s["weight"] + 2} for s in a_zones["_style"]]
-    a_zones["_tip"] = [shorts[c] for c in a_zones["code"]]
+    looks = {weight: {"fill": False, "color": style.OUTLINE, "weight": weight, "opacity": 1.0} for weight in (3.5, 5.0)}
+    a_zones["_style"] = [looks[5.0 if code == focus else 3.5] for code in a_zones["code"]]
+    hovers = {id(s): {**s, "color": "#000000", "weight": s["weight"] + 2} for s in looks.values()}
+    a_zones["_hover"] = [hovers[id(s)] for s in a_zones["_style"]]
     popups = None
     if fetched:
         popups = base.PopupSource(f"{ZONE_SUMMARY_URL}?{urlencode({'a': a.id, 'b': b.id})}&code=",
                                   loading="Samenvatting laden…",
                                   failed="De samenvatting kon niet geladen worden; klik opnieuw om het nog eens "
                                          "te proberen.")
-        a_zones["_pop"] = None
+    a_name, a_source = f"{a.name} (randen)", base.zone_source(a, data_dir, detail)
+    if many_a:  # the browser writes the tooltips from numbers per zone
+        _outline_columns(a_zones, details, result)
+        base.zone_columns_layer(a_zones, a_name, "outlines", source=a_source, tips=_outline_tips(result),
+                                popups=popups).add_to(m)
     else:
-        a_zones["_pop"] = [summaries[c] for c in a_zones["code"]]
-    base.feature_layer(a_zones, f"{a.name} (randen)", "outlines", source=base.zone_source(a, data_dir, detail),
-                       popups=popups).add_to(m)
+        a_zones["_tip"] = [shorts[c] for c in a_zones["code"]]
+        a_zones["_pop"] = None if fetched else [summaries[c] for c in a_zones["code"]]
+        base.feature_layer(a_zones, a_name, "outlines", source=a_source, popups=popups).add_to(m)
 
     # Names: A-zone codes, and the B-zones they touch when there are few enough to read.
     labels = folium.FeatureGroup(name="Namen", show=True)
@@ -162,6 +196,43 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
         target = munis[munis.index.isin(members)] if members else munis
     base.fit(m, target)
     return m
+
+
+def _outline_columns(a_zones, details: list[ZoneDetail], result: OverlayResult) -> None:
+    """The numbers an A-zone's tooltip names (:func:`_outline_tips`), as columns of ``a_zones``."""
+    by_code = {d.code: d for d in details}
+    b_position = {code: i for i, code in enumerate(result.b.zone_codes)}
+    rows = []
+    for code in a_zones["code"].astype(str):
+        d = by_code[code]
+        if d.dominant_zone is None:
+            rows.append((_IN_NO_ZONE, d.weight, -1, 0.0, 0, 0, 0.0))
+        elif d.nested:
+            rows.append((_NESTED, d.weight, b_position[d.dominant_zone], 0.0, 0, 0, 0.0))
+        else:  # the percentage as nl_pct rounds it
+            rows.append((_SPLIT, d.weight, b_position[d.dominant_zone], float(f"{d.dominant_share * 100:.1f}"),
+                         len(d.zones_touched), len(d.members_outside_dominant), d.weight_outside_dominant))
+    names = ["_tip", "population", "dominant", "share", "touched", "outside", "outside_weight"]
+    for name, values in zip(names, zip(*rows) if rows else [[]] * len(names)):
+        a_zones[name] = list(values)
+
+
+def _outline_tips(result: OverlayResult) -> base.ZoneTips:
+    """An A-zone's tooltip on a map of many A-zones: the words of ``_zone_summary_html(short=True)``,
+    one template for a zone in no B-zone, one for a zone inside one, one for a zone split over several."""
+    a, b = result.a, result.b
+    people = ("", ("count", "population", "inwoner", "inwoners"))
+    dominant = (("pick", "dominant", "b_name"), " (", ("pick", "dominant", "b_code"), ")")
+    return base.ZoneTips(
+        note=f", {a.name}",
+        lists={"b_name": [str(n) for n in b.zones["name"]], "b_code": list(b.zone_codes)},
+        lines=(
+            (people, ("", f"in geen enkele zone van {b.name}")),
+            (people, ("", "ligt volledig in ", *dominant)),
+            (people, ("", ("pct", "share"), " in ", *dominant, "; raakt ", ("int", "touched"), " zones"),
+             ("rm-warn", ("count", "outside", "gemeente", "gemeenten"), " (",
+              ("count", "outside_weight", "inwoner", "inwoners"), ") buiten de dominante zone")),
+        ))
 
 
 def _unit(result: OverlayResult):
@@ -252,6 +323,25 @@ def _municipality_popup(nis: int, row, result: OverlayResult, a_zones, b_zones, 
     return parts
 
 
+def overlay_municipality_popup(result: OverlayResult, nis_code: int) -> str:
+    """The popup of municipality ``nis_code`` on the overlay map as an HTML fragment: what a map
+    of a layer of many zones fetches when the municipality is clicked (the page would otherwise
+    carry up to eight zone summaries for each). Unknown codes raise ``UnknownMunicipality``.
+
+    Examples
+    --------
+    >>> overlay_municipality_popup(overlay(grid, elz), 34025)[:40]  # doctest: +SKIP
+    '<div class="rm-popup"><h4>Lendelede <span'
+    """
+    atoms, unit = result.a.atoms, _unit(result)
+    row = {"name": atoms.name(nis_code)}
+    a_zones, b_zones = result.a.zones_of(nis_code), result.b.zones_of(nis_code)
+    shorts = {code: [_zone_summary_html(result.zone_detail(code), result, unit, short=True), "<hr>"]
+              for code, _, _ in a_zones[:base.MAX_ZONES_NAMED]}
+    b_summary = result.b.summary(result.weight).set_index("code")
+    return "".join(_municipality_popup(int(nis_code), row, result, a_zones, b_zones, shorts, b_summary, unit))
+
+
 def overlay_zone_summary(result: OverlayResult, code: str) -> str:
     """The summary of A-zone ``code`` as an HTML fragment: what its outline's popup shows (a map
     of many A-zones fetches it when the outline is clicked). Unknown codes raise ``UnknownZone``.
@@ -274,7 +364,7 @@ def _zone_summary_html(detail: ZoneDetail, result: OverlayResult, unit, short: b
         head += f"<br>ligt volledig in {style.esc(detail.dominant_zone_name)} ({style.esc(detail.dominant_zone)})"
     else:
         head += (f"<br>{style.nl_pct(detail.dominant_share)} in {style.esc(detail.dominant_zone_name)} "
-                 f"({style.esc(detail.dominant_zone)}); raakt {len(detail.zones_touched)} zones")
+                 f"({style.esc(detail.dominant_zone)}); raakt {style.nl_int(len(detail.zones_touched))} zones")
         head += (f'<br><span class="rm-warn">{dutch.municipalities(len(detail.members_outside_dominant))} '
                  f"({unit(detail.weight_outside_dominant)}) buiten de dominante zone</span>")
     if short:

@@ -23,8 +23,10 @@ from geo.norms import PopulationNorm, check_population
 from geo.overlay import overlay
 from geo.store import Store
 from geo.workspace import Workspace
+from geo import dutch
 from maps import base, choropleth
 from maps.choropleth import population_map
+from maps.overlay_map import _unit, _zone_summary_html, overlay_map
 
 SQUARES = 150
 SCRIPT_NAME = "Vak </script><script>window.__xss=1</script>"
@@ -151,7 +153,7 @@ def test_a_map_of_many_zones_carries_numbers_per_zone_not_texts(client, raster, 
     # under MANY_ZONES a text per zone, as before; texts travel in a JSON data block
     tip, item = "<b>", "<li>"
     assert "regiomatch.zoneColumns(" not in few and 'id="rm-texts"' in few and tip in few and item in few
-    monkeypatch.setattr(choropleth, "MANY_ZONES", SQUARES // 3)
+    monkeypatch.setattr(base, "MANY_ZONES", SQUARES // 3)
     page = population_map(layer, None, data_dir=raster.catalog.data_dir, assets="served")
     html = base.render(page)
     assert 'id="rm-texts"' not in html and "<li>" not in html
@@ -164,9 +166,11 @@ def test_a_map_of_many_zones_carries_numbers_per_zone_not_texts(client, raster, 
         assert zones["population"][i] == round(summary.loc[code, "population"])
         assert zones["members"][i] == summary.loc[code, "members"]
     brussels = dict(zip(layer.zone_codes, base.brussels_zones(layer)))
-    assert [s == 0 for s in zones["status"]] == [bool(brussels[c]) for c in zones["code"]]
-    assert options["words"]["statuses"] == [[choropleth.style.BRUSSELS_NOTE, "rm-muted"]]
-    assert options["words"]["population"] == f"inwoners (1/1/{layer.atoms.population_year})"
+    assert zones["tip"] == [1 if brussels[c] else 0 for c in zones["code"]]  # Brussels: the template with its note
+    population = f"inwoners (1/1/{layer.atoms.population_year})"
+    numbers = [["", ["int", "population"], " " + population], ["", ["count", "members", "gemeente", "gemeenten"]]]
+    assert options["tips"]["lines"] == [numbers, numbers + [["rm-muted", choropleth.style.BRUSSELS_NOTE]]]
+    assert options["words"]["population"] == population
     assert options["membersUrl"] == "/api/v1/layers/raster/zones/" and "members" not in options
     # the same styles as a map of few zones: one per kind of zone, referenced by number
     assert len(options["styles"]) <= 2 * (len(choropleth._ABOVE) + 1)
@@ -180,7 +184,7 @@ def test_a_map_of_many_zones_carries_numbers_per_zone_not_texts(client, raster, 
 
 
 def test_a_map_of_many_zones_keeps_user_text_out_of_its_script(raster, monkeypatch):
-    monkeypatch.setattr(choropleth, "MANY_ZONES", SQUARES // 3)
+    monkeypatch.setattr(base, "MANY_ZONES", SQUARES // 3)
     layer = raster.layer("raster")
     html = base.render(population_map(layer, None, data_dir=raster.catalog.data_dir, assets="served"))
     assert "</script><script>window.__xss" not in html  # the name cannot end the script
@@ -189,7 +193,7 @@ def test_a_map_of_many_zones_keeps_user_text_out_of_its_script(raster, monkeypat
 
 def test_a_standalone_map_of_many_zones_carries_the_members(raster, monkeypatch):
     """An exported file has no server to ask: it carries each zone's members itself."""
-    monkeypatch.setattr(choropleth, "MANY_ZONES", SQUARES // 3)
+    monkeypatch.setattr(base, "MANY_ZONES", SQUARES // 3)
     layer = raster.layer("raster")
     options = _zone_options(base.render(population_map(layer, None, data_dir=raster.catalog.data_dir,
                                                        assets="inline")))
@@ -205,17 +209,125 @@ def test_a_standalone_map_of_many_zones_carries_the_members(raster, monkeypatch)
 def test_a_map_of_many_zones_says_which_zones_fail_a_norm(raster, monkeypatch):
     """No shipped layer with a norm has that many zones, but a scenario or import might: each zone
     gets its status line, failing zones the red outline, Brussels zones the note (never judged)."""
-    monkeypatch.setattr(choropleth, "MANY_ZONES", SQUARES // 3)
+    monkeypatch.setattr(base, "MANY_ZONES", SQUARES // 3)
     layer = raster.layer("raster")
     norm = PopulationNorm("minstens 2.000 inwoners", 2_000)
     options = _zone_options(base.render(population_map(layer, norm, data_dir=raster.catalog.data_dir,
                                                        assets="served")))
-    zones, words = options["zones"], options["words"]
-    assert [line for line, _ in words["statuses"]] == [choropleth.style.BRUSSELS_NOTE, "haalt de norm: minstens "
-                                                       "2.000 inwoners", "haalt de norm niet: minstens 2.000 inwoners"]
+    zones, lines = options["zones"], options["tips"]["lines"]
+    assert [template[2:] for template in lines] == [
+        [], [["rm-muted", choropleth.style.BRUSSELS_NOTE]], [["", "haalt de norm: minstens 2.000 inwoners"]],
+        [["rm-warn", "haalt de norm niet: minstens 2.000 inwoners"]]]
     checked = check_population(layer, norm).set_index("code")["passes"]
     assert 0 < (~checked).sum() < len(checked)  # some squares pass, some fail
-    for code, status, st in zip(zones["code"], zones["status"], zones["style"]):
-        expected = 0 if code not in checked.index else 1 if checked[code] else 2
-        assert status == expected, code
-        assert (options["styles"][st]["color"] == choropleth.style.FAIL) == (expected == 2), code
+    for code, tip, st in zip(zones["code"], zones["tip"], zones["style"]):
+        expected = 1 if code not in checked.index else 2 if checked[code] else 3
+        assert tip == expected, code
+        assert (options["styles"][st]["color"] == choropleth.style.FAIL) == (expected == 3), code
+
+
+# -- the overlay maps of a layer of many zones ----------------------------------------------------------
+MANY_FOR_OVERLAYS = SQUARES // 2  # the grid counts as many zones, the 57 primary care zones do not
+def _overlay_calls(html: str) -> dict[str, list[dict]]:
+    """The options of every layer the page draws, by loader (geo, zoneColumns)."""
+    calls: dict[str, list[dict]] = {}
+    for loader, options in re.findall(r"regiomatch\.(geo|zoneColumns)\([^,]+, [^,]+, (\{.*\})\);", html):
+        calls.setdefault(loader, []).append(json.loads(options))
+    return calls
+
+
+def _composed(options: dict, i: int) -> list[str]:
+    """The lines of zone ``i``'s tooltip as regiomatch.zoneColumns writes them (read in the browser
+    by tests/test_big_layers_browser.py)."""
+    zones, tips = options["zones"], options["tips"]
+
+    def part(p) -> str:
+        if isinstance(p, str):
+            return p
+        value = zones[p[1]][i]
+        return {"int": lambda: dutch.number(value), "pct": lambda: f"{dutch.number(value, 1)} %",
+                "count": lambda: f"{dutch.number(value)} {p[2] if value == 1 else p[3]}",
+                "pick": lambda: tips["lists"][p[2]][value]}.get(p[0], lambda: str(value))()
+
+    lines = [f"{zones['name'][i]} ({zones['code'][i]}{tips['note']})"]
+    return lines + ["".join(part(p) for p in line[1:]) for line in tips["lines"][zones["tip"][i]]]
+
+
+def _lines(html: str) -> list[str]:
+    """The text lines of an HTML fragment (what innerText gives for ours)."""
+    import html as html_module
+
+    return [html_module.unescape(re.sub(r"<[^>]+>", "", line)) for line in re.split(r"<br>|<hr>", html)]
+
+
+def test_an_overlay_map_of_many_zones_carries_numbers_per_zone_and_fetches_its_texts(client, raster, monkeypatch):
+    """The grid's squares as outlines: no text per square in the page. Each square's tooltip is
+    composed from its numbers in the words of its summary; its summary and a municipality's popup
+    (which names up to eight squares) are fetched on click."""
+    layer, elz = raster.layer("raster"), raster.layer("eerstelijnszone")
+    result = overlay(layer, elz)
+    few = base.render(overlay_map(result, data_dir=raster.catalog.data_dir, assets="served"))
+    monkeypatch.setattr(base, "MANY_ZONES", MANY_FOR_OVERLAYS)
+    html = base.render(overlay_map(result, data_dir=raster.catalog.data_dir, assets="served"))
+    assert len(html) < len(few)
+    outlines = _overlay_calls(html)["zoneColumns"][0]
+    zones = outlines["zones"]
+    assert outlines["interactive"] and outlines["pane"] == "outlines"
+    assert set(zones["code"]) == set(zone_polygons(layer, raster.catalog.data_dir)["code"])
+    details = {d.code: d for d in result.details()}
+    unit = _unit(result)
+    templates = set()
+    # against the primary care zones (each square in one or more) and the four associations (most in none)
+    for other in (result, overlay(layer, raster.layer("samenwerkingsverband"))):
+        page = base.render(overlay_map(other, data_dir=raster.catalog.data_dir, assets="served"))
+        columns = _overlay_calls(page)["zoneColumns"][0]
+        by_code = {d.code: d for d in other.details()}
+        for i, code in enumerate(columns["zones"]["code"]):
+            short = _zone_summary_html(by_code[code], other, unit, short=True)
+            assert _composed(columns, i) == _lines(short), code
+            assert json.dumps(short)[1:-1] not in page  # not carried
+        templates |= set(columns["zones"]["tip"])
+    assert templates == {0, 1, 2}  # squares in no zone, inside one, split over several
+    assert SCRIPT_NAME in zones["name"] and "</script><script>window.__xss" not in html
+    assert outlines["popups"]["url"] == "/maps/overlay/zone?a=raster&b=eerstelijnszone&code="
+    split = next(code for code, tip in zip(zones["code"], zones["tip"]) if tip == 2)
+    summary = client.get("/maps/overlay/zone", params={"a": "raster", "b": "eerstelijnszone", "code": split})
+    assert summary.status_code == 200 and summary.text == _zone_summary_html(details[split], result, unit)
+    # the municipalities: tooltips carried, popups fetched
+    munis = next(o for o in _overlay_calls(html)["geo"] if o["pane"] == "municipalities")
+    assert all(row[3] is None and row[2] is not None for row in munis["table"].values())
+    assert munis["popups"]["url"] == "/maps/overlay/municipality?a=raster&b=eerstelijnszone&nis="
+    popup = client.get("/maps/overlay/municipality", params={"a": "raster", "b": "eerstelijnszone", "nis": 34025})
+    assert popup.status_code == 200 and popup.headers["content-type"].startswith("text/html")
+    squares = layer.zones_of(34025)
+    assert popup.text.startswith('<div class="rm-popup"><h4>Lendelede <span class="rm-muted">(NIS 34025)</span></h4>')
+    for code, _, _ in squares[:base.MAX_ZONES_NAMED]:
+        assert _zone_summary_html(details[code], result, unit, short=True) + "<hr>" in popup.text
+    assert "RITS" in popup.text and "(elz40, Eerstelijnszones)" in popup.text
+    missing = client.get("/maps/overlay/municipality", params={"a": "raster", "b": "eerstelijnszone", "nis": 99999})
+    assert missing.status_code == 404 and missing.json()["code"] == "unknown_nis_code"
+    # through the route, and its image (drawn from the same frames)
+    page = client.get("/maps/overlay", params={"a": "raster", "b": "eerstelijnszone"})
+    assert page.status_code == 200 and "/maps/overlay/municipality?" in page.text
+    image = client.get("/maps/overlay.png", params={"a": "raster", "b": "eerstelijnszone"})
+    assert image.status_code == 200 and image.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_an_overlay_map_over_many_zones_draws_their_fills_from_a_column_of_styles(raster, monkeypatch):
+    layer, elz = raster.layer("raster"), raster.layer("eerstelijnszone")
+    monkeypatch.setattr(base, "MANY_ZONES", MANY_FOR_OVERLAYS)
+    html = base.render(overlay_map(overlay(elz, layer), data_dir=raster.catalog.data_dir, assets="served"))
+    fills = _overlay_calls(html)["zoneColumns"][0]
+    assert fills["pane"] == "fills" and fills["interactive"] is False
+    assert set(fills["zones"]) == {"code", "style"} and "tips" not in fills and "popups" not in fills
+    colours = base.zone_colours(layer, raster.catalog.data_dir)
+    brussels = dict(zip(layer.zone_codes, base.brussels_zones(layer)))
+    for code, st in zip(fills["zones"]["code"], fills["zones"]["style"]):
+        expected = base.style.BRUSSELS_FILL if brussels[code] else colours[code]
+        assert fills["styles"][st]["fillColor"] == expected, code
+    assert len(fills["styles"]) <= len(base.style.ZONE_COLOURS) + 1  # one style per colour
+    munis = next(o for o in _overlay_calls(html)["geo"] if o["pane"] == "municipalities")
+    assert munis["popups"]["url"] == "/maps/overlay/municipality?a=eerstelijnszone&b=raster&nis="
+    # A standalone file has no server to ask: it carries every text, as before.
+    inline = base.render(overlay_map(overlay(layer, elz), data_dir=raster.catalog.data_dir, assets="inline"))
+    assert "regiomatch.zoneColumns(" not in inline and "/maps/overlay/" not in inline

@@ -1,16 +1,21 @@
-"""A real browser on the choropleth of a layer of many zones (issue 13, item 5): an imported grid of
+"""A real browser on the maps of a layer of many zones (issue 13, item 5): an imported grid of
 more than ``MANY_ZONES`` squares, some named and coded with the script payloads of
-tests/test_maps_escaping.py. Hovering a square with the mouse shows its name, code, inhabitants and
-member count in Dutch; clicking it fetches and shows its members; the exported file shows them
-without a server; no payload runs and each reads as text.
+tests/test_maps_escaping.py. On the choropleth, hovering a square with the mouse shows its name,
+code, inhabitants and member count in Dutch; clicking it fetches and shows its members; the
+exported file shows them without a server. On the overlay map, hovering a square's outline shows
+its summary written by the browser from numbers, clicking it fetches the full summary, and
+clicking inside it fetches the popup of the municipality there. No payload runs and each reads as
+text.
 
 Set ``REGIOMATCH_SCREENSHOT_DIR`` to keep the screenshots.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -22,7 +27,7 @@ import pytest
 from benchmarks.grid import grid_geojson
 from geo import dutch
 from geo.catalog import load_catalog
-from maps.choropleth import MANY_ZONES
+from maps.base import MANY_ZONES
 from maps.style import BRUSSELS_NOTE
 from tests.browser_support import LEAFLET_READY, browser, server  # noqa: F401  (shared fixtures)
 from tests.server import run_cli
@@ -152,6 +157,68 @@ def test_the_exported_file_shows_the_members_without_a_server(browser, server, b
         tip, popup = _hover_and_click(browser, zone)
         assert (tip, popup) == (_tooltip_lines(zone), _popup_lines(zone))
     assert browser.run(SAFE) is True and browser.errors() == []
+
+
+OVERLAY_PAGE = "/maps/overlay?a=raster&b=eerstelijnszone"
+FOCUS_OUTLINE = """
+    var code = arguments[0], target = null;
+    var map = Object.values(window).filter(v => v instanceof L.Map)[0];
+    map.closePopup();
+    map.eachLayer(function (l) { if (l.feature && l.feature.id === code && l.options.pane === 'outlines') { target = l; } });
+    map.setView(target.getBounds().getCenter(), 12, {animate: false});
+    return target._path;
+"""
+
+
+def _fragment_lines(fragment: str) -> list[str]:
+    """The lines a browser shows of an HTML fragment the server wrote (its innerText)."""
+    text = re.sub(r"<br>|<hr>|</?(?:li|ul|h4)>", "\n", fragment)
+    return [line.strip() for line in html.unescape(re.sub(r"<[^>]+>", "", text)).splitlines() if line.strip()]
+
+
+def test_a_square_of_the_overlay_map_shows_its_summary_and_a_municipality_its_popup(browser, server, big, tmp_path):
+    """The squares' tooltips are written in the browser from numbers per square, in the words of
+    the summary the server writes; a click on a square's outline fetches that summary, a click
+    inside it the popup of the municipality there (it names up to eight squares)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    body = httpx.get(server.url + "/api/v1/overlay", params={"a": "raster", "b": "eerstelijnszone", "limit": 10_000},
+                     timeout=60).json()
+    split = next(z for z in body["zones"] if z["members_outside_dominant"] and z["dominant_zone"]
+                 and z["population"] >= 1000 and not z["code"].startswith("p"))
+    page = browser.load(server.url + OVERLAY_PAGE, ready=LEAFLET_READY, timeout=120)
+    assert page.errors == [], page.errors
+    for code in [split["code"], *(zone["code"] for zone in big["hostile"][:3])]:
+        summary = httpx.get(server.url + "/maps/overlay/zone", timeout=60,
+                            params={"a": "raster", "b": "eerstelijnszone", "code": code}).text
+        square = browser.run(FOCUS_OUTLINE, code)
+        time.sleep(0.3)
+        on_outline = -square.size["width"] // 2 + 2  # a few pixels inside its left edge: on the line
+        ActionChains(browser.driver).move_to_element_with_offset(square, on_outline, 0).perform()
+        tip = _shown(browser, ".leaflet-tooltip", code)
+        assert tip == _fragment_lines(summary.split("<ul>")[0]), code  # the summary's head, composed here
+        ActionChains(browser.driver).click().perform()
+        popup = _shown(browser, ".leaflet-popup-content", code, until_not="laden")
+        assert popup == _fragment_lines(summary), code
+        assert browser.run(SAFE) is True, code
+        if code == split["code"]:
+            assert " % in " in tip[2] and "raakt 2 zones" in tip[2] and "buiten de dominante zone" in tip[3], tip
+            assert any(line.split(": ")[-1].split(" ")[0].count(".") for line in popup[4:]), popup  # 1.234 inwoners
+            browser.screenshot(tmp_path / "overlay-square.png")
+            _keep(tmp_path / "overlay-square.png", "big-overlay-square-popup.png")
+    # inside the square (its outline is only a line): the municipality under it
+    square = browser.run(FOCUS_OUTLINE, split["code"])
+    time.sleep(0.3)
+    ActionChains(browser.driver).move_to_element(square).click().perform()
+    popup = _shown(browser, ".leaflet-popup-content", "NIS", until_not="laden")
+    nis = int(re.search(r"\(NIS (\d+)\)", popup[0]).group(1))
+    fragment = httpx.get(server.url + "/maps/overlay/municipality", timeout=60,
+                         params={"a": "raster", "b": "eerstelijnszone", "nis": nis}).text
+    assert popup == _fragment_lines(fragment)
+    assert any(line.endswith(", Raster)") for line in popup) and any("(elz" in line for line in popup), popup
+    browser.screenshot(tmp_path / "overlay-municipality.png")
+    _keep(tmp_path / "overlay-municipality.png", "big-overlay-municipality-popup.png")
+    assert browser.errors() == []
 
 
 def test_a_popup_says_so_when_the_members_cannot_be_fetched(browser, server, big):

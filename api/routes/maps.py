@@ -136,6 +136,24 @@ def get_overlay_zone_summary(
     return HTMLResponse(overlay_zone_summary(result, code))
 
 
+@router.get("/maps/overlay/municipality", response_class=HTMLResponse,
+            summary="The popup of one municipality on the overlay map (an HTML fragment)")
+@cached(lambda p: [p["a"], p["b"]], busy=BUSY)
+def get_overlay_municipality_popup(
+    a: str = Query(..., description="Layer id (or scenario:<id>) drawn as outlines", examples=["raster"]),
+    b: str = Query(..., description="Layer id (or scenario:<id>) drawn as coloured zones", examples=["eerstelijnszone"]),
+    nis: int = Query(..., description="NIS code of the municipality", examples=[34025]),
+    ws: Workspace = Depends(get_workspace),
+) -> HTMLResponse:
+    """What a municipality shows when clicked: its zones in both layers with their summaries. A map
+    of a layer of many zones (an imported grid) fetches it on click."""
+    ws.catalog.atoms.position(nis)
+    result = overlay(ws.layer(a), ws.layer(b), "population")
+    from maps.overlay_map import overlay_municipality_popup
+
+    return HTMLResponse(overlay_municipality_popup(result, nis))
+
+
 @router.get("/maps/municipality/{nis_code}", response_class=HTMLResponse, summary="Every zone a municipality belongs to")
 @router.get("/maps/municipality/{nis_code}.png", response_class=Response,
             summary="Every zone a municipality belongs to, as a PNG")

@@ -5,7 +5,8 @@
  * or NIS code) with the style, tooltip and popup of each feature. Text is never built into HTML
  * here: tooltips and popups arrive as HTML escaped by the server, labels are set as textContent.
  * A layer of many zones (RM.zoneColumns) sends numbers per zone instead of texts: its tooltips
- * and popups are built here as DOM nodes, every name and number set as textContent.
+ * are built here as DOM nodes from them and the words the page gives, every name and number set
+ * as textContent; a clicked zone's popup is fetched when it opens.
  *
  * window.regiomatch.ready turns true once every geometry has been drawn and labels placed.
  */
@@ -188,23 +189,43 @@
 
     /* Draw the zones of a geometry source from per-zone columns, for a layer of many zones.
      * o: {key, url, pane, styles: [], hover: [hover style per style], zones: {code: [], name: [],
-     * population: [], members: [], style: [], status: [] (optional)}, words: {population, member,
-     * members, statuses: [[text, css]], part, more, loading, failed, maxMembers}, and either membersUrl
-     * (a served page: GET membersUrl + code gives {code, name, population, members: [{nis_code,
-     * name, share, population}]}) or members (a standalone file: per zone [[nis, name, share,
-     * population]])}. */
+     * style: [], tip: [] (optional, default 0), and the columns the tooltips name}, interactive (false:
+     * drawn only, no tooltip or popup), tips, words, and where a clicked zone's popup comes from:
+     * popups ({url, loading, failed}: GET url + code gives the popup's HTML, escaped by the server),
+     * membersUrl (GET membersUrl + code gives {code, name, population, members: [{nis_code, name,
+     * share, population}]}) or members (a standalone file: per zone [[nis, name, share, population]]).
+     *
+     * tips: {note, lines, lists}. A tooltip is the zone's name in bold and its code (and note) muted,
+     * then the lines of template lines[tip]: a line is [css, part, ...], a part is text or [how,
+     * column, ...]: 'int' a whole number and 'pct' a percentage (one decimal, as the server rounded
+     * it) in Dutch, 'count' a whole number and its noun (singular, plural), 'pick' the entry of
+     * lists[name] at the column's number. words (the members' popup): {population, part, more,
+     * loading, failed, maxMembers}. */
     RM.zoneColumns = function (map, group, o) {
-        var z = o.zones, w = o.words, row = {};
+        var z = o.zones, w = o.words || {}, row = {};
         z.code.forEach(function (code, i) { row[code] = i; });
         var has = Object.prototype.hasOwnProperty;
 
+        function part(p, i) {
+            if (typeof p === 'string') { return p; }
+            var value = z[p[1]][i];
+            if (p[0] === 'int') { return RM.nlInt(value); }
+            if (p[0] === 'pct') {
+                var tenths = Math.round(Number(value) * 10);
+                return RM.nlInt(Math.floor(tenths / 10)) + ',' + (tenths % 10) + ' %';
+            }
+            if (p[0] === 'count') { return RM.nlInt(value) + ' ' + (value === 1 ? p[2] : p[3]); }
+            if (p[0] === 'pick') { return o.tips.lists[p[2]][value]; }
+            return String(value);
+        }
+
         function tooltip(i) {
             var box = node('div');
-            append(box, node('b', z.name[i]), ' ', node('span', '(' + z.code[i] + ')', 'rm-muted'), node('br'),
-                   RM.nlInt(z.population[i]) + ' ' + w.population, node('br'),
-                   RM.nlInt(z.members[i]) + ' ' + (z.members[i] === 1 ? w.member : w.members));
-            var status = z.status ? z.status[i] : -1;
-            if (status >= 0) { append(box, node('br'), node('span', w.statuses[status][0], w.statuses[status][1])); }
+            append(box, node('b', z.name[i]), ' ', node('span', '(' + z.code[i] + (o.tips.note || '') + ')', 'rm-muted'));
+            o.tips.lines[z.tip ? z.tip[i] : 0].forEach(function (line) {
+                var text = line.slice(1).map(function (p) { return part(p, i); }).join('');
+                append(box, node('br'), line[0] ? node('span', text, line[0]) : text);
+            });
             return box;
         }
 
@@ -237,22 +258,26 @@
                 });
         }
 
-        /* The popup asks for the zone's members when it first opens (loadOnOpen). */
-        function bindMembers(l, i) {
+        /* The popup is loaded when it first opens (loadOnOpen): fetched HTML, or the zone's members. */
+        function bindPopup(l, i) {
+            if (o.popups) { fetchedPopup(map, l, o.popups, z.code[i]); return; }
             loadOnOpen(map, l, function () { return members(i).then(popupBody); },
                        node('div', w.loading, 'rm-popup rm-muted'), node('div', w.failed, 'rm-popup rm-warn'));
         }
 
+        var interactive = o.interactive !== false;
         return track(inOrder(o.key, RM.source(o.key, o.url), function (data) {
             var layer = L.geoJSON(data, {
                 pane: o.pane,
+                interactive: interactive,
                 smoothFactor: 1.0,
                 filter: function (f) { return has.call(row, f.id); },
                 style: function (f) { return o.styles[z.style[row[f.id]]]; },
                 onEachFeature: function (f, l) {
+                    if (!interactive) { return; }
                     var i = row[f.id], normal = o.styles[z.style[i]], hoverIndex = o.hover[z.style[i]];
                     l.bindTooltip(function () { return tooltip(i); }, {sticky: true, direction: 'top', opacity: 0.96});
-                    bindMembers(l, i);
+                    bindPopup(l, i);
                     if (hoverIndex !== null && hoverIndex !== undefined) {
                         var hover = o.styles[hoverIndex];
                         l.on('mouseover', function () { l.setStyle(hover); });
