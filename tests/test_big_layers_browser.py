@@ -221,6 +221,30 @@ def test_a_square_of_the_overlay_map_shows_its_summary_and_a_municipality_its_po
     assert browser.errors() == []
 
 
+def test_the_squares_of_the_overlay_map_are_labelled_without_overlap_at_any_zoom(browser, server, big):
+    """A code per square: placed on its square, moved with the map, never covering another."""
+    from tests.test_maps_browser import _assert_labels_do_not_overlap
+
+    browser.load(server.url + OVERLAY_PAGE, ready=LEAFLET_READY, timeout=120)
+    _assert_labels_do_not_overlap(browser)  # the whole territory: most codes hidden
+    zones = httpx.get(server.url + "/api/v1/layers/raster", timeout=60).json()["zones"]
+    code = [z["code"] for z in zones if z["code"].startswith("g")][len(zones) // 2]  # squares: codes fit them
+    for zoom in (11, 13):
+        square = browser.run(FOCUS_OUTLINE.replace("12, {animate", f"{zoom}, {{animate"), code)
+        browser.run("var map = Object.values(window).filter(v => v instanceof L.Map)[0]; map.fire('moveend');")
+        time.sleep(0.3)
+        _assert_labels_do_not_overlap(browser)
+        label = browser.run("""var found = Array.from(document.querySelectorAll('.rm-label'))
+            .filter(e => e.textContent === arguments[0] && e.style.visibility !== 'hidden')[0];
+            if (!found) { return null; } var r = found.getBoundingClientRect();
+            return {x: (r.left + r.right) / 2, y: (r.top + r.bottom) / 2};""", code)
+        box = browser.run("var r = arguments[0].getBoundingClientRect(); "
+                          "return {left: r.left, right: r.right, top: r.top, bottom: r.bottom};", square)
+        assert label is not None, zoom  # the square in the middle of the view keeps its label
+        assert box["left"] <= label["x"] <= box["right"] and box["top"] <= label["y"] <= box["bottom"], (label, box)
+    assert browser.run(SAFE) is True and browser.errors() == []
+
+
 def test_a_popup_says_so_when_the_members_cannot_be_fetched(browser, server, big):
     browser.load(server.url + PAGE, ready=LEAFLET_READY, timeout=120)
     assert httpx.delete(server.url + "/api/v1/layers/raster", timeout=60).status_code == 204  # gone meanwhile

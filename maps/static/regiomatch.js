@@ -289,25 +289,63 @@
         }));
     };
 
-    /* Text labels (never HTML) at points [[lat, lng, text, priority], ...]; lower priority numbers
-     * win when two labels would overlap. */
+    /* The labels of one RM.labels call as one layer: an anchor per label in the 'labels' pane, placed
+     * as a marker would be (and moved with the zoom animation). One layer, not a marker per label:
+     * Leaflet checks each new marker's map listeners against all earlier ones, which took seconds
+     * for the 10,000 zone codes of an imported grid. */
+    var LabelLayer = L.Layer.extend({
+        options: {pane: 'labels'},
+        initialize: function (items) { this._items = items; },
+        onAdd: function (map) {
+            var pane = map.getPane(this.options.pane);
+            this._items.forEach(function (item) { pane.appendChild(item.anchor); });
+            this._place();
+        },
+        onRemove: function () {
+            this._items.forEach(function (item) { L.DomUtil.remove(item.anchor); });
+        },
+        getEvents: function () {
+            return {zoom: this._place, viewreset: this._place, zoomanim: this._animate};
+        },
+        _place: function () {
+            var map = this._map;
+            this._items.forEach(function (item) {
+                L.DomUtil.setPosition(item.anchor, map.latLngToLayerPoint(item.latlng).round());
+            });
+        },
+        _animate: function (e) {
+            var map = this._map;
+            this._items.forEach(function (item) {
+                L.DomUtil.setPosition(item.anchor, map._latLngToNewLayerPoint(item.latlng, e.zoom, e.center).round());
+            });
+        }
+    });
+
+    /* Text labels (never HTML) at points [[lat, lng, text, priority], ...] (priority 0 when left
+     * out); lower priority numbers win when two labels would overlap. */
     RM.labels = function (map, group, points, css) {
         var set = null;
         RM.labelSets.forEach(function (s) { if (s.map === map) { set = s; } });
         if (!set) {
             set = {map: map, labels: []};
             RM.labelSets.push(set);
-            map.on('zoomend moveend overlayadd overlayremove', function () { declutter(map); });
+            // Until every layer is drawn the view still moves (fit): settle() places the labels then.
+            map.on('zoomend moveend overlayadd overlayremove', function () { if (RM.ready) { declutter(map); } });
         }
-        points.forEach(function (p) {
+        var animated = map.options.zoomAnimation && L.Browser.any3d;
+        var items = points.map(function (p) {
             var el = document.createElement('div');
             el.className = css;
             el.textContent = p[2];
-            L.marker([p[0], p[1]], {interactive: false, keyboard: false, pane: 'labels',
-                icon: L.divIcon({className: 'rm-label-anchor', iconSize: [0, 0], iconAnchor: [0, 0], html: el})})
-             .addTo(group);
+            // What L.divIcon({className: 'rm-label-anchor', iconSize: [0, 0], iconAnchor: [0, 0]}) makes.
+            var anchor = document.createElement('div');
+            anchor.className = 'rm-label-anchor leaflet-marker-icon ' + (animated ? 'leaflet-zoom-animated' : 'leaflet-zoom-hide');
+            anchor.style.width = anchor.style.height = anchor.style.marginLeft = anchor.style.marginTop = '0px';
+            anchor.appendChild(el);
             set.labels.push({el: el, priority: p[3] || 0});
+            return {latlng: L.latLng(p[0], p[1]), anchor: anchor};
         });
+        group.addLayer(new LabelLayer(items));
     };
 
     function overlaps(a, b) {
@@ -319,7 +357,11 @@
     }
 
     /* Place labels by priority: keep a label where it is, else move it just above, below or beside
-     * its point, else hide it. Labels never cover each other. */
+     * its point, else hide it. Labels never cover each other. Every label is measured first and
+     * moved or hidden after (measuring between changes made the browser lay out the page once per
+     * label), and placed labels are found through a grid of cells, not compared one by one: a
+     * map of 10,000 zone codes is placed in a fraction of a second. */
+    var CELL = 64;  // px: the grid of placed labels
     function declutter(map) {
         RM.labelSets.forEach(function (set) {
             if (set.map !== map) { return; }
@@ -327,24 +369,40 @@
             var live = set.labels.filter(function (l) { return l.el.isConnected; });
             live.sort(function (a, b) { return a.priority - b.priority; });
             live.forEach(function (l) { l.el.style.transform = ''; l.el.style.visibility = ''; });
-            var placed = [];
-            live.forEach(function (l) {
-                var r = l.el.getBoundingClientRect();
-                if (r.right < box.left || r.left > box.right || r.bottom < box.top || r.top > box.bottom) { return; }
+            var rects = live.map(function (l) { return l.el.getBoundingClientRect(); });
+            var cells = {};
+            function cellsOf(r, visit) {
+                for (var x = Math.floor(r.left / CELL); x <= Math.floor(r.right / CELL); x++) {
+                    for (var y = Math.floor(r.top / CELL); y <= Math.floor(r.bottom / CELL); y++) {
+                        if (visit(x + ',' + y)) { return true; }
+                    }
+                }
+                return false;
+            }
+            function free(candidate) {
+                return !cellsOf(candidate, function (key) {
+                    return (cells[key] || []).some(function (p) { return overlaps(p, candidate); });
+                });
+            }
+            var changes = live.map(function (l, k) {
+                var r = rects[k];
+                if (r.right < box.left || r.left > box.right || r.bottom < box.top || r.top > box.bottom) { return null; }
                 var w = r.right - r.left, h = r.bottom - r.top;
                 var moves = [[0, 0], [0, -(h + 1)], [0, h + 1], [w / 2 + 6, 0], [-(w / 2 + 6), 0],
                              [0, -2 * (h + 1)], [0, 2 * (h + 1)]];
                 for (var i = 0; i < moves.length; i++) {
                     var candidate = shifted(r, moves[i][0], moves[i][1]);
-                    if (!placed.some(function (p) { return overlaps(p, candidate); })) {
-                        if (i > 0) {
-                            l.el.style.transform = 'translate(-50%,-50%) translate(' + moves[i][0] + 'px,' + moves[i][1] + 'px)';
-                        }
-                        placed.push(candidate);
-                        return;
+                    if (free(candidate)) {
+                        cellsOf(candidate, function (key) { (cells[key] = cells[key] || []).push(candidate); });
+                        return i > 0 ? moves[i] : null;
                     }
                 }
-                l.el.style.visibility = 'hidden';
+                return 'hidden';
+            });
+            live.forEach(function (l, k) {
+                var change = changes[k];
+                if (change === 'hidden') { l.el.style.visibility = 'hidden'; }
+                else if (change) { l.el.style.transform = 'translate(-50%,-50%) translate(' + change[0] + 'px,' + change[1] + 'px)'; }
             });
         });
     }
