@@ -2,8 +2,9 @@
 from geometry served once per layer with a small per-page style table, labels and zone colouring.
 
 A served page carries no geometry: it links ``/api/v1/geometry/...`` (prepared once per layer by
-:mod:`geo.geometry`, cached by the browser) and, per feature id, the style, tooltip and popup.
-A standalone file (CLI export) carries each geometry once instead. The browser side is
+:mod:`geo.geometry`, cached by the browser) and, per feature id, the style, tooltip and popup; a
+layer of more than ``MANY_ZONES`` zones carries columns of numbers per zone instead, from which the
+browser writes the tooltips (:func:`zone_columns_layer`), its popups fetched on click. A standalone file (CLI export) carries each geometry once instead. The browser side is
 ``maps/static/regiomatch.js``. Nothing here measures or counts.
 """
 
@@ -357,6 +358,7 @@ class ZoneTips:
         return found
 
     def as_options(self) -> dict:
+        """The templates as ``regiomatch.zoneColumns`` reads them (``options.tips``)."""
         return {"note": self.note, "lines": [[list(line[:1]) + [p if isinstance(p, str) else list(p) for p in line[1:]]
                                               for line in template] for template in self.lines],
                 "lists": {k: list(v) for k, v in self.lists.items()}}
