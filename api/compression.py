@@ -19,6 +19,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.render_cache import Entry, RenderCache, gzip_etag
 
 MIN_BYTES = 1024
+# Bodies above this size are compressed at zlib level 1 instead of 6: a 4 MB overlay of an
+# imported 10,000-square grid takes 19 ms instead of 53 ms for 24 % more bytes, once per ETag.
+FAST_LEVEL_BYTES = 1024 * 1024
 # Already compressed or not worth it (PDF streams are deflated by the PDF writer).
 SKIPPED_TYPES = (b"image/", b"application/pdf", b"application/zip", b"application/gzip",
                  b"application/geopackage", b"application/vnd.openxmlformats", b"text/html")
@@ -78,7 +81,8 @@ class GzipOnce:
     def _compressed(self, etag: str, body: bytes) -> bytes:
         entry = self.store.get((etag,))
         if entry is None:
-            entry = Entry(gzip.compress(body, compresslevel=6, mtime=0), (), None)
+            level = 1 if len(body) > FAST_LEVEL_BYTES else 6
+            entry = Entry(gzip.compress(body, compresslevel=level, mtime=0), (), None)
             self.store.put((etag,), entry)
         return entry.body
 

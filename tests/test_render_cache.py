@@ -319,3 +319,21 @@ def test_a_report_s_pdf_is_prepared_while_its_page_is_read(app_client):
     hits, misses = cache.hits, cache.misses
     assert app_client.get("/reports/samenwerkingsverband/WRNL").status_code == 200
     assert (cache.hits, cache.misses) == (hits, misses + 1)
+
+
+def test_a_large_body_is_gzipped_fast_and_a_small_one_smaller():
+    """Over FAST_LEVEL_BYTES zlib level 1 (the gzip header's XFL byte says 4, fastest); below it
+    level 6 (XFL 0). Both decompress to the body."""
+    import gzip
+    import json
+
+    from api.compression import FAST_LEVEL_BYTES, GzipOnce
+
+    once = GzipOnce(app=None)
+    small = json.dumps([{"code": f"r{i}", "inwoners": i * 7} for i in range(2_000)]).encode()
+    large = json.dumps([{"code": f"r{i}", "inwoners": i * 7} for i in range(60_000)]).encode()
+    assert len(small) < FAST_LEVEL_BYTES < len(large)
+    small_gz, large_gz = once._compressed('"s"', small), once._compressed('"l"', large)
+    assert (small_gz[8], large_gz[8]) == (0, 4)
+    assert gzip.decompress(small_gz) == small and gzip.decompress(large_gz) == large
+    assert once._compressed('"l"', b"not compressed again") is large_gz  # once per ETag
