@@ -312,7 +312,9 @@ def split_cells(a: Layer, b: Layer, w: np.ndarray) -> dict[int, dict[tuple[int, 
         in_a = np.bincount(za[za >= 0], weights=people[za >= 0], minlength=a_csr.shape[1])
         start, end = a_csr.indptr[row], a_csr.indptr[row + 1]
         share_a = dict(zip(a_csr.indices[start:end].tolist(), a_csr.data[start:end].tolist()))
-        out[row] = {(i, j): w[row] * share_a.get(i, 0.0) * value / in_a[i] for (i, j), value in cells.items()}
+        # Sectors without inhabitants add nothing (and would divide 0 by 0 in an A-zone of only such).
+        out[row] = {(i, j): w[row] * share_a.get(i, 0.0) * value / in_a[i] for (i, j), value in cells.items()
+                    if value > 0}
     return out
 
 

@@ -136,3 +136,15 @@ def test_a_scenario_on_a_split_layer_against_itself_is_perfect_agreement(catalog
         # Against its base: Antwerp itself is unchanged, so its sub-zones still match one to one.
         detail = overlay(scenario, base).zone_detail(base.zone_codes[0])
         assert detail.dominant_zone == base.zone_codes[0]
+
+
+def test_a_square_of_only_uninhabited_sectors_gives_no_empty_number(catalog):
+    """An imported grid against itself: a square holding only sectors without inhabitants in a
+    municipality the grid splits put 0/0 (NaN) in the joint table."""
+    from benchmarks.grid import grid_geojson
+
+    grid = layer_from_polygons("raster", grid_geojson(150), "raster.geojson", catalog)
+    result = overlay(grid, grid)
+    assert np.isfinite(result.table).all()
+    assert result.table.sum() == pytest.approx(grid.zone_weight().sum())
+    assert result.summary.nested_share == pytest.approx(1.0)
