@@ -12,8 +12,10 @@ warm-up is done.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
+from collections.abc import Callable
 
 log = logging.getLogger("regiomatch.api")
 
@@ -85,6 +87,37 @@ def _steps(ws) -> list[tuple[str, object]]:
     return [*[("geometry", lambda layer=layer: prepare_web_geometry([layer], data_dir)) for layer in layers],
             *preload_steps(min(layers, key=len), data_dir),
             *[("outlines", lambda layer=layer: zone_polygons(layer, data_dir)) for layer in layers]]
+
+
+def in_background(job: Callable[[], object]) -> None:
+    """Run ``job`` later in one background thread, when no request is being answered (as the
+    warm-up's steps): work a coming page will need, such as a new layer's map outlines.
+
+    Examples
+    --------
+    >>> in_background(lambda: web_geometry(imported_layer))  # doctest: +SKIP
+    """
+    global _worker
+    _jobs.put(job)
+    with _worker_lock:
+        if _worker is None or not _worker.is_alive():
+            _worker = threading.Thread(target=_work, name="regiomatch-background", daemon=True)
+            _worker.start()
+
+
+_jobs: queue.SimpleQueue = queue.SimpleQueue()
+_worker: threading.Thread | None = None
+_worker_lock = threading.Lock()
+
+
+def _work() -> None:
+    while True:
+        job = _jobs.get()
+        requests.wait_until_idle()
+        try:
+            job()
+        except Exception:  # noqa: BLE001 - only a head start: the request that needs it does the work
+            log.exception("a background preparation failed; the first request that needs it will do it")
 
 
 class _Requests:

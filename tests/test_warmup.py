@@ -82,3 +82,39 @@ def test_the_warm_up_waits_while_a_request_is_being_answered(tmp_path, monkeypat
         if not warmup.requests._idle.is_set():
             warmup.requests.leave()
         reset_app_caches()
+
+
+def test_an_imported_layers_outlines_are_prepared_in_the_background(tmp_path, monkeypatch):
+    """With the warm-up on, an import leaves its browser outlines to a background thread, so the
+    layer's first map finds them ready; with it off (the other tests), nothing runs behind."""
+    import time
+
+    from benchmarks.grid import grid_geojson
+
+    monkeypatch.setenv("REGIOMATCH_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("REGIOMATCH_WARM_UP", "1")
+    monkeypatch.delenv("REGIOMATCH_API_TOKEN", raising=False)
+    reset_app_caches()
+    from api import warmup
+    from api.main import create_app
+    from api.settings import get_settings, workspace_for
+    from geo.geometry import WEB_DETAIL_METRES, _web_geometry
+
+    try:
+        with TestClient(create_app()) as client:
+            assert warmup.wait(timeout=300)
+            before = _web_geometry.cache_info().misses
+            created = client.post("/api/v1/layers", data={"id": "raster", "name": "Raster"},
+                                  files={"file": ("raster.geojson", grid_geojson(150), "application/geo+json")})
+            assert created.status_code == 201, created.text
+            deadline = time.monotonic() + 60  # both detail levels computed, by nobody but the thread
+            while _web_geometry.cache_info().misses < before + len(WEB_DETAIL_METRES) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            ws = workspace_for(get_settings())
+            layer = ws.layer("raster")
+            after = _web_geometry.cache_info()
+            for metres in WEB_DETAIL_METRES.values():
+                _web_geometry(layer, metres, ws.catalog.data_dir)
+            assert _web_geometry.cache_info().misses == after.misses == before + len(WEB_DETAIL_METRES)
+    finally:
+        reset_app_caches()

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 import pandas as pd
 from fastapi.responses import Response
 
-from api import serialize
+from api import serialize, warmup
 from api.downloads import download
 from api.deps import get_workspace, require_writer
 from api.errors import TooLarge
@@ -19,7 +19,8 @@ from api.limits import slot, uploads
 from api.render_cache import cached
 from api.settings import Settings, get_settings
 from geo.errors import Conflict, ReadOnly
-from geo.geometry import DEFAULT_SIMPLIFY_METRES, MAX_SIMPLIFY_METRES, layer_geojson, zone_polygons
+from geo.geometry import (DEFAULT_SIMPLIFY_METRES, MAX_SIMPLIFY_METRES, layer_geojson, prepare_web_geometry,
+                          zone_polygons)
 from geo.importing import LAYER_ID_PATTERN, check_suffix, import_layer, validate_layer_id
 from geo.sandbox import ImportLimits, check_zones_per_municipality, parse_upload
 from geo.records import check_text
@@ -122,9 +123,14 @@ async def create_layer(
     # A few uploads are read at a time; the others wait here without holding a worker thread.
     async with uploads.slot(limits.parallel, f"{limits.parallel} uploads are being read already and more are "
                             "waiting; try again in a minute", timeout=limits.wall_seconds):
-        return await run_in_threadpool(_import, ws, id, content, file.filename or "", limits,
-                                       name=name, source=source, vintage=vintage, code_column=code_column,
-                                       name_column=name_column)
+        created = await run_in_threadpool(_import, ws, id, content, file.filename or "", limits,
+                                          name=name, source=source, vintage=vintage, code_column=code_column,
+                                          name_column=name_column)
+    if settings.warm_up:
+        # Its outlines for the browser (half a second for 10,000 squares), before its first map asks.
+        layer = ws.layer(id)
+        warmup.in_background(lambda: prepare_web_geometry([layer], ws.catalog.data_dir))
+    return created
 
 
 def _import(ws: Workspace, layer_id: str, content: bytes, filename: str, limits: ImportLimits,
