@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from typing import TYPE_CHECKING
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -26,7 +27,9 @@ from geo.overlay import Summary, ZoneDetail
 from geo.paths import ATTRIBUTION, SHIPPED_DATA
 from geo.roles import association_layer, compare_with
 from maps.csp import nonce_attribute
-from maps.zone_map import ZoneMap, zone_map
+
+if TYPE_CHECKING:  # drawn on first use: the server's start-up does not load the drawing code
+    from maps.zone_map import ZoneMap
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Default comparison layers ("compare_with" of the association layer in data/layers.json).
@@ -437,6 +440,8 @@ def fit_report(layer: Layer, code: str, against: list[Layer], *, history: pd.Dat
     >>> report.comparisons[0].detail.dominant_zone  # doctest: +SKIP
     'elz18'
     """
+    from maps.zone_map import zone_map  # loaded with the first report, not at the server's start
+
     fit = zone_fit(layer, code, against, history=history, base_layer_id=base_layer_id)
     year = fit.population_year
     comparisons: list[Comparison] = []
