@@ -299,8 +299,9 @@ def compact_geojson(frame: gpd.GeoDataFrame) -> bytes:
 
 def prepare_web_geometry(layers: list[Layer], data_dir: Path = SHIPPED_DATA) -> int:
     """Prepare the browser geometry of the municipalities and of ``layers`` at every detail
-    level, so no map waits for it (the server does this for the shipped layers after start-up).
-    Returns how many geometries were prepared.
+    level, both as served and as the frame a map page reads its bounds and label points from, so
+    no map waits for it (the server does this for the shipped layers after start-up). Returns how
+    many geometries were prepared.
 
     Examples
     --------
@@ -311,6 +312,8 @@ def prepare_web_geometry(layers: list[Layer], data_dir: Path = SHIPPED_DATA) -> 
     for detail in WEB_DETAIL_METRES:
         for layer in [None, *layers]:
             web_geometry(layer, detail, data_dir)
+            metres = detail_metres(detail)
+            _web_municipalities(metres, Path(data_dir)) if layer is None else _web_zones(layer, metres, Path(data_dir))
             done += 1
     return done
 
