@@ -3,75 +3,71 @@ and PDF need, so the first view does not wait; start-up itself does none of it."
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
+from api import warmup
 from tests.conftest import reset_app_caches
 
 
-def test_the_warm_up_prepares_every_shipped_layers_geometry_and_the_libraries(tmp_path, monkeypatch):
+@pytest.fixture
+def state(tmp_path, monkeypatch) -> Path:
+    """A throwaway state folder, no token, the warm-up on (a test may set REGIOMATCH_WARM_UP=0)."""
     monkeypatch.setenv("REGIOMATCH_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("REGIOMATCH_WARM_UP", "1")
     monkeypatch.delenv("REGIOMATCH_API_TOKEN", raising=False)
     reset_app_caches()
-    from api import warmup
+    yield tmp_path / "state"
+    reset_app_caches()
+
+
+def test_the_warm_up_prepares_every_shipped_layers_geometry_and_the_libraries(state):
     from api.main import create_app
     from api.settings import get_settings, workspace_for
     from geo.geometry import WEB_DETAIL_METRES, _web_geometry
 
-    try:
-        with TestClient(create_app()) as client:
-            assert warmup.wait(timeout=300), "the warm-up did not finish"
-            health = client.get("/health").json()["warm_up"]
-            ws = workspace_for(get_settings())
-            assert health["warm"] is True
-            assert health["prepared"][:3] == ["database", "geometry", "maps"], health
-            assert "templates" in health["prepared"] and "images" in health["prepared"]
-            # Every shipped layer's geometry is ready at every detail: a map now only looks it up.
-            before = _web_geometry.cache_info()
-            for layer in ws.catalog.builtin.values():
-                for metres in WEB_DETAIL_METRES.values():
-                    _web_geometry(layer, metres, ws.catalog.data_dir)
-            after = _web_geometry.cache_info()
-            assert after.misses == before.misses and after.hits == before.hits + 2 * len(ws.catalog.builtin)
-            # The geometry a map page names is served from what was prepared.
-            page = client.get("/maps/choropleth/eerstelijnszone")
-            assert page.status_code == 200
-            assert _web_geometry.cache_info().misses == after.misses
-    finally:
-        reset_app_caches()
+    with TestClient(create_app()) as client:
+        assert warmup.wait(timeout=300), "the warm-up did not finish"
+        health = client.get("/health").json()["warm_up"]
+        ws = workspace_for(get_settings())
+        assert health["warm"] is True
+        assert health["prepared"][:3] == ["database", "geometry", "maps"], health
+        assert "templates" in health["prepared"] and "images" in health["prepared"]
+        # Every shipped layer's geometry is ready at every detail: a map now only looks it up.
+        before = _web_geometry.cache_info()
+        for layer in ws.catalog.builtin.values():
+            for metres in WEB_DETAIL_METRES.values():
+                _web_geometry(layer, metres, ws.catalog.data_dir)
+        after = _web_geometry.cache_info()
+        assert after.misses == before.misses and after.hits == before.hits + 2 * len(ws.catalog.builtin)
+        # The geometry a map page names is served from what was prepared.
+        page = client.get("/maps/choropleth/eerstelijnszone")
+        assert page.status_code == 200
+        assert _web_geometry.cache_info().misses == after.misses
 
 
-def test_without_the_warm_up_the_database_still_opens_after_start_up(tmp_path, monkeypatch):
-    monkeypatch.setenv("REGIOMATCH_STATE_DIR", str(tmp_path / "state"))
+def test_without_the_warm_up_the_database_still_opens_after_start_up(state, monkeypatch):
     monkeypatch.setenv("REGIOMATCH_WARM_UP", "0")
-    reset_app_caches()
-    from api import warmup
     from api.main import create_app
 
-    try:
-        with TestClient(create_app()) as client:
-            assert warmup.wait(timeout=60)
-            health = client.get("/health").json()["warm_up"]
-            assert health["prepared"] == ["database"] and health["warm"] is True
-            assert (tmp_path / "state" / "regiomatch.sqlite3").exists()
-    finally:
-        reset_app_caches()
+    with TestClient(create_app()) as client:
+        assert warmup.wait(timeout=60)
+        health = client.get("/health").json()["warm_up"]
+        assert health["prepared"] == ["database"] and health["warm"] is True
+        assert (state / "regiomatch.sqlite3").exists()
 
 
-def test_the_warm_up_waits_while_a_request_is_being_answered(tmp_path, monkeypatch):
-    monkeypatch.setenv("REGIOMATCH_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("REGIOMATCH_WARM_UP", "1")
-    monkeypatch.delenv("REGIOMATCH_API_TOKEN", raising=False)
-    reset_app_caches()
-    from api import warmup
+def test_the_warm_up_waits_while_a_request_is_being_answered(state):
     from api.main import create_app
 
     warmup.requests.enter()  # a request in progress from before the start
     try:
         with TestClient(create_app()) as client:
             assert not warmup.wait(timeout=1.5), "the warm-up ran beside a request"
-            assert not (tmp_path / "state" / "regiomatch.sqlite3").exists()
+            assert not (state / "regiomatch.sqlite3").exists()
             warmup.requests.leave()
             assert warmup.wait(timeout=300), "the warm-up did not go on once the request was answered"
             assert client.get("/health").json()["warm_up"]["prepared"][:2] == ["database", "geometry"]
@@ -81,40 +77,28 @@ def test_the_warm_up_waits_while_a_request_is_being_answered(tmp_path, monkeypat
     finally:
         if not warmup.requests._idle.is_set():
             warmup.requests.leave()
-        reset_app_caches()
 
 
-def test_an_imported_layers_outlines_are_prepared_in_the_background(tmp_path, monkeypatch):
+def test_an_imported_layers_outlines_are_prepared_in_the_background(state):
     """With the warm-up on, an import leaves its browser outlines to a background thread, so the
     layer's first map finds them ready; with it off (the other tests), nothing runs behind."""
-    import time
-
-    from benchmarks.grid import grid_geojson
-
-    monkeypatch.setenv("REGIOMATCH_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("REGIOMATCH_WARM_UP", "1")
-    monkeypatch.delenv("REGIOMATCH_API_TOKEN", raising=False)
-    reset_app_caches()
-    from api import warmup
     from api.main import create_app
     from api.settings import get_settings, workspace_for
+    from benchmarks.grid import grid_geojson
     from geo.geometry import WEB_DETAIL_METRES, _web_geometry
 
-    try:
-        with TestClient(create_app()) as client:
-            assert warmup.wait(timeout=300)
-            before = _web_geometry.cache_info().misses
-            created = client.post("/api/v1/layers", data={"id": "raster", "name": "Raster"},
-                                  files={"file": ("raster.geojson", grid_geojson(150), "application/geo+json")})
-            assert created.status_code == 201, created.text
-            deadline = time.monotonic() + 60  # both detail levels computed, by nobody but the thread
-            while _web_geometry.cache_info().misses < before + len(WEB_DETAIL_METRES) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            ws = workspace_for(get_settings())
-            layer = ws.layer("raster")
-            after = _web_geometry.cache_info()
-            for metres in WEB_DETAIL_METRES.values():
-                _web_geometry(layer, metres, ws.catalog.data_dir)
-            assert _web_geometry.cache_info().misses == after.misses == before + len(WEB_DETAIL_METRES)
-    finally:
-        reset_app_caches()
+    with TestClient(create_app()) as client:
+        assert warmup.wait(timeout=300)
+        before = _web_geometry.cache_info().misses
+        created = client.post("/api/v1/layers", data={"id": "raster", "name": "Raster"},
+                              files={"file": ("raster.geojson", grid_geojson(150), "application/geo+json")})
+        assert created.status_code == 201, created.text
+        deadline = time.monotonic() + 60  # both detail levels computed, by nobody but the thread
+        while _web_geometry.cache_info().misses < before + len(WEB_DETAIL_METRES) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        ws = workspace_for(get_settings())
+        layer = ws.layer("raster")
+        after = _web_geometry.cache_info()
+        for metres in WEB_DETAIL_METRES.values():
+            _web_geometry(layer, metres, ws.catalog.data_dir)
+        assert _web_geometry.cache_info().misses == after.misses == before + len(WEB_DETAIL_METRES)
