@@ -75,7 +75,7 @@ def _run(ws, warm_up: bool, run: _Run) -> None:
     run.done.set()
 
 
-def _steps(ws) -> list[tuple[str, object]]:
+def _steps(ws) -> list[tuple[str, Callable[[], object]]]:
     """The warm-up in small steps, the most needed first: the browser geometry of each shipped
     layer, the map, template, image and PDF libraries, then each layer's dissolved outlines in
     metres (for report maps)."""

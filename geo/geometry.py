@@ -255,10 +255,17 @@ def _computed_web_municipalities(metres: float, data_dir: Path) -> gpd.GeoDataFr
 _FEATURE_ID = re.compile(rb'"id":"((?:[^"\\]|\\.)*)"')
 
 
+@lru_cache(maxsize=128)
+def _shipped_body(layer: Layer | None, metres: float, data_dir: Path) -> bytes | None:
+    """The prepared file's bytes, read and decompressed once for both the body served and the
+    frame maps read (the same bytes object sits in both caches)."""
+    return shipped_web_geometry(layer, metres, data_dir)
+
+
 def _shipped_frame(layer: Layer | None, metres: float, data_dir: Path) -> gpd.GeoDataFrame | None:
     """What ``_computed_web_zones`` (or, for None, ``_computed_web_municipalities``) gives, read
     from the geometry prepared with the data (:mod:`geo.prepared`); None when there is none."""
-    body = shipped_web_geometry(layer, metres, data_dir)
+    body = _shipped_body(layer, metres, data_dir)
     if body is None:
         return None
     ids = [json.loads(b'"' + raw + b'"') for raw in _FEATURE_ID.findall(body)]
@@ -334,7 +341,7 @@ def web_geometry(layer: Layer | None, detail: str = "coarse", data_dir: Path = S
 
 @lru_cache(maxsize=128)
 def _web_geometry(layer: Layer | None, metres: float, data_dir: Path) -> tuple[bytes, str]:
-    body = shipped_web_geometry(layer, metres, data_dir)
+    body = _shipped_body(layer, metres, data_dir)
     if body is None:
         frame = _web_municipalities(metres, data_dir) if layer is None else _web_zones(layer, metres, data_dir)
         body = compact_geojson(frame)
