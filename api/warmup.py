@@ -1,5 +1,7 @@
 """After start-up, in one background thread: open the database, prepare the browser geometry of
-every shipped layer, and load the map, image and PDF libraries (:func:`maps.preload.preload_steps`).
+every shipped layer, load the map, image and PDF libraries (:func:`maps.preload.preload_steps`),
+and print the reports the landing page offers as PDF with one click
+(:func:`api.routes.reports.print_ahead`: a PDF asked for before its page takes a second or more).
 
 Start-up itself loads only what the first overlay needs (about 1.3 s); everything here then takes
 a few seconds of one core, in small steps that wait while a request is being answered
@@ -77,16 +79,21 @@ def _run(ws, warm_up: bool, run: _Run) -> None:
 
 def _steps(ws) -> list[tuple[str, Callable[[], object]]]:
     """The warm-up in small steps, the most needed first: the browser geometry of each shipped
-    layer, the map, template, image and PDF libraries, then each layer's dissolved outlines in
-    metres (for report maps)."""
+    layer, the map, template, image and PDF libraries, each layer's dissolved outlines in metres
+    (for report maps), then the PDF reports the landing page links to (one step each)."""
+    from api.routes.reports import print_ahead
     from geo.geometry import prepare_web_geometry, zone_polygons
+    from maps.pages import ASSOCIATION_LAYER
     from maps.preload import preload_steps
 
     layers = list(ws.catalog.builtin.values())
     data_dir = ws.catalog.data_dir
+    associations = ws.catalog.builtin.get(ASSOCIATION_LAYER)
+    printed = [] if associations is None else associations.zone_codes
     return [*[("geometry", lambda layer=layer: prepare_web_geometry([layer], data_dir)) for layer in layers],
             *preload_steps(min(layers, key=len), data_dir),
-            *[("outlines", lambda layer=layer: zone_polygons(layer, data_dir)) for layer in layers]]
+            *[("outlines", lambda layer=layer: zone_polygons(layer, data_dir)) for layer in layers],
+            *[("reports", lambda code=code: print_ahead(ws, ASSOCIATION_LAYER, code)) for code in printed]]
 
 
 def in_background(job: Callable[[], object]) -> None:

@@ -46,7 +46,8 @@ PAGES = [
     ("/maps/municipality/34025", "map"),
     ("/maps/choropleth/eerstelijnszone", "map"),
     ("/reports/samenwerkingsverband/W13", "report"),
-    ("/reports/samenwerkingsverband/W13?format=pdf", "pdf"),
+    ("/reports/samenwerkingsverband/W13?format=pdf", "pdf"),  # linked from the landing page: printed ahead
+    ("/reports/eerstelijnszone/elz18?format=pdf", "pdf"),  # a PDF the warm-up does not print
     ("/api/v1/layers/eerstelijnszone/geojson", "json"),
     ("/api/v1/overlay?a=gemeente&b=politiezone", "json"),
     ("/api/v1/overlay?a=samenwerkingsverband&b=eerstelijnszone", "json"),

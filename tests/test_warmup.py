@@ -24,7 +24,8 @@ def state(tmp_path, monkeypatch) -> Path:
     reset_app_caches()
 
 
-def test_the_warm_up_prepares_every_shipped_layers_geometry_and_the_libraries(state):
+def test_the_warm_up_prepares_every_shipped_layers_geometry_and_the_libraries(state, monkeypatch):
+    import api.routes.reports
     from api.main import create_app
     from api.settings import get_settings, workspace_for
     from geo.geometry import WEB_DETAIL_METRES, _web_geometry
@@ -47,6 +48,18 @@ def test_the_warm_up_prepares_every_shipped_layers_geometry_and_the_libraries(st
         page = client.get("/maps/choropleth/eerstelijnszone")
         assert page.status_code == 200
         assert _web_geometry.cache_info().misses == after.misses
+        # The PDFs the landing page links to were printed ahead: asking for one prints nothing.
+        assert "reports" in health["prepared"]
+        landing = client.get("/").text
+        assert landing.count("?format=pdf") == len(ws.catalog.builtin["samenwerkingsverband"].zone_codes)
+
+        def no_printing(html, renderer=None):
+            raise AssertionError("printed again")
+
+        monkeypatch.setattr(api.routes.reports, "html_to_pdf", no_printing)
+        for code in ws.catalog.builtin["samenwerkingsverband"].zone_codes:
+            pdf = client.get(f"/reports/samenwerkingsverband/{code}?format=pdf")
+            assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-"), code
 
 
 def test_without_the_warm_up_the_database_still_opens_after_start_up(state, monkeypatch):

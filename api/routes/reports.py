@@ -12,11 +12,11 @@ from api.downloads import download
 from api.deps import get_workspace
 from api.errors import error_response
 from api.limits import slot
-from api.render_cache import cached
+from api.render_cache import cache_for, cached
 from geo.errors import InvalidInput
 from geo.workspace import Workspace
 from maps.atlas_page import association_facts_of
-from maps.pdf import PdfUnavailable, html_to_pdf
+from maps.pdf import PdfUnavailable, available_renderers, html_to_pdf
 from maps.report import DEFAULT_AGAINST, fit_report, render_report
 
 router = APIRouter(tags=["reports"])
@@ -69,3 +69,18 @@ def get_report(
     except PdfUnavailable as exc:
         return error_response(501, exc.detail, exc.code)
     return download(pdf, f"{filename}.pdf", "application/pdf", inline=True)
+
+
+def print_ahead(ws: Workspace, layer_id: str, code: str) -> bool:
+    """Print zone ``code``'s report into the render cache, as ``GET /reports/{layer}/{code}?format=pdf``
+    would: the server's warm-up does it for the PDFs the landing page offers with one click, so
+    they open at once. False when nothing is kept (the cache is off, or there is no PDF renderer).
+
+    Examples
+    --------
+    >>> print_ahead(ws, "samenwerkingsverband", "W13")  # doctest: +SKIP
+    True
+    """
+    if cache_for(ws) is None or "weasyprint" not in available_renderers():
+        return False
+    return get_report(layer=layer_id, code=code, against=None, format="pdf", ws=ws).status_code == 200
