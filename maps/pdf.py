@@ -10,11 +10,14 @@ machine it is printed on. Without WeasyPrint, a clear domain error says what to 
 from __future__ import annotations
 
 import base64
+import contextlib
+import gc
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from geo.errors import RegiomatchError
@@ -131,7 +134,38 @@ def _weasyprint_pdf(html: str) -> bytes:
             return super().fetch(url, headers)
 
     light = _DATA_IMAGE.sub(set_aside, html)
-    return weasyprint.HTML(string=light, url_fetcher=Fetcher()).write_pdf()
+    with _cycles_collected_after():
+        return weasyprint.HTML(string=light, url_fetcher=Fetcher()).write_pdf()
+
+
+_collection_paused = 0
+_collection_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _cycles_collected_after():
+    """No cyclic garbage collection while WeasyPrint lays out a document: its boxes point at
+    their parents, so each collection rescans tens of thousands of young objects, and in a server
+    holding every layer's frames a PDF took a quarter longer (0.85 s against 0.63 s for W13's
+    8 pages). Memory does not grow meanwhile (reference counting still frees everything else);
+    the interpreter collects the document's cycles later, as usual. Nested or concurrent renders
+    switch collection back on when the last one ends; if it was off already, it stays off."""
+    global _collection_paused
+    with _collection_lock:
+        if _collection_paused == 0 and not gc.isenabled():
+            paused_here = False
+        else:
+            paused_here = True
+            _collection_paused += 1
+            gc.disable()
+    try:
+        yield
+    finally:
+        if paused_here:
+            with _collection_lock:
+                _collection_paused -= 1
+                if _collection_paused == 0:
+                    gc.enable()
 
 
 def _chromium_pdf(html: str) -> bytes:
