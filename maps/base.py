@@ -147,6 +147,16 @@ def _map_of(element) -> folium.Map:
     return element
 
 
+def _opens_hidden(element) -> bool:
+    """Whether ``element`` lies in a layer that opens switched off (``show=False``): its geometry
+    is then fetched only when a user switches the layer on (``whenShown`` in regiomatch.js)."""
+    while element is not None and not isinstance(element, folium.Map):
+        if isinstance(element, folium.map.Layer) and not element.show:
+            return True
+        element = element._parent
+    return False
+
+
 @dataclass(frozen=True)
 class GeometrySource:
     """Where a page gets the outlines of a layer (``layer=None``: the municipalities): a URL served
@@ -197,6 +207,8 @@ class _Geometry(MacroElement):
         options = {"key": self.source.key, "url": None if inline else self.source.url(), "pane": self.pane,
                    "interactive": self.interactive, "table": shared.remap(self.table, self.texts),
                    "styles": self.styles}
+        if _opens_hidden(self._parent):
+            options["deferred"] = True
         if self.popups is not None:
             options["popups"] = {"url": self.popups.url, "loading": self.popups.loading, "failed": self.popups.failed}
         self.options = js_value(options)
@@ -409,6 +421,8 @@ class _ZoneColumns(MacroElement):
         options = {"key": self.source.key, "url": None if inline else self.source.url(), "pane": self.pane,
                    "interactive": self.tips is not None, "styles": self.styles, "hover": self.hover,
                    "zones": self.columns}
+        if _opens_hidden(self._parent):
+            options["deferred"] = True
         if self.tips is not None:
             options["tips"] = self.tips.as_options()
         if self.popups is not None:

@@ -8,6 +8,7 @@ Set ``REGIOMATCH_SCREENSHOT_DIR=docs/img`` to refresh the README screenshots.
 from __future__ import annotations
 
 import os
+import time
 import shutil
 from pathlib import Path
 
@@ -319,4 +320,37 @@ def test_layers_are_drawn_in_the_order_the_page_names_them(browser, server):
                                                  page)]
     assert len(named) >= 10
     browser.load(server.url + "/maps/municipality/34025", ready=LEAFLET_READY)
-    assert browser.run("return window.regiomatch.drawn;") == named
+    deferred = browser.run("return window.regiomatch.deferred;")
+    assert browser.run("return window.regiomatch.drawn;") == [key for key in named if key not in deferred]
+
+
+def test_a_layer_that_opens_switched_off_is_fetched_when_switched_on(browser, server, tmp_path):
+    """Lendelede lies in several associations of the register: that layer opens switched off, so
+    its outlines (the largest file, 1.9 MB) are not downloaded until a planner switches it on;
+    then they are drawn like any other."""
+    url = server.url + "/maps/municipality/34025"
+    browser.load(url, ready=LEAFLET_READY)
+    fetched = ("return performance.getEntriesByType('resource').map(e => e.name)"
+               ".filter(n => n.includes('/api/v1/geometry/'));")
+    before = browser.run(fetched)
+    assert not any("samenwerkingsverbanden.geojson" in n for n in before), before
+    assert any("eerstelijnszone.geojson" in n for n in before), before
+    assert len(browser.run("return window.regiomatch.deferred;")) == 1
+    drawn = len(browser.run("return window.regiomatch.drawn;"))
+    # Switch it on as a planner does: the box of the register's row in the layer control.
+    browser.run("""
+        document.querySelector('.leaflet-control-layers').classList.add('leaflet-control-layers-expanded');
+        var row = Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))
+            .filter(l => l.textContent.includes('(register)'))[0];
+        row.querySelector('input').click();""")
+    for _ in range(100):
+        if browser.run("return window.regiomatch.ready && window.regiomatch.drawn.length;") == drawn + 1:
+            break
+        time.sleep(0.1)
+    assert len(browser.run("return window.regiomatch.drawn;")) == drawn + 1
+    assert any("samenwerkingsverbanden.geojson" in n for n in browser.run(fetched))
+    assert browser.run("return window.regiomatch.deferred;") == []
+    browser.run("document.querySelector('.leaflet-control-layers').classList.remove('leaflet-control-layers-expanded');")
+    browser.screenshot(tmp_path / "register-switched-on.png")
+    keep_screenshot(tmp_path / "register-switched-on.png", "municipality-register-on.png")
+    assert browser.errors() == []

@@ -69,6 +69,20 @@
         return done;
     }
 
+    /* A layer that opens switched off (o.deferred: a register of many overlapping associations)
+     * fetches its geometry only when it is switched on: a page does not download outlines nobody
+     * looks at. Everything else is drawn at once. */
+    function whenShown(map, group, o, draw) {
+        if (!o.deferred || map.hasLayer(group)) { return draw(); }
+        RM.deferred.push(o.key);
+        group.once('add', function () {
+            RM.deferred.splice(RM.deferred.indexOf(o.key), 1);
+            draw();
+        });
+        return Promise.resolve();
+    }
+    RM.deferred = [];  // keys of sources not fetched until their layer is switched on (browser tests read it)
+
     /* Space taken by the title box (and the download link under it) at the top of a map, in
      * container pixels. */
     RM.topInset = function (map) {
@@ -98,6 +112,10 @@
      * o: {key, url, pane, interactive, table: {id: [style, hover, tip, pop]}, styles: [], texts: [] (default:
      * the page's texts, a JSON block with id rm-texts)}; tip and pop are a text number or a list of them (joined). */
     RM.geo = function (map, group, o) {
+        return whenShown(map, group, o, function () { return drawGeo(map, group, o); });
+    };
+
+    function drawGeo(map, group, o) {
         return track(inOrder(o.key, RM.source(o.key, o.url), function (data) {
             var has = Object.prototype.hasOwnProperty;
             var layer = L.geoJSON(data, {
@@ -122,7 +140,7 @@
             });
             group.addLayer(layer);
         }));
-    };
+    }
 
     /* A popup whose content is loaded when it first opens and then kept: load() gives a Promise of
      * a DOM node or of HTML the server escaped. Meanwhile it shows `loading`; after a failure it
@@ -202,6 +220,10 @@
      * lists[name] at the column's number. words (the members' popup): {population, part, more,
      * loading, failed, maxMembers}. */
     RM.zoneColumns = function (map, group, o) {
+        return whenShown(map, group, o, function () { return drawZoneColumns(map, group, o); });
+    };
+
+    function drawZoneColumns(map, group, o) {
         var z = o.zones, w = o.words || {}, row = {};
         z.code.forEach(function (code, i) { row[code] = i; });
         var has = Object.prototype.hasOwnProperty;
@@ -287,7 +309,7 @@
             });
             group.addLayer(layer);
         }));
-    };
+    }
 
     /* The labels of one RM.labels call as one layer: an anchor per label in the 'labels' pane, placed
      * as a marker would be (and moved with the zoom animation). One layer, not a marker per label:
