@@ -63,3 +63,5 @@ class LayerRecord:
     members: list[dict]
     polygons: str | None
     created_at: datetime
+    weighting: str = ""  # how fractional shares were computed (geo.layer.Layer.weighting); "" for a table
+    left_out: tuple[str, ...] = ()  # zones of the file that got no municipality (Layer.left_out)

@@ -12,12 +12,13 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, event, insert,
-                        select, update, delete)
+                        select, text, update, delete)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
@@ -26,7 +27,7 @@ from geo.errors import (Conflict, Corrupt, DatabaseUnavailable, InvalidInput, St
 from geo.records import TEXT_LIMITS, LayerRecord, ScenarioRecord, check_text  # noqa: F401 (re-exported)
 
 log = logging.getLogger("regiomatch.store")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # A scenario may be based on a scenario, and so on: at most this many levels.
 MAX_CHAIN_DEPTH = 20
 
@@ -54,7 +55,18 @@ imported_layers = Table(
     Column("members", Text, nullable=False),  # JSON list of {zone_code, zone_name, nis_code, share}
     Column("polygons", Text, nullable=True),  # GeoJSON in EPSG:31370 for non-municipal outlines
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Schema version 2: how a polygon import's shares were computed, and the zones it left out.
+    Column("weighting", String(32), nullable=True),
+    Column("left_out", Text, nullable=True),  # JSON list of zone codes
 )
+
+# What takes a database of the version before to this one: columns added, nothing rewritten, so
+# a database that an older regiomatch wrote keeps every scenario and layer.
+MIGRATIONS = {
+    2: ("ALTER TABLE imported_layers ADD COLUMN weighting VARCHAR(32)",
+        "ALTER TABLE imported_layers ADD COLUMN left_out TEXT"),
+}
+WEIGHTINGS = ("", "population", "area", "population+area")
 
 schema_version = Table(
     "regiomatch_schema", metadata,
@@ -109,10 +121,19 @@ def create_schema(engine: Engine, attempts: int = 10) -> None:
                 elif found[0] > SCHEMA_VERSION:
                     raise DatabaseUnavailable(f"the database has schema version {found[0]}, newer than this "
                                               f"regiomatch ({SCHEMA_VERSION}); upgrade regiomatch")
+                elif found[0] < SCHEMA_VERSION:
+                    # In the same transaction as the version: all of it or none (both databases
+                    # roll back ALTER TABLE with the rest).
+                    for version in range(found[0] + 1, SCHEMA_VERSION + 1):
+                        for statement in MIGRATIONS[version]:
+                            conn.execute(text(statement))
+                    conn.execute(update(schema_version).where(schema_version.c.id == 1)
+                                 .values(version=SCHEMA_VERSION))
+                    log.info("database schema upgraded from version %d to %d", found[0], SCHEMA_VERSION)
             return
         except (OperationalError, ProgrammingError, IntegrityError):
-            # 'table ... already exists', a duplicate pg_type row, a locked database: another
-            # process is creating the same schema right now.
+            # 'table ... already exists', a duplicate pg_type row, 'duplicate column', a locked
+            # database: another process is creating or upgrading the same schema right now.
             if attempt == attempts - 1:
                 raise
             time.sleep(0.05 * (attempt + 1))
@@ -267,10 +288,19 @@ class Store:
 
     # -- imported layers ----------------------------------------------------------------------
     def create_layer(self, layer_id: str, name: str, source: str, vintage: str, description: str,
-                     members: list[dict], polygons: str | None) -> LayerRecord:
+                     members: list[dict], polygons: str | None, *, weighting: str = "",
+                     left_out: Sequence[str] = ()) -> LayerRecord:
+        """Save an imported layer. ``weighting`` and ``left_out`` say how a polygon import's shares
+        were computed and which of its zones got no municipality (kept, so every process and a
+        restarted server describe the layer as its import did)."""
         check_text("layer id", layer_id)
         for field, value in (("name", name), ("source", source), ("vintage", vintage), ("description", description)):
             check_text(field, value)
+        if weighting not in WEIGHTINGS:
+            raise InvalidInput(f"weighting must be one of {', '.join(repr(w) for w in WEIGHTINGS)}, got {weighting!r}")
+        left_out = tuple(str(code) for code in left_out)
+        for code in left_out:
+            check_text("zone_code", code)
         for member in members:
             check_text("zone_code", str(member.get("zone_code", "")))
             check_text("zone_name", str(member.get("zone_name", "")))
@@ -279,14 +309,16 @@ class Store:
             with _translated(), self.engine.begin() as conn:
                 conn.execute(insert(imported_layers).values(
                     id=layer_id, name=name, source=source, vintage=vintage, description=description,
-                    members=json.dumps(members), polygons=polygons, created_at=now))
+                    members=json.dumps(members), polygons=polygons, created_at=now, weighting=weighting or None,
+                    left_out=json.dumps(list(left_out)) if left_out else None))
                 # The version as the database keeps it (its precision and time zone), so the record
                 # names the same version that layer_stamp and layer_versions will read.
                 saved = conn.execute(select(imported_layers.c.created_at)
                                      .where(imported_layers.c.id == layer_id)).scalar_one()
         except IntegrityError:
             raise Conflict(f"a layer with id {layer_id!r} already exists; choose another id or delete it first") from None
-        return LayerRecord(layer_id, name, source, vintage, description, members, polygons, _aware(saved))
+        return LayerRecord(layer_id, name, source, vintage, description, members, polygons, _aware(saved),
+                           weighting, left_out)
 
     def get_layer(self, layer_id: str) -> LayerRecord:
         if not _valid_id(layer_id):
@@ -395,5 +427,9 @@ def _layer_unchecked(row: Any) -> LayerRecord:
     members = json.loads(row["members"])
     if not isinstance(members, list):
         raise ValueError("members is not a list")
+    left_out = json.loads(row["left_out"]) if row["left_out"] else []
+    if not isinstance(left_out, list):
+        raise ValueError("left_out is not a list")
     return LayerRecord(row["id"], row["name"], row["source"], row["vintage"], row["description"],
-                       members, row["polygons"], _aware(row["created_at"]))
+                       members, row["polygons"], _aware(row["created_at"]), row["weighting"] or "",
+                       tuple(str(code) for code in left_out))

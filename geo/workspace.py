@@ -20,6 +20,7 @@ import io
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -191,9 +192,10 @@ class Workspace:
         elif polygons is None:
             text = record.polygons
             polygons = lambda: _read_polygons(text)  # noqa: E731 - called by Layer.polygons when first asked
-        return Layer.from_members(record.id, pd.DataFrame(record.members), self.catalog.atoms, name=record.name,
-                                  kind="imported", vintage=record.vintage, source=record.source,
-                                  description=record.description, polygons=polygons)
+        layer = Layer.from_members(record.id, pd.DataFrame(record.members), self.catalog.atoms, name=record.name,
+                                   kind="imported", vintage=record.vintage, source=record.source,
+                                   description=record.description, polygons=polygons)
+        return replace(layer, weighting=record.weighting, left_out=record.left_out)
 
     def scenario_layer(self, record: ScenarioRecord) -> Layer:
         """The layer of a scenario record: its moves applied to its base layer."""

@@ -363,3 +363,30 @@ def test_the_overlay_json_writes_any_name_and_share_as_json_does():
     body = json.loads(overlay_json(overlay(a, b)))
     assert sorted(z["name"] for z in body["zones"]) == ["</script>", "Tweé\ttab", 'Zone "een"']
     assert any(t["share"] < 1e-4 for z in body["zones"] for t in z["zones_touched"])  # written with an exponent
+
+
+def test_an_imported_layer_says_how_it_was_weighted_after_a_restart(client):
+    """A polygon import's ``weighting`` and ``left_out_zones`` are what its import answered, in
+    the same process and after a restart (they are saved with the layer, geo.store)."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from fastapi.testclient import TestClient
+
+    from geo.geometry import municipal_polygons
+    from tests.conftest import reset_app_caches
+
+    kortrijk = municipal_polygons().loc[[34022]].geometry.iloc[0]
+    sea = box(0, 250_000, 1_000, 251_000)  # far out at sea: covers nobody, left out
+    frame = gpd.GeoDataFrame({"code": ["K", "Z"], "name": ["Kortrijk", "Zee"]}, geometry=[kortrijk, sea], crs=31370)
+    created = client.post("/api/v1/layers", data={"id": "kust"},
+                          files={"file": ("kust.geojson", frame.to_json().encode(), "application/geo+json")})
+    assert created.status_code == 201, created.text
+    said = {k: created.json().get(k) for k in ("weighting", "left_out_zones")}
+    assert said == {"weighting": "population", "left_out_zones": ["Z"]}
+    assert {k: client.get("/api/v1/layers/kust").json().get(k) for k in said} == said
+    reset_app_caches()  # a new workspace reads the layer back from the database, as after a restart
+    from api.main import create_app
+
+    with TestClient(create_app()) as restarted:
+        assert {k: restarted.get("/api/v1/layers/kust").json().get(k) for k in said} == said

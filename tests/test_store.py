@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from geo.store import Store
-from geo.errors import Conflict, UnknownLayer, UnknownScenario
+from geo.errors import Conflict, InvalidInput, UnknownLayer, UnknownScenario
 from tests.postgres import ENV, ThrowawayPostgres
 from tests.system import PACKAGES, install_hint
 from tests.server import Server
@@ -140,3 +140,64 @@ def test_a_layer_deleted_while_the_layers_are_listed_is_left_out(store, catalog)
     store.layer_versions = lambda: versions  # the version read happened before the delete
     ids = [layer.id for layer in workspace.layers()]
     assert "blijft" in ids and "weg" not in ids
+
+
+def test_a_layer_keeps_how_its_shares_were_computed(store):
+    """A polygon import's weighting and the zones it left out are saved with it, so another
+    process (or the server after a restart) describes the layer as the import did."""
+    members = [{"zone_code": "S1", "zone_name": "SEL", "nis_code": 34022, "share": 0.5}]
+    store.create_layer("sel", "SEL", "import", "2025", "", members, None, weighting="population+area",
+                       left_out=["C9", "C10"])
+    record = store.get_layer("sel")
+    assert (record.weighting, record.left_out) == ("population+area", ("C9", "C10"))
+    store.create_layer("tabel", "Tabel", "import", "2025", "", members, None)
+    assert (store.get_layer("tabel").weighting, store.get_layer("tabel").left_out) == ("", ())
+    with pytest.raises(InvalidInput, match="weighting"):
+        store.create_layer("fout", "Fout", "import", "2025", "", members, None, weighting="inwoners")
+    with pytest.raises(UnknownLayer):
+        store.get_layer("fout")  # refused before anything was written
+
+
+_VERSION_1 = ("CREATE TABLE imported_layers (id VARCHAR(64) PRIMARY KEY, name VARCHAR(200) NOT NULL, "
+              "source TEXT NOT NULL, vintage VARCHAR(32) NOT NULL, description TEXT NOT NULL, members TEXT NOT NULL, "
+              "polygons TEXT, created_at TIMESTAMP WITH TIME ZONE NOT NULL)",
+              "CREATE TABLE regiomatch_schema (id INTEGER PRIMARY KEY, version INTEGER NOT NULL)",
+              "INSERT INTO regiomatch_schema (id, version) VALUES (1, 1)",
+              "INSERT INTO imported_layers VALUES ('oud', 'Oud', 'import', '2025', 'van voor de upgrade', "
+              "'[{\"zone_code\": \"A\", \"zone_name\": \"A\", \"nis_code\": 34022, \"share\": 1.0}]', NULL, "
+              "'2026-11-01 10:00:00+00:00')")
+
+
+@pytest.mark.parametrize("backend_kind", ["sqlite", "postgresql"])
+def test_a_database_of_schema_version_1_is_upgraded_and_keeps_its_layers(request, tmp_path, backend_kind):
+    from geo.store import SCHEMA_VERSION
+
+    if backend_kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'v1.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS scenarios, imported_layers, regiomatch_schema")
+                     if backend_kind == "postgresql" else text("SELECT 1"))
+        for statement in _VERSION_1:
+            conn.execute(text(statement))
+    engine.dispose()
+    store = Store(url)
+    try:
+        with store.engine.connect() as conn:
+            assert conn.execute(text("SELECT version FROM regiomatch_schema")).all() == [(SCHEMA_VERSION,)]
+        old = store.get_layer("oud")
+        assert (old.name, old.description, old.weighting, old.left_out) == ("Oud", "van voor de upgrade", "", ())
+        members = [{"zone_code": "S1", "zone_name": "SEL", "nis_code": 34022, "share": 1.0}]
+        store.create_layer("nieuw", "Nieuw", "import", "2025", "", members, None, weighting="area", left_out=["X"])
+        assert store.get_layer("nieuw").left_out == ("X",)
+        Store(url).dispose()  # a second start finds the upgraded schema and changes nothing
+        assert sorted(r.id for r in store.list_layers()) == ["nieuw", "oud"]
+    finally:
+        if backend_kind == "postgresql":
+            with store.engine.begin() as conn:
+                conn.execute(text("DROP TABLE IF EXISTS scenarios, imported_layers, regiomatch_schema"))
+        store.dispose()

@@ -154,7 +154,7 @@ def _import(ws: Workspace, layer_id: str, content: bytes, filename: str, limits:
                 "share": r["share"]} for r in serialize.members(layer)]
     check_zones_per_municipality(members, limits)
     record = ws.store.create_layer(layer.id, layer.name, layer.source, layer.vintage, layer.description, members,
-                                   polygons)
+                                   polygons, weighting=layer.weighting, left_out=layer.left_out)
     # The layer is in memory already: the first overlay or map of it does not parse it back.
     ws.remember_imported(record, layer.polygons)
     return {**serialize.layer_info(layer), "members": len(members),
