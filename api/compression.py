@@ -17,14 +17,21 @@ import gzip
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.render_cache import Entry, RenderCache, gzip_etag
+from maps.exports import XLSX
 
 MIN_BYTES = 1024
 # Bodies above this size are compressed at zlib level 1 instead of 6: a 4 MB overlay of an
 # imported 10,000-square grid takes 19 ms instead of 53 ms for 24 % more bytes, once per ETag.
 FAST_LEVEL_BYTES = 1024 * 1024
-# Already compressed or not worth it (PDF streams are deflated by the PDF writer).
-SKIPPED_TYPES = (b"image/", b"application/pdf", b"application/zip", b"application/gzip",
-                 b"application/geopackage", b"application/vnd.openxmlformats", b"text/html")
+# Already compressed: never gzipped, by this middleware or by Starlette's GZipMiddleware (which
+# api.main gives the same list). Media types as Starlette matches them: exact, or "type/*". PDF
+# streams are deflated by the PDF writer; an .xlsx is a zip. (A GeoPackage is an SQLite file and
+# shrinks to about half: it is compressed.)
+INCOMPRESSIBLE_TYPES = ("image/*", "application/pdf", "application/zip", "application/gzip", "application/x-gzip",
+                        XLSX)
+# HTML carries a fresh CSP nonce per response: it has no ETag to keep a gzip under, and is left
+# to GZipMiddleware.
+_SKIPPED_HERE = frozenset((*INCOMPRESSIBLE_TYPES, "text/html"))
 
 
 class GzipOnce:
@@ -48,9 +55,9 @@ class GzipOnce:
             if message["type"] == "http.response.start":
                 headers = message.get("headers") or []
                 names = {k.lower(): v for k, v in headers}
-                content_type = names.get(b"content-type", b"")
+                content_type = names.get(b"content-type", b"").decode("latin-1")
                 if (message["status"] == 200 and b"etag" in names and b"content-encoding" not in names
-                        and not content_type.startswith(SKIPPED_TYPES)):
+                        and _media_types(content_type).isdisjoint(_SKIPPED_HERE)):
                     start = message  # held until the body shows whether it is one message
                     return
                 await send(message)
@@ -85,6 +92,18 @@ class GzipOnce:
             entry = Entry(gzip.compress(body, compresslevel=level, mtime=0), (), None)
             self.store.put((etag,), entry)
         return entry.body
+
+
+def _media_types(content_type: str) -> set[str]:
+    """The names a ``Content-Type`` goes by in a list of media types: itself and ``type/*``.
+
+    Examples
+    --------
+    >>> sorted(_media_types("image/png")), sorted(_media_types("Application/PDF; q=1"))
+    (['image/*', 'image/png'], ['application/*', 'application/pdf'])
+    """
+    media_type = content_type.partition(";")[0].strip().lower()
+    return {media_type, media_type.partition("/")[0] + "/*"}
 
 
 def _accepts_gzip(scope: Scope) -> bool:

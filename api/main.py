@@ -9,7 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from api import errors, warmup
-from api.compression import GzipOnce
+from api.compression import INCOMPRESSIBLE_TYPES, GzipOnce
 from api.limits import BodySizeLimit, ExposureGuard
 from api.render_cache import NotModified
 from api.routes import (atlas, docs, evaluate, health, layers, maps, municipalities, overlay, pages, reports,
@@ -57,7 +57,7 @@ def create_app() -> FastAPI:
     app.add_middleware(GzipOnce)
     # Outside the middleware that rewrites bodies (the CSP nonce), so it sees plain text.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6,
-                       exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf"))
+                       exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, *INCOMPRESSIBLE_TYPES))
     app.add_middleware(warmup.YieldToRequests)  # the warm-up steps aside while a request is answered
     app.add_middleware(ExposureGuard)  # added last: outermost, so nothing is served while exposed
     for router in ROUTERS:

@@ -141,6 +141,22 @@ def test_responses_are_gzipped_when_the_client_accepts_it(app_client):
     assert "content-encoding" not in tiny.headers  # under 1 KB: not worth compressing
 
 
+def test_what_is_compressed_already_is_not_gzipped_again_and_a_geopackage_is(app_client):
+    """One list of incompressible types (api.compression) for both compressors: an Excel workbook
+    (a zip) and a PDF go out as they are; a GeoPackage (an SQLite file) is gzipped."""
+    accept = {"Accept-Encoding": "gzip"}
+    workbook = app_client.get("/overlay.xlsx?a=samenwerkingsverband&b=eerstelijnszone", headers=accept)
+    assert workbook.status_code == 200 and workbook.content.startswith(b"PK")
+    assert "content-encoding" not in workbook.headers
+    report = app_client.get("/reports/samenwerkingsverband/W13?format=pdf", headers=accept)
+    if report.status_code == 200:  # 501 without WeasyPrint (test_report_pdf says how to install it)
+        assert "content-encoding" not in report.headers and report.content.startswith(b"%PDF-")
+    package = app_client.get("/api/v1/layers/eerstelijnszone/geopackage", headers=accept)
+    assert package.status_code == 200 and package.headers["content-encoding"] == "gzip"
+    assert package.content.startswith(b"SQLite format 3")  # httpx decodes the gzip body
+    assert int(package.headers["content-length"]) < 0.7 * len(package.content)  # 56 % for this one
+
+
 def test_a_gzipped_cached_page_keeps_its_security_headers_and_gets_a_fresh_nonce(app_client):
     from maps.csp import NONCE_PLACEHOLDER
 

@@ -18,10 +18,9 @@ from geo.search import ASSOCIATION_LAYERS, search
 from geo.zones import zone_overlaps
 from maps.atlas_page import (association_facts_of, atlas_csv, atlas_rows, atlas_table, border_table, headline,
                              render_atlas, render_zone)
-from maps.exports import xlsx_bytes as workbook
+from maps.exports import XLSX, xlsx_bytes as workbook
 
 router = APIRouter(tags=["atlas"])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 Against = Query(DEFAULT_AGAINST, description="Layer the associations are held against: " + ", ".join(AGAINST_LAYERS))
 LegalType = Query(None, max_length=80, description="Only this legal type, e.g. 'OCMW vereniging' (case and "

@@ -82,7 +82,7 @@ def overlay_page(
 
 @router.get("/overlay.xlsx", summary="Overlay of two layers as an Excel workbook",
             response_class=Response, responses={200: {"content": {
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
+                XLSX: {}}}})
 def overlay_xlsx(
     a: str = Query(..., description="Layer whose zones are the rows", examples=["samenwerkingsverband"]),
     b: str = Query(..., description="Layer they are held against", examples=["eerstelijnszone"]),

@@ -35,7 +35,7 @@ from geo.sandbox import parse_upload
 from geo.norms import norm_for
 from geo.paths import ATTRIBUTION
 from geo.workbench import editing_context
-from maps.exports import geopackage_bytes, xlsx_bytes as workbook
+from maps.exports import CSV, GPKG, XLSX, geopackage_bytes, xlsx_bytes as workbook
 from maps.pdf import html_to_pdf
 from maps.workbench_pages import (comparison_context, membership_csv, membership_frame, render_comparison,
                                   render_layer_new, render_signin, render_workbench)
@@ -139,10 +139,10 @@ def compare_pdf(base: str = Query(..., max_length=100), other: str = Query(..., 
 
 # -- exports -----------------------------------------------------------------------------------
 EXPORT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": CSV,
+    "xlsx": XLSX,
     "geojson": "application/geo+json",
-    "gpkg": "application/geopackage+sqlite3",
+    "gpkg": GPKG,
 }
 
 
