@@ -7,15 +7,41 @@ The workspace itself (layer resolution: shipped, imported, ``scenario:<id>``) is
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
+from typing import Literal
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from api import session
 from api.errors import Unauthorized
 from api.settings import Settings, get_settings, workspace_for
+from geo.overlay import OverlayResult, overlay
 from geo.workspace import Workspace
 
 
+@dataclass(frozen=True)
+class LayerPair:
+    """The ``a``, ``b`` and ``weight`` query parameters every overlay download and the overlay
+    API take, parsed once (a parameter group, as titiler's dependencies). Frozen: the render
+    cache keys a response by it."""
+
+    a: str
+    b: str
+    weight: Literal["population", "area"]
+
+    def overlay(self, ws: Workspace) -> OverlayResult:
+        """A's zones against B's, weighted by population or area."""
+        return overlay(ws.layer(self.a), ws.layer(self.b), self.weight)
+
+
+def layer_pair(
+    a: str = Query(..., description="Layer id (or scenario:<id>) whose zones are examined (the rows)",
+                   examples=["samenwerkingsverband"]),
+    b: str = Query(..., description="Layer id (or scenario:<id>) they are held against", examples=["eerstelijnszone"]),
+    weight: Literal["population", "area"] = Query("population", description="Count inhabitants (Statbel, 1 "
+                                                  "January of the population year) or km² (EPSG:31370)"),
+) -> LayerPair:
+    return LayerPair(a, b, weight)
 
 
 def get_workspace(settings: Settings = Depends(get_settings)) -> Workspace:

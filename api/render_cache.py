@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import threading
@@ -153,7 +154,15 @@ def dependency_key(ws: Any, layer_ids: Iterable[str] | str) -> tuple:
 def _freeze(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return tuple(_freeze(v) for v in value)
+    if _is_parameter_group(value):
+        return (type(value).__qualname__, tuple(_freeze(getattr(value, f.name)) for f in dataclasses.fields(value)))
     return value
+
+
+def _is_parameter_group(value: Any) -> bool:
+    """A frozen dataclass of query parameters (such as :class:`api.deps.LayerPair`): part of the key."""
+    return (dataclasses.is_dataclass(value) and not isinstance(value, type)
+            and type(value).__dataclass_params__.frozen)
 
 
 def etag_of(body: bytes) -> str:
@@ -210,7 +219,8 @@ def cached(layers: Callable[[dict], Iterable[str] | str],
 
         def key_of(kwargs: dict) -> tuple:
             params = tuple(sorted((k, _freeze(v)) for k, v in kwargs.items()
-                                  if k != "ws" and (v is None or isinstance(v, (str, int, float, list, tuple)))))
+                                  if k != "ws" and (v is None or isinstance(v, (str, int, float, list, tuple))
+                                                    or _is_parameter_group(v))))
             # One function may serve several paths (a map page and its .png): the path is part of the key.
             request = kwargs.get("request")
             path = request.url.path if request is not None else None

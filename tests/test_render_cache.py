@@ -141,6 +141,22 @@ def test_responses_are_gzipped_when_the_client_accepts_it(app_client):
     assert "content-encoding" not in tiny.headers  # under 1 KB: not worth compressing
 
 
+def test_the_overlays_parameter_group_is_part_of_the_cache_key(app_client):
+    """``a``, ``b`` and ``weight`` arrive as one LayerPair (api.deps): each value keys its own answer."""
+    def summary(**params):
+        return app_client.get("/api/v1/overlay", params=params).json()["summary"]
+
+    population = summary(a="samenwerkingsverband", b="eerstelijnszone")
+    area = summary(a="samenwerkingsverband", b="eerstelijnszone", weight="area")
+    other = summary(a="samenwerkingsverband", b="politiezone")
+    assert population != area and population != other
+    assert summary(a="samenwerkingsverband", b="eerstelijnszone") == population  # from the cache
+    assert summary(a="samenwerkingsverband", b="eerstelijnszone", weight="area") == area
+    wrong = app_client.get("/api/v1/overlay", params={"a": "samenwerkingsverband", "b": "eerstelijnszone",
+                                                      "weight": "inwoners"})
+    assert wrong.status_code == 422 and wrong.json()["code"] == "invalid_input" and "weight" in wrong.json()["detail"]
+
+
 def test_what_is_compressed_already_is_not_gzipped_again_and_a_geopackage_is(app_client):
     """One list of incompressible types (api.compression) for both compressors: an Excel workbook
     (a zip) and a PDF go out as they are; a GeoPackage (an SQLite file) is gzipped."""

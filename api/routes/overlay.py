@@ -10,9 +10,8 @@ from fastapi.responses import Response
 from api import serialize
 from api.serialize_overlay import overlay_json
 from api.downloads import download
-from api.deps import get_workspace
+from api.deps import LayerPair, get_workspace, layer_pair
 from api.render_cache import cached
-from geo.overlay import overlay
 from geo.workspace import Workspace
 from maps.exports import CSV, csv_bytes, dialect_for
 
@@ -24,11 +23,9 @@ MAX_LIMIT = 10_000
 @router.get("/overlay", summary="Overlay layer A on layer B", response_class=Response, responses={200: {
     "description": "JSON (``format=json``) or one CSV row per member and zone it touches (``format=csv``)",
     "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}}})
-@cached(lambda p: [p["a"], p["b"]])
+@cached(lambda p: [p["pair"].a, p["pair"].b])
 def get_overlay(
-    a: str = Query(..., description="Layer id (or scenario:<id>) whose zones are examined", examples=["samenwerkingsverband"]),
-    b: str = Query(..., description="Layer id (or scenario:<id>) they are held against", examples=["eerstelijnszone"]),
-    weight: Literal["population", "area"] = Query("population"),
+    pair: LayerPair = Depends(layer_pair),
     direction: Literal["a", "b"] = Query("a", description="'a': one entry per A-zone; 'b': per B-zone"),
     format: Literal["json", "csv"] = Query("json"),
     sep: Literal[",", ";"] = Query(",", description="CSV only: ';' writes what Excel on a Belgian machine "
@@ -42,11 +39,12 @@ def get_overlay(
     dominant zone and its share, and the members outside it. Whole-layer measures in ``summary``
     (always A against B). Population is Statbel's count on 1 January of ``population_year``.
     A layer with more than ``limit`` zones comes in pages: ``offset``, ``limit``, ``zones_total``."""
-    result = overlay(ws.layer(a), ws.layer(b), weight)
+    result = pair.overlay(ws)
     shown = result if direction == "a" else result.transposed()
     if format == "csv":
         content = csv_bytes(serialize.overlay_rows(shown), dialect_for(sep))
         return download(content, f"overlay_{shown.a.id}_{shown.b.id}.csv", CSV)
     # The zones' details written straight from arrays: 10,000 zones at once in tens of milliseconds.
-    body = overlay_json(shown, offset, limit, summary=serialize.summary(result), a=a, b=b, direction=direction)
+    body = overlay_json(shown, offset, limit, summary=serialize.summary(result), a=pair.a, b=pair.b,
+                        direction=direction)
     return Response(body, media_type="application/json")

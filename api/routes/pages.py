@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import serialize
 from api.downloads import download
-from api.deps import get_workspace
+from api.deps import LayerPair, get_workspace, layer_pair
 from api.render_cache import ALL_LAYERS, cached
 from geo.atlas import fit_atlas, municipality_counts
 from geo.overlay import overlay
@@ -83,15 +83,10 @@ def overlay_page(
 @router.get("/overlay.xlsx", summary="Overlay of two layers as an Excel workbook",
             response_class=Response, responses={200: {"content": {
                 XLSX: {}}}})
-def overlay_xlsx(
-    a: str = Query(..., description="Layer whose zones are the rows", examples=["samenwerkingsverband"]),
-    b: str = Query(..., description="Layer they are held against", examples=["eerstelijnszone"]),
-    weight: Literal["population", "area"] = Query("population"),
-    ws: Workspace = Depends(get_workspace),
-) -> Response:
-    result = overlay(ws.layer(a), ws.layer(b), weight)
+def overlay_xlsx(pair: LayerPair = Depends(layer_pair), ws: Workspace = Depends(get_workspace)) -> Response:
+    result = pair.overlay(ws)
     notes = [f"{result.a.name} ({result.a.id}) tegenover {result.b.name} ({result.b.id})",
-             f"Bevolking: Statbel, 1 januari {result.population_year}" if weight == "population"
+             f"Bevolking: Statbel, 1 januari {result.population_year}" if pair.weight == "population"
              else "Gewogen naar oppervlakte (km², berekend in EPSG:31370)",
              f"{result.a.name}: {result.a.source} (jaargang {result.a.vintage})",
              f"{result.b.name}: {result.b.source} (jaargang {result.b.vintage})"]
@@ -115,15 +110,10 @@ def members_csv(layer_id: str = Path(..., description="Layer id or scenario:<id>
 
 @router.get("/overlay.csv", summary="Overlay of two layers as CSV for Excel (';', decimal comma, Dutch headers)",
             response_class=Response, responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
-def overlay_csv(
-    a: str = Query(..., description="Layer whose zones are the rows", examples=["samenwerkingsverband"]),
-    b: str = Query(..., description="Layer they are held against", examples=["eerstelijnszone"]),
-    weight: Literal["population", "area"] = Query("population"),
-    ws: Workspace = Depends(get_workspace),
-) -> Response:
+def overlay_csv(pair: LayerPair = Depends(layer_pair), ws: Workspace = Depends(get_workspace)) -> Response:
     """One row per member and zone it touches, as a Belgian Dutch Excel opens it with a double
     click: ``;`` between fields, a decimal comma, a UTF-8 byte-order mark, Dutch column headers and
     "ja"/"nee". Scripts use ``/api/v1/overlay?format=csv`` (``,`` and English field names)."""
-    result = overlay(ws.layer(a), ws.layer(b), weight)
+    result = pair.overlay(ws)
     content = csv_bytes(serialize.overlay_rows(result), EXCEL, DUTCH_HEADERS)
     return download(content, f"overlay_{result.a.id}_{result.b.id}.csv", CSV)
