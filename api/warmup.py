@@ -78,9 +78,9 @@ def _run(ws, warm_up: bool, run: _Run) -> None:
 
 
 def _steps(ws) -> list[tuple[str, Callable[[], object]]]:
-    """The warm-up in small steps, the most needed first: the browser geometry of each shipped
-    layer, the map, template, image and PDF libraries, each layer's dissolved outlines in metres
-    (for report maps), then the PDF reports the landing page links to (one step each)."""
+    """The warm-up in small steps, the most needed first: the map library, the browser geometry
+    of each shipped layer, the template, image and PDF libraries, each layer's dissolved outlines
+    in metres (for report maps), then the PDF reports the landing page links to (one step each)."""
     from api.routes.reports import print_ahead
     from geo.geometry import prepare_web_geometry, zone_polygons
     from maps.pages import ASSOCIATION_LAYER
@@ -90,8 +90,12 @@ def _steps(ws) -> list[tuple[str, Callable[[], object]]]:
     data_dir = ws.catalog.data_dir
     associations = ws.catalog.builtin.get(ASSOCIATION_LAYER)
     printed = [] if associations is None else associations.zone_codes
-    return [*[("geometry", lambda layer=layer: prepare_web_geometry([layer], data_dir)) for layer in layers],
-            *preload_steps(min(layers, key=len), data_dir),
+    libraries = preload_steps(min(layers, key=len), data_dir)
+    # The map library first (half a second of imports a map asked for now would wait for), then
+    # every layer's outlines, then the rest.
+    return [*libraries[:1],
+            *[("geometry", lambda layer=layer: prepare_web_geometry([layer], data_dir)) for layer in layers],
+            *libraries[1:],
             *[("outlines", lambda layer=layer: zone_polygons(layer, data_dir)) for layer in layers],
             *[("reports", lambda code=code: print_ahead(ws, ASSOCIATION_LAYER, code)) for code in printed]]
 
