@@ -14,7 +14,6 @@ import re
 import tempfile
 import zipfile
 import zlib
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -365,13 +364,17 @@ def layer_from_polygons(layer_id: str, content: bytes, filename: str, catalog: C
     members, outline = polygon_memberships(frame, catalog, code_column, name_column)
     whole = bool((members["share"] == 1.0).all())
     info = dict(members.attrs)
+    # Said once, here: left on the table, pandas would deep-copy the lists of left-out and
+    # area-weighted zones into every frame derived from it (30 ms per overlay of a big grid).
+    members.attrs = {}
     layer = Layer.from_members(layer_id, members, catalog.atoms, name=name or layer_id,
                                kind="imported", vintage="2025", source=source or f"import: {Path(filename).name}",
                                description=weighting_description(info.get("weighting", "area"),
                                                                  info.get("area_weighted", []),
                                                                  info.get("left_out", [])),
-                               polygons=None if whole else outline)
-    return replace(layer, weighting=info.get("weighting", "area"), left_out=tuple(info.get("left_out", ())))
+                               polygons=None if whole else outline, weighting=info.get("weighting", "area"),
+                               left_out=tuple(info.get("left_out", ())))
+    return layer
 
 
 def check_suffix(filename: str) -> str:

@@ -99,7 +99,8 @@ class Layer:
     @classmethod
     def from_members(cls, id: str, members: pd.DataFrame, atoms: Atoms, *, name: str | None = None,
                      kind: LayerKind = "municipal", vintage: str = "", source: str = "",
-                     description: str = "", polygons: object = None) -> "Layer":
+                     description: str = "", polygons: object = None, weighting: str = "",
+                     left_out: tuple[str, ...] = ()) -> "Layer":
         """Build a layer from a long table with columns ``zone_code, zone_name, nis_code[, share]``.
 
         Zones are ordered by code. A zone code must have one name; shares must lie in (0, 1].
@@ -141,7 +142,8 @@ class Layer:
         membership = sparse.csr_array((table["share"].to_numpy(dtype=float), (rows, cols)),
                                       shape=(len(atoms), len(zones)))
         return cls(id=id, name=name or id, atoms=atoms, zones=zones, membership=membership, kind=kind,
-                   vintage=vintage, source=source, description=description, polygons=polygons)
+                   vintage=vintage, source=source, description=description, polygons=polygons,
+                   weighting=weighting, left_out=tuple(left_out))
 
     # -- lookups ---------------------------------------------------------------------------
     def __len__(self) -> int:

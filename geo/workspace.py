@@ -20,7 +20,6 @@ import io
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -192,10 +191,11 @@ class Workspace:
         elif polygons is None:
             text = record.polygons
             polygons = lambda: _read_polygons(text)  # noqa: E731 - called by Layer.polygons when first asked
-        layer = Layer.from_members(record.id, pd.DataFrame(record.members), self.catalog.atoms, name=record.name,
-                                   kind="imported", vintage=record.vintage, source=record.source,
-                                   description=record.description, polygons=polygons)
-        return replace(layer, weighting=record.weighting, left_out=record.left_out)
+        # Not dataclasses.replace afterwards: it would read (parse) the outlines it copies.
+        return Layer.from_members(record.id, pd.DataFrame(record.members), self.catalog.atoms, name=record.name,
+                                  kind="imported", vintage=record.vintage, source=record.source,
+                                  description=record.description, polygons=polygons,
+                                  weighting=record.weighting, left_out=record.left_out)
 
     def scenario_layer(self, record: ScenarioRecord) -> Layer:
         """The layer of a scenario record: its moves applied to its base layer."""
