@@ -121,10 +121,16 @@ _worker: threading.Thread | None = None
 _worker_lock = threading.Lock()
 
 
+# A background job starts only once no request has come for this long: who just imported a layer
+# asks for its overlay and maps right away, and a job started between two of those requests
+# would share the interpreter with the next one.
+QUIET_SECONDS = 0.3
+
+
 def _work() -> None:
     while True:
         job = _jobs.get()
-        requests.wait_until_idle()
+        requests.wait_until_quiet(QUIET_SECONDS)
         try:
             job()
         except Exception:  # noqa: BLE001 - only a head start: the request that needs it does the work
@@ -139,6 +145,7 @@ class _Requests:
         self._lock = threading.Lock()
         self._idle = threading.Event()
         self._idle.set()
+        self._last = 0.0  # time.monotonic() when the last request ended
 
     def enter(self) -> None:
         with self._lock:
@@ -148,11 +155,22 @@ class _Requests:
     def leave(self) -> None:
         with self._lock:
             self._count -= 1
+            self._last = time.monotonic()
             if self._count == 0:
                 self._idle.set()
 
     def wait_until_idle(self) -> None:
         self._idle.wait()
+
+    def wait_until_quiet(self, seconds: float) -> None:
+        """Block until no request is in progress and none has ended for ``seconds``."""
+        while True:
+            self._idle.wait()
+            with self._lock:
+                left = self._last + seconds - time.monotonic() if self._count == 0 else seconds
+            if left <= 0:
+                return
+            time.sleep(left)
 
 
 requests = _Requests()

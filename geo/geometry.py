@@ -6,9 +6,11 @@ conversion happens here and only here.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -315,14 +317,26 @@ def prepare_web_geometry(layers: list[Layer], data_dir: Path = SHIPPED_DATA) -> 
     >>> prepare_web_geometry([load_catalog().layer("provincie")])  # doctest: +SKIP
     4
     """
-    done = 0
+    steps = web_geometry_steps(layers, data_dir)
+    for step in steps:
+        step()
+    return len(steps) // 2
+
+
+def web_geometry_steps(layers: list[Layer], data_dir: Path = SHIPPED_DATA,
+                       municipalities: bool = True) -> list[Callable[[], object]]:
+    """:func:`prepare_web_geometry` as steps of a fraction of a second each (the served outlines,
+    then the frame, per layer and detail), for a background thread that lets requests go first
+    between two steps. ``municipalities=False`` leaves out the municipal outlines (prepared with
+    the shipped layers)."""
+    steps: list[Callable[[], object]] = []
     for detail in WEB_DETAIL_METRES:
-        for layer in [None, *layers]:
-            web_geometry(layer, detail, data_dir)
-            metres = detail_metres(detail)
-            _web_municipalities(metres, Path(data_dir)) if layer is None else _web_zones(layer, metres, Path(data_dir))
-            done += 1
-    return done
+        metres = detail_metres(detail)
+        for layer in [None, *layers] if municipalities else layers:
+            steps.append(functools.partial(web_geometry, layer, detail, data_dir))
+            steps.append(functools.partial(_web_municipalities, metres, Path(data_dir)) if layer is None
+                         else functools.partial(_web_zones, layer, metres, Path(data_dir)))
+    return steps
 
 
 def web_geometry(layer: Layer | None, detail: str = "coarse", data_dir: Path = SHIPPED_DATA) -> tuple[bytes, str]:

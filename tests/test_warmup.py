@@ -115,3 +115,20 @@ def test_an_imported_layers_outlines_are_prepared_in_the_background(state):
         for metres in WEB_DETAIL_METRES.values():
             _web_geometry(layer, metres, ws.catalog.data_dir)
         assert _web_geometry.cache_info().misses == after.misses == before + len(WEB_DETAIL_METRES)
+
+
+def test_a_background_job_waits_for_a_quiet_moment():
+    """Work queued after an import starts only once no request has come for QUIET_SECONDS: the
+    requests that follow an import do not share the interpreter with it."""
+    import threading
+
+    ran_at: list[float] = []
+    done = threading.Event()
+    warmup.requests.enter()  # a request in progress
+    warmup.in_background(lambda: (ran_at.append(time.monotonic()), done.set()))
+    time.sleep(0.2)
+    assert not done.is_set(), "the job ran while a request was being answered"
+    warmup.requests.leave()
+    ended = time.monotonic()
+    assert done.wait(timeout=30), "the job never ran"
+    assert ran_at[0] - ended >= warmup.QUIET_SECONDS * 0.99

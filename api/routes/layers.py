@@ -19,7 +19,7 @@ from api.limits import slot, uploads
 from api.render_cache import cached
 from api.settings import Settings, get_settings
 from geo.errors import Conflict, ReadOnly
-from geo.geometry import (DEFAULT_SIMPLIFY_METRES, MAX_SIMPLIFY_METRES, layer_geojson, prepare_web_geometry,
+from geo.geometry import (DEFAULT_SIMPLIFY_METRES, MAX_SIMPLIFY_METRES, layer_geojson, web_geometry_steps,
                           zone_polygons)
 from geo.importing import LAYER_ID_PATTERN, check_suffix, import_layer, validate_layer_id
 from geo.sandbox import ImportLimits, check_zones_per_municipality, parse_upload
@@ -127,9 +127,10 @@ async def create_layer(
                                           name=name, source=source, vintage=vintage, code_column=code_column,
                                           name_column=name_column)
     if settings.warm_up:
-        # Its outlines for the browser (half a second for 10,000 squares), before its first map asks.
-        layer = ws.layer(id)
-        warmup.in_background(lambda: prepare_web_geometry([layer], ws.catalog.data_dir))
+        # Its outlines for the browser (a second for 10,000 squares) before its first map asks, in
+        # steps that wait for a quiet moment between the requests that follow an import.
+        for step in web_geometry_steps([ws.layer(id)], ws.catalog.data_dir, municipalities=False):
+            warmup.in_background(step)
     return created
 
 
