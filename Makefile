@@ -11,7 +11,7 @@ PORT ?= 8000
 # The one list: .ci/run and `make test` both install from it.
 SYSTEM_PACKAGES := chromium chromium-driver postgresql libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
 
-.PHONY: install system-deps run test bench data clean
+.PHONY: install bytecode system-deps run test bench data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-run: install
+# Our own modules compiled ahead, as pip does for installed packages: where the environment sets
+# PYTHONDONTWRITEBYTECODE (containers, this CI), every start would compile them again (0.1-0.2 s
+# of a 1.5 s cold start). Only changed files are compiled; stale ones are never used.
+bytecode: install
+	@$(BIN)/python -m compileall -q geo api maps
+
+run: install bytecode
 	$(BIN)/regiomatch serve --host $(HOST) --port $(PORT)
 
 # Installs the missing SYSTEM_PACKAGES as root with apt; otherwise says which are missing (the
@@ -41,12 +47,12 @@ system-deps:
 		echo "system packages missing:$$missing (install as root with: make system-deps); tests needing them skip"; \
 	fi
 
-test: install system-deps
+test: install bytecode system-deps
 	$(BIN)/python -m pytest
 
 # The load test uses wrk (Debian package; installed here when running as root, otherwise a
 # slower Python load generator stands in). `make bench BENCH_ARGS=--quick` for a 1-minute run.
-bench: install
+bench: install bytecode
 	@if ! command -v wrk >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		(apt-get update -qq && apt-get install -y -qq wrk) || echo "wrk not installed: a Python load generator stands in"; fi
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
