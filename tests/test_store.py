@@ -29,6 +29,21 @@ def postgres_url():
     server.stop()
 
 
+def empty_database(request, tmp_path, backend_kind: str) -> str:
+    """The URL of a database without regiomatch's tables: a new SQLite file, or the test
+    PostgreSQL with its tables dropped (a first start, an upgrade from an older schema)."""
+    if backend_kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'leeg.sqlite3'}"
+    url = request.getfixturevalue("postgres_url")
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS scenarios, imported_layers, regiomatch_schema"))
+    engine.dispose()
+    return url
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request, tmp_path):
     if request.param == "sqlite":
@@ -170,18 +185,13 @@ _VERSION_1 = ("CREATE TABLE imported_layers (id VARCHAR(64) PRIMARY KEY, name VA
 
 @pytest.mark.parametrize("backend_kind", ["sqlite", "postgresql"])
 def test_a_database_of_schema_version_1_is_upgraded_and_keeps_its_layers(request, tmp_path, backend_kind):
-    from geo.store import SCHEMA_VERSION
-
-    if backend_kind == "sqlite":
-        url = f"sqlite:///{tmp_path / 'v1.sqlite3'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
     from sqlalchemy import create_engine
 
+    from geo.store import SCHEMA_VERSION
+
+    url = empty_database(request, tmp_path, backend_kind)
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS scenarios, imported_layers, regiomatch_schema")
-                     if backend_kind == "postgresql" else text("SELECT 1"))
         for statement in _VERSION_1:
             conn.execute(text(statement))
     engine.dispose()

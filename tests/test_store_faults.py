@@ -15,7 +15,7 @@ from sqlalchemy import event, text
 from geo.store import MAX_CHAIN_DEPTH, SCHEMA_VERSION, Store
 from tests.conftest import reset_app_caches
 from tests.server import REPO
-from tests.test_store import postgres_url  # noqa: F401 - the session fixture
+from tests.test_store import empty_database, postgres_url  # noqa: F401 - the session fixture
 
 NUL = "\x00"
 
@@ -154,15 +154,7 @@ print(len(store.list_scenarios()) >= 1)
 
 @pytest.mark.parametrize("backend_kind", ["sqlite", "postgresql"])
 def test_eleven_simultaneous_first_starts_all_succeed(request, tmp_path, backend_kind):
-    if backend_kind == "sqlite":
-        url = f"sqlite:///{tmp_path / 'neu.sqlite3'}"
-    else:
-        base = request.getfixturevalue("postgres_url")
-        store = Store(base)
-        with store.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS scenarios, imported_layers, regiomatch_schema"))
-        store.dispose()
-        url = base
+    url = empty_database(request, tmp_path, backend_kind)
     go = tmp_path / "go"
     starts = [subprocess.Popen([sys.executable, "-c", _FIRST_START, url, str(go)], cwd=REPO,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(11)]
