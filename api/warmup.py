@@ -4,9 +4,10 @@ and print the reports the landing page offers as PDF with one click
 (:func:`api.routes.reports.print_ahead`: a PDF asked for before its page takes a second or more).
 
 Start-up itself loads only what the first overlay needs (about 1.3 s); everything here then takes
-a few seconds of one core, in small steps that wait while a request is being answered
+about 7 s of one core (4 of them the PDFs), in steps that wait while a request is being answered
 (:class:`YieldToRequests`), so a planner's first map, report or PDF neither waits for it nor
-shares the interpreter with it for long. ``REGIOMATCH_WARM_UP=0`` turns it off (the tests do, as
+shares the interpreter with it for long (a step takes at most about a second, a PDF). Work queued
+later (:func:`in_background`, after an import) waits for a quiet moment instead. ``REGIOMATCH_WARM_UP=0`` turns it off (the tests do, as
 each starts many apps); the database still opens on first use. ``/health`` says whether the
 warm-up is done.
 """
