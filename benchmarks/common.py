@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 PACKAGES = ["numpy", "scipy", "pandas", "shapely", "geopandas", "pyogrio", "pyproj", "fastapi", "uvicorn",
-            "starlette", "pydantic", "sqlalchemy"]
+            "starlette", "pydantic", "sqlalchemy", "httptools", "uvloop"]
 
 
 def percentiles(samples: Sequence[float]) -> dict[str, float]:
