@@ -80,10 +80,12 @@ def _run(ws, warm_up: bool, run: _Run) -> None:
 
 def _steps(ws) -> list[tuple[str, Callable[[], object]]]:
     """The warm-up in small steps, the most needed first: the map library, the browser geometry
-    of each shipped layer, the template, image and PDF libraries, each layer's dissolved outlines
+    of each shipped layer, the municipalities' neighbours and the associations' atlas (a
+    municipality's profile), the template, image and PDF libraries, each layer's dissolved outlines
     in metres (for report maps), then the PDF reports the landing page links to (one step each)."""
     from api.routes.reports import print_ahead
-    from geo.geometry import prepare_web_geometry, zone_polygons
+    from geo.atlas import fit_atlas
+    from geo.geometry import adjacency, prepare_web_geometry, zone_polygons
     from maps.pages import ASSOCIATION_LAYER
     from maps.preload import preload_steps
 
@@ -96,6 +98,8 @@ def _steps(ws) -> list[tuple[str, Callable[[], object]]]:
     # every layer's outlines, then the rest.
     return [*libraries[:1],
             *[("geometry", lambda layer=layer: prepare_web_geometry([layer], data_dir)) for layer in layers],
+            # What a municipality's profile and the contiguity checks compute once per process.
+            ("neighbours", lambda: adjacency(data_dir)), ("atlas", lambda: fit_atlas(ws.catalog)),
             *libraries[1:],
             *[("outlines", lambda layer=layer: zone_polygons(layer, data_dir)) for layer in layers],
             *[("reports", lambda code=code: print_ahead(ws, ASSOCIATION_LAYER, code)) for code in printed]]

@@ -30,15 +30,17 @@ def test_random_graphs_get_the_colours_networkx_gives(seed):
     assert all(ours[u] != ours[v] for u, v in edges)
 
 
-def test_touching_zones_of_a_shipped_layer_differ_as_before(catalog):
-    """The real graph of the primary care zones: the same colour per zone as networkx gave."""
+@pytest.mark.parametrize("layer_id", ["eerstelijnszone", "politiezone", "gemeente"])
+def test_touching_zones_of_a_shipped_layer_differ_as_before(catalog, layer_id):
+    """The real neighbour graph (zones within 200 m, found as before by buffering every zone):
+    the same colour per zone as networkx gave."""
     import shapely
 
     from geo.geometry import zone_polygons
     from maps.base import zone_colours
     from maps.style import ZONE_COLOURS
 
-    layer = catalog.layer("eerstelijnszone")
+    layer = catalog.layer(layer_id)
     metric = zone_polygons(layer, catalog.data_dir)
     tree = shapely.STRtree(metric.geometry.values)
     left, right = tree.query(metric.geometry.buffer(200.0).values, predicate="intersects")
