@@ -1,6 +1,6 @@
 """After start-up, in one background thread: open the database, prepare the browser geometry of
 every shipped layer, load the map, image and PDF libraries (:func:`maps.preload.preload_steps`),
-and print the reports the landing page offers as PDF with one click
+and render and print the four reports the landing page links to, page and PDF
 (:func:`api.routes.reports.print_ahead`: a PDF asked for before its page takes a second or more).
 
 Start-up itself loads only what the first overlay needs (about 1.3 s); everything here then takes
@@ -82,7 +82,7 @@ def _steps(ws) -> list[tuple[str, Callable[[], object]]]:
     """The warm-up in small steps, the most needed first: the map library, the browser geometry
     of each shipped layer, the municipalities' neighbours and the associations' atlas (a
     municipality's profile), the template, image and PDF libraries, each layer's dissolved outlines
-    in metres (for report maps), then the PDF reports the landing page links to (one step each)."""
+    in metres (for report maps), then the reports the landing page links to, page and PDF (one step each)."""
     from api.routes.reports import print_ahead
     from geo.atlas import fit_atlas
     from geo.geometry import adjacency, prepare_web_geometry, zone_polygons

@@ -57,9 +57,16 @@ def test_the_warm_up_prepares_every_shipped_layers_geometry_and_the_libraries(st
             raise AssertionError("printed again")
 
         monkeypatch.setattr(api.routes.reports, "html_to_pdf", no_printing)
+
+        def no_rendering(*args, **kwargs):
+            raise AssertionError("rendered again")
+
+        monkeypatch.setattr(api.routes.reports, "build_report_html", no_rendering)
         for code in ws.catalog.builtin["samenwerkingsverband"].zone_codes:
             pdf = client.get(f"/reports/samenwerkingsverband/{code}?format=pdf")
             assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-"), code
+            page = client.get(f"/reports/samenwerkingsverband/{code}")
+            assert page.status_code == 200 and code in page.text and "Download als PDF" in page.text, code
 
 
 def test_without_the_warm_up_the_database_still_opens_after_start_up(state, monkeypatch):

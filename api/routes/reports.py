@@ -72,9 +72,10 @@ def get_report(
 
 
 def print_ahead(ws: Workspace, layer_id: str, code: str) -> bool:
-    """Print zone ``code``'s report into the render cache, as ``GET /reports/{layer}/{code}?format=pdf``
-    would: the server's warm-up does it for the PDFs the landing page offers with one click, so
-    they open at once. False when nothing is kept (the cache is off, or there is no PDF renderer).
+    """Render zone ``code``'s report and print its PDF into the render cache, as
+    ``GET /reports/{layer}/{code}`` and ``...?format=pdf`` would: the server's warm-up does it for
+    the reports the landing page links to, so both open at once. False when nothing is kept (the
+    cache is off, or there is no PDF renderer).
 
     Examples
     --------
@@ -83,4 +84,6 @@ def print_ahead(ws: Workspace, layer_id: str, code: str) -> bool:
     """
     if cache_for(ws) is None or "weasyprint" not in available_renderers():
         return False
-    return get_report(layer=layer_id, code=code, against=None, format="pdf", ws=ws).status_code == 200
+    # The PDF first: the page's own request for its PDF (``then``) then finds it printed.
+    printed = get_report(layer=layer_id, code=code, against=None, format="pdf", ws=ws).status_code == 200
+    return get_report(layer=layer_id, code=code, against=None, format="html", ws=ws).status_code == 200 and printed
