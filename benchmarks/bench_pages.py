@@ -45,9 +45,11 @@ PAGES = [
     ("/maps/scenario/{scenario}", "map"),
     ("/maps/municipality/34025", "map"),
     ("/maps/choropleth/eerstelijnszone", "map"),
-    ("/reports/samenwerkingsverband/W13", "report"),
+    ("/reports/samenwerkingsverband/W13", "report"),  # linked from the landing page: rendered ahead
     ("/reports/samenwerkingsverband/W13?format=pdf", "pdf"),  # linked from the landing page: printed ahead
     ("/reports/eerstelijnszone/elz18?format=pdf", "pdf"),  # a PDF the warm-up does not print
+    ("/reports/eerstelijnszone/elz18", "report"),  # a report the warm-up does not render (after its PDF,
+    # which it would otherwise print in the background, when --quick sends every page to one server)
     ("/api/v1/layers/eerstelijnszone/geojson", "json"),
     ("/api/v1/overlay?a=gemeente&b=politiezone", "json"),
     ("/api/v1/overlay?a=samenwerkingsverband&b=eerstelijnszone", "json"),
