@@ -199,21 +199,29 @@ class _Geometry(MacroElement):
         self.pane, self.interactive, self.popups = pane, interactive, popups
 
     def render(self, **kwargs) -> None:
-        m = _map_of(self._parent)
-        self.map_name = m.get_name()
-        inline = getattr(m, "rm_assets", "inline") == "inline"
+        self.map_name, _, options = _loader_options(self, self.source, self.pane, self.popups)
         shared = _page_texts(self.get_root())
-        options = {"key": self.source.key, "url": None if inline else self.source.url(), "pane": self.pane,
-                   "interactive": self.interactive, "table": shared.remap(self.table, self.texts),
-                   "styles": self.styles}
-        if _opens_hidden(self._parent):
-            options["deferred"] = True
-        if self.popups is not None:
-            options["popups"] = {"url": self.popups.url, "loading": self.popups.loading, "failed": self.popups.failed}
+        options.update(interactive=self.interactive, table=shared.remap(self.table, self.texts), styles=self.styles)
         self.options = js_value(options)
-        if inline:
-            _carry_geometry(self.get_root(), self.source)
         super().render(**kwargs)
+
+
+def _loader_options(element, source: GeometrySource, pane: str,
+                    popups: "PopupSource | None") -> tuple[str, bool, dict]:
+    """What every geometry loader of ``regiomatch.js`` is told, for a map element: the map's
+    name, whether the page is standalone (the geometry then travels in it, once per source), and
+    the options naming the source, its pane, whether it waits until its layer is switched on and
+    where its popups come from."""
+    m = _map_of(element._parent)
+    inline = getattr(m, "rm_assets", "inline") == "inline"
+    options: dict = {"key": source.key, "url": None if inline else source.url(), "pane": pane}
+    if _opens_hidden(element._parent):
+        options["deferred"] = True
+    if popups is not None:
+        options["popups"] = {"url": popups.url, "loading": popups.loading, "failed": popups.failed}
+    if inline:
+        _carry_geometry(element.get_root(), source)
+    return m.get_name(), inline, options
 
 
 def _carry_geometry(root, source: GeometrySource) -> None:
@@ -414,19 +422,11 @@ class _ZoneColumns(MacroElement):
         self.tips, self.texts, self.members, self.popups, self.pane = tips, texts, members, popups, pane
 
     def render(self, **kwargs) -> None:
-        m = _map_of(self._parent)
-        self.map_name = m.get_name()
-        inline = getattr(m, "rm_assets", "inline") == "inline"
-        options = {"key": self.source.key, "url": None if inline else self.source.url(), "pane": self.pane,
-                   "interactive": self.tips is not None, "styles": self.styles, "hover": self.hover,
-                   "zones": self.columns}
-        if _opens_hidden(self._parent):
-            options["deferred"] = True
+        self.map_name, inline, options = _loader_options(self, self.source, self.pane, self.popups)
+        options.update(interactive=self.tips is not None, styles=self.styles, hover=self.hover, zones=self.columns)
         if self.tips is not None:
             options["tips"] = self.tips.as_options()
-        if self.popups is not None:
-            options["popups"] = {"url": self.popups.url, "loading": self.popups.loading, "failed": self.popups.failed}
-        elif self.texts is not None:
+        if self.popups is None and self.texts is not None:
             t = self.texts
             options["words"] = {"population": t.population, "part": t.part, "more": t.more, "loading": t.loading,
                                 "failed": t.failed, "maxMembers": t.max_members}
@@ -436,8 +436,6 @@ class _ZoneColumns(MacroElement):
                 layer_id = self.source.layer.id if self.source.layer is not None else ""
                 options["membersUrl"] = f"{ZONE_URL}/{quote(layer_id, safe=':')}/zones/"
         self.options = js_value(options, compact=("zones", "members"))
-        if inline:
-            _carry_geometry(self.get_root(), self.source)
         super().render(**kwargs)
 
 
