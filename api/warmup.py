@@ -7,9 +7,9 @@ Start-up itself loads only what the first overlay needs (about 1.3 s); everythin
 about 7 s of one core (4 of them the PDFs), in steps that wait while a request is being answered
 (:class:`YieldToRequests`), so a planner's first map, report or PDF neither waits for it nor
 shares the interpreter with it for long (a step takes at most about a second, a PDF). Work queued
-later (:func:`in_background`, after an import) waits for a quiet moment instead. ``REGIOMATCH_WARM_UP=0`` turns it off (the tests do, as
-each starts many apps); the database still opens on first use. ``/health`` says whether the
-warm-up is done.
+later (:func:`in_background`, after an import) waits for a quiet moment instead.
+``REGIOMATCH_WARM_UP=0`` turns it off (the tests do, as each starts many apps); the database
+still opens on first use. ``/health`` says whether the warm-up is done.
 """
 
 from __future__ import annotations

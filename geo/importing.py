@@ -174,7 +174,7 @@ def read_polygons(content: bytes, filename: str) -> gpd.GeoDataFrame:
             except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
                 # RuntimeError: encrypted; NotImplementedError: unsupported compression.
                 raise InvalidInput(f"{filename!r} is not a readable zip archive (send a shapefile as .zip "
-                                   "with its .shp, .shx, .dbf and .prj)") from None
+                                  "with its .shp, .shx, .dbf and .prj)") from None
             target = Path(tmp) / "layer.shp"
         try:
             frame = gpd.read_file(target)
@@ -234,7 +234,7 @@ def polygon_memberships(frame: gpd.GeoDataFrame, catalog: Catalog, code_column: 
     columns = [c for c in frame.columns if c != frame.geometry.name]
     code_col = code_column or _pick(columns, _ZONE_CODE_COLUMNS, "zone code")
     name_col = name_column or _pick([c for c in columns if c != code_col], _ZONE_NAME_COLUMNS, "zone name",
-                                    required=False)
+                                   required=False)
     if code_col not in frame:
         raise InvalidInput(f"no column {code_col!r} in the polygons")
     geoms = frame.geometry
@@ -243,7 +243,7 @@ def polygon_memberships(frame: gpd.GeoDataFrame, catalog: Catalog, code_column: 
             raise InvalidGeometry(f"feature {i} (zone {frame[code_col].iloc[i]!r}) has an empty geometry")
         if geom.geom_type not in ("Polygon", "MultiPolygon"):
             raise InvalidGeometry(f"feature {i} (zone {frame[code_col].iloc[i]!r}) is a {geom.geom_type}, "
-                                  "not a polygon")
+                                 "not a polygon")
         if not geom.is_valid:
             reason = shapely.is_valid_reason(geom)
             raise InvalidGeometry(f"feature {i} (zone {frame[code_col].iloc[i]!r}) is not a valid polygon: {reason}")
@@ -264,7 +264,7 @@ def polygon_memberships(frame: gpd.GeoDataFrame, catalog: Catalog, code_column: 
         if (names > 1).any():
             raise InvalidInput(f"zone code {names[names > 1].index[0]!r} has more than one name")
     dissolved = gpd.GeoDataFrame(zones, geometry="geometry", crs=METRIC_CRS).dissolve(by="code", as_index=False,
-                                                                                       aggfunc="first")
+                                                                                      aggfunc="first")
     # The layer's own zone order, so a sector in two overlapping polygons goes to the same zone
     # here as in Layer.sector_assignment later.
     dissolved = dissolved.sort_values("code", key=_natural_key).reset_index(drop=True)
@@ -367,14 +367,13 @@ def layer_from_polygons(layer_id: str, content: bytes, filename: str, catalog: C
     # Said once, here: left on the table, pandas would deep-copy the lists of left-out and
     # area-weighted zones into every frame derived from it (30 ms per overlay of a big grid).
     members.attrs = {}
-    layer = Layer.from_members(layer_id, members, catalog.atoms, name=name or layer_id,
-                               kind="imported", vintage="2025", source=source or f"import: {Path(filename).name}",
-                               description=weighting_description(info.get("weighting", "area"),
-                                                                 info.get("area_weighted", []),
-                                                                 info.get("left_out", [])),
-                               polygons=None if whole else outline, weighting=info.get("weighting", "area"),
-                               left_out=tuple(info.get("left_out", ())))
-    return layer
+    return Layer.from_members(layer_id, members, catalog.atoms, name=name or layer_id,
+                              kind="imported", vintage="2025", source=source or f"import: {Path(filename).name}",
+                              description=weighting_description(info.get("weighting", "area"),
+                                                                info.get("area_weighted", []),
+                                                                info.get("left_out", [])),
+                              polygons=None if whole else outline, weighting=info.get("weighting", "area"),
+                              left_out=tuple(info.get("left_out", ())))
 
 
 def check_suffix(filename: str) -> str:

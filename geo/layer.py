@@ -21,6 +21,10 @@ from geo.errors import InvalidInput, UnknownZone
 
 LayerKind = Literal["municipal", "polygon", "imported", "scenario"]
 SHARE_TOLERANCE = 1e-6
+# How a layer's fractional shares were computed (``Layer.weighting``): "" for a layer given as a
+# membership table, else by the inhabitants of statistical sectors, by area, or both
+# (geo.importing.polygon_memberships).
+WEIGHTINGS = ("", "population", "area", "population+area")
 
 
 class _Polygons:
@@ -86,7 +90,7 @@ class Layer:
     # Zone position of each statistical sector (-1: in no zone), for layers that split municipalities;
     # None: derived from ``polygons`` on first use (see :meth:`sector_assignment`).
     sector_zones: object = None
-    weighting: str = ""  # how fractional shares were computed: "population", "area", "population+area"
+    weighting: str = ""  # one of WEIGHTINGS
     left_out: tuple = ()  # zone codes of an import that cover nobody (reported, not refused)
     _zone_position: dict[str, int] = field(init=False, repr=False)
 

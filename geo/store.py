@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, Program
 
 from geo.errors import (Conflict, Corrupt, DatabaseUnavailable, InvalidInput, StorageFull, UnknownLayer,
                         UnknownScenario)
+from geo.layer import WEIGHTINGS
 from geo.records import TEXT_LIMITS, LayerRecord, ScenarioRecord, check_text  # noqa: F401 (re-exported)
 
 log = logging.getLogger("regiomatch.store")
@@ -66,7 +67,6 @@ MIGRATIONS = {
     2: ("ALTER TABLE imported_layers ADD COLUMN weighting VARCHAR(32)",
         "ALTER TABLE imported_layers ADD COLUMN left_out TEXT"),
 }
-WEIGHTINGS = ("", "population", "area", "population+area")
 
 schema_version = Table(
     "regiomatch_schema", metadata,
