@@ -27,10 +27,10 @@ from api import cli_maps, cli_reports, cli_zonings, serialize
 from api.cli_common import GLOBAL_OPTIONS, add_command, print_frame, workspace
 from geo import dutch
 from geo.errors import RegiomatchError
-from geo.layer import with_population
-from geo.overlay import overlay
+from geo.engine.layer import with_population
+from geo.engine.overlay import overlay
 from geo.paths import ATTRIBUTION
-from geo.roles import association_layer
+from geo.reference.roles import association_layer
 
 
 def cmd_layers(args: argparse.Namespace) -> None:

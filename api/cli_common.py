@@ -19,10 +19,10 @@ import pandas as pd
 
 from api.settings import get_settings, workspace_for
 from geo import dutch
-from geo.catalog import DEFAULT_POPULATION_YEAR, population_years
+from geo.reference.catalog import DEFAULT_POPULATION_YEAR, population_years
 from geo.formulas import neutralise_frame
 from geo.paths import ATTRIBUTION
-from geo.workspace import Workspace
+from geo.storage.workspace import Workspace
 
 FORMATS = ("table", "json", "csv")
 # Integer columns that are quantities (thousands separated in tables); codes stay as they are.

@@ -21,8 +21,8 @@ from pathlib import Path
 from api.cli_common import add_command, workspace
 from geo import dutch
 from geo.errors import InvalidInput
-from geo.norms import NORM_LINES, norm_for
-from geo.overlay import overlay
+from geo.reference.norms import NORM_LINES, norm_for
+from geo.engine.overlay import overlay
 
 ASSETS = "inline"
 # The map modules (Folium, Jinja templates) are imported by the command that draws: ``regiomatch

@@ -17,14 +17,14 @@ import pandas as pd
 
 from api.cli_common import add_command, emit, workspace
 from geo import dutch
-from geo.compare import compare
-from geo.costshare import SeatRule, cost_share, per_inhabitant
+from geo.zoning.compare import compare
+from geo.views.costshare import SeatRule, cost_share, per_inhabitant
 from geo.errors import InvalidInput
-from geo.norms import norm_for
+from geo.reference.norms import norm_for
 from geo.paths import ATTRIBUTION
-from geo.roles import association_layer
-from geo.suggest import DEFAULT_MAX_MOVES, DEFAULT_TIME_BUDGET, Constraints, suggest
-from geo.validation import make_norm, validate
+from geo.reference.roles import association_layer
+from geo.zoning.suggest import DEFAULT_MAX_MOVES, DEFAULT_TIME_BUDGET, Constraints, suggest
+from geo.zoning.validation import make_norm, validate
 
 # The header is read by planners: name the key in Dutch.
 WEIGHT_DUTCH = {"population": "inwonertal", "area": "oppervlakte", "equal": "gelijke delen"}

@@ -1,7 +1,7 @@
 """FastAPI dependencies: the workspace of the configured data and database, and write auth.
 
 The workspace itself (layer resolution: shipped, imported, ``scenario:<id>``) is framework-free:
-:mod:`geo.workspace`. The CLI opens the same one from the same ``REGIOMATCH_*`` settings.
+:mod:`geo.storage.workspace`. The CLI opens the same one from the same ``REGIOMATCH_*`` settings.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from fastapi import Depends, Query, Request
 from api import session
 from api.errors import Unauthorized
 from api.settings import Settings, get_settings, workspace_for
-from geo.overlay import OverlayResult, overlay
-from geo.workspace import Workspace
+from geo.engine.overlay import OverlayResult, overlay
+from geo.storage.workspace import Workspace
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from urllib.parse import quote, urlencode
 from starlette.requests import Request
 
 from geo import errors as e
-from geo.lookup import close_matches
+from geo.reference.lookup import close_matches
 from maps.pages import render_not_found
 
 MAX_LISTED_ZONES = 30  # a short layer is listed whole when nothing resembles the typed code

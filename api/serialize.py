@@ -7,9 +7,10 @@ import math
 
 import pandas as pd
 
-from geo.layer import Layer
-from geo.overlay import Member, OverlayResult, ZoneDetail
-from geo.zones import ZoneMembers
+from geo.engine.layer import Layer
+from geo.engine.details import Member, ZoneDetail
+from geo.engine.overlay import OverlayResult
+from geo.views.zones import ZoneMembers
 
 
 def weight_key(weight: str) -> str:
@@ -136,7 +137,7 @@ def overlay(result: OverlayResult, offset: int = 0, limit: int | None = None) ->
     """The overlay with the details of A-zones ``offset`` to ``offset + limit`` (all by default);
     ``zones_total`` says how many A-zones there are, so a client can ask for the next page.
 
-    Built from :class:`geo.overlay.ZoneDetail` objects, a dict per zone and member: the reference
+    Built from :class:`geo.engine.overlay.ZoneDetail` objects, a dict per zone and member: the reference
     that :func:`api.serialize_overlay.overlay_json` (what the API answers) matches byte for byte."""
     stop = None if limit is None else offset + limit
     return {**overlay_head(result, offset, limit),

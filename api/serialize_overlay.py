@@ -1,10 +1,10 @@
 """The overlay JSON written straight from the detail arrays: what ``/api/v1/overlay`` answers.
 
 :func:`overlay_json` gives the bytes :func:`api.serialize.json_bytes` writes for
-:func:`api.serialize.overlay`, without building a :class:`geo.overlay.ZoneDetail`, a dict and an
+:func:`api.serialize.overlay`, without building a :class:`geo.engine.overlay.ZoneDetail`, a dict and an
 encoder call per zone and member: the zones' JSON is laid out as a sequence of pieces (fragments
 prepared once per layer and per municipality, digits of numbers, punctuation), each put in its
-place with array indexing from :func:`geo.details.detail_arrays`, and joined once. The details of
+place with array indexing from :func:`geo.engine.details.detail_arrays`, and joined once. The details of
 all 10,000 squares of an imported grid take tens of milliseconds instead of most of a second.
 
 Examples
@@ -22,10 +22,10 @@ from json.encoder import encode_basestring
 import numpy as np
 
 from api.serialize import json_text, number, overlay_head, weight_key
-from geo.atoms import Atoms
-from geo.details import atom_labels, detail_arrays, layer_columns
-from geo.layer import Layer
-from geo.overlay import OverlayResult
+from geo.engine.atoms import Atoms
+from geo.engine.details import atom_labels, detail_arrays, layer_columns
+from geo.engine.layer import Layer
+from geo.engine.overlay import OverlayResult
 
 
 def overlay_json(result: OverlayResult, offset: int = 0, limit: int | None = None, **fields: object) -> bytes:

@@ -16,9 +16,9 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from geo.catalog import DEFAULT_POPULATION_YEAR
+from geo.reference.catalog import DEFAULT_POPULATION_YEAR
 from geo.paths import SHIPPED_DATA
-from geo.workspace import Workspace, open_workspace
+from geo.storage.workspace import Workspace, open_workspace
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,7 +49,7 @@ class Settings(BaseSettings):
                           "the map, image and PDF libraries in a background thread (a few seconds of one core).")
     render_cache_bytes: int = Field(64 * 1024 * 1024, ge=0, description="Memory per process for rendered "
                                     "pages, maps, PDFs and overlay bodies (least recently used out first); 0 = off.")
-    # Limits on reading one upload (geo.sandbox.ImportLimits); the file is read in a child process.
+    # Limits on reading one upload (geo.uploads.sandbox.ImportLimits); the file is read in a child process.
     import_cpu_seconds: int = Field(30, ge=1, description="CPU seconds one upload may take to read.")
     import_memory_bytes: int = Field(2048 * 1024 * 1024, ge=256 * 1024 * 1024,
                                      description="Address space of the process that reads one upload.")
@@ -64,8 +64,8 @@ class Settings(BaseSettings):
     import_parallel: int = Field(2, ge=1, description="Uploads read at the same time (more: 503, retry).")
 
     def import_limits(self):
-        """The upload limits as ``geo.sandbox.ImportLimits``."""
-        from geo.sandbox import ImportLimits
+        """The upload limits as ``geo.uploads.sandbox.ImportLimits``."""
+        from geo.uploads.sandbox import ImportLimits
 
         return ImportLimits.from_mapping({name.removeprefix("import_"): value for name, value in self
                                           if name.startswith("import_")})

@@ -84,8 +84,8 @@ def _steps(ws) -> list[tuple[str, Callable[[], object]]]:
     municipality's profile), the template, image and PDF libraries, each layer's dissolved outlines
     in metres (for report maps), then the reports the landing page links to, page and PDF (one step each)."""
     from api.routes.reports import print_ahead
-    from geo.atlas import fit_atlas
-    from geo.geometry import adjacency, prepare_web_geometry, zone_polygons
+    from geo.views.atlas import fit_atlas
+    from geo.geometry.polygons import adjacency, prepare_web_geometry, zone_polygons
     from maps.pages import ASSOCIATION_LAYER
     from maps.preload import preload_steps
 

@@ -9,7 +9,7 @@ Through real HTTP (a uvicorn server started as ``make run`` does, one keep-alive
   saved as a scenario, then ``GET /api/v1/compare`` (apply_moves + overlays from scratch) per
   request.
 
-In process, without HTTP: :func:`geo.workbench.evaluate_moves` against the naive recomputation
+In process, without HTTP: :func:`geo.zoning.workbench.evaluate_moves` against the naive recomputation
 (``apply_moves`` + ``overlay`` per reference + ``check_contiguity`` + ``check_nesting``), and the
 ratios.
 """
@@ -33,8 +33,8 @@ MOVES = 10
 
 def ten_moves(seed: int = 0) -> list[dict]:
     """10 moves of Flemish municipalities into a neighbour's primary care zone (deterministic)."""
-    from geo.catalog import load_catalog
-    from geo.validation import adjacency_graph
+    from geo.reference.catalog import load_catalog
+    from geo.zoning.validation import adjacency_graph
 
     catalog = load_catalog()
     elz = catalog.layer("eerstelijnszone")
@@ -75,12 +75,12 @@ def _http_samples(base: str, method: str, path: str, body: dict | None, runs: in
 
 
 def in_process(moves: list[dict]) -> dict:
-    from geo.catalog import load_catalog
-    from geo.norms import norm_for
-    from geo.overlay import overlay
-    from geo.scenario import Move, apply_moves
-    from geo.validation import check_contiguity, check_nesting
-    from geo.workbench import evaluate_moves
+    from geo.reference.catalog import load_catalog
+    from geo.reference.norms import norm_for
+    from geo.engine.overlay import overlay
+    from geo.engine.scenario import Move, apply_moves
+    from geo.zoning.validation import check_contiguity, check_nesting
+    from geo.zoning.workbench import evaluate_moves
 
     catalog = load_catalog()
     base = catalog.layer("eerstelijnszone")

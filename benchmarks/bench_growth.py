@@ -5,7 +5,7 @@ Each size runs in its own process (for its peak RSS): the 304 municipalities spl
 deelgemeenten), 33 -> 10,032, 329 -> 100,016 (about Europe's local administrative units)).
 Timed per size: the overlay of ``samenwerkingsverband`` on ``eerstelijnszone`` (first call,
 which builds and caches the layers' partition matrices, and steady state), the overlay of
-every ordered pair of the 14 layers, building the :class:`~geo.evaluate.Evaluator`, one
+every ordered pair of the 14 layers, building the :class:`~geo.engine.evaluate.Evaluator`, one
 ``try_move`` (1,000 random moves of an atom into a zone of a neighbouring municipality) and
 the naive ``apply_moves`` + ``overlay`` of one move.
 """
@@ -19,11 +19,11 @@ import numpy as np
 
 from benchmarks.common import peak_rss_mib, percentiles, repeat, rss_mib
 from benchmarks.synthetic import neighbour_lists, subdivide
-from geo.catalog import load_catalog
-from geo.evaluate import Evaluator
-from geo.geometry import adjacency
-from geo.overlay import overlay
-from geo.scenario import Move, apply_moves
+from geo.reference.catalog import load_catalog
+from geo.engine.evaluate import Evaluator
+from geo.geometry.polygons import adjacency
+from geo.engine.overlay import overlay
+from geo.engine.scenario import Move, apply_moves
 
 BASE = "eerstelijnszone"
 REFERENCE = "samenwerkingsverband"

@@ -1,10 +1,10 @@
 """Measure 1: overlay of every pair of shipped layers, regiomatch engine vs. geopandas.overlay.
 
-The engine: ``geo.overlay.overlay(a, b)``: the population contingency table plus every
+The engine: ``geo.engine.overlay.overlay(a, b)``: the population contingency table plus every
 whole-layer measure (nested share, ARI, VI, NMI, gap, overlap), per ordered pair.
 
 The alternative, as a GIS user would do it with the same data: the zones of each layer
-dissolved from the municipal polygons once (``geo.geometry.zone_polygons``, untimed, like the
+dissolved from the municipal polygons once (``geo.geometry.polygons.zone_polygons``, untimed, like the
 engine's loaded layers); then per pair, timed:
 
 1. ``gpd.overlay(zones_a, zones_b, how="intersection")`` and the area of each piece per
@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.common import peak_rss_mib, percentiles, repeat, rss_mib
-from geo.catalog import load_catalog
-from geo.geometry import municipal_polygons, zone_polygons
-from geo.overlay import overlay
+from geo.reference.catalog import load_catalog
+from geo.geometry.polygons import municipal_polygons, zone_polygons
+from geo.engine.overlay import overlay
 
 QUICK_PAIRS = [("samenwerkingsverband", "eerstelijnszone"), ("eerstelijnszone", "politiezone"),
                ("referentieregio", "eerstelijnszone"), ("gezondheidsmakers", "vervoerregio"),

@@ -57,7 +57,7 @@ PAGES = [
     ("/municipalities/34025", "page"),
     ("/overlay?a=samenwerkingsverband&b=eerstelijnszone", "page"),
 ]
-# The upload limits (geo.sandbox) refuse a municipality in more than 50 zones and stop a read after
+# The upload limits (geo.uploads.sandbox) refuse a municipality in more than 50 zones and stop a read after
 # 30 CPU seconds; Antwerp lies in ~130 squares of the grid, and a loaded machine reads slowly.
 BIG_IMPORT_LIMITS = {"REGIOMATCH_IMPORT_ZONES_PER_MUNICIPALITY": "1000", "REGIOMATCH_IMPORT_CPU_SECONDS": "600",
                      "REGIOMATCH_IMPORT_WALL_SECONDS": "900"}
@@ -194,8 +194,8 @@ def overlay_pairs(log: Path, cache_bytes: int | None, pairs: list[tuple[str, str
 def geopandas_times(pairs: list[tuple[str, str]]) -> dict:
     """``geopandas.overlay`` of each pair's zones, then with the municipalities for population shares."""
     from benchmarks.bench_overlay import geopandas_pair
-    from geo.catalog import load_catalog
-    from geo.geometry import municipal_polygons, zone_polygons
+    from geo.reference.catalog import load_catalog
+    from geo.geometry.polygons import municipal_polygons, zone_polygons
 
     catalog = load_catalog()
     with warnings.catch_warnings():
@@ -266,7 +266,7 @@ def cold_starts(log: Path, runs: int) -> dict:
 def measure(quick: bool = False) -> dict:
     log = Path(tempfile.gettempdir()) / "regiomatch-bench-pages.log"
     log.write_bytes(b"")
-    from geo.catalog import load_catalog
+    from geo.reference.catalog import load_catalog
 
     ids = load_catalog().layer_ids()
     pairs = list(itertools.product(ids, ids))

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import shapely
 
-from geo.geometry import municipal_polygons
+from geo.geometry.polygons import municipal_polygons
 
 
 def grid_geojson(cells: int = 10_000) -> bytes:

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from geo.atoms import Atoms
-from geo.layer import Layer
+from geo.engine.atoms import Atoms
+from geo.engine.layer import Layer
 
 
 def subdivide(atoms: Atoms, layers: Iterable[Layer], parts: int, *, perturb: float = 0.1,
@@ -36,7 +36,7 @@ def subdivide(atoms: Atoms, layers: Iterable[Layer], parts: int, *, perturb: flo
     perturb : float
         Share of parts (of municipalities with a neighbour) that take a neighbour's zones.
     neighbours : dict, optional
-        NIS code -> neighbouring NIS codes (e.g. from :func:`geo.geometry.adjacency`); without
+        NIS code -> neighbouring NIS codes (e.g. from :func:`geo.geometry.polygons.adjacency`); without
         it, a perturbed part takes the zones of a random other municipality.
     seed : int
         Random seed: the same arguments give the same atoms and layers.
@@ -49,7 +49,7 @@ def subdivide(atoms: Atoms, layers: Iterable[Layer], parts: int, *, perturb: flo
 
     Examples
     --------
-    >>> from geo.catalog import load_catalog
+    >>> from geo.reference.catalog import load_catalog
     >>> c = load_catalog()
     >>> fine, layers = subdivide(c.atoms, [c.layer("provincie")], 4, seed=1)
     >>> len(fine), layers["provincie"].membership.shape

@@ -37,7 +37,7 @@ What is reshaped, and why:
   "Antwerpen en rand" (which split the city of Antwerp), both in EPSG:31370. The sub-zones'
   memberships are population-weighted from the statistical sectors (``elzantw``).
 * ``web/``: the browser outlines of the municipalities and of every shipped layer, per detail
-  level, exactly as the server would prepare them on first use (``geo/prepared.py``).
+  level, exactly as the server would prepare them on first use (``geo/geometry/prepared.py``).
 """
 
 from __future__ import annotations
@@ -91,8 +91,8 @@ HAND_LEGAL_TYPES = {"ISOM": "Feitelijke vereniging"}
 HAND_NON_MUNICIPAL = {"W13": ("CAW Zuid-West-Vlaanderen",)}
 
 
-# What the service reads from layers.json besides the registry (geo/roles.py): which layer holds
-# the associations (the default layer to fit), which norms (geo.norms.NORMS keys) apply to a layer's
+# What the service reads from layers.json besides the registry (geo/reference/roles.py): which layer holds
+# the associations (the default layer to fit), which norms (geo.reference.norms.NORMS keys) apply to a layer's
 # zones, and the default comparison layers of a fit report.
 LAYER_ROLES: dict[str, dict] = {
     "samenwerkingsverband": {"role": "associations",
@@ -590,7 +590,7 @@ def main(argv: list[str] | None = None) -> None:
     history.to_csv(out / "association_history.csv", index=False)
     associations.to_csv(out / "associations.csv", index=False)
     sectors.drop(columns="nis_2019_2024").to_csv(out / "sectors.csv", index=False)
-    for layer in layers:  # roles, norms and default comparisons (read by geo/roles.py)
+    for layer in layers:  # roles, norms and default comparisons (read by geo/reference/roles.py)
         layer.update(LAYER_ROLES.get(layer["id"], {}))
     (out / "layers.json").write_text(json.dumps(layers, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -601,10 +601,10 @@ def main(argv: list[str] | None = None) -> None:
     antwerp_zones[["code", "naam", "geometry"]].to_file(geometry, layer="eerstelijnszone_antwerpen_stad", driver="GPKG")
 
     # The browser outlines of every shipped layer, prepared once here instead of on each
-    # server's first maps (geo/prepared.py: read only while they match this data).
-    from geo.catalog import load_catalog_from
-    from geo.geometry import WEB_DETAIL_METRES
-    from geo.prepared import write_web_geometry
+    # server's first maps (geo/geometry/prepared.py: read only while they match this data).
+    from geo.reference.catalog import load_catalog_from
+    from geo.geometry.polygons import WEB_DETAIL_METRES
+    from geo.geometry.build import write_web_geometry
 
     write_web_geometry(list(load_catalog_from(out).builtin.values()), out, WEB_DETAIL_METRES)
 

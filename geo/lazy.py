@@ -31,3 +31,31 @@ class lazy_module:  # noqa: N801 - reads as the module it stands for
 
     def __repr__(self) -> str:
         return f"<lazy module {self._name!r}{'' if self._module is None else ' (imported)'}>"
+
+
+def lazy_exports(package: str, exports: dict[str, str]):
+    """``__getattr__`` and ``__dir__`` for a package whose ``__init__`` names its public parts
+    without importing them: ``exports`` maps a public name to the module defining it.
+
+    Importing one module of a subpackage then never loads its siblings (no import circles through
+    ``__init__``, no start-up cost), while ``from geo.engine import overlay`` still works.
+
+    Examples
+    --------
+    >>> getattr_, dir_ = lazy_exports("demo", {"sqrt": "math"})
+    >>> getattr_("sqrt")(9.0)
+    3.0
+    >>> dir_()
+    ['sqrt']
+    """
+
+    def __getattr__(name: str) -> object:
+        module = exports.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(module), name)
+
+    def __dir__() -> list[str]:
+        return sorted(exports)
+
+    return __getattr__, __dir__

@@ -16,8 +16,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from geo.atlas import Atlas
-from geo.geometry import municipal_polygons, zone_polygons
+from geo.views.atlas import Atlas
+from geo.geometry.polygons import municipal_polygons, zone_polygons
 from geo.paths import ATTRIBUTION, SHIPPED_DATA
 from maps.report import zone_noun
 

@@ -1,6 +1,6 @@
 """Pages of the fit atlas and of any zone with every overlap, and the atlas as a download.
 
-They take :mod:`geo.atlas` and :mod:`geo.zones` results and render them; nothing is computed
+They take :mod:`geo.views.atlas` and :mod:`geo.views.zones` results and render them; nothing is computed
 here beyond wording. Every page states the population year and credits the data.
 """
 
@@ -11,13 +11,13 @@ from datetime import date
 import pandas as pd
 
 from geo import dutch
-from geo.associations import Association, association
-from geo.catalog import Catalog
+from geo.reference.associations import Association, association
+from geo.reference.catalog import Catalog
 from geo.errors import NotFound
-from geo.atlas import AGAINST_LAYERS, ALL_STATUSES, Atlas, AtlasRow, is_historical
-from geo.layer import Layer
-from geo.search import ASSOCIATION_LAYERS
-from geo.zones import ZoneOverlaps
+from geo.views.atlas import AGAINST_LAYERS, ALL_STATUSES, Atlas, AtlasRow, is_historical
+from geo.engine.layer import Layer
+from geo.views.search import ASSOCIATION_LAYERS
+from geo.views.zones import ZoneOverlaps
 from maps.report import render, zone_noun
 
 

@@ -2,7 +2,7 @@
 from geometry served once per layer with a small per-page style table, labels and zone colouring.
 
 A served page carries no geometry: it links ``/api/v1/geometry/...`` (prepared once per layer by
-:mod:`geo.geometry`, cached by the browser) and, per feature id, the style, tooltip and popup; a
+:mod:`geo.geometry.polygons`, cached by the browser) and, per feature id, the style, tooltip and popup; a
 layer of more than ``MANY_ZONES`` zones carries columns of numbers per zone instead, from which the
 browser writes the tooltips (:func:`zone_columns_layer`), its popups fetched on click. A standalone file (CLI export) carries each geometry once instead. The browser side is
 ``maps/static/regiomatch.js``. Nothing here measures or counts.
@@ -24,15 +24,15 @@ import shapely
 from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
-from geo.atoms import Atoms
-from geo.geometry import web_geometry, web_municipalities, web_zones, zone_polygons
-from geo.layer import Layer
-from geo.geometry import DEFAULT_WEB_DETAIL
+from geo.engine.atoms import Atoms
+from geo.geometry.polygons import web_geometry, web_municipalities, web_zones, zone_polygons
+from geo.engine.layer import Layer
+from geo.geometry.polygons import DEFAULT_WEB_DETAIL
 from geo.paths import SHIPPED_DATA
 from maps import style
 from maps.assets import AssetMode, RawHTML, use_assets
 
-# Named detail levels of the served geometry (geo.geometry.WEB_DETAIL_METRES): "coarse" (120 m)
+# Named detail levels of the served geometry (geo.geometry.polygons.WEB_DETAIL_METRES): "coarse" (120 m)
 # for views of (a large part of) Flanders, "fine" (60 m) around one municipality.
 DETAIL = DEFAULT_WEB_DETAIL
 GEOMETRY_URL = "/api/v1/geometry"
@@ -579,7 +579,7 @@ def fit(m: folium.Map, frame: gpd.GeoDataFrame) -> None:
     m.add_child(_Fit([[miny, minx], [maxy, maxx]]))
 
 
-# -- geometry: geo.geometry prepares and caches it, so the same outlines serve every request ----------
+# -- geometry: geo.geometry.polygons prepares and caches it, so the same outlines serve every request ----------
 def municipality_source(data_dir: Path = SHIPPED_DATA, detail: str = DETAIL) -> GeometrySource:
     """The municipal outlines as a page references them."""
     return GeometrySource(None, detail, Path(data_dir))

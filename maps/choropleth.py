@@ -1,5 +1,5 @@
 """Population choropleth: the zones of any layer coloured by their inhabitants. A layer with a
-population norm (``geo.norms.norm_for``, e.g. the primary care zones) gets the policy norms
+population norm (``geo.reference.norms.norm_for``, e.g. the primary care zones) gets the policy norms
 (60.000 and 100.000 inhabitants) as class boundaries in the legend and its failing zones outlined
 in red; a layer without one (municipalities, police zones...) gets plain classes and no norm.
 
@@ -17,8 +17,8 @@ import numpy as np
 
 from geo import dutch
 from geo.errors import InvalidInput
-from geo.layer import Layer
-from geo.norms import NORM_LINES, PopulationNorm, check_population
+from geo.engine.layer import Layer
+from geo.reference.norms import NORM_LINES, PopulationNorm, check_population
 from geo.paths import SHIPPED_DATA
 from maps import base, style
 from maps.assets import AssetMode

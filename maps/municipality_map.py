@@ -11,7 +11,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import dutch
-from geo.layer import Layer
+from geo.engine.layer import Layer
 from geo.paths import METRIC_CRS, SHIPPED_DATA
 from maps import base, style
 from maps.assets import AssetMode

@@ -21,7 +21,8 @@ import folium
 import pandas as pd
 
 from geo import dutch
-from geo.overlay import OverlayResult, ZoneDetail
+from geo.engine.details import ZoneDetail
+from geo.engine.overlay import OverlayResult
 from geo.paths import SHIPPED_DATA
 from maps import base, style
 from maps.assets import AssetMode
@@ -50,7 +51,7 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
     Parameters
     ----------
     result : OverlayResult
-        ``geo.overlay.overlay(a, b, weight)``.
+        ``geo.engine.overlay.overlay(a, b, weight)``.
     focus : str, optional
         Code of an A-zone to zoom to (unknown codes raise ``UnknownZone``).
     assets : {"inline", "served"}

@@ -13,13 +13,13 @@ from urllib.parse import quote
 import pandas as pd
 
 from geo import dutch
-from geo.catalog import Catalog
-from geo.layer import Layer
-from geo.overlay import OverlayResult
-from geo.profile import MunicipalityProfile
-from geo.roles import association_layer
-from geo.search import search
-from geo.vintages import normalise_name
+from geo.reference.catalog import Catalog
+from geo.engine.layer import Layer
+from geo.engine.overlay import OverlayResult
+from geo.views.profile import MunicipalityProfile
+from geo.reference.roles import association_layer
+from geo.views.search import search
+from geo.reference.vintages import normalise_name
 from maps.exports import DUTCH_HEADERS
 from maps.report import layer_measures, measures_caveat, render, zone_noun
 
@@ -76,7 +76,7 @@ def render_landing(layers: list[Layer], scenarios: list[dict], population_year: 
 # -- search ----------------------------------------------------------------------------------
 def search_hits(catalog: Catalog, query: str, layers: list[Layer] | None = None, limit: int = 30) -> list[dict]:
     """Municipalities (name, old name, NIS code, postal code, small typos), zones and associations
-    matching ``query``, best first, each with the link to open (:func:`geo.search.search`)."""
+    matching ``query``, best first, each with the link to open (:func:`geo.views.search.search`)."""
     hits = []
     for hit in search(catalog, query, layers, limit):
         if hit.kind == "municipality":

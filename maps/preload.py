@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from geo.layer import Layer
+from geo.engine.layer import Layer
 from geo.paths import SHIPPED_DATA
 
 log = logging.getLogger("regiomatch.maps")
@@ -52,7 +52,7 @@ def _templates() -> None:
 def _images(layer: Layer, data_dir: Path) -> None:
     from matplotlib.figure import Figure
 
-    from geo.overlay import overlay
+    from geo.engine.overlay import overlay
     from maps.zone_map import zone_map
 
     code = str(layer.zones["code"].iloc[0])  # a report map: the polygons, the image library, the font

@@ -1,6 +1,6 @@
 """The fit report: one zone of any layer held against other layers, as a printable page.
 
-The report takes what :func:`geo.fit.zone_fit` computes (the overlay's zone detail, the whole-layer
+The report takes what :func:`geo.views.fit.zone_fit` computes (the overlay's zone detail, the whole-layer
 measures, population norms) and says it in plain Dutch for a meeting: which members sit on the
 other side of which line, how many inhabitants that is, and which norms the zones meet. It ranks
 no municipality; it shows structure and fit.
@@ -20,12 +20,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from geo import dutch
-from geo.fit import HistoryPeriod, zone_fit
-from geo.layer import Layer
-from geo.norms import PopulationNorm
-from geo.overlay import Summary, ZoneDetail
+from geo.views.fit import HistoryPeriod, zone_fit
+from geo.engine.layer import Layer
+from geo.reference.norms import PopulationNorm
+from geo.engine.details import ZoneDetail
+from geo.engine.overlay import Summary
 from geo.paths import ATTRIBUTION, SHIPPED_DATA
-from geo.roles import association_layer, compare_with
+from geo.reference.roles import association_layer, compare_with
 from maps.csp import nonce_attribute
 
 if TYPE_CHECKING:  # drawn on first use: the server's start-up does not load the drawing code
@@ -221,7 +222,7 @@ def zone_measures(detail: ZoneDetail, against: Layer | None, subject: str, popul
 
 
 def layer_measures(summary: Summary, a: Layer, b: Layer | None, weight: str = "population") -> list[dict]:
-    """The whole-layer measures (``geo.metrics``) with a plain-Dutch explanation each.
+    """The whole-layer measures (``geo.engine.metrics``) with a plain-Dutch explanation each.
 
     With ``b=None`` the explanations speak of "the layer in the column" (side-by-side tables).
     """
@@ -231,7 +232,7 @@ def layer_measures(summary: Summary, a: Layer, b: Layer | None, weight: str = "p
     people = weight == "population"
     amount = inwoners if people else (lambda v: getal(v, 1) + " km²")
     what = "Inwoners" if people else "Oppervlakte"
-    # Undefined partition measures (geo.overlay.UNDEFINED_REASONS) are shown as such, with why.
+    # Undefined partition measures (geo.engine.overlay.UNDEFINED_REASONS) are shown as such, with why.
     why = summary.undefined_reason
 
     def measure(value: float, unit: str = "") -> str:
@@ -482,7 +483,7 @@ def environment() -> Environment:
     env.filters.update(inwoners=inwoners, procent=procent, getal=getal, capitalize=first_upper)
     env.globals.update(attribution=ATTRIBUTION, zone_noun=zone_noun, no_single=no_single, each=each, the=the)
     # "the sector sum is ~0.1-0.3 % under Statbel's official count", said once per page (footer)
-    from geo.catalog import population_note
+    from geo.reference.catalog import population_note
 
     env.filters.update(population_note=population_note)
     # ``<script {{ csp_nonce_attr }}>``: the HTTP layer swaps the placeholder for each response's nonce.

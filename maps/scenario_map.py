@@ -13,10 +13,10 @@ from branca.element import Figure, MacroElement
 from jinja2 import Template
 
 from geo import dutch
-from geo.layer import Layer
-from geo.norms import PopulationNorm, check_population
+from geo.engine.layer import Layer
+from geo.reference.norms import PopulationNorm, check_population
 from geo.paths import SHIPPED_DATA
-from geo.scenario import moved
+from geo.engine.scenario import moved
 from maps import base, style
 from maps.assets import AssetMode
 
@@ -58,7 +58,7 @@ def scenario_map(base_layer: Layer, scenario: Layer, norm: PopulationNorm | None
     Parameters
     ----------
     base_layer, scenario : Layer
-        The scenario must have the base layer's zones (``geo.scenario.apply_moves``).
+        The scenario must have the base layer's zones (``geo.engine.scenario.apply_moves``).
     norm : PopulationNorm, optional
         Zones failing it are flagged on both sides (``norm_for(scenario, base_layer.id)``).
     context : Layer, optional

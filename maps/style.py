@@ -201,7 +201,7 @@ def add_scale(m: folium.Map) -> None:
 
 
 def add_attribution(m: folium.Map, population_year: int) -> None:
-    from geo.catalog import population_note
+    from geo.reference.catalog import population_note
 
     # The sector-sum caveat, said once on the map where the year is named.
     note = population_note(population_year)

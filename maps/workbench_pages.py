@@ -12,12 +12,12 @@ from __future__ import annotations
 import pandas as pd
 
 from geo import dutch
-from geo.compare import Comparison
-from geo.layer import Layer
+from geo.zoning.compare import Comparison
+from geo.engine.layer import Layer
 from maps.csp import nonce_attribute
 from maps.report import render as _render, zone_noun
 
-# Dutch words for the measures of geo.compare (never the field names).
+# Dutch words for the measures of geo.zoning.compare (never the field names).
 MEASURE_WORDS = {
     "nested_share": ("Inwoners van wie het {a} volledig in één {b} ligt",
                      "Aandeel van de inwoners van alle {as_} samen; 100 % = elk {a} past in één {b}."),

@@ -2,7 +2,7 @@
 they sit in, that layer's zones outlined, the zone's own border dashed and the surrounding
 municipalities in grey for context.
 
-Drawn with Pillow from the EPSG:31370 polygons (:mod:`geo.geometry`), simplified to what the
+Drawn with Pillow from the EPSG:31370 polygons (:mod:`geo.geometry.polygons`), simplified to what the
 map's scale shows and supersampled for smooth edges: a few hundredths of a second per map, where
 a matplotlib figure took a quarter of a second. The legend and the data credit are returned
 beside the image (:class:`ZoneMap`) for the page to set as text, so they wrap, print sharp and
@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from geo.geometry import municipal_polygons, zone_polygons
-from geo.layer import Layer
-from geo.overlay import ZoneDetail
+from geo.geometry.polygons import municipal_polygons, zone_polygons
+from geo.engine.layer import Layer
+from geo.engine.details import ZoneDetail
 from geo.paths import SHIPPED_DATA
 
 # Okabe-Ito: distinguishable with colour-blindness and still apart in greyscale print.

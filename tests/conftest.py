@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import settings as hypothesis_settings
 
-from geo.catalog import Catalog, load_catalog
+from geo.reference.catalog import Catalog, load_catalog
 
 # CI replays the same examples every run, so a red build is reproducible and not a dice roll;
 # on developers' machines hypothesis keeps exploring new inputs (that is how the fuzz test found
@@ -65,7 +65,7 @@ def tiny() -> Catalog:
 def reset_app_caches() -> None:
     """Settings and workspaces are cached per process; tests that change the environment reset them."""
     from api import settings
-    from geo.workspace import open_workspace
+    from geo.storage.workspace import open_workspace
 
     settings.get_settings.cache_clear()
     open_workspace.cache_clear()

@@ -18,9 +18,9 @@ from pathlib import Path
 import networkx as nx
 import pandas as pd
 
-from geo.atoms import Atoms
-from geo.catalog import Catalog
-from geo.layer import Layer
+from geo.engine.atoms import Atoms
+from geo.reference.catalog import Catalog
+from geo.engine.layer import Layer
 
 NAMES = ("Alfa", "Beta", "Gamma", "Delta", "Epsilon", "Zeta")
 CODES = tuple(range(11001, 11007))

@@ -12,9 +12,9 @@ import pytest
 from api import serialize
 from api.serialize_overlay import overlay_json
 from api.settings import get_settings, workspace_for
-from geo.atoms import Atoms
-from geo.layer import Layer
-from geo.overlay import overlay
+from geo.engine.atoms import Atoms
+from geo.engine.layer import Layer
+from geo.engine.overlay import overlay
 
 
 # Golden figures of 1 January 2020 (Statbel's municipal count): pinned, see conftest.GOLDEN_YEAR.
@@ -367,13 +367,13 @@ def test_the_overlay_json_writes_any_name_and_share_as_json_does():
 
 def test_an_imported_layer_says_how_it_was_weighted_after_a_restart(client):
     """A polygon import's ``weighting`` and ``left_out_zones`` are what its import answered, in
-    the same process and after a restart (they are saved with the layer, geo.store)."""
+    the same process and after a restart (they are saved with the layer, geo.storage.store)."""
     import geopandas as gpd
     from shapely.geometry import box
 
     from fastapi.testclient import TestClient
 
-    from geo.geometry import municipal_polygons
+    from geo.geometry.polygons import municipal_polygons
     from tests.conftest import reset_app_caches
 
     kortrijk = municipal_polygons().loc[[34022]].geometry.iloc[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo.associations import REGISTER_LAYER, associations, association, reconciliation
+from geo.reference.associations import REGISTER_LAYER, associations, association, layer_on, reconciliation
 from geo.errors import InvalidInput, UnknownZone
 from geo.paths import SHIPPED_DATA
 
@@ -97,17 +97,17 @@ def test_merger_partial_membership_has_the_member_parts_population(catalog, name
 
 
 def test_association_layers_on_a_date(catalog):
-    today = catalog.layer(REGISTER_LAYER, on="2026-12-01")
+    today = layer_on(catalog, REGISTER_LAYER, "2026-12-01")
     inactive = {a.code for a in associations(catalog, status="Niet actief") if a.in_register}
     assert inactive and not inactive & set(today.zone_codes)
     assert _by_name(catalog, "IOK").code in today.zone_codes
     # Between the two imports only the intermunicipal associations (August 2023) are dated.
-    between = catalog.layer(REGISTER_LAYER, on="2024-01-01")
+    between = layer_on(catalog, REGISTER_LAYER, "2024-01-01")
     assert _by_name(catalog, "IOK").code in between.zone_codes
     assert _by_name(catalog, "W13").code not in between.zone_codes
     with pytest.raises(InvalidInput, match="no registered membership"):
-        catalog.layer(REGISTER_LAYER, on="2020-01-01")
-    hand = catalog.layer("samenwerkingsverband", on="2026-12-01")
+        layer_on(catalog, REGISTER_LAYER, "2020-01-01")
+    hand = layer_on(catalog, "samenwerkingsverband", "2026-12-01")
     assert "ISOM" not in hand.zone_codes and "NETELAND" in hand.zone_codes
     with pytest.raises(InvalidInput, match="no dated memberships"):
-        catalog.layer("eerstelijnszone", on="2026-12-01")
+        layer_on(catalog, "eerstelijnszone", "2026-12-01")

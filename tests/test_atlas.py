@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from geo.atlas import ASSOCIATION_LAYER, fit_atlas, municipality_counts
+from geo.views.atlas import ASSOCIATION_LAYER, fit_atlas, municipality_counts
 from geo.paths import SHIPPED_DATA
-from geo.search import search
+from geo.views.search import search
 from tests.test_pages import links, visible_text
 
 

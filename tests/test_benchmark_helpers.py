@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks.common import fit_exponent, percentiles
 from benchmarks.synthetic import neighbour_lists, subdivide
-from geo.overlay import overlay
+from geo.engine.overlay import overlay
 
 LAYERS = ["eerstelijnszone", "samenwerkingsverband", "eerstelijnszone_antwerpen_stad"]
 

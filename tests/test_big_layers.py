@@ -18,11 +18,11 @@ import pytest
 
 from api.settings import get_settings, workspace_for
 from benchmarks.grid import grid_geojson
-from geo.geometry import zone_polygons
-from geo.norms import PopulationNorm, check_population
-from geo.overlay import overlay
-from geo.store import Store
-from geo.workspace import Workspace
+from geo.geometry.polygons import zone_polygons
+from geo.reference.norms import PopulationNorm, check_population
+from geo.engine.overlay import overlay
+from geo.storage.store import Store
+from geo.storage.workspace import Workspace
 from geo import dutch
 from maps import base, choropleth
 from maps.choropleth import population_map
@@ -80,9 +80,9 @@ def test_the_first_overlay_after_an_import_does_not_read_the_layer_back(client, 
 
 
 def test_stored_outlines_are_parsed_only_when_a_map_needs_them(raster, monkeypatch):
-    import geo.workspace
+    import geo.storage.workspace
 
-    parses = _counting(monkeypatch, geo.workspace, "_read_polygons")
+    parses = _counting(monkeypatch, geo.storage.workspace, "_read_polygons")
     layer = Workspace(raster.catalog, raster.store).layer("raster")
     result = overlay(layer, raster.layer("eerstelijnszone"))
     assert result.table.sum() > 0 and parses == []

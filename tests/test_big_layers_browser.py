@@ -26,7 +26,7 @@ import pytest
 
 from benchmarks.grid import grid_geojson
 from geo import dutch
-from geo.catalog import load_catalog
+from geo.reference.catalog import load_catalog
 from maps.base import MANY_ZONES
 from maps.style import BRUSSELS_NOTE
 from tests.browser_support import LEAFLET_READY, browser, server  # noqa: F401  (shared fixtures)

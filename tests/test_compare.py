@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from geo.compare import compare, moved_municipalities, order_against
+from geo.zoning.compare import compare, moved_municipalities, order_against
 from geo.errors import InvalidInput
-from geo.norms import CALL_2018
-from geo.overlay import overlay
-from geo.scenario import Move, apply_moves
+from geo.reference.norms import CALL_2018
+from geo.engine.overlay import overlay
+from geo.engine.scenario import Move, apply_moves
 
 LENDELEDE = 34025  # W13 member in primary care zone RITS (elz40)
 

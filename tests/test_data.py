@@ -32,7 +32,7 @@ def test_population_is_carried_through_the_2025_mergers(catalog_2020):
 
 
 def test_population_2024_from_the_sectors_is_the_default(catalog):
-    from geo.catalog import DEFAULT_POPULATION_YEAR, population_years
+    from geo.reference.catalog import DEFAULT_POPULATION_YEAR, population_years
 
     assert catalog.atoms.population_year == DEFAULT_POPULATION_YEAR == 2024
     # Years come from the data, not a list in the code.
@@ -54,7 +54,7 @@ def test_population_2024_from_the_sectors_is_the_default(catalog):
 def test_every_sector_point_lies_in_its_own_municipality(catalog):
     import shapely
 
-    from geo.geometry import municipal_polygons
+    from geo.geometry.polygons import municipal_polygons
 
     sectors = catalog.atoms.sectors
     own = municipal_polygons().loc[sectors.table["nis_code"]].geometry.to_numpy()
@@ -62,7 +62,7 @@ def test_every_sector_point_lies_in_its_own_municipality(catalog):
 
 
 def test_unknown_population_year_names_the_years(catalog):
-    from geo.catalog import load_catalog_from
+    from geo.reference.catalog import load_catalog_from
     from geo.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="2018, 2019, 2020, 2024"):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from geo.catalog import load_catalog
+from geo.reference.catalog import load_catalog
 from tests.server import Server
 
 BASE = "eerstelijnszone"

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geo.errors import InvalidInput, UnknownMunicipality
-from geo.evaluate import Evaluator
-from geo.overlay import Summary, overlay
-from geo.scenario import Move, apply_moves
+from geo.engine.evaluate import Evaluator
+from geo.engine.overlay import Summary, overlay
+from geo.engine.scenario import Move, apply_moves
 
 # Bases of every kind: full partitions, layers with gaps (Brussels, non-members), an
 # association layer with a municipality in two zones, and a polygon layer with partial shares.
@@ -103,7 +103,7 @@ def test_applying_and_undoing_moves_one_by_one_tracks_the_overlay(catalog, data,
 def test_moving_all_of_w13_into_one_zone_nests_it():
     """ISOM alone lies in one primary care zone; put every W13 member in elz18 and W13 does too.
     Each inhabitant counts once: ISOM's members are also WZK's (figures of 1 January 2020, pinned)."""
-    from geo.catalog import load_catalog
+    from geo.reference.catalog import load_catalog
 
     catalog = load_catalog(population_year=2020)
     ev = Evaluator(catalog.layer("eerstelijnszone"), catalog.layer("samenwerkingsverband"))
@@ -166,7 +166,7 @@ def test_bad_moves_are_refused_by_name_and_change_nothing(catalog):
 
 
 def test_references_must_be_distinct_and_over_the_same_atoms(catalog):
-    from geo.catalog import load_catalog_from
+    from geo.reference.catalog import load_catalog_from
 
     other = load_catalog_from()
     with pytest.raises(InvalidInput, match="same municipalities"):

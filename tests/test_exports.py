@@ -8,7 +8,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from geo.overlay import overlay
+from geo.engine.overlay import overlay
 from maps.exports import EXCEL, MACHINE, csv_bytes
 
 ASSOCIATIONS = "samenwerkingsverband"

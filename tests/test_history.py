@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from geo.errors import InvalidInput, UnknownZone
-from geo.history import associations_as_of, changes_between, members_as_of
-from geo.overlay import overlay
-from geo.vintages import carry_forward
+from geo.reference.history import associations_as_of, changes_between, members_as_of
+from geo.engine.overlay import overlay
+from geo.reference.vintages import carry_forward
 
 LILLE, KASTERLEE, WIELSBEKE = 13019, 13017, 37017
 

@@ -13,8 +13,8 @@ import numpy as np
 from shapely.geometry import Point, Polygon, box, mapping
 
 from geo.errors import InvalidGeometry, InvalidInput, UnknownMunicipality, UnsupportedFormat, WrongCRS
-from geo.geometry import municipal_polygons, zone_polygons
-from geo.importing import import_layer, layer_from_polygons, layer_from_table
+from geo.geometry.polygons import municipal_polygons, zone_polygons
+from geo.uploads.importing import import_layer, layer_from_polygons, layer_from_table
 from geo.paths import SHIPPED_DATA
 
 

@@ -13,11 +13,11 @@ import folium
 import pytest
 
 from api.cli import main as cli_main
-from geo.catalog import load_catalog
-from geo.norms import NORM_LINES, PopulationNorm, ZONE_MINIMUM_60K, check_population
-from geo.overlay import overlay
+from geo.reference.catalog import load_catalog
+from geo.reference.norms import NORM_LINES, PopulationNorm, ZONE_MINIMUM_60K, check_population
+from geo.engine.overlay import overlay
 from geo.paths import ATTRIBUTION
-from geo.scenario import Move, apply_moves, moved
+from geo.engine.scenario import Move, apply_moves, moved
 from maps import render, style
 from maps.choropleth import population_classes, population_map
 from maps.municipality_map import municipality_map

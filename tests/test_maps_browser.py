@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from api.cli import main as cli_main
-from geo.catalog import load_catalog
+from geo.reference.catalog import load_catalog
 from geo.dutch import percent
-from geo.overlay import overlay
+from geo.engine.overlay import overlay
 from tests.browser_support import LEAFLET_READY, Browser, browser, server  # noqa: F401  (shared fixtures)
 
 W13_MOVES = [{"nis_code": 34025, "to_zone": "elz18"}, {"nis_code": 34002, "to_zone": "elz18"},

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from geo import metrics
+from geo.engine import metrics
 
 tables = st.integers(1, 5).flatmap(lambda r: st.integers(1, 5).flatmap(
     lambda c: arrays(np.int64, (r, c), elements=st.integers(0, 12)))).filter(lambda t: t.sum() >= 2)

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.atoms import Atoms
+from geo.engine.atoms import Atoms
 from geo.errors import InvalidInput, UnknownZone
-from geo.layer import Layer
-from geo.overlay import overlay
+from geo.engine.layer import Layer
+from geo.engine.overlay import overlay
 
 ASSOCIATION_POPULATION = {"W13": 321_235, "WRNL": 163_356, "WZK": 464_869, "ISOM": 104_495}
 

@@ -9,8 +9,8 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from geo.geometry import adjacency
-from geo.overlay import overlay
+from geo.geometry.polygons import adjacency
+from geo.engine.overlay import overlay
 from geo.paths import ATTRIBUTION
 from maps.pages import format_weight, single_match, sort_rows
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from geo.catalog import DEFAULT_POPULATION_YEAR, population_note, population_years
+from geo.reference.catalog import DEFAULT_POPULATION_YEAR, population_note, population_years
 
 
 def test_the_cli_offers_exactly_the_years_in_the_data(monkeypatch):

@@ -1,4 +1,4 @@
-"""The browser outlines shipped in data/web/ (geo/prepared.py) are exactly what the server would
+"""The browser outlines shipped in data/web/ (geo/geometry/prepared.py) are exactly what the server would
 compute, are used only while they match the data, and a scenario never gets a stale outline."""
 
 from __future__ import annotations
@@ -9,8 +9,10 @@ from pathlib import Path
 import geopandas.testing
 import pytest
 
-from geo import geometry, prepared
-from geo.geometry import WEB_DETAIL_METRES, compute_web_geometry, web_geometry
+from geo.geometry import polygons as geometry
+
+from geo.geometry import prepared
+from geo.geometry.polygons import WEB_DETAIL_METRES, compute_web_geometry, web_geometry
 from geo.paths import SHIPPED_DATA
 
 
@@ -56,7 +58,7 @@ def test_prepared_outlines_are_ignored_when_the_polygons_differ(catalog, tmp_pat
     assert prepared.shipped_web_geometry(None, 120.0, copy) is not None
     with open(copy / "geometry.gpkg", "ab") as f:  # other polygons: another digest
         f.write(b"\0")
-    prepared._index.cache_clear()
+    prepared.forget_index()
     assert prepared.shipped_web_geometry(None, 120.0, copy) is None
     assert prepared.shipped_web_geometry(catalog.layer("provincie"), 120.0, copy) is None
 

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.render_cache import Entry, RenderCache, cache_for
-from geo.overlay import overlay
+from geo.engine.overlay import overlay
 from tests.conftest import reset_app_caches
 
 REPO = Path(__file__).resolve().parent.parent

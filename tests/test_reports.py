@@ -11,8 +11,8 @@ import PIL.Image
 from matplotlib.colors import to_rgb
 
 from api.cli import main as cli_main
-from geo.norms import ZONE_MINIMUM_60K, check_population
-from geo.overlay import overlay
+from geo.reference.norms import ZONE_MINIMUM_60K, check_population
+from geo.engine.overlay import overlay
 from geo.paths import ATTRIBUTION
 from maps import pdf as pdf_module
 from maps.pdf import available_renderers, html_to_pdf

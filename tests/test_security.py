@@ -18,7 +18,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from geo.geometry import municipal_polygons
+from geo.geometry.polygons import municipal_polygons
 from tests.conftest import reset_app_caches
 from tests.server import REPO, Server, free_port
 
@@ -176,7 +176,7 @@ def test_a_server_started_from_python_on_a_public_address_serves_nothing(tmp_pat
     finally:
         process.terminate()
         process.wait(timeout=30)
-    from geo.store import Store
+    from geo.storage.store import Store
 
     store = Store(f"sqlite:///{tmp_path / 'regiomatch.sqlite3'}")
     assert store.list_scenarios() == []

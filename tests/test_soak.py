@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from geo.catalog import load_catalog
+from geo.reference.catalog import load_catalog
 from tests.server import Server
 
 SECONDS = float(os.environ.get("REGIOMATCH_SOAK_SECONDS", "75"))

@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from geo import metrics
-from geo.catalog import load_catalog
-from geo.geometry import municipal_polygons
-from geo.importing import layer_from_polygons
-from geo.overlay import overlay
+from geo.engine import metrics
+from geo.reference.catalog import load_catalog
+from geo.geometry.polygons import municipal_polygons
+from geo.uploads.importing import layer_from_polygons
+from geo.engine.overlay import overlay
 from geo.paths import SHIPPED_DATA
 
 ANTWERP_2024 = {"1": 210_008, "2": 141_512, "3": 111_731, "4": 92_148}
@@ -35,7 +35,7 @@ def test_every_layer_against_itself_is_perfect_agreement(catalog, split_antwerp)
     for layer in [*catalog.layers(), split_antwerp]:
         s = overlay(layer, layer).summary
         if s.undefined == "overlapping_zones":
-            # The register's ~286 overlapping associations are no partition (geo.associations).
+            # The register's ~286 overlapping associations are no partition (geo.reference.associations).
             assert layer.id == "samenwerkingsverbanden"
             continue
         assert s.undefined is None, layer.id
@@ -126,7 +126,7 @@ def test_antwerp_sub_zones_are_population_weighted_from_the_sectors(catalog):
 
 def test_a_scenario_on_a_split_layer_against_itself_is_perfect_agreement(catalog, split_antwerp):
     """Scenarios keep the sector assignment; a moved (now whole) municipality is a plain product."""
-    from geo.scenario import Move, apply_moves
+    from geo.engine.scenario import Move, apply_moves
 
     for base, move in ((catalog.layer("eerstelijnszone_antwerpen_stad"), Move(11040, "1")),
                        (split_antwerp, Move(11040, "W"))):

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from geo.store import Store
+from geo.storage.store import Store
 from geo.errors import Conflict, InvalidInput, UnknownLayer, UnknownScenario
 from tests.postgres import ENV, ThrowawayPostgres
 from tests.system import PACKAGES, install_hint
@@ -98,7 +98,7 @@ def test_imported_layers(store):
 
 
 def test_a_saved_layer_names_the_version_the_store_reads_back(store):
-    """The import caches its layer under the record's version (geo.workspace.remember_imported): it
+    """The import caches its layer under the record's version (geo.storage.workspace.remember_imported): it
     must be the version ``layer_stamp`` and ``layer_versions`` read later, in the database's
     precision and time zone, or the first request would read and parse the layer again."""
     members = [{"zone_code": "S1", "zone_name": "SEL", "nis_code": 34022, "share": 1.0}]
@@ -144,7 +144,7 @@ def test_saved_scenario_survives_a_server_restart(tmp_path):
 def test_a_layer_deleted_while_the_layers_are_listed_is_left_out(store, catalog):
     """The soak test found it: the versions are read first, each record after; a layer deleted in
     between must drop out of the list, not turn every page that lists layers into a 404."""
-    from geo.workspace import Workspace
+    from geo.storage.workspace import Workspace
 
     members = [{"zone_code": "S1", "zone_name": "SEL", "nis_code": 34022, "share": 1.0}]
     store.create_layer("blijft", "Blijft", "import", "2025", "", members, None)
@@ -187,7 +187,7 @@ _VERSION_1 = ("CREATE TABLE imported_layers (id VARCHAR(64) PRIMARY KEY, name VA
 def test_a_database_of_schema_version_1_is_upgraded_and_keeps_its_layers(request, tmp_path, backend_kind):
     from sqlalchemy import create_engine
 
-    from geo.store import SCHEMA_VERSION
+    from geo.storage.store import SCHEMA_VERSION
 
     url = empty_database(request, tmp_path, backend_kind)
     engine = create_engine(url)

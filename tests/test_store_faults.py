@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, text
 
-from geo.store import MAX_CHAIN_DEPTH, SCHEMA_VERSION, Store
+from geo.storage.store import MAX_CHAIN_DEPTH, SCHEMA_VERSION, Store
 from tests.conftest import reset_app_caches
 from tests.server import REPO
 from tests.test_store import empty_database, postgres_url  # noqa: F401 - the session fixture
@@ -141,7 +141,7 @@ def test_health_says_when_the_database_is_damaged(client, state_dir):
 
 _FIRST_START = """
 import sys, threading
-from geo.store import Store
+from geo.storage.store import Store
 barrier_file = sys.argv[2]
 import time
 while not __import__('os').path.exists(barrier_file):

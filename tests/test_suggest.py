@@ -7,11 +7,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo.anchors import zone_anchors
+from geo.zoning.anchors import zone_anchors
 from geo.errors import InvalidInput, UnknownMunicipality
-from geo.norms import PopulationNorm
-from geo.suggest import Constraints, suggest
-from geo.validation import validate
+from geo.reference.norms import PopulationNorm
+from geo.zoning.suggest import Constraints, suggest
+from geo.zoning.validation import validate
 
 KORTRIJK, LENDELEDE, KUURNE, BREE, OUDSBERGEN = 34022, 34025, 34023, 72004, 72042
 

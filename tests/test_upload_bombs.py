@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook
 from shapely.geometry import box
 
-from geo.sandbox import ImportLimits, json_depth, parse_upload
+from geo.uploads.sandbox import ImportLimits, json_depth, parse_upload
 from tests.conftest import reset_app_caches
 from tests.server import Server
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from geo.errors import InvalidInput
-from geo.norms import CALL_2018, PopulationNorm
-from geo.scenario import Move, apply_moves
-from geo.validation import adjacency_graph, exclaves, make_norm, territory_for, validate
+from geo.reference.norms import CALL_2018, PopulationNorm
+from geo.engine.scenario import Move, apply_moves
+from geo.zoning.validation import adjacency_graph, exclaves, make_norm, territory_for, validate
 
 VOEREN, BAARLE_HERTOG = 73109, 13002
 BLANKENBERGE, ZUIENKERKE, DAMME, KNOKKE = 31004, 31042, 31006, 31043

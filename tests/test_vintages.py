@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from geo.errors import InvalidInput, UnknownMunicipality
-from geo.vintages import carry_forward, normalise_name
+from geo.reference.vintages import carry_forward, normalise_name
 
 
 def test_merged_code_answers_which_municipality_it_is_now(catalog):

@@ -28,7 +28,7 @@ def test_the_warm_up_prepares_every_shipped_layers_geometry_and_the_libraries(st
     import api.routes.reports
     from api.main import create_app
     from api.settings import get_settings, workspace_for
-    from geo.geometry import WEB_DETAIL_METRES, _web_geometry
+    from geo.geometry.polygons import WEB_DETAIL_METRES, _web_geometry
 
     with TestClient(create_app()) as client:
         assert warmup.wait(timeout=300), "the warm-up did not finish"
@@ -105,7 +105,7 @@ def test_an_imported_layers_outlines_are_prepared_in_the_background(state):
     from api.main import create_app
     from api.settings import get_settings, workspace_for
     from benchmarks.grid import grid_geojson
-    from geo.geometry import WEB_DETAIL_METRES, _web_geometry
+    from geo.geometry.polygons import WEB_DETAIL_METRES, _web_geometry
 
     with TestClient(create_app()) as client:
         assert warmup.wait(timeout=300)

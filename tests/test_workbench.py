@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from geo.catalog import load_catalog
-from geo.overlay import overlay
-from geo.scenario import Move, apply_moves
-from geo.validation import check_contiguity, check_nesting
+from geo.reference.catalog import load_catalog
+from geo.engine.overlay import overlay
+from geo.engine.scenario import Move, apply_moves
+from geo.zoning.validation import check_contiguity, check_nesting
 from tests.conftest import reset_app_caches
 
 BASE = "eerstelijnszone"
@@ -26,7 +26,7 @@ def neighbour_moves(count: int, seed: int) -> list[Move]:
     """``count`` moves of Flemish municipalities into the zone of one of their neighbours."""
     catalog = load_catalog()
     elz = catalog.layer(BASE)
-    from geo.validation import adjacency_graph
+    from geo.zoning.validation import adjacency_graph
 
     graph = adjacency_graph(catalog.atoms)
     rng = random.Random(seed)
@@ -153,7 +153,7 @@ def test_suggestions_on_top_of_the_moves_explain_themselves(client: TestClient) 
 
 
 def test_suggestions_leave_the_anchors_of_the_zones_alone(client: TestClient, catalog) -> None:
-    from geo.anchors import zone_anchors
+    from geo.zoning.anchors import zone_anchors
 
     anchors = zone_anchors(catalog.layer(BASE))
     assert catalog.atoms.name(anchors["elz18"]) == "Kortrijk"

@@ -36,7 +36,7 @@ def test_touching_zones_of_a_shipped_layer_differ_as_before(catalog, layer_id):
     the same colour per zone as networkx gave."""
     import shapely
 
-    from geo.geometry import zone_polygons
+    from geo.geometry.polygons import zone_polygons
     from maps.base import zone_colours
     from maps.style import ZONE_COLOURS
 

@@ -10,12 +10,12 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.deps import get_workspace
 from api.downloads import content_disposition
-from geo.workspace import Workspace
-from geo.associations import STATUSES, associations, reconciliation
-from geo.atlas import AGAINST_LAYERS, ALL_STATUSES, DEFAULT_AGAINST, Atlas, fit_atlas
+from geo.storage.workspace import Workspace
+from geo.reference.associations import STATUSES, associations, reconciliation
+from geo.views.atlas import AGAINST_LAYERS, ALL_STATUSES, DEFAULT_AGAINST, Atlas, fit_atlas
 from geo.errors import NotFound
-from geo.search import ASSOCIATION_LAYERS, search
-from geo.zones import zone_overlaps
+from geo.views.search import ASSOCIATION_LAYERS, search
+from geo.views.zones import zone_overlaps
 from maps.atlas_page import (association_facts_of, atlas_csv, atlas_rows, atlas_table, border_table, headline,
                              render_atlas, render_zone)
 from maps.exports import XLSX, xlsx_bytes as workbook

@@ -1,7 +1,7 @@
 """``POST /api/v1/evaluate``: the workbench's live feedback for a base layer plus moves.
 
 Stateless: the request carries the whole edit (base layer and every move so far), so any
-worker process can answer it. The computation is :func:`geo.workbench.evaluate_moves`.
+worker process can answer it. The computation is :func:`geo.zoning.workbench.evaluate_moves`.
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from api.deps import get_workspace
-from geo.workspace import Workspace
+from geo.storage.workspace import Workspace
 from api.routes.scenarios import MoveIn
 from api.routes.zonings import ASSOCIATIONS, MAX_API_TIME_BUDGET
 from geo.errors import InvalidInput
-from geo.norms import norm_for
-from geo.scenario import Move, apply_moves
-from geo.suggest import Constraints, suggest
-from geo.validation import make_norm
-from geo.workbench import evaluate_moves
+from geo.reference.norms import norm_for
+from geo.engine.scenario import Move, apply_moves
+from geo.zoning.suggest import Constraints, suggest
+from geo.zoning.validation import make_norm
+from geo.zoning.workbench import evaluate_moves
 
 router = APIRouter(prefix="/api/v1", tags=["zonings"])
 DEFAULT_NEST_IN = "referentieregio"

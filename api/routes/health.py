@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 
 from api import warmup
 from api.deps import get_workspace
-from geo.workspace import Workspace
+from geo.storage.workspace import Workspace
 
 router = APIRouter(tags=["health"])
 

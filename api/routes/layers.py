@@ -19,13 +19,13 @@ from api.limits import slot, uploads
 from api.render_cache import cached
 from api.settings import Settings, get_settings
 from geo.errors import Conflict, ReadOnly
-from geo.geometry import (DEFAULT_SIMPLIFY_METRES, MAX_SIMPLIFY_METRES, layer_geojson, web_geometry_steps,
+from geo.geometry.polygons import (DEFAULT_SIMPLIFY_METRES, MAX_SIMPLIFY_METRES, layer_geojson, web_geometry_steps,
                           zone_polygons)
-from geo.importing import LAYER_ID_PATTERN, check_suffix, import_layer, validate_layer_id
-from geo.sandbox import ImportLimits, check_zones_per_municipality, parse_upload
-from geo.records import check_text
-from geo.workspace import Workspace
-from geo.zones import zone_members
+from geo.uploads.importing import LAYER_ID_PATTERN, check_suffix, import_layer, validate_layer_id
+from geo.uploads.sandbox import ImportLimits, check_zones_per_municipality, parse_upload
+from geo.storage.records import check_text
+from geo.storage.workspace import Workspace
+from geo.views.zones import zone_members
 from maps.exports import CSV, GPKG, csv_bytes, dialect_for, geopackage_bytes
 
 router = APIRouter(prefix="/api/v1/layers", tags=["layers"])

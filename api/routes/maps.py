@@ -15,10 +15,10 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from api.deps import get_workspace
 from api.limits import slot, unique_list
 from api.render_cache import ALL_LAYERS, cached
-from geo.geometry import DEFAULT_WEB_DETAIL as DETAIL, WEB_DETAIL_METRES, web_geometry
-from geo.norms import NORM_LINES, norm_for
-from geo.overlay import overlay
-from geo.workspace import Workspace
+from geo.geometry.polygons import DEFAULT_WEB_DETAIL as DETAIL, WEB_DETAIL_METRES, web_geometry
+from geo.reference.norms import NORM_LINES, norm_for
+from geo.engine.overlay import overlay
+from geo.storage.workspace import Workspace
 from maps.static_files import static_file
 from maps.csp import mark_scripts
 

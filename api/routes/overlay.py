@@ -12,7 +12,7 @@ from api.serialize_overlay import overlay_json
 from api.downloads import download
 from api.deps import LayerPair, get_workspace, layer_pair
 from api.render_cache import cached
-from geo.workspace import Workspace
+from geo.storage.workspace import Workspace
 from maps.exports import CSV, csv_bytes, dialect_for
 
 router = APIRouter(prefix="/api/v1", tags=["overlay"])

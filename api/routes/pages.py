@@ -13,10 +13,10 @@ from api import serialize
 from api.downloads import download
 from api.deps import LayerPair, get_workspace, layer_pair
 from api.render_cache import ALL_LAYERS, cached
-from geo.atlas import fit_atlas, municipality_counts
-from geo.overlay import overlay
-from geo.profile import municipality_profile
-from geo.workspace import Workspace
+from geo.views.atlas import fit_atlas, municipality_counts
+from geo.engine.overlay import overlay
+from geo.views.profile import municipality_profile
+from geo.storage.workspace import Workspace
 from maps.atlas_page import association_facts_of
 from maps.pages import (ASSOCIATION_LAYER, overlay_sheets, render_landing,
                         render_municipality, render_overlay_table, render_search, search_hits, single_match)

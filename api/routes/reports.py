@@ -14,7 +14,7 @@ from api.errors import error_response
 from api.limits import slot
 from api.render_cache import cache_for, cached
 from geo.errors import InvalidInput
-from geo.workspace import Workspace
+from geo.storage.workspace import Workspace
 from maps.atlas_page import association_facts_of
 from maps.pdf import PdfUnavailable, available_renderers, html_to_pdf
 from maps.report import DEFAULT_AGAINST, fit_report, render_report

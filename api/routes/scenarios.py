@@ -8,9 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from api import serialize
 from api.deps import get_workspace, require_writer
 from geo.errors import Conflict
-from geo.scenario import Move, check_moves, moved
-from geo.records import ScenarioRecord
-from geo.workspace import Workspace
+from geo.engine.scenario import Move, check_moves, moved
+from geo.storage.records import ScenarioRecord
+from geo.storage.workspace import Workspace
 
 router = APIRouter(prefix="/api/v1/scenarios", tags=["scenarios"])
 # A PATCH without a version retries this often when other writers keep getting in first.

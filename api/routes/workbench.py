@@ -20,21 +20,21 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import get_workspace
 from api.downloads import content_disposition, download
-from geo.workspace import SCENARIO_PREFIX, Workspace
+from geo.storage.workspace import SCENARIO_PREFIX, Workspace
 from api.errors import TooLarge
 from api.limits import uploads
 from api.routes.evaluate import DEFAULT_NEST_IN
 from api.routes.zonings import ASSOCIATIONS
 from api.settings import Settings, get_settings
-from geo.compare import compare, order_against
-from geo.geometry import DEFAULT_SIMPLIFY_METRES, layer_geojson, zone_polygons
+from geo.zoning.compare import compare, order_against
+from geo.geometry.polygons import DEFAULT_SIMPLIFY_METRES, layer_geojson, zone_polygons
 from geo.errors import Busy, LimitExceeded, RegiomatchError
-from geo.import_preview import ImportPreview, preview_import
-from geo.importing import check_suffix
-from geo.sandbox import parse_upload
-from geo.norms import norm_for
+from geo.uploads.preview import ImportPreview, preview_import
+from geo.uploads.importing import check_suffix
+from geo.uploads.sandbox import parse_upload
+from geo.reference.norms import norm_for
 from geo.paths import ATTRIBUTION
-from geo.workbench import editing_context
+from geo.zoning.workbench import editing_context
 from maps.exports import CSV, GPKG, XLSX, geopackage_bytes, xlsx_bytes as workbook
 from maps.pdf import html_to_pdf
 from maps.workbench_pages import (comparison_context, membership_csv, membership_frame, render_comparison,
@@ -207,7 +207,7 @@ async def preview_layer(
     options = {k: v for k, v in {"name": name, "source": source, "vintage": vintage, "code_column": code_column,
                                  "name_column": name_column}.items() if v}
     limits = settings.import_limits()
-    # Read in the limited child process, like a real import (geo.sandbox); over a limit a 413.
+    # Read in the limited child process, like a real import (geo.uploads.sandbox); over a limit a 413.
     async with uploads.slot(limits.parallel, f"{limits.parallel} uploads are being read already and more are "
                             "waiting; try again in a minute", timeout=limits.wall_seconds):
         preview = await run_in_threadpool(_preview, content, file.filename or "", ws, limits, options)

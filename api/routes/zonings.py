@@ -27,16 +27,16 @@ from maps.exports import CSV, csv_bytes
 from api.deps import get_workspace, require_writer
 from api.limits import heavy, unique_list
 from api.settings import Settings, get_settings
-from geo.compare import compare
-from geo.costshare import SeatRule, cost_share, per_inhabitant
+from geo.zoning.compare import compare
+from geo.views.costshare import SeatRule, cost_share, per_inhabitant
 from geo.errors import InvalidInput
-from geo.history import members_as_of
-from geo.layer import Layer, with_population
-from geo.norms import norm_for
-from geo.suggest import DEFAULT_MAX_MOVES, DEFAULT_TIME_BUDGET, Constraints, suggest
-from geo.validation import make_norm, validate
-from geo.workspace import Workspace
-from geo.roles import association_layer
+from geo.reference.history import members_as_of
+from geo.engine.layer import Layer, with_population
+from geo.reference.norms import norm_for
+from geo.zoning.suggest import DEFAULT_MAX_MOVES, DEFAULT_TIME_BUDGET, Constraints, suggest
+from geo.zoning.validation import make_norm, validate
+from geo.storage.workspace import Workspace
+from geo.reference.roles import association_layer
 
 router = APIRouter(prefix="/api/v1", tags=["zonings"])
 

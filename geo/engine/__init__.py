@@ -1,0 +1,39 @@
+"""The engine: municipalities as atoms, layers as membership tables, overlays as weighted
+contingency tables, and the incremental evaluator of moves. Pure computation, no I/O beyond the atoms.
+
+Public parts (imported on first use, so importing one module never loads its siblings):
+- ``atoms``: Atoms, Sectors
+- ``layer``: Layer
+- ``overlay``: OverlayResult, Summary (and the function ``overlay.overlay``)
+- ``details``: Member, TouchedZone, ZoneDetail, zone_details
+- ``metrics``: adjusted_rand_index, variation_of_information, normalized_mutual_information, nested_share, partition_measures
+- ``evaluate``: Evaluator
+- ``scenario``: Move, apply_moves, check_moves, moved
+"""
+
+from geo.lazy import lazy_exports
+
+_EXPORTS = {
+    "Atoms": "geo.engine.atoms",
+    "Sectors": "geo.engine.atoms",
+    "Layer": "geo.engine.layer",
+    "OverlayResult": "geo.engine.overlay",
+    "Summary": "geo.engine.overlay",
+    "Member": "geo.engine.details",
+    "TouchedZone": "geo.engine.details",
+    "ZoneDetail": "geo.engine.details",
+    "zone_details": "geo.engine.details",
+    "adjusted_rand_index": "geo.engine.metrics",
+    "variation_of_information": "geo.engine.metrics",
+    "normalized_mutual_information": "geo.engine.metrics",
+    "nested_share": "geo.engine.metrics",
+    "partition_measures": "geo.engine.metrics",
+    "Evaluator": "geo.engine.evaluate",
+    "Move": "geo.engine.scenario",
+    "apply_moves": "geo.engine.scenario",
+    "check_moves": "geo.engine.scenario",
+    "moved": "geo.engine.scenario",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,186 @@
+"""The atoms: the municipalities of 2025, with their population and area.
+
+Every layer is expressed over these atoms, in this order, so that overlaying two layers is a
+matrix product over the same rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Literal
+
+import numpy as np
+import pandas as pd
+
+from geo.errors import InvalidInput, UnknownMunicipality
+
+# Said once wherever a sector-summed year is named (issue 16): Statbel could not place every
+# resident in a statistical sector, so these counts are slightly below the official ones.
+SECTOR_SUM_NOTE = ("Bevolking op 1 januari {year}: opgeteld uit de statistische sectoren van Statbel, "
+                   "ongeveer 0,1 à 0,3 % onder het officiële gemeentelijke cijfer (inwoners die Statbel aan "
+                   "geen sector kon toewijzen, ontbreken).")
+PopulationBasis = Literal["municipal", "sectors"]
+Weight = Literal["population", "area"]
+WEIGHTS: tuple[str, ...] = ("population", "area")
+FLEMISH_REGION = "Vlaams Gewest"
+
+
+@dataclass(frozen=True, eq=False)
+class Atoms:
+    """The municipalities that every layer groups.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Indexed by 5-digit NIS code (int), sorted; columns ``name``, ``name_fr``, ``region``,
+        ``area_km2`` and ``population``.
+    population_year : int
+        The 1 January of which ``population`` is the Statbel count.
+    population_basis : {"municipal", "sectors"}
+        Statbel's municipal count, or the sum of its statistical sectors (see
+        :attr:`population_note`).
+
+    Examples
+    --------
+    >>> atoms = Atoms.from_frame(pd.DataFrame({"nis_code": [1, 2], "name": ["A", "B"],
+    ...     "region": "Vlaams Gewest", "area_km2": [1.0, 2.0], "population": [10, 20]}), 2020)
+    >>> atoms.weights("population").tolist()
+    [10.0, 20.0]
+    """
+
+    table: pd.DataFrame
+    population_year: int
+    population_basis: PopulationBasis = "municipal"
+    sectors: "Sectors | None" = field(default=None, repr=False)
+    _position: dict[int, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_position", {int(c): i for i, c in enumerate(self.table.index)})
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, population_year: int,
+                   population_basis: PopulationBasis = "municipal", sectors: pd.DataFrame | None = None) -> "Atoms":
+        table = frame.copy()
+        table["nis_code"] = table["nis_code"].astype(int)
+        if "name_fr" not in table:
+            table["name_fr"] = table["name"]
+        table = table.set_index("nis_code").sort_index()
+        if table.index.has_duplicates:
+            raise InvalidInput(f"duplicate NIS codes {table.index[table.index.duplicated()].tolist()}")
+        atoms = cls(table[["name", "name_fr", "region", "area_km2", "population"]], population_year,
+                    population_basis)
+        if sectors is not None:
+            object.__setattr__(atoms, "sectors", Sectors.from_frame(sectors, atoms))
+        return atoms
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    @property
+    def population_note(self) -> str:
+        """The one sentence to show next to the population year when it is a sector sum
+        (empty for Statbel's official municipal count).
+
+        Examples
+        --------
+        >>> Atoms.from_frame(pd.DataFrame({"nis_code": [1], "name": ["A"], "region": "Vlaams Gewest",
+        ...     "area_km2": [1.0], "population": [10]}), 2024, "sectors").population_note[:31]
+        'Bevolking op 1 januari 2024: op'
+        """
+        return SECTOR_SUM_NOTE.format(year=self.population_year) if self.population_basis == "sectors" else ""
+
+    @property
+    def nis_codes(self) -> np.ndarray:
+        return self.table.index.to_numpy()
+
+    @property
+    def names(self) -> np.ndarray:
+        return self.table["name"].to_numpy()
+
+    @property
+    def flemish(self) -> np.ndarray:
+        """Boolean mask: the municipalities under the Flemish local social policy decree."""
+        return (self.table["region"] == FLEMISH_REGION).to_numpy()
+
+    def weights(self, weight: Weight = "population") -> np.ndarray:
+        """Weight per atom: inhabitants, or area in km^2."""
+        if weight == "population":
+            return self.table["population"].to_numpy(dtype=float)
+        if weight == "area":
+            return self.table["area_km2"].to_numpy(dtype=float)
+        raise InvalidInput(f"unknown weight {weight!r}; expected one of {', '.join(WEIGHTS)}")
+
+    def __contains__(self, nis_code: object) -> bool:
+        try:
+            return int(nis_code) in self._position  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return False
+
+    def position(self, nis_code: int) -> int:
+        """Row of a 2025 NIS code; unknown codes are refused with the code named."""
+        try:
+            return self._position[int(nis_code)]
+        except (KeyError, TypeError, ValueError):
+            raise UnknownMunicipality(f"unknown NIS code {nis_code!r} (not a municipality of 2025)") from None
+
+    def positions(self, nis_codes: Iterable[int]) -> np.ndarray:
+        return np.array([self.position(c) for c in nis_codes], dtype=np.int64)
+
+    def name(self, nis_code: int) -> str:
+        return str(self.table["name"].iloc[self.position(nis_code)])
+
+    def population(self, nis_code: int) -> int:
+        return int(self.table["population"].iloc[self.position(nis_code)])
+
+
+@dataclass(frozen=True, eq=False)
+class Sectors:
+    """The statistical sectors: atoms finer than a municipality, for the few places that need them.
+
+    A sector is a population point (its centroid, EPSG:31370) inside one 2025 municipality.
+    Layers that split a municipality (the Antwerp sub-zones, an imported polygon layer) assign
+    each sector to one zone, so two such layers can be overlaid on who really lives where.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per sector: ``sector`` (code), ``nis_code``, ``population`` (1 January 2024),
+        ``x``, ``y`` (EPSG:31370) and any extra assignment columns (``elzantw``).
+    row : numpy.ndarray
+        The atom (municipality row) of each sector.
+
+    Examples
+    --------
+    >>> from geo.reference.catalog import load_catalog
+    >>> sectors = load_catalog().atoms.sectors
+    >>> int(sectors.population[sectors.of(sectors.atoms.position(11002))].sum())
+    555399
+    """
+
+    table: pd.DataFrame
+    atoms: "Atoms"
+    row: np.ndarray
+    population: np.ndarray
+    _order: np.ndarray = field(repr=False)
+    _bounds: np.ndarray = field(repr=False)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, atoms: "Atoms") -> "Sectors":
+        table = frame.reset_index(drop=True)
+        known = table["nis_code"].isin(atoms.nis_codes)
+        table = table[known].reset_index(drop=True)
+        row = atoms.positions(table["nis_code"])
+        order = np.argsort(row, kind="stable")
+        bounds = np.searchsorted(row[order], np.arange(len(atoms) + 1))
+        return cls(table, atoms, row, table["population"].to_numpy(dtype=float), order, bounds)
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def of(self, atom_row: int) -> np.ndarray:
+        """Indices of the sectors in one municipality (by its atom row)."""
+        return self._order[self._bounds[atom_row]:self._bounds[atom_row + 1]]
+
+    @property
+    def xy(self) -> np.ndarray:
+        return self.table[["x", "y"]].to_numpy(dtype=float)

@@ -1,0 +1,158 @@
+"""The catalog: the shipped atoms, layers, crosswalk and association history, loaded once.
+
+The catalog holds only what ships with regiomatch. Imported layers and scenarios live in the
+service's database and are resolved on top of it (:class:`geo.storage.workspace.Workspace`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from functools import lru_cache, partial
+from pathlib import Path
+
+import pandas as pd
+
+from geo.engine.atoms import Atoms
+from geo.errors import InvalidInput, UnknownLayer
+from geo.engine.layer import Layer
+from geo.paths import SHIPPED_DATA
+from geo.reference.vintages import Crosswalk
+
+
+
+@lru_cache(maxsize=4)
+def population_years(data_dir: Path = SHIPPED_DATA) -> tuple[int, ...]:
+    """The years ``data/population.csv`` has, ascending: the only list of selectable years.
+
+    Examples
+    --------
+    >>> population_years()[-1] == DEFAULT_POPULATION_YEAR
+    True
+    """
+    years = pd.read_csv(Path(data_dir) / "population.csv", usecols=["year"])["year"].unique()
+    return tuple(sorted(int(y) for y in years))
+
+
+@lru_cache(maxsize=16)
+def population_note(year: int, data_dir: Path = SHIPPED_DATA) -> str:
+    """The sentence to say once wherever ``year`` is named: non-empty for a sector-summed year
+    (see :attr:`geo.engine.atoms.Atoms.population_note`), empty for Statbel's municipal count.
+
+    Examples
+    --------
+    >>> population_note(2020)
+    ''
+    >>> "0,1 à 0,3 %" in population_note(2024)
+    True
+    """
+    from geo.engine.atoms import SECTOR_SUM_NOTE
+
+    table = pd.read_csv(Path(data_dir) / "population.csv", usecols=lambda c: c in ("year", "basis"))
+    rows = table[table["year"] == int(year)]
+    sectors = "basis" in rows and bool((rows["basis"] == "sectors").any())
+    return SECTOR_SUM_NOTE.format(year=int(year)) if sectors else ""
+
+
+# The latest year shipped is the default; older years stay selectable.
+DEFAULT_POPULATION_YEAR = population_years()[-1]
+
+
+@dataclass(eq=False)
+class Catalog:
+    """Atoms, crosswalk and the shipped layers.
+
+    Examples
+    --------
+    >>> catalog = load_catalog()
+    >>> catalog.layer("samenwerkingsverband").zone_codes
+    ['ISOM', 'W13', 'WRNL', 'WZK']
+    """
+
+    atoms: Atoms
+    crosswalk: Crosswalk
+    history: pd.DataFrame
+    data_dir: Path
+    builtin: dict[str, Layer]
+
+    def layer(self, layer_id: str) -> Layer:
+        """The layer with this id, as published; unknown ids are refused with the id named.
+
+        The association layers on a date: :func:`geo.reference.associations.layer_on`.
+        """
+        found = self.builtin.get(layer_id)
+        if found is None:
+            raise UnknownLayer(f"unknown layer {layer_id!r}; known layers: {', '.join(self.layer_ids())}")
+        return found
+
+    def layer_ids(self) -> list[str]:
+        return list(self.builtin)
+
+    def layers(self) -> list[Layer]:
+        return list(self.builtin.values())
+
+
+def read_atoms(data_dir: Path = SHIPPED_DATA, population_year: int = DEFAULT_POPULATION_YEAR) -> Atoms:
+    municipalities = pd.read_csv(data_dir / "municipalities.csv")
+    population = pd.read_csv(data_dir / "population.csv")
+    years = [int(y) for y in sorted(population["year"].unique())]
+    if population_year not in years:
+        raise InvalidInput(f"no population for {population_year}; available years: {', '.join(map(str, years))}")
+    rows = population[population["year"] == population_year]
+    counts = rows.set_index("nis_code")["inhabitants"]
+    municipalities["population"] = municipalities["nis_code"].map(counts).astype(int)
+    basis = "sectors" if "basis" in rows and (rows["basis"] == "sectors").any() else "municipal"
+    sectors_file = data_dir / "sectors.csv"
+    sectors = (pd.read_csv(sectors_file, dtype={"sector": str, "elzantw": str}, keep_default_na=False)
+               if sectors_file.exists() else None)
+    return Atoms.from_frame(municipalities, population_year, basis, sectors)
+
+
+def read_layers(data_dir: Path, atoms: Atoms) -> dict[str, Layer]:
+    registry = json.loads((data_dir / "layers.json").read_text(encoding="utf-8"))
+    members = pd.read_csv(data_dir / "memberships.csv", dtype={"zone_code": str})
+    layers: dict[str, Layer] = {}
+    for meta in registry:
+        rows = members[members["layer"] == meta["id"]]
+        layer = Layer.from_members(
+            meta["id"], rows, atoms, name=meta["name"], kind=meta["kind"], vintage=meta["vintage"],
+            source=meta["source"], description=meta.get("description", ""))
+        if meta.get("sector_column") and atoms.sectors is not None:
+            # The sectors name their zone in this layer: the assignment is data, not geometry.
+            layer = layer.with_sector_zones(atoms.sectors.table[meta["sector_column"]].astype(str).to_numpy())
+        if meta["kind"] == "polygon":
+            # Read from data/geometry.gpkg when a map or an overlay first needs the outlines, not
+            # at start-up (geopandas and the GeoPackage reader are a tenth of a second).
+            layer = replace(layer, polygons=partial(_layer_polygons, data_dir, meta["id"]))
+        layers[meta["id"]] = layer
+    return layers
+
+
+def _layer_polygons(data_dir: Path, layer_id: str) -> object:
+    from geo.geometry.polygons import read_layer_polygons
+
+    return read_layer_polygons(data_dir, layer_id)
+
+
+def load_catalog_from(data_dir: Path = SHIPPED_DATA, population_year: int = DEFAULT_POPULATION_YEAR) -> Catalog:
+    """Read the shipped data into a fresh catalog (use :func:`load_catalog` for the shared one)."""
+    data_dir = Path(data_dir)
+    atoms = read_atoms(data_dir, population_year)
+    codes = pd.read_csv(data_dir / "municipality_codes.csv", dtype={"vintage": str})
+    history = pd.read_csv(data_dir / "association_history.csv", dtype={"valid_from": str, "valid_to": str, "registered_on": str})
+    return Catalog(atoms=atoms, crosswalk=Crosswalk(codes, atoms), history=history, data_dir=data_dir,
+                   builtin=read_layers(data_dir, atoms))
+
+
+@lru_cache(maxsize=4)
+def _load_catalog(data_dir: str, population_year: int) -> Catalog:
+    return load_catalog_from(Path(data_dir), population_year)
+
+
+def load_catalog(data_dir: str | Path | None = None, population_year: int = DEFAULT_POPULATION_YEAR) -> Catalog:
+    """The catalog of the shipped data, loaded once per process.
+
+    Every spelling of the same folder (None, relative, absolute) gives the same catalog: layers of
+    two catalogs have different municipalities and cannot be overlaid.
+    """
+    return _load_catalog(str(Path(data_dir or SHIPPED_DATA).resolve()), int(population_year))

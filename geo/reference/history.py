@@ -1,0 +1,157 @@
+"""Association memberships through time: who was a member on a given date.
+
+``data/association_history.csv`` gives every membership a validity period (``valid_from``,
+``valid_to``, both inclusive) and, where the Flemish register names it, the date the register
+attests it (``registered_on``). A membership counts on a date when it is known to hold then:
+
+* from its start date (``valid_from``) when the source gives one;
+* else from the date the register attests it: before that, nobody knows whether it held, so it
+  is "onbekend" (unknown) and not counted;
+* a membership with neither (WRNL's Oudsbergen and Pelt, ISOM's members) is counted on no date
+  and shown as "onbekend".
+
+An empty ``valid_to`` means "still a member". Old NIS codes (before the 2019 and 2025 mergers)
+are carried to the 2025 municipalities through the crosswalk: a merged-away municipality becomes
+a partial member of its 2025 successor, with its share of that successor's population.
+
+Examples
+--------
+>>> from geo.reference.catalog import load_catalog
+>>> catalog = load_catalog()
+>>> sorted(members_as_of(catalog, "2019-06-30")["zone_code"].unique())
+['NETELAND', 'W13']
+>>> members_as_of(catalog, "2018-06-30", "ISOM", include_unknown=True)["status"].unique().tolist()
+['onbekend']
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from geo.dutch import date as dutch_date
+from geo.reference.catalog import Catalog
+from geo.errors import InvalidInput, UnknownZone
+from geo.engine.layer import Layer
+from geo.reference.roles import association_layer
+from geo.reference.vintages import carry_forward
+
+ASSOCIATION_LAYER = association_layer()  # the layer with role "associations" in data/layers.json
+COLUMNS = ["zone_code", "zone_name", "nis_code", "municipality", "share", "source_nis_code", "valid_from",
+           "valid_to", "start_known", "registered_on", "status", "note"]
+COUNTED, UNKNOWN = "geldig", "onbekend"
+
+
+def parse_date(value: object) -> date:
+    """``YYYY-MM-DD`` (or a date) -> date; anything else is refused, naming the value."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InvalidInput(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def _optional_date(value: object) -> date | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() in ("", "nan"):
+        return None
+    return parse_date(value)
+
+
+def members_as_of(catalog: Catalog, as_of: object, zone: str | None = None, *,
+                  include_unknown: bool = False) -> pd.DataFrame:
+    """Memberships valid on ``as_of``, carried to the 2025 municipalities.
+
+    Parameters
+    ----------
+    catalog : Catalog
+        Supplies the history table and the crosswalk.
+    as_of : date or "YYYY-MM-DD"
+    zone : str, optional
+        Only this association (refused with the known codes if it never existed).
+    include_unknown : bool
+        Also list the memberships not known to hold on that date (start unknown, not yet
+        attested), with ``status`` "onbekend", so a page can show them as such. They are never
+        counted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``zone_code, zone_name, nis_code (2025), municipality, share, source_nis_code,
+        valid_from, valid_to, start_known, registered_on, status, note``, sorted by zone and NIS
+        code; ``status`` is "geldig" (counted) or "onbekend".
+    """
+    day = parse_date(as_of)
+    history = catalog.history.copy()
+    if "registered_on" not in history:
+        history["registered_on"] = None
+    if zone is not None and zone not in set(history["zone_code"]):
+        raise UnknownZone(f"no association {zone!r} in the membership history; known: "
+                          f"{', '.join(sorted(history['zone_code'].unique()))}")
+    starts = history["valid_from"].map(_optional_date)
+    attested = history["registered_on"].map(_optional_date)
+    ends = history["valid_to"].map(_optional_date)
+    not_ended = [(s is None or s <= day) and (e is None or day <= e) for s, e in zip(starts, ends)]
+    known = [s is not None or (a is not None and a <= day) for s, a in zip(starts, attested)]
+    history["status"] = [COUNTED if k else UNKNOWN for k in known]
+    keep = [v and (k or include_unknown) for v, k in zip(not_ended, known)]
+    rows = history[keep].copy()
+    if zone is not None:
+        rows = rows[rows["zone_code"] == zone]
+    if rows.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    rows["source_nis_code"] = rows["nis_code"].astype(int)
+    rows["start_known"] = rows["valid_from"].map(lambda v: _optional_date(v) is not None)
+    rows["valid_from"] = rows["valid_from"].map(lambda v: d.isoformat() if (d := _optional_date(v)) else None)
+    rows["valid_to"] = rows["valid_to"].map(lambda v: d.isoformat() if (d := _optional_date(v)) else None)
+    rows["registered_on"] = rows["registered_on"].map(lambda v: d.isoformat() if (d := _optional_date(v)) else None)
+    rows["note"] = rows["note"].fillna("").astype(str)
+    carried = carry_forward(rows[["zone_code", "zone_name", "nis_code", "source_nis_code", "valid_from", "valid_to",
+                                  "start_known", "registered_on", "status", "note"]], catalog.crosswalk)
+    carried["municipality"] = carried["nis_code"].map(catalog.atoms.name)
+    for column in ("valid_from", "valid_to", "registered_on"):
+        # carry_forward groups with pandas, which turns None into NaN; an open end is None.
+        carried[column] = carried[column].astype(object).where(carried[column].notna(), None)
+    return carried[COLUMNS].sort_values(["zone_code", "nis_code", "source_nis_code"]).reset_index(drop=True)
+
+
+def associations_as_of(catalog: Catalog, as_of: object) -> Layer:
+    """The associations valid on ``as_of`` as a layer (overlay it like any other).
+
+    Its id is ``samenwerkingsverband@YYYY-MM-DD``. A municipality carried from two old codes
+    into one 2025 municipality of the same association gets the sum of their shares.
+
+    Examples
+    --------
+    >>> associations_as_of(load_catalog(), "2024-06-01").zone_codes  # doctest: +SKIP
+    ['NETELAND', 'W13', 'WRNL', 'WZK']
+    """
+    day = parse_date(as_of)
+    members = members_as_of(catalog, day)  # counted memberships only
+    if members.empty:
+        raise InvalidInput(f"no association memberships are known for {day.isoformat()}")
+    table = (members.groupby(["zone_code", "zone_name", "nis_code"], as_index=False)["share"].sum()
+             .assign(share=lambda f: f["share"].clip(upper=1.0)))
+    return Layer.from_members(f"{ASSOCIATION_LAYER}@{day.isoformat()}", table, catalog.atoms,
+                              name=f"Samenwerkingsverbanden op {dutch_date(day)}", vintage=day.isoformat(),
+                              source="data/association_history.csv",
+                              description="Lidmaatschappen geldig op deze datum, omgezet naar de gemeenten van 2025.")
+
+
+def changes_between(catalog: Catalog, start: object, end: object) -> pd.DataFrame:
+    """Memberships that began or ended between two dates: ``zone_code, nis_code, municipality, change``.
+
+    Examples
+    --------
+    >>> changes_between(load_catalog(), "2018-06-30", "2019-06-30")  # doctest: +SKIP
+    """
+    before = members_as_of(catalog, start)
+    after = members_as_of(catalog, end)
+    key = ["zone_code", "nis_code"]
+    merged = before[key + ["municipality"]].merge(after[key + ["municipality"]], on=key, how="outer",
+                                                  indicator=True, suffixes=("", "_after"))
+    merged["municipality"] = merged["municipality"].fillna(merged["municipality_after"])
+    merged = merged[merged["_merge"] != "both"]
+    merged["change"] = merged["_merge"].map({"left_only": "left", "right_only": "joined"}).astype(str)
+    return merged[key + ["municipality", "change"]].sort_values(key).reset_index(drop=True)

@@ -1,0 +1,24 @@
+"""Storage and the workspace: saved scenarios and imported layers in SQLite or PostgreSQL, and the
+workspace every front end resolves layer ids through.
+
+Public parts (imported on first use, so importing one module never loads its siblings):
+- ``records``: ScenarioRecord, LayerRecord
+- ``store``: Store, create_schema, make_engine
+- ``workspace``: Workspace, open_workspace, scenario_id
+"""
+
+from geo.lazy import lazy_exports
+
+_EXPORTS = {
+    "ScenarioRecord": "geo.storage.records",
+    "LayerRecord": "geo.storage.records",
+    "Store": "geo.storage.store",
+    "create_schema": "geo.storage.store",
+    "make_engine": "geo.storage.store",
+    "Workspace": "geo.storage.workspace",
+    "open_workspace": "geo.storage.workspace",
+    "scenario_id": "geo.storage.workspace",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,435 @@
+"""Saved scenarios and imported layers in a real database (SQLite by default, PostgreSQL by URL).
+
+Every write is one transaction; a scenario carries a ``version`` that each update checks and
+increments, so two writers cannot silently overwrite each other (the loser gets a conflict).
+SQLite runs in WAL mode with full sync, so an acknowledged write survives a killed process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import secrets
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, event, insert,
+                        select, text, update, delete)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
+
+from geo.errors import (Conflict, Corrupt, DatabaseUnavailable, InvalidInput, StorageFull, UnknownLayer,
+                        UnknownScenario)
+from geo.engine.layer import WEIGHTINGS
+from geo.storage.records import TEXT_LIMITS, LayerRecord, ScenarioRecord, check_text  # noqa: F401 (re-exported)
+
+log = logging.getLogger("regiomatch.store")
+SCHEMA_VERSION = 2
+# A scenario may be based on a scenario, and so on: at most this many levels.
+MAX_CHAIN_DEPTH = 20
+
+metadata = MetaData()
+
+scenarios = Table(
+    "scenarios", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("base_layer", String(100), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("moves", Text, nullable=False),  # JSON list of {nis_code, to_zone}
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+imported_layers = Table(
+    "imported_layers", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("vintage", String(32), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("members", Text, nullable=False),  # JSON list of {zone_code, zone_name, nis_code, share}
+    Column("polygons", Text, nullable=True),  # GeoJSON in EPSG:31370 for non-municipal outlines
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # Schema version 2: how a polygon import's shares were computed, and the zones it left out.
+    Column("weighting", String(32), nullable=True),
+    Column("left_out", Text, nullable=True),  # JSON list of zone codes
+)
+
+# What takes a database of the version before to this one: columns added, nothing rewritten, so
+# a database that an older regiomatch wrote keeps every scenario and layer.
+MIGRATIONS = {
+    2: ("ALTER TABLE imported_layers ADD COLUMN weighting VARCHAR(32)",
+        "ALTER TABLE imported_layers ADD COLUMN left_out TEXT"),
+}
+
+schema_version = Table(
+    "regiomatch_schema", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+
+def _valid_id(value: str) -> bool:
+    """Ids with NUL or over 64 characters exist nowhere (PostgreSQL would fail on the NUL)."""
+    return "\x00" not in value and len(value) <= 64
+
+
+_DISK_FULL = ("database or disk is full", "disk is full", "no space left", "could not extend file",
+              "diskfull", "disk quota exceeded")
+_DAMAGED = ("malformed", "not a database", "file is encrypted", "disk i/o error", "unable to open database")
+
+
+@contextlib.contextmanager
+def _translated():
+    """Database failures that are not bugs, said by name: a full disk (507), a damaged or
+    unreachable database (503)."""
+    try:
+        yield
+    except OperationalError as exc:
+        message = str(exc.orig if getattr(exc, "orig", None) is not None else exc).lower()
+        sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
+        if any(words in message for words in _DISK_FULL) or sqlstate.startswith("53"):
+            raise StorageFull("the database's disk is full: nothing was saved. Free disk space (or raise the "
+                              "quota) and try again") from None
+        if any(words in message for words in _DAMAGED):
+            raise DatabaseUnavailable(f"the database cannot be read: {message.splitlines()[0][:200]}") from None
+        raise
+    except DBAPIError as exc:
+        message = str(exc).lower()
+        if any(words in message for words in _DISK_FULL):
+            raise StorageFull("the database's disk is full: nothing was saved. Free disk space and try again") \
+                from None
+        raise
+
+
+def create_schema(engine: Engine, attempts: int = 10) -> None:
+    """Create the tables and the schema-version row if they are missing, safe when several
+    processes start on a new database at once (the loser of a race retries and finds the tables)."""
+    for attempt in range(attempts):
+        try:
+            metadata.create_all(engine)
+            with engine.begin() as conn:
+                found = conn.execute(select(schema_version.c.version).where(schema_version.c.id == 1)).first()
+                if found is None:
+                    conn.execute(insert(schema_version).values(id=1, version=SCHEMA_VERSION))
+                elif found[0] > SCHEMA_VERSION:
+                    raise DatabaseUnavailable(f"the database has schema version {found[0]}, newer than this "
+                                              f"regiomatch ({SCHEMA_VERSION}); upgrade regiomatch")
+                elif found[0] < SCHEMA_VERSION:
+                    # In the same transaction as the version: all of it or none (both databases
+                    # roll back ALTER TABLE with the rest).
+                    for version in range(found[0] + 1, SCHEMA_VERSION + 1):
+                        for statement in MIGRATIONS[version]:
+                            conn.execute(text(statement))
+                    conn.execute(update(schema_version).where(schema_version.c.id == 1)
+                                 .values(version=SCHEMA_VERSION))
+                    log.info("database schema upgraded from version %d to %d", found[0], SCHEMA_VERSION)
+            return
+        except (OperationalError, ProgrammingError, IntegrityError):
+            # 'table ... already exists', a duplicate pg_type row, 'duplicate column', a locked
+            # database: another process is creating or upgrading the same schema right now.
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA busy_timeout=30000")  # first, so the others wait for a busy database
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Store:
+    """Persistence of scenarios and imported layers.
+
+    Examples
+    --------
+    >>> store = Store("sqlite:///var/demo.sqlite3")  # doctest: +SKIP
+    >>> store.create_scenario("Lendelede naar Kortrijk", "eerstelijnszone", [], "")  # doctest: +SKIP
+    """
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+        with _translated():
+            create_schema(self.engine)
+
+    def check(self) -> None:
+        """Read both tables and the schema version; :class:`DatabaseUnavailable` if that fails."""
+        try:
+            with _translated(), self.engine.connect() as conn:
+                conn.execute(select(scenarios.c.id).limit(1)).all()
+                conn.execute(select(imported_layers.c.id).limit(1)).all()
+                conn.execute(select(schema_version.c.version)).all()
+        except DatabaseUnavailable:
+            raise
+        except Exception as exc:  # any failure to read is what the health check reports
+            raise DatabaseUnavailable(f"the database cannot be read: {str(exc).splitlines()[0][:200]}") from None
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- scenarios ------------------------------------------------------------------------
+    def create_scenario(self, name: str, base_layer: str, moves: list[dict], description: str = "") -> ScenarioRecord:
+        for field, value in (("name", name), ("base_layer", base_layer), ("description", description)):
+            check_text(field, value)
+        for move in moves:
+            check_text("to_zone", str(move.get("to_zone", "")))
+        self.chain(base_layer, extra=1)  # refuses a chain of scenarios deeper than MAX_CHAIN_DEPTH
+        now = _now()
+        record = ScenarioRecord(secrets.token_hex(6), name, base_layer, description, moves, 1, now, now)
+        with _translated(), self.engine.begin() as conn:
+            conn.execute(insert(scenarios).values(
+                id=record.id, name=name, base_layer=base_layer, description=description,
+                moves=json.dumps(moves), version=1, created_at=now, updated_at=now))
+        return record
+
+    def get_scenario(self, scenario_id: str) -> ScenarioRecord:
+        if not _valid_id(scenario_id):
+            raise UnknownScenario(f"unknown scenario {scenario_id!r}")
+        with _translated(), self.engine.connect() as conn:
+            row = conn.execute(select(scenarios).where(scenarios.c.id == scenario_id)).mappings().first()
+        if row is None:
+            raise UnknownScenario(f"unknown scenario {scenario_id!r}")
+        return _scenario(row)
+
+    def list_scenarios(self) -> list[ScenarioRecord]:
+        """Every readable scenario; a damaged row is logged and skipped, not an error for everyone."""
+        with _translated(), self.engine.connect() as conn:
+            rows = conn.execute(select(scenarios).order_by(scenarios.c.created_at, scenarios.c.id)).mappings().all()
+        return _readable(rows, _scenario, "scenario")
+
+    def chain(self, layer_id: str, extra: int = 0) -> list[tuple[str, int]]:
+        """``(id, version)`` of every scenario from ``layer_id`` down to its first non-scenario base,
+        then ``(base id, 0)``; :class:`InvalidInput` when deeper than :data:`MAX_CHAIN_DEPTH`
+        (``extra``: levels about to be added on top). Read without recursion.
+
+        Examples
+        --------
+        >>> Store("sqlite://").chain("provincie")
+        [('provincie', 0)]
+        """
+        links: list[tuple[str, int]] = []
+        current = layer_id
+        while current.startswith("scenario:"):
+            if len(links) + extra >= MAX_CHAIN_DEPTH:
+                raise InvalidInput(f"{layer_id!r} is based on a chain of more than {MAX_CHAIN_DEPTH} scenarios; "
+                                   "base the scenario on a layer or a shorter chain")
+            record = self.get_scenario(current.removeprefix("scenario:"))
+            links.append((record.id, record.version))
+            current = record.base_layer
+        return [*links, (current, 0)]
+
+    def dependents(self, layer_id: str) -> list[str]:
+        """Ids of the scenarios based directly on ``layer_id`` (a layer id or ``scenario:<id>``)."""
+        with _translated(), self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(select(scenarios.c.id).where(scenarios.c.base_layer == layer_id)
+                                               .order_by(scenarios.c.id))]
+
+    def update_scenario(self, scenario_id: str, *, expected_version: int | None, moves: list[dict] | None = None,
+                        name: str | None = None, description: str | None = None) -> ScenarioRecord:
+        """Compare-and-set on ``version``: without ``expected_version`` the current one is used
+        (last write wins), with it a stale version is a conflict."""
+        for field, value in (("name", name), ("description", description)):
+            check_text(field, value)
+        if not _valid_id(scenario_id):
+            raise UnknownScenario(f"unknown scenario {scenario_id!r}")
+        with _translated(), self.engine.begin() as conn:
+            row = conn.execute(select(scenarios).where(scenarios.c.id == scenario_id)).mappings().first()
+            if row is None:
+                raise UnknownScenario(f"unknown scenario {scenario_id!r}")
+            current = int(row["version"])
+            if expected_version is not None and expected_version != current:
+                raise Conflict(f"scenario {scenario_id!r} is at version {current}, not {expected_version}: "
+                               "someone else changed it; reload and apply your change again")
+            values: dict[str, Any] = {"version": current + 1, "updated_at": _now()}
+            if moves is not None:
+                values["moves"] = json.dumps(moves)
+            if name is not None:
+                values["name"] = name
+            if description is not None:
+                values["description"] = description
+            result = conn.execute(update(scenarios).where(scenarios.c.id == scenario_id)
+                                  .where(scenarios.c.version == current).values(**values))
+            if result.rowcount != 1:
+                raise Conflict(f"scenario {scenario_id!r} was changed by another writer after version {current}; "
+                               "reload and apply your change again")
+        return self.get_scenario(scenario_id)
+
+    def delete_scenario(self, scenario_id: str) -> None:
+        """Delete a scenario; :class:`Conflict` naming the scenarios based on it, if any."""
+        if not _valid_id(scenario_id):
+            raise UnknownScenario(f"unknown scenario {scenario_id!r}")
+        with _translated(), self.engine.begin() as conn:
+            _refuse_if_used(conn, f"scenario:{scenario_id}", f"scenario {scenario_id!r}")
+            if conn.execute(delete(scenarios).where(scenarios.c.id == scenario_id)).rowcount != 1:
+                raise UnknownScenario(f"unknown scenario {scenario_id!r}")
+
+    # -- imported layers ----------------------------------------------------------------------
+    def create_layer(self, layer_id: str, name: str, source: str, vintage: str, description: str,
+                     members: list[dict], polygons: str | None, *, weighting: str = "",
+                     left_out: Sequence[str] = ()) -> LayerRecord:
+        """Save an imported layer. ``weighting`` and ``left_out`` say how a polygon import's shares
+        were computed and which of its zones got no municipality (kept, so every process and a
+        restarted server describe the layer as its import did)."""
+        check_text("layer id", layer_id)
+        for field, value in (("name", name), ("source", source), ("vintage", vintage), ("description", description)):
+            check_text(field, value)
+        if weighting not in WEIGHTINGS:
+            raise InvalidInput(f"weighting must be one of {', '.join(repr(w) for w in WEIGHTINGS)}, got {weighting!r}")
+        left_out = tuple(str(code) for code in left_out)
+        for code in left_out:
+            check_text("zone_code", code)
+        for member in members:
+            check_text("zone_code", str(member.get("zone_code", "")))
+            check_text("zone_name", str(member.get("zone_name", "")))
+        now = _now()
+        try:
+            with _translated(), self.engine.begin() as conn:
+                conn.execute(insert(imported_layers).values(
+                    id=layer_id, name=name, source=source, vintage=vintage, description=description,
+                    members=json.dumps(members), polygons=polygons, created_at=now, weighting=weighting or None,
+                    left_out=json.dumps(list(left_out)) if left_out else None))
+                # The version as the database keeps it (its precision and time zone), so the record
+                # names the same version that layer_stamp and layer_versions will read.
+                saved = conn.execute(select(imported_layers.c.created_at)
+                                     .where(imported_layers.c.id == layer_id)).scalar_one()
+        except IntegrityError:
+            raise Conflict(f"a layer with id {layer_id!r} already exists; choose another id or delete it first") from None
+        return LayerRecord(layer_id, name, source, vintage, description, members, polygons, _aware(saved),
+                           weighting, left_out)
+
+    def get_layer(self, layer_id: str) -> LayerRecord:
+        if not _valid_id(layer_id):
+            raise UnknownLayer(f"unknown layer {layer_id!r}")
+        with _translated(), self.engine.connect() as conn:
+            row = conn.execute(select(imported_layers).where(imported_layers.c.id == layer_id)).mappings().first()
+        if row is None:
+            raise UnknownLayer(f"unknown layer {layer_id!r}")
+        return _layer(row)
+
+    def layer_exists(self, layer_id: str) -> bool:
+        """Whether an imported layer has this id (reads the id only, not the members)."""
+        if not _valid_id(layer_id):
+            return False
+        with _translated(), self.engine.connect() as conn:
+            return conn.execute(select(imported_layers.c.id).where(imported_layers.c.id == layer_id)).first() is not None
+
+    def layer_stamp(self, layer_id: str) -> str | None:
+        """When the imported layer ``layer_id`` was saved (ISO text; reads no members), or None."""
+        if not _valid_id(layer_id):
+            return None
+        with _translated(), self.engine.connect() as conn:
+            row = conn.execute(select(imported_layers.c.created_at).where(imported_layers.c.id == layer_id)).first()
+        return None if row is None else _aware(row[0]).isoformat()
+
+    def layer_versions(self) -> dict[str, datetime]:
+        """Id -> version (``created_at``) of every imported layer, ordered by id, without the members."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(imported_layers.c.id, imported_layers.c.created_at)
+                                .order_by(imported_layers.c.id)).all()
+        return {r[0]: _aware(r[1]) for r in rows}
+
+    def scenario_versions(self) -> dict[str, tuple[int, str]]:
+        """Id -> (version, base layer) of every saved scenario, without the moves."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(scenarios.c.id, scenarios.c.version, scenarios.c.base_layer)
+                                .order_by(scenarios.c.id)).all()
+        return {r[0]: (int(r[1]), r[2]) for r in rows}
+
+    def list_layers(self) -> list[LayerRecord]:
+        with _translated(), self.engine.connect() as conn:
+            rows = conn.execute(select(imported_layers).order_by(imported_layers.c.id)).mappings().all()
+        return _readable(rows, _layer, "imported layer")
+
+    def delete_layer(self, layer_id: str) -> None:
+        """Delete an imported layer; :class:`Conflict` naming the scenarios based on it, if any."""
+        if not _valid_id(layer_id):
+            raise UnknownLayer(f"unknown layer {layer_id!r}")
+        with _translated(), self.engine.begin() as conn:
+            _refuse_if_used(conn, layer_id, f"layer {layer_id!r}")
+            if conn.execute(delete(imported_layers).where(imported_layers.c.id == layer_id)).rowcount != 1:
+                raise UnknownLayer(f"unknown layer {layer_id!r}")
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _refuse_if_used(conn: Any, layer_id: str, what: str) -> None:
+    used_by = [r[0] for r in conn.execute(select(scenarios.c.id).where(scenarios.c.base_layer == layer_id)
+                                          .order_by(scenarios.c.id))]
+    if used_by:
+        raise Conflict(f"{what} cannot be deleted: scenario(s) {', '.join(used_by)} are based on it; "
+                       "delete those first")
+
+
+def _readable(rows: list, read: Any, what: str) -> list:
+    """The rows that decode; each one that does not is logged (with its id) and left out."""
+    records = []
+    for row in rows:
+        try:
+            records.append(read(row))
+        except Corrupt as exc:
+            log.error("skipped a damaged %s row: %s", what, exc.detail)
+    return records
+
+
+def _decoded(row: Any, read: Any, what: str) -> Any:
+    """``read(row)``, or :class:`Corrupt` naming the ``what`` and its id when the row does not decode."""
+    try:
+        return read(row)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise Corrupt(f"{what} {row['id']!r} is damaged in the database ({type(exc).__name__}: "
+                      f"{str(exc)[:100]}); delete it or restore it from a backup") from None
+
+
+def _scenario(row: Any) -> ScenarioRecord:
+    return _decoded(row, _scenario_unchecked, "scenario")
+
+
+def _layer(row: Any) -> LayerRecord:
+    return _decoded(row, _layer_unchecked, "imported layer")
+
+
+def _scenario_unchecked(row: Any) -> ScenarioRecord:
+    moves = json.loads(row["moves"])
+    if not isinstance(moves, list) or not all(isinstance(m, dict) and "nis_code" in m and "to_zone" in m
+                                              for m in moves):
+        raise ValueError("moves is not a list of {nis_code, to_zone}")
+    return ScenarioRecord(row["id"], row["name"], row["base_layer"], row["description"] or "",
+                          moves, int(row["version"]), _aware(row["created_at"]),
+                          _aware(row["updated_at"]))
+
+
+def _layer_unchecked(row: Any) -> LayerRecord:
+    members = json.loads(row["members"])
+    if not isinstance(members, list):
+        raise ValueError("members is not a list")
+    left_out = json.loads(row["left_out"]) if row["left_out"] else []
+    if not isinstance(left_out, list):
+        raise ValueError("left_out is not a list")
+    return LayerRecord(row["id"], row["name"], row["source"], row["vintage"], row["description"],
+                       members, row["polygons"], _aware(row["created_at"]), row["weighting"] or "",
+                       tuple(str(code) for code in left_out))

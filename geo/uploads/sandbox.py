@@ -1,0 +1,326 @@
+"""Parse an uploaded file in a separate, limited process, so no file can exhaust the server.
+
+An upload is untrusted: a 4.7 KB XLSX can ask for gigabytes, a GeoPackage view can run an endless
+query, a zip can inflate a thousandfold. :func:`parse_upload` reads the file (with the same readers
+as :mod:`geo.uploads.importing`) in a child process forked from a small fork server, with
+
+* ``RLIMIT_CPU`` (CPU seconds) and ``RLIMIT_AS`` (address space) set in the child,
+* a wall-time timeout after which the parent kills the child,
+* checks before anything is unpacked: the zip central directory (XLSX and zipped shapefiles),
+  the sheet dimension of an XLSX, JSON nesting depth, and GeoPackage feature tables being real
+  tables (a view, or anything that is not a plain table, is refused: it could run any query),
+* checks on what was read: rows, features and vertices.
+
+Over a limit: :class:`geo.errors.LimitExceeded` naming it (the API answers 413). A file that
+cannot be read: :class:`geo.errors.InvalidInput` (422). Never anything else. The server's own
+threads only wait, so other requests are answered as fast as before while a bomb is parsed.
+
+Examples
+--------
+>>> frame = parse_upload(b"nis_code,zone_code\\n34022,K\\n", "k.csv")  # doctest: +SKIP
+>>> frame.to_dict("records")  # doctest: +SKIP
+[{'nis_code': '34022', 'zone_code': 'K'}]
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import re
+import signal
+import sqlite3
+import tempfile
+import threading
+import zipfile
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from geo import errors
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """What one upload may cost. Every field is a setting ``REGIOMATCH_IMPORT_<FIELD>`` (see
+    ``api/settings.py`` and the README)."""
+
+    cpu_seconds: int = 30
+    memory_bytes: int = 2048 * MB
+    wall_seconds: float = 60.0
+    unpacked_bytes: int = 200 * MB
+    rows: int = 100_000
+    columns: int = 200
+    features: int = 10_000
+    vertices: int = 2_000_000
+    zones_per_municipality: int = 50
+    json_depth: int = 64
+    parallel: int = 2
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, object]) -> "ImportLimits":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in names and v is not None})
+
+
+# -- checks run in the child before and after reading ------------------------------------------------
+def check_zip(content: bytes, filename: str, limits: ImportLimits) -> None:
+    """Refuse an archive whose central directory declares more than ``unpacked_bytes`` (Python's
+    zipfile never inflates a member beyond its declared size, so the declaration binds)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            declared = sum(member.file_size for member in archive.infolist())
+            count = len(archive.infolist())
+    except (zipfile.BadZipFile, ValueError, EOFError):
+        return  # the reader will say it is not a readable archive
+    if count > 10_000:
+        raise errors.LimitExceeded(f"{filename!r} holds {count} files; at most 10000 are read")
+    if declared > limits.unpacked_bytes:
+        raise errors.LimitExceeded(f"{filename!r} unpacks to {declared} bytes, over the limit of "
+                                   f"{limits.unpacked_bytes} bytes (import_unpacked_bytes)")
+
+
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def json_depth(content: bytes) -> int:
+    """The deepest nesting of arrays and objects in a JSON text (strings ignored).
+
+    Examples
+    --------
+    >>> json_depth(b'{"a": [[1, "]]]]"], {"b": {}}]}')  # {, [, then [ or { and {}: four levels
+    4
+    """
+    import numpy as np
+
+    skeleton = np.frombuffer(_STRINGS.sub(b"", content), dtype=np.uint8)
+    steps = (np.isin(skeleton, (ord("["), ord("{"))).astype(np.int32)
+             - np.isin(skeleton, (ord("]"), ord("}"))).astype(np.int32))
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def check_json(content: bytes, filename: str, limits: ImportLimits) -> None:
+    depth = json_depth(content)
+    if depth > limits.json_depth:
+        raise errors.LimitExceeded(f"{filename!r} nests {depth} levels deep; at most {limits.json_depth} "
+                                   "are read (import_json_depth)")
+
+
+def check_xlsx(content: bytes, filename: str, limits: ImportLimits) -> None:
+    """Refuse a workbook whose first sheet declares more rows or columns than the limits (the
+    dimension decides how much pandas allocates, whatever the cells hold)."""
+    check_zip(content, filename, limits)
+    try:
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        rows, columns = sheet.max_row, sheet.max_column
+    except Exception:
+        return  # the reader says what is wrong with it
+    if columns is not None and columns > limits.columns:
+        raise errors.LimitExceeded(f"{filename!r}: the first sheet spans {columns} columns; at most "
+                                   f"{limits.columns} are read (import_columns)")
+    if rows is not None and rows > limits.rows + 1:
+        raise errors.LimitExceeded(f"{filename!r}: the first sheet spans {rows} rows; at most {limits.rows} "
+                                   "are read (import_rows)")
+
+
+def check_geopackage(path: Path, filename: str) -> None:
+    """A GeoPackage is read as data only: each feature table it lists must be a plain table
+    (not a view, virtual table or anything that runs code when read)."""
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            listed = [row[0] for row in db.execute("SELECT table_name FROM gpkg_contents")]
+            kinds = dict(db.execute("SELECT name, type FROM sqlite_master"))
+            sql = dict(db.execute("SELECT name, coalesce(sql, '') FROM sqlite_master"))
+    except sqlite3.Error as exc:
+        raise errors.InvalidInput(f"{filename!r} is not a readable GeoPackage: {exc}") from None
+    if not listed:
+        raise errors.InvalidInput(f"{filename!r} lists no layers in gpkg_contents")
+    for table in listed:
+        if kinds.get(table) != "table" or sql[table].lstrip().upper().startswith("CREATE VIRTUAL"):
+            kind = "virtual table" if kinds.get(table) == "table" else (kinds.get(table) or "missing table")
+            raise errors.InvalidInput(f"{filename!r}: layer {table!r} is a {kind}, not a table of features; "
+                                      "only plain tables are read")
+
+
+def check_frame(frame, filename: str, limits: ImportLimits) -> None:
+    """Rows of a table; features and vertices of polygons."""
+    if len(frame) > limits.rows:
+        raise errors.LimitExceeded(f"{filename!r} has {len(frame)} rows; at most {limits.rows} are read "
+                                   "(import_rows)")
+    if len(frame.columns) > limits.columns:
+        raise errors.LimitExceeded(f"{filename!r} has {len(frame.columns)} columns; at most {limits.columns} "
+                                   "are read (import_columns)")
+    if hasattr(frame, "geometry"):
+        if len(frame) > limits.features:
+            raise errors.LimitExceeded(f"{filename!r} has {len(frame)} features; at most {limits.features} "
+                                       "are read (import_features)")
+        import shapely
+
+        vertices = int(shapely.get_num_coordinates(frame.geometry.values).sum())
+        if vertices > limits.vertices:
+            raise errors.LimitExceeded(f"{filename!r} has {vertices} vertices; at most {limits.vertices} are "
+                                       "read (import_vertices)")
+
+
+def check_zones_per_municipality(members, limits: ImportLimits) -> None:
+    """At most ``zones_per_municipality`` zones of one layer per municipality (maps and pages draw
+    every zone of a municipality, so this bounds their work)."""
+    import pandas as pd
+
+    members = pd.DataFrame(members, columns=["zone_code", "nis_code"]) if isinstance(members, list) else members
+    if len(members) == 0:
+        return
+    counts = members.groupby("nis_code")["zone_code"].nunique()
+    worst = counts.idxmax()
+    if counts[worst] > limits.zones_per_municipality:
+        raise errors.LimitExceeded(f"municipality {worst} lies in {counts[worst]} zones of this layer; at most "
+                                   f"{limits.zones_per_municipality} are accepted (import_zones_per_municipality)")
+
+
+# -- the child --------------------------------------------------------------------------------------
+def read_limited(content: bytes, filename: str, limits: ImportLimits):
+    """Read ``content`` as :mod:`geo.uploads.importing` would, with every check above (no process limits:
+    :func:`parse_upload` runs this in the limited child)."""
+    from geo.uploads import importing
+
+    suffix = Path(filename).suffix.lower()
+    if suffix in (".xlsx", ".xls"):
+        check_xlsx(content, filename, limits)
+    elif suffix in (".zip", ".shp"):
+        check_zip(content, filename, limits)
+    elif suffix in (".geojson", ".json"):
+        check_json(content, filename, limits)
+    elif suffix == ".gpkg":
+        with tempfile.TemporaryDirectory(prefix="regiomatch-check-") as tmp:
+            path = Path(tmp) / "upload.gpkg"
+            path.write_bytes(content)
+            check_geopackage(path, filename)
+    importing.MAX_UNZIPPED_BYTES = limits.unpacked_bytes  # this process is thrown away afterwards
+    if suffix in importing.TABLE_SUFFIXES:
+        frame = importing.read_table(content, filename)
+    else:
+        frame = importing.read_polygons(content, filename)
+    check_frame(frame, filename, limits)
+    return frame
+
+
+def _child(connection, content: bytes, filename: str, limits: dict) -> None:
+    import resource
+
+    chosen = ImportLimits(**limits)
+    connection.send(("started",))  # the wall time counts from here, not from the fork server's start
+    resource.setrlimit(resource.RLIMIT_CPU, (chosen.cpu_seconds, chosen.cpu_seconds + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (chosen.memory_bytes, chosen.memory_bytes))
+    try:
+        result = ("ok", read_limited(content, filename, chosen))
+    except errors.RegiomatchError as exc:
+        result = ("error", type(exc).__name__, exc.detail)
+    except MemoryError:
+        result = ("error", "LimitExceeded", _memory_message(filename, chosen))
+    except RecursionError:
+        result = ("error", "LimitExceeded", f"{filename!r} nests too deeply to be read")
+    except Exception as exc:  # any reader failure is the file's fault, said as a 422
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
+        result = ("error", "InvalidInput", f"{filename!r} could not be read: {reason}")
+    try:
+        connection.send(result)
+    except MemoryError:
+        connection.send(("error", "LimitExceeded", _memory_message(filename, chosen)))
+    connection.close()
+
+
+def _memory_message(filename: str, limits: ImportLimits) -> str:
+    return (f"{filename!r} needs more than {limits.memory_bytes // MB} MB of memory to read "
+            "(import_memory_bytes)")
+
+
+_context_lock = threading.Lock()
+_context = None
+
+
+def _process_context():
+    """A fork server started once with the readers imported: children start in milliseconds and
+    never inherit the server's threads."""
+    global _context
+    with _context_lock:
+        if _context is None:
+            if "forkserver" in multiprocessing.get_all_start_methods():
+                _context = multiprocessing.get_context("forkserver")
+                _context.set_forkserver_preload(["geo.uploads.sandbox", "geo.uploads.importing"])
+            else:
+                _context = multiprocessing.get_context("spawn")
+        return _context
+
+
+_slots: dict[int, threading.BoundedSemaphore] = {}
+
+
+def _slot(parallel: int) -> threading.BoundedSemaphore:
+    with _context_lock:
+        return _slots.setdefault(parallel, threading.BoundedSemaphore(parallel))
+
+
+def parse_upload(content: bytes, filename: str, limits: ImportLimits | None = None):
+    """Read an uploaded table or polygon file in a limited child process; the parsed frame.
+
+    Raises :class:`geo.errors.LimitExceeded` over a limit, :class:`geo.errors.InvalidInput` for a
+    file that cannot be read, :class:`geo.errors.Busy` when ``parallel`` uploads are already parsed.
+    """
+    limits = limits or ImportLimits()
+    slot = _slot(limits.parallel)
+    if not slot.acquire(blocking=False):
+        raise errors.Busy(f"{limits.parallel} uploads are being read already; try again in a few seconds")
+    try:
+        return _run_child(content, filename, limits)
+    finally:
+        slot.release()
+
+
+def _run_child(content: bytes, filename: str, limits: ImportLimits):
+    context = _process_context()
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(sender, content, filename, asdict(limits)), daemon=True)
+    process.start()
+    sender.close()
+    try:
+        try:
+            started = receiver.poll(120) and receiver.recv() == ("started",)
+        except (EOFError, OSError):
+            started = False
+        if not started:
+            process.join(5)
+            raise _death(process.exitcode, filename, limits)
+        if not receiver.poll(limits.wall_seconds):
+            raise errors.LimitExceeded(f"reading {filename!r} took longer than {limits.wall_seconds:g} s "
+                                       "(import_wall_seconds)")
+        try:
+            result = receiver.recv()
+        except (EOFError, OSError):
+            process.join(5)
+            raise _death(process.exitcode, filename, limits) from None
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join(5)
+        receiver.close()
+    if result[0] == "ok":
+        return result[1]
+    _, kind, detail = result
+    raise getattr(errors, kind, errors.InvalidInput)(detail)
+
+
+def _death(exitcode: int | None, filename: str, limits: ImportLimits) -> errors.RegiomatchError:
+    """What a child that died without answering ran into."""
+    if exitcode == -signal.SIGXCPU:
+        return errors.LimitExceeded(f"reading {filename!r} took more than {limits.cpu_seconds} s of CPU time "
+                                    "(import_cpu_seconds)")
+    if exitcode in (-signal.SIGKILL, -signal.SIGSEGV, -signal.SIGABRT):  # the kernel's or a library's end
+        return errors.LimitExceeded(_memory_message(filename, limits))
+    return errors.InvalidInput(f"{filename!r} could not be read (the reader stopped with code {exitcode})")
+
+
+__all__ = ["ImportLimits", "parse_upload", "read_limited", "check_zones_per_municipality", "json_depth"]
