@@ -11,7 +11,7 @@ PORT ?= 8000
 # The one list: .ci/run and `make test` both install from it.
 SYSTEM_PACKAGES := chromium chromium-driver postgresql libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
 
-.PHONY: install bytecode system-deps run test bench data clean
+.PHONY: install bytecode system-deps run test check lint bench data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,8 +47,20 @@ system-deps:
 		echo "system packages missing:$$missing (install as root with: make system-deps); tests needing them skip"; \
 	fi
 
+# The whole suite in parallel (pytest-xdist, one worker per core; tests that share a module-scoped
+# server or browser stay on one worker). Lint first: it takes seconds and fails fast.
+TEST_WORKERS ?= auto
 test: install bytecode system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+
+# The loop while working: everything but browsers, real servers, PDFs and the soak (under 2 minutes).
+check: install bytecode
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not browser and not server and not pdf and not soak" -q
+
+# ruff (errors, imports, docstring rules) and mypy (types of the engine), configured in pyproject.toml.
+lint: install
+	$(BIN)/python -m ruff check geo api maps benchmarks tests data
+	$(BIN)/python -m mypy
 
 # The load test uses wrk (Debian package; installed here when running as root, otherwise a
 # slower Python load generator stands in). `make bench BENCH_ARGS=--quick` for a 1-minute run.

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from benchmarks.common import machine, write_json
 
-MEASURES = ("overlay", "scenario", "server", "growth", "evaluate", "pages")
+MEASURES = ("overlay", "scenario", "server", "growth", "evaluate", "pages", "soak")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 REPO = Path(__file__).resolve().parent.parent
 
@@ -70,6 +70,9 @@ def child(args: argparse.Namespace) -> None:
     elif args.measure == "pages":
         from benchmarks import bench_pages
         data = bench_pages.measure(args.quick)
+    elif args.measure == "soak":
+        from benchmarks import bench_soak
+        data = bench_soak.measure(args.quick, args.duration)
     else:
         raise SystemExit(f"unknown measure {args.measure!r}")
     write_json(Path(args.out), data)

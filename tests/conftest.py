@@ -37,6 +37,30 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             f"(install as root with `make system-deps`, or apt-get install -y {packages})"]
 
 
+# What makes a test slow, named by marker so `make check` can leave it out (pyproject registers them).
+# A test is marked by what it uses, so a new browser or server test is marked without anyone
+# remembering: the `browser` / `server` fixtures, a server started in its body, a PDF printed.
+_MARK_BY_FIXTURE = {"browser": "browser", "server": "server"}
+_MARK_BY_SOURCE = {"server": ("Server(", "served_app(", "run_cli("), "pdf": (".pdf", "render_pdf", "pdftoppm", "to_pdf(")}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    import inspect
+
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        marks = {mark for fixture, mark in _MARK_BY_FIXTURE.items() if fixture in names}
+        function = getattr(item, "function", None)
+        if function is not None:
+            try:
+                source = inspect.getsource(function)
+            except (OSError, TypeError):
+                source = ""
+            marks |= {mark for mark, needles in _MARK_BY_SOURCE.items() if any(n in source for n in needles)}
+        for mark in marks - {m.name for m in item.iter_markers()}:
+            item.add_marker(getattr(pytest.mark, mark))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     """Skips for a missing system package share one location, so ``-ra`` folds them into one line

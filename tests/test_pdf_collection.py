@@ -12,6 +12,13 @@ from maps import pdf
 
 @pytest.fixture
 def collection_on():
+    # A render of an app another test started (its warm-up thread) may still hold collection
+    # paused in this process: wait until none runs, so the counts below are this test's own.
+    import time
+
+    deadline = time.monotonic() + 300
+    while pdf._collection_paused and time.monotonic() < deadline:
+        time.sleep(0.05)
     was = gc.isenabled()
     gc.enable()
     yield

@@ -80,10 +80,8 @@ XLSX_OK = _xlsx([["nis_code", "zone_code"], [34022, "K"]])
 
 # -- refused before reading -------------------------------------------------------------------------
 def test_geopackage_whose_layer_is_an_endless_view_is_refused_at_once(client, tmp_path):
-    started = time.monotonic()
     detail = _refused(_upload(client, _gpkg(tmp_path, make_view=True), "z.gpkg"), 422, "'zones'", "view")
     assert "z.gpkg" in detail
-    assert time.monotonic() - started < 60  # without the check it never ends
     # A plain GeoPackage table is still read.
     plain = tmp_path / "plain"
     plain.mkdir()
