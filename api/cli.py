@@ -30,7 +30,7 @@ from geo.errors import RegiomatchError
 from geo.engine.layer import with_population
 from geo.engine.overlay import overlay
 from geo.paths import ATTRIBUTION
-from geo.reference.roles import association_layer
+from geo.reference.roles import association_layer, zoning_layer
 
 
 def cmd_layers(args: argparse.Namespace) -> None:
@@ -150,7 +150,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(sub, "mismatch", help="which members of a zone sit in which zone of another layer")
     p.add_argument("zone", help="zone code, e.g. W13")
     p.add_argument("--layer", default=association_layer())
-    p.add_argument("--against", default="eerstelijnszone")
+    p.add_argument("--against", default=zoning_layer())
     p.add_argument("--weight", choices=("population", "area"), default="population")
     p.set_defaults(func=cmd_mismatch)
 

@@ -21,7 +21,9 @@ from pathlib import Path
 from api.cli_common import add_command, workspace
 from geo import dutch
 from geo.errors import InvalidInput
-from geo.reference.norms import NORM_LINES, norm_for
+from geo.reference.norms import NORM_LINES
+from geo.usecases.norms import layer_norm
+from geo.usecases.scenarios import scenario_with_base
 from geo.engine.overlay import overlay
 
 ASSETS = "inline"
@@ -72,7 +74,7 @@ def cmd_map_choropleth(args: argparse.Namespace) -> None:
 
     ws = workspace(args)
     layer = ws.layer(args.layer)
-    m = population_map(layer, norm_for(layer, ws.base_id_of(args.layer)), args.norms, data_dir=ws.catalog.data_dir,
+    m = population_map(layer, layer_norm(ws, args.layer), args.norms, data_dir=ws.catalog.data_dir,
                        assets=ASSETS)
     _write(render(m), args.output, layer.name)
 
@@ -83,11 +85,9 @@ def cmd_map_scenario(args: argparse.Namespace) -> None:
     from maps.scenario_map import scenario_map
 
     ws = workspace(args)
-    record = ws.store.get_scenario(args.scenario_id)
-    scenario = ws.layer(record.layer_id)
-    m = scenario_map(ws.layer(record.base_layer), scenario, norm_for(scenario, record.base_layer),
-                     ws.catalog.builtin.get("samenwerkingsverband"), data_dir=ws.catalog.data_dir, assets=ASSETS)
-    _write(render(m), args.output, record.name)
+    view = scenario_with_base(ws, args.scenario_id)
+    m = scenario_map(view.base, view.layer, view.norm, view.associations, data_dir=ws.catalog.data_dir, assets=ASSETS)
+    _write(render(m), args.output, view.record.name)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

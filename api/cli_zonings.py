@@ -20,11 +20,11 @@ from geo import dutch
 from geo.zoning.compare import compare
 from geo.views.costshare import SeatRule, cost_share, per_inhabitant
 from geo.errors import InvalidInput
-from geo.reference.norms import norm_for
 from geo.paths import ATTRIBUTION
-from geo.reference.roles import association_layer
+from geo.reference.roles import association_layer, zoning_layer
 from geo.zoning.suggest import DEFAULT_MAX_MOVES, DEFAULT_TIME_BUDGET, Constraints, suggest
-from geo.zoning.validation import make_norm, validate
+from geo.usecases.norms import requested_norm
+from geo.zoning.validation import validate
 
 # The header is read by planners: name the key in Dutch.
 WEIGHT_DUTCH = {"population": "inwonertal", "area": "oppervlakte", "equal": "gelijke delen"}
@@ -41,8 +41,8 @@ def cmd_validate(args: argparse.Namespace) -> None:
     ws = workspace(args)
     layer = ws.layer(args.layer)
     base = ws.layer(args.base) if args.base else ws.base_of(args.layer)
-    default = norm_for(layer, base.id if base is not None else None)
-    norm = None if args.no_population_check else make_norm(args.min_population, args.max_population, default)
+    norm = requested_norm(ws, args.layer, args.min_population, args.max_population, not args.no_population_check,
+                          base_id=base.id if base is not None else None)
     report = validate(layer, base=base, norm=norm, nest_in=[ws.layer(p) for p in args.nest_in], territory=args.territory)
     status = "geldig" if report.valid else "niet geldig: " + ", ".join(f"{k} {v}" for k, v in report.errors.items() if v)
     header = (f"{layer.name} ({layer.id}): {status}\n  gebied: {report.territory.label} "
@@ -55,9 +55,8 @@ def cmd_compare(args: argparse.Namespace) -> None:
     against = args.against or [association_layer()]
     ws = workspace(args)
     base = ws.layer(args.base)
-    default = norm_for(base, ws.base_id_of(args.base))
     result = compare(base, ws.layer(args.other), [ws.layer(a) for a in against], args.weight,
-                     norm=make_norm(args.min_population, args.max_population, default))
+                     norm=requested_norm(ws, args.base, args.min_population, args.max_population))
     header = (f"{result.base.name} ({args.base}) tegenover {result.other.name} ({args.other}): "
               f"{len(result.moved)} gemeente(n) verplaatst; bevolking op 1 januari {base.atoms.population_year}")
     emit(result.as_dict(), result.rows(), args.format, header)
@@ -67,8 +66,7 @@ def cmd_suggest(args: argparse.Namespace) -> None:
     against = args.against or [association_layer()]
     ws = workspace(args)
     base = ws.layer(args.base)
-    default = norm_for(base, ws.base_id_of(args.base))
-    norm = None if args.no_population_check else make_norm(args.min_population, args.max_population, default)
+    norm = requested_norm(ws, args.base, args.min_population, args.max_population, not args.no_population_check)
     constraints = Constraints(norm=norm, use_default_norm=False, contiguity=not args.no_contiguity,
                               keep_together=tuple(args.keep_together), fixed=tuple(c for f in args.fixed for c in f),
                               allow_anchor_moves=args.allow_anchor_moves)
@@ -142,7 +140,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_compare)
 
     p = add_command(sub, "suggest", help="propose moves that fit the associations better within constraints")
-    p.add_argument("base", nargs="?", default="eerstelijnszone")
+    p.add_argument("base", nargs="?", default=zoning_layer())
     p.add_argument("--against", action="append", help=f"layer to fit (repeatable; default {association_layer()})")
     p.add_argument("--min-population", type=int)
     p.add_argument("--max-population", type=int)

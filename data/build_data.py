@@ -92,13 +92,16 @@ HAND_NON_MUNICIPAL = {"W13": ("CAW Zuid-West-Vlaanderen",)}
 
 
 # What the service reads from layers.json besides the registry (geo/reference/roles.py): which layer holds
-# the associations (the default layer to fit), which norms (geo.reference.norms.NORMS keys) apply to a layer's
+# the associations (the default layer to fit), the zoning edited by default (workbench, ensembles), the
+# layer zones nest in by default, the municipalities as a layer, which norms (geo.reference.norms.NORMS keys) apply to a layer's
 # zones, and the default comparison layers of a fit report.
 LAYER_ROLES: dict[str, dict] = {
     "samenwerkingsverband": {"role": "associations",
                              "compare_with": ["eerstelijnszone", "referentieregio", "gezondheidsmakers", "logo"]},
     "samenwerkingsverbanden": {"role": "association_register"},
-    "eerstelijnszone": {"norms": ["minimum_60k"]},
+    "eerstelijnszone": {"norms": ["minimum_60k"], "role": "zoning"},
+    "referentieregio": {"role": "nesting"},
+    "gemeente": {"role": "municipalities"},
 }
 
 def _digits(value: object) -> int:

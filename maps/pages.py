@@ -17,7 +17,7 @@ from geo.reference.catalog import Catalog
 from geo.engine.layer import Layer
 from geo.engine.overlay import OverlayResult
 from geo.views.profile import MunicipalityProfile
-from geo.reference.roles import association_layer
+from geo.reference.roles import association_layer, nesting_layer, zoning_layer
 from geo.views.search import search
 from geo.reference.vintages import normalise_name
 from maps.exports import DUTCH_HEADERS
@@ -28,12 +28,15 @@ Order = Literal["asc", "desc"]
 OVERLAY_SORT_KEYS = ("code", "name", "weight", "members", "dominant_zone_name", "dominant_share",
                      "zones_touched", "outside", "not_covered", "nested")
 ASSOCIATION_LAYER = association_layer()  # the layer with role "associations" in data/layers.json
+ZONING_LAYER, NESTING_LAYER = zoning_layer(), nesting_layer()  # roles in data/layers.json
+# The landing page's suggested pairs: the associations against the zoning and what it nests in, then
+# two pairs practitioners ask about (pairs whose layers are not shipped are left out).
 SUGGESTED_OVERLAYS = (
-    ("samenwerkingsverband", "eerstelijnszone"),
-    ("samenwerkingsverband", "referentieregio"),
-    ("eerstelijnszone", "referentieregio"),
+    (ASSOCIATION_LAYER, ZONING_LAYER),
+    (ASSOCIATION_LAYER, NESTING_LAYER),
+    (ZONING_LAYER, NESTING_LAYER),
     ("logo", "gezondheidsmakers"),
-    ("eerstelijnszone", "politiezone"),
+    (ZONING_LAYER, "politiezone"),
 )
 
 
@@ -70,7 +73,7 @@ def render_landing(layers: list[Layer], scenarios: list[dict], population_year: 
     return render("landing.html", layers=layers, scenarios=scenarios, population_year=population_year,
                   suggested=suggested, names=names, associations=associations,
                   association_zones=association_zones, facts=association_facts or {}, default_a=ASSOCIATION_LAYER if ASSOCIATION_LAYER in ids else
-                  layers[0].id, default_b="eerstelijnszone" if "eerstelijnszone" in ids else layers[-1].id)
+                  layers[0].id, default_b=ZONING_LAYER if ZONING_LAYER in ids else layers[-1].id)
 
 
 # -- search ----------------------------------------------------------------------------------

@@ -14,14 +14,14 @@ from geo.storage.workspace import Workspace
 from api.routes.scenarios import MoveIn
 from api.routes.zonings import ASSOCIATIONS, MAX_API_TIME_BUDGET
 from geo.errors import InvalidInput
-from geo.reference.norms import norm_for
+from geo.reference.roles import nesting_layer
 from geo.engine.scenario import Move, apply_moves
 from geo.zoning.suggest import Constraints, suggest
-from geo.zoning.validation import make_norm
+from geo.usecases.norms import requested_norm
 from geo.zoning.workbench import evaluate_moves
 
 router = APIRouter(prefix="/api/v1", tags=["zonings"])
-DEFAULT_NEST_IN = "referentieregio"
+DEFAULT_NEST_IN = nesting_layer()  # the layer with role "nesting" in data/layers.json
 MAX_REFERENCES = 10
 
 
@@ -51,8 +51,7 @@ def post_evaluate(body: EvaluateIn, ws: Workspace = Depends(get_workspace)) -> d
         raise InvalidInput(f"against lists a layer twice: {body.against}")
     references = [ws.layer(a) for a in body.against if a != body.base_layer]
     nest_in = ws.layer(body.nest_in) if body.nest_in and body.nest_in != body.base_layer else None
-    default = norm_for(base, ws.base_id_of(body.base_layer))
-    norm = make_norm(body.min_population, body.max_population, default) if body.population_check else None
+    norm = requested_norm(ws, body.base_layer, body.min_population, body.max_population, body.population_check)
     result = evaluate_moves(base, [Move(m.nis_code, m.to_zone) for m in body.moves], references, nest_in, norm)
     return result.as_dict()
 
@@ -76,8 +75,7 @@ def post_suggest_on_top(body: SuggestOnTopIn, ws: Workspace = Depends(get_worksp
     base = ws.layer(body.base_layer)
     moves = [Move(m.nis_code, m.to_zone) for m in body.moves]
     edited = apply_moves(base, moves, id=base.id, name=base.name) if moves else base
-    default = norm_for(base, ws.base_id_of(body.base_layer))
-    norm = make_norm(body.min_population, body.max_population, default) if body.population_check else None
+    norm = requested_norm(ws, body.base_layer, body.min_population, body.max_population, body.population_check)
     against = [ws.layer(a) for a in dict.fromkeys(body.against) if a != body.base_layer]
     if not against:
         raise InvalidInput("choose at least one layer the zoning should fit (e.g. samenwerkingsverband)")

@@ -16,7 +16,11 @@ from api.deps import get_workspace
 from api.limits import slot, unique_list
 from api.render_cache import ALL_LAYERS, cached
 from geo.geometry.polygons import DEFAULT_WEB_DETAIL as DETAIL, WEB_DETAIL_METRES, web_geometry
-from geo.reference.norms import NORM_LINES, norm_for
+from geo.reference.norms import NORM_LINES
+from geo.reference.roles import association_layer
+from geo.storage.records import scenario_layer_id
+from geo.usecases.norms import layer_norm
+from geo.usecases.scenarios import scenario_with_base
 from geo.engine.overlay import overlay
 from geo.storage.workspace import Workspace
 from maps.static_files import static_file
@@ -24,7 +28,7 @@ from maps.csp import mark_scripts
 
 router = APIRouter(tags=["maps"])
 ASSETS = "served"
-ASSOCIATIONS = "samenwerkingsverband"
+ASSOCIATIONS = association_layer()  # the layer with role "associations" in data/layers.json
 # Building a map costs up to seconds of CPU: a few at a time, so a flood leaves /health and reads
 # alone. Held only while a map is drawn: a map the render cache has is always answered.
 BUSY = slot("maps", "De server tekent al {limit} kaarten tegelijk; probeer het over enkele seconden opnieuw.")
@@ -174,15 +178,12 @@ def get_municipality_map(
 @router.get("/maps/scenario/{scenario_id}", response_class=HTMLResponse, summary="Today's zoning and a scenario side by side")
 @router.get("/maps/scenario/{scenario_id}.png", response_class=Response,
             summary="Today's zoning and a scenario side by side, as a PNG")
-@cached(lambda p: ["scenario:" + p["scenario_id"]], busy=BUSY)
+@cached(lambda p: [scenario_layer_id(p["scenario_id"])], busy=BUSY)
 def get_scenario_map(request: Request, scenario_id: str, ws: Workspace = Depends(get_workspace)) -> Response:
-    record = ws.store.get_scenario(scenario_id)
-    base_layer = ws.layer(record.base_layer)
-    scenario = ws.layer(record.layer_id)
-    norm = norm_for(scenario, record.base_layer)
+    view = scenario_with_base(ws, scenario_id)
     from maps.scenario_map import scenario_map
 
-    return _respond(request, scenario_map(base_layer, scenario, norm, _associations(ws),
+    return _respond(request, scenario_map(view.base, view.layer, view.norm, view.associations,
                                           data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
@@ -202,7 +203,7 @@ def get_choropleth(
     layer = ws.layer(layer_id)
     from maps.choropleth import population_map
 
-    return _respond(request, population_map(layer, norm_for(layer, ws.base_id_of(layer_id)), norms,
+    return _respond(request, population_map(layer, layer_norm(ws, layer_id), norms,
                                             data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 

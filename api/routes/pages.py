@@ -13,6 +13,7 @@ from api import serialize
 from api.downloads import download
 from api.deps import LayerPair, get_workspace, layer_pair
 from api.render_cache import ALL_LAYERS, cached
+from geo.reference.roles import association_layer, zoning_layer
 from geo.views.atlas import fit_atlas, municipality_counts
 from geo.engine.overlay import overlay
 from geo.views.profile import municipality_profile
@@ -68,8 +69,8 @@ def municipality_page(nis_code: int = Path(..., description="5-digit NIS code; a
 @router.get("/overlay", response_class=HTMLResponse, summary="Overlay of two layers as a sortable table (HTML)")
 @cached(lambda p: ALL_LAYERS)  # the page's layer pickers list every layer
 def overlay_page(
-    a: str = Query("samenwerkingsverband", description="Layer whose zones are the rows"),
-    b: str = Query("eerstelijnszone", description="Layer they are held against"),
+    a: str = Query(association_layer(), description="Layer whose zones are the rows"),
+    b: str = Query(zoning_layer(), description="Layer they are held against"),
     weight: Literal["population", "area"] = Query("population"),
     sort: str | None = Query(None, max_length=40, description="Column to sort the zone table on"),
     order: Literal["asc", "desc"] = Query("asc"),

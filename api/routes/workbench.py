@@ -20,7 +20,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import get_workspace
 from api.downloads import content_disposition, download
-from geo.storage.workspace import SCENARIO_PREFIX, Workspace
+from geo.storage import records
+from geo.storage.workspace import Workspace
 from api.errors import TooLarge
 from api.limits import uploads
 from api.routes.evaluate import DEFAULT_NEST_IN
@@ -32,7 +33,8 @@ from geo.errors import Busy, LimitExceeded, RegiomatchError
 from geo.uploads.preview import ImportPreview, preview_import
 from geo.uploads.importing import check_suffix
 from geo.uploads.sandbox import parse_upload
-from geo.reference.norms import norm_for
+from geo.reference.roles import municipality_layer, nesting_layer, zoning_layer
+from geo.usecases.norms import layer_norm
 from geo.paths import ATTRIBUTION
 from geo.zoning.workbench import editing_context
 from maps.exports import CSV, GPKG, XLSX, geopackage_bytes, xlsx_bytes as workbook
@@ -56,7 +58,7 @@ def _writer(request: Request, settings: Settings) -> dict:
 
 
 def _reference_choices(ws: Workspace, base_id: str) -> list[dict]:
-    layers = [layer for layer in order_against(ws.layers()) if layer.id not in (base_id, "gemeente")]
+    layers = [layer for layer in order_against(ws.layers()) if layer.id not in (base_id, municipality_layer())]
     return [{"id": layer.id, "name": layer.name} for layer in layers]
 
 
@@ -64,7 +66,7 @@ def _workbench(request: Request, ws: Workspace, settings: Settings, base_id: str
     base = ws.layer(base_id)
     choices = _reference_choices(ws, base.id)
     ids = {c["id"] for c in choices}
-    norm = norm_for(base, ws.base_id_of(base.id))
+    norm = layer_norm(ws, base.id)
     data = {
         "base_layer": base.id, "base_name": base.name, **editing_context(base),
         "geometry_url": GEOMETRY_URL, "scenario": scenario, "attribution": ATTRIBUTION,
@@ -78,12 +80,12 @@ def _workbench(request: Request, ws: Workspace, settings: Settings, base_id: str
 
 @router.get("/werkbank", response_class=HTMLResponse, summary="Zoning workbench: edit a zoning with live feedback (HTML)",
             responses={303: {"description": "base is scenario:<id>: the workbench of that scenario"}})
-def workbench_page(request: Request, base: str = Query("eerstelijnszone", max_length=100,
+def workbench_page(request: Request, base: str = Query(zoning_layer(), max_length=100,
                                                        description="Layer (or scenario:<id>) to start from"),
                    zone: str | None = Query(None, max_length=100, description="Zoom to this zone and paint into it"),
                    ws: Workspace = Depends(get_workspace), settings: Settings = Depends(get_settings)):
-    if base.startswith(SCENARIO_PREFIX):
-        return RedirectResponse(f"/werkbank/{base.removeprefix(SCENARIO_PREFIX)}", status_code=303)
+    if records.scenario_id(base) is not None:
+        return RedirectResponse(f"/werkbank/{records.scenario_id(base)}", status_code=303)
     return _workbench(request, ws, settings, base, None)
 
 
@@ -100,8 +102,7 @@ def workbench_scenario(scenario_id: str, request: Request, ws: Workspace = Depen
 def _comparison(ws: Workspace, base: str, other: str, against: list[str]) -> tuple[dict, dict]:
     base_layer, other_layer = ws.layer(base), ws.layer(other)
     chosen = [ws.layer(a) for a in dict.fromkeys(against) if a not in (base, other)]
-    norm = norm_for(base_layer, ws.base_id_of(base)) or norm_for(
-        other_layer, ws.base_id_of(other))
+    norm = layer_norm(ws, base) or layer_norm(ws, other)
     result = compare(base_layer, other_layer, chosen, "population", norm=norm)
     context = comparison_context(result, base, other)
     data = {"geometry_url": GEOMETRY_URL,
@@ -111,7 +112,7 @@ def _comparison(ws: Workspace, base: str, other: str, against: list[str]) -> tup
     return context, data
 
 
-AGAINST_QUERY = Query([ASSOCIATIONS, "referentieregio"], description="Layers to measure the fit with (associations first)")
+AGAINST_QUERY = Query([ASSOCIATIONS, nesting_layer()], description="Layers to measure the fit with (associations first)")
 
 
 @router.get("/vergelijk", response_class=HTMLResponse, summary="Compare two zonings side by side (HTML)")

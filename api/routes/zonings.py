@@ -32,9 +32,9 @@ from geo.views.costshare import SeatRule, cost_share, per_inhabitant
 from geo.errors import InvalidInput
 from geo.reference.history import members_as_of
 from geo.engine.layer import Layer, with_population
-from geo.reference.norms import norm_for
 from geo.zoning.suggest import DEFAULT_MAX_MOVES, DEFAULT_TIME_BUDGET, Constraints, suggest
-from geo.zoning.validation import make_norm, validate
+from geo.usecases.norms import requested_norm
+from geo.zoning.validation import validate
 from geo.storage.workspace import Workspace
 from geo.reference.roles import association_layer
 
@@ -73,8 +73,8 @@ def get_validation(
     of every ``nest_in`` layer. Population: Statbel, 1 January of ``population_year``."""
     layer = ws.layer(layer_id)
     base_layer = ws.layer(base) if base else ws.base_of(layer_id)
-    default = norm_for(layer, base_layer.id if base_layer is not None else None)
-    norm = make_norm(min_population, max_population, default) if population_check else None
+    norm = requested_norm(ws, layer_id, min_population, max_population, population_check,
+                          base_id=base_layer.id if base_layer is not None else None)
     higher = [ws.layer(p) for p in unique_list(nest_in, "nest_in", 10)]  # repeats cost nothing twice
     report = validate(layer, base=base_layer, norm=norm, nest_in=higher, territory=territory)
     if format == "csv":
@@ -98,7 +98,7 @@ def get_compare(
     zones of the chosen layers whose fit changed, and the zones whose population changed with
     the norm lines they crossed. ``format=csv`` gives it all as one long table."""
     base_layer, other_layer = ws.layer(base), ws.layer(other)
-    norm = make_norm(min_population, max_population, norm_for(base_layer, ws.base_id_of(base)))
+    norm = requested_norm(ws, base, min_population, max_population)
     layers = [ws.layer(a) for a in unique_list(against, "against", 20)]
     result = compare(base_layer, other_layer, layers, weight, norm=norm)
     if format == "csv":
@@ -146,8 +146,7 @@ def post_suggest(body: SuggestIn, request: Request, ws: Workspace = Depends(get_
     if body.save:
         require_writer(request, settings)
     base = ws.layer(body.base_layer)
-    default = norm_for(base, ws.base_id_of(body.base_layer))
-    norm = make_norm(body.min_population, body.max_population, default) if body.population_check else None
+    norm = requested_norm(ws, body.base_layer, body.min_population, body.max_population, body.population_check)
     constraints = Constraints(norm=norm, use_default_norm=False, contiguity=body.contiguity,
                               keep_together=tuple(tuple(g) for g in body.keep_together), fixed=tuple(body.fixed),
                               allow_anchor_moves=body.allow_anchor_moves)

@@ -24,6 +24,9 @@ from pathlib import Path
 from geo.paths import SHIPPED_DATA
 
 ASSOCIATIONS_ROLE = "associations"
+ZONING_ROLE = "zoning"
+NESTING_ROLE = "nesting"
+MUNICIPALITIES_ROLE = "municipalities"
 
 
 @dataclass(frozen=True)
@@ -53,12 +56,38 @@ def with_role(role: str, data_dir: str | Path = SHIPPED_DATA) -> list[str]:
     return [m.id for m in layer_meta(data_dir).values() if m.role == role]
 
 
+def layer_with_role(role: str, data_dir: str | Path = SHIPPED_DATA) -> str:
+    """The first layer with this role; a registry without one is refused, naming the role."""
+    found = with_role(role, data_dir)
+    if not found:
+        raise LookupError(f"no layer with role {role!r} in {data_dir}/layers.json")
+    return found[0]
+
+
 def association_layer(data_dir: str | Path = SHIPPED_DATA) -> str:
     """The layer of the cooperation associations: what a zoning is fitted to by default."""
-    found = with_role(ASSOCIATIONS_ROLE, data_dir)
-    if not found:
-        raise LookupError(f"no layer with role {ASSOCIATIONS_ROLE!r} in {data_dir}/layers.json")
-    return found[0]
+    return layer_with_role(ASSOCIATIONS_ROLE, data_dir)
+
+
+def zoning_layer(data_dir: str | Path = SHIPPED_DATA) -> str:
+    """The zoning edited by default (the workbench, ensembles): the primary care zones.
+
+    Examples
+    --------
+    >>> zoning_layer(), nesting_layer(), municipality_layer()
+    ('eerstelijnszone', 'referentieregio', 'gemeente')
+    """
+    return layer_with_role(ZONING_ROLE, data_dir)
+
+
+def nesting_layer(data_dir: str | Path = SHIPPED_DATA) -> str:
+    """The layer whose zones a zoning nests in by default: the reference regions."""
+    return layer_with_role(NESTING_ROLE, data_dir)
+
+
+def municipality_layer(data_dir: str | Path = SHIPPED_DATA) -> str:
+    """The municipalities as a layer (one zone each)."""
+    return layer_with_role(MUNICIPALITIES_ROLE, data_dir)
 
 
 def compare_with(layer_id: str, data_dir: str | Path = SHIPPED_DATA) -> tuple[str, ...]:

@@ -17,6 +17,31 @@ TEXT_LIMITS = {"name": 200, "base_layer": 100, "description": 5000, "source": 10
                "zone_code": 100, "zone_name": 200, "to_zone": 100, "layer id": 64}
 
 
+SCENARIO_PREFIX = "scenario:"
+
+
+def scenario_layer_id(scenario_id: str) -> str:
+    """The layer id of a saved scenario: ``scenario:<id>``.
+
+    Examples
+    --------
+    >>> scenario_layer_id("3f2a9c")
+    'scenario:3f2a9c'
+    """
+    return SCENARIO_PREFIX + scenario_id
+
+
+def scenario_id(layer_id: str) -> str | None:
+    """The scenario id in ``scenario:<id>``; None for any other layer id.
+
+    Examples
+    --------
+    >>> scenario_id("scenario:3f2a9c"), scenario_id("eerstelijnszone")
+    ('3f2a9c', None)
+    """
+    return layer_id.removeprefix(SCENARIO_PREFIX) if layer_id.startswith(SCENARIO_PREFIX) else None
+
+
 def check_text(field: str, value: str | None) -> None:
     """Refuse text a backend cannot store the same way: NUL characters (PostgreSQL cannot store
     them at all) and text over the field's limit in :data:`TEXT_LIMITS`.
@@ -50,7 +75,7 @@ class ScenarioRecord:
 
     @property
     def layer_id(self) -> str:
-        return f"scenario:{self.id}"
+        return scenario_layer_id(self.id)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, Program
 from geo.errors import (Conflict, Corrupt, DatabaseUnavailable, InvalidInput, StorageFull, UnknownLayer,
                         UnknownScenario)
 from geo.engine.layer import WEIGHTINGS
+from geo.storage import records
 from geo.storage.records import TEXT_LIMITS, LayerRecord, ScenarioRecord, check_text  # noqa: F401 (re-exported)
 
 log = logging.getLogger("regiomatch.store")
@@ -232,11 +233,11 @@ class Store:
         """
         links: list[tuple[str, int]] = []
         current = layer_id
-        while current.startswith("scenario:"):
+        while records.scenario_id(current) is not None:
             if len(links) + extra >= MAX_CHAIN_DEPTH:
                 raise InvalidInput(f"{layer_id!r} is based on a chain of more than {MAX_CHAIN_DEPTH} scenarios; "
                                    "base the scenario on a layer or a shorter chain")
-            record = self.get_scenario(current.removeprefix("scenario:"))
+            record = self.get_scenario(records.scenario_id(current))
             links.append((record.id, record.version))
             current = record.base_layer
         return [*links, (current, 0)]
@@ -282,7 +283,7 @@ class Store:
         if not _valid_id(scenario_id):
             raise UnknownScenario(f"unknown scenario {scenario_id!r}")
         with _translated(), self.engine.begin() as conn:
-            _refuse_if_used(conn, f"scenario:{scenario_id}", f"scenario {scenario_id!r}")
+            _refuse_if_used(conn, records.scenario_layer_id(scenario_id), f"scenario {scenario_id!r}")
             if conn.execute(delete(scenarios).where(scenarios.c.id == scenario_id)).rowcount != 1:
                 raise UnknownScenario(f"unknown scenario {scenario_id!r}")
 

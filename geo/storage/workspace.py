@@ -31,24 +31,12 @@ from geo.errors import UnknownLayer
 from geo.engine.layer import Layer
 from geo.paths import METRIC_CRS, SHIPPED_DATA
 from geo.engine.scenario import Move, apply_moves
-from geo.storage.records import LayerRecord, ScenarioRecord
+from geo.storage.records import SCENARIO_PREFIX, LayerRecord, ScenarioRecord, scenario_id
 
 if TYPE_CHECKING:
     from geo.storage.store import Store
 
-SCENARIO_PREFIX = "scenario:"
 CACHE_SIZE = 256
-
-
-def scenario_id(layer_id: str) -> str | None:
-    """The scenario id in ``scenario:<id>``; None for any other layer id.
-
-    Examples
-    --------
-    >>> scenario_id("scenario:3f2a9c"), scenario_id("eerstelijnszone")
-    ('3f2a9c', None)
-    """
-    return layer_id.removeprefix(SCENARIO_PREFIX) if layer_id.startswith(SCENARIO_PREFIX) else None
 
 
 class Workspace:
