@@ -41,7 +41,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 # A test is marked by what it uses, so a new browser or server test is marked without anyone
 # remembering: the `browser` / `server` fixtures, a server started in its body, a PDF printed.
 _MARK_BY_FIXTURE = {"browser": "browser", "server": "server"}
-_MARK_BY_SOURCE = {"server": ("Server(", "served_app(", "run_cli("), "pdf": (".pdf", "render_pdf", "pdftoppm", "to_pdf(")}
+_MARK_BY_SOURCE = {"server": ("Server(", "served_app(", "run_cli(", "subprocess.", "Popen("),
+                   "pdf": (".pdf", "pdf(", "application/pdf", "pdftoppm", "print_ahead", "format=pdf")}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -57,6 +58,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             except (OSError, TypeError):
                 source = ""
             marks |= {mark for mark, needles in _MARK_BY_SOURCE.items() if any(n in source for n in needles)}
+            if "pdf" in function.__name__:
+                marks.add("pdf")
         for mark in marks - {m.name for m in item.iter_markers()}:
             item.add_marker(getattr(pytest.mark, mark))
 

@@ -276,6 +276,7 @@ def test_overlay_pages_refuse_unknown_layers(client):
     assert 'href="/overlay?a=eerstelijnszone&amp;b=logo"' in page.text
 
 
+@pytest.mark.pdf  # follows the links to the printed reports too
 def test_every_link_on_the_front_door_and_a_profile_resolves(client):
     """Maps, reports, overlay tables, API pages: nothing the pages offer is a dead end."""
     targets = set()

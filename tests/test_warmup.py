@@ -12,6 +12,9 @@ from fastapi.testclient import TestClient
 from api import warmup
 from tests.conftest import reset_app_caches
 
+# The warm-up prints the landing page's reports and loads the PDF renderer.
+pytestmark = pytest.mark.pdf
+
 
 @pytest.fixture
 def state(tmp_path, monkeypatch) -> Path:
