@@ -156,7 +156,7 @@ def slot(kind: str, message: str) -> Callable[[], contextlib.AbstractContextMana
 
     @contextlib.contextmanager
     def held():
-        limit = int(getattr(get_settings(), f"max_parallel_{kind}"))
+        limit = int(getattr(get_settings().caches, f"max_parallel_{kind}"))
         with _slot_lock:
             semaphore = _slots.get(f"{kind}:{limit}")
             if semaphore is None:

@@ -30,7 +30,7 @@ async def lifespan(app: FastAPI):
     # Load the shipped data before the first request, not during it. The database opens, and the
     # maps' geometry and libraries load, in a thread beside the first answers (api/warmup.py).
     settings = get_settings()
-    warmup.start(workspace_for(settings), settings.warm_up)
+    warmup.start(workspace_for(settings), settings.caches.warm_up)
     yield
 
 

@@ -126,7 +126,7 @@ def cache_for(ws: Any) -> RenderCache | None:
     """The cache of this workspace (one per database and data directory), or None when turned off."""
     from api.settings import get_settings
 
-    max_bytes = get_settings().render_cache_bytes
+    max_bytes = get_settings().caches.render_cache_bytes
     if max_bytes <= 0:
         return None
     with _caches_lock:

@@ -19,12 +19,55 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from geo.reference.catalog import DEFAULT_POPULATION_YEAR
 from geo.paths import SHIPPED_DATA
 from geo.storage.workspace import Workspace, open_workspace
+from geo.uploads.sandbox import ImportLimits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+_LIMITS = ImportLimits()  # the upload limits' defaults, written once in geo.uploads.sandbox
+
+
+class ImportSettings(BaseSettings):
+    """Limits on reading one upload (``REGIOMATCH_IMPORT_<FIELD>``); the file is read in a child
+    process. The defaults are :class:`geo.uploads.sandbox.ImportLimits`'s, written there once."""
+
+    model_config = SettingsConfigDict(env_prefix="REGIOMATCH_IMPORT_", extra="ignore")
+
+    cpu_seconds: int = Field(_LIMITS.cpu_seconds, ge=1, description="CPU seconds one upload may take to read.")
+    memory_bytes: int = Field(_LIMITS.memory_bytes, ge=256 * 1024 * 1024,
+                              description="Address space of the process that reads one upload.")
+    wall_seconds: float = Field(_LIMITS.wall_seconds, gt=0, description="Wall time after which reading an upload is stopped.")
+    unpacked_bytes: int = Field(_LIMITS.unpacked_bytes, ge=1, description="Largest unpacked size of an XLSX or zip.")
+    rows: int = Field(_LIMITS.rows, ge=1, description="Most rows of a membership table.")
+    columns: int = Field(_LIMITS.columns, ge=1, description="Most columns of a membership table or attribute table.")
+    features: int = Field(_LIMITS.features, ge=1, description="Most polygon features.")
+    vertices: int = Field(_LIMITS.vertices, ge=1, description="Most polygon vertices, all features together.")
+    zones_per_municipality: int = Field(_LIMITS.zones_per_municipality, ge=1,
+                                        description="Most zones of one layer per municipality.")
+    json_depth: int = Field(_LIMITS.json_depth, ge=2, description="Deepest nesting of a GeoJSON file.")
+    parallel: int = Field(_LIMITS.parallel, ge=1, description="Uploads read at the same time (more: 503, retry).")
+
+    def limits(self) -> ImportLimits:
+        """These limits as the sandbox takes them."""
+        return ImportLimits.from_mapping(dict(self))
+
+
+class CacheSettings(BaseSettings):
+    """What the process keeps and prepares, and how much work of each kind runs at once."""
+
+    model_config = SettingsConfigDict(env_prefix="REGIOMATCH_", extra="ignore")
+
+    max_parallel_suggest: int = Field(2, ge=1, description="Suggestions computed at once per process (more: 503).")
+    max_parallel_reports: int = Field(2, ge=1, description="Reports (HTML/PDF) rendered at once per process (more: 503).")
+    max_parallel_maps: int = Field(4, ge=1, description="Maps and layer GeoJSON built at once per process (more: 503).")
+    warm_up: bool = Field(True, description="After start-up, prepare every shipped layer's map geometry and load "
+                          "the map, image and PDF libraries in a background thread (a few seconds of one core).")
+    render_cache_bytes: int = Field(64 * 1024 * 1024, ge=0, description="Memory per process for rendered "
+                                    "pages, maps, PDFs and overlay bodies (least recently used out first); 0 = off.")
 
 
 class Settings(BaseSettings):
-    """Every setting can be given as an environment variable, e.g. ``REGIOMATCH_API_TOKEN``."""
+    """The server's own settings, plus the import limits and the caches by concern (as tipg splits
+    its settings). Every setting can be given as an environment variable, e.g.
+    ``REGIOMATCH_API_TOKEN``, ``REGIOMATCH_IMPORT_ROWS``, ``REGIOMATCH_RENDER_CACHE_BYTES``."""
 
     model_config = SettingsConfigDict(env_prefix="REGIOMATCH_", extra="ignore")
 
@@ -42,33 +85,12 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins; empty = CORS off.")
     population_year: int = Field(DEFAULT_POPULATION_YEAR, description="Statbel population year: one of the years "
                                  "in data/population.csv (default the latest).")
-    max_parallel_suggest: int = Field(2, ge=1, description="Suggestions computed at once per process (more: 503).")
-    max_parallel_reports: int = Field(2, ge=1, description="Reports (HTML/PDF) rendered at once per process (more: 503).")
-    max_parallel_maps: int = Field(4, ge=1, description="Maps and layer GeoJSON built at once per process (more: 503).")
-    warm_up: bool = Field(True, description="After start-up, prepare every shipped layer's map geometry and load "
-                          "the map, image and PDF libraries in a background thread (a few seconds of one core).")
-    render_cache_bytes: int = Field(64 * 1024 * 1024, ge=0, description="Memory per process for rendered "
-                                    "pages, maps, PDFs and overlay bodies (least recently used out first); 0 = off.")
-    # Limits on reading one upload (geo.uploads.sandbox.ImportLimits); the file is read in a child process.
-    import_cpu_seconds: int = Field(30, ge=1, description="CPU seconds one upload may take to read.")
-    import_memory_bytes: int = Field(2048 * 1024 * 1024, ge=256 * 1024 * 1024,
-                                     description="Address space of the process that reads one upload.")
-    import_wall_seconds: float = Field(60.0, gt=0, description="Wall time after which reading an upload is stopped.")
-    import_unpacked_bytes: int = Field(200 * 1024 * 1024, ge=1, description="Largest unpacked size of an XLSX or zip.")
-    import_rows: int = Field(100_000, ge=1, description="Most rows of a membership table.")
-    import_columns: int = Field(200, ge=1, description="Most columns of a membership table or attribute table.")
-    import_features: int = Field(10_000, ge=1, description="Most polygon features.")
-    import_vertices: int = Field(2_000_000, ge=1, description="Most polygon vertices, all features together.")
-    import_zones_per_municipality: int = Field(50, ge=1, description="Most zones of one layer per municipality.")
-    import_json_depth: int = Field(64, ge=2, description="Deepest nesting of a GeoJSON file.")
-    import_parallel: int = Field(2, ge=1, description="Uploads read at the same time (more: 503, retry).")
+    imports: ImportSettings = Field(default_factory=ImportSettings)
+    caches: CacheSettings = Field(default_factory=CacheSettings)
 
-    def import_limits(self):
+    def import_limits(self) -> ImportLimits:
         """The upload limits as ``geo.uploads.sandbox.ImportLimits``."""
-        from geo.uploads.sandbox import ImportLimits
-
-        return ImportLimits.from_mapping({name.removeprefix("import_"): value for name, value in self
-                                          if name.startswith("import_")})
+        return self.imports.limits()
 
     def resolved_database_url(self) -> str:
         if self.database_url:

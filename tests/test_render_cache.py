@@ -284,7 +284,7 @@ def test_a_cached_map_is_answered_while_every_map_slot_is_busy(app_client, monke
     assert app_client.get(url).status_code == 200  # drawn once: now cached
     from api.settings import get_settings
 
-    holders = [BUSY() for _ in range(get_settings().max_parallel_maps)]
+    holders = [BUSY() for _ in range(get_settings().caches.max_parallel_maps)]
     for holder in holders:
         holder.__enter__()
     try:

@@ -126,7 +126,7 @@ async def create_layer(
         created = await run_in_threadpool(_import, ws, id, content, file.filename or "", limits,
                                           name=name, source=source, vintage=vintage, code_column=code_column,
                                           name_column=name_column)
-    if settings.warm_up:
+    if settings.caches.warm_up:
         # Its outlines for the browser (a second for 10,000 squares) before its first map asks, in
         # steps that wait for a quiet moment between the requests that follow an import.
         for step in web_geometry_steps([ws.layer(id)], ws.catalog.data_dir, municipalities=False):
