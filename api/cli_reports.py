@@ -14,9 +14,9 @@ from pathlib import Path
 
 from api.cli_common import add_command, workspace
 from geo.errors import InvalidInput
+from geo.usecases.reports import DEFAULT_AGAINST
 from maps.pdf import RENDERERS, html_to_pdf
-from maps.atlas_page import association_facts_of
-from maps.report import DEFAULT_AGAINST, fit_report, render_report
+from maps.report import report_html
 
 SUFFIXES = (".html", ".htm", ".pdf")
 
@@ -25,20 +25,13 @@ def cmd_report(args: argparse.Namespace) -> None:
     out = Path(args.output)
     if out.suffix.lower() not in SUFFIXES:
         raise InvalidInput(f"output file must end in .html or .pdf, got {out.name!r}")
-    ws = workspace(args)
-    layer = ws.layer(args.layer)
-    against = [ws.layer(i) for i in dict.fromkeys(args.against or DEFAULT_AGAINST) if i != layer.id]
-    if not against:
-        raise InvalidInput("a report needs at least one comparison layer other than the layer itself")
-    report = fit_report(layer, args.code, against, history=ws.catalog.history, base_layer_id=ws.base_id_of(args.layer),
-                        data_dir=ws.catalog.data_dir)
-    # The same document as the web button: association facts included (api/routes/reports.py).
-    html = render_report(report, association=association_facts_of(ws.catalog, layer.id, report.code))
+    # The same document as the report page and its PDF (maps.report.report_html).
+    html, _ = report_html(workspace(args), args.layer, args.code, args.against)
     if out.suffix.lower() == ".pdf":
         out.write_bytes(html_to_pdf(html, args.renderer))
     else:
         out.write_text(html, encoding="utf-8")
-    print(f"{report.name} ({report.code}): rapport geschreven naar {out}", file=sys.stderr)
+    print(f"{args.layer} {args.code}: rapport geschreven naar {out}", file=sys.stderr)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -26,16 +26,14 @@ from geo.reference.norms import PopulationNorm
 from geo.engine.details import ZoneDetail
 from geo.engine.overlay import Summary
 from geo.paths import ATTRIBUTION, SHIPPED_DATA
-from geo.reference.roles import association_layer, compare_with
+from geo.usecases.reports import DEFAULT_AGAINST, report_layers  # noqa: F401 (DEFAULT_AGAINST: for callers)
 from maps.csp import nonce_attribute
 
 if TYPE_CHECKING:  # drawn on first use: the server's start-up does not load the drawing code
+    from geo.storage.workspace import Workspace
     from maps.zone_map import ZoneMap
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-# Default comparison layers ("compare_with" of the association layer in data/layers.json).
-DEFAULT_AGAINST = compare_with(association_layer())
-
 # How a zone of a layer is called in a sentence (singular, plural). Unknown layers fall back to
 # "zone van <layer name>", which is always correct if less fluent.
 ZONE_NOUNS: dict[str, tuple[str, str]] = {
@@ -508,3 +506,23 @@ def render_report(report: FitReport, pdf_link: str | None = None, association: d
     """
     return render("report.html", report=report, pdf_link=pdf_link, population_year=report.population_year,
                   association=association)
+
+
+def report_html(ws: "Workspace", layer_id: str, code: str, against: list[str] | None,
+                pdf_link: str | None = None) -> tuple[str, str]:
+    """The report page of zone ``code`` of ``layer_id`` and a file name for it: what the report
+    page, its PDF and ``regiomatch report`` print (the layers from :func:`geo.usecases.reports.report_layers`).
+
+    Examples
+    --------
+    >>> html, name = report_html(ws, "samenwerkingsverband", "W13", None)
+    >>> name, "W13" in html
+    ('aansluiting_samenwerkingsverband_W13', True)
+    """
+    layer, others = report_layers(ws, layer_id, against)
+    report = fit_report(layer, code, others, history=ws.catalog.history, base_layer_id=ws.base_id_of(layer_id),
+                        data_dir=ws.catalog.data_dir)
+    filename = f"aansluiting_{layer.id}_{report.code}".replace(":", "-").replace("/", "-")
+    from maps.atlas_page import association_facts_of
+
+    return render_report(report, pdf_link, association=association_facts_of(ws.catalog, layer.id, report.code)), filename

@@ -64,7 +64,7 @@ def test_the_warm_up_prepares_every_shipped_layers_geometry_and_the_libraries(st
         def no_rendering(*args, **kwargs):
             raise AssertionError("rendered again")
 
-        monkeypatch.setattr(api.routes.reports, "build_report_html", no_rendering)
+        monkeypatch.setattr(api.routes.reports, "report_html", no_rendering)
         for code in ws.catalog.builtin["samenwerkingsverband"].zone_codes:
             pdf = client.get(f"/reports/samenwerkingsverband/{code}?format=pdf")
             assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-"), code

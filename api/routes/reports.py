@@ -17,26 +17,10 @@ from geo.errors import InvalidInput
 from geo.storage.workspace import Workspace
 from maps.atlas_page import association_facts_of
 from maps.pdf import PdfUnavailable, available_renderers, html_to_pdf
-from maps.report import DEFAULT_AGAINST, fit_report, render_report
+from geo.usecases.reports import DEFAULT_AGAINST
+from maps.report import report_html
 
 router = APIRouter(tags=["reports"])
-MAX_AGAINST = 8
-
-
-def build_report_html(ws: Workspace, layer_id: str, code: str, against: list[str] | None,
-                      pdf_link: str | None = None) -> tuple[str, str]:
-    """The report page for zone ``code`` of ``layer_id``, and a file name for it (shared with the CLI)."""
-    layer = ws.layer(layer_id)
-    against_ids = list(dict.fromkeys(against or DEFAULT_AGAINST))
-    if len(against_ids) > MAX_AGAINST:
-        raise InvalidInput(f"at most {MAX_AGAINST} comparison layers per report, got {len(against_ids)}")
-    others = [ws.layer(i) for i in against_ids if i != layer.id]
-    if not others:
-        raise InvalidInput("a report needs at least one comparison layer other than the layer itself")
-    report = fit_report(layer, code, others, history=ws.catalog.history, base_layer_id=ws.base_id_of(layer_id),
-                        data_dir=ws.catalog.data_dir)
-    filename = f"aansluiting_{layer.id}_{report.code}".replace(":", "-").replace("/", "-")
-    return render_report(report, pdf_link, association=association_facts_of(ws.catalog, layer.id, report.code)), filename
 
 
 @router.get("/reports/{layer}/{code:path}", response_class=HTMLResponse,
@@ -61,7 +45,7 @@ def get_report(
     query = [("against", a) for a in against or []]
     # A zone code may hold '/', '?' or '#' (the route takes the rest of the path as the code).
     pdf_link = f"/reports/{quote(layer, safe=':')}/{quote(code, safe='/')}?" + urlencode([*query, ("format", "pdf")])
-    html, filename = build_report_html(ws, layer, code, against, pdf_link)
+    html, filename = report_html(ws, layer, code, against, pdf_link)
     if format == "html":
         return HTMLResponse(html)
     try:

@@ -5,7 +5,8 @@ part there). Each takes a :class:`geo.storage.workspace.Workspace` and plain par
 Public parts (imported on first use):
 - ``norms``: layer_norm, requested_norm (the norm of a request: the layer's, a scenario's base's,
   or the bounds the user gave);
-- ``scenarios``: ScenarioWithBase, scenario_with_base (a saved scenario with its base and norm).
+- ``scenarios``: ScenarioWithBase, scenario_with_base (a saved scenario with its base and norm);
+- ``reports``: report_layers, DEFAULT_AGAINST (a fit report's layer and comparison layers).
 """
 
 from geo.lazy import lazy_exports
@@ -15,6 +16,8 @@ _EXPORTS = {
     "requested_norm": "geo.usecases.norms",
     "ScenarioWithBase": "geo.usecases.scenarios",
     "scenario_with_base": "geo.usecases.scenarios",
+    "report_layers": "geo.usecases.reports",
+    "DEFAULT_AGAINST": "geo.usecases.reports",
 }
 
 __all__ = sorted(_EXPORTS)
