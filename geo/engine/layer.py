@@ -71,8 +71,11 @@ class Layer:
 
     Examples
     --------
-    >>> layer = Layer.from_members("demo", members_frame, atoms)  # doctest: +SKIP
-    >>> layer.zone_population()  # doctest: +SKIP
+    >>> members = pd.DataFrame({"zone_code": ["K", "K"], "zone_name": ["Kortrijk e.o.", "Kortrijk e.o."],
+    ...                         "nis_code": [34022, 34025]})
+    >>> layer = Layer.from_members("demo", members, atoms)
+    >>> layer.zone_codes, layer.zone_weight("population").tolist()
+    (['K'], [82896.0])
     """
 
     id: str
