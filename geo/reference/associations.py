@@ -172,7 +172,7 @@ def associations(catalog: Catalog, *, legal_type: str | None = None, status: str
 
     Examples
     --------
-    >>> len([a for a in associations(load_catalog()) if a.in_register])  # doctest: +SKIP
+    >>> len([a for a in associations(catalog) if a.in_register])
     286
     """
     found = list(_read(Path(catalog.data_dir)))
@@ -223,8 +223,8 @@ def reconciliation(catalog: Catalog, code: str) -> Reconciliation | None:
 
     Examples
     --------
-    >>> r = reconciliation(load_catalog(), "ISOM")  # doctest: +SKIP
-    >>> r.register_code is None, len(r.only_in_hand)  # doctest: +SKIP
+    >>> r = reconciliation(catalog, "ISOM")
+    >>> r.register_code is None, len(r.only_in_hand)
     (True, 7)
     """
     assoc = association(catalog, code)
@@ -266,7 +266,7 @@ def layer_on(catalog: Catalog, layer_id: str, on: object = None) -> Layer:
 
     Examples
     --------
-    >>> layer_on(load_catalog(), "samenwerkingsverband", "2025-01-01").zone_codes  # doctest: +SKIP
+    >>> layer_on(catalog, "samenwerkingsverband", "2025-01-01").zone_codes
     ['NETELAND', 'W13', 'WRNL', 'WZK']
     """
     from geo.reference.history import associations_as_of

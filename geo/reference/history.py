@@ -124,7 +124,7 @@ def associations_as_of(catalog: Catalog, as_of: object) -> Layer:
 
     Examples
     --------
-    >>> associations_as_of(load_catalog(), "2024-06-01").zone_codes  # doctest: +SKIP
+    >>> associations_as_of(catalog, "2024-06-01").zone_codes
     ['NETELAND', 'W13', 'WRNL', 'WZK']
     """
     day = parse_date(as_of)
@@ -144,7 +144,9 @@ def changes_between(catalog: Catalog, start: object, end: object) -> pd.DataFram
 
     Examples
     --------
-    >>> changes_between(load_catalog(), "2018-06-30", "2019-06-30")  # doctest: +SKIP
+    >>> changes = changes_between(catalog, "2018-06-30", "2019-06-30")
+    >>> changes[["zone_code", "municipality", "change"]].iloc[0].tolist()
+    ['NETELAND', 'Grobbendonk', 'joined']
     """
     before = members_as_of(catalog, start)
     after = members_as_of(catalog, end)

@@ -163,8 +163,10 @@ class Workspace:
 
         Examples
         --------
-        >>> record = ws.store.create_layer("eigen", "Eigen", "", "2025", "", members, None)  # doctest: +SKIP
-        >>> ws.remember_imported(record) is ws.layer("eigen")  # doctest: +SKIP
+        >>> ws = Workspace(catalog, "sqlite://")  # a workspace of its own: the example writes to it
+        >>> members = [{"zone_code": "K", "zone_name": "Kortrijk e.o.", "nis_code": 34022, "share": 1.0}]
+        >>> record = ws.store.create_layer("eigen", "Eigen", "", "2025", "", members, None)
+        >>> ws.remember_imported(record) is ws.layer("eigen")
         True
         """
         layer = self.imported_layer(record, polygons)
@@ -237,7 +239,8 @@ def open_workspace(data_dir: str | Path | None, database_url: str,
 
     Examples
     --------
-    >>> open_workspace(None, "sqlite://") is open_workspace("data", "sqlite://")  # doctest: +SKIP
+    >>> from geo.paths import SHIPPED_DATA
+    >>> open_workspace(None, "sqlite://", 2020) is open_workspace(SHIPPED_DATA, "sqlite://", 2020)
     True
     """
     folder = str(Path(data_dir or SHIPPED_DATA).resolve())

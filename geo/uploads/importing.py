@@ -132,7 +132,7 @@ def layer_from_table(layer_id: str, content: bytes, filename: str, catalog: Cata
     Examples
     --------
     >>> csv = b"nis_code,zone_code,zone_name\\n34022,Z1,Kortrijk e.o.\\n"
-    >>> layer_from_table("sel", csv, "sel.csv", load_catalog()).zone_codes  # doctest: +SKIP
+    >>> layer_from_table("sel", csv, "sel.csv", catalog).zone_codes
     ['Z1']
     """
     validate_layer_id(layer_id)
