@@ -23,6 +23,7 @@ overlay        :func:`geo.engine.overlay.overlay`
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -47,13 +48,23 @@ def _shared() -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
-def _doctest_names(request: pytest.FixtureRequest) -> None:
-    """Fill ``doctest_namespace`` for docstring examples only: tests in tests/ pay nothing."""
+def _doctest_names(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fill ``doctest_namespace`` for docstring examples only: tests in tests/ pay nothing.
+
+    Examples of api/ that read the settings (``workspace_for(get_settings())``) get the same
+    workspace as ``ws``: an in-memory database, never a file under var/.
+    """
     from _pytest.doctest import DoctestItem
 
     if not isinstance(request.node, DoctestItem):
+        yield
         return
+    from api.settings import get_settings
     from maps.base import new_map
+
+    monkeypatch.setenv("REGIOMATCH_DATABASE_URL", "sqlite://")
+    monkeypatch.setenv("REGIOMATCH_POPULATION_YEAR", str(POPULATION_YEAR))
+    get_settings.cache_clear()
 
     names = {**_shared(), "m": new_map("Eerstelijnszones", "", POPULATION_YEAR, "served")}
     namespace = request.getfixturevalue("doctest_namespace")
@@ -64,3 +75,5 @@ def _doctest_names(request: pytest.FixtureRequest) -> None:
             namespace.pop(name, None)
         else:
             namespace[name] = value
+    yield
+    get_settings.cache_clear()
