@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,15 @@ from scipy import sparse
 
 from geo.engine.atoms import Atoms
 from geo.errors import InvalidInput, UnknownZone
+
+if TYPE_CHECKING:  # geopandas loads with the first outlines needed, not with the engine
+    from collections.abc import Callable
+    from typing import TypeAlias
+
+    import geopandas as gpd
+
+    # A layer's outlines (EPSG:31370) by zone code, or a function without arguments that reads them.
+    PolygonSource: TypeAlias = "gpd.GeoSeries | Callable[[], gpd.GeoSeries] | None"
 
 LayerKind = Literal["municipal", "polygon", "imported", "scenario"]
 SHARE_TOLERANCE = 1e-6
@@ -38,7 +47,7 @@ class _Polygons:
     def __set_name__(self, owner: type, name: str) -> None:
         self.slot = "_" + name
 
-    def __get__(self, layer: object, owner: type | None = None) -> object:
+    def __get__(self, layer: Layer | None, owner: type | None = None) -> gpd.GeoSeries | None:
         if layer is None:
             return None  # the dataclass default: no outlines
         value = layer.__dict__.get(self.slot)
@@ -50,7 +59,7 @@ class _Polygons:
                     layer.__dict__[self.slot] = value
         return value
 
-    def __set__(self, layer: object, value: object) -> None:
+    def __set__(self, layer: Layer, value: PolygonSource) -> None:
         layer.__dict__[self.slot] = value
 
 
@@ -89,10 +98,10 @@ class Layer:
     description: str = ""
     # GeoSeries in EPSG:31370 indexed by zone code, for non-municipal layers (or a function that
     # reads it on first use, see _Polygons)
-    polygons: object = _Polygons()
+    polygons: PolygonSource = _Polygons()
     # Zone position of each statistical sector (-1: in no zone), for layers that split municipalities;
     # None: derived from ``polygons`` on first use (see :meth:`sector_assignment`).
-    sector_zones: object = None
+    sector_zones: np.ndarray | None = None
     weighting: str = ""  # one of WEIGHTINGS
     left_out: tuple = ()  # zone codes of an import that cover nobody (reported, not refused)
     _zone_position: dict[str, int] = field(init=False, repr=False)
@@ -106,7 +115,7 @@ class Layer:
     @classmethod
     def from_members(cls, id: str, members: pd.DataFrame, atoms: Atoms, *, name: str | None = None,
                      kind: LayerKind = "municipal", vintage: str = "", source: str = "",
-                     description: str = "", polygons: object = None, weighting: str = "",
+                     description: str = "", polygons: PolygonSource = None, weighting: str = "",
                      left_out: tuple[str, ...] = ()) -> "Layer":
         """Build a layer from a long table with columns ``zone_code, zone_name, nis_code[, share]``.
 
@@ -323,7 +332,7 @@ def _partition_matrix(membership: sparse.csr_array) -> sparse.csr_array:
     return sparse.csr_array((data, (rows, cols)), shape=(csr.shape[0], n_zones + len(combos)))
 
 
-def sectors_in_polygons(xy: np.ndarray, polygons: object, zone_position: dict[str, int]) -> np.ndarray:
+def sectors_in_polygons(xy: np.ndarray, polygons: gpd.GeoSeries, zone_position: dict[str, int]) -> np.ndarray:
     """Zone position of each point (EPSG:31370) by the polygon that holds it; -1 for none. Where
     polygons overlap, the first zone in the layer's order wins (a sector is one group of people).
 

@@ -86,7 +86,7 @@ class Association:
     def in_register(self) -> bool:
         return self.layer_id == REGISTER_LAYER
 
-    def active_on(self, on: object) -> bool:
+    def active_on(self, on: date | str) -> bool:
         """Did the association exist on this date? An unknown start counts as "already there":
         association-level dates are known only where a source names them (ISOM's end, Neteland's
         start)."""
@@ -122,7 +122,7 @@ class Reconciliation:
                                                        or self.share_differences)
 
 
-def _day(on: object) -> date:
+def _day(on: date | str) -> date:
     if isinstance(on, date):
         return on
     try:
@@ -156,7 +156,7 @@ def _read(data_dir: Path) -> tuple[Association, ...]:
 
 
 def associations(catalog: Catalog, *, legal_type: str | None = None, status: str | None = None,
-                 on: object = None) -> list[Association]:
+                 on: date | str | None = None) -> list[Association]:
     """All associations of both sources, filtered; sorted by name.
 
     Parameters
@@ -255,7 +255,7 @@ def reconciliation(catalog: Catalog, code: str) -> Reconciliation | None:
         only_in_register_names=[catalog.atoms.name(n) for n in only_register])
 
 
-def layer_on(catalog: Catalog, layer_id: str, on: object = None) -> Layer:
+def layer_on(catalog: Catalog, layer_id: str, on: date | str | None = None) -> Layer:
     """An association layer with only the memberships valid on a date (default today).
 
     ``samenwerkingsverband``: the dated hand list (:func:`geo.reference.history.associations_as_of`: ISOM

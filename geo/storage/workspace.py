@@ -34,6 +34,8 @@ from geo.engine.scenario import Move, apply_moves
 from geo.storage.records import SCENARIO_PREFIX, LayerRecord, ScenarioRecord, scenario_id
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+
     from geo.storage.store import Store
 
 CACHE_SIZE = 256
@@ -154,7 +156,7 @@ class Workspace:
         return self._cached(_imported_key(layer_id, stamp),
                             lambda: self.imported_layer(self.store.get_layer(layer_id)))
 
-    def remember_imported(self, record: LayerRecord, polygons: object = None) -> Layer:
+    def remember_imported(self, record: LayerRecord, polygons: gpd.GeoSeries | None = None) -> Layer:
         """Cache the layer of a record just saved, under the version the database gave it, so the
         first request for it (an overlay right after the import) does not read the record back
         and parse it again. ``polygons``: its outlines as already in memory (a GeoSeries indexed
@@ -172,7 +174,7 @@ class Workspace:
         layer = self.imported_layer(record, polygons)
         return self._cached(_imported_key(record.id, record.created_at.isoformat()), lambda: layer)
 
-    def imported_layer(self, record: LayerRecord, polygons: object = None) -> Layer:
+    def imported_layer(self, record: LayerRecord, polygons: gpd.GeoSeries | None = None) -> Layer:
         """The layer of an imported-layer record, over this workspace's municipalities. Its
         stored outlines are parsed on first use (maps need them; an overlay mostly does not);
         ``polygons`` gives them ready instead."""
@@ -210,7 +212,7 @@ def _imported_key(layer_id: str, stamp: str) -> tuple:
     return ("layer", layer_id, stamp)
 
 
-def _read_polygons(geojson: str) -> object:
+def _read_polygons(geojson: str) -> gpd.GeoSeries:
     """The outlines of an imported layer as stored (GeoJSON in EPSG:31370) -> GeoSeries by zone code."""
     import geopandas as gpd  # only for imported polygons, not at start-up
 

@@ -385,7 +385,7 @@ def check_suffix(filename: str) -> str:
     return suffix
 
 
-def import_layer(layer_id: str, content: bytes, filename: str, catalog: Catalog, *, parsed: object | None = None,
+def import_layer(layer_id: str, content: bytes, filename: str, catalog: Catalog, *, parsed: pd.DataFrame | None = None,
                  **options: object) -> Layer:
     """Dispatch on the file suffix: a table or polygons. ``parsed``: the file as already read by
     ``geo.uploads.sandbox.parse_upload`` (the server reads uploads in a limited child process)."""
