@@ -93,6 +93,15 @@ def layer_columns(layer: "Layer") -> LayerColumns:
     """:class:`LayerColumns` of ``layer``, kept with the layer (as :class:`geo.engine.layer.Layer` keeps
     its own derived arrays).
 
+    Parameters
+    ----------
+    layer : Layer
+
+    Returns
+    -------
+    LayerColumns
+        The same object on every call for the same layer.
+
     Examples
     --------
     >>> from geo.reference.catalog import load_catalog
@@ -107,7 +116,23 @@ def layer_columns(layer: "Layer") -> LayerColumns:
 
 
 def atom_labels(atoms) -> tuple[np.ndarray, list[int], list[str]]:
-    """NIS codes of the atoms (an array and as ints) and their names, prepared once per atoms."""
+    """NIS codes of the atoms (an array and as ints) and their names, prepared once per atoms.
+
+    Parameters
+    ----------
+    atoms : Atoms
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, list of int, list of str)
+        The NIS codes as an int64 array and as ints, and the Dutch names, in atom order.
+
+    Examples
+    --------
+    >>> nis, codes, names = atom_labels(atoms)
+    >>> codes[0], names[0]
+    (11001, 'Aartselaar')
+    """
     prepared = atoms.__dict__.get("_details_labels")
     if prepared is None:
         nis = atoms.nis_codes.astype(np.int64)
