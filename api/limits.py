@@ -148,8 +148,10 @@ def slot(kind: str, message: str) -> Callable[[], contextlib.AbstractContextMana
 
     Examples
     --------
-    >>> with slot("maps", "busy")():  # doctest: +SKIP
-    ...     render_the_map()
+    >>> maps_slot = slot("maps", "Er worden al {limit} kaarten getekend; probeer het zo dadelijk opnieuw.")
+    >>> with maps_slot():
+    ...     print("rendering")
+    rendering
     """
     from api.settings import get_settings
     from geo.errors import Busy

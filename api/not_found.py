@@ -52,7 +52,12 @@ def not_found_html(request: Request, exc: Exception | None) -> str:
 
     Examples
     --------
-    >>> not_found_html(request, UnknownZone("layer 'samenwerkingsverband' has no zone 'XYZ'"))  # doctest: +SKIP
+    >>> request = Request({"type": "http", "method": "GET", "path": "/zones/samenwerkingsverband/W31",
+    ...                    "query_string": b"", "headers": [],
+    ...                    "path_params": {"layer": "samenwerkingsverband", "code": "W31"}})
+    >>> html = not_found_html(request, e.UnknownZone("layer 'samenwerkingsverband' has no zone 'W31'"))
+    >>> "Bedoelde u misschien" in html, "/zones/samenwerkingsverband/W13" in html
+    (True, True)
     """
     ws = _workspace()
     params = request.scope.get("path_params") or {}

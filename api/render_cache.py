@@ -17,9 +17,16 @@ cached copy carries an old nonce.
 
 Examples
 --------
->>> @router.get("/maps/overlay")  # doctest: +SKIP
+>>> from fastapi import APIRouter, Depends
+>>> from fastapi.responses import HTMLResponse
+>>> from api.deps import get_workspace
+>>> from geo.storage.workspace import Workspace
+>>> router = APIRouter()
+>>> @router.get("/maps/overlay")
 ... @cached(lambda p: [p["a"], p["b"]])
 ... def get_overlay_map(a: str, b: str, ws: Workspace = Depends(get_workspace)) -> HTMLResponse: ...
+>>> [route.path for route in router.routes]
+['/maps/overlay']
 """
 
 from __future__ import annotations

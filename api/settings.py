@@ -197,7 +197,7 @@ def command_line_hosts(argv: list[str] | None = None) -> list[str]:
 
     Examples
     --------
-    >>> command_line_hosts(["gunicorn", "-b", "[::]:80", "--bind=10.1.2.3:8000"])  # doctest: +SKIP
+    >>> command_line_hosts(["gunicorn", "-b", "[::]:80", "--bind=10.1.2.3:8000"])
     ['::', '10.1.2.3']
     """
     argv = sys.argv if argv is None else argv

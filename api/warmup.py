@@ -111,7 +111,10 @@ def in_background(job: Callable[[], object]) -> None:
 
     Examples
     --------
-    >>> in_background(lambda: web_geometry(imported_layer))  # doctest: +SKIP
+    >>> done = threading.Event()
+    >>> in_background(done.set)  # e.g. lambda: web_geometry(imported_layer)
+    >>> done.wait(10)
+    True
     """
     global _worker
     _jobs.put(job)

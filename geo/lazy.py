@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import Any
 
 
 class lazy_module:  # noqa: N801 - reads as the module it stands for
@@ -24,7 +25,7 @@ class lazy_module:  # noqa: N801 - reads as the module it stands for
         self._name = name
         self._module: ModuleType | None = None
 
-    def __getattr__(self, attribute: str) -> object:
+    def __getattr__(self, attribute: str) -> Any:
         if self._module is None:
             self._module = importlib.import_module(self._name)
         return getattr(self._module, attribute)
@@ -49,7 +50,7 @@ def lazy_exports(package: str, exports: dict[str, str]):
     ['sqrt']
     """
 
-    def __getattr__(name: str) -> object:
+    def __getattr__(name: str) -> Any:
         module = exports.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")

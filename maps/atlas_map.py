@@ -45,8 +45,9 @@ def border_map_png(atlas: Atlas, data_dir: Path = SHIPPED_DATA, width_inches: fl
 
     Examples
     --------
-    >>> png = border_map_png(fit_atlas(load_catalog()))  # doctest: +SKIP
-    >>> png[:4]  # doctest: +SKIP
+    >>> from geo.views.atlas import fit_atlas
+    >>> png = border_map_png(fit_atlas(catalog))
+    >>> png[:4]
     b'\\x89PNG'
     """
     counts = tuple(zip(atlas.municipalities["nis_code"].astype(int), atlas.municipalities["minority_side"].astype(int)))

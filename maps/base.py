@@ -300,9 +300,11 @@ def feature_layer(frame: gpd.GeoDataFrame, name: str, pane: str, *, show: bool =
 
     Examples
     --------
-    >>> munis = municipalities(atoms)  # doctest: +SKIP
-    >>> munis["_style"] = [{"color": "#888", "weight": 0.5}] * len(munis)  # doctest: +SKIP
-    >>> feature_layer(munis, "Gemeenten", "municipalities", source=municipality_source()).add_to(m)  # doctest: +SKIP
+    >>> munis = municipalities(atoms)
+    >>> munis["_style"] = [{"color": "#888", "weight": 0.5}] * len(munis)
+    >>> group = feature_layer(munis, "Gemeenten", "municipalities", source=municipality_source()).add_to(m)
+    >>> group.layer_name, "regiomatch" in render(m)
+    ('Gemeenten', True)
     """
     ids = frame["code"].astype(str) if "code" in frame.columns else frame.index.astype(str)
     styles: list[dict] = []
@@ -455,10 +457,14 @@ def zone_columns_layer(frame: gpd.GeoDataFrame, name: str, pane: str, *, source:
 
     Examples
     --------
-    >>> zones = zones(layer)  # doctest: +SKIP
-    >>> tips = ZoneTips(lines=((("", ("int", "population"), " inwoners"),),))  # doctest: +SKIP
-    >>> zone_columns_layer(zones, "Raster", "fills", source=zone_source(layer), tips=tips,
-    ...                    texts=ZoneTexts("inwoners"))  # doctest: +SKIP
+    >>> frame = zones(elz)
+    >>> frame["_style"] = [{"color": "#444", "weight": 1}] * len(frame)
+    >>> frame["_hover"] = frame["name"]
+    >>> tips = ZoneTips(lines=((("", ("int", "population"), " inwoners"),),))
+    >>> group = zone_columns_layer(frame, "Raster", "fills", source=zone_source(elz), tips=tips,
+    ...                            texts=ZoneTexts("inwoners")).add_to(m)
+    >>> group.layer_name, "inwoners" in render(m)
+    ('Raster', True)
     """
     styles: list[dict] = []
     style_index: dict[str, int] = {}
@@ -547,7 +553,7 @@ def add_labels(m: folium.Map | folium.FeatureGroup, frame: gpd.GeoDataFrame, tex
 
     Examples
     --------
-    >>> add_labels(m, zones(layer), "name", small=True, priority=1)  # doctest: +SKIP
+    >>> add_labels(m, zones(elz), "name", small=True, priority=1)
     """
     points = [[round(p.y, 5), round(p.x, 5), str(text), priority]
               for p, text in zip(frame.geometry.representative_point(), frame[text_column])

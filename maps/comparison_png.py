@@ -48,8 +48,9 @@ def comparison_png(base: Layer, other: Layer, moved: list[int], data_dir: Path =
 
     Examples
     --------
-    >>> png = comparison_png(elz, scenario_layer, [34025])  # doctest: +SKIP
-    >>> png[:4]  # doctest: +SKIP
+    >>> from geo.engine.scenario import Move, apply_moves
+    >>> png = comparison_png(elz, apply_moves(elz, [Move(34025, "elz18")]), [34025])
+    >>> png[:4]
     b'\\x89PNG'
     """
     munis = _drawn_municipalities(Path(data_dir))

@@ -157,7 +157,8 @@ def geopackage_bytes(zones: gpd.GeoDataFrame, layer_name: str) -> bytes:
 
     Examples
     --------
-    >>> geopackage_bytes(zone_polygons(layer), "eerstelijnszone")[:16]  # doctest: +SKIP
+    >>> from geo.geometry.polygons import zone_polygons
+    >>> geopackage_bytes(zone_polygons(elz), "eerstelijnszone")[:16]
     b'SQLite format 3\\x00'
     """
     with tempfile.TemporaryDirectory(prefix="regiomatch-gpkg-") as tmp:

@@ -37,8 +37,8 @@ def municipality_map(nis_code: int, layers: Sequence[Layer], *, data_dir: Path =
 
     Examples
     --------
-    >>> catalog = load_catalog()  # doctest: +SKIP
-    >>> base.render(municipality_map(34022, catalog.layers()))  # doctest: +SKIP
+    >>> "Kortrijk" in base.render(municipality_map(34022, catalog.layers()))
+    True
     """
     layers = [layer for layer in layers if layer.id not in SKIPPED_LAYERS]
     if not layers:

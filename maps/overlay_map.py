@@ -59,8 +59,9 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
 
     Examples
     --------
-    >>> result = overlay(catalog.layer("samenwerkingsverband"), catalog.layer("eerstelijnszone"))  # doctest: +SKIP
-    >>> base.render(overlay_map(result, focus="W13"))  # doctest: +SKIP
+    >>> result = overlay(catalog.layer("samenwerkingsverband"), catalog.layer("eerstelijnszone"))
+    >>> "W13" in base.render(overlay_map(result, focus="W13"))
+    True
     """
     a, b = result.a, result.b
     details = result.details()
@@ -298,7 +299,7 @@ def _most_zones_of_a_member(layer) -> int:
 
     Examples
     --------
-    >>> _most_zones_of_a_member(load_catalog().layer("eerstelijnszone"))  # doctest: +SKIP
+    >>> _most_zones_of_a_member(catalog.layer("eerstelijnszone"))
     1
     """
     counts = (layer.membership > 0).sum(axis=1)
@@ -331,7 +332,7 @@ def overlay_municipality_popup(result: OverlayResult, nis_code: int) -> str:
 
     Examples
     --------
-    >>> overlay_municipality_popup(overlay(grid, elz), 34025)[:40]  # doctest: +SKIP
+    >>> overlay_municipality_popup(overlay(assoc, elz), 34025)[:41]
     '<div class="rm-popup"><h4>Lendelede <span'
     """
     atoms, unit = result.a.atoms, _unit(result)
@@ -349,7 +350,7 @@ def overlay_zone_summary(result: OverlayResult, code: str) -> str:
 
     Examples
     --------
-    >>> overlay_zone_summary(overlay(associations, elz), "W13")[:24]  # doctest: +SKIP
+    >>> overlay_zone_summary(overlay(assoc, elz), "W13")[:25]
     '<div class="rm-popup"><b>'
     """
     return _zone_summary_html(result.zone_detail(code), result, _unit(result))

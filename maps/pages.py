@@ -63,7 +63,7 @@ def render_landing(layers: list[Layer], scenarios: list[dict], population_year: 
 
     Examples
     --------
-    >>> html = render_landing(catalog.layers(), [], 2020, catalog.layer("samenwerkingsverband"))  # doctest: +SKIP
+    >>> html = render_landing(catalog.layers(), [], 2020, catalog.layer("samenwerkingsverband"))
     """
     ids = {layer.id for layer in layers}
     suggested = [(a, b) for a, b in SUGGESTED_OVERLAYS if a in ids and b in ids]
@@ -156,7 +156,7 @@ def render_overlay_table(result: OverlayResult, layers: list[Layer], sort: str |
 
     Examples
     --------
-    >>> html = render_overlay_table(overlay(assoc, elz), catalog.layers(), sort="dominant_share")  # doctest: +SKIP
+    >>> html = render_overlay_table(overlay(assoc, elz), catalog.layers(), sort="dominant_share")
     """
     rows = sort_rows(overlay_zone_rows(result), sort, order)
     cells = result.cells().rename(columns={result.weight: "weight"})

@@ -92,6 +92,9 @@ def html_to_pdf(html: str, renderer: str | None = None) -> bytes:
 
     Examples
     --------
+    Not run with the tests: it needs WeasyPrint's system libraries, which a doctest cannot skip
+    without, and takes seconds (tests/test_report_pdf.py prints PDFs, marked ``pdf``).
+
     >>> html_to_pdf("<h1>W13</h1>")[:5]  # doctest: +SKIP
     b'%PDF-'
     """

@@ -26,7 +26,7 @@ def preload_steps(layer: Layer, data_dir: Path = SHIPPED_DATA) -> list[tuple[str
 
     Examples
     --------
-    >>> [name for name, _ in preload_steps(load_catalog().layer("provincie"))]  # doctest: +SKIP
+    >>> [name for name, _ in preload_steps(catalog.layer("provincie"))]
     ['maps', 'templates', 'images', 'pdf']
     """
     return [("maps", lambda: _maps(layer, data_dir)), ("templates", _templates),

@@ -72,8 +72,11 @@ def scenario_map(base_layer: Layer, scenario: Layer, norm: PopulationNorm | None
 
     Examples
     --------
-    >>> elz = load_catalog().layer("eerstelijnszone")  # doctest: +SKIP
-    >>> html = render(scenario_map(elz, apply_moves(elz, [Move(34025, "elz18")]), ZONE_MINIMUM_60K))  # doctest: +SKIP
+    >>> from geo.engine.scenario import Move, apply_moves
+    >>> from geo.reference.norms import ZONE_MINIMUM_60K
+    >>> html = base.render(scenario_map(elz, apply_moves(elz, [Move(34025, "elz18")]), ZONE_MINIMUM_60K))
+    >>> "Lendelede" in html
+    True
     """
     changes = moved(base_layer, scenario)
     moved_codes = {c["nis_code"] for c in changes}

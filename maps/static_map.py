@@ -38,8 +38,9 @@ def map_png(m: folium.Map) -> bytes:
 
     Examples
     --------
-    >>> png = map_png(overlay_map(result, focus="W13"))  # doctest: +SKIP
-    >>> png[:4]  # doctest: +SKIP
+    >>> from maps.overlay_map import overlay_map
+    >>> png = map_png(overlay_map(result, focus="W13"))
+    >>> png[:4]
     b'\\x89PNG'
     """
     figure = m.get_root()

@@ -144,7 +144,7 @@ def add_legend(m: folium.Map, title: str, rows: Sequence[LegendRow], notes: Sequ
 
     Examples
     --------
-    >>> add_legend(m, "Legende", [LegendRow(fill_swatch("#fff"), "niet in een zone")])  # doctest: +SKIP
+    >>> add_legend(m, "Legende", [LegendRow(fill_swatch("#fff"), "niet in een zone")])
     """
     m.rm_legend = (title, list(rows), list(notes))  # drawn by maps.static_map too
     body = "".join(row.html() for row in rows)

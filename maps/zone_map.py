@@ -68,7 +68,7 @@ def zone_colours(detail: ZoneDetail) -> dict[str, str]:
 
     Examples
     --------
-    >>> zone_colours(overlay(w13_layer, elz_layer).zone_detail("W13"))["elz18"]  # doctest: +SKIP
+    >>> zone_colours(overlay(assoc, elz).zone_detail("W13"))["elz18"]
     '#0072B2'
     """
     colours = {}
@@ -93,9 +93,9 @@ def zone_map(layer: Layer, code: str, against: Layer, detail: ZoneDetail,
 
     Examples
     --------
-    >>> result = overlay(w13_layer, elz_layer)  # doctest: +SKIP
-    >>> drawn = zone_map(w13_layer, "W13", elz_layer, result.zone_detail("W13"))  # doctest: +SKIP
-    >>> drawn.jpeg[:2], drawn.legend[0].fill  # doctest: +SKIP
+    >>> result = overlay(assoc, elz)
+    >>> drawn = zone_map(assoc, "W13", elz, result.zone_detail("W13"))
+    >>> drawn.jpeg[:2], drawn.legend[0].fill
     (b'\\xff\\xd8', '#0072B2')
     """
     from PIL import Image, ImageDraw

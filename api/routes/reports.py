@@ -63,6 +63,8 @@ def print_ahead(ws: Workspace, layer_id: str, code: str) -> bool:
 
     Examples
     --------
+    Not run with the tests: it prints a PDF, seconds of WeasyPrint (tests/test_warmup.py runs it).
+
     >>> print_ahead(ws, "samenwerkingsverband", "W13")  # doctest: +SKIP
     True
     """

@@ -60,6 +60,25 @@ class Atoms:
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, population_year: int,
                    population_basis: PopulationBasis = "municipal", sectors: pd.DataFrame | None = None) -> "Atoms":
+        """Build the atoms from a table of municipalities.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            One row per municipality: ``nis_code``, ``name``, ``region``, ``area_km2``,
+            ``population`` and optionally ``name_fr`` (defaults to ``name``).
+        population_year : int
+            Statbel year (1 January) of ``population``.
+        population_basis : {"municipal", "sectors"}
+            Statbel's municipal count, or the sum of the statistical sectors.
+        sectors : pandas.DataFrame, optional
+            The statistical sectors (see :class:`Sectors`); rows of unknown municipalities are dropped.
+
+        Returns
+        -------
+        Atoms
+            Sorted by NIS code; duplicate NIS codes raise ``InvalidInput``.
+        """
         table = frame.copy()
         table["nis_code"] = table["nis_code"].astype(int)
         if "name_fr" not in table:
@@ -103,7 +122,18 @@ class Atoms:
         return (self.table["region"] == FLEMISH_REGION).to_numpy()
 
     def weights(self, weight: Weight = "population") -> np.ndarray:
-        """Weight per atom: inhabitants, or area in km^2."""
+        """Weight per atom: inhabitants, or area in km^2.
+
+        Parameters
+        ----------
+        weight : {"population", "area"}
+            Anything else raises ``InvalidInput``.
+
+        Returns
+        -------
+        numpy.ndarray
+            One float per atom, in atom order.
+        """
         if weight == "population":
             return self.table["population"].to_numpy(dtype=float)
         if weight == "area":
@@ -117,19 +147,63 @@ class Atoms:
             return False
 
     def position(self, nis_code: int) -> int:
-        """Row of a 2025 NIS code; unknown codes are refused with the code named."""
+        """Row of a 2025 NIS code; unknown codes are refused with the code named.
+
+        Parameters
+        ----------
+        nis_code : int
+            A 2025 NIS code.
+
+        Returns
+        -------
+        int
+            The atom's row; an unknown code raises ``UnknownMunicipality``.
+        """
         try:
             return self._position[int(nis_code)]
         except (KeyError, TypeError, ValueError):
             raise UnknownMunicipality(f"unknown NIS code {nis_code!r} (not a municipality of 2025)") from None
 
     def positions(self, nis_codes: Iterable[int]) -> np.ndarray:
+        """Rows of several 2025 NIS codes (see :meth:`position`).
+
+        Parameters
+        ----------
+        nis_codes : iterable of int
+
+        Returns
+        -------
+        numpy.ndarray
+            int64 rows, in the order given.
+        """
         return np.array([self.position(c) for c in nis_codes], dtype=np.int64)
 
     def name(self, nis_code: int) -> str:
+        """The Dutch name of a municipality.
+
+        Parameters
+        ----------
+        nis_code : int
+            A 2025 NIS code (unknown codes raise ``UnknownMunicipality``).
+
+        Returns
+        -------
+        str
+        """
         return str(self.table["name"].iloc[self.position(nis_code)])
 
     def population(self, nis_code: int) -> int:
+        """The inhabitants of a municipality on 1 January of ``population_year``.
+
+        Parameters
+        ----------
+        nis_code : int
+            A 2025 NIS code (unknown codes raise ``UnknownMunicipality``).
+
+        Returns
+        -------
+        int
+        """
         return int(self.table["population"].iloc[self.position(nis_code)])
 
 
@@ -166,6 +240,19 @@ class Sectors:
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, atoms: "Atoms") -> "Sectors":
+        """Index the sectors by municipality.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            One row per sector (columns as :attr:`table`).
+        atoms : Atoms
+            The municipalities; sectors of other NIS codes are dropped.
+
+        Returns
+        -------
+        Sectors
+        """
         table = frame.reset_index(drop=True)
         known = table["nis_code"].isin(atoms.nis_codes)
         table = table[known].reset_index(drop=True)
@@ -178,7 +265,18 @@ class Sectors:
         return len(self.table)
 
     def of(self, atom_row: int) -> np.ndarray:
-        """Indices of the sectors in one municipality (by its atom row)."""
+        """Indices of the sectors in one municipality (by its atom row).
+
+        Parameters
+        ----------
+        atom_row : int
+            The municipality's row in ``atoms`` (:meth:`Atoms.position`).
+
+        Returns
+        -------
+        numpy.ndarray
+            Rows of :attr:`table`.
+        """
         return self._order[self._bounds[atom_row]:self._bounds[atom_row + 1]]
 
     @property

@@ -208,27 +208,71 @@ class Evaluator:
         return [Move(int(codes[pos]), str(self.base.zones["code"].iloc[col])) for pos, col in self._moved.items()]
 
     def zones_of(self, nis_code: int) -> list[str]:
-        """Codes of the base zones the municipality is in now (after the applied moves)."""
+        """Codes of the base zones the municipality is in now (after the applied moves).
+
+        Parameters
+        ----------
+        nis_code : int
+            A 2025 NIS code (unknown codes raise ``UnknownMunicipality``).
+
+        Returns
+        -------
+        list of str
+            Empty for a municipality in no zone.
+        """
         pos = self.base.atoms.position(nis_code)
         cols, _ = self._base_row(pos)
         return [str(self.base.zones["code"].iloc[c]) for c in cols]
 
     def table(self, reference_id: str) -> np.ndarray:
-        """The current contingency table, oriented as ``overlay`` would return it."""
+        """The current contingency table, oriented as ``overlay`` would return it.
+
+        Parameters
+        ----------
+        reference_id : str
+            One of :attr:`reference_ids` (others raise ``InvalidInput``).
+
+        Returns
+        -------
+        numpy.ndarray
+            A copy: base zones x reference zones when ``base_as="a"``, the transpose otherwise.
+        """
         table = self._reference(reference_id).table
         return table.copy() if self.base_as == "b" else table.T.copy()
 
     def summaries(self) -> dict[str, Summary]:
-        """Measures of every reference against the base with the applied moves, by reference id."""
+        """Measures of every reference against the base with the applied moves, by reference id.
+
+        Returns
+        -------
+        dict of str to Summary
+            By reference id.
+        """
         return {rid: self._summary(ref) for rid, ref in self._refs.items()}
 
     def tables(self) -> dict[str, Tables]:
         """Each reference's current table against the base (reference zones x base zones, whatever
-        ``base_as``), by reference id: what any other measure is computed from."""
+        ``base_as``), by reference id: what any other measure is computed from.
+
+        Returns
+        -------
+        dict of str to Tables
+        """
         return {rid: Tables(ref.layer, ref.table, ref.outside) for rid, ref in self._refs.items()}
 
     def layer(self, **kwargs: object) -> Layer:
-        """The base layer with the applied moves (``apply_moves(base, ev.moves, **kwargs)``)."""
+        """The base layer with the applied moves (``apply_moves(base, ev.moves, **kwargs)``).
+
+        Parameters
+        ----------
+        **kwargs
+            ``id``, ``name``, ``description`` of the new layer (see :func:`geo.engine.scenario.apply_moves`).
+
+        Returns
+        -------
+        Layer
+            Of kind ``scenario``.
+        """
         return apply_moves(self.base, self.moves, **kwargs)  # type: ignore[arg-type]
 
     # -- evaluating and applying moves -----------------------------------------------------------
@@ -237,11 +281,34 @@ class Evaluator:
 
         Unknown municipalities and zones are refused (:class:`~geo.errors.UnknownMunicipality`,
         :class:`~geo.errors.InvalidInput`) as :func:`geo.engine.scenario.check_moves` does.
+
+        Parameters
+        ----------
+        nis_code : int
+            A 2025 NIS code.
+        to_zone : str
+            A zone code of the base layer.
+
+        Returns
+        -------
+        dict of str to Summary
+            By reference id.
         """
         return self.score([Move(nis_code, to_zone)])
 
     def score(self, moves: Iterable[Move]) -> dict[str, Summary]:
-        """Measures with ``moves`` applied on top of the applied ones; nothing changes."""
+        """Measures with ``moves`` applied on top of the applied ones; nothing changes.
+
+        Parameters
+        ----------
+        moves : iterable of Move
+            Checked as :func:`geo.engine.scenario.check_moves` does.
+
+        Returns
+        -------
+        dict of str to Summary
+            By reference id.
+        """
         self.summaries()  # the current measures survive the trial (they are restored with it)
         return self.trial(moves, Evaluator.summaries)
 
@@ -250,6 +317,18 @@ class Evaluator:
 
         The updater reads the state (:meth:`tables`, :meth:`summaries`, :meth:`zones_of`) and
         returns what it computed; it must not apply moves itself.
+
+        Parameters
+        ----------
+        moves : iterable of Move
+            Checked as :func:`geo.engine.scenario.check_moves` does.
+        updater : callable
+            Called with this evaluator while the moves are applied.
+
+        Returns
+        -------
+        object
+            What ``updater`` returned.
 
         Examples
         --------
@@ -275,13 +354,37 @@ class Evaluator:
             self._restore(saved)
 
     def apply(self, nis_code: int, to_zone: str) -> dict[str, Summary]:
-        """Move the municipality to ``to_zone`` for good and return the new measures."""
+        """Move the municipality to ``to_zone`` for good and return the new measures.
+
+        Parameters
+        ----------
+        nis_code : int
+            A 2025 NIS code.
+        to_zone : str
+            A zone code of the base layer.
+
+        Returns
+        -------
+        dict of str to Summary
+            By reference id.
+        """
         [(pos, col)] = self._checked([Move(nis_code, to_zone)])
         self._set_row(pos, col, None)
         return self.summaries()
 
     def undo(self, nis_code: int) -> dict[str, Summary]:
-        """Put the municipality back in its zones of the base layer (a no-op if it never moved)."""
+        """Put the municipality back in its zones of the base layer (a no-op if it never moved).
+
+        Parameters
+        ----------
+        nis_code : int
+            A 2025 NIS code.
+
+        Returns
+        -------
+        dict of str to Summary
+            By reference id.
+        """
         pos = self.base.atoms.position(nis_code)
         if pos in self._moved:
             self._set_row(pos, None, None)

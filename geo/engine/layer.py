@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,15 @@ from scipy import sparse
 
 from geo.engine.atoms import Atoms
 from geo.errors import InvalidInput, UnknownZone
+
+if TYPE_CHECKING:  # geopandas loads with the first outlines needed, not with the engine
+    from collections.abc import Callable
+    from typing import TypeAlias
+
+    import geopandas as gpd
+
+    # A layer's outlines (EPSG:31370) by zone code, or a function without arguments that reads them.
+    PolygonSource: TypeAlias = "gpd.GeoSeries | Callable[[], gpd.GeoSeries] | None"
 
 LayerKind = Literal["municipal", "polygon", "imported", "scenario"]
 SHARE_TOLERANCE = 1e-6
@@ -38,7 +47,7 @@ class _Polygons:
     def __set_name__(self, owner: type, name: str) -> None:
         self.slot = "_" + name
 
-    def __get__(self, layer: object, owner: type | None = None) -> object:
+    def __get__(self, layer: Layer | None, owner: type | None = None) -> gpd.GeoSeries | None:
         if layer is None:
             return None  # the dataclass default: no outlines
         value = layer.__dict__.get(self.slot)
@@ -50,7 +59,7 @@ class _Polygons:
                     layer.__dict__[self.slot] = value
         return value
 
-    def __set__(self, layer: object, value: object) -> None:
+    def __set__(self, layer: Layer, value: PolygonSource) -> None:
         layer.__dict__[self.slot] = value
 
 
@@ -71,8 +80,11 @@ class Layer:
 
     Examples
     --------
-    >>> layer = Layer.from_members("demo", members_frame, atoms)  # doctest: +SKIP
-    >>> layer.zone_population()  # doctest: +SKIP
+    >>> members = pd.DataFrame({"zone_code": ["K", "K"], "zone_name": ["Kortrijk e.o.", "Kortrijk e.o."],
+    ...                         "nis_code": [34022, 34025]})
+    >>> layer = Layer.from_members("demo", members, atoms)
+    >>> layer.zone_codes, layer.zone_weight("population").tolist()
+    (['K'], [82896.0])
     """
 
     id: str
@@ -86,10 +98,10 @@ class Layer:
     description: str = ""
     # GeoSeries in EPSG:31370 indexed by zone code, for non-municipal layers (or a function that
     # reads it on first use, see _Polygons)
-    polygons: object = _Polygons()
+    polygons: PolygonSource = _Polygons()
     # Zone position of each statistical sector (-1: in no zone), for layers that split municipalities;
     # None: derived from ``polygons`` on first use (see :meth:`sector_assignment`).
-    sector_zones: object = None
+    sector_zones: np.ndarray | None = None
     weighting: str = ""  # one of WEIGHTINGS
     left_out: tuple = ()  # zone codes of an import that cover nobody (reported, not refused)
     _zone_position: dict[str, int] = field(init=False, repr=False)
@@ -103,11 +115,28 @@ class Layer:
     @classmethod
     def from_members(cls, id: str, members: pd.DataFrame, atoms: Atoms, *, name: str | None = None,
                      kind: LayerKind = "municipal", vintage: str = "", source: str = "",
-                     description: str = "", polygons: object = None, weighting: str = "",
+                     description: str = "", polygons: PolygonSource = None, weighting: str = "",
                      left_out: tuple[str, ...] = ()) -> "Layer":
         """Build a layer from a long table with columns ``zone_code, zone_name, nis_code[, share]``.
 
         Zones are ordered by code. A zone code must have one name; shares must lie in (0, 1].
+
+        Parameters
+        ----------
+        id : str
+            The layer id.
+        members : pandas.DataFrame
+            ``zone_code``, ``nis_code`` (2025), optionally ``zone_name`` (default: the code) and
+            ``share`` (default 1).
+        atoms : Atoms
+            The municipalities the NIS codes refer to (unknown codes raise ``UnknownMunicipality``).
+        name, kind, vintage, source, description, polygons, weighting, left_out
+            As the fields of :class:`Layer` (``name`` defaults to ``id``).
+
+        Returns
+        -------
+        Layer
+            A table breaking the rules above raises ``InvalidInput`` naming the first bad row.
         """
         table = members.copy()
         if "share" not in table:
@@ -158,20 +187,67 @@ class Layer:
         return self.zones["code"].tolist()
 
     def zone_position(self, code: str) -> int:
+        """Column of a zone in :attr:`membership` (and row in :attr:`zones`).
+
+        Parameters
+        ----------
+        code : str
+            A zone code of this layer (others raise ``UnknownZone``).
+
+        Returns
+        -------
+        int
+        """
         try:
             return self._zone_position[str(code)]
         except KeyError:
             raise UnknownZone(f"layer {self.id!r} has no zone {code!r}") from None
 
     def zone_name(self, code: str) -> str:
+        """The name of zone ``code`` as published (unknown codes raise ``UnknownZone``).
+
+        Parameters
+        ----------
+        code : str
+
+        Returns
+        -------
+        str
+        """
         return str(self.zones["name"].iloc[self.zone_position(code)])
 
     def has_zone(self, code: str) -> bool:
+        """Whether ``code`` is a zone code of this layer.
+
+        Parameters
+        ----------
+        code : str
+
+        Returns
+        -------
+        bool
+        """
         return str(code) in self._zone_position
 
     # -- derived tables ------------------------------------------------------------------
     def members(self, zone: str | None = None) -> pd.DataFrame:
-        """Long membership table ``zone_code, zone_name, nis_code, municipality, share``."""
+        """Long membership table ``zone_code, zone_name, nis_code, municipality, share``.
+
+        Parameters
+        ----------
+        zone : str, optional
+            Only the members of this zone (unknown codes raise ``UnknownZone``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            In zone order, then by NIS code.
+
+        Examples
+        --------
+        >>> elz.members("elz40")["municipality"].tolist()[:3]
+        ['Lendelede', 'Ingelmunster', 'Izegem']
+        """
         coo = self.membership.tocoo()
         frame = pd.DataFrame({
             "zone_code": self.zones["code"].to_numpy()[coo.col],
@@ -188,7 +264,13 @@ class Layer:
                 .drop(columns="_z").reset_index(drop=True))
 
     def coverage(self) -> np.ndarray:
-        """Per atom: the sum of its shares (0 = in no zone, 2 = in two zones)."""
+        """Per atom: the sum of its shares (0 = in no zone, 2 = in two zones).
+
+        Returns
+        -------
+        numpy.ndarray
+            One float per atom, read-only.
+        """
         # Cached (the membership of a layer never changes): every overlay reads it for both layers.
         cached = self.__dict__.get("_coverage")
         if cached is None:
@@ -198,19 +280,53 @@ class Layer:
         return cached
 
     def zone_weight(self, weight: str = "population") -> np.ndarray:
-        """Per zone: inhabitants (or km^2) inside it."""
+        """Per zone: inhabitants (or km^2) inside it.
+
+        Parameters
+        ----------
+        weight : {"population", "area"}
+
+        Returns
+        -------
+        numpy.ndarray
+            One float per zone, in zone order; a member counts with its share.
+        """
         return self.membership.T @ self.atoms.weights(weight)  # type: ignore[arg-type]
 
     def flemish_zones(self) -> np.ndarray:
         """Per zone: does it have a Flemish member? Zones of only Brussels municipalities are
-        outside the Flemish local social policy decree: shown, never judged against its norms."""
+        outside the Flemish local social policy decree: shown, never judged against its norms.
+
+        Returns
+        -------
+        numpy.ndarray
+            One bool per zone, in zone order.
+        """
         return np.asarray(self.membership.T @ self.atoms.flemish.astype(float)).ravel() > 0
 
     def member_count(self) -> np.ndarray:
+        """Per zone: how many municipalities it has (whole or in part).
+
+        Returns
+        -------
+        numpy.ndarray
+            One int per zone, in zone order.
+        """
         return np.diff(self.membership.tocsc().indptr)
 
     def zones_of(self, nis_code: int) -> list[tuple[str, str, float]]:
-        """The zones a municipality belongs to, as ``(code, name, share)``."""
+        """The zones a municipality belongs to, as ``(code, name, share)``.
+
+        Parameters
+        ----------
+        nis_code : int
+            A 2025 NIS code (unknown codes raise ``UnknownMunicipality``).
+
+        Returns
+        -------
+        list of (str, str, float)
+            In zone order; empty for a municipality in no zone.
+        """
         # Read the CSR arrays directly: slicing a sparse row costs ~100 us, and maps ask this
         # for every municipality of Flanders.
         index = self.__dict__.get("_row_index")
@@ -226,7 +342,18 @@ class Layer:
                 if v != 0]
 
     def summary(self, weight: str = "population") -> pd.DataFrame:
-        """One row per zone: code, name, population (or area) and member count."""
+        """One row per zone: code, name, population (or area) and member count.
+
+        Parameters
+        ----------
+        weight : {"population", "area"}
+            Also the name of the third column.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``code, name, <weight>, members``.
+        """
         return pd.DataFrame({
             "code": self.zones["code"].to_numpy(),
             "name": self.zones["name"].to_numpy(),
@@ -242,6 +369,11 @@ class Layer:
         itself must then give perfect agreement. Fractional shares that sum to at most 1 are
         kept as they are (parts of a municipality in different zones). Columns are the zones,
         followed by one column per combination that occurs.
+
+        Returns
+        -------
+        scipy.sparse.csr_array
+            ``len(atoms) x (zones + combinations)``; the membership itself when no atom is in two zones.
         """
         cached = self.__dict__.get("_partition")
         if cached is None:
@@ -251,7 +383,13 @@ class Layer:
 
     def fractional_rows(self) -> np.ndarray:
         """Atom rows that this layer splits: a share strictly between 0 and 1, in at most one zone's
-        worth in total (a municipality in two associations is not split, it is in both)."""
+        worth in total (a municipality in two associations is not split, it is in both).
+
+        Returns
+        -------
+        numpy.ndarray
+            Sorted atom rows (int).
+        """
         cached = self.__dict__.get("_fractional_rows")
         if cached is None:
             m = _canonical_csr(self.membership)
@@ -263,7 +401,18 @@ class Layer:
 
     def with_sector_zones(self, codes: np.ndarray) -> "Layer":
         """This layer with each statistical sector assigned to the zone named in ``codes`` (one
-        zone code per sector of ``atoms.sectors``; anything not a zone code: in no zone)."""
+        zone code per sector of ``atoms.sectors``; anything not a zone code: in no zone).
+
+        Parameters
+        ----------
+        codes : numpy.ndarray
+            One zone code per sector.
+
+        Returns
+        -------
+        Layer
+            A copy with ``sector_zones`` set.
+        """
         positions = np.array([self._zone_position.get(str(c), -1) for c in codes], dtype=np.int64)
         return replace(self, sector_zones=positions)
 
@@ -272,6 +421,11 @@ class Layer:
 
         Given (``sector_zones``), or derived once from ``polygons``: a sector belongs to the zone
         whose polygon holds its centroid. Used only where this layer splits a municipality.
+
+        Returns
+        -------
+        numpy.ndarray or None
+            One zone position per sector of ``atoms.sectors``.
         """
         if self.sector_zones is not None:
             return np.asarray(self.sector_zones)
@@ -282,12 +436,36 @@ class Layer:
         return cached
 
     def with_membership(self, membership: sparse.csr_array, **changes: object) -> "Layer":
+        """A copy of this layer with another membership matrix.
+
+        Parameters
+        ----------
+        membership : scipy.sparse array
+            ``len(atoms) x len(zones)`` shares.
+        **changes
+            Other fields to replace (``id``, ``name``, ``kind``...).
+
+        Returns
+        -------
+        Layer
+        """
         return replace(self, membership=sparse.csr_array(membership), **changes)  # type: ignore[arg-type]
 
 
 def with_population(members: pd.DataFrame, atoms: Atoms) -> pd.DataFrame:
     """A membership table (``nis_code``, ``share``) with each member's ``population``: its inhabitants
     (Statbel, 1 January of ``atoms.population_year``) times its share, as a float.
+
+    Parameters
+    ----------
+    members : pandas.DataFrame
+        With ``nis_code`` (2025) and ``share`` columns, e.g. :meth:`Layer.members`.
+    atoms : Atoms
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``members`` with a ``population`` column.
 
     Examples
     --------
@@ -320,9 +498,23 @@ def _partition_matrix(membership: sparse.csr_array) -> sparse.csr_array:
     return sparse.csr_array((data, (rows, cols)), shape=(csr.shape[0], n_zones + len(combos)))
 
 
-def sectors_in_polygons(xy: np.ndarray, polygons: object, zone_position: dict[str, int]) -> np.ndarray:
+def sectors_in_polygons(xy: np.ndarray, polygons: gpd.GeoSeries, zone_position: dict[str, int]) -> np.ndarray:
     """Zone position of each point (EPSG:31370) by the polygon that holds it; -1 for none. Where
     polygons overlap, the first zone in the layer's order wins (a sector is one group of people).
+
+    Parameters
+    ----------
+    xy : numpy.ndarray
+        ``n x 2`` coordinates in EPSG:31370.
+    polygons : geopandas.GeoSeries
+        Polygons (EPSG:31370) indexed by zone code.
+    zone_position : dict of str to int
+        Zone code -> zone position; polygons of other codes are ignored.
+
+    Returns
+    -------
+    numpy.ndarray
+        One int64 zone position per point, -1 for none.
 
     Examples
     --------

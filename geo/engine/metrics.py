@@ -66,6 +66,18 @@ def adjusted_rand_index(table: np.ndarray, unit_free: bool = False) -> float:
     1 for identical zonings, about 0 for unrelated ones. ``unit_free``: for weights that are not
     counts (area), the limit for many items, computed on shares (the same in km² and ha).
 
+    Parameters
+    ----------
+    table : numpy.ndarray
+        The weighted contingency table: A-zones x B-zones (inhabitants or km²), non-negative.
+    unit_free : bool
+        Compute on shares (for areas) instead of on pairs of counted items.
+
+    Returns
+    -------
+    float
+        At most 1; 1 when both layers put everyone together (or everyone apart).
+
     Examples
     --------
     >>> t = np.array([[3.0, 1.0], [0.5, 2.0]])
@@ -145,12 +157,44 @@ def _nmi(h_a: float, h_b: float, mutual: float) -> float:
 
 
 def variation_of_information(table: np.ndarray) -> float:
-    """Variation of information H(A|B) + H(B|A), in bits: 0 for identical zonings."""
+    """Variation of information H(A|B) + H(B|A), in bits: 0 for identical zonings.
+
+    Parameters
+    ----------
+    table : numpy.ndarray
+        The weighted contingency table: A-zones x B-zones (inhabitants or km²), non-negative.
+
+    Returns
+    -------
+    float
+        At least 0.
+
+    Examples
+    --------
+    >>> variation_of_information(np.array([[1.0, 1.0]]))  # B splits A's one zone in halves: one bit
+    1.0
+    """
     return _vi(*_information(table))
 
 
 def normalized_mutual_information(table: np.ndarray) -> float:
-    """Mutual information divided by the mean of the two entropies (0 to 1)."""
+    """Mutual information divided by the mean of the two entropies (0 to 1).
+
+    Parameters
+    ----------
+    table : numpy.ndarray
+        The weighted contingency table: A-zones x B-zones (inhabitants or km²), non-negative.
+
+    Returns
+    -------
+    float
+        1 for identical zonings (and when both layers have a single zone), 0 for independent ones.
+
+    Examples
+    --------
+    >>> normalized_mutual_information(np.array([[1.0, 1.0], [1.0, 1.0]]))
+    0.0
+    """
     return _nmi(*_information(table))
 
 
@@ -159,6 +203,18 @@ def partition_measures(table: np.ndarray, unit_free: bool = False) -> tuple[floa
 
     The same numbers as the three functions, computed from one validated table and one pass of
     entropies: the scenario evaluator calls this for every candidate move.
+
+    Parameters
+    ----------
+    table : numpy.ndarray
+        The weighted contingency table: A-zones x B-zones (inhabitants or km²), non-negative.
+    unit_free : bool
+        As for :func:`adjusted_rand_index`.
+
+    Returns
+    -------
+    tuple of float
+        ``(adjusted_rand_index, variation_of_information, normalized_mutual_information)``.
 
     Examples
     --------
@@ -177,6 +233,23 @@ def nested_zones(table: np.ndarray, zone_totals: np.ndarray | None = None) -> np
 
     ``zone_totals`` is the full weight of each A-zone, including any part that B does not cover;
     such an uncovered part makes a zone not nested. Zones without weight are not nested.
+
+    Parameters
+    ----------
+    table : numpy.ndarray
+        The weighted contingency table: A-zones x B-zones (inhabitants or km²), non-negative.
+    zone_totals : numpy.ndarray, optional
+        Per A-zone its full weight (default: the row sums).
+
+    Returns
+    -------
+    numpy.ndarray
+        One bool per A-zone.
+
+    Examples
+    --------
+    >>> nested_zones(np.array([[5.0, 0.0], [3.0, 2.0]])).tolist()
+    [True, False]
     """
     t = _as_table(table)
     totals = t.sum(axis=1) if zone_totals is None else np.asarray(zone_totals, dtype=float)
@@ -191,7 +264,25 @@ def _nested_zones(t: np.ndarray, totals: np.ndarray) -> np.ndarray:
 
 
 def nested_share(table: np.ndarray, zone_totals: np.ndarray | None = None) -> float:
-    """Share of A's weight in A-zones that lie entirely inside one B-zone."""
+    """Share of A's weight in A-zones that lie entirely inside one B-zone.
+
+    Parameters
+    ----------
+    table : numpy.ndarray
+        The weighted contingency table: A-zones x B-zones (inhabitants or km²), non-negative.
+    zone_totals : numpy.ndarray, optional
+        Per A-zone its full weight (default: the row sums); see :func:`nested_zones`.
+
+    Returns
+    -------
+    float
+        0 to 1; 0 when A has no weight.
+
+    Examples
+    --------
+    >>> nested_share(np.array([[5.0, 0.0], [3.0, 2.0]]))
+    0.5
+    """
     t = _as_table(table)
     totals = t.sum(axis=1) if zone_totals is None else np.asarray(zone_totals, dtype=float)
     whole = totals.sum()
@@ -206,6 +297,20 @@ def nested_share_once(membership, weights: np.ndarray, nested: np.ndarray) -> fl
     ``membership``: atoms x A-zones shares; ``nested``: per A-zone, does it lie in one B-zone.
     The inhabitants of an atom count as nested for the part of them (at most all) that lives in
     nested A-zones, over the inhabitants covered by A (at most all of the atom's).
+
+    Parameters
+    ----------
+    membership : scipy.sparse array or numpy.ndarray
+        Atoms x A-zones shares.
+    weights : numpy.ndarray
+        Per atom its weight (inhabitants or km²).
+    nested : numpy.ndarray
+        Per A-zone: does it lie in one B-zone (:func:`nested_zones`).
+
+    Returns
+    -------
+    float
+        0 to 1; 0 when A covers no weight.
 
     Examples
     --------

@@ -58,6 +58,23 @@ class Summary:
         return UNDEFINED_REASONS.get(self.undefined) if self.undefined else None
 
     def as_dict(self, weight: str = "population") -> dict[str, float | str | None]:
+        """The measures as JSON-ready values.
+
+        Parameters
+        ----------
+        weight : {"population", "area"}
+            Names the gap and overlap keys (``gap_population``, ``overlap_area``...).
+
+        Returns
+        -------
+        dict
+            Undefined measures (NaN) as None, and ``measures_undefined`` (the reason's key or None).
+
+        Examples
+        --------
+        >>> result.summary.as_dict()["gap_population"]
+        6897938.0
+        """
         def defined(value: float) -> float | None:
             return None if value != value else value  # NaN: undefined
 
@@ -100,11 +117,29 @@ class OverlayResult:
         return self.a.atoms.population_year
 
     def transposed(self) -> "OverlayResult":
-        """The same overlay seen from B (B-zones as rows)."""
+        """The same overlay seen from B (B-zones as rows).
+
+        Returns
+        -------
+        OverlayResult
+            ``overlay(b, a, weight)``.
+        """
         return overlay(self.b, self.a, self.weight)
 
     def zone_table(self) -> pd.DataFrame:
-        """One row per A-zone: weight, dominant B-zone, its share, zones touched, weight outside."""
+        """One row per A-zone: weight, dominant B-zone, its share, zones touched, weight outside.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``code, name, <weight>, members, dominant_zone, dominant_zone_name,
+            dominant_share, zones_touched, <weight>_outside_dominant, <weight>_not_covered, nested``.
+
+        Examples
+        --------
+        >>> result.zone_table().set_index("code").loc["W13", "dominant_zone"]
+        'elz18'
+        """
         dominant = self.table.argmax(axis=1) if self.table.shape[1] else np.zeros(len(self.a), int)
         dominant_weight = self.table[np.arange(len(self.a)), dominant] if self.table.shape[1] else 0.0
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -127,16 +162,43 @@ class OverlayResult:
         })
 
     def zone_detail(self, code: str) -> "ZoneDetail":
-        """Everything about one A-zone: the B-zones it touches with their members."""
+        """Everything about one A-zone: the B-zones it touches with their members.
+
+        Parameters
+        ----------
+        code : str
+            A zone code of A (others raise ``UnknownZone``).
+
+        Returns
+        -------
+        ZoneDetail
+        """
         i = self.a.zone_position(code)
         return zone_details(self, i, i + 1)[0]
 
     def details(self, start: int = 0, stop: int | None = None) -> list["ZoneDetail"]:
-        """Details of every A-zone, or of positions ``start:stop`` (a page of a big layer)."""
+        """Details of every A-zone, or of positions ``start:stop`` (a page of a big layer).
+
+        Parameters
+        ----------
+        start, stop : int
+            A slice of A-zone positions (``stop=None``: to the last zone).
+
+        Returns
+        -------
+        list of ZoneDetail
+            In layer order (see :func:`geo.engine.details.zone_details`).
+        """
         return zone_details(self, start, stop)
 
     def cells(self) -> pd.DataFrame:
-        """The contingency table in long form (non-empty cells only)."""
+        """The contingency table in long form (non-empty cells only).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``a_code, a_name, b_code, b_name, <weight>``.
+        """
         rows, cols = np.nonzero(self.table > PRESENCE)
         return pd.DataFrame({
             "a_code": self.a.zones["code"].to_numpy()[rows],
@@ -163,8 +225,9 @@ def overlay(a: Layer, b: Layer, weight: Weight = "population") -> OverlayResult:
 
     Examples
     --------
-    >>> result = overlay(catalog.layer("samenwerkingsverband"), catalog.layer("eerstelijnszone"))  # doctest: +SKIP
-    >>> result.summary.nested_share  # doctest: +SKIP
+    >>> result = overlay(catalog.layer("samenwerkingsverband"), catalog.layer("eerstelijnszone"))
+    >>> round(result.summary.nested_share, 3)
+    0.11
     """
     if a.atoms is not b.atoms:
         raise InvalidInput(f"layers {a.id!r} and {b.id!r} are not over the same municipalities")
@@ -231,11 +294,25 @@ def split_cells(a: Layer, b: Layer, w: np.ndarray) -> dict[int, dict[tuple[int, 
     Cheap where it does not apply: layers of whole municipalities have no split rows, and the
     sector work runs only where both layers have a fractional share in the same municipality.
 
+    Parameters
+    ----------
+    a, b : Layer
+        Layers over the same atoms.
+    w : numpy.ndarray
+        Inhabitants per atom.
+
+    Returns
+    -------
+    dict
+        Atom row -> {(A-zone position, B-zone position): inhabitants}, for the municipalities
+        both layers split and whose sectors reproduce both layers' shares; empty otherwise.
+
     Examples
     --------
-    >>> antwerp = load_catalog().layer("eerstelijnszone_antwerpen_stad")  # doctest: +SKIP
-    >>> split_cells(antwerp, antwerp, antwerp.atoms.weights())  # doctest: +SKIP
-    {0: {(0, 0): 210008.0, (1, 1): 141512.0, ...}}
+    >>> antwerp = catalog.layer("eerstelijnszone_antwerpen_stad")
+    >>> cells = split_cells(antwerp, antwerp, antwerp.atoms.weights())
+    >>> {row: {pair: round(float(v)) for pair, v in sorted(joint.items())} for row, joint in cells.items()}
+    {1: {(0, 0): 204259, (1, 1): 137638, (2, 2): 108673, (3, 3): 89626}}
     """
     sectors = a.atoms.sectors
     if sectors is None:
@@ -293,6 +370,18 @@ def weighted_table(a: sparse.csr_array, b: sparse.csr_array, w: np.ndarray) -> n
     (so the same numbers to the last bit), without the sparse machinery's fixed cost per call,
     which was most of an overlay's time at Flemish scale (a few hundred atoms and zones).
 
+    Parameters
+    ----------
+    a, b : scipy.sparse.csr_array
+        Membership matrices (atoms x zones) over the same atoms.
+    w : numpy.ndarray
+        Weight per atom.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``a.shape[1] x b.shape[1]``, column-major.
+
     Examples
     --------
     >>> a = sparse.csr_array(np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]))
@@ -347,6 +436,27 @@ def summarise(table: np.ndarray, a_totals: np.ndarray, a_coverage: np.ndarray, b
     weight is not a count of individuals (area), so the ARI is the unit-free one
     (:func:`geo.engine.metrics.adjusted_rand_index`). With overlapping A-zones and ``a_membership``
     given, the nested share counts each inhabitant once (:func:`geo.engine.metrics.nested_share_once`).
+
+    Parameters
+    ----------
+    table : numpy.ndarray
+        A-zones x B-zones weights.
+    a_totals : numpy.ndarray
+        Full weight of each A-zone.
+    a_coverage, b_coverage : numpy.ndarray
+        Per atom, the sum of its shares in A and in B (:meth:`Layer.coverage`).
+    w : numpy.ndarray
+        Weight per atom.
+    partition_table : numpy.ndarray, optional
+        The table of A's partition (:meth:`Layer.partition`) when A or B has overlapping zones.
+    unit_free : bool
+        The weight is not a count (area).
+    a_membership : scipy.sparse.csr_array, optional
+        A's membership, to count each inhabitant of overlapping A-zones once.
+
+    Returns
+    -------
+    Summary
     """
     in_b = np.minimum(b_coverage, 1.0)
     groups = table if partition_table is None else partition_table
@@ -362,7 +472,21 @@ def settle(summary: Summary, table: np.ndarray, a_totals: np.ndarray, groups: np
     """Apply the conventions of :mod:`geo.engine.metrics` that need more than the tables: the nested
     share with each inhabitant once (when A-zones overlap and A's membership is given), and
     undefined partition measures (no shared inhabitants, a layer of overlapping zones).
-    Shared by :func:`summarise` and the incremental evaluator, so both say the same."""
+    Shared by :func:`summarise` and the incremental evaluator, so both say the same.
+
+    Parameters
+    ----------
+    summary : Summary
+        As :func:`summary_from_tables` computed it.
+    table, a_totals, groups, a_coverage, b_coverage, w, a_membership
+        As for :func:`summarise` (``groups``: the partition table, or ``table``).
+
+    Returns
+    -------
+    Summary
+        A copy with the nested share counted once, and NaN with a reason where the partition
+        measures are undefined.
+    """
     if a_membership is not None and (a_coverage > 1.0 + 1e-6).any():
         nested = metrics.nested_zones(table, a_totals)
         summary = replace(summary, nested_share=metrics.nested_share_once(a_membership, w, nested))
@@ -377,7 +501,25 @@ def settle(summary: Summary, table: np.ndarray, a_totals: np.ndarray, groups: np
 def summary_from_tables(table: np.ndarray, a_totals: np.ndarray, groups: np.ndarray, *, gap_weight: float,
                         overlap_weight: float, unit_free: bool = False) -> Summary:
     """The measures from a contingency table, the A-zone totals and the partition table
-    (``groups``); shared by :func:`summarise` and the incremental evaluator."""
+    (``groups``); shared by :func:`summarise` and the incremental evaluator.
+
+    Parameters
+    ----------
+    table : numpy.ndarray
+        A-zones x B-zones weights.
+    a_totals : numpy.ndarray
+        Full weight of each A-zone.
+    groups : numpy.ndarray
+        The partition table the ARI, VI and NMI are computed from.
+    gap_weight, overlap_weight : float
+        Reported as they are.
+    unit_free : bool
+        The weight is not a count (area).
+
+    Returns
+    -------
+    Summary
+    """
     ari, vi, nmi = metrics.partition_measures(groups, unit_free=unit_free)
     return Summary(
         nested_share=metrics.nested_share(table, a_totals),

@@ -210,7 +210,7 @@ def web_zones(layer: Layer, detail: str = "coarse", data_dir: Path = SHIPPED_DAT
 
     Examples
     --------
-    >>> web_zones(load_catalog().layer("provincie"))["code"].size  # doctest: +SKIP
+    >>> web_zones(provincie)["code"].size
     6
     """
     return _web_zones(layer, detail_metres(detail), Path(data_dir)).copy()
@@ -294,7 +294,7 @@ def compact_geojson(frame: gpd.GeoDataFrame) -> bytes:
 
     Examples
     --------
-    >>> compact_geojson(web_zones(load_catalog().layer("provincie")))[:30]  # doctest: +SKIP
+    >>> compact_geojson(web_zones(provincie))[:30]
     b'{"type":"FeatureCollection","f'
     """
     if frame.crs is None or frame.crs.to_epsg() != 4326:
@@ -314,7 +314,7 @@ def prepare_web_geometry(layers: list[Layer], data_dir: Path = SHIPPED_DATA) -> 
 
     Examples
     --------
-    >>> prepare_web_geometry([load_catalog().layer("provincie")])  # doctest: +SKIP
+    >>> prepare_web_geometry([provincie])
     4
     """
     steps = web_geometry_steps(layers, data_dir)
@@ -346,8 +346,8 @@ def web_geometry(layer: Layer | None, detail: str = "coarse", data_dir: Path = S
 
     Examples
     --------
-    >>> body, digest = web_geometry(load_catalog().layer("provincie"))  # doctest: +SKIP
-    >>> len(digest)  # doctest: +SKIP
+    >>> body, digest = web_geometry(provincie)
+    >>> len(digest)
     32
     """
     return _web_geometry(layer, detail_metres(detail), Path(data_dir))

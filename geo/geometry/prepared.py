@@ -36,8 +36,9 @@ def shipped_web_geometry(layer: Layer | None, metres: float, data_dir: Path) -> 
 
     Examples
     --------
-    >>> body = shipped_web_geometry(None, 120.0, SHIPPED_DATA)  # doctest: +SKIP
-    >>> body[:30]  # doctest: +SKIP
+    >>> from geo.paths import SHIPPED_DATA
+    >>> body = shipped_web_geometry(None, 120.0, SHIPPED_DATA)
+    >>> body[:30]
     b'{"type":"FeatureCollection","f'
     """
     files = _index(Path(data_dir)).get(metres_key(metres), {})

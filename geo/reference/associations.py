@@ -86,7 +86,7 @@ class Association:
     def in_register(self) -> bool:
         return self.layer_id == REGISTER_LAYER
 
-    def active_on(self, on: object) -> bool:
+    def active_on(self, on: date | str) -> bool:
         """Did the association exist on this date? An unknown start counts as "already there":
         association-level dates are known only where a source names them (ISOM's end, Neteland's
         start)."""
@@ -122,7 +122,7 @@ class Reconciliation:
                                                        or self.share_differences)
 
 
-def _day(on: object) -> date:
+def _day(on: date | str) -> date:
     if isinstance(on, date):
         return on
     try:
@@ -156,7 +156,7 @@ def _read(data_dir: Path) -> tuple[Association, ...]:
 
 
 def associations(catalog: Catalog, *, legal_type: str | None = None, status: str | None = None,
-                 on: object = None) -> list[Association]:
+                 on: date | str | None = None) -> list[Association]:
     """All associations of both sources, filtered; sorted by name.
 
     Parameters
@@ -172,7 +172,7 @@ def associations(catalog: Catalog, *, legal_type: str | None = None, status: str
 
     Examples
     --------
-    >>> len([a for a in associations(load_catalog()) if a.in_register])  # doctest: +SKIP
+    >>> len([a for a in associations(catalog) if a.in_register])
     286
     """
     found = list(_read(Path(catalog.data_dir)))
@@ -223,8 +223,8 @@ def reconciliation(catalog: Catalog, code: str) -> Reconciliation | None:
 
     Examples
     --------
-    >>> r = reconciliation(load_catalog(), "ISOM")  # doctest: +SKIP
-    >>> r.register_code is None, len(r.only_in_hand)  # doctest: +SKIP
+    >>> r = reconciliation(catalog, "ISOM")
+    >>> r.register_code is None, len(r.only_in_hand)
     (True, 7)
     """
     assoc = association(catalog, code)
@@ -255,7 +255,7 @@ def reconciliation(catalog: Catalog, code: str) -> Reconciliation | None:
         only_in_register_names=[catalog.atoms.name(n) for n in only_register])
 
 
-def layer_on(catalog: Catalog, layer_id: str, on: object = None) -> Layer:
+def layer_on(catalog: Catalog, layer_id: str, on: date | str | None = None) -> Layer:
     """An association layer with only the memberships valid on a date (default today).
 
     ``samenwerkingsverband``: the dated hand list (:func:`geo.reference.history.associations_as_of`: ISOM
@@ -266,7 +266,7 @@ def layer_on(catalog: Catalog, layer_id: str, on: object = None) -> Layer:
 
     Examples
     --------
-    >>> layer_on(load_catalog(), "samenwerkingsverband", "2025-01-01").zone_codes  # doctest: +SKIP
+    >>> layer_on(catalog, "samenwerkingsverband", "2025-01-01").zone_codes
     ['NETELAND', 'W13', 'WRNL', 'WZK']
     """
     from geo.reference.history import associations_as_of

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -18,6 +19,9 @@ from geo.errors import InvalidInput, UnknownLayer
 from geo.engine.layer import Layer
 from geo.paths import SHIPPED_DATA
 from geo.reference.vintages import Crosswalk
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 
 
@@ -128,7 +132,7 @@ def read_layers(data_dir: Path, atoms: Atoms) -> dict[str, Layer]:
     return layers
 
 
-def _layer_polygons(data_dir: Path, layer_id: str) -> object:
+def _layer_polygons(data_dir: Path, layer_id: str) -> gpd.GeoSeries:
     from geo.geometry.polygons import read_layer_polygons
 
     return read_layer_polygons(data_dir, layer_id)

@@ -59,7 +59,7 @@ def _optional_date(value: object) -> date | None:
     return parse_date(value)
 
 
-def members_as_of(catalog: Catalog, as_of: object, zone: str | None = None, *,
+def members_as_of(catalog: Catalog, as_of: date | str, zone: str | None = None, *,
                   include_unknown: bool = False) -> pd.DataFrame:
     """Memberships valid on ``as_of``, carried to the 2025 municipalities.
 
@@ -116,7 +116,7 @@ def members_as_of(catalog: Catalog, as_of: object, zone: str | None = None, *,
     return carried[COLUMNS].sort_values(["zone_code", "nis_code", "source_nis_code"]).reset_index(drop=True)
 
 
-def associations_as_of(catalog: Catalog, as_of: object) -> Layer:
+def associations_as_of(catalog: Catalog, as_of: date | str) -> Layer:
     """The associations valid on ``as_of`` as a layer (overlay it like any other).
 
     Its id is ``samenwerkingsverband@YYYY-MM-DD``. A municipality carried from two old codes
@@ -124,7 +124,7 @@ def associations_as_of(catalog: Catalog, as_of: object) -> Layer:
 
     Examples
     --------
-    >>> associations_as_of(load_catalog(), "2024-06-01").zone_codes  # doctest: +SKIP
+    >>> associations_as_of(catalog, "2024-06-01").zone_codes
     ['NETELAND', 'W13', 'WRNL', 'WZK']
     """
     day = parse_date(as_of)
@@ -139,12 +139,14 @@ def associations_as_of(catalog: Catalog, as_of: object) -> Layer:
                               description="Lidmaatschappen geldig op deze datum, omgezet naar de gemeenten van 2025.")
 
 
-def changes_between(catalog: Catalog, start: object, end: object) -> pd.DataFrame:
+def changes_between(catalog: Catalog, start: date | str, end: date | str) -> pd.DataFrame:
     """Memberships that began or ended between two dates: ``zone_code, nis_code, municipality, change``.
 
     Examples
     --------
-    >>> changes_between(load_catalog(), "2018-06-30", "2019-06-30")  # doctest: +SKIP
+    >>> changes = changes_between(catalog, "2018-06-30", "2019-06-30")
+    >>> changes[["zone_code", "municipality", "change"]].iloc[0].tolist()
+    ['NETELAND', 'Grobbendonk', 'joined']
     """
     before = members_as_of(catalog, start)
     after = members_as_of(catalog, end)

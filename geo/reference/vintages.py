@@ -47,7 +47,8 @@ class Crosswalk:
 
     Examples
     --------
-    >>> crosswalk.to_2025(11007)  # Borsbeek, part of Antwerpen since 2025  # doctest: +SKIP
+    >>> crosswalk = catalog.crosswalk
+    >>> crosswalk.to_2025(11007)  # Borsbeek, part of Antwerpen since 2025
     11002
     """
 
@@ -181,7 +182,9 @@ def carry_forward(table: pd.DataFrame, crosswalk: Crosswalk, column: str = "nis_
 
     Examples
     --------
-    >>> carry_forward(pd.DataFrame({"nis_code": [11007], "zone_code": ["X"]}), crosswalk)  # doctest: +SKIP
+    >>> carried = carry_forward(pd.DataFrame({"nis_code": [11007], "zone_code": ["X"]}), catalog.crosswalk)
+    >>> carried["nis_code"].tolist(), carried["share"].round(2).tolist()
+    ([11002], [0.02])
     """
     if column not in table:
         raise InvalidInput(f"table lacks column {column!r}")

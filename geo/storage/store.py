@@ -166,8 +166,9 @@ class Store:
 
     Examples
     --------
-    >>> store = Store("sqlite:///var/demo.sqlite3")  # doctest: +SKIP
-    >>> store.create_scenario("Lendelede naar Kortrijk", "eerstelijnszone", [], "")  # doctest: +SKIP
+    >>> store = Store("sqlite://")  # in memory; a file: "sqlite:///var/demo.sqlite3"
+    >>> store.create_scenario("Lendelede naar Kortrijk", "eerstelijnszone", [], "").version
+    1
     """
 
     def __init__(self, url: str):

@@ -34,6 +34,8 @@ from geo.engine.scenario import Move, apply_moves
 from geo.storage.records import SCENARIO_PREFIX, LayerRecord, ScenarioRecord, scenario_id
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+
     from geo.storage.store import Store
 
 CACHE_SIZE = 256
@@ -154,7 +156,7 @@ class Workspace:
         return self._cached(_imported_key(layer_id, stamp),
                             lambda: self.imported_layer(self.store.get_layer(layer_id)))
 
-    def remember_imported(self, record: LayerRecord, polygons: object = None) -> Layer:
+    def remember_imported(self, record: LayerRecord, polygons: gpd.GeoSeries | None = None) -> Layer:
         """Cache the layer of a record just saved, under the version the database gave it, so the
         first request for it (an overlay right after the import) does not read the record back
         and parse it again. ``polygons``: its outlines as already in memory (a GeoSeries indexed
@@ -163,14 +165,16 @@ class Workspace:
 
         Examples
         --------
-        >>> record = ws.store.create_layer("eigen", "Eigen", "", "2025", "", members, None)  # doctest: +SKIP
-        >>> ws.remember_imported(record) is ws.layer("eigen")  # doctest: +SKIP
+        >>> ws = Workspace(catalog, "sqlite://")  # a workspace of its own: the example writes to it
+        >>> members = [{"zone_code": "K", "zone_name": "Kortrijk e.o.", "nis_code": 34022, "share": 1.0}]
+        >>> record = ws.store.create_layer("eigen", "Eigen", "", "2025", "", members, None)
+        >>> ws.remember_imported(record) is ws.layer("eigen")
         True
         """
         layer = self.imported_layer(record, polygons)
         return self._cached(_imported_key(record.id, record.created_at.isoformat()), lambda: layer)
 
-    def imported_layer(self, record: LayerRecord, polygons: object = None) -> Layer:
+    def imported_layer(self, record: LayerRecord, polygons: gpd.GeoSeries | None = None) -> Layer:
         """The layer of an imported-layer record, over this workspace's municipalities. Its
         stored outlines are parsed on first use (maps need them; an overlay mostly does not);
         ``polygons`` gives them ready instead."""
@@ -208,7 +212,7 @@ def _imported_key(layer_id: str, stamp: str) -> tuple:
     return ("layer", layer_id, stamp)
 
 
-def _read_polygons(geojson: str) -> object:
+def _read_polygons(geojson: str) -> gpd.GeoSeries:
     """The outlines of an imported layer as stored (GeoJSON in EPSG:31370) -> GeoSeries by zone code."""
     import geopandas as gpd  # only for imported polygons, not at start-up
 
@@ -237,7 +241,8 @@ def open_workspace(data_dir: str | Path | None, database_url: str,
 
     Examples
     --------
-    >>> open_workspace(None, "sqlite://") is open_workspace("data", "sqlite://")  # doctest: +SKIP
+    >>> from geo.paths import SHIPPED_DATA
+    >>> open_workspace(None, "sqlite://", 2020) is open_workspace(SHIPPED_DATA, "sqlite://", 2020)
     True
     """
     folder = str(Path(data_dir or SHIPPED_DATA).resolve())

@@ -132,7 +132,7 @@ def layer_from_table(layer_id: str, content: bytes, filename: str, catalog: Cata
     Examples
     --------
     >>> csv = b"nis_code,zone_code,zone_name\\n34022,Z1,Kortrijk e.o.\\n"
-    >>> layer_from_table("sel", csv, "sel.csv", load_catalog()).zone_codes  # doctest: +SKIP
+    >>> layer_from_table("sel", csv, "sel.csv", catalog).zone_codes
     ['Z1']
     """
     validate_layer_id(layer_id)
@@ -385,7 +385,7 @@ def check_suffix(filename: str) -> str:
     return suffix
 
 
-def import_layer(layer_id: str, content: bytes, filename: str, catalog: Catalog, *, parsed: object | None = None,
+def import_layer(layer_id: str, content: bytes, filename: str, catalog: Catalog, *, parsed: pd.DataFrame | None = None,
                  **options: object) -> Layer:
     """Dispatch on the file suffix: a table or polygons. ``parsed``: the file as already read by
     ``geo.uploads.sandbox.parse_upload`` (the server reads uploads in a limited child process)."""

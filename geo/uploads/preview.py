@@ -90,8 +90,8 @@ def table_problems(frame: pd.DataFrame, catalog: Catalog, vintage: str | None = 
     return problems
 
 
-def preview_import(layer_id: str, content: bytes, filename: str, catalog: Catalog, *, parsed: object | None = None,
-                   **options: object) -> ImportPreview:
+def preview_import(layer_id: str, content: bytes, filename: str, catalog: Catalog, *,
+                   parsed: pd.DataFrame | None = None, **options: object) -> ImportPreview:
     """What importing this file would give, without saving it (see the module docstring).
     ``parsed``: the file as already read by ``geo.uploads.sandbox.parse_upload`` (the server does that)."""
     if parsed is not None:

@@ -17,8 +17,8 @@ threads only wait, so other requests are answered as fast as before while a bomb
 
 Examples
 --------
->>> frame = parse_upload(b"nis_code,zone_code\\n34022,K\\n", "k.csv")  # doctest: +SKIP
->>> frame.to_dict("records")  # doctest: +SKIP
+>>> frame = parse_upload(b"nis_code,zone_code\\n34022,K\\n", "k.csv")
+>>> frame.to_dict("records")
 [{'nis_code': '34022', 'zone_code': 'K'}]
 """
 

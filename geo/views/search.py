@@ -85,7 +85,7 @@ def search(catalog: Catalog, query: str, layers: Iterable[Layer] | None = None, 
 
     Examples
     --------
-    >>> [h.kind for h in search(load_catalog(), "W13")][:1]  # doctest: +SKIP
+    >>> [h.kind for h in search(catalog, "W13")][:1]
     ['association']
     """
     text = str(query).strip()[:MAX_QUERY]

@@ -212,7 +212,11 @@ def compare(base: Layer, other: Layer, against: Sequence[Layer], weight: Weight 
 
     Examples
     --------
-    >>> compare(elz, scenario, [catalog.layer("samenwerkingsverband")]).measures  # doctest: +SKIP
+    >>> from geo.engine.scenario import Move, apply_moves
+    >>> scenario = apply_moves(elz, [Move(34025, "elz18")])  # Lendelede to Kortrijk-Kuurne-Harelbeke
+    >>> measures = compare(elz, scenario, [catalog.layer("samenwerkingsverband")]).measures
+    >>> float(measures.set_index("measure").loc["population_outside_dominant", "change"])
+    -5787.0
     """
     if base.atoms is not other.atoms:
         raise InvalidInput(f"layers {base.id!r} and {other.id!r} are not over the same municipalities")

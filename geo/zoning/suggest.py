@@ -249,7 +249,10 @@ def suggest(base: Layer, against: Sequence[Layer], constraints: Constraints = Co
 
     Examples
     --------
-    >>> suggest(elz, [assoc], Constraints(keep_together=((34022, 34025),)), seed=3)  # doctest: +SKIP
+    >>> suggestion = suggest(elz, [assoc], Constraints(keep_together=((34022, 34025),)), seed=3)
+    >>> first = suggestion.moves[0]
+    >>> first.municipalities, first.from_zones, first.to_zone
+    (('Lendelede',), ('elz40',), 'elz18')
     """
     started = time.perf_counter()
     chosen = order_against(against)

@@ -329,7 +329,7 @@ def movable(base: Layer, nis_code: int) -> str | None:
 
     Examples
     --------
-    >>> movable(load_catalog().layer("eerstelijnszone"), 21004)  # doctest: +SKIP
+    >>> movable(catalog.layer("eerstelijnszone"), 21004)
     'Brussel ligt in het Brussels Hoofdstedelijk Gewest, buiten het Vlaamse decreet lokaal sociaal beleid'
     """
     atoms = base.atoms
@@ -396,8 +396,7 @@ def evaluate_moves(base: Layer, moves: Sequence[Move], references: Sequence[Laye
 
     Examples
     --------
-    >>> c = load_catalog()  # doctest: +SKIP
-    >>> evaluate_moves(c.layer("eerstelijnszone"), [Move(34025, "elz18")]).moved[0].to_zone  # doctest: +SKIP
+    >>> evaluate_moves(catalog.layer("eerstelijnszone"), [Move(34025, "elz18")]).moved[0].to_zone
     'elz18'
     """
     prepared = _prepare(base, references, nest_in)
@@ -515,8 +514,8 @@ def editing_context(base: Layer) -> dict:
 
     Examples
     --------
-    >>> ctx = editing_context(load_catalog().layer("eerstelijnszone"))  # doctest: +SKIP
-    >>> ctx["municipalities"]["34025"]["zones"]  # doctest: +SKIP
+    >>> ctx = editing_context(catalog.layer("eerstelijnszone"))
+    >>> ctx["municipalities"]["34025"]["zones"]
     ['elz40']
     """
     atoms = base.atoms
