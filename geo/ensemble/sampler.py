@@ -114,18 +114,32 @@ class _Step:
     fixed_label: dict = field(default_factory=dict)  # node -> the zone it must keep
 
 
+class _Bipartition:
+    """GerryChain's ``bipartition_tree`` with a bounded number of trees per pair.
+
+    A class with a plain ``(*args, **kwargs)`` call rather than a ``functools.partial``: GerryChain
+    inspects the signature of the bipartition function on every step (its pre-1.0 adapter), and
+    for a partial of ``bipartition_tree`` that inspection took a third of a step.
+    """
+
+    __gerrychain_legacy_adapter__ = True
+
+    def __call__(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN204
+        from gerrychain.tree import bipartition_tree
+
+        return bipartition_tree(*args, max_attempts=MAX_TREE_ATTEMPTS, warn_attempts=10 * MAX_TREE_ATTEMPTS,
+                                allow_pair_reselection=True, **kwargs)
+
+
 def _proposal(partition, rng, *, step: _Step):  # noqa: ANN001, ANN202 - GerryChain's ProposalFn
     from gerrychain.proposals import recom
     from gerrychain.proposals.tree_proposals import MetagraphError
-    from gerrychain.tree import bipartition_tree
 
     target = (step.lower + step.upper) / 2.0
     epsilon = (step.upper - step.lower) / (step.upper + step.lower) if step.upper + step.lower else 0.0
     try:
         proposed = recom(partition, pop_col="population", pop_target=target, epsilon=epsilon,
-                         bipartition_tree_fn=partial(bipartition_tree, max_attempts=MAX_TREE_ATTEMPTS,
-                                                     warn_attempts=10 * MAX_TREE_ATTEMPTS,
-                                                     allow_pair_reselection=True), rng=rng)
+                         bipartition_tree_fn=_Bipartition(), rng=rng)
     except (MetagraphError, RuntimeError):
         return partition  # no pair can be re-split within the bounds: keep the plan (a rejected step)
     if not step.fixed_label:
