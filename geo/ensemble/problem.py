@@ -276,7 +276,7 @@ def prepare(workspace, spec: EnsembleSpec) -> Problem:  # noqa: ANN001 - geo.sto
             raise InvalidInput(f"Samen in één zone: {what} kan niet, want {names[int(rows[large[rows]][0])]} is groter "
                                f"dan de bovengrens van {dutch.number(upper)} en vormt een eigen zone.")
         if len(set(nest[rows].tolist())) > 1:
-            raise InvalidInput(f"Samen in één zone: {what} liggen in verschillende zones van {nest_layer.name}; "
+            raise InvalidInput(f"Samen in één zone: {what} liggen in verschillende zones van de laag {nest_layer.name}; "
                                "zo'n groep kan nooit in één geneste zone liggen.")
         if len(components(rows, neighbours)) > 1:
             raise InvalidInput(f"Samen in één zone: {what} grenzen niet aan elkaar; een groep die samen blijft, "

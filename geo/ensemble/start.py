@@ -151,8 +151,8 @@ def unplaced_for_nesting(state: StartState) -> list[int]:
             out.append(atom)
         elif state.zone_nest[zone] != state.nest[atom]:
             if state.fixed[atom]:
-                state.refuse_fixed(atom, zone, f"ligt in {state.nest_names[state.nest[atom]]}, de zone grotendeels "
-                                               f"in {state.nest_names[state.zone_nest[zone]]}")
+                state.refuse_fixed(atom, zone, f"ligt in {state.nest_names[state.nest[atom]]}, terwijl de zone "
+                                               f"grotendeels in {state.nest_names[state.zone_nest[zone]]} ligt")
             state.why.setdefault(atom, "nesting")
             out.append(atom)
     return out
