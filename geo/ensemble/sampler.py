@@ -205,6 +205,18 @@ def run_chain(problem: "Problem", chain: int, progress: Callable[[float], None] 
     :data:`POLL_EVERY` steps; ``cancelled()`` is polled as often and, when true, the chain stops
     with :class:`~geo.errors.Cancelled`. Beyond ``spec.max_seconds`` it stops with
     :class:`~geo.errors.LimitExceeded` naming the cap.
+
+    Examples
+    --------
+    >>> from geo.storage.workspace import open_workspace
+    >>> from geo.ensemble.problem import prepare
+    >>> from geo.ensemble.spec import EnsembleSpec
+    >>> problem = prepare(open_workspace(None, "sqlite://"), EnsembleSpec("eerstelijnszone", plans=20, chains=2, seed=3))
+    >>> chain = run_chain(problem, 0)
+    >>> chain.plans.shape
+    (10, 304)
+    >>> bool((run_chain(problem, 0).plans == chain.plans).all())  # same seed, same plans
+    True
     """
     from gerrychain import MarkovChain
     from gerrychain.accept import always_accept
@@ -280,6 +292,16 @@ def run_ensemble(problem: "Problem", executor: "Executor | None" = None,
     Returns
     -------
     EnsembleResult
+
+    Examples
+    --------
+    >>> from geo.storage.workspace import open_workspace
+    >>> from geo.ensemble.problem import prepare
+    >>> from geo.ensemble.spec import EnsembleSpec
+    >>> problem = prepare(open_workspace(None, "sqlite://"), EnsembleSpec("eerstelijnszone", plans=20, chains=2, seed=3))
+    >>> result = run_ensemble(problem)
+    >>> result.plans.shape, result.measures["zones_touched"].shape
+    ((20, 304), (20, 4))
     """
     from geo.ensemble.executors import run_chains
     from geo.ensemble.measures import plan_measures
