@@ -224,3 +224,15 @@ def test_impossible_rules_are_refused_at_once_in_dutch(workspace, spec, message)
     with pytest.raises(InvalidInput) as caught:
         prepare(workspace, spec)
     assert message in caught.value.detail
+
+
+def test_a_plan_saved_as_a_scenario_is_a_valid_start_as_it_is(problem, chains, workspace):
+    plan = chains[1].plans[-1]
+    moves = [{"nis_code": m.nis_code, "to_zone": m.to_zone} for m in plan_moves(problem, plan)]
+    record = workspace.store.create_scenario("Ensembleplan", "eerstelijnszone", moves)
+    again = prepare(workspace, EnsembleSpec(f"scenario:{record.id}", plans=20, chains=1, seed=1))
+    assert again.repairs == () and again.lower == 60_000
+    assert validate_plan(again, again.start) == []
+    codes = plan_zone_codes(problem, plan)
+    assert [again.zone_codes[z] for z in again.start[problem.movable]] == [codes[r] for r in
+                                                                          np.nonzero(problem.movable)[0]]

@@ -29,12 +29,16 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from geo.engine.layer import Layer
 from geo.engine.metrics import NESTED_TOLERANCE
 from geo.engine.overlay import OVERLAPPING_LAYER, PRESENCE
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # name -> (scope, Dutch label, better: "lower" | "higher", integer-valued)
 MEASURES: dict[str, tuple[str, str, str, bool]] = {
@@ -225,3 +229,27 @@ def layer_measures(data: MeasureData, layer: Layer) -> dict[str, np.ndarray]:
     """The measures of one zoning (today's layer, a scenario), as one plan: arrays of length 1."""
     labels, n_zones = layer_labels(layer)
     return plan_measures(data, labels[None, :], n_zones)
+
+
+def per_plan_table(result, codes: tuple[str, ...]) -> "pd.DataFrame":  # noqa: ANN001 - EnsembleResult
+    """One row per plan (``plan``, ``chain``) and one column per measure, association measures as
+    ``<measure>_<association code>``: what the CSV/XLSX downloads of the per-plan values hold.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> result = SimpleNamespace(chain_of=np.array([0, 1]), measures={"crossing": np.array([3, 2]),
+    ...                          "zones_touched": np.array([[4], [3]])})
+    >>> per_plan_table(result, ("W13",)).columns.tolist()
+    ['plan', 'chain', 'crossing', 'zones_touched_W13']
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame({"plan": np.arange(len(result.chain_of)), "chain": np.asarray(result.chain_of)})
+    for name, values in result.measures.items():
+        if np.ndim(values) == 1:
+            frame[name] = values
+        else:
+            for a, code in enumerate(codes):
+                frame[f"{name}_{code}"] = values[:, a]
+    return frame
