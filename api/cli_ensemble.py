@@ -68,7 +68,7 @@ class _Bar:
             self.bar.close()
 
 
-def _rows(summary) -> pd.DataFrame:  # noqa: ANN001 - EnsembleSummary
+def _rows(summary) -> pd.DataFrame:
     rows = []
     for m in (*summary.layer, *summary.associations):
         rows.append({"measure": m.measure, "association": m.association or "", "today": m.base.value,
@@ -147,4 +147,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_propose)
 
 
-__all__ = ["register", "MEASURES"]
+__all__ = ["MEASURES", "register"]

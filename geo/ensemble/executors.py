@@ -53,12 +53,12 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("forkserver")
 
 
-def _init(progress, flag) -> None:  # noqa: ANN001 - multiprocessing shared objects
+def _init(progress, flag) -> None:
     global _SHARED
     _SHARED = (progress, flag)
 
 
-def _local_chain(problem: "Problem", chain: int) -> "ChainResult":
+def _local_chain(problem: Problem, chain: int) -> ChainResult:
     from geo.ensemble.sampler import run_chain
 
     progress, flag = _SHARED  # type: ignore[misc]
@@ -101,8 +101,8 @@ def default_executor(chains: int) -> tuple[Executor, str]:
     return ProcessPoolExecutor(max_workers=max(1, min(chains, os.cpu_count() or 1)), mp_context=_context()), "local"
 
 
-def run_chains(problem: "Problem", executor: Executor | None, progress: Callable[[float], None] | None,
-               cancelled: Callable[[], bool] | None) -> tuple[list["ChainResult"], str]:
+def run_chains(problem: Problem, executor: Executor | None, progress: Callable[[float], None] | None,
+               cancelled: Callable[[], bool] | None) -> tuple[list[ChainResult], str]:
     """Run every chain of the problem; results in chain order, and which kind of executor ran them."""
     from geo.ensemble.sampler import run_chain
 
@@ -114,12 +114,12 @@ def run_chains(problem: "Problem", executor: Executor | None, progress: Callable
         for i in range(chains):
             shared_progress[i] = 0.0
         executor, kind, shared = pool, "local", (shared_progress, flag)
-        close = lambda: pool.shutdown(wait=True, cancel_futures=True)  # noqa: E731
+        close = lambda: pool.shutdown(wait=True, cancel_futures=True)
         futures = [executor.submit(_local_chain, problem, c) for c in range(chains)]
     else:
         if executor is None:
             executor, kind = default_executor(chains)
-            close = lambda: _close(executor)  # noqa: E731
+            close = lambda: _close(executor)
         else:
             kind = "dask" if hasattr(executor, "_regiomatch_client") or "distributed" in type(executor).__module__ else "executor"
         futures = [executor.submit(run_chain, problem, c) for c in range(chains)]

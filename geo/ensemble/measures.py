@@ -231,7 +231,7 @@ def layer_measures(data: MeasureData, layer: Layer) -> dict[str, np.ndarray]:
     return plan_measures(data, labels[None, :], n_zones)
 
 
-def per_plan_table(result, codes: tuple[str, ...]) -> "pd.DataFrame":  # noqa: ANN001 - EnsembleResult
+def per_plan_table(result, codes: tuple[str, ...]) -> pd.DataFrame:
     """One row per plan (``plan``, ``chain``) and one column per measure, association measures as
     ``<measure>_<association code>``: what the CSV/XLSX downloads of the per-plan values hold.
 

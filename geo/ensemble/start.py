@@ -37,8 +37,8 @@ from __future__ import annotations
 
 import math
 import random
+import warnings
 from dataclasses import dataclass, field
-from functools import partial
 
 import numpy as np
 
@@ -402,8 +402,10 @@ def split_zone(state: StartState, zone: int) -> None:
 
     target, epsilon = (low + high) / 2.0, (high - low) / (low + high) if low + high else 0.0
     try:
-        part = bipartition_tree(Graph.from_networkx(graph), pop_col="population", pop_target=target,
-                                epsilon=epsilon, max_attempts=2000, rng=random.Random(SPLIT_SEED))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            part = bipartition_tree(Graph.from_networkx(graph), pop_col="population", pop_target=target,
+                                    epsilon=epsilon, max_attempts=2000, rng=random.Random(SPLIT_SEED))
     except Exception:  # noqa: BLE001 - GerryChain raises RuntimeError or its own errors when no cut exists
         raise InvalidInput(
             f"Bevolkingsgrenzen: zone {state.zone_names[zone]} telt {dutch.inhabitants(total)}, meer dan de "
@@ -507,7 +509,7 @@ def draw(state: StartState, total: int, seed: int) -> StartState:
     return state
 
 
-def _peel(graph, zones: list[int], lower: float, upper: float | None, rng: random.Random,  # noqa: ANN001
+def _peel(graph, zones: list[int], lower: float, upper: float | None, rng: random.Random,
           max_attempts: int = 5000) -> dict:
     """Cut a connected graph into ``len(zones)`` connected zones within the bounds: GerryChain's
     ``bipartition_tree`` peels one zone at a time (its ``recursive_tree_part`` aims every zone at one
@@ -533,8 +535,10 @@ def _peel(graph, zones: list[int], lower: float, upper: float | None, rng: rando
         low = max(low, 1.0)
         sub = Graph.from_networkx(graph.subgraph(sorted(remaining)).copy())
         target, epsilon = (low + high) / 2.0, (high - low) / (high + low)
-        nodes = bipartition_tree(sub, pop_col="population", pop_target=target, epsilon=epsilon,
-                                 single_district_cut=(left > 2), max_attempts=max_attempts, rng=rng)
+        with warnings.catch_warnings():  # a hard cut is expected here: a failure is handled, not a warning
+            warnings.simplefilter("ignore")
+            nodes = bipartition_tree(sub, pop_col="population", pop_target=target, epsilon=epsilon,
+                                     single_district_cut=(left > 2), max_attempts=max_attempts, rng=rng)
         nodes = {int(v) for v in nodes}
         for node in nodes:
             out[node] = zone

@@ -28,7 +28,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from geo import dutch
-from geo.ensemble.measures import ASSOCIATION_MEASURES, LAYER_MEASURES, MEASURES, layer_measures
+from geo.ensemble.measures import (
+    ASSOCIATION_MEASURES,
+    LAYER_MEASURES,
+    MEASURES,
+    layer_measures,
+)
 
 if TYPE_CHECKING:
     from geo.engine.layer import Layer
@@ -159,7 +164,7 @@ def singular(plural: str) -> str:
     word = plural.strip()
     if word.endswith("'s"):
         return word[:-2]
-    return word[:-1] if word.endswith("s") else word
+    return word.removesuffix("s")
 
 
 def _fmt(measure: str, value: float) -> str:
@@ -213,7 +218,7 @@ def _distribution(values: np.ndarray, measure: str) -> tuple:
     return float(finite.mean()), quantiles, float(finite.min()), float(finite.max()), bins, counts
 
 
-def summarise(problem: "Problem", result: "EnsembleResult", scenarios: Mapping[str, "Layer"] = {}) -> EnsembleSummary:  # noqa: B006
+def summarise(problem: Problem, result: EnsembleResult, scenarios: Mapping[str, Layer] = {}) -> EnsembleSummary:
     """Distributions, placements of today's zoning and the ``scenarios`` (label -> layer), and the
     chains' agreement.
 
@@ -273,11 +278,11 @@ def summarise(problem: "Problem", result: "EnsembleResult", scenarios: Mapping[s
                            repairs_sentence(problem), sentences)
 
 
-def _base_layer(problem: "Problem") -> "Layer | None":
+def _base_layer(problem: Problem) -> Layer | None:
     """Today's zoning as the user knows it (the base layer as it is, not the repaired start)."""
-    from geo.engine.layer import Layer
-
     import pandas as pd
+
+    from geo.engine.layer import Layer
 
     rows = np.nonzero(problem.base_labels >= 0)[0]
     if not len(rows):
@@ -287,10 +292,10 @@ def _base_layer(problem: "Problem") -> "Layer | None":
     return Layer.from_members(problem.base_layer_id, frame, _atoms(problem))
 
 
-def _atoms(problem: "Problem"):  # noqa: ANN202
-    from geo.engine.atoms import Atoms
-
+def _atoms(problem: Problem):
     import pandas as pd
+
+    from geo.engine.atoms import Atoms
 
     cached = problem.__dict__.get("_atoms")
     if cached is None:
@@ -302,7 +307,7 @@ def _atoms(problem: "Problem"):  # noqa: ANN202
     return cached
 
 
-def _convergence(result: "EnsembleResult") -> Convergence:
+def _convergence(result: EnsembleResult) -> Convergence:
     rates = tuple(round(c.acceptance_rate, 4) for c in result.chains)
     rhat: dict[str, float | None] = {}
     for name in LAYER_MEASURES:
