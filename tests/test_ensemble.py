@@ -236,3 +236,12 @@ def test_a_plan_saved_as_a_scenario_is_a_valid_start_as_it_is(problem, chains, w
     codes = plan_zone_codes(problem, plan)
     assert [again.zone_codes[z] for z in again.start[problem.movable]] == [codes[r] for r in
                                                                           np.nonzero(problem.movable)[0]]
+
+
+def test_propose_closest_stays_near_today(problem):
+    from geo.ensemble.propose import _score
+
+    [closest] = propose(problem, "closest", n=1)
+    assert validate_plan(problem, closest.plan) == []
+    assert closest.score <= _score(problem, "closest", problem.start.astype(np.int64))
+    assert closest.to_dict()["objective"] == "closest"
