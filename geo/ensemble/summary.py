@@ -196,10 +196,10 @@ def _place(values: np.ndarray, value: float | None, measure: str, label: str, su
             tail = f"in {dutch.percent(1 - worse, 0)} van de {plans_text} valt het ook in één {singular(unit)}"
         sentence = f"{now}; {tail}."
     else:
-        word = "lager" if lower_better else "hoger"
-        sentence = (f"{label}: {MEASURES[measure][1]}{' van ' + subject if subject else ''} is {_fmt(measure, value)}; "
-                    f"{dutch.percent(better, 0)} van de {plans_text} doet beter ({word}), "
-                    f"{dutch.percent(worse, 0)} slechter.")
+        good, bad = ("lager", "hoger") if lower_better else ("hoger", "lager")
+        what = MEASURES[measure][1] + (f" ({subject})" if subject else "")
+        sentence = (f"{label}: {_fmt(measure, value)} ({what}); in {dutch.percent(better, 0)} van de {plans_text} "
+                    f"is dat {good} (beter), in {dutch.percent(worse, 0)} {bad}.")
     return Placement(label, float(value), round(100.0 * at_most, 2), better, worse, sentence)
 
 
