@@ -123,6 +123,19 @@ def test_measures_equal_the_overlay_on_real_plans(problem, chains, catalog):
         assert measured["population_spread"][k] == pytest.approx(populations[flemish].max() - populations[flemish].min())
         assert measured["crossing"][k] == sum(len(result.zone_detail(c).zones_touched) > 1
                                               for c in problem.measures.codes)
+        assert measured["nesting_share"][k] == 1.0  # every drawn zone lies in one reference region
+
+
+def test_nesting_share_of_today_matches_the_nesting_check(problem, catalog):
+    from geo.zoning.validation import check_nesting
+
+    today = catalog.layer("eerstelijnszone")
+    measured = layer_measures(problem.measures, today)["nesting_share"][0]
+    crossing = {v["code"] for v in check_nesting(today, catalog.layer("referentieregio")).violations}
+    population, flemish = today.zone_weight(), today.flemish_zones()
+    inside = [p for code, p, f in zip(today.zone_codes, population, flemish) if f and code not in crossing]
+    assert measured == pytest.approx(sum(inside) / population[flemish].sum())
+    assert len(crossing) == 6
 
 
 def test_measures_on_the_tiny_catalog(tiny):

@@ -48,6 +48,7 @@ MEASURES: dict[str, tuple[str, str, str, bool]] = {
     "variation_of_information": ("layer", "variatie van informatie met de samenwerkingsverbanden, in bits", "lower", False),
     "normalized_mutual_information": ("layer", "genormaliseerde wederzijdse informatie", "higher", False),
     "population_spread": ("layer", "verschil tussen de grootste en de kleinste zone", "lower", False),
+    "nesting_share": ("layer", "aandeel inwoners in een zone die in één zone van de nestlaag ligt (standaard: één referentieregio)", "higher", False),
     "zones_touched": ("association", "geraakte zones", "lower", True),
     "dominant_share": ("association", "aandeel in de grootste zone", "higher", False),
     "outside": ("association", "inwoners buiten de grootste zone", "lower", False),
@@ -78,10 +79,13 @@ class MeasureData:
     reference_name: str
     overlapping: bool
     undefined: str | None
+    nest: np.ndarray | None = None  # nest-zone index per municipality (-1: none), for nesting_share
 
 
-def measure_data(reference: Layer, population: np.ndarray, flemish: np.ndarray) -> MeasureData:
-    """The arrays of ``reference`` (the association layer) that the measures read."""
+def measure_data(reference: Layer, population: np.ndarray, flemish: np.ndarray,
+                 nest: np.ndarray | None = None) -> MeasureData:
+    """The arrays of ``reference`` (the association layer) that the measures read; ``nest`` the
+    nest-zone index of each municipality (for the nesting share)."""
     m = reference.membership.tocoo()
     p = reference.partition().tocoo()
     w = np.asarray(population, dtype=float)
@@ -97,7 +101,8 @@ def measure_data(reference: Layer, population: np.ndarray, flemish: np.ndarray) 
                        n_groups=int(p.shape[1]), totals=np.asarray(reference.membership.T @ w, dtype=float),
                        coverage=coverage, population=w, flemish=np.asarray(flemish, dtype=bool),
                        reference_id=reference.id, reference_name=reference.name,
-                       overlapping=bool((coverage > 1.0 + 1e-6).any()), undefined=undefined)
+                       overlapping=bool((coverage > 1.0 + 1e-6).any()), undefined=undefined,
+                       nest=None if nest is None else np.asarray(nest, dtype=np.int64))
     return data
 
 
@@ -201,6 +206,7 @@ def plan_measures(data: MeasureData, plans: np.ndarray, n_zones: int) -> dict[st
     small = np.where(judged, zone_pop[:, :n_zones], np.inf).min(axis=1)
     spread = np.where(np.isfinite(big) & np.isfinite(small), big - small, 0.0)
     return {
+        "nesting_share": _nesting_share(data, plans, n_zones),
         "crossing": (touched > 1).sum(axis=1),
         "nested_share": nested_share,
         "adjusted_rand_index": ari,
@@ -211,6 +217,23 @@ def plan_measures(data: MeasureData, plans: np.ndarray, n_zones: int) -> dict[st
         "dominant_share": dominant,
         "outside": outside,
     }
+
+
+def _nesting_share(data: MeasureData, plans: np.ndarray, n_zones: int) -> np.ndarray:
+    """Share of the inhabitants in a nest zone whose zone lies inside one nest zone (1 for every
+    drawn plan; today's layer shows what crossing a region line costs). NaN without nesting."""
+    P = plans.shape[0]
+    if data.nest is None:
+        return np.full(P, np.nan)
+    rows = np.nonzero(data.nest >= 0)[0]
+    if not len(rows):
+        return np.full(P, np.nan)
+    n_nest = int(data.nest.max()) + 1
+    table = _tables(rows, data.nest[rows], data.population[rows], n_nest, plans, n_zones)[:, :, :n_zones]
+    totals = table.sum(axis=1)  # (P, Z): inhabitants of each zone that lie in some nest zone
+    nested = (totals > 0) & (table.max(axis=1) >= totals * (1.0 - NESTED_TOLERANCE))
+    whole = totals.sum(axis=1)
+    return np.where(whole > 0, (totals * nested).sum(axis=1) / np.where(whole > 0, whole, 1.0), np.nan)
 
 
 def layer_labels(layer: Layer) -> tuple[np.ndarray, int]:

@@ -364,5 +364,6 @@ def prepare(workspace, spec: EnsembleSpec) -> Problem:
         nest_codes=nest_codes, nest_names=nest_names, nest=nest, lower=lower, upper=upper, norm_label=label,
         movable=movable, fixed=fixed, large=large, units=units, unit_population=unit_population,
         unit_edges=graph_edges, in_chain=in_chain, unit_fixed=unit_fixed, edges=edges, exclave=exclave,
-        repairs=tuple(found), measures=measure_data(workspace.layer(references), population, flemish),
+        repairs=tuple(found), measures=measure_data(workspace.layer(references), population, flemish,
+                                                        nest if nest_layer is not None else None),
         zone_counts=counts)
