@@ -254,6 +254,8 @@ def summarise(problem: Problem, result: EnsembleResult, scenarios: Mapping[str, 
     others = {label: layer_measures(data, layer) for label, layer in scenarios.items()}
     layer_out, assoc_out = [], []
     for name in LAYER_MEASURES:
+        if name not in result.measures:
+            continue  # a result stored before this measure existed
         values = np.asarray(result.measures[name], dtype=float)
         mean, quantiles, lo, hi, bins, counts = _distribution(values, name)
         base = _place(values, None if today is None else float(today[name][0]), name, "Vandaag", "", plans_text, unit)
@@ -263,6 +265,8 @@ def summarise(problem: Problem, result: EnsembleResult, scenarios: Mapping[str, 
                                         lo, hi, bins, counts, base, placed))
     for a, code in enumerate(data.codes):
         for name in ASSOCIATION_MEASURES:
+            if name not in result.measures:
+                continue
             values = np.asarray(result.measures[name][:, a], dtype=float)
             mean, quantiles, lo, hi, bins, counts = _distribution(values, name)
             base = _place(values, None if today is None else float(today[name][0, a]), name, "Vandaag", code,
@@ -311,6 +315,8 @@ def _convergence(result: EnsembleResult) -> Convergence:
     rates = tuple(round(c.acceptance_rate, 4) for c in result.chains)
     rhat: dict[str, float | None] = {}
     for name in LAYER_MEASURES:
+        if name not in result.measures:
+            continue
         values = np.asarray(result.measures[name], dtype=float)
         per_chain = [values[result.chain_of == c.chain] for c in result.chains]
         r = split_rhat(per_chain)
