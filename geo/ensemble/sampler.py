@@ -274,7 +274,7 @@ def run_chain(problem: Problem, chain: int, progress: Callable[[float], None] | 
 
 def run_ensemble(problem: Problem, executor: Executor | None = None,
                  progress: Callable[[float], None] | None = None,
-                 cancelled: Callable[[], bool] | None = None) -> EnsembleResult:
+                 cancelled: Callable[[], bool] | None = None, *, workers: int | None = None) -> EnsembleResult:
     """Run ``spec.chains`` chains and measure every plan.
 
     Parameters
@@ -288,6 +288,9 @@ def run_ensemble(problem: Problem, executor: Executor | None = None,
         Called with the fraction done (0 to 1).
     cancelled : callable, optional
         Polled; when it returns true the run stops with :class:`~geo.errors.Cancelled`.
+    workers : int, optional
+        At most this many local processes (default: one per chain, up to the cores); they run at
+        a lower priority (``os.nice``) than the caller.
 
     Returns
     -------
@@ -307,7 +310,7 @@ def run_ensemble(problem: Problem, executor: Executor | None = None,
     from geo.ensemble.measures import plan_measures
 
     began = time.monotonic()
-    chains, kind = run_chains(problem, executor, progress, cancelled)
+    chains, kind = run_chains(problem, executor, progress, cancelled, workers)
     plans = np.concatenate([c.plans for c in chains], axis=0)
     chain_of = np.concatenate([np.full(len(c.plans), c.chain, dtype=np.int32) for c in chains])
     measures = plan_measures(problem.measures, plans, problem.n_zones)
