@@ -232,7 +232,6 @@ def test_chosen_number_of_zones(workspace):
     (EnsembleSpec("eerstelijnszone", fixed=(23033,)), "Vaste gemeente Hoeilaart"),
     (EnsembleSpec("eerstelijnszone", together=((11002, 44021),)), "Samen in één zone"),
     (EnsembleSpec("samenwerkingsverbanden"), "geen indeling"),
-    (EnsembleSpec("eerstelijnszone_antwerpen_stad"), "er valt niets te verschuiven"),
 ])
 def test_impossible_rules_are_refused_at_once_in_dutch(workspace, spec, message):
     with pytest.raises(InvalidInput) as caught:
