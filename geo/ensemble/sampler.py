@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from geo import dutch
 from geo.errors import Cancelled, LimitExceeded
 
 if TYPE_CHECKING:
@@ -263,8 +264,10 @@ def run_chain(problem: Problem, chain: int, progress: Callable[[float], None] | 
             if cancelled is not None and cancelled():
                 raise Cancelled("De berekening werd geannuleerd.")
             if time.monotonic() - began > problem.spec.max_seconds:
-                raise LimitExceeded(f"De berekening duurde langer dan het maximum van "
-                                    f"{problem.spec.max_seconds:g} seconden; vraag minder indelingen.")
+                cap = problem.spec.max_seconds
+                shown = dutch.number(cap) if cap >= 1 else f"{cap:g}".replace(".", ",")
+                raise LimitExceeded(f"De berekening duurde langer dan het maximum van {shown} seconden; "
+                                    "vraag minder indelingen.")
             if progress is not None:
                 progress(k / steps)
     if progress is not None:
