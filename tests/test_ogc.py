@@ -31,7 +31,15 @@ def test_landing_and_conformance_declare_what_is_served(client):
     landing = client.get("/ogc", params={"f": "json"}).json()
     rels = {link["rel"]: link for link in landing["links"]}
     assert {"self", "alternate", "service-desc", "service-doc", "conformance", "data"} <= set(rels)
-    assert client.get(rels["service-desc"]["href"]).json()["paths"]["/ogc/collections/{collection_id}/items"]
+    api = client.get(rels["service-desc"]["href"])
+    assert api.headers["content-type"].startswith("application/vnd.oai.openapi+json;version=3.0")
+    description = api.json()
+    assert description["openapi"] == "3.0.3" and all(p.startswith("/ogc") for p in description["paths"])
+    items = description["paths"]["/ogc/collections/{collection_id}/items"]["get"]
+    limit = next(p for p in items["parameters"] if p["name"] == "limit")["schema"]
+    assert (limit["default"], limit["maximum"]) == (100, 10000)
+    text = api.text
+    assert '"anyOf"' not in text and '{"type":"null"}' not in text  # OpenAPI 3.1 only
     conforms = client.get("/ogc/conformance").json()["conformsTo"]
     for part in ("ogcapi-features-1/1.0/conf/core", "ogcapi-features-1/1.0/conf/geojson",
                  "ogcapi-features-1/1.0/conf/html", "ogcapi-features-1/1.0/conf/oas30",

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import get_workspace
+from api.errors import is_ogc
 from api.render_cache import ALL_LAYERS, cached
 from geo.errors import InvalidInput
 from geo.geometry.crs import DEFAULT, OFFERED, STORAGE, parse_bbox, parse_crs
@@ -110,8 +111,8 @@ def landing(request: Request, fmt: str = Depends(_format), root: str = Depends(_
                        "objecten (OGC API - Features), voor QGIS, ArcGIS Pro en GDAL.",
         "links": [
             *_alternates(root, "", kept, fmt),
-            {"href": str(request.base_url) + "openapi.json", "rel": "service-desc", "type": OPENAPI,
-             "title": "OpenAPI-beschrijving"},
+            {"href": _href(root, "/api", kept), "rel": "service-desc", "type": OPENAPI,
+             "title": "OpenAPI-beschrijving (3.0)"},
             {"href": str(request.base_url) + "docs", "rel": "service-doc", "type": HTML, "title": "API-documentatie"},
             {"href": _href(root, "/conformance", kept), "rel": "conformance", "type": JSON, "title": "Conformiteit"},
             {"href": _href(root, "/collections", kept), "rel": "data", "type": JSON, "title": "Collecties"},
@@ -133,6 +134,58 @@ def conformance(request: Request, fmt: str = Depends(_format), root: str = Depen
         return _page("conformance", document, ws, root, kept, heading="Conformiteit",
                      trail=[("Conformiteit", _href(root, "/conformance", kept, f="html"))])
     return _json(document)
+
+@router.get("/api", summary="OpenAPI 3.0 description of the feature service",
+            responses={200: {"content": {OPENAPI: {}}}})
+def openapi_30(request: Request) -> Response:
+    """The /ogc routes of the app's OpenAPI document, written as OpenAPI 3.0 (FastAPI writes 3.1)
+    for the OGC API conformance class and for clients that read only 3.0."""
+    _no_extra(request, {"f", *KEPT})
+    document = request.app.state.__dict__.get("ogc_openapi")
+    if document is None:
+        document = request.app.state.ogc_openapi = as_openapi_30(request.app.openapi())
+    return _json(document, OPENAPI)
+
+
+def as_openapi_30(document: dict) -> dict:
+    """The ``/ogc`` paths of an OpenAPI 3.1 document in OpenAPI 3.0.3: ``anyOf [X, null]`` becomes
+    ``X`` with ``nullable``, a schema's ``examples`` its ``example``.
+
+    Examples
+    --------
+    >>> doc = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {"/ogc": {"get": {
+    ...     "parameters": [{"name": "f", "in": "query", "schema": {"anyOf": [{"type": "string"}, {"type": "null"}],
+    ...                                                          "examples": ["json"]}}], "responses": {}}}}}
+    >>> as_openapi_30(doc)["paths"]["/ogc"]["get"]["parameters"][0]["schema"]
+    {'type': 'string', 'nullable': True, 'example': 'json'}
+    """
+    def convert(node: object) -> object:
+        if isinstance(node, list):
+            return [convert(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        out = {k: convert(v) for k, v in node.items() if k not in ("anyOf", "examples")}
+        if "anyOf" in node:
+            options = [o for o in node["anyOf"] if o != {"type": "null"}]
+            if len(options) == 1:
+                out = {**convert(options[0]), **out}
+            else:
+                out["anyOf"] = convert(options)
+            if len(options) < len(node["anyOf"]):
+                out["nullable"] = True
+        if "examples" in node:
+            if isinstance(node["examples"], list) and "schema" not in node and node["examples"]:
+                out["example"] = convert(node["examples"][0])
+            elif isinstance(node["examples"], dict):
+                out["examples"] = convert(node["examples"])
+        return out
+
+    paths = {p: item for p, item in document.get("paths", {}).items() if is_ogc(p)}
+    schemas = document.get("components", {}).get("schemas", {})
+    return {"openapi": "3.0.3", "info": {**document.get("info", {}), "title": "regiomatch OGC API - Features"},
+            "paths": convert(paths), "components": {"schemas": convert({k: v for k, v in schemas.items()
+                                                                        if k == "Error"})}}
+
 
 def _collection_document(c: Collection, ws: Workspace, root: str, kept: tuple, fmt: str) -> dict:
     path = f"/collections/{c.id}"

@@ -239,6 +239,19 @@ def _atlas_against(ws: "Workspace") -> "Layer":
     return ws.catalog.layer(DEFAULT_AGAINST)
 
 
+def prepare_steps(ws: "Workspace") -> list:
+    """Steps that encode the features of the shipped layers, the municipalities, the atlas and the
+    grensgemeenten in the CRSs GIS software asks first (Lambert 72, which GDAL reads by default,
+    and CRS84, QGIS's): for the server's warm-up, so the first GIS user does not wait."""
+    from geo.geometry.crs import DEFAULT, STORAGE
+
+    year = ws.catalog.atoms.population_year
+    fixed = [Collection(MUNICIPALITIES, "", "", "municipalities", ALL), Collection(ATLAS, "", "", "associations", ()),
+             Collection(BORDER, "", "", "border", ())]
+    chosen = [*(_layer_collection(layer, year) for layer in ws.catalog.builtin.values()), *fixed]
+    return [lambda c=c, crs=crs: feature_table(ws, c).feature_json(crs) for c in chosen for crs in (STORAGE, DEFAULT)]
+
+
 # -- the features ---------------------------------------------------------------------------------
 def feature_table(ws: "Workspace", c: Collection) -> FeatureTable:
     """The features of collection ``c`` (cached per version of the layers they come from)."""
