@@ -49,6 +49,8 @@ ERROR_SCHEMA = {
         "detail": {"type": "string", "title": "Detail", "description": "What is wrong, naming the field, id or code"},
         "code": {"type": "string", "title": "Code", "description": "Stable machine-readable error code",
                  "examples": ["unknown_layer", "invalid_input", "conflict"]},
+        "description": {"type": "string", "title": "Description",
+                        "description": "Under /ogc only (an OGC API exception): the same text as detail"},
     },
 }
 # Which error statuses an operation documents, by what it takes (see ``document_errors``).
