@@ -63,6 +63,22 @@ def test_every_layer_and_a_new_scenario_is_a_collection(client):
     assert {code: p["population"] for code, p in zones.items()} == {z["code"]: z["population"] for z in scenario["zones"]}
 
 
+def test_an_imported_layer_is_a_collection_and_collection_ids_stay_reserved(client):
+    csv_text = "nis_code,zone_code,zone_name\n34022,A,Regio A\n34025,A,Regio A\n34013,B,Regio B\n"
+    assert client.post("/api/v1/layers", data={"id": "sel", "name": "SEL-regio's"},
+                       files={"file": ("sel.csv", csv_text.encode(), "text/csv")}).status_code == 201
+    zones = {f["id"]: f["properties"] for f in _items(client, "sel")["features"]}
+    assert set(zones) == {"A", "B"} and zones["A"]["members"] == 2
+    assert client.get("/ogc/collections/sel", params={"f": "json"}).json()["title"] == "SEL-regio's"
+    assert _items(client, "gemeenten", sel="A")["numberMatched"] == 2  # the new layer is a property too
+    for reserved in ("gemeenten", "atlas", "grensgemeenten"):
+        response = client.post("/api/v1/layers", data={"id": reserved},
+                               files={"file": ("x.csv", b"nis_code,zone_code\n34025,A\n")})
+        assert response.status_code == 403 and "/ogc" in response.json()["detail"]
+    assert client.delete("/api/v1/layers/sel").status_code == 204
+    assert client.get("/ogc/collections/sel/items").status_code == 404
+
+
 def test_a_collection_names_its_crss_and_storage_crs(client):
     c = client.get("/ogc/collections/eerstelijnszone", params={"f": "json"}).json()
     assert c["storageCrs"] == EPSG.format(31370)

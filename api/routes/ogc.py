@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.deps import get_workspace
 from api.errors import is_ogc
+from api.limits import slot
 from api.render_cache import ALL_LAYERS, cached
 from geo.errors import InvalidInput
 from geo.geometry.crs import DEFAULT, OFFERED, STORAGE, parse_bbox, parse_crs
@@ -96,6 +97,9 @@ def _collection_layers(p: dict) -> list[str] | str:
     c = collection(p["ws"], p["collection_id"])
     return ALL_LAYERS if c.layer_ids == ALL else list(c.layer_ids)
 
+# Dissolving a big imported layer's zones takes seconds: a few at a time, as the maps and GeoJSON
+# (held only while a page is built; a page the render cache has is always answered).
+BUSY = slot("maps", "{limit} maps or feature pages are being built already; try again in a few seconds")
 CollectionId = Path(..., description="A layer id, scenario-<id>, gemeenten, atlas or grensgemeenten",
                     examples=["eerstelijnszone"])
 
@@ -260,7 +264,7 @@ def _trail(root: str, kept: tuple, c: Collection) -> list[tuple[str, str]]:
 @router.get("/collections/{collection_id}/items", summary="Features of a collection (GeoJSON or HTML), paged",
             responses={200: {"content": {GEOJSON: {}, HTML: {}}, "headers": {"Content-Crs": {
                 "description": "The CRS of the coordinates, as <URI>", "schema": {"type": "string"}}}}})
-@cached(_collection_layers)
+@cached(_collection_layers, busy=BUSY)
 def get_items(
     request: Request,
     collection_id: str = CollectionId,
