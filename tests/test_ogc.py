@@ -234,3 +234,23 @@ def test_the_population_year_of_the_service(client):
     layer = client.get("/api/v1/layers/eerstelijnszone").json()
     assert layer["population_year"] == 2020 and {p["population_year"] for p in zones.values()} == {2020}
     assert {z["code"]: z["population"] for z in layer["zones"]} == {c: p["population"] for c, p in zones.items()}
+
+
+def test_a_changed_scenario_is_served_changed_and_names_are_escaped(client):
+    sid = client.post("/api/v1/scenarios", json={"name": "<script>alert(1)</script>", "base_layer": "eerstelijnszone",
+                                                  "moves": [{"nis_code": 34025, "to_zone": "elz18"}]}).json()["id"]
+    before = _items(client, f"scenario-{sid}", zone="elz18")["features"][0]["properties"]
+    assert client.patch(f"/api/v1/scenarios/{sid}", json={"undo": [34025]}).status_code == 200
+    after = _items(client, f"scenario-{sid}", zone="elz18")["features"][0]["properties"]
+    assert before["moved_in"] == "Lendelede (34025)" and after["moved_in"] is None
+    assert after["population"] < before["population"]
+    page = client.get(f"/ogc/collections/scenario-{sid}", params={"f": "html"}).text
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_links_keep_the_population_year(client):
+    body = client.get("/ogc/collections", params={"f": "json", "population_year": "2020"}).json()
+    hrefs = [link["href"] for c in body["collections"] for link in c["links"]] + [l["href"] for l in body["links"]]
+    assert hrefs and all("population_year=2020" in href for href in hrefs)
+    page = _items(client, "gemeenten", population_year="2020", limit=100)
+    assert "population_year=2020" in next(link["href"] for link in page["links"] if link["rel"] == "next")
