@@ -51,8 +51,9 @@ def test_every_layer_and_a_new_scenario_is_a_collection(client):
     ids = [c["id"] for c in client.get("/ogc/collections").json()["collections"]]
     layers = [layer["id"] for layer in client.get("/api/v1/layers").json()]
     assert ids == [*layers, "gemeenten", "atlas", "grensgemeenten"]
-    scenario = client.post("/api/v1/scenarios", json={"name": "Lendelede naar Kortrijk", "base_layer": "eerstelijnszone",
-                                                       "moves": [{"nis_code": 34025, "to_zone": "elz18"}]}).json()
+    scenario = client.post("/api/v1/scenarios", json={
+        "name": "Lendelede naar Kortrijk", "base_layer": "eerstelijnszone",
+        "moves": [{"nis_code": 34025, "to_zone": "elz18"}]}).json()
     sid = scenario["id"]
     collections = client.get("/ogc/collections").json()["collections"]
     assert f"scenario-{sid}" in [c["id"] for c in collections]
@@ -60,7 +61,8 @@ def test_every_layer_and_a_new_scenario_is_a_collection(client):
     assert zones["elz18"]["moved_in"] == "Lendelede (34025)" and zones["elz18"]["changed"] is True
     assert zones["elz40"]["moved_out"] == "Lendelede (34025)"
     assert zones["elz1"]["changed"] is False and zones["elz1"]["moved_in"] is None
-    assert {code: p["population"] for code, p in zones.items()} == {z["code"]: z["population"] for z in scenario["zones"]}
+    assert {code: p["population"] for code, p in zones.items()} == {
+        z["code"]: z["population"] for z in scenario["zones"]}
 
 
 def test_an_imported_layer_is_a_collection_and_collection_ids_stay_reserved(client):
@@ -149,7 +151,8 @@ def test_a_bbox_selects_the_same_zones_in_every_crs(client):
 
 
 def test_property_filters(client):
-    members = {m["nis_code"] for m in client.get("/api/v1/layers/eerstelijnszone/members", params={"zone": "elz40"}).json()}
+    members = {m["nis_code"] for m in client.get("/api/v1/layers/eerstelijnszone/members",
+                                                 params={"zone": "elz40"}).json()}
     municipalities = _items(client, "gemeenten", zone="elz40")
     assert {f["id"] for f in municipalities["features"]} == members
     assert _items(client, "gemeenten", eerstelijnszone="elz40")["numberMatched"] == len(members)

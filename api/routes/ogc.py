@@ -74,7 +74,8 @@ def _filters(request: Request) -> tuple[tuple[str, str], ...]:
 def _no_extra(request: Request, allowed: set[str]) -> None:
     unknown = sorted(set(request.query_params) - allowed)
     if unknown:
-        raise InvalidInput(f"unknown parameter(s) {', '.join(unknown)}; this request takes {', '.join(sorted(allowed))}")
+        raise InvalidInput(f"unknown parameter(s) {', '.join(unknown)}; this request takes "
+                           f"{', '.join(sorted(allowed))}")
 
 def _json(document: dict, media_type: str = JSON, headers: dict | None = None) -> Response:
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
@@ -89,7 +90,8 @@ def _alternates(root: str, path: str, kept: tuple, fmt: str, json_type: str = JS
 def _page(page: str, document: dict, ws: Workspace, root: str, kept: tuple, **context: object) -> HTMLResponse:
     from maps.ogc_pages import render_ogc
 
-    return HTMLResponse(render_ogc(page, document, root=_href(root, "", kept), population_year=ws.catalog.atoms.population_year,
+    return HTMLResponse(render_ogc(page, document, root=_href(root, "", kept),
+                                   population_year=ws.catalog.atoms.population_year,
                                    **context))
 
 def _collection_layers(p: dict) -> list[str] | str:

@@ -181,14 +181,18 @@ def collections(ws: "Workspace") -> list[Collection]:
     moment ago is listed."""
     year = ws.catalog.atoms.population_year
     out = [_layer_collection(layer, year) for layer in ws.layers() if layer.id not in RESERVED_IDS]
-    out += [_scenario_collection(record, year) for record in ws.store.list_scenarios()]
+    names = {layer_id: layer.name for layer_id, layer in ws.catalog.builtin.items()}
+    out += [_scenario_collection(record, year, names) for record in ws.store.list_scenarios()]
     against = _atlas_against(ws)
+    count = len(ws.catalog.atoms.nis_codes)
     out += [
-        Collection(MUNICIPALITIES, "Gemeenten met hun zone in elke laag", f"De {len(ws.catalog.atoms.nis_codes)} gemeenten met NIS-code, naam, "
-                   f"inwoners op 1 januari {year} en per laag de zone(s) waartoe ze behoren.", "municipalities", ALL),
+        Collection(MUNICIPALITIES, "Gemeenten met hun zone in elke laag",
+                   f"De {count} gemeenten met NIS-code, naam, inwoners op 1 januari {year} en per laag de zone(s) "
+                   "waartoe ze behoren.", "municipalities", ALL),
         Collection(ATLAS, "Samenwerkingsverbanden tegenover de " + against.name.lower(),
                    "De actieve samenwerkingsverbanden uit het register met rechtsvorm, status, geraakte zones, de "
-                   f"grootste zone en haar aandeel, de leden erbuiten en de inwoners (1 januari {year}), zoals de atlas.",
+                   f"grootste zone en haar aandeel, de leden erbuiten en de inwoners (1 januari {year}), zoals "
+                   "de atlas.",
                    "associations", ()),
         Collection(BORDER, "Grensgemeenten", "Per Vlaamse gemeente: in hoeveel actieve samenwerkingsverbanden ze zit, "
                    f"hoeveel daarvan een grens van de {against.name.lower()} overschrijden en in hoeveel daarvan ze "
@@ -197,18 +201,21 @@ def collections(ws: "Workspace") -> list[Collection]:
     return out
 
 
-def _scenario_collection(record: Any, year: int) -> Collection:
+def _scenario_collection(record: Any, year: int, names: dict[str, str]) -> Collection:
     about = f"{record.description} " if record.description else ""
+    base = names.get(record.base_layer, record.base_layer)
     return Collection(SCENARIO_COLLECTION_PREFIX + record.id, f"Scenario: {record.name}",
-                      f"{about}Zones van het scenario op {record.base_layer}, met per zone de gemeenten die erin en "
+                      f"{about}Zones van het scenario op {base}, met per zone de gemeenten die erin en "
                       f"eruit verschoven; inwoners op 1 januari {year}.", "scenario", (record.layer_id,))
 
 
 def _layer_collection(layer: "Layer", year: int) -> Collection:
     source = f" Bron: {layer.source}" + (f" (jaargang {layer.vintage})" if layer.vintage else "") + "." \
         if layer.source else ""
-    return Collection(layer.id, layer.name, f"{len(layer)} zones samengesteld uit gemeenten, met code, naam, "
-                      f"inwoners op 1 januari {year} en aantal gemeenten.{source}", "layer", (layer.id,))
+    # An import of polygons (its shares weighted by population or area) keeps its own outlines.
+    made = "met hun eigen grenzen" if layer.weighting else "samengesteld uit gemeenten"
+    return Collection(layer.id, layer.name, f"{len(layer)} zones {made}, met code, naam, inwoners op 1 januari "
+                      f"{year} en aantal gemeenten.{source}", "layer", (layer.id,))
 
 
 def collection(ws: "Workspace", collection_id: str) -> Collection:
@@ -220,7 +227,8 @@ def collection(ws: "Workspace", collection_id: str) -> Collection:
             record = ws.store.get_scenario(collection_id.removeprefix(SCENARIO_COLLECTION_PREFIX))
         except UnknownScenario:
             raise UnknownCollection(f"unknown collection {collection_id!r}: no saved scenario has that id") from None
-        return _scenario_collection(record, ws.catalog.atoms.population_year)
+        names = {layer_id: layer.name for layer_id, layer in ws.catalog.builtin.items()}
+        return _scenario_collection(record, ws.catalog.atoms.population_year, names)
     if collection_id in RESERVED_IDS:
         return next(c for c in collections(ws) if c.id == collection_id)
     from geo.errors import UnknownLayer
