@@ -66,11 +66,17 @@ def test_every_layer_and_a_new_scenario_is_a_collection(client):
 
 
 def test_an_imported_layer_is_a_collection_and_collection_ids_stay_reserved(client):
-    csv_text = "nis_code,zone_code,zone_name\n34022,A,Regio A\n34025,A,Regio A\n34013,B,Regio B\n"
+    csv_text = "nis_code,zone_code,zone_name\n34022,A,Regio A\n34025,A,Regio A\n34013,B/2 é,Regio B\n"
     assert client.post("/api/v1/layers", data={"id": "sel", "name": "SEL-regio's"},
                        files={"file": ("sel.csv", csv_text.encode(), "text/csv")}).status_code == 201
     zones = {f["id"]: f["properties"] for f in _items(client, "sel")["features"]}
-    assert set(zones) == {"A", "B"} and zones["A"]["members"] == 2
+    assert set(zones) == {"A", "B/2 é"} and zones["A"]["members"] == 2
+    html = client.get("/ogc/collections/sel/items", params={"f": "html"}).text
+    href = re.search(r'href="(http://testserver/ogc/collections/sel/items/B[^"]*)"', html).group(1)
+    assert "B%2F2%20%C3%A9" in href
+    assert client.get(href.replace("&amp;", "&")).text.count("Regio B") >= 1
+    one = client.get("/ogc/collections/sel/items/B%2F2%20%C3%A9", params={"f": "json"}).json()
+    assert one["id"] == "B/2 é" and one["properties"]["name"] == "Regio B"
     assert client.get("/ogc/collections/sel", params={"f": "json"}).json()["title"] == "SEL-regio's"
     assert _items(client, "gemeenten", sel="A")["numberMatched"] == 2  # the new layer is a property too
     for reserved in ("gemeenten", "atlas", "grensgemeenten"):

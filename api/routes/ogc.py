@@ -13,7 +13,7 @@ service's ``detail`` beside them): 404 for an unknown collection or feature, 400
 from __future__ import annotations
 
 import json
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -65,6 +65,11 @@ def _kept(request: Request) -> tuple[tuple[str, str], ...]:
 def _href(root: str, path: str, kept: tuple, **params: object) -> str:
     query = [*kept, *((k.replace("_", "-") if k == "bbox_crs" else k, v) for k, v in params.items() if v is not None)]
     return root + path + ("?" + urlencode(query) if query else "")
+
+def _seg(value: object) -> str:
+    """A collection or feature id as one path segment (an imported zone code may hold '/' or spaces)."""
+    return quote(str(value), safe="")
+
 
 def _filters(request: Request) -> tuple[tuple[str, str], ...]:
     """Property filters (``?zone=elz40``, ``?legal_type=...``): every parameter the items route does
@@ -194,7 +199,7 @@ def as_openapi_30(document: dict) -> dict:
 
 
 def _collection_document(c: Collection, ws: Workspace, root: str, kept: tuple, fmt: str) -> dict:
-    path = f"/collections/{c.id}"
+    path = f"/collections/{_seg(c.id)}"
     return {
         "id": c.id, "title": c.title, "description": c.description, "itemType": "feature",
         "extent": {"spatial": {"bbox": [_extent(ws, c)], "crs": DEFAULT.uri}},
@@ -232,9 +237,9 @@ def get_collections(request: Request, fmt: str = Depends(_format), root: str = D
                 "crs": [crs.uri for crs in OFFERED]}
     if fmt == "html":
         for c in found:
-            c["html_href"] = _href(root, f"/collections/{c['id']}", kept, f="html")
-            c["items_html_href"] = _href(root, f"/collections/{c['id']}/items", kept, f="html")
-            c["items_href"] = _href(root, f"/collections/{c['id']}/items", kept, f="json")
+            c["html_href"] = _href(root, f"/collections/{_seg(c['id'])}", kept, f="html")
+            c["items_html_href"] = _href(root, f"/collections/{_seg(c['id'])}/items", kept, f="html")
+            c["items_href"] = _href(root, f"/collections/{_seg(c['id'])}/items", kept, f="json")
         return _page("collections", document, ws, root, kept, heading="Collecties",
                      trail=[("Collecties", _href(root, "/collections", kept, f="html"))])
     return _json(document)
@@ -254,14 +259,14 @@ def get_collection(request: Request, collection_id: str = CollectionId, fmt: str
     if fmt == "html":
         table = feature_table(ws, c)
         return _page("collection", document, ws, root, kept, schema=table.schema, layer_names=_layer_names(ws),
-                     crs_labels=OFFERED, items_href=_href(root, f"/collections/{c.id}/items", kept, f="json"),
-                     items_html_href=_href(root, f"/collections/{c.id}/items", kept, f="html"),
+                     crs_labels=OFFERED, items_href=_href(root, f"/collections/{_seg(c.id)}/items", kept, f="json"),
+                     items_html_href=_href(root, f"/collections/{_seg(c.id)}/items", kept, f="html"),
                      trail=_trail(root, kept, c))
     return _json(document)
 
 def _trail(root: str, kept: tuple, c: Collection) -> list[tuple[str, str]]:
     return [("Collecties", _href(root, "/collections", kept, f="html")),
-            (c.title, _href(root, f"/collections/{c.id}", kept, f="html"))]
+            (c.title, _href(root, f"/collections/{_seg(c.id)}", kept, f="html"))]
 
 @router.get("/collections/{collection_id}/items", summary="Features of a collection (GeoJSON or HTML), paged",
             responses={200: {"content": {GEOJSON: {}, HTML: {}}, "headers": {"Content-Crs": {
@@ -287,7 +292,7 @@ def get_items(
     table = feature_table(ws, c)
     chosen = table.select(parse_bbox(bbox, box_crs), _grouped(filters))
     page = chosen[offset:offset + limit]
-    path = f"/collections/{c.id}/items"
+    path = f"/collections/{_seg(c.id)}/items"
     params = {"limit": limit, "bbox": bbox, "bbox_crs": bbox_crs, "crs": crs, **dict(filters)}
     links = _alternates(root, path, kept, fmt, GEOJSON, offset=offset or None, **params)
     if offset + limit < len(chosen):
@@ -296,13 +301,13 @@ def get_items(
     if offset > 0:
         links.append({"href": _href(root, path, kept, f=fmt, offset=max(offset - limit, 0) or None, **params),
                       "rel": "prev", "type": GEOJSON if fmt == "json" else HTML, "title": "vorige pagina"})
-    links.append({"href": _href(root, f"/collections/{c.id}", kept, f="json"), "rel": "collection", "type": JSON,
+    links.append({"href": _href(root, f"/collections/{_seg(c.id)}", kept, f="json"), "rel": "collection", "type": JSON,
                   "title": c.title})
     headers = {"Content-Crs": f"<{target.uri}>"}
     if fmt == "html":
         document = {"numberMatched": len(chosen), "numberReturned": len(page), "links": links, "features": [
             {"properties": table.properties[i],
-             "href": _href(root, f"{path}/{table.ids[i]}", kept, f="html")} for i in page]}
+             "href": _href(root, f"{path}/{_seg(table.ids[i])}", kept, f="html")} for i in page]}
         return _page("items", document, ws, root, kept, heading=c.title, columns=list(table.schema),
                      kinds=table.schema, layer_names=_layer_names(ws), first=offset + 1, last=offset + len(page),
                      trail=_trail(root, kept, c))
@@ -333,13 +338,13 @@ def get_item(request: Request, collection_id: str = CollectionId,
     target = parse_crs(crs)
     table: FeatureTable = feature_table(ws, c)
     position = table.position(feature_id)
-    path = f"/collections/{c.id}/items/{table.ids[position]}"
+    path = f"/collections/{_seg(c.id)}/items/{_seg(table.ids[position])}"
     links = [*_alternates(root, path, kept, fmt, GEOJSON, crs=crs),
-             {"href": _href(root, f"/collections/{c.id}", kept, f="json"), "rel": "collection", "type": JSON,
+             {"href": _href(root, f"/collections/{_seg(c.id)}", kept, f="json"), "rel": "collection", "type": JSON,
               "title": c.title}]
     if fmt == "html":
         document = {"properties": table.properties[position], "links": links}
-        return _page("item", document, ws, root, kept, heading=f"{c.title}: {table.ids[position]}",
+        return _page("item", document, ws, root, kept, heading=f"{c.title}: {_seg(table.ids[position])}",
                      columns=list(table.schema), layer_names=_layer_names(ws), trail=_trail(root, kept, c))
     feature = table.feature_json(target)[position]
     body = feature[:-1] + ',"links":' + json.dumps(links, ensure_ascii=False, separators=(",", ":")) + "}"
