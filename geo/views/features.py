@@ -123,17 +123,15 @@ class FeatureTable:
         return self._memo(("values", name), build)
 
     def geometry_json(self, crs: Crs) -> list[str | None]:
-        """Each feature's geometry as GeoJSON text in ``crs`` (None where it has none)."""
-        def build() -> list[str | None]:
-            present = ~shapely.is_missing(self.geometry)
-            out: list[str | None] = [None] * len(self)
-            if present.any():
-                converted = from_metric(self.geometry[present], crs)
-                for i, text in zip(np.flatnonzero(present), shapely.to_geojson(converted)):
-                    out[i] = text
-            return out
-
-        return self._memo(("geometry", crs.uri), build)
+        """Each feature's geometry as GeoJSON text in ``crs`` (None where it has none); not kept:
+        :meth:`feature_json` keeps the whole features."""
+        present = ~shapely.is_missing(self.geometry)
+        out: list[str | None] = [None] * len(self)
+        if present.any():
+            converted = from_metric(self.geometry[present], crs)
+            for i, text in zip(np.flatnonzero(present), shapely.to_geojson(converted)):
+                out[i] = text
+        return out
 
     def feature_json(self, crs: Crs) -> list[str]:
         """Each feature as GeoJSON text in ``crs``: ``{"type","id","geometry","properties"}``."""
@@ -281,7 +279,8 @@ ZONE_SCHEMA = {"code": "string", "name": "string", "population": "integer", "mem
 SCENARIO_SCHEMA = {**ZONE_SCHEMA, "moved_in": "string", "moved_out": "string", "changed": "boolean"}
 
 
-@lru_cache(maxsize=64)
+# A layer's features in four CRSs are a few MB; a big import's tens of MB: a few dozen tables at most.
+@lru_cache(maxsize=32)
 def _zones_table(layer: "Layer", base: "Layer | None", data_dir: Path) -> FeatureTable:
     from geo.geometry.polygons import zone_polygons
 
