@@ -101,6 +101,7 @@ def error_response(status: int, detail: str, code: str, headers: dict | None = N
 
 
 def is_ogc(path: str) -> bool:
+    """Whether ``path`` belongs to the feature service (``/ogc``), whose errors are OGC exceptions."""
     return path == OGC_PREFIX or path.startswith(OGC_PREFIX + "/")
 
 

@@ -115,6 +115,7 @@ CollectionId = Path(..., description="A layer id, scenario-<id>, gemeenten, atla
 @cached(lambda p: [])
 def landing(request: Request, fmt: str = Depends(_format), root: str = Depends(_root),
             kept: tuple = Depends(_kept), ws: Workspace = Depends(get_workspace)) -> Response:
+    """The landing page: links to the API description, the conformance classes and the collections."""
     _no_extra(request, {"f", *KEPT})
     document = {
         "title": "regiomatch: regionale indelingen in Vlaanderen",
@@ -139,6 +140,7 @@ def landing(request: Request, fmt: str = Depends(_format), root: str = Depends(_
 @cached(lambda p: [])
 def conformance(request: Request, fmt: str = Depends(_format), root: str = Depends(_root),
                 kept: tuple = Depends(_kept), ws: Workspace = Depends(get_workspace)) -> Response:
+    """The conformance classes the service implements (Part 1 Core, GeoJSON, HTML, OpenAPI 3.0; Part 2 CRS)."""
     _no_extra(request, {"f", *KEPT})
     document = {"conformsTo": CONFORMANCE, "links": _alternates(root, "/conformance", kept, fmt)}
     if fmt == "html":
@@ -231,6 +233,7 @@ def _extent(ws: Workspace, c: Collection) -> list[float]:
 @cached(lambda p: ALL_LAYERS)
 def get_collections(request: Request, fmt: str = Depends(_format), root: str = Depends(_root),
                     kept: tuple = Depends(_kept), ws: Workspace = Depends(get_workspace)) -> Response:
+    """Every collection with its extent, CRSs and links (a saved scenario is listed at once)."""
     _no_extra(request, {"f", *KEPT})
     found = [_collection_document(c, ws, root, kept, "json") for c in collections(ws)]
     document = {"links": _alternates(root, "/collections", kept, fmt), "collections": found,
@@ -253,6 +256,7 @@ def _layer_names(ws: Workspace) -> dict[str, str]:
 def get_collection(request: Request, collection_id: str = CollectionId, fmt: str = Depends(_format),
                    root: str = Depends(_root), kept: tuple = Depends(_kept),
                    ws: Workspace = Depends(get_workspace)) -> Response:
+    """One collection: title, description, extent, CRSs (storage: Lambert 72) and links to its items."""
     _no_extra(request, {"f", *KEPT})
     c = collection(ws, collection_id)
     document = _collection_document(c, ws, root, kept, fmt)
@@ -333,6 +337,7 @@ def get_item(request: Request, collection_id: str = CollectionId,
              crs: str | None = Query(None, max_length=200, description="CRS of the coordinates (default CRS84)"),
              fmt: str = Depends(_format), root: str = Depends(_root), kept: tuple = Depends(_kept),
              ws: Workspace = Depends(get_workspace)) -> Response:
+    """One feature by its id (zone code, NIS code or enterprise number), in ``crs`` (default CRS84)."""
     _no_extra(request, {"f", "crs", *KEPT})
     c = collection(ws, collection_id)
     target = parse_crs(crs)

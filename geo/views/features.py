@@ -48,10 +48,14 @@ SEPARATOR = "; "  # between the values of a multi-valued property ("elz40; elz41
 
 
 class UnknownCollection(NotFound):
+    """No collection of the feature service has this id (404)."""
+
     code = "unknown_collection"
 
 
 class UnknownFeature(NotFound):
+    """The collection has no feature with this id (404)."""
+
     code = "unknown_feature"
 
 
