@@ -49,11 +49,14 @@ ERROR_SCHEMA = {
         "detail": {"type": "string", "title": "Detail", "description": "What is wrong, naming the field, id or code"},
         "code": {"type": "string", "title": "Code", "description": "Stable machine-readable error code",
                  "examples": ["unknown_layer", "invalid_input", "conflict"]},
+        "description": {"type": "string", "title": "Description",
+                        "description": "Under /ogc only (an OGC API exception): the same text as detail"},
     },
 }
 # Which error statuses an operation documents, by what it takes (see ``document_errors``).
 _DESCRIPTIONS = {
-    "400": "The request body could not be parsed (not JSON, not UTF-8, broken multipart)",
+    "400": "The request body could not be parsed (not JSON, not UTF-8, broken multipart); on /ogc any bad or "
+           "unknown parameter (bbox, crs, limit, a property to filter on)",
     "401": "Write without the configured API token (only when REGIOMATCH_API_TOKEN is set)",
     "403": "The target is read-only (a shipped layer)",
     "404": "Unknown layer, zone, municipality, scenario or other id named in the request",
@@ -67,7 +70,9 @@ _DESCRIPTIONS = {
 # Paths of the HTML pages (OpenAPI templates as well as concrete paths match): their 404 is a page.
 HTML_ROUTES = re.compile(r"^/(?:|search|overlay|municipalities/[^/]+|reports/[^/]+/[^/]+)$")
 # Never pages, whatever the browser accepts: the API, its documentation and static files.
-MACHINE_PREFIXES = ("/api/", "/health", "/openapi.json", "/docs", "/redoc", "/maps/static/")
+MACHINE_PREFIXES = ("/api/", "/health", "/openapi.json", "/docs", "/redoc", "/maps/static/", "/ogc/")
+# The feature service (OGC API - Features) answers errors as OGC exceptions, bad input with 400.
+OGC_PREFIX = "/ogc"
 _WRITE_METHODS = {"post", "put", "patch", "delete"}
 _METHODS = {"get", "head", "options", "post", "put", "patch", "delete", "trace"}
 
@@ -93,6 +98,18 @@ def status_for(exc: e.RegiomatchError) -> int:
 
 def error_response(status: int, detail: str, code: str, headers: dict | None = None) -> JSONResponse:
     return JSONResponse({"detail": detail, "code": code}, status_code=status, headers=headers)
+
+
+def is_ogc(path: str) -> bool:
+    """Whether ``path`` belongs to the feature service (``/ogc``), whose errors are OGC exceptions."""
+    return path == OGC_PREFIX or path.startswith(OGC_PREFIX + "/")
+
+
+def ogc_error(status: int, detail: str, code: str, headers: dict | None = None) -> JSONResponse:
+    """An OGC API exception (``code``, ``description``) that is also the service's ``{"detail", "code"}``;
+    bad input is 400 there, as OGC API - Features requires, where the rest of the API says 422."""
+    status = 400 if status == 422 else status
+    return JSONResponse({"code": code, "description": detail, "detail": detail}, status_code=status, headers=headers)
 
 
 def wants_page(request: Request, matched: bool = True) -> bool:
@@ -151,10 +168,14 @@ def install(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
         if isinstance(exc, e.Busy):
             headers = {"Retry-After": "5"}
+        if is_ogc(request.url.path):
+            return ogc_error(status_for(exc), exc.detail, exc.code, headers)
         return error_response(status_for(exc), exc.detail, exc.code, headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if is_ogc(request.url.path):
+            return ogc_error(400, _describe_validation(exc), "invalid_input")
         return error_response(422, _describe_validation(exc), "invalid_input")
 
     @app.exception_handler(StarletteHTTPException)
@@ -171,6 +192,8 @@ def install(app: FastAPI) -> None:
             allowed = _allowed_methods(request)
             if allowed:
                 headers["Allow"] = ", ".join(allowed)
+        if is_ogc(request.url.path):
+            return ogc_error(exc.status_code, detail, HTTP_CODES.get(exc.status_code, "error"), headers or None)
         return error_response(exc.status_code, detail, HTTP_CODES.get(exc.status_code, "error"),
                               headers or None)
 
@@ -194,8 +217,11 @@ def _page_content() -> dict[str, Any]:
                                      "description": "Dutch page with a search box and close matches"}}}
 
 
-def _statuses(method: str, operation: dict[str, Any]) -> list[str]:
+def _statuses(method: str, operation: dict[str, Any], path: str = "") -> list[str]:
     params = operation.get("parameters") or []
+    if is_ogc(path):
+        # Unknown parameters and bad values are a 400, unknown collections and features a 404.
+        return ["400", "404"]
     statuses = []
     if params or "requestBody" in operation:
         statuses += ["404", "422"]
@@ -222,7 +248,9 @@ def document_errors(app: FastAPI) -> None:
                 if not isinstance(operation, dict) or "responses" not in operation:
                     continue
                 responses = operation["responses"]
-                for status in _statuses(method, operation):
+                if is_ogc(path):
+                    responses.pop("422", None)  # OGC API: bad input is a 400
+                for status in _statuses(method, operation, path):
                     if status == "422" or status not in responses:
                         responses[status] = {"description": _DESCRIPTIONS[status], "content": _error_content()}
                 if method in ("get", "head") and HTML_ROUTES.match(path) and "404" in responses:

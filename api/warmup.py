@@ -82,9 +82,11 @@ def _steps(ws) -> list[tuple[str, Callable[[], object]]]:
     """The warm-up in small steps, the most needed first: the map library, the browser geometry
     of each shipped layer, the municipalities' neighbours and the associations' atlas (a
     municipality's profile), the template, image and PDF libraries, each layer's dissolved outlines
-    in metres (for report maps), then the reports the landing page links to, page and PDF (one step each)."""
+    in metres (for report maps), the features of the GIS service (/ogc), then the reports the landing
+    page links to, page and PDF (one step each)."""
     from api.routes.reports import print_ahead
     from geo.views.atlas import fit_atlas
+    from geo.views.features import prepare_steps
     from geo.geometry.polygons import adjacency, prepare_web_geometry, zone_polygons
     from maps.pages import ASSOCIATION_LAYER
     from maps.preload import preload_steps
@@ -102,6 +104,8 @@ def _steps(ws) -> list[tuple[str, Callable[[], object]]]:
             ("neighbours", lambda: adjacency(data_dir)), ("atlas", lambda: fit_atlas(ws.catalog)),
             *libraries[1:],
             *[("outlines", lambda layer=layer: zone_polygons(layer, data_dir)) for layer in layers],
+            # The GIS service's features (/ogc) in Lambert 72 and CRS84, what GDAL and QGIS ask first.
+            *[("features", step) for step in prepare_steps(ws)],
             *[("reports", lambda code=code: print_ahead(ws, ASSOCIATION_LAYER, code)) for code in printed]]
 
 

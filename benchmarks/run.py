@@ -25,7 +25,7 @@ from pathlib import Path
 
 from benchmarks.common import machine, write_json
 
-MEASURES = ("overlay", "scenario", "server", "growth", "evaluate", "pages", "soak", "ensemble")
+MEASURES = ("overlay", "scenario", "server", "growth", "evaluate", "pages", "soak", "ensemble", "ogc")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 REPO = Path(__file__).resolve().parent.parent
 
@@ -76,6 +76,9 @@ def child(args: argparse.Namespace) -> None:
     elif args.measure == "ensemble":
         from benchmarks import bench_ensemble
         data = bench_ensemble.measure(args.quick)
+    elif args.measure == "ogc":
+        from benchmarks import bench_ogc
+        data = bench_ogc.measure(args.quick)
     else:
         raise SystemExit(f"unknown measure {args.measure!r}")
     write_json(Path(args.out), data)
@@ -210,6 +213,17 @@ def table(results: dict) -> str:
             f"{_f(e['measures_vectorised_s'])} / {_f(e['overlay_all_plans_s_estimated'])} s")
         row("  ratio full overlay per plan / vectorised measures", f"{_f(e['ratio_overlay_to_vectorised_measures'])}x")
         row(f"  invalid plans in a sample of {e['validated_sample']}", str(e["invalid_in_sample"]), "0")
+    if "ogc" in m:
+        o = m["ogc"]
+        for name, target in (("layer zones, CRS84", "< 50 ms"), ("layer zones, Lambert 72", "< 50 ms"),
+                             ("304 municipalities, CRS84", "< 200 ms"), ("304 municipalities, Lambert 72", "< 200 ms")):
+            warm, bare = o["cached"][name], o["uncached"][name]
+            row(f"7 /ogc {name}: warm p50 (render cache off)",
+                f"{_f(warm['p50_ms'])} ({_f(bare['p50_ms'])}) ms", target)
+            if name in o["geopandas_per_request"]:
+                row("  geopandas GeoDataFrame -> to_crs -> to_json per request: p50",
+                    f"{_f(o['geopandas_per_request'][name]['p50_ms'])} ms")
+        row("  GDAL OAPIF reads the 304 municipalities", f"{_f(o['gdal_read']['gemeenten']['seconds'])} s")
     lines.append("")
     lines.append(f"total {results['total_s']:.0f} s; JSON: {results['output']}")
     return "\n".join(lines)

@@ -22,7 +22,10 @@ PACKAGES = {
     "browser": "chromium chromium-driver",
     "postgresql": "postgresql",
     "pango": "libpango-1.0-0 libpangoft2-1.0-0",
+    "qgis": "python3-qgis",
 }
+# QGIS's Python bindings live in the system Python, not in the virtual environment.
+SYSTEM_PYTHON = "/usr/bin/python3"
 
 
 def _configured(variable: str, candidates: tuple[str, ...], name: str) -> str | None:
@@ -54,6 +57,11 @@ def has_postgresql() -> bool:
     return bool(os.environ.get("REGIOMATCH_TEST_POSTGRES_URL") or glob.glob("/usr/lib/postgresql/*/bin/initdb"))
 
 
+def has_qgis() -> bool:
+    """Whether the system Python can import QGIS (Debian's python3-qgis), for the OAPIF client test."""
+    return Path(SYSTEM_PYTHON).exists() and bool(glob.glob("/usr/lib/python3/dist-packages/qgis/core"))
+
+
 def missing_packages() -> list[str]:
     """Debian packages whose absence makes some tests skip here (empty when all are present)."""
     missing = []
@@ -63,6 +71,8 @@ def missing_packages() -> list[str]:
         missing.append(PACKAGES["postgresql"])
     if not has_pango():
         missing.append(PACKAGES["pango"])
+    if not has_qgis():
+        missing.append(PACKAGES["qgis"])
     return missing
 
 

@@ -281,8 +281,10 @@ def test_no_route_serves_files_outside_its_directory(client):
             response = client.get(prefix + attempt)
             assert response.status_code in (400, 404), (prefix + attempt, response.status_code)
             assert secret not in response.text and "root:" not in response.text
-            # /reports/{layer}/{code:path} takes a path too (zone codes may hold '/'): an unknown layer.
-            assert response.json()["code"] in ("not_found", "bad_request", "unknown_layer", "unknown_zone")
+            # /reports/{layer}/{code:path} takes a path too (zone codes may hold '/'): an unknown layer;
+            # so does /ogc/collections/{id}/items/{feature_id:path}: an unknown collection or feature.
+            assert response.json()["code"] in ("not_found", "bad_request", "unknown_layer", "unknown_zone",
+                                               "unknown_collection", "unknown_feature")
 
 
 def test_traversal_over_raw_http_on_a_real_server(tmp_path):

@@ -52,7 +52,7 @@ def test_the_warm_up_prepares_every_shipped_layers_geometry_and_the_libraries(st
         assert page.status_code == 200
         assert _web_geometry.cache_info().misses == after.misses
         # The PDFs the landing page links to were printed ahead: asking for one prints nothing.
-        assert "reports" in health["prepared"]
+        assert "reports" in health["prepared"] and "features" in health["prepared"]
         landing = client.get("/").text
         assert landing.count("?format=pdf") == len(ws.catalog.builtin["samenwerkingsverband"].zone_codes)
 

@@ -25,6 +25,7 @@ from geo.uploads.importing import LAYER_ID_PATTERN, check_suffix, import_layer, 
 from geo.uploads.sandbox import ImportLimits, check_zones_per_municipality, parse_upload
 from geo.storage.records import check_text
 from geo.storage.workspace import Workspace
+from geo.views.features import RESERVED_IDS as OGC_RESERVED_IDS
 from geo.views.zones import zone_members
 from maps.exports import CSV, GPKG, csv_bytes, dialect_for, geopackage_bytes
 
@@ -112,8 +113,8 @@ async def create_layer(
     validate_layer_id(id)
     check_text("name", name)  # NUL or over-long text: a 422 before any work, on every backend
     check_text("source", source)
-    if id in ws.catalog.builtin or id.startswith("scenario"):
-        raise ReadOnly(f"layer id {id!r} is reserved for a shipped layer or scenarios")
+    if id in ws.catalog.builtin or id.startswith("scenario") or id in OGC_RESERVED_IDS:
+        raise ReadOnly(f"layer id {id!r} is reserved for a shipped layer, scenarios or a collection of /ogc")
     content = await file.read(settings.max_upload_bytes + 1)
     if len(content) > settings.max_upload_bytes:
         raise TooLarge(f"upload larger than {settings.max_upload_bytes} bytes")

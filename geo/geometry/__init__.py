@@ -5,6 +5,7 @@ Public parts (imported on first use, so importing one module never loads its sib
 - ``polygons``: municipal_polygons, zone_polygons, to_web, layer_geojson, adjacency, neighbours, web_geometry, compute_web_geometry
 - ``prepared``: shipped_web_geometry, fingerprint
 - ``build``: write_web_geometry
+- ``crs``: Crs, OFFERED, parse_crs, parse_bbox, from_metric (the CRSs of the feature service)
 """
 
 from geo.lazy import lazy_exports
@@ -21,6 +22,11 @@ _EXPORTS = {
     "shipped_web_geometry": "geo.geometry.prepared",
     "fingerprint": "geo.geometry.prepared",
     "write_web_geometry": "geo.geometry.build",
+    "Crs": "geo.geometry.crs",
+    "OFFERED": "geo.geometry.crs",
+    "parse_crs": "geo.geometry.crs",
+    "parse_bbox": "geo.geometry.crs",
+    "from_metric": "geo.geometry.crs",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -8,6 +8,7 @@ Public parts (imported on first use, so importing one module never loads its sib
 - ``zones``: ZoneOverlaps, zone_overlaps, ZoneMembers, zone_members
 - ``costshare``: CostShare, SeatRule, cost_share, per_inhabitant
 - ``search``: Hit (and the function ``search.search``)
+- ``features``: Collection, FeatureTable, collections, collection, feature_table (the OGC API - Features service)
 """
 
 from geo.lazy import lazy_exports
@@ -30,6 +31,11 @@ _EXPORTS = {
     "cost_share": "geo.views.costshare",
     "per_inhabitant": "geo.views.costshare",
     "Hit": "geo.views.search",
+    "Collection": "geo.views.features",
+    "FeatureTable": "geo.views.features",
+    "collections": "geo.views.features",
+    "collection": "geo.views.features",
+    "feature_table": "geo.views.features",
 }
 
 __all__ = sorted(_EXPORTS)

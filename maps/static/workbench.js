@@ -551,6 +551,8 @@
     byId("wb-compare-link").href = "/vergelijk?base=" + base + "&other=" + other;
     ["csv", "xlsx", "geojson", "gpkg"].forEach(function (f) { byId("wb-export-" + f).href = "/api/v1/scenarios/" + id + "/export?format=" + f; });
     byId("wb-export-pdf").href = "/vergelijk.pdf?base=" + base + "&other=" + other;
+    byId("wb-ogc-link").href = "/ogc/collections/scenario-" + id;
+    byId("wb-ogc-id").textContent = "scenario-" + s.id;
   };
 
   Workbench.prototype.saveStatus = function (text, warn) {
