@@ -99,6 +99,8 @@ LAYER_ROLES: dict[str, dict] = {
                              "compare_with": ["eerstelijnszone", "referentieregio", "gezondheidsmakers", "logo"]},
     "samenwerkingsverbanden": {"role": "association_register"},
     "eerstelijnszone": {"norms": ["minimum_60k"]},
+    # The layer zonings nest in by default (geo.ensemble: every drawn zone lies in one reference region).
+    "referentieregio": {"role": "reference_regions"},
 }
 
 def _digits(value: object) -> int:

@@ -90,3 +90,9 @@ class DatabaseUnavailable(RegiomatchError):
     """The database cannot be opened or read."""
 
     code = "database_unavailable"
+
+
+class Cancelled(RegiomatchError):
+    """A long computation (an ensemble run) was cancelled by its caller; nothing was kept."""
+
+    code = "cancelled"

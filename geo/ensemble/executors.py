@@ -1,0 +1,156 @@
+"""Where chains run: a local process pool by default, a Dask cluster when there is one.
+
+When the environment variable ``REGIOMATCH_DASK_SCHEDULER`` names a Dask scheduler (for example
+``tcp://10.0.0.5:8786``), each chain is one task on that cluster (``distributed``); otherwise the
+chains run in a local :class:`~concurrent.futures.ProcessPoolExecutor` with one process per chain,
+up to the number of cores. A chain is deterministic for its seed, so both give the same plans.
+
+Progress: in the local pool every chain reports its fraction through shared memory, polled
+here; on Dask (or any executor a caller passes) progress counts finished chains. Cancelling sets
+a shared flag each local chain polls; on Dask the chains' tasks are cancelled.
+
+Examples
+--------
+>>> import os
+>>> os.environ.pop(DASK_ENV, None) is None or True
+True
+>>> kind_of_default()
+'local'
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, Executor, ProcessPoolExecutor, wait
+from typing import TYPE_CHECKING
+
+from geo.errors import Cancelled, InvalidInput
+
+if TYPE_CHECKING:
+    from geo.ensemble.problem import Problem
+    from geo.ensemble.sampler import ChainResult
+
+DASK_ENV = "REGIOMATCH_DASK_SCHEDULER"
+POLL_SECONDS = 0.2
+
+# Set in each local worker process by _init: (shared progress per chain, shared cancel flag).
+_SHARED: tuple | None = None
+
+
+def kind_of_default() -> str:
+    """``"dask"`` when ``REGIOMATCH_DASK_SCHEDULER`` is set, else ``"local"``."""
+    return "dask" if os.environ.get(DASK_ENV, "").strip() else "local"
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # fork is fastest (no re-import of numpy and GerryChain per worker) but unsafe in a process with
+    # other threads (a web server): there, forkserver.
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver")
+
+
+def _init(progress, flag) -> None:  # noqa: ANN001 - multiprocessing shared objects
+    global _SHARED
+    _SHARED = (progress, flag)
+
+
+def _local_chain(problem: "Problem", chain: int) -> "ChainResult":
+    from geo.ensemble.sampler import run_chain
+
+    progress, flag = _SHARED  # type: ignore[misc]
+
+    def report(fraction: float) -> None:
+        progress[chain] = fraction
+
+    return run_chain(problem, chain, report, lambda: bool(flag.value))
+
+
+def local_executor(workers: int) -> tuple[ProcessPoolExecutor, object, object]:
+    """A process pool of ``workers`` processes with the shared progress array and cancel flag."""
+    context = _context()
+    progress = context.Array("d", max(workers, 1) * 64, lock=False)
+    flag = context.Value("b", 0, lock=False)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init, initargs=(progress, flag))
+    return pool, progress, flag
+
+
+def dask_executor(address: str | None = None) -> Executor:
+    """A :class:`concurrent.futures.Executor` on the Dask cluster at ``address`` (default: the
+    ``REGIOMATCH_DASK_SCHEDULER`` variable)."""
+    address = (address or os.environ.get(DASK_ENV, "")).strip()
+    if not address:
+        raise InvalidInput(f"Geen Dask-cluster opgegeven ({DASK_ENV} is leeg).")
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - distributed is a dependency
+        raise InvalidInput("Dask (pakket 'distributed') is niet geïnstalleerd; installeer 'dask[distributed]'.") from None
+    client = Client(address, timeout=10, set_as_default=False)
+    executor = client.get_executor(pure=False)
+    executor._regiomatch_client = client  # closed with the executor (see run_chains)
+    return executor
+
+
+def default_executor(chains: int) -> tuple[Executor, str]:
+    """The executor :func:`geo.ensemble.sampler.run_ensemble` uses when none is given."""
+    if kind_of_default() == "dask":
+        return dask_executor(), "dask"
+    return ProcessPoolExecutor(max_workers=max(1, min(chains, os.cpu_count() or 1)), mp_context=_context()), "local"
+
+
+def run_chains(problem: "Problem", executor: Executor | None, progress: Callable[[float], None] | None,
+               cancelled: Callable[[], bool] | None) -> tuple[list["ChainResult"], str]:
+    """Run every chain of the problem; results in chain order, and which kind of executor ran them."""
+    from geo.ensemble.sampler import run_chain
+
+    chains = problem.spec.chains
+    shared = None
+    close: Callable[[], None] | None = None
+    if executor is None and kind_of_default() == "local":
+        pool, shared_progress, flag = local_executor(max(1, min(chains, os.cpu_count() or 1)))
+        for i in range(chains):
+            shared_progress[i] = 0.0
+        executor, kind, shared = pool, "local", (shared_progress, flag)
+        close = lambda: pool.shutdown(wait=True, cancel_futures=True)  # noqa: E731
+        futures = [executor.submit(_local_chain, problem, c) for c in range(chains)]
+    else:
+        if executor is None:
+            executor, kind = default_executor(chains)
+            close = lambda: _close(executor)  # noqa: E731
+        else:
+            kind = "dask" if hasattr(executor, "_regiomatch_client") or "distributed" in type(executor).__module__ else "executor"
+        futures = [executor.submit(run_chain, problem, c) for c in range(chains)]
+    try:
+        while True:
+            done, pending = wait(futures, timeout=POLL_SECONDS, return_when=FIRST_EXCEPTION)
+            for future in done:
+                if future.exception() is not None:
+                    raise future.exception()
+            if cancelled is not None and cancelled():
+                if shared is not None:
+                    shared[1].value = 1
+                for future in pending:
+                    future.cancel()
+                raise Cancelled("De berekening werd geannuleerd.")
+            if progress is not None:
+                if shared is not None:
+                    fraction = sum(min(max(shared[0][i], 0.0), 1.0) for i in range(chains)) / chains
+                else:
+                    fraction = len(done) / chains
+                progress(min(fraction, 0.99) if pending else 1.0)
+            if not pending:
+                break
+        return [f.result() for f in futures], kind
+    finally:
+        if close is not None:
+            close()
+
+
+def _close(executor: Executor) -> None:
+    executor.shutdown(wait=False)
+    client = getattr(executor, "_regiomatch_client", None)
+    if client is not None:
+        client.close()
