@@ -49,8 +49,11 @@ def measure_block(m: dict, scenario_names: dict[str, str]) -> dict:
         if placement["value"] is not None:
             markers.append(Marker(scenario_names.get(key, placement["label"]), placement["value"], "scenario"))
     title = m["label"] if not m.get("association") else f"{m['label']} – {m['association_name'] or m['association']}"
-    histogram = histogram_svg(m["histogram"]["bins"], m["histogram"]["counts"], markers, title=title[:1].upper() + title[1:],
-                              value_text=text)
+    bins = m["histogram"]["bins"]
+    integer = len(bins) > 1 and all(float(b).is_integer() for b in bins) and all(
+        b - a == 1 for a, b in zip(bins, bins[1:]))
+    histogram = histogram_svg(bins, m["histogram"]["counts"], markers, title=title[:1].upper() + title[1:],
+                              value_text=text, integer=integer)
     sentences = [m["base"]["sentence"], *(p["sentence"] for p in m.get("scenarios", {}).values())]
     quantiles = m.get("quantiles") or {}
     median = quantiles.get("0.5", quantiles.get("50", quantiles.get("median")))

@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 from geo import dutch
 
 WIDTH, HEIGHT = 520, 190
-LEFT, RIGHT, TOP, BOTTOM = 46, 14, 30, 40
+LEFT, RIGHT, TOP, BOTTOM = 50, 34, 44, 24
 BAR = "#9db9d3"
 COLOURS = {"base": "#B34700", "scenario": "#6a00a8", "proposal": "#1b7a3d"}
 
@@ -37,16 +37,20 @@ class Marker:
 
 def histogram_svg(edges: Sequence[float], counts: Sequence[int], markers: Sequence[Marker] = (),
                   title: str = "", value_text: Callable[[float], str] | None = None,
-                  unit: str = "indelingen") -> Markup:
-    """The SVG of one histogram. ``edges`` has one more entry than ``counts``."""
+                  unit: str = "indelingen", integer: bool = False) -> Markup:
+    """The SVG of one histogram. ``edges`` has one more entry than ``counts``.
+
+    ``integer``: each bin is one whole value (``[v, v + 1)``, as the engine bins counts such as the
+    zones an association touches); bars and markers are then centred on their value."""
     text = value_text or (lambda v: dutch.number(v, 0 if float(v).is_integer() else 2))
     edges = [float(e) for e in edges]
     counts = [int(c) for c in counts]
     if len(edges) != len(counts) + 1 or not counts:
         return Markup("")
+    shift = 0.5 if integer else 0.0  # a whole value v is drawn in the middle of its bar [v, v + 1)
     low, high = edges[0], edges[-1]
     for m in markers:
-        low, high = min(low, m.value), max(high, m.value)
+        low, high = min(low, m.value), max(high, m.value + (1.0 if integer else 0.0))
     if high <= low:
         high = low + 1.0
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -71,23 +75,29 @@ def histogram_svg(edges: Sequence[float], counts: Sequence[int], markers: Sequen
     base = TOP + plot_h
     parts.append(f'<line x1="{LEFT}" y1="{base}" x2="{LEFT + plot_w}" y2="{base}" stroke="#5b5b5b"/>')
     parts.append(f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{base}" stroke="#5b5b5b"/>')
-    for value in (low, (low + high) / 2, high):
-        parts.append(f'<text x="{x(value):.1f}" y="{base + 14}" font-size="11" text-anchor="middle" '
+    if integer:
+        whole = range(int(round(low)), int(round(high)))
+        step = max(1, len(whole) // 10)
+        ticks = [(v + 0.5, float(v)) for v in whole[::step]]
+    else:
+        ticks = [(v, v) for v in (low, (low + high) / 2, high)]
+    for at, value in ticks:
+        parts.append(f'<text x="{x(at):.1f}" y="{base + 14}" font-size="11" text-anchor="middle" '
                      f'fill="#1d1d1b">{escape(text(value))}</text>')
     parts.append(f'<text x="{LEFT - 4}" y="{TOP + 4}" font-size="11" text-anchor="end" fill="#1d1d1b">'
                  f'{dutch.number(top_count)}</text>')
     parts.append(f'<text x="{LEFT - 4}" y="{base}" font-size="11" text-anchor="end" fill="#1d1d1b">0</text>')
-    parts.append(f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 6}" font-size="11" text-anchor="middle" '
-                 f'fill="#5b5b5b">{escape(title)} (aantal {escape(unit)} per waarde)</text>')
+    parts.append(f'<text x="12" y="{TOP + plot_h / 2:.1f}" font-size="10" text-anchor="middle" fill="#5b5b5b" '
+                 f'transform="rotate(-90 12 {TOP + plot_h / 2:.1f})">{escape(unit)}</text>')
     # Labels stagger upwards so two markers at almost the same value stay readable.
     for i, m in enumerate(sorted(markers, key=lambda m: m.value)):
         colour = COLOURS.get(m.kind, COLOURS["scenario"])
-        mx = x(m.value)
-        label_y = TOP - 8 if i % 2 == 0 else TOP + 8
+        mx = x(m.value + shift)
+        label_y = TOP - 6 - 14 * (i % 3)  # up to three rows of labels above the bars
         dash = "" if m.kind == "base" else ' stroke-dasharray="4 3"'
         anchor = "end" if mx > LEFT + plot_w * 0.7 else "start"
         dx = -3 if anchor == "end" else 3
-        parts.append(f'<line x1="{mx:.1f}" y1="{TOP - 2}" x2="{mx:.1f}" y2="{base}" stroke="{colour}" '
+        parts.append(f'<line x1="{mx:.1f}" y1="{label_y + 2}" x2="{mx:.1f}" y2="{base}" stroke="{colour}" '
                      f'stroke-width="2"{dash}/>')
         parts.append(f'<text x="{mx + dx:.1f}" y="{label_y}" font-size="11" font-weight="bold" '
                      f'text-anchor="{anchor}" fill="{colour}">{escape(m.label)}: {escape(text(m.value))}</text>')
