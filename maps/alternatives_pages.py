@@ -118,3 +118,24 @@ def proposal_rows(proposals: list[dict], problem: Any) -> list[dict]:
                      "harmed": [f"{names.get(c, c)} ({c})" for c in p["harmed"]],
                      "moves": moves, "crossing": dutch.number(p["measures"].get("crossing", 0))})
     return rows
+
+
+# The association's measures a fit report shows from an ensemble, in this order.
+REPORT_MEASURES = ("zones_touched", "dominant_share", "outside")
+
+
+def report_sections(code: str, found: list[tuple[Any, str, dict]]) -> list[dict]:
+    """The fit report's section "Hoe ongewoon is de huidige indeling?" for association ``code``:
+    one per ``(job, layer name, summary)`` of a finished ensemble, with the association's
+    histograms and sentences (none when the ensemble did not measure this association)."""
+    sections = []
+    for job, layer_name, summary in found:
+        measures = {m["measure"]: m for m in summary["associations"] if m["association"] == code}
+        blocks = [measure_block(measures[name], {}) for name in REPORT_MEASURES if name in measures]
+        if not blocks:
+            continue
+        sections.append({"job_id": job.id, "layer_id": job.subject, "layer_name": layer_name,
+                         "plans": dutch.number(summary["plans"]), "blocks": blocks,
+                         "convergence": summary["convergence"]["statement"],
+                         "date": dutch.date(job.finished_at.date()) if job.finished_at else ""})
+    return sections

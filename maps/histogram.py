@@ -23,6 +23,7 @@ from geo import dutch
 WIDTH, HEIGHT = 520, 190
 LEFT, RIGHT, TOP, BOTTOM = 50, 34, 44, 24
 BAR = "#9db9d3"
+MIN_BAR = 6.0  # pixels
 COLOURS = {"base": "#B34700", "scenario": "#6a00a8", "proposal": "#1b7a3d"}
 
 
@@ -48,11 +49,16 @@ def histogram_svg(edges: Sequence[float], counts: Sequence[int], markers: Sequen
     if len(edges) != len(counts) + 1 or not counts:
         return Markup("")
     shift = 0.5 if integer else 0.0  # a whole value v is drawn in the middle of its bar [v, v + 1)
-    low, high = edges[0], edges[-1]
+    # The axis spans the bins that hold plans and every marker (not empty bins the engine padded
+    # around a distribution of one value).
+    filled = [i for i, c in enumerate(counts) if c] or [0, len(counts) - 1]
+    low, high = edges[filled[0]], edges[filled[-1] + 1]
     for m in markers:
         low, high = min(low, m.value), max(high, m.value + (1.0 if integer else 0.0))
-    if high <= low:
-        high = low + 1.0
+    if not integer:
+        span = high - low
+        pad = (span if span > 1e-9 else max(abs(high) * 0.1, 1e-3)) * 0.08
+        low, high = low - pad, high + pad
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     top_count = max(counts) or 1
 
@@ -69,6 +75,8 @@ def histogram_svg(edges: Sequence[float], counts: Sequence[int], markers: Sequen
     for left, right, count in zip(edges, edges[1:], counts):
         if count:
             x0, x1 = x(left), x(right)
+            if x1 - x0 < MIN_BAR:  # a very narrow bin (one value for every plan) stays visible
+                x0, x1 = (x0 + x1 - MIN_BAR) / 2, (x0 + x1 + MIN_BAR) / 2
             parts.append(f'<rect x="{x0:.1f}" y="{y(count):.1f}" width="{max(x1 - x0 - 1, 1):.1f}" '
                          f'height="{TOP + plot_h - y(count):.1f}" fill="{BAR}"><title>{escape(text(left))} tot '
                          f'{escape(text(right))}: {dutch.number(count)} {unit}</title></rect>')

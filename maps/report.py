@@ -496,15 +496,18 @@ def render(template: str, **context: object) -> str:
     return environment().get_template(template).render(**context)
 
 
-def render_report(report: FitReport, pdf_link: str | None = None, association: dict | None = None) -> str:
+def render_report(report: FitReport, pdf_link: str | None = None, association: dict | None = None,
+                  ensembles: list[dict] | None = None) -> str:
     """The report as one self-contained HTML page (maps inlined as data URIs).
 
     ``association``: for an association, its legal type, status, vintage and registration date
-    (:func:`maps.atlas_page.association_facts`), shown under the title.
+    (:func:`maps.atlas_page.association_facts`), shown under the title. ``ensembles``: the section
+    "Hoe ongewoon is de huidige indeling?" per layer with a finished ensemble
+    (:func:`maps.alternatives_pages.report_sections`).
 
     Examples
     --------
     >>> html = render_report(fit_report(layer, "W13", [elz]))  # doctest: +SKIP
     """
     return render("report.html", report=report, pdf_link=pdf_link, population_year=report.population_year,
-                  association=association)
+                  association=association, ensembles=ensembles)

@@ -17,6 +17,8 @@ from geo.errors import InvalidInput
 from geo.storage.workspace import Workspace
 from maps.atlas_page import association_facts_of
 from maps.pdf import PdfUnavailable, available_renderers, html_to_pdf
+from geo.jobs.ensembles import ENSEMBLE, latest_summary
+from maps.alternatives_pages import report_sections
 from maps.report import DEFAULT_AGAINST, fit_report, render_report
 
 router = APIRouter(tags=["reports"])
@@ -36,14 +38,38 @@ def build_report_html(ws: Workspace, layer_id: str, code: str, against: list[str
     report = fit_report(layer, code, others, history=ws.catalog.history, base_layer_id=ws.base_id_of(layer_id),
                         data_dir=ws.catalog.data_dir)
     filename = f"aansluiting_{layer.id}_{report.code}".replace(":", "-").replace("/", "-")
-    return render_report(report, pdf_link, association=association_facts_of(ws.catalog, layer.id, report.code)), filename
+    ensembles = report_sections(report.code, ensembles_about(ws, layer.id, others))
+    return render_report(report, pdf_link, association=association_facts_of(ws.catalog, layer.id, report.code),
+                         ensembles=ensembles), filename
+
+
+def ensembles_about(ws: Workspace, layer_id: str, others: list) -> list[tuple]:
+    """For a report on an association: the latest finished ensemble of each comparison layer
+    (they measure every association), as ``(job, layer name, summary)``."""
+    from geo.reference.roles import association_layer
+
+    if layer_id != association_layer():
+        return []
+    found = []
+    for other in others:
+        latest = latest_summary(ws, other.id)
+        if latest is not None:
+            found.append((latest[0], other.name, latest[1]))
+    return found
+
+
+def ensembles_stamp(ws: Workspace) -> tuple:
+    """Which ensembles a report may show: the id of the latest finished one (a new one changes
+    the report, so the render cache keys on it)."""
+    latest = ws.store.jobs.latest(ENSEMBLE)
+    return () if latest is None else (latest.id, latest.finished_at.isoformat() if latest.finished_at else "")
 
 
 @router.get("/reports/{layer}/{code:path}", response_class=HTMLResponse,
             summary="Printable fit report of one zone (HTML or PDF)",
             responses={200: {"content": {"application/pdf": {}}, "description": "HTML page, or PDF with format=pdf"},
                        501: {"description": "format=pdf but WeasyPrint (the PDF renderer) is not installed on the server"}})
-@cached(lambda p: [p["layer"], *(p["against"] or DEFAULT_AGAINST)],
+@cached(lambda p: [p["layer"], *(p["against"] or DEFAULT_AGAINST)], extra=ensembles_stamp,
         busy=slot("reports", "De server maakt al {limit} rapporten tegelijk; probeer het over enkele seconden opnieuw."),
         then=lambda p: {**p, "format": "pdf"} if p["format"] == "html" else None)  # who reads a report prints it
 def get_report(
