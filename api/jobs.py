@@ -8,28 +8,31 @@ not use it: it runs its ensemble in the foreground.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-from geo.jobs.runner import JobRunner
-from geo.storage.workspace import Workspace
+if TYPE_CHECKING:  # the runner brings the database library: loaded with the first job, not at start-up
+    from geo.jobs.runner import JobRunner
+    from geo.storage.workspace import Workspace
 
-_runners: dict[int, tuple[Workspace, JobRunner]] = {}
+_runners: "dict[int, tuple[Workspace, JobRunner]]" = {}
 _lock = threading.Lock()
 
 
-def runner_for(ws: Workspace) -> JobRunner:
+def runner_for(ws: "Workspace") -> "JobRunner":
     """The running runner of this workspace's database (started on first use)."""
     with _lock:
         found = _runners.get(id(ws))
         if found is not None and found[0] is ws and found[1].alive:
             return found[1]
         from geo.jobs.ensembles import handlers
+        from geo.jobs.runner import JobRunner
 
         runner = JobRunner(ws.store.jobs, handlers(ws)).start()
         _runners[id(ws)] = (ws, runner)
         return runner
 
 
-def start(ws: Workspace) -> None:
+def start(ws: "Workspace") -> None:
     """Start the runner in the background (opening the database there, not in the start-up)."""
     threading.Thread(target=runner_for, args=(ws,), name="regiomatch-jobs-start", daemon=True).start()
 
