@@ -25,7 +25,7 @@ from pathlib import Path
 
 from benchmarks.common import machine, write_json
 
-MEASURES = ("overlay", "scenario", "server", "growth", "evaluate", "pages")
+MEASURES = ("overlay", "scenario", "server", "growth", "evaluate", "pages", "ensemble")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 REPO = Path(__file__).resolve().parent.parent
 
@@ -70,6 +70,9 @@ def child(args: argparse.Namespace) -> None:
     elif args.measure == "pages":
         from benchmarks import bench_pages
         data = bench_pages.measure(args.quick)
+    elif args.measure == "ensemble":
+        from benchmarks import bench_ensemble
+        data = bench_ensemble.measure(args.quick)
     else:
         raise SystemExit(f"unknown measure {args.measure!r}")
     write_json(Path(args.out), data)
@@ -194,6 +197,16 @@ def table(results: dict) -> str:
             f"{_f(e['full_overlay_http']['median_ms'])} ms")
         row("  ratio full / incremental, HTTP (in process)",
             f"{_f(e['ratio_http_median'])}x ({_f(e['in_process']['ratio_median'])}x)")
+    if "ensemble" in m:
+        e = m["ensemble"]
+        row(f"10 ensemble: {e['plans']:,} plans, {e['chains']} chains, every measure (run_ensemble)",
+            f"{_f(e['run_ensemble_s'])} s", "<= 60 s", e["peak_rss_mib"])
+        row("  chains (s each); acceptance", ", ".join(f"{x:.1f}" for x in e["chain_s"]) + "; "
+            + ", ".join(f"{x:.2f}" for x in e["acceptance_rates"]))
+        row("  measures of all plans, vectorised / a full overlay per plan (est.)",
+            f"{_f(e['measures_vectorised_s'])} / {_f(e['overlay_all_plans_s_estimated'])} s")
+        row("  ratio full overlay per plan / vectorised measures", f"{_f(e['ratio_overlay_to_vectorised_measures'])}x")
+        row(f"  invalid plans in a sample of {e['validated_sample']}", str(e["invalid_in_sample"]), "0")
     lines.append("")
     lines.append(f"total {results['total_s']:.0f} s; JSON: {results['output']}")
     return "\n".join(lines)

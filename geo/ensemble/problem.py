@@ -276,7 +276,7 @@ def prepare(workspace, spec: EnsembleSpec) -> Problem:  # noqa: ANN001 - geo.sto
             raise InvalidInput(f"Samen in één zone: {what} kan niet, want {names[int(rows[large[rows]][0])]} is groter "
                                f"dan de bovengrens van {dutch.number(upper)} en vormt een eigen zone.")
         if len(set(nest[rows].tolist())) > 1:
-            raise InvalidInput(f"Samen in één zone: {what} liggen in verschillende zones van {nest_layer.name}; "
+            raise InvalidInput(f"Samen in één zone: {what} liggen in verschillende zones van de laag {nest_layer.name}; "
                                "zo'n groep kan nooit in één geneste zone liggen.")
         if len(components(rows, neighbours)) > 1:
             raise InvalidInput(f"Samen in één zone: {what} grenzen niet aan elkaar; een groep die samen blijft, "
@@ -304,7 +304,7 @@ def prepare(workspace, spec: EnsembleSpec) -> Problem:  # noqa: ANN001 - geo.sto
             state.zone_names.append(base_names[z])
             state.zone_nest.append(-1)
             state.labels[keep & (base_labels == z)] = new
-        draw(state, int(spec.zones) + len(state.zone_codes), spec.seed)
+        draw(state, int(spec.zones), spec.seed)
         state.zone_nest = [int(z) for z in state.zone_nest]
     # Compact: zones emptied by the repair are dropped; the order of the rest is kept.
     used = sorted(set(state.labels[state.labels >= 0].tolist()))
@@ -317,9 +317,8 @@ def prepare(workspace, spec: EnsembleSpec) -> Problem:  # noqa: ANN001 - geo.sto
         members = movable & (start == z)
         if members.any():
             zone_nest[z] = int(nest[np.nonzero(members)[0][0]])
-    found = repairs(state, base_labels, base_codes)
-    if spec.zones != "today":
-        found = []  # a drawn start is not a repair of the base layer
+    # A drawn start (a chosen number of zones) is not a repair of the base layer: nothing to report.
+    found = repairs(state, base_labels, base_codes, base_names) if spec.zones == "today" else []
 
     # -- units and the chain graph ----------------------------------------------------------------------
     tie = [rows for rows in groups]

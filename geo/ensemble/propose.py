@@ -154,7 +154,18 @@ def _score(problem: "Problem", objective: str, plan: np.ndarray) -> float:
 def propose(problem: "Problem", objective: str, n: int = 3, progress: Callable[[float], None] | None = None,
             cancelled: Callable[[], bool] | None = None) -> list[Proposal]:
     """Up to ``n`` distinct whole zonings that do best on ``objective`` (see the module docstring),
-    best first, each explained. Deterministic for ``problem.spec.seed``."""
+    best first, each explained. Deterministic for ``problem.spec.seed``.
+
+    Examples
+    --------
+    >>> from geo.storage.workspace import open_workspace
+    >>> from geo.ensemble.problem import prepare
+    >>> from geo.ensemble.spec import EnsembleSpec
+    >>> problem = prepare(open_workspace(None, "sqlite://"), EnsembleSpec("eerstelijnszone", plans=4, chains=1))
+    >>> [best] = propose(problem, "outside", n=1)
+    >>> best.explanation[:60]
+    'Voorstel met zo weinig mogelijk inwoners buiten de grootste '
+    """
     from gerrychain.constraints import Bounds, contiguous
     from gerrychain.optimization import SingleMetricOptimizer
 

@@ -27,8 +27,8 @@ there, it cuts its zone in two.
 
 With a chosen total number of zones (``zones=<int>``) the start is drawn instead: the total is
 shared over the nest zones by population (each nest zone gets at least one zone and no more than
-its bounds and municipalities allow) and each nest zone is cut by GerryChain's
-``recursive_tree_part``, seeded.
+its bounds and municipalities allow) and each nest zone is cut by GerryChain's tree bipartition,
+one zone at a time, seeded.
 """
 
 from __future__ import annotations
@@ -151,8 +151,8 @@ def unplaced_for_nesting(state: StartState) -> list[int]:
             out.append(atom)
         elif state.zone_nest[zone] != state.nest[atom]:
             if state.fixed[atom]:
-                state.refuse_fixed(atom, zone, f"ligt in {state.nest_names[state.nest[atom]]}, de zone grotendeels "
-                                               f"in {state.nest_names[state.zone_nest[zone]]}")
+                state.refuse_fixed(atom, zone, f"ligt in {state.nest_names[state.nest[atom]]}, terwijl de zone "
+                                               f"grotendeels in {state.nest_names[state.zone_nest[zone]]} ligt")
             state.why.setdefault(atom, "nesting")
             out.append(atom)
     return out
@@ -282,7 +282,6 @@ def fix_population(state: StartState) -> bool:
 
 def split_zone(state: StartState, zone: int) -> None:
     import networkx as nx
-    from gerrychain.partition import recursive_tree_part  # noqa: F401 - GerryChain's own cut
     from gerrychain.tree import bipartition_tree
 
     members = state.members(zone)
@@ -345,11 +344,8 @@ def repair(state: StartState) -> StartState:
 
 def draw(state: StartState, total: int, seed: int) -> StartState:
     """A start with ``total`` zones (``zones=<int>``): shared over the nest zones, each cut by
-    GerryChain's ``recursive_tree_part``."""
+    GerryChain's tree bipartition, one zone at a time (:func:`_peel`)."""
     import networkx as nx
-    from gerrychain import Graph
-    from gerrychain.partition import recursive_tree_part
-    from gerrychain.tree import bipartition_tree
 
     nests = sorted({int(n) for n in state.nest[state.movable].tolist()})
     large = state.large & state.movable
@@ -387,8 +383,13 @@ def draw(state: StartState, total: int, seed: int) -> StartState:
             continue
         graph = nx.Graph()
         inside = set(members.tolist())
-        for atom in members.tolist():
-            graph.add_node(atom, population=float(state.population[atom]))
+        # A municipality without neighbours (Voeren) rides with the nest zone's most populous one.
+        alone = [a for a in members.tolist() if not len(state.neighbours[a])]
+        others = [a for a in members.tolist() if a not in alone]
+        mate = max(others, key=lambda a: (state.population[a], -a)) if others else None
+        for atom in others:
+            extra = sum(float(state.population[x]) for x in alone) if atom == mate else 0.0
+            graph.add_node(atom, population=float(state.population[atom]) + extra)
             for other in state.neighbours[atom].tolist():
                 if other in inside and other > atom:
                     graph.add_edge(atom, other)
@@ -397,21 +398,53 @@ def draw(state: StartState, total: int, seed: int) -> StartState:
             for atom in members.tolist():
                 state.labels[atom] = zones[0]
             continue
-        target = rest[n] / k
-        high = state.upper if state.upper else rest[n]
-        epsilon = max(0.0, min((target - state.lower) / target, (high - target) / target))
         try:
-            assignment = recursive_tree_part(Graph.from_networkx(graph), zones, target, "population", epsilon,
-                                             bipartition_tree_fn=partial(bipartition_tree, max_attempts=5000), rng=rng)
-        except Exception:  # noqa: BLE001
+            assignment = _peel(graph, zones, state.lower, state.upper, rng)
+        except Exception:  # noqa: BLE001 - GerryChain raises RuntimeError or its own errors when no cut exists
             raise InvalidInput(f"Aantal zones: {state.nest_names[n]} kon niet in {k} samenhangende zones binnen de "
                                "bevolkingsgrenzen verdeeld worden.") from None
         for atom, zone in assignment.items():
             state.labels[int(atom)] = int(zone)
+        for atom in alone:
+            state.labels[atom] = state.labels[mate] if mate is not None else zones[0]
     return state
 
 
-def repairs(state: StartState, base_labels: np.ndarray, base_codes: list[str]) -> list[Repair]:
+def _peel(graph, zones: list[int], lower: float, upper: float | None, rng: random.Random) -> dict:  # noqa: ANN001
+    """Cut a connected graph into ``len(zones)`` connected zones within the bounds: GerryChain's
+    ``bipartition_tree`` peels one zone at a time (its ``recursive_tree_part`` aims every zone at one
+    target, which a municipality larger than the target, such as Antwerpen, can never meet)."""
+    from gerrychain import Graph
+    from gerrychain.tree import bipartition_tree
+
+    remaining = set(graph.nodes)
+    out: dict[int, int] = {}
+    for i, zone in enumerate(zones):
+        left = len(zones) - i
+        total = float(sum(graph.nodes[v]["population"] for v in remaining))
+        if left == 1:
+            for node in remaining:
+                out[node] = zone
+            break
+        # This zone: at least the lower bound, leaving at least the lower bound for each zone after it
+        # and, with an upper bound, no more than the upper bound for each of them.
+        low = max(lower, total - (left - 1) * upper) if upper else lower
+        high = total - (left - 1) * lower
+        if upper:
+            high = min(high, upper)
+        low = max(low, 1.0)
+        sub = Graph.from_networkx(graph.subgraph(sorted(remaining)).copy())
+        target, epsilon = (low + high) / 2.0, (high - low) / (high + low)
+        nodes = bipartition_tree(sub, pop_col="population", pop_target=target, epsilon=epsilon,
+                                 single_district_cut=(left > 2), max_attempts=5000, rng=rng)
+        nodes = {int(v) for v in nodes}
+        for node in nodes:
+            out[node] = zone
+        remaining -= nodes
+    return out
+
+
+def repairs(state: StartState, base_labels: np.ndarray, base_codes: list[str], base_names: list[str]) -> list[Repair]:
     """What changed between the base zoning and the valid start, one entry per municipality."""
     out = []
     for atom in np.nonzero(state.movable)[0].tolist():
@@ -422,7 +455,7 @@ def repairs(state: StartState, base_labels: np.ndarray, base_codes: list[str]) -
         if before_code == after_code:
             continue
         reason = state.why.get(atom, "population")
-        before_name = state.zone_names[before] if before >= 0 else "geen zone"
+        before_name = base_names[before] if before >= 0 else "geen zone"
         text = f"{state.names[atom]} {REASONS[reason]}: van {before_name} naar {state.zone_names[after]}."
         out.append(Repair(int(state.nis[atom]), state.names[atom], int(state.population[atom]), before_code,
                           after_code, reason, text))

@@ -148,6 +148,20 @@ def split_rhat(chains: list[np.ndarray]) -> float:
     return float(np.sqrt(pooled / within))
 
 
+def singular(plural: str) -> str:
+    """A layer's name as one zone of it, for sentences ("eerstelijnszones" -> "eerstelijnszone").
+
+    Examples
+    --------
+    >>> singular("eerstelijnszones"), singular("referentieregio's")
+    ('eerstelijnszone', 'referentieregio')
+    """
+    word = plural.strip()
+    if word.endswith("'s"):
+        return word[:-2]
+    return word[:-1] if word.endswith("s") else word
+
+
 def _fmt(measure: str, value: float) -> str:
     if MEASURES[measure][3]:
         return dutch.number(value)
@@ -169,10 +183,12 @@ def _place(values: np.ndarray, value: float | None, measure: str, label: str, su
     better, worse = (below, above) if lower_better else (above, below)
     if measure == "zones_touched":
         now = f"{label} valt {subject} in {dutch.number(value)} {unit}"
+        if value == 1:
+            now = f"{label} valt {subject} in één {singular(unit)}"
         if value > 1:
             tail = f"in {dutch.percent(better, 0)} van de {plans_text} valt het in hoogstens {dutch.number(value - 1)}"
         else:
-            tail = f"in {dutch.percent(1 - worse, 0)} van de {plans_text} valt het ook in één {unit[:-1] if unit.endswith('s') else unit}"
+            tail = f"in {dutch.percent(1 - worse, 0)} van de {plans_text} valt het ook in één {singular(unit)}"
         sentence = f"{now}; {tail}."
     else:
         word = "lager" if lower_better else "hoger"
@@ -211,6 +227,17 @@ def summarise(problem: "Problem", result: "EnsembleResult", scenarios: Mapping[s
     Returns
     -------
     EnsembleSummary
+
+    Examples
+    --------
+    >>> from geo.storage.workspace import open_workspace
+    >>> from geo.ensemble.problem import prepare
+    >>> from geo.ensemble.sampler import run_ensemble
+    >>> from geo.ensemble.spec import EnsembleSpec
+    >>> problem = prepare(open_workspace(None, "sqlite://"), EnsembleSpec("eerstelijnszone", plans=20, chains=2, seed=3))
+    >>> summary = summarise(problem, run_ensemble(problem))
+    >>> summary.measure("zones_touched", "W13").base.sentence[:42]
+    'Vandaag valt W13 in 4 eerstelijnszones; in'
     """
     from geo.ensemble.problem import repairs_sentence
 
