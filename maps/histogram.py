@@ -58,7 +58,7 @@ def histogram_svg(edges: Sequence[float], counts: Sequence[int], markers: Sequen
     if not integer:
         span = high - low
         pad = (span if span > 1e-9 else max(abs(high) * 0.1, 1e-3)) * 0.08
-        low, high = low - pad, high + pad
+        low, high = (low - pad if low - pad >= 0 or low < 0 else 0.0), high + pad  # no axis below 0 for counts
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     top_count = max(counts) or 1
 

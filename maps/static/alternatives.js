@@ -101,6 +101,7 @@
       if (bar) { bar.value = job.progress; }
       if (text) {
         var words = data.status_words[job.status] || job.status;
+        words = words.charAt(0).toUpperCase() + words.slice(1);
         text.textContent = words + (job.status === "running" ? ": " + pct(job.progress) : "") +
           (job.message ? " (" + job.message + ")" : "");
       }
