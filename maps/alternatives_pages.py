@@ -87,7 +87,19 @@ def job_context(job: JobRecord) -> dict:
     return {"id": job.id, "status": job.status, "status_text": STATUS_WORDS.get(job.status, job.status),
             "progress": job.progress, "progress_text": dutch.percent(job.progress, 0), "pending": job.pending,
             "created": dutch.date(job.created_at.date()),
-            "error": job.error, "rerunnable": job.status in ("failed", "cancelled", "interrupted")}
+            "error": job.error, "rerunnable": job.status in ("failed", "cancelled", "interrupted"),
+            "what": _what(job.params)}
+
+
+def _what(params: dict) -> str:
+    """'1.000 indelingen, 4 ketens, startwaarde 0' (or the objective of a proposal search)."""
+    parts = []
+    if "plans" in params:
+        parts.append(f"{dutch.number(params['plans'])} indelingen")
+    if "chains" in params:
+        parts.append(f"{params['chains']} {'keten' if params['chains'] == 1 else 'ketens'}")
+    parts.append(f"startwaarde {params.get('seed', 0)}")
+    return ", ".join(parts)
 
 
 def render_form(**context: Any) -> str:
