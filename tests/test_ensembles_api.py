@@ -96,8 +96,13 @@ def test_an_ensemble_is_a_job_followed_to_its_end_and_then_served_from_the_store
     form = client.get("/alternatieven", params={"layer": "eerstelijnszone"})
     assert form.status_code == 200 and "Start de berekening" in form.text
     html = client.get(f"/alternatieven/{job['id']}", params={"scenario": scenario}).text
-    assert html.count("<svg") >= 6 and "Uit de reeks" in html and "Hoe" not in html[:0]
+    assert html.count("<svg") >= 6 and "Uit de reeks" in html
     assert "Open in de werkbank" in html and "Stel een volledige indeling voor" in html
+
+    # The association's fit report now says how unusual today's zoning is (and links the run).
+    report = client.get("/reports/samenwerkingsverband/W13").text
+    assert "Hoe ongewoon is de huidige indeling? W13 en Eerstelijnszones" in report
+    assert f"/alternatieven/{job['id']}" in report and report.count('class="histogram"') == 3
 
 
 def test_impossible_rules_are_refused_at_once_in_dutch_naming_the_rule(client):

@@ -30,7 +30,7 @@ import numpy as np
 
 from geo.errors import InvalidInput, UnknownScenario
 from geo.jobs.codec import pack, unpack
-from geo.jobs.records import JobRecord
+from geo.jobs.records import RERUNNABLE, JobRecord
 from geo.storage.workspace import scenario_id
 
 if TYPE_CHECKING:
@@ -76,11 +76,16 @@ def params_of(spec: "EnsembleSpec") -> dict[str, Any]:
     return values
 
 
-def data_version(ws: "Workspace", problem: "Problem") -> str:
+def data_version(ws: "Workspace", spec: "EnsembleSpec") -> str:
     """What the result depends on besides the rules: the population year and the versions of
-    the base and nesting layers (a scenario's include its chain of bases)."""
-    layers = [problem.base_layer_id] + ([problem.nest_id] if problem.nest_id else [])
-    return json.dumps([RESULT_VERSION, problem.population_year, [list(map(str, ws.version_key(i))) for i in layers]])
+    the base and nesting layers (a scenario's include its chain of bases). Read without
+    preparing anything, so a result already computed is found at once."""
+    from geo.ensemble.spec import DEFAULT
+
+    year = spec.population_year or ws.catalog.atoms.population_year
+    nest = default_nest_id() if spec.nest_in == DEFAULT else spec.nest_in
+    layers = [spec.base_layer] + ([nest] if nest else [])
+    return json.dumps([RESULT_VERSION, int(year), [list(map(str, ws.version_key(i))) for i in layers]])
 
 
 # -- submitting ------------------------------------------------------------------------------------
@@ -106,31 +111,47 @@ def _kept(cache: OrderedDict, key: str) -> Any:
 
 
 def check(ws: "Workspace", spec: "EnsembleSpec") -> "Problem":
-    """The prepared problem, or the engine's Dutch error naming the rule no plan can meet."""
+    """The prepared problem, or the engine's Dutch error naming the rule no plan can meet. A
+    population year other than the workspace's is read from the same database and data."""
     from geo.ensemble.problem import prepare
 
-    return prepare(ws, spec.check())
+    return prepare(workspace_of_year(ws, spec.population_year), spec.check())
+
+
+def workspace_of_year(ws: "Workspace", year: int | None) -> "Workspace":
+    """The workspace on the same data and database with populations of ``year`` (None: ``ws``)."""
+    if year is None or int(year) == ws.catalog.atoms.population_year:
+        return ws
+    from geo.storage.workspace import open_workspace
+
+    return open_workspace(ws.catalog.data_dir, ws.store.url, int(year))
+
+
+def _submit(ws: "Workspace", kind: str, key: str, spec: "EnsembleSpec", params: dict) -> tuple[JobRecord, bool]:
+    """The job of ``key`` when it is done or under way (served at once, nothing prepared), else
+    the rules checked (a Dutch 422 at once when no plan can meet them) and the job queued."""
+    found = ws.store.jobs.by_key(key)
+    if found is not None and found.status not in RERUNNABLE:
+        return found, False
+    problem = check(ws, spec)
+    job, new = ws.store.jobs.submit(kind, key, problem.base_layer_id, params)
+    _keep(_problems, job.id, problem)
+    return job, new
 
 
 def submit_ensemble(ws: "Workspace", spec: "EnsembleSpec") -> tuple[JobRecord, bool]:
-    """Check the rules and queue the run (or find the job of the same inputs)."""
-    problem = check(ws, spec)
-    key = "ensemble:" + spec.key(data_version(ws, problem))
-    job, new = ws.store.jobs.submit(ENSEMBLE, key, problem.base_layer_id, params_of(spec))
-    _keep(_problems, job.id, problem)
-    return job, new
+    """Queue an ensemble run (or find the job of the same inputs)."""
+    spec = spec.check()
+    return _submit(ws, ENSEMBLE, "ensemble:" + spec.key(data_version(ws, spec)), spec, params_of(spec))
 
 
 def submit_proposals(ws: "Workspace", spec: "EnsembleSpec", objective: str, n: int) -> tuple[JobRecord, bool]:
-    """Check the rules and objective and queue the search for ``n`` whole zonings."""
+    """Queue the search for ``n`` whole zonings for ``objective`` (or find the same search)."""
     if objective not in OBJECTIVES:
         raise InvalidInput(f"Onbekend doel {objective!r}; kies uit {', '.join(OBJECTIVES)}.")
-    problem = check(ws, spec)
-    key = f"proposal:{objective}:{int(n)}:" + spec.key(data_version(ws, problem))
-    params = {**params_of(spec), "objective": objective, "n": int(n)}
-    job, new = ws.store.jobs.submit(PROPOSAL, key, problem.base_layer_id, params)
-    _keep(_problems, job.id, problem)
-    return job, new
+    spec = spec.check()
+    key = f"proposal:{objective}:{int(n)}:" + spec.key(data_version(ws, spec))
+    return _submit(ws, PROPOSAL, key, spec, {**params_of(spec), "objective": objective, "n": int(n)})
 
 
 def job_of(ws: "Workspace", job_id: str, kind: str) -> JobRecord:
@@ -246,7 +267,7 @@ def summary_of(ws: "Workspace", job: JobRecord, scenarios: Sequence[str] = ()) -
         return stored
     from geo.ensemble.summary import summarise
 
-    chosen = scenario_layers(ws, scenarios)
+    chosen = scenario_layers(workspace_of_year(ws, job.params.get("population_year")), scenarios)
     labels = {label: layer_id for layer_id, (label, _) in chosen.items()}
     if len(labels) < len(chosen):  # two scenarios with one name: tell them apart by id
         labels = {layer_id: layer_id for layer_id in chosen}
