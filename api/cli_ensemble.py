@@ -16,12 +16,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-import numpy as np
 import pandas as pd
 
 from api.cli_common import add_command, emit, workspace
 from geo import dutch
-from geo.ensemble.measures import MEASURES
+from geo.ensemble.measures import MEASURES, per_plan_table
 from geo.ensemble.problem import prepare
 from geo.ensemble.propose import OBJECTIVES, propose
 from geo.ensemble.sampler import run_ensemble
@@ -69,7 +68,7 @@ class _Bar:
             self.bar.close()
 
 
-def _rows(summary) -> pd.DataFrame:  # noqa: ANN001 - EnsembleSummary
+def _rows(summary) -> pd.DataFrame:
     rows = []
     for m in (*summary.layer, *summary.associations):
         rows.append({"measure": m.measure, "association": m.association or "", "today": m.base.value,
@@ -89,14 +88,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         bar.close()
     summary = summarise(problem, result)
     if args.plans_csv:
-        frame = pd.DataFrame({"plan": np.arange(len(result.plans)), "chain": result.chain_of})
-        for name, values in result.measures.items():
-            if values.ndim == 1:
-                frame[name] = values
-            else:
-                for a, code in enumerate(problem.measures.codes):
-                    frame[f"{name}_{code}"] = values[:, a]
-        frame.to_csv(args.plans_csv, index=False)
+        per_plan_table(result, problem.measures.codes).to_csv(args.plans_csv, index=False)
     body = {"problem": problem.to_dict(), "result": result.to_dict(), "summary": summary.to_dict()}
     lines = [f"{problem.base_layer_name}: {dutch.number(len(result.plans))} geldige indelingen in "
              f"{len(result.chains)} ketens (zaad {problem.spec.seed}), {problem.norm_label}, genest in "
@@ -155,4 +147,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_propose)
 
 
-__all__ = ["register", "MEASURES"]
+__all__ = ["MEASURES", "register"]

@@ -39,7 +39,7 @@ BASE = "eerstelijnszone"
 SAMPLE = 200
 
 
-def _overlay_measures(problem, plan, associations, atoms) -> float:  # noqa: ANN001
+def _overlay_measures(problem, plan, associations, atoms) -> float:
     """The alternative: every measure of one plan from a full overlay."""
     rows = np.nonzero(plan >= 0)[0]
     frame = pd.DataFrame({"zone_code": [problem.zone_codes[z] for z in plan[rows]], "nis_code": problem.nis[rows]})

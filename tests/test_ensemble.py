@@ -123,6 +123,19 @@ def test_measures_equal_the_overlay_on_real_plans(problem, chains, catalog):
         assert measured["population_spread"][k] == pytest.approx(populations[flemish].max() - populations[flemish].min())
         assert measured["crossing"][k] == sum(len(result.zone_detail(c).zones_touched) > 1
                                               for c in problem.measures.codes)
+        assert measured["nesting_share"][k] == 1.0  # every drawn zone lies in one reference region
+
+
+def test_nesting_share_of_today_matches_the_nesting_check(problem, catalog):
+    from geo.zoning.validation import check_nesting
+
+    today = catalog.layer("eerstelijnszone")
+    measured = layer_measures(problem.measures, today)["nesting_share"][0]
+    crossing = {v["code"] for v in check_nesting(today, catalog.layer("referentieregio")).violations}
+    population, flemish = today.zone_weight(), today.flemish_zones()
+    inside = [p for code, p, f in zip(today.zone_codes, population, flemish) if f and code not in crossing]
+    assert measured == pytest.approx(sum(inside) / population[flemish].sum())
+    assert len(crossing) == 6
 
 
 def test_measures_on_the_tiny_catalog(tiny):
@@ -224,3 +237,24 @@ def test_impossible_rules_are_refused_at_once_in_dutch(workspace, spec, message)
     with pytest.raises(InvalidInput) as caught:
         prepare(workspace, spec)
     assert message in caught.value.detail
+
+
+def test_a_plan_saved_as_a_scenario_is_a_valid_start_as_it_is(problem, chains, workspace):
+    plan = chains[1].plans[-1]
+    moves = [{"nis_code": m.nis_code, "to_zone": m.to_zone} for m in plan_moves(problem, plan)]
+    record = workspace.store.create_scenario("Ensembleplan", "eerstelijnszone", moves)
+    again = prepare(workspace, EnsembleSpec(f"scenario:{record.id}", plans=20, chains=1, seed=1))
+    assert again.repairs == () and again.lower == 60_000
+    assert validate_plan(again, again.start) == []
+    codes = plan_zone_codes(problem, plan)
+    assert [again.zone_codes[z] for z in again.start[problem.movable]] == [codes[r] for r in
+                                                                          np.nonzero(problem.movable)[0]]
+
+
+def test_propose_closest_stays_near_today(problem):
+    from geo.ensemble.propose import _score
+
+    [closest] = propose(problem, "closest", n=1)
+    assert validate_plan(problem, closest.plan) == []
+    assert closest.score <= _score(problem, "closest", problem.start.astype(np.int64))
+    assert closest.to_dict()["objective"] == "closest"

@@ -37,13 +37,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def cluster(tmp_path):
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("dask")
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     # Workers import this checkout's geo (not whatever the environment's editable install points at).
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    common = dict(cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    common = {"cwd": ROOT, "env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     processes = [subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port),
                                    "--no-dashboard"], **common)]
     try:
@@ -83,3 +84,17 @@ def test_dask_chains_equal_the_local_run(cluster, monkeypatch):
     local = np.concatenate([run_chain(problem, c).plans for c in range(3)])
     assert np.array_equal(result.plans, local)
     assert seen[-1] == 1.0
+
+
+def test_a_running_dask_chain_is_cancelled(cluster, monkeypatch):
+    from geo.errors import Cancelled
+
+    problem = prepare(open_workspace(None, "sqlite://"), EnsembleSpec("eerstelijnszone", plans=20_000, chains=2, seed=5))
+    monkeypatch.setenv("REGIOMATCH_DASK_SCHEDULER", cluster)
+    seen: list[float] = []
+    began = time.monotonic()
+    with pytest.raises(Cancelled):
+        run_ensemble(problem, progress=seen.append, cancelled=lambda: len(seen) > 0 and seen[-1] > 0.0)
+    # The chains report progress while running (not only when finished), and stop when told.
+    assert 0.0 < seen[-1] < 0.99
+    assert time.monotonic() - began < 60

@@ -15,7 +15,7 @@ Public parts (imported on first use, so importing one module never loads its sib
 - ``summary``: EnsembleSummary, MeasureSummary, Placement, Convergence, summarise
 - ``validate``: validate_plan
 - ``propose``: Proposal, propose, plan_moves, plan_zone_codes
-- ``measures``: MEASURES, plan_measures, layer_measures
+- ``measures``: MEASURES, plan_measures, layer_measures, per_plan_table
 - ``executors``: local_executor, dask_executor, default_executor
 """
 
@@ -43,6 +43,7 @@ _EXPORTS = {
     "MEASURES": "geo.ensemble.measures",
     "plan_measures": "geo.ensemble.measures",
     "layer_measures": "geo.ensemble.measures",
+    "per_plan_table": "geo.ensemble.measures",
     "local_executor": "geo.ensemble.executors",
     "dask_executor": "geo.ensemble.executors",
     "default_executor": "geo.ensemble.executors",

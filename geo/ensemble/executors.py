@@ -5,9 +5,10 @@ When the environment variable ``REGIOMATCH_DASK_SCHEDULER`` names a Dask schedul
 chains run in a local :class:`~concurrent.futures.ProcessPoolExecutor` with one process per chain,
 up to the number of cores. A chain is deterministic for its seed, so both give the same plans.
 
-Progress: in the local pool every chain reports its fraction through shared memory, polled
-here; on Dask (or any executor a caller passes) progress counts finished chains. Cancelling sets
-a shared flag each local chain polls; on Dask the chains' tasks are cancelled.
+Progress and cancelling: in the local pool every chain reports its fraction through shared memory
+and polls a shared cancel flag; on Dask through ``distributed.Variable`` objects on the scheduler
+(one per chain, and one cancel flag), so a running chain on a worker stops too. With any other
+executor a caller passes, progress counts finished chains and only pending chains are cancelled.
 
 Examples
 --------
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import secrets
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Executor, ProcessPoolExecutor, wait
@@ -53,12 +55,12 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("forkserver")
 
 
-def _init(progress, flag) -> None:  # noqa: ANN001 - multiprocessing shared objects
+def _init(progress, flag) -> None:
     global _SHARED
     _SHARED = (progress, flag)
 
 
-def _local_chain(problem: "Problem", chain: int) -> "ChainResult":
+def _local_chain(problem: Problem, chain: int) -> ChainResult:
     from geo.ensemble.sampler import run_chain
 
     progress, flag = _SHARED  # type: ignore[misc]
@@ -101,19 +103,90 @@ def default_executor(chains: int) -> tuple[Executor, str]:
     return ProcessPoolExecutor(max_workers=max(1, min(chains, os.cpu_count() or 1)), mp_context=_context()), "local"
 
 
-def run_chains(problem: "Problem", executor: Executor | None, progress: Callable[[float], None] | None,
-               cancelled: Callable[[], bool] | None) -> tuple[list["ChainResult"], str]:
+def _dask_chain(problem: Problem, chain: int, token: str) -> ChainResult:
+    """A chain on a Dask worker, reporting progress and reading the cancel flag through the
+    scheduler's ``distributed.Variable`` objects named after ``token``."""
+    from distributed import Variable
+
+    from geo.ensemble.sampler import run_chain
+
+    cancel, progress = Variable(f"{token}-cancel"), Variable(f"{token}-progress-{chain}")
+    return run_chain(problem, chain, progress.set, lambda: bool(cancel.get(timeout=10)))
+
+
+class _Channel:
+    """How the parent reads the chains' progress and tells them to stop."""
+
+    def __init__(self, chains: int):
+        self.chains = chains
+
+    def fractions(self, done: int) -> float:
+        return done / self.chains
+
+    def cancel(self) -> None:
+        """Nothing to tell running chains: pending ones are cancelled by their futures."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class _SharedMemory(_Channel):
+    def __init__(self, chains: int, progress, flag):  # noqa: ANN001 - multiprocessing shared objects
+        super().__init__(chains)
+        self.progress, self.flag = progress, flag
+        for i in range(chains):
+            progress[i] = 0.0
+
+    def fractions(self, done: int) -> float:
+        return sum(min(max(self.progress[i], 0.0), 1.0) for i in range(self.chains)) / self.chains
+
+    def cancel(self) -> None:
+        self.flag.value = 1
+
+
+class _DaskVariables(_Channel):
+    def __init__(self, chains: int, client):  # noqa: ANN001 - distributed.Client
+        from distributed import Variable
+
+        super().__init__(chains)
+        self.token = f"regiomatch-ensemble-{secrets.token_hex(8)}"
+        self.cancel_flag = Variable(f"{self.token}-cancel", client=client)
+        self.cancel_flag.set(False)
+        self.progress = [Variable(f"{self.token}-progress-{c}", client=client) for c in range(chains)]
+        for variable in self.progress:
+            variable.set(0.0)
+
+    def fractions(self, done: int) -> float:
+        try:
+            return sum(min(max(float(v.get(timeout=2)), 0.0), 1.0) for v in self.progress) / self.chains
+        except Exception:  # noqa: BLE001 - a slow scheduler: fall back to finished chains
+            return done / self.chains
+
+    def cancel(self) -> None:
+        self.cancel_flag.set(True)
+
+    def close(self) -> None:
+        for variable in [self.cancel_flag, *self.progress]:
+            try:
+                variable.delete()
+            except Exception:  # noqa: BLE001, S110 - the cluster may be gone already
+                pass
+
+
+def _client_of(executor: Executor):  # noqa: ANN202 - distributed.Client or None
+    return getattr(executor, "_regiomatch_client", None) or getattr(executor, "_client", None)
+
+
+def run_chains(problem: Problem, executor: Executor | None, progress: Callable[[float], None] | None,
+               cancelled: Callable[[], bool] | None) -> tuple[list[ChainResult], str]:
     """Run every chain of the problem; results in chain order, and which kind of executor ran them."""
     from geo.ensemble.sampler import run_chain
 
     chains = problem.spec.chains
-    shared = None
     close: Callable[[], None] | None = None
     if executor is None and kind_of_default() == "local":
         pool, shared_progress, flag = local_executor(max(1, min(chains, os.cpu_count() or 1)))
-        for i in range(chains):
-            shared_progress[i] = 0.0
-        executor, kind, shared = pool, "local", (shared_progress, flag)
+        executor, kind, channel = pool, "local", _SharedMemory(chains, shared_progress, flag)
         close = lambda: pool.shutdown(wait=True, cancel_futures=True)  # noqa: E731
         futures = [executor.submit(_local_chain, problem, c) for c in range(chains)]
     else:
@@ -121,8 +194,13 @@ def run_chains(problem: "Problem", executor: Executor | None, progress: Callable
             executor, kind = default_executor(chains)
             close = lambda: _close(executor)  # noqa: E731
         else:
-            kind = "dask" if hasattr(executor, "_regiomatch_client") or "distributed" in type(executor).__module__ else "executor"
-        futures = [executor.submit(run_chain, problem, c) for c in range(chains)]
+            kind = "dask" if _client_of(executor) is not None else "executor"
+        if kind == "dask":
+            channel = _DaskVariables(chains, _client_of(executor))
+            futures = [executor.submit(_dask_chain, problem, c, channel.token) for c in range(chains)]
+        else:
+            channel = _Channel(chains)
+            futures = [executor.submit(run_chain, problem, c) for c in range(chains)]
     try:
         while True:
             done, pending = wait(futures, timeout=POLL_SECONDS, return_when=FIRST_EXCEPTION)
@@ -130,21 +208,18 @@ def run_chains(problem: "Problem", executor: Executor | None, progress: Callable
                 if future.exception() is not None:
                     raise future.exception()
             if cancelled is not None and cancelled():
-                if shared is not None:
-                    shared[1].value = 1
+                channel.cancel()
                 for future in pending:
                     future.cancel()
                 raise Cancelled("De berekening werd geannuleerd.")
             if progress is not None:
-                if shared is not None:
-                    fraction = sum(min(max(shared[0][i], 0.0), 1.0) for i in range(chains)) / chains
-                else:
-                    fraction = len(done) / chains
+                fraction = channel.fractions(len(done))
                 progress(min(fraction, 0.99) if pending else 1.0)
             if not pending:
                 break
         return [f.result() for f in futures], kind
     finally:
+        channel.close()
         if close is not None:
             close()
 

@@ -29,6 +29,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -36,14 +37,18 @@ from geo.engine.layer import Layer
 from geo.engine.metrics import NESTED_TOLERANCE
 from geo.engine.overlay import OVERLAPPING_LAYER, PRESENCE
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 # name -> (scope, Dutch label, better: "lower" | "higher", integer-valued)
 MEASURES: dict[str, tuple[str, str, str, bool]] = {
     "crossing": ("layer", "samenwerkingsverbanden die een grens kruisen", "lower", True),
     "nested_share": ("layer", "aandeel inwoners in een samenwerkingsverband dat in één zone ligt", "higher", False),
     "adjusted_rand_index": ("layer", "aangepaste Rand-index met de samenwerkingsverbanden", "higher", False),
-    "variation_of_information": ("layer", "variatie van informatie met de samenwerkingsverbanden (bits)", "lower", False),
+    "variation_of_information": ("layer", "variatie van informatie met de samenwerkingsverbanden, in bits", "lower", False),
     "normalized_mutual_information": ("layer", "genormaliseerde wederzijdse informatie", "higher", False),
-    "population_spread": ("layer", "verschil tussen de grootste en de kleinste zone (inwoners)", "lower", False),
+    "population_spread": ("layer", "verschil tussen de grootste en de kleinste zone", "lower", False),
+    "nesting_share": ("layer", "aandeel inwoners in een zone die in één zone van de nestlaag ligt (standaard: één referentieregio)", "higher", False),
     "zones_touched": ("association", "geraakte zones", "lower", True),
     "dominant_share": ("association", "aandeel in de grootste zone", "higher", False),
     "outside": ("association", "inwoners buiten de grootste zone", "lower", False),
@@ -74,10 +79,13 @@ class MeasureData:
     reference_name: str
     overlapping: bool
     undefined: str | None
+    nest: np.ndarray | None = None  # nest-zone index per municipality (-1: none), for nesting_share
 
 
-def measure_data(reference: Layer, population: np.ndarray, flemish: np.ndarray) -> MeasureData:
-    """The arrays of ``reference`` (the association layer) that the measures read."""
+def measure_data(reference: Layer, population: np.ndarray, flemish: np.ndarray,
+                 nest: np.ndarray | None = None) -> MeasureData:
+    """The arrays of ``reference`` (the association layer) that the measures read; ``nest`` the
+    nest-zone index of each municipality (for the nesting share)."""
     m = reference.membership.tocoo()
     p = reference.partition().tocoo()
     w = np.asarray(population, dtype=float)
@@ -93,7 +101,8 @@ def measure_data(reference: Layer, population: np.ndarray, flemish: np.ndarray) 
                        n_groups=int(p.shape[1]), totals=np.asarray(reference.membership.T @ w, dtype=float),
                        coverage=coverage, population=w, flemish=np.asarray(flemish, dtype=bool),
                        reference_id=reference.id, reference_name=reference.name,
-                       overlapping=bool((coverage > 1.0 + 1e-6).any()), undefined=undefined)
+                       overlapping=bool((coverage > 1.0 + 1e-6).any()), undefined=undefined,
+                       nest=None if nest is None else np.asarray(nest, dtype=np.int64))
     return data
 
 
@@ -197,6 +206,7 @@ def plan_measures(data: MeasureData, plans: np.ndarray, n_zones: int) -> dict[st
     small = np.where(judged, zone_pop[:, :n_zones], np.inf).min(axis=1)
     spread = np.where(np.isfinite(big) & np.isfinite(small), big - small, 0.0)
     return {
+        "nesting_share": _nesting_share(data, plans, n_zones),
         "crossing": (touched > 1).sum(axis=1),
         "nested_share": nested_share,
         "adjusted_rand_index": ari,
@@ -207,6 +217,23 @@ def plan_measures(data: MeasureData, plans: np.ndarray, n_zones: int) -> dict[st
         "dominant_share": dominant,
         "outside": outside,
     }
+
+
+def _nesting_share(data: MeasureData, plans: np.ndarray, n_zones: int) -> np.ndarray:
+    """Share of the inhabitants in a nest zone whose zone lies inside one nest zone (1 for every
+    drawn plan; today's layer shows what crossing a region line costs). NaN without nesting."""
+    P = plans.shape[0]
+    if data.nest is None:
+        return np.full(P, np.nan)
+    rows = np.nonzero(data.nest >= 0)[0]
+    if not len(rows):
+        return np.full(P, np.nan)
+    n_nest = int(data.nest.max()) + 1
+    table = _tables(rows, data.nest[rows], data.population[rows], n_nest, plans, n_zones)[:, :, :n_zones]
+    totals = table.sum(axis=1)  # (P, Z): inhabitants of each zone that lie in some nest zone
+    nested = (totals > 0) & (table.max(axis=1) >= totals * (1.0 - NESTED_TOLERANCE))
+    whole = totals.sum(axis=1)
+    return np.where(whole > 0, (totals * nested).sum(axis=1) / np.where(whole > 0, whole, 1.0), np.nan)
 
 
 def layer_labels(layer: Layer) -> tuple[np.ndarray, int]:
@@ -225,3 +252,27 @@ def layer_measures(data: MeasureData, layer: Layer) -> dict[str, np.ndarray]:
     """The measures of one zoning (today's layer, a scenario), as one plan: arrays of length 1."""
     labels, n_zones = layer_labels(layer)
     return plan_measures(data, labels[None, :], n_zones)
+
+
+def per_plan_table(result, codes: tuple[str, ...]) -> pd.DataFrame:
+    """One row per plan (``plan``, ``chain``) and one column per measure, association measures as
+    ``<measure>_<association code>``: what the CSV/XLSX downloads of the per-plan values hold.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> result = SimpleNamespace(chain_of=np.array([0, 1]), measures={"crossing": np.array([3, 2]),
+    ...                          "zones_touched": np.array([[4], [3]])})
+    >>> per_plan_table(result, ("W13",)).columns.tolist()
+    ['plan', 'chain', 'crossing', 'zones_touched_W13']
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame({"plan": np.arange(len(result.chain_of)), "chain": np.asarray(result.chain_of)})
+    for name, values in result.measures.items():
+        if np.ndim(values) == 1:
+            frame[name] = values
+        else:
+            for a, code in enumerate(codes):
+                frame[f"{name}_{code}"] = values[:, a]
+    return frame

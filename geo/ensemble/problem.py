@@ -39,8 +39,14 @@ import numpy as np
 
 from geo import dutch
 from geo.engine.layer import Layer
-from geo.ensemble.graph import (build_units, components, exclave_positions, municipal_edges, neighbour_lists,
-                                unit_edges)
+from geo.ensemble.graph import (
+    build_units,
+    components,
+    exclave_positions,
+    municipal_edges,
+    neighbour_lists,
+    unit_edges,
+)
 from geo.ensemble.measures import MeasureData, measure_data
 from geo.ensemble.spec import DEFAULT, NEST_ROLE, EnsembleSpec
 from geo.ensemble.start import Repair, StartState, draw, repair, repairs
@@ -166,7 +172,7 @@ def repairs_sentence(problem: Problem) -> str:
             f"uit {zones} zones verplaatst ({dutch.inhabitants(sum(r.population for r in problem.repairs))}).")
 
 
-def _nest_layer(workspace, spec: EnsembleSpec) -> Layer | None:  # noqa: ANN001
+def _nest_layer(workspace, spec: EnsembleSpec) -> Layer | None:
     if spec.nest_in is None:
         return None
     nest_id = spec.nest_in
@@ -194,7 +200,7 @@ def _zoning_labels(layer: Layer, what: str) -> np.ndarray:
     return labels
 
 
-def prepare(workspace, spec: EnsembleSpec) -> Problem:  # noqa: ANN001 - geo.storage.workspace.Workspace
+def prepare(workspace, spec: EnsembleSpec) -> Problem:
     """Check the rules against the data and build the problem with its valid start.
 
     Parameters
@@ -358,5 +364,6 @@ def prepare(workspace, spec: EnsembleSpec) -> Problem:  # noqa: ANN001 - geo.sto
         nest_codes=nest_codes, nest_names=nest_names, nest=nest, lower=lower, upper=upper, norm_label=label,
         movable=movable, fixed=fixed, large=large, units=units, unit_population=unit_population,
         unit_edges=graph_edges, in_chain=in_chain, unit_fixed=unit_fixed, edges=edges, exclave=exclave,
-        repairs=tuple(found), measures=measure_data(workspace.layer(references), population, flemish),
+        repairs=tuple(found), measures=measure_data(workspace.layer(references), population, flemish,
+                                                        nest if nest_layer is not None else None),
         zone_counts=counts)

@@ -59,7 +59,7 @@ class Proposal:
                 "healed": list(self.healed), "harmed": list(self.harmed), "explanation": self.explanation}
 
 
-def match_zones(problem: "Problem", plan: np.ndarray) -> np.ndarray:
+def match_zones(problem: Problem, plan: np.ndarray) -> np.ndarray:
     """For each zone index of ``plan``, the start zone it continues (most shared inhabitants,
     one to one: the Hungarian method), so zone codes can be given to a plan's zones."""
     from scipy.optimize import linear_sum_assignment
@@ -74,7 +74,7 @@ def match_zones(problem: "Problem", plan: np.ndarray) -> np.ndarray:
     return out
 
 
-def plan_zone_codes(problem: "Problem", plan: np.ndarray) -> list[str | None]:
+def plan_zone_codes(problem: Problem, plan: np.ndarray) -> list[str | None]:
     """The zone code of each municipality in ``plan`` (order ``problem.nis``; None: in no zone),
     zones named after the start zone they continue (:func:`match_zones`).
 
@@ -92,7 +92,7 @@ def plan_zone_codes(problem: "Problem", plan: np.ndarray) -> list[str | None]:
     return [problem.zone_codes[matched[z]] if z >= 0 else None for z in plan.tolist()]
 
 
-def plan_moves(problem: "Problem", plan: np.ndarray) -> list[Move]:
+def plan_moves(problem: Problem, plan: np.ndarray) -> list[Move]:
     """``plan`` as moves of the base layer (:class:`geo.engine.scenario.Move`), to save as a
     scenario: every municipality whose (matched) zone differs from its zone in the base layer.
 
@@ -123,7 +123,7 @@ def plan_moves(problem: "Problem", plan: np.ndarray) -> list[Move]:
     return out
 
 
-def _plan_of(problem: "Problem", partition, node_unit: np.ndarray) -> np.ndarray:  # noqa: ANN001
+def _plan_of(problem: Problem, partition, node_unit: np.ndarray) -> np.ndarray:
     plan = problem.start.astype(np.int64).copy()
     labels = np.zeros(len(node_unit), dtype=np.int64)
     for node, label in partition.assignment.mapping.items():
@@ -133,7 +133,7 @@ def _plan_of(problem: "Problem", partition, node_unit: np.ndarray) -> np.ndarray
     return plan
 
 
-def _score(problem: "Problem", objective: str, plan: np.ndarray) -> float:
+def _score(problem: Problem, objective: str, plan: np.ndarray) -> float:
     from geo.ensemble.measures import plan_measures
 
     m = plan_measures(problem.measures, plan[None, :], problem.n_zones)
@@ -151,7 +151,7 @@ def _score(problem: "Problem", objective: str, plan: np.ndarray) -> float:
     return moved + float(m["crossing"][0]) * 1e-3
 
 
-def propose(problem: "Problem", objective: str, n: int = 3, progress: Callable[[float], None] | None = None,
+def propose(problem: Problem, objective: str, n: int = 3, progress: Callable[[float], None] | None = None,
             cancelled: Callable[[], bool] | None = None) -> list[Proposal]:
     """Up to ``n`` distinct whole zonings that do best on ``objective`` (see the module docstring),
     best first, each explained. Deterministic for ``problem.spec.seed``.
@@ -170,7 +170,13 @@ def propose(problem: "Problem", objective: str, n: int = 3, progress: Callable[[
     from gerrychain.optimization import SingleMetricOptimizer
 
     from geo.ensemble.measures import layer_measures, plan_measures
-    from geo.ensemble.sampler import _fixed_ok, _node_units, _proposal, _Step, chain_partition
+    from geo.ensemble.sampler import (
+        _fixed_ok,
+        _node_units,
+        _proposal,
+        _Step,
+        chain_partition,
+    )
     from geo.ensemble.summary import _base_layer
 
     if objective not in OBJECTIVES:
@@ -217,11 +223,11 @@ def propose(problem: "Problem", objective: str, n: int = 3, progress: Callable[[
     return out
 
 
-def _partition_score(partition, *, problem: "Problem", objective: str, node_unit: np.ndarray) -> float:  # noqa: ANN001
+def _partition_score(partition, *, problem: Problem, objective: str, node_unit: np.ndarray) -> float:
     return _score(problem, objective, _plan_of(problem, partition, node_unit))
 
 
-def _explain(problem: "Problem", objective: str, score: float, plan: np.ndarray, m: dict, today: dict | None) -> Proposal:
+def _explain(problem: Problem, objective: str, score: float, plan: np.ndarray, m: dict, today: dict | None) -> Proposal:
     data = problem.measures
     codes = plan_zone_codes(problem, plan)
     moves = []

@@ -72,7 +72,7 @@ class ChainResult:
         return float(self.accepted[1:].sum() / steps) if steps > 0 else 0.0
 
     def to_dict(self) -> dict:
-        return {"chain": self.chain, "plans": int(len(self.plans)), "acceptance_rate": self.acceptance_rate,
+        return {"chain": self.chain, "plans": len(self.plans), "acceptance_rate": self.acceptance_rate,
                 "seconds": round(self.seconds, 3)}
 
 
@@ -101,7 +101,7 @@ class EnsembleResult:
     executor: str = "local"
 
     def to_dict(self) -> dict:
-        return {"plans": int(len(self.plans)), "chains": [c.to_dict() for c in self.chains],
+        return {"plans": len(self.plans), "chains": [c.to_dict() for c in self.chains],
                 "seconds": round(self.seconds, 3), "executor": self.executor}
 
 
@@ -124,14 +124,14 @@ class _Bipartition:
 
     __gerrychain_legacy_adapter__ = True
 
-    def __call__(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN204
+    def __call__(self, *args, **kwargs):
         from gerrychain.tree import bipartition_tree
 
         return bipartition_tree(*args, max_attempts=MAX_TREE_ATTEMPTS, warn_attempts=10 * MAX_TREE_ATTEMPTS,
                                 allow_pair_reselection=True, **kwargs)
 
 
-def _proposal(partition, rng, *, step: _Step):  # noqa: ANN001, ANN202 - GerryChain's ProposalFn
+def _proposal(partition, rng, *, step: _Step):
     from gerrychain.proposals import recom
     from gerrychain.proposals.tree_proposals import MetagraphError
 
@@ -159,12 +159,12 @@ def _proposal(partition, rng, *, step: _Step):  # noqa: ANN001, ANN202 - GerryCh
     return partition.flip(swapped)
 
 
-def _fixed_ok(partition, *, fixed_label: dict) -> bool:  # noqa: ANN001
+def _fixed_ok(partition, *, fixed_label: dict) -> bool:
     assignment = partition.assignment
     return all(assignment[node] == label for node, label in fixed_label.items())
 
 
-def chain_partition(problem: "Problem"):  # noqa: ANN201 - a gerrychain.Partition
+def chain_partition(problem: Problem):
     """The start as a GerryChain partition of the chain graph (node ``u`` is unit ``u``)."""
     import networkx as nx
     from gerrychain import Partition
@@ -181,7 +181,7 @@ def chain_partition(problem: "Problem"):  # noqa: ANN201 - a gerrychain.Partitio
                      {"population": Tally("population", alias="population")})
 
 
-def _node_units(partition) -> np.ndarray:  # noqa: ANN001
+def _node_units(partition) -> np.ndarray:
     """Unit of each node id of the partition's (rustworkx) graph."""
     mapping = partition.graph.nx_to_rx_node_id_map if hasattr(partition.graph, "nx_to_rx_node_id_map") else None
     if not mapping:
@@ -196,7 +196,7 @@ def chain_seed(seed: int, chain: int) -> int:
     return int(seed) * 1_000_003 + int(chain)
 
 
-def run_chain(problem: "Problem", chain: int, progress: Callable[[float], None] | None = None,
+def run_chain(problem: Problem, chain: int, progress: Callable[[float], None] | None = None,
               cancelled: Callable[[], bool] | None = None) -> ChainResult:
     """Run chain ``chain`` of the problem: ``problem.plans_per_chain(chain)`` plans.
 
@@ -272,7 +272,7 @@ def run_chain(problem: "Problem", chain: int, progress: Callable[[float], None] 
     return ChainResult(chain, plans, accepted, time.monotonic() - began)
 
 
-def run_ensemble(problem: "Problem", executor: "Executor | None" = None,
+def run_ensemble(problem: Problem, executor: Executor | None = None,
                  progress: Callable[[float], None] | None = None,
                  cancelled: Callable[[], bool] | None = None) -> EnsembleResult:
     """Run ``spec.chains`` chains and measure every plan.

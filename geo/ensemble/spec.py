@@ -86,7 +86,7 @@ class EnsembleSpec:
     population_year: int | None = None
     max_seconds: float = field(default=MAX_SECONDS)
 
-    def check(self) -> "EnsembleSpec":
+    def check(self) -> EnsembleSpec:
         """The spec with normalised values, or :class:`~geo.errors.InvalidInput` in Dutch naming
         the rule or cap that is broken. Nothing is computed yet: these are the checks that need
         no data."""
@@ -142,6 +142,7 @@ class EnsembleSpec:
         """
         spec = self.check()
         payload = {**asdict(spec), "data_version": str(data_version), "engine": ENGINE_VERSION}
+        payload.pop("max_seconds")  # a time cap changes whether a run finishes, never its plans
         text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
@@ -155,4 +156,4 @@ class EnsembleSpec:
 
 
 # Part of every key: a change in how plans are drawn makes stored results stale.
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"  # 2: the nesting share among the measures

@@ -17,8 +17,10 @@ always the same way, and every municipality that had to move is reported (:class
 5. **contiguity**: a detached piece of a zone (not only exclaves such as Voeren) leaves it and is
    placed as in 3;
 6. **population**: a zone below the lower bound merges with its adjacent zone (same nest zone) with
-   the fewest inhabitants; a zone of several municipalities above the upper bound is split in two
-   by GerryChain's tree bipartition (seeded, so deterministic).
+   the fewest inhabitants; a zone of several municipalities above the upper bound first hands a
+   border municipality to an adjacent zone with room, else is split in two by GerryChain's tree
+   bipartition (seeded, so deterministic), else its nest zone's zones are redrawn from scratch
+   (same number where the bounds allow).
 
 Steps 3 to 6 repeat until nothing changes. Municipalities that are fixed stay where they are; a
 fixed municipality the repair would have to move (it lies on the wrong side of a region line, or
@@ -35,8 +37,8 @@ from __future__ import annotations
 
 import math
 import random
+import warnings
 from dataclasses import dataclass, field
-from functools import partial
 
 import numpy as np
 
@@ -51,10 +53,13 @@ REASONS = {
     "contiguity": "lag in een los stuk van de zone",
     "population": "lag in een zone onder de ondergrens, die samengevoegd werd met een buurzone",
     "split": "lag in een zone boven de bovengrens, die in twee gesplitst werd",
+    "shift": "lag aan de rand van een zone boven de bovengrens en ging naar een buurzone met ruimte",
+    "redraw": "lag in een referentieregio waarvan de zones binnen de bevolkingsgrenzen hertekend werden",
     "gap": "lag in geen enkele zone",
 }
-MAX_ROUNDS = 20
+MAX_ROUNDS = 2_000
 SPLIT_SEED = 20261207
+REDRAW_TRIES = 8
 
 
 @dataclass(frozen=True)
@@ -276,8 +281,100 @@ def fix_population(state: StartState) -> bool:
     if not big:
         return False
     zone = big[0]
-    split_zone(state, zone)
+    if shift_out(state, zone):
+        return True
+    try:
+        split_zone(state, zone)
+    except InvalidInput:
+        redraw(state, state.zone_nest[zone])
     return True
+
+
+def shift_out(state: StartState, zone: int) -> bool:
+    """Move one border municipality of a zone above the upper bound into an adjacent zone of the
+    same nest zone that stays within the bounds (the zone left behind stays in one piece and above
+    the lower bound). False when no such move exists."""
+    members = state.members(zone)
+    total = state.zone_population(zone)
+    grouped = {int(a) for g in state.groups for a in g.tolist()}
+    best = None
+    for atom in members.tolist():
+        if state.fixed[atom] or state.large[atom] or atom in grouped or not state.movable[atom]:
+            continue
+        weight = float(state.population[atom])
+        if total - weight < state.lower:
+            continue
+        rest = members[members != atom]
+        pieces = components(rest[state.movable[rest]], state.neighbours)
+        if sum(not state.exclave[p].all() for p in pieces) > 1:
+            continue
+        for other in state.neighbours[atom].tolist():
+            target = int(state.labels[other])
+            if (target == zone or target < 0 or not state.movable[other] or state.large[other]
+                    or state.zone_nest[target] != state.zone_nest[zone]):
+                continue
+            after = state.zone_population(target) + weight
+            if after > float(state.upper):
+                continue
+            key = (total - weight > float(state.upper), after, atom, target)
+            if best is None or key < best[0]:
+                best = (key, atom, target)
+    if best is None:
+        return False
+    state.move(best[1], best[2], "shift")
+    return True
+
+
+def redraw(state: StartState, nest: int) -> None:
+    """The last resort of step 6: redraw the zones of one nest zone from scratch (GerryChain's tree
+    bipartition, seeded), as many as it has (or the nearest number the bounds allow)."""
+    import networkx as nx
+
+    zones = sorted({int(z) for z in state.labels[state.movable & (state.nest == nest)].tolist()})
+    zones = [z for z in zones if not state.large[state.labels == z].any()]
+    members = np.nonzero(state.movable & (state.nest == nest) & ~state.large)[0]
+    total = float(state.population[members].sum())
+    low = max(1, math.ceil(total / float(state.upper))) if state.upper else 1
+    high = max(1, int(total // state.lower)) if state.lower > 0 else len(members)
+    high = min(high, len(members))
+    if high < low:
+        raise InvalidInput(f"Bevolkingsgrenzen: {state.nest_names[nest]} ({dutch.inhabitants(total)}) kan niet in zones "
+                           f"van {dutch.number(state.lower)} tot {dutch.number(state.upper)} inwoners verdeeld worden.")
+    # Aim at zones halfway between the bounds (a count at the edge of what the bounds allow leaves
+    # almost no way to cut); try the nearest other counts after it.
+    middle = total / ((state.lower + float(state.upper)) / 2.0) if state.upper else float(len(zones))
+    counts = sorted(range(low, high + 1), key=lambda c: (abs(c - middle), c))
+    graph = nx.Graph()
+    inside = set(members.tolist())
+    alone = [a for a in members.tolist() if not len(state.neighbours[a])]
+    others = [a for a in members.tolist() if a not in alone]
+    mate = max(others, key=lambda a: (state.population[a], -a)) if others else None
+    for atom in others:
+        extra = sum(float(state.population[x]) for x in alone) if atom == mate else 0.0
+        graph.add_node(atom, population=float(state.population[atom]) + extra)
+        for other in state.neighbours[atom].tolist():
+            if other in inside and other > atom:
+                graph.add_edge(atom, other)
+    assignment = None
+    # A greedy peel can leave a remainder no cut fits: a few seeded tries per count.
+    for k, attempt in ((k, a) for k in counts[:3] for a in range(REDRAW_TRIES)):
+        try:
+            assignment = _peel(graph, list(range(k)), state.lower, state.upper, random.Random(SPLIT_SEED + attempt),
+                               max_attempts=500)
+            break
+        except Exception:  # noqa: BLE001, S112 - GerryChain raises RuntimeError or its own errors when no cut exists
+            continue
+    if assignment is None:
+        raise InvalidInput(f"Bevolkingsgrenzen: de zones van {state.nest_names[nest]} konden niet binnen "
+                           f"{dutch.number(state.lower)} tot {dutch.number(state.upper)} inwoners en aaneengesloten "
+                           "getekend worden.")
+    while len(zones) < k:
+        zones.append(state.new_zone(nest))
+    assignment = {atom: zones[part] for atom, part in assignment.items()}
+    for atom, zone in assignment.items():
+        state.move(int(atom), int(zone), "redraw")
+    for atom in alone:
+        state.move(atom, int(state.labels[mate]) if mate is not None else zones[0], "redraw")
 
 
 def split_zone(state: StartState, zone: int) -> None:
@@ -305,8 +402,10 @@ def split_zone(state: StartState, zone: int) -> None:
 
     target, epsilon = (low + high) / 2.0, (high - low) / (low + high) if low + high else 0.0
     try:
-        part = bipartition_tree(Graph.from_networkx(graph), pop_col="population", pop_target=target,
-                                epsilon=epsilon, max_attempts=2000, rng=random.Random(SPLIT_SEED))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            part = bipartition_tree(Graph.from_networkx(graph), pop_col="population", pop_target=target,
+                                    epsilon=epsilon, max_attempts=2000, rng=random.Random(SPLIT_SEED))
     except Exception:  # noqa: BLE001 - GerryChain raises RuntimeError or its own errors when no cut exists
         raise InvalidInput(
             f"Bevolkingsgrenzen: zone {state.zone_names[zone]} telt {dutch.inhabitants(total)}, meer dan de "
@@ -410,7 +509,8 @@ def draw(state: StartState, total: int, seed: int) -> StartState:
     return state
 
 
-def _peel(graph, zones: list[int], lower: float, upper: float | None, rng: random.Random) -> dict:  # noqa: ANN001
+def _peel(graph, zones: list[int], lower: float, upper: float | None, rng: random.Random,
+          max_attempts: int = 5000) -> dict:
     """Cut a connected graph into ``len(zones)`` connected zones within the bounds: GerryChain's
     ``bipartition_tree`` peels one zone at a time (its ``recursive_tree_part`` aims every zone at one
     target, which a municipality larger than the target, such as Antwerpen, can never meet)."""
@@ -435,8 +535,10 @@ def _peel(graph, zones: list[int], lower: float, upper: float | None, rng: rando
         low = max(low, 1.0)
         sub = Graph.from_networkx(graph.subgraph(sorted(remaining)).copy())
         target, epsilon = (low + high) / 2.0, (high - low) / (high + low)
-        nodes = bipartition_tree(sub, pop_col="population", pop_target=target, epsilon=epsilon,
-                                 single_district_cut=(left > 2), max_attempts=5000, rng=rng)
+        with warnings.catch_warnings():  # a hard cut is expected here: a failure is handled, not a warning
+            warnings.simplefilter("ignore")
+            nodes = bipartition_tree(sub, pop_col="population", pop_target=target, epsilon=epsilon,
+                                     single_district_cut=(left > 2), max_attempts=max_attempts, rng=rng)
         nodes = {int(v) for v in nodes}
         for node in nodes:
             out[node] = zone

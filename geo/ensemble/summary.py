@@ -28,7 +28,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from geo import dutch
-from geo.ensemble.measures import ASSOCIATION_MEASURES, LAYER_MEASURES, MEASURES, layer_measures
+from geo.ensemble.measures import (
+    ASSOCIATION_MEASURES,
+    LAYER_MEASURES,
+    MEASURES,
+    layer_measures,
+)
 
 if TYPE_CHECKING:
     from geo.engine.layer import Layer
@@ -159,7 +164,7 @@ def singular(plural: str) -> str:
     word = plural.strip()
     if word.endswith("'s"):
         return word[:-2]
-    return word[:-1] if word.endswith("s") else word
+    return word.removesuffix("s")
 
 
 def _fmt(measure: str, value: float) -> str:
@@ -191,10 +196,10 @@ def _place(values: np.ndarray, value: float | None, measure: str, label: str, su
             tail = f"in {dutch.percent(1 - worse, 0)} van de {plans_text} valt het ook in één {singular(unit)}"
         sentence = f"{now}; {tail}."
     else:
-        word = "lager" if lower_better else "hoger"
-        sentence = (f"{label}: {MEASURES[measure][1]}{' van ' + subject if subject else ''} is {_fmt(measure, value)}; "
-                    f"{dutch.percent(better, 0)} van de {plans_text} doet beter ({word}), "
-                    f"{dutch.percent(worse, 0)} slechter.")
+        good, bad = ("lager", "hoger") if lower_better else ("hoger", "lager")
+        what = MEASURES[measure][1] + (f" ({subject})" if subject else "")
+        sentence = (f"{label}: {_fmt(measure, value)} ({what}); in {dutch.percent(better, 0)} van de {plans_text} "
+                    f"is dat {good} (beter), in {dutch.percent(worse, 0)} {bad}.")
     return Placement(label, float(value), round(100.0 * at_most, 2), better, worse, sentence)
 
 
@@ -213,7 +218,7 @@ def _distribution(values: np.ndarray, measure: str) -> tuple:
     return float(finite.mean()), quantiles, float(finite.min()), float(finite.max()), bins, counts
 
 
-def summarise(problem: "Problem", result: "EnsembleResult", scenarios: Mapping[str, "Layer"] = {}) -> EnsembleSummary:  # noqa: B006
+def summarise(problem: Problem, result: EnsembleResult, scenarios: Mapping[str, Layer] = {}) -> EnsembleSummary:
     """Distributions, placements of today's zoning and the ``scenarios`` (label -> layer), and the
     chains' agreement.
 
@@ -249,6 +254,8 @@ def summarise(problem: "Problem", result: "EnsembleResult", scenarios: Mapping[s
     others = {label: layer_measures(data, layer) for label, layer in scenarios.items()}
     layer_out, assoc_out = [], []
     for name in LAYER_MEASURES:
+        if name not in result.measures:
+            continue  # a result stored before this measure existed
         values = np.asarray(result.measures[name], dtype=float)
         mean, quantiles, lo, hi, bins, counts = _distribution(values, name)
         base = _place(values, None if today is None else float(today[name][0]), name, "Vandaag", "", plans_text, unit)
@@ -258,6 +265,8 @@ def summarise(problem: "Problem", result: "EnsembleResult", scenarios: Mapping[s
                                         lo, hi, bins, counts, base, placed))
     for a, code in enumerate(data.codes):
         for name in ASSOCIATION_MEASURES:
+            if name not in result.measures:
+                continue
             values = np.asarray(result.measures[name][:, a], dtype=float)
             mean, quantiles, lo, hi, bins, counts = _distribution(values, name)
             base = _place(values, None if today is None else float(today[name][0, a]), name, "Vandaag", code,
@@ -273,11 +282,11 @@ def summarise(problem: "Problem", result: "EnsembleResult", scenarios: Mapping[s
                            repairs_sentence(problem), sentences)
 
 
-def _base_layer(problem: "Problem") -> "Layer | None":
+def _base_layer(problem: Problem) -> Layer | None:
     """Today's zoning as the user knows it (the base layer as it is, not the repaired start)."""
-    from geo.engine.layer import Layer
-
     import pandas as pd
+
+    from geo.engine.layer import Layer
 
     rows = np.nonzero(problem.base_labels >= 0)[0]
     if not len(rows):
@@ -287,10 +296,10 @@ def _base_layer(problem: "Problem") -> "Layer | None":
     return Layer.from_members(problem.base_layer_id, frame, _atoms(problem))
 
 
-def _atoms(problem: "Problem"):  # noqa: ANN202
-    from geo.engine.atoms import Atoms
-
+def _atoms(problem: Problem):
     import pandas as pd
+
+    from geo.engine.atoms import Atoms
 
     cached = problem.__dict__.get("_atoms")
     if cached is None:
@@ -302,10 +311,12 @@ def _atoms(problem: "Problem"):  # noqa: ANN202
     return cached
 
 
-def _convergence(result: "EnsembleResult") -> Convergence:
+def _convergence(result: EnsembleResult) -> Convergence:
     rates = tuple(round(c.acceptance_rate, 4) for c in result.chains)
     rhat: dict[str, float | None] = {}
     for name in LAYER_MEASURES:
+        if name not in result.measures:
+            continue
         values = np.asarray(result.measures[name], dtype=float)
         per_chain = [values[result.chain_of == c.chain] for c in result.chains]
         r = split_rhat(per_chain)

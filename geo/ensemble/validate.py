@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from geo.ensemble.problem import Problem
 
 
-def validate_plan(problem: "Problem", plan: np.ndarray) -> list[str]:
+def validate_plan(problem: Problem, plan: np.ndarray) -> list[str]:
     """Problems of one plan, ``[]`` when it is valid.
 
     Each problem is ``"<check>: <detail>"`` with check one of ``assignment`` (a municipality of the
@@ -78,7 +78,7 @@ def validate_plan(problem: "Problem", plan: np.ndarray) -> list[str]:
     return out
 
 
-def _neighbours(problem: "Problem") -> list[np.ndarray]:
+def _neighbours(problem: Problem) -> list[np.ndarray]:
     cached = problem.__dict__.get("_neighbours")
     if cached is None:
         cached = neighbour_lists(len(problem.nis), problem.edges)
