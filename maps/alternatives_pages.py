@@ -16,7 +16,7 @@ from maps.histogram import Marker, histogram_svg
 from maps.workbench_pages import render
 
 # Measures whose values are shares (shown as '37,1 %') or inhabitants ('5.787').
-SHARES = {"nested_share", "dominant_share"}
+SHARES = {"nested_share", "dominant_share", "nesting_share"}
 PEOPLE = {"population_spread", "outside"}
 
 

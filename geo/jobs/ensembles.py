@@ -306,7 +306,9 @@ def plan_table(ws: "Workspace", job: JobRecord) -> tuple["pd.DataFrame", list[st
     result, summary = result_of(ws, job)
     problem = problem_of(ws, job)
     frame = pd.DataFrame({"indeling": np.arange(len(result.plans)) + 1, "keten": result.chain_of + 1})
-    for name, values in result.measures.items():
+    ordered = [n for n in MEASURES if n in result.measures] + [n for n in result.measures if n not in MEASURES]
+    for name in ordered:
+        values = result.measures[name]
         scope, label, _, integer = MEASURES.get(name, ("layer", name, "", False))
         if np.ndim(values) == 1:
             frame[label] = values.astype(int) if integer else np.round(values.astype(float), 6)
