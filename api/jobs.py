@@ -33,8 +33,15 @@ def runner_for(ws: "Workspace") -> "JobRunner":
 
 
 def start(ws: "Workspace") -> None:
-    """Start the runner in the background (opening the database there, not in the start-up)."""
-    threading.Thread(target=runner_for, args=(ws,), name="regiomatch-jobs-start", daemon=True).start()
+    """Start the runner in the background (opening the database there, not in the start-up), once
+    no request is being answered: like the warm-up, it steps aside for the first requests."""
+    def run() -> None:
+        from api.warmup import requests
+
+        requests.wait_until_idle()
+        runner_for(ws)
+
+    threading.Thread(target=run, name="regiomatch-jobs-start", daemon=True).start()
 
 
 def stop_all(timeout: float = 10.0) -> None:
