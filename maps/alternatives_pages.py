@@ -87,8 +87,17 @@ def job_context(job: JobRecord) -> dict:
     return {"id": job.id, "status": job.status, "status_text": STATUS_WORDS.get(job.status, job.status),
             "progress": job.progress, "progress_text": dutch.percent(job.progress, 0), "pending": job.pending,
             "created": dutch.date(job.created_at.date()),
-            "error": job.error, "rerunnable": job.status in ("failed", "cancelled", "interrupted"),
+            "error": _reason(job), "rerunnable": job.status in ("failed", "cancelled", "interrupted"),
             "what": _what(job.params)}
+
+
+def _reason(job: JobRecord) -> str:
+    """Why a job failed, in Dutch: the engine's own words for rules or caps, else a plain note."""
+    if job.status != "failed" or not job.error:
+        return ""
+    if job.error.startswith("internal error: "):
+        return "Er ging iets mis in de berekening zelf; dat is gemeld. Probeer het opnieuw."
+    return job.error
 
 
 def _what(params: dict) -> str:

@@ -51,6 +51,7 @@ POLL_SECONDS = 2.0  # looks for jobs queued by other processes this often
 
 HOST = socket.gethostname()
 STOPPED = "the server stopped while this job ran"
+INTERNAL = "internal error: "  # an error that is a bug, not the user's rules (logged with its traceback)
 _live_tokens: set[str] = set()  # owners of the runners alive in this process
 _live_lock = threading.Lock()
 
@@ -209,7 +210,7 @@ class JobRunner:
             elif event.is_set() or type(exc).__name__ == "Cancelled" or isinstance(exc, JobCancelled):
                 self.jobs.end(job.id, self.owner, CANCELLED)
             else:
-                detail = exc.detail if isinstance(exc, RegiomatchError) else f"{type(exc).__name__}: {exc}"
+                detail = exc.detail if isinstance(exc, RegiomatchError) else f"{INTERNAL}{type(exc).__name__}: {exc}"
                 if not isinstance(exc, RegiomatchError):
                     log.exception("job %s (%s) failed", job.id, job.kind)
                 self.jobs.end(job.id, self.owner, FAILED, detail)
