@@ -55,9 +55,18 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("forkserver")
 
 
-def _init(progress, flag) -> None:
+# Chain processes run at a lower priority than the process that started them: a web server next to
+# a running ensemble keeps answering (its /health stays fast) while the chains use what is left.
+NICE = 10
+
+
+def _init(progress, flag) -> None:  # noqa: ANN001 - multiprocessing shared objects
     global _SHARED
     _SHARED = (progress, flag)
+    try:
+        os.nice(NICE)
+    except (AttributeError, OSError):  # pragma: no cover - not on this platform
+        pass
 
 
 def _local_chain(problem: Problem, chain: int) -> ChainResult:
@@ -100,7 +109,7 @@ def default_executor(chains: int) -> tuple[Executor, str]:
     """The executor :func:`geo.ensemble.sampler.run_ensemble` uses when none is given."""
     if kind_of_default() == "dask":
         return dask_executor(), "dask"
-    return ProcessPoolExecutor(max_workers=max(1, min(chains, os.cpu_count() or 1)), mp_context=_context()), "local"
+    return ProcessPoolExecutor(max_workers=local_workers(chains), mp_context=_context()), "local"
 
 
 def _dask_chain(problem: Problem, chain: int, token: str) -> ChainResult:
@@ -177,15 +186,21 @@ def _client_of(executor: Executor):  # noqa: ANN202 - distributed.Client or None
     return getattr(executor, "_regiomatch_client", None) or getattr(executor, "_client", None)
 
 
+def local_workers(chains: int, workers: int | None = None) -> int:
+    """Processes of the local pool: one per chain, at most ``workers`` (default: the cores)."""
+    return max(1, min(chains, workers or os.cpu_count() or 1))
+
+
 def run_chains(problem: Problem, executor: Executor | None, progress: Callable[[float], None] | None,
-               cancelled: Callable[[], bool] | None) -> tuple[list[ChainResult], str]:
-    """Run every chain of the problem; results in chain order, and which kind of executor ran them."""
+               cancelled: Callable[[], bool] | None, workers: int | None = None) -> tuple[list[ChainResult], str]:
+    """Run every chain of the problem; results in chain order, and which kind of executor ran them.
+    ``workers`` caps the local pool's processes (a server may keep a core for requests)."""
     from geo.ensemble.sampler import run_chain
 
     chains = problem.spec.chains
     close: Callable[[], None] | None = None
     if executor is None and kind_of_default() == "local":
-        pool, shared_progress, flag = local_executor(max(1, min(chains, os.cpu_count() or 1)))
+        pool, shared_progress, flag = local_executor(local_workers(chains, workers))
         executor, kind, channel = pool, "local", _SharedMemory(chains, shared_progress, flag)
         close = lambda: pool.shutdown(wait=True, cancel_futures=True)  # noqa: E731
         futures = [executor.submit(_local_chain, problem, c) for c in range(chains)]

@@ -185,18 +185,25 @@ def _nest_layer(workspace, spec: EnsembleSpec) -> Layer | None:
 
 
 def _zoning_labels(layer: Layer, what: str) -> np.ndarray:
-    """Zone position per atom (-1: none) of a layer that is a zoning (each municipality in at most one zone)."""
+    """Zone position per atom (-1: none) of a layer that is a zoning. A municipality split over zones
+    (shares that add up to at most one) counts in the zone with its largest share when that is at
+    least half of it, else in none (the chain leaves it alone); one in two zones at once (overlapping
+    zones, as associations) makes the layer no zoning."""
     m = layer.membership.tocsr()
+    m.sum_duplicates()
+    coverage = np.asarray(m.sum(axis=1)).ravel()
     counts = np.diff(m.indptr)
-    if (counts > 1).any():
-        row = int(np.nonzero(counts > 1)[0][0])
+    overlapping = np.nonzero((counts > 1) & (coverage > 1.0 + 1e-6))[0]
+    if len(overlapping):
+        row = int(overlapping[0])
         raise InvalidInput(f"{what} {layer.name} is geen indeling: {layer.atoms.names[row]} ligt er in "
                            f"{int(counts[row])} zones tegelijk.")
     labels = np.full(m.shape[0], -1, dtype=np.int64)
-    rows = np.nonzero(counts == 1)[0]
-    labels[rows] = m.indices[m.indptr[rows]]
-    # A municipality mostly outside the layer's zones (share below a half) is not drawn by the chain.
-    labels[rows[m.data[m.indptr[rows]] < 0.5]] = -1
+    for row in np.nonzero(counts > 0)[0].tolist():
+        start, end = m.indptr[row], m.indptr[row + 1]
+        best = start + int(np.argmax(m.data[start:end]))
+        if m.data[best] >= 0.5:
+            labels[row] = int(m.indices[best])
     return labels
 
 
@@ -241,6 +248,9 @@ def prepare(workspace, spec: EnsembleSpec) -> Problem:
         nest = np.where(flemish, 0, -1).astype(np.int64)
         nest_codes, nest_names = ("alles",), ("het Vlaamse Gewest",)
     movable = flemish & (base_labels >= 0)
+    if not movable.any():
+        raise InvalidInput(f"De basislaag {base.name} deelt geen enkele Vlaamse gemeente (voor minstens de helft) in "
+                           "een zone in: er valt niets te verschuiven. Kies een laag die een indeling van gemeenten is.")
     outside = movable & (nest < 0)
     if outside.any():
         row = int(np.nonzero(outside)[0][0])

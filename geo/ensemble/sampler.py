@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from geo import dutch
 from geo.errors import Cancelled, LimitExceeded
 
 if TYPE_CHECKING:
@@ -263,8 +264,10 @@ def run_chain(problem: Problem, chain: int, progress: Callable[[float], None] | 
             if cancelled is not None and cancelled():
                 raise Cancelled("De berekening werd geannuleerd.")
             if time.monotonic() - began > problem.spec.max_seconds:
-                raise LimitExceeded(f"De berekening duurde langer dan het maximum van "
-                                    f"{problem.spec.max_seconds:g} seconden; vraag minder indelingen.")
+                cap = problem.spec.max_seconds
+                shown = dutch.number(cap) if cap >= 1 else f"{cap:g}".replace(".", ",")
+                raise LimitExceeded(f"De berekening duurde langer dan het maximum van {shown} seconden; "
+                                    "vraag minder indelingen.")
             if progress is not None:
                 progress(k / steps)
     if progress is not None:
@@ -274,7 +277,7 @@ def run_chain(problem: Problem, chain: int, progress: Callable[[float], None] | 
 
 def run_ensemble(problem: Problem, executor: Executor | None = None,
                  progress: Callable[[float], None] | None = None,
-                 cancelled: Callable[[], bool] | None = None) -> EnsembleResult:
+                 cancelled: Callable[[], bool] | None = None, *, workers: int | None = None) -> EnsembleResult:
     """Run ``spec.chains`` chains and measure every plan.
 
     Parameters
@@ -288,6 +291,9 @@ def run_ensemble(problem: Problem, executor: Executor | None = None,
         Called with the fraction done (0 to 1).
     cancelled : callable, optional
         Polled; when it returns true the run stops with :class:`~geo.errors.Cancelled`.
+    workers : int, optional
+        At most this many local processes (default: one per chain, up to the cores); they run at
+        a lower priority (``os.nice``) than the caller.
 
     Returns
     -------
@@ -307,7 +313,7 @@ def run_ensemble(problem: Problem, executor: Executor | None = None,
     from geo.ensemble.measures import plan_measures
 
     began = time.monotonic()
-    chains, kind = run_chains(problem, executor, progress, cancelled)
+    chains, kind = run_chains(problem, executor, progress, cancelled, workers)
     plans = np.concatenate([c.plans for c in chains], axis=0)
     chain_of = np.concatenate([np.full(len(c.plans), c.chain, dtype=np.int32) for c in chains])
     measures = plan_measures(problem.measures, plans, problem.n_zones)
