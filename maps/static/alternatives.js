@@ -30,6 +30,12 @@
 
   function problem(res) {
     if (res.status === 401) { return "Om dit te doen moet u zich eerst aanmelden."; }
+    var code = res.body && res.body.code;
+    if (code === "unknown_nis_code") {
+      var nis = String(res.body.detail || "").match(/\d{5}/);
+      return "Onbekende NIS-code" + (nis ? " " + nis[0] : "") + " bij de vaste gemeenten of de groepen: gebruik de codes van 2025.";
+    }
+    if (code === "unknown_layer" || code === "unknown_scenario") { return "Deze laag of dit scenario bestaat niet (meer)."; }
     if (res.status === 422 && res.body && res.body.detail) { return res.body.detail; }
     if (res.status === 503) { return "De server is even te druk; probeer het over enkele seconden opnieuw."; }
     return "Dat lukte niet (" + res.status + "): " + (res.body && res.body.detail ? res.body.detail : "onbekende fout");
@@ -80,6 +86,15 @@
       var body = rulesFromForm();
       body.plans = Number(byId("alt-plans").value);
       body.chains = Number(byId("alt-chains").value);
+      var codes = body.fixed.concat.apply(body.fixed, body.together);
+      if (codes.some(function (n) { return !(n >= 10000 && n <= 99999); })) {
+        say("alt-form-status", "Vaste gemeenten en groepen: geef NIS-codes van vijf cijfers, gescheiden door komma's (groepen door ';').", true);
+        return;
+      }
+      if ((body.lower !== null && isNaN(body.lower)) || (body.upper !== null && isNaN(body.upper))) {
+        say("alt-form-status", "Inwoners per zone: geef een getal, of laat het vak leeg.", true);
+        return;
+      }
       byId("alt-start").disabled = true;
       say("alt-form-status", "De regels worden nagekeken …", false);
       send("/api/v1/ensembles", "POST", body, data).then(function (res) {
