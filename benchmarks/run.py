@@ -25,7 +25,7 @@ from pathlib import Path
 
 from benchmarks.common import machine, write_json
 
-MEASURES = ("overlay", "scenario", "server", "growth", "evaluate", "pages", "ensemble")
+MEASURES = ("overlay", "scenario", "server", "growth", "evaluate", "pages", "ensemble", "jobs")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 REPO = Path(__file__).resolve().parent.parent
 
@@ -73,6 +73,9 @@ def child(args: argparse.Namespace) -> None:
     elif args.measure == "ensemble":
         from benchmarks import bench_ensemble
         data = bench_ensemble.measure(args.quick)
+    elif args.measure == "jobs":
+        from benchmarks import bench_jobs
+        data = bench_jobs.measure(args.quick)
     else:
         raise SystemExit(f"unknown measure {args.measure!r}")
     write_json(Path(args.out), data)
@@ -207,6 +210,13 @@ def table(results: dict) -> str:
             f"{_f(e['measures_vectorised_s'])} / {_f(e['overlay_all_plans_s_estimated'])} s")
         row("  ratio full overlay per plan / vectorised measures", f"{_f(e['ratio_overlay_to_vectorised_measures'])}x")
         row(f"  invalid plans in a sample of {e['validated_sample']}", str(e["invalid_in_sample"]), "0")
+    if "jobs" in m:
+        j = m["jobs"]
+        row(f"4 ensemble as a job through HTTP: {j['plans']:,} plans, {j['chains']} chains, to done",
+            f"{_f(j['done_s'])} s", "", j.get("peak_rss_mib"))
+        row("  /health while it runs: p50 / p99 / max", f"{_f(j['health_during_job']['median_ms'])} / "
+            f"{_f(j['health_during_job']['p99_ms'])} / {_f(j['health_during_job']['max_ms'])} ms", "< 1 s")
+        row("  same inputs again (served from the database)", f"{_f(j['same_inputs_again_ms'])} ms")
     lines.append("")
     lines.append(f"total {results['total_s']:.0f} s; JSON: {results['output']}")
     return "\n".join(lines)
