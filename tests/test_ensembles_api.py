@@ -204,3 +204,23 @@ def descendants(pid: int) -> list[int]:
         found += children
         frontier += children
     return found
+
+
+@pytest.mark.pdf
+def test_the_printed_report_carries_the_ensemble_section_inside_the_page(client, tmp_path):
+    from tests.test_report_pdf import A4, MARGIN_BOTTOM, MARGIN_SIDE, MARGIN_TOP, TOLERANCE, words
+
+    job = client.post("/api/v1/ensembles", json={**SMALL, "seed": 9}).json()
+    assert follow(client, job["url"])["status"] == "done"
+    response = client.get("/reports/samenwerkingsverband/W13", params={"format": "pdf"})
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    pdf = tmp_path / "W13.pdf"
+    pdf.write_bytes(response.content)
+    pages, found = words(pdf)
+    text = " ".join(w[5] for w in found)
+    assert "ongewoon" in text and "Geraakte zones" in text and "vandaag:" in text
+    section = [w for w in found if w[0] == next(p for p, *_, t in found if t == "ongewoon")]
+    left, right = MARGIN_SIDE - TOLERANCE, A4[0] - MARGIN_SIDE + TOLERANCE
+    top, bottom = MARGIN_TOP - TOLERANCE, A4[1] - MARGIN_BOTTOM + TOLERANCE
+    body = [w for w in section if w[2] < bottom]
+    assert not [w for w in body if w[1] < left or w[3] > right or w[2] < top or w[4] > bottom]
