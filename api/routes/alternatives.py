@@ -53,8 +53,15 @@ def alternatives_page(request: Request, layer: str = Query(DEFAULT_LAYER, max_le
     scenarios = [{"id": r.layer_id, "name": r.name, "base": r.base_layer} for r in ws.store.list_scenarios()]
     nests = [c for c in choices if c["id"] != layer]
     recent = [job_context(j) for j in ws.store.jobs.list(jobs.ENSEMBLE, 50) if j.subject == layer][:10]
+    # A scenario is also placed at once among the plans of its base layer's latest run.
+    base_id = ws.base_id_of(layer)
+    placed = None
+    if base_id and base_id != layer:
+        latest = ws.store.jobs.latest(jobs.ENSEMBLE, base_id)
+        if latest is not None:
+            placed = {"job": job_context(latest), "base_name": ws.layer(base_id).name}
     return HTMLResponse(render_form(
-        layer=base, layer_id=layer, choices=choices, nests=nests, scenarios=scenarios, recent=recent,
+        layer=base, layer_id=layer, choices=choices, nests=nests, scenarios=scenarios, recent=recent, placed=placed,
         norm=norm, default_nest=jobs.default_nest_id(), population_year=ws.catalog.atoms.population_year,
         data=_page_data(request, settings)), headers=NO_STORE)
 

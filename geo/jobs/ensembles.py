@@ -401,7 +401,8 @@ def _save(ws: "Workspace", job: JobRecord, n: int, problem: "Problem", plan: np.
 
 def best_plans(ws: "Workspace", job: JobRecord, k: int = 5) -> list[dict]:
     """The ``k`` plans with the fewest associations crossing a line (then the fewest inhabitants
-    outside their dominant zone), distinct, each with those two figures: plans worth opening."""
+    outside their dominant zone), distinct, the best of each chain first, each with those two
+    figures: plans worth opening."""
     result, _ = result_of(ws, job)
     crossing = np.asarray(result.measures.get("crossing", np.zeros(len(result.plans))), dtype=float)
     outside = np.asarray(result.measures.get("outside", np.zeros((len(result.plans), 1))), dtype=float)
@@ -409,7 +410,15 @@ def best_plans(ws: "Workspace", job: JobRecord, k: int = 5) -> list[dict]:
     order = np.lexsort((np.arange(len(crossing)), outside_total, crossing))
     chosen: list[dict] = []
     seen: set[bytes] = set()
+    chains_used: set[int] = set()
+    # First the best of each chain (neighbouring plans of one chain differ little), then the rest.
+    firsts = []
     for i in order.tolist():
+        chain = int(result.chain_of[i])
+        if chain not in chains_used:
+            chains_used.add(chain)
+            firsts.append(i)
+    for i in firsts + order.tolist():
         fingerprint = result.plans[i].tobytes()
         if fingerprint in seen:
             continue
@@ -418,7 +427,7 @@ def best_plans(ws: "Workspace", job: JobRecord, k: int = 5) -> list[dict]:
                        "saved": job.saved.get(str(i))})
         if len(chosen) == k:
             break
-    return chosen
+    return sorted(chosen, key=lambda p: (p["crossing"], p["outside"], p["index"]))
 
 
 def default_nest_id() -> str | None:
