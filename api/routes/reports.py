@@ -17,7 +17,7 @@ from geo.errors import InvalidInput
 from geo.storage.workspace import Workspace
 from maps.atlas_page import association_facts_of
 from maps.pdf import PdfUnavailable, available_renderers, html_to_pdf
-from geo.jobs.ensembles import ENSEMBLE, latest_summary
+from geo.jobs.ensembles import ensembles_about, ensembles_stamp
 from maps.alternatives_pages import report_sections
 from maps.report import DEFAULT_AGAINST, fit_report, render_report
 
@@ -41,28 +41,6 @@ def build_report_html(ws: Workspace, layer_id: str, code: str, against: list[str
     ensembles = report_sections(report.code, ensembles_about(ws, layer.id, others))
     return render_report(report, pdf_link, association=association_facts_of(ws.catalog, layer.id, report.code),
                          ensembles=ensembles), filename
-
-
-def ensembles_about(ws: Workspace, layer_id: str, others: list) -> list[tuple]:
-    """For a report on an association: the latest finished ensemble of each comparison layer
-    (they measure every association), as ``(job, layer name, summary)``."""
-    from geo.reference.roles import association_layer
-
-    if layer_id != association_layer():
-        return []
-    found = []
-    for other in others:
-        latest = latest_summary(ws, other.id)
-        if latest is not None:
-            found.append((latest[0], other.name, latest[1]))
-    return found
-
-
-def ensembles_stamp(ws: Workspace) -> tuple:
-    """Which ensembles a report may show: the id of the latest finished one (a new one changes
-    the report, so the render cache keys on it)."""
-    latest = ws.store.jobs.latest(ENSEMBLE)
-    return () if latest is None else (latest.id, latest.finished_at.isoformat() if latest.finished_at else "")
 
 
 @router.get("/reports/{layer}/{code:path}", response_class=HTMLResponse,

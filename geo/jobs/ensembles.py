@@ -447,6 +447,28 @@ def latest_summary(ws: "Workspace", layer_id: str) -> tuple[JobRecord, dict] | N
     return job, result_of(ws, job)[1]
 
 
+def ensembles_about(ws: "Workspace", layer_id: str, others: list) -> list[tuple]:
+    """For a report on an association: the latest finished ensemble of each comparison layer
+    (they measure every association), as ``(job, layer name, summary)``."""
+    from geo.reference.roles import association_layer
+
+    if layer_id != association_layer():
+        return []
+    found = []
+    for other in others:
+        latest = latest_summary(ws, other.id)
+        if latest is not None:
+            found.append((latest[0], other.name, latest[1]))
+    return found
+
+
+def ensembles_stamp(ws: "Workspace") -> tuple:
+    """Which ensembles a report may show: the id of the latest finished one (a new one changes
+    the report, so the render cache keys on it)."""
+    latest = ws.store.jobs.latest(ENSEMBLE)
+    return () if latest is None else (latest.id, latest.finished_at.isoformat() if latest.finished_at else "")
+
+
 __all__ = ["ENSEMBLE", "PROPOSAL", "OBJECTIVES", "spec_of", "params_of", "submit_ensemble", "submit_proposals",
            "job_of", "problem_of", "handlers", "summary_of", "plans_page", "plan_table", "proposals_of",
-           "save_plan", "save_proposal", "latest_summary", "rules_text", "best_plans", "default_nest_id"]
+           "save_plan", "save_proposal", "latest_summary", "rules_text", "best_plans", "default_nest_id", "ensembles_about", "ensembles_stamp"]
