@@ -8,19 +8,19 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
-from api import errors, warmup
+from api import errors, jobs, warmup
 from api.compression import INCOMPRESSIBLE_TYPES, GzipOnce
 from api.limits import BodySizeLimit, ExposureGuard
 from api.render_cache import NotModified
-from api.routes import (atlas, docs, evaluate, health, layers, maps, municipalities, ogc, overlay, pages, reports,
-                        scenarios, workbench, zonings)
+from api.routes import (alternatives, atlas, docs, ensembles, evaluate, health, layers, maps, municipalities, ogc,
+                        overlay, pages, reports, scenarios, workbench, zonings)
 from api.security import SecurityMiddleware
 from api.settings import get_settings, no_delay_on_listeners, refuse_exposure_at_startup, workspace_for
 from geo.paths import ATTRIBUTION
 
 ROUTERS = [health.router, layers.router, overlay.router, municipalities.router, zonings.router, scenarios.router,
            pages.router, reports.router, maps.router, atlas.router, evaluate.router, workbench.router, docs.router,
-           ogc.router]
+           ogc.router, ensembles.router, alternatives.router]
 
 
 @asynccontextmanager
@@ -32,7 +32,11 @@ async def lifespan(app: FastAPI):
     # maps' geometry and libraries load, in a thread beside the first answers (api/warmup.py).
     settings = get_settings()
     warmup.start(workspace_for(settings), settings.caches.warm_up)
+    # Long work (ensembles) runs in a background thread; jobs an earlier process left running are
+    # marked interrupted there, not in the start-up.
+    jobs.start(workspace_for(settings))
     yield
+    jobs.stop_all()
 
 
 def create_app() -> FastAPI:

@@ -204,7 +204,8 @@ def identity_etag(etag: str) -> str:
 
 def cached(layers: Callable[[dict], Iterable[str] | str],
            busy: Callable[[], contextlib.AbstractContextManager] | None = None,
-           then: Callable[[dict], dict | None] | None = None) -> Callable:
+           then: Callable[[dict], dict | None] | None = None,
+           extra: Callable[[Any], tuple] | None = None) -> Callable:
     """Decorate a synchronous route that takes ``ws: Workspace`` and returns a ``Response``.
 
     ``layers`` gets the route's keyword arguments and names the layer ids the response shows
@@ -217,6 +218,9 @@ def cached(layers: Callable[[dict], Iterable[str] | str],
     ``then`` names, from a rendered request's keyword arguments, the request a user usually makes
     next (a report's PDF after its page): it is rendered in the background and kept, when a slot
     is free and few such renders wait (:data:`MAX_WAITING_PREFETCHES`), so it opens at once.
+
+    ``extra`` gets the workspace and names anything else the response shows that can change
+    (e.g. the latest finished ensemble a report includes); it is part of the key.
     """
 
     def decorate(func: Callable) -> Callable:
@@ -231,7 +235,8 @@ def cached(layers: Callable[[dict], Iterable[str] | str],
             # One function may serve several paths (a map page and its .png): the path is part of the key.
             request = kwargs.get("request")
             path = request.url.path if request is not None else None
-            return (func.__module__, func.__qualname__, path, params, dependency_key(kwargs["ws"], layers(kwargs)))
+            more = extra(kwargs["ws"]) if extra is not None else ()
+            return (func.__module__, func.__qualname__, path, params, dependency_key(kwargs["ws"], layers(kwargs)), more)
 
         def prefetch(cache: RenderCache, kwargs: dict) -> None:
             try:

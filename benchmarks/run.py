@@ -25,7 +25,7 @@ from pathlib import Path
 
 from benchmarks.common import machine, write_json
 
-MEASURES = ("overlay", "scenario", "server", "growth", "evaluate", "pages", "soak", "ensemble", "ogc")
+MEASURES = ("overlay", "scenario", "server", "growth", "evaluate", "pages", "soak", "ensemble", "ogc", "jobs")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 REPO = Path(__file__).resolve().parent.parent
 
@@ -79,6 +79,9 @@ def child(args: argparse.Namespace) -> None:
     elif args.measure == "ogc":
         from benchmarks import bench_ogc
         data = bench_ogc.measure(args.quick)
+    elif args.measure == "jobs":
+        from benchmarks import bench_jobs
+        data = bench_jobs.measure(args.quick)
     else:
         raise SystemExit(f"unknown measure {args.measure!r}")
     write_json(Path(args.out), data)
@@ -224,6 +227,13 @@ def table(results: dict) -> str:
                 row("  geopandas GeoDataFrame -> to_crs -> to_json per request: p50",
                     f"{_f(o['geopandas_per_request'][name]['p50_ms'])} ms")
         row("  GDAL OAPIF reads the 304 municipalities", f"{_f(o['gdal_read']['gemeenten']['seconds'])} s")
+    if "jobs" in m:
+        j = m["jobs"]
+        row(f"4 ensemble as a job through HTTP: {j['plans']:,} plans, {j['chains']} chains, to done",
+            f"{_f(j['done_s'])} s", "", j.get("peak_rss_mib"))
+        row("  /health while it runs: p50 / p99 / max", f"{_f(j['health_during_job']['median_ms'])} / "
+            f"{_f(j['health_during_job']['p99_ms'])} / {_f(j['health_during_job']['max_ms'])} ms", "< 1 s")
+        row("  same inputs again (served from the database)", f"{_f(j['same_inputs_again_ms'])} ms")
     lines.append("")
     lines.append(f"total {results['total_s']:.0f} s; JSON: {results['output']}")
     return "\n".join(lines)

@@ -34,6 +34,10 @@ class UnknownScenario(NotFound):
     code = "unknown_scenario"
 
 
+class UnknownJob(NotFound):
+    code = "unknown_job"
+
+
 class InvalidInput(RegiomatchError):
     code = "invalid_input"
 

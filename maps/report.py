@@ -494,18 +494,21 @@ def render(template: str, **context: object) -> str:
     return environment().get_template(template).render(**context)
 
 
-def render_report(report: FitReport, pdf_link: str | None = None, association: dict | None = None) -> str:
+def render_report(report: FitReport, pdf_link: str | None = None, association: dict | None = None,
+                  ensembles: list[dict] | None = None) -> str:
     """The report as one self-contained HTML page (maps inlined as data URIs).
 
     ``association``: for an association, its legal type, status, vintage and registration date
-    (:func:`maps.atlas_page.association_facts`), shown under the title.
+    (:func:`maps.atlas_page.association_facts`), shown under the title. ``ensembles``: the section
+    "Hoe ongewoon is de huidige indeling?" per layer with a finished ensemble
+    (:func:`maps.alternatives_pages.report_sections`).
 
     Examples
     --------
     >>> html = render_report(fit_report(assoc, "W13", [elz]))
     """
     return render("report.html", report=report, pdf_link=pdf_link, population_year=report.population_year,
-                  association=association)
+                  association=association, ensembles=ensembles)
 
 
 def report_html(ws: "Workspace", layer_id: str, code: str, against: list[str] | None,
@@ -523,6 +526,11 @@ def report_html(ws: "Workspace", layer_id: str, code: str, against: list[str] | 
     report = fit_report(layer, code, others, history=ws.catalog.history, base_layer_id=ws.base_id_of(layer_id),
                         data_dir=ws.catalog.data_dir)
     filename = f"aansluiting_{layer.id}_{report.code}".replace(":", "-").replace("/", "-")
+    # Imported here: maps.alternatives_pages reaches back into this module's rendering helpers.
+    from geo.jobs.ensembles import ensembles_about
+    from maps.alternatives_pages import report_sections
     from maps.atlas_page import association_facts_of
 
-    return render_report(report, pdf_link, association=association_facts_of(ws.catalog, layer.id, report.code)), filename
+    ensembles = report_sections(report.code, ensembles_about(ws, layer.id, others))
+    return render_report(report, pdf_link, association=association_facts_of(ws.catalog, layer.id, report.code),
+                         ensembles=ensembles), filename

@@ -13,10 +13,9 @@ from api.deps import get_workspace
 from api.errors import error_response
 from api.limits import slot
 from api.render_cache import cache_for, cached
-from geo.errors import InvalidInput
 from geo.storage.workspace import Workspace
-from maps.atlas_page import association_facts_of
 from maps.pdf import PdfUnavailable, available_renderers, html_to_pdf
+from geo.jobs.ensembles import ensembles_stamp
 from geo.usecases.reports import DEFAULT_AGAINST
 from maps.report import report_html
 
@@ -27,7 +26,7 @@ router = APIRouter(tags=["reports"])
             summary="Printable fit report of one zone (HTML or PDF)",
             responses={200: {"content": {"application/pdf": {}}, "description": "HTML page, or PDF with format=pdf"},
                        501: {"description": "format=pdf but WeasyPrint (the PDF renderer) is not installed on the server"}})
-@cached(lambda p: [p["layer"], *(p["against"] or DEFAULT_AGAINST)],
+@cached(lambda p: [p["layer"], *(p["against"] or DEFAULT_AGAINST)], extra=ensembles_stamp,
         busy=slot("reports", "De server maakt al {limit} rapporten tegelijk; probeer het over enkele seconden opnieuw."),
         then=lambda p: {**p, "format": "pdf"} if p["format"] == "html" else None)  # who reads a report prints it
 def get_report(

@@ -4,6 +4,7 @@ workspace every front end resolves layer ids through.
 Public parts (imported on first use, so importing one module never loads its siblings):
 - ``records``: ScenarioRecord, LayerRecord
 - ``store``: Store, create_schema, make_engine
+- ``jobs``: JobStore (the job table, ``Store.jobs``)
 - ``workspace``: Workspace, open_workspace, scenario_id
 """
 
@@ -15,6 +16,7 @@ _EXPORTS = {
     "Store": "geo.storage.store",
     "create_schema": "geo.storage.store",
     "make_engine": "geo.storage.store",
+    "JobStore": "geo.storage.jobs",
     "Workspace": "geo.storage.workspace",
     "open_workspace": "geo.storage.workspace",
     "scenario_id": "geo.storage.workspace",

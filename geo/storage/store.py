@@ -15,10 +15,10 @@ import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, event, insert,
-                        select, text, update, delete)
+from sqlalchemy import (Column, DateTime, Float, Index, Integer, LargeBinary, MetaData, String, Table, Text,
+                        create_engine, event, insert, select, text, update, delete)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
@@ -28,8 +28,11 @@ from geo.engine.layer import WEIGHTINGS
 from geo.storage import records
 from geo.storage.records import TEXT_LIMITS, LayerRecord, ScenarioRecord, check_text  # noqa: F401 (re-exported)
 
+if TYPE_CHECKING:
+    from geo.storage.jobs import JobStore
+
 log = logging.getLogger("regiomatch.store")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 # A scenario may be based on a scenario, and so on: at most this many levels.
 MAX_CHAIN_DEPTH = 20
 
@@ -62,11 +65,45 @@ imported_layers = Table(
     Column("left_out", Text, nullable=True),  # JSON list of zone codes
 )
 
-# What takes a database of the version before to this one: columns added, nothing rewritten, so
-# a database that an older regiomatch wrote keeps every scenario and layer.
-MIGRATIONS = {
+# Schema version 4: long work as jobs (geo.jobs, geo.storage.jobs): inputs, status, progress and
+# the compressed result, keyed by the inputs (``key``), so the same inputs are served, not recomputed.
+jobs = Table(
+    "jobs", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("key", String(128), nullable=False, unique=True),
+    Column("subject", String(100), nullable=False, default=""),  # what it is about: a layer id
+    Column("params", Text, nullable=False),  # JSON: enough to run it again
+    Column("status", String(16), nullable=False),  # geo.jobs.records.STATUSES
+    Column("progress", Float, nullable=False, default=0.0),
+    Column("message", Text, nullable=False, default=""),
+    Column("error", Text, nullable=False, default=""),
+    Column("cancel_requested", Integer, nullable=False, default=0),
+    Column("owner", String(200), nullable=True),  # host:pid:token of the runner holding it
+    Column("heartbeat", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("result", LargeBinary, nullable=True),  # zlib-compressed (geo.jobs.codec)
+    Column("saved", Text, nullable=True),  # JSON: plan number -> scenario id saved from it
+    Index("jobs_by_status", "status", "created_at"),
+    Index("jobs_by_subject", "kind", "subject", "status"),
+)
+
+
+def _create_jobs(conn: Any) -> None:
+    """Schema step 4: the job table and its indexes, if missing (so the step may run twice, and in
+    any order with the other steps: it depends on none of them)."""
+    jobs.create(conn, checkfirst=True)
+
+
+# What takes a database of the version before to this one: columns and tables added, nothing
+# rewritten, so a database that an older regiomatch wrote keeps every scenario and layer. A step
+# is SQL text or a callable taking the connection (for DDL that differs between the databases).
+MIGRATIONS: dict[int, tuple] = {
     2: ("ALTER TABLE imported_layers ADD COLUMN weighting VARCHAR(32)",
         "ALTER TABLE imported_layers ADD COLUMN left_out TEXT"),
+    4: (_create_jobs,),
 }
 
 schema_version = Table(
@@ -126,8 +163,11 @@ def create_schema(engine: Engine, attempts: int = 10) -> None:
                     # In the same transaction as the version: all of it or none (both databases
                     # roll back ALTER TABLE with the rest).
                     for version in range(found[0] + 1, SCHEMA_VERSION + 1):
-                        for statement in MIGRATIONS[version]:
-                            conn.execute(text(statement))
+                        for statement in MIGRATIONS.get(version, ()):
+                            if callable(statement):
+                                statement(conn)
+                            else:
+                                conn.execute(text(statement))
                     conn.execute(update(schema_version).where(schema_version.c.id == 1)
                                  .values(version=SCHEMA_VERSION))
                     log.info("database schema upgraded from version %d to %d", found[0], SCHEMA_VERSION)
@@ -191,6 +231,13 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    @property
+    def jobs(self) -> "JobStore":
+        """The job table (:class:`geo.storage.jobs.JobStore`)."""
+        from geo.storage.jobs import JobStore
+
+        return JobStore(self.engine)
 
     # -- scenarios ------------------------------------------------------------------------
     def create_scenario(self, name: str, base_layer: str, moves: list[dict], description: str = "") -> ScenarioRecord:
