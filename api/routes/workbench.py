@@ -134,7 +134,9 @@ def compare_pdf(base: str = Query(..., max_length=100), other: str = Query(..., 
         png = comparison_png(ws.layer(base), ws.layer(other), data["moved"], ws.catalog.data_dir)
         context["map_png"] = data_uri(png)
     pdf = html_to_pdf(render_comparison(context, data, pdf=True))
-    return download(pdf, f"vergelijking_{base}_{other}.pdf", "application/pdf")
+    # Named as people know the two zonings (a scenario by its name, never its internal id).
+    names = [ws.layer(base).name, ws.layer(other).name]
+    return download(pdf, f"vergelijking {names[0]} - {names[1]}.pdf", "application/pdf")
 
 
 # -- exports -----------------------------------------------------------------------------------
@@ -155,7 +157,7 @@ def export_scenario(scenario_id: str, format: Literal["csv", "xlsx", "geojson", 
     ``gpkg`` (EPSG:31370): the dissolved zones with population."""
     record = ws.store.get_scenario(scenario_id)
     layer, base = ws.layer(record.layer_id), ws.layer(record.base_layer)
-    stem = f"scenario_{record.id}"
+    stem = f"scenario {record.name}"  # the name people gave it (safe_filename cleans it), never the id
     year = layer.atoms.population_year
     if format == "csv":
         content = membership_csv(membership_frame(layer, base))

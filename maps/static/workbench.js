@@ -76,6 +76,15 @@
     return out;
   }
 
+  // The workbench's map and the status line under it fit the window (1280 x 720 included): the
+  // map's bottom is never below the fold when the page opens.
+  function fitToScreen() {
+    var box = byId("wb-map"), line = byId("wb-status");
+    var top = box.getBoundingClientRect().top + window.scrollY;
+    var room = window.innerHeight - top - (line ? line.offsetHeight : 24) - 12;
+    box.style.height = Math.max(300, Math.min(room, 900)) + "px";
+  }
+
   function baseMap(id) {
     var map = L.map(id, { zoomSnap: 0.25, minZoom: 7, maxZoom: 13, attributionControl: true });
     map.attributionControl.setPrefix(false);
@@ -109,6 +118,34 @@
     }
   }
 
+  // Unsaved work survives a trip to the sign-in page (same tab): kept in this tab's storage for
+  // the page's own address when the user leaves to sign in, put back once when they return.
+  var UNSAVED = "regiomatch.werkbank.niet-opgeslagen";
+  Workbench.prototype.keep = function () {
+    try {
+      window.sessionStorage.setItem(UNSAVED, JSON.stringify({
+        page: location.pathname + location.search, moves: this.moves(), name: byId("wb-name").value,
+        description: byId("wb-description").value, against: this.against, nest_in: this.nestIn }));
+    } catch (e) { /* storage off: nothing to keep */ }
+  };
+  Workbench.prototype.restore = function () {
+    var kept = null, self = this;
+    try {
+      kept = JSON.parse(window.sessionStorage.getItem(UNSAVED) || "null");
+      window.sessionStorage.removeItem(UNSAVED);
+    } catch (e) { return 0; }
+    if (!kept || kept.page !== location.pathname + location.search || !Array.isArray(kept.moves)) { return 0; }
+    var moves = kept.moves.filter(function (m) {
+      return Array.isArray(m) && self.munis[m[0]] && !self.munis[m[0]].locked && self.zoneFlemish[m[1]];
+    });
+    if (typeof kept.name === "string" && kept.name) { byId("wb-name").value = kept.name; }
+    if (typeof kept.description === "string" && kept.description) { byId("wb-description").value = kept.description; }
+    if (JSON.stringify(moves) === JSON.stringify(this.moves())) { return 0; }
+    this.history = [this.moves(), moves];
+    this.position = 1;
+    return moves.length;
+  };
+
   Workbench.prototype.moves = function () { return this.history[this.position]; };
   Workbench.prototype.movesMap = function () {
     var out = {};
@@ -125,7 +162,9 @@
   Workbench.prototype.start = function () {
     var self = this;
     this.setupControls();
+    fitToScreen();
     this.map = baseMap("wb-map");
+    window.addEventListener("resize", function () { fitToScreen(); self.map.invalidateSize(); });
     this.map.attributionControl.addAttribution(this.data.attribution || "");
     this.status("Kaart laden …");
     return fetchJSON(this.data.geometry_url).then(function (res) {
@@ -141,17 +180,31 @@
         }
       }).addTo(this.map);
       self.map.fitBounds(self.geo.getBounds(), { padding: [8, 8] });
-      // Zone names overlap when all of Flanders is in view: smaller there, hidden below that.
+      // Zone names are smaller with all of Flanders in view; municipalities are named from zoom 10 on.
+      // Whatever the zoom, a label that would cover a more important one is left out (declutter).
       var scaleLabels = function () {
         var zoom = self.map.getZoom(), box = self.map.getContainer();
         box.classList.toggle("labels-small", zoom < 9);
         box.classList.toggle("labels-hidden", zoom < 7.75);
+        box.classList.toggle("names-shown", zoom >= MUNICIPALITY_NAMES_ZOOM);
+        self.declutter();
       };
       self.map.on("zoomend", scaleLabels);
+      self.map.on("moveend", function () { self.declutter(); });
+      self.drawNames();
       scaleLabels();
       self.focusZone(new URLSearchParams(location.search).get("zone"));
+      var restored = self.restore();
       self.refresh();
-      self.status("Klik op een gemeente om ze te verschuiven.");
+      var gone = new URLSearchParams(location.search).get("verwijderd");
+      if (restored) {
+        self.status(restored === 1 ? "Uw niet-opgeslagen verschuiving staat terug op de kaart."
+                                   : "Uw " + restored + " niet-opgeslagen verschuivingen staan terug op de kaart.");
+      } else if (gone) {
+        self.status("Scenario “" + gone + "” is verwijderd. U ziet weer de huidige indeling.");
+      } else {
+        self.status("Klik op een gemeente om ze te verschuiven.");
+      }
     }.bind(this)).catch(function (err) { self.status("Fout: " + err.message, true); });
   };
 
@@ -204,7 +257,45 @@
     byId("wb-undo").disabled = this.position === 0;
     byId("wb-redo").disabled = this.position >= this.history.length - 1;
     byId("wb-reset").disabled = this.moves().length === 0;
+    this.offerZones();
     this.evaluate();
+  };
+
+  // Municipality names from this zoom on (below it they would cover the zones' names).
+  var MUNICIPALITY_NAMES_ZOOM = 10;
+
+  Workbench.prototype.drawNames = function () {
+    var self = this;
+    this.names = [];
+    Object.keys(this.shapes).forEach(function (nis) {
+      var m = self.munis[nis];
+      if (!m) { return; }
+      var name = L.marker(self.shapes[nis].getBounds().getCenter(), { interactive: false, keyboard: false,
+        icon: L.divIcon({ className: "muni-label", html: "<span>" + escapeHtml(m.name) + "</span>", iconSize: null }) });
+      name.addTo(self.map);
+      name.rank = 1e9 - m.population;  // behind every zone name, bigger places first
+      self.names.push(name);
+    });
+  };
+
+  // Labels never cover each other: by rank (zones by population, then municipalities), a label
+  // that would overlap one already shown is hidden.
+  Workbench.prototype.declutter = function () {
+    if (!this.map) { return; }
+    var shown = [], visible = this.map.getContainer().classList.contains("names-shown");
+    var all = this.labels.concat(visible ? this.names || [] : []);
+    (this.names || []).forEach(function (n) { if (n._icon) { n._icon.classList.toggle("crowded", !visible); } });
+    all.sort(function (a, b) { return a.rank - b.rank; });
+    all.forEach(function (label) {
+      var icon = label._icon;
+      if (!icon) { return; }
+      icon.classList.remove("crowded");
+      var span = icon.firstChild;
+      var r = span ? span.getBoundingClientRect() : null;
+      if (!r || (!r.width && !r.height)) { return; }  // hidden by zoom
+      var clash = shown.some(function (o) { return r.left < o.right && o.left < r.right && r.top < o.bottom && o.top < r.bottom; });
+      if (clash) { icon.classList.add("crowded"); } else { shown.push(r); }
+    });
   };
 
   // A zone's label sits on its most populous member (always inside the zone).
@@ -220,13 +311,20 @@
         if (!best[z] || m.population > self.munis[best[z]].population) { best[z] = nis; }
       });
     });
+    var people = {};
+    Object.keys(this.shapes).forEach(function (nis) {
+      var m = self.munis[nis];
+      if (m) { self.zonesOf(nis).forEach(function (z) { people[z] = (people[z] || 0) + m.population; }); }
+    });
     Object.keys(best).forEach(function (z) {
       var centre = self.shapes[best[z]].getBounds().getCenter();
       var label = L.marker(centre, { interactive: false, keyboard: false,
         icon: L.divIcon({ className: "zone-label", html: "<span>" + escapeHtml(self.zoneNames[z] || z) + "</span>", iconSize: null }) });
       label.addTo(self.map);
+      label.rank = -people[z];
       self.labels.push(label);
     });
+    this.declutter();
   };
 
   Workbench.prototype.setupControls = function () {
@@ -240,6 +338,7 @@
     Object.keys(this.munis).filter(function (nis) { return !self.munis[nis].locked; })
       .sort(function (a, b) { return cmp.compare(self.munis[a].name, self.munis[b].name); })
       .forEach(function (nis) { muniSelect.appendChild(el("option", { value: nis, text: self.munis[nis].name + " (" + nis + ")" })); });
+    muniSelect.addEventListener("change", function () { self.offerZones(); });
     byId("wb-move-form").addEventListener("submit", function (e) {
       e.preventDefault();
       self.move([[muniSelect.value, zoneSelect.value]]);
@@ -270,6 +369,19 @@
       : "Voor deze laag geldt geen bevolkingsnorm. Bevolking: Statbel, 1 januari " + this.data.population_year + ".";
     byId("wb-suggest-form").addEventListener("submit", function (e) { e.preventDefault(); self.suggest(); });
     this.setupSaving();
+  };
+
+  // The form's zone list never offers the zone the chosen municipality is in already.
+  Workbench.prototype.offerZones = function () {
+    var nis = byId("wb-muni").value, select = byId("wb-zone");
+    var now = nis && this.munis[nis] ? this.zonesOf(nis) : [];
+    var first = null;
+    Array.prototype.forEach.call(select.options, function (o) {
+      var current = now.length === 1 && now[0] === o.value;
+      o.hidden = o.disabled = current;
+      if (!current && first === null) { first = o.value; }
+    });
+    if (select.selectedOptions.length && select.selectedOptions[0].disabled) { select.value = first; }
   };
 
   // -- editing ------------------------------------------------------------------------------------
@@ -318,21 +430,25 @@
     var self = this;
     var next = this.movesMap();
     var order = this.moves().map(function (m) { return m[0]; });
-    var refused = [];
+    var refused = [], done = [];
     pairs.forEach(function (p) {
       var nis = String(p[0]), zone = String(p[1]);
       var m = self.munis[nis];
       if (!m || m.locked) { refused.push(m ? m.locked : nis); return; }
+      var now = self.zonesOf(nis);
+      if (now.length === 1 && now[0] === zone) { refused.push(m.name + " ligt al in " + self.zoneLabel(zone)); return; }
+      done.push(p);
       var base = m.zones;
       delete next[nis];
       order = order.filter(function (n) { return n !== nis; });
       if (!(base.length === 1 && base[0] === zone)) { next[nis] = zone; order.push(nis); }
     });
-    if (refused.length) { this.status(refused.join("; "), true); }
     var moves = order.filter(function (n) { return next[n] !== undefined; }).map(function (n) { return [n, next[n]]; });
-    var described = pairs.map(function (p) { return self.name(String(p[0])) + " naar " + self.zoneLabel(String(p[1])); });
-    this.setMoves(moves);
-    if (!refused.length) { this.status("Verschoven: " + described.join(", ") + "."); }
+    var described = done.map(function (p) { return self.name(String(p[0])) + " naar " + self.zoneLabel(String(p[1])); });
+    if (done.length) { this.setMoves(moves); }
+    var said = (described.length ? "Verschoven: " + described.join(", ") + ". " : "") +
+               (refused.length ? (described.length ? "Niet verschoven: " : "") + refused.join("; ") + "." : "");
+    this.status(said, refused.length > 0);
   };
 
   Workbench.prototype.setMoves = function (moves) {
@@ -390,6 +506,7 @@
       .catch(function (err) { self.status("De server antwoordde niet: " + err.message, true); });
   };
 
+  var FIT_ROWS = 10, OUTSIDE_NAMES = 4;
   function arrow(before, after) { return before === after ? String(after) : before + " → " + after; }
 
   Workbench.prototype.renderFit = function (result) {
@@ -400,27 +517,38 @@
       body.appendChild(el("h3", { text: ref.name }));
       body.appendChild(el("p", {}, ["Inwoners van wie de zone van " + ref.name + " volledig in één zone ligt: ",
         el("strong", { text: arrow(ref.nested_share_text[0], ref.nested_share_text[1]) })]));
-      var rows = ref.zones.slice().sort(function (a, b) { return (b.changed ? 1 : 0) - (a.changed ? 1 : 0); });
-      var shown = rows.slice(0, 25);
+      // Changed zones first, then the most split ones; a big register (286 associations) stays a
+      // short table: every changed zone, topped up to FIT_ROWS with the most split unchanged ones.
+      var rows = ref.zones.slice().sort(function (a, b) {
+        return (b.changed ? 1 : 0) - (a.changed ? 1 : 0) || b.zones_touched - a.zones_touched;
+      });
+      var changedCount = rows.filter(function (z) { return z.changed; }).length;
+      var shown = rows.slice(0, Math.max(changedCount, FIT_ROWS));
       var table = el("table", { className: "fit", "data-layer": ref.layer }, [
         el("thead", {}, [el("tr", {}, [el("th", { text: "Zone" }), el("th", { className: "num", text: "Zones geraakt" }),
           el("th", { text: "Grootste deel" }), el("th", { text: "Leden buiten" })])])]);
       var tbody = el("tbody");
       shown.forEach(function (z) {
         var outside = z.outside.map(function (m) { return m.municipality; });
+        var outsideCell = outside.length > OUTSIDE_NAMES
+          ? el("details", {}, [el("summary", { text: outside.slice(0, OUTSIDE_NAMES).join(", ") + " … en " + (outside.length - OUTSIDE_NAMES) + " andere" }),
+                               el("small", { text: outside.join(", ") })])
+          : el("small", { text: outside.join(", ") });
         var tr = el("tr", { "data-code": z.code, className: z.changed ? "changed" : "" }, [
           el("td", {}, [z.name + " ", el("small", { text: "(" + z.code + ")" })]),
           el("td", { className: "num touched", "data-before": String(z.zones_touched_before), "data-after": String(z.zones_touched),
                      text: arrow(z.zones_touched_before, z.zones_touched) }),
           el("td", {}, [el("span", { className: "keep", text: arrow(z.dominant_share_text[0], z.dominant_share_text[1]) }), el("br"),
                      el("small", { text: z.dominant_zone ? "in " + self.zoneLabel(z.dominant_zone) : "" })]),
-          el("td", {}, [arrow(z.outside_before.length, z.outside.length), el("br"), el("small", { text: outside.join(", ") })])]);
+          el("td", {}, [arrow(z.outside_before.length, z.outside.length), el("br"), outsideCell])]);
         tbody.appendChild(tr);
       });
       table.appendChild(tbody);
       body.appendChild(table);
       if (rows.length > shown.length) {
-        body.appendChild(el("p", { className: "muted", text: (rows.length - shown.length) + " zones zonder wijziging niet getoond." }));
+        var hidden = rows.length - shown.length;
+        body.appendChild(el("p", { className: "muted", text: (hidden === 1 ? "1 zone" : hidden + " zones") +
+          " zonder wijziging niet getoond (minder gesplitst dan de getoonde)." }));
       }
     });
   };
@@ -534,6 +662,8 @@
     if (this.data.writer.needs_signin && !this.data.writer.signed_in) {
       byId("wb-signin").hidden = false;
       byId("wb-signin-link").href = "/aanmelden?next=" + encodeURIComponent(location.pathname + location.search);
+      // Any way out of the page (this link, the menu, a reload) keeps the unsaved moves for the return.
+      window.addEventListener("pagehide", function () { if (self.unsaved()) { self.keep(); } });
     }
     byId("wb-name").value = s ? s.name : "";
     byId("wb-description").value = s ? s.description : "";
@@ -572,7 +702,8 @@
   Workbench.prototype.failed = function (res) {
     if (res.status === 401) {
       byId("wb-signin").hidden = false;
-      return "Opslaan vraagt een aanmelding: meld u aan en probeer opnieuw. Uw verschuivingen blijven op de kaart staan.";
+      return "Opslaan vraagt een aanmelding: meld u aan (link hierboven) en probeer opnieuw. Uw verschuivingen worden " +
+        "bewaard en staan na het aanmelden terug op de kaart.";
     }
     if (res.status === 409) {
       return "Iemand anders heeft dit scenario intussen gewijzigd. Er is niets overschreven en uw verschuivingen " +
@@ -580,6 +711,8 @@
     }
     return "Opslaan mislukte (" + res.status + "): " + (res.body && res.body.detail) + ". Uw verschuivingen blijven op de kaart staan.";
   };
+
+  Workbench.prototype.unsaved = function () { return JSON.stringify(this.moves()) !== JSON.stringify(this.saved); };
 
   Workbench.prototype.payloadMoves = function () {
     return this.moves().map(function (m) { return { nis_code: Number(m[0]), to_zone: m[1] }; });
@@ -626,7 +759,7 @@
     fetchJSON("/api/v1/scenarios/" + encodeURIComponent(s.id), { method: "DELETE", headers: this.headers() })
       .then(function (res) {
         if (!res.ok) { self.saveStatus(self.failed(res), true); return; }
-        location.href = "/werkbank?base=" + encodeURIComponent(self.data.base_layer);
+        location.href = "/werkbank?base=" + encodeURIComponent(self.data.base_layer) + "&verwijderd=" + encodeURIComponent(s.name);
       });
   };
 
