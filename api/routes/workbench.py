@@ -29,10 +29,11 @@ from api.settings import Settings, get_settings
 from geo.zoning.compare import compare, order_against
 from geo.geometry.polygons import DEFAULT_SIMPLIFY_METRES, layer_geojson, zone_polygons
 from geo.errors import Busy, LimitExceeded, RegiomatchError
-from geo.uploads.preview import ImportPreview, preview_import
+from geo.uploads.preview import ImportPreview, dutch_problem, preview_import
 from geo.uploads.importing import check_suffix
 from geo.uploads.sandbox import parse_upload
 from geo.reference.norms import norm_for
+from geo.reference.roles import compare_with
 from geo.paths import ATTRIBUTION
 from geo.zoning.workbench import editing_context
 from maps.exports import CSV, GPKG, XLSX, geopackage_bytes, xlsx_bytes as workbook
@@ -184,7 +185,10 @@ def export_scenario(scenario_id: str, format: Literal["csv", "xlsx", "geojson", 
 def layer_new_page(request: Request, ws: Workspace = Depends(get_workspace),
                    settings: Settings = Depends(get_settings)) -> HTMLResponse:
     imported = [layer for layer in ws.layers() if layer.id not in ws.catalog.builtin]
-    data = {"writer": _writer(request, settings)}
+    # Where an imported layer is looked at first: what any layer is compared with by default.
+    compare = next((ws.layer(c) for c in compare_with(ASSOCIATIONS, ws.catalog.data_dir) if c in ws.catalog.builtin), None)
+    data = {"writer": _writer(request, settings),
+            "compare": None if compare is None else {"id": compare.id, "name": compare.name}}
     return HTMLResponse(render_layer_new(imported, data, ws.catalog.atoms.population_year), headers=NO_STORE)
 
 
@@ -225,7 +229,7 @@ def _preview(content: bytes, filename: str, ws: Workspace, limits, options: dict
     except (LimitExceeded, Busy):
         raise
     except RegiomatchError as exc:
-        return ImportPreview(None, [exc.detail])
+        return ImportPreview(None, [dutch_problem(exc, filename)])
     return preview_import("voorbeeld", content, filename, ws.catalog, parsed=parsed, **options)
 
 

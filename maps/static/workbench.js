@@ -823,48 +823,137 @@
 
   Importer.prototype.start = function () {
     var self = this, form = byId("ln-form"), out = byId("ln-preview");
-    function send(url) {
+    function send(url, what) {
       var body = new FormData(form);
-      out.textContent = "Bezig …";
+      out.textContent = what;
       return fetchJSON(url, { method: "POST", headers: self.headers(), body: body });
     }
     byId("ln-preview-button").addEventListener("click", function () {
-      send("/api/v1/layers/preview").then(function (res) { self.showPreview(res); });
+      send("/api/v1/layers/preview", "Bestand nakijken …").then(function (res) { self.showPreview(res, false); })
+        .catch(function (err) { self.unreachable(err); });
     });
+    // Saving first runs the preview: the same Dutch list of every problem (nothing is saved then),
+    // or the same preview plus what was saved, where to look at it next and what was left out.
     form.addEventListener("submit", function (e) {
       e.preventDefault();
-      send("/api/v1/layers").then(function (res) {
-        if (!res.ok) { self.showPreview(res); return; }
-        out.textContent = "";  // saved
-        out.appendChild(el("p", { className: "pass", text: "Laag “" + res.body.name + "” opgeslagen (" + res.body.zone_count + " zones). " }));
-        out.appendChild(el("a", { href: "/werkbank?base=" + encodeURIComponent(res.body.id), text: "Open ze in de werkbank" }));
-      });
+      send("/api/v1/layers/preview", "Bestand nakijken …").then(function (checked) {
+        if (!checked.ok || checked.body.problems.length) { self.showPreview(checked, true); return null; }
+        return send("/api/v1/layers", "Opslaan …").then(function (res) {
+          if (!res.ok) { self.showPreview(res, true); return; }
+          self.showPreview(checked, false);
+          self.saved(res.body, checked.body);
+        });
+      }).catch(function (err) { self.unreachable(err); });
     });
     Array.prototype.forEach.call(document.querySelectorAll("button[data-delete-layer]"), function (b) {
-      b.addEventListener("click", function () {
-        var id = b.getAttribute("data-delete-layer");
-        if (!window.confirm("Laag " + id + " verwijderen?")) { return; }
-        fetchJSON("/api/v1/layers/" + encodeURIComponent(id), { method: "DELETE", headers: self.headers() }).then(function (res) {
-          if (res.ok) { location.reload(); } else { window.alert("Verwijderen mislukte: " + (res.body && res.body.detail)); }
-        });
+      self.deletable(b);
+    });
+  };
+
+  Importer.prototype.unreachable = function (err) {
+    var out = byId("ln-preview");
+    out.textContent = "";
+    out.appendChild(el("p", { className: "fail", text: "De server antwoordde niet (" + err.message + "). Er is niets opgeslagen." }));
+  };
+
+  Importer.prototype.deletable = function (b) {
+    var self = this;
+    b.addEventListener("click", function () {
+      var id = b.getAttribute("data-delete-layer");
+      if (!window.confirm("Laag " + id + " verwijderen?")) { return; }
+      fetchJSON("/api/v1/layers/" + encodeURIComponent(id), { method: "DELETE", headers: self.headers() }).then(function (res) {
+        if (res.ok) { location.reload(); } else { window.alert("Verwijderen mislukte: " + (res.body && res.body.detail)); }
       });
     });
   };
 
-  Importer.prototype.showPreview = function (res) {
+  // Where to look at an imported layer: its map and overlay against the usual comparison, a
+  // report per zone, the workbench.
+  Importer.prototype.links = function (id) {
+    var c = this.data.compare, a = encodeURIComponent(id);
+    var list = el("ul", { className: "links", id: "ln-next" });
+    if (c) {
+      var b = encodeURIComponent(c.id);
+      list.appendChild(el("li", {}, [el("a", { href: "/maps/overlay?a=" + a + "&b=" + b, text: "Kaart tegenover de " + c.name.toLowerCase() })]));
+      list.appendChild(el("li", {}, [el("a", { href: "/overlay?a=" + a + "&b=" + b, text: "Overlaytabel tegenover de " + c.name.toLowerCase() })]));
+    }
+    list.appendChild(el("li", {}, [el("a", { href: "/werkbank?base=" + a, text: "Open ze in de werkbank" })]));
+    return list;
+  };
+
+  Importer.prototype.saved = function (layer, preview) {
+    var out = byId("ln-preview"), id = layer.id;
+    var summary = el("div", { id: "ln-saved" }, [
+      el("p", { className: "pass", text: "Laag “" + layer.name + "” opgeslagen (" + (layer.zone_count === 1 ? "1 zone" : layer.zone_count + " zones") + ")." })]);
+    if (preview.dropped && preview.dropped.length) {
+      summary.appendChild(el("p", { className: "fail", text: "Niet opgenomen:" }));
+      var ul = el("ul", { className: "ln-dropped" });
+      preview.dropped.forEach(function (d) { ul.appendChild(el("li", { className: "fail", text: d })); });
+      summary.appendChild(ul);
+    }
+    summary.appendChild(el("p", { text: "Verder met deze laag:" }));
+    summary.appendChild(this.links(id));
+    out.insertBefore(summary, out.firstChild);
+    // The zones now link to their fit report.
+    Array.prototype.forEach.call(out.querySelectorAll("#ln-zones tr[data-code]"), function (tr) {
+      var cell = tr.firstChild, code = tr.getAttribute("data-code");
+      var link = el("a", { href: "/reports/" + encodeURIComponent(id) + "/" + encodeURIComponent(code), text: cell.textContent });
+      cell.textContent = "";
+      cell.appendChild(link);
+    });
+    this.listed(layer);
+  };
+
+  // The list of imported layers shows the new one at once (no reload).
+  Importer.prototype.listed = function (layer) {
+    var table = byId("ln-layers"), none = byId("ln-none");
+    if (!table) { return; }
+    table.hidden = false;
+    if (none) { none.hidden = true; }
+    var a = encodeURIComponent(layer.id);
+    var remove = el("button", { type: "button", "data-delete-layer": layer.id, text: "verwijderen" });
+    var cells = [el("td", {}, [layer.name + " ", el("small", { text: "(" + layer.id + ")" })]),
+                 el("td", { className: "num", text: String(layer.zone_count) }), el("td", { text: layer.source || "" }),
+                 el("td", {}, [el("a", { href: "/werkbank?base=" + a, text: "werkbank" })].concat(
+                   this.data.compare ? [" · ", el("a", { href: "/maps/overlay?a=" + a + "&b=" + encodeURIComponent(this.data.compare.id), text: "kaart" }),
+                                        " · ", el("a", { href: "/overlay?a=" + a + "&b=" + encodeURIComponent(this.data.compare.id), text: "overlaytabel" })] : [],
+                   [" · ", remove]))];
+    table.querySelector("tbody").appendChild(el("tr", { "data-layer": layer.id }, cells));
+    this.deletable(remove);
+  };
+
+  Importer.prototype.showPreview = function (res, saving) {
     var out = byId("ln-preview");
     out.textContent = "";
-    var problems = res.ok ? res.body.problems : [res.status === 401 ? "Meld u eerst aan." : (res.body && res.body.detail)];
+    var problems = res.ok ? res.body.problems : [res.status === 401 ? "Meld u eerst aan." : String(res.body && res.body.detail)];
     if (problems.length) {
-      out.appendChild(el("p", { className: "fail", text: problems.length === 1 ? "Eén probleem:" : problems.length + " problemen:" }));
+      var head = problems.length === 1 ? "Eén probleem" : problems.length + " problemen";
+      out.appendChild(el("p", { className: "fail", text: head + (saving ? "; er is niets opgeslagen:" : ":") }));
       var ul = el("ul", { id: "ln-problems" });
       problems.forEach(function (p) { ul.appendChild(el("li", { className: "fail", text: String(p) })); });
       out.appendChild(ul);
     }
     if (!res.ok || !res.body.members || !res.body.members.length) { return; }
     var b = res.body;
-    out.appendChild(el("p", { text: b.zone_count + " zones, " + b.members.length + " gemeenten herkend, samen " + nl(b.population) +
+    out.appendChild(el("p", { text: (b.zone_count === 1 ? "1 zone, " : b.zone_count + " zones, ") + b.members.length +
+      (b.members.length === 1 ? " gemeente" : " gemeenten") + " herkend, samen " + nl(b.population) +
       " inwoners (1 januari " + b.population_year + ")." }));
+    if (b.weighting) { out.appendChild(el("p", { className: "muted", id: "ln-weighting", text: b.weighting })); }
+    if (b.dropped && b.dropped.length && !saving) {
+      out.appendChild(el("p", { className: "fail", text: "Wordt niet opgenomen:" }));
+      var dropped = el("ul", { className: "ln-dropped" });
+      b.dropped.forEach(function (d) { dropped.appendChild(el("li", { className: "fail", text: d })); });
+      out.appendChild(dropped);
+    }
+    var zones = el("table", { id: "ln-zones" }, [el("thead", {}, [el("tr", {}, [el("th", { text: "Zone" }),
+      el("th", { className: "num", text: "Gemeenten" }), el("th", { className: "num", text: "Inwoners" })])])]);
+    var zbody = el("tbody");
+    (b.zones || []).forEach(function (z) {
+      zbody.appendChild(el("tr", { "data-code": z.code }, [el("td", { text: z.name + " (" + z.code + ")" }),
+        el("td", { className: "num", text: String(z.members) }), el("td", { className: "num", text: nl(z.population) })]));
+    });
+    zones.appendChild(zbody);
+    out.appendChild(zones);
     var table = el("table", { id: "ln-members" }, [el("thead", {}, [el("tr", {}, [el("th", { text: "Gemeente" }), el("th", { text: "Zone" }),
       el("th", { className: "num", text: "Aandeel" }), el("th", { className: "num", text: "Inwoners" })])])]);
     var tbody = el("tbody");
@@ -874,7 +963,7 @@
         el("td", { className: "num", text: nl(m.population) })]));
     });
     table.appendChild(tbody);
-    out.appendChild(table);
+    out.appendChild(el("details", {}, [el("summary", { text: "Per gemeente" }), table]));
   };
 
   // ------------------------------------------------------------------------------------------------
