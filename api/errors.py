@@ -65,7 +65,7 @@ _DESCRIPTIONS = {
     "507": "The database's disk is full: nothing was saved",
 }
 # Paths of the HTML pages (OpenAPI templates as well as concrete paths match): their 404 is a page.
-HTML_ROUTES = re.compile(r"^/(?:|search|overlay|municipalities/[^/]+|reports/[^/]+/[^/]+)$")
+HTML_ROUTES = re.compile(r"^/(?:|search|overlay|municipalities/[^/]+|reports/[^/]+/[^/]+|zones/[^/]+/[^/]+|werkbank/[^/]+)$")
 # Never pages, whatever the browser accepts: the API, its documentation and static files.
 MACHINE_PREFIXES = ("/api/", "/health", "/openapi.json", "/docs", "/redoc", "/maps/static/")
 _WRITE_METHODS = {"post", "put", "patch", "delete"}

@@ -75,8 +75,10 @@ def new_map(title: str, subtitle: str, population_year: int, assets: AssetMode, 
     m.rm_assets = assets  # read by the layers below: link the geometry or carry it in the page
     root = m.get_root()
     root.header.add_child(RawHTML(f"<title>{style.esc(title)}</title>"), name="title")
-    # An empty icon: otherwise every browser asks the server for /favicon.ico (a 404 in the log).
-    root.header.add_child(RawHTML('<link rel="icon" href="data:,">'), name="favicon")
+    # regiomatch's icon where the server serves it; a file opened from disk gets an empty one
+    # (otherwise every browser asks for /favicon.ico, a 404 in the log).
+    icon = "/maps/static/favicon.svg" if assets == "served" else "data:,"
+    root.header.add_child(RawHTML(f'<link rel="icon" href="{icon}">'), name="favicon")
     root.header.add_child(RawHTML(style.PAGE_CSS), name="regiomatch_css")
     root.html.add_child(RawHTML(style.HATCH_SVG), name="regiomatch_hatch")
     for name, z in PANES.items():
