@@ -4,6 +4,7 @@ already, silence after deleting a scenario, and the map's own clutter (names, la
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -120,6 +121,15 @@ def test_a_municipality_is_never_moved_to_its_own_zone(open_server, browser: Bro
     wait(browser, EVALUATED)
     offered = browser.run("return Array.from(document.querySelectorAll('#wb-zone option')).filter(function (o) { return !o.disabled; }).map(function (o) { return o.value; });")
     assert "elz18" not in offered and own in offered
+
+    # One move is "1 verschuiving"; the zones outside one reference region are named, not counted only.
+    browser.driver.find_element(By.ID, "wb-name").send_keys("Eén verschuiving")
+    browser.driver.find_element(By.ID, "wb-save-button").click()
+    wait(browser, "return document.getElementById('wb-save-status').textContent.indexOf('Opgeslagen') >= 0;")
+    said = browser.run("return document.getElementById('wb-save-status').textContent;")
+    assert "1 verschuiving)" in said and "(s)" not in said, said
+    still = browser.run("var p = document.getElementById('wb-nesting-still'); return p && p.textContent;")
+    assert still and re.search(r"\w+ \(elz\d+\)", still), still
 
 
 def test_deleting_a_scenario_says_so(open_server, browser: Browser) -> None:

@@ -507,6 +507,8 @@
   };
 
   var FIT_ROWS = 10, OUTSIDE_NAMES = 4;
+  // "1 verschuiving", "2 verschuivingen": the noun agrees with the number.
+  function count(n, one, many) { return n + " " + (n === 1 ? one : many); }
   function arrow(before, after) { return before === after ? String(after) : before + " → " + after; }
 
   Workbench.prototype.renderFit = function (result) {
@@ -579,6 +581,18 @@
             v.zones_touched.map(function (z) { return z.name + " (" + nl(z.population) + " inw.)"; }).join(", ") }));
         });
         body.appendChild(ul);
+      }
+      // Every zone counted above by name: the ones still split and the ones this edit healed.
+      var self = this, now = n.violations.map(function (v) { return v.code; });
+      var still = n.violations.filter(function (v) { return n.violations_before.indexOf(v.code) >= 0; });
+      var healed = n.violations_before.filter(function (code) { return now.indexOf(code) < 0; });
+      if (still.length) {
+        body.appendChild(el("p", { className: "muted", id: "wb-nesting-still", text: (fresh.length ? "Al eerder: " : "") +
+          still.map(function (v) { return v.name + " (" + v.code + ")"; }).join(", ") + "." }));
+      }
+      if (healed.length) {
+        body.appendChild(el("p", { className: "pass", id: "wb-nesting-healed", text: "Nu wel binnen één zone: " +
+          healed.map(function (code) { return self.zoneLabel(code); }).join(", ") + "." }));
       }
     }
   };
@@ -693,9 +707,9 @@
     var p = this.result ? this.result.problems : null;
     if (!p) { return ""; }
     var parts = [];
-    if (p.population) { parts.push(p.population + " zone(s) buiten de norm"); }
-    if (p.not_contiguous) { parts.push(p.not_contiguous + " nieuw(e) losliggend(e) stuk(ken)"); }
-    if (p.not_nested) { parts.push(p.not_nested + " zone(s) niet genest"); }
+    if (p.population) { parts.push(count(p.population, "zone", "zones") + " buiten de norm"); }
+    if (p.not_contiguous) { parts.push(count(p.not_contiguous, "nieuw losliggend stuk", "nieuwe losliggende stukken")); }
+    if (p.not_nested) { parts.push(count(p.not_nested, "zone", "zones") + " niet genest"); }
     return parts.length ? " Let op: " + parts.join(", ") + "." : "";
   };
 
@@ -738,7 +752,7 @@
       self.saved = self.moves();
       history.replaceState(null, "", "/werkbank/" + encodeURIComponent(r.id));
       self.showScenario();
-      self.saveStatus("Opgeslagen als “" + r.name + "” (versie " + r.version + ", " + r.moves.length + " verschuivingen)." + self.problemsText());
+      self.saveStatus("Opgeslagen als “" + r.name + "” (versie " + r.version + ", " + count(r.moves.length, "verschuiving", "verschuivingen") + ")." + self.problemsText());
     }).catch(function (err) { self.saveStatus("De server antwoordde niet: " + err.message + ". Uw verschuivingen blijven op de kaart staan.", true); });
   };
 
