@@ -64,9 +64,9 @@ class ZoneMap:
 
 
 def zone_colours(detail: ZoneDetail, against: Layer | None = None, data_dir: Path = SHIPPED_DATA) -> dict[str, str]:
-    """Fill colour per touched zone code: the dominant zone blue, the others such that zones that
-    (nearly) touch differ (greedy colouring on ``against``'s zone polygons; without ``against``,
-    in turn).
+    """Fill colour per touched zone code: the dominant zone blue, the others each their own colour
+    while there are enough; beyond that, zones that (nearly) touch differ (greedy colouring on
+    ``against``'s zone polygons).
 
     Examples
     --------
@@ -77,7 +77,7 @@ def zone_colours(detail: ZoneDetail, against: Layer | None = None, data_dir: Pat
 
     codes = [zone.code for zone in detail.zones_touched if zone.code != detail.dominant_zone]
     edges: list[tuple[str, str]] = []
-    if against is not None and len(codes) > 1:
+    if against is not None and len(codes) > len(OTHER_COLOURS):
         polygons = _zones(against, Path(data_dir))
         polygons = polygons[polygons.index.isin(codes)]
         left, right = shapely.STRtree(polygons.to_numpy()).query(polygons.to_numpy(), predicate="dwithin",

@@ -85,6 +85,7 @@ class HistoryPeriod:
     valid_to: str
     note: str
     members: int
+    names: tuple[str, ...] = ()  # the members' names, when known
 
 
 @dataclass(frozen=True)
@@ -128,16 +129,30 @@ def norm_checks(layer: Layer, population: float, base_layer_id: str | None = Non
             *(NormCheck(norm, False, bool(norm.passes([population])[0])) for norm in REFERENCE_NORMS if norm != own)]
 
 
-def history_periods(history: pd.DataFrame | None, code: str) -> list[HistoryPeriod]:
-    """Membership periods of association ``code`` from ``catalog.history`` (empty if none)."""
+def history_periods(history: pd.DataFrame | None, code: str, atoms=None) -> list[HistoryPeriod]:  # noqa: ANN001
+    """Membership periods of association ``code`` from ``catalog.history`` (empty if none);
+    with ``atoms``, each period names its members."""
     if history is None or not len(history):
         return []
     rows = history[history["zone_code"].astype(str) == str(code)].fillna(
         {"valid_from": "", "valid_to": "", "note": ""})
     # "idem" in the source repeats the note of the row above it.
     notes = rows["note"].astype(str).replace("idem", pd.NA).ffill().fillna("")
-    grouped = rows.assign(note=notes).groupby(["valid_from", "valid_to", "note"], sort=True).size()
-    return [HistoryPeriod(f or "onbekend", t or "nu", n, int(count)) for (f, t, n), count in grouped.items()]
+    grouped = rows.assign(note=notes).groupby(["valid_from", "valid_to", "note"], sort=True)["nis_code"]
+    periods = []
+    for (f, t, n), codes in grouped:
+        names = ()
+        if atoms is not None:
+            names = tuple(sorted((_name(atoms, c) for c in codes), key=str.casefold))
+        periods.append(HistoryPeriod(f or "onbekend", t or "nu", n, len(codes), names))
+    return periods
+
+
+def _name(atoms, nis_code) -> str:  # noqa: ANN001
+    try:
+        return str(atoms.name(int(nis_code)))
+    except Exception:  # noqa: BLE001 - a code of an older vintage: shown as written
+        return str(nis_code)
 
 
 def zone_fit(layer: Layer, code: str, against: Sequence[Layer], *, history: pd.DataFrame | None = None,
@@ -187,5 +202,5 @@ def zone_fit(layer: Layer, code: str, against: Sequence[Layer], *, history: pd.D
         population_year=atoms.population_year, members=member_fits, comparisons=comparisons,
         norms=norm_checks(layer, population, base_layer_id) if flemish else [], flemish=flemish,
         partial_members=bool((members["share"] < 1.0 - 1e-6).any()),
-        history=history_periods(history, code) if layer.id in (history_layers or (association_layer(),)) else [],
+        history=history_periods(history, code, layer.atoms) if layer.id in (history_layers or (association_layer(),)) else [],
         sources=[layer, *against])
