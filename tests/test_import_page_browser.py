@@ -166,3 +166,25 @@ def test_the_code_field_pattern_is_valid_in_chrome(server, browser: Browser) -> 
     assert browser.run(check, "Sel") is True
     assert browser.run(check, "sel_2-b") is False
     assert not [e for e in browser.errors() if "pattern" in e.lower()]
+
+
+def test_a_limburg_layer_is_previewed_and_mapped_on_limburg(server, browser: Browser, tmp_path: Path) -> None:
+    from tests.browser_support import LEAFLET_READY
+
+    browser.load(server.url + "/lagen/nieuw")
+    table = tmp_path / "limburg.csv"
+    table.write_text("gemeente;zone_code;zone_name\nGenk;G;Genk e.o.\nAs;G;Genk e.o.\nHasselt;H;Hasselt e.o.\n"
+                     "Diepenbeek;H;Hasselt e.o.\nBree;B;Bree e.o.\n", encoding="utf-8")
+    assert submit(browser, table, "limburg_zones", "ln-preview-button") is None
+    assert wait(browser, "return document.body.getAttribute('data-preview-map');") == "5"
+    assert browser.run("return document.getElementById('ln-map').hidden;") is False
+    west = browser.run("return regiomatchImporter.map.getBounds().getWest();")
+    assert west > 3.5, west  # the preview opens on Limburg (all of Flanders begins at 2.5)
+    browser.screenshot(tmp_path / "preview-map.png")
+    assert submit(browser, table, "limburg_zones", "ln-save") is None
+    href = browser.run("return document.querySelector('#ln-next a[href^=\"/maps/overlay\"]').getAttribute('href');")
+    browser.load(server.url + href, ready=LEAFLET_READY, timeout=60)
+    west = browser.run("return Object.values(window).filter(v => v instanceof L.Map)[0].getBounds().getWest();")
+    assert west > 3.5, west  # Limburg, not all of Flanders (whose west is at 2.5)
+    browser.screenshot(tmp_path / "overlay-limburg.png")
+    assert browser.errors() == []

@@ -188,7 +188,8 @@ def layer_new_page(request: Request, ws: Workspace = Depends(get_workspace),
     # Where an imported layer is looked at first: what any layer is compared with by default.
     compare = next((ws.layer(c) for c in compare_with(ASSOCIATIONS, ws.catalog.data_dir) if c in ws.catalog.builtin), None)
     data = {"writer": _writer(request, settings),
-            "compare": None if compare is None else {"id": compare.id, "name": compare.name}}
+            "compare": None if compare is None else {"id": compare.id, "name": compare.name},
+            "geometry_url": GEOMETRY_URL, "attribution": ATTRIBUTION}
     return HTMLResponse(render_layer_new(imported, data, ws.catalog.atoms.population_year), headers=NO_STORE)
 
 

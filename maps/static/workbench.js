@@ -936,9 +936,53 @@
     this.deletable(remove);
   };
 
+  // The preview on a map: each municipality in the colour of the zone that holds most of it,
+  // the view on the part of Flanders the layer covers (a Limburg layer opens on Limburg).
+  Importer.prototype.drawMap = function (members) {
+    var box = byId("ln-map"), self = this;
+    if (!box || !window.L) { return; }
+    if (!members || !members.length) { box.hidden = true; return; }
+    box.hidden = false;
+    if (!this.map) {
+      this.map = baseMap("ln-map");
+      this.map.attributionControl.addAttribution(this.data.attribution || "");
+    }
+    var zoneOf = {}, colourOf = {}, n = 0;
+    members.forEach(function (m) {
+      var key = String(m.nis_code), best = zoneOf[key];
+      if (!best || m.share > best.share) { zoneOf[key] = m; }
+      if (colourOf[m.zone_code] === undefined) { colourOf[m.zone_code] = PALETTE[n++ % PALETTE.length]; }
+    });
+    var geometry = this.geometry || fetchJSON(this.data.geometry_url).then(function (res) {
+      if (!res.ok) { throw new Error("de kaart kon niet geladen worden (" + res.status + ")"); }
+      return res.body;
+    });
+    this.geometry = geometry;
+    return geometry.then(function (body) {
+      if (self.layer) { self.map.removeLayer(self.layer); }
+      var covered = [];
+      self.layer = L.geoJSON(body, {
+        style: function (f) {
+          var m = zoneOf[String(f.properties.code)];
+          return m ? { fillColor: colourOf[m.zone_code], fillOpacity: 0.35 + 0.45 * m.share, color: "#555", weight: 0.6 }
+                   : { fillColor: NO_ZONE, fillOpacity: 0.2, color: "#aaa", weight: 0.4 };
+        },
+        onEachFeature: function (f, l) {
+          var m = zoneOf[String(f.properties.code)];
+          if (m) { covered.push(l); }
+          l.bindTooltip(escapeHtml(f.properties.name) + (m ? "<br>" + escapeHtml(m.zone_name + " (" + m.zone_code + ")") +
+            (m.share < 0.9995 ? ", " + pct(m.share) : "") : "<br>in geen zone"), { sticky: true });
+        }
+      }).addTo(self.map);
+      if (covered.length) { self.map.fitBounds(L.featureGroup(covered).getBounds(), { padding: [12, 12], animate: false }); }
+      document.body.setAttribute("data-preview-map", String(covered.length));
+    }).catch(function () { box.hidden = true; });  // the table below still says everything
+  };
+
   Importer.prototype.showPreview = function (res, saving) {
     var out = byId("ln-preview");
     out.textContent = "";
+    this.drawMap(res.ok && res.body.members ? res.body.members : []);
     var problems = res.ok ? res.body.problems : [res.status === 401 ? "Meld u eerst aan." : String(res.body && res.body.detail)];
     if (problems.length) {
       var head = problems.length === 1 ? "Eén probleem" : problems.length + " problemen";
@@ -987,7 +1031,7 @@
     var cmp = readData("cmp-data");
     if (cmp) { new Comparison(cmp).start(); }
     var ln = readData("ln-data");
-    if (ln) { new Importer(ln).start(); }
+    if (ln) { window.regiomatchImporter = new Importer(ln); window.regiomatchImporter.start(); }
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", boot); } else { boot(); }
 }());
