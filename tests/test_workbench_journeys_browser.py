@@ -178,6 +178,14 @@ def test_the_map_fits_1280_by_720_names_places_and_never_stacks_labels(open_serv
     assert fold[0] <= fold[1], fold
     labels = browser.run(VISIBLE_LABELS)
     assert len([l for l in labels if l["kind"] == "zone"]) >= 15
+    # The zones have the colours of every other map of the layer: Regio Menen and RITS (905 m apart) differ.
+    from geo.reference.catalog import load_catalog
+    from maps.base import zone_colours
+
+    catalog = load_catalog()
+    colours = browser.run("return regiomatchWorkbench.colours;")
+    assert colours == zone_colours(catalog.layer("eerstelijnszone"), catalog.data_dir)
+    assert colours["elz24"] != colours["elz40"]
     assert overlapping(labels) == []
 
     # Zoomed in on Kortrijk: the municipalities are named too, still without overlap.

@@ -37,6 +37,7 @@ from geo.reference.roles import compare_with
 from geo.paths import ATTRIBUTION
 from geo.zoning.workbench import editing_context
 from maps.exports import CSV, GPKG, XLSX, geopackage_bytes, xlsx_bytes as workbook
+from maps.base import zone_colours
 from maps.pdf import html_to_pdf
 from maps.workbench_pages import (comparison_context, membership_csv, membership_frame, render_comparison,
                                   render_layer_new, render_signin, render_workbench)
@@ -73,6 +74,8 @@ def _workbench(request: Request, ws: Workspace, settings: Settings, base_id: str
         "nest_in": DEFAULT_NEST_IN if DEFAULT_NEST_IN in ids else None,
         "norm": None if norm is None else {"label": norm.label, "minimum": norm.minimum, "maximum": norm.maximum},
         "writer": _writer(request, settings),
+        # The same colours as every map of this layer (zones that touch or nearly touch differ).
+        "colours": zone_colours(base, ws.catalog.data_dir),
     }
     return HTMLResponse(render_workbench(data), headers=NO_STORE)
 
@@ -108,7 +111,9 @@ def _comparison(ws: Workspace, base: str, other: str, against: list[str]) -> tup
     data = {"geometry_url": GEOMETRY_URL,
             "left": {"title": base_layer.name, "zones": editing_context(base_layer)["municipalities"]},
             "right": {"title": other_layer.name, "zones": editing_context(other_layer)["municipalities"]},
-            "moved": [m["nis_code"] for m in result.moved]}
+            "moved": [m["nis_code"] for m in result.moved],
+            "colours": zone_colours(ws.layer(ws.base_id_of(base)) if ws.base_id_of(base) else base_layer,
+                                    ws.catalog.data_dir)}
     return context, data
 
 

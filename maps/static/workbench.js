@@ -102,7 +102,8 @@
     this.zoneFlemish = {};
     var self = this;
     data.zones.forEach(function (z) { self.zoneNames[z.code] = z.name; self.zoneFlemish[z.code] = z.flemish; });
-    this.colours = zoneColours(data.zones.map(function (z) { return z.code; }), this.munis);
+    // The server's colours (those of every map of the layer); the page's own only as a fallback.
+    this.colours = data.colours || zoneColours(data.zones.map(function (z) { return z.code; }), this.munis);
     this.history = [[]];
     this.position = 0;
     this.saved = [];
@@ -793,7 +794,7 @@
     var sides = [data.left, data.right];
     var codes = {};
     sides.forEach(function (s) { Object.keys(s.zones).forEach(function (n) { s.zones[n].zones.forEach(function (z) { codes[z] = true; }); }); });
-    var colours = zoneColours(Object.keys(codes), data.left.zones);
+    var colours = data.colours || zoneColours(Object.keys(codes), data.left.zones);
     var moved = {};
     data.moved.forEach(function (n) { moved[String(n)] = true; });
     var syncing = false;
