@@ -237,7 +237,20 @@ def polygon_problems(frame, catalog: Catalog, code_column: str | None = None,  #
 
 
 def dropped_features(frame, layer: Layer, catalog: Catalog, code_column: str | None = None) -> list[str]:  # noqa: ANN001
-    """The features an import left out (``layer.left_out``), each named with its likely cause, in Dutch."""
+    """The features an import left out (``layer.left_out``), each named with its likely cause, in Dutch.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> from geo.reference.catalog import load_catalog
+    >>> from geo.geometry.polygons import municipal_polygons
+    >>> lendelede = municipal_polygons().loc[34025].geometry
+    >>> far = shapely.affinity.translate(lendelede, 0, 400_000)  # somewhere in the North Sea
+    >>> frame = gpd.GeoDataFrame({"code": ["L", "X"]}, geometry=[lendelede, far], crs="EPSG:31370")
+    >>> dropped_features(frame, importing.layer_from_polygons("x", b"", "x.geojson", load_catalog(),
+    ...                  parsed=frame), load_catalog())
+    ['zone X (object 2) weggelaten: ligt buiten Vlaanderen en Brussel']
+    """
     if not layer.left_out:
         return []
     columns = [c for c in frame.columns if c != frame.geometry.name]

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from geo.engine.atoms import Atoms
 from geo.engine.layer import Layer, with_population
 from geo.reference.norms import CALL_2018, MINIMUM_100K, ZONE_MINIMUM_60K, PopulationNorm, check_population, norm_for
 from geo.engine.details import ZoneDetail
@@ -129,9 +130,17 @@ def norm_checks(layer: Layer, population: float, base_layer_id: str | None = Non
             *(NormCheck(norm, False, bool(norm.passes([population])[0])) for norm in REFERENCE_NORMS if norm != own)]
 
 
-def history_periods(history: pd.DataFrame | None, code: str, atoms=None) -> list[HistoryPeriod]:  # noqa: ANN001
+def history_periods(history: pd.DataFrame | None, code: str, atoms: Atoms | None = None) -> list[HistoryPeriod]:
     """Membership periods of association ``code`` from ``catalog.history`` (empty if none);
-    with ``atoms``, each period names its members."""
+    with ``atoms``, each period names its members.
+
+    Examples
+    --------
+    >>> from geo.reference.catalog import load_catalog
+    >>> catalog = load_catalog()
+    >>> [(p.valid_from, p.members, p.names[:1]) for p in history_periods(catalog.history, "W13", catalog.atoms)]
+    [('onbekend', 13, ('Anzegem',)), ('2017-01-01', 1, ('Wielsbeke',))]
+    """
     if history is None or not len(history):
         return []
     rows = history[history["zone_code"].astype(str) == str(code)].fillna(
@@ -148,7 +157,7 @@ def history_periods(history: pd.DataFrame | None, code: str, atoms=None) -> list
     return periods
 
 
-def _name(atoms, nis_code) -> str:  # noqa: ANN001
+def _name(atoms: Atoms, nis_code: object) -> str:
     try:
         return str(atoms.name(int(nis_code)))
     except Exception:  # noqa: BLE001 - a code of an older vintage: shown as written
