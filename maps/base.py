@@ -49,6 +49,9 @@ MANY_ZONES = 500
 MAX_ZONES_NAMED = 8
 # Above this many candidate neighbour pairs per zone, zones are coloured in turn (see zone_colours).
 MAX_COLOUR_PAIRS_PER_ZONE = 50
+# Zones closer than this look like neighbours on a map of Flanders (Regio Menen and RITS are 905 m
+# apart): they get different colours, as zones that share a border do.
+NEAR_METRES = 1500.0
 
 
 def new_map(title: str, subtitle: str, population_year: int, assets: AssetMode, *,
@@ -72,8 +75,10 @@ def new_map(title: str, subtitle: str, population_year: int, assets: AssetMode, 
     m.rm_assets = assets  # read by the layers below: link the geometry or carry it in the page
     root = m.get_root()
     root.header.add_child(RawHTML(f"<title>{style.esc(title)}</title>"), name="title")
-    # An empty icon: otherwise every browser asks the server for /favicon.ico (a 404 in the log).
-    root.header.add_child(RawHTML('<link rel="icon" href="data:,">'), name="favicon")
+    # regiomatch's icon where the server serves it; a file opened from disk gets an empty one
+    # (otherwise every browser asks for /favicon.ico, a 404 in the log).
+    icon = "/maps/static/favicon.svg" if assets == "served" else "data:,"
+    root.header.add_child(RawHTML(f'<link rel="icon" href="{icon}">'), name="favicon")
     root.header.add_child(RawHTML(style.PAGE_CSS), name="regiomatch_css")
     root.html.add_child(RawHTML(style.HATCH_SVG), name="regiomatch_hatch")
     for name, z in PANES.items():
@@ -629,7 +634,9 @@ def brussels_zones(layer: Layer) -> np.ndarray:
 
 @lru_cache(maxsize=64)
 def zone_colours(layer: Layer, data_dir: Path = SHIPPED_DATA) -> dict[str, str]:
-    """A fill colour per zone code such that touching zones differ (greedy graph colouring).
+    """A fill colour per zone code such that touching (and nearly touching) zones differ (greedy
+    graph colouring; a layer of zones that overlap each other, such as the register of 286
+    associations, can need more colours than there are: its colours repeat).
 
     Presentation only: zones that share a border get different colours so each zone reads as one
     patch; the colours carry no meaning.
@@ -639,12 +646,12 @@ def zone_colours(layer: Layer, data_dir: Path = SHIPPED_DATA) -> dict[str, str]:
     # Bounding boxes first: a layer whose zones pile up on one place (thousands of zones on one
     # municipality) would make buffering and the exact test quadratic; its colours cannot differ anyway.
     tree = shapely.STRtree(metric.geometry.values)
-    boxes = shapely.buffer(shapely.envelope(metric.geometry.values), 200.0, join_style="mitre")
+    boxes = shapely.buffer(shapely.envelope(metric.geometry.values), NEAR_METRES, join_style="mitre")
     if len(tree.query(boxes)[0]) > MAX_COLOUR_PAIRS_PER_ZONE * max(len(metric), 1):
         return {code: style.ZONE_COLOURS[i % len(style.ZONE_COLOURS)] for i, code in enumerate(layer.zone_codes)}
-    # Zones within 200 m of each other: the same pairs as buffering every zone by 200 m and
-    # intersecting (checked on the shipped layers), without building the buffers (8x faster).
-    left, right = tree.query(metric.geometry.values, predicate="dwithin", distance=200.0)
+    # Zones within NEAR_METRES of each other: the same pairs as buffering every zone and
+    # intersecting, without building the buffers (8x faster).
+    left, right = tree.query(metric.geometry.values, predicate="dwithin", distance=NEAR_METRES)
     keep = left != right
     codes = metric["code"].astype(str).to_numpy()
     colouring = greedy_colouring(layer.zone_codes, zip(codes[left[keep]], codes[right[keep]]))

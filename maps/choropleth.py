@@ -18,7 +18,7 @@ import numpy as np
 from geo import dutch
 from geo.errors import InvalidInput
 from geo.engine.layer import Layer
-from geo.reference.norms import NORM_LINES, PopulationNorm, check_population
+from geo.reference.norms import NORM_LINES, NORMS, PopulationNorm, check_population
 from geo.paths import SHIPPED_DATA
 from maps import base, style
 from maps.assets import AssetMode
@@ -74,6 +74,27 @@ def population_breaks(population: Sequence[float], classes: int = 5) -> list[flo
         if rounded > 0 and rounded not in edges:
             edges.append(rounded)
     return sorted(edges) or [float(values.max())]
+
+
+def _norm_line_words(value: int, norm: PopulationNorm | None) -> str:
+    """What a norm line in the legend stands for: this layer's own norm, or another one quoted.
+
+    Examples
+    --------
+    >>> from geo.reference.norms import ZONE_MINIMUM_60K
+    >>> _norm_line_words(60_000, ZONE_MINIMUM_60K)
+    'norm: 60.000 inwoners (de norm van deze laag)'
+    >>> _norm_line_words(100_000, ZONE_MINIMUM_60K)
+    "norm: 100.000 inwoners (een andere norm die voor regio's geciteerd wordt; hier niet getoetst)"
+    """
+    words = f"norm: {style.nl_int(value)} inwoners"
+    if norm is not None and value in (norm.minimum, norm.maximum):
+        return f"{words} (de norm van deze laag)"
+    if not any(value in (n.minimum, n.maximum) for n in NORMS.values()):
+        return words
+    if norm is None:
+        return f"{words} (een norm die voor regio's geciteerd wordt)"
+    return f"{words} (een andere norm die voor regio's geciteerd wordt; hier niet getoetst)"
 
 
 def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines: Sequence[int] | None = None, *,
@@ -159,7 +180,7 @@ def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines:
     rows = [style.LegendRow(style.fill_swatch(colours[0]), f"minder dan {style.nl_int(edges[0])}")] if len(edges) else []
     for i in range(1, len(edges)):
         if edges[i - 1] in {float(v) for v in norm_lines}:
-            rows.append(style.LegendRow(style.line_swatch(), f"norm: {style.nl_int(edges[i - 1])} inwoners", strong=True))
+            rows.append(style.LegendRow(style.line_swatch(), _norm_line_words(int(edges[i - 1]), norm), strong=True))
         rows.append(style.LegendRow(style.fill_swatch(colours[i]),
                                     f"{style.nl_int(edges[i - 1])} tot {style.nl_int(edges[i])}"))
     rows.append(style.LegendRow(style.fill_swatch(colours[-1]), f"{style.nl_int(edges[-1])} of meer"))

@@ -25,6 +25,12 @@ from maps.base import zone_colours
 MARGIN = 0.08
 # Drawing tolerance: 25 m is below a pixel at these maps' scale and makes plotting several times faster.
 DRAW_SIMPLIFY_METRES = 25.0
+# Views wider than this ratio (height / width) put the two maps one above the other.
+STACK_BELOW_RATIO = 0.75
+# Two moved municipalities' names closer than this share of the view are not both written.
+LABEL_GAP = 0.035
+# A view of more than this share of Flanders' width or height shows all of Flanders.
+WHOLE_ABOVE = 0.5
 
 
 @lru_cache(maxsize=4)
@@ -40,6 +46,30 @@ def _drawn_zones(layer: Layer, data_dir: Path) -> gpd.GeoDataFrame:
     frame = zone_polygons(layer, data_dir)
     frame["geometry"] = frame.geometry.simplify(DRAW_SIMPLIFY_METRES, preserve_topology=True)
     return frame
+
+
+def view_bounds(munis: gpd.GeoDataFrame, area: list[int]) -> tuple[float, float, float, float]:
+    """What the comparison maps show (EPSG:31370): the municipalities of the zones the moves touch
+    with a margin, or all of Flanders and Brussels when those spread over much of it.
+
+    Examples
+    --------
+    >>> munis = _drawn_municipalities(SHIPPED_DATA)
+    >>> whole = tuple(float(v) for v in munis.total_bounds)
+    >>> view_bounds(munis, [34025, 72004])[0] < whole[0] and view_bounds(munis, [34025, 72004])[2] > whole[2]
+    True
+    >>> view_bounds(munis, [34025, 34022])[2] < whole[0] + (whole[2] - whole[0]) / 2
+    True
+    """
+    focus = munis.loc[sorted(set(area))] if area else munis
+    xmin, ymin, xmax, ymax = (float(v) for v in focus.total_bounds)
+    fx0, fy0, fx1, fy1 = (float(v) for v in munis.total_bounds)
+    if (xmax - xmin) > WHOLE_ABOVE * (fx1 - fx0) or (ymax - ymin) > WHOLE_ABOVE * (fy1 - fy0):
+        # Changes across much of Flanders: all of it, rather than a view that cuts off the coast.
+        xmin, ymin, xmax, ymax = fx0, fy0, fx1, fy1
+    # A margin per direction: a wide view keeps little white above and below its maps.
+    pad_x, pad_y = MARGIN * max(xmax - xmin, 10_000.0), MARGIN * max(ymax - ymin, 10_000.0)
+    return xmin - pad_x, ymin - pad_y, xmax + pad_x, ymax + pad_y
 
 
 def comparison_png(base: Layer, other: Layer, moved: list[int], data_dir: Path = SHIPPED_DATA,
@@ -58,16 +88,23 @@ def comparison_png(base: Layer, other: Layer, moved: list[int], data_dir: Path =
     touched = {c for layer in (base, other) for nis in moved for c, _, _ in layer.zones_of(int(nis))}
     area = [n for layer in (base, other) for code in touched
             for n in layer.members(code)["nis_code"].astype(int) if n in munis.index]
-    focus = munis.loc[sorted(set(area))] if area else munis
-    xmin, ymin, xmax, ymax = focus.total_bounds
-    pad = MARGIN * max(xmax - xmin, ymax - ymin, 10_000.0)
-    xmin, ymin, xmax, ymax = xmin - pad, ymin - pad, xmax + pad, ymax + pad
+    xmin, ymin, xmax, ymax = view_bounds(munis, area)
     panel_ratio = (ymax - ymin) / max(xmax - xmin, 1.0)
-    height = max(2.6, min(6.5, width_inches / 2 * panel_ratio + 0.8))
+    # A wide view (all of Flanders is three times wider than high) gets the page's whole width for
+    # each map, one above the other; a compact one stays side by side.
+    stacked = panel_ratio < STACK_BELOW_RATIO
+    if stacked:
+        panel = width_inches * panel_ratio
+        height = 2 * panel + 0.8
+        boxes = [(0.0, (panel + 0.5) / height, 1.0, panel / height), (0.0, 0.2 / height, 1.0, panel / height)]
+    else:
+        height = max(2.6, min(6.5, width_inches / 2 * panel_ratio + 0.8))
+        boxes = [(0.0, 0.08, 0.49, 0.82), (0.5, 0.08, 0.49, 0.82)]
 
     fig = Figure(figsize=(width_inches, height), dpi=130)
+    label_gap = LABEL_GAP * max(xmax - xmin, ymax - ymin)
     for i, layer in enumerate((base, other)):
-        ax = fig.add_axes((i * 0.5, 0.08, 0.49, 0.82))
+        ax = fig.add_axes(boxes[i])
         view = munis.cx[xmin:xmax, ymin:ymax]
         fill = []
         for nis in view.index:
@@ -80,8 +117,13 @@ def comparison_png(base: Layer, other: Layer, moved: list[int], data_dir: Path =
         shown = munis.loc[[n for n in moved if n in munis.index]]
         if len(shown):
             shown.boundary.plot(ax=ax, color=style.MOVED, linewidth=2.2)
-            for nis, geometry in shown.geometry.items():
+            placed: list = []
+            # Largest first; a name that would sit on one already written is left to the table.
+            for nis, geometry in sorted(shown.geometry.items(), key=lambda item: -item[1].area):
                 point = geometry.representative_point()
+                if any(abs(point.x - x) < label_gap * 2.5 and abs(point.y - y) < label_gap for x, y in placed):
+                    continue
+                placed.append((point.x, point.y))
                 ax.annotate(layer.atoms.name(int(nis)), (point.x, point.y), ha="center", va="center", fontsize=6,
                             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75})
         ax.set_xlim(xmin, xmax)

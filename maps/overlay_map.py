@@ -191,8 +191,14 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
                             + a.name + " ligt.", "Beweeg over een gemeente voor haar zones; klik voor de samenvatting."])
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
 
-    # Focused: open on that zone. Otherwise the whole territory of both layers, every zone in view.
-    target = a_zones[a_zones["code"] == focus] if focus is not None else pd.concat([a_zones, b_zones])
+    # Focused: open on that zone. Otherwise the whole territory of both layers, every zone in view;
+    # an imported layer that covers part of Flanders (only Limburg) opens on its part.
+    if focus is not None:
+        target = a_zones[a_zones["code"] == focus]
+    elif a.kind == "imported" and len(a_zones):
+        target = pd.concat([a_zones, b_zones[b_zones["code"].isin(touched)]]) if touched else a_zones
+    else:
+        target = pd.concat([a_zones, b_zones])
     if not len(target):  # a zone without outline (members only partly in it): fit to its municipalities
         members = {mb.nis_code for d in shown for z in d.zones_touched for mb in z.members}
         target = munis[munis.index.isin(members)] if members else munis

@@ -400,7 +400,7 @@ def _history_row(period: HistoryPeriod) -> dict:
         return dutch.date(value) if value[:4].isdigit() else value  # "onbekend", "nu" stay as they are
 
     return {"valid_from": day(period.valid_from), "valid_to": day(period.valid_to),
-            "note": history_note(period.note), "members": period.members}
+            "note": history_note(period.note), "members": period.members, "names": list(period.names)}
 
 
 def history_note(note: str) -> str:

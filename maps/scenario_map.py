@@ -39,14 +39,27 @@ class _Sync(MacroElement):
             }
             follow(a, b);
             follow(b, a);
+            // Once the page is laid out (the two maps side by side, the legend drawn), fit the map
+            // with the legend to the subject and give the other exactly its view: both open on the
+            // same place at the same zoom, whatever size each had when its own fit ran.
+            function together() {
+                a.invalidateSize(false);
+                b.invalidateSize(false);
+                regiomatch.fit(b, {{ this.bounds|tojson }});
+                busy = true;
+                a.setView(b.getCenter(), b.getZoom(), {animate: false});
+                busy = false;
+            }
+            if (document.readyState === 'complete') { together(); }
+            else { window.addEventListener('load', function () { setTimeout(together, 0); }); }
         })({{ this.left.get_name() }}, {{ this.right.get_name() }});
         {% endmacro %}
     """)
 
-    def __init__(self, left: folium.Map, right: folium.Map):
+    def __init__(self, left: folium.Map, right: folium.Map, bounds: list[list[float]]):
         super().__init__()
         self._name = "Sync"
-        self.left, self.right = left, right
+        self.left, self.right, self.bounds = left, right, bounds
 
 
 def scenario_map(base_layer: Layer, scenario: Layer, norm: PopulationNorm | None = None,
@@ -127,7 +140,12 @@ def scenario_map(base_layer: Layer, scenario: Layer, norm: PopulationNorm | None
         extent = base.zones(base_layer, data_dir, detail)
     for m in maps:
         base.fit(m, extent)
-    right_map.add_child(_Sync(left_map, right_map))
+    minx, miny, maxx, maxy = (float(v) for v in extent.total_bounds)
+    if associations is not None and len(associations):
+        # The associations drawn (W13 around Lendelede) are what the moves are about: whole, too.
+        ax0, ay0, ax1, ay1 = (float(v) for v in associations.total_bounds)
+        minx, miny, maxx, maxy = min(minx, ax0), min(miny, ay0), max(maxx, ax1), max(maxy, ay1)
+    right_map.add_child(_Sync(left_map, right_map, [[miny, minx], [maxy, maxx]]))
     return right_map
 
 

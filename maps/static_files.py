@@ -18,6 +18,8 @@ STATIC_FILES: dict[str, str] = {
     "regiomatch.js": "text/javascript; charset=utf-8",
     "workbench.js": "text/javascript; charset=utf-8",
     "alternatives.js": "text/javascript; charset=utf-8",
+    "suggest.js": "text/javascript; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
     "images/layers.png": "image/png",
     "images/layers-2x.png": "image/png",
     "images/marker-icon.png": "image/png",

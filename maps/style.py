@@ -24,8 +24,10 @@ from geo.paths import ATTRIBUTION
 ZONE_COLOURS = ("#8dd3c7", "#fdb462", "#bebada", "#b3de69", "#fccde5", "#ffed6f", "#80b1d3", "#d9b38c",
                 "#ccebc5", "#e5d8bd")
 # Distinct strong colours for outlines of different layers (municipality map).
+# As many as a municipality map draws layers (every shipped layer and a few imported ones).
 LAYER_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#1f78b4",
-                 "#6a3d9a", "#b15928", "#33a02c", "#fb9a99", "#cab2d6", "#666666")
+                 "#6a3d9a", "#b15928", "#33a02c", "#fb9a99", "#cab2d6", "#666666", "#17becf", "#bcbd22",
+                 "#000080", "#fdbf6f", "#00a087", "#8b4513", "#ff1493", "#4d4d00")
 OUTLINE = "#1a1a1a"
 BOUNDARY = "#8c8c8c"
 ZONE_BORDER = "#3d3d3d"

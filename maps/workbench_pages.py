@@ -15,15 +15,15 @@ from geo import dutch
 from geo.zoning.compare import Comparison
 from geo.engine.layer import Layer
 from maps.csp import nonce_attribute
-from maps.report import render as _render, zone_noun
+from maps.report import each, no_single, render as _render, the, zone_noun
 
 # Dutch words for the measures of geo.zoning.compare (never the field names).
 MEASURE_WORDS = {
-    "nested_share": ("Inwoners van wie het {a} volledig in één {b} ligt",
-                     "Aandeel van de inwoners van alle {as_} samen; 100 % = elk {a} past in één {b}."),
-    "zoning_nested_share": ("Inwoners van wie de {b} volledig in één {a} ligt",
-                            "Omgekeerd: past elke {b} in één {a}?"),
-    "population_outside_dominant": ("Inwoners buiten de grootste {b} van hun {a}",
+    "nested_share": ("Inwoners van wie {the_a} volledig in één {b} ligt",
+                     "Aandeel van de inwoners van alle {as_} samen; 100 % = {each_a} past in één {b}."),
+    "zoning_nested_share": ("Inwoners van wie {the_b} volledig in één {a} ligt",
+                            "Omgekeerd: past {each_b} in één {a}?"),
+    "population_outside_dominant": ("Inwoners buiten {the_largest_b} van hun {a}",
                                     "Leden die aan de andere kant van een grens liggen, opgeteld."),
     "adjusted_rand_index": ("Overeenkomst van beide indelingen (aangepaste Rand-index)",
                             "1 = identieke indeling, 0 = niet beter dan toeval."),
@@ -31,7 +31,7 @@ MEASURE_WORDS = {
                                  "0 = identiek; hoe hoger, hoe meer de grenzen verschillen."),
     "normalized_mutual_information": ("Wat de ene indeling over de andere zegt (genormaliseerde wederzijdse informatie)",
                                       "Van 0 (niets) tot 1 (alles)."),
-    "population_gap": ("Inwoners in geen enkel {a}", "Telt niet mee in de drie maten hierboven."),
+    "population_gap": ("Inwoners in {no_single_a}", "Telt niet mee in de drie maten hierboven."),
     "population_overlap": ("Inwoners dubbel geteld", "Gemeenten die in twee of meer {as_} tegelijk zitten."),
 }
 def render(template: str, **context: object) -> str:
@@ -57,7 +57,11 @@ def comparison_context(result: Comparison, base_id: str, other_id: str) -> dict:
     layers = {layer.id: layer for layer in result.against}
     measures = []
     for layer in result.against:
-        words = {"a": zone_noun(layer), "as_": zone_noun(layer, plural=True), "b": zone_noun(result.base)}
+        a, b = zone_noun(layer), zone_noun(result.base)
+        # The article follows each noun's gender: "het samenwerkingsverband", "de referentieregio".
+        words = {"a": a, "as_": zone_noun(layer, plural=True), "b": b, "the_a": the(a), "the_b": the(b),
+                 "each_a": each(a), "each_b": each(b), "no_single_a": no_single(a),
+                 "the_largest_b": the(b).split(" ", 1)[0] + " grootste " + b}
         rows = []
         for r in result.measures[result.measures["against"] == layer.id].itertuples():
             label, explanation = MEASURE_WORDS.get(r.measure, (r.measure, ""))
@@ -66,12 +70,18 @@ def comparison_context(result: Comparison, base_id: str, other_id: str) -> dict:
                          "before": measure_value(r.measure, r.before), "after": measure_value(r.measure, r.after),
                          "verdict": better})
         measures.append({"layer": layer, "rows": rows})
+    names = dict(zip(result.base.zone_codes, result.base.zones["name"]))
+    names.update(zip(result.other.zone_codes, result.other.zones["name"]))
+
+    def named(code: str | None) -> str:
+        return f"{names.get(code, code)} ({code})" if code else "–"
+
     zones = []
     for r in result.against_zones.itertuples():
         layer = layers[r.against]
         zones.append({"layer": layer, "code": r.code, "name": r.name,
-                      "before": f"{dutch.percent(r.dominant_share_before)} in {r.dominant_zone_before or '–'}",
-                      "after": f"{dutch.percent(r.dominant_share_after)} in {r.dominant_zone_after or '–'}",
+                      "before": f"{dutch.percent(r.dominant_share_before)} in {named(r.dominant_zone_before)}",
+                      "after": f"{dutch.percent(r.dominant_share_after)} in {named(r.dominant_zone_after)}",
                       "touched_before": r.zones_touched_before, "touched_after": r.zones_touched_after,
                       "report": f"/reports/{layer.id}/{r.code}?against={other_id}&against={base_id}"})
     population = []
@@ -79,8 +89,6 @@ def comparison_context(result: Comparison, base_id: str, other_id: str) -> dict:
         population.append({**r, "before_text": dutch.number(r["population_before"]),
                            "after_text": dutch.number(r["population_after"]),
                            "crossed_text": dutch.join([dutch.number(t) for t in r["crossed"]])})
-    names = dict(zip(result.base.zone_codes, result.base.zones["name"]))
-    names.update(zip(result.other.zone_codes, result.other.zones["name"]))
     moved = [{**m, "from_text": dutch.join([f"{names.get(c, c)} ({c})" for c in m["from_zones"]]),
               "to_text": dutch.join([f"{names.get(c, c)} ({c})" for c in m["to_zones"]]),
               "population_text": dutch.number(m["population"])} for m in result.moved]

@@ -63,19 +63,34 @@ class ZoneMap:
     legend: list[LegendRow]
 
 
-def zone_colours(detail: ZoneDetail) -> dict[str, str]:
-    """Fill colour per touched zone code: the dominant zone blue, the others in turn.
+def zone_colours(detail: ZoneDetail, against: Layer | None = None, data_dir: Path = SHIPPED_DATA) -> dict[str, str]:
+    """Fill colour per touched zone code: the dominant zone blue, the others each their own colour
+    while there are enough; beyond that, zones that (nearly) touch differ (greedy colouring on
+    ``against``'s zone polygons).
 
     Examples
     --------
     >>> zone_colours(overlay(assoc, elz).zone_detail("W13"))["elz18"]
     '#0072B2'
     """
-    colours = {}
-    others = iter(OTHER_COLOURS * 4)
-    for zone in detail.zones_touched:
-        colours[zone.code] = DOMINANT_COLOUR if zone.code == detail.dominant_zone else next(others)
-    return colours
+    from maps.base import NEAR_METRES, greedy_colouring  # folium only when a colouring is asked for
+
+    codes = [zone.code for zone in detail.zones_touched if zone.code != detail.dominant_zone]
+    edges: list[tuple[str, str]] = []
+    if against is not None and len(codes) > len(OTHER_COLOURS):
+        polygons = _zones(against, Path(data_dir))
+        polygons = polygons[polygons.index.isin(codes)]
+        left, right = shapely.STRtree(polygons.to_numpy()).query(polygons.to_numpy(), predicate="dwithin",
+                                                                 distance=NEAR_METRES)
+        names = polygons.index.to_numpy()
+        edges = [(names[a], names[b]) for a, b in zip(left, right) if a != b]
+        numbers = greedy_colouring(codes, edges)
+    else:
+        numbers = {code: i for i, code in enumerate(codes)}
+    colours = {code: OTHER_COLOURS[numbers[code] % len(OTHER_COLOURS)] for code in codes}
+    if detail.dominant_zone in {zone.code for zone in detail.zones_touched}:
+        colours[detail.dominant_zone] = DOMINANT_COLOUR
+    return {zone.code: colours[zone.code] for zone in detail.zones_touched}
 
 
 def zone_map(layer: Layer, code: str, against: Layer, detail: ZoneDetail,
@@ -101,7 +116,7 @@ def zone_map(layer: Layer, code: str, against: Layer, detail: ZoneDetail,
     from PIL import Image, ImageDraw
 
     munis = _municipalities(Path(data_dir))
-    colours = zone_colours(detail)
+    colours = zone_colours(detail, against, data_dir)
     fill: dict[int, str] = {}
     for zone in detail.zones_touched:
         for member in zone.members:

@@ -250,7 +250,7 @@ def test_every_map_credits_the_data_and_states_the_population_year(every_map):
 def test_every_map_loads_only_vendored_assets_and_no_tiles(every_map):
     for name, html in every_map.items():
         assert set(resource_urls(html)) == {"/maps/static/leaflet.js", "/maps/static/leaflet.css",
-                                                  "/maps/static/regiomatch.js"}, name
+                                                  "/maps/static/regiomatch.js", "/maps/static/favicon.svg"}, name
         assert "tileLayer" not in html and "cdn" not in html.lower(), name
 
 

@@ -26,8 +26,9 @@ TOLERANCE = 1.0  # points: glyph boxes may overhang by a hair
 # Page counts of each report against the four default layers (eerstelijnszones, referentieregio's,
 # Gezondheidsmakers, LOGO): a member table, the measures, one section per layer with a map where a
 # line cuts the association, the norms, the history and the sources. Before the layout was fixed,
-# W13 took 11 pages and WRNL 8 with columns cut off at the right edge.
-PAGES = {"W13": 8, "WRNL": 6, "WZK": 6, "ISOM": 5}
+# W13 took 11 pages and WRNL 8 with columns cut off at the right edge. W13 and WZK got a page more
+# when the largest zone's row and each membership period began naming their members (issue 26).
+PAGES = {"W13": 9, "WRNL": 6, "WZK": 7, "ISOM": 5}
 
 Word = tuple[int, float, float, float, float, str]  # page, x0, y0, x1, y1, text
 

@@ -32,18 +32,18 @@ def test_random_graphs_get_the_colours_networkx_gives(seed):
 
 @pytest.mark.parametrize("layer_id", ["eerstelijnszone", "politiezone", "gemeente"])
 def test_touching_zones_of_a_shipped_layer_differ_as_before(catalog, layer_id):
-    """The real neighbour graph (zones within 200 m, found as before by buffering every zone):
-    the same colour per zone as networkx gave."""
+    """The real neighbour graph (zones within maps.base.NEAR_METRES, found as before by buffering
+    every zone): the same colour per zone as networkx gives."""
     import shapely
 
     from geo.geometry.polygons import zone_polygons
-    from maps.base import zone_colours
+    from maps.base import NEAR_METRES, zone_colours
     from maps.style import ZONE_COLOURS
 
     layer = catalog.layer(layer_id)
     metric = zone_polygons(layer, catalog.data_dir)
     tree = shapely.STRtree(metric.geometry.values)
-    left, right = tree.query(metric.geometry.buffer(200.0).values, predicate="intersects")
+    left, right = tree.query(metric.geometry.buffer(NEAR_METRES).values, predicate="intersects")
     codes = metric["code"].astype(str).to_numpy()
     edges = [(a, b) for a, b in zip(codes[left], codes[right]) if a != b]
     expected = {code: ZONE_COLOURS[i % len(ZONE_COLOURS)] for code, i in _networkx(layer.zone_codes, edges).items()}

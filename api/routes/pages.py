@@ -62,6 +62,9 @@ def municipality_page(nis_code: int = Path(..., description="5-digit NIS code; a
     atlas = fit_atlas(ws.catalog)
     border = {**municipality_counts(atlas, current), "against": atlas.against.id}
     facts = {a["code"]: association_facts_of(ws.catalog, a["layer"].id, a["code"]) for a in profile.associations}
+    # The status of every association in the structures table too: inactive ones are marked there.
+    facts.update({z["code"]: association_facts_of(ws.catalog, s["layer"].id, z["code"])
+                  for s in profile.structures for z in s["zones"] if z["code"] not in facts})
     return HTMLResponse(render_municipality(profile, border=border, association_facts=facts))
 
 

@@ -30,14 +30,15 @@ from api.settings import Settings, get_settings
 from geo.zoning.compare import compare, order_against
 from geo.geometry.polygons import DEFAULT_SIMPLIFY_METRES, layer_geojson, zone_polygons
 from geo.errors import Busy, LimitExceeded, RegiomatchError
-from geo.uploads.preview import ImportPreview, preview_import
+from geo.uploads.preview import ImportPreview, dutch_problem, preview_import
 from geo.uploads.importing import check_suffix
 from geo.uploads.sandbox import parse_upload
-from geo.reference.roles import municipality_layer, nesting_layer, zoning_layer
+from geo.reference.roles import compare_with, municipality_layer, nesting_layer, zoning_layer
 from geo.usecases.norms import layer_norm
 from geo.paths import ATTRIBUTION
 from geo.zoning.workbench import editing_context
 from maps.exports import CSV, GPKG, XLSX, geopackage_bytes, xlsx_bytes as workbook
+from maps.base import zone_colours
 from maps.pdf import html_to_pdf
 from maps.workbench_pages import (comparison_context, membership_csv, membership_frame, render_comparison,
                                   render_layer_new, render_signin, render_workbench)
@@ -74,6 +75,8 @@ def _workbench(request: Request, ws: Workspace, settings: Settings, base_id: str
         "nest_in": DEFAULT_NEST_IN if DEFAULT_NEST_IN in ids else None,
         "norm": None if norm is None else {"label": norm.label, "minimum": norm.minimum, "maximum": norm.maximum},
         "writer": _writer(request, settings),
+        # The same colours as every map of this layer (zones that touch or nearly touch differ).
+        "colours": zone_colours(base, ws.catalog.data_dir),
     }
     return HTMLResponse(render_workbench(data), headers=NO_STORE)
 
@@ -108,7 +111,9 @@ def _comparison(ws: Workspace, base: str, other: str, against: list[str]) -> tup
     data = {"geometry_url": GEOMETRY_URL,
             "left": {"title": base_layer.name, "zones": editing_context(base_layer)["municipalities"]},
             "right": {"title": other_layer.name, "zones": editing_context(other_layer)["municipalities"]},
-            "moved": [m["nis_code"] for m in result.moved]}
+            "moved": [m["nis_code"] for m in result.moved],
+            "colours": zone_colours(ws.layer(ws.base_id_of(base)) if ws.base_id_of(base) else base_layer,
+                                    ws.catalog.data_dir)}
     return context, data
 
 
@@ -135,7 +140,9 @@ def compare_pdf(base: str = Query(..., max_length=100), other: str = Query(..., 
         png = comparison_png(ws.layer(base), ws.layer(other), data["moved"], ws.catalog.data_dir)
         context["map_png"] = data_uri(png)
     pdf = html_to_pdf(render_comparison(context, data, pdf=True))
-    return download(pdf, f"vergelijking_{base}_{other}.pdf", "application/pdf")
+    # Named as people know the two zonings (a scenario by its name, never its internal id).
+    names = [ws.layer(base).name, ws.layer(other).name]
+    return download(pdf, f"vergelijking {names[0]} - {names[1]}.pdf", "application/pdf")
 
 
 # -- exports -----------------------------------------------------------------------------------
@@ -156,7 +163,7 @@ def export_scenario(scenario_id: str, format: Literal["csv", "xlsx", "geojson", 
     ``gpkg`` (EPSG:31370): the dissolved zones with population."""
     record = ws.store.get_scenario(scenario_id)
     layer, base = ws.layer(record.layer_id), ws.layer(record.base_layer)
-    stem = f"scenario_{record.id}"
+    stem = f"scenario {record.name}"  # the name people gave it (safe_filename cleans it), never the id
     year = layer.atoms.population_year
     if format == "csv":
         content = membership_csv(membership_frame(layer, base))
@@ -183,7 +190,11 @@ def export_scenario(scenario_id: str, format: Literal["csv", "xlsx", "geojson", 
 def layer_new_page(request: Request, ws: Workspace = Depends(get_workspace),
                    settings: Settings = Depends(get_settings)) -> HTMLResponse:
     imported = [layer for layer in ws.layers() if layer.id not in ws.catalog.builtin]
-    data = {"writer": _writer(request, settings)}
+    # Where an imported layer is looked at first: what any layer is compared with by default.
+    compare = next((ws.layer(c) for c in compare_with(ASSOCIATIONS, ws.catalog.data_dir) if c in ws.catalog.builtin), None)
+    data = {"writer": _writer(request, settings),
+            "compare": None if compare is None else {"id": compare.id, "name": compare.name},
+            "geometry_url": GEOMETRY_URL, "attribution": ATTRIBUTION}
     return HTMLResponse(render_layer_new(imported, data, ws.catalog.atoms.population_year), headers=NO_STORE)
 
 
@@ -224,7 +235,7 @@ def _preview(content: bytes, filename: str, ws: Workspace, limits, options: dict
     except (LimitExceeded, Busy):
         raise
     except RegiomatchError as exc:
-        return ImportPreview(None, [exc.detail])
+        return ImportPreview(None, [dutch_problem(exc, filename)])
     return preview_import("voorbeeld", content, filename, ws.catalog, parsed=parsed, **options)
 
 

@@ -345,11 +345,15 @@ def weighting_description(weighting: str, area_weighted: list[str], left_out: li
     else:
         text = f"Geïmporteerde polygonen; het aandeel van een gemeente in een zone is {WEIGHTING_WORDS['population']}."
         if area_weighted:
-            text += (f" Voor {len(area_weighted)} zone(s) zonder bewoonde sector ({', '.join(area_weighted[:10])}"
+            zones = "1 zone" if len(area_weighted) == 1 else f"{len(area_weighted)} zones"
+            text += (f" Voor {zones} zonder bewoonde sector ({', '.join(area_weighted[:10])}"
                      f"{', ...' if len(area_weighted) > 10 else ''}) is het {WEIGHTING_WORDS['area']}.")
     if left_out:
-        text += (f" {len(left_out)} zone(s) bevatten geen inwoners en geen noemenswaardig deel van een gemeente en "
-                 f"zijn weggelaten: {', '.join(left_out[:10])}{', ...' if len(left_out) > 10 else ''}.")
+        zones = ("1 zone bevat geen inwoners en geen noemenswaardig deel van een gemeente en is weggelaten"
+                 if len(left_out) == 1 else
+                 f"{len(left_out)} zones bevatten geen inwoners en geen noemenswaardig deel van een gemeente en "
+                 "zijn weggelaten")
+        text += f" {zones}: {', '.join(left_out[:10])}{', ...' if len(left_out) > 10 else ''}."
     return text
 
 

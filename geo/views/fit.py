@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from geo.engine.atoms import Atoms
 from geo.engine.layer import Layer, with_population
 from geo.reference.norms import CALL_2018, MINIMUM_100K, ZONE_MINIMUM_60K, PopulationNorm, check_population, norm_for
 from geo.engine.details import ZoneDetail
@@ -85,6 +86,7 @@ class HistoryPeriod:
     valid_to: str
     note: str
     members: int
+    names: tuple[str, ...] = ()  # the members' names, when known
 
 
 @dataclass(frozen=True)
@@ -128,16 +130,38 @@ def norm_checks(layer: Layer, population: float, base_layer_id: str | None = Non
             *(NormCheck(norm, False, bool(norm.passes([population])[0])) for norm in REFERENCE_NORMS if norm != own)]
 
 
-def history_periods(history: pd.DataFrame | None, code: str) -> list[HistoryPeriod]:
-    """Membership periods of association ``code`` from ``catalog.history`` (empty if none)."""
+def history_periods(history: pd.DataFrame | None, code: str, atoms: Atoms | None = None) -> list[HistoryPeriod]:
+    """Membership periods of association ``code`` from ``catalog.history`` (empty if none);
+    with ``atoms``, each period names its members.
+
+    Examples
+    --------
+    >>> from geo.reference.catalog import load_catalog
+    >>> catalog = load_catalog()
+    >>> [(p.valid_from, p.members, p.names[:1]) for p in history_periods(catalog.history, "W13", catalog.atoms)]
+    [('onbekend', 13, ('Anzegem',)), ('2017-01-01', 1, ('Wielsbeke',))]
+    """
     if history is None or not len(history):
         return []
     rows = history[history["zone_code"].astype(str) == str(code)].fillna(
         {"valid_from": "", "valid_to": "", "note": ""})
     # "idem" in the source repeats the note of the row above it.
     notes = rows["note"].astype(str).replace("idem", pd.NA).ffill().fillna("")
-    grouped = rows.assign(note=notes).groupby(["valid_from", "valid_to", "note"], sort=True).size()
-    return [HistoryPeriod(f or "onbekend", t or "nu", n, int(count)) for (f, t, n), count in grouped.items()]
+    grouped = rows.assign(note=notes).groupby(["valid_from", "valid_to", "note"], sort=True)["nis_code"]
+    periods = []
+    for (f, t, n), codes in grouped:
+        names = ()
+        if atoms is not None:
+            names = tuple(sorted((_name(atoms, c) for c in codes), key=str.casefold))
+        periods.append(HistoryPeriod(f or "onbekend", t or "nu", n, len(codes), names))
+    return periods
+
+
+def _name(atoms: Atoms, nis_code: object) -> str:
+    try:
+        return str(atoms.name(int(nis_code)))
+    except Exception:  # noqa: BLE001 - a code of an older vintage: shown as written
+        return str(nis_code)
 
 
 def zone_fit(layer: Layer, code: str, against: Sequence[Layer], *, history: pd.DataFrame | None = None,
@@ -187,5 +211,5 @@ def zone_fit(layer: Layer, code: str, against: Sequence[Layer], *, history: pd.D
         population_year=atoms.population_year, members=member_fits, comparisons=comparisons,
         norms=norm_checks(layer, population, base_layer_id) if flemish else [], flemish=flemish,
         partial_members=bool((members["share"] < 1.0 - 1e-6).any()),
-        history=history_periods(history, code) if layer.id in (history_layers or (association_layer(),)) else [],
+        history=history_periods(history, code, layer.atoms) if layer.id in (history_layers or (association_layer(),)) else [],
         sources=[layer, *against])

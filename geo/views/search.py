@@ -13,11 +13,18 @@ Examples
 'Lendelede'
 >>> search(catalog, "8860")[0].nis_code
 34025
+
+Several words that find nothing together ("Lendelde 8860": a name and a postal code) are looked up
+one by one; what every word finds comes first, then what some find:
+
+>>> search(catalog, "Lendelde 8860")[0].label
+'Lendelede'
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -35,6 +42,7 @@ MATCHES = ("exact", "postcode", "prefix", "old name", "contains", "typo")
 ASSOCIATION_LAYERS = ("samenwerkingsverband", "samenwerkingsverbanden")
 TYPO_CUTOFF = 0.8  # difflib ratio: one wrong or missing letter in a name of 8+ letters passes
 MAX_QUERY = 100
+MAX_WORDS = 4  # a query of more words is looked up by its first four
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,10 @@ def search(catalog: Catalog, query: str, layers: Iterable[Layer] | None = None, 
     hits += _zones(catalog.layers() if layers is None else layers, text, key)
     if not any(h.match != "typo" for h in hits):
         hits += _typos(catalog, key)
+    words = [w for w in re.split(r"[\s,;]+", text) if w]
+    if not hits and len(words) > 1:
+        hits = _by_word(catalog, words, layers, limit)
+        return hits[:limit]
     hits.sort(key=lambda h: (h.rank, h.kind != "municipality", normalise_name(h.label), h.layer_id or ""))
     seen: set[tuple] = set()
     unique = []
@@ -105,6 +117,24 @@ def search(catalog: Catalog, query: str, layers: Iterable[Layer] | None = None, 
             seen.add(ident)
             unique.append(hit)
     return unique[:limit]
+
+
+def _by_word(catalog: Catalog, words: list[str], layers: Iterable[Layer] | None, limit: int) -> list[Hit]:
+    """Each word on its own: hits every word finds first (in the first word's order), then the rest."""
+    def ident(hit: Hit) -> tuple:
+        return (hit.kind, hit.nis_code, hit.layer_id, hit.code)
+
+    found = [search(catalog, word, layers, limit) for word in words[:MAX_WORDS]]
+    common = set.intersection(*({ident(h) for h in hits} for hits in found))
+    first = [h for hits in found for h in hits if ident(h) in common]
+    rest = [h for hits in found for h in hits if ident(h) not in common]
+    seen: set[tuple] = set()
+    out = []
+    for hit in first + rest:
+        if ident(hit) not in seen:
+            seen.add(ident(hit))
+            out.append(hit)
+    return out
 
 
 def _municipalities(catalog: Catalog, text: str, key: str) -> list[Hit]:

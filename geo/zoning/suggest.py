@@ -508,7 +508,7 @@ class _Search:
             split1, straddle1 = misfit_parts(tables[term.layer_id])
             dom1 = self._dominant(tables[term.layer_id], unit)
             effects.append({
-                "layer": term.layer_id, "counted": term.direction,
+                "layer": term.layer_id, "layer_name": tables[term.layer_id].reference.name, "counted": term.direction,
                 "split_population_before": int(round(split0)), "split_population_after": int(round(split1)),
                 "straddle_population_before": int(round(straddle0)), "straddle_population_after": int(round(straddle1)),
                 "zones": [{"code": code, "name": name, "dominant_share_before": round(d0, 6),
@@ -565,6 +565,7 @@ def _with_explanation(move: SuggestedMove, base: Layer, kept_together: bool) -> 
     if kept_together:
         parts[0] += " (om een groep die samen moet blijven in één zone te brengen)"
     for effect in move.effects:
+        layer_name = effect.get("layer_name") or effect["layer"]
         split = effect["split_population_before"] - effect["split_population_after"]
         straddle = effect["straddle_population_before"] - effect["straddle_population_after"]
         bits = []
@@ -573,14 +574,14 @@ def _with_explanation(move: SuggestedMove, base: Layer, kept_together: bool) -> 
                         f"van hun {'verband' if effect['layer'] in with_role(ASSOCIATIONS_ROLE) else 'gebied'}")
         if effect["counted"] in ("both", "straddle") and straddle:
             bits.append(f"{dutch.number(abs(straddle))} inwoners {'minder' if straddle > 0 else 'meer'} aan de "
-                        f"minderheidskant van een grens van {effect['layer']} binnen hun zone")
+                        f"minderheidskant van een grens van {layer_name} binnen hun zone")
         for zone in effect["zones"]:
             if effect["counted"] == "straddle" or abs(zone["dominant_share_after"] - zone["dominant_share_before"]) < 5e-4:
                 continue
-            bits.append(f"{zone['code']} nu voor {dutch.percent(zone['dominant_share_after'])} in één zone "
+            bits.append(f"{zone['name']} ({zone['code']}) nu voor {dutch.percent(zone['dominant_share_after'])} in één zone "
                         f"(was {dutch.percent(zone['dominant_share_before'])})")
         if bits:
-            parts.append(f"{effect['layer']}: " + "; ".join(bits))
+            parts.append(f"{layer_name}: " + "; ".join(bits))
     parts.append("bevolking " + ", ".join(f"{z['name']} {dutch.number(z['population_before'])} → {dutch.number(z['population_after'])}"
                                           for z in move.zone_population))
     return SuggestedMove(**{**move.__dict__, "explanation": ". ".join(parts) + "."})

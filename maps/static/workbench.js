@@ -76,6 +76,15 @@
     return out;
   }
 
+  // The workbench's map and the status line under it fit the window (1280 x 720 included): the
+  // map's bottom is never below the fold when the page opens.
+  function fitToScreen() {
+    var box = byId("wb-map"), line = byId("wb-status");
+    var top = box.getBoundingClientRect().top + window.scrollY;
+    var room = window.innerHeight - top - (line ? line.offsetHeight : 24) - 12;
+    box.style.height = Math.max(300, Math.min(room, 900)) + "px";
+  }
+
   function baseMap(id) {
     var map = L.map(id, { zoomSnap: 0.25, minZoom: 7, maxZoom: 13, attributionControl: true });
     map.attributionControl.setPrefix(false);
@@ -93,7 +102,8 @@
     this.zoneFlemish = {};
     var self = this;
     data.zones.forEach(function (z) { self.zoneNames[z.code] = z.name; self.zoneFlemish[z.code] = z.flemish; });
-    this.colours = zoneColours(data.zones.map(function (z) { return z.code; }), this.munis);
+    // The server's colours (those of every map of the layer); the page's own only as a fallback.
+    this.colours = data.colours || zoneColours(data.zones.map(function (z) { return z.code; }), this.munis);
     this.history = [[]];
     this.position = 0;
     this.saved = [];
@@ -108,6 +118,34 @@
       this.saved = initial;
     }
   }
+
+  // Unsaved work survives a trip to the sign-in page (same tab): kept in this tab's storage for
+  // the page's own address when the user leaves to sign in, put back once when they return.
+  var UNSAVED = "regiomatch.werkbank.niet-opgeslagen";
+  Workbench.prototype.keep = function () {
+    try {
+      window.sessionStorage.setItem(UNSAVED, JSON.stringify({
+        page: location.pathname + location.search, moves: this.moves(), name: byId("wb-name").value,
+        description: byId("wb-description").value, against: this.against, nest_in: this.nestIn }));
+    } catch (e) { /* storage off: nothing to keep */ }
+  };
+  Workbench.prototype.restore = function () {
+    var kept = null, self = this;
+    try {
+      kept = JSON.parse(window.sessionStorage.getItem(UNSAVED) || "null");
+      window.sessionStorage.removeItem(UNSAVED);
+    } catch (e) { return 0; }
+    if (!kept || kept.page !== location.pathname + location.search || !Array.isArray(kept.moves)) { return 0; }
+    var moves = kept.moves.filter(function (m) {
+      return Array.isArray(m) && self.munis[m[0]] && !self.munis[m[0]].locked && self.zoneFlemish[m[1]];
+    });
+    if (typeof kept.name === "string" && kept.name) { byId("wb-name").value = kept.name; }
+    if (typeof kept.description === "string" && kept.description) { byId("wb-description").value = kept.description; }
+    if (JSON.stringify(moves) === JSON.stringify(this.moves())) { return 0; }
+    this.history = [this.moves(), moves];
+    this.position = 1;
+    return moves.length;
+  };
 
   Workbench.prototype.moves = function () { return this.history[this.position]; };
   Workbench.prototype.movesMap = function () {
@@ -125,7 +163,9 @@
   Workbench.prototype.start = function () {
     var self = this;
     this.setupControls();
+    fitToScreen();
     this.map = baseMap("wb-map");
+    window.addEventListener("resize", function () { fitToScreen(); self.map.invalidateSize(); });
     this.map.attributionControl.addAttribution(this.data.attribution || "");
     this.status("Kaart laden …");
     return fetchJSON(this.data.geometry_url).then(function (res) {
@@ -141,17 +181,31 @@
         }
       }).addTo(this.map);
       self.map.fitBounds(self.geo.getBounds(), { padding: [8, 8] });
-      // Zone names overlap when all of Flanders is in view: smaller there, hidden below that.
+      // Zone names are smaller with all of Flanders in view; municipalities are named from zoom 10 on.
+      // Whatever the zoom, a label that would cover a more important one is left out (declutter).
       var scaleLabels = function () {
         var zoom = self.map.getZoom(), box = self.map.getContainer();
         box.classList.toggle("labels-small", zoom < 9);
         box.classList.toggle("labels-hidden", zoom < 7.75);
+        box.classList.toggle("names-shown", zoom >= MUNICIPALITY_NAMES_ZOOM);
+        self.declutter();
       };
       self.map.on("zoomend", scaleLabels);
+      self.map.on("moveend", function () { self.declutter(); });
+      self.drawNames();
       scaleLabels();
       self.focusZone(new URLSearchParams(location.search).get("zone"));
+      var restored = self.restore();
       self.refresh();
-      self.status("Klik op een gemeente om ze te verschuiven.");
+      var gone = new URLSearchParams(location.search).get("verwijderd");
+      if (restored) {
+        self.status(restored === 1 ? "Uw niet-opgeslagen verschuiving staat terug op de kaart."
+                                   : "Uw " + restored + " niet-opgeslagen verschuivingen staan terug op de kaart.");
+      } else if (gone) {
+        self.status("Scenario “" + gone + "” is verwijderd. U ziet weer de huidige indeling.");
+      } else {
+        self.status("Klik op een gemeente om ze te verschuiven.");
+      }
     }.bind(this)).catch(function (err) { self.status("Fout: " + err.message, true); });
   };
 
@@ -204,7 +258,45 @@
     byId("wb-undo").disabled = this.position === 0;
     byId("wb-redo").disabled = this.position >= this.history.length - 1;
     byId("wb-reset").disabled = this.moves().length === 0;
+    this.offerZones();
     this.evaluate();
+  };
+
+  // Municipality names from this zoom on (below it they would cover the zones' names).
+  var MUNICIPALITY_NAMES_ZOOM = 10;
+
+  Workbench.prototype.drawNames = function () {
+    var self = this;
+    this.names = [];
+    Object.keys(this.shapes).forEach(function (nis) {
+      var m = self.munis[nis];
+      if (!m) { return; }
+      var name = L.marker(self.shapes[nis].getBounds().getCenter(), { interactive: false, keyboard: false,
+        icon: L.divIcon({ className: "muni-label", html: "<span>" + escapeHtml(m.name) + "</span>", iconSize: null }) });
+      name.addTo(self.map);
+      name.rank = 1e9 - m.population;  // behind every zone name, bigger places first
+      self.names.push(name);
+    });
+  };
+
+  // Labels never cover each other: by rank (zones by population, then municipalities), a label
+  // that would overlap one already shown is hidden.
+  Workbench.prototype.declutter = function () {
+    if (!this.map) { return; }
+    var shown = [], visible = this.map.getContainer().classList.contains("names-shown");
+    var all = this.labels.concat(visible ? this.names || [] : []);
+    (this.names || []).forEach(function (n) { if (n._icon) { n._icon.classList.toggle("crowded", !visible); } });
+    all.sort(function (a, b) { return a.rank - b.rank; });
+    all.forEach(function (label) {
+      var icon = label._icon;
+      if (!icon) { return; }
+      icon.classList.remove("crowded");
+      var span = icon.firstChild;
+      var r = span ? span.getBoundingClientRect() : null;
+      if (!r || (!r.width && !r.height)) { return; }  // hidden by zoom
+      var clash = shown.some(function (o) { return r.left < o.right && o.left < r.right && r.top < o.bottom && o.top < r.bottom; });
+      if (clash) { icon.classList.add("crowded"); } else { shown.push(r); }
+    });
   };
 
   // A zone's label sits on its most populous member (always inside the zone).
@@ -220,13 +312,20 @@
         if (!best[z] || m.population > self.munis[best[z]].population) { best[z] = nis; }
       });
     });
+    var people = {};
+    Object.keys(this.shapes).forEach(function (nis) {
+      var m = self.munis[nis];
+      if (m) { self.zonesOf(nis).forEach(function (z) { people[z] = (people[z] || 0) + m.population; }); }
+    });
     Object.keys(best).forEach(function (z) {
       var centre = self.shapes[best[z]].getBounds().getCenter();
       var label = L.marker(centre, { interactive: false, keyboard: false,
         icon: L.divIcon({ className: "zone-label", html: "<span>" + escapeHtml(self.zoneNames[z] || z) + "</span>", iconSize: null }) });
       label.addTo(self.map);
+      label.rank = -people[z];
       self.labels.push(label);
     });
+    this.declutter();
   };
 
   Workbench.prototype.setupControls = function () {
@@ -240,6 +339,7 @@
     Object.keys(this.munis).filter(function (nis) { return !self.munis[nis].locked; })
       .sort(function (a, b) { return cmp.compare(self.munis[a].name, self.munis[b].name); })
       .forEach(function (nis) { muniSelect.appendChild(el("option", { value: nis, text: self.munis[nis].name + " (" + nis + ")" })); });
+    muniSelect.addEventListener("change", function () { self.offerZones(); });
     byId("wb-move-form").addEventListener("submit", function (e) {
       e.preventDefault();
       self.move([[muniSelect.value, zoneSelect.value]]);
@@ -270,6 +370,19 @@
       : "Voor deze laag geldt geen bevolkingsnorm. Bevolking: Statbel, 1 januari " + this.data.population_year + ".";
     byId("wb-suggest-form").addEventListener("submit", function (e) { e.preventDefault(); self.suggest(); });
     this.setupSaving();
+  };
+
+  // The form's zone list never offers the zone the chosen municipality is in already.
+  Workbench.prototype.offerZones = function () {
+    var nis = byId("wb-muni").value, select = byId("wb-zone");
+    var now = nis && this.munis[nis] ? this.zonesOf(nis) : [];
+    var first = null;
+    Array.prototype.forEach.call(select.options, function (o) {
+      var current = now.length === 1 && now[0] === o.value;
+      o.hidden = o.disabled = current;
+      if (!current && first === null) { first = o.value; }
+    });
+    if (select.selectedOptions.length && select.selectedOptions[0].disabled) { select.value = first; }
   };
 
   // -- editing ------------------------------------------------------------------------------------
@@ -318,21 +431,25 @@
     var self = this;
     var next = this.movesMap();
     var order = this.moves().map(function (m) { return m[0]; });
-    var refused = [];
+    var refused = [], done = [];
     pairs.forEach(function (p) {
       var nis = String(p[0]), zone = String(p[1]);
       var m = self.munis[nis];
       if (!m || m.locked) { refused.push(m ? m.locked : nis); return; }
+      var now = self.zonesOf(nis);
+      if (now.length === 1 && now[0] === zone) { refused.push(m.name + " ligt al in " + self.zoneLabel(zone)); return; }
+      done.push(p);
       var base = m.zones;
       delete next[nis];
       order = order.filter(function (n) { return n !== nis; });
       if (!(base.length === 1 && base[0] === zone)) { next[nis] = zone; order.push(nis); }
     });
-    if (refused.length) { this.status(refused.join("; "), true); }
     var moves = order.filter(function (n) { return next[n] !== undefined; }).map(function (n) { return [n, next[n]]; });
-    var described = pairs.map(function (p) { return self.name(String(p[0])) + " naar " + self.zoneLabel(String(p[1])); });
-    this.setMoves(moves);
-    if (!refused.length) { this.status("Verschoven: " + described.join(", ") + "."); }
+    var described = done.map(function (p) { return self.name(String(p[0])) + " naar " + self.zoneLabel(String(p[1])); });
+    if (done.length) { this.setMoves(moves); }
+    var said = (described.length ? "Verschoven: " + described.join(", ") + ". " : "") +
+               (refused.length ? (described.length ? "Niet verschoven: " : "") + refused.join("; ") + "." : "");
+    this.status(said, refused.length > 0);
   };
 
   Workbench.prototype.setMoves = function (moves) {
@@ -390,6 +507,9 @@
       .catch(function (err) { self.status("De server antwoordde niet: " + err.message, true); });
   };
 
+  var FIT_ROWS = 10, OUTSIDE_NAMES = 4;
+  // "1 verschuiving", "2 verschuivingen": the noun agrees with the number.
+  function count(n, one, many) { return n + " " + (n === 1 ? one : many); }
   function arrow(before, after) { return before === after ? String(after) : before + " → " + after; }
 
   Workbench.prototype.renderFit = function (result) {
@@ -400,27 +520,38 @@
       body.appendChild(el("h3", { text: ref.name }));
       body.appendChild(el("p", {}, ["Inwoners van wie de zone van " + ref.name + " volledig in één zone ligt: ",
         el("strong", { text: arrow(ref.nested_share_text[0], ref.nested_share_text[1]) })]));
-      var rows = ref.zones.slice().sort(function (a, b) { return (b.changed ? 1 : 0) - (a.changed ? 1 : 0); });
-      var shown = rows.slice(0, 25);
+      // Changed zones first, then the most split ones; a big register (286 associations) stays a
+      // short table: every changed zone, topped up to FIT_ROWS with the most split unchanged ones.
+      var rows = ref.zones.slice().sort(function (a, b) {
+        return (b.changed ? 1 : 0) - (a.changed ? 1 : 0) || b.zones_touched - a.zones_touched;
+      });
+      var changedCount = rows.filter(function (z) { return z.changed; }).length;
+      var shown = rows.slice(0, Math.max(changedCount, FIT_ROWS));
       var table = el("table", { className: "fit", "data-layer": ref.layer }, [
         el("thead", {}, [el("tr", {}, [el("th", { text: "Zone" }), el("th", { className: "num", text: "Zones geraakt" }),
           el("th", { text: "Grootste deel" }), el("th", { text: "Leden buiten" })])])]);
       var tbody = el("tbody");
       shown.forEach(function (z) {
         var outside = z.outside.map(function (m) { return m.municipality; });
+        var outsideCell = outside.length > OUTSIDE_NAMES
+          ? el("details", {}, [el("summary", { text: outside.slice(0, OUTSIDE_NAMES).join(", ") + " … en " + (outside.length - OUTSIDE_NAMES) + " andere" }),
+                               el("small", { text: outside.join(", ") })])
+          : el("small", { text: outside.join(", ") });
         var tr = el("tr", { "data-code": z.code, className: z.changed ? "changed" : "" }, [
           el("td", {}, [z.name + " ", el("small", { text: "(" + z.code + ")" })]),
           el("td", { className: "num touched", "data-before": String(z.zones_touched_before), "data-after": String(z.zones_touched),
                      text: arrow(z.zones_touched_before, z.zones_touched) }),
           el("td", {}, [el("span", { className: "keep", text: arrow(z.dominant_share_text[0], z.dominant_share_text[1]) }), el("br"),
                      el("small", { text: z.dominant_zone ? "in " + self.zoneLabel(z.dominant_zone) : "" })]),
-          el("td", {}, [arrow(z.outside_before.length, z.outside.length), el("br"), el("small", { text: outside.join(", ") })])]);
+          el("td", {}, [arrow(z.outside_before.length, z.outside.length), el("br"), outsideCell])]);
         tbody.appendChild(tr);
       });
       table.appendChild(tbody);
       body.appendChild(table);
       if (rows.length > shown.length) {
-        body.appendChild(el("p", { className: "muted", text: (rows.length - shown.length) + " zones zonder wijziging niet getoond." }));
+        var hidden = rows.length - shown.length;
+        body.appendChild(el("p", { className: "muted", text: (hidden === 1 ? "1 zone" : hidden + " zones") +
+          " zonder wijziging niet getoond (minder gesplitst dan de getoonde)." }));
       }
     });
   };
@@ -451,6 +582,18 @@
             v.zones_touched.map(function (z) { return z.name + " (" + nl(z.population) + " inw.)"; }).join(", ") }));
         });
         body.appendChild(ul);
+      }
+      // Every zone counted above by name: the ones still split and the ones this edit healed.
+      var self = this, now = n.violations.map(function (v) { return v.code; });
+      var still = n.violations.filter(function (v) { return n.violations_before.indexOf(v.code) >= 0; });
+      var healed = n.violations_before.filter(function (code) { return now.indexOf(code) < 0; });
+      if (still.length) {
+        body.appendChild(el("p", { className: "muted", id: "wb-nesting-still", text: (fresh.length ? "Al eerder: " : "") +
+          still.map(function (v) { return v.name + " (" + v.code + ")"; }).join(", ") + "." }));
+      }
+      if (healed.length) {
+        body.appendChild(el("p", { className: "pass", id: "wb-nesting-healed", text: "Nu wel binnen één zone: " +
+          healed.map(function (code) { return self.zoneLabel(code); }).join(", ") + "." }));
       }
     }
   };
@@ -534,6 +677,8 @@
     if (this.data.writer.needs_signin && !this.data.writer.signed_in) {
       byId("wb-signin").hidden = false;
       byId("wb-signin-link").href = "/aanmelden?next=" + encodeURIComponent(location.pathname + location.search);
+      // Any way out of the page (this link, the menu, a reload) keeps the unsaved moves for the return.
+      window.addEventListener("pagehide", function () { if (self.unsaved()) { self.keep(); } });
     }
     byId("wb-name").value = s ? s.name : "";
     byId("wb-description").value = s ? s.description : "";
@@ -565,16 +710,17 @@
     var p = this.result ? this.result.problems : null;
     if (!p) { return ""; }
     var parts = [];
-    if (p.population) { parts.push(p.population + " zone(s) buiten de norm"); }
-    if (p.not_contiguous) { parts.push(p.not_contiguous + " nieuw(e) losliggend(e) stuk(ken)"); }
-    if (p.not_nested) { parts.push(p.not_nested + " zone(s) niet genest"); }
+    if (p.population) { parts.push(count(p.population, "zone", "zones") + " buiten de norm"); }
+    if (p.not_contiguous) { parts.push(count(p.not_contiguous, "nieuw losliggend stuk", "nieuwe losliggende stukken")); }
+    if (p.not_nested) { parts.push(count(p.not_nested, "zone", "zones") + " niet genest"); }
     return parts.length ? " Let op: " + parts.join(", ") + "." : "";
   };
 
   Workbench.prototype.failed = function (res) {
     if (res.status === 401) {
       byId("wb-signin").hidden = false;
-      return "Opslaan vraagt een aanmelding: meld u aan en probeer opnieuw. Uw verschuivingen blijven op de kaart staan.";
+      return "Opslaan vraagt een aanmelding: meld u aan (link hierboven) en probeer opnieuw. Uw verschuivingen worden " +
+        "bewaard en staan na het aanmelden terug op de kaart.";
     }
     if (res.status === 409) {
       return "Iemand anders heeft dit scenario intussen gewijzigd. Er is niets overschreven en uw verschuivingen " +
@@ -582,6 +728,8 @@
     }
     return "Opslaan mislukte (" + res.status + "): " + (res.body && res.body.detail) + ". Uw verschuivingen blijven op de kaart staan.";
   };
+
+  Workbench.prototype.unsaved = function () { return JSON.stringify(this.moves()) !== JSON.stringify(this.saved); };
 
   Workbench.prototype.payloadMoves = function () {
     return this.moves().map(function (m) { return { nis_code: Number(m[0]), to_zone: m[1] }; });
@@ -607,7 +755,7 @@
       self.saved = self.moves();
       history.replaceState(null, "", "/werkbank/" + encodeURIComponent(r.id));
       self.showScenario();
-      self.saveStatus("Opgeslagen als “" + r.name + "” (versie " + r.version + ", " + r.moves.length + " verschuivingen)." + self.problemsText());
+      self.saveStatus("Opgeslagen als “" + r.name + "” (versie " + r.version + ", " + count(r.moves.length, "verschuiving", "verschuivingen") + ")." + self.problemsText());
     }).catch(function (err) { self.saveStatus("De server antwoordde niet: " + err.message + ". Uw verschuivingen blijven op de kaart staan.", true); });
   };
 
@@ -628,7 +776,7 @@
     fetchJSON("/api/v1/scenarios/" + encodeURIComponent(s.id), { method: "DELETE", headers: this.headers() })
       .then(function (res) {
         if (!res.ok) { self.saveStatus(self.failed(res), true); return; }
-        location.href = "/werkbank?base=" + encodeURIComponent(self.data.base_layer);
+        location.href = "/werkbank?base=" + encodeURIComponent(self.data.base_layer) + "&verwijderd=" + encodeURIComponent(s.name);
       });
   };
 
@@ -648,7 +796,7 @@
     var sides = [data.left, data.right];
     var codes = {};
     sides.forEach(function (s) { Object.keys(s.zones).forEach(function (n) { s.zones[n].zones.forEach(function (z) { codes[z] = true; }); }); });
-    var colours = zoneColours(Object.keys(codes), data.left.zones);
+    var colours = data.colours || zoneColours(Object.keys(codes), data.left.zones);
     var moved = {};
     data.moved.forEach(function (n) { moved[String(n)] = true; });
     var syncing = false;
@@ -692,48 +840,181 @@
 
   Importer.prototype.start = function () {
     var self = this, form = byId("ln-form"), out = byId("ln-preview");
-    function send(url) {
+    function send(url, what) {
       var body = new FormData(form);
-      out.textContent = "Bezig …";
+      out.textContent = what;
       return fetchJSON(url, { method: "POST", headers: self.headers(), body: body });
     }
     byId("ln-preview-button").addEventListener("click", function () {
-      send("/api/v1/layers/preview").then(function (res) { self.showPreview(res); });
+      send("/api/v1/layers/preview", "Bestand nakijken …").then(function (res) { self.showPreview(res, false); })
+        .catch(function (err) { self.unreachable(err); });
     });
+    // Saving first runs the preview: the same Dutch list of every problem (nothing is saved then),
+    // or the same preview plus what was saved, where to look at it next and what was left out.
     form.addEventListener("submit", function (e) {
       e.preventDefault();
-      send("/api/v1/layers").then(function (res) {
-        if (!res.ok) { self.showPreview(res); return; }
-        out.textContent = "";  // saved
-        out.appendChild(el("p", { className: "pass", text: "Laag “" + res.body.name + "” opgeslagen (" + res.body.zone_count + " zones). " }));
-        out.appendChild(el("a", { href: "/werkbank?base=" + encodeURIComponent(res.body.id), text: "Open ze in de werkbank" }));
-      });
+      send("/api/v1/layers/preview", "Bestand nakijken …").then(function (checked) {
+        if (!checked.ok || checked.body.problems.length) { self.showPreview(checked, true); return null; }
+        return send("/api/v1/layers", "Opslaan …").then(function (res) {
+          if (!res.ok) { self.showPreview(res, true); return; }
+          self.showPreview(checked, false);
+          self.saved(res.body, checked.body);
+        });
+      }).catch(function (err) { self.unreachable(err); });
     });
     Array.prototype.forEach.call(document.querySelectorAll("button[data-delete-layer]"), function (b) {
-      b.addEventListener("click", function () {
-        var id = b.getAttribute("data-delete-layer");
-        if (!window.confirm("Laag " + id + " verwijderen?")) { return; }
-        fetchJSON("/api/v1/layers/" + encodeURIComponent(id), { method: "DELETE", headers: self.headers() }).then(function (res) {
-          if (res.ok) { location.reload(); } else { window.alert("Verwijderen mislukte: " + (res.body && res.body.detail)); }
-        });
+      self.deletable(b);
+    });
+  };
+
+  Importer.prototype.unreachable = function (err) {
+    var out = byId("ln-preview");
+    out.textContent = "";
+    out.appendChild(el("p", { className: "fail", text: "De server antwoordde niet (" + err.message + "). Er is niets opgeslagen." }));
+  };
+
+  Importer.prototype.deletable = function (b) {
+    var self = this;
+    b.addEventListener("click", function () {
+      var id = b.getAttribute("data-delete-layer");
+      if (!window.confirm("Laag " + id + " verwijderen?")) { return; }
+      fetchJSON("/api/v1/layers/" + encodeURIComponent(id), { method: "DELETE", headers: self.headers() }).then(function (res) {
+        if (res.ok) { location.reload(); } else { window.alert("Verwijderen mislukte: " + (res.body && res.body.detail)); }
       });
     });
   };
 
-  Importer.prototype.showPreview = function (res) {
+  // Where to look at an imported layer: its map and overlay against the usual comparison, a
+  // report per zone, the workbench.
+  Importer.prototype.links = function (id) {
+    var c = this.data.compare, a = encodeURIComponent(id);
+    var list = el("ul", { className: "links", id: "ln-next" });
+    if (c) {
+      var b = encodeURIComponent(c.id);
+      list.appendChild(el("li", {}, [el("a", { href: "/maps/overlay?a=" + a + "&b=" + b, text: "Kaart tegenover de " + c.name.toLowerCase() })]));
+      list.appendChild(el("li", {}, [el("a", { href: "/overlay?a=" + a + "&b=" + b, text: "Overlaytabel tegenover de " + c.name.toLowerCase() })]));
+    }
+    list.appendChild(el("li", {}, [el("a", { href: "/werkbank?base=" + a, text: "Open ze in de werkbank" })]));
+    return list;
+  };
+
+  Importer.prototype.saved = function (layer, preview) {
+    var out = byId("ln-preview"), id = layer.id;
+    var summary = el("div", { id: "ln-saved" }, [
+      el("p", { className: "pass", text: "Laag “" + layer.name + "” opgeslagen (" + (layer.zone_count === 1 ? "1 zone" : layer.zone_count + " zones") + ")." })]);
+    if (preview.dropped && preview.dropped.length) {
+      summary.appendChild(el("p", { className: "fail", text: "Niet opgenomen:" }));
+      var ul = el("ul", { className: "ln-dropped" });
+      preview.dropped.forEach(function (d) { ul.appendChild(el("li", { className: "fail", text: d })); });
+      summary.appendChild(ul);
+    }
+    summary.appendChild(el("p", { text: "Verder met deze laag:" }));
+    summary.appendChild(this.links(id));
+    out.insertBefore(summary, out.firstChild);
+    // The zones now link to their fit report.
+    Array.prototype.forEach.call(out.querySelectorAll("#ln-zones tr[data-code]"), function (tr) {
+      var cell = tr.firstChild, code = tr.getAttribute("data-code");
+      var link = el("a", { href: "/reports/" + encodeURIComponent(id) + "/" + encodeURIComponent(code), text: cell.textContent });
+      cell.textContent = "";
+      cell.appendChild(link);
+    });
+    this.listed(layer);
+  };
+
+  // The list of imported layers shows the new one at once (no reload).
+  Importer.prototype.listed = function (layer) {
+    var table = byId("ln-layers"), none = byId("ln-none");
+    if (!table) { return; }
+    table.hidden = false;
+    if (none) { none.hidden = true; }
+    var a = encodeURIComponent(layer.id);
+    var remove = el("button", { type: "button", "data-delete-layer": layer.id, text: "verwijderen" });
+    var cells = [el("td", {}, [layer.name + " ", el("small", { text: "(" + layer.id + ")" })]),
+                 el("td", { className: "num", text: String(layer.zone_count) }), el("td", { text: layer.source || "" }),
+                 el("td", {}, [el("a", { href: "/werkbank?base=" + a, text: "werkbank" })].concat(
+                   this.data.compare ? [" · ", el("a", { href: "/maps/overlay?a=" + a + "&b=" + encodeURIComponent(this.data.compare.id), text: "kaart" }),
+                                        " · ", el("a", { href: "/overlay?a=" + a + "&b=" + encodeURIComponent(this.data.compare.id), text: "overlaytabel" })] : [],
+                   [" · ", remove]))];
+    table.querySelector("tbody").appendChild(el("tr", { "data-layer": layer.id }, cells));
+    this.deletable(remove);
+  };
+
+  // The preview on a map: each municipality in the colour of the zone that holds most of it,
+  // the view on the part of Flanders the layer covers (a Limburg layer opens on Limburg).
+  Importer.prototype.drawMap = function (members) {
+    var box = byId("ln-map"), self = this;
+    if (!box || !window.L) { return; }
+    if (!members || !members.length) { box.hidden = true; return; }
+    box.hidden = false;
+    if (!this.map) {
+      this.map = baseMap("ln-map");
+      this.map.attributionControl.addAttribution(this.data.attribution || "");
+    }
+    var zoneOf = {}, colourOf = {}, n = 0;
+    members.forEach(function (m) {
+      var key = String(m.nis_code), best = zoneOf[key];
+      if (!best || m.share > best.share) { zoneOf[key] = m; }
+      if (colourOf[m.zone_code] === undefined) { colourOf[m.zone_code] = PALETTE[n++ % PALETTE.length]; }
+    });
+    var geometry = this.geometry || fetchJSON(this.data.geometry_url).then(function (res) {
+      if (!res.ok) { throw new Error("de kaart kon niet geladen worden (" + res.status + ")"); }
+      return res.body;
+    });
+    this.geometry = geometry;
+    return geometry.then(function (body) {
+      if (self.layer) { self.map.removeLayer(self.layer); }
+      var covered = [];
+      self.layer = L.geoJSON(body, {
+        style: function (f) {
+          var m = zoneOf[String(f.properties.code)];
+          return m ? { fillColor: colourOf[m.zone_code], fillOpacity: 0.35 + 0.45 * m.share, color: "#555", weight: 0.6 }
+                   : { fillColor: NO_ZONE, fillOpacity: 0.2, color: "#aaa", weight: 0.4 };
+        },
+        onEachFeature: function (f, l) {
+          var m = zoneOf[String(f.properties.code)];
+          if (m) { covered.push(l); }
+          l.bindTooltip(escapeHtml(f.properties.name) + (m ? "<br>" + escapeHtml(m.zone_name + " (" + m.zone_code + ")") +
+            (m.share < 0.9995 ? ", " + pct(m.share) : "") : "<br>in geen zone"), { sticky: true });
+        }
+      }).addTo(self.map);
+      if (covered.length) { self.map.fitBounds(L.featureGroup(covered).getBounds(), { padding: [12, 12], animate: false }); }
+      document.body.setAttribute("data-preview-map", String(covered.length));
+    }).catch(function () { box.hidden = true; });  // the table below still says everything
+  };
+
+  Importer.prototype.showPreview = function (res, saving) {
     var out = byId("ln-preview");
     out.textContent = "";
-    var problems = res.ok ? res.body.problems : [res.status === 401 ? "Meld u eerst aan." : (res.body && res.body.detail)];
+    this.drawMap(res.ok && res.body.members ? res.body.members : []);
+    var problems = res.ok ? res.body.problems : [res.status === 401 ? "Meld u eerst aan." : String(res.body && res.body.detail)];
     if (problems.length) {
-      out.appendChild(el("p", { className: "fail", text: problems.length === 1 ? "Eén probleem:" : problems.length + " problemen:" }));
+      var head = problems.length === 1 ? "Eén probleem" : problems.length + " problemen";
+      out.appendChild(el("p", { className: "fail", text: head + (saving ? "; er is niets opgeslagen:" : ":") }));
       var ul = el("ul", { id: "ln-problems" });
       problems.forEach(function (p) { ul.appendChild(el("li", { className: "fail", text: String(p) })); });
       out.appendChild(ul);
     }
     if (!res.ok || !res.body.members || !res.body.members.length) { return; }
     var b = res.body;
-    out.appendChild(el("p", { text: b.zone_count + " zones, " + b.members.length + " gemeenten herkend, samen " + nl(b.population) +
+    out.appendChild(el("p", { text: (b.zone_count === 1 ? "1 zone, " : b.zone_count + " zones, ") + b.members.length +
+      (b.members.length === 1 ? " gemeente" : " gemeenten") + " herkend, samen " + nl(b.population) +
       " inwoners (1 januari " + b.population_year + ")." }));
+    if (b.weighting) { out.appendChild(el("p", { className: "muted", id: "ln-weighting", text: b.weighting })); }
+    if (b.dropped && b.dropped.length && !saving) {
+      out.appendChild(el("p", { className: "fail", text: "Wordt niet opgenomen:" }));
+      var dropped = el("ul", { className: "ln-dropped" });
+      b.dropped.forEach(function (d) { dropped.appendChild(el("li", { className: "fail", text: d })); });
+      out.appendChild(dropped);
+    }
+    var zones = el("table", { id: "ln-zones" }, [el("thead", {}, [el("tr", {}, [el("th", { text: "Zone" }),
+      el("th", { className: "num", text: "Gemeenten" }), el("th", { className: "num", text: "Inwoners" })])])]);
+    var zbody = el("tbody");
+    (b.zones || []).forEach(function (z) {
+      zbody.appendChild(el("tr", { "data-code": z.code }, [el("td", { text: z.name + " (" + z.code + ")" }),
+        el("td", { className: "num", text: String(z.members) }), el("td", { className: "num", text: nl(z.population) })]));
+    });
+    zones.appendChild(zbody);
+    out.appendChild(zones);
     var table = el("table", { id: "ln-members" }, [el("thead", {}, [el("tr", {}, [el("th", { text: "Gemeente" }), el("th", { text: "Zone" }),
       el("th", { className: "num", text: "Aandeel" }), el("th", { className: "num", text: "Inwoners" })])])]);
     var tbody = el("tbody");
@@ -743,7 +1024,7 @@
         el("td", { className: "num", text: nl(m.population) })]));
     });
     table.appendChild(tbody);
-    out.appendChild(table);
+    out.appendChild(el("details", {}, [el("summary", { text: "Per gemeente" }), table]));
   };
 
   // ------------------------------------------------------------------------------------------------
@@ -753,7 +1034,7 @@
     var cmp = readData("cmp-data");
     if (cmp) { new Comparison(cmp).start(); }
     var ln = readData("ln-data");
-    if (ln) { new Importer(ln).start(); }
+    if (ln) { window.regiomatchImporter = new Importer(ln); window.regiomatchImporter.start(); }
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", boot); } else { boot(); }
 }());
