@@ -185,6 +185,8 @@ def heavy(kind: str, message: str):
 class WaitingSlots:
     """At most ``limit`` holders at once; others wait on the event loop (holding no worker
     thread) up to ``timeout`` seconds, and at most ``max_waiting`` of them; beyond that a 503.
+    One client (``client``: its address) holds or waits for at most ``per_client`` slots at a time,
+    so one slow or hostile client cannot take every upload slot from the others.
 
     Used for uploads: each one is read by a child process, so a few at a time is all the machine
     does well, and a queue of waiting uploads must not take threads from ``/health``.
@@ -193,26 +195,61 @@ class WaitingSlots:
     def __init__(self) -> None:
         self._semaphores: dict[tuple[int, int], asyncio.Semaphore] = {}
         self.waiting = 0
+        self.per_client_count: dict[str, int] = {}
 
     @contextlib.asynccontextmanager
-    async def slot(self, limit: int, message: str, timeout: float = 60.0, max_waiting: int = 32):
+    async def slot(self, limit: int, message: str, timeout: float = 60.0, max_waiting: int = 32,
+                   client: str | None = None, per_client: int | None = None):
         from geo.errors import Busy
 
+        if client is not None and per_client is not None and self.per_client_count.get(client, 0) >= per_client:
+            raise Busy(f"u laat al {per_client} bestand(en) tegelijk inlezen; wacht tot dat klaar is "
+                       f"(hoogstens {per_client} per gebruiker tegelijk)")
         key = (id(asyncio.get_running_loop()), limit)
         semaphore = self._semaphores.setdefault(key, asyncio.Semaphore(limit))
         if self.waiting >= max_waiting:
             raise Busy(message)
-        self.waiting += 1
+        if client is not None:
+            self.per_client_count[client] = self.per_client_count.get(client, 0) + 1
         try:
-            await asyncio.wait_for(semaphore.acquire(), timeout)
-        except asyncio.TimeoutError:
-            raise Busy(message) from None
+            self.waiting += 1
+            try:
+                await asyncio.wait_for(semaphore.acquire(), timeout)
+            except asyncio.TimeoutError:
+                raise Busy(message) from None
+            finally:
+                self.waiting -= 1
+            try:
+                yield
+            finally:
+                semaphore.release()
         finally:
-            self.waiting -= 1
-        try:
-            yield
-        finally:
-            semaphore.release()
+            if client is not None:
+                left = self.per_client_count.get(client, 1) - 1
+                if left > 0:
+                    self.per_client_count[client] = left
+                else:
+                    self.per_client_count.pop(client, None)
 
 
 uploads = WaitingSlots()
+
+
+def client_share(parallel: int) -> int:
+    """Upload slots one client may hold at once: half of them, at least one.
+
+    Examples
+    --------
+    >>> client_share(2), client_share(5)
+    (1, 2)
+    """
+    return max(1, parallel // 2)
+
+
+def upload_slot(request, limits):  # noqa: ANN001, ANN201
+    """The upload slot of one import or preview, within its client's share (the client is the
+    peer address, or what a trusted proxy says it is: uvicorn's ``--forwarded-allow-ips``)."""
+    client = request.client.host if request.client is not None else None
+    return uploads.slot(limits.parallel, f"er worden al {limits.parallel} bestanden ingelezen en er wachten er "
+                        "meer; probeer het over een minuut opnieuw", timeout=limits.wall_seconds, client=client,
+                        per_client=client_share(limits.parallel))

@@ -15,14 +15,14 @@ from api import serialize, warmup
 from api.downloads import download
 from api.deps import get_workspace, require_writer
 from api.errors import TooLarge
-from api.limits import slot, uploads
+from api.limits import slot, upload_slot
 from api.render_cache import cached
 from api.settings import Settings, get_settings
 from geo.errors import Conflict, ReadOnly
 from geo.geometry.polygons import (DEFAULT_SIMPLIFY_METRES, MAX_SIMPLIFY_METRES, layer_geojson, web_geometry_steps,
                           zone_polygons)
-from geo.uploads.importing import LAYER_ID_PATTERN, check_suffix, import_layer, validate_layer_id
-from geo.uploads.sandbox import ImportLimits, check_zones_per_municipality, parse_upload
+from geo.uploads.importing import LAYER_ID_PATTERN, check_suffix, validate_layer_id
+from geo.uploads.sandbox import ImportLimits, build_upload, check_zones_per_municipality
 from geo.storage.records import check_text
 from geo.storage.workspace import Workspace
 from geo.views.zones import zone_members
@@ -121,8 +121,7 @@ async def create_layer(
     # worker keeps answering other requests meanwhile.
     limits = settings.import_limits()
     # A few uploads are read at a time; the others wait here without holding a worker thread.
-    async with uploads.slot(limits.parallel, f"{limits.parallel} uploads are being read already and more are "
-                            "waiting; try again in a minute", timeout=limits.wall_seconds):
+    async with upload_slot(request, limits):
         created = await run_in_threadpool(_import, ws, id, content, file.filename or "", limits,
                                           name=name, source=source, vintage=vintage, code_column=code_column,
                                           name_column=name_column)
@@ -140,10 +139,11 @@ def _import(ws: Workspace, layer_id: str, content: bytes, filename: str, limits:
     if ws.store.layer_exists(layer_id):
         raise Conflict(f"a layer with id {layer_id!r} already exists; choose another id or delete it first")
     check_suffix(filename)
-    # The file is read in a limited child process (CPU, memory, time, sizes); only the parsed
-    # frame comes back, so no upload can stall or exhaust this server.
-    parsed = parse_upload(content, filename, limits)
-    layer = import_layer(layer_id, content, filename, ws.catalog, parsed=parsed, **options)
+    # The file is read, checked and overlaid with the municipalities in a limited child process
+    # (CPU, memory, time, sizes; cheap counts first); only the layer's parts come back, so no
+    # upload can stall or exhaust this server. The preview runs the very same steps.
+    built = build_upload(content, filename, ws.catalog, limits, layer_id=layer_id, options=options)
+    layer = built.layer(layer_id, ws.catalog.atoms)
     polygons = None
     if layer.polygons is not None:
         import geopandas as gpd

@@ -18,20 +18,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api import session
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import get_workspace
+from api.deps import get_workspace, require_writer
 from api.downloads import content_disposition, download
 from geo.storage.workspace import SCENARIO_PREFIX, Workspace
 from api.errors import TooLarge
-from api.limits import uploads
+from api.limits import upload_slot
 from api.routes.evaluate import DEFAULT_NEST_IN
 from api.routes.zonings import ASSOCIATIONS
 from api.settings import Settings, get_settings
 from geo.zoning.compare import compare, order_against
 from geo.geometry.polygons import DEFAULT_SIMPLIFY_METRES, layer_geojson, zone_polygons
 from geo.errors import Busy, LimitExceeded, RegiomatchError
-from geo.uploads.preview import ImportPreview, preview_import
+from geo.uploads.preview import ImportPreview
 from geo.uploads.importing import check_suffix
-from geo.uploads.sandbox import parse_upload
+from geo.uploads.sandbox import build_upload
 from geo.reference.norms import norm_for
 from geo.paths import ATTRIBUTION
 from geo.zoning.workbench import editing_context
@@ -186,8 +186,10 @@ def layer_new_page(request: Request, ws: Workspace = Depends(get_workspace),
     return HTMLResponse(render_layer_new(imported, data, ws.catalog.atoms.population_year), headers=NO_STORE)
 
 
-@router.post("/api/v1/layers/preview", summary="Preview an import: matched municipalities and every problem row")
+@router.post("/api/v1/layers/preview", summary="Preview an import: matched municipalities and every problem row",
+             dependencies=[Depends(require_writer)])
 async def preview_layer(
+    request: Request,
     file: UploadFile = File(..., description="CSV/XLSX membership table or GeoJSON/GeoPackage/zipped shapefile"),
     id: str = Form("voorbeeld", max_length=63, description="The id the layer would get"),
     name: str | None = Form(None, max_length=200), source: str | None = Form(None, max_length=500),
@@ -197,7 +199,8 @@ async def preview_layer(
 ) -> dict:
     """Nothing is saved. ``problems`` lists every problem row of a table at once, in Dutch; with
     none, ``members`` is municipality -> zone with share and population, as the import would
-    store it."""
+    store it. Needs the same rights as an import, and runs the same steps under the same limits
+    (a file over a limit is the same 413 with the same words as its import)."""
     content = await file.read(settings.max_upload_bytes + 1)
     if len(content) > settings.max_upload_bytes:
         raise TooLarge(f"upload larger than {settings.max_upload_bytes} bytes")
@@ -207,9 +210,8 @@ async def preview_layer(
     options = {k: v for k, v in {"name": name, "source": source, "vintage": vintage, "code_column": code_column,
                                  "name_column": name_column}.items() if v}
     limits = settings.import_limits()
-    # Read in the limited child process, like a real import (geo.uploads.sandbox); over a limit a 413.
-    async with uploads.slot(limits.parallel, f"{limits.parallel} uploads are being read already and more are "
-                            "waiting; try again in a minute", timeout=limits.wall_seconds):
+    # Read and built in the limited child process, like a real import (geo.uploads.sandbox).
+    async with upload_slot(request, limits):
         preview = await run_in_threadpool(_preview, content, file.filename or "", ws, limits, options)
     out = preview.as_dict()
     out["problems"] = taken + out["problems"]
@@ -219,12 +221,14 @@ async def preview_layer(
 def _preview(content: bytes, filename: str, ws: Workspace, limits, options: dict):  # noqa: ANN001
     try:
         check_suffix(filename)
-        parsed = parse_upload(content, filename, limits)
+        built = build_upload(content, filename, ws.catalog, limits, options=options, preview=True)
     except (LimitExceeded, Busy):
-        raise
+        raise  # the same 413 (or 503) as the import
     except RegiomatchError as exc:
         return ImportPreview(None, [exc.detail])
-    return preview_import("voorbeeld", content, filename, ws.catalog, parsed=parsed, **options)
+    if built.problems:
+        return ImportPreview(None, built.problems)
+    return ImportPreview(built.layer("voorbeeld", ws.catalog.atoms))
 
 
 # -- signing in --------------------------------------------------------------------------------
