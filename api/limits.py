@@ -118,6 +118,39 @@ class ExposureGuard:
 
 
 # -- bounded work per request ---------------------------------------------------------------------
+# The simplification tolerances (metres) a GeoJSON answer is made with: any other value is snapped
+# to the nearest of these, so a client cannot miss the cache on purpose (?simplify=0.001xxx with a
+# new value each time cost 1.5-7 s per request).
+SIMPLIFY_STEPS = (0.0, 10.0, 25.0, 50.0, 100.0, 150.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0)
+
+
+def snapped(value: float, steps: tuple[float, ...] = SIMPLIFY_STEPS) -> float:
+    """The allowed value nearest to ``value`` (the smaller one on a tie).
+
+    Examples
+    --------
+    >>> snapped(0.001), snapped(49.9), snapped(150.0), snapped(4000)
+    (0.0, 50.0, 150.0, 5000.0)
+    """
+    return min(steps, key=lambda step: (abs(step - value), step))
+
+
+def _simplify_dependency():  # noqa: ANN202
+    from fastapi import Query
+
+    from geo.geometry.polygons import DEFAULT_SIMPLIFY_METRES, MAX_SIMPLIFY_METRES
+
+    def simplify_metres(simplify: float = Query(DEFAULT_SIMPLIFY_METRES, ge=0, le=MAX_SIMPLIFY_METRES,
+                                                description="Douglas-Peucker tolerance in metres (EPSG:31370), "
+                                                "snapped to one of " + ", ".join(f"{s:g}" for s in SIMPLIFY_STEPS))
+                        ) -> float:
+        return snapped(simplify)
+
+    return simplify_metres
+
+
+simplify_metres = _simplify_dependency()
+
 def unique_list(values: list | None, name: str, limit: int) -> list:
     """``values`` without repeats (first occurrence kept); more than ``limit`` distinct is a 422.
 

@@ -15,11 +15,11 @@ from api import serialize, warmup
 from api.downloads import download
 from api.deps import get_workspace, require_writer
 from api.errors import TooLarge
-from api.limits import slot, upload_slot
+from api.limits import heavy, simplify_metres, slot, upload_slot
 from api.render_cache import cached
 from api.settings import Settings, get_settings
 from geo.errors import Conflict, ReadOnly
-from geo.geometry.polygons import (DEFAULT_SIMPLIFY_METRES, MAX_SIMPLIFY_METRES, layer_geojson, web_geometry_steps,
+from geo.geometry.polygons import (layer_geojson, web_geometry_steps,
                           zone_polygons)
 from geo.uploads.importing import LAYER_ID_PATTERN, check_suffix, validate_layer_id
 from geo.uploads.sandbox import ImportLimits, build_upload, check_zones_per_municipality
@@ -69,7 +69,9 @@ def get_zone_members(layer_id: str, code: str, ws: Workspace = Depends(get_works
 
 
 @router.get("/{layer_id}/geopackage", summary="Dissolved zones as a GeoPackage (EPSG:31370)",
-            response_class=Response, responses={200: {"content": {GPKG: {}}}})
+            response_class=Response, responses={200: {"content": {GPKG: {}}}},
+            dependencies=[Depends(heavy("maps", "De server maakt al {limit} kaarten of geodata tegelijk; probeer "
+                                                "het over enkele seconden opnieuw."))])
 def get_geopackage(layer_id: str, ws: Workspace = Depends(get_workspace)) -> Response:
     """The zones with code, name and population (Statbel, 1 January of ``population_year``) in
     Belgian Lambert 72 (EPSG:31370), unsimplified, for QGIS or ArcGIS."""
@@ -86,8 +88,7 @@ def get_geopackage(layer_id: str, ws: Workspace = Depends(get_workspace)) -> Res
 @cached(lambda p: [p["layer_id"]], busy=slot("maps", "{limit} maps or GeoJSON layers are being built already; "
                                                     "try again in a few seconds"))
 def get_geojson(layer_id: str,
-                simplify: float = Query(DEFAULT_SIMPLIFY_METRES, ge=0, le=MAX_SIMPLIFY_METRES,
-                                        description="Douglas-Peucker tolerance in metres (EPSG:31370)"),
+                simplify: float = Depends(simplify_metres),
                 ws: Workspace = Depends(get_workspace)) -> Response:
     body = json.dumps(layer_geojson(ws.layer(layer_id), simplify, ws.catalog.data_dir), ensure_ascii=False,
                       separators=(",", ":"))

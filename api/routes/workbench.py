@@ -22,7 +22,7 @@ from api.deps import get_workspace, require_writer
 from api.downloads import content_disposition, download
 from geo.storage.workspace import SCENARIO_PREFIX, Workspace
 from api.errors import TooLarge
-from api.limits import upload_slot
+from api.limits import heavy, upload_slot
 from api.routes.evaluate import DEFAULT_NEST_IN
 from api.routes.zonings import ASSOCIATIONS
 from api.settings import Settings, get_settings
@@ -43,6 +43,11 @@ from maps.workbench_pages import (comparison_context, membership_csv, membership
 router = APIRouter(tags=["workbench"])
 GEOMETRY_URL = "/api/v1/layers/gemeente/geojson?simplify=150"
 NO_STORE = {"Cache-Control": "no-store"}
+# Uncached heavy answers count against the same limits as the cached ones while they render.
+REPORTS_SLOT = Depends(heavy("reports", "De server maakt al {limit} rapporten tegelijk; probeer het over enkele "
+                                        "seconden opnieuw."))
+MAPS_SLOT = Depends(heavy("maps", "De server maakt al {limit} kaarten of geodata tegelijk; probeer het over enkele "
+                                  "seconden opnieuw."))
 
 
 def _writer(request: Request, settings: Settings) -> dict:
@@ -114,7 +119,7 @@ def _comparison(ws: Workspace, base: str, other: str, against: list[str]) -> tup
 AGAINST_QUERY = Query([ASSOCIATIONS, "referentieregio"], description="Layers to measure the fit with (associations first)")
 
 
-@router.get("/vergelijk", response_class=HTMLResponse, summary="Compare two zonings side by side (HTML)")
+@router.get("/vergelijk", response_class=HTMLResponse, summary="Compare two zonings side by side (HTML)", dependencies=[REPORTS_SLOT])
 def compare_page(base: str = Query(..., max_length=100, examples=["eerstelijnszone"]),
                  other: str = Query(..., max_length=100, examples=["scenario:<id>"]),
                  against: list[str] = AGAINST_QUERY, ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
@@ -123,7 +128,7 @@ def compare_page(base: str = Query(..., max_length=100, examples=["eerstelijnszo
 
 
 @router.get("/vergelijk.pdf", summary="Comparison of two zonings as PDF", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}}})
+            responses={200: {"content": {"application/pdf": {}}}}, dependencies=[REPORTS_SLOT])
 def compare_pdf(base: str = Query(..., max_length=100), other: str = Query(..., max_length=100),
                 against: list[str] = AGAINST_QUERY, ws: Workspace = Depends(get_workspace)) -> Response:
     context, data = _comparison(ws, base, other, against)
@@ -147,7 +152,7 @@ EXPORT_TYPES = {
 
 
 @router.get("/api/v1/scenarios/{scenario_id}/export", summary="A scenario as membership table or dissolved zones",
-            response_class=Response, responses={200: {"content": {t: {} for t in EXPORT_TYPES.values()}}})
+            response_class=Response, responses={200: {"content": {t: {} for t in EXPORT_TYPES.values()}}}, dependencies=[MAPS_SLOT])
 def export_scenario(scenario_id: str, format: Literal["csv", "xlsx", "geojson", "gpkg"] = Query("csv"),
                     ws: Workspace = Depends(get_workspace)) -> Response:
     """``csv`` (';', UTF-8 with BOM, decimal comma: Belgian Excel) and ``xlsx``: one row per
