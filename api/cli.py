@@ -129,7 +129,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
         os.environ["REGIOMATCH_POPULATION_YEAR"] = str(args.population_year)
     get_settings.cache_clear()
     check_exposure(get_settings(), args.host)
-    uvicorn.run("api.main:app", host=args.host, port=args.port, workers=args.workers, log_level="info")
+    from api.serving import protocol
+
+    # Slow clients are cut off: request headers within REGIOMATCH_HEADER_SECONDS (api/serving.py),
+    # bodies within REGIOMATCH_BODY_SECONDS (api/limits.py), idle connections after 5 s.
+    uvicorn.run("api.main:app", host=args.host, port=args.port, workers=args.workers, log_level="info",
+                http=protocol(), timeout_keep_alive=5)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -1,5 +1,7 @@
-"""What the server refuses before a route runs: request bodies over the configured size (413),
-and everything when it listens beyond loopback without a token (503)."""
+"""What the server refuses before a route runs: request bodies over the configured size (413) or
+slower than the body deadline (408), and everything when it listens beyond loopback without a
+token (503); and the bounds on work per request (heavy-route slots, upload slots per client,
+snapped output parameters)."""
 
 from __future__ import annotations
 
@@ -16,17 +18,28 @@ log = logging.getLogger("regiomatch.api")
 
 
 class BodySizeLimit:
-    """ASGI middleware: 413 when Content-Length or the streamed body exceeds ``max_bytes``.
+    """ASGI middleware: 413 when Content-Length or the streamed body exceeds ``max_bytes``, and
+    408 (connection closed) when the body does not arrive within ``body_seconds``
+    (``REGIOMATCH_BODY_SECONDS``): a client trickling a body holds no upload slot or worker for long.
 
     A chunked body (no Content-Length) is counted as it streams; when it runs over, the route's
-    body parser fails, and whatever error response the app makes of that is replaced by the 413.
+    body parser fails, and whatever error response the app makes of that is replaced by the 413
+    (or the 408).
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    def __init__(self, app: ASGIApp, max_bytes: int, body_seconds: float | None = None):
         self.app = app
         self.limit = max_bytes
         # Multipart framing adds a little around the file itself.
         self.max_bytes = max_bytes + 64 * 1024
+        self.body_seconds = body_seconds
+
+    def _seconds(self) -> float:
+        if self.body_seconds is None:
+            from api.settings import get_settings
+
+            self.body_seconds = float(get_settings().body_seconds)
+        return self.body_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -38,26 +51,47 @@ class BodySizeLimit:
             await _too_large(send, self.limit)
             return
         received = 0
-        exceeded = False
+        failure: str | None = None  # "large" or "slow"
         sent_response = False
+        body_done = False
+        deadline: float | None = None
+        seconds = self._seconds()
 
         async def limited_receive() -> Message:
-            nonlocal received, exceeded
-            message = await receive()
+            nonlocal received, failure, body_done, deadline
+            if body_done:
+                return await receive()  # the body is in; waiting for a disconnect is not slowness
+            loop = asyncio.get_running_loop()
+            if deadline is None:
+                deadline = loop.time() + seconds
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+            except asyncio.TimeoutError:
+                failure = "slow"
+                raise _BodyTooSlow() from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    exceeded = True
+                    failure = "large"
                     raise _BodyTooLarge()
+                body_done = not message.get("more_body", False)
+            else:
+                body_done = True
             return message
+
+        async def refuse() -> None:
+            if failure == "slow":
+                await _too_slow(send, seconds)
+            else:
+                await _too_large(send, self.limit)
 
         async def tracking_send(message: Message) -> None:
             nonlocal sent_response
-            if exceeded:
+            if failure is not None:
                 # The app made its own error (a 400 'error parsing the body') of the cut-off body.
                 if message["type"] == "http.response.start" and not sent_response:
                     sent_response = True
-                    await _too_large(send, self.limit)
+                    await refuse()
                 return
             if message["type"] == "http.response.start":
                 sent_response = True
@@ -65,12 +99,16 @@ class BodySizeLimit:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
+        except (_BodyTooLarge, _BodyTooSlow):
             if not sent_response:
-                await _too_large(send, self.limit)
+                await refuse()
 
 
 class _BodyTooLarge(Exception):
+    pass
+
+
+class _BodyTooSlow(Exception):
     pass
 
 
@@ -79,10 +117,17 @@ async def _too_large(send: Send, limit: int) -> None:
                 "too_large")
 
 
-async def _json(send: Send, status: int, detail: str, code: str) -> None:
+async def _too_slow(send: Send, seconds: float) -> None:
+    await _json(send, 408, f"the request body did not arrive within {seconds:g} s (REGIOMATCH_BODY_SECONDS); "
+                "the connection is closed", "too_slow", close=True)
+
+
+async def _json(send: Send, status: int, detail: str, code: str, close: bool = False) -> None:
     body = json.dumps({"detail": detail, "code": code}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
