@@ -86,3 +86,10 @@ class DatabaseUnavailable(RegiomatchError):
     """The database cannot be opened or read."""
 
     code = "database_unavailable"
+
+
+class Forbidden(ReadOnly):
+    """The user may not change this (a bijdrager and someone else's scenario or layer, or a page
+    for beheerders only); answered like any read-only target, 403."""
+
+    code = "forbidden"
