@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from api import cli_maps, cli_reports, cli_zonings, serialize
+from api import cli_maps, cli_reports, cli_users, cli_zonings, serialize
 from api.cli_common import GLOBAL_OPTIONS, add_command, print_frame, workspace
 from geo import dutch
 from geo.errors import RegiomatchError
@@ -168,7 +168,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 # Every command group, in the order of the help text. A new group is added here, nowhere else.
 COMMAND_GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
-    register, cli_zonings.register, cli_maps.register, cli_reports.register,
+    register, cli_zonings.register, cli_maps.register, cli_reports.register, cli_users.register,
 ]
 
 

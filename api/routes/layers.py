@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from api import serialize, warmup
 from api.downloads import download
 from api.deps import get_workspace, require_writer
+from geo.accounts.roles import Actor
 from api.errors import TooLarge
 from api.limits import heavy, simplify_metres, slot, upload_slot
 from api.render_cache import cached
@@ -95,7 +96,7 @@ def get_geojson(layer_id: str,
     return Response(body.encode(), media_type="application/json")
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Depends(require_writer)],
+@router.post("", status_code=status.HTTP_201_CREATED,
              summary="Import a layer (membership table or polygons)")
 async def create_layer(
     request: Request,
@@ -109,6 +110,7 @@ async def create_layer(
     name_column: str | None = Form(None, description="Polygons: column with the zone name"),
     ws: Workspace = Depends(get_workspace),
     settings: Settings = Depends(get_settings),
+    actor: Actor = Depends(require_writer),
 ) -> dict:
     validate_layer_id(id)
     check_text("name", name)  # NUL or over-long text: a 422 before any work, on every backend
@@ -123,7 +125,7 @@ async def create_layer(
     limits = settings.import_limits()
     # A few uploads are read at a time; the others wait here without holding a worker thread.
     async with upload_slot(request, limits):
-        created = await run_in_threadpool(_import, ws, id, content, file.filename or "", limits,
+        created = await run_in_threadpool(_import, ws, id, content, file.filename or "", limits, actor,
                                           name=name, source=source, vintage=vintage, code_column=code_column,
                                           name_column=name_column)
     if settings.warm_up:
@@ -134,7 +136,7 @@ async def create_layer(
     return created
 
 
-def _import(ws: Workspace, layer_id: str, content: bytes, filename: str, limits: ImportLimits,
+def _import(ws: Workspace, layer_id: str, content: bytes, filename: str, limits: ImportLimits, actor: Actor,
             **options: str | None) -> dict:
     # Checked before the (possibly long) import; create_layer still refuses a race's loser.
     if ws.store.layer_exists(layer_id):
@@ -156,16 +158,16 @@ def _import(ws: Workspace, layer_id: str, content: bytes, filename: str, limits:
                 "share": r["share"]} for r in serialize.members(layer)]
     check_zones_per_municipality(members, limits)
     record = ws.store.create_layer(layer.id, layer.name, layer.source, layer.vintage, layer.description, members,
-                                   polygons, weighting=layer.weighting, left_out=layer.left_out)
+                                   polygons, weighting=layer.weighting, left_out=layer.left_out, actor=actor)
     # The layer is in memory already: the first overlay or map of it does not parse it back.
     ws.remember_imported(record, layer.polygons)
     return {**serialize.layer_info(layer), "members": len(members),
             "municipalities_covered": len({m["nis_code"] for m in members})}
 
 
-@router.delete("/{layer_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Depends(require_writer)],
-               summary="Delete an imported layer")
-def delete_layer(layer_id: str, ws: Workspace = Depends(get_workspace)) -> None:
+@router.delete("/{layer_id}", status_code=status.HTTP_204_NO_CONTENT,
+               summary="Delete an imported layer (a bijdrager: only its own)")
+def delete_layer(layer_id: str, ws: Workspace = Depends(get_workspace), actor: Actor = Depends(require_writer)) -> None:
     if layer_id in ws.catalog.builtin:
         raise ReadOnly(f"layer {layer_id!r} is shipped with regiomatch and cannot be deleted")
-    ws.store.delete_layer(layer_id)
+    ws.store.delete_layer(layer_id, actor=actor)

@@ -18,14 +18,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api import session
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import get_workspace, require_writer
+from api.deps import get_workspace, page_writer, require_writer, signed_in as signed_in_session
 from api.downloads import content_disposition, download
 from geo.storage.workspace import SCENARIO_PREFIX, Workspace
 from api.errors import TooLarge
 from api.limits import heavy, upload_slot
 from api.routes.evaluate import DEFAULT_NEST_IN
 from api.routes.zonings import ASSOCIATIONS
-from api.settings import Settings, get_settings
+from api.settings import Settings, get_settings, workspace_for
+from geo.accounts.throttle import Throttle
 from geo.zoning.compare import compare, order_against
 from geo.geometry.polygons import DEFAULT_SIMPLIFY_METRES, layer_geojson, zone_polygons
 from geo.errors import Busy, LimitExceeded, RegiomatchError
@@ -51,13 +52,9 @@ MAPS_SLOT = Depends(heavy("maps", "De server maakt al {limit} kaarten of geodata
 
 
 def _writer(request: Request, settings: Settings) -> dict:
-    """What the page needs to write: whether a sign-in is needed, and the CSRF token if signed in."""
-    if not settings.api_token:
-        return {"needs_signin": False, "signed_in": True, "csrf": ""}
-    cookie = request.cookies.get(session.COOKIE)
-    if session.valid_session(cookie, settings.api_token):
-        return {"needs_signin": True, "signed_in": True, "csrf": session.csrf_token(cookie, settings.api_token)}
-    return {"needs_signin": True, "signed_in": False, "csrf": ""}
+    """What the page needs to write: whether a sign-in is needed, who is signed in, the CSRF token
+    (api.deps.page_writer: the session is looked up on the server)."""
+    return page_writer(request, settings)
 
 
 def _reference_choices(ws: Workspace, base_id: str) -> list[dict]:
@@ -237,37 +234,70 @@ def _preview(content: bytes, filename: str, ws: Workspace, limits, options: dict
 
 
 # -- signing in --------------------------------------------------------------------------------
+SIGNIN_THROTTLE = Throttle(failures=5, window=300.0)
+
+
+def _accounts_on(settings: Settings) -> bool:
+    return workspace_for(settings).store.accounts.has_users()
+
+
 @router.get("/aanmelden", response_class=HTMLResponse, summary="Sign in for writes from the browser (HTML)")
 def signin_page(request: Request, next: str = Query("/", max_length=500),
                 settings: Settings = Depends(get_settings)) -> HTMLResponse:
-    signed_in = bool(settings.api_token) and session.valid_session(request.cookies.get(session.COOKIE), settings.api_token)
-    return HTMLResponse(render_signin(session.safe_next(next), None, signed_in, bool(settings.api_token)),
+    accounts_on = _accounts_on(settings)
+    found = signed_in_session(request, settings)
+    user = found.user.name if found is not None and found.user is not None else None
+    return HTMLResponse(render_signin(session.safe_next(next), None, found is not None,
+                                      bool(settings.api_token) or accounts_on, accounts=accounts_on, user=user),
                         headers=NO_STORE)
 
 
-@router.post("/aanmelden", response_class=HTMLResponse, summary="Sign in with the API token (sets a session cookie)",
-             responses={303: {"description": "signed in: back to the page you came from"}})
+@router.post("/aanmelden", response_class=HTMLResponse,
+             summary="Sign in with a user name and password, or the API token (a server-side session)",
+             responses={303: {"description": "signed in: back to the page you came from"},
+                        429: {"description": "too many failed sign-ins for this name or address; wait"}})
 def signin(request: Request, token: str = Form(..., max_length=500), next: str = Form("/", max_length=500),
-           settings: Settings = Depends(get_settings)):
+           name: str | None = Form(None, max_length=64), settings: Settings = Depends(get_settings)):
     import hmac
 
     target = session.safe_next(next)
-    if not settings.api_token:
+    accounts = workspace_for(settings).store.accounts
+    accounts_on = accounts.has_users()
+    if not settings.api_token and not accounts_on:
         return RedirectResponse(target, status_code=303)
-    if not hmac.compare_digest(token.strip().encode(), settings.api_token.encode()):
-        return HTMLResponse(render_signin(target, "Deze sleutel klopt niet. Vraag de juiste sleutel aan wie "
-                                          "regiomatch beheert.", False, True), status_code=401, headers=NO_STORE)
+    name = (name or "").strip().lower() or None
+    client = request.client.host if request.client is not None else "?"
+    keys = [f"naam:{name or '(sleutel)'}", f"adres:{client}"]
+    wait = SIGNIN_THROTTLE.blocked(keys)
+    if wait > 0:
+        minutes = max(1, round(wait / 60))
+        return HTMLResponse(render_signin(target, f"Te veel mislukte pogingen. Probeer het over {minutes} minuten "
+                                          "opnieuw.", False, True, accounts=accounts_on), status_code=429,
+                            headers={**NO_STORE, "Retry-After": str(int(wait) + 1)})
+    user = None
+    if name is not None:
+        found = accounts.check_password(name, token)
+        user, ok = (found.name if found else None), found is not None
+    else:
+        ok = bool(settings.api_token) and hmac.compare_digest(token.strip().encode(), settings.api_token.encode())
+    if not ok:
+        SIGNIN_THROTTLE.fail(keys)
+        message = ("Deze naam en dit wachtwoord horen niet bij elkaar." if name is not None else
+                   "Deze sleutel klopt niet. Vraag de juiste sleutel aan wie regiomatch beheert.")
+        return HTMLResponse(render_signin(target, message, False, True, accounts=accounts_on), status_code=401,
+                            headers=NO_STORE)
+    SIGNIN_THROTTLE.succeed(keys)
+    session_id = accounts.start_session(user, session.key_for(settings.api_token, user), session.SESSION_SECONDS)
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(session.COOKIE, session.new_session(settings.api_token), max_age=session.SESSION_SECONDS,
+    response.set_cookie(session.COOKIE, session_id, max_age=session.SESSION_SECONDS,
                         httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/")
     return response
 
 
-@router.post("/afmelden", summary="Sign out (clears the session cookie)",
+@router.post("/afmelden", summary="Sign out: the session ends on the server and its cookie is cleared",
              responses={303: {"description": "signed out"}})
-def signout() -> RedirectResponse:
+def signout(request: Request, settings: Settings = Depends(get_settings)) -> RedirectResponse:
+    workspace_for(settings).store.accounts.end_session(request.cookies.get(session.COOKIE))
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(session.COOKIE, path="/", httponly=True, samesite="strict")
     return response
-
-

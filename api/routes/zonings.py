@@ -143,8 +143,7 @@ def post_suggest(body: SuggestIn, request: Request, ws: Workspace = Depends(get_
     constraint. Deterministic for a given ``seed`` unless ``stopped`` is ``time_budget``. Every
     step has a Dutch ``explanation`` and its effect per layer; ``comparison`` is the full
     before/after comparison; ``moves`` can be posted as a scenario as they are."""
-    if body.save:
-        require_writer(request, settings)
+    actor = require_writer(request, settings) if body.save else None
     base = ws.layer(body.base_layer)
     default = norm_for(base, ws.base_id_of(body.base_layer))
     norm = make_norm(body.min_population, body.max_population, default) if body.population_check else None
@@ -162,7 +161,8 @@ def post_suggest(body: SuggestIn, request: Request, ws: Workspace = Depends(get_
             raise InvalidInput("the suggestion has no moves; nothing to save as a scenario")
         record = ws.store.create_scenario(body.name or f"Suggestie voor {base.name} (seed {body.seed})",
                                           body.base_layer, out["moves"],
-                                          body.description or "; ".join(s["explanation"] for s in out["steps"]))
+                                          body.description or "; ".join(s["explanation"] for s in out["steps"]),
+                                          actor=actor)
         out["scenario"] = {"id": record.id, "layer_id": record.layer_id, "name": record.name, "version": record.version}
     return out
 

@@ -33,9 +33,9 @@ _DUMMY = _hasher.hash("no such user, no such password")
 def check_password_rules(password: str) -> None:
     """At least :data:`MIN_PASSWORD` characters, at most :data:`MAX_PASSWORD`, no NUL."""
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"password: at least {MIN_PASSWORD} characters")
+        raise InvalidInput(f"een wachtwoord heeft minstens {MIN_PASSWORD} tekens")
     if len(password) > MAX_PASSWORD or "\x00" in password:
-        raise InvalidInput(f"password: at most {MAX_PASSWORD} characters, no NUL")
+        raise InvalidInput(f"een wachtwoord heeft hoogstens {MAX_PASSWORD} tekens, zonder NUL-teken")
 
 
 def hash_password(password: str) -> str:

@@ -66,7 +66,7 @@ def check_role(role: str) -> str:
     from geo.errors import InvalidInput
 
     if role not in ROLES:
-        raise InvalidInput(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+        raise InvalidInput(f"de rol moet {' of '.join(ROLES)} zijn, niet {role!r}")
     return role
 
 

@@ -55,6 +55,11 @@ class Throttle:
             for key in keys[:1]:  # the name's count; an address's failures stay counted
                 self._seen.pop(key, None)
 
+    def reset(self) -> None:
+        """Forget every failure (a restart does the same)."""
+        with self._lock:
+            self._seen.clear()
+
     def _recent(self, key: str, now: float) -> deque[float]:
         times = self._seen.setdefault(key, deque(maxlen=self.failures))
         while times and times[0] <= now - self.window:

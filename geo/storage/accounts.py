@@ -129,7 +129,8 @@ def check_name(name: str) -> str:
     'w13.planner'
     """
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
-        raise InvalidInput(f"user name {name!r} must be 1-64 lowercase letters, digits, '.', '_', '@' or '-'")
+        raise InvalidInput(f"gebruikersnaam {name!r} moet uit 1 tot 64 kleine letters, cijfers, '.', '_', '@' of '-' "
+                           "bestaan")
     return name
 
 
@@ -167,7 +168,7 @@ class Accounts:
                                                   password_hash=None if password is None else hash_password(password)))
                 record(conn, actor, "create", "user", name, None, role)
         except IntegrityError:
-            raise Conflict(f"a user named {name!r} already exists") from None
+            raise Conflict(f"er bestaat al een gebruiker {name!r}") from None
         return User(name, role, now, password is not None)
 
     def set_password(self, name: str, password: str, actor: Actor | None = None) -> None:
@@ -175,7 +176,7 @@ class Accounts:
         with self._translated(), self.engine.begin() as conn:
             if conn.execute(update(users).where(users.c.name == name)
                             .values(password_hash=hash_password(password))).rowcount != 1:
-                raise NotFound(f"unknown user {name!r}")
+                raise NotFound(f"onbekende gebruiker {name!r}")
             conn.execute(delete(sessions).where(sessions.c.user_name == name))
             record(conn, actor, "update", "user", name, detail="wachtwoord gewijzigd, sessies beëindigd")
 
@@ -198,12 +199,12 @@ class Accounts:
         with self._translated(), self.engine.begin() as conn:
             row = conn.execute(select(users.c.role).where(users.c.name == name)).first()
             if row is None:
-                raise NotFound(f"unknown user {name!r}")
+                raise NotFound(f"onbekende gebruiker {name!r}")
             if row[0] == "beheerder":
                 others = conn.execute(select(func.count()).select_from(users).where(users.c.role == "beheerder")
                                       .where(users.c.name != name)).scalar_one()
                 if others == 0:
-                    raise Conflict(f"{name!r} is the last beheerder; add another beheerder first")
+                    raise Conflict(f"{name!r} is de laatste beheerder; voeg eerst een andere beheerder toe")
             conn.execute(delete(api_tokens).where(api_tokens.c.user_name == name))
             conn.execute(delete(sessions).where(sessions.c.user_name == name))
             conn.execute(delete(users).where(users.c.name == name))
@@ -226,7 +227,7 @@ class Accounts:
         token = new_secret(TOKEN_PREFIX)
         with self._translated(), self.engine.begin() as conn:
             if conn.execute(select(users.c.name).where(users.c.name == name)).first() is None:
-                raise NotFound(f"unknown user {name!r}")
+                raise NotFound(f"onbekende gebruiker {name!r}")
             conn.execute(insert(api_tokens).values(token_hash=secret_hash(token), user_name=name,
                                                    label=label[:200], created_at=_now()))
             record(conn, actor, "create", "token", name, detail=label[:200])
