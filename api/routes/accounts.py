@@ -112,6 +112,16 @@ def _page_beheerder(request: Request, settings: Settings, csrf: str | None = Non
     return actor
 
 
+def _someone(request: Request, settings: Settings = Depends(get_settings)) -> None:
+    """A form post needs credentials before its fields are even read (401 otherwise); the route
+    then checks the role and the form's CSRF token."""
+    if current_actor(request, settings, write=False) is None:
+        raise Unauthorized("this needs a beheerder: 'Authorization: Bearer <token>' or a session from /aanmelden")
+
+
+SIGNED = [Depends(_someone)]
+
+
 def _csrf(request: Request) -> str:
     cookie = request.cookies.get(session.COOKIE)
     return session.csrf_token(cookie) if cookie else ""
@@ -131,7 +141,7 @@ def users_page(request: Request, melding: str | None = Query(None, max_length=20
     return _users_page(request, settings, message=melding)
 
 
-@router.post("/beheer/gebruikers", response_class=HTMLResponse, summary="Add a user from the users page (HTML)")
+@router.post("/beheer/gebruikers", response_class=HTMLResponse, summary="Add a user from the users page (HTML)", dependencies=SIGNED)
 def users_add(request: Request, name: str = Form(..., max_length=64), role: str = Form(..., max_length=16),
               password: str = Form(..., max_length=200), csrf_token: str = Form("", max_length=100),
               settings: Settings = Depends(get_settings)):
@@ -146,7 +156,7 @@ def users_add(request: Request, name: str = Form(..., max_length=64), role: str 
 
 
 @router.post("/beheer/gebruikers/{name}/sleutel", response_class=HTMLResponse,
-             summary="A new API token for a user, shown once (HTML)")
+             summary="A new API token for a user, shown once (HTML)", dependencies=SIGNED)
 def users_token(request: Request, name: str, csrf_token: str = Form("", max_length=100),
                 settings: Settings = Depends(get_settings)):
     actor = _page_beheerder(request, settings, csrf_token)
@@ -157,7 +167,7 @@ def users_token(request: Request, name: str, csrf_token: str = Form("", max_leng
 
 
 @router.post("/beheer/gebruikers/{name}/afmelden", response_class=HTMLResponse,
-             summary="End every session of a user (HTML)")
+             summary="End every session of a user (HTML)", dependencies=SIGNED)
 def users_sign_out(request: Request, name: str, csrf_token: str = Form("", max_length=100),
                    settings: Settings = Depends(get_settings)):
     actor = _page_beheerder(request, settings, csrf_token)
@@ -167,7 +177,7 @@ def users_sign_out(request: Request, name: str, csrf_token: str = Form("", max_l
     return RedirectResponse(f"/beheer?melding={quote(f'{count} sessie(s) van {name} beëindigd.')}", status_code=303)
 
 
-@router.post("/beheer/gebruikers/{name}/verwijderen", response_class=HTMLResponse, summary="Remove a user (HTML)")
+@router.post("/beheer/gebruikers/{name}/verwijderen", response_class=HTMLResponse, summary="Remove a user (HTML)", dependencies=SIGNED)
 def users_remove(request: Request, name: str, csrf_token: str = Form("", max_length=100),
                  settings: Settings = Depends(get_settings)):
     actor = _page_beheerder(request, settings, csrf_token)

@@ -168,7 +168,7 @@ def post_suggest(body: SuggestIn, request: Request, ws: Workspace = Depends(get_
 
 
 # -- cost share --------------------------------------------------------------------------------
-@router.get("/zones/{layer_id}/{code}/cost-share", summary="Split an amount and allocate seats over a zone's members", responses=CSV_OR_JSON)
+@router.get("/zones/{layer_id}/{code:path}/cost-share", summary="Split an amount and allocate seats over a zone's members", responses=CSV_OR_JSON)
 def get_cost_share(
     layer_id: str,
     code: str,
