@@ -26,3 +26,12 @@ def render_audit(entries: list, older: int | None) -> str:  # noqa: ANN001
              "kind": KINDS.get(e.kind, e.kind), "object_id": e.object_id, "before": e.before_version,
              "after": e.after_version, "detail": e.detail} for e in entries]
     return render("audit.html", entries=rows, older=older, population_year=None)
+
+
+def render_refused(reason: str) -> str:
+    """The Dutch page for a signed-in user who may not open a beheerder's page."""
+    from maps.pages import render_not_found
+
+    return render_not_found("Geen toegang", f"{reason}. Meld u aan als beheerder, of vraag een beheerder om hulp.",
+                            [{"href": "/", "label": "Startpagina"}, {"href": "/aanmelden", "label": "Aanmelden"}],
+                            suggestions_heading="Verder")

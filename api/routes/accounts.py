@@ -20,7 +20,7 @@ from api.settings import Settings, get_settings, workspace_for
 from geo.accounts.roles import ROLES, Actor, check_beheerder
 from geo.errors import RegiomatchError
 from geo.storage.accounts import Accounts
-from maps.accounts_pages import render_audit, render_users
+from maps.accounts_pages import render_audit, render_refused, render_users
 
 router = APIRouter(tags=["accounts"])
 NO_STORE = {"Cache-Control": "no-store"}
@@ -107,8 +107,7 @@ def _page_beheerder(request: Request, settings: Settings, csrf: str | None = Non
     try:
         check_beheerder(actor, "Het beheer van gebruikers")
     except RegiomatchError as exc:
-        return HTMLResponse(f"<!DOCTYPE html><html lang=nl><title>Geen toegang</title><p>{exc.detail}.</p>"
-                            "<p><a href=\"/\">Startpagina</a></p></html>", status_code=403, headers=NO_STORE)
+        return HTMLResponse(render_refused(exc.detail), status_code=403, headers=NO_STORE)
     return actor
 
 

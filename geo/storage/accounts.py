@@ -166,7 +166,7 @@ class Accounts:
             with self._translated(), self.engine.begin() as conn:
                 conn.execute(insert(users).values(name=name, role=role, created_at=now,
                                                   password_hash=None if password is None else hash_password(password)))
-                record(conn, actor, "create", "user", name, None, role)
+                record(conn, actor, "create", "user", name, detail=f"rol {role}")
         except IntegrityError:
             raise Conflict(f"er bestaat al een gebruiker {name!r}") from None
         return User(name, role, now, password is not None)
@@ -208,7 +208,7 @@ class Accounts:
             conn.execute(delete(api_tokens).where(api_tokens.c.user_name == name))
             conn.execute(delete(sessions).where(sessions.c.user_name == name))
             conn.execute(delete(users).where(users.c.name == name))
-            record(conn, actor, "delete", "user", name, row[0], None)
+            record(conn, actor, "delete", "user", name, detail=f"rol {row[0]}")
 
     def check_password(self, name: str, password: str) -> User | None:
         """The user if ``password`` is theirs (argon2id; as slow for an unknown name)."""
