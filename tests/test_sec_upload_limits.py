@@ -77,13 +77,14 @@ def test_the_cheap_count_refuses_before_any_overlay(catalog, monkeypatch):
     zones = gpd.GeoDataFrame({"code": [f"Z{i}" for i in range(60)]}, crs="EPSG:31370",
                              geometry=[box(20000, 150000, 260000, 250000)] * 60)
     with pytest.raises(LimitExceeded, match="ligt in 60 zones"):
-        importing.check_zone_fanout(munis, zones, 50)
+        importing.check_zone_fanout(munis, zones, 25)
+    importing.check_zone_fanout(munis, zones, 30)  # not surely over: the exact count after the overlay decides
     # Zones that only touch a municipality's border are not counted: a grid of 60 squares, each
     # touching its neighbours, lies over no municipality 60 times.
     grid = gpd.GeoDataFrame({"code": [f"G{i}" for i in range(60)]}, crs="EPSG:31370",
                             geometry=[box(x, y, x + 5000, y + 5000) for x in np.arange(60000, 110000, 5000)
                                       for y in np.arange(170000, 200000, 5000)])
-    importing.check_zone_fanout(munis, grid, 50)
+    importing.check_zone_fanout(munis, grid, 25)
 
 
 def test_a_table_over_the_zone_limit_gets_the_same_413_from_preview_and_import(token_client):

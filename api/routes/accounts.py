@@ -22,8 +22,15 @@ from geo.errors import RegiomatchError
 from geo.storage.accounts import Accounts
 from maps.accounts_pages import render_audit, render_refused, render_users
 
-router = APIRouter(tags=["accounts"])
 NO_STORE = {"Cache-Control": "no-store"}
+_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+_PAGE = {"text/html": {"schema": {"type": "string"}}}
+# Every route here needs a beheerder once a token or users are configured (GETs included).
+router = APIRouter(tags=["accounts"], responses={
+    401: {"description": "No credentials, or wrong ones (when a token or users are configured)", "content": _ERROR},
+    403: {"description": "Signed in, but not as a beheerder (a Dutch page for the HTML routes)",
+          "content": {**_ERROR, **_PAGE}}})
+REDIRECT = {303: {"description": "not signed in: to /aanmelden (pages), or done: back to /beheer (forms)"}}
 
 
 def _accounts(settings: Settings) -> Accounts:
@@ -131,7 +138,7 @@ def _users_page(request: Request, settings: Settings, **messages: object) -> HTM
                         headers=NO_STORE)
 
 
-@router.get("/beheer", response_class=HTMLResponse, summary="Users and their rights (HTML, beheerder)")
+@router.get("/beheer", response_class=HTMLResponse, summary="Users and their rights (HTML, beheerder)", responses=REDIRECT)
 def users_page(request: Request, melding: str | None = Query(None, max_length=200),
                settings: Settings = Depends(get_settings)):
     actor = _page_beheerder(request, settings)
@@ -140,7 +147,7 @@ def users_page(request: Request, melding: str | None = Query(None, max_length=20
     return _users_page(request, settings, message=melding)
 
 
-@router.post("/beheer/gebruikers", response_class=HTMLResponse, summary="Add a user from the users page (HTML)", dependencies=SIGNED)
+@router.post("/beheer/gebruikers", response_class=HTMLResponse, summary="Add a user from the users page (HTML)", responses=REDIRECT, dependencies=SIGNED)
 def users_add(request: Request, name: str = Form(..., max_length=64), role: str = Form(..., max_length=16),
               password: str = Form(..., max_length=200), csrf_token: str = Form("", max_length=100),
               settings: Settings = Depends(get_settings)):
@@ -155,7 +162,7 @@ def users_add(request: Request, name: str = Form(..., max_length=64), role: str 
 
 
 @router.post("/beheer/gebruikers/{name}/sleutel", response_class=HTMLResponse,
-             summary="A new API token for a user, shown once (HTML)", dependencies=SIGNED)
+             summary="A new API token for a user, shown once (HTML)", responses=REDIRECT, dependencies=SIGNED)
 def users_token(request: Request, name: str, csrf_token: str = Form("", max_length=100),
                 settings: Settings = Depends(get_settings)):
     actor = _page_beheerder(request, settings, csrf_token)
@@ -166,7 +173,7 @@ def users_token(request: Request, name: str, csrf_token: str = Form("", max_leng
 
 
 @router.post("/beheer/gebruikers/{name}/afmelden", response_class=HTMLResponse,
-             summary="End every session of a user (HTML)", dependencies=SIGNED)
+             summary="End every session of a user (HTML)", responses=REDIRECT, dependencies=SIGNED)
 def users_sign_out(request: Request, name: str, csrf_token: str = Form("", max_length=100),
                    settings: Settings = Depends(get_settings)):
     actor = _page_beheerder(request, settings, csrf_token)
@@ -176,7 +183,7 @@ def users_sign_out(request: Request, name: str, csrf_token: str = Form("", max_l
     return RedirectResponse(f"/beheer?melding={quote(f'{count} sessie(s) van {name} beëindigd.')}", status_code=303)
 
 
-@router.post("/beheer/gebruikers/{name}/verwijderen", response_class=HTMLResponse, summary="Remove a user (HTML)", dependencies=SIGNED)
+@router.post("/beheer/gebruikers/{name}/verwijderen", response_class=HTMLResponse, summary="Remove a user (HTML)", responses=REDIRECT, dependencies=SIGNED)
 def users_remove(request: Request, name: str, csrf_token: str = Form("", max_length=100),
                  settings: Settings = Depends(get_settings)):
     actor = _page_beheerder(request, settings, csrf_token)
@@ -189,7 +196,7 @@ def users_remove(request: Request, name: str, csrf_token: str = Form("", max_len
     return RedirectResponse(f"/beheer?melding={quote(f'Gebruiker {name} verwijderd.')}", status_code=303)
 
 
-@router.get("/beheer/logboek", response_class=HTMLResponse, summary="The audit trail (HTML, beheerder)")
+@router.get("/beheer/logboek", response_class=HTMLResponse, summary="The audit trail (HTML, beheerder)", responses=REDIRECT)
 def audit_page(request: Request, voor: int | None = Query(None, ge=1), settings: Settings = Depends(get_settings)):
     actor = _page_beheerder(request, settings)
     if not isinstance(actor, Actor):
