@@ -263,36 +263,50 @@ def heavy(kind: str, message: str):
 class WaitingSlots:
     """At most ``limit`` holders at once; others wait on the event loop (holding no worker
     thread) up to ``timeout`` seconds, and at most ``max_waiting`` of them; beyond that a 503.
-    One client (``client``: its address) holds or waits for at most ``per_client`` slots at a time,
-    so one slow or hostile client cannot take every upload slot from the others.
+
+    One client (``client``: its address) holds at most ``per_client`` slots at a time: its further
+    uploads wait for its own turn (at most ``MAX_WAITING_PER_CLIENT`` of them), so one slow or
+    hostile client cannot take every upload slot from the others.
 
     Used for uploads: each one is read by a child process, so a few at a time is all the machine
     does well, and a queue of waiting uploads must not take threads from ``/health``.
     """
 
+    MAX_WAITING_PER_CLIENT = 8
+
     def __init__(self) -> None:
         self._semaphores: dict[tuple[int, int], asyncio.Semaphore] = {}
         self.waiting = 0
-        self.per_client_count: dict[str, int] = {}
+        # client -> (its semaphore, how many of its uploads hold or wait for it)
+        self._clients: dict[tuple[int, str], list] = {}
 
     @contextlib.asynccontextmanager
     async def slot(self, limit: int, message: str, timeout: float = 60.0, max_waiting: int = 32,
                    client: str | None = None, per_client: int | None = None):
         from geo.errors import Busy
 
-        if client is not None and per_client is not None and self.per_client_count.get(client, 0) >= per_client:
-            raise Busy(f"u laat al {per_client} bestand(en) tegelijk inlezen; wacht tot dat klaar is "
-                       f"(hoogstens {per_client} per gebruiker tegelijk)")
-        key = (id(asyncio.get_running_loop()), limit)
-        semaphore = self._semaphores.setdefault(key, asyncio.Semaphore(limit))
+        loop_id = id(asyncio.get_running_loop())
+        semaphore = self._semaphores.setdefault((loop_id, limit), asyncio.Semaphore(limit))
         if self.waiting >= max_waiting:
             raise Busy(message)
-        if client is not None:
-            self.per_client_count[client] = self.per_client_count.get(client, 0) + 1
+        own = None
+        if client is not None and per_client is not None:
+            own = self._clients.setdefault((loop_id, client), [asyncio.Semaphore(per_client), 0])
+            if own[1] >= per_client + self.MAX_WAITING_PER_CLIENT:
+                raise Busy(f"u laat al {own[1]} bestanden tegelijk inlezen; wacht tot die klaar zijn "
+                           f"(hoogstens {per_client} tegelijk per gebruiker)")
+            own[1] += 1
         try:
             self.waiting += 1
             try:
-                await asyncio.wait_for(semaphore.acquire(), timeout)
+                if own is not None:  # first this client's own turn, then a slot of all
+                    await asyncio.wait_for(own[0].acquire(), timeout)
+                try:
+                    await asyncio.wait_for(semaphore.acquire(), timeout)
+                except BaseException:
+                    if own is not None:
+                        own[0].release()
+                    raise
             except asyncio.TimeoutError:
                 raise Busy(message) from None
             finally:
@@ -301,13 +315,13 @@ class WaitingSlots:
                 yield
             finally:
                 semaphore.release()
+                if own is not None:
+                    own[0].release()
         finally:
-            if client is not None:
-                left = self.per_client_count.get(client, 1) - 1
-                if left > 0:
-                    self.per_client_count[client] = left
-                else:
-                    self.per_client_count.pop(client, None)
+            if own is not None:
+                own[1] -= 1
+                if own[1] == 0:
+                    self._clients.pop((loop_id, client), None)
 
 
 uploads = WaitingSlots()

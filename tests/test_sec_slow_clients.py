@@ -98,19 +98,31 @@ def test_one_client_holds_at_most_its_share_of_the_upload_slots():
 
     async def scenario() -> list[str]:
         slots = WaitingSlots()
-        outcomes = []
-        async with slots.slot(2, "vol", client="10.0.0.1", per_client=1):
-            try:
-                async with slots.slot(2, "vol", client="10.0.0.1", per_client=1):
-                    outcomes.append("second upload of the same client admitted")
-            except Busy as exc:
-                outcomes.append("refused: " + exc.detail)
-            async with slots.slot(2, "vol", client="10.0.0.2", per_client=1):
-                outcomes.append("another client admitted")
-        async with slots.slot(2, "vol", client="10.0.0.1", per_client=1):
-            outcomes.append("the first client again, after its upload ended")
-        return outcomes
+        events: list[str] = []
+        first_done = asyncio.Event()
 
-    outcomes = asyncio.run(scenario())
-    assert outcomes[0].startswith("refused: ") and "tegelijk" in outcomes[0]
-    assert outcomes[1:] == ["another client admitted", "the first client again, after its upload ended"]
+        async def upload(client: str, name: str, hold: asyncio.Event | None = None) -> None:
+            try:
+                async with slots.slot(2, "vol", timeout=30, client=client, per_client=1):
+                    events.append(f"{name} in")
+                    if hold is not None:
+                        await hold.wait()
+            except Busy:
+                events.append(f"{name} refused")
+
+        first = asyncio.create_task(upload("10.0.0.1", "a1", first_done))
+        await asyncio.sleep(0)
+        second = asyncio.create_task(upload("10.0.0.1", "a2"))  # same client: waits for its own turn
+        await asyncio.sleep(0.05)
+        await upload("10.0.0.2", "b1")  # another client gets the second slot meanwhile
+        flood = [asyncio.create_task(upload("10.0.0.1", f"a{i}", first_done)) for i in range(3, 20)]
+        await asyncio.sleep(0.05)
+        first_done.set()
+        await asyncio.gather(first, second, *flood)
+        return events
+
+    events = asyncio.run(scenario())
+    assert events[:2] == ["a1 in", "b1 in"]  # a2 did not get the free slot while a1 held one
+    assert "a2 in" in events
+    assert sum(e.endswith("refused") for e in events) == 10  # one client: 1 holding + 8 waiting, the rest refused
+    assert not any(e.startswith("b") and e.endswith("refused") for e in events)
