@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from api import cli_ensemble, cli_maps, cli_reports, cli_zonings, serialize
+from api import cli_ensemble, cli_maps, cli_reports, cli_users, cli_zonings, serialize
 from api.cli_common import GLOBAL_OPTIONS, add_command, print_frame, workspace
 from geo import dutch
 from geo.errors import RegiomatchError
@@ -129,7 +129,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
         os.environ["REGIOMATCH_POPULATION_YEAR"] = str(args.population_year)
     get_settings.cache_clear()
     check_exposure(get_settings(), args.host)
-    uvicorn.run("api.main:app", host=args.host, port=args.port, workers=args.workers, log_level="info")
+    from api.serving import protocol
+
+    # Slow clients are cut off: request headers within REGIOMATCH_HEADER_SECONDS (api/serving.py),
+    # bodies within REGIOMATCH_BODY_SECONDS (api/limits.py), idle connections after 5 s.
+    uvicorn.run("api.main:app", host=args.host, port=args.port, workers=args.workers, log_level="info",
+                http=protocol(), timeout_keep_alive=5)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -164,6 +169,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 # Every command group, in the order of the help text. A new group is added here, nowhere else.
 COMMAND_GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
     register, cli_zonings.register, cli_maps.register, cli_reports.register, cli_ensemble.register,
+    cli_users.register,
 ]
 
 

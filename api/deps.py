@@ -1,4 +1,9 @@
-"""FastAPI dependencies: the workspace of the configured data and database, and write auth.
+"""FastAPI dependencies: the workspace of the configured data and database, and who writes.
+
+Three modes, from the simplest: no token and no users (writes open from this machine, as a
+beheerder); one shared ``REGIOMATCH_API_TOKEN`` (whoever has it is a beheerder); named users
+(``regiomatch users add``; as soon as one exists every write needs a user: their API token, or a
+browser session from ``/aanmelden``; the shared token, if set, stays a beheerder's key).
 
 The workspace itself (layer resolution: shipped, imported, ``scenario:<id>``) is framework-free:
 :mod:`geo.storage.workspace`. The CLI opens the same one from the same ``REGIOMATCH_*`` settings.
@@ -14,6 +19,8 @@ from fastapi import Depends, Query, Request
 
 from api import session
 from api.errors import Unauthorized
+from geo.accounts.roles import LOCAL, OPERATOR, Actor, check_beheerder
+from geo.storage.accounts import Session
 from api.settings import Settings, get_settings, workspace_for
 from geo.engine.overlay import OverlayResult, overlay
 from geo.storage.workspace import Workspace
@@ -48,18 +55,81 @@ def get_workspace(settings: Settings = Depends(get_settings)) -> Workspace:
     return workspace_for(settings)
 
 
-def require_writer(request: Request, settings: Settings = Depends(get_settings)) -> None:
-    """Writes need ``Authorization: Bearer <token>`` when a token is configured, or a browser
-    session cookie with its CSRF token in ``X-CSRF-Token``."""
-    if not settings.api_token:
-        return
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), settings.api_token.encode()):
-        return
-    # A signed-in browser: session cookie plus the CSRF token of that session (api/session.py).
-    if session.valid_csrf(request.cookies.get(session.COOKIE), request.headers.get(session.CSRF_HEADER),
-                          settings.api_token):
-        return
-    raise Unauthorized("this write needs 'Authorization: Bearer <token>' with the configured API token "
-                       "(or, in the browser, a session from /aanmelden and its CSRF token)")
+# -- who writes ------------------------------------------------------------------------------------
+def _accounts(settings: Settings):  # noqa: ANN202
+    return workspace_for(settings).store.accounts
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def signed_in(request: Request, settings: Settings) -> Session | None:
+    """The live server-side session of this browser (shared-token or user session), or ``None``."""
+    cookie = request.cookies.get(session.COOKIE)
+    if not cookie:
+        return None
+    accounts = _accounts(settings)
+    found = accounts.session(cookie, session.ACCOUNTS_KEY)
+    if found is None and settings.api_token:
+        found = accounts.session(cookie, session.shared_key(settings.api_token))
+    return found
+
+
+def _session_actor(found: Session) -> Actor:
+    return found.user.actor if found.user is not None else OPERATOR
+
+
+def current_actor(request: Request, settings: Settings, *, write: bool) -> Actor | None:
+    """Who makes this request: the shared token's or a user's bearer token, or a browser session
+    (for a write with its CSRF token); ``LOCAL`` when neither a token nor users are configured;
+    ``None`` when credentials are needed and missing or wrong."""
+    accounts = _accounts(settings)
+    token = _bearer(request)
+    if token is not None:
+        if settings.api_token and hmac.compare_digest(token.encode(), settings.api_token.encode()):
+            return OPERATOR
+        user = accounts.token_user(token)
+        return user.actor if user is not None else None
+    found = signed_in(request, settings)
+    if found is not None:
+        cookie = request.cookies.get(session.COOKIE)
+        if not write or session.valid_csrf(cookie, request.headers.get(session.CSRF_HEADER)):
+            return _session_actor(found)
+    if not settings.api_token and not accounts.has_users():
+        return LOCAL
+    return None
+
+
+def require_writer(request: Request, settings: Settings = Depends(get_settings)) -> Actor:
+    """Who writes: writes need ``Authorization: Bearer <token>`` (the shared token or a user's)
+    when a token or users are configured, or a browser session with its CSRF token in
+    ``X-CSRF-Token``. Routes that check ownership take the returned :class:`Actor`."""
+    actor = current_actor(request, settings, write=True)
+    if actor is None:
+        raise Unauthorized("this write needs 'Authorization: Bearer <token>' with the configured API token or "
+                           "a user's API token (or, in the browser, a session from /aanmelden and its CSRF token)")
+    return actor
+
+
+def require_beheerder(request: Request, settings: Settings = Depends(get_settings)) -> Actor:
+    """A beheerder (users, the audit trail): 401 without credentials, 403 for a bijdrager."""
+    actor = current_actor(request, settings, write=request.method not in ("GET", "HEAD"))
+    if actor is None:
+        raise Unauthorized("this needs a beheerder: 'Authorization: Bearer <token>' or a session from /aanmelden")
+    check_beheerder(actor, "dit")
+    return actor
+
+
+def page_writer(request: Request, settings: Settings) -> dict:
+    """What a page needs to write: whether a sign-in is needed, who is signed in, the CSRF token."""
+    accounts_on = _accounts(settings).has_users()
+    if not settings.api_token and not accounts_on:
+        return {"needs_signin": False, "signed_in": True, "csrf": "", "user": None, "role": "beheerder"}
+    found = signed_in(request, settings)
+    if found is None:
+        return {"needs_signin": True, "signed_in": False, "csrf": "", "user": None, "role": None}
+    actor = _session_actor(found)
+    return {"needs_signin": True, "signed_in": True, "csrf": session.csrf_token(request.cookies[session.COOKIE]),
+            "user": actor.name, "role": actor.role}

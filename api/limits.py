@@ -1,5 +1,7 @@
-"""What the server refuses before a route runs: request bodies over the configured size (413),
-and everything when it listens beyond loopback without a token (503)."""
+"""What the server refuses before a route runs: request bodies over the configured size (413) or
+slower than the body deadline (408), and everything when it listens beyond loopback without a
+token (503); and the bounds on work per request (heavy-route slots, upload slots per client,
+snapped output parameters)."""
 
 from __future__ import annotations
 
@@ -16,17 +18,28 @@ log = logging.getLogger("regiomatch.api")
 
 
 class BodySizeLimit:
-    """ASGI middleware: 413 when Content-Length or the streamed body exceeds ``max_bytes``.
+    """ASGI middleware: 413 when Content-Length or the streamed body exceeds ``max_bytes``, and
+    408 (connection closed) when the body does not arrive within ``body_seconds``
+    (``REGIOMATCH_BODY_SECONDS``): a client trickling a body holds no upload slot or worker for long.
 
     A chunked body (no Content-Length) is counted as it streams; when it runs over, the route's
-    body parser fails, and whatever error response the app makes of that is replaced by the 413.
+    body parser fails, and whatever error response the app makes of that is replaced by the 413
+    (or the 408).
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    def __init__(self, app: ASGIApp, max_bytes: int, body_seconds: float | None = None):
         self.app = app
         self.limit = max_bytes
         # Multipart framing adds a little around the file itself.
         self.max_bytes = max_bytes + 64 * 1024
+        self.body_seconds = body_seconds
+
+    def _seconds(self) -> float:
+        if self.body_seconds is None:
+            from api.settings import get_settings
+
+            self.body_seconds = float(get_settings().body_seconds)
+        return self.body_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -38,26 +51,47 @@ class BodySizeLimit:
             await _too_large(send, self.limit)
             return
         received = 0
-        exceeded = False
+        failure: str | None = None  # "large" or "slow"
         sent_response = False
+        body_done = False
+        deadline: float | None = None
+        seconds = self._seconds()
 
         async def limited_receive() -> Message:
-            nonlocal received, exceeded
-            message = await receive()
+            nonlocal received, failure, body_done, deadline
+            if body_done:
+                return await receive()  # the body is in; waiting for a disconnect is not slowness
+            loop = asyncio.get_running_loop()
+            if deadline is None:
+                deadline = loop.time() + seconds
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+            except asyncio.TimeoutError:
+                failure = "slow"
+                raise _BodyTooSlow() from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    exceeded = True
+                    failure = "large"
                     raise _BodyTooLarge()
+                body_done = not message.get("more_body", False)
+            else:
+                body_done = True
             return message
+
+        async def refuse() -> None:
+            if failure == "slow":
+                await _too_slow(send, seconds)
+            else:
+                await _too_large(send, self.limit)
 
         async def tracking_send(message: Message) -> None:
             nonlocal sent_response
-            if exceeded:
+            if failure is not None:
                 # The app made its own error (a 400 'error parsing the body') of the cut-off body.
                 if message["type"] == "http.response.start" and not sent_response:
                     sent_response = True
-                    await _too_large(send, self.limit)
+                    await refuse()
                 return
             if message["type"] == "http.response.start":
                 sent_response = True
@@ -65,12 +99,16 @@ class BodySizeLimit:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
+        except (_BodyTooLarge, _BodyTooSlow):
             if not sent_response:
-                await _too_large(send, self.limit)
+                await refuse()
 
 
 class _BodyTooLarge(Exception):
+    pass
+
+
+class _BodyTooSlow(Exception):
     pass
 
 
@@ -79,10 +117,17 @@ async def _too_large(send: Send, limit: int) -> None:
                 "too_large")
 
 
-async def _json(send: Send, status: int, detail: str, code: str) -> None:
+async def _too_slow(send: Send, seconds: float) -> None:
+    await _json(send, 408, f"the request body did not arrive within {seconds:g} s (REGIOMATCH_BODY_SECONDS); "
+                "the connection is closed", "too_slow", close=True)
+
+
+async def _json(send: Send, status: int, detail: str, code: str, close: bool = False) -> None:
     body = json.dumps({"detail": detail, "code": code}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -118,6 +163,39 @@ class ExposureGuard:
 
 
 # -- bounded work per request ---------------------------------------------------------------------
+# The simplification tolerances (metres) a GeoJSON answer is made with: any other value is snapped
+# to the nearest of these, so a client cannot miss the cache on purpose (?simplify=0.001xxx with a
+# new value each time cost 1.5-7 s per request).
+SIMPLIFY_STEPS = (0.0, 10.0, 25.0, 50.0, 100.0, 150.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0)
+
+
+def snapped(value: float, steps: tuple[float, ...] = SIMPLIFY_STEPS) -> float:
+    """The allowed value nearest to ``value`` (the smaller one on a tie).
+
+    Examples
+    --------
+    >>> snapped(0.001), snapped(49.9), snapped(150.0), snapped(4000)
+    (0.0, 50.0, 150.0, 5000.0)
+    """
+    return min(steps, key=lambda step: (abs(step - value), step))
+
+
+def _simplify_dependency():  # noqa: ANN202
+    from fastapi import Query
+
+    from geo.geometry.polygons import DEFAULT_SIMPLIFY_METRES, MAX_SIMPLIFY_METRES
+
+    def simplify_metres(simplify: float = Query(DEFAULT_SIMPLIFY_METRES, ge=0, le=MAX_SIMPLIFY_METRES,
+                                                description="Douglas-Peucker tolerance in metres (EPSG:31370), "
+                                                "snapped to one of " + ", ".join(f"{s:g}" for s in SIMPLIFY_STEPS))
+                        ) -> float:
+        return snapped(simplify)
+
+    return simplify_metres
+
+
+simplify_metres = _simplify_dependency()
+
 def unique_list(values: list | None, name: str, limit: int) -> list:
     """``values`` without repeats (first occurrence kept); more than ``limit`` distinct is a 422.
 
@@ -188,33 +266,84 @@ class WaitingSlots:
     """At most ``limit`` holders at once; others wait on the event loop (holding no worker
     thread) up to ``timeout`` seconds, and at most ``max_waiting`` of them; beyond that a 503.
 
+    One client (``client``: its address) holds at most ``per_client`` slots at a time: its further
+    uploads wait for its own turn (at most ``MAX_WAITING_PER_CLIENT`` of them), so one slow or
+    hostile client cannot take every upload slot from the others.
+
     Used for uploads: each one is read by a child process, so a few at a time is all the machine
     does well, and a queue of waiting uploads must not take threads from ``/health``.
     """
 
+    MAX_WAITING_PER_CLIENT = 8
+
     def __init__(self) -> None:
         self._semaphores: dict[tuple[int, int], asyncio.Semaphore] = {}
         self.waiting = 0
+        # client -> (its semaphore, how many of its uploads hold or wait for it)
+        self._clients: dict[tuple[int, str], list] = {}
 
     @contextlib.asynccontextmanager
-    async def slot(self, limit: int, message: str, timeout: float = 60.0, max_waiting: int = 32):
+    async def slot(self, limit: int, message: str, timeout: float = 60.0, max_waiting: int = 32,
+                   client: str | None = None, per_client: int | None = None):
         from geo.errors import Busy
 
-        key = (id(asyncio.get_running_loop()), limit)
-        semaphore = self._semaphores.setdefault(key, asyncio.Semaphore(limit))
+        loop_id = id(asyncio.get_running_loop())
+        semaphore = self._semaphores.setdefault((loop_id, limit), asyncio.Semaphore(limit))
         if self.waiting >= max_waiting:
             raise Busy(message)
-        self.waiting += 1
+        own = None
+        if client is not None and per_client is not None:
+            own = self._clients.setdefault((loop_id, client), [asyncio.Semaphore(per_client), 0])
+            if own[1] >= per_client + self.MAX_WAITING_PER_CLIENT:
+                raise Busy(f"u laat al {own[1]} bestanden tegelijk inlezen; wacht tot die klaar zijn "
+                           f"(hoogstens {per_client} tegelijk per gebruiker)")
+            own[1] += 1
         try:
-            await asyncio.wait_for(semaphore.acquire(), timeout)
-        except asyncio.TimeoutError:
-            raise Busy(message) from None
+            self.waiting += 1
+            try:
+                if own is not None:  # first this client's own turn, then a slot of all
+                    await asyncio.wait_for(own[0].acquire(), timeout)
+                try:
+                    await asyncio.wait_for(semaphore.acquire(), timeout)
+                except BaseException:
+                    if own is not None:
+                        own[0].release()
+                    raise
+            except asyncio.TimeoutError:
+                raise Busy(message) from None
+            finally:
+                self.waiting -= 1
+            try:
+                yield
+            finally:
+                semaphore.release()
+                if own is not None:
+                    own[0].release()
         finally:
-            self.waiting -= 1
-        try:
-            yield
-        finally:
-            semaphore.release()
+            if own is not None:
+                own[1] -= 1
+                if own[1] == 0:
+                    self._clients.pop((loop_id, client), None)
 
 
 uploads = WaitingSlots()
+
+
+def client_share(parallel: int) -> int:
+    """Upload slots one client may hold at once: half of them, at least one.
+
+    Examples
+    --------
+    >>> client_share(2), client_share(5)
+    (1, 2)
+    """
+    return max(1, parallel // 2)
+
+
+def upload_slot(request, limits):  # noqa: ANN001, ANN201
+    """The upload slot of one import or preview, within its client's share (the client is the
+    peer address, or what a trusted proxy says it is: uvicorn's ``--forwarded-allow-ips``)."""
+    client = request.client.host if request.client is not None else None
+    return uploads.slot(limits.parallel, f"er worden al {limits.parallel} bestanden ingelezen en er wachten er "
+                        "meer; probeer het over een minuut opnieuw", timeout=limits.wall_seconds, client=client,
+                        per_client=client_share(limits.parallel))

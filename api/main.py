@@ -12,15 +12,15 @@ from api import errors, jobs, warmup
 from api.compression import INCOMPRESSIBLE_TYPES, GzipOnce
 from api.limits import BodySizeLimit, ExposureGuard
 from api.render_cache import NotModified
-from api.routes import (alternatives, atlas, docs, ensembles, evaluate, health, layers, maps, municipalities, ogc,
-                        overlay, pages, reports, scenarios, workbench, zonings)
+from api.routes import (accounts, alternatives, atlas, docs, ensembles, evaluate, health, layers, maps, municipalities,
+                        ogc, overlay, pages, reports, scenarios, workbench, zonings)
 from api.security import SecurityMiddleware
 from api.settings import get_settings, no_delay_on_listeners, refuse_exposure_at_startup, workspace_for
 from geo.paths import ATTRIBUTION
 
 ROUTERS = [health.router, layers.router, overlay.router, municipalities.router, zonings.router, scenarios.router,
            pages.router, reports.router, maps.router, atlas.router, evaluate.router, workbench.router, docs.router,
-           ogc.router, ensembles.router, alternatives.router]
+           ogc.router, ensembles.router, alternatives.router, accounts.router]
 
 
 @asynccontextmanager

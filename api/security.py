@@ -7,6 +7,11 @@
   :data:`maps.csp.NONCE_PLACEHOLDER`; this middleware replaces the placeholder in the body on the
   way out (so a page cached with the placeholder stays cacheable) and names the nonce in the
   header. A ``<script>`` that user text smuggled into a page has no nonce and does not run.
+* **Only this service's host names** (DNS rebinding): a request whose ``Host`` is not one of
+  ``REGIOMATCH_ALLOWED_HOSTS`` (default: the address the server is bound to), nor a loopback
+  name, gets a 400 ``{"detail", "code": "host_not_allowed"}``. Without this, a page of
+  ``evil.example`` whose name the attacker re-points at 127.0.0.1 is "same origin" with the
+  service, and its writes passed the origin check below.
 * **Cross-site writes refused**: a write (POST, PUT, PATCH, DELETE) whose ``Origin`` is not this
   server's own (nor one of ``REGIOMATCH_CORS_ORIGINS``), or that the browser labels
   ``Sec-Fetch-Site: cross-site``/``same-site``, gets a 403 ``{"detail", "code": "cross_site"}``,
@@ -85,6 +90,65 @@ def cross_site_reason(scope: Scope, allowed_origins: frozenset[str] = frozenset(
     return None
 
 
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+WILDCARDS = frozenset({"", "0.0.0.0", "::", "*"})
+
+
+def host_name(value: str) -> str:
+    """The host name of a ``Host`` header, without port, brackets or a trailing dot, lowercase.
+
+    Examples
+    --------
+    >>> host_name("[::1]:8000"), host_name("Regiomatch.Example.:443"), host_name("localhost")
+    ('::1', 'regiomatch.example', 'localhost')
+    """
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1:value.find("]")] if "]" in value else value[1:]
+    name, colon, port = value.rpartition(":")
+    if colon and port.isdigit() and ":" not in name:
+        value = name
+    return value.rstrip(".")
+
+
+def served_hosts(configured: str, bound: list[str]) -> frozenset[str] | None:
+    """The host names to answer: the configured ones (``None`` for ``*``: any), else the bound
+    addresses; loopback names always.
+
+    Examples
+    --------
+    >>> sorted(served_hosts("", ["127.0.0.1"]))
+    ['127.0.0.1', '::1', 'localhost']
+    >>> served_hosts("*", []) is None
+    True
+    """
+    names = [host_name(n) for n in configured.split(",") if n.strip()]
+    if "*" in names:
+        return None
+    if not names:
+        names = [host_name(h) for h in bound if host_name(h) not in WILDCARDS]
+    return frozenset(names) | LOOPBACK_NAMES
+
+
+def host_refusal(scope: Scope, served: frozenset[str] | None) -> str | None:
+    """Why this request's ``Host`` is not served here, or ``None``."""
+    if served is None:
+        return None
+    host = _header(scope, b"host")
+    if host is None:
+        return None  # HTTP/1.0 without a Host: no browser, so no rebinding
+    if host_name(host) in served:
+        return None
+    return (f"host {host_name(host)[:100]!r} is not served here; regiomatch answers to "
+            f"{', '.join(sorted(served))} (set REGIOMATCH_ALLOWED_HOSTS)")
+
+
+def _bound_hosts() -> list[str]:
+    from api.settings import command_line_hosts, get_settings, listening_hosts
+
+    return [get_settings().host, *command_line_hosts(), *listening_hosts()]
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers") or []:
         if key.lower() == name:
@@ -95,13 +159,31 @@ def _header(scope: Scope, name: bytes) -> str | None:
 class SecurityMiddleware:
     """ASGI middleware: security headers, per-response CSP nonce, cross-site write refusal."""
 
-    def __init__(self, app: ASGIApp, allowed_origins: list[str] | None = None):
+    def __init__(self, app: ASGIApp, allowed_origins: list[str] | None = None, allowed_hosts: str | None = None):
         self.app = app
         self.allowed_origins = frozenset(o.strip().lower().rstrip("/") for o in (allowed_origins or []))
+        self.allowed_hosts = allowed_hosts
+        self._served: frozenset[str] | None | bool = False  # worked out on the first request (bound by then)
+
+    def served(self) -> frozenset[str] | None:
+        if self._served is False:
+            from api.settings import get_settings
+
+            configured = get_settings().allowed_hosts if self.allowed_hosts is None else self.allowed_hosts
+            self._served = served_hosts(configured, _bound_hosts())
+        return self._served  # type: ignore[return-value]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        refused = host_refusal(scope, self.served())
+        if refused is not None:
+            body = json.dumps({"detail": refused, "code": "host_not_allowed"}).encode()
+            await send({"type": "http.response.start", "status": 400,
+                        "headers": [(b"content-type", b"application/json"), (b"connection", b"close"),
+                                    (b"content-length", str(len(body)).encode()), *COMMON_HEADERS]})
+            await send({"type": "http.response.body", "body": body})
             return
         reason = cross_site_reason(scope, self.allowed_origins)
         if reason is not None:

@@ -83,6 +83,14 @@ class Settings(BaseSettings):
     port: int = 8000
     max_upload_bytes: int = Field(10 * 1024 * 1024, description="Largest accepted upload or request body.")
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins; empty = CORS off.")
+    allowed_hosts: str = Field("", description="Host names this service answers to, comma-separated (e.g. "
+                               "'regiomatch.vlaanderen.be'); '*' = any. Default: the address it is bound to. "
+                               "localhost, 127.0.0.1 and [::1] are always served. Other Host headers get a 400 "
+                               "(DNS rebinding).")
+    header_seconds: float = Field(10.0, gt=0, description="Time a client has to send a request's headers "
+                                  "(regiomatch serve, or uvicorn --http api.serving:HttpToolsProtocol).")
+    body_seconds: float = Field(60.0, gt=0, description="Time a client has to send a request's body; "
+                                "slower: 408 and the connection is closed.")
     population_year: int = Field(DEFAULT_POPULATION_YEAR, description="Statbel population year: one of the years "
                                  "in data/population.csv (default the latest).")
     imports: ImportSettings = Field(default_factory=ImportSettings)

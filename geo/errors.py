@@ -96,3 +96,10 @@ class Cancelled(RegiomatchError):
     """A long computation (an ensemble run) was cancelled by its caller; nothing was kept."""
 
     code = "cancelled"
+
+
+class Forbidden(ReadOnly):
+    """The user may not change this (a bijdrager and someone else's scenario or layer, or a page
+    for beheerders only); answered like any read-only target, 403."""
+
+    code = "forbidden"

@@ -110,6 +110,38 @@ def html_to_pdf(html: str, renderer: str | None = None) -> bytes:
     return _chromium_pdf(html)
 
 
+STATIC_DIR = (Path(__file__).resolve().parent / "static").resolve()
+
+
+class RefusedResource(Exception):
+    """A URL the PDF renderer does not fetch (anything but the service's own assets)."""
+
+
+def own_asset(url: str) -> bool:
+    """Whether the PDF renderer may fetch ``url``: an inline ``data:`` URL, or a file of
+    ``maps/static`` (the service's own assets). Never ``http:``, ``https:``, or any other file.
+
+    Examples
+    --------
+    >>> own_asset("data:image/png;base64,AAAA"), own_asset("file:///etc/passwd")
+    (True, False)
+    >>> own_asset("http://127.0.0.1:8000/api/v1/scenarios"), own_asset((STATIC_DIR / "leaflet.css").as_uri())
+    (False, True)
+    """
+    from urllib.parse import unquote, urlsplit
+
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "data":
+        return True
+    if scheme != "file":
+        return False
+    try:
+        path = Path(unquote(urlsplit(url).path)).resolve()
+    except (OSError, ValueError):
+        return False
+    return path.is_relative_to(STATIC_DIR)
+
+
 # An inlined image: what the page carries so that it stays one file.
 _DATA_IMAGE = re.compile(r'src="data:(image/(?:png|jpeg|gif|svg\+xml));base64,([A-Za-z0-9+/=]*)"')
 _IMAGE_SCHEME = "regiomatch-image"
@@ -134,6 +166,10 @@ def _weasyprint_pdf(html: str) -> bytes:
             if url in images:
                 mime, data = images[url]
                 return URLFetcherResponse(url, base64.b64decode(data), {"Content-Type": mime})
+            if not own_asset(url):
+                # WeasyPrint leaves the resource out and goes on: hostile text that ever reached the
+                # HTML cannot read files or reach the network (or this service) through the PDF.
+                raise RefusedResource(f"the PDF renderer fetches only regiomatch's own assets, not {url[:200]!r}")
             return super().fetch(url, headers)
 
     light = _DATA_IMAGE.sub(set_aside, html)

@@ -119,9 +119,11 @@ def render_layer_new(layers: list[Layer], data: dict, population_year: int) -> s
     return render("layer_new.html", layers=layers, data=data, population_year=population_year)
 
 
-def render_signin(next_url: str, error: str | None, signed_in: bool, configured: bool) -> str:
+def render_signin(next_url: str, error: str | None, signed_in: bool, configured: bool, *, accounts: bool = False,
+                  user: str | None = None) -> str:
+    """``accounts``: users sign in with name and password (else with the shared key)."""
     return render("signin.html", next_url=next_url, error=error, signed_in=signed_in, configured=configured,
-                  population_year=None)
+                  accounts=accounts, user=user, population_year=None)
 
 
 def membership_frame(layer: Layer, base: Layer) -> pd.DataFrame:

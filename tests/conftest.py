@@ -23,6 +23,9 @@ if os.environ.get("CI") == "true":
 # Every app a test starts (hundreds) would otherwise prepare all maps' geometry in a thread and
 # load the PDF renderer: seconds of CPU each. tests/test_warmup.py turns it on where it is tested.
 os.environ.setdefault("REGIOMATCH_WARM_UP", "0")
+# Starlette's test client sends 'Host: testserver'; the service answers only the host names it is
+# configured for (api/security.py), and loopback names always.
+os.environ.setdefault("REGIOMATCH_ALLOWED_HOSTS", "testserver")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -91,7 +91,7 @@ def test_geopackage_whose_layer_is_an_endless_view_is_refused_at_once(client, tm
 def test_xlsx_with_one_cell_at_xfd1048576_is_refused_by_its_dimension(client):
     bomb = _xlsx([["nis_code", "zone_code"], [34022, "K"]], extra_cell="XFD1048576")
     assert len(bomb) < 10_000
-    _refused(_upload(client, bomb, "b.xlsx"), 413, "16384 columns", "import_columns")
+    _refused(_upload(client, bomb, "b.xlsx"), 413, "16384 kolommen", "import_columns")
     assert _upload(client, XLSX_OK, "k.xlsx", "goed").status_code == 201
 
 
@@ -110,7 +110,7 @@ def test_xlsx_with_entity_expansion_is_a_422_not_a_500(client):
 
 def test_geojson_nested_a_thousand_deep_is_refused(client):
     bomb = b'{"type": "FeatureCollection", "features": ' + b"[" * 1000 + b"]" * 1000 + b"}"
-    _refused(_upload(client, bomb, "diep.geojson"), 413, "1001 levels", "import_json_depth")
+    _refused(_upload(client, bomb, "diep.geojson"), 413, "1001 niveaus", "import_json_depth")
     assert json_depth(b'{"a": "[[[[[[[["}') == 1
 
 
@@ -137,17 +137,17 @@ def test_xlsx_and_zip_inflating_past_the_limit_are_refused_from_the_central_dire
 def test_rows_features_vertices_and_zones_per_municipality_are_limited(small_limits_client):
     rows = b"nis_code,zone_code\n" + b"".join(b"%d,Z%d\n" % (nis, i) for i, nis in
                                              enumerate([34022, 34025, 34027, 34041, 34042, 34043]))
-    _refused(_upload(small_limits_client, rows, "rijen.csv"), 413, "6 rows", "import_rows")
+    _refused(_upload(small_limits_client, rows, "rijen.csv"), 413, "6 rijen", "import_rows")
     kortrijk = b"nis_code,zone_code\n" + b"".join(b"34022,Z%d\n" % i for i in range(4))
-    _refused(_upload(small_limits_client, kortrijk, "k.csv"), 413, "municipality 34022", "4 zones",
+    _refused(_upload(small_limits_client, kortrijk, "k.csv"), 413, "gemeente 34022", "4 zones",
              "import_zones_per_municipality")
     features = gpd.GeoDataFrame({"code": ["A", "B", "C"]}, crs="EPSG:31370",
                                 geometry=[box(70000 + i * 1000, 165000, 70500 + i * 1000, 165500) for i in range(3)])
-    _refused(_upload(small_limits_client, features.to_json().encode(), "f.geojson"), 413, "3 features",
+    _refused(_upload(small_limits_client, features.to_json().encode(), "f.geojson"), 413, "3 vormen",
              "import_features")
     fine = gpd.GeoDataFrame({"code": ["A"]}, crs="EPSG:31370",
                             geometry=[box(70000, 165000, 80000, 175000).segmentize(100)])
-    _refused(_upload(small_limits_client, fine.to_json().encode(), "v.geojson"), 413, "vertices",
+    _refused(_upload(small_limits_client, fine.to_json().encode(), "v.geojson"), 413, "hoekpunten",
              "import_vertices")
     # Within every limit: accepted.
     ok = b"nis_code,zone_code\n34022,A\n34022,B\n34025,A\n"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from dataclasses import replace
 from typing import Literal
 
@@ -96,7 +98,7 @@ def _zone_view(ws: Workspace, layer_id: str, code: str):  # noqa: ANN202 - (view
     return view, others, found
 
 
-@router.get("/api/v1/zones/{layer}/{code}", summary="A zone with every overlapping zone of every other layer")
+@router.get("/api/v1/zones/{layer}/{code:path}", summary="A zone with every overlapping zone of every other layer")
 def get_zone(layer: str = Path(..., examples=["politiezone"]), code: str = Path(..., examples=["ipz1"]),
              ws: Workspace = Depends(get_workspace)) -> dict:
     """Population figures are Statbel, 1 January of ``population_year``; ``share_of_zone`` is the
@@ -110,14 +112,16 @@ def get_zone(layer: str = Path(..., examples=["politiezone"]), code: str = Path(
         "layers": [{"layer": g.layer.id, "layer_name": g.layer.name, "zones": [
             {"code": o.code, "name": o.name, "population": o.population, "share_of_zone": o.share_of_zone,
              "share_of_other": o.share_of_other, "members": o.members,
-             "url": f"/zones/{g.layer.id}/{o.code}"} for o in g.overlaps]} for g in others],
+             "url": f"/zones/{quote(g.layer.id, safe=':')}/{quote(o.code, safe='')}"} for o in g.overlaps]}
+            for g in others],
         "associations": [{"layer": a["layer_id"], **{k: a["facts"].get(k) for k in (
             "code", "name", "legal_type", "status", "historical", "vintage", "registered_on")},
             "population": a["population"], "share_of_zone": a["share_of_zone"]} for a in found],
     }
 
 
-@router.get("/zones/{layer}/{code}", response_class=HTMLResponse, summary="A zone with every overlap (HTML)")
+# {code:path}: an imported zone code may hold "/" (even "../../api/v1/layers"); every page takes every code.
+@router.get("/zones/{layer}/{code:path}", response_class=HTMLResponse, summary="A zone with every overlap (HTML)")
 def zone_page(layer: str, code: str, ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
     view, others, found = _zone_view(ws, layer, code)
     recon = None
@@ -136,5 +140,5 @@ def search_everything(q: str = Query(..., min_length=1, max_length=100), limit: 
                       ws: Workspace = Depends(get_workspace)) -> list[dict]:
     return [{"kind": h.kind, "name": h.label, "match": h.match, "matched": h.matched, "nis_code": h.nis_code,
              "layer": h.layer_id, "code": h.code,
-             "url": f"/municipalities/{h.nis_code}" if h.kind == "municipality" else f"/zones/{h.layer_id}/{h.code}"}
+             "url": f"/municipalities/{h.nis_code}" if h.kind == "municipality" else f"/zones/{quote(str(h.layer_id), safe=':')}/{quote(str(h.code), safe='')}"}
             for h in search(ws.catalog, q, ws.layers(), limit)]

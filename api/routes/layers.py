@@ -14,15 +14,16 @@ from fastapi.responses import Response
 from api import serialize, warmup
 from api.downloads import download
 from api.deps import get_workspace, require_writer
+from geo.accounts.roles import Actor
 from api.errors import TooLarge
-from api.limits import slot, uploads
+from api.limits import heavy, simplify_metres, slot, upload_slot
 from api.render_cache import cached
 from api.settings import Settings, get_settings
 from geo.errors import Conflict, ReadOnly
-from geo.geometry.polygons import (DEFAULT_SIMPLIFY_METRES, MAX_SIMPLIFY_METRES, layer_geojson, web_geometry_steps,
+from geo.geometry.polygons import (layer_geojson, web_geometry_steps,
                           zone_polygons)
-from geo.uploads.importing import LAYER_ID_PATTERN, check_suffix, import_layer, validate_layer_id
-from geo.uploads.sandbox import ImportLimits, check_zones_per_municipality, parse_upload
+from geo.uploads.importing import LAYER_ID_PATTERN, check_suffix, validate_layer_id
+from geo.uploads.sandbox import ImportLimits, build_upload, check_zones_per_municipality
 from geo.storage.records import check_text
 from geo.storage.workspace import Workspace
 from geo.views.features import RESERVED_IDS as OGC_RESERVED_IDS
@@ -70,7 +71,9 @@ def get_zone_members(layer_id: str, code: str, ws: Workspace = Depends(get_works
 
 
 @router.get("/{layer_id}/geopackage", summary="Dissolved zones as a GeoPackage (EPSG:31370)",
-            response_class=Response, responses={200: {"content": {GPKG: {}}}})
+            response_class=Response, responses={200: {"content": {GPKG: {}}}},
+            dependencies=[Depends(heavy("maps", "De server maakt al {limit} kaarten of geodata tegelijk; probeer "
+                                                "het over enkele seconden opnieuw."))])
 def get_geopackage(layer_id: str, ws: Workspace = Depends(get_workspace)) -> Response:
     """The zones with code, name and population (Statbel, 1 January of ``population_year``) in
     Belgian Lambert 72 (EPSG:31370), unsimplified, for QGIS or ArcGIS."""
@@ -87,15 +90,14 @@ def get_geopackage(layer_id: str, ws: Workspace = Depends(get_workspace)) -> Res
 @cached(lambda p: [p["layer_id"]], busy=slot("maps", "{limit} maps or GeoJSON layers are being built already; "
                                                     "try again in a few seconds"))
 def get_geojson(layer_id: str,
-                simplify: float = Query(DEFAULT_SIMPLIFY_METRES, ge=0, le=MAX_SIMPLIFY_METRES,
-                                        description="Douglas-Peucker tolerance in metres (EPSG:31370)"),
+                simplify: float = Depends(simplify_metres),
                 ws: Workspace = Depends(get_workspace)) -> Response:
     body = json.dumps(layer_geojson(ws.layer(layer_id), simplify, ws.catalog.data_dir), ensure_ascii=False,
                       separators=(",", ":"))
     return Response(body.encode(), media_type="application/json")
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Depends(require_writer)],
+@router.post("", status_code=status.HTTP_201_CREATED,
              summary="Import a layer (membership table or polygons)")
 async def create_layer(
     request: Request,
@@ -109,6 +111,7 @@ async def create_layer(
     name_column: str | None = Form(None, description="Polygons: column with the zone name"),
     ws: Workspace = Depends(get_workspace),
     settings: Settings = Depends(get_settings),
+    actor: Actor = Depends(require_writer),
 ) -> dict:
     validate_layer_id(id)
     check_text("name", name)  # NUL or over-long text: a 422 before any work, on every backend
@@ -122,9 +125,8 @@ async def create_layer(
     # worker keeps answering other requests meanwhile.
     limits = settings.import_limits()
     # A few uploads are read at a time; the others wait here without holding a worker thread.
-    async with uploads.slot(limits.parallel, f"{limits.parallel} uploads are being read already and more are "
-                            "waiting; try again in a minute", timeout=limits.wall_seconds):
-        created = await run_in_threadpool(_import, ws, id, content, file.filename or "", limits,
+    async with upload_slot(request, limits):
+        created = await run_in_threadpool(_import, ws, id, content, file.filename or "", limits, actor,
                                           name=name, source=source, vintage=vintage, code_column=code_column,
                                           name_column=name_column)
     if settings.caches.warm_up:
@@ -135,16 +137,17 @@ async def create_layer(
     return created
 
 
-def _import(ws: Workspace, layer_id: str, content: bytes, filename: str, limits: ImportLimits,
+def _import(ws: Workspace, layer_id: str, content: bytes, filename: str, limits: ImportLimits, actor: Actor,
             **options: str | None) -> dict:
     # Checked before the (possibly long) import; create_layer still refuses a race's loser.
     if ws.store.layer_exists(layer_id):
         raise Conflict(f"a layer with id {layer_id!r} already exists; choose another id or delete it first")
     check_suffix(filename)
-    # The file is read in a limited child process (CPU, memory, time, sizes); only the parsed
-    # frame comes back, so no upload can stall or exhaust this server.
-    parsed = parse_upload(content, filename, limits)
-    layer = import_layer(layer_id, content, filename, ws.catalog, parsed=parsed, **options)
+    # The file is read, checked and overlaid with the municipalities in a limited child process
+    # (CPU, memory, time, sizes; cheap counts first); only the layer's parts come back, so no
+    # upload can stall or exhaust this server. The preview runs the very same steps.
+    built = build_upload(content, filename, ws.catalog, limits, layer_id=layer_id, options=options)
+    layer = built.layer(layer_id, ws.catalog.atoms)
     polygons = None
     if layer.polygons is not None:
         import geopandas as gpd
@@ -156,16 +159,16 @@ def _import(ws: Workspace, layer_id: str, content: bytes, filename: str, limits:
                 "share": r["share"]} for r in serialize.members(layer)]
     check_zones_per_municipality(members, limits)
     record = ws.store.create_layer(layer.id, layer.name, layer.source, layer.vintage, layer.description, members,
-                                   polygons, weighting=layer.weighting, left_out=layer.left_out)
+                                   polygons, weighting=layer.weighting, left_out=layer.left_out, actor=actor)
     # The layer is in memory already: the first overlay or map of it does not parse it back.
     ws.remember_imported(record, layer.polygons)
     return {**serialize.layer_info(layer), "members": len(members),
             "municipalities_covered": len({m["nis_code"] for m in members})}
 
 
-@router.delete("/{layer_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Depends(require_writer)],
-               summary="Delete an imported layer")
-def delete_layer(layer_id: str, ws: Workspace = Depends(get_workspace)) -> None:
+@router.delete("/{layer_id}", status_code=status.HTTP_204_NO_CONTENT,
+               summary="Delete an imported layer (a bijdrager: only its own)")
+def delete_layer(layer_id: str, ws: Workspace = Depends(get_workspace), actor: Actor = Depends(require_writer)) -> None:
     if layer_id in ws.catalog.builtin:
         raise ReadOnly(f"layer {layer_id!r} is shipped with regiomatch and cannot be deleted")
-    ws.store.delete_layer(layer_id)
+    ws.store.delete_layer(layer_id, actor=actor)

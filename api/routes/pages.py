@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import serialize
 from api.downloads import download
+from api.limits import heavy
 from api.deps import LayerPair, get_workspace, layer_pair
 from api.render_cache import ALL_LAYERS, cached
 from geo.reference.roles import association_layer, zoning_layer
@@ -86,7 +87,9 @@ def overlay_page(
 
 @router.get("/overlay.xlsx", summary="Overlay of two layers as an Excel workbook",
             response_class=Response, responses={200: {"content": {
-                XLSX: {}}}})
+                XLSX: {}}}},
+            dependencies=[Depends(heavy("reports", "De server maakt al {limit} rapporten tegelijk; probeer het over "
+                                                   "enkele seconden opnieuw."))])
 def overlay_xlsx(pair: LayerPair = Depends(layer_pair), ws: Workspace = Depends(get_workspace)) -> Response:
     result = pair.overlay(ws)
     notes = [f"{result.a.name} ({result.a.id}) tegenover {result.b.name} ({result.b.id})",

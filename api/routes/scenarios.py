@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api import serialize
 from api.deps import get_workspace, require_writer
+from geo.accounts.roles import Actor
 from geo.errors import Conflict
 from geo.engine.scenario import Move, check_moves, moved
 from geo.storage.records import ScenarioRecord
@@ -56,6 +57,7 @@ def _body(record: ScenarioRecord, ws: Workspace) -> dict:
         "version": record.version,
         "created_at": record.created_at.isoformat(),
         "updated_at": record.updated_at.isoformat(),
+        "owner": record.owner,
         "zones": serialize.layer_zones(layer)["zones"],
         "population_year": base.atoms.population_year,
     }
@@ -67,11 +69,11 @@ def _checked(ws: Workspace, base_layer: str, moves: list[MoveIn]) -> list[dict]:
     return [{"nis_code": m.nis_code, "to_zone": m.to_zone} for m in checked]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Depends(require_writer)],
-             summary="Save a scenario")
-def create_scenario(body: ScenarioIn, ws: Workspace = Depends(get_workspace)) -> dict:
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Save a scenario (owned by who saves it)")
+def create_scenario(body: ScenarioIn, ws: Workspace = Depends(get_workspace),
+                    actor: Actor = Depends(require_writer)) -> dict:
     moves = _checked(ws, body.base_layer, body.moves)
-    record = ws.store.create_scenario(body.name, body.base_layer, moves, body.description)
+    record = ws.store.create_scenario(body.name, body.base_layer, moves, body.description, actor=actor)
     return _body(record, ws)
 
 
@@ -79,7 +81,7 @@ def create_scenario(body: ScenarioIn, ws: Workspace = Depends(get_workspace)) ->
 def list_scenarios(ws: Workspace = Depends(get_workspace)) -> list[dict]:
     return [{"id": r.id, "layer_id": r.layer_id, "name": r.name, "base_layer": r.base_layer,
              "description": r.description, "moves": len(r.moves), "version": r.version,
-             "updated_at": r.updated_at.isoformat()} for r in ws.store.list_scenarios()]
+             "updated_at": r.updated_at.isoformat(), "owner": r.owner} for r in ws.store.list_scenarios()]
 
 
 @router.get("/{scenario_id}", summary="A saved scenario with its zones")
@@ -87,8 +89,9 @@ def get_scenario(scenario_id: str, ws: Workspace = Depends(get_workspace)) -> di
     return _body(ws.store.get_scenario(scenario_id), ws)
 
 
-@router.patch("/{scenario_id}", dependencies=[Depends(require_writer)], summary="Add or undo moves")
-def patch_scenario(scenario_id: str, body: ScenarioPatch, ws: Workspace = Depends(get_workspace)) -> dict:
+@router.patch("/{scenario_id}", summary="Add or undo moves (a bijdrager: only in its own scenarios)")
+def patch_scenario(scenario_id: str, body: ScenarioPatch, ws: Workspace = Depends(get_workspace),
+                   actor: Actor = Depends(require_writer)) -> dict:
     """With ``version``, a scenario changed since that version is a 409. Without it the change
     is applied to the current scenario: if another writer saves between our read and our write,
     the change is applied again to what they saved, so no acknowledged move is ever lost."""
@@ -105,7 +108,7 @@ def patch_scenario(scenario_id: str, body: ScenarioPatch, ws: Workspace = Depend
         expected = body.version if body.version is not None else record.version
         try:
             updated = ws.store.update_scenario(scenario_id, expected_version=expected, moves=moves, name=body.name,
-                                               description=body.description)
+                                               description=body.description, actor=actor)
         except Conflict:
             if body.version is not None or attempt >= PATCH_ATTEMPTS:
                 raise
@@ -113,9 +116,10 @@ def patch_scenario(scenario_id: str, body: ScenarioPatch, ws: Workspace = Depend
         return _body(updated, ws)
 
 
-@router.delete("/{scenario_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[Depends(require_writer)],
-               summary="Delete a scenario")
-def delete_scenario(scenario_id: str, ws: Workspace = Depends(get_workspace)) -> None:
-    ws.store.delete_scenario(scenario_id)
+@router.delete("/{scenario_id}", status_code=status.HTTP_204_NO_CONTENT,
+               summary="Delete a scenario (a bijdrager: only its own)")
+def delete_scenario(scenario_id: str, ws: Workspace = Depends(get_workspace),
+                    actor: Actor = Depends(require_writer)) -> None:
+    ws.store.delete_scenario(scenario_id, actor=actor)
 
 

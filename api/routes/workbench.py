@@ -18,21 +18,22 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api import session
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import get_workspace
+from api.deps import get_workspace, page_writer, require_writer, signed_in as signed_in_session
 from api.downloads import content_disposition, download
 from geo.storage import records
 from geo.storage.workspace import Workspace
 from api.errors import TooLarge
-from api.limits import uploads
+from api.limits import heavy, upload_slot
 from api.routes.evaluate import DEFAULT_NEST_IN
 from api.routes.zonings import ASSOCIATIONS
-from api.settings import Settings, get_settings
+from api.settings import Settings, get_settings, workspace_for
+from geo.accounts.throttle import Throttle
 from geo.zoning.compare import compare, order_against
 from geo.geometry.polygons import DEFAULT_SIMPLIFY_METRES, layer_geojson, zone_polygons
 from geo.errors import Busy, LimitExceeded, RegiomatchError
-from geo.uploads.preview import ImportPreview, dutch_problem, preview_import
+from geo.uploads.preview import ImportPreview, dutch_problem
 from geo.uploads.importing import check_suffix
-from geo.uploads.sandbox import parse_upload
+from geo.uploads.sandbox import build_upload
 from geo.reference.roles import compare_with, municipality_layer, nesting_layer, zoning_layer
 from geo.usecases.norms import layer_norm
 from geo.paths import ATTRIBUTION
@@ -46,16 +47,17 @@ from maps.workbench_pages import (comparison_context, membership_csv, membership
 router = APIRouter(tags=["workbench"])
 GEOMETRY_URL = "/api/v1/layers/gemeente/geojson?simplify=150"
 NO_STORE = {"Cache-Control": "no-store"}
+# Uncached heavy answers count against the same limits as the cached ones while they render.
+REPORTS_SLOT = Depends(heavy("reports", "De server maakt al {limit} rapporten tegelijk; probeer het over enkele "
+                                        "seconden opnieuw."))
+MAPS_SLOT = Depends(heavy("maps", "De server maakt al {limit} kaarten of geodata tegelijk; probeer het over enkele "
+                                  "seconden opnieuw."))
 
 
 def _writer(request: Request, settings: Settings) -> dict:
-    """What the page needs to write: whether a sign-in is needed, and the CSRF token if signed in."""
-    if not settings.api_token:
-        return {"needs_signin": False, "signed_in": True, "csrf": ""}
-    cookie = request.cookies.get(session.COOKIE)
-    if session.valid_session(cookie, settings.api_token):
-        return {"needs_signin": True, "signed_in": True, "csrf": session.csrf_token(cookie, settings.api_token)}
-    return {"needs_signin": True, "signed_in": False, "csrf": ""}
+    """What the page needs to write: whether a sign-in is needed, who is signed in, the CSRF token
+    (api.deps.page_writer: the session is looked up on the server)."""
+    return page_writer(request, settings)
 
 
 def _reference_choices(ws: Workspace, base_id: str) -> list[dict]:
@@ -120,7 +122,7 @@ def _comparison(ws: Workspace, base: str, other: str, against: list[str]) -> tup
 AGAINST_QUERY = Query([ASSOCIATIONS, nesting_layer()], description="Layers to measure the fit with (associations first)")
 
 
-@router.get("/vergelijk", response_class=HTMLResponse, summary="Compare two zonings side by side (HTML)")
+@router.get("/vergelijk", response_class=HTMLResponse, summary="Compare two zonings side by side (HTML)", dependencies=[REPORTS_SLOT])
 def compare_page(base: str = Query(..., max_length=100, examples=["eerstelijnszone"]),
                  other: str = Query(..., max_length=100, examples=["scenario:<id>"]),
                  against: list[str] = AGAINST_QUERY, ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
@@ -129,7 +131,7 @@ def compare_page(base: str = Query(..., max_length=100, examples=["eerstelijnszo
 
 
 @router.get("/vergelijk.pdf", summary="Comparison of two zonings as PDF", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}}})
+            responses={200: {"content": {"application/pdf": {}}}}, dependencies=[REPORTS_SLOT])
 def compare_pdf(base: str = Query(..., max_length=100), other: str = Query(..., max_length=100),
                 against: list[str] = AGAINST_QUERY, ws: Workspace = Depends(get_workspace)) -> Response:
     context, data = _comparison(ws, base, other, against)
@@ -155,7 +157,7 @@ EXPORT_TYPES = {
 
 
 @router.get("/api/v1/scenarios/{scenario_id}/export", summary="A scenario as membership table or dissolved zones",
-            response_class=Response, responses={200: {"content": {t: {} for t in EXPORT_TYPES.values()}}})
+            response_class=Response, responses={200: {"content": {t: {} for t in EXPORT_TYPES.values()}}}, dependencies=[MAPS_SLOT])
 def export_scenario(scenario_id: str, format: Literal["csv", "xlsx", "geojson", "gpkg"] = Query("csv"),
                     ws: Workspace = Depends(get_workspace)) -> Response:
     """``csv`` (';', UTF-8 with BOM, decimal comma: Belgian Excel) and ``xlsx``: one row per
@@ -198,8 +200,10 @@ def layer_new_page(request: Request, ws: Workspace = Depends(get_workspace),
     return HTMLResponse(render_layer_new(imported, data, ws.catalog.atoms.population_year), headers=NO_STORE)
 
 
-@router.post("/api/v1/layers/preview", summary="Preview an import: matched municipalities and every problem row")
+@router.post("/api/v1/layers/preview", summary="Preview an import: matched municipalities and every problem row",
+             dependencies=[Depends(require_writer)])
 async def preview_layer(
+    request: Request,
     file: UploadFile = File(..., description="CSV/XLSX membership table or GeoJSON/GeoPackage/zipped shapefile"),
     id: str = Form("voorbeeld", max_length=63, description="The id the layer would get"),
     name: str | None = Form(None, max_length=200), source: str | None = Form(None, max_length=500),
@@ -209,7 +213,8 @@ async def preview_layer(
 ) -> dict:
     """Nothing is saved. ``problems`` lists every problem row of a table at once, in Dutch; with
     none, ``members`` is municipality -> zone with share and population, as the import would
-    store it."""
+    store it. Needs the same rights as an import, and runs the same steps under the same limits
+    (a file over a limit is the same 413 with the same words as its import)."""
     content = await file.read(settings.max_upload_bytes + 1)
     if len(content) > settings.max_upload_bytes:
         raise TooLarge(f"upload larger than {settings.max_upload_bytes} bytes")
@@ -219,9 +224,8 @@ async def preview_layer(
     options = {k: v for k, v in {"name": name, "source": source, "vintage": vintage, "code_column": code_column,
                                  "name_column": name_column}.items() if v}
     limits = settings.import_limits()
-    # Read in the limited child process, like a real import (geo.uploads.sandbox); over a limit a 413.
-    async with uploads.slot(limits.parallel, f"{limits.parallel} uploads are being read already and more are "
-                            "waiting; try again in a minute", timeout=limits.wall_seconds):
+    # Read and built in the limited child process, like a real import (geo.uploads.sandbox).
+    async with upload_slot(request, limits):
         preview = await run_in_threadpool(_preview, content, file.filename or "", ws, limits, options)
     out = preview.as_dict()
     out["problems"] = taken + out["problems"]
@@ -231,46 +235,81 @@ async def preview_layer(
 def _preview(content: bytes, filename: str, ws: Workspace, limits, options: dict):  # noqa: ANN001
     try:
         check_suffix(filename)
-        parsed = parse_upload(content, filename, limits)
+        built = build_upload(content, filename, ws.catalog, limits, options=options, preview=True)
     except (LimitExceeded, Busy):
-        raise
+        raise  # the same 413 (or 503) as the import
     except RegiomatchError as exc:
         return ImportPreview(None, [dutch_problem(exc, filename)])
-    return preview_import("voorbeeld", content, filename, ws.catalog, parsed=parsed, **options)
+    if built.problems:
+        return ImportPreview(None, built.problems)
+    return ImportPreview(built.layer("voorbeeld", ws.catalog.atoms), dropped=built.dropped)
 
 
 # -- signing in --------------------------------------------------------------------------------
+SIGNIN_THROTTLE = Throttle(failures=5, window=300.0)
+
+
+def _accounts_on(settings: Settings) -> bool:
+    return workspace_for(settings).store.accounts.has_users()
+
+
 @router.get("/aanmelden", response_class=HTMLResponse, summary="Sign in for writes from the browser (HTML)")
 def signin_page(request: Request, next: str = Query("/", max_length=500),
                 settings: Settings = Depends(get_settings)) -> HTMLResponse:
-    signed_in = bool(settings.api_token) and session.valid_session(request.cookies.get(session.COOKIE), settings.api_token)
-    return HTMLResponse(render_signin(session.safe_next(next), None, signed_in, bool(settings.api_token)),
+    accounts_on = _accounts_on(settings)
+    found = signed_in_session(request, settings)
+    user = found.user.name if found is not None and found.user is not None else None
+    return HTMLResponse(render_signin(session.safe_next(next), None, found is not None,
+                                      bool(settings.api_token) or accounts_on, accounts=accounts_on, user=user),
                         headers=NO_STORE)
 
 
-@router.post("/aanmelden", response_class=HTMLResponse, summary="Sign in with the API token (sets a session cookie)",
-             responses={303: {"description": "signed in: back to the page you came from"}})
+@router.post("/aanmelden", response_class=HTMLResponse,
+             summary="Sign in with a user name and password, or the API token (a server-side session)",
+             responses={303: {"description": "signed in: back to the page you came from"},
+                        429: {"description": "too many failed sign-ins for this name or address; wait"}})
 def signin(request: Request, token: str = Form(..., max_length=500), next: str = Form("/", max_length=500),
-           settings: Settings = Depends(get_settings)):
+           name: str | None = Form(None, max_length=64), settings: Settings = Depends(get_settings)):
     import hmac
 
     target = session.safe_next(next)
-    if not settings.api_token:
+    accounts = workspace_for(settings).store.accounts
+    accounts_on = accounts.has_users()
+    if not settings.api_token and not accounts_on:
         return RedirectResponse(target, status_code=303)
-    if not hmac.compare_digest(token.strip().encode(), settings.api_token.encode()):
-        return HTMLResponse(render_signin(target, "Deze sleutel klopt niet. Vraag de juiste sleutel aan wie "
-                                          "regiomatch beheert.", False, True), status_code=401, headers=NO_STORE)
+    name = (name or "").strip().lower() or None
+    client = request.client.host if request.client is not None else "?"
+    keys = [f"naam:{name or '(sleutel)'}", f"adres:{client}"]
+    wait = SIGNIN_THROTTLE.blocked(keys)
+    if wait > 0:
+        minutes = max(1, round(wait / 60))
+        return HTMLResponse(render_signin(target, f"Te veel mislukte pogingen. Probeer het over {minutes} minuten "
+                                          "opnieuw.", False, True, accounts=accounts_on), status_code=429,
+                            headers={**NO_STORE, "Retry-After": str(int(wait) + 1)})
+    user = None
+    if name is not None:
+        found = accounts.check_password(name, token)
+        user, ok = (found.name if found else None), found is not None
+    else:
+        ok = bool(settings.api_token) and hmac.compare_digest(token.strip().encode(), settings.api_token.encode())
+    if not ok:
+        SIGNIN_THROTTLE.fail(keys)
+        message = ("Deze naam en dit wachtwoord horen niet bij elkaar." if name is not None else
+                   "Deze sleutel klopt niet. Vraag de juiste sleutel aan wie regiomatch beheert.")
+        return HTMLResponse(render_signin(target, message, False, True, accounts=accounts_on), status_code=401,
+                            headers=NO_STORE)
+    SIGNIN_THROTTLE.succeed(keys)
+    session_id = accounts.start_session(user, session.key_for(settings.api_token, user), session.SESSION_SECONDS)
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(session.COOKIE, session.new_session(settings.api_token), max_age=session.SESSION_SECONDS,
+    response.set_cookie(session.COOKIE, session_id, max_age=session.SESSION_SECONDS,
                         httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/")
     return response
 
 
-@router.post("/afmelden", summary="Sign out (clears the session cookie)",
+@router.post("/afmelden", summary="Sign out: the session ends on the server and its cookie is cleared",
              responses={303: {"description": "signed out"}})
-def signout() -> RedirectResponse:
+def signout(request: Request, settings: Settings = Depends(get_settings)) -> RedirectResponse:
+    workspace_for(settings).store.accounts.end_session(request.cookies.get(session.COOKIE))
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(session.COOKIE, path="/", httponly=True, samesite="strict")
     return response
-
-

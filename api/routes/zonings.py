@@ -143,8 +143,7 @@ def post_suggest(body: SuggestIn, request: Request, ws: Workspace = Depends(get_
     constraint. Deterministic for a given ``seed`` unless ``stopped`` is ``time_budget``. Every
     step has a Dutch ``explanation`` and its effect per layer; ``comparison`` is the full
     before/after comparison; ``moves`` can be posted as a scenario as they are."""
-    if body.save:
-        require_writer(request, settings)
+    actor = require_writer(request, settings) if body.save else None
     base = ws.layer(body.base_layer)
     norm = requested_norm(ws, body.base_layer, body.min_population, body.max_population, body.population_check)
     constraints = Constraints(norm=norm, use_default_norm=False, contiguity=body.contiguity,
@@ -161,13 +160,14 @@ def post_suggest(body: SuggestIn, request: Request, ws: Workspace = Depends(get_
             raise InvalidInput("the suggestion has no moves; nothing to save as a scenario")
         record = ws.store.create_scenario(body.name or f"Suggestie voor {base.name} (seed {body.seed})",
                                           body.base_layer, out["moves"],
-                                          body.description or "; ".join(s["explanation"] for s in out["steps"]))
+                                          body.description or "; ".join(s["explanation"] for s in out["steps"]),
+                                          actor=actor)
         out["scenario"] = {"id": record.id, "layer_id": record.layer_id, "name": record.name, "version": record.version}
     return out
 
 
 # -- cost share --------------------------------------------------------------------------------
-@router.get("/zones/{layer_id}/{code}/cost-share", summary="Split an amount and allocate seats over a zone's members", responses=CSV_OR_JSON)
+@router.get("/zones/{layer_id}/{code:path}/cost-share", summary="Split an amount and allocate seats over a zone's members", responses=CSV_OR_JSON)
 def get_cost_share(
     layer_id: str,
     code: str,

@@ -72,6 +72,7 @@ class ScenarioRecord:
     version: int
     created_at: datetime
     updated_at: datetime
+    owner: str | None = None  # the user who created it (None: the shared token, or before accounts)
 
     @property
     def layer_id(self) -> str:
@@ -90,3 +91,4 @@ class LayerRecord:
     created_at: datetime
     weighting: str = ""  # how fractional shares were computed (geo.engine.layer.Layer.weighting); "" for a table
     left_out: tuple[str, ...] = ()  # zones of the file that got no municipality (Layer.left_out)
+    owner: str | None = None  # the user who imported it (None: the shared token, or before accounts)

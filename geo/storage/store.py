@@ -22,10 +22,13 @@ from sqlalchemy import (Column, DateTime, Float, Index, Integer, LargeBinary, Me
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
+from geo.accounts.roles import Actor, check_may_change
 from geo.errors import (Conflict, Corrupt, DatabaseUnavailable, InvalidInput, StorageFull, UnknownLayer,
                         UnknownScenario)
 from geo.engine.layer import WEIGHTINGS
 from geo.storage import records
+from geo.storage import accounts as account_tables
+from geo.storage.accounts import Accounts
 from geo.storage.records import TEXT_LIMITS, LayerRecord, ScenarioRecord, check_text  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
@@ -48,6 +51,7 @@ scenarios = Table(
     Column("version", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("owner", String(64), nullable=True),  # schema version 3: the user who made it
 )
 
 imported_layers = Table(
@@ -63,6 +67,7 @@ imported_layers = Table(
     # Schema version 2: how a polygon import's shares were computed, and the zones it left out.
     Column("weighting", String(32), nullable=True),
     Column("left_out", Text, nullable=True),  # JSON list of zone codes
+    Column("owner", String(64), nullable=True),  # schema version 3: the user who imported it
 )
 
 # Schema version 4: long work as jobs (geo.jobs, geo.storage.jobs): inputs, status, progress and
@@ -98,13 +103,32 @@ def _create_jobs(conn: Any) -> None:
 
 
 # What takes a database of the version before to this one: columns and tables added, nothing
-# rewritten, so a database that an older regiomatch wrote keeps every scenario and layer. A step
-# is SQL text or a callable taking the connection (for DDL that differs between the databases).
+# rewritten, so a database that an older regiomatch wrote keeps every scenario and layer. Each step is
+# independent of the others and idempotent (a column is added only where it is missing; a callable
+# creates its tables if missing), so steps merged from different branches, or run twice, agree.
 MIGRATIONS: dict[int, tuple] = {
-    2: ("ALTER TABLE imported_layers ADD COLUMN weighting VARCHAR(32)",
-        "ALTER TABLE imported_layers ADD COLUMN left_out TEXT"),
+    2: (("imported_layers", "weighting", "VARCHAR(32)"), ("imported_layers", "left_out", "TEXT")),
+    # Named users (geo.storage.accounts: users, api_tokens, sessions, audit): owners.
+    3: (("scenarios", "owner", "VARCHAR(64)"), ("imported_layers", "owner", "VARCHAR(64)")),
     4: (_create_jobs,),
 }
+
+
+def _upgrade(conn: Any, version: int) -> None:
+    """Run upgrade step ``version``: add each of its columns that the table lacks."""
+    from sqlalchemy import inspect
+
+    inspector = inspect(conn)
+    for step in MIGRATIONS.get(version, ()):
+        if callable(step):  # DDL that differs between the databases (e.g. a table, created if missing)
+            step(conn)
+            continue
+        if isinstance(step, str):  # a plain statement: its own guard (e.g. IF NOT EXISTS)
+            conn.execute(text(step))
+            continue
+        table, column, kind = step
+        if column not in {c["name"] for c in inspector.get_columns(table)}:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
 
 schema_version = Table(
     "regiomatch_schema", metadata,
@@ -152,6 +176,7 @@ def create_schema(engine: Engine, attempts: int = 10) -> None:
     for attempt in range(attempts):
         try:
             metadata.create_all(engine)
+            account_tables.metadata.create_all(engine)
             with engine.begin() as conn:
                 found = conn.execute(select(schema_version.c.version).where(schema_version.c.id == 1)).first()
                 if found is None:
@@ -163,11 +188,7 @@ def create_schema(engine: Engine, attempts: int = 10) -> None:
                     # In the same transaction as the version: all of it or none (both databases
                     # roll back ALTER TABLE with the rest).
                     for version in range(found[0] + 1, SCHEMA_VERSION + 1):
-                        for statement in MIGRATIONS.get(version, ()):
-                            if callable(statement):
-                                statement(conn)
-                            else:
-                                conn.execute(text(statement))
+                        _upgrade(conn, version)
                     conn.execute(update(schema_version).where(schema_version.c.id == 1)
                                  .values(version=SCHEMA_VERSION))
                     log.info("database schema upgraded from version %d to %d", found[0], SCHEMA_VERSION)
@@ -216,6 +237,7 @@ class Store:
         self.engine = make_engine(url)
         with _translated():
             create_schema(self.engine)
+        self.accounts = Accounts(self.engine, _translated)
 
     def check(self) -> None:
         """Read both tables and the schema version; :class:`DatabaseUnavailable` if that fails."""
@@ -240,18 +262,23 @@ class Store:
         return JobStore(self.engine)
 
     # -- scenarios ------------------------------------------------------------------------
-    def create_scenario(self, name: str, base_layer: str, moves: list[dict], description: str = "") -> ScenarioRecord:
+    def create_scenario(self, name: str, base_layer: str, moves: list[dict], description: str = "", *,
+                        actor: Actor | None = None) -> ScenarioRecord:
+        """Save a new scenario, owned by ``actor`` (a user; nobody for the shared token), with its
+        audit row in the same transaction."""
         for field, value in (("name", name), ("base_layer", base_layer), ("description", description)):
             check_text(field, value)
         for move in moves:
             check_text("to_zone", str(move.get("to_zone", "")))
         self.chain(base_layer, extra=1)  # refuses a chain of scenarios deeper than MAX_CHAIN_DEPTH
         now = _now()
-        record = ScenarioRecord(secrets.token_hex(6), name, base_layer, description, moves, 1, now, now)
+        owner = actor.owner if actor is not None else None
+        record = ScenarioRecord(secrets.token_hex(6), name, base_layer, description, moves, 1, now, now, owner)
         with _translated(), self.engine.begin() as conn:
             conn.execute(insert(scenarios).values(
                 id=record.id, name=name, base_layer=base_layer, description=description,
-                moves=json.dumps(moves), version=1, created_at=now, updated_at=now))
+                moves=json.dumps(moves), version=1, created_at=now, updated_at=now, owner=owner))
+            account_tables.record(conn, actor, "create", "scenario", record.id, None, 1, name)
         return record
 
     def get_scenario(self, scenario_id: str) -> ScenarioRecord:
@@ -297,9 +324,11 @@ class Store:
                                                .order_by(scenarios.c.id))]
 
     def update_scenario(self, scenario_id: str, *, expected_version: int | None, moves: list[dict] | None = None,
-                        name: str | None = None, description: str | None = None) -> ScenarioRecord:
+                        name: str | None = None, description: str | None = None,
+                        actor: Actor | None = None) -> ScenarioRecord:
         """Compare-and-set on ``version``: without ``expected_version`` the current one is used
-        (last write wins), with it a stale version is a conflict."""
+        (last write wins), with it a stale version is a conflict. A bijdrager changes only its own
+        scenarios (:class:`geo.errors.Forbidden`); the audit row commits with the change."""
         for field, value in (("name", name), ("description", description)):
             check_text(field, value)
         if not _valid_id(scenario_id):
@@ -309,6 +338,7 @@ class Store:
             if row is None:
                 raise UnknownScenario(f"unknown scenario {scenario_id!r}")
             current = int(row["version"])
+            check_may_change(actor, row["owner"], f"scenario {scenario_id}")
             if expected_version is not None and expected_version != current:
                 raise Conflict(f"scenario {scenario_id!r} is at version {current}, not {expected_version}: "
                                "someone else changed it; reload and apply your change again")
@@ -324,21 +354,32 @@ class Store:
             if result.rowcount != 1:
                 raise Conflict(f"scenario {scenario_id!r} was changed by another writer after version {current}; "
                                "reload and apply your change again")
+            changed = [f for f, v in (("zetten", moves), ("naam", name), ("beschrijving", description)) if v is not None]
+            account_tables.record(conn, actor, "update", "scenario", scenario_id, current, current + 1,
+                                  ", ".join(changed))
         return self.get_scenario(scenario_id)
 
-    def delete_scenario(self, scenario_id: str) -> None:
-        """Delete a scenario; :class:`Conflict` naming the scenarios based on it, if any."""
+    def delete_scenario(self, scenario_id: str, *, actor: Actor | None = None) -> None:
+        """Delete a scenario; :class:`Conflict` naming the scenarios based on it, if any;
+        :class:`geo.errors.Forbidden` for a bijdrager and someone else's scenario."""
         if not _valid_id(scenario_id):
             raise UnknownScenario(f"unknown scenario {scenario_id!r}")
         with _translated(), self.engine.begin() as conn:
-            _refuse_if_used(conn, records.scenario_layer_id(scenario_id), f"scenario {scenario_id!r}")
-            if conn.execute(delete(scenarios).where(scenarios.c.id == scenario_id)).rowcount != 1:
+            row = conn.execute(select(scenarios.c.owner, scenarios.c.version, scenarios.c.name)
+                               .where(scenarios.c.id == scenario_id)).first()
+            if row is None:
                 raise UnknownScenario(f"unknown scenario {scenario_id!r}")
+            check_may_change(actor, row[0], f"scenario {scenario_id}")
+            _refuse_if_used(conn, records.scenario_layer_id(scenario_id), f"scenario {scenario_id!r}")
+            if conn.execute(delete(scenarios).where(scenarios.c.id == scenario_id)
+                            .where(scenarios.c.version == row[1])).rowcount != 1:
+                raise Conflict(f"scenario {scenario_id!r} was changed while it was being deleted; try again")
+            account_tables.record(conn, actor, "delete", "scenario", scenario_id, row[1], None, row[2])
 
     # -- imported layers ----------------------------------------------------------------------
     def create_layer(self, layer_id: str, name: str, source: str, vintage: str, description: str,
                      members: list[dict], polygons: str | None, *, weighting: str = "",
-                     left_out: Sequence[str] = ()) -> LayerRecord:
+                     left_out: Sequence[str] = (), actor: Actor | None = None) -> LayerRecord:
         """Save an imported layer. ``weighting`` and ``left_out`` say how a polygon import's shares
         were computed and which of its zones got no municipality (kept, so every process and a
         restarted server describe the layer as its import did)."""
@@ -354,20 +395,23 @@ class Store:
             check_text("zone_code", str(member.get("zone_code", "")))
             check_text("zone_name", str(member.get("zone_name", "")))
         now = _now()
+        owner = actor.owner if actor is not None else None
         try:
             with _translated(), self.engine.begin() as conn:
                 conn.execute(insert(imported_layers).values(
                     id=layer_id, name=name, source=source, vintage=vintage, description=description,
                     members=json.dumps(members), polygons=polygons, created_at=now, weighting=weighting or None,
-                    left_out=json.dumps(list(left_out)) if left_out else None))
+                    left_out=json.dumps(list(left_out)) if left_out else None, owner=owner))
                 # The version as the database keeps it (its precision and time zone), so the record
                 # names the same version that layer_stamp and layer_versions will read.
                 saved = conn.execute(select(imported_layers.c.created_at)
                                      .where(imported_layers.c.id == layer_id)).scalar_one()
+                account_tables.record(conn, actor, "create", "layer", layer_id, None, _aware(saved).isoformat(),
+                                      name)
         except IntegrityError:
             raise Conflict(f"a layer with id {layer_id!r} already exists; choose another id or delete it first") from None
         return LayerRecord(layer_id, name, source, vintage, description, members, polygons, _aware(saved),
-                           weighting, left_out)
+                           weighting, left_out, owner)
 
     def get_layer(self, layer_id: str) -> LayerRecord:
         if not _valid_id(layer_id):
@@ -412,14 +456,21 @@ class Store:
             rows = conn.execute(select(imported_layers).order_by(imported_layers.c.id)).mappings().all()
         return _readable(rows, _layer, "imported layer")
 
-    def delete_layer(self, layer_id: str) -> None:
-        """Delete an imported layer; :class:`Conflict` naming the scenarios based on it, if any."""
+    def delete_layer(self, layer_id: str, *, actor: Actor | None = None) -> None:
+        """Delete an imported layer; :class:`Conflict` naming the scenarios based on it, if any;
+        :class:`geo.errors.Forbidden` for a bijdrager and someone else's layer."""
         if not _valid_id(layer_id):
             raise UnknownLayer(f"unknown layer {layer_id!r}")
         with _translated(), self.engine.begin() as conn:
+            row = conn.execute(select(imported_layers.c.owner, imported_layers.c.created_at, imported_layers.c.name)
+                               .where(imported_layers.c.id == layer_id)).first()
+            if row is None:
+                raise UnknownLayer(f"unknown layer {layer_id!r}")
+            check_may_change(actor, row[0], f"laag {layer_id}")
             _refuse_if_used(conn, layer_id, f"layer {layer_id!r}")
             if conn.execute(delete(imported_layers).where(imported_layers.c.id == layer_id)).rowcount != 1:
                 raise UnknownLayer(f"unknown layer {layer_id!r}")
+            account_tables.record(conn, actor, "delete", "layer", layer_id, _aware(row[1]).isoformat(), None, row[2])
 
 
 def _aware(value: datetime) -> datetime:
@@ -469,7 +520,7 @@ def _scenario_unchecked(row: Any) -> ScenarioRecord:
         raise ValueError("moves is not a list of {nis_code, to_zone}")
     return ScenarioRecord(row["id"], row["name"], row["base_layer"], row["description"] or "",
                           moves, int(row["version"]), _aware(row["created_at"]),
-                          _aware(row["updated_at"]))
+                          _aware(row["updated_at"]), row["owner"])
 
 
 def _layer_unchecked(row: Any) -> LayerRecord:
@@ -481,4 +532,4 @@ def _layer_unchecked(row: Any) -> LayerRecord:
         raise ValueError("left_out is not a list")
     return LayerRecord(row["id"], row["name"], row["source"], row["vintage"], row["description"],
                        members, row["polygons"], _aware(row["created_at"]), row["weighting"] or "",
-                       tuple(str(code) for code in left_out))
+                       tuple(str(code) for code in left_out), row["owner"])

@@ -4,7 +4,7 @@ that parses a file in a limited child process.
 Public parts (imported on first use, so importing one module never loads its siblings):
 - ``importing``: import_layer, layer_from_table, layer_from_polygons, check_suffix
 - ``preview``: ImportPreview, preview_import
-- ``sandbox``: ImportLimits, parse_upload
+- ``sandbox``: ImportLimits, parse_upload, build_upload, BuiltUpload
 """
 
 from geo.lazy import lazy_exports
@@ -18,6 +18,8 @@ _EXPORTS = {
     "preview_import": "geo.uploads.preview",
     "ImportLimits": "geo.uploads.sandbox",
     "parse_upload": "geo.uploads.sandbox",
+    "build_upload": "geo.uploads.sandbox",
+    "BuiltUpload": "geo.uploads.sandbox",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -22,7 +22,7 @@ import shapely
 
 from geo.lazy import lazy_module
 from geo.reference.catalog import Catalog
-from geo.errors import InvalidGeometry, InvalidInput, UnsupportedFormat, WrongCRS
+from geo.errors import InvalidGeometry, InvalidInput, LimitExceeded, UnsupportedFormat, WrongCRS
 from geo.geometry.polygons import municipal_polygons
 from geo.engine.layer import Layer, _natural_key, sectors_in_polygons
 from geo.paths import METRIC_CRS
@@ -38,6 +38,9 @@ POLYGON_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".shp")
 SLIVER_SHARE = 0.005
 # A zipped shapefile may not unpack to more than this (a zip bomb would fill memory and disk).
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+# Most zones of one layer per municipality, checked on the polygons before they are overlaid with
+# the municipalities (the upload sandbox sets it in its child process; None: not checked there).
+MAX_ZONES_PER_MUNICIPALITY: int | None = None
 LAYER_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_\-]{0,62}$")
 
 _MUNICIPALITY_COLUMNS = ("nis_code", "nis", "niscode", "nis-code", "refnis", "code_ins", "gemeente",
@@ -269,6 +272,10 @@ def polygon_memberships(frame: gpd.GeoDataFrame, catalog: Catalog, code_column: 
     # here as in Layer.sector_assignment later.
     dissolved = dissolved.sort_values("code", key=_natural_key).reset_index(drop=True)
     munis = municipal_polygons(catalog.data_dir).reset_index()[["nis_code", "geometry"]]
+    if MAX_ZONES_PER_MUNICIPALITY is not None:
+        # The cheap count before the expensive cut: 300 copies of one rectangle over Flanders
+        # would otherwise cut every municipality 300 times (a minute of CPU) to be refused after.
+        check_zone_fanout(munis, dissolved, MAX_ZONES_PER_MUNICIPALITY)
     pieces = gpd.overlay(munis, dissolved[["code", "name", "geometry"]], how="intersection", keep_geom_type=True)
     if pieces.empty:
         lon_lat_hint = ""
@@ -300,6 +307,50 @@ def polygon_memberships(frame: gpd.GeoDataFrame, catalog: Catalog, code_column: 
         area_weighted=area_weighted, left_out=left_out)
     outline = dissolved[dissolved["code"].isin(kept)].set_index("code").geometry
     return members, outline
+
+
+def too_many_zones(nis_code: int, count: int, limit: int) -> LimitExceeded:
+    """The one refusal of a layer with more than ``limit`` zones over one municipality (the same
+    words whether counted before the overlay or after it, in a preview or an import).
+
+    Examples
+    --------
+    >>> too_many_zones(34022, 300, 50).detail
+    'gemeente 34022 ligt in 300 zones van deze laag; hoogstens 50 zones per gemeente zijn toegestaan (import_zones_per_municipality)'
+    """
+    return LimitExceeded(f"gemeente {nis_code} ligt in {count} zones van deze laag; hoogstens {limit} zones per "
+                         "gemeente zijn toegestaan (import_zones_per_municipality)")
+
+
+# A zone that meets a municipality's interior may still not become its member (a sliver with
+# nobody living in it), so the count before the overlay refuses only beyond this many times the
+# limit; the exact count after the overlay holds the limit itself. Both run for preview and import.
+FANOUT_SLACK = 2
+
+
+def check_zone_fanout(munis: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, limit: int,
+                      slack: int = FANOUT_SLACK) -> None:
+    """:func:`too_many_zones` when some municipality's interior meets more than ``slack * limit``
+    zones: then it surely lies in more than ``limit`` of them, and the overlay is not worth running.
+
+    Counted with a spatial index (each municipality prepared once, against the rectangles around
+    the zones), then, for the municipalities over the bound only, without the zones that merely
+    touch its border: milliseconds where the overlay would take minutes.
+    """
+    bound = slack * limit
+    if len(zones) <= bound:
+        return
+    geoms = np.asarray(munis.geometry.values)
+    zone_geoms = np.asarray(zones.geometry.values)
+    muni_index, zone_index = shapely.STRtree(zone_geoms).query(geoms, predicate="intersects")
+    counts = np.bincount(muni_index, minlength=len(geoms))
+    for i in np.argsort(-counts, kind="stable"):
+        if counts[i] <= bound:
+            return
+        touching = zone_index[muni_index == i]
+        inside = int((~shapely.touches(geoms[i], zone_geoms[touching])).sum())
+        if inside > bound:
+            raise too_many_zones(int(munis["nis_code"].iloc[i]), inside, limit)
 
 
 def _population_shares(zones: gpd.GeoDataFrame, catalog: Catalog) -> pd.DataFrame:

@@ -33,7 +33,7 @@ import tempfile
 import threading
 import zipfile
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from geo import errors
@@ -75,9 +75,9 @@ def check_zip(content: bytes, filename: str, limits: ImportLimits) -> None:
     except (zipfile.BadZipFile, ValueError, EOFError):
         return  # the reader will say it is not a readable archive
     if count > 10_000:
-        raise errors.LimitExceeded(f"{filename!r} holds {count} files; at most 10000 are read")
+        raise errors.LimitExceeded(f"{filename!r} bevat {count} bestanden; hoogstens 10000 worden gelezen")
     if declared > limits.unpacked_bytes:
-        raise errors.LimitExceeded(f"{filename!r} unpacks to {declared} bytes, over the limit of "
+        raise errors.LimitExceeded(f"{filename!r} wordt uitgepakt {declared} bytes groot, meer dan de grens van "
                                    f"{limits.unpacked_bytes} bytes (import_unpacked_bytes)")
 
 
@@ -103,8 +103,8 @@ def json_depth(content: bytes) -> int:
 def check_json(content: bytes, filename: str, limits: ImportLimits) -> None:
     depth = json_depth(content)
     if depth > limits.json_depth:
-        raise errors.LimitExceeded(f"{filename!r} nests {depth} levels deep; at most {limits.json_depth} "
-                                   "are read (import_json_depth)")
+        raise errors.LimitExceeded(f"{filename!r} is {depth} niveaus diep genest; hoogstens {limits.json_depth} "
+                                   "niveaus worden gelezen (import_json_depth)")
 
 
 def check_xlsx(content: bytes, filename: str, limits: ImportLimits) -> None:
@@ -120,11 +120,11 @@ def check_xlsx(content: bytes, filename: str, limits: ImportLimits) -> None:
     except Exception:
         return  # the reader says what is wrong with it
     if columns is not None and columns > limits.columns:
-        raise errors.LimitExceeded(f"{filename!r}: the first sheet spans {columns} columns; at most "
-                                   f"{limits.columns} are read (import_columns)")
+        raise errors.LimitExceeded(f"{filename!r}: het eerste werkblad beslaat {columns} kolommen; hoogstens "
+                                   f"{limits.columns} kolommen worden gelezen (import_columns)")
     if rows is not None and rows > limits.rows + 1:
-        raise errors.LimitExceeded(f"{filename!r}: the first sheet spans {rows} rows; at most {limits.rows} "
-                                   "are read (import_rows)")
+        raise errors.LimitExceeded(f"{filename!r}: het eerste werkblad beslaat {rows} rijen; hoogstens "
+                                   f"{limits.rows} rijen worden gelezen (import_rows)")
 
 
 def check_geopackage(path: Path, filename: str) -> None:
@@ -149,21 +149,21 @@ def check_geopackage(path: Path, filename: str) -> None:
 def check_frame(frame, filename: str, limits: ImportLimits) -> None:
     """Rows of a table; features and vertices of polygons."""
     if len(frame) > limits.rows:
-        raise errors.LimitExceeded(f"{filename!r} has {len(frame)} rows; at most {limits.rows} are read "
-                                   "(import_rows)")
+        raise errors.LimitExceeded(f"{filename!r} heeft {len(frame)} rijen; hoogstens {limits.rows} rijen worden "
+                                   "gelezen (import_rows)")
     if len(frame.columns) > limits.columns:
-        raise errors.LimitExceeded(f"{filename!r} has {len(frame.columns)} columns; at most {limits.columns} "
-                                   "are read (import_columns)")
+        raise errors.LimitExceeded(f"{filename!r} heeft {len(frame.columns)} kolommen; hoogstens {limits.columns} "
+                                   "kolommen worden gelezen (import_columns)")
     if hasattr(frame, "geometry"):
         if len(frame) > limits.features:
-            raise errors.LimitExceeded(f"{filename!r} has {len(frame)} features; at most {limits.features} "
-                                       "are read (import_features)")
+            raise errors.LimitExceeded(f"{filename!r} heeft {len(frame)} vormen (features); hoogstens "
+                                       f"{limits.features} worden gelezen (import_features)")
         import shapely
 
         vertices = int(shapely.get_num_coordinates(frame.geometry.values).sum())
         if vertices > limits.vertices:
-            raise errors.LimitExceeded(f"{filename!r} has {vertices} vertices; at most {limits.vertices} are "
-                                       "read (import_vertices)")
+            raise errors.LimitExceeded(f"{filename!r} heeft {vertices} hoekpunten; hoogstens {limits.vertices} "
+                                       "worden gelezen (import_vertices)")
 
 
 def check_zones_per_municipality(members, limits: ImportLimits) -> None:
@@ -177,8 +177,9 @@ def check_zones_per_municipality(members, limits: ImportLimits) -> None:
     counts = members.groupby("nis_code")["zone_code"].nunique()
     worst = counts.idxmax()
     if counts[worst] > limits.zones_per_municipality:
-        raise errors.LimitExceeded(f"municipality {worst} lies in {counts[worst]} zones of this layer; at most "
-                                   f"{limits.zones_per_municipality} are accepted (import_zones_per_municipality)")
+        from geo.uploads.importing import too_many_zones
+
+        raise too_many_zones(int(worst), int(counts[worst]), limits.zones_per_municipality)
 
 
 # -- the child --------------------------------------------------------------------------------------
@@ -208,7 +209,62 @@ def read_limited(content: bytes, filename: str, limits: ImportLimits):
     return frame
 
 
-def _child(connection, content: bytes, filename: str, limits: dict) -> None:
+@dataclass
+class BuiltUpload:
+    """What the child made of an upload: the layer's parts, or the problem rows of a table
+    (preview only). :meth:`layer` assembles the layer in the server (cheap: no geometry work)."""
+
+    members: object = None  # pandas DataFrame zone_code, zone_name, nis_code, share
+    options: dict = field(default_factory=dict)  # Layer.from_members keywords (name, polygons, ...)
+    problems: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # features left out, each with its likely cause (Dutch)
+
+    def layer(self, layer_id: str, atoms):  # noqa: ANN001, ANN201
+        from geo.engine.layer import Layer
+
+        return Layer.from_members(layer_id, self.members, atoms, **self.options)
+
+
+def build_limited(content: bytes, filename: str, limits: ImportLimits, data_dir: str, population_year: int,
+                  layer_id: str, options: dict, preview: bool = False) -> BuiltUpload:
+    """Everything an import (or its preview) does with an upload, in order of cost, with the
+    limits: read the file (:func:`read_limited`), for a preview list a table's problem rows, count
+    zones per municipality before the polygons are cut with the municipalities, build the layer,
+    count again. Runs in the limited child (:func:`build_upload`)."""
+    from geo.reference.catalog import load_catalog
+    from geo.uploads import importing
+
+    catalog = load_catalog(data_dir, population_year)
+    frame = read_limited(content, filename, limits)
+    suffix = Path(filename).suffix.lower()
+    polygons = suffix in importing.POLYGON_SUFFIXES
+    if preview:  # every problem at once, in Dutch, each row or feature named
+        from geo.uploads.preview import polygon_problems, table_problems
+
+        if suffix in importing.TABLE_SUFFIXES:
+            problems = table_problems(frame, catalog, options.get("vintage"))
+        elif polygons:
+            problems = polygon_problems(frame, catalog, options.get("code_column"), options.get("name_column"))
+        else:
+            problems = []
+        if problems:
+            return BuiltUpload(problems=problems)
+    importing.MAX_ZONES_PER_MUNICIPALITY = limits.zones_per_municipality  # this process is thrown away
+    layer = importing.import_layer(layer_id, content, filename, catalog, parsed=frame, **options)
+    members = layer.members()[["zone_code", "zone_name", "nis_code", "share"]]
+    check_zones_per_municipality(members, limits)
+    dropped: list[str] = []
+    if polygons:
+        from geo.uploads.preview import dropped_features
+
+        dropped = dropped_features(frame, layer, catalog, options.get("code_column"))
+    return BuiltUpload(members.reset_index(drop=True), dropped=dropped, options={
+        "name": layer.name, "kind": layer.kind, "vintage": layer.vintage, "source": layer.source,
+        "description": layer.description, "polygons": layer.polygons, "weighting": layer.weighting,
+        "left_out": tuple(layer.left_out)})
+
+
+def _child(connection, job: str, content: bytes, filename: str, limits: dict, extra: dict) -> None:
     import resource
 
     chosen = ImportLimits(**limits)
@@ -216,16 +272,19 @@ def _child(connection, content: bytes, filename: str, limits: dict) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (chosen.cpu_seconds, chosen.cpu_seconds + 1))
     resource.setrlimit(resource.RLIMIT_AS, (chosen.memory_bytes, chosen.memory_bytes))
     try:
-        result = ("ok", read_limited(content, filename, chosen))
+        if job == "build":
+            result = ("ok", build_limited(content, filename, chosen, **extra))
+        else:
+            result = ("ok", read_limited(content, filename, chosen))
     except errors.RegiomatchError as exc:
         result = ("error", type(exc).__name__, exc.detail)
     except MemoryError:
         result = ("error", "LimitExceeded", _memory_message(filename, chosen))
     except RecursionError:
-        result = ("error", "LimitExceeded", f"{filename!r} nests too deeply to be read")
+        result = ("error", "LimitExceeded", f"{filename!r} is te diep genest om te lezen")
     except Exception as exc:  # any reader failure is the file's fault, said as a 422
         reason = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
-        result = ("error", "InvalidInput", f"{filename!r} could not be read: {reason}")
+        result = ("error", "InvalidInput", f"{filename!r} kon niet gelezen worden: {reason}")
     try:
         connection.send(result)
     except MemoryError:
@@ -234,7 +293,7 @@ def _child(connection, content: bytes, filename: str, limits: dict) -> None:
 
 
 def _memory_message(filename: str, limits: ImportLimits) -> str:
-    return (f"{filename!r} needs more than {limits.memory_bytes // MB} MB of memory to read "
+    return (f"{filename!r} vraagt meer dan {limits.memory_bytes // MB} MB geheugen om te lezen "
             "(import_memory_bytes)")
 
 
@@ -250,7 +309,10 @@ def _process_context():
         if _context is None:
             if "forkserver" in multiprocessing.get_all_start_methods():
                 _context = multiprocessing.get_context("forkserver")
-                _context.set_forkserver_preload(["geo.uploads.sandbox", "geo.uploads.importing"])
+                # The shipped catalog too (geo.uploads.preload): each child starts with it
+                # loaded instead of spending 2 s of its CPU budget reading it.
+                _context.set_forkserver_preload(["geo.uploads.sandbox", "geo.uploads.importing",
+                                                 "geo.uploads.preview", "geo.uploads.preload"])
             else:
                 _context = multiprocessing.get_context("spawn")
         return _context
@@ -270,20 +332,44 @@ def parse_upload(content: bytes, filename: str, limits: ImportLimits | None = No
     Raises :class:`geo.errors.LimitExceeded` over a limit, :class:`geo.errors.InvalidInput` for a
     file that cannot be read, :class:`geo.errors.Busy` when ``parallel`` uploads are already parsed.
     """
-    limits = limits or ImportLimits()
+    return _limited("parse", content, filename, limits or ImportLimits(), {})
+
+
+def build_upload(content: bytes, filename: str, catalog, limits: ImportLimits | None = None, *,  # noqa: ANN001
+                 layer_id: str = "voorbeeld", options: dict | None = None, preview: bool = False) -> BuiltUpload:
+    """Read an upload and build its layer, all of it in the limited child process
+    (:func:`build_limited`): the overlay with the municipalities is bounded like the reading.
+    An import and its preview call this with the same file and give the same verdict; the
+    preview also gets every problem row of a table at once (``BuiltUpload.problems``).
+
+    Examples
+    --------
+    >>> built = build_upload(b"nis_code,zone_code\\n34022,K\\n", "k.csv", load_catalog())  # doctest: +SKIP
+    >>> built.layer("k", load_catalog().atoms).zone_codes  # doctest: +SKIP
+    ['K']
+    """
+    options = {k: v for k, v in (options or {}).items() if v is not None}
+    extra = {"data_dir": str(catalog.data_dir), "population_year": int(catalog.atoms.population_year),
+             "layer_id": layer_id, "options": options, "preview": preview}
+    return _limited("build", content, filename, limits or ImportLimits(), extra)
+
+
+def _limited(job: str, content: bytes, filename: str, limits: ImportLimits, extra: dict):
     slot = _slot(limits.parallel)
     if not slot.acquire(blocking=False):
-        raise errors.Busy(f"{limits.parallel} uploads are being read already; try again in a few seconds")
+        raise errors.Busy(f"er worden al {limits.parallel} bestanden ingelezen; probeer het over enkele seconden "
+                          "opnieuw")
     try:
-        return _run_child(content, filename, limits)
+        return _run_child(job, content, filename, limits, extra)
     finally:
         slot.release()
 
 
-def _run_child(content: bytes, filename: str, limits: ImportLimits):
+def _run_child(job: str, content: bytes, filename: str, limits: ImportLimits, extra: dict):
     context = _process_context()
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(sender, content, filename, asdict(limits)), daemon=True)
+    process = context.Process(target=_child, args=(sender, job, content, filename, asdict(limits), extra),
+                              daemon=True)
     process.start()
     sender.close()
     try:
@@ -295,7 +381,7 @@ def _run_child(content: bytes, filename: str, limits: ImportLimits):
             process.join(5)
             raise _death(process.exitcode, filename, limits)
         if not receiver.poll(limits.wall_seconds):
-            raise errors.LimitExceeded(f"reading {filename!r} took longer than {limits.wall_seconds:g} s "
+            raise errors.LimitExceeded(f"het inlezen van {filename!r} duurde langer dan {limits.wall_seconds:g} s "
                                        "(import_wall_seconds)")
         try:
             result = receiver.recv()
@@ -316,11 +402,11 @@ def _run_child(content: bytes, filename: str, limits: ImportLimits):
 def _death(exitcode: int | None, filename: str, limits: ImportLimits) -> errors.RegiomatchError:
     """What a child that died without answering ran into."""
     if exitcode == -signal.SIGXCPU:
-        return errors.LimitExceeded(f"reading {filename!r} took more than {limits.cpu_seconds} s of CPU time "
-                                    "(import_cpu_seconds)")
+        return errors.LimitExceeded(f"het inlezen van {filename!r} vroeg meer dan {limits.cpu_seconds} s "
+                                    "rekentijd (import_cpu_seconds)")
     if exitcode in (-signal.SIGKILL, -signal.SIGSEGV, -signal.SIGABRT):  # the kernel's or a library's end
         return errors.LimitExceeded(_memory_message(filename, limits))
-    return errors.InvalidInput(f"{filename!r} could not be read (the reader stopped with code {exitcode})")
+    return errors.InvalidInput(f"{filename!r} kon niet gelezen worden (de lezer stopte met code {exitcode})")
 
 
-__all__ = ["ImportLimits", "parse_upload", "read_limited", "check_zones_per_municipality", "json_depth"]
+__all__ = ["ImportLimits", "BuiltUpload", "build_upload", "parse_upload", "read_limited", "check_zones_per_municipality", "json_depth"]
