@@ -211,14 +211,16 @@ def test_errors_are_ogc_exceptions(client, url, status, code):
     assert body["code"] == code and body["description"] == body["detail"] and body["description"]
 
 
-def test_html_pages_are_dutch_and_script_free(client):
+def test_html_pages_are_dutch_and_run_no_script_of_their_own(client):
     for url in ["/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/eerstelijnszone",
                 "/ogc/collections/eerstelijnszone/items", "/ogc/collections/eerstelijnszone/items/elz40",
                 "/ogc/collections/atlas/items", "/ogc/collections/gemeenten/items/34025"]:
         response = client.get(url, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
         assert response.status_code == 200 and response.headers["content-type"].startswith("text/html"), url
         html = response.text
-        assert '<html lang="nl">' in html and "<script" not in html.split("</header>")[1]
+        # The page itself runs nothing; the site's search box brings its suggestions script (a file).
+        scripts = re.findall(r"<script[^>]*>", html.split("</header>")[1])
+        assert '<html lang="nl">' in html and all('src="/maps/static/' in s for s in scripts), scripts
         assert "content-security-policy" in response.headers
     landing = client.get("/ogc", params={"f": "html"}).text
     assert "WFS / OGC API &ndash; Features" in landing and "http://testserver/ogc" in landing
