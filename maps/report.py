@@ -22,6 +22,7 @@ from markupsafe import Markup
 from geo import dutch
 from geo.views.fit import HistoryPeriod, zone_fit
 from geo.engine.layer import Layer
+from geo.reference.catalog import population_years
 from geo.reference.codes import label, published
 from geo.reference.norms import PopulationNorm
 from geo.engine.details import ZoneDetail
@@ -488,7 +489,8 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(inwoners=inwoners, procent=procent, getal=getal, capitalize=first_upper, published=published)
-    env.globals.update(attribution=ATTRIBUTION, zone_noun=zone_noun, no_single=no_single, each=each, the=the)
+    env.globals.update(attribution=ATTRIBUTION, zone_noun=zone_noun, no_single=no_single, each=each, the=the,
+                       population_years=population_years())
     # "the sector sum is ~0.1-0.3 % under Statbel's official count", said once per page (footer)
     from geo.reference.catalog import population_note
 
