@@ -172,8 +172,23 @@ def _build(layer: "Layer") -> SectorMembership:
                             np.concatenate(blocks).astype(np.int64), matrix, np.asarray(placed, bool))
 
 
+def partial_rows(layer: "Layer") -> np.ndarray:
+    """Atom rows where the layer has a share below 1 (kept with the layer): the only candidates for
+    taking a municipality apart, found without looking at a sector or an outline."""
+    cached = layer.__dict__.get("_partial_rows")
+    if cached is None:
+        m = sparse.csr_array(layer.membership)
+        partial = m.data < 1.0 - SHARE_TOLERANCE
+        cached = np.unique(np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))[partial])
+        object.__setattr__(layer, "_partial_rows", cached)
+    return cached
+
+
 def shared_rows(a: "Layer", b: "Layer") -> np.ndarray:
-    """Atom rows that both layers take apart: there (and only there) the product of shares is wrong."""
+    """Atom rows that both layers take apart: there (and only there) the product of shares is wrong.
+    Against a layer of whole municipalities no sector assignment (nor outline) is read."""
+    if not len(np.intersect1d(partial_rows(a), partial_rows(b))):
+        return np.zeros(0, np.int64)
     return np.intersect1d(sector_membership(a).rows, sector_membership(b).rows)
 
 
