@@ -160,9 +160,12 @@ def joint_areas(a: "Layer", b: "Layer") -> dict[int, dict[tuple[int, int], float
     """
     import shapely
 
+    cached = _pair_cache(a, b, "joint")
+    if cached is not None:
+        return cached
     rows = shared_area_rows(a, b)
     if not len(rows):
-        return {}
+        return _keep_pair(a, b, "joint", {})
     pa, pb = area_pieces(a), area_pieces(b)
     w = a.atoms.weights("area")
     out: dict[int, dict[tuple[int, int], float]] = {}
@@ -180,7 +183,29 @@ def joint_areas(a: "Layer", b: "Layer") -> dict[int, dict[tuple[int, int], float
                 key = (int(cols_a[k]), j)
                 cells[key] = cells.get(key, 0.0) + w[row] * share_a[k] * value / own[k]
         out[row] = cells
-    return out
+    return _keep_pair(a, b, "joint", out)
+
+
+def _pair_cache(a: "Layer", b: "Layer", kind: str) -> object:
+    """What was computed for this pair of area views before (layers never change; the pair is
+    held by weak reference, so a scenario's old version does not stay alive here)."""
+    entry = a.__dict__.get("_area_pairs", {}).get((id(b), kind))
+    if entry is not None and entry[0]() is b:
+        return entry[1]
+    return None
+
+
+def _keep_pair(a: "Layer", b: "Layer", kind: str, value: object) -> object:
+    import weakref
+
+    pairs = a.__dict__.get("_area_pairs")
+    if pairs is None:
+        pairs = {}
+        object.__setattr__(a, "_area_pairs", pairs)
+    if len(pairs) > 64:
+        pairs.clear()
+    pairs[(id(b), kind)] = (weakref.ref(b), value)
+    return value
 
 
 def area_gap(a: "Layer", b: "Layer", rows: np.ndarray) -> dict[int, float]:
@@ -189,6 +214,9 @@ def area_gap(a: "Layer", b: "Layer", rows: np.ndarray) -> dict[int, float]:
 
     from geo.geometry.polygons import municipal_polygons
 
+    cached = _pair_cache(a, b, "gap")
+    if cached is not None:
+        return cached
     pa, pb = area_pieces(a), area_pieces(b)
     w = a.atoms.weights("area")
     munis = municipal_polygons()
@@ -199,5 +227,5 @@ def area_gap(a: "Layer", b: "Layer", rows: np.ndarray) -> dict[int, float]:
         cover_b = shapely.union_all(_row_pieces(pb, row)[1])
         gap = float(shapely.area(shapely.difference(cover_b, cover_a)))
         out[row] = w[row] * gap / whole if whole > 0 else 0.0
-    return out
+    return _keep_pair(a, b, "gap", out)
 
