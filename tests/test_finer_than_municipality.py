@@ -138,3 +138,9 @@ def test_an_imported_polygon_layer_against_itself_has_no_gap(catalog):
         s = overlay(grid, grid, weight).summary
         assert s.gap_weight == pytest.approx(0.0, abs=1e-6), weight
         assert s.nested_share == pytest.approx(1.0), weight
+
+
+def test_the_layer_api_shows_the_sub_zones_polygon_areas(client):
+    zones = client.get("/api/v1/layers/eerstelijnszone_antwerpen_stad").json()["zones"]
+    polygons = [30.22, 33.82, 31.91, 159.95]  # shown were 78.74, 66.05, 41.89, 85.47
+    assert all(abs(z["area_km2"] - a) < 0.06 for z, a in zip(zones, polygons)), [z["area_km2"] for z in zones]
