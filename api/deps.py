@@ -21,6 +21,8 @@ from api import session
 from api.errors import Unauthorized
 from geo.accounts.roles import LOCAL, OPERATOR, Actor, check_beheerder
 from geo.storage.accounts import Session
+from geo.errors import InvalidInput
+from geo.reference.catalog import population_years
 from api.settings import Settings, get_settings, workspace_for
 from geo.engine.overlay import OverlayResult, overlay
 from geo.storage.workspace import Workspace
@@ -51,8 +53,26 @@ def layer_pair(
     return LayerPair(a, b, weight)
 
 
-def get_workspace(settings: Settings = Depends(get_settings)) -> Workspace:
-    return workspace_for(settings)
+# The population year a browser chose with the selector on every page (``/bevolkingsjaar``).
+YEAR_COOKIE = "bevolkingsjaar"
+
+
+def get_workspace(request: Request, settings: Settings = Depends(get_settings),
+                  population_year: int | None = Query(
+                      None, description="Statbel population year of every figure (1 January); default the "
+                      "page's chosen year, else the latest shipped", examples=[2020])) -> Workspace:
+    """The workspace of the requested population year: ``population_year`` in the query, else the
+    year chosen on the pages (cookie), else the configured one. Every route gets its layers here,
+    so every page, map, report and export counts that year's inhabitants (a partial member: that
+    year's population of the member part)."""
+    year = population_year
+    if year is None:
+        chosen = request.cookies.get(YEAR_COOKIE, "")
+        year = int(chosen) if chosen.isdigit() and int(chosen) in population_years() else None
+    year = year or settings.population_year
+    if year not in population_years():
+        raise InvalidInput(f"no population for {year}; available years: {', '.join(map(str, population_years()))}")
+    return workspace_for(settings, population_year=year)
 
 
 # -- who writes ------------------------------------------------------------------------------------

@@ -28,11 +28,14 @@ What is reshaped, and why:
 * layer ``samenwerkingsverbanden`` (in ``layers.json`` + ``memberships.csv``): every association
   of the Flemish register of local-government organisations, zone code = enterprise number;
   a municipality of which only some pre-2025 parts were members has the member part's share of
-  the population (2019-2024 codes, 2024 sector population).
+  the population (2019-2024 codes, 2024 sector population), and names those parts (``parts``:
+  their 2019-2024 NIS codes), so the engine counts the part's own statistical sectors.
 * ``associations.csv``: one row per association (the register's 286 and the 5 hand-compiled
   ones): legal type, status, registration vintage, non-municipal members, member count.
-* ``sectors.csv``: the 9,917 statistical sectors with their 2025 municipality, 2024 population,
-  centroid in EPSG:31370 and Antwerp primary-care sub-zone (``elzantw``).
+* ``sectors.csv``: the 9,917 statistical sectors with their 2025 and 2019-2024 municipality,
+  2024 population, centroid in EPSG:31370 and Antwerp primary-care sub-zone (``elzantw``).
+* ``population_parts.csv``: population of each 2019-2024 municipality (the parts of a merged 2025
+  one) on 1 January 2019, 2020 and 2024: what a partial membership counts in each year.
 * ``geometry.gpkg``: municipal polygons of 2025 and the 4 sub-zones of primary care zone
   "Antwerpen en rand" (which split the city of Antwerp), both in EPSG:31370. The sub-zones'
   memberships are population-weighted from the statistical sectors (``elzantw``).
@@ -387,6 +390,27 @@ def pre_merger_population(src: Path, sectors: pd.DataFrame) -> pd.Series:
     return latest.combine_first(older).astype(float)
 
 
+def population_parts(src: Path, sectors: pd.DataFrame) -> pd.DataFrame:
+    """Population per 2019-2024 NIS code (the parts of the 2025 municipalities) on 1 January of
+    2019 and 2020 (Statbel's municipal count) and 2024 (sector sums): what a partial membership
+    counts in each year, and how the 2024 sector figures are scaled to an older year."""
+    known = set(sectors["nis_2019_2024"])
+    frames = []
+    for year in (2019, 2020):
+        raw = pd.read_csv(src / f"population_statbel_{year}.csv")
+        raw = raw[raw["NIS_code"].isin(known)]
+        frames.append(pd.DataFrame({"nis_2019_2024": raw["NIS_code"].astype(int), "year": year,
+                                    "inhabitants": raw["inhabitants"].map(_digits).astype(int)}))
+    latest = sectors.groupby("nis_2019_2024")["population"].sum()
+    frames.append(pd.DataFrame({"nis_2019_2024": latest.index.astype(int), "year": 2024,
+                                "inhabitants": latest.to_numpy().astype(int)}))
+    out = pd.concat(frames).sort_values(["year", "nis_2019_2024"]).reset_index(drop=True)
+    missing = known - set(out.loc[out["year"] == 2020, "nis_2019_2024"])
+    if missing:
+        raise SystemExit(f"population of the 2019-2024 parts: no 2020 figure for {sorted(missing)}")
+    return out
+
+
 def _registration(source_file: str) -> tuple[str, str]:
     """``(vintage as published, date)`` of a register import, from its file's time stamp."""
     stamp = re.match(r"(\d{4})(\d{2})(\d{2})", str(source_file))
@@ -410,6 +434,18 @@ def register_share(row: pd.Series, codes_2019: pd.DataFrame, population: pd.Seri
     return float(member / population[parts["nis_code"]].sum())
 
 
+def register_parts(row: pd.Series, codes_2019: pd.DataFrame) -> str:
+    """The 2019-2024 NIS codes of a partial member (``merger_partial``), ';'-separated; empty for
+    a whole one. The engine places a partial member's inhabitants in the statistical sectors of
+    these parts (each sector knows its 2019-2024 municipality), not spread over the whole one."""
+    if str(row["merger_partial"]) != "True":
+        return ""
+    parts = codes_2019[codes_2019["nis_2025"] == int(row["nis_code"])]
+    by_name = dict(zip(parts["name"], parts["nis_code"]))
+    names = [_clean(n) for n in str(row["members_2019_2024"]).split(";") if n.strip()]
+    return ";".join(str(int(c)) for c in sorted(by_name[n] for n in names))
+
+
 def build_register(src: Path, codes: pd.DataFrame, sectors: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The register's associations as one overlapping layer, and one row per association.
 
@@ -431,12 +467,14 @@ def build_register(src: Path, codes: pd.DataFrame, sectors: pd.DataFrame) -> tup
     population = pre_merger_population(src, sectors)
     codes_2019 = codes[codes["vintage"] == "2019-2024"]
     members["share"] = members.apply(register_share, axis=1, args=(codes_2019, population))
+    members["parts"] = members.apply(register_parts, axis=1, args=(codes_2019,))
     rows = pd.DataFrame({
         "layer": REGISTER_LAYER,
         "zone_code": members["assoc_kbo"].str.strip(),
         "zone_name": members["assoc_naam"].map(_clean),
         "nis_code": members["nis_code"].astype(int),
         "share": members["share"],
+        "parts": members["parts"],
     })
     other = raw[raw["member_naam"].notna() & ~raw["member_type"].isin(MUNICIPAL_MEMBER_TYPES)]
     non_municipal = other.groupby("assoc_kbo")["member_naam"].agg(lambda n: "; ".join(sorted(set(map(_clean, n)))))
@@ -592,7 +630,8 @@ def main(argv: list[str] | None = None) -> None:
     memberships.to_csv(out / "memberships.csv", index=False, float_format="%.9f")
     history.to_csv(out / "association_history.csv", index=False)
     associations.to_csv(out / "associations.csv", index=False)
-    sectors.drop(columns="nis_2019_2024").to_csv(out / "sectors.csv", index=False)
+    sectors.to_csv(out / "sectors.csv", index=False)
+    population_parts(src, sectors).to_csv(out / "population_parts.csv", index=False)
     for layer in layers:  # roles, norms and default comparisons (read by geo/reference/roles.py)
         layer.update(LAYER_ROLES.get(layer["id"], {}))
     (out / "layers.json").write_text(json.dumps(layers, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -39,10 +39,16 @@ def number(value: float | int | None, decimals: int = 0) -> str:
     '-12.345,68'
     >>> number(None)
     '–'
+    >>> number(-0.0001, decimals=1), number(-0.4)
+    ('0,0', '0')
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    text = f"{float(value):,.{decimals}f}" if decimals else f"{int(round(float(value))):,}"
+    # Never "-0,0": a value that rounds to zero is zero, whatever float noise signed it.
+    value = float(value)
+    if round(value, decimals) == 0:
+        value = 0.0
+    text = f"{value:,.{decimals}f}" if decimals else f"{int(round(value)):,}"
     return text.replace(",", " ").replace(".", ",").replace(" ", ".")
 
 

@@ -38,7 +38,10 @@ def association_facts(association: Association | None, today: date | None = None
         status = f"historisch (tot {dutch.date(association.valid_to)})"
     return {
         "code": association.code, "name": association.name, "legal_type": association.legal_type or "onbekend",
-        "status": status, "historical": historical, "vintage": association.registered or "onbekend",
+        "status": status, "historical": historical,
+        # A list cannot describe an association after its end ("historisch (tot 31 december 2018)
+        # · ledenlijst 2019-2023" contradicted itself): a historical one's list is as it ended.
+        "vintage": f"tot {dutch.date(association.valid_to)}" if historical else association.registered or "onbekend",
         "registered_on": dutch.date(association.registered_on) if association.registered_on else "onbekend",
         "source": association.source,
         "since": dutch.date(association.valid_from) if association.valid_from else None,

@@ -93,6 +93,28 @@ def yes_no(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def as_published(frame: pd.DataFrame) -> pd.DataFrame:
+    """Codes and numbers as people read them: an enterprise number in its published notation
+    (``0827.396.340``, text that keeps its leading zero in Excel and pandas; a text cell in XLSX)
+    and no negative zero (``-0.0``) from float noise.
+
+    Examples
+    --------
+    >>> as_published(pd.DataFrame({"zone_code": ["0827396340", "W13"], "x": [-0.0, 1.5]})).values.tolist()
+    [['0827.396.340', 0.0], ['W13', 1.5]]
+    """
+    from geo.reference.codes import published
+
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_float_dtype(values):
+            out[column] = values + 0.0  # -0.0 + 0.0 is 0.0
+        elif values.dtype == object or pd.api.types.is_string_dtype(values):
+            out[column] = values.map(published)
+    return out
+
+
 def csv_bytes(frame: pd.DataFrame, dialect: CsvDialect = MACHINE, headers: dict[str, str] | None = None) -> bytes:
     """A table as CSV bytes in ``dialect``, optionally with its columns renamed (Dutch headers).
 
@@ -110,7 +132,7 @@ def csv_bytes(frame: pd.DataFrame, dialect: CsvDialect = MACHINE, headers: dict[
     >>> csv_bytes(pd.DataFrame({"a": [1.25]}), EXCEL)[:3] == "\\ufeff".encode()
     True
     """
-    out = neutralise_frame(yes_no(frame))  # user text such as '=HYPERLINK(...)' stays text (geo.formulas)
+    out = neutralise_frame(as_published(yes_no(frame)))  # user text such as '=HYPERLINK(...)' stays text (geo.formulas)
     if headers:
         out = out.rename(columns=lambda c: headers.get(c, c))
     buffer = io.StringIO()
@@ -138,7 +160,7 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame], notes: list[str]) -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, frame in sheets.items():
-            frame = yes_no(frame).map(clean).rename(columns=clean)
+            frame = as_published(yes_no(frame)).map(clean).rename(columns=clean)
             frame.to_excel(writer, sheet_name=name[:31], index=False)
             sheet = writer.sheets[name[:31]]
             sheet.freeze_panes = "A2"

@@ -22,6 +22,8 @@ from markupsafe import Markup
 from geo import dutch
 from geo.views.fit import HistoryPeriod, zone_fit
 from geo.engine.layer import Layer
+from geo.reference.catalog import population_years
+from geo.reference.codes import label, published
 from geo.reference.norms import PopulationNorm
 from geo.engine.details import ZoneDetail
 from geo.engine.overlay import Summary
@@ -350,6 +352,12 @@ class FitReport:
     partial_members: bool = False
 
     @property
+    def label(self) -> str:
+        """What the report's sentences call the zone: "W13", or a registered association's name
+        (never its enterprise number: "Hoe past Audio in ...")."""
+        return label(self.code, self.name)
+
+    @property
     def split(self) -> list[Comparison]:
         return [c for c in self.comparisons if not c.detail.nested]
 
@@ -452,7 +460,7 @@ def fit_report(layer: Layer, code: str, against: list[Layer], *, history: pd.Dat
         comparisons.append(Comparison(
             layer=c.layer, detail=detail, summary=c.summary,
             sentences=fit_sentences(detail, c.layer, year),
-            measures=zone_measures(detail, None, detail.code, year),
+            measures=zone_measures(detail, None, label(detail.code, detail.name), year),
             layer_measures=layer_measures(c.summary, layer, None),
             norm=c.norm, zone_norms=[asdict(z) for z in c.zone_norms],
             zone_map=drawn_map))
@@ -478,8 +486,9 @@ def environment() -> Environment:
     """The Jinja2 environment of all server-rendered pages (autoescaped; Dutch number filters)."""
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(inwoners=inwoners, procent=procent, getal=getal, capitalize=first_upper)
-    env.globals.update(attribution=ATTRIBUTION, zone_noun=zone_noun, no_single=no_single, each=each, the=the)
+    env.filters.update(inwoners=inwoners, procent=procent, getal=getal, capitalize=first_upper, published=published)
+    env.globals.update(attribution=ATTRIBUTION, zone_noun=zone_noun, no_single=no_single, each=each, the=the,
+                       population_years=population_years())
     # "the sector sum is ~0.1-0.3 % under Statbel's official count", said once per page (footer)
     from geo.reference.catalog import population_note
 

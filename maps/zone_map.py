@@ -25,6 +25,7 @@ from geo.geometry.polygons import municipal_polygons, zone_polygons
 from geo.engine.layer import Layer
 from geo.engine.details import ZoneDetail
 from geo.paths import SHIPPED_DATA
+from geo.reference.codes import label, published
 
 # Okabe-Ito: distinguishable with colour-blindness and still apart in greyscale print.
 DOMINANT_COLOUR = "#0072B2"
@@ -169,10 +170,10 @@ def zone_map(layer: Layer, code: str, against: Layer, detail: ZoneDetail,
     # and compressed again by the PDF renderer, 50 ms a map).
     image.save(buffer, format="JPEG", quality=90, subsampling=0)
 
-    legend = [LegendRow(f"{z.name} ({z.code})", fill=colours[z.code]) for z in detail.zones_touched]
+    legend = [LegendRow(f"{z.name} ({published(z.code)})", fill=colours[z.code]) for z in detail.zones_touched]
     if detail.not_covered:
         legend.append(LegendRow(f"in geen zone van {against.name}", fill=UNCOVERED_COLOUR))
-    legend.append(LegendRow(f"grens van {code}", line="dashed"))
+    legend.append(LegendRow(f"grens van {label(code, layer.zone_name(code))}", line="dashed"))
     legend.append(LegendRow(f"grenzen {against.name}", line="solid"))
     return ZoneMap(buffer.getvalue(), legend)
 

@@ -191,7 +191,8 @@ def test_landing_links_the_atlas_and_marks_isom_historical(client):
 
 def test_fit_report_of_an_association_shows_its_facts(client):
     text = visible_text(client.get("/reports/samenwerkingsverband/ISOM").text)
-    assert "Feitelijke vereniging · historisch (tot 31 december 2018) · ledenlijst 2019-2023" in text
+    # A list cannot describe ISOM after its end (issue 23: "ledenlijst 2019-2023" contradicted it).
+    assert "Feitelijke vereniging · historisch (tot 31 december 2018) · ledenlijst tot 31 december 2018" in text
     page = client.get(f"/reports/{ASSOCIATION_LAYER}/0630835639").text
     assert f"/zones/{ASSOCIATION_LAYER}/0630835639" in links(page)
     assert "OCMW vereniging · Actief · ledenlijst" in visible_text(page)

@@ -18,9 +18,9 @@ def test_isom_until_2018_neteland_from_2019_without_lille_and_kasterlee(catalog)
     after = members_as_of(catalog, "2019-01-01", include_unknown=True)
     isom = before[before["zone_code"] == "ISOM"]
     neteland = set(after.loc[after["zone_code"] == "NETELAND", "nis_code"])
-    # ISOM's members are listed, but their start is unknown and no register dates them: not counted.
-    assert len(isom) == 7 and set(isom["status"]) == {"onbekend"}
-    assert "ISOM" not in set(members_as_of(catalog, "2018-12-31")["zone_code"])
+    # ISOM's start is unknown, its end is known: the list describes it until it ended (issue 23).
+    assert len(isom) == 7 and set(isom["status"]) == {"geldig"}
+    assert "ISOM" in set(members_as_of(catalog, "2018-12-31")["zone_code"])
     assert "NETELAND" not in set(before["zone_code"]) and "ISOM" not in set(after["zone_code"])
     assert set(isom["nis_code"]) - neteland == {LILLE, KASTERLEE} and len(neteland) == 5
     assert set(after.loc[after["zone_code"] == "NETELAND", "status"]) == {"geldig"}
@@ -86,3 +86,19 @@ def test_bad_dates_are_refused(catalog, bad):
 def test_unknown_association_is_refused(catalog):
     with pytest.raises(UnknownZone, match="NETELAND"):
         members_as_of(catalog, "2020-01-01", "NOPE")
+
+
+def test_a_historical_association_opens_and_overlays_on_a_date_it_existed(client):
+    """Issue 23: ISOM ended in 2018; as ``samenwerkingsverband@2018-06-30`` its page, overlay and
+    report work, and it is no zone of the layer on a later date."""
+    dated = "samenwerkingsverband@2018-06-30"
+    zone = client.get(f"/api/v1/zones/{dated}/ISOM")
+    assert zone.status_code == 200 and len(zone.json()["members"]) == 7
+    overlay = client.get("/api/v1/overlay", params={"a": dated, "b": "eerstelijnszone"}).json()
+    assert "ISOM" in {z["code"] for z in overlay["zones"]}
+    assert client.get(f"/reports/{dated}/ISOM").status_code == 200
+    later = client.get("/api/v1/overlay", params={"a": "samenwerkingsverband@2026-12-07", "b": "eerstelijnszone"}).json()
+    codes = {z["code"] for z in later["zones"]}
+    assert "ISOM" not in codes and "NETELAND" in codes
+    wrnl = client.get("/api/v1/zones/samenwerkingsverband@2026-12-07/WRNL").json()
+    assert len(wrnl["members"]) == 6  # as the dated history counts (Oudsbergen and Pelt: start unknown)

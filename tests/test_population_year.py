@@ -48,3 +48,29 @@ def test_an_older_year_stays_selectable(monkeypatch, state_dir):
     with TestClient(create_app()) as client:
         body = client.get("/health").json()
     assert body["population_year"] == 2019
+
+
+def test_the_year_is_chosen_per_request(client):
+    """Issue 23, point 5: no restart for 2020 figures. The API takes ``population_year``; a partial
+    member counts that year's member part (Cipal's Antwerpen member in 2020: Borsbeek's 10,949)."""
+    cipal = "0219395192"
+    for year, borsbeek in ((2020, 10_949), (2024, 11_372)):
+        body = client.get(f"/api/v1/layers/samenwerkingsverbanden/zones/{cipal}", params={"population_year": year}).json()
+        antwerpen = next(m for m in body["members"] if m["nis_code"] == 11002)
+        assert antwerpen["population"] == pytest.approx(borsbeek), year
+    overlay = client.get("/api/v1/overlay", params={"a": "eerstelijnszone", "b": "provincie", "population_year": 2019})
+    assert overlay.json()["population_year"] == 2019
+    bad = client.get("/api/v1/overlay", params={"a": "eerstelijnszone", "b": "provincie", "population_year": 2021})
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid_input" and "2021" in bad.json()["detail"]
+
+
+def test_the_pages_offer_the_years_and_keep_the_choice(client):
+    page = client.get("/municipalities/11002")
+    assert 'action="/bevolkingsjaar"' in page.text and '<option value="2020">2020</option>' in page.text
+    chosen = client.get("/bevolkingsjaar", params={"jaar": 2020}, headers={"referer": "http://testserver/municipalities/11002?x=1"},
+                        follow_redirects=False)
+    assert chosen.status_code == 303 and chosen.headers["location"] == "/municipalities/11002?x=1"
+    # The cookie keeps the year on every page and link after it; the query parameter wins.
+    text = re.sub(r"<[^>]+>", " ", client.get("/municipalities/11002").text)
+    assert "1 januari 2020" in text and "1 januari 2024" not in text
+    assert "1 januari 2024" in re.sub(r"<[^>]+>", " ", client.get("/municipalities/11002?population_year=2024").text)

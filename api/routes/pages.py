@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 
 from api import serialize
 from api.downloads import download
 from api.limits import heavy
-from api.deps import LayerPair, get_workspace, layer_pair
+from api.deps import YEAR_COOKIE, LayerPair, get_workspace, layer_pair
+from geo.errors import InvalidInput
+from geo.reference.catalog import population_years
 from api.render_cache import ALL_LAYERS, cached
 from geo.reference.roles import association_layer, zoning_layer
 from geo.views.atlas import fit_atlas, municipality_counts
@@ -25,6 +29,23 @@ from maps.pages import (ASSOCIATION_LAYER, overlay_sheets, render_landing,
 from maps.exports import CSV, DUTCH_HEADERS, EXCEL, XLSX, csv_bytes, xlsx_bytes
 
 router = APIRouter(tags=["pages"])
+
+
+@router.get("/bevolkingsjaar", summary="Choose the population year of the pages (sets a cookie, back to the page)",
+            response_class=RedirectResponse, status_code=303)
+def choose_population_year(request: Request, jaar: int = Query(..., description="One of the shipped years")) -> Response:
+    """The selector on every page: remembers the year (cookie ``bevolkingsjaar``) and returns to the
+    page it was chosen on, so every link after it shows that year's figures."""
+    if jaar not in population_years():
+        raise InvalidInput(f"no population for {jaar}; available years: {', '.join(map(str, population_years()))}")
+    back = urlsplit(request.headers.get("referer", ""))
+    target = back.path if back.path.startswith("/") and not back.path.startswith("//") else "/"
+    if back.query:
+        query = [(k, v) for k, v in parse_qsl(back.query, keep_blank_values=True) if k != "population_year"]
+        target += "?" + urlencode(query) if query else ""
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(YEAR_COOKIE, str(jaar), max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    return response
 
 
 def _layers(ws: Workspace) -> list:

@@ -6,6 +6,8 @@ Public parts (imported on first use, so importing one module never loads its sib
 - ``layer``: Layer
 - ``overlay``: OverlayResult, Summary (and the function ``overlay.overlay``)
 - ``details``: Member, TouchedZone, ZoneDetail, zone_details
+- ``fine``: sector_membership, joint_cells (layers finer than a municipality, from the sectors)
+- ``areas``: area_view, joint_areas (area weighting from polygon intersections)
 - ``metrics``: adjusted_rand_index, variation_of_information, normalized_mutual_information, nested_share, partition_measures
 - ``evaluate``: Evaluator
 - ``scenario``: Move, apply_moves, check_moves, moved
@@ -23,6 +25,10 @@ _EXPORTS = {
     "TouchedZone": "geo.engine.details",
     "ZoneDetail": "geo.engine.details",
     "zone_details": "geo.engine.details",
+    "sector_membership": "geo.engine.fine",
+    "joint_cells": "geo.engine.fine",
+    "area_view": "geo.engine.areas",
+    "joint_areas": "geo.engine.areas",
     "adjusted_rand_index": "geo.engine.metrics",
     "variation_of_information": "geo.engine.metrics",
     "normalized_mutual_information": "geo.engine.metrics",

@@ -218,8 +218,11 @@ class Sectors:
     Parameters
     ----------
     table : pandas.DataFrame
-        One row per sector: ``sector`` (code), ``nis_code``, ``population`` (1 January 2024),
-        ``x``, ``y`` (EPSG:31370) and any extra assignment columns (``elzantw``).
+        One row per sector: ``sector`` (code), ``nis_code``, optionally ``nis_2019_2024`` (its
+        municipality before the 2025 mergers), ``population`` (1 January of the atoms' year:
+        Statbel's 2024 figure, scaled for another year by
+        :func:`geo.reference.catalog.sectors_in_year`), ``x``, ``y`` (EPSG:31370) and any extra
+        assignment columns (``elzantw``).
     row : numpy.ndarray
         The atom (municipality row) of each sector.
 
@@ -282,3 +285,11 @@ class Sectors:
     @property
     def xy(self) -> np.ndarray:
         return self.table[["x", "y"]].to_numpy(dtype=float)
+
+    @property
+    def part(self) -> np.ndarray | None:
+        """The 2019-2024 NIS code of each sector (its municipality before the 2025 mergers), or
+        None when the sector table does not name it."""
+        if "nis_2019_2024" not in self.table:
+            return None
+        return self.table["nis_2019_2024"].to_numpy(dtype=np.int64)

@@ -185,6 +185,11 @@ class Evaluator:
         for reference in references:
             if reference.atoms is not base.atoms:
                 raise InvalidInput(f"layers {reference.id!r} and {base.id!r} are not over the same municipalities")
+        if weight == "area":
+            # By area a layer with polygons counts its polygons' area (geo.engine.areas), as the overlay does.
+            from geo.engine.areas import area_view
+
+            base, references = area_view(base), [area_view(r) for r in references]
         self.base = base
         self.weight: Weight = weight
         self.base_as: BaseAs = base_as

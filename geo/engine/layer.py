@@ -104,6 +104,10 @@ class Layer:
     sector_zones: np.ndarray | None = None
     weighting: str = ""  # one of WEIGHTINGS
     left_out: tuple = ()  # zone codes of an import that cover nobody (reported, not refused)
+    # Partial memberships named by their parts: (atom row, zone position) -> the 2019-2024 NIS codes
+    # of the pre-2025 municipalities that are members (only Borsbeek of today's Antwerpen). Their
+    # inhabitants live in those parts' statistical sectors (geo.engine.fine), not spread evenly.
+    parts: object = None
     _zone_position: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -117,9 +121,14 @@ class Layer:
                      kind: LayerKind = "municipal", vintage: str = "", source: str = "",
                      description: str = "", polygons: PolygonSource = None, weighting: str = "",
                      left_out: tuple[str, ...] = ()) -> "Layer":
-        """Build a layer from a long table with columns ``zone_code, zone_name, nis_code[, share]``.
+        """Build a layer from a long table with columns ``zone_code, zone_name, nis_code[, share][, parts]``.
 
         Zones are ordered by code. A zone code must have one name; shares must lie in (0, 1].
+
+        ``parts`` (optional): for a member of which only some pre-2025 municipalities take part,
+        their 2019-2024 NIS codes (``"11007"``, ``"46003;46013"`` or a tuple); its share is then
+        those parts' inhabitants in ``atoms.population_year`` over the whole municipality's,
+        counted from the statistical sectors when the atoms have them.
 
         Parameters
         ----------
@@ -172,11 +181,14 @@ class Layer:
             raise InvalidInput(f"layer {id!r} has no zones")
         column = {c: i for i, c in enumerate(zones["code"])}
         cols = table["zone_code"].map(column).to_numpy()
-        membership = sparse.csr_array((table["share"].to_numpy(dtype=float), (rows, cols)),
-                                      shape=(len(atoms), len(zones)))
+        shares = table["share"].to_numpy(dtype=float)
+        parts = _parts(table["parts"], rows, cols) if "parts" in table else {}
+        if parts:
+            shares = _share_of_parts(parts, rows, cols, shares, atoms)
+        membership = sparse.csr_array((shares, (rows, cols)), shape=(len(atoms), len(zones)))
         return cls(id=id, name=name or id, atoms=atoms, zones=zones, membership=membership, kind=kind,
                    vintage=vintage, source=source, description=description, polygons=polygons,
-                   weighting=weighting, left_out=tuple(left_out))
+                   weighting=weighting, left_out=tuple(left_out), parts=parts or None)
 
     # -- lookups ---------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -280,7 +292,9 @@ class Layer:
         return cached
 
     def zone_weight(self, weight: str = "population") -> np.ndarray:
-        """Per zone: inhabitants (or km^2) inside it.
+        """Per zone: inhabitants (or km^2) inside it. By area, a layer with polygons counts its
+        polygons' area in each municipality (:func:`geo.engine.areas.area_view`), not its
+        population share of the municipality's area.
 
         Parameters
         ----------
@@ -291,6 +305,10 @@ class Layer:
         numpy.ndarray
             One float per zone, in zone order; a member counts with its share.
         """
+        if weight == "area":
+            from geo.engine.areas import area_view
+
+            return area_view(self).membership.T @ self.atoms.weights(weight)
         return self.membership.T @ self.atoms.weights(weight)  # type: ignore[arg-type]
 
     def flemish_zones(self) -> np.ndarray:
@@ -435,6 +453,26 @@ class Layer:
             object.__setattr__(self, "_sector_assignment", cached)
         return cached
 
+    def member_parts(self) -> pd.DataFrame:
+        """The partial memberships named by their parts: ``zone_code, nis_code, parts`` (the
+        2019-2024 NIS codes, ';'-separated), for :meth:`from_members` to rebuild a subset.
+
+        Examples
+        --------
+        >>> from geo.reference.catalog import load_catalog
+        >>> parts = load_catalog().layer("samenwerkingsverbanden").member_parts()
+        >>> parts[parts["zone_name"] == "Streekvereniging Zuidrand"][["nis_code", "parts"]].values.tolist()
+        [[11002, '11007']]
+        """
+        items = sorted((self.parts or {}).items())
+        codes, names = self.zones["code"].to_numpy(), self.zones["name"].to_numpy()
+        return pd.DataFrame({
+            "zone_code": [str(codes[c]) for (_, c), _ in items],
+            "zone_name": [str(names[c]) for (_, c), _ in items],
+            "nis_code": [int(self.atoms.nis_codes[r]) for (r, _), _ in items],
+            "parts": [";".join(str(p) for p in v) for _, v in items],
+        })
+
     def with_membership(self, membership: sparse.csr_array, **changes: object) -> "Layer":
         """A copy of this layer with another membership matrix.
 
@@ -477,6 +515,42 @@ def with_population(members: pd.DataFrame, atoms: Atoms) -> pd.DataFrame:
     """
     population = members["nis_code"].map(atoms.table["population"]).astype(float) * members["share"].astype(float)
     return members.assign(population=population)
+
+
+def _parts(values: pd.Series, rows: np.ndarray, cols: np.ndarray) -> dict[tuple[int, int], tuple[int, ...]]:
+    """``(row, zone) -> 2019-2024 NIS codes`` for the rows that name parts."""
+    out = {}
+    for value, row, col in zip(values.tolist(), rows.tolist(), cols.tolist()):
+        if isinstance(value, (tuple, list)):
+            codes = tuple(int(v) for v in value)
+        elif value is None or (isinstance(value, float) and value != value) or not str(value).strip():
+            continue
+        else:
+            try:
+                codes = tuple(int(float(v)) for v in str(value).replace(",", ";").split(";") if v.strip())
+            except ValueError:
+                raise InvalidInput(f"parts must be 2019-2024 NIS codes separated by ';', got {value!r}") from None
+        if codes:
+            out[(row, col)] = tuple(sorted(set(codes)))
+    return out
+
+
+def _share_of_parts(parts: dict, rows: np.ndarray, cols: np.ndarray, shares: np.ndarray, atoms: Atoms) -> np.ndarray:
+    """Each partial member's share: its parts' inhabitants over the municipality's, in the atoms'
+    year, counted from the sectors (each knows its 2019-2024 municipality); the given share where
+    the sectors cannot say (no sectors, or none in those parts)."""
+    sectors = atoms.sectors
+    if sectors is None or sectors.part is None:
+        return shares
+    out = shares.copy()
+    where = {key: k for k, key in enumerate(zip(rows.tolist(), cols.tolist()))}
+    for key, codes in parts.items():
+        index = sectors.of(key[0])
+        people = sectors.population[index]
+        total, inside = people.sum(), people[np.isin(sectors.part[index], codes)].sum()
+        if total > 0 and inside > 0:
+            out[where[key]] = min(inside / total, 1.0)
+    return out
 
 
 def _partition_matrix(membership: sparse.csr_array) -> sparse.csr_array:

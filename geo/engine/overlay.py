@@ -18,6 +18,7 @@ from geo.engine import metrics
 from geo.engine.atoms import Weight
 from geo.errors import InvalidInput
 from geo.engine.details import Member, TouchedZone, ZoneDetail, zone_details
+from geo.engine.fine import joint_cells, joint_gap
 from geo.engine.layer import Layer
 
 PRESENCE = 1e-9
@@ -231,9 +232,15 @@ def overlay(a: Layer, b: Layer, weight: Weight = "population") -> OverlayResult:
     """
     if a.atoms is not b.atoms:
         raise InvalidInput(f"layers {a.id!r} and {b.id!r} are not over the same municipalities")
+    if weight == "area":
+        from geo.engine.areas import area_gap, area_view, joint_areas
+
+        a, b = area_view(a), area_view(b)
     w = a.atoms.weights(weight)
-    split = split_cells(a, b, w) if weight == "population" else {}
-    # Municipalities split by both layers are counted from their sectors, the rest as products.
+    # Municipalities both layers take apart (sub-zones, polygons, partial members) are counted
+    # from their statistical sectors (by area: from the polygons' intersections); the rest, where
+    # at least one layer keeps the municipality whole, as products of shares (exact there).
+    split = split_cells(a, b, w) if weight == "population" else joint_areas(a, b)
     w_rest = w
     if split:
         w_rest = w.copy()
@@ -241,9 +248,11 @@ def overlay(a: Layer, b: Layer, weight: Weight = "population") -> OverlayResult:
     table = _add_split(weighted_table(a.membership, b.membership, w_rest), split)
     a_totals = _zone_totals(a.membership, w)
     b_totals = _zone_totals(b.membership, w)
-    partition_table = _partition_table(a, b, w_rest, split)
+    partition_table = _partition_table(a, b, w, split)
+    gaps = (joint_gap(a, b, w, np.fromiter(split, dtype=np.int64)) if weight == "population"
+            else area_gap(a, b, np.fromiter(split, dtype=np.int64))) if split else None
     summary = summarise(table, a_totals, a.coverage(), b.coverage(), w, partition_table,
-                        unit_free=weight != "population", a_membership=a.membership)
+                        unit_free=weight != "population", a_membership=a.membership, gap_by_row=gaps)
     return OverlayResult(a=a, b=b, weight=weight, table=table, a_totals=a_totals, b_totals=b_totals,
                          summary=summary, split=split)
 
@@ -262,12 +271,19 @@ def _undefined(groups: np.ndarray, a_coverage: np.ndarray, b_coverage: np.ndarra
 
 def _partition_table(a: Layer, b: Layer, w: np.ndarray, split: dict | None = None) -> np.ndarray | None:
     """The table over combined groups, or None when neither layer has overlapping zones (the
-    contingency table then is the partition table). Split municipalities are never in two zones
-    of one layer (see :meth:`Layer.fractional_rows`), so their sector cells are the same here."""
+    contingency table then is the partition table). Counted from the sectors (``split``) are only
+    the municipalities in at most one zone's worth of each layer, whose partition columns are the
+    zones themselves; one in two overlapping zones of a layer stays a product of its combined group."""
     pa, pb = a.partition(), b.partition()
     if pa is a.membership and pb is b.membership:
         return None
-    return _add_split(weighted_table(pa, pb, w), split or {})
+    split = {row: cells for row, cells in (split or {}).items()
+             if a.coverage()[row] <= 1.0 + 1e-6 and b.coverage()[row] <= 1.0 + 1e-6}
+    w_rest = w
+    if split:
+        w_rest = w.copy()
+        w_rest[list(split)] = 0.0
+    return _add_split(weighted_table(pa, pb, w_rest), split)
 
 
 def _add_split(table: np.ndarray, split: dict) -> np.ndarray:
@@ -277,22 +293,16 @@ def _add_split(table: np.ndarray, split: dict) -> np.ndarray:
     return table
 
 
-SPLIT_TOLERANCE = 1e-3
-
-
 def split_cells(a: Layer, b: Layer, w: np.ndarray) -> dict[int, dict[tuple[int, int], float]]:
-    """Joint weight of A- and B-zones in the municipalities that both layers split.
+    """Joint weight of A- and B-zones in the municipalities that both layers take apart, counted
+    from the statistical sectors (:func:`geo.engine.fine.joint_cells`).
 
     Two layers that each split a municipality (the Antwerp sub-zones against themselves, an
-    imported polygon layer against them) do not split it independently: a sub-zone's share of
-    Antwerp is not spread evenly over the other layer's parts. Counted from the statistical
-    sectors instead: each sector belongs to one zone of each layer (its centroid, or the zone the
-    sector table names), and carries its share of the municipality's inhabitants. A municipality
-    for which a layer's sector assignment does not reproduce its shares (a scenario moved it; an
-    area-weighted share where no sector lies) keeps the product of shares.
-
-    Cheap where it does not apply: layers of whole municipalities have no split rows, and the
-    sector work runs only where both layers have a fractional share in the same municipality.
+    imported polygon layer against them) or count only part of it (a partial membership: only
+    Borsbeek of today's Antwerpen) do not do so independently: the product of their shares would
+    spread Borsbeek's 2 % over every sub-zone. Each sector belongs to its zones in each layer and
+    carries its inhabitants there. Cheap where it does not apply: no sector is looked at unless
+    both layers take the same municipality apart.
 
     Parameters
     ----------
@@ -309,57 +319,13 @@ def split_cells(a: Layer, b: Layer, w: np.ndarray) -> dict[int, dict[tuple[int, 
 
     Examples
     --------
-    >>> antwerp = catalog.layer("eerstelijnszone_antwerpen_stad")
+    >>> from geo.reference.catalog import load_catalog
+    >>> antwerp = load_catalog().layer("eerstelijnszone_antwerpen_stad")
     >>> cells = split_cells(antwerp, antwerp, antwerp.atoms.weights())
-    >>> {row: {pair: round(float(v)) for pair, v in sorted(joint.items())} for row, joint in cells.items()}
-    {1: {(0, 0): 204259, (1, 1): 137638, (2, 2): 108673, (3, 3): 89626}}
+    >>> {antwerp.zone_codes[i]: round(v) for (i, j), v in next(iter(cells.values())).items() if i == j}
+    {'1': 210008, '2': 141512, '3': 111731, '4': 92148}
     """
-    sectors = a.atoms.sectors
-    if sectors is None:
-        return {}
-    a_rows, b_rows = a.fractional_rows(), b.fractional_rows()
-    if not len(a_rows) or not len(b_rows):
-        return {}
-    both = np.intersect1d(a_rows, b_rows)
-    if not len(both):
-        return {}
-    a_zones, b_zones = a.sector_assignment(), b.sector_assignment()
-    if a_zones is None or b_zones is None:
-        return {}
-    out: dict[int, dict[tuple[int, int], float]] = {}
-    a_csr, b_csr = sparse.csr_array(a.membership), sparse.csr_array(b.membership)
-    for row in both.tolist():
-        index = sectors.of(row)
-        people = sectors.population[index]
-        total = people.sum()
-        if total <= 0:
-            continue
-        za, zb = a_zones[index], b_zones[index]
-        if not (_reproduces(a_csr, row, za, people, total) and _reproduces(b_csr, row, zb, people, total)):
-            continue
-        inside = (za >= 0) & (zb >= 0)
-        cells: dict[tuple[int, int], float] = {}
-        for i, j, p in zip(za[inside].tolist(), zb[inside].tolist(), people[inside].tolist()):
-            cells[(i, j)] = cells.get((i, j), 0.0) + p
-        # Spread each A-zone's own weight (weight x share, as in its totals) over the B-zones in
-        # the sectors' proportions, so a zone's row adds up to its total to the last digit.
-        in_a = np.bincount(za[za >= 0], weights=people[za >= 0], minlength=a_csr.shape[1])
-        start, end = a_csr.indptr[row], a_csr.indptr[row + 1]
-        share_a = dict(zip(a_csr.indices[start:end].tolist(), a_csr.data[start:end].tolist()))
-        # Sectors without inhabitants add nothing (and would divide 0 by 0 in an A-zone of only such).
-        out[row] = {(i, j): w[row] * share_a.get(i, 0.0) * value / in_a[i] for (i, j), value in cells.items()
-                    if value > 0}
-    return out
-
-
-def _reproduces(m: sparse.csr_array, row: int, zones: np.ndarray, people: np.ndarray, total: float) -> bool:
-    """Do the sectors' zones give this municipality the layer's own shares?"""
-    start, end = m.indptr[row], m.indptr[row + 1]
-    shares = dict(zip(m.indices[start:end].tolist(), m.data[start:end].tolist()))
-    assigned = zones >= 0
-    counted = np.bincount(zones[assigned], weights=people[assigned], minlength=m.shape[1]) / total
-    keys = set(shares) | set(np.nonzero(counted > 0)[0].tolist())
-    return all(abs(shares.get(k, 0.0) - counted[k]) <= SPLIT_TOLERANCE for k in keys)
+    return joint_cells(a, b, w)
 
 
 def weighted_table(a: sparse.csr_array, b: sparse.csr_array, w: np.ndarray) -> np.ndarray:
@@ -426,7 +392,7 @@ def _canonical(m: sparse.csr_array) -> sparse.csr_array:
 
 def summarise(table: np.ndarray, a_totals: np.ndarray, a_coverage: np.ndarray, b_coverage: np.ndarray,
               w: np.ndarray, partition_table: np.ndarray | None = None, *, unit_free: bool = False,
-              a_membership: sparse.csr_array | None = None) -> Summary:
+              a_membership: sparse.csr_array | None = None, gap_by_row: dict[int, float] | None = None) -> Summary:
     """Whole-layer measures from the table and the per-atom coverage of both layers.
 
     The partition measures (ARI, VI, NMI) use only the weight both layers cover; gaps and
@@ -453,6 +419,9 @@ def summarise(table: np.ndarray, a_totals: np.ndarray, a_coverage: np.ndarray, b
         The weight is not a count (area).
     a_membership : scipy.sparse.csr_array, optional
         A's membership, to count each inhabitant of overlapping A-zones once.
+    gap_by_row : optional
+        The gap of the municipalities both layers take apart, counted from their sectors or
+        polygons (:func:`geo.engine.fine.joint_gap`), replacing the product there.
 
     Returns
     -------
@@ -460,8 +429,12 @@ def summarise(table: np.ndarray, a_totals: np.ndarray, a_coverage: np.ndarray, b
     """
     in_b = np.minimum(b_coverage, 1.0)
     groups = table if partition_table is None else partition_table
+    gap = w * in_b * np.clip(1.0 - a_coverage, 0.0, 1.0)
+    if gap_by_row:
+        gap = gap.copy()
+        gap[list(gap_by_row)] = list(gap_by_row.values())
     summary = summary_from_tables(table, a_totals, groups,
-                                  gap_weight=float((w * in_b * np.clip(1.0 - a_coverage, 0.0, 1.0)).sum()),
+                                  gap_weight=float(gap.sum()),
                                   overlap_weight=float((w * np.clip(a_coverage - 1.0, 0.0, 1.0)).sum()),
                                   unit_free=unit_free)
     return settle(summary, table, a_totals, groups, a_coverage, b_coverage, w, a_membership)

@@ -89,9 +89,14 @@ def apply_moves(base: Layer, moves: Iterable[Move], *, id: str | None = None, na
     membership.eliminate_zeros()
     # The outlines no longer match a scenario, but the sectors' zones still hold where the
     # municipality was not moved (geo.engine.overlay.split_cells checks each municipality).
-    return base.with_membership(membership, id=id or f"{base.id}+{len(moves)}", name=name or base.name,
-                                kind="scenario", description=description, polygons=None,
-                                sector_zones=base.sector_assignment())
+    scenario = base.with_membership(membership, id=id or f"{base.id}+{len(moves)}", name=name or base.name,
+                                    kind="scenario", description=description, polygons=None,
+                                    sector_zones=base.sector_assignment())
+    # By area, the municipalities not moved keep the base's polygon pieces (geo.engine.areas).
+    from geo.engine.areas import keep_pieces
+
+    keep_pieces(base, scenario, [base.atoms.position(m.nis_code) for m in moves])
+    return scenario
 
 
 def moved(base: Layer, scenario: Layer) -> list[dict]:

@@ -9,6 +9,7 @@ Public parts (imported on first use, so importing one module never loads its sib
 - ``roles``: LayerMeta, layer_meta, association_layer, compare_with
 - ``norms``: PopulationNorm, norm_for, check_population
 - ``lookup``: close_matches
+- ``codes``: published, label (enterprise numbers as published; names in running text)
 """
 
 from geo.lazy import lazy_exports
@@ -26,6 +27,8 @@ _EXPORTS = {
     "association": "geo.reference.associations",
     "reconciliation": "geo.reference.associations",
     "layer_on": "geo.reference.associations",
+    "published": "geo.reference.codes",
+    "label": "geo.reference.codes",
     "members_as_of": "geo.reference.history",
     "associations_as_of": "geo.reference.history",
     "changes_between": "geo.reference.history",

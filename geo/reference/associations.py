@@ -281,6 +281,9 @@ def layer_on(catalog: Catalog, layer_id: str, on: date | str | None = None) -> L
              and a.registered_on and date.fromisoformat(a.registered_on) <= day and a.active_on(day)}
     members = register.members()
     members = members[members["zone_code"].isin(valid)]
+    # Partial members keep their parts (only Borsbeek of Antwerpen), so they are counted where they live.
+    parts = register.member_parts()[["zone_code", "nis_code", "parts"]]
+    members = members.merge(parts, on=["zone_code", "nis_code"], how="left")
     if members.empty:
         raise InvalidInput(f"no registered membership is known on {day.isoformat()} (the register dates them "
                            "from August 2023)")

@@ -109,7 +109,42 @@ def read_atoms(data_dir: Path = SHIPPED_DATA, population_year: int = DEFAULT_POP
     sectors_file = data_dir / "sectors.csv"
     sectors = (pd.read_csv(sectors_file, dtype={"sector": str, "elzantw": str}, keep_default_na=False)
                if sectors_file.exists() else None)
+    if sectors is not None:
+        sectors = sectors_in_year(sectors, data_dir, population_year, counts)
     return Atoms.from_frame(municipalities, population_year, basis, sectors)
+
+
+def sectors_in_year(sectors: pd.DataFrame, data_dir: Path, year: int, municipal: pd.Series) -> pd.DataFrame:
+    """The sectors with their inhabitants estimated for 1 January of ``year``.
+
+    Statbel's sector figures are of 2024. For another year each sector keeps its 2024 share of its
+    2019-2024 municipality (``data/population_parts.csv`` has those municipalities' own counts for
+    2019 and 2020), else of its 2025 municipality: the sectors of a part then add up to that
+    part's count of the year, and a partial membership (only Borsbeek of today's Antwerpen) counts
+    that year's Borsbeek. ``population_2024`` keeps Statbel's figure.
+
+    Examples
+    --------
+    >>> table = sectors_in_year(pd.DataFrame({"nis_code": [1, 1], "population": [30, 10]}),
+    ...                         Path("."), 2020, pd.Series({1: 20}))
+    >>> table["population"].tolist()
+    [15.0, 5.0]
+    """
+    table = sectors.copy()
+    table["population_2024"] = table["population"]
+    people = table["population"].astype(float)
+    factor = municipal.reindex(table["nis_code"]).to_numpy(dtype=float) / \
+        people.groupby(table["nis_code"]).transform("sum").to_numpy()
+    parts_file = data_dir / "population_parts.csv"
+    if "nis_2019_2024" in table and parts_file.exists():
+        parts = pd.read_csv(parts_file)
+        own = parts[parts["year"] == int(year)].set_index("nis_2019_2024")["inhabitants"]
+        if len(own):
+            by_part = people.groupby(table["nis_2019_2024"]).transform("sum").to_numpy()
+            scaled = table["nis_2019_2024"].map(own).to_numpy(dtype=float) / by_part
+            factor = pd.Series(scaled).fillna(pd.Series(factor)).to_numpy()
+    table["population"] = people.to_numpy() * pd.Series(factor).fillna(1.0).to_numpy()
+    return table
 
 
 def read_layers(data_dir: Path, atoms: Atoms) -> dict[str, Layer]:

@@ -7,8 +7,13 @@ attests it (``registered_on``). A membership counts on a date when it is known t
 * from its start date (``valid_from``) when the source gives one;
 * else from the date the register attests it: before that, nobody knows whether it held, so it
   is "onbekend" (unknown) and not counted;
-* a membership with neither (WRNL's Oudsbergen and Pelt, ISOM's members) is counted on no date
-  and shown as "onbekend".
+* a membership of which only the end is known (ISOM's members, until ISOM ended on 31 December
+  2018) counts until that end: the member list describes the association as it ended;
+* a membership with neither start, end nor attestation (WRNL's Oudsbergen and Pelt) is counted on
+  no date and shown as "onbekend".
+
+On a date the association layer is this history (:func:`current_layer`; as a layer id
+``samenwerkingsverband@YYYY-MM-DD``, which every page, overlay and report accepts).
 
 An empty ``valid_to`` means "still a member". Old NIS codes (before the 2019 and 2025 mergers)
 are carried to the 2025 municipalities through the crosswalk: a merged-away municipality becomes
@@ -21,11 +26,14 @@ Examples
 >>> sorted(members_as_of(catalog, "2019-06-30")["zone_code"].unique())
 ['NETELAND', 'W13']
 >>> members_as_of(catalog, "2018-06-30", "ISOM", include_unknown=True)["status"].unique().tolist()
-['onbekend']
+['geldig']
+>>> len(members_as_of(catalog, "2026-12-07", "WRNL"))  # Oudsbergen and Pelt: start unknown
+6
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -93,7 +101,8 @@ def members_as_of(catalog: Catalog, as_of: date | str, zone: str | None = None, 
     attested = history["registered_on"].map(_optional_date)
     ends = history["valid_to"].map(_optional_date)
     not_ended = [(s is None or s <= day) and (e is None or day <= e) for s, e in zip(starts, ends)]
-    known = [s is not None or (a is not None and a <= day) for s, a in zip(starts, attested)]
+    known = [s is not None or (a is not None and a <= day) or (a is None and e is not None)
+             for s, a, e in zip(starts, attested, ends)]
     history["status"] = [COUNTED if k else UNKNOWN for k in known]
     keep = [v and (k or include_unknown) for v, k in zip(not_ended, known)]
     rows = history[keep].copy()
@@ -137,6 +146,23 @@ def associations_as_of(catalog: Catalog, as_of: date | str) -> Layer:
                               name=f"Samenwerkingsverbanden op {dutch_date(day)}", vintage=day.isoformat(),
                               source="data/association_history.csv",
                               description="Lidmaatschappen geldig op deze datum, omgezet naar de gemeenten van 2025.")
+
+
+def current_layer(catalog: Catalog, published: Layer, as_of: date | str) -> Layer:
+    """The association layer ``published`` (id, name and metadata as registered) with the
+    memberships this history counts on ``as_of``: what the service shows as the layer by default.
+
+    Examples
+    --------
+    >>> from geo.reference.catalog import load_catalog
+    >>> catalog = load_catalog()
+    >>> layer = current_layer(catalog, catalog.layer(ASSOCIATION_LAYER), "2026-12-07")
+    >>> layer.zone_codes, int(layer.member_count()[layer.zone_position("WRNL")])
+    (['NETELAND', 'W13', 'WRNL', 'WZK'], 6)
+    """
+    dated = associations_as_of(catalog, as_of)
+    return replace(dated, id=published.id, name=published.name, kind=published.kind, vintage=published.vintage,
+                   source=published.source, description=published.description)
 
 
 def changes_between(catalog: Catalog, start: date | str, end: date | str) -> pd.DataFrame:

@@ -41,6 +41,21 @@ if TYPE_CHECKING:
 CACHE_SIZE = 256
 
 
+def dated_layer_id(layer_id: str) -> tuple[str, str] | None:
+    """``"samenwerkingsverband@2018-06-30"`` -> ``("samenwerkingsverband", "2018-06-30")``; None for
+    any other id.
+
+    Examples
+    --------
+    >>> dated_layer_id("samenwerkingsverband@2018-06-30"), dated_layer_id("eerstelijnszone")
+    (('samenwerkingsverband', '2018-06-30'), None)
+    """
+    base, at, day = str(layer_id).partition("@")
+    if not at or len(day) != 10 or day[4] != "-" or day[7] != "-":
+        return None
+    return base, day
+
+
 class Workspace:
     """The shipped catalog plus the imported layers and scenarios of one database.
 
@@ -78,6 +93,12 @@ class Workspace:
         """Any layer by id: shipped, imported, or ``scenario:{id}``."""
         if layer_id in self.catalog.builtin:
             return self.catalog.builtin[layer_id]
+        dated = dated_layer_id(layer_id)
+        if dated is not None and dated[0] in self.catalog.builtin:
+            # An association layer on a date ("samenwerkingsverband@2018-06-30": ISOM as it was).
+            from geo.reference.associations import layer_on
+
+            return self._cached(("dated", *dated), lambda: layer_on(self.catalog, dated[0], dated[1]))
         sid = scenario_id(layer_id)
         if sid is not None:
             # Keyed by the whole chain of bases and their versions (and when an imported base was

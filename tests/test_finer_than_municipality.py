@@ -1,0 +1,146 @@
+"""Numbers that hold where a layer or a membership is finer than a municipality (issue 23, points 1-3).
+
+Partial memberships (only Borsbeek of today's Antwerpen), sub-municipal layers (the Antwerp
+sub-zones) and imported polygons are counted from the statistical sectors and, by area, from
+the polygons' intersections, never as a product of two shares.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from geo.engine.overlay import overlay
+from geo.geometry.polygons import municipal_polygons
+from geo.paths import SHIPPED_DATA
+from geo.uploads.importing import layer_from_polygons
+
+ANTWERPEN, BORSBEEK = 11002, 11007
+OOST = "2"
+
+
+@pytest.fixture(scope="module")
+def register(catalog):
+    return catalog.layer("samenwerkingsverbanden")
+
+
+@pytest.fixture(scope="module")
+def antwerp(catalog):
+    return catalog.layer("eerstelijnszone_antwerpen_stad")
+
+
+@pytest.fixture(scope="module")
+def split_layer(catalog):
+    """An imported polygon layer cutting Antwerpen and Schoten in two along a north-south line."""
+    polygons = municipal_polygons()
+    area = polygons.loc[[ANTWERPEN, 11040]].union_all()
+    minx, miny, maxx, maxy = area.bounds
+    middle = (minx + maxx) / 2
+    west = box(minx - 10, miny - 10, middle, maxy + 10).intersection(area)
+    east = box(middle, miny - 10, maxx + 10, maxy + 10).intersection(area)
+    frame = gpd.GeoDataFrame({"code": ["W", "O"], "name": ["West", "Oost"]}, geometry=[west, east], crs=31370)
+    return layer_from_polygons("gesplitst", frame.to_json().encode(), "gesplitst.geojson", catalog)
+
+
+def _sectors() -> pd.DataFrame:
+    return pd.read_csv(SHIPPED_DATA / "sectors.csv", dtype={"sector": str, "elzantw": str}, keep_default_na=False)
+
+
+def _code(layer, name: str) -> str:
+    return str(layer.zones.loc[layer.zones["name"] == name, "code"].iloc[0])
+
+
+def test_borsbeek_lives_in_sub_zone_oost(catalog, register, antwerp):
+    """All 11,372 Borsbeek inhabitants live in Oost: Streekvereniging Zuidrand (only Borsbeek of
+    Antwerpen is a member) touches Oost alone, not all four sub-zones with Centrum dominant."""
+    sectors = _sectors()
+    borsbeek = sectors[sectors["nis_2019_2024"] == BORSBEEK]
+    assert borsbeek["elzantw"].unique().tolist() == [OOST] and borsbeek["population"].sum() == 11_372
+
+    result = overlay(register, antwerp)
+    detail = result.zone_detail(_code(register, "Streekvereniging Zuidrand"))
+    assert [z.code for z in detail.zones_touched] == [OOST]
+    assert detail.zones_touched[0].weight == pytest.approx(11_372)
+
+
+def test_partial_members_in_every_sub_zone_match_the_sectors(catalog, register, antwerp):
+    """The Antwerpen part of every association per sub-zone, recomputed from the sector table:
+    Borsbeek's sectors for a Borsbeek-only member, the rest of the city for an Antwerpen-only one."""
+    sectors = _sectors()
+    city = sectors[sectors["nis_code"] == ANTWERPEN]
+    row = catalog.atoms.position(ANTWERPEN)
+    cells = overlay(register, antwerp).split[row]
+    parts = register.member_parts()
+    parts = parts[parts["nis_code"] == ANTWERPEN]
+    assert len(parts) >= 10
+    for member in parts.itertuples():
+        inside = city[city["nis_2019_2024"].isin([int(p) for p in member.parts.split(";")])]
+        expected = inside.groupby("elzantw")["population"].sum()
+        i = register.zone_position(member.zone_code)
+        for j, zone in enumerate(antwerp.zone_codes):
+            assert cells.get((i, j), 0.0) == pytest.approx(expected.get(zone, 0.0), abs=0.01), (member.zone_name, zone)
+
+
+def test_zone_page_api_counts_associations_where_their_members_live(client):
+    """``GET /api/v1/zones/eerstelijnszone_antwerpen_stad/2``: Zuidrand 11,372 (was 2,897.5), Cipal,
+    IKA and Pidpa 24,738 (were 16,263.5), ZNA, ISVAG and Water-link 130,140 (were 138,614.5)."""
+    body = client.get("/api/v1/zones/eerstelijnszone_antwerpen_stad/2").json()
+    found = {a["name"]: a["population"] for a in body["associations"] if a["layer"] == "samenwerkingsverbanden"}
+    assert found["Streekvereniging Zuidrand"] == pytest.approx(11_372)
+    for name in ("Cipal", "IKA", "Pidpa"):
+        assert found[name] == pytest.approx(24_738), name
+    for name in ("ISVAG", "Water-link"):
+        assert found[name] == pytest.approx(130_140), name
+
+
+def test_partial_membership_counts_the_year_of_the_part(catalog_2020):
+    """In 2020 Cipal's Antwerpen member is Borsbeek's own 10,949 inhabitants (Statbel 2020), not the
+    2024 share of the merged city carried over to 2020."""
+    register = catalog_2020.layer("samenwerkingsverbanden")
+    members = register.members(_code(register, "Cipal")).set_index("nis_code")
+    assert members.loc[ANTWERPEN, "share"] * catalog_2020.atoms.population(ANTWERPEN) == pytest.approx(10_949)
+
+
+@pytest.mark.parametrize("weight", ["population", "area"])
+def test_a_layer_that_splits_municipalities_against_itself_is_perfect(antwerp, split_layer, weight):
+    """By area the sub-zones against themselves gave ARI 0.125, VI 3.52 bits, NMI 0.0996 and nested 0."""
+    for layer in (antwerp, split_layer):
+        s = overlay(layer, layer, weight).summary
+        assert s.adjusted_rand_index == pytest.approx(1.0, abs=1e-9), (layer.id, weight)
+        assert s.variation_of_information == pytest.approx(0.0, abs=1e-9), (layer.id, weight)
+        assert s.normalized_mutual_information == pytest.approx(1.0, abs=1e-9), (layer.id, weight)
+        assert s.nested_share == pytest.approx(1.0), (layer.id, weight)
+        assert s.gap_weight == pytest.approx(0.0, abs=1e-6), (layer.id, weight)
+    detail = overlay(antwerp, antwerp, weight).zone_detail("3")  # "Zuid lies mostly in Centrum" no more
+    assert detail.dominant_zone == "3" and detail.dominant_share == pytest.approx(1.0)
+
+
+def test_sub_zone_areas_are_their_polygons_areas(antwerp):
+    """Shown were 78.74 / 66.05 / 41.89 / 85.47 km² (population share x the city's area); the
+    polygons measure 30.22 / 33.82 / 31.91 / 159.95 km² (slivers along other borders aside)."""
+    areas = antwerp.zone_weight("area")
+    polygons = antwerp.polygons.reindex(antwerp.zone_codes).area.to_numpy() / 1e6
+    assert np.abs(areas - polygons).max() < 0.06
+    assert [round(float(a), 1) for a in areas] == [30.2, 33.8, 31.9, 160.0]
+
+
+def test_an_imported_polygon_layer_against_itself_has_no_gap(catalog):
+    """Was the sum of population x s x (1 - s) over every municipality the layer splits."""
+    from benchmarks.grid import grid_geojson
+
+    grid = layer_from_polygons("raster", grid_geojson(400), "raster.geojson", catalog)
+    split_rows = ((grid.membership.toarray() > 0) & (grid.membership.toarray() < 1)).any(axis=1)
+    assert split_rows.sum() > 100  # the grid splits most municipalities
+    for weight in ("population", "area"):
+        s = overlay(grid, grid, weight).summary
+        assert s.gap_weight == pytest.approx(0.0, abs=1e-6), weight
+        assert s.nested_share == pytest.approx(1.0), weight
+
+
+def test_the_layer_api_shows_the_sub_zones_polygon_areas(client):
+    zones = client.get("/api/v1/layers/eerstelijnszone_antwerpen_stad").json()["zones"]
+    polygons = [30.22, 33.82, 31.91, 159.95]  # shown were 78.74, 66.05, 41.89, 85.47
+    assert all(abs(z["area_km2"] - a) < 0.06 for z, a in zip(zones, polygons)), [z["area_km2"] for z in zones]

@@ -1,0 +1,198 @@
+"""Every measure recomputed independently (issue 23, point 7): scikit-learn on the sector table.
+
+Random layers are drawn as random groupings of the real statistical sectors: whole municipalities,
+municipalities split sector by sector, partial memberships of merged municipalities (a zone with only
+some of its 2019-2024 parts) and polygons (municipalities cut in two). Each inhabitant is then a
+labelled item (its sector's zone in each layer), and the overlay's table and measures must equal
+what scikit-learn and pandas compute from those labels; by area, from the areas of the polygons'
+intersections (geopandas).
+"""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from shapely.geometry import box
+
+sklearn_metrics = pytest.importorskip("sklearn.metrics", reason="scikit-learn is missing: pip install 'scikit-learn>=1.4' "
+                                                                 "(the test extra)")
+
+from geo.engine.layer import Layer  # noqa: E402
+from geo.engine.overlay import overlay  # noqa: E402
+from geo.geometry.polygons import municipal_polygons  # noqa: E402
+from geo.uploads.importing import layer_from_polygons  # noqa: E402
+
+ZONES = ["Z1", "Z2", "Z3", "Z4"]
+# Merged municipalities of 2025 whose sectors name two or more 2019-2024 parts.
+MERGED = [11002, 23106, 37021, 44086, 46030, 71071, 73110]
+WHOLE_OR_SPLIT = [11001, 11004, 11005, 11008, 11009, 11013, 12002, 12005, 13001, 13002, 23002, 44021, 73109]
+
+
+@st.composite
+def groupings(draw, catalog):
+    """A random layer over some municipalities: per municipality whole, split by sector, or (merged
+    ones) partial per 2019-2024 part. Returns the membership table and each sector's zone ('' = none)."""
+    sectors = catalog.atoms.sectors
+    table = sectors.table
+    label = np.full(len(table), "", dtype=object)
+    municipalities = draw(st.lists(st.sampled_from(MERGED + WHOLE_OR_SPLIT), min_size=2, max_size=7, unique=True))
+    rows = []
+    for nis in municipalities:
+        index = sectors.of(catalog.atoms.position(nis))
+        parts = table["nis_2019_2024"].to_numpy()[index]
+        mode = draw(st.sampled_from(["whole", "split", "partial"] if nis in MERGED else ["whole", "split"]))
+        if mode == "whole":
+            label[index] = draw(st.sampled_from(ZONES))
+        elif mode == "split":
+            label[index] = draw(st.lists(st.sampled_from(ZONES), min_size=len(index), max_size=len(index)))
+        else:
+            for part in np.unique(parts):
+                label[index[parts == part]] = draw(st.sampled_from(ZONES))
+        people = sectors.population[index]
+        for zone in sorted(set(label[index])):
+            inside = label[index] == zone
+            share = people[inside].sum() / people.sum()
+            if share <= 0:
+                continue
+            row = {"zone_code": zone, "zone_name": f"Zone {zone}", "nis_code": nis, "share": min(share, 1.0)}
+            if mode == "partial":
+                row["parts"] = ";".join(str(p) for p in sorted(set(parts[inside])))
+            rows.append(row)
+    return pd.DataFrame(rows), label
+
+
+def build(catalog, name: str, members: pd.DataFrame, label: np.ndarray) -> Layer:
+    layer = Layer.from_members(name, members[members["share"] > 0], catalog.atoms)
+    return layer.with_sector_zones(label)
+
+
+def reference(catalog, label_a: np.ndarray, label_b: np.ndarray) -> dict:
+    """The measures from the sector table alone: every inhabitant of a sector both layers place."""
+    people = catalog.atoms.sectors.population.round().astype(int)
+    both = (label_a != "") & (label_b != "") & (people > 0)
+    a = np.repeat(label_a[both].astype(str), people[both])
+    b = np.repeat(label_b[both].astype(str), people[both])
+    crosstab = pd.crosstab(pd.Series(a, name="a"), pd.Series(b, name="b"))
+    return measures_of(a, b, crosstab)
+
+
+def measures_of(a: np.ndarray, b: np.ndarray, crosstab: pd.DataFrame) -> dict:
+    mutual = sklearn_metrics.mutual_info_score(a, b) / math.log(2)
+    h_a = sklearn_metrics.mutual_info_score(a, a) / math.log(2)
+    h_b = sklearn_metrics.mutual_info_score(b, b) / math.log(2)
+    totals = crosstab.sum(axis=1)
+    nested = totals[crosstab.max(axis=1) >= totals * (1 - 1e-9)].sum() / totals.sum()
+    return {"ari": sklearn_metrics.adjusted_rand_score(a, b),
+            "nmi": sklearn_metrics.normalized_mutual_info_score(a, b, average_method="arithmetic"),
+            "vi": h_a + h_b - 2 * mutual, "nested": nested, "table": crosstab}
+
+
+def check(result, expected: dict, ari_tolerance: float = 1e-9, tolerance: float = 1e-6) -> None:
+    s = result.summary
+    assert s.adjusted_rand_index == pytest.approx(expected["ari"], abs=ari_tolerance)
+    assert s.normalized_mutual_information == pytest.approx(expected["nmi"], abs=tolerance)
+    assert s.variation_of_information == pytest.approx(expected["vi"], abs=tolerance * 10)
+    assert s.nested_share == pytest.approx(expected["nested"], abs=tolerance)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_population_measures_equal_scikit_learn_on_the_sectors(catalog, data):
+    """Whole, split and partial memberships, drawn over the same municipalities for both layers."""
+    members_a, label_a = data.draw(groupings(catalog))
+    members_b, label_b = data.draw(groupings(catalog))
+    a, b = build(catalog, "a", members_a, label_a), build(catalog, "b", members_b, label_b)
+    only = (label_a != "") & (label_b != "")
+    if catalog.atoms.sectors.population[only].sum() <= 1:
+        return  # no shared inhabitants: the overlay calls the measures undefined (tested elsewhere)
+    expected = reference(catalog, label_a, label_b)
+    result = overlay(a, b)
+    check(result, {**expected, "nested": _nested_in_b(catalog, label_a, label_b)})
+    table = pd.DataFrame(result.table, index=a.zone_codes, columns=b.zone_codes)
+    for (za, zb), count in expected["table"].stack().items():
+        assert table.loc[za, zb] == pytest.approx(count, abs=0.5 + 1e-6 * count), (za, zb)
+    # Gap: inhabitants B places and A does not.
+    people = catalog.atoms.sectors.population
+    assert result.summary.gap_weight == pytest.approx(people[(label_b != "") & (label_a == "")].sum(), abs=1.0)
+
+
+def _nested_in_b(catalog, label_a: np.ndarray, label_b: np.ndarray) -> float:
+    """Nested share over every inhabitant A places: an A-zone with people B does not place is not nested."""
+    people = catalog.atoms.sectors.population
+    frame = pd.DataFrame({"a": label_a, "b": label_b, "people": people})
+    frame = frame[(frame["a"] != "") & (frame["people"] > 0)]
+    totals = frame.groupby("a")["people"].sum()
+    best = frame[frame["b"] != ""].groupby(["a", "b"])["people"].sum().groupby("a").max().reindex(totals.index).fillna(0)
+    return float(totals[best >= totals * (1 - 1e-6)].sum() / totals.sum())
+
+
+@st.composite
+def cut_municipalities(draw, catalog):
+    """Polygons: some municipalities, each whole or cut in two by a vertical line at a random
+    fraction of its width, each piece given a random zone."""
+    polygons = municipal_polygons()
+    chosen = draw(st.lists(st.sampled_from(WHOLE_OR_SPLIT + MERGED), min_size=2, max_size=5, unique=True))
+    pieces, zones = [], []
+    for nis in chosen:
+        shape = polygons.geometry[nis]
+        if draw(st.booleans()):
+            minx, miny, maxx, maxy = shape.bounds
+            x = minx + (maxx - minx) * draw(st.floats(0.3, 0.7))
+            for cut in (box(minx - 1, miny - 1, x, maxy + 1), box(x, miny - 1, maxx + 1, maxy + 1)):
+                pieces.append(shape.intersection(cut))
+                zones.append(draw(st.sampled_from(ZONES)))
+        else:
+            pieces.append(shape)
+            zones.append(draw(st.sampled_from(ZONES)))
+    frame = gpd.GeoDataFrame({"zone": zones}, geometry=pieces, crs=31370).dissolve(by="zone", as_index=False)
+    return gpd.GeoDataFrame({"code": frame["zone"], "name": "Zone " + frame["zone"]}, geometry=frame.geometry, crs=31370)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_polygon_layers_by_population_and_by_area_equal_scikit_learn(catalog, data):
+    frame_a, frame_b = data.draw(cut_municipalities(catalog)), data.draw(cut_municipalities(catalog))
+    a = layer_from_polygons("pa", frame_a.to_json().encode(), "a.geojson", catalog)
+    b = layer_from_polygons("pb", frame_b.to_json().encode(), "b.geojson", catalog)
+    # By population: each sector's inhabitants go to the polygon holding its centroid.
+    points = gpd.GeoSeries(gpd.points_from_xy(*catalog.atoms.sectors.xy.T), crs=31370)
+    label_a, label_b = (_containing(points, frame) for frame in (frame_a, frame_b))
+    if catalog.atoms.sectors.population[(label_a != "") & (label_b != "")].sum() > 1:
+        result = overlay(a, b)
+        expected = reference(catalog, label_a, label_b)
+        check(result, {**expected, "nested": _nested_in_b(catalog, label_a, label_b)})
+    # By area: the areas of the polygons' intersections, in hectares as items for the pair counts.
+    pieces = gpd.overlay(frame_a.rename(columns={"code": "a"})[["a", "geometry"]],
+                         frame_b.rename(columns={"code": "b"})[["b", "geometry"]], how="intersection",
+                         keep_geom_type=True)
+    pieces = pieces.assign(hectares=pieces.geometry.area / 1e4)
+    crosstab = pieces.pivot_table(index="a", columns="b", values="hectares", aggfunc="sum", fill_value=0.0)
+    if crosstab.to_numpy().sum() < 100:
+        return
+    result = overlay(a, b, "area")
+    table = pd.DataFrame(result.table, index=a.zone_codes, columns=b.zone_codes) * 100  # km² -> ha
+    for (za, zb), hectares in crosstab.stack().items():
+        assert table.loc[za, zb] == pytest.approx(hectares, rel=1e-5, abs=1e-2), (za, zb)  # km² to 4 decimals
+    counts = np.round(crosstab.to_numpy()).astype(int)
+    rows, cols = np.nonzero(counts)
+    items_a = np.repeat(crosstab.index.to_numpy()[rows], counts[rows, cols])
+    items_b = np.repeat(crosstab.columns.to_numpy()[cols], counts[rows, cols])
+    area_totals = (frame_a.set_index("code").geometry.area / 1e4).to_dict()  # every A-zone, also outside B
+    nested = sum(t for z, t in area_totals.items()
+                 if z in crosstab.index and crosstab.loc[z].max() >= t * (1 - 1e-6)) / sum(area_totals.values())
+    expected = measures_of(items_a, items_b, crosstab)
+    # Hectares as countable items: the pair-counting ARI differs from the unit-free one by ~1/n.
+    check(result, {**expected, "nested": nested}, ari_tolerance=1e-3, tolerance=1e-3)
+
+
+def _containing(points: gpd.GeoSeries, frame: gpd.GeoDataFrame) -> np.ndarray:
+    label = np.full(len(points), "", dtype=object)
+    for code, shape in zip(frame["code"], frame.geometry):
+        label[points.within(shape).to_numpy()] = code
+    return label
