@@ -172,7 +172,7 @@ def changes_between(catalog: Catalog, start: date | str, end: date | str) -> pd.
     --------
     >>> changes = changes_between(catalog, "2018-06-30", "2019-06-30")
     >>> changes[["zone_code", "municipality", "change"]].iloc[0].tolist()
-    ['NETELAND', 'Grobbendonk', 'joined']
+    ['ISOM', 'Grobbendonk', 'left']
     """
     before = members_as_of(catalog, start)
     after = members_as_of(catalog, end)
