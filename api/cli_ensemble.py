@@ -23,7 +23,7 @@ from geo import dutch
 from geo.ensemble.measures import MEASURES, per_plan_table
 from geo.ensemble.problem import prepare
 from geo.ensemble.propose import OBJECTIVES, propose
-from geo.ensemble.sampler import run_ensemble
+from geo.ensemble.run import run_ensemble
 from geo.ensemble.spec import DEFAULT, EnsembleSpec
 from geo.ensemble.summary import summarise
 

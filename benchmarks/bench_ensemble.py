@@ -28,7 +28,7 @@ from geo.engine.layer import Layer
 from geo.engine.overlay import overlay
 from geo.ensemble.measures import plan_measures
 from geo.ensemble.problem import prepare
-from geo.ensemble.sampler import run_ensemble
+from geo.ensemble.run import run_ensemble
 from geo.ensemble.spec import EnsembleSpec
 from geo.ensemble.summary import summarise
 from geo.ensemble.validate import validate_plan

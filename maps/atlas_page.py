@@ -18,7 +18,7 @@ from geo.views.atlas import AGAINST_LAYERS, ALL_STATUSES, Atlas, AtlasRow, is_hi
 from geo.engine.layer import Layer
 from geo.views.search import ASSOCIATION_LAYERS
 from geo.views.zones import ZoneOverlaps
-from maps.report import render, zone_noun
+from maps.templating import render, zone_noun
 
 
 def association_facts(association: Association | None, today: date | None = None) -> dict | None:

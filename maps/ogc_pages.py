@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from geo import dutch
-from maps.report import render
+from maps.templating import render
 
 # Dutch headers of the properties; a municipality's per-layer property is headed by the layer's name.
 LABELS = {

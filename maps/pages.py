@@ -21,7 +21,8 @@ from geo.reference.roles import association_layer, nesting_layer, zoning_layer
 from geo.views.search import search
 from geo.reference.vintages import normalise_name
 from maps.exports import DUTCH_HEADERS
-from maps.report import layer_measures, measures_caveat, render, zone_noun
+from maps.report import layer_measures, measures_caveat
+from maps.templating import render, zone_noun
 
 Order = Literal["asc", "desc"]
 # Columns of the overlay zone table a user may sort on: key -> column of ``zone_table()``.

@@ -42,7 +42,7 @@ def _maps(layer: Layer, data_dir: Path) -> None:
 
 
 def _templates() -> None:
-    from maps.report import TEMPLATES, environment
+    from maps.templating import TEMPLATES, environment
 
     env = environment()
     for template in sorted(p.name for p in Path(TEMPLATES).glob("*.html")):

@@ -12,143 +12,25 @@ import base64
 import datetime as dt
 from typing import TYPE_CHECKING
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
 
 from geo import dutch
 from geo.views.fit import HistoryPeriod, zone_fit
 from geo.engine.layer import Layer
-from geo.reference.catalog import population_years
-from geo.reference.codes import label, published
+from geo.reference.codes import label
 from geo.reference.norms import PopulationNorm
 from geo.engine.details import ZoneDetail
 from geo.engine.overlay import Summary
-from geo.paths import ATTRIBUTION, SHIPPED_DATA
+from geo.paths import SHIPPED_DATA
 from geo.usecases.reports import DEFAULT_AGAINST, report_layers  # noqa: F401 (DEFAULT_AGAINST: for callers)
-from maps.csp import nonce_attribute
+from maps.templating import (TEMPLATES, ZONE_NOUNS, dezelfde, each, first_upper, getal, inwoners,  # noqa: F401
+                             list_dutch, no_single, procent, render, the, zone_noun)
 
 if TYPE_CHECKING:  # drawn on first use: the server's start-up does not load the drawing code
     from geo.storage.workspace import Workspace
     from maps.zone_map import ZoneMap
-
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-# How a zone of a layer is called in a sentence (singular, plural). Unknown layers fall back to
-# "zone van <layer name>", which is always correct if less fluent.
-ZONE_NOUNS: dict[str, tuple[str, str]] = {
-    "gemeente": ("gemeente", "gemeenten"),
-    "provincie": ("provincie", "provincies"),
-    "arrondissement": ("arrondissement", "arrondissementen"),
-    "eerstelijnszone": ("eerstelijnszone", "eerstelijnszones"),
-    "eerstelijnszone_antwerpen_stad": ("eerstelijnszone", "eerstelijnszones"),
-    "referentieregio": ("referentieregio", "referentieregio's"),
-    "logo": ("LOGO-regio", "LOGO-regio's"),
-    "gezondheidsmakers": ("Gezondheidsmakers-regio", "Gezondheidsmakers-regio's"),
-    "politiezone": ("politiezone", "politiezones"),
-    "vervoerregio": ("vervoerregio", "vervoerregio's"),
-    "woonmaatschappij": ("werkingsgebied van een woonmaatschappij", "werkingsgebieden van woonmaatschappijen"),
-    "streekwerking": ("streekwerkingsregio", "streekwerkingsregio's"),
-    "igs_woonbeleid": ("IGS lokaal woonbeleid", "IGS'en lokaal woonbeleid"),
-    "samenwerkingsverband": ("samenwerkingsverband", "samenwerkingsverbanden"),
-}
-# Dutch 'het'-words among the nouns above: they take "elk" and "geen enkel" instead of "elke" and
-# "geen enkele" ("elk samenwerkingsverband", "geen enkel arrondissement").
-NEUTER_NOUNS = frozenset({"samenwerkingsverband", "arrondissement", "werkingsgebied van een woonmaatschappij",
-                          "IGS lokaal woonbeleid"})
-
-
-# -- wording ---------------------------------------------------------------------------------
-def zone_noun(layer: Layer, plural: bool = False) -> str:
-    """'eerstelijnszone' for a zone of the primary care layer; 'zone van <name>' otherwise.
-
-    Examples
-    --------
-    >>> zone_noun(catalog.layer("logo"), plural=True)
-    "LOGO-regio's"
-    """
-    nouns = ZONE_NOUNS.get(layer.id)
-    if nouns:
-        return nouns[1] if plural else nouns[0]
-    return f"zones van {layer.name}" if plural else f"zone van {layer.name}"
-
-
-def first_upper(text: str) -> str:
-    """Only the first letter upper case: names inside stay as published ('Zone van Lendelede naar Kortrijk').
-
-    ``str.capitalize`` (and Jinja's ``capitalize``) lower-case the rest, which mangles names.
-
-    Examples
-    --------
-    >>> first_upper("zone van Lendelede naar Kortrijk")
-    'Zone van Lendelede naar Kortrijk'
-    """
-    return text[:1].upper() + text[1:]
-
-
-def each(noun: str) -> str:
-    """'elk samenwerkingsverband', 'elke eerstelijnszone': the article follows the noun's gender.
-
-    Examples
-    --------
-    >>> each("samenwerkingsverband"), each("eerstelijnszone")
-    ('elk samenwerkingsverband', 'elke eerstelijnszone')
-    """
-    return f"{'elk' if noun in NEUTER_NOUNS else 'elke'} {noun}"
-
-
-def the(noun: str) -> str:
-    """The noun with its definite article: 'het samenwerkingsverband', 'de eerstelijnszone'.
-
-    Examples
-    --------
-    >>> the("samenwerkingsverband")
-    'het samenwerkingsverband'
-    """
-    return f"{'het' if noun in NEUTER_NOUNS else 'de'} {noun}"
-
-
-def dezelfde(noun: str) -> str:
-    """'hetzelfde samenwerkingsverband', 'dezelfde eerstelijnszone'.
-
-    Examples
-    --------
-    >>> dezelfde("arrondissement")
-    'hetzelfde arrondissement'
-    """
-    return f"{'hetzelfde' if noun in NEUTER_NOUNS else 'dezelfde'} {noun}"
-
-
-def no_single(noun: str) -> str:
-    """'geen enkel samenwerkingsverband', 'geen enkele eerstelijnszone'.
-
-    Examples
-    --------
-    >>> no_single("arrondissement")
-    'geen enkel arrondissement'
-    """
-    return f"{'geen enkel' if noun in NEUTER_NOUNS else 'geen enkele'} {noun}"
-
-
-def inwoners(value: float) -> str:
-    """Whole inhabitants with a Dutch thousands separator: 321235 -> '321.235' (:func:`geo.dutch.number`)."""
-    return dutch.number(value)
-
-
-def procent(share: float, decimals: int = 1) -> str:
-    """0.9687 -> '96,9 %' (:func:`geo.dutch.percent`)."""
-    return dutch.percent(share, decimals)
-
-
-def getal(value: float, decimals: int = 3) -> str:
-    """A measure with a Dutch decimal comma: 0.8123 -> '0,812' (:func:`geo.dutch.number`)."""
-    return dutch.number(value, decimals)
-
-
-list_dutch = dutch.join
-
 
 def fit_sentences(detail: ZoneDetail, against: Layer, population_year: int) -> list[str]:
     """How one zone fits the zones of another layer, in plain Dutch.
@@ -217,7 +99,7 @@ def zone_measures(detail: ZoneDetail, against: Layer | None, subject: str, popul
          "explanation": f"'Ja' als elk lid in {dezelfde(noun)} ligt: dan kan {subject} zonder aanpassing "
                         f"binnen die {noun} werken."},
         {"label": f"Inwoners in {no_single(noun)}", "value": inwoners(sum(m.weight for m in detail.not_covered)),
-         "explanation": f"Leden die de andere laag niet indeelt."},
+         "explanation": "Leden die de andere laag niet indeelt."},
     ]
 
 
@@ -478,29 +360,6 @@ def fit_report(layer: Layer, code: str, against: list[Layer], *, history: pd.Dat
         norm_rows=[{"norm": n.norm, "own": n.own, "passes": n.passes} for n in fit.norms], flemish=fit.flemish,
         sources=sources, history=[_history_row(h) for h in fit.history], generated=dutch.date(dt.date.today()),
         partial_members=fit.partial_members)
-
-
-# -- rendering -------------------------------------------------------------------------------
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    """The Jinja2 environment of all server-rendered pages (autoescaped; Dutch number filters)."""
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(inwoners=inwoners, procent=procent, getal=getal, capitalize=first_upper, published=published)
-    env.globals.update(attribution=ATTRIBUTION, zone_noun=zone_noun, no_single=no_single, each=each, the=the,
-                       population_years=population_years())
-    # "the sector sum is ~0.1-0.3 % under Statbel's official count", said once per page (footer)
-    from geo.reference.catalog import population_note
-
-    env.filters.update(population_note=population_note)
-    # ``<script {{ csp_nonce_attr }}>``: the HTTP layer swaps the placeholder for each response's nonce.
-    env.globals["csp_nonce_attr"] = Markup(nonce_attribute())
-    return env
-
-
-def render(template: str, **context: object) -> str:
-    """Render one of ``maps/templates``."""
-    return environment().get_template(template).render(**context)
 
 
 def render_report(report: FitReport, pdf_link: str | None = None, association: dict | None = None,

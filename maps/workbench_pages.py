@@ -15,7 +15,7 @@ from geo import dutch
 from geo.zoning.compare import Comparison
 from geo.engine.layer import Layer
 from maps.csp import nonce_attribute
-from maps.report import each, no_single, render as _render, the, zone_noun
+from maps.templating import each, no_single, render as _render, the, zone_noun
 
 # Dutch words for the measures of geo.zoning.compare (never the field names).
 MEASURE_WORDS = {

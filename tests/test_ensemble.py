@@ -12,7 +12,8 @@ from geo.engine.overlay import overlay
 from geo.ensemble.measures import layer_measures, measure_data, plan_measures
 from geo.ensemble.problem import prepare
 from geo.ensemble.propose import plan_moves, plan_zone_codes, propose
-from geo.ensemble.sampler import run_chain, run_ensemble
+from geo.ensemble.run import run_ensemble
+from geo.ensemble.sampler import run_chain
 from geo.ensemble.spec import MAX_CHAINS, MAX_PLANS, EnsembleSpec
 from geo.ensemble.summary import summarise
 from geo.ensemble.validate import validate_plan

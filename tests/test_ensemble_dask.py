@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 
 from geo.ensemble.problem import prepare
-from geo.ensemble.sampler import run_chain, run_ensemble
+from geo.ensemble.run import run_ensemble
+from geo.ensemble.sampler import run_chain
 from geo.ensemble.spec import EnsembleSpec
 from geo.storage.workspace import open_workspace
 

@@ -11,7 +11,8 @@ from sqlalchemy import create_engine, inspect, text
 from geo.errors import UnknownJob
 from geo.jobs.records import CANCELLED, DONE, FAILED, INTERRUPTED, QUEUED, RUNNING
 from geo.jobs.runner import JobRunner, owner_alive
-from geo.storage.store import SCHEMA_VERSION, Store, _create_jobs
+from geo.storage.jobs import create_table as _create_jobs
+from geo.storage.store import SCHEMA_VERSION, Store
 from tests.test_store import postgres_url  # noqa: F401 (the session's PostgreSQL)
 
 TABLES = "jobs, scenarios, imported_layers, regiomatch_schema"

@@ -11,7 +11,8 @@ decided here (large municipalities, exclaves, how the start is made valid).
 Public parts (imported on first use, so importing one module never loads its siblings):
 - ``spec``: EnsembleSpec
 - ``problem``: Problem, Repair, prepare
-- ``sampler``: ChainResult, EnsembleResult, run_chain, run_ensemble
+- ``sampler``: ChainResult, EnsembleResult, run_chain (one chain)
+- ``run``: run_ensemble (every chain on an executor, then every measure)
 - ``summary``: EnsembleSummary, MeasureSummary, Placement, Convergence, summarise
 - ``validate``: validate_plan
 - ``propose``: Proposal, propose, plan_moves, plan_zone_codes
@@ -29,7 +30,7 @@ _EXPORTS = {
     "ChainResult": "geo.ensemble.sampler",
     "EnsembleResult": "geo.ensemble.sampler",
     "run_chain": "geo.ensemble.sampler",
-    "run_ensemble": "geo.ensemble.sampler",
+    "run_ensemble": "geo.ensemble.run",
     "EnsembleSummary": "geo.ensemble.summary",
     "MeasureSummary": "geo.ensemble.summary",
     "Placement": "geo.ensemble.summary",

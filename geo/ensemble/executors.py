@@ -106,7 +106,7 @@ def dask_executor(address: str | None = None) -> Executor:
 
 
 def default_executor(chains: int) -> tuple[Executor, str]:
-    """The executor :func:`geo.ensemble.sampler.run_ensemble` uses when none is given."""
+    """The executor :func:`geo.ensemble.run.run_ensemble` uses when none is given."""
     if kind_of_default() == "dask":
         return dask_executor(), "dask"
     return ProcessPoolExecutor(max_workers=local_workers(chains), mp_context=_context()), "local"

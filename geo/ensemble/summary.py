@@ -237,7 +237,7 @@ def summarise(problem: Problem, result: EnsembleResult, scenarios: Mapping[str, 
     --------
     >>> from geo.storage.workspace import open_workspace
     >>> from geo.ensemble.problem import prepare
-    >>> from geo.ensemble.sampler import run_ensemble
+    >>> from geo.ensemble.run import run_ensemble
     >>> from geo.ensemble.spec import EnsembleSpec
     >>> problem = prepare(open_workspace(None, "sqlite://"), EnsembleSpec("eerstelijnszone", plans=20, chains=2, seed=3))
     >>> summary = summarise(problem, run_ensemble(problem))

@@ -6,6 +6,8 @@ conversion happens here and only here.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import functools
 import hashlib
 import json
@@ -21,9 +23,11 @@ import pandas as pd
 
 from geo.lazy import lazy_module
 from geo.errors import InvalidInput
-from geo.engine.layer import Layer
 from geo.paths import METRIC_CRS, SHIPPED_DATA, WEB_CRS
 from geo.geometry.prepared import shipped_web_geometry
+
+if TYPE_CHECKING:  # annotations only: the engine never waits for geometry, nor geometry for it
+    from geo.engine.layer import Layer
 
 # Only drawing and importing polygons need geopandas: not a start-up, nor an overlay.
 gpd = lazy_module("geopandas")

@@ -12,6 +12,8 @@ without the files) is prepared on first use, as before: a shipped file is never 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import gzip
 import hashlib
 import json
@@ -20,7 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from geo.engine.layer import Layer
+if TYPE_CHECKING:  # annotations only: the engine never waits for geometry, nor geometry for it
+    from geo.engine.layer import Layer
+
 
 FOLDER = "web"
 INDEX = "index.json"

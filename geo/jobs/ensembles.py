@@ -182,7 +182,7 @@ def handlers(ws: "Workspace") -> dict[str, Callable]:
     """The job kinds of this module, for :class:`geo.jobs.runner.JobRunner`."""
 
     def ensemble(job: JobRecord, progress: Callable[[float], None], cancelled: Callable[[], bool]) -> bytes:
-        from geo.ensemble.sampler import run_ensemble
+        from geo.ensemble.run import run_ensemble
         from geo.ensemble.summary import summarise
 
         problem = problem_of(ws, job)

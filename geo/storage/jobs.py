@@ -24,15 +24,48 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Column, DateTime, Float, Index, Integer, LargeBinary, String, Table, Text, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from geo.errors import InvalidInput, UnknownJob
 from geo.jobs.records import CANCELLED, DONE, FAILED, INTERRUPTED, QUEUED, RERUNNABLE, RUNNING, JobRecord
-from geo.storage.store import _aware, _translated, _valid_id, jobs as table
+from geo.storage.base import aware as _aware, metadata, translated as _translated, valid_id as _valid_id
 
 # Columns read for a record: everything except the (possibly large) result.
+# Schema version 4: long work as jobs (geo.jobs, geo.storage.jobs): inputs, status, progress and
+# the compressed result, keyed by the inputs (``key``), so the same inputs are served, not recomputed.
+table = Table(
+    "jobs", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("key", String(128), nullable=False, unique=True),
+    Column("subject", String(100), nullable=False, default=""),  # what it is about: a layer id
+    Column("params", Text, nullable=False),  # JSON: enough to run it again
+    Column("status", String(16), nullable=False),  # geo.jobs.records.STATUSES
+    Column("progress", Float, nullable=False, default=0.0),
+    Column("message", Text, nullable=False, default=""),
+    Column("error", Text, nullable=False, default=""),
+    Column("cancel_requested", Integer, nullable=False, default=0),
+    Column("owner", String(200), nullable=True),  # host:pid:token of the runner holding it
+    Column("heartbeat", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("result", LargeBinary, nullable=True),  # zlib-compressed (geo.jobs.codec)
+    Column("saved", Text, nullable=True),  # JSON: plan number -> scenario id saved from it
+    Index("jobs_by_status", "status", "created_at"),
+    Index("jobs_by_subject", "kind", "subject", "status"),
+)
+
+
+def create_table(conn: Any) -> None:
+    """Schema step 4: the job table and its indexes, if missing (so the step may run twice, and in
+    any order with the other steps: it depends on none of them)."""
+    table.create(conn, checkfirst=True)
+
+
+
 _COLUMNS = [c for c in table.c if c.name != "result"]
 MAX_MESSAGE = 500
 

@@ -7,7 +7,6 @@ SQLite runs in WAL mode with full sync, so an acknowledged write survives a kill
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import secrets
@@ -17,16 +16,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import (Column, DateTime, Float, Index, Integer, LargeBinary, MetaData, String, Table, Text,
+from sqlalchemy import (Column, DateTime, Integer, String, Table, Text,
                         create_engine, event, insert, select, text, update, delete)
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from geo.accounts.roles import Actor, check_may_change
-from geo.errors import (Conflict, Corrupt, DatabaseUnavailable, InvalidInput, StorageFull, UnknownLayer,
+from geo.errors import (Conflict, Corrupt, DatabaseUnavailable, InvalidInput, UnknownLayer,
                         UnknownScenario)
 from geo.engine.layer import WEIGHTINGS
 from geo.storage import records
+from geo.storage.base import aware as _aware, metadata, translated as _translated, valid_id as _valid_id
+from geo.storage.jobs import JobStore, create_table as _create_jobs
 from geo.storage import accounts as account_tables
 from geo.storage.accounts import Accounts
 from geo.storage.records import TEXT_LIMITS, LayerRecord, ScenarioRecord, check_text  # noqa: F401 (re-exported)
@@ -39,7 +40,6 @@ SCHEMA_VERSION = 4
 # A scenario may be based on a scenario, and so on: at most this many levels.
 MAX_CHAIN_DEPTH = 20
 
-metadata = MetaData()
 
 scenarios = Table(
     "scenarios", metadata,
@@ -69,38 +69,6 @@ imported_layers = Table(
     Column("left_out", Text, nullable=True),  # JSON list of zone codes
     Column("owner", String(64), nullable=True),  # schema version 3: the user who imported it
 )
-
-# Schema version 4: long work as jobs (geo.jobs, geo.storage.jobs): inputs, status, progress and
-# the compressed result, keyed by the inputs (``key``), so the same inputs are served, not recomputed.
-jobs = Table(
-    "jobs", metadata,
-    Column("id", String(32), primary_key=True),
-    Column("kind", String(32), nullable=False),
-    Column("key", String(128), nullable=False, unique=True),
-    Column("subject", String(100), nullable=False, default=""),  # what it is about: a layer id
-    Column("params", Text, nullable=False),  # JSON: enough to run it again
-    Column("status", String(16), nullable=False),  # geo.jobs.records.STATUSES
-    Column("progress", Float, nullable=False, default=0.0),
-    Column("message", Text, nullable=False, default=""),
-    Column("error", Text, nullable=False, default=""),
-    Column("cancel_requested", Integer, nullable=False, default=0),
-    Column("owner", String(200), nullable=True),  # host:pid:token of the runner holding it
-    Column("heartbeat", DateTime(timezone=True), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=True),
-    Column("finished_at", DateTime(timezone=True), nullable=True),
-    Column("result", LargeBinary, nullable=True),  # zlib-compressed (geo.jobs.codec)
-    Column("saved", Text, nullable=True),  # JSON: plan number -> scenario id saved from it
-    Index("jobs_by_status", "status", "created_at"),
-    Index("jobs_by_subject", "kind", "subject", "status"),
-)
-
-
-def _create_jobs(conn: Any) -> None:
-    """Schema step 4: the job table and its indexes, if missing (so the step may run twice, and in
-    any order with the other steps: it depends on none of them)."""
-    jobs.create(conn, checkfirst=True)
-
 
 # What takes a database of the version before to this one: columns and tables added, nothing
 # rewritten, so a database that an older regiomatch wrote keeps every scenario and layer. Each step is
@@ -135,39 +103,6 @@ schema_version = Table(
     Column("id", Integer, primary_key=True),
     Column("version", Integer, nullable=False),
 )
-
-
-def _valid_id(value: str) -> bool:
-    """Ids with NUL or over 64 characters exist nowhere (PostgreSQL would fail on the NUL)."""
-    return "\x00" not in value and len(value) <= 64
-
-
-_DISK_FULL = ("database or disk is full", "disk is full", "no space left", "could not extend file",
-              "diskfull", "disk quota exceeded")
-_DAMAGED = ("malformed", "not a database", "file is encrypted", "disk i/o error", "unable to open database")
-
-
-@contextlib.contextmanager
-def _translated():
-    """Database failures that are not bugs, said by name: a full disk (507), a damaged or
-    unreachable database (503)."""
-    try:
-        yield
-    except OperationalError as exc:
-        message = str(exc.orig if getattr(exc, "orig", None) is not None else exc).lower()
-        sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
-        if any(words in message for words in _DISK_FULL) or sqlstate.startswith("53"):
-            raise StorageFull("the database's disk is full: nothing was saved. Free disk space (or raise the "
-                              "quota) and try again") from None
-        if any(words in message for words in _DAMAGED):
-            raise DatabaseUnavailable(f"the database cannot be read: {message.splitlines()[0][:200]}") from None
-        raise
-    except DBAPIError as exc:
-        message = str(exc).lower()
-        if any(words in message for words in _DISK_FULL):
-            raise StorageFull("the database's disk is full: nothing was saved. Free disk space and try again") \
-                from None
-        raise
 
 
 def create_schema(engine: Engine, attempts: int = 10) -> None:
@@ -255,10 +190,8 @@ class Store:
         self.engine.dispose()
 
     @property
-    def jobs(self) -> "JobStore":
+    def jobs(self) -> JobStore:
         """The job table (:class:`geo.storage.jobs.JobStore`)."""
-        from geo.storage.jobs import JobStore
-
         return JobStore(self.engine)
 
     # -- scenarios ------------------------------------------------------------------------
@@ -471,10 +404,6 @@ class Store:
             if conn.execute(delete(imported_layers).where(imported_layers.c.id == layer_id)).rowcount != 1:
                 raise UnknownLayer(f"unknown layer {layer_id!r}")
             account_tables.record(conn, actor, "delete", "layer", layer_id, _aware(row[1]).isoformat(), None, row[2])
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def _refuse_if_used(conn: Any, layer_id: str, what: str) -> None:

@@ -31,7 +31,7 @@ from geo.errors import UnknownLayer
 from geo.engine.layer import Layer
 from geo.paths import METRIC_CRS, SHIPPED_DATA
 from geo.engine.scenario import Move, apply_moves
-from geo.storage.records import SCENARIO_PREFIX, LayerRecord, ScenarioRecord, scenario_id
+from geo.storage.records import LayerRecord, ScenarioRecord, scenario_id
 
 if TYPE_CHECKING:
     import geopandas as gpd
