@@ -164,7 +164,11 @@ class Layer:
             raise UnknownZone(f"layer {self.id!r} has no zone {code!r}") from None
 
     def zone_name(self, code: str) -> str:
-        return str(self.zones["name"].iloc[self.zone_position(code)])
+        names = self.__dict__.get("_zone_names")
+        if names is None:  # read once: a pandas cell costs ~20 us, and pages ask per municipality
+            names = [str(n) for n in self.zones["name"]]
+            object.__setattr__(self, "_zone_names", names)
+        return names[self.zone_position(code)]
 
     def has_zone(self, code: str) -> bool:
         return str(code) in self._zone_position

@@ -55,6 +55,7 @@ if TYPE_CHECKING:  # networkx is imported by geo.zoning.validation when the grap
 # Cells below this many inhabitants (or km²) after adding and subtracting are rounding, not people.
 _EMPTY = 1e-6
 _PREPARED_SIZE = 16
+_PIECES_SIZE = 4096  # remembered connected pieces of edited zones, per prepared base (a few MB at most)
 
 
 # -- results -----------------------------------------------------------------------------------
@@ -250,6 +251,7 @@ class _Prepared:
         self.population = {int(c): int(p) for c, p in atoms.table["population"].items()}
         self.members = zone_member_codes(base)
         self.base_pieces = {code: zone_pieces(codes, self.graph, self.population) for code, codes in self.members.items()}
+        self._pieces: OrderedDict[frozenset, list[tuple[int, ...]]] = OrderedDict()
         self.zone_population = np.asarray(base.zone_weight("population"), dtype=float)
         self.flemish_zones = base.flemish_zones()
         self.rows = base.membership.tocsr()
@@ -270,6 +272,20 @@ class _Prepared:
             self.nest_codes = nest_in.zone_codes
             self.nest_names = [str(n) for n in nest_in.zones["name"]]
             self.nest_before = self._not_nested(self.nest_table)
+
+    def pieces(self, members: Sequence[int]) -> list[tuple[int, ...]]:
+        """:func:`geo.validation.zone_pieces` of a zone with these members, remembered: the page
+        sends every move so far on each edit, so all zones but the one or two the last move
+        touched have the members they had in the previous request (callers hold ``lock``)."""
+        key = frozenset(members)
+        found = self._pieces.get(key)
+        if found is None:
+            found = self._pieces[key] = zone_pieces(members, self.graph, self.population)
+            while len(self._pieces) > _PIECES_SIZE:
+                self._pieces.popitem(last=False)
+        else:
+            self._pieces.move_to_end(key)
+        return found
 
     def _evaluator(self) -> _Scorer | None:
         return _Scorer(self.base, self.references) if self.references else None
@@ -446,7 +462,11 @@ def evaluate_moves(base: Layer, moves: Sequence[Move], references: Sequence[Laye
     detached = []
     for code in codes:
         base_pieces = prepared.base_pieces[code]
-        pieces = zone_pieces(members[code], prepared.graph, prepared.population) if code in affected else base_pieces
+        if code in affected:
+            with prepared.lock:
+                pieces = prepared.pieces(members[code])
+        else:
+            pieces = base_pieces
         if len(pieces) <= 1:
             continue
         for piece in classify_pieces(pieces, prepared.exclaves, base_pieces, prepared.population)[1:]:
@@ -513,30 +533,47 @@ def editing_context(base: Layer) -> dict:
     first, and to say why Brussels or a municipality outside the layer cannot be moved, without
     asking the server. Population: Statbel, 1 January of ``atoms.population_year``.
 
+    Computed once per layer object (a layer never changes; a saved scenario or a re-imported
+    layer is a new object): the workbench and the comparison pages ask for it on every view.
+    The answer is shared: do not change it.
+
     Examples
     --------
     >>> ctx = editing_context(load_catalog().layer("eerstelijnszone"))  # doctest: +SKIP
     >>> ctx["municipalities"]["34025"]["zones"]  # doctest: +SKIP
     ['elz40']
     """
+    cached = base.__dict__.get("_editing_context")
+    if cached is None:
+        cached = _editing_context(base)
+        object.__setattr__(base, "_editing_context", cached)
+    return cached
+
+
+def _editing_context(base: Layer) -> dict:
     atoms = base.atoms
     graph = adjacency_graph(atoms)
     rows = base.membership.tocsr()
     codes = base.zone_codes
     flemish_zones = base.flemish_zones()
+    # Whole columns read once: per municipality, pandas and the region mask cost O(atoms) each.
+    names = [str(n) for n in atoms.names]
+    population = atoms.table["population"].to_numpy()
+    flemish = np.asarray(atoms.flemish, dtype=bool)
+    covered = np.asarray(base.coverage()) > 0
     municipalities = {}
-    for pos, nis in enumerate(atoms.nis_codes):
-        nis = int(nis)
+    for pos, nis in enumerate(atoms.nis_codes.tolist()):
         start, end = rows.indptr[pos], rows.indptr[pos + 1]
         municipalities[str(nis)] = {
-            "name": str(atoms.names[pos]),
-            "population": int(atoms.table["population"].iloc[pos]),
+            "name": names[pos],
+            "population": int(population[pos]),
             "zones": [codes[c] for c in rows.indices[start:end]],
-            "neighbours": sorted(int(n) for n in graph.neighbors(nis)),
-            "locked": movable(base, nis),
+            "neighbours": sorted(int(n) for n in graph.neighbors(nis)) if nis in graph else [],
+            "locked": _locked(names[pos], bool(flemish[pos]), bool(covered[pos]), base.name),
         }
+    zone_names = [str(n) for n in base.zones["name"]]
     return {
-        "zones": [{"code": c, "name": base.zone_name(c), "flemish": bool(flemish_zones[i])} for i, c in enumerate(codes)],
+        "zones": [{"code": c, "name": zone_names[i], "flemish": bool(flemish_zones[i])} for i, c in enumerate(codes)],
         "municipalities": municipalities,
         "population_year": atoms.population_year,
     }
