@@ -34,7 +34,7 @@ class LayerPair:
         return overlay(ws.layer(self.a), ws.layer(self.b), self.weight)
 
 
-def layer_pair(
+async def layer_pair(
     a: str = Query(..., description="Layer id (or scenario:<id>) whose zones are examined (the rows)",
                    examples=["samenwerkingsverband"]),
     b: str = Query(..., description="Layer id (or scenario:<id>) they are held against", examples=["eerstelijnszone"]),
@@ -44,8 +44,25 @@ def layer_pair(
     return LayerPair(a, b, weight)
 
 
-def get_workspace(settings: Settings = Depends(get_settings)) -> Workspace:
-    return workspace_for(settings)
+async def get_workspace() -> Workspace:
+    """The workspace of the current settings. Asynchronous, as it only looks up the workspace
+    opened at start-up (``lifespan`` opens it): a synchronous dependency costs a hop to the
+    thread pool on every request."""
+    return current_workspace()
+
+
+_opened: tuple[Settings, Workspace] | None = None
+
+
+def current_workspace() -> Workspace:
+    """:func:`api.settings.workspace_for` the current settings, remembered per settings object
+    (resolving its paths costs a few system calls, on every request)."""
+    global _opened
+    settings = get_settings()
+    opened = _opened
+    if opened is None or opened[0] is not settings:
+        opened = _opened = (settings, workspace_for(settings))
+    return opened[1]
 
 
 def require_writer(request: Request, settings: Settings = Depends(get_settings)) -> None:

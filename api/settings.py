@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     max_parallel_suggest: int = Field(2, ge=1, description="Suggestions computed at once per process (more: 503).")
     max_parallel_reports: int = Field(2, ge=1, description="Reports (HTML/PDF) rendered at once per process (more: 503).")
     max_parallel_maps: int = Field(4, ge=1, description="Maps and layer GeoJSON built at once per process (more: 503).")
+    access_log: bool = Field(False, description="Log one line per request (regiomatch serve; also --access-log).")
     warm_up: bool = Field(True, description="After start-up, prepare every shipped layer's map geometry and load "
                           "the map, image and PDF libraries in a background thread (a few seconds of one core).")
     render_cache_bytes: int = Field(64 * 1024 * 1024, ge=0, description="Memory per process for rendered "

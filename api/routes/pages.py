@@ -83,6 +83,7 @@ def overlay_page(
 @router.get("/overlay.xlsx", summary="Overlay of two layers as an Excel workbook",
             response_class=Response, responses={200: {"content": {
                 XLSX: {}}}})
+@cached(lambda p: [p["pair"].a, p["pair"].b])
 def overlay_xlsx(pair: LayerPair = Depends(layer_pair), ws: Workspace = Depends(get_workspace)) -> Response:
     result = pair.overlay(ws)
     notes = [f"{result.a.name} ({result.a.id}) tegenover {result.b.name} ({result.b.id})",
@@ -96,6 +97,7 @@ def overlay_xlsx(pair: LayerPair = Depends(layer_pair), ws: Workspace = Depends(
 
 @router.get("/layers/{layer_id}/leden.csv", summary="Membership table of a layer as CSV for Excel (Dutch headers)",
             response_class=Response, responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+@cached(lambda p: [p["layer_id"]])
 def members_csv(layer_id: str = Path(..., description="Layer id or scenario:<id>", examples=["samenwerkingsverband"]),
                 ws: Workspace = Depends(get_workspace)) -> Response:
     """Zone, municipality and share per row, as a Belgian Dutch Excel opens it with a double click
@@ -110,6 +112,7 @@ def members_csv(layer_id: str = Path(..., description="Layer id or scenario:<id>
 
 @router.get("/overlay.csv", summary="Overlay of two layers as CSV for Excel (';', decimal comma, Dutch headers)",
             response_class=Response, responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+@cached(lambda p: [p["pair"].a, p["pair"].b])
 def overlay_csv(pair: LayerPair = Depends(layer_pair), ws: Workspace = Depends(get_workspace)) -> Response:
     """One row per member and zone it touches, as a Belgian Dutch Excel opens it with a double
     click: ``;`` between fields, a decimal comma, a UTF-8 byte-order mark, Dutch column headers and

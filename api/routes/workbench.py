@@ -19,6 +19,7 @@ from api import session
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import get_workspace
+from api.render_cache import cached, render_ahead
 from api.downloads import content_disposition, download
 from geo.storage.workspace import SCENARIO_PREFIX, Workspace
 from api.errors import TooLarge
@@ -114,16 +115,24 @@ def _comparison(ws: Workspace, base: str, other: str, against: list[str]) -> tup
 AGAINST_QUERY = Query([ASSOCIATIONS, "referentieregio"], description="Layers to measure the fit with (associations first)")
 
 
+def _comparison_layers(p: dict) -> list[str]:
+    return [p["base"], p["other"], *p["against"]]
+
+
 @router.get("/vergelijk", response_class=HTMLResponse, summary="Compare two zonings side by side (HTML)")
+@cached(_comparison_layers)
 def compare_page(base: str = Query(..., max_length=100, examples=["eerstelijnszone"]),
                  other: str = Query(..., max_length=100, examples=["scenario:<id>"]),
                  against: list[str] = AGAINST_QUERY, ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
     context, data = _comparison(ws, base, other, against)
+    # Who compares prints: the PDF is printed in the background, so the print button answers at once.
+    render_ahead(compare_pdf.sync, base=base, other=other, against=against, ws=ws)
     return HTMLResponse(render_comparison(context, data))
 
 
 @router.get("/vergelijk.pdf", summary="Comparison of two zonings as PDF", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
+@cached(_comparison_layers)
 def compare_pdf(base: str = Query(..., max_length=100), other: str = Query(..., max_length=100),
                 against: list[str] = AGAINST_QUERY, ws: Workspace = Depends(get_workspace)) -> Response:
     context, data = _comparison(ws, base, other, against)
@@ -148,6 +157,7 @@ EXPORT_TYPES = {
 
 @router.get("/api/v1/scenarios/{scenario_id}/export", summary="A scenario as membership table or dissolved zones",
             response_class=Response, responses={200: {"content": {t: {} for t in EXPORT_TYPES.values()}}})
+@cached(lambda p: [SCENARIO_PREFIX + p["scenario_id"]])
 def export_scenario(scenario_id: str, format: Literal["csv", "xlsx", "geojson", "gpkg"] = Query("csv"),
                     ws: Workspace = Depends(get_workspace)) -> Response:
     """``csv`` (';', UTF-8 with BOM, decimal comma: Belgian Excel) and ``xlsx``: one row per
