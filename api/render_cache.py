@@ -42,6 +42,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geo.errors import RegiomatchError
 
+RENDER_WAIT_SECONDS = 60.0  # longest a request waits for the same render under way elsewhere
 ALL_LAYERS = "*"  # a page listing every layer and scenario depends on all of their versions
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 _SKIPPED_HEADERS = {"content-length", "set-cookie", "etag"}
@@ -81,6 +82,23 @@ class RenderCache:
         self.misses = 0
         self._entries: OrderedDict[tuple, Entry] = OrderedDict()
         self._lock = threading.Lock()
+        self._rendering: dict[tuple, threading.Event] = {}
+
+    def begin(self, key: tuple) -> threading.Event | None:
+        """Claim the render of ``key``: None when the caller renders it (and then calls
+        :meth:`end`), else the event of the render already under way, to wait for. A page's PDF
+        asked for while it is being printed in the background waits for that print."""
+        with self._lock:
+            under_way = self._rendering.get(key)
+            if under_way is None:
+                self._rendering[key] = threading.Event()
+            return under_way
+
+    def end(self, key: tuple) -> None:
+        with self._lock:
+            done = self._rendering.pop(key, None)
+        if done is not None:
+            done.set()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -240,13 +258,18 @@ def cached(layers: Callable[[dict], Iterable[str] | str],
         def prefetch(cache: RenderCache, kwargs: dict) -> None:
             try:
                 key = key_of(kwargs)
-                if cache.peek(key):
-                    return
-                entry = _entry(_as_response(render(**kwargs)))
-            except Exception:  # noqa: BLE001 - a guess that fails (busy, unknown, no renderer) is simply not kept
+            except Exception:  # noqa: BLE001 - a guess that fails (unknown) is simply not rendered
                 return
-            if entry is not None:
-                cache.put(key, entry)
+            if cache.peek(key) or cache.begin(key) is not None:
+                return
+            try:
+                entry = _entry(_as_response(render(**kwargs)))
+                if entry is not None:
+                    cache.put(key, entry)
+            except Exception:  # noqa: BLE001 - a guess that fails (busy, no renderer) is simply not kept
+                return
+            finally:
+                cache.end(key)
 
         def shipped_only(ws: Any, kwargs: dict) -> bool:
             """Whether the answer shows shipped layers only: its key then never changes while the
@@ -270,7 +293,21 @@ def cached(layers: Callable[[dict], Iterable[str] | str],
             if entry is not None:
                 _remember_request(cache, entry, shipped_only(ws, kwargs))
                 return entry.response()
-            response = _as_response(render(*args, **kwargs))
+            under_way = cache.begin(key)
+            if under_way is not None:  # rendered right now (a PDF printed ahead): wait for it
+                under_way.wait(RENDER_WAIT_SECONDS)
+                entry = cache.get(key)
+                if entry is not None:
+                    return entry.response()
+                response = _as_response(render(*args, **kwargs))  # that render failed or was too slow
+            else:
+                try:
+                    response = _as_response(render(*args, **kwargs))
+                    entry = _entry(response)
+                    if entry is not None:
+                        cache.put(key, entry)
+                finally:
+                    cache.end(key)
             entry = _entry(response)
             if entry is None:
                 return response

@@ -343,8 +343,8 @@ def every_route(log: Path, runs: int, repo: Path = REPO, cache_bytes: int | None
     with server(log, env=env, repo=repo) as (_, base, _ready):
         client = Client(base)
         scenario = _scenario(client)
-        for example in examples:
-            example = example.filled(scenario)
+        for template in examples:
+            example = template.filled(scenario)
             body = example.body
             if body is not None and body.get("moves") == FIFTY:
                 body = {**body, "moves": fifty}
@@ -356,7 +356,7 @@ def every_route(log: Path, runs: int, repo: Path = REPO, cache_bytes: int | None
                 samples = [client.send(example.method, example.path, body)[0] for _ in range(runs)]
                 p = percentiles(samples)
                 entry.update(p50_ms=p["median_ms"], p90_ms=p["p90_ms"])
-            out[example.label] = entry
+            out[template.label] = entry  # "{scenario}" in the label: the same key on every server
         client.close()
     return out
 
