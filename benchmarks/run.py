@@ -54,6 +54,9 @@ def run_one(name: str, quick: bool, duration: float, parts: int | None = None, b
 
 def child(args: argparse.Namespace) -> None:
     """Inside the measure's own process."""
+    from geo.engine.threads import limit_blas_threads
+
+    limit_blas_threads()  # as the server and the CLI's serve (the growth measure also times the default)
     if args.measure == "overlay":
         from benchmarks import bench_overlay
         data = bench_overlay.measure(args.quick)

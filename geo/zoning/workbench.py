@@ -55,6 +55,7 @@ if TYPE_CHECKING:  # networkx is imported by geo.zoning.validation when the grap
 # Cells below this many inhabitants (or km²) after adding and subtracting are rounding, not people.
 _EMPTY = 1e-6
 _PREPARED_SIZE = 16
+_SNAPSHOTS = 8  # states after the moves of recent requests, per prepared base (one per editor at work)
 _PIECES_SIZE = 4096  # remembered connected pieces of edited zones, per prepared base (a few MB at most)
 
 
@@ -217,15 +218,62 @@ class _Scorer(Evaluator):
     exactly (as :meth:`Evaluator.score` does: saved copies, not subtraction, so nothing drifts)."""
 
     def measure(self, moves: Sequence[Move]) -> tuple[dict[str, Summary], dict[str, np.ndarray]]:
-        steps = self._checked(moves)
+        """Measures and tables with ``moves`` applied to the base.
+
+        The page sends every move so far on each edit: the state after the moves of a recent
+        request (a copy, :data:`_SNAPSHOTS` of them) is loaded when they begin this request's
+        moves, and only the new moves are applied. The state is a copy of what applying those
+        moves gave, so the answer is the same to the last bit as applying every move."""
+        steps = [tuple(step) for step in self._checked(moves)]
         self.summaries()  # the base's measures survive the trial
         saved = self._save()
         try:
-            for pos, col in steps:
+            done = self._load_longest_prefix(steps, saved)
+            for pos, col in steps[done:]:
                 self._set_row(pos, col, saved)
-            return self.summaries(), {rid: self.table(rid) for rid in self.reference_ids}
+            result = self.summaries(), {rid: self.table(rid) for rid in self.reference_ids}
+            if steps and done < len(steps):
+                self._remember(steps)  # copies in the arrays' own memory order: sums stay bit-identical
+            return result
         finally:
             self._restore(saved)
+
+    def _load_longest_prefix(self, steps: list[tuple[int, int]], saved: dict) -> int:
+        """Load the remembered state of the longest remembered beginning of ``steps``; how many
+        steps it holds (0: none, the base state stays)."""
+        snapshots = self.__dict__.setdefault("_snapshots", OrderedDict())
+        best: tuple | None = None
+        for key in snapshots:
+            if len(key) <= len(steps) and (best is None or len(key) > len(best)) and list(key) == steps[:len(key)]:
+                best = key
+        if best is None:
+            return 0
+        snapshots.move_to_end(best)
+        moved, totals, atoms, refs = snapshots[best]
+        for pos, (coverage, terms) in atoms.items():
+            if pos not in saved["atoms"]:  # the base's values, restored after the trial
+                saved["atoms"][pos] = (self._coverage[pos], {rid: (r.gap_terms[pos], r.overlap_terms[pos])
+                                                             for rid, r in self._refs.items()})
+            self._coverage[pos] = coverage
+            for rid, (gap, overlap) in terms.items():
+                self._refs[rid].gap_terms[pos], self._refs[rid].overlap_terms[pos] = gap, overlap
+        self._moved = dict(moved)
+        self._totals = totals.copy(order="K")
+        for rid, (table, partition_table, gap, overlap, summary, outside) in refs.items():
+            ref = self._refs[rid]
+            ref.table, ref.gap, ref.overlap, ref.summary, ref.outside = table.copy(order="K"), gap, overlap, summary, outside.copy(order="K")
+            ref.partition_table = partition_table.copy(order="K") if ref.partitioned else ref.table
+        return len(best)
+
+    def _remember(self, steps: list[tuple[int, int]]) -> None:
+        snapshots = self.__dict__.setdefault("_snapshots", OrderedDict())
+        atoms = {pos: (self._coverage[pos], {rid: (r.gap_terms[pos], r.overlap_terms[pos]) for rid, r in self._refs.items()})
+                 for pos in self._moved}
+        refs = {rid: (r.table.copy(order="K"), r.partition_table.copy(order="K") if r.partitioned else None, r.gap, r.overlap, r.summary,
+                      r.outside.copy(order="K")) for rid, r in self._refs.items()}
+        snapshots[tuple(steps)] = (dict(self._moved), self._totals.copy(order="K"), atoms, refs)
+        while len(snapshots) > _SNAPSHOTS:
+            snapshots.popitem(last=False)
 
 
 class _Prepared:
