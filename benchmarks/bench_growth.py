@@ -70,7 +70,11 @@ def measure(parts: int, quick: bool = False) -> dict:
     # the server sets, geo/engine/threads.py), alternated.
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    default_threads = max((i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"), default=1)
+    from geo.engine import threads
+
+    # The benchmark's process limited BLAS at start (benchmarks.run): its own default was read then.
+    default_threads = threads.DEFAULT_THREADS or max(
+        (i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"), default=1)
     blas: dict[str, list[float]] = {"default": [], "one": []}
     for _ in range(5):
         for name, limit in (("default", default_threads), ("one", 1)):

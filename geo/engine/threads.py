@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 
 BLAS_THREADS = 1
+DEFAULT_THREADS: int | None = None  # BLAS's own number of threads, read before the first limit
 _limiter = None
 
 
@@ -37,6 +38,9 @@ def limit_blas_threads(threads: int | None = None) -> int:
         return 0
     import numpy  # noqa: F401 - loads OpenBLAS, so that there is something to limit
 
+    global DEFAULT_THREADS
+    if DEFAULT_THREADS is None:  # what BLAS would use on its own (benchmarks compare with it)
+        DEFAULT_THREADS = max((i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"), default=1)
     count = threads if threads is not None else int(os.environ.get("REGIOMATCH_BLAS_THREADS", BLAS_THREADS))
     _limiter = threadpool_limits(limits=count, user_api="blas")
     return sum(1 for library in threadpool_info() if library["user_api"] == "blas")
