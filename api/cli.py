@@ -133,8 +133,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     # Slow clients are cut off: request headers within REGIOMATCH_HEADER_SECONDS (api/serving.py),
     # bodies within REGIOMATCH_BODY_SECONDS (api/limits.py), idle connections after 5 s.
+    # One log line per request costs about a tenth of a cached answer's time: off unless asked for
+    # (--access-log or REGIOMATCH_ACCESS_LOG=1); errors and start-up are logged either way.
+    access_log = bool(args.access_log or get_settings().access_log)
     uvicorn.run("api.main:app", host=args.host, port=args.port, workers=args.workers, log_level="info",
-                http=protocol(), timeout_keep_alive=5)
+                http=protocol(), timeout_keep_alive=5, access_log=access_log)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -163,6 +166,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--access-log", action="store_true", help="log every request (default: REGIOMATCH_ACCESS_LOG, off)")
     p.set_defaults(func=cmd_serve)
 
 

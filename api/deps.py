@@ -15,6 +15,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Literal
 
+from starlette.concurrency import run_in_threadpool
 from fastapi import Depends, Query, Request
 
 from api import session
@@ -23,7 +24,7 @@ from geo.accounts.roles import LOCAL, OPERATOR, Actor, check_beheerder
 from geo.storage.accounts import Session
 from geo.errors import InvalidInput
 from geo.reference.catalog import population_years
-from api.settings import Settings, get_settings, workspace_for
+from api.settings import YEAR_COOKIE, Settings, get_settings, workspace_for
 from geo.engine.overlay import OverlayResult, overlay
 from geo.storage.workspace import Workspace
 
@@ -43,7 +44,7 @@ class LayerPair:
         return overlay(ws.layer(self.a), ws.layer(self.b), self.weight)
 
 
-def layer_pair(
+async def layer_pair(
     a: str = Query(..., description="Layer id (or scenario:<id>) whose zones are examined (the rows)",
                    examples=["samenwerkingsverband"]),
     b: str = Query(..., description="Layer id (or scenario:<id>) they are held against", examples=["eerstelijnszone"]),
@@ -53,26 +54,44 @@ def layer_pair(
     return LayerPair(a, b, weight)
 
 
-# The population year a browser chose with the selector on every page (``/bevolkingsjaar``).
-YEAR_COOKIE = "bevolkingsjaar"
 
 
-def get_workspace(request: Request, settings: Settings = Depends(get_settings),
-                  population_year: int | None = Query(
-                      None, description="Statbel population year of every figure (1 January); default the "
-                      "page's chosen year, else the latest shipped", examples=[2020])) -> Workspace:
+_opened: tuple[Settings, Workspace] | None = None
+
+
+def current_workspace() -> Workspace:
+    """:func:`api.settings.workspace_for` the current settings, remembered per settings object
+    (resolving its paths costs a few system calls, on every request)."""
+    global _opened
+    settings = get_settings()
+    opened = _opened
+    if opened is None or opened[0] is not settings:
+        opened = _opened = (settings, workspace_for(settings))
+    return opened[1]
+
+
+async def get_workspace(request: Request, population_year: int | None = Query(
+        None, description="Statbel population year of every figure (1 January); default the "
+        "page's chosen year, else the latest shipped", examples=[2020])) -> Workspace:
     """The workspace of the requested population year: ``population_year`` in the query, else the
     year chosen on the pages (cookie), else the configured one. Every route gets its layers here,
     so every page, map, report and export counts that year's inhabitants (a partial member: that
-    year's population of the member part)."""
+    year's population of the member part).
+
+    Asynchronous: the configured year's workspace, opened at start-up, is looked up without a hop
+    to the thread pool (a synchronous dependency costs one on every request); another year's is
+    opened in the pool the first time (its catalog takes a second to read)."""
+    settings = get_settings()
     year = population_year
     if year is None:
         chosen = request.cookies.get(YEAR_COOKIE, "")
         year = int(chosen) if chosen.isdigit() and int(chosen) in population_years() else None
     year = year or settings.population_year
+    if year == settings.population_year:
+        return current_workspace()
     if year not in population_years():
         raise InvalidInput(f"no population for {year}; available years: {', '.join(map(str, population_years()))}")
-    return workspace_for(settings, population_year=year)
+    return await run_in_threadpool(workspace_for, settings, None, year)
 
 
 # -- who writes ------------------------------------------------------------------------------------

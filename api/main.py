@@ -11,11 +11,12 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddle
 from api import errors, jobs, warmup
 from api.compression import INCOMPRESSIBLE_TYPES, GzipOnce
 from api.limits import BodySizeLimit, ExposureGuard
-from api.render_cache import NotModified
+from api.render_cache import CachedAnswers, NotModified
 from api.routes import (accounts, alternatives, atlas, docs, ensembles, evaluate, health, layers, maps, municipalities,
                         ogc, overlay, pages, reports, scenarios, workbench, zonings)
 from api.security import SecurityMiddleware
 from api.settings import get_settings, no_delay_on_listeners, refuse_exposure_at_startup, workspace_for
+from geo.engine.threads import limit_blas_threads
 from geo.paths import ATTRIBUTION
 
 ROUTERS = [health.router, layers.router, overlay.router, municipalities.router, zonings.router, scenarios.router,
@@ -40,6 +41,7 @@ async def lifespan(app: FastAPI):
 
 
 def create_app() -> FastAPI:
+    limit_blas_threads()  # the engine's products are too small to share between threads
     settings = get_settings()
     app = FastAPI(
         title="regiomatch",
@@ -50,6 +52,8 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
+    # Innermost: a repeated request for a cached answer of shipped layers skips routing.
+    app.add_middleware(CachedAnswers)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],

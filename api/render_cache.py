@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import dataclasses
 import functools
 import hashlib
@@ -42,11 +43,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.settings import YEAR_COOKIE
 from geo.errors import RegiomatchError
 
+RENDER_WAIT_SECONDS = 60.0  # longest a request waits for the same render under way elsewhere
 ALL_LAYERS = "*"  # a page listing every layer and scenario depends on all of their versions
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 _SKIPPED_HEADERS = {"content-length", "set-cookie", "etag"}
@@ -86,15 +90,34 @@ class RenderCache:
         self.misses = 0
         self._entries: OrderedDict[tuple, Entry] = OrderedDict()
         self._lock = threading.Lock()
+        self._rendering: dict[tuple, threading.Event] = {}
+
+    def begin(self, key: tuple) -> threading.Event | None:
+        """Claim the render of ``key``: None when the caller renders it (and then calls
+        :meth:`end`), else the event of the render already under way, to wait for. A page's PDF
+        asked for while it is being printed in the background waits for that print."""
+        with self._lock:
+            under_way = self._rendering.get(key)
+            if under_way is None:
+                self._rendering[key] = threading.Event()
+            return under_way
+
+    def end(self, key: tuple) -> None:
+        with self._lock:
+            done = self._rendering.pop(key, None)
+        if done is not None:
+            done.set()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: tuple) -> Entry | None:
+    def get(self, key: tuple, count_miss: bool = True) -> Entry | None:
+        """The entry of ``key`` or None; ``count_miss=False`` for a first look that is followed by
+        the counted one (a miss is then counted once)."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
-                self.misses += 1
+                self.misses += count_miss
                 return None
             self._entries.move_to_end(key)
             self.hits += 1
@@ -206,7 +229,14 @@ def cached(layers: Callable[[dict], Iterable[str] | str],
            busy: Callable[[], contextlib.AbstractContextManager] | None = None,
            then: Callable[[dict], dict | None] | None = None,
            extra: Callable[[Any], tuple] | None = None) -> Callable:
-    """Decorate a synchronous route that takes ``ws: Workspace`` and returns a ``Response``.
+    """Decorate a synchronous route that takes ``ws: Workspace`` and returns a ``Response`` (or a
+    JSON-ready dict or list, answered as FastAPI would: ``JSONResponse(jsonable_encoder(...))``).
+
+    The decorated route is asynchronous: an answer already cached for shipped layers only (whose
+    key needs no database read) is sent from the event loop, without a hop to the thread pool;
+    anything else (a render, a key that reads the versions of imported layers or scenarios) runs
+    in the thread pool as a synchronous route does. ``route.sync`` is the synchronous route
+    (for callers outside a request, such as the warm-up).
 
     ``layers`` gets the route's keyword arguments and names the layer ids the response shows
     (or :data:`ALL_LAYERS`). Only 200 responses are kept. When a layer is unknown the route runs
@@ -241,13 +271,27 @@ def cached(layers: Callable[[dict], Iterable[str] | str],
         def prefetch(cache: RenderCache, kwargs: dict) -> None:
             try:
                 key = key_of(kwargs)
-                if cache.peek(key):
-                    return
-                entry = _entry(render(**kwargs))
-            except Exception:  # noqa: BLE001 - a guess that fails (busy, unknown, no renderer) is simply not kept
+            except Exception:  # noqa: BLE001 - a guess that fails (unknown) is simply not rendered
                 return
-            if entry is not None:
-                cache.put(key, entry)
+            if cache.peek(key) or cache.begin(key) is not None:
+                return
+            try:
+                entry = _entry(_as_response(render(**kwargs)))
+                if entry is not None:
+                    cache.put(key, entry)
+            except Exception:  # noqa: BLE001 - a guess that fails (busy, no renderer) is simply not kept
+                return
+            finally:
+                cache.end(key)
+
+        def shipped_only(ws: Any, kwargs: dict) -> bool:
+            """Whether the answer shows shipped layers only and nothing else that can change
+            (``extra``): its key then never changes while the process runs, so the raw request may
+            name it (:class:`CachedAnswers`) and it is found without reading the database."""
+            if extra is not None:
+                return False
+            ids = layers(kwargs)
+            return ids != ALL_LAYERS and all(i in ws.catalog.builtin for i in ids)
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -263,20 +307,119 @@ def cached(layers: Callable[[dict], Iterable[str] | str],
                 return render(*args, **kwargs)
             entry = cache.get(key)
             if entry is not None:
+                _remember_request(cache, entry, shipped_only(ws, kwargs))
                 return entry.response()
-            response = render(*args, **kwargs)
+            under_way = cache.begin(key)
+            if under_way is not None:  # rendered right now (a PDF printed ahead): wait for it
+                under_way.wait(RENDER_WAIT_SECONDS)
+                entry = cache.get(key)
+                if entry is not None:
+                    return entry.response()
+                response = _as_response(render(*args, **kwargs))  # that render failed or was too slow
+            else:
+                try:
+                    response = _as_response(render(*args, **kwargs))
+                    entry = _entry(response)
+                    if entry is not None:
+                        cache.put(key, entry)
+                finally:
+                    cache.end(key)
             entry = _entry(response)
             if entry is None:
                 return response
             cache.put(key, entry)
+            _remember_request(cache, entry, shipped_only(ws, kwargs))
             following = then(kwargs) if then is not None else None
             if following is not None:
                 _submit(prefetch, cache, following)
             return entry.response()
 
-        return wrapper
+        @functools.wraps(func)
+        async def answer(*args: Any, **kwargs: Any) -> Any:
+            ws = kwargs["ws"]
+            cache = cache_for(ws)
+            if cache is not None:
+                try:
+                    shipped = shipped_only(ws, kwargs)
+                    entry = cache.get(key_of(kwargs), count_miss=False) if shipped else None
+                except (RegiomatchError, TypeError, KeyError):
+                    entry = None  # the route answers it (its own checks), in the thread pool
+                if entry is not None:
+                    _remember_request(cache, entry, shipped)
+                    return entry.response()
+            return await run_in_threadpool(wrapper, *args, **kwargs)
+
+        answer.sync = wrapper  # type: ignore[attr-defined]
+        return answer
 
     return decorate
+
+
+# The raw request (path and query string) being answered, set by :class:`CachedAnswers`.
+_raw_request: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("regiomatch_raw_request", default=None)
+
+
+def _remember_request(cache: RenderCache, entry: Entry, shipped: bool) -> None:
+    """Let the raw request name ``entry`` too, when its answer shows only shipped layers (it can
+    never change while the process runs): :class:`CachedAnswers` then sends it without routing."""
+    raw = _raw_request.get()
+    if shipped and raw is not None:
+        cache.put(raw, entry)
+
+
+class CachedAnswers:
+    """ASGI middleware: a GET whose exact path and query string were answered from a cached
+    render of shipped layers only (:func:`cached`) is answered with that entry again, without
+    routing, parameter parsing and dependencies (most of a cached answer's time in FastAPI).
+
+    Innermost: every other middleware (headers, CSP, gzip once per ETag, 304, the warm-up's
+    request count) treats the answer exactly as the route's. An answer that depends on imported
+    layers or scenarios (whose versions the route's key reads from the database) is never kept
+    here; a query string written another way is only a miss.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        from api.deps import current_workspace
+
+        cache = cache_for(current_workspace())
+        if cache is None:
+            await self.app(scope, receive, send)
+            return
+        if any(name == b"cookie" and YEAR_COOKIE_BYTES in value for name, value in scope.get("headers", ())):
+            # A population year chosen on the pages: the answer is that year's, not the one kept
+            # under this path for the configured year.
+            await self.app(scope, receive, send)
+            return
+        raw = (_RAW, scope["path"], scope.get("query_string", b""))
+        entry = cache.get(raw, count_miss=False)
+        if entry is not None:
+            await entry.response()(scope, receive, send)
+            return
+        token = _raw_request.set(raw)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _raw_request.reset(token)
+
+
+_RAW = "raw request"
+YEAR_COOKIE_BYTES = (YEAR_COOKIE + "=").encode()  # first item of the keys of raw requests (a route's key starts with its module)
+
+
+def _as_response(result: Any) -> Any:
+    """A route's dict or list as the JSON response FastAPI would make of it; anything else as is."""
+    if isinstance(result, (dict, list)):
+        from fastapi.encoders import jsonable_encoder
+        from fastapi.responses import JSONResponse
+
+        return JSONResponse(jsonable_encoder(result))
+    return result
 
 
 # Background renders of the likely next request: one at a time, a few waiting, the rest dropped.
@@ -308,6 +451,29 @@ def _submit(job: Callable, *args: Any) -> bool:
 
     _prefetcher.submit(run)
     return True
+
+
+def render_ahead(route: Callable, **kwargs: Any) -> bool:
+    """Call the synchronous cached ``route`` (``route.sync`` of a :func:`cached` route) with
+    ``kwargs`` on the prefetch thread, so the request a user makes next (a page's PDF) finds its
+    answer cached; False when too many such renders wait already (it is then rendered when asked).
+
+    Examples
+    --------
+    >>> render_ahead(compare_pdf.sync, base="eerstelijnszone", other="scenario:ab12", against=[], ws=ws)  # doctest: +SKIP
+    True
+    """
+
+    if "ws" in kwargs and cache_for(kwargs["ws"]) is None:
+        return False  # nothing would keep it
+
+    def job() -> None:
+        try:
+            route(**kwargs)
+        except Exception:  # noqa: BLE001 - a guess that fails (busy, no renderer) is rendered when asked for
+            return
+
+    return _submit(job)
 
 
 def prefetches_done(timeout: float = 60.0) -> bool:

@@ -22,6 +22,8 @@ from geo.storage.workspace import Workspace, open_workspace
 from geo.uploads.sandbox import ImportLimits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The cookie holding the population year a browser chose with the selector on every page.
+YEAR_COOKIE = "bevolkingsjaar"
 _LIMITS = ImportLimits()  # the upload limits' defaults, written once in geo.uploads.sandbox
 
 
@@ -93,6 +95,7 @@ class Settings(BaseSettings):
                                 "slower: 408 and the connection is closed.")
     population_year: int = Field(DEFAULT_POPULATION_YEAR, description="Statbel population year: one of the years "
                                  "in data/population.csv (default the latest).")
+    access_log: bool = Field(False, description="Log one line per request (regiomatch serve; also --access-log).")
     imports: ImportSettings = Field(default_factory=ImportSettings)
     caches: CacheSettings = Field(default_factory=CacheSettings)
 

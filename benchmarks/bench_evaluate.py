@@ -33,6 +33,11 @@ MOVES = 10
 
 def ten_moves(seed: int = 0) -> list[dict]:
     """10 moves of Flemish municipalities into a neighbour's primary care zone (deterministic)."""
+    return moves(MOVES, seed)
+
+
+def moves(count: int, seed: int = 0) -> list[dict]:
+    """``count`` moves of Flemish municipalities into a neighbour's primary care zone (deterministic)."""
     from geo.reference.catalog import load_catalog
     from geo.zoning.validation import adjacency_graph
 
@@ -42,14 +47,14 @@ def ten_moves(seed: int = 0) -> list[dict]:
     flemish_zones = {c for c, f in zip(elz.zone_codes, elz.flemish_zones()) if f}
     flemish = sorted(int(c) for c, f in zip(catalog.atoms.nis_codes, catalog.atoms.flemish) if f)
     rng = random.Random(seed)
-    moves: dict[int, str] = {}
-    while len(moves) < MOVES:
+    chosen: dict[int, str] = {}
+    while len(chosen) < count:
         nis = rng.choice(flemish)
         own = {c for c, _, _ in elz.zones_of(nis)}
         options = sorted({c for n in graph.neighbors(nis) for c, _, _ in elz.zones_of(int(n))} - own & flemish_zones)
-        if options and nis not in moves:
-            moves[nis] = rng.choice(options)
-    return [{"nis_code": n, "to_zone": z} for n, z in moves.items()]
+        if options and nis not in chosen:
+            chosen[nis] = rng.choice(options)
+    return [{"nis_code": n, "to_zone": z} for n, z in chosen.items()]
 
 
 def _http_samples(base: str, method: str, path: str, body: dict | None, runs: int) -> list[float]:
@@ -104,12 +109,55 @@ def in_process(moves: list[dict]) -> dict:
             "ratio_median": full["median_ms"] / incremental["median_ms"]}
 
 
-def measure(quick: bool = False) -> dict:
+def as_the_page_does(base: str, sequences: int, count: int = 50) -> dict:
+    """Issue 25, target 3: the workbench's requests as the page sends them, each with every move so
+    far (1, 2, ..., ``count`` moves), for ``sequences`` different edits (different moves each, so
+    nothing of one edit is remembered for the next): p50 of the request with 1 move and of the one
+    with ``count``; and ``count`` moves sent at once without the requests before (a reloaded page)."""
+    host, port = base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    first, last, cold = [], [], []
+
+    def post(moves_so_far: list[dict]) -> float:
+        body = json.dumps({"base_layer": "eerstelijnszone", "moves": moves_so_far, "against": AGAINST,
+                           "nest_in": NEST_IN}).encode()
+        t0 = time.perf_counter()
+        conn.request("POST", "/api/v1/evaluate", body=body, headers={"Content-Type": "application/json"})
+        response = conn.getresponse()
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"POST /api/v1/evaluate answered {response.status}")
+        return time.perf_counter() - t0
+
+    try:
+        for _ in range(5):  # the first requests prepare the evaluator
+            post(moves(1, seed=1000))
+        for seed in range(1, sequences + 1):
+            edit = moves(count, seed=seed)
+            cold.append(post(moves(count, seed=seed + 500)))
+            for k in range(1, count + 1):
+                seconds = post(edit[:k])
+                if k == 1:
+                    first.append(seconds)
+                elif k == count:
+                    last.append(seconds)
+    finally:
+        conn.close()
+    one, many, at_once = percentiles(first), percentiles(last), percentiles(cold)
+    return {"sequences": sequences, "moves": count, "one_move": one, f"{count}_moves_after_{count - 1}": many,
+            f"{count}_moves_at_once": at_once, "ratio": many["median_ms"] / one["median_ms"],
+            "ratio_at_once": at_once["median_ms"] / one["median_ms"], "target": "ratio within 1.5x, under 10 ms"}
+
+
+def measure(quick: bool = False, baseline: Path | None = None) -> dict:
     moves = ten_moves()
     runs = 100 if quick else 400
     body = {"base_layer": "eerstelijnszone", "moves": moves, "against": AGAINST, "nest_in": NEST_IN}
     log = Path(tempfile.mkdtemp(prefix="regiomatch-bench-")) / "server.log"
-    with server(log) as (_, base, _ready):
+    sequences = 4 if quick else 12
+    # The render cache off: the full recomputation (GET /api/v1/compare) is then computed per request.
+    no_cache = {"REGIOMATCH_RENDER_CACHE_BYTES": "0"}
+    with server(log, env=no_cache) as (_, base, _ready):
         evaluate = percentiles(_http_samples(base, "POST", "/api/v1/evaluate", body, runs))
         host, port = base.removeprefix("http://").split(":")
         conn = http.client.HTTPConnection(host, int(port), timeout=30)
@@ -120,14 +168,21 @@ def measure(quick: bool = False) -> dict:
         conn.close()
         path = f"/api/v1/compare?base=eerstelijnszone&other=scenario:{scenario}&against=samenwerkingsverband"
         full = percentiles(_http_samples(base, "GET", path, None, max(runs // 4, 20)))
-    return {
+        growth = as_the_page_does(base, sequences)
+    result = {
         "moves": MOVES, "against": AGAINST, "nest_in": NEST_IN,
         "evaluate_http": evaluate, "full_overlay_http": full,
         "ratio_http_median": full["median_ms"] / evaluate["median_ms"],
         "target_p50_ms": 20.0, "meets_target": evaluate["median_ms"] < 20.0,
+        "one_versus_fifty_moves": growth,
         "in_process": in_process(moves),
         "peak_rss_mib": peak_rss_mib(),
     }
+    if baseline is not None:
+        with server(log, env=no_cache, repo=baseline) as (_, base, _ready):
+            result["baseline"] = {"evaluate_http": percentiles(_http_samples(base, "POST", "/api/v1/evaluate", body, runs)),
+                                  "one_versus_fifty_moves": as_the_page_does(base, sequences)}
+    return result
 
 
 if __name__ == "__main__":

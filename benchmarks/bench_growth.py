@@ -66,6 +66,21 @@ def measure(parts: int, quick: bool = False) -> dict:
     for layer in layers.values():  # build every layer's cached partition outside the timings
         layer.partition()
     headline = percentiles(repeat(lambda: overlay(reference, base), min_runs=10, min_seconds=0.3))
+    # BLAS threads (issue 25): the same overlay with OpenBLAS's default threads and with one (what
+    # the server sets, geo/engine/threads.py), alternated.
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from geo.engine import threads
+
+    # The benchmark's process limited BLAS at start (benchmarks.run): its own default was read then.
+    default_threads = threads.DEFAULT_THREADS or max(
+        (i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"), default=1)
+    blas: dict[str, list[float]] = {"default": [], "one": []}
+    for _ in range(5):
+        for name, limit in (("default", default_threads), ("one", 1)):
+            with threadpool_limits(limits=limit, user_api="blas"):
+                blas[name] += repeat(lambda: overlay(reference, base), min_runs=5, min_seconds=0.05)
+    blas_threads = {"default_threads": default_threads, **{k: percentiles(v) for k, v in blas.items()}}
     every_pair = [min(repeat(lambda: overlay(layers[a], layers[b]), min_runs=2, min_seconds=0.0, max_runs=2))
                   for a, b in itertools.product(layers, layers)]
 
@@ -94,6 +109,7 @@ def measure(parts: int, quick: bool = False) -> dict:
         "rss_mib_after_build": rss_after_build,
         "overlay_first_call_ms": first_s * 1e3,
         "overlay": headline,
+        "overlay_blas_threads": blas_threads,
         "overlay_every_pair_median_ms": float(np.median(every_pair) * 1e3),
         "overlay_every_pair_max_ms": float(np.max(every_pair) * 1e3),
         "evaluator_build_ms": evaluator_build_s * 1e3,

@@ -103,6 +103,24 @@ class Client:
         raw = gzip.decompress(body) if response.getheader("Content-Encoding") == "gzip" else body
         return seconds, response.status, len(body), len(raw)
 
+    def send(self, method: str, path: str, body: dict | None = None) -> tuple[float, int, int, int]:
+        """Like :meth:`get` for any method, with a JSON body."""
+        if method == "GET" and body is None:
+            return self.get(path)
+        t0 = time.perf_counter()
+        try:
+            self.connection.request(method, path, body=None if body is None else json.dumps(body).encode(),
+                                    headers={"Content-Type": "application/json", "Accept-Encoding": "gzip"})
+            response = self.connection.getresponse()
+            data = response.read()
+        except (TimeoutError, OSError, http.client.HTTPException):
+            self.connection.close()
+            self.connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            return time.perf_counter() - t0, 0, 0, 0
+        seconds = time.perf_counter() - t0
+        raw = gzip.decompress(data) if response.getheader("Content-Encoding") == "gzip" else data
+        return seconds, response.status, len(data), len(raw)
+
     def post_json(self, path: str, payload: dict) -> dict:
         self.connection.request("POST", path, body=json.dumps(payload).encode(),
                                 headers={"Content-Type": "application/json"})
@@ -305,4 +323,62 @@ def measure(quick: bool = False) -> dict:
                        "ratio_cache_on": gp_ms / on_ms, "ratio_cache_off": gp_ms / off_ms if off_ms else None}
     result["geopandas_vs_http"] = ratios
     result["server_log"] = str(log)
+    return result
+
+
+# -- issue 25: every route the app serves ----------------------------------------------------------
+def every_route(log: Path, runs: int, repo: Path = REPO, cache_bytes: int | None = None) -> dict:
+    """Every example of :mod:`benchmarks.routes` on one server (started from ``repo``) once its
+    warm-up is done: the first request (a render, or the first print of a PDF) and ``runs`` warm
+    ones (p50/p90), with the status and bytes. The routes come from this checkout's app, so a route
+    without an example stops the benchmark before any server starts (:class:`MissingExample`)."""
+    from api.main import app
+    from benchmarks.bench_evaluate import moves as evaluate_moves
+    from benchmarks.routes import FIFTY, requests_for
+
+    examples = requests_for(app, "{scenario}")
+    fifty = evaluate_moves(50)
+    env = {} if cache_bytes is None else {"REGIOMATCH_RENDER_CACHE_BYTES": str(cache_bytes)}
+    out: dict = {}
+    with server(log, env=env, repo=repo) as (_, base, _ready):
+        client = Client(base)
+        scenario = _scenario(client)
+        for template in examples:
+            example = template.filled(scenario)
+            body = example.body
+            if body is not None and body.get("moves") == FIFTY:
+                body = {**body, "moves": fifty}
+            seconds, status, sent, raw = client.send(example.method, example.path, body)
+            entry = {"method": example.method, "path": example.path, "note": example.note, "status": status,
+                     "expected_status": example.status, "first_ms": seconds * 1e3, "sent_bytes": sent,
+                     "body_bytes": raw}
+            if status == example.status:
+                samples = [client.send(example.method, example.path, body)[0] for _ in range(runs)]
+                p = percentiles(samples)
+                entry.update(p50_ms=p["median_ms"], p90_ms=p["p90_ms"])
+            out[template.label] = entry  # "{scenario}" in the label: the same key on every server
+        client.close()
+    return out
+
+
+def every_route_measure(quick: bool = False, baseline: Path | None = None) -> dict:
+    """:func:`every_route` on this checkout and, in the same run, on ``baseline`` (another checkout)."""
+    log = Path(tempfile.gettempdir()) / "regiomatch-bench-routes.log"
+    log.write_bytes(b"")
+    runs = 5 if quick else 15
+    result: dict = {"warm_runs": runs, "now": every_route(log, runs)}
+    if baseline is not None:
+        try:
+            result["baseline"] = every_route(log, runs, repo=baseline)
+        except Exception as exc:  # noqa: BLE001 - the new code's figures are kept
+            result["baseline"] = {"error": repr(exc)[:500]}
+    now = result["now"]
+    timed = {k: v for k, v in now.items() if "p50_ms" in v}
+    result["summary"] = {
+        "routes": len(now), "timed": len(timed),
+        "wrong_status": sorted(k for k, v in now.items() if v["status"] != v["expected_status"]),
+        "warm_p50_over_100_ms": sorted(k for k, v in timed.items() if v["p50_ms"] > 100),
+        "pdf_first_over_500_ms": sorted(k for k, v in now.items() if "pdf" in k and v["first_ms"] > 500),
+        "max_warm_p50_ms": max(v["p50_ms"] for v in timed.values()),
+    }
     return result

@@ -47,11 +47,10 @@ def free_port() -> int:
 
 
 def server_command(port: int, workers: int = 1) -> list[str]:
-    script = Path(sys.executable).parent / "regiomatch"
-    options = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    if script.exists():
-        return [str(script), *options]
-    return [sys.executable, "-m", "api.cli", *options]
+    """``regiomatch serve`` as ``python -m api.cli``: run from a checkout (``cwd``), it serves that
+    checkout's code (the ``regiomatch`` script of an editable install imports the installed one)."""
+    return [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers)]
 
 
 def status(url: str, timeout: float = 10.0) -> int:
@@ -67,11 +66,13 @@ def status(url: str, timeout: float = 10.0) -> int:
 
 @contextmanager
 def server(log: Path, env: dict[str, str] | None = None, workers: int = 1, ready_path: str = OVERLAY_PATH,
-           warm: bool = True):
+           warm: bool = True, repo: Path = REPO, command: list[str] | None = None):
     """A running service; yields ``(process, base_url, seconds_to_first_answer_of_ready_path)``.
 
     ``warm``: before yielding, wait until ``/health`` says the warm-up thread (api/warmup.py) is
-    done, so its few seconds of CPU do not fall into what is measured next."""
+    done, so its few seconds of CPU do not fall into what is measured next. ``repo``: the checkout
+    whose code is served (another commit, for a before/after in one run). ``command``: another
+    server to start instead (``{port}`` is replaced)."""
     port = free_port()
     state = tempfile.mkdtemp(prefix="regiomatch-bench-")
     env = {**os.environ, "REGIOMATCH_STATE_DIR": state, **(env or {})}
@@ -80,8 +81,8 @@ def server(log: Path, env: dict[str, str] | None = None, workers: int = 1, ready
     base = f"http://127.0.0.1:{port}"
     with open(log, "ab") as out:
         t0 = time.perf_counter()
-        process = subprocess.Popen(server_command(port, workers), cwd=REPO, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
+        argv = server_command(port, workers) if command is None else [a.replace("{port}", str(port)) for a in command]
+        process = subprocess.Popen(argv, cwd=repo, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             while True:
                 if status(base + ready_path, timeout=5.0) == 200:
@@ -92,7 +93,7 @@ def server(log: Path, env: dict[str, str] | None = None, workers: int = 1, ready
                 if time.perf_counter() - t0 > READY_TIMEOUT_S:
                     raise RuntimeError(f"no answer from the server within {READY_TIMEOUT_S} s; see {log}")
                 time.sleep(0.01)
-            if warm:
+            if warm and command is None:
                 _wait_warm(base)
             yield process, base, ready
         finally:
@@ -239,6 +240,65 @@ def load_test(duration: float, log: Path, workers: int = 1) -> dict:
     return results
 
 
+def _latency(url: str, runs: int) -> dict:
+    """p50/p90 of ``runs`` GETs over one keep-alive connection, without ``Accept-Encoding`` (the
+    same bytes from every server), after 20 unmeasured ones."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    from benchmarks.common import percentiles
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    target = parts.path + ("?" + parts.query if parts.query else "")
+    samples = []
+    size = 0
+    try:
+        for i in range(runs + 20):
+            t0 = time.perf_counter()
+            connection.request("GET", target)
+            response = connection.getresponse()
+            size = len(response.read())
+            if i >= 20:
+                samples.append(time.perf_counter() - t0)
+    finally:
+        connection.close()
+    return {**percentiles(samples), "bytes": size}
+
+
+BARE_COMMAND = [sys.executable, "-m", "uvicorn", "benchmarks.bare_app:app", "--host", "127.0.0.1", "--port", "{port}",
+                "--workers", "1", "--no-access-log", "--log-level", "warning"]
+
+
+def bare_comparison(duration: float, log: Path, baseline: Path | None = None, runs: int = 500) -> dict:
+    """Issue 25, target 2: the cached ``/api/v1/overlay`` against a bare FastAPI app answering the
+    same bytes (:mod:`benchmarks.bare_app`), one worker each, in the same run: latency over one
+    keep-alive connection and wrk throughput; with ``baseline`` (another checkout) the same for
+    the old code."""
+    out: dict = {"path": OVERLAY_PATH, "duration_s": duration}
+    servers = [("regiomatch", {}, REPO, None)]
+    if baseline is not None:
+        servers.append(("regiomatch_baseline", {}, baseline, None))
+    body_file = Path(tempfile.mkdtemp(prefix="regiomatch-bare-")) / "body.json"
+    for name, env, repo, command in servers:
+        with server(log, env=env, repo=repo, command=command) as (_, base, _ready):
+            body_file.write_bytes(urllib.request.urlopen(base + OVERLAY_PATH, timeout=30).read())
+            out[name] = {"latency": _latency(base + OVERLAY_PATH, runs), "wrk": load(base + OVERLAY_PATH, duration)}
+        if name == "regiomatch":  # the bare app serves the bytes the service answered
+            with server(log, env={"REGIOMATCH_BARE_BODY": str(body_file)}, command=BARE_COMMAND) as (_, base, _r):
+                out["bare_fastapi"] = {"latency": _latency(base + OVERLAY_PATH, runs),
+                                       "wrk": load(base + OVERLAY_PATH, duration)}
+    ours, bare = out["regiomatch"], out["bare_fastapi"]
+    out["latency_ratio"] = ours["latency"]["median_ms"] / bare["latency"]["median_ms"]
+    out["throughput_ratio"] = bare["wrk"]["requests_per_s"] / ours["wrk"]["requests_per_s"]
+    if baseline is not None:
+        old = out["regiomatch_baseline"]
+        out["baseline_latency_ratio"] = old["latency"]["median_ms"] / bare["latency"]["median_ms"]
+        out["baseline_throughput_ratio"] = bare["wrk"]["requests_per_s"] / old["wrk"]["requests_per_s"]
+    out["target"] = "within 2x of the bare app in latency and in throughput"
+    return out
+
+
 def _or_error(run) -> dict:  # noqa: ANN001 - a zero-argument measure
     """The measure's result, or the error it ended with (recorded, so the rest of the run is kept)."""
     try:
@@ -247,9 +307,10 @@ def _or_error(run) -> dict:  # noqa: ANN001 - a zero-argument measure
         return {"error": repr(exc)[:500]}
 
 
-def measure(quick: bool = False, duration: float = 30.0) -> dict:
+def measure(quick: bool = False, duration: float = 30.0, baseline: Path | None = None) -> dict:
     log = Path(tempfile.gettempdir()) / "regiomatch-bench-server.log"
     log.write_bytes(b"")
     return {"cold_start": cold_start(1 if quick else 3, log), "load": load_test(duration, log),
+            "bare_fastapi": _or_error(lambda: bare_comparison(min(duration, 10.0), log, baseline)),
             "load_2_workers": _or_error(lambda: load_test(duration, log, workers=2)),
             "server_log": str(log), "peak_rss_mib": peak_rss_mib()}

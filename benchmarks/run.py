@@ -25,12 +25,12 @@ from pathlib import Path
 
 from benchmarks.common import machine, write_json
 
-MEASURES = ("overlay", "scenario", "server", "growth", "evaluate", "pages", "soak", "ensemble", "ogc", "jobs")
+MEASURES = ("overlay", "scenario", "server", "growth", "evaluate", "pages", "routes", "soak", "ensemble", "ogc", "jobs")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 REPO = Path(__file__).resolve().parent.parent
 
 
-def run_one(name: str, quick: bool, duration: float, parts: int | None = None) -> dict:
+def run_one(name: str, quick: bool, duration: float, parts: int | None = None, baseline: Path | None = None) -> dict:
     """One measure in a fresh interpreter; returns its JSON."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         out = Path(handle.name)
@@ -39,6 +39,8 @@ def run_one(name: str, quick: bool, duration: float, parts: int | None = None) -
         cmd.append("--quick")
     if parts is not None:
         cmd += ["--parts", str(parts)]
+    if baseline is not None:
+        cmd += ["--baseline", str(baseline)]
     t0 = time.perf_counter()
     load_before = os.getloadavg()[0]
     subprocess.run(cmd, cwd=REPO, check=True)
@@ -52,6 +54,9 @@ def run_one(name: str, quick: bool, duration: float, parts: int | None = None) -
 
 def child(args: argparse.Namespace) -> None:
     """Inside the measure's own process."""
+    from geo.engine.threads import limit_blas_threads
+
+    limit_blas_threads()  # as the server and the CLI's serve (the growth measure also times the default)
     if args.measure == "overlay":
         from benchmarks import bench_overlay
         data = bench_overlay.measure(args.quick)
@@ -60,13 +65,16 @@ def child(args: argparse.Namespace) -> None:
         data = bench_scenario.measure(args.quick)
     elif args.measure == "server":
         from benchmarks import bench_server
-        data = bench_server.measure(args.quick, args.duration)
+        data = bench_server.measure(args.quick, args.duration, args.baseline)
     elif args.measure == "evaluate":
         from benchmarks import bench_evaluate
-        data = bench_evaluate.measure(args.quick)
+        data = bench_evaluate.measure(args.quick, args.baseline)
     elif args.measure == "growth":
         from benchmarks import bench_growth
         data = bench_growth.measure(args.parts, args.quick)
+    elif args.measure == "routes":
+        from benchmarks import bench_pages
+        data = bench_pages.every_route_measure(args.quick, args.baseline)
     elif args.measure == "pages":
         from benchmarks import bench_pages
         data = bench_pages.measure(args.quick)
@@ -239,6 +247,18 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _commit(repo: Path) -> str | None:
+    """The checkout's commit, with ``+changes`` when its tracked files differ from it."""
+    try:
+        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+changes" if dirty else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -249,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--parts", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another checkout (e.g. a git worktree of the previous commit): the server, evaluate "
+                             "and routes measures time its code too, in the same run, for before/after ratios")
     args = parser.parse_args(argv)
     if args.duration is None:
         args.duration = 5.0 if args.quick else 30.0
@@ -261,7 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown measure(s) {', '.join(sorted(unknown))}; choose from {', '.join(MEASURES)}")
     started = time.perf_counter()
-    results: dict = {"issue": 6, "quick": args.quick, "machine": machine(), "measures": {}}
+    results: dict = {"issue": 6, "quick": args.quick, "machine": machine(), "measures": {},
+                     "commit": _commit(REPO), "baseline": None if args.baseline is None else
+                     {"path": str(args.baseline), "commit": _commit(args.baseline)}}
     for name in chosen:
         print(f"[bench] {name} ...", file=sys.stderr, flush=True)
         if name == "growth":
@@ -291,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
                 },
             }
         else:
-            results["measures"][name] = run_one(name, args.quick, args.duration)
+            results["measures"][name] = run_one(name, args.quick, args.duration, baseline=args.baseline)
         write_json(args.output.with_suffix(".partial.json"), results)  # a later failure keeps this one
     results["total_s"] = time.perf_counter() - started
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]

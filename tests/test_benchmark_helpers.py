@@ -99,3 +99,23 @@ def test_wrk_output_is_read_with_units_and_every_kind_of_error():
     clean = parse_wrk(WRK_OUTPUT.replace("  Socket errors: connect 0, read 1, write 0, timeout 2\n", "")
                       .replace("  Non-2xx or 3xx responses: 3\n", ""))
     assert clean["errors"] == 0
+
+
+def test_every_route_of_the_app_has_a_benchmark_example():
+    """The page benchmark measures every route: a new route needs an example in
+    benchmarks/routes.py (or a reason it is not timed), else the benchmark stops naming it."""
+    from fastapi import FastAPI
+
+    from api.main import app
+    from benchmarks.routes import EXAMPLES, MissingExample, app_routes, requests_for
+
+    examples = requests_for(app, "abc123")
+    assert {e.method for e in examples} == {"GET", "POST"}
+    assert all("{" not in e.path for e in examples)  # every placeholder filled
+    routes = set(app_routes(app))
+    assert set(EXAMPLES) <= routes, f"examples of routes the app no longer has: {set(EXAMPLES) - routes}"
+
+    extra = FastAPI()
+    extra.get("/nieuwe-pagina")(lambda: {})
+    with pytest.raises(MissingExample, match="GET /nieuwe-pagina"):
+        requests_for(extra, "abc123")

@@ -10,6 +10,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
+from api.render_cache import ALL_LAYERS, cached
 from api.deps import get_workspace
 from api.downloads import content_disposition
 from geo.storage.workspace import Workspace
@@ -37,6 +38,7 @@ def _atlas(ws: Workspace, against: str, type: str | None, status: str) -> Atlas:
 
 @router.get("/api/v1/atlas", summary="Every association against one layer, worst fit first (JSON, CSV or XLSX)",
             responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
+@cached(lambda p: [p["against"]])
 def get_atlas(against: str = Against, type: str | None = LegalType, status: str = Status,
               format: Literal["json", "csv", "xlsx"] = Query("json"), ws: Workspace = Depends(get_workspace)):
     """Per association: zones touched, the dominant zone and its share of the inhabitants, the
@@ -64,6 +66,7 @@ def get_atlas(against: str = Against, type: str | None = LegalType, status: str 
 
 
 @router.get("/atlas", response_class=HTMLResponse, summary="The fit atlas (HTML)")
+@cached(lambda p: [p["against"]])
 def atlas_page(against: str = Against, type: str | None = LegalType, status: str = Status,
                ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
     from maps.atlas_map import border_map_png  # matplotlib: on first use, not at start-up
@@ -99,6 +102,7 @@ def _zone_view(ws: Workspace, layer_id: str, code: str):  # noqa: ANN202 - (view
 
 
 @router.get("/api/v1/zones/{layer}/{code:path}", summary="A zone with every overlapping zone of every other layer")
+@cached(lambda p: ALL_LAYERS)  # against every layer, imported ones and scenarios too
 def get_zone(layer: str = Path(..., examples=["politiezone"]), code: str = Path(..., examples=["ipz1"]),
              ws: Workspace = Depends(get_workspace)) -> dict:
     """Population figures are Statbel, 1 January of ``population_year``; ``share_of_zone`` is the
@@ -122,6 +126,7 @@ def get_zone(layer: str = Path(..., examples=["politiezone"]), code: str = Path(
 
 # {code:path}: an imported zone code may hold "/" (even "../../api/v1/layers"); every page takes every code.
 @router.get("/zones/{layer}/{code:path}", response_class=HTMLResponse, summary="A zone with every overlap (HTML)")
+@cached(lambda p: ALL_LAYERS)  # against every layer, imported ones and scenarios too
 def zone_page(layer: str, code: str, ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
     view, others, found = _zone_view(ws, layer, code)
     recon = None

@@ -6,7 +6,10 @@ worker process can answer it. The computation is :func:`geo.zoning.workbench.eva
 
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, Depends
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from api.deps import get_workspace
@@ -38,8 +41,9 @@ class EvaluateIn(BaseModel):
     population_check: bool = Field(True, description="false: no population bounds")
 
 
-@router.post("/evaluate", summary="Evaluate a zoning being edited: norms, contiguity, nesting and fit, before/after")
-def post_evaluate(body: EvaluateIn, ws: Workspace = Depends(get_workspace)) -> dict:
+@router.post("/evaluate", summary="Evaluate a zoning being edited: norms, contiguity, nesting and fit, before/after",
+             response_class=Response, responses={200: {"content": {"application/json": {}}}})
+def post_evaluate(body: EvaluateIn, ws: Workspace = Depends(get_workspace)) -> Response:
     """Zones with population and norm status (``ok``, ``below_minimum``, ``above_maximum``,
     ``not_judged``), the detached pieces (``violation`` new, ``inherited`` from the base layer,
     ``exclave`` for Voeren and Baarle-Hertog), the zones not nested in ``nest_in`` before and
@@ -53,7 +57,17 @@ def post_evaluate(body: EvaluateIn, ws: Workspace = Depends(get_workspace)) -> d
     nest_in = ws.layer(body.nest_in) if body.nest_in and body.nest_in != body.base_layer else None
     norm = requested_norm(ws, body.base_layer, body.min_population, body.max_population, body.population_check)
     result = evaluate_moves(base, [Move(m.nis_code, m.to_zone) for m in body.moves], references, nest_in, norm)
-    return result.as_dict()
+    # Already JSON-ready: written directly (FastAPI's encoder would walk every value again, ~1 ms
+    # for 50 moves: a third of the evaluation).
+    return Response(json.dumps(result.as_dict(), ensure_ascii=False, allow_nan=False, separators=(",", ":"),
+                               default=_plain).encode(), media_type="application/json")
+
+
+def _plain(value: object) -> object:
+    """numpy scalars as Python numbers (the one kind of value ``as_dict`` may leave)."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 class SuggestOnTopIn(EvaluateIn):

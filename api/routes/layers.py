@@ -16,7 +16,7 @@ from api.downloads import download
 from api.deps import get_workspace, require_writer
 from geo.accounts.roles import Actor
 from api.errors import TooLarge
-from api.limits import heavy, simplify_metres, slot, upload_slot
+from api.limits import simplify_metres, slot, upload_slot
 from api.render_cache import cached
 from api.settings import Settings, get_settings
 from geo.errors import Conflict, ReadOnly
@@ -47,6 +47,7 @@ def get_layer(layer_id: str, ws: Workspace = Depends(get_workspace)) -> dict:
 @router.get("/{layer_id}/members", summary="Membership table of a layer (JSON or CSV)", responses={200: {
     "description": "JSON, or CSV with ``format=csv``",
     "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}}})
+@cached(lambda p: [p["layer_id"]])
 def get_members(layer_id: str, zone: str | None = Query(None, description="Only this zone"),
                 format: Literal["json", "csv"] = Query("json"),
                 sep: Literal[",", ";"] = Query(",", description="CSV only: ';' for Excel on a Belgian machine "
@@ -71,9 +72,9 @@ def get_zone_members(layer_id: str, code: str, ws: Workspace = Depends(get_works
 
 
 @router.get("/{layer_id}/geopackage", summary="Dissolved zones as a GeoPackage (EPSG:31370)",
-            response_class=Response, responses={200: {"content": {GPKG: {}}}},
-            dependencies=[Depends(heavy("maps", "De server maakt al {limit} kaarten of geodata tegelijk; probeer "
-                                                "het over enkele seconden opnieuw."))])
+            response_class=Response, responses={200: {"content": {GPKG: {}}}})
+@cached(lambda p: [p["layer_id"]], busy=slot("maps", "De server maakt al {limit} kaarten of geodata tegelijk; probeer "
+                                                   "het over enkele seconden opnieuw."))
 def get_geopackage(layer_id: str, ws: Workspace = Depends(get_workspace)) -> Response:
     """The zones with code, name and population (Statbel, 1 January of ``population_year``) in
     Belgian Lambert 72 (EPSG:31370), unsimplified, for QGIS or ArcGIS."""

@@ -13,8 +13,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import serialize
 from api.downloads import download
-from api.limits import heavy
-from api.deps import YEAR_COOKIE, LayerPair, get_workspace, layer_pair
+from api.limits import slot
+from api.deps import LayerPair, get_workspace, layer_pair
+from api.settings import YEAR_COOKIE
 from geo.errors import InvalidInput
 from geo.reference.catalog import population_years
 from api.render_cache import ALL_LAYERS, cached
@@ -108,9 +109,9 @@ def overlay_page(
 
 @router.get("/overlay.xlsx", summary="Overlay of two layers as an Excel workbook",
             response_class=Response, responses={200: {"content": {
-                XLSX: {}}}},
-            dependencies=[Depends(heavy("reports", "De server maakt al {limit} rapporten tegelijk; probeer het over "
-                                                   "enkele seconden opnieuw."))])
+                XLSX: {}}}})
+@cached(lambda p: [p["pair"].a, p["pair"].b], busy=slot("reports", "De server maakt al {limit} rapporten tegelijk; "
+                                                                   "probeer het over enkele seconden opnieuw."))
 def overlay_xlsx(pair: LayerPair = Depends(layer_pair), ws: Workspace = Depends(get_workspace)) -> Response:
     result = pair.overlay(ws)
     notes = [f"{result.a.name} ({result.a.id}) tegenover {result.b.name} ({result.b.id})",
@@ -124,6 +125,7 @@ def overlay_xlsx(pair: LayerPair = Depends(layer_pair), ws: Workspace = Depends(
 
 @router.get("/layers/{layer_id}/leden.csv", summary="Membership table of a layer as CSV for Excel (Dutch headers)",
             response_class=Response, responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+@cached(lambda p: [p["layer_id"]])
 def members_csv(layer_id: str = Path(..., description="Layer id or scenario:<id>", examples=["samenwerkingsverband"]),
                 ws: Workspace = Depends(get_workspace)) -> Response:
     """Zone, municipality and share per row, as a Belgian Dutch Excel opens it with a double click
@@ -138,6 +140,7 @@ def members_csv(layer_id: str = Path(..., description="Layer id or scenario:<id>
 
 @router.get("/overlay.csv", summary="Overlay of two layers as CSV for Excel (';', decimal comma, Dutch headers)",
             response_class=Response, responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+@cached(lambda p: [p["pair"].a, p["pair"].b])
 def overlay_csv(pair: LayerPair = Depends(layer_pair), ws: Workspace = Depends(get_workspace)) -> Response:
     """One row per member and zone it touches, as a Belgian Dutch Excel opens it with a double
     click: ``;`` between fields, a decimal comma, a UTF-8 byte-order mark, Dutch column headers and

@@ -70,5 +70,5 @@ def print_ahead(ws: Workspace, layer_id: str, code: str) -> bool:
     if cache_for(ws) is None or "weasyprint" not in available_renderers():
         return False
     # The PDF first: the page's own request for its PDF (``then``) then finds it printed.
-    printed = get_report(layer=layer_id, code=code, against=None, format="pdf", ws=ws).status_code == 200
-    return get_report(layer=layer_id, code=code, against=None, format="html", ws=ws).status_code == 200 and printed
+    printed = get_report.sync(layer=layer_id, code=code, against=None, format="pdf", ws=ws).status_code == 200
+    return get_report.sync(layer=layer_id, code=code, against=None, format="html", ws=ws).status_code == 200 and printed

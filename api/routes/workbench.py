@@ -19,11 +19,13 @@ from api import session
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import get_workspace, page_writer, require_writer, signed_in as signed_in_session
+from api.render_cache import cached, render_ahead
 from api.downloads import content_disposition, download
 from geo.storage import records
+from geo.storage.records import scenario_layer_id
 from geo.storage.workspace import Workspace
 from api.errors import TooLarge
-from api.limits import heavy, upload_slot
+from api.limits import slot, upload_slot
 from api.routes.evaluate import DEFAULT_NEST_IN
 from api.routes.zonings import ASSOCIATIONS
 from api.settings import Settings, get_settings, workspace_for
@@ -47,11 +49,11 @@ from maps.workbench_pages import (comparison_context, membership_csv, membership
 router = APIRouter(tags=["workbench"])
 GEOMETRY_URL = "/api/v1/layers/gemeente/geojson?simplify=150"
 NO_STORE = {"Cache-Control": "no-store"}
-# Uncached heavy answers count against the same limits as the cached ones while they render.
-REPORTS_SLOT = Depends(heavy("reports", "De server maakt al {limit} rapporten tegelijk; probeer het over enkele "
-                                        "seconden opnieuw."))
-MAPS_SLOT = Depends(heavy("maps", "De server maakt al {limit} kaarten of geodata tegelijk; probeer het over enkele "
-                                  "seconden opnieuw."))
+# Heavy answers count against the same limits as every other report and map while they render
+# (the render cache holds the slot only while it renders: a kept answer is never refused).
+REPORTS_BUSY = slot("reports", "De server maakt al {limit} rapporten tegelijk; probeer het over enkele seconden opnieuw.")
+MAPS_BUSY = slot("maps", "De server maakt al {limit} kaarten of geodata tegelijk; probeer het over enkele seconden "
+                         "opnieuw.")
 
 
 def _writer(request: Request, settings: Settings) -> dict:
@@ -122,16 +124,24 @@ def _comparison(ws: Workspace, base: str, other: str, against: list[str]) -> tup
 AGAINST_QUERY = Query([ASSOCIATIONS, nesting_layer()], description="Layers to measure the fit with (associations first)")
 
 
-@router.get("/vergelijk", response_class=HTMLResponse, summary="Compare two zonings side by side (HTML)", dependencies=[REPORTS_SLOT])
+def _comparison_layers(p: dict) -> list[str]:
+    return [p["base"], p["other"], *p["against"]]
+
+
+@router.get("/vergelijk", response_class=HTMLResponse, summary="Compare two zonings side by side (HTML)")
+@cached(_comparison_layers, busy=REPORTS_BUSY)
 def compare_page(base: str = Query(..., max_length=100, examples=["eerstelijnszone"]),
                  other: str = Query(..., max_length=100, examples=["scenario:<id>"]),
                  against: list[str] = AGAINST_QUERY, ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
     context, data = _comparison(ws, base, other, against)
+    # Who compares prints: the PDF is printed in the background, so the print button answers at once.
+    render_ahead(compare_pdf.sync, base=base, other=other, against=against, ws=ws)
     return HTMLResponse(render_comparison(context, data))
 
 
 @router.get("/vergelijk.pdf", summary="Comparison of two zonings as PDF", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}}}, dependencies=[REPORTS_SLOT])
+            responses={200: {"content": {"application/pdf": {}}}})
+@cached(_comparison_layers, busy=REPORTS_BUSY)
 def compare_pdf(base: str = Query(..., max_length=100), other: str = Query(..., max_length=100),
                 against: list[str] = AGAINST_QUERY, ws: Workspace = Depends(get_workspace)) -> Response:
     context, data = _comparison(ws, base, other, against)
@@ -157,7 +167,8 @@ EXPORT_TYPES = {
 
 
 @router.get("/api/v1/scenarios/{scenario_id}/export", summary="A scenario as membership table or dissolved zones",
-            response_class=Response, responses={200: {"content": {t: {} for t in EXPORT_TYPES.values()}}}, dependencies=[MAPS_SLOT])
+            response_class=Response, responses={200: {"content": {t: {} for t in EXPORT_TYPES.values()}}})
+@cached(lambda p: [scenario_layer_id(p["scenario_id"])], busy=MAPS_BUSY)
 def export_scenario(scenario_id: str, format: Literal["csv", "xlsx", "geojson", "gpkg"] = Query("csv"),
                     ws: Workspace = Depends(get_workspace)) -> Response:
     """``csv`` (';', UTF-8 with BOM, decimal comma: Belgian Excel) and ``xlsx``: one row per

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.downloads import download
 from maps.exports import CSV, csv_bytes
+from api.render_cache import cached
 from api.deps import get_workspace, require_writer
 from api.limits import heavy, unique_list
 from api.settings import Settings, get_settings
@@ -55,6 +56,7 @@ def _csv(frame, filename: str) -> Response:
 
 # -- validation --------------------------------------------------------------------------------
 @router.get("/layers/{layer_id}/validation", summary="Validate a layer or scenario", responses=CSV_OR_JSON)
+@cached(lambda p: [p["layer_id"], *([p["base"]] if p["base"] else []), *p["nest_in"]])
 def get_validation(
     layer_id: str,
     min_population: int | None = Query(None, ge=0, description="Lower bound per zone (default: the layer's norm)"),
@@ -84,6 +86,7 @@ def get_validation(
 
 # -- comparison --------------------------------------------------------------------------------
 @router.get("/compare", summary="Compare two zonings", responses=CSV_OR_JSON)
+@cached(lambda p: [p["base"], p["other"], *p["against"]])
 def get_compare(
     base: str = Query(..., description="Layer id or scenario:<id> (e.g. today's eerstelijnszone)"),
     other: str = Query(..., description="Layer id or scenario:<id> compared with base"),

@@ -108,18 +108,28 @@ class Atoms:
         """
         return SECTOR_SUM_NOTE.format(year=self.population_year) if self.population_basis == "sectors" else ""
 
+    def _column(self, slot: str, compute) -> np.ndarray:  # noqa: ANN001 - a function of no arguments
+        """A read-only array derived from the table, computed once (the table never changes):
+        pages ask for these per municipality, and each derivation costs tens of microseconds."""
+        cached = self.__dict__.get(slot)
+        if cached is None:
+            cached = np.asarray(compute())
+            cached.setflags(write=False)
+            object.__setattr__(self, slot, cached)
+        return cached
+
     @property
     def nis_codes(self) -> np.ndarray:
-        return self.table.index.to_numpy()
+        return self._column("_nis_codes", lambda: self.table.index.to_numpy().copy())
 
     @property
     def names(self) -> np.ndarray:
-        return self.table["name"].to_numpy()
+        return self._column("_names", lambda: self.table["name"].to_numpy().copy())
 
     @property
     def flemish(self) -> np.ndarray:
         """Boolean mask: the municipalities under the Flemish local social policy decree."""
-        return (self.table["region"] == FLEMISH_REGION).to_numpy()
+        return self._column("_flemish", lambda: (self.table["region"] == FLEMISH_REGION).to_numpy())
 
     def weights(self, weight: Weight = "population") -> np.ndarray:
         """Weight per atom: inhabitants, or area in km^2.
@@ -190,7 +200,7 @@ class Atoms:
         -------
         str
         """
-        return str(self.table["name"].iloc[self.position(nis_code)])
+        return str(self.names[self.position(nis_code)])
 
     def population(self, nis_code: int) -> int:
         """The inhabitants of a municipality on 1 January of ``population_year``.
@@ -204,7 +214,7 @@ class Atoms:
         -------
         int
         """
-        return int(self.table["population"].iloc[self.position(nis_code)])
+        return int(self._column("_population", lambda: self.table["population"].to_numpy())[self.position(nis_code)])
 
 
 @dataclass(frozen=True, eq=False)

@@ -469,12 +469,14 @@ class Evaluator:
 
     def _save(self) -> dict:
         # Tables and totals are zones x zones: copying them is cheaper than logging cell changes.
+        # In the arrays' own memory order: the measures sum a table in memory order, so a restored
+        # C-ordered copy of a column-major table would change the last bits of later measures.
         return {
             "atoms": {},
             "order": dict(self._moved),
-            "totals": self._totals.copy(),
-            "refs": {rid: (r.table.copy(), r.partition_table.copy() if r.partitioned else None, r.gap, r.overlap,
-                           r.summary, r.outside.copy()) for rid, r in self._refs.items()},
+            "totals": self._totals.copy(order="K"),
+            "refs": {rid: (r.table.copy(order="K"), r.partition_table.copy(order="K") if r.partitioned else None,
+                           r.gap, r.overlap, r.summary, r.outside.copy(order="K")) for rid, r in self._refs.items()},
         }
 
     def _restore(self, saved: dict) -> None:

@@ -226,7 +226,11 @@ class Layer:
         -------
         str
         """
-        return str(self.zones["name"].iloc[self.zone_position(code)])
+        names = self.__dict__.get("_zone_names")
+        if names is None:  # read once: a pandas cell costs ~20 us, and pages ask per municipality
+            names = [str(n) for n in self.zones["name"]]
+            object.__setattr__(self, "_zone_names", names)
+        return names[self.zone_position(code)]
 
     def has_zone(self, code: str) -> bool:
         """Whether ``code`` is a zone code of this layer.

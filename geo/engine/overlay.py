@@ -248,7 +248,9 @@ def overlay(a: Layer, b: Layer, weight: Weight = "population") -> OverlayResult:
     table = _add_split(weighted_table(a.membership, b.membership, w_rest), split)
     a_totals = _zone_totals(a.membership, w)
     b_totals = _zone_totals(b.membership, w)
-    partition_table = _partition_table(a, b, w, split)
+    # A layer of overlapping zones (the register of associations) leaves the partition measures
+    # undefined: its table of combined groups, the largest of all, is then not built.
+    partition_table = None if _overlapping(a.coverage(), b.coverage(), w) else _partition_table(a, b, w, split)
     gaps = (joint_gap(a, b, w, np.fromiter(split, dtype=np.int64)) if weight == "population"
             else area_gap(a, b, np.fromiter(split, dtype=np.int64))) if split else None
     summary = summarise(table, a_totals, a.coverage(), b.coverage(), w, partition_table,
@@ -257,13 +259,20 @@ def overlay(a: Layer, b: Layer, weight: Weight = "population") -> OverlayResult:
                          summary=summary, split=split)
 
 
-def _undefined(groups: np.ndarray, a_coverage: np.ndarray, b_coverage: np.ndarray, w: np.ndarray) -> str | None:
-    """Why the partition measures are undefined for this pair, or None."""
+def _overlapping(a_coverage: np.ndarray, b_coverage: np.ndarray, w: np.ndarray) -> bool:
+    """Whether either layer is a layer of overlapping zones (its partition measures are undefined)."""
     for coverage in (a_coverage, b_coverage):
         # Dot products: this runs on every overlay and must cost microseconds.
         counted = float(np.dot(w, coverage))
         if counted >= OVERLAPPING_LAYER * float(np.dot(w, np.minimum(coverage, 1.0))) and counted > 0:
-            return "overlapping_zones"
+            return True
+    return False
+
+
+def _undefined(groups: np.ndarray, a_coverage: np.ndarray, b_coverage: np.ndarray, w: np.ndarray) -> str | None:
+    """Why the partition measures are undefined for this pair, or None."""
+    if _overlapping(a_coverage, b_coverage, w):
+        return "overlapping_zones"
     if float(np.add.reduce(groups, axis=None)) <= PRESENCE:
         return "no_shared_population"
     return None
@@ -436,7 +445,8 @@ def summarise(table: np.ndarray, a_totals: np.ndarray, a_coverage: np.ndarray, b
     summary = summary_from_tables(table, a_totals, groups,
                                   gap_weight=float(gap.sum()),
                                   overlap_weight=float((w * np.clip(a_coverage - 1.0, 0.0, 1.0)).sum()),
-                                  unit_free=unit_free)
+                                  unit_free=unit_free,
+                                  partition=not _overlapping(a_coverage, b_coverage, w))
     return settle(summary, table, a_totals, groups, a_coverage, b_coverage, w, a_membership)
 
 
@@ -472,9 +482,10 @@ def settle(summary: Summary, table: np.ndarray, a_totals: np.ndarray, groups: np
 
 
 def summary_from_tables(table: np.ndarray, a_totals: np.ndarray, groups: np.ndarray, *, gap_weight: float,
-                        overlap_weight: float, unit_free: bool = False) -> Summary:
+                        overlap_weight: float, unit_free: bool = False, partition: bool = True) -> Summary:
     """The measures from a contingency table, the A-zone totals and the partition table
-    (``groups``); shared by :func:`summarise` and the incremental evaluator.
+    (``groups``); shared by :func:`summarise` and the incremental evaluator. ``partition=False``:
+    the partition measures are not computed (NaN; :func:`settle` says why they are undefined).
 
     Parameters
     ----------
@@ -488,12 +499,15 @@ def summary_from_tables(table: np.ndarray, a_totals: np.ndarray, groups: np.ndar
         Reported as they are.
     unit_free : bool
         The weight is not a count (area).
+    partition : bool
+        False: the partition measures are not computed.
 
     Returns
     -------
     Summary
     """
-    ari, vi, nmi = metrics.partition_measures(groups, unit_free=unit_free)
+    nan = float("nan")
+    ari, vi, nmi = metrics.partition_measures(groups, unit_free=unit_free) if partition else (nan, nan, nan)
     return Summary(
         nested_share=metrics.nested_share(table, a_totals),
         adjusted_rand_index=ari,

@@ -95,7 +95,16 @@ def zone_overlaps(layer: Layer, code: str, layers: Iterable[Layer]) -> ZoneOverl
     ['gemeente', 'provincie']
     """
     position = layer.zone_position(code)
-    members = layer.members(code)
+    atoms = layer.atoms
+    # The zone's members from its column of the membership, in NIS-code order (as
+    # ``Layer.members``), read once; per other layer only its own column index (cached per layer).
+    column = _columns(layer)
+    start, end = column.indptr[position], column.indptr[position + 1]
+    rows, shares = column.indices[start:end], column.data[start:end]
+    order = np.argsort(atoms.nis_codes[rows], kind="stable")
+    rows, shares = rows[order], shares[order]
+    names = atoms.names
+    member_rows = set(rows.tolist())
     groups = []
     total = 0.0
     for other in layers:
@@ -104,17 +113,17 @@ def zone_overlaps(layer: Layer, code: str, layers: Iterable[Layer]) -> ZoneOverl
         result = overlay(layer, other, "population")
         total = float(result.a_totals[position])
         line = result.table[position]
-        # Which municipalities are shared: a member of this zone that is in the other zone.
-        other_members = other.membership.tocsc()
+        other_columns = _columns(other)
+        other_codes, other_names = other.zone_codes, _zone_names(other)
         overlaps = []
         for j in line.argsort()[::-1]:
             if line[j] <= PRESENCE:
                 break
-            column = other_members[:, [j]].tocoo().row
-            inside = set(layer.atoms.nis_codes[column].astype(int))
-            shared = [str(m.municipality) for m in members.itertuples() if int(m.nis_code) in inside]
+            # Which municipalities are shared: a member of this zone that is in the other zone.
+            inside = member_rows.intersection(other_columns.indices[other_columns.indptr[j]:other_columns.indptr[j + 1]].tolist())
+            shared = [str(names[r]) for r in rows if r in inside]
             overlaps.append(Overlap(
-                code=str(other.zones["code"].iloc[j]), name=str(other.zones["name"].iloc[j]),
+                code=str(other_codes[j]), name=other_names[j],
                 population=float(line[j]), share_of_zone=float(line[j] / total) if total > 0 else 0.0,
                 share_of_other=float(line[j] / result.b_totals[j]) if result.b_totals[j] > 0 else 0.0,
                 members=shared))
@@ -122,8 +131,22 @@ def zone_overlaps(layer: Layer, code: str, layers: Iterable[Layer]) -> ZoneOverl
     if not groups:
         total = float(layer.zone_weight("population")[position])
     return ZoneOverlaps(layer=layer, code=str(code), name=layer.zone_name(code), population=total,
-                        members=[(int(m.nis_code), str(m.municipality), float(m.share)) for m in members.itertuples()],
+                        members=[(int(atoms.nis_codes[r]), str(names[r]), float(sh)) for r, sh in zip(rows, shares)],
                         groups=groups)
+
+
+def _columns(layer: Layer):  # noqa: ANN202 - a scipy CSC matrix
+    """The layer's membership by zone (CSC), converted once per layer object."""
+    found = layer.__dict__.get("_zone_columns")
+    if found is None:
+        found = layer.membership.tocsc()
+        found.sort_indices()
+        object.__setattr__(layer, "_zone_columns", found)
+    return found
+
+
+def _zone_names(layer: Layer) -> list[str]:
+    return [layer.zone_name(c) for c in layer.zone_codes]
 
 
 @dataclass(frozen=True)

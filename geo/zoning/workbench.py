@@ -55,6 +55,8 @@ if TYPE_CHECKING:  # networkx is imported by geo.zoning.validation when the grap
 # Cells below this many inhabitants (or km²) after adding and subtracting are rounding, not people.
 _EMPTY = 1e-6
 _PREPARED_SIZE = 16
+_SNAPSHOTS = 8  # states after the moves of recent requests, per prepared base (one per editor at work)
+_PIECES_SIZE = 4096  # remembered connected pieces of edited zones, per prepared base (a few MB at most)
 
 
 # -- results -----------------------------------------------------------------------------------
@@ -216,15 +218,62 @@ class _Scorer(Evaluator):
     exactly (as :meth:`Evaluator.score` does: saved copies, not subtraction, so nothing drifts)."""
 
     def measure(self, moves: Sequence[Move]) -> tuple[dict[str, Summary], dict[str, np.ndarray]]:
-        steps = self._checked(moves)
+        """Measures and tables with ``moves`` applied to the base.
+
+        The page sends every move so far on each edit: the state after the moves of a recent
+        request (a copy, :data:`_SNAPSHOTS` of them) is loaded when they begin this request's
+        moves, and only the new moves are applied. The state is a copy of what applying those
+        moves gave, so the answer is the same to the last bit as applying every move."""
+        steps = [tuple(step) for step in self._checked(moves)]
         self.summaries()  # the base's measures survive the trial
         saved = self._save()
         try:
-            for pos, col in steps:
+            done = self._load_longest_prefix(steps, saved)
+            for pos, col in steps[done:]:
                 self._set_row(pos, col, saved)
-            return self.summaries(), {rid: self.table(rid) for rid in self.reference_ids}
+            result = self.summaries(), {rid: self.table(rid) for rid in self.reference_ids}
+            if steps and done < len(steps):
+                self._remember(steps)  # copies in the arrays' own memory order: sums stay bit-identical
+            return result
         finally:
             self._restore(saved)
+
+    def _load_longest_prefix(self, steps: list[tuple[int, int]], saved: dict) -> int:
+        """Load the remembered state of the longest remembered beginning of ``steps``; how many
+        steps it holds (0: none, the base state stays)."""
+        snapshots = self.__dict__.setdefault("_snapshots", OrderedDict())
+        best: tuple | None = None
+        for key in snapshots:
+            if len(key) <= len(steps) and (best is None or len(key) > len(best)) and list(key) == steps[:len(key)]:
+                best = key
+        if best is None:
+            return 0
+        snapshots.move_to_end(best)
+        moved, totals, atoms, refs = snapshots[best]
+        for pos, (coverage, terms) in atoms.items():
+            if pos not in saved["atoms"]:  # the base's values, restored after the trial
+                saved["atoms"][pos] = (self._coverage[pos], {rid: (r.gap_terms[pos], r.overlap_terms[pos])
+                                                             for rid, r in self._refs.items()})
+            self._coverage[pos] = coverage
+            for rid, (gap, overlap) in terms.items():
+                self._refs[rid].gap_terms[pos], self._refs[rid].overlap_terms[pos] = gap, overlap
+        self._moved = dict(moved)
+        self._totals = totals.copy(order="K")
+        for rid, (table, partition_table, gap, overlap, summary, outside) in refs.items():
+            ref = self._refs[rid]
+            ref.table, ref.gap, ref.overlap, ref.summary, ref.outside = table.copy(order="K"), gap, overlap, summary, outside.copy(order="K")
+            ref.partition_table = partition_table.copy(order="K") if ref.partitioned else ref.table
+        return len(best)
+
+    def _remember(self, steps: list[tuple[int, int]]) -> None:
+        snapshots = self.__dict__.setdefault("_snapshots", OrderedDict())
+        atoms = {pos: (self._coverage[pos], {rid: (r.gap_terms[pos], r.overlap_terms[pos]) for rid, r in self._refs.items()})
+                 for pos in self._moved}
+        refs = {rid: (r.table.copy(order="K"), r.partition_table.copy(order="K") if r.partitioned else None, r.gap, r.overlap, r.summary,
+                      r.outside.copy(order="K")) for rid, r in self._refs.items()}
+        snapshots[tuple(steps)] = (dict(self._moved), self._totals.copy(order="K"), atoms, refs)
+        while len(snapshots) > _SNAPSHOTS:
+            snapshots.popitem(last=False)
 
 
 class _Prepared:
@@ -250,6 +299,7 @@ class _Prepared:
         self.population = {int(c): int(p) for c, p in atoms.table["population"].items()}
         self.members = zone_member_codes(base)
         self.base_pieces = {code: zone_pieces(codes, self.graph, self.population) for code, codes in self.members.items()}
+        self._pieces: OrderedDict[frozenset, list[tuple[int, ...]]] = OrderedDict()
         self.zone_population = np.asarray(base.zone_weight("population"), dtype=float)
         self.flemish_zones = base.flemish_zones()
         self.rows = base.membership.tocsr()
@@ -270,6 +320,20 @@ class _Prepared:
             self.nest_codes = nest_in.zone_codes
             self.nest_names = [str(n) for n in nest_in.zones["name"]]
             self.nest_before = self._not_nested(self.nest_table)
+
+    def pieces(self, members: Sequence[int]) -> list[tuple[int, ...]]:
+        """:func:`geo.validation.zone_pieces` of a zone with these members, remembered: the page
+        sends every move so far on each edit, so all zones but the one or two the last move
+        touched have the members they had in the previous request (callers hold ``lock``)."""
+        key = frozenset(members)
+        found = self._pieces.get(key)
+        if found is None:
+            found = self._pieces[key] = zone_pieces(members, self.graph, self.population)
+            while len(self._pieces) > _PIECES_SIZE:
+                self._pieces.popitem(last=False)
+        else:
+            self._pieces.move_to_end(key)
+        return found
 
     def _evaluator(self) -> _Scorer | None:
         return _Scorer(self.base, self.references) if self.references else None
@@ -445,7 +509,11 @@ def evaluate_moves(base: Layer, moves: Sequence[Move], references: Sequence[Laye
     detached = []
     for code in codes:
         base_pieces = prepared.base_pieces[code]
-        pieces = zone_pieces(members[code], prepared.graph, prepared.population) if code in affected else base_pieces
+        if code in affected:
+            with prepared.lock:
+                pieces = prepared.pieces(members[code])
+        else:
+            pieces = base_pieces
         if len(pieces) <= 1:
             continue
         for piece in classify_pieces(pieces, prepared.exclaves, base_pieces, prepared.population)[1:]:
@@ -512,30 +580,47 @@ def editing_context(base: Layer) -> dict:
     first, and to say why Brussels or a municipality outside the layer cannot be moved, without
     asking the server. Population: Statbel, 1 January of ``atoms.population_year``.
 
+    Computed once per layer object (a layer never changes; a saved scenario or a re-imported
+    layer is a new object): the workbench and the comparison pages ask for it on every view.
+    The answer is shared: do not change it.
+
     Examples
     --------
     >>> ctx = editing_context(catalog.layer("eerstelijnszone"))
     >>> ctx["municipalities"]["34025"]["zones"]
     ['elz40']
     """
+    cached = base.__dict__.get("_editing_context")
+    if cached is None:
+        cached = _editing_context(base)
+        object.__setattr__(base, "_editing_context", cached)
+    return cached
+
+
+def _editing_context(base: Layer) -> dict:
     atoms = base.atoms
     graph = adjacency_graph(atoms)
     rows = base.membership.tocsr()
     codes = base.zone_codes
     flemish_zones = base.flemish_zones()
+    # Whole columns read once: per municipality, pandas and the region mask cost O(atoms) each.
+    names = [str(n) for n in atoms.names]
+    population = atoms.table["population"].to_numpy()
+    flemish = np.asarray(atoms.flemish, dtype=bool)
+    covered = np.asarray(base.coverage()) > 0
     municipalities = {}
-    for pos, nis in enumerate(atoms.nis_codes):
-        nis = int(nis)
+    for pos, nis in enumerate(atoms.nis_codes.tolist()):
         start, end = rows.indptr[pos], rows.indptr[pos + 1]
         municipalities[str(nis)] = {
-            "name": str(atoms.names[pos]),
-            "population": int(atoms.table["population"].iloc[pos]),
+            "name": names[pos],
+            "population": int(population[pos]),
             "zones": [codes[c] for c in rows.indices[start:end]],
-            "neighbours": sorted(int(n) for n in graph.neighbors(nis)),
-            "locked": movable(base, nis),
+            "neighbours": sorted(int(n) for n in graph.neighbors(nis)) if nis in graph else [],
+            "locked": _locked(names[pos], bool(flemish[pos]), bool(covered[pos]), base.name),
         }
+    zone_names = [str(n) for n in base.zones["name"]]
     return {
-        "zones": [{"code": c, "name": base.zone_name(c), "flemish": bool(flemish_zones[i])} for i, c in enumerate(codes)],
+        "zones": [{"code": c, "name": zone_names[i], "flemish": bool(flemish_zones[i])} for i, c in enumerate(codes)],
         "municipalities": municipalities,
         "population_year": atoms.population_year,
     }
