@@ -67,7 +67,7 @@ EXAMPLES: dict[tuple[str, str], list[Example]] = {
     ("GET", "/api/v1/layers/{layer_id}/validation"): _get("/api/v1/layers/eerstelijnszone/validation",
                                                           "/api/v1/layers/scenario:{scenario}/validation"),
     ("GET", "/api/v1/compare"): _get(f"/api/v1/compare?{SCENARIO_PAIR}"),
-    ("GET", "/api/v1/zones/{layer_id}/{code}/cost-share"): _get(
+    ("GET", "/api/v1/zones/{layer_id}/{code:path}/cost-share"): _get(
         "/api/v1/zones/samenwerkingsverband/W13/cost-share?amount=250000"),
     ("GET", "/api/v1/associations"): _get("/api/v1/associations"),
     ("GET", "/api/v1/scenarios"): _get("/api/v1/scenarios"),
@@ -97,8 +97,28 @@ EXAMPLES: dict[tuple[str, str], list[Example]] = {
     ("GET", "/maps/static/{name:path}"): _get("/maps/static/regiomatch.js"),
     ("GET", "/api/v1/atlas"): _get("/api/v1/atlas", "/api/v1/atlas?format=xlsx"),
     ("GET", "/atlas"): _get("/atlas"),
-    ("GET", "/api/v1/zones/{layer}/{code}"): _get("/api/v1/zones/eerstelijnszone/elz40"),
-    ("GET", "/zones/{layer}/{code}"): _get("/zones/eerstelijnszone/elz40", "/zones/samenwerkingsverband/W13"),
+    ("GET", "/api/v1/zones/{layer}/{code:path}"): _get("/api/v1/zones/eerstelijnszone/elz40"),
+    ("GET", "/zones/{layer}/{code:path}"): _get("/zones/eerstelijnszone/elz40", "/zones/samenwerkingsverband/W13"),
+    ("GET", "/bevolkingsjaar"): _get("/bevolkingsjaar?jaar=2020", status=303, note="sets the year: a redirect"),
+    # The feature service (issue 24): a layer's zones in two CRSs, all municipalities in one page.
+    ("GET", "/ogc"): _get("/ogc"),
+    ("GET", "/ogc/conformance"): _get("/ogc/conformance"),
+    ("GET", "/ogc/api"): _get("/ogc/api"),
+    ("GET", "/ogc/collections"): _get("/ogc/collections"),
+    ("GET", "/ogc/collections/{collection_id}"): _get("/ogc/collections/eerstelijnszone"),
+    ("GET", "/ogc/collections/{collection_id}/items"): _get(
+        "/ogc/collections/eerstelijnszone/items",
+        "/ogc/collections/eerstelijnszone/items?crs=http://www.opengis.net/def/crs/EPSG/0/31370",
+        "/ogc/collections/gemeenten/items?limit=400"),
+    ("GET", "/ogc/collections/{collection_id}/items/{feature_id:path}"): _get(
+        "/ogc/collections/eerstelijnszone/items/elz40"),
+    # Ensembles (issue 28): the form; a run's own pages and answers are timed by the jobs measure.
+    ("GET", "/alternatieven"): _get("/alternatieven"),
+    # Accounts (issue 27): the administration's pages and lists, on the no-token default.
+    ("GET", "/api/v1/users"): _get("/api/v1/users"),
+    ("GET", "/api/v1/audit"): _get("/api/v1/audit"),
+    ("GET", "/beheer"): _get("/beheer"),
+    ("GET", "/beheer/logboek"): _get("/beheer/logboek"),
     ("GET", "/api/v1/search"): _get("/api/v1/search?q=kortrijk"),
     ("POST", "/api/v1/evaluate"): [
         Example("POST", "/api/v1/evaluate", {**EVALUATE, "moves": ONE_MOVE}, note="1 move"),
@@ -131,6 +151,28 @@ NOT_TIMED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/layers/preview"): "an upload read in a child process (geo.uploads.sandbox), as an import",
     ("POST", "/aanmelden"): "sign-in: a redirect without a configured token",
     ("POST", "/afmelden"): "sign-out: a redirect",
+    ("POST", "/api/v1/ensembles"): "starts a job of seconds to minutes: timed by the jobs measure (bench_jobs)",
+    ("GET", "/api/v1/ensembles/{job_id}"): "a run's summary: timed by the jobs measure (bench_jobs)",
+    ("GET", "/api/v1/ensembles/{job_id}/plans"): "a run's plans: exist only after a run (bench_jobs times the run)",
+    ("GET", "/api/v1/ensembles/{job_id}/export"): "a run's per-plan table: timed by the jobs measure (bench_jobs)",
+    ("POST", "/api/v1/ensembles/{job_id}/plans/{n}/scenario"): "a write: saves a plan as a scenario",
+    ("POST", "/api/v1/ensembles/{job_id}/cancel"): "a write: cancels a running job",
+    ("DELETE", "/api/v1/ensembles/{job_id}"): "a write: deletes a run",
+    ("POST", "/api/v1/proposals"): "starts a job of seconds to minutes (short bursts)",
+    ("GET", "/api/v1/proposals/{job_id}"): "a job's proposals: exists only after a run",
+    ("POST", "/api/v1/proposals/{job_id}/{n}/scenario"): "a write: saves a proposal as a scenario",
+    ("POST", "/api/v1/proposals/{job_id}/cancel"): "a write: cancels a running job",
+    ("GET", "/alternatieven/{job_id}"): "a run's page: exists only after a run (bench_jobs times the run)",
+    ("GET", "/alternatieven/voorstellen/{job_id}"): "a proposals page: exists only after a run",
+    ("POST", "/api/v1/users"): "a write: adds a user (then every write needs credentials)",
+    ("DELETE", "/api/v1/users/{name}"): "a write: removes a user",
+    ("POST", "/api/v1/users/{name}/tokens"): "a write: issues an API token",
+    ("DELETE", "/api/v1/users/{name}/tokens"): "a write: revokes tokens",
+    ("DELETE", "/api/v1/users/{name}/sessions"): "a write: ends sessions",
+    ("POST", "/beheer/gebruikers"): "a write: adds a user from the page",
+    ("POST", "/beheer/gebruikers/{name}/sleutel"): "a write: issues an API token from the page",
+    ("POST", "/beheer/gebruikers/{name}/afmelden"): "a write: ends a user's sessions from the page",
+    ("POST", "/beheer/gebruikers/{name}/verwijderen"): "a write: removes a user from the page",
 }
 
 
