@@ -12,11 +12,12 @@ from typing import Any
 
 from geo import dutch
 from geo.jobs.records import STATUS_WORDS, JobRecord
+from geo.ensemble.measures import SHARE_MEASURES
 from maps.histogram import Marker, histogram_svg
 from maps.workbench_pages import render
 
 # Measures whose values are shares (shown as '37,1 %') or inhabitants ('5.787').
-SHARES = {"nested_share", "dominant_share", "nesting_share"}
+SHARES = SHARE_MEASURES
 PEOPLE = {"population_spread", "outside"}
 
 
@@ -53,7 +54,7 @@ def measure_block(m: dict, scenario_names: dict[str, str]) -> dict:
     integer = len(bins) > 1 and all(float(b).is_integer() for b in bins) and all(
         b - a == 1 for a, b in zip(bins, bins[1:]))
     histogram = histogram_svg(bins, m["histogram"]["counts"], markers, title=title[:1].upper() + title[1:],
-                              value_text=text, integer=integer)
+                              value_text=text, integer=integer, share=m["measure"] in SHARES)
     sentences = [m["base"]["sentence"], *(p["sentence"] for p in m.get("scenarios", {}).values())]
     quantiles = m.get("quantiles") or {}
     median = quantiles.get("0.5", quantiles.get("50", quantiles.get("median")))

@@ -38,11 +38,12 @@ class Marker:
 
 def histogram_svg(edges: Sequence[float], counts: Sequence[int], markers: Sequence[Marker] = (),
                   title: str = "", value_text: Callable[[float], str] | None = None,
-                  unit: str = "indelingen", integer: bool = False) -> Markup:
+                  unit: str = "indelingen", integer: bool = False, share: bool = False) -> Markup:
     """The SVG of one histogram. ``edges`` has one more entry than ``counts``.
 
     ``integer``: each bin is one whole value (``[v, v + 1)``, as the engine bins counts such as the
-    zones an association touches); bars and markers are then centred on their value."""
+    zones an association touches); bars and markers are then centred on their value. ``share``: the
+    values are shares, and the axis never runs past 0 or 100 %."""
     text = value_text or (lambda v: dutch.number(v, 0 if float(v).is_integer() else 2))
     edges = [float(e) for e in edges]
     counts = [int(c) for c in counts]
@@ -59,6 +60,8 @@ def histogram_svg(edges: Sequence[float], counts: Sequence[int], markers: Sequen
         span = high - low
         pad = (span if span > 1e-9 else max(abs(high) * 0.1, 1e-3)) * 0.08
         low, high = (low - pad if low - pad >= 0 or low < 0 else 0.0), high + pad  # no axis below 0 for counts
+        if share:
+            high = min(high, 1.0) if high - pad <= 1.0 else high
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     top_count = max(counts) or 1
 

@@ -55,6 +55,7 @@ MEASURES: dict[str, tuple[str, str, str, bool]] = {
 }
 LAYER_MEASURES = [k for k, v in MEASURES.items() if v[0] == "layer"]
 ASSOCIATION_MEASURES = [k for k, v in MEASURES.items() if v[0] == "association"]
+SHARE_MEASURES = frozenset({"nested_share", "dominant_share", "nesting_share"})  # written as "37,1 %"
 
 
 @dataclass(frozen=True, eq=False)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from geo import dutch
-from geo.ensemble.measures import (
+from geo.ensemble.measures import (SHARE_MEASURES,
     ASSOCIATION_MEASURES,
     LAYER_MEASURES,
     MEASURES,
@@ -170,7 +170,7 @@ def singular(plural: str) -> str:
 def _fmt(measure: str, value: float) -> str:
     if MEASURES[measure][3]:
         return dutch.number(value)
-    if measure in ("nested_share", "dominant_share"):
+    if measure in SHARE_MEASURES:
         return dutch.percent(value)
     if measure in ("outside", "population_spread"):
         return dutch.inhabitants(value)
