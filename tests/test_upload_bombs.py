@@ -200,3 +200,11 @@ def test_health_and_reads_stay_fast_while_an_upload_is_read():
         assert result["response"].status_code in (201, 413, 422), result["response"].text
     finally:
         server.stop()
+
+
+def test_openpyxl_reads_uploads_through_defusedxml():
+    """openpyxl parses XML with defusedxml when it is installed (a dependency): an entity-expansion
+    or external-entity XLSX is refused by the parser itself, before any limit is needed."""
+    import openpyxl.xml
+
+    assert openpyxl.xml.DEFUSEDXML is True
