@@ -15,7 +15,10 @@ if TYPE_CHECKING:  # the runner brings the database library: loaded with the fir
     from geo.storage.workspace import Workspace
 
 _runners: "dict[int, tuple[Workspace, JobRunner]]" = {}
-_lock = threading.Lock()
+_lock = threading.RLock()
+# Counts the app's stops: a start still waiting for a quiet moment when the app stopped (a short-lived
+# app, as in the tests) must not start a runner that nobody stops, on a database that may be gone.
+_stops = 0
 
 
 def runner_for(ws: "Workspace") -> "JobRunner":
@@ -35,11 +38,15 @@ def runner_for(ws: "Workspace") -> "JobRunner":
 def start(ws: "Workspace") -> None:
     """Start the runner in the background (opening the database there, not in the start-up), once
     no request is being answered: like the warm-up, it steps aside for the first requests."""
+    stops = _stops
+
     def run() -> None:
         from api.warmup import requests
 
         requests.wait_until_idle()
-        runner_for(ws)
+        with _lock:
+            if stops == _stops:  # the app has not stopped meanwhile
+                runner_for(ws)
 
     threading.Thread(target=run, name="regiomatch-jobs-start", daemon=True).start()
 
@@ -47,7 +54,9 @@ def start(ws: "Workspace") -> None:
 def stop_all(timeout: float = 10.0) -> None:
     """Stop every runner of this process (the app is shutting down): running jobs are cancelled
     and count as interrupted."""
+    global _stops
     with _lock:
+        _stops += 1
         runners = [runner for _, runner in _runners.values()]
         _runners.clear()
     for runner in runners:

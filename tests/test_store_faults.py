@@ -126,6 +126,11 @@ def test_health_says_when_the_database_is_damaged(client, state_dir):
     assert client.get("/health").status_code == 200
     from api.settings import get_settings, workspace_for
 
+    # The job runner's thread reads the database too: stopped first, as a reader mapping the WAL index
+    # ("-shm") that is truncated under it dies of SIGBUS (the damage below is done behind SQLite's back).
+    from api import jobs
+
+    jobs.stop_all()
     store = workspace_for(get_settings()).store
     store.engine.dispose()
     path = _sqlite_file(state_dir)
