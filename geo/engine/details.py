@@ -1,6 +1,6 @@
 """Per-zone details of an overlay, built for a range of A-zones at once with array operations.
 
-Everything :class:`geo.engine.overlay.ZoneDetail` holds (the B-zones an A-zone touches with their
+Everything :class:`ZoneDetail` holds (the B-zones an A-zone touches with their
 members, the members outside the dominant B-zone, the members no B-zone covers) comes from the
 products ``w[atom] * share_a * share_b`` of every atom with every pair of its zones: the
 same products the contingency table sums. They are expanded for all requested A-zones in one
@@ -18,16 +18,15 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from scipy import sparse
 
 from geo.engine.metrics import NESTED_TOLERANCE
 
-if TYPE_CHECKING:  # only for annotations: geo.engine.overlay imports this module, never the reverse
+if TYPE_CHECKING:  # only for annotations
     from geo.engine.layer import Layer
-    from geo.engine.overlay import OverlayResult
 
 @dataclass(frozen=True)
 class Member:
@@ -69,7 +68,19 @@ class ZoneDetail:
         return self.weight > 0 and self.dominant_share >= 1.0 - NESTED_TOLERANCE
 
 
-PRESENCE = 1e-9  # as geo.engine.overlay.PRESENCE: weights below this are float noise, not membership
+class Overlaid(Protocol):
+    """What the details read of an overlay's result: the two
+    layers, the weight, the weighted table, the A-zone totals and the split municipalities."""
+
+    a: Layer
+    b: Layer
+    weight: str
+    table: np.ndarray
+    a_totals: np.ndarray
+    split: dict | None
+
+
+PRESENCE = 1e-9  # weights below this are float noise, not membership (the overlay uses it too)
 
 
 class LayerColumns:
@@ -194,12 +205,12 @@ def _slices(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return index, bounds
 
 
-def detail_arrays(result: "OverlayResult", start: int = 0, stop: int | None = None) -> DetailArrays:
+def detail_arrays(result: Overlaid, start: int = 0, stop: int | None = None) -> DetailArrays:
     """The details of A-zones ``start`` to ``stop`` (positions in ``result.a``) as arrays.
 
     Parameters
     ----------
-    result : OverlayResult
+    result : Overlaid
     start, stop : int
         A slice of A-zone positions (``stop=None``: to the last zone); clipped to the layer.
 
@@ -211,7 +222,6 @@ def detail_arrays(result: "OverlayResult", start: int = 0, stop: int | None = No
     Examples
     --------
     >>> from geo.reference.catalog import load_catalog
-    >>> from geo.engine.overlay import overlay
     >>> catalog = load_catalog()
     >>> elz = catalog.layer("eerstelijnszone")
     >>> arrays = detail_arrays(overlay(catalog.layer("samenwerkingsverband"), elz))  # ISOM, W13, WRNL, WZK
@@ -243,7 +253,7 @@ def detail_arrays(result: "OverlayResult", start: int = 0, stop: int | None = No
     positions = b_indptr[entry_atom][piece_entry] + offsets
     piece_b = b_cols[positions]
     piece_weight = entry_weight[piece_entry] * b_shares[positions]
-    # Municipalities both layers split are counted from their statistical sectors (geo.engine.overlay
+    # Municipalities both layers split are counted from their statistical sectors (the overlay
     # split_cells), not as products of shares: their pieces are the sector-counted cells.
     split = result.split or {}
     if split:
@@ -315,12 +325,12 @@ def detail_arrays(result: "OverlayResult", start: int = 0, stop: int | None = No
         c_weight=uncovered[not_covered])
 
 
-def zone_details(result: "OverlayResult", start: int = 0, stop: int | None = None) -> list["ZoneDetail"]:
+def zone_details(result: Overlaid, start: int = 0, stop: int | None = None) -> list["ZoneDetail"]:
     """Details of A-zones ``start`` to ``stop`` (positions in ``result.a``), in layer order.
 
     Parameters
     ----------
-    result : OverlayResult
+    result : Overlaid
     start, stop : int
         A slice of A-zone positions (``stop=None``: to the last zone).
 

@@ -17,11 +17,10 @@ from scipy import sparse
 from geo.engine import metrics
 from geo.engine.atoms import Weight
 from geo.errors import InvalidInput
-from geo.engine.details import Member, TouchedZone, ZoneDetail, zone_details
+from geo.engine.details import PRESENCE, ZoneDetail, zone_details
 from geo.engine.fine import joint_cells, joint_gap
 from geo.engine.layer import Layer
 
-PRESENCE = 1e-9
 # A layer whose covered inhabitants are, on average, in this many of its zones or more is a
 # collection of overlapping zones (the association register), not a zoning: whole-layer
 # partition measures mean nothing there (see geo.reference.associations).
