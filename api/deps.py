@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from starlette.concurrency import run_in_threadpool
 from fastapi import Depends, Query, Request
@@ -21,12 +21,14 @@ from fastapi import Depends, Query, Request
 from api import session
 from api.errors import Unauthorized
 from geo.accounts.roles import LOCAL, OPERATOR, Actor, check_beheerder
-from geo.storage.accounts import Session
 from geo.errors import InvalidInput
 from geo.reference.catalog import population_years
 from api.settings import YEAR_COOKIE, Settings, get_settings, workspace_for
 from geo.engine.overlay import OverlayResult, overlay
 from geo.storage.workspace import Workspace
+
+if TYPE_CHECKING:  # the account tables bring the database library: loaded with the first sign-in
+    from geo.storage.accounts import Session
 
 
 @dataclass(frozen=True)

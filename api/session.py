@@ -26,7 +26,7 @@ from __future__ import annotations
 import hmac
 
 from geo.accounts.credentials import derived, secret_hash
-from geo.storage.accounts import ACCOUNTS_KEY
+from geo.accounts.roles import ACCOUNTS_KEY
 
 COOKIE = "regiomatch_session"
 CSRF_HEADER = "x-csrf-token"

@@ -134,7 +134,12 @@ def catalog_2020() -> Catalog:
 
 
 @pytest.fixture
-def population_2020(monkeypatch: pytest.MonkeyPatch) -> None:
+def population_2020(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The app serves the pinned golden year (settings are read when the client starts)."""
     monkeypatch.setenv("REGIOMATCH_POPULATION_YEAR", str(GOLDEN_YEAR))
+    reset_app_caches()
+    yield
+    # The settings cached for 2020 must not outlive the test (a later test in this process, such
+    # as a command run in-process, would count 2020's inhabitants): restore, then forget.
+    monkeypatch.undo()
     reset_app_caches()

@@ -7,6 +7,7 @@ like every write; adding the first user switches the service to named accounts.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request, status
@@ -19,8 +20,10 @@ from api.errors import Unauthorized
 from api.settings import Settings, get_settings, workspace_for
 from geo.accounts.roles import ROLES, Actor, check_beheerder
 from geo.errors import RegiomatchError
-from geo.storage.accounts import Accounts
 from maps.accounts_pages import render_audit, render_refused, render_users
+
+if TYPE_CHECKING:  # the account tables bring the database library: loaded with the first use
+    from geo.storage.accounts import Accounts
 
 NO_STORE = {"Cache-Control": "no-store"}
 _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}

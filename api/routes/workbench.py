@@ -41,7 +41,6 @@ from geo.usecases.norms import layer_norm
 from geo.paths import ATTRIBUTION
 from geo.zoning.workbench import editing_context
 from maps.exports import CSV, GPKG, XLSX, geopackage_bytes, xlsx_bytes as workbook
-from maps.base import zone_colours
 from maps.pdf import html_to_pdf
 from maps.workbench_pages import (comparison_context, membership_csv, membership_frame, render_comparison,
                                   render_layer_new, render_signin, render_workbench)
@@ -54,6 +53,13 @@ NO_STORE = {"Cache-Control": "no-store"}
 REPORTS_BUSY = slot("reports", "De server maakt al {limit} rapporten tegelijk; probeer het over enkele seconden opnieuw.")
 MAPS_BUSY = slot("maps", "De server maakt al {limit} kaarten of geodata tegelijk; probeer het over enkele seconden "
                          "opnieuw.")
+
+
+def _zone_colours(layer, data_dir):  # noqa: ANN001, ANN202
+    """The maps' zone colours (maps.base loads folium and geopandas: on first use, not at start-up)."""
+    from maps.base import zone_colours
+
+    return zone_colours(layer, data_dir)
 
 
 def _writer(request: Request, settings: Settings) -> dict:
@@ -80,7 +86,7 @@ def _workbench(request: Request, ws: Workspace, settings: Settings, base_id: str
         "norm": None if norm is None else {"label": norm.label, "minimum": norm.minimum, "maximum": norm.maximum},
         "writer": _writer(request, settings),
         # The same colours as every map of this layer (zones that touch or nearly touch differ).
-        "colours": zone_colours(base, ws.catalog.data_dir),
+        "colours": _zone_colours(base, ws.catalog.data_dir),
     }
     return HTMLResponse(render_workbench(data), headers=NO_STORE)
 
@@ -116,7 +122,7 @@ def _comparison(ws: Workspace, base: str, other: str, against: list[str]) -> tup
             "left": {"title": base_layer.name, "zones": editing_context(base_layer)["municipalities"]},
             "right": {"title": other_layer.name, "zones": editing_context(other_layer)["municipalities"]},
             "moved": [m["nis_code"] for m in result.moved],
-            "colours": zone_colours(ws.layer(ws.base_id_of(base)) if ws.base_id_of(base) else base_layer,
+            "colours": _zone_colours(ws.layer(ws.base_id_of(base)) if ws.base_id_of(base) else base_layer,
                                     ws.catalog.data_dir)}
     return context, data
 

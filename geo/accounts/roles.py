@@ -25,6 +25,9 @@ BEHEERDER = "beheerder"
 BIJDRAGER = "bijdrager"
 ROLES = (BEHEERDER, BIJDRAGER)
 
+# Where the named users' signed-in sessions are keyed (beside the shared token's own key).
+ACCOUNTS_KEY = "accounts"
+
 
 @dataclass(frozen=True)
 class Actor:

@@ -75,7 +75,6 @@ audit = Table(
 )
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
-ACCOUNTS_KEY = "accounts"
 
 
 @dataclass(frozen=True)
