@@ -17,13 +17,13 @@ import pandas as pd
 
 from api.cli_common import add_command, emit, workspace
 from geo import dutch
-from geo.zoning.compare import compare
-from geo.views.costshare import SeatRule, cost_share, per_inhabitant
 from geo.errors import InvalidInput
 from geo.paths import ATTRIBUTION
 from geo.reference.roles import association_layer, zoning_layer
-from geo.zoning.suggest import DEFAULT_MAX_MOVES, DEFAULT_TIME_BUDGET, Constraints, suggest
 from geo.usecases.norms import requested_norm
+from geo.views.costshare import SeatRule, cost_share, per_inhabitant
+from geo.zoning.compare import compare
+from geo.zoning.suggest import DEFAULT_MAX_MOVES, DEFAULT_TIME_BUDGET, Constraints, suggest
 from geo.zoning.validation import validate
 
 # The header is read by planners: name the key in Dutch.

@@ -16,8 +16,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from geo.reference.catalog import DEFAULT_POPULATION_YEAR
 from geo.paths import SHIPPED_DATA
+from geo.reference.catalog import DEFAULT_POPULATION_YEAR
 from geo.storage.workspace import Workspace, open_workspace
 from geo.uploads.sandbox import ImportLimits
 

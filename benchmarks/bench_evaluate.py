@@ -80,10 +80,10 @@ def _http_samples(base: str, method: str, path: str, body: dict | None, runs: in
 
 
 def in_process(moves: list[dict]) -> dict:
-    from geo.reference.catalog import load_catalog
-    from geo.reference.norms import norm_for
     from geo.engine.overlay import overlay
     from geo.engine.scenario import Move, apply_moves
+    from geo.reference.catalog import load_catalog
+    from geo.reference.norms import norm_for
     from geo.zoning.validation import check_contiguity, check_nesting
     from geo.zoning.workbench import evaluate_moves
 

@@ -172,7 +172,7 @@ def table(results: dict) -> str:
             ratio = f" ({b['p50_ms'] / a['p50_ms']:.0f}x)" if "p50_ms" in b else ""
             row(f"7 {path[:60]}", f"{_f(a['p50_ms'])} ms{ratio}", "< 150 ms")
             view = first.get(path, {})
-            row(f"  p90; uncached p50; first view at start / after warm-up; sent/HTML KB",
+            row("  p90; uncached p50; first view at start / after warm-up; sent/HTML KB",
                 f"{_f(a['p90_ms'])}; {_f(b.get('p50_ms'))}; {_f(view.get('first_view_ms'))} / "
                 f"{_f(view.get('first_view_after_warm_up_ms'))} ms; "
                 f"{a['sent_bytes'] / 1e3:.0f}/{a['html_or_body_bytes'] / 1e3:.0f}")

@@ -644,9 +644,9 @@ def main(argv: list[str] | None = None) -> None:
 
     # The browser outlines of every shipped layer, prepared once here instead of on each
     # server's first maps (geo/geometry/prepared.py: read only while they match this data).
-    from geo.reference.catalog import load_catalog_from
-    from geo.geometry.polygons import WEB_DETAIL_METRES
     from geo.geometry.build import write_web_geometry
+    from geo.geometry.polygons import WEB_DETAIL_METRES
+    from geo.reference.catalog import load_catalog_from
 
     write_web_geometry(list(load_catalog_from(out).builtin.values()), out, WEB_DETAIL_METRES)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 
 import folium

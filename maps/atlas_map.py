@@ -16,9 +16,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from geo.views.atlas import Atlas
 from geo.geometry.polygons import municipal_polygons, zone_polygons
 from geo.paths import ATTRIBUTION, SHIPPED_DATA
+from geo.views.atlas import Atlas
 from maps.templating import zone_noun
 
 # Classes of the minority-side count: 0, 1, 2, 3-4, 5-7, 8 or more (ColorBrewer Oranges).

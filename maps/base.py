@@ -25,9 +25,8 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from geo.engine.atoms import Atoms
-from geo.geometry.polygons import web_geometry, web_municipalities, web_zones, zone_polygons
 from geo.engine.layer import Layer
-from geo.geometry.polygons import DEFAULT_WEB_DETAIL
+from geo.geometry.polygons import DEFAULT_WEB_DETAIL, web_geometry, web_municipalities, web_zones, zone_polygons
 from geo.paths import SHIPPED_DATA
 from maps import style
 from maps.assets import AssetMode, RawHTML, use_assets

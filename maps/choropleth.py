@@ -16,10 +16,10 @@ import folium
 import numpy as np
 
 from geo import dutch
-from geo.errors import InvalidInput
 from geo.engine.layer import Layer
-from geo.reference.norms import NORM_LINES, NORMS, PopulationNorm, check_population
+from geo.errors import InvalidInput
 from geo.paths import SHIPPED_DATA
+from geo.reference.norms import NORM_LINES, NORMS, PopulationNorm, check_population
 from maps import base, style
 from maps.assets import AssetMode
 

@@ -16,8 +16,8 @@ import geopandas as gpd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from geo.geometry.polygons import municipal_polygons, zone_polygons
 from geo.engine.layer import Layer
+from geo.geometry.polygons import municipal_polygons, zone_polygons
 from geo.paths import ATTRIBUTION, SHIPPED_DATA
 from maps import style
 from maps.base import zone_colours

@@ -27,8 +27,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from geo.lazy import lazy_module
 from geo.formulas import neutralise_frame
+from geo.lazy import lazy_module
 from geo.paths import ATTRIBUTION
 
 # Only drawing and importing polygons need geopandas: not a start-up, nor an overlay.

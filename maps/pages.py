@@ -13,13 +13,13 @@ from urllib.parse import quote
 import pandas as pd
 
 from geo import dutch
-from geo.reference.catalog import Catalog
 from geo.engine.layer import Layer
 from geo.engine.overlay import OverlayResult
-from geo.views.profile import MunicipalityProfile
+from geo.reference.catalog import Catalog
 from geo.reference.roles import association_layer, nesting_layer, zoning_layer
-from geo.views.search import search
 from geo.reference.vintages import normalise_name
+from geo.views.profile import MunicipalityProfile
+from geo.views.search import search
 from maps.exports import DUTCH_HEADERS
 from maps.report import layer_measures, measures_caveat
 from maps.templating import render, zone_noun

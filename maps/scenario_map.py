@@ -14,12 +14,11 @@ from jinja2 import Template
 
 from geo import dutch
 from geo.engine.layer import Layer
-from geo.reference.norms import PopulationNorm, check_population
-from geo.paths import SHIPPED_DATA
 from geo.engine.scenario import moved
+from geo.paths import SHIPPED_DATA
+from geo.reference.norms import PopulationNorm, check_population
 from maps import base, style
 from maps.assets import AssetMode
-
 
 
 class _Sync(MacroElement):

@@ -15,10 +15,11 @@ import re
 import folium
 import geopandas as gpd
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from geo.paths import ATTRIBUTION
+
 
 def data_uri(png: bytes) -> str:
     """``data:image/png;base64,...`` so the page stays one self-contained file."""

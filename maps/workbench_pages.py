@@ -8,14 +8,14 @@ strict Content-Security-Policy holds. Everything a user reads is Dutch; numbers 
 
 from __future__ import annotations
 
-
 import pandas as pd
 
 from geo import dutch
-from geo.zoning.compare import Comparison
 from geo.engine.layer import Layer
+from geo.zoning.compare import Comparison
 from maps.csp import nonce_attribute
-from maps.templating import each, no_single, render as _render, the, zone_noun
+from maps.templating import each, no_single, the, zone_noun
+from maps.templating import render as _render
 
 # Dutch words for the measures of geo.zoning.compare (never the field names).
 MEASURE_WORDS = {

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from geo.geometry.polygons import municipal_polygons, zone_polygons
-from geo.engine.layer import Layer
 from geo.engine.details import ZoneDetail
+from geo.engine.layer import Layer
+from geo.geometry.polygons import municipal_polygons, zone_polygons
 from geo.paths import SHIPPED_DATA
 from geo.reference.codes import label, published
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from api.deps import get_workspace
 from api.jobs import runner_for
 from api.routes.workbench import NO_STORE, _writer
 from api.settings import Settings, get_settings
@@ -19,9 +20,14 @@ from geo.jobs import ensembles as jobs
 from geo.jobs.records import STATUS_WORDS
 from geo.reference.norms import norm_for
 from geo.storage.workspace import Workspace
-from api.deps import get_workspace
-from maps.alternatives_pages import (job_context, proposal_rows, render_ensemble, render_form, render_proposals,
-                                     results_context)
+from maps.alternatives_pages import (
+    job_context,
+    proposal_rows,
+    render_ensemble,
+    render_form,
+    render_proposals,
+    results_context,
+)
 
 router = APIRouter(tags=["alternatives"])
 DEFAULT_LAYER = "eerstelijnszone"  # the default: the primary care zones

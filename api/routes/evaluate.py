@@ -13,14 +13,14 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from api.deps import get_workspace
-from geo.storage.workspace import Workspace
 from api.routes.scenarios import MoveIn
 from api.routes.zonings import ASSOCIATIONS, MAX_API_TIME_BUDGET
+from geo.engine.scenario import Move, apply_moves
 from geo.errors import InvalidInput
 from geo.reference.roles import nesting_layer
-from geo.engine.scenario import Move, apply_moves
-from geo.zoning.suggest import Constraints, suggest
+from geo.storage.workspace import Workspace
 from geo.usecases.norms import requested_norm
+from geo.zoning.suggest import Constraints, suggest
 from geo.zoning.workbench import evaluate_moves
 
 router = APIRouter(prefix="/api/v1", tags=["zonings"])

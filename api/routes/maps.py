@@ -15,16 +15,17 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from api.deps import get_workspace
 from api.limits import slot, unique_list
 from api.render_cache import ALL_LAYERS, cached
-from geo.geometry.polygons import DEFAULT_WEB_DETAIL as DETAIL, WEB_DETAIL_METRES, web_geometry
+from geo.engine.overlay import overlay
+from geo.geometry.polygons import DEFAULT_WEB_DETAIL as DETAIL
+from geo.geometry.polygons import WEB_DETAIL_METRES, web_geometry
 from geo.reference.norms import NORM_LINES
 from geo.reference.roles import association_layer
 from geo.storage.records import scenario_layer_id
+from geo.storage.workspace import Workspace
 from geo.usecases.norms import layer_norm
 from geo.usecases.scenarios import scenario_with_base
-from geo.engine.overlay import overlay
-from geo.storage.workspace import Workspace
-from maps.static_files import static_file
 from maps.csp import mark_scripts
+from maps.static_files import static_file
 
 router = APIRouter(tags=["maps"])
 ASSETS = "served"

@@ -4,30 +4,36 @@ and the overlay table (with CSV and XLSX downloads)."""
 from __future__ import annotations
 
 from typing import Literal
-
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-
 from api import serialize
+from api.deps import LayerPair, get_workspace, layer_pair
 from api.downloads import download
 from api.limits import slot
-from api.deps import LayerPair, get_workspace, layer_pair
+from api.render_cache import ALL_LAYERS, cached
 from api.settings import YEAR_COOKIE
+from geo.engine.overlay import overlay
 from geo.errors import InvalidInput
 from geo.reference.catalog import population_years
-from api.render_cache import ALL_LAYERS, cached
 from geo.reference.roles import association_layer, zoning_layer
-from geo.views.atlas import fit_atlas, municipality_counts
-from geo.engine.overlay import overlay
-from geo.views.profile import municipality_profile
 from geo.storage.workspace import Workspace
+from geo.views.atlas import fit_atlas, municipality_counts
+from geo.views.profile import municipality_profile
 from maps.atlas_page import association_facts_of
-from maps.pages import (ASSOCIATION_LAYER, overlay_sheets, render_landing,
-                        render_municipality, render_overlay_table, render_search, search_hits, single_match)
 from maps.exports import CSV, DUTCH_HEADERS, EXCEL, XLSX, csv_bytes, xlsx_bytes
+from maps.pages import (
+    ASSOCIATION_LAYER,
+    overlay_sheets,
+    render_landing,
+    render_municipality,
+    render_overlay_table,
+    render_search,
+    search_hits,
+    single_match,
+)
 
 router = APIRouter(tags=["pages"])
 

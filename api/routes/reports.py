@@ -8,15 +8,15 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse
 
-from api.downloads import download
 from api.deps import get_workspace
+from api.downloads import download
 from api.errors import error_response
 from api.limits import slot
 from api.render_cache import cache_for, cached
-from geo.storage.workspace import Workspace
-from maps.pdf import PdfUnavailable, available_renderers, html_to_pdf
 from geo.jobs.ensembles import ensembles_stamp
+from geo.storage.workspace import Workspace
 from geo.usecases.reports import DEFAULT_AGAINST
+from maps.pdf import PdfUnavailable, available_renderers, html_to_pdf
 from maps.report import report_html
 
 router = APIRouter(tags=["reports"])

@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api import serialize
 from api.deps import get_workspace, require_writer
 from geo.accounts.roles import Actor
-from geo.errors import Conflict
 from geo.engine.scenario import Move, check_moves, moved
+from geo.errors import Conflict
 from geo.storage.records import ScenarioRecord
 from geo.storage.workspace import Workspace
 

@@ -14,37 +14,45 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-
-from api import session
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import get_workspace, page_writer, require_writer, signed_in as signed_in_session
-from api.render_cache import cached, render_ahead
+from api import session
+from api.deps import get_workspace, page_writer, require_writer
+from api.deps import signed_in as signed_in_session
 from api.downloads import content_disposition, download
-from geo.storage import records
-from geo.storage.records import scenario_layer_id
-from geo.storage.workspace import Workspace
 from api.errors import TooLarge
 from api.limits import slot, upload_slot
+from api.render_cache import cached, render_ahead
 from api.routes.evaluate import DEFAULT_NEST_IN
 from api.routes.zonings import ASSOCIATIONS
 from api.settings import Settings, get_settings, workspace_for
 from geo.accounts.throttle import Throttle
-from geo.zoning.compare import compare, order_against
-from geo.geometry.polygons import DEFAULT_SIMPLIFY_METRES, layer_geojson, zone_polygons
 from geo.errors import Busy, LimitExceeded, RegiomatchError
-from geo.uploads.preview import ImportPreview, dutch_problem
-from geo.uploads.importing import check_suffix
-from geo.uploads.sandbox import build_upload
-from geo.reference.roles import compare_with, municipality_layer, nesting_layer, zoning_layer
-from geo.usecases.norms import layer_norm
+from geo.geometry.polygons import DEFAULT_SIMPLIFY_METRES, layer_geojson, zone_polygons
 from geo.paths import ATTRIBUTION
+from geo.reference.roles import compare_with, municipality_layer, nesting_layer, zoning_layer
+from geo.storage import records
+from geo.storage.records import scenario_layer_id
+from geo.storage.workspace import Workspace
+from geo.uploads.importing import check_suffix
+from geo.uploads.preview import ImportPreview, dutch_problem
+from geo.uploads.sandbox import build_upload
+from geo.usecases.norms import layer_norm
+from geo.zoning.compare import compare, order_against
 from geo.zoning.workbench import editing_context
-from maps.exports import CSV, GPKG, XLSX, geopackage_bytes, xlsx_bytes as workbook
 from maps.base import zone_colours
+from maps.exports import CSV, GPKG, XLSX, geopackage_bytes
+from maps.exports import xlsx_bytes as workbook
 from maps.pdf import html_to_pdf
-from maps.workbench_pages import (comparison_context, membership_csv, membership_frame, render_comparison,
-                                  render_layer_new, render_signin, render_workbench)
+from maps.workbench_pages import (
+    comparison_context,
+    membership_csv,
+    membership_frame,
+    render_comparison,
+    render_layer_new,
+    render_signin,
+    render_workbench,
+)
 
 router = APIRouter(tags=["workbench"])
 GEOMETRY_URL = "/api/v1/layers/gemeente/geojson?simplify=150"

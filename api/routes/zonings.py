@@ -22,22 +22,22 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.downloads import download
-from maps.exports import CSV, csv_bytes
-from api.render_cache import cached
 from api.deps import get_workspace, require_writer
+from api.downloads import download
 from api.limits import heavy, unique_list
+from api.render_cache import cached
 from api.settings import Settings, get_settings
-from geo.zoning.compare import compare
-from geo.views.costshare import SeatRule, cost_share, per_inhabitant
+from geo.engine.layer import Layer, with_population
 from geo.errors import InvalidInput
 from geo.reference.history import members_as_of
-from geo.engine.layer import Layer, with_population
-from geo.zoning.suggest import DEFAULT_MAX_MOVES, DEFAULT_TIME_BUDGET, Constraints, suggest
-from geo.usecases.norms import requested_norm
-from geo.zoning.validation import validate
-from geo.storage.workspace import Workspace
 from geo.reference.roles import association_layer
+from geo.storage.workspace import Workspace
+from geo.usecases.norms import requested_norm
+from geo.views.costshare import SeatRule, cost_share, per_inhabitant
+from geo.zoning.compare import compare
+from geo.zoning.suggest import DEFAULT_MAX_MOVES, DEFAULT_TIME_BUDGET, Constraints, suggest
+from geo.zoning.validation import validate
+from maps.exports import CSV, csv_bytes
 
 router = APIRouter(prefix="/api/v1", tags=["zonings"])
 

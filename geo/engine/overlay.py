@@ -16,10 +16,10 @@ from scipy import sparse
 
 from geo.engine import metrics
 from geo.engine.atoms import Weight
-from geo.errors import InvalidInput
-from geo.engine.details import Member, TouchedZone, ZoneDetail, zone_details
+from geo.engine.details import ZoneDetail, zone_details
 from geo.engine.fine import joint_cells, joint_gap
 from geo.engine.layer import Layer
+from geo.errors import InvalidInput
 
 PRESENCE = 1e-9
 # A layer whose covered inhabitants are, on average, in this many of its zones or more is a

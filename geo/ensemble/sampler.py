@@ -39,7 +39,6 @@ from geo import dutch
 from geo.errors import Cancelled, LimitExceeded
 
 if TYPE_CHECKING:
-    from concurrent.futures import Executor
 
     from geo.ensemble.problem import Problem
 

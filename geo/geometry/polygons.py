@@ -6,8 +6,6 @@ conversion happens here and only here.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import functools
 import hashlib
 import json
@@ -15,16 +13,17 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry import mapping
-import pandas as pd
 
-from geo.lazy import lazy_module
 from geo.errors import InvalidInput
-from geo.paths import METRIC_CRS, SHIPPED_DATA, WEB_CRS
 from geo.geometry.prepared import shipped_web_geometry
+from geo.lazy import lazy_module
+from geo.paths import METRIC_CRS, SHIPPED_DATA, WEB_CRS
 
 if TYPE_CHECKING:  # annotations only: the engine never waits for geometry, nor geometry for it
     from geo.engine.layer import Layer

@@ -12,13 +12,12 @@ without the files) is prepared on first use, as before: a shipped file is never 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import gzip
 import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 

@@ -41,9 +41,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.reference.catalog import Catalog
-from geo.errors import InvalidInput, UnknownZone
 from geo.engine.layer import Layer
+from geo.errors import InvalidInput, UnknownZone
+from geo.reference.catalog import Catalog
 
 REGISTER_LAYER = "samenwerkingsverbanden"
 HAND_LAYER = "samenwerkingsverband"

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from geo.engine.atoms import Atoms
-from geo.errors import InvalidInput, UnknownLayer
 from geo.engine.layer import Layer
+from geo.errors import InvalidInput, UnknownLayer
 from geo.paths import SHIPPED_DATA
 from geo.reference.vintages import Crosswalk
 

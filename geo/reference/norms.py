@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from geo.errors import InvalidInput
 from geo.engine.layer import Layer
+from geo.errors import InvalidInput
 from geo.reference.roles import layer_meta
 
 # Thresholds drawn in legends of population maps.

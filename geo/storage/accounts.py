@@ -24,13 +24,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, delete, func, insert, select,
-                        update)
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from geo.accounts.credentials import (TOKEN_PREFIX, check_password_rules, hash_password, new_secret, secret_hash,
-                                      verify_password)
+from geo.accounts.credentials import (
+    TOKEN_PREFIX,
+    check_password_rules,
+    hash_password,
+    new_secret,
+    secret_hash,
+    verify_password,
+)
 from geo.accounts.roles import Actor, check_role
 from geo.errors import Conflict, InvalidInput, NotFound
 

@@ -30,7 +30,10 @@ from sqlalchemy.exc import IntegrityError
 
 from geo.errors import InvalidInput, UnknownJob
 from geo.jobs.records import CANCELLED, DONE, FAILED, INTERRUPTED, QUEUED, RERUNNABLE, RUNNING, JobRecord
-from geo.storage.base import aware as _aware, metadata, translated as _translated, valid_id as _valid_id
+from geo.storage.base import aware as _aware
+from geo.storage.base import metadata
+from geo.storage.base import translated as _translated
+from geo.storage.base import valid_id as _valid_id
 
 # Columns read for a record: everything except the (possibly large) result.
 # Schema version 4: long work as jobs (geo.jobs, geo.storage.jobs): inputs, status, progress and

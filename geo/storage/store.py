@@ -16,20 +16,36 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import (Column, DateTime, Integer, String, Table, Text,
-                        create_engine, event, insert, select, text, update, delete)
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from geo.accounts.roles import Actor, check_may_change
-from geo.errors import (Conflict, Corrupt, DatabaseUnavailable, InvalidInput, UnknownLayer,
-                        UnknownScenario)
 from geo.engine.layer import WEIGHTINGS
-from geo.storage import records
-from geo.storage.base import aware as _aware, metadata, translated as _translated, valid_id as _valid_id
-from geo.storage.jobs import JobStore, create_table as _create_jobs
+from geo.errors import Conflict, Corrupt, DatabaseUnavailable, InvalidInput, UnknownLayer, UnknownScenario
 from geo.storage import accounts as account_tables
+from geo.storage import records
 from geo.storage.accounts import Accounts
+from geo.storage.base import aware as _aware
+from geo.storage.base import metadata
+from geo.storage.base import translated as _translated
+from geo.storage.base import valid_id as _valid_id
+from geo.storage.jobs import JobStore
+from geo.storage.jobs import create_table as _create_jobs
 from geo.storage.records import TEXT_LIMITS, LayerRecord, ScenarioRecord, check_text  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:

@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from geo.reference.catalog import DEFAULT_POPULATION_YEAR, Catalog, load_catalog
-from geo.errors import UnknownLayer
 from geo.engine.layer import Layer
-from geo.paths import METRIC_CRS, SHIPPED_DATA
 from geo.engine.scenario import Move, apply_moves
+from geo.errors import UnknownLayer
+from geo.paths import METRIC_CRS, SHIPPED_DATA
+from geo.reference.catalog import DEFAULT_POPULATION_YEAR, Catalog, load_catalog
 from geo.storage.records import LayerRecord, ScenarioRecord, scenario_id
 
 if TYPE_CHECKING:

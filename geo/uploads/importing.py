@@ -20,12 +20,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.lazy import lazy_module
-from geo.reference.catalog import Catalog
+from geo.engine.layer import Layer, _natural_key, sectors_in_polygons
 from geo.errors import InvalidGeometry, InvalidInput, LimitExceeded, UnsupportedFormat, WrongCRS
 from geo.geometry.polygons import municipal_polygons
-from geo.engine.layer import Layer, _natural_key, sectors_in_polygons
+from geo.lazy import lazy_module
 from geo.paths import METRIC_CRS
+from geo.reference.catalog import Catalog
 from geo.reference.vintages import carry_forward
 
 # Only drawing and importing polygons need geopandas: not a start-up, nor an overlay.

@@ -28,10 +28,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.uploads import importing
-from geo.reference.catalog import Catalog
-from geo.errors import RegiomatchError
 from geo.engine.layer import Layer
+from geo.errors import RegiomatchError
+from geo.reference.catalog import Catalog
+from geo.uploads import importing
 
 
 @dataclass(frozen=True)

@@ -29,11 +29,11 @@ from functools import lru_cache
 
 import pandas as pd
 
-from geo.reference.associations import REGISTER_LAYER, Association, associations
-from geo.reference.catalog import Catalog
-from geo.errors import InvalidInput
 from geo.engine.layer import Layer
 from geo.engine.overlay import PRESENCE, overlay
+from geo.errors import InvalidInput
+from geo.reference.associations import REGISTER_LAYER, Association, associations
+from geo.reference.catalog import Catalog
 
 # The layer whose zones are the associations of the atlas.
 ASSOCIATION_LAYER = REGISTER_LAYER

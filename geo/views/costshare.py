@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 from geo import dutch
-from geo.errors import InvalidInput
 from geo.engine.layer import Layer
+from geo.errors import InvalidInput
 
 ShareWeight = Literal["population", "area", "equal"]
 SHARE_WEIGHTS: tuple[str, ...] = ("population", "area", "equal")

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from geo.engine.atoms import Atoms
-from geo.engine.layer import Layer, with_population
-from geo.reference.norms import CALL_2018, MINIMUM_100K, ZONE_MINIMUM_60K, PopulationNorm, check_population, norm_for
 from geo.engine.details import ZoneDetail
+from geo.engine.layer import Layer, with_population
 from geo.engine.overlay import Summary, overlay
+from geo.reference.norms import CALL_2018, MINIMUM_100K, ZONE_MINIMUM_60K, PopulationNorm, check_population, norm_for
 from geo.reference.roles import association_layer
 
 # Norms every Flemish zone is held against in a report, next to its own layer's norm.

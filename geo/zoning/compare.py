@@ -37,10 +37,10 @@ import numpy as np
 import pandas as pd
 
 from geo.engine.atoms import Weight
-from geo.errors import InvalidInput
 from geo.engine.layer import Layer
-from geo.reference.norms import NORM_LINES, PopulationNorm, norm_for
 from geo.engine.overlay import OverlayResult, overlay
+from geo.errors import InvalidInput
+from geo.reference.norms import NORM_LINES, PopulationNorm, norm_for
 from geo.reference.roles import association_layer
 
 ASSOCIATION_PREFIX = association_layer()  # the layer with role "associations" in data/layers.json

@@ -63,14 +63,14 @@ from typing import TYPE_CHECKING, Literal, Sequence
 import numpy as np
 
 from geo import dutch
-from geo.zoning.anchors import zone_anchors
-from geo.zoning.compare import Comparison, compare, order_against
-from geo.errors import InvalidInput
 from geo.engine.evaluate import Evaluator, Tables
 from geo.engine.layer import Layer
+from geo.engine.scenario import Move, apply_moves
+from geo.errors import InvalidInput
 from geo.reference.norms import PopulationNorm, norm_for
 from geo.reference.roles import ASSOCIATIONS_ROLE, with_role
-from geo.engine.scenario import Move, apply_moves
+from geo.zoning.anchors import zone_anchors
+from geo.zoning.compare import Comparison, compare, order_against
 from geo.zoning.validation import adjacency_graph, classify_pieces, exclaves, zone_member_codes, zone_pieces
 
 if TYPE_CHECKING:  # networkx is imported by geo.zoning.validation when a graph is built, not at start-up

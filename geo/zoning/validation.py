@@ -44,11 +44,11 @@ import pandas as pd
 
 from geo import dutch
 from geo.engine.atoms import Atoms
+from geo.engine.layer import Layer
+from geo.engine.overlay import overlay
 from geo.errors import InvalidInput
 from geo.geometry.polygons import adjacency
-from geo.engine.layer import Layer
 from geo.reference.norms import PopulationNorm, check_population, norm_for
-from geo.engine.overlay import overlay
 
 if TYPE_CHECKING:
     import networkx as nx

@@ -41,13 +41,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from geo import dutch
-from geo.errors import InvalidInput
 from geo.engine.evaluate import Evaluator
 from geo.engine.layer import Layer
-from geo.reference.norms import PopulationNorm
 from geo.engine.overlay import Summary, weighted_table
 from geo.engine.scenario import Move, check_moves
-from geo.zoning.validation import (Piece, adjacency_graph, classify_pieces, exclaves, zone_member_codes, zone_pieces)
+from geo.errors import InvalidInput
+from geo.reference.norms import PopulationNorm
+from geo.zoning.validation import Piece, adjacency_graph, classify_pieces, exclaves, zone_member_codes, zone_pieces
 
 if TYPE_CHECKING:  # networkx is imported by geo.zoning.validation when the graph is built
     import networkx as nx
@@ -465,7 +465,6 @@ def evaluate_moves(base: Layer, moves: Sequence[Move], references: Sequence[Laye
     """
     prepared = _prepare(base, references, nest_in)
     checked = _check(prepared, moves)
-    atoms = base.atoms
     codes = prepared.codes
     # Moves that put a municipality where it already is are not moves.
     effective = [m for m in checked if prepared._base_zones(m.nis_code) != [m.to_zone]]
