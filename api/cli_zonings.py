@@ -1,10 +1,10 @@
-"""``regiomatch validate | compare | suggest | cost-share``: alternative zonings on the command line.
+r"""``regiomatch validate | compare | suggest | cost-share``: alternative zonings on the command line.
 
 Examples::
 
     regiomatch validate eerstelijnszone --nest-in referentieregio
     regiomatch compare eerstelijnszone scenario:1a2b3c --against samenwerkingsverband --format csv
-    regiomatch suggest eerstelijnszone --against samenwerkingsverband --min-population 60000 \\
+    regiomatch suggest eerstelijnszone --against samenwerkingsverband --min-population 60000 \
         --keep-together 34022,34025 --max-moves 5 --seed 1
     regiomatch cost-share W13 --amount 321235 --fixed-per-member 1000
 """

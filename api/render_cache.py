@@ -463,7 +463,6 @@ def render_ahead(route: Callable, **kwargs: Any) -> bool:
     >>> render_ahead(compare_pdf.sync, base="eerstelijnszone", other="scenario:ab12", against=[], ws=ws)  # doctest: +SKIP
     True
     """
-
     if "ws" in kwargs and cache_for(kwargs["ws"]) is None:
         return False  # nothing would keep it
 

@@ -213,7 +213,7 @@ def tree_memory(pid: int) -> dict[str, float]:
 
 
 def load_test(duration: float, log: Path, workers: int = 1) -> dict:
-    """wrk against the overlay JSON, the overlay map and the zones as GeoJSON on one server with
+    """Wrk against the overlay JSON, the overlay map and the zones as GeoJSON on one server with
     ``workers`` worker processes; memory of the whole process tree before and after each target."""
     results: dict = {}
     with server(log, workers=workers) as (process, base, _):

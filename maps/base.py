@@ -107,7 +107,7 @@ def render(m: folium.Map) -> str:
 
 
 def js_value(value: object, compact: bool | tuple[str, ...] = ()) -> str:
-    """JSON that is safe inside an HTML ``<script>``: ``<``, ``>`` and ``&`` are escaped, so user
+    r"""JSON that is safe inside an HTML ``<script>``: ``<``, ``>`` and ``&`` are escaped, so user
     text such as ``</script>`` can never end the script. Written without spaces when ``compact``
     is true, or for the values of the keys of a dict it names (per-zone columns, thousands of
     entries).
@@ -115,7 +115,7 @@ def js_value(value: object, compact: bool | tuple[str, ...] = ()) -> str:
     Examples
     --------
     >>> js_value({"name": "</script><img src=x>"})
-    '{"name": "\\\\u003c/script\\\\u003e\\\\u003cimg src=x\\\\u003e"}'
+    '{"name": "\\u003c/script\\u003e\\u003cimg src=x\\u003e"}'
     >>> js_value({"key": "g1", "zones": {"code": ["a", "b"]}}, compact=("zones",))
     '{"key": "g1", "zones": {"code":["a","b"]}}'
     """
@@ -129,14 +129,14 @@ def js_value(value: object, compact: bool | tuple[str, ...] = ()) -> str:
 
 
 def json_data(value: object) -> str:
-    """JSON that is safe inside an HTML ``<script type="application/json">`` data block: every
-    ``</`` and ``<!`` is broken up (``<\\/``, ``\\u003c!``), so no text can end the block or open a
+    r"""JSON that is safe inside an HTML ``<script type="application/json">`` data block: every
+    ``</`` and ``<!`` is broken up (``<\/``, ``\u003c!``), so no text can end the block or open a
     comment there; everything else stays as it is (read with ``JSON.parse``, never run).
 
     Examples
     --------
     >>> json_data(["<b>W13</b>", "</script><!--"])
-    '["<b>W13<\\\\/b>", "<\\\\/script>\\\\u003c!--"]'
+    '["<b>W13<\\/b>", "<\\/script>\\u003c!--"]'
     """
     text = json.dumps(value, ensure_ascii=False)
     return text.replace("</", "<\\/").replace("<!", "\\u003c!")

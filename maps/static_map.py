@@ -34,7 +34,7 @@ _SWATCH_BORDER = re.compile(r"border(?:-top)?:(\d+)px (solid|dashed) (#[0-9a-fA-
 
 
 def map_png(m: folium.Map) -> bytes:
-    """A PNG of an interactive map (every map of its figure, side by side): the same layers and
+    r"""A PNG of an interactive map (every map of its figure, side by side): the same layers and
     styles, labels, title, legend and data credit, drawn from the same frames as the page.
 
     Examples
@@ -42,7 +42,7 @@ def map_png(m: folium.Map) -> bytes:
     >>> from maps.overlay_map import overlay_map
     >>> png = map_png(overlay_map(result, focus="W13"))
     >>> png[:4]
-    b'\\x89PNG'
+    b'\x89PNG'
     """
     figure = m.get_root()
     maps = [child for child in figure._children.values() if isinstance(child, folium.Map)] or [m]

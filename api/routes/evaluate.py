@@ -64,7 +64,7 @@ def post_evaluate(body: EvaluateIn, ws: Workspace = Depends(get_workspace)) -> R
 
 
 def _plain(value: object) -> object:
-    """numpy scalars as Python numbers (the one kind of value ``as_dict`` may leave)."""
+    """Numpy scalars as Python numbers (the one kind of value ``as_dict`` may leave)."""
     if hasattr(value, "item"):
         return value.item()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")

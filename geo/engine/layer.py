@@ -422,7 +422,7 @@ class Layer:
         return cached
 
     def with_sector_zones(self, codes: np.ndarray) -> "Layer":
-        """This layer with each statistical sector assigned to the zone named in ``codes`` (one
+        """A layer like this one with each statistical sector assigned to the zone named in ``codes`` (one
         zone code per sector of ``atoms.sectors``; anything not a zone code: in no zone).
 
         Parameters

@@ -44,7 +44,7 @@ def unpack(data: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
 
 def _plain(value: Any) -> Any:
-    """numpy scalars and arrays inside ``meta`` as plain JSON."""
+    """Numpy scalars and arrays inside ``meta`` as plain JSON."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):

@@ -130,11 +130,11 @@ def members_from_table(frame: pd.DataFrame, catalog: Catalog, vintage: str | Non
 
 def layer_from_table(layer_id: str, content: bytes, filename: str, catalog: Catalog, *, name: str | None = None,
                      source: str = "", vintage: str | None = None, parsed: pd.DataFrame | None = None) -> Layer:
-    """A layer from a membership table (CSV/XLSX: municipality -> zone code, zone name, share).
+    r"""A layer from a membership table (CSV/XLSX: municipality -> zone code, zone name, share).
 
     Examples
     --------
-    >>> csv = b"nis_code,zone_code,zone_name\\n34022,Z1,Kortrijk e.o.\\n"
+    >>> csv = b"nis_code,zone_code,zone_name\n34022,Z1,Kortrijk e.o.\n"
     >>> layer_from_table("sel", csv, "sel.csv", catalog).zone_codes
     ['Z1']
     """

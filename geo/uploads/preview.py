@@ -1,4 +1,4 @@
-"""A preview of an import before it is saved: what was matched, and every problem row at once.
+r"""A preview of an import before it is saved: what was matched, and every problem row at once.
 
 :func:`geo.uploads.importing.import_layer` refuses a file at its first problem, which is right for the
 API but slow going for a person fixing a spreadsheet: they fix row 3, upload again, learn about
@@ -15,7 +15,7 @@ whether they press "Voorbeeld" or "Opslaan".
 Examples
 --------
 >>> from geo.reference.catalog import load_catalog
->>> csv = b"nis_code,zone_code\\n34022,A\\n99999,A\\n34025,\\n"
+>>> csv = b"nis_code,zone_code\n34022,A\n99999,A\n34025,\n"
 >>> [p for p in preview_import("x", csv, "x.csv", load_catalog()).problems]  # doctest: +NORMALIZE_WHITESPACE
 ['rij 3: gemeente 99999 niet herkend (geen NIS-code of naam van 2025, 2019-2024 of 2018)',
  'rij 4: geen zonecode']

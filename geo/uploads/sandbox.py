@@ -1,4 +1,4 @@
-"""Parse an uploaded file in a separate, limited process, so no file can exhaust the server.
+r"""Parse an uploaded file in a separate, limited process, so no file can exhaust the server.
 
 An upload is untrusted: a 4.7 KB XLSX can ask for gigabytes, a GeoPackage view can run an endless
 query, a zip can inflate a thousandfold. :func:`parse_upload` reads the file (with the same readers
@@ -17,7 +17,7 @@ threads only wait, so other requests are answered as fast as before while a bomb
 
 Examples
 --------
->>> frame = parse_upload(b"nis_code,zone_code\\n34022,K\\n", "k.csv")
+>>> frame = parse_upload(b"nis_code,zone_code\n34022,K\n", "k.csv")
 >>> frame.to_dict("records")
 [{'nis_code': '34022', 'zone_code': 'K'}]
 """
@@ -337,14 +337,14 @@ def parse_upload(content: bytes, filename: str, limits: ImportLimits | None = No
 
 def build_upload(content: bytes, filename: str, catalog, limits: ImportLimits | None = None, *,  # noqa: ANN001
                  layer_id: str = "voorbeeld", options: dict | None = None, preview: bool = False) -> BuiltUpload:
-    """Read an upload and build its layer, all of it in the limited child process
+    r"""Read an upload and build its layer, all of it in the limited child process
     (:func:`build_limited`): the overlay with the municipalities is bounded like the reading.
     An import and its preview call this with the same file and give the same verdict; the
     preview also gets every problem row of a table at once (``BuiltUpload.problems``).
 
     Examples
     --------
-    >>> built = build_upload(b"nis_code,zone_code\\n34022,K\\n", "k.csv", load_catalog())  # doctest: +SKIP
+    >>> built = build_upload(b"nis_code,zone_code\n34022,K\n", "k.csv", load_catalog())  # doctest: +SKIP
     >>> built.layer("k", load_catalog().atoms).zone_codes  # doctest: +SKIP
     ['K']
     """
