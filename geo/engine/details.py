@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # only for annotations: geo.engine.overlay imports this modul
 
 @dataclass(frozen=True)
 class Member:
+    """A municipality in a zone, with its weight (share of it in the zone)."""
+
     nis_code: int
     name: str
     weight: float
@@ -38,6 +40,8 @@ class Member:
 
 @dataclass(frozen=True)
 class TouchedZone:
+    """A zone of the other layer that a zone touches, with the weight and share it has there."""
+
     code: str
     name: str
     weight: float
@@ -66,6 +70,7 @@ class ZoneDetail:
 
     @property
     def nested(self) -> bool:
+        """Whether the zone lies (up to ``NESTED_TOLERANCE``) entirely within one zone of the other layer."""
         return self.weight > 0 and self.dominant_share >= 1.0 - NESTED_TOLERANCE
 
 

@@ -204,6 +204,7 @@ class Evaluator:
     # -- reading the current state ---------------------------------------------------------------
     @property
     def reference_ids(self) -> list[str]:
+        """Ids of the reference layers evaluated against."""
         return list(self._refs)
 
     @property

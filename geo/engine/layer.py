@@ -196,6 +196,7 @@ class Layer:
 
     @property
     def zone_codes(self) -> list[str]:
+        """Zone codes, in column order of :attr:`membership`."""
         return self.zones["code"].tolist()
 
     def zone_position(self, code: str) -> int:

@@ -115,6 +115,7 @@ class OverlayResult:
 
     @property
     def population_year(self) -> int:
+        """The population year of the atoms the overlay was computed on."""
         return self.a.atoms.population_year
 
     def transposed(self) -> "OverlayResult":

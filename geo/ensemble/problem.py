@@ -132,6 +132,7 @@ class Problem:
 
     @property
     def n_zones(self) -> int:
+        """Number of zones in the plans."""
         return len(self.zone_codes)
 
     def plans_per_chain(self, chain: int) -> int:
@@ -140,6 +141,7 @@ class Problem:
         return base + (1 if chain < extra else 0)
 
     def position(self, nis_code: int) -> int:
+        """Row of a municipality (by NIS code); raises UnknownMunicipality when it is not in the problem."""
         found = np.nonzero(self.nis == int(nis_code))[0]
         if not len(found):
             from geo.errors import UnknownMunicipality

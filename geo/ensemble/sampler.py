@@ -68,10 +68,12 @@ class ChainResult:
 
     @property
     def acceptance_rate(self) -> float:
+        """Share of steps after the first that were accepted (0.0 without steps)."""
         steps = len(self.accepted) - 1
         return float(self.accepted[1:].sum() / steps) if steps > 0 else 0.0
 
     def to_dict(self) -> dict:
+        """The chain's summary as a JSON-ready dict."""
         return {"chain": self.chain, "plans": len(self.plans), "acceptance_rate": self.acceptance_rate,
                 "seconds": round(self.seconds, 3)}
 
@@ -101,6 +103,7 @@ class EnsembleResult:
     executor: str = "local"
 
     def to_dict(self) -> dict:
+        """The run's summary as a JSON-ready dict."""
         return {"plans": len(self.plans), "chains": [c.to_dict() for c in self.chains],
                 "seconds": round(self.seconds, 3), "executor": self.executor}
 
@@ -193,6 +196,7 @@ def _node_units(partition) -> np.ndarray:
 
 
 def chain_seed(seed: int, chain: int) -> int:
+    """The random seed of chain ``chain`` of a run seeded with ``seed``."""
     return int(seed) * 1_000_003 + int(chain)
 
 

@@ -57,6 +57,7 @@ class Placement:
     sentence: str
 
     def to_dict(self) -> dict:
+        """The measure of the current zoning as a JSON-ready dict."""
         return {"label": self.label, "value": self.value, "percentile": self.percentile,
                 "share_better": self.share_better, "share_worse": self.share_worse, "sentence": self.sentence}
 
@@ -80,6 +81,7 @@ class MeasureSummary:
     scenarios: tuple[tuple[str, Placement], ...] = ()
 
     def to_dict(self) -> dict:
+        """The measure's spread over the ensemble as a JSON-ready dict."""
         return {"measure": self.measure, "label": self.label, "better": self.better,
                 "association": self.association, "association_name": self.association_name,
                 "mean": self.mean, "quantiles": dict(self.quantiles), "minimum": self.minimum,
@@ -97,6 +99,7 @@ class Convergence:
     statement: str
 
     def to_dict(self) -> dict:
+        """The convergence check as a JSON-ready dict."""
         return {"acceptance_rates": list(self.acceptance_rates), "rhat": dict(self.rhat), "agree": self.agree,
                 "threshold": RHAT_AGREE, "statement": self.statement}
 
@@ -117,12 +120,14 @@ class EnsembleSummary:
     sentences: tuple[str, ...] = field(default=())
 
     def measure(self, name: str, association: str | None = None) -> MeasureSummary:
+        """The summary of measure ``name`` (for ``association``, or the layer when None); KeyError if absent."""
         for m in (*self.layer, *self.associations):
             if m.measure == name and m.association == association:
                 return m
         raise KeyError((name, association))
 
     def to_dict(self) -> dict:
+        """The ensemble summary as a JSON-ready dict."""
         return {"plans": self.plans, "chains": self.chains, "base_layer": self.base_layer,
                 "base_layer_name": self.base_layer_name, "population_year": self.population_year,
                 "layer": [m.to_dict() for m in self.layer],

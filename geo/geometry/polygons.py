@@ -44,6 +44,7 @@ def municipal_polygons(data_dir: Path = SHIPPED_DATA) -> gpd.GeoDataFrame:
 
 
 def read_layer_polygons(data_dir: Path, layer_id: str) -> gpd.GeoSeries:
+    """The polygons of a layer from ``geometry.gpkg``, indexed by zone code."""
     frame = gpd.read_file(Path(data_dir) / "geometry.gpkg", layer=layer_id)
     frame["code"] = frame["code"].astype(str)
     return frame.set_index("code").geometry

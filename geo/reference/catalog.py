@@ -90,13 +90,16 @@ class Catalog:
         return found
 
     def layer_ids(self) -> list[str]:
+        """Ids of the built-in layers."""
         return list(self.builtin)
 
     def layers(self) -> list[Layer]:
+        """The built-in layers."""
         return list(self.builtin.values())
 
 
 def read_atoms(data_dir: Path = SHIPPED_DATA, population_year: int = DEFAULT_POPULATION_YEAR) -> Atoms:
+    """The municipalities with their population of ``population_year`` from ``data_dir``."""
     municipalities = pd.read_csv(data_dir / "municipalities.csv")
     population = pd.read_csv(data_dir / "population.csv")
     years = [int(y) for y in sorted(population["year"].unique())]
@@ -148,6 +151,7 @@ def sectors_in_year(sectors: pd.DataFrame, data_dir: Path, year: int, municipal:
 
 
 def read_layers(data_dir: Path, atoms: Atoms) -> dict[str, Layer]:
+    """The layers listed in ``layers.json`` of ``data_dir``, keyed by id."""
     registry = json.loads((data_dir / "layers.json").read_text(encoding="utf-8"))
     members = pd.read_csv(data_dir / "memberships.csv", dtype={"zone_code": str})
     layers: dict[str, Layer] = {}

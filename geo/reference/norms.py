@@ -37,6 +37,7 @@ class PopulationNorm:
             raise InvalidInput(f"population norm {self.label!r}: minimum {self.minimum} exceeds maximum {self.maximum}")
 
     def passes(self, population: np.ndarray) -> np.ndarray:
+        """Which of the populations meet the norm (a boolean array)."""
         population = np.asarray(population, dtype=float)
         ok = np.ones(population.shape, dtype=bool)
         if self.minimum is not None:

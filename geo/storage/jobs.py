@@ -121,6 +121,7 @@ class JobStore:
 
     # -- reading ------------------------------------------------------------------------------
     def get(self, job_id: str) -> JobRecord:
+        """The job with this id; UnknownJob if there is none."""
         if not _valid_id(job_id):
             raise UnknownJob(f"unknown job {job_id!r}")
         with _translated(), self.engine.connect() as conn:
@@ -130,6 +131,7 @@ class JobStore:
         return _record(row)
 
     def by_key(self, key: str) -> JobRecord | None:
+        """The job with this key, or None."""
         with _translated(), self.engine.connect() as conn:
             row = conn.execute(select(*_COLUMNS).where(table.c.key == key)).mappings().first()
         return None if row is None else _record(row)
@@ -145,6 +147,7 @@ class JobStore:
         return None if row is None else _record(row)
 
     def list(self, kind: str | None = None, limit: int = 50) -> list[JobRecord]:
+        """The latest ``limit`` jobs (of ``kind`` when given), newest first."""
         query = select(*_COLUMNS).order_by(table.c.created_at.desc()).limit(limit)
         if kind is not None:
             query = query.where(table.c.kind == kind)

@@ -157,6 +157,7 @@ def _now() -> datetime:
 
 
 def make_engine(url: str) -> Engine:
+    """A SQLAlchemy engine for ``url`` (SQLite: directory created, timeout and threads set)."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -203,6 +204,7 @@ class Store:
             raise DatabaseUnavailable(f"the database cannot be read: {str(exc).splitlines()[0][:200]}") from None
 
     def dispose(self) -> None:
+        """Close the engine's connections."""
         self.engine.dispose()
 
     @property
@@ -231,6 +233,7 @@ class Store:
         return record
 
     def get_scenario(self, scenario_id: str) -> ScenarioRecord:
+        """The scenario with this id; UnknownScenario if there is none."""
         if not _valid_id(scenario_id):
             raise UnknownScenario(f"unknown scenario {scenario_id!r}")
         with _translated(), self.engine.connect() as conn:
@@ -363,6 +366,7 @@ class Store:
                            weighting, left_out, owner)
 
     def get_layer(self, layer_id: str) -> LayerRecord:
+        """The imported layer with this id; UnknownLayer if there is none."""
         if not _valid_id(layer_id):
             raise UnknownLayer(f"unknown layer {layer_id!r}")
         with _translated(), self.engine.connect() as conn:
@@ -401,6 +405,7 @@ class Store:
         return {r[0]: (int(r[1]), r[2]) for r in rows}
 
     def list_layers(self) -> list[LayerRecord]:
+        """All imported layers, by id."""
         with _translated(), self.engine.connect() as conn:
             rows = conn.execute(select(imported_layers).order_by(imported_layers.c.id)).mappings().all()
         return _readable(rows, _layer, "imported layer")

@@ -51,6 +51,7 @@ _SHARE_COLUMNS = ("share", "aandeel", "fraction")
 
 
 def validate_layer_id(layer_id: str) -> str:
+    """The layer id if it is 1-63 lowercase letters, digits, '_' or '-' starting with a letter; else InvalidInput."""
     if not isinstance(layer_id, str) or not LAYER_ID_PATTERN.match(layer_id):
         raise InvalidInput(f"layer id {layer_id!r} must be 1-63 lowercase letters, digits, '_' or '-', "
                            "starting with a letter")

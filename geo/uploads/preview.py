@@ -44,6 +44,7 @@ class ImportPreview:
     dropped: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
+        """The preview as a JSON-ready dict."""
         out: dict = {"problems": self.problems, "dropped": self.dropped, "zone_count": 0, "members": [],
                      "zones": [], "population": 0, "population_year": None, "weighting": None}
         if self.layer is None:

@@ -60,6 +60,7 @@ class ImportLimits:
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object]) -> "ImportLimits":
+        """Limits from a mapping; unknown keys and None values are left at their defaults."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in names and v is not None})
 
@@ -220,6 +221,7 @@ class BuiltUpload:
     dropped: list[str] = field(default_factory=list)  # features left out, each with its likely cause (Dutch)
 
     def layer(self, layer_id: str, atoms):  # noqa: ANN001, ANN201
+        """The uploaded members as a :class:`Layer` with id ``layer_id`` on ``atoms``."""
         from geo.engine.layer import Layer
 
         return Layer.from_members(layer_id, self.members, atoms, **self.options)

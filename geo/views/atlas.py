@@ -74,6 +74,7 @@ class AtlasRow:
 
     @property
     def crosses(self) -> bool:
+        """Whether the association's municipalities lie in more than one zone."""
         return len(self.zones) > 1
 
 
@@ -99,17 +100,21 @@ class Atlas:
 
     @property
     def population_year(self) -> int:
+        """Population year of the layer's atoms."""
         return self.layer.atoms.population_year
 
     @property
     def association_count(self) -> int:
+        """Number of associations in the atlas."""
         return len(self.rows)
 
     @property
     def crossing_count(self) -> int:
+        """Number of associations that cross zone boundaries."""
         return sum(row.crosses for row in self.rows)
 
     def crossing(self) -> list[AtlasRow]:
+        """The rows of associations that cross zone boundaries."""
         return [row for row in self.rows if row.crosses]
 
 

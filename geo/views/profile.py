@@ -45,6 +45,8 @@ class AssociationFit:
 
 @dataclass(frozen=True)
 class MunicipalityProfile:
+    """What is known about one municipality: names, population and the zones it lies in."""
+
     nis_code: int
     requested: int
     name: str

@@ -65,6 +65,7 @@ class Hit:
 
     @property
     def rank(self) -> int:
+        """Rank of the kind of match (lower is better)."""
         return MATCHES.index(self.match)
 
 

@@ -41,10 +41,12 @@ class Overlap:
 
     @property
     def contains_zone(self) -> bool:
+        """Whether the other zone covers the whole zone."""
         return self.share_of_zone >= 1.0 - 1e-9
 
     @property
     def inside_zone(self) -> bool:
+        """Whether the other zone lies entirely in the zone."""
         return self.share_of_other >= 1.0 - 1e-9
 
 
@@ -69,6 +71,7 @@ class ZoneOverlaps:
 
     @property
     def population_year(self) -> int:
+        """Population year of the layer's atoms."""
         return self.layer.atoms.population_year
 
 
@@ -172,6 +175,7 @@ class ZoneMembers:
 
     @property
     def population_year(self) -> int:
+        """Population year of the layer's atoms."""
         return self.layer.atoms.population_year
 
 

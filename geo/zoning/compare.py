@@ -137,6 +137,7 @@ class Comparison:
     population: pd.DataFrame
 
     def as_dict(self) -> dict:
+        """The comparison as a JSON-ready dict."""
         measures: dict[str, dict] = {}
         for r in self.measures.itertuples():
             measures.setdefault(r.against, {})[r.measure] = {"before": _round(r.before), "after": _round(r.after),

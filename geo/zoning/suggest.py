@@ -99,11 +99,13 @@ class Constraints:
     allow_anchor_moves: bool = False
 
     def resolved_norm(self, base: Layer) -> PopulationNorm | None:
+        """The population norm to apply: the given one, the layer's default, or None."""
         if self.norm is not None:
             return self.norm
         return norm_for(base) if self.use_default_norm else None
 
     def as_dict(self, base: Layer) -> dict:
+        """The constraints as a JSON-ready dict."""
         norm = self.resolved_norm(base)
         return {
             "population": None if norm is None else {"label": norm.label, "minimum": norm.minimum,
@@ -133,6 +135,7 @@ class SuggestedMove:
     explanation: str
 
     def as_dict(self) -> dict:
+        """The step as a JSON-ready dict."""
         return {
             "step": self.step, "nis_codes": list(self.nis_codes), "municipalities": list(self.municipalities),
             "population": self.population, "from_zones": list(self.from_zones), "to_zone": self.to_zone,
@@ -164,6 +167,7 @@ class Suggestion:
     comparison: Comparison = field(repr=False)
 
     def as_dict(self) -> dict:
+        """The suggestion as a JSON-ready dict."""
         return {
             "base_layer": self.base.id,
             "against": [l.id for l in self.against],

@@ -77,9 +77,11 @@ class Territory:
 
     @property
     def size(self) -> int:
+        """Number of municipalities in the territory."""
         return int(self.mask.sum())
 
     def as_dict(self) -> dict:
+        """The territory as a JSON-ready dict."""
         return {"label": self.label, "municipalities": self.size}
 
 
@@ -116,6 +118,7 @@ class AssignmentCheck:
 
     @property
     def ok(self) -> bool:
+        """Whether there are no gaps, doubles or partial memberships."""
         return not (self.gaps or self.doubles or self.partial)
 
 
@@ -188,6 +191,7 @@ class Piece:
     reason: str = ""
 
     def as_dict(self, atoms: Atoms) -> dict:
+        """The piece as a JSON-ready dict (names from ``atoms``)."""
         return {"nis_codes": list(self.nis_codes),
                 "municipalities": [atoms.name(c) for c in self.nis_codes],
                 "population": self.population, "status": self.status, "reason": self.reason}
@@ -203,6 +207,7 @@ class ZoneContiguity:
 
     @property
     def violations(self) -> list[Piece]:
+        """The pieces that violate the rule."""
         return [p for p in self.pieces if p.status == "violation"]
 
 
@@ -368,6 +373,7 @@ class ValidationReport:
 
     @property
     def errors(self) -> dict[str, int]:
+        """Number of problems of each kind."""
         return {
             "gaps": len(self.assignment.gaps),
             "doubles": len(self.assignment.doubles),
@@ -379,9 +385,11 @@ class ValidationReport:
 
     @property
     def valid(self) -> bool:
+        """Whether there are no problems at all."""
         return not any(self.errors.values())
 
     def as_dict(self) -> dict:
+        """The validation as a JSON-ready dict."""
         atoms = self.layer.atoms
         return {
             "layer": self.layer.id,

@@ -90,6 +90,7 @@ class ZoneStatus:
 
     @property
     def changed(self) -> bool:
+        """Whether the zone's members or population changed."""
         return self.members != self.members_before or self.population != self.population_before
 
 
@@ -130,6 +131,7 @@ class ReferenceZoneFit:
 
     @property
     def changed(self) -> bool:
+        """Whether the fit with the reference zones changed."""
         return (self.zones_touched != self.zones_touched_before or self.dominant_zone != self.dominant_zone_before
                 or abs(self.dominant_share - self.dominant_share_before) > 1e-9)
 
@@ -145,6 +147,7 @@ class ReferenceFit:
     zones: tuple[ReferenceZoneFit, ...]
 
     def zone(self, code: str) -> ReferenceZoneFit:
+        """The fit of reference zone ``code``; InvalidInput if the layer has no such zone."""
         for z in self.zones:
             if z.code == code:
                 return z
