@@ -43,8 +43,10 @@ def cmd_validate(args: argparse.Namespace) -> None:
     base = ws.layer(args.base) if args.base else ws.base_of(args.layer)
     norm = requested_norm(ws, args.layer, args.min_population, args.max_population, not args.no_population_check,
                           base_id=base.id if base is not None else None)
-    report = validate(layer, base=base, norm=norm, nest_in=[ws.layer(p) for p in args.nest_in], territory=args.territory)
-    status = "geldig" if report.valid else "niet geldig: " + ", ".join(f"{k} {v}" for k, v in report.errors.items() if v)
+    report = validate(layer, base=base, norm=norm, nest_in=[ws.layer(p) for p in args.nest_in],
+                      territory=args.territory)
+    status = ("geldig" if report.valid
+              else "niet geldig: " + ", ".join(f"{k} {v}" for k, v in report.errors.items() if v))
     header = (f"{layer.name} ({layer.id}): {status}\n  gebied: {report.territory.label} "
               f"({report.territory.size} gemeenten); norm: {norm.label if norm else 'geen'}; "
               f"bevolking op 1 januari {layer.atoms.population_year}")

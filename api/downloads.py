@@ -58,4 +58,5 @@ def content_disposition(filename: str, inline: bool = False) -> str:
 
 def download(content: bytes | str, filename: str, media_type: str, inline: bool = False) -> Response:
     """A response that a browser saves (or, ``inline``, shows) under ``filename``."""
-    return Response(content, media_type=media_type, headers={"Content-Disposition": content_disposition(filename, inline)})
+    return Response(content, media_type=media_type,
+                    headers={"Content-Disposition": content_disposition(filename, inline)})

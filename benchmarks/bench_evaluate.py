@@ -180,7 +180,8 @@ def measure(quick: bool = False, baseline: Path | None = None) -> dict:
     }
     if baseline is not None:
         with server(log, env=no_cache, repo=baseline) as (_, base, _ready):
-            result["baseline"] = {"evaluate_http": percentiles(_http_samples(base, "POST", "/api/v1/evaluate", body, runs)),
+            result["baseline"] = {"evaluate_http": percentiles(_http_samples(base, "POST", "/api/v1/evaluate",
+                                                                             body, runs)),
                                   "one_versus_fifty_moves": as_the_page_does(base, sequences)}
     return result
 

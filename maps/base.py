@@ -4,8 +4,9 @@ from geometry served once per layer with a small per-page style table, labels an
 A served page carries no geometry: it links ``/api/v1/geometry/...`` (prepared once per layer by
 :mod:`geo.geometry.polygons`, cached by the browser) and, per feature id, the style, tooltip and popup; a
 layer of more than ``MANY_ZONES`` zones carries columns of numbers per zone instead, from which the
-browser writes the tooltips (:func:`zone_columns_layer`), its popups fetched on click. A standalone file (CLI export) carries each geometry once instead. The browser side is
-``maps/static/regiomatch.js``. Nothing here measures or counts.
+browser writes the tooltips (:func:`zone_columns_layer`), its popups fetched on click. A standalone file
+(CLI export) carries each geometry once instead. The browser side is ``maps/static/regiomatch.js``.
+Nothing here measures or counts.
 """
 
 from __future__ import annotations

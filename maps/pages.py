@@ -73,7 +73,8 @@ def render_landing(layers: list[Layer], scenarios: list[dict], population_year: 
         {"code": str(c), "name": str(n)} for c, n in zip(associations.zones["code"], associations.zones["name"])]
     return render("landing.html", layers=layers, scenarios=scenarios, population_year=population_year,
                   suggested=suggested, names=names, associations=associations,
-                  association_zones=association_zones, facts=association_facts or {}, default_a=ASSOCIATION_LAYER if ASSOCIATION_LAYER in ids else
+                  association_zones=association_zones, facts=association_facts or {},
+                  default_a=ASSOCIATION_LAYER if ASSOCIATION_LAYER in ids else
                   layers[0].id, default_b=ZONING_LAYER if ZONING_LAYER in ids else layers[-1].id)
 
 

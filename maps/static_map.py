@@ -49,7 +49,8 @@ def map_png(m: folium.Map) -> bytes:
     fig = Figure(figsize=(PNG_WIDTH_INCHES, 7.0 if len(maps) == 1 else 6.0), dpi=120)
     side_legend = len(maps) == 1  # one map: the legend beside it; two: inside the right-hand one
     for i, one in enumerate(maps):
-        ax = fig.add_axes((0.01, 0.06, 0.64, 0.80) if side_legend else (i / len(maps) + 0.005, 0.06, 1 / len(maps) - 0.01, 0.80))
+        ax = fig.add_axes((0.01, 0.06, 0.64, 0.80) if side_legend else (i / len(maps) + 0.005, 0.06,
+                                                                        1 / len(maps) - 0.01, 0.80))
         _draw_map(ax, one)
         title, subtitle = getattr(one, "rm_title", ("", ""))
         x = (i + 0.02) / len(maps)
@@ -110,9 +111,11 @@ def _draw_map(ax, m: folium.Map) -> None:
             elif st.get("fill", True) and st.get("fillOpacity", 0.2) > 0:
                 shapes.plot(ax=ax, facecolor=_rgba(st.get("fillColor", "#3388ff"), st.get("fillOpacity", 0.2)),
                             edgecolor="none")
-                shapes.boundary.plot(ax=ax, color=_rgba(colour, st.get("opacity", 1.0)), linewidth=width, linestyle=line)
+                shapes.boundary.plot(ax=ax, color=_rgba(colour, st.get("opacity", 1.0)), linewidth=width,
+                                     linestyle=line)
             else:
-                shapes.boundary.plot(ax=ax, color=_rgba(colour, st.get("opacity", 1.0)), linewidth=width, linestyle=line)
+                shapes.boundary.plot(ax=ax, color=_rgba(colour, st.get("opacity", 1.0)), linewidth=width,
+                                     linestyle=line)
     bounds = getattr(m, "rm_bounds", None)
     if bounds is None and layers:
         bounds = tuple(layers[0].rm_view[0].total_bounds)

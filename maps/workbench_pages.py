@@ -29,7 +29,8 @@ MEASURE_WORDS = {
                             "1 = identieke indeling, 0 = niet beter dan toeval."),
     "variation_of_information": ("Verschil tussen beide indelingen (variatie van informatie, bits)",
                                  "0 = identiek; hoe hoger, hoe meer de grenzen verschillen."),
-    "normalized_mutual_information": ("Wat de ene indeling over de andere zegt (genormaliseerde wederzijdse informatie)",
+    "normalized_mutual_information": ("Wat de ene indeling over de andere zegt "
+                                      "(genormaliseerde wederzijdse informatie)",
                                       "Van 0 (niets) tot 1 (alles)."),
     "population_gap": ("Inwoners in {no_single_a}", "Telt niet mee in de drie maten hierboven."),
     "population_overlap": ("Inwoners dubbel geteld", "Gemeenten die in twee of meer {as_} tegelijk zitten."),

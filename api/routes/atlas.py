@@ -153,5 +153,6 @@ def search_everything(q: str = Query(..., min_length=1, max_length=100), limit: 
                       ws: Workspace = Depends(get_workspace)) -> list[dict]:
     return [{"kind": h.kind, "name": h.label, "match": h.match, "matched": h.matched, "nis_code": h.nis_code,
              "layer": h.layer_id, "code": h.code,
-             "url": f"/municipalities/{h.nis_code}" if h.kind == "municipality" else f"/zones/{quote(str(h.layer_id), safe=':')}/{quote(str(h.code), safe='')}"}
+             "url": (f"/municipalities/{h.nis_code}" if h.kind == "municipality"
+                     else f"/zones/{quote(str(h.layer_id), safe=':')}/{quote(str(h.code), safe='')}")}
             for h in search(ws.catalog, q, ws.layers(), limit)]

@@ -93,7 +93,8 @@ def post_suggest_on_top(body: SuggestOnTopIn, ws: Workspace = Depends(get_worksp
     against = [ws.layer(a) for a in dict.fromkeys(body.against) if a != body.base_layer]
     if not against:
         raise InvalidInput("choose at least one layer the zoning should fit (e.g. samenwerkingsverband)")
-    constraints = Constraints(norm=norm, use_default_norm=False, keep_together=tuple(tuple(g) for g in body.keep_together),
+    constraints = Constraints(norm=norm, use_default_norm=False,
+                              keep_together=tuple(tuple(g) for g in body.keep_together),
                               fixed=tuple(body.fixed), allow_anchor_moves=body.allow_anchor_moves)
     result = suggest(edited, against, constraints, max_moves=body.max_moves, time_budget=body.time_budget_seconds,
                      seed=body.seed)

@@ -112,8 +112,10 @@ def get_layer_geometry(
 @cached(lambda p: [p["a"], p["b"]], busy=BUSY)
 def get_overlay_map(
     request: Request,
-    a: str = Query(..., description="Layer id (or scenario:<id>) drawn as bold outlines", examples=["samenwerkingsverband"]),
-    b: str = Query(..., description="Layer id (or scenario:<id>) drawn as coloured zones", examples=["eerstelijnszone"]),
+    a: str = Query(..., description="Layer id (or scenario:<id>) drawn as bold outlines",
+                   examples=["samenwerkingsverband"]),
+    b: str = Query(..., description="Layer id (or scenario:<id>) drawn as coloured zones",
+                   examples=["eerstelijnszone"]),
     focus: str | None = Query(None, description="Zoom to this zone of layer A", examples=["W13"]),
     ws: Workspace = Depends(get_workspace),
 ) -> Response:
@@ -146,7 +148,8 @@ def get_overlay_zone_summary(
 @cached(lambda p: [p["a"], p["b"]], busy=BUSY)
 def get_overlay_municipality_popup(
     a: str = Query(..., description="Layer id (or scenario:<id>) drawn as outlines", examples=["raster"]),
-    b: str = Query(..., description="Layer id (or scenario:<id>) drawn as coloured zones", examples=["eerstelijnszone"]),
+    b: str = Query(..., description="Layer id (or scenario:<id>) drawn as coloured zones",
+                   examples=["eerstelijnszone"]),
     nis: int = Query(..., description="NIS code of the municipality", examples=[34025]),
     ws: Workspace = Depends(get_workspace),
 ) -> HTMLResponse:
@@ -159,7 +162,8 @@ def get_overlay_municipality_popup(
     return HTMLResponse(overlay_municipality_popup(result, nis))
 
 
-@router.get("/maps/municipality/{nis_code}", response_class=HTMLResponse, summary="Every zone a municipality belongs to")
+@router.get("/maps/municipality/{nis_code}", response_class=HTMLResponse,
+            summary="Every zone a municipality belongs to")
 @router.get("/maps/municipality/{nis_code}.png", response_class=Response,
             summary="Every zone a municipality belongs to, as a PNG")
 @cached(lambda p: p["layers"] or ALL_LAYERS, busy=BUSY)
@@ -176,7 +180,8 @@ def get_municipality_map(
     return _respond(request, municipality_map(nis_code, chosen, data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
-@router.get("/maps/scenario/{scenario_id}", response_class=HTMLResponse, summary="Today's zoning and a scenario side by side")
+@router.get("/maps/scenario/{scenario_id}", response_class=HTMLResponse,
+            summary="Today's zoning and a scenario side by side")
 @router.get("/maps/scenario/{scenario_id}.png", response_class=Response,
             summary="Today's zoning and a scenario side by side, as a PNG")
 @cached(lambda p: [scenario_layer_id(p["scenario_id"])], busy=BUSY)

@@ -40,7 +40,8 @@ router = APIRouter(tags=["pages"])
 
 @router.get("/bevolkingsjaar", summary="Choose the population year of the pages (sets a cookie, back to the page)",
             response_class=RedirectResponse, status_code=303)
-def choose_population_year(request: Request, jaar: int = Query(..., description="One of the shipped years")) -> Response:
+def choose_population_year(request: Request,
+                           jaar: int = Query(..., description="One of the shipped years")) -> Response:
     """The selector on every page: remembers the year (cookie ``bevolkingsjaar``) and returns to the
     page it was chosen on, so every link after it shows that year's figures."""
     if jaar not in population_years():
@@ -70,9 +71,12 @@ def landing(ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
     return HTMLResponse(render_landing(_layers(ws), scenarios, ws.catalog.atoms.population_year, associations, facts))
 
 
-@router.get("/search", response_class=HTMLResponse, summary="Find a municipality, zone or association (HTML; redirects to a single match)",
+@router.get("/search", response_class=HTMLResponse,
+            summary="Find a municipality, zone or association (HTML; redirects to a single match)",
             responses={303: {"description": "exactly one municipality matches: its profile page"}})
-def search(q: str = Query("", max_length=100, description="Name, old name, NIS code or postal code of a municipality; name or code of a zone or association"),
+def search(q: str = Query("", max_length=100,
+                          description="Name, old name, NIS code or postal code of a municipality; "
+                                      "name or code of a zone or association"),
            ws: Workspace = Depends(get_workspace)):
     query = q.strip()
     hits = search_hits(ws.catalog, query, _layers(ws), limit=50) if query else []

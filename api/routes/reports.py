@@ -25,9 +25,11 @@ router = APIRouter(tags=["reports"])
 @router.get("/reports/{layer}/{code:path}", response_class=HTMLResponse,
             summary="Printable fit report of one zone (HTML or PDF)",
             responses={200: {"content": {"application/pdf": {}}, "description": "HTML page, or PDF with format=pdf"},
-                       501: {"description": "format=pdf but WeasyPrint (the PDF renderer) is not installed on the server"}})
+                       501: {"description": "format=pdf but WeasyPrint (the PDF renderer) "
+                                             "is not installed on the server"}})
 @cached(lambda p: [p["layer"], *(p["against"] or DEFAULT_AGAINST)], extra=ensembles_stamp,
-        busy=slot("reports", "De server maakt al {limit} rapporten tegelijk; probeer het over enkele seconden opnieuw."),
+        busy=slot("reports",
+                  "De server maakt al {limit} rapporten tegelijk; probeer het over enkele seconden opnieuw."),
         then=lambda p: {**p, "format": "pdf"} if p["format"] == "html" else None)  # who reads a report prints it
 def get_report(
     layer: str = Path(..., description="Layer id (or scenario:<id>) of the zone", examples=["samenwerkingsverband"]),

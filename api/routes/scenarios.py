@@ -35,7 +35,8 @@ class ScenarioIn(BaseModel):
 class ScenarioPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")  # an unknown field is a 422 naming it
     add_moves: list[MoveIn] = Field(default_factory=list, max_length=1000,
-                                    description="Moves to add (a later move of a municipality replaces its earlier one)")
+                                    description="Moves to add "
+                                                "(a later move of a municipality replaces its earlier one)")
     undo: list[int] = Field(default_factory=list, max_length=1000,
                             description="NIS codes whose moves are taken back")
     name: str | None = Field(None, min_length=1, max_length=200)

@@ -59,7 +59,8 @@ GEOMETRY_URL = "/api/v1/layers/gemeente/geojson?simplify=150"
 NO_STORE = {"Cache-Control": "no-store"}
 # Heavy answers count against the same limits as every other report and map while they render
 # (the render cache holds the slot only while it renders: a kept answer is never refused).
-REPORTS_BUSY = slot("reports", "De server maakt al {limit} rapporten tegelijk; probeer het over enkele seconden opnieuw.")
+REPORTS_BUSY = slot("reports",
+                    "De server maakt al {limit} rapporten tegelijk; probeer het over enkele seconden opnieuw.")
 MAPS_BUSY = slot("maps", "De server maakt al {limit} kaarten of geodata tegelijk; probeer het over enkele seconden "
                          "opnieuw.")
 
@@ -75,7 +76,8 @@ def _reference_choices(ws: Workspace, base_id: str) -> list[dict]:
     return [{"id": layer.id, "name": layer.name} for layer in layers]
 
 
-def _workbench(request: Request, ws: Workspace, settings: Settings, base_id: str, scenario: dict | None) -> HTMLResponse:
+def _workbench(request: Request, ws: Workspace, settings: Settings, base_id: str,
+               scenario: dict | None) -> HTMLResponse:
     base = ws.layer(base_id)
     choices = _reference_choices(ws, base.id)
     ids = {c["id"] for c in choices}
@@ -93,7 +95,8 @@ def _workbench(request: Request, ws: Workspace, settings: Settings, base_id: str
     return HTMLResponse(render_workbench(data), headers=NO_STORE)
 
 
-@router.get("/werkbank", response_class=HTMLResponse, summary="Zoning workbench: edit a zoning with live feedback (HTML)",
+@router.get("/werkbank", response_class=HTMLResponse,
+            summary="Zoning workbench: edit a zoning with live feedback (HTML)",
             responses={303: {"description": "base is scenario:<id>: the workbench of that scenario"}})
 def workbench_page(request: Request, base: str = Query(zoning_layer(), max_length=100,
                                                        description="Layer (or scenario:<id>) to start from"),
@@ -104,7 +107,8 @@ def workbench_page(request: Request, base: str = Query(zoning_layer(), max_lengt
     return _workbench(request, ws, settings, base, None)
 
 
-@router.get("/werkbank/{scenario_id}", response_class=HTMLResponse, summary="Continue a saved scenario in the workbench (HTML)")
+@router.get("/werkbank/{scenario_id}", response_class=HTMLResponse,
+            summary="Continue a saved scenario in the workbench (HTML)")
 def workbench_scenario(scenario_id: str, request: Request, ws: Workspace = Depends(get_workspace),
                        settings: Settings = Depends(get_settings)) -> HTMLResponse:
     record = ws.store.get_scenario(scenario_id)
@@ -129,7 +133,8 @@ def _comparison(ws: Workspace, base: str, other: str, against: list[str]) -> tup
     return context, data
 
 
-AGAINST_QUERY = Query([ASSOCIATIONS, nesting_layer()], description="Layers to measure the fit with (associations first)")
+AGAINST_QUERY = Query([ASSOCIATIONS, nesting_layer()],
+                      description="Layers to measure the fit with (associations first)")
 
 
 def _comparison_layers(p: dict) -> list[str]:
@@ -212,7 +217,8 @@ def layer_new_page(request: Request, ws: Workspace = Depends(get_workspace),
                    settings: Settings = Depends(get_settings)) -> HTMLResponse:
     imported = [layer for layer in ws.layers() if layer.id not in ws.catalog.builtin]
     # Where an imported layer is looked at first: what any layer is compared with by default.
-    compare = next((ws.layer(c) for c in compare_with(ASSOCIATIONS, ws.catalog.data_dir) if c in ws.catalog.builtin), None)
+    compare = next((ws.layer(c) for c in compare_with(ASSOCIATIONS, ws.catalog.data_dir) if c in ws.catalog.builtin),
+                   None)
     data = {"writer": _writer(request, settings),
             "compare": None if compare is None else {"id": compare.id, "name": compare.name},
             "geometry_url": GEOMETRY_URL, "attribution": ATTRIBUTION}

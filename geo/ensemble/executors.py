@@ -98,7 +98,8 @@ def dask_executor(address: str | None = None) -> Executor:
     try:
         from distributed import Client
     except ImportError:  # pragma: no cover - distributed is a dependency
-        raise InvalidInput("Dask (pakket 'distributed') is niet geïnstalleerd; installeer 'dask[distributed]'.") from None
+        raise InvalidInput("Dask (pakket 'distributed') is niet geïnstalleerd; "
+                           "installeer 'dask[distributed]'.") from None
     client = Client(address, timeout=10, set_as_default=False)
     executor = client.get_executor(pure=False)
     executor._regiomatch_client = client  # closed with the executor (see run_chains)

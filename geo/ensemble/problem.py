@@ -252,7 +252,8 @@ def prepare(workspace, spec: EnsembleSpec) -> Problem:
     movable = flemish & (base_labels >= 0)
     if not movable.any():
         raise InvalidInput(f"De basislaag {base.name} deelt geen enkele Vlaamse gemeente (voor minstens de helft) in "
-                           "een zone in: er valt niets te verschuiven. Kies een laag die een indeling van gemeenten is.")
+                           "een zone in: er valt niets te verschuiven. "
+                           "Kies een laag die een indeling van gemeenten is.")
     outside = movable & (nest < 0)
     if outside.any():
         row = int(np.nonzero(outside)[0][0])
@@ -272,7 +273,8 @@ def prepare(workspace, spec: EnsembleSpec) -> Problem:
     for k, code in enumerate(nest_codes):
         inside = movable & (nest == k)
         if inside.any() and float(population[inside].sum()) < lower:
-            raise InvalidInput(f"Bevolkingsgrenzen: {nest_names[k]} telt {dutch.inhabitants(population[inside].sum())}, "
+            raise InvalidInput(f"Bevolkingsgrenzen: {nest_names[k]} telt "
+                               f"{dutch.inhabitants(population[inside].sum())}, "
                                f"minder dan de ondergrens van {dutch.number(lower)} per zone: geen enkele zone daar "
                                "kan die grens halen.")
     large = movable & (population > upper) if upper is not None else np.zeros(n, dtype=bool)
@@ -289,12 +291,14 @@ def prepare(workspace, spec: EnsembleSpec) -> Problem:
         what = dutch.join([names[r] for r in rows.tolist()])
         if not movable[rows].all():
             raise InvalidInput(f"Samen in één zone: {what} kan niet, want "
-                               f"{names[int(rows[~movable[rows]][0])]} wordt niet ingedeeld (Brussel of buiten de laag).")
+                               f"{names[int(rows[~movable[rows]][0])]} wordt niet ingedeeld "
+                               "(Brussel of buiten de laag).")
         if large[rows].any():
             raise InvalidInput(f"Samen in één zone: {what} kan niet, want {names[int(rows[large[rows]][0])]} is groter "
                                f"dan de bovengrens van {dutch.number(upper)} en vormt een eigen zone.")
         if len(set(nest[rows].tolist())) > 1:
-            raise InvalidInput(f"Samen in één zone: {what} liggen in verschillende zones van de laag {nest_layer.name}; "
+            raise InvalidInput(f"Samen in één zone: {what} liggen in verschillende zones van de laag "
+                               f"{nest_layer.name}; "
                                "zo'n groep kan nooit in één geneste zone liggen.")
         if len(components(rows, neighbours)) > 1:
             raise InvalidInput(f"Samen in één zone: {what} grenzen niet aan elkaar; een groep die samen blijft, "

@@ -215,7 +215,8 @@ def run_chain(problem: Problem, chain: int, progress: Callable[[float], None] | 
     >>> from geo.storage.workspace import open_workspace
     >>> from geo.ensemble.problem import prepare
     >>> from geo.ensemble.spec import EnsembleSpec
-    >>> problem = prepare(open_workspace(None, "sqlite://"), EnsembleSpec("eerstelijnszone", plans=20, chains=2, seed=3))
+    >>> problem = prepare(open_workspace(None, "sqlite://"),
+    ...                   EnsembleSpec("eerstelijnszone", plans=20, chains=2, seed=3))
     >>> chain = run_chain(problem, 0)
     >>> chain.plans.shape
     (10, 304)

@@ -277,7 +277,8 @@ def fix_population(state: StartState) -> bool:
         if not options:
             nest = state.zone_nest[zone]
             raise InvalidInput(
-                f"Bevolkingsgrenzen: zone {state.zone_names[zone]} telt {dutch.inhabitants(state.zone_population(zone))}, "
+                f"Bevolkingsgrenzen: zone {state.zone_names[zone]} telt "
+                f"{dutch.inhabitants(state.zone_population(zone))}, "
                 f"minder dan de ondergrens van {dutch.number(state.lower)}, en heeft geen buurzone in "
                 f"{state.nest_names[nest] if nest >= 0 else 'hetzelfde gebied'} om mee samen te gaan.")
         # Merge into the smallest neighbour, keeping the neighbour's code (the larger zone's identity).
@@ -348,7 +349,8 @@ def redraw(state: StartState, nest: int) -> None:
     high = max(1, int(total // state.lower)) if state.lower > 0 else len(members)
     high = min(high, len(members))
     if high < low:
-        raise InvalidInput(f"Bevolkingsgrenzen: {state.nest_names[nest]} ({dutch.inhabitants(total)}) kan niet in zones "
+        raise InvalidInput(f"Bevolkingsgrenzen: {state.nest_names[nest]} ({dutch.inhabitants(total)}) "
+                           "kan niet in zones "
                            f"van {dutch.number(state.lower)} tot {dutch.number(state.upper)} inwoners verdeeld worden.")
     # Aim at zones halfway between the bounds (a count at the edge of what the bounds allow leaves
     # almost no way to cut); try the nearest other counts after it.

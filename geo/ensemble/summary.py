@@ -244,7 +244,8 @@ def summarise(problem: Problem, result: EnsembleResult, scenarios: Mapping[str, 
     >>> from geo.ensemble.problem import prepare
     >>> from geo.ensemble.run import run_ensemble
     >>> from geo.ensemble.spec import EnsembleSpec
-    >>> problem = prepare(open_workspace(None, "sqlite://"), EnsembleSpec("eerstelijnszone", plans=20, chains=2, seed=3))
+    >>> problem = prepare(open_workspace(None, "sqlite://"),
+    ...                   EnsembleSpec("eerstelijnszone", plans=20, chains=2, seed=3))
     >>> summary = summarise(problem, run_ensemble(problem))
     >>> summary.measure("zones_touched", "W13").base.sentence[:42]
     'Vandaag valt W13 in 4 eerstelijnszones; in'

@@ -138,7 +138,8 @@ def layer_geojson(layer: Layer, simplify_metres: float = DEFAULT_SIMPLIFY_METRES
     return geojson(to_web(zones, simplify_metres))
 
 
-def municipalities_web(data_dir: Path = SHIPPED_DATA, simplify_metres: float = DEFAULT_SIMPLIFY_METRES) -> gpd.GeoDataFrame:
+def municipalities_web(data_dir: Path = SHIPPED_DATA,
+                       simplify_metres: float = DEFAULT_SIMPLIFY_METRES) -> gpd.GeoDataFrame:
     """The municipalities simplified and in EPSG:4326 (cached: every map draws them)."""
     return _municipalities_web(Path(data_dir), float(simplify_metres)).copy()
 

@@ -182,7 +182,8 @@ def load_catalog_from(data_dir: Path = SHIPPED_DATA, population_year: int = DEFA
     data_dir = Path(data_dir)
     atoms = read_atoms(data_dir, population_year)
     codes = pd.read_csv(data_dir / "municipality_codes.csv", dtype={"vintage": str})
-    history = pd.read_csv(data_dir / "association_history.csv", dtype={"valid_from": str, "valid_to": str, "registered_on": str})
+    history = pd.read_csv(data_dir / "association_history.csv",
+                          dtype={"valid_from": str, "valid_to": str, "registered_on": str})
     return Catalog(atoms=atoms, crosswalk=Crosswalk(codes, atoms), history=history, data_dir=data_dir,
                    builtin=read_layers(data_dir, atoms))
 

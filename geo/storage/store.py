@@ -306,7 +306,8 @@ class Store:
             if result.rowcount != 1:
                 raise Conflict(f"scenario {scenario_id!r} was changed by another writer after version {current}; "
                                "reload and apply your change again")
-            changed = [f for f, v in (("zetten", moves), ("naam", name), ("beschrijving", description)) if v is not None]
+            changed = [f for f, v in (("zetten", moves), ("naam", name), ("beschrijving", description))
+                       if v is not None]
             account_tables.record(conn, actor, "update", "scenario", scenario_id, current, current + 1,
                                   ", ".join(changed))
         return self.get_scenario(scenario_id)
@@ -361,7 +362,8 @@ class Store:
                 account_tables.record(conn, actor, "create", "layer", layer_id, None, _aware(saved).isoformat(),
                                       name)
         except IntegrityError:
-            raise Conflict(f"a layer with id {layer_id!r} already exists; choose another id or delete it first") from None
+            raise Conflict(f"a layer with id {layer_id!r} already exists; "
+                           "choose another id or delete it first") from None
         return LayerRecord(layer_id, name, source, vintage, description, members, polygons, _aware(saved),
                            weighting, left_out, owner)
 
@@ -380,7 +382,8 @@ class Store:
         if not _valid_id(layer_id):
             return False
         with _translated(), self.engine.connect() as conn:
-            return conn.execute(select(imported_layers.c.id).where(imported_layers.c.id == layer_id)).first() is not None
+            found = conn.execute(select(imported_layers.c.id).where(imported_layers.c.id == layer_id)).first()
+            return found is not None
 
     def layer_stamp(self, layer_id: str) -> str | None:
         """When the imported layer ``layer_id`` was saved (ISO text; reads no members), or None."""

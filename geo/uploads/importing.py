@@ -165,7 +165,8 @@ def read_polygons(content: bytes, filename: str) -> gpd.GeoDataFrame:
                 with zipfile.ZipFile(path) as archive:
                     shp = [n for n in archive.namelist() if n.lower().endswith(".shp") and not n.startswith("__MACOSX")]
                     if len(shp) != 1:
-                        raise InvalidInput(f"{filename!r}: a zipped shapefile must hold exactly one .shp, found {len(shp)}")
+                        raise InvalidInput(f"{filename!r}: a zipped shapefile must hold exactly one .shp, "
+                                           f"found {len(shp)}")
                     stem = shp[0][:-4]
                     # Only the part after the stem is kept, and only without a path separator, so
                     # no member name ('k.shp/../../x') can lead outside the temporary directory.
@@ -223,8 +224,8 @@ def polygon_memberships(frame: gpd.GeoDataFrame, catalog: Catalog, code_column: 
     to the polygon that holds its centroid. Where a zone holds no inhabited sector centroid, the
     stated fallback is the area-weighted share (the part of a municipality's area inside it), of
     which shares below ``SLIVER_SHARE`` are dropped and shares above ``1 - SLIVER_SHARE`` become 1
-    (drawing slivers; a sector's people are never a sliver). A zone that covers nobody that way (a grid cell over the sea) is
-    left out and reported, not a reason to refuse the file.
+    (drawing slivers; a sector's people are never a sliver). A zone that covers nobody that way (a grid
+    cell over the sea) is left out and reported, not a reason to refuse the file.
 
     The returned table's ``attrs`` say what was done: ``weighting`` ("population", "area" or
     "population+area"), ``area_weighted`` (zone codes on the fallback) and ``left_out`` (zone
@@ -316,8 +317,9 @@ def too_many_zones(nis_code: int, count: int, limit: int) -> LimitExceeded:
 
     Examples
     --------
-    >>> too_many_zones(34022, 300, 50).detail
-    'gemeente 34022 ligt in 300 zones van deze laag; hoogstens 50 zones per gemeente zijn toegestaan (import_zones_per_municipality)'
+    >>> print(too_many_zones(34022, 300, 50).detail)  # doctest: +NORMALIZE_WHITESPACE
+    gemeente 34022 ligt in 300 zones van deze laag; hoogstens 50 zones per gemeente zijn toegestaan
+    (import_zones_per_municipality)
     """
     return LimitExceeded(f"gemeente {nis_code} ligt in {count} zones van deze laag; hoogstens {limit} zones per "
                          "gemeente zijn toegestaan (import_zones_per_municipality)")

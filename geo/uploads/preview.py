@@ -74,7 +74,8 @@ def table_problems(frame: pd.DataFrame, catalog: Catalog, vintage: str | None = 
         muni = importing._pick(columns, importing._MUNICIPALITY_COLUMNS, "municipality (NIS code or name)")
         zone = importing._pick([c for c in columns if c != muni], importing._ZONE_CODE_COLUMNS, "zone code")
     except RegiomatchError:
-        return [f"geen kolom met de gemeente of de zonecode gevonden; kolommen in het bestand: {', '.join(map(str, columns))}. "
+        return ["geen kolom met de gemeente of de zonecode gevonden; "
+                f"kolommen in het bestand: {', '.join(map(str, columns))}. "
                 "Noem ze bv. 'nis_code' (of 'gemeente') en 'zone_code'."]
     share = importing._pick(columns, importing._SHARE_COLUMNS, "share", required=False)
     problems, seen = [], {}

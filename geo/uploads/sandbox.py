@@ -411,4 +411,5 @@ def _death(exitcode: int | None, filename: str, limits: ImportLimits) -> errors.
     return errors.InvalidInput(f"{filename!r} kon niet gelezen worden (de lezer stopte met code {exitcode})")
 
 
-__all__ = ["ImportLimits", "BuiltUpload", "build_upload", "parse_upload", "read_limited", "check_zones_per_municipality", "json_depth"]
+__all__ = ["ImportLimits", "BuiltUpload", "build_upload", "parse_upload", "read_limited",
+           "check_zones_per_municipality", "json_depth"]

@@ -123,7 +123,8 @@ def zone_overlaps(layer: Layer, code: str, layers: Iterable[Layer]) -> ZoneOverl
             if line[j] <= PRESENCE:
                 break
             # Which municipalities are shared: a member of this zone that is in the other zone.
-            inside = member_rows.intersection(other_columns.indices[other_columns.indptr[j]:other_columns.indptr[j + 1]].tolist())
+            column = other_columns.indices[other_columns.indptr[j]:other_columns.indptr[j + 1]]
+            inside = member_rows.intersection(column.tolist())
             shared = [str(names[r]) for r in rows if r in inside]
             overlaps.append(Overlap(
                 code=str(other_codes[j]), name=other_names[j],

@@ -258,7 +258,8 @@ def _zone_changes(layer: Layer, before: OverlayResult, after: OverlayResult) -> 
         if changed:
             rows.append({"against": layer.id, "code": str(b.code), "name": str(b.name),
                          "dominant_zone_before": b.dominant_zone, "dominant_zone_after": a.dominant_zone,
-                         "dominant_share_before": float(b.dominant_share), "dominant_share_after": float(a.dominant_share),
+                         "dominant_share_before": float(b.dominant_share),
+                         "dominant_share_after": float(a.dominant_share),
                          "zones_touched_before": int(b.zones_touched), "zones_touched_after": int(a.zones_touched)})
     return rows
 

@@ -340,7 +340,8 @@ class _Search:
                 self.zone_of[nis] = int(csr.indices[csr.indptr[row]])
         self.base_zone_of = dict(self.zone_of)
         self.members = {code: set(codes) for code, codes in zone_member_codes(base).items()}
-        self.base_pieces = {code: zone_pieces(codes, self.graph, self.pop_by_nis) for code, codes in self.members.items()}
+        self.base_pieces = {code: zone_pieces(codes, self.graph, self.pop_by_nis)
+                            for code, codes in self.members.items()}
 
         # Units: keep-together groups (moving as one) and every other movable municipality.
         self.groups: list[tuple[int, ...]] = []
@@ -520,7 +521,8 @@ class _Search:
                           for code, (name, d0) in dom0.items()],
             })
         zone_population = [{"code": self.zone_codes[z], "name": self.base.zone_name(self.zone_codes[z]),
-                            "population_before": int(round(pops_before[z])), "population_after": int(round(self.zone_pop[z]))}
+                            "population_before": int(round(pops_before[z])),
+                            "population_after": int(round(self.zone_pop[z]))}
                            for z in [*sources, target]]
         names = tuple(self.atoms.name(c) for c in unit)
         population = int(sum(self.pop_by_nis[c] for c in unit))
@@ -580,12 +582,15 @@ def _with_explanation(move: SuggestedMove, base: Layer, kept_together: bool) -> 
             bits.append(f"{dutch.number(abs(straddle))} inwoners {'minder' if straddle > 0 else 'meer'} aan de "
                         f"minderheidskant van een grens van {layer_name} binnen hun zone")
         for zone in effect["zones"]:
-            if effect["counted"] == "straddle" or abs(zone["dominant_share_after"] - zone["dominant_share_before"]) < 5e-4:
+            if (effect["counted"] == "straddle"
+                    or abs(zone["dominant_share_after"] - zone["dominant_share_before"]) < 5e-4):
                 continue
-            bits.append(f"{zone['name']} ({zone['code']}) nu voor {dutch.percent(zone['dominant_share_after'])} in één zone "
+            bits.append(f"{zone['name']} ({zone['code']}) nu voor {dutch.percent(zone['dominant_share_after'])} "
+                        "in één zone "
                         f"(was {dutch.percent(zone['dominant_share_before'])})")
         if bits:
             parts.append(f"{layer_name}: " + "; ".join(bits))
-    parts.append("bevolking " + ", ".join(f"{z['name']} {dutch.number(z['population_before'])} → {dutch.number(z['population_after'])}"
+    parts.append("bevolking " + ", ".join(f"{z['name']} {dutch.number(z['population_before'])} → "
+                                          f"{dutch.number(z['population_after'])}"
                                           for z in move.zone_population))
     return SuggestedMove(**{**move.__dict__, "explanation": ". ".join(parts) + "."})

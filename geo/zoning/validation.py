@@ -327,7 +327,8 @@ def check_bounds(layer: Layer, norm: PopulationNorm) -> list[dict]:
     return out
 
 
-def make_norm(minimum: int | None = None, maximum: int | None = None, default: PopulationNorm | None = None) -> PopulationNorm | None:
+def make_norm(minimum: int | None = None, maximum: int | None = None,
+              default: PopulationNorm | None = None) -> PopulationNorm | None:
     """A norm from explicit bounds; a bound not given is taken from ``default``.
 
     ``default`` itself is returned when neither bound is given. Pass ``minimum=0`` to drop a

@@ -199,7 +199,8 @@ class WorkbenchResult:
                            "dominant_zone_before": z.dominant_zone_before, "dominant_zone": z.dominant_zone,
                            "dominant_share_before": round(z.dominant_share_before, 6),
                            "dominant_share": round(z.dominant_share, 6),
-                           "dominant_share_text": [dutch.percent(z.dominant_share_before), dutch.percent(z.dominant_share)],
+                           "dominant_share_text": [dutch.percent(z.dominant_share_before),
+                                                   dutch.percent(z.dominant_share)],
                            "outside_before": list(z.outside_before), "outside": list(z.outside)}
                           for z in f.zones],
             } for f in self.references],
@@ -264,15 +265,18 @@ class _Scorer(Evaluator):
         self._totals = totals.copy(order="K")
         for rid, (table, partition_table, gap, overlap, summary, outside) in refs.items():
             ref = self._refs[rid]
-            ref.table, ref.gap, ref.overlap, ref.summary, ref.outside = table.copy(order="K"), gap, overlap, summary, outside.copy(order="K")
+            ref.table, ref.gap, ref.overlap, ref.summary, ref.outside = (table.copy(order="K"), gap, overlap, summary,
+                                                                         outside.copy(order="K"))
             ref.partition_table = partition_table.copy(order="K") if ref.partitioned else ref.table
         return len(best)
 
     def _remember(self, steps: list[tuple[int, int]]) -> None:
         snapshots = self.__dict__.setdefault("_snapshots", OrderedDict())
-        atoms = {pos: (self._coverage[pos], {rid: (r.gap_terms[pos], r.overlap_terms[pos]) for rid, r in self._refs.items()})
+        atoms = {pos: (self._coverage[pos],
+                       {rid: (r.gap_terms[pos], r.overlap_terms[pos]) for rid, r in self._refs.items()})
                  for pos in self._moved}
-        refs = {rid: (r.table.copy(order="K"), r.partition_table.copy(order="K") if r.partitioned else None, r.gap, r.overlap, r.summary,
+        refs = {rid: (r.table.copy(order="K"), r.partition_table.copy(order="K") if r.partitioned else None, r.gap,
+                      r.overlap, r.summary,
                       r.outside.copy(order="K")) for rid, r in self._refs.items()}
         snapshots[tuple(steps)] = (dict(self._moved), self._totals.copy(order="K"), atoms, refs)
         while len(snapshots) > _SNAPSHOTS:
@@ -301,12 +305,14 @@ class _Prepared:
         self.exclaves = exclaves(self.graph)
         self.population = {int(c): int(p) for c, p in atoms.table["population"].items()}
         self.members = zone_member_codes(base)
-        self.base_pieces = {code: zone_pieces(codes, self.graph, self.population) for code, codes in self.members.items()}
+        self.base_pieces = {code: zone_pieces(codes, self.graph, self.population)
+                            for code, codes in self.members.items()}
         self._pieces: OrderedDict[frozenset, list[tuple[int, ...]]] = OrderedDict()
         self.zone_population = np.asarray(base.zone_weight("population"), dtype=float)
         self.flemish_zones = base.flemish_zones()
         self.rows = base.membership.tocsr()
-        self.base_zones = {int(nis): [self.codes[c] for c in self.rows.indices[self.rows.indptr[i]:self.rows.indptr[i + 1]]]
+        self.base_zones = {int(nis): [self.codes[c]
+                                      for c in self.rows.indices[self.rows.indptr[i]:self.rows.indptr[i + 1]]]
                            for i, nis in enumerate(atoms.nis_codes)}
         self.evaluator = self._evaluator()
         self.before = self.evaluator.summaries() if self.evaluator is not None else {}
@@ -554,13 +560,15 @@ def evaluate_moves(base: Layer, moves: Sequence[Move], references: Sequence[Laye
         for m in effective:
             pos = prepared.positions[m.nis_code]
             touched.update(int(c) for c in member_rows.indices[member_rows.indptr[pos]:member_rows.indptr[pos + 1]])
-        outside_after = {**prepared.outside_before[reference.id], **prepared._outside(reference, table, zones_now, touched)}
+        outside_after = {**prepared.outside_before[reference.id],
+                         **prepared._outside(reference, table, zones_now, touched)}
         zone_fits = []
         for i, code in enumerate(reference.zone_codes):
             total = totals[i]
             zone_fits.append(ReferenceZoneFit(
                 code=code, name=prepared.ref_zone_names[reference.id][i], population=int(round(total)),
-                zones_touched_before=int((before_table[i] > _EMPTY).sum()), zones_touched=int((table[i] > _EMPTY).sum()),
+                zones_touched_before=int((before_table[i] > _EMPTY).sum()),
+                zones_touched=int((table[i] > _EMPTY).sum()),
                 dominant_zone_before=_dominant(before_table[i], codes), dominant_zone=_dominant(table[i], codes),
                 dominant_share_before=float(before_table[i].max() / total) if total > 0 else 0.0,
                 dominant_share=float(table[i].max() / total) if total > 0 else 0.0,
