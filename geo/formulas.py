@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import re
+from typing import TypeGuard
 
 import pandas as pd
 
@@ -24,7 +25,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d[\d.,\u00a0\u202f ]*(?:\s?%)?")
 
 
-def is_dangerous(value: object) -> bool:
+def is_dangerous(value: object) -> TypeGuard[str]:
     """Whether a spreadsheet could take this cell for a formula."""
     return (isinstance(value, str) and value.startswith(FORMULA_START)
             and _PLAIN_NUMBER.fullmatch(value) is None)

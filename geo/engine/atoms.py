@@ -154,7 +154,7 @@ class Atoms:
 
     def __contains__(self, nis_code: object) -> bool:
         try:
-            return int(nis_code) in self._position  # type: ignore[arg-type]
+            return int(nis_code) in self._position  # type: ignore[call-overload]  # any object; TypeError caught
         except (TypeError, ValueError):
             return False
 

@@ -362,7 +362,7 @@ def zone_details(result: "OverlayResult", start: int = 0, stop: int | None = Non
         i = d.start + k
         zones = touched[t_bounds[k]:t_bounds[k + 1]]
         dominant = zones[0] if zones else None
-        details.append(ZoneDetail(a.codes[i], a.names[i], total, dominant and dominant.code,
-                                  dominant and dominant.name, share, zones, not_covered[k], outside[k],
+        details.append(ZoneDetail(a.codes[i], a.names[i], total, dominant.code if dominant else None,
+                                  dominant.name if dominant else None, share, zones, not_covered[k], outside[k],
                                   weight_outside))
     return details

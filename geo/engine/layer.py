@@ -107,7 +107,7 @@ class Layer:
     # Partial memberships named by their parts: (atom row, zone position) -> the 2019-2024 NIS codes
     # of the pre-2025 municipalities that are members (only Borsbeek of today's Antwerpen). Their
     # inhabitants live in those parts' statistical sectors (geo.engine.fine), not spread evenly.
-    parts: object = None
+    parts: dict[tuple[int, int], tuple[int, ...]] | None = None
     _zone_position: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -313,7 +313,7 @@ class Layer:
         if weight == "area":
             from geo.engine.areas import area_view
 
-            return area_view(self).membership.T @ self.atoms.weights(weight)
+            return area_view(self).membership.T @ self.atoms.weights(weight)  # type: ignore[arg-type]
         return self.membership.T @ self.atoms.weights(weight)  # type: ignore[arg-type]
 
     def flemish_zones(self) -> np.ndarray:

@@ -29,7 +29,10 @@ if TYPE_CHECKING:  # annotations only: the engine never waits for geometry, nor 
     from geo.engine.layer import Layer
 
 # Only drawing and importing polygons need geopandas: not a start-up, nor an overlay.
-gpd = lazy_module("geopandas")
+if TYPE_CHECKING:  # the real module for the type checker; at run time imported on first use
+    import geopandas as gpd
+else:
+    gpd = lazy_module("geopandas")
 
 DEFAULT_SIMPLIFY_METRES = 50.0
 MAX_SIMPLIFY_METRES = 5000.0

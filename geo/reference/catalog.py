@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
@@ -108,7 +108,8 @@ def read_atoms(data_dir: Path = SHIPPED_DATA, population_year: int = DEFAULT_POP
     rows = population[population["year"] == population_year]
     counts = rows.set_index("nis_code")["inhabitants"]
     municipalities["population"] = municipalities["nis_code"].map(counts).astype(int)
-    basis = "sectors" if "basis" in rows and (rows["basis"] == "sectors").any() else "municipal"
+    basis: Literal["municipal", "sectors"] = ("sectors" if "basis" in rows and (rows["basis"] == "sectors").any()
+                                              else "municipal")
     sectors_file = data_dir / "sectors.csv"
     sectors = (pd.read_csv(sectors_file, dtype={"sector": str, "elzantw": str}, keep_default_na=False)
                if sectors_file.exists() else None)

@@ -203,7 +203,7 @@ class Accounts:
     def list_users(self) -> list[User]:
         """All users, by name."""
         with self._translated(), self.engine.connect() as conn:
-            counts = dict(conn.execute(select(api_tokens.c.user_name, func.count())
+            counts: dict[str, int] = dict(conn.execute(select(api_tokens.c.user_name, func.count())
                                        .group_by(api_tokens.c.user_name)).all())
             rows = conn.execute(select(users).order_by(users.c.name)).mappings().all()
         return [_user(row, counts.get(row["name"], 0)) for row in rows]

@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import builtins
 import json
 import secrets
 import zlib
@@ -222,7 +223,7 @@ class JobStore:
                          .values(cancel_requested=1))
         return self.get(job.id)
 
-    def interrupt_orphans(self, alive: Callable[[str, datetime | None], bool]) -> list[str]:
+    def interrupt_orphans(self, alive: Callable[[str, datetime | None], bool]) -> builtins.list[str]:
         """Mark running jobs whose runner is gone (``alive(owner, heartbeat)`` is False) as
         interrupted; their ids. Called when a runner starts and then now and then."""
         with _translated(), self.engine.connect() as conn:

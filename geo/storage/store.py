@@ -260,11 +260,11 @@ class Store:
         """
         links: list[tuple[str, int]] = []
         current = layer_id
-        while records.scenario_id(current) is not None:
+        while (based_on := records.scenario_id(current)) is not None:
             if len(links) + extra >= MAX_CHAIN_DEPTH:
                 raise InvalidInput(f"{layer_id!r} is based on a chain of more than {MAX_CHAIN_DEPTH} scenarios; "
                                    "base the scenario on a layer or a shorter chain")
-            record = self.get_scenario(records.scenario_id(current))
+            record = self.get_scenario(based_on)
             links.append((record.id, record.version))
             current = record.base_layer
         return [*links, (current, 0)]
@@ -438,7 +438,7 @@ def _refuse_if_used(conn: Any, layer_id: str, what: str) -> None:
                        "delete those first")
 
 
-def _readable(rows: list, read: Any, what: str) -> list:
+def _readable(rows: Sequence[Any], read: Any, what: str) -> list:
     """The rows that decode; each one that does not is logged (with its id) and left out."""
     records = []
     for row in rows:

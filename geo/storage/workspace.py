@@ -85,6 +85,7 @@ class Workspace:
                 if self._store is None:
                     from geo.storage.store import Store
 
+                    assert self._database_url is not None  # no store given: a URL was
                     self._store = Store(self._database_url)
         return self._store
 

@@ -15,6 +15,7 @@ import tempfile
 import zipfile
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,10 @@ from geo.reference.catalog import Catalog
 from geo.reference.vintages import carry_forward
 
 # Only drawing and importing polygons need geopandas: not a start-up, nor an overlay.
-gpd = lazy_module("geopandas")
+if TYPE_CHECKING:  # the real module for the type checker; at run time imported on first use
+    import geopandas as gpd
+else:
+    gpd = lazy_module("geopandas")
 
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")
 POLYGON_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".shp")

@@ -78,7 +78,8 @@ def table_problems(frame: pd.DataFrame, catalog: Catalog, vintage: str | None = 
                 f"kolommen in het bestand: {', '.join(map(str, columns))}. "
                 "Noem ze bv. 'nis_code' (of 'gemeente') en 'zone_code'."]
     share = importing._pick(columns, importing._SHARE_COLUMNS, "share", required=False)
-    problems, seen = [], {}
+    problems: list[str] = []
+    seen: dict[tuple[int, str], int] = {}
     for i, row in enumerate(frame.itertuples(index=False), start=2):
         values = dict(zip(columns, row))
         municipality = "" if pd.isna(values[muni]) else str(values[muni]).strip().removesuffix(".0")
