@@ -257,6 +257,7 @@ def prepare(workspace, spec: EnsembleSpec) -> Problem:
     outside = movable & (nest < 0)
     if outside.any():
         row = int(np.nonzero(outside)[0][0])
+        assert nest_layer is not None  # without a nest layer every movable municipality is in nest 0
         raise InvalidInput(f"Nesting: {names[row]} ligt in geen enkele zone van {nest_layer.name}; "
                            "elke Vlaamse gemeente van de basislaag moet in een zone van de nestlaag liggen.")
 
@@ -281,8 +282,8 @@ def prepare(workspace, spec: EnsembleSpec) -> Problem:
 
     # -- fixed and together ----------------------------------------------------------------------
     fixed = ~movable | large
-    for code in spec.fixed:
-        fixed[atoms.position(code)] = True
+    for fixed_code in spec.fixed:
+        fixed[atoms.position(fixed_code)] = True
     edges = municipal_edges(atoms)
     neighbours = neighbour_lists(n, edges)
     groups = []
@@ -297,6 +298,7 @@ def prepare(workspace, spec: EnsembleSpec) -> Problem:
             raise InvalidInput(f"Samen in één zone: {what} kan niet, want {names[int(rows[large[rows]][0])]} is groter "
                                f"dan de bovengrens van {dutch.number(upper)} en vormt een eigen zone.")
         if len(set(nest[rows].tolist())) > 1:
+            assert nest_layer is not None  # without a nest layer all movable rows share nest 0
             raise InvalidInput(f"Samen in één zone: {what} liggen in verschillende zones van de laag "
                                f"{nest_layer.name}; "
                                "zo'n groep kan nooit in één geneste zone liggen.")

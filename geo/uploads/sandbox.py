@@ -35,6 +35,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from geo import errors
 
@@ -59,7 +60,7 @@ class ImportLimits:
     parallel: int = 2
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, object]) -> "ImportLimits":
+    def from_mapping(cls, values: Mapping[str, Any]) -> "ImportLimits":
         """Limits from a mapping; unknown keys and None values are left at their defaults."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in names and v is not None})
@@ -273,6 +274,7 @@ def _child(connection, job: str, content: bytes, filename: str, limits: dict, ex
     connection.send(("started",))  # the wall time counts from here, not from the fork server's start
     resource.setrlimit(resource.RLIMIT_CPU, (chosen.cpu_seconds, chosen.cpu_seconds + 1))
     resource.setrlimit(resource.RLIMIT_AS, (chosen.memory_bytes, chosen.memory_bytes))
+    result: tuple[Any, ...]
     try:
         if job == "build":
             result = ("ok", build_limited(content, filename, chosen, **extra))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -150,14 +151,14 @@ def history_periods(history: pd.DataFrame | None, code: str, atoms: Atoms | None
     grouped = rows.assign(note=notes).groupby(["valid_from", "valid_to", "note"], sort=True)["nis_code"]
     periods = []
     for (f, t, n), codes in grouped:
-        names = ()
+        names: tuple[str, ...] = ()
         if atoms is not None:
             names = tuple(sorted((_name(atoms, c) for c in codes), key=str.casefold))
         periods.append(HistoryPeriod(f or "onbekend", t or "nu", n, len(codes), names))
     return periods
 
 
-def _name(atoms: Atoms, nis_code: object) -> str:
+def _name(atoms: Atoms, nis_code: Any) -> str:  # a pandas cell: int, float or text
     try:
         return str(atoms.name(int(nis_code)))
     except Exception:  # noqa: BLE001 - a code of an older vintage: shown as written

@@ -474,15 +474,16 @@ class _Search:
                 return False
         if self.constraints.contiguity:
             for z in affected:
-                code = self.zone_codes[z]
-                pieces = zone_pieces(new_members[code], self.graph, self.pop_by_nis)
-                classified = classify_pieces(pieces, self.exclaves, self.base_pieces.get(code), self.pop_by_nis)
+                zone_code = self.zone_codes[z]
+                pieces = zone_pieces(new_members[zone_code], self.graph, self.pop_by_nis)
+                classified = classify_pieces(pieces, self.exclaves, self.base_pieces.get(zone_code), self.pop_by_nis)
                 if any(p.status == "violation" for p in classified):
                     return False
         return True
 
     def _population_ok(self, before: float, after: float) -> bool:
         norm = self.norm
+        assert norm is not None  # only called when a norm applies (see feasible)
         if norm.passes(np.array([after]))[0]:
             return True
         if norm.passes(np.array([before]))[0]:

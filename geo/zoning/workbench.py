@@ -228,7 +228,7 @@ class _Scorer(Evaluator):
         request (a copy, :data:`_SNAPSHOTS` of them) is loaded when they begin this request's
         moves, and only the new moves are applied. The state is a copy of what applying those
         moves gave, so the answer is the same to the last bit as applying every move."""
-        steps = [tuple(step) for step in self._checked(moves)]
+        steps = [(pos, col) for pos, col in self._checked(moves)]
         self.summaries()  # the base's measures survive the trial
         saved = self._save()
         try:
@@ -316,7 +316,9 @@ class _Prepared:
                            for i, nis in enumerate(atoms.nis_codes)}
         self.evaluator = self._evaluator()
         self.before = self.evaluator.summaries() if self.evaluator is not None else {}
-        self.tables_before = {r.id: self.evaluator.table(r.id) for r in self.references}
+        # No evaluator only without references: then there are no tables either.
+        self.tables_before = ({r.id: self.evaluator.table(r.id) for r in self.references}
+                              if self.evaluator is not None else {})
         self.ref_totals = {r.id: np.asarray(r.membership.T @ self.w, dtype=float) for r in self.references}
         self.ref_members = {r.id: zone_member_codes(r) for r in self.references}
         self.ref_rows = {r.id: r.membership.tocsr() for r in self.references}
@@ -556,7 +558,7 @@ def evaluate_moves(base: Layer, moves: Sequence[Move], references: Sequence[Laye
         totals = prepared.ref_totals[reference.id]
         # Only the reference zones with a moved member can have changed.
         member_rows = prepared.ref_rows[reference.id]
-        touched = set()
+        touched: set[int] = set()
         for m in effective:
             pos = prepared.positions[m.nis_code]
             touched.update(int(c) for c in member_rows.indices[member_rows.indptr[pos]:member_rows.indptr[pos + 1]])
