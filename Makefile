@@ -52,16 +52,16 @@ system-deps:
 # The whole suite in parallel (pytest-xdist, one worker per core; tests that share a module-scoped
 # server or browser stay on one worker). Lint first: it takes seconds and fails fast.
 TEST_WORKERS ?= auto
-test: install bytecode system-deps
+test: install bytecode system-deps lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The loop while working: everything but browsers, real servers, PDFs and the soak (under 2 minutes).
-check: install bytecode
+check: install bytecode lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not browser and not server and not pdf and not soak" -q
 
 # ruff (errors, imports, docstring rules) and mypy (types of the engine), configured in pyproject.toml.
 lint: install
-	$(BIN)/python -m ruff check geo api maps benchmarks tests data
+	$(BIN)/python -m ruff check geo api maps benchmarks tests data conftest.py
 	$(BIN)/python -m mypy
 
 # The load test uses wrk (Debian package; installed here when running as root, otherwise a

@@ -26,9 +26,9 @@ import pandas as pd
 from api import cli_ensemble, cli_maps, cli_reports, cli_users, cli_zonings, serialize
 from api.cli_common import GLOBAL_OPTIONS, add_command, print_frame, workspace
 from geo import dutch
-from geo.errors import RegiomatchError
 from geo.engine.layer import with_population
 from geo.engine.overlay import overlay
+from geo.errors import RegiomatchError
 from geo.paths import ATTRIBUTION
 from geo.reference.roles import association_layer, zoning_layer
 

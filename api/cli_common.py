@@ -19,9 +19,9 @@ import pandas as pd
 
 from api.settings import get_settings, workspace_for
 from geo import dutch
-from geo.reference.catalog import DEFAULT_POPULATION_YEAR, population_years
 from geo.formulas import neutralise_frame
 from geo.paths import ATTRIBUTION
+from geo.reference.catalog import DEFAULT_POPULATION_YEAR, population_years
 from geo.storage.workspace import Workspace
 
 FORMATS = ("table", "json", "csv")

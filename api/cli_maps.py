@@ -20,11 +20,11 @@ from pathlib import Path
 
 from api.cli_common import add_command, workspace
 from geo import dutch
+from geo.engine.overlay import overlay
 from geo.errors import InvalidInput
 from geo.reference.norms import NORM_LINES
 from geo.usecases.norms import layer_norm
 from geo.usecases.scenarios import scenario_with_base
-from geo.engine.overlay import overlay
 
 ASSETS = "inline"
 # The map modules (Folium, Jinja templates) are imported by the command that draws: ``regiomatch

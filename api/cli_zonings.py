@@ -1,10 +1,10 @@
-"""``regiomatch validate | compare | suggest | cost-share``: alternative zonings on the command line.
+r"""``regiomatch validate | compare | suggest | cost-share``: alternative zonings on the command line.
 
 Examples::
 
     regiomatch validate eerstelijnszone --nest-in referentieregio
     regiomatch compare eerstelijnszone scenario:1a2b3c --against samenwerkingsverband --format csv
-    regiomatch suggest eerstelijnszone --against samenwerkingsverband --min-population 60000 \\
+    regiomatch suggest eerstelijnszone --against samenwerkingsverband --min-population 60000 \
         --keep-together 34022,34025 --max-moves 5 --seed 1
     regiomatch cost-share W13 --amount 321235 --fixed-per-member 1000
 """
@@ -17,13 +17,13 @@ import pandas as pd
 
 from api.cli_common import add_command, emit, workspace
 from geo import dutch
-from geo.zoning.compare import compare
-from geo.views.costshare import SeatRule, cost_share, per_inhabitant
 from geo.errors import InvalidInput
 from geo.paths import ATTRIBUTION
 from geo.reference.roles import association_layer, zoning_layer
-from geo.zoning.suggest import DEFAULT_MAX_MOVES, DEFAULT_TIME_BUDGET, Constraints, suggest
 from geo.usecases.norms import requested_norm
+from geo.views.costshare import SeatRule, cost_share, per_inhabitant
+from geo.zoning.compare import compare
+from geo.zoning.suggest import DEFAULT_MAX_MOVES, DEFAULT_TIME_BUDGET, Constraints, suggest
 from geo.zoning.validation import validate
 
 # The header is read by planners: name the key in Dutch.
@@ -43,8 +43,10 @@ def cmd_validate(args: argparse.Namespace) -> None:
     base = ws.layer(args.base) if args.base else ws.base_of(args.layer)
     norm = requested_norm(ws, args.layer, args.min_population, args.max_population, not args.no_population_check,
                           base_id=base.id if base is not None else None)
-    report = validate(layer, base=base, norm=norm, nest_in=[ws.layer(p) for p in args.nest_in], territory=args.territory)
-    status = "geldig" if report.valid else "niet geldig: " + ", ".join(f"{k} {v}" for k, v in report.errors.items() if v)
+    report = validate(layer, base=base, norm=norm, nest_in=[ws.layer(p) for p in args.nest_in],
+                      territory=args.territory)
+    status = ("geldig" if report.valid
+              else "niet geldig: " + ", ".join(f"{k} {v}" for k, v in report.errors.items() if v))
     header = (f"{layer.name} ({layer.id}): {status}\n  gebied: {report.territory.label} "
               f"({report.territory.size} gemeenten); norm: {norm.label if norm else 'geen'}; "
               f"bevolking op 1 januari {layer.atoms.population_year}")

@@ -15,16 +15,17 @@ import hmac
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from starlette.concurrency import run_in_threadpool
 from fastapi import Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from api import session
 from api.errors import Unauthorized
+from api.settings import YEAR_COOKIE, Settings, get_settings, workspace_for
 from geo.accounts.roles import LOCAL, OPERATOR, Actor, check_beheerder
+from geo.engine.overlay import OverlayResult, overlay
 from geo.errors import InvalidInput
 from geo.reference.catalog import population_years
-from api.settings import YEAR_COOKIE, Settings, get_settings, workspace_for
-from geo.engine.overlay import OverlayResult, overlay
+from geo.storage.accounts import Session
 from geo.storage.workspace import Workspace
 
 if TYPE_CHECKING:  # the account tables bring the database library: loaded with the first sign-in

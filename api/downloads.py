@@ -1,4 +1,4 @@
-"""Downloads: one way to name a file in ``Content-Disposition`` (RFC 6266 with RFC 5987 encoding).
+r"""Downloads: one way to name a file in ``Content-Disposition`` (RFC 6266 with RFC 5987 encoding).
 
 A file name is often built from user text (a zone code ``Q"; filename=evil.exe; x="``, a layer id
 ``scenario:abc``, ``Łódź€``). :func:`content_disposition` cleans it (no control characters, quotes,
@@ -8,9 +8,9 @@ separators or path parts), gives an ASCII ``filename=`` for old clients and the 
 Examples
 --------
 >>> content_disposition('Q"; filename=evil.exe; x=".pdf')
-'attachment; filename="Q_filename_evil.exe_x_.pdf"; filename*=UTF-8\\'\\'Q_filename_evil.exe_x_.pdf'
+'attachment; filename="Q_filename_evil.exe_x_.pdf"; filename*=UTF-8\'\'Q_filename_evil.exe_x_.pdf'
 >>> content_disposition("rapport_Łódź€.pdf", inline=True)
-'inline; filename="rapport_odz_.pdf"; filename*=UTF-8\\'\\'rapport_%C5%81%C3%B3d%C5%BA%E2%82%AC.pdf'
+'inline; filename="rapport_odz_.pdf"; filename*=UTF-8\'\'rapport_%C5%81%C3%B3d%C5%BA%E2%82%AC.pdf'
 """
 
 from __future__ import annotations
@@ -58,4 +58,5 @@ def content_disposition(filename: str, inline: bool = False) -> str:
 
 def download(content: bytes | str, filename: str, media_type: str, inline: bool = False) -> Response:
     """A response that a browser saves (or, ``inline``, shows) under ``filename``."""
-    return Response(content, media_type=media_type, headers={"Content-Disposition": content_disposition(filename, inline)})
+    return Response(content, media_type=media_type,
+                    headers={"Content-Disposition": content_disposition(filename, inline)})

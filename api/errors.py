@@ -68,7 +68,8 @@ _DESCRIPTIONS = {
     "507": "The database's disk is full: nothing was saved",
 }
 # Paths of the HTML pages (OpenAPI templates as well as concrete paths match): their 404 is a page.
-HTML_ROUTES = re.compile(r"^/(?:|search|overlay|municipalities/[^/]+|reports/[^/]+/[^/]+|zones/[^/]+/[^/]+|werkbank/[^/]+|alternatieven(?:(?:/voorstellen)?/[^/]+)?)$")
+HTML_ROUTES = re.compile(r"^/(?:|search|overlay|municipalities/[^/]+|reports/[^/]+/[^/]+|zones/[^/]+/[^/]+"
+                         r"|werkbank/[^/]+|alternatieven(?:(?:/voorstellen)?/[^/]+)?)$")
 # Never pages, whatever the browser accepts: the API, its documentation and static files.
 MACHINE_PREFIXES = ("/api/", "/health", "/openapi.json", "/docs", "/redoc", "/maps/static/", "/ogc/")
 # The feature service (OGC API - Features) answers errors as OGC exceptions, bad input with 400.

@@ -12,8 +12,25 @@ from api import errors, jobs, warmup
 from api.compression import INCOMPRESSIBLE_TYPES, GzipOnce
 from api.limits import BodySizeLimit, ExposureGuard
 from api.render_cache import CachedAnswers, NotModified
-from api.routes import (accounts, alternatives, atlas, docs, ensembles, evaluate, health, layers, maps, municipalities,
-                        ogc, overlay, pages, reports, scenarios, workbench, zonings)
+from api.routes import (
+    accounts,
+    alternatives,
+    atlas,
+    docs,
+    ensembles,
+    evaluate,
+    health,
+    layers,
+    maps,
+    municipalities,
+    ogc,
+    overlay,
+    pages,
+    reports,
+    scenarios,
+    workbench,
+    zonings,
+)
 from api.security import SecurityMiddleware
 from api.settings import get_settings, no_delay_on_listeners, refuse_exposure_at_startup, workspace_for
 from geo.engine.threads import limit_blas_threads

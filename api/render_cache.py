@@ -266,7 +266,8 @@ def cached(layers: Callable[[dict], Iterable[str] | str],
             request = kwargs.get("request")
             path = request.url.path if request is not None else None
             more = extra(kwargs["ws"]) if extra is not None else ()
-            return (func.__module__, func.__qualname__, path, params, dependency_key(kwargs["ws"], layers(kwargs)), more)
+            return (func.__module__, func.__qualname__, path, params, dependency_key(kwargs["ws"], layers(kwargs)),
+                    more)
 
         def prefetch(cache: RenderCache, kwargs: dict) -> None:
             try:
@@ -409,7 +410,8 @@ class CachedAnswers:
 
 
 _RAW = "raw request"
-YEAR_COOKIE_BYTES = (YEAR_COOKIE + "=").encode()  # first item of the keys of raw requests (a route's key starts with its module)
+# The first item of the keys of raw requests (a route's key starts with its module).
+YEAR_COOKIE_BYTES = (YEAR_COOKIE + "=").encode()
 
 
 def _as_response(result: Any) -> Any:
@@ -460,10 +462,10 @@ def render_ahead(route: Callable, **kwargs: Any) -> bool:
 
     Examples
     --------
-    >>> render_ahead(compare_pdf.sync, base="eerstelijnszone", other="scenario:ab12", against=[], ws=ws)  # doctest: +SKIP
+    >>> render_ahead(compare_pdf.sync, base="eerstelijnszone", other="scenario:ab12",  # doctest: +SKIP
+    ...              against=[], ws=ws)
     True
     """
-
     if "ws" in kwargs and cache_for(kwargs["ws"]) is None:
         return False  # nothing would keep it
 

@@ -7,8 +7,8 @@ import math
 
 import pandas as pd
 
-from geo.engine.layer import Layer
 from geo.engine.details import Member, ZoneDetail
+from geo.engine.layer import Layer
 from geo.engine.overlay import OverlayResult
 from geo.views.zones import ZoneMembers
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from geo.reference.catalog import DEFAULT_POPULATION_YEAR
 from geo.paths import SHIPPED_DATA
+from geo.reference.catalog import DEFAULT_POPULATION_YEAR
 from geo.storage.workspace import Workspace, open_workspace
 from geo.uploads.sandbox import ImportLimits
 
@@ -36,7 +36,8 @@ class ImportSettings(BaseSettings):
     cpu_seconds: int = Field(_LIMITS.cpu_seconds, ge=1, description="CPU seconds one upload may take to read.")
     memory_bytes: int = Field(_LIMITS.memory_bytes, ge=256 * 1024 * 1024,
                               description="Address space of the process that reads one upload.")
-    wall_seconds: float = Field(_LIMITS.wall_seconds, gt=0, description="Wall time after which reading an upload is stopped.")
+    wall_seconds: float = Field(_LIMITS.wall_seconds, gt=0,
+                                description="Wall time after which reading an upload is stopped.")
     unpacked_bytes: int = Field(_LIMITS.unpacked_bytes, ge=1, description="Largest unpacked size of an XLSX or zip.")
     rows: int = Field(_LIMITS.rows, ge=1, description="Most rows of a membership table.")
     columns: int = Field(_LIMITS.columns, ge=1, description="Most columns of a membership table or attribute table.")
@@ -58,7 +59,8 @@ class CacheSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REGIOMATCH_", extra="ignore")
 
     max_parallel_suggest: int = Field(2, ge=1, description="Suggestions computed at once per process (more: 503).")
-    max_parallel_reports: int = Field(2, ge=1, description="Reports (HTML/PDF) rendered at once per process (more: 503).")
+    max_parallel_reports: int = Field(2, ge=1,
+                                      description="Reports (HTML/PDF) rendered at once per process (more: 503).")
     max_parallel_maps: int = Field(4, ge=1, description="Maps and layer GeoJSON built at once per process (more: 503).")
     warm_up: bool = Field(True, description="After start-up, prepare every shipped layer's map geometry and load "
                           "the map, image and PDF libraries in a background thread (a few seconds of one core).")

@@ -85,9 +85,9 @@ def _steps(ws) -> list[tuple[str, Callable[[], object]]]:
     in metres (for report maps), the features of the GIS service (/ogc), then the reports the landing
     page links to, page and PDF (one step each)."""
     from api.routes.reports import print_ahead
+    from geo.geometry.polygons import adjacency, prepare_web_geometry, zone_polygons
     from geo.views.atlas import fit_atlas
     from geo.views.features import prepare_steps
-    from geo.geometry.polygons import adjacency, prepare_web_geometry, zone_polygons
     from maps.pages import ASSOCIATION_LAYER
     from maps.preload import preload_steps
 

@@ -80,10 +80,10 @@ def _http_samples(base: str, method: str, path: str, body: dict | None, runs: in
 
 
 def in_process(moves: list[dict]) -> dict:
-    from geo.reference.catalog import load_catalog
-    from geo.reference.norms import norm_for
     from geo.engine.overlay import overlay
     from geo.engine.scenario import Move, apply_moves
+    from geo.reference.catalog import load_catalog
+    from geo.reference.norms import norm_for
     from geo.zoning.validation import check_contiguity, check_nesting
     from geo.zoning.workbench import evaluate_moves
 
@@ -180,7 +180,8 @@ def measure(quick: bool = False, baseline: Path | None = None) -> dict:
     }
     if baseline is not None:
         with server(log, env=no_cache, repo=baseline) as (_, base, _ready):
-            result["baseline"] = {"evaluate_http": percentiles(_http_samples(base, "POST", "/api/v1/evaluate", body, runs)),
+            result["baseline"] = {"evaluate_http": percentiles(_http_samples(base, "POST", "/api/v1/evaluate",
+                                                                             body, runs)),
                                   "one_versus_fifty_moves": as_the_page_does(base, sequences)}
     return result
 

@@ -19,11 +19,11 @@ import numpy as np
 
 from benchmarks.common import peak_rss_mib, percentiles, repeat, rss_mib
 from benchmarks.synthetic import neighbour_lists, subdivide
-from geo.reference.catalog import load_catalog
 from geo.engine.evaluate import Evaluator
-from geo.geometry.polygons import adjacency
 from geo.engine.overlay import overlay
 from geo.engine.scenario import Move, apply_moves
+from geo.geometry.polygons import adjacency
+from geo.reference.catalog import load_catalog
 
 BASE = "eerstelijnszone"
 REFERENCE = "samenwerkingsverband"

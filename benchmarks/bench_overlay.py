@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.common import peak_rss_mib, percentiles, repeat, rss_mib
-from geo.reference.catalog import load_catalog
-from geo.geometry.polygons import municipal_polygons, zone_polygons
 from geo.engine.overlay import overlay
+from geo.geometry.polygons import municipal_polygons, zone_polygons
+from geo.reference.catalog import load_catalog
 
 QUICK_PAIRS = [("samenwerkingsverband", "eerstelijnszone"), ("eerstelijnszone", "politiezone"),
                ("referentieregio", "eerstelijnszone"), ("gezondheidsmakers", "vervoerregio"),

@@ -212,8 +212,8 @@ def overlay_pairs(log: Path, cache_bytes: int | None, pairs: list[tuple[str, str
 def geopandas_times(pairs: list[tuple[str, str]]) -> dict:
     """``geopandas.overlay`` of each pair's zones, then with the municipalities for population shares."""
     from benchmarks.bench_overlay import geopandas_pair
-    from geo.reference.catalog import load_catalog
     from geo.geometry.polygons import municipal_polygons, zone_polygons
+    from geo.reference.catalog import load_catalog
 
     catalog = load_catalog()
     with warnings.catch_warnings():

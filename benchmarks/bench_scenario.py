@@ -18,12 +18,12 @@ import time
 import numpy as np
 
 from benchmarks.common import peak_rss_mib, percentiles, rss_mib
-from geo.reference.catalog import load_catalog
 from geo.engine.evaluate import Evaluator
-from geo.geometry.polygons import adjacency
 from geo.engine.layer import Layer
 from geo.engine.overlay import overlay
 from geo.engine.scenario import Move, apply_moves
+from geo.geometry.polygons import adjacency
+from geo.reference.catalog import load_catalog
 
 BASE = "eerstelijnszone"
 REFERENCE = "samenwerkingsverband"

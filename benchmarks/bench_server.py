@@ -182,7 +182,8 @@ def parse_wrk(output: str) -> dict:
     requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    errors = (sum(int(x) for x in socket_errors.groups()) if socket_errors else 0) + (int(non_2xx.group(1)) if non_2xx else 0)
+    errors = ((sum(int(x) for x in socket_errors.groups()) if socket_errors else 0)
+              + (int(non_2xx.group(1)) if non_2xx else 0))
     return {"tool": "wrk", "requests": requests, "errors": errors,
             "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
             **latency, "connections": WRK_CONNECTIONS}
@@ -213,7 +214,7 @@ def tree_memory(pid: int) -> dict[str, float]:
 
 
 def load_test(duration: float, log: Path, workers: int = 1) -> dict:
-    """wrk against the overlay JSON, the overlay map and the zones as GeoJSON on one server with
+    """Wrk against the overlay JSON, the overlay map and the zones as GeoJSON on one server with
     ``workers`` worker processes; memory of the whole process tree before and after each target."""
     results: dict = {}
     with server(log, workers=workers) as (process, base, _):

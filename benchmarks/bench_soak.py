@@ -13,7 +13,6 @@ lost) is ``tests/test_soak.py``.
 
 from __future__ import annotations
 
-import os
 import statistics
 import threading
 import time

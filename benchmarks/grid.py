@@ -49,6 +49,7 @@ def grid_geojson(cells: int = 10_000) -> bytes:
     for n, (x, y) in enumerate(zip(cx.ravel()[inside] - side / 2, cy.ravel()[inside] - side / 2)):
         ring = [[x, y], [x + side, y], [x + side, y + side], [x, y + side], [x, y]]
         features.append({"type": "Feature", "properties": {"code": f"g{n:05d}", "name": f"Vak {n}"},
-                         "geometry": {"type": "Polygon", "coordinates": [[[round(a, 1), round(b, 1)] for a, b in ring]]}})
+                         "geometry": {"type": "Polygon",
+                                      "coordinates": [[[round(a, 1), round(b, 1)] for a, b in ring]]}})
     return json.dumps({"type": "FeatureCollection", "features": features,
                        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::31370"}}}).encode()

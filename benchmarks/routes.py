@@ -73,7 +73,8 @@ EXAMPLES: dict[tuple[str, str], list[Example]] = {
     ("GET", "/api/v1/scenarios"): _get("/api/v1/scenarios"),
     ("GET", "/api/v1/scenarios/{scenario_id}"): _get("/api/v1/scenarios/{scenario}"),
     ("GET", "/"): _get("/"),
-    ("GET", "/search"): [*_get("/search?q=elz"), *_get("/search?q=Lendelede", status=303, note="one match: a redirect")],
+    ("GET", "/search"): [*_get("/search?q=elz"),
+                         *_get("/search?q=Lendelede", status=303, note="one match: a redirect")],
     ("GET", "/municipalities/{nis_code}"): _get("/municipalities/34025"),
     ("GET", "/overlay"): _get(f"/overlay?{PAIR}"),
     ("GET", "/overlay.xlsx"): _get(f"/overlay.xlsx?{PAIR}", "/overlay.xlsx?a=gemeente&b=politiezone"),
@@ -124,7 +125,8 @@ EXAMPLES: dict[tuple[str, str], list[Example]] = {
         Example("POST", "/api/v1/evaluate", {**EVALUATE, "moves": ONE_MOVE}, note="1 move"),
         Example("POST", "/api/v1/evaluate", {**EVALUATE, "moves": FIFTY}, note="50 moves")],
     ("POST", "/api/v1/evaluate/suggest"): [Example(
-        "POST", "/api/v1/evaluate/suggest", {**EVALUATE, "moves": ONE_MOVE, "max_moves": 1, "time_budget_seconds": 0.05},
+        "POST", "/api/v1/evaluate/suggest",
+        {**EVALUATE, "moves": ONE_MOVE, "max_moves": 1, "time_budget_seconds": 0.05},
         note="a search with a time budget: measured with 1 step and 0.05 s")],
     ("POST", "/api/v1/scenarios/suggest"): [Example(
         "POST", "/api/v1/scenarios/suggest", {"base_layer": "eerstelijnszone", "against": ["samenwerkingsverband"],

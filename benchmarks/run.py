@@ -107,7 +107,8 @@ def table(results: dict) -> str:
     """The headline numbers, one line each."""
     lines = [f"regiomatch benchmarks, {results['finished_at']}; {results['machine']['nproc']} cores "
              f"{results['machine']['cpu_model']}, Python {results['machine']['python']}; "
-             f"load average before/after {results['machine']['load_average_at_start']} / {results['load_average_at_end']}",
+             f"load average before/after {results['machine']['load_average_at_start']} / "
+             f"{results['load_average_at_end']}",
              "", f"{'measure':62s} {'value':>14s}  {'target':>12s}  {'peak RSS':>9s}", "-" * 104]
 
     def row(label: str, value: str, target: str = "", rss: float | None = None) -> None:
@@ -121,7 +122,8 @@ def table(results: dict) -> str:
         row("  slowest pair (engine)", f"{_f(o['engine_max_ms_over_pairs'])} ms")
         row(f"  geopandas.overlay A x B + area table, median over {o['geopandas_pairs']} pairs",
             f"{_f(o['geopandas_median_area_ms'])} ms")
-        row("  ... + municipalities, population table (areal interpolation)", f"{_f(o['geopandas_median_population_ms'])} ms")
+        row("  ... + municipalities, population table (areal interpolation)",
+            f"{_f(o['geopandas_median_population_ms'])} ms")
         row("  ratio geopandas/engine, area table: median (min)",
             f"{_f(o['ratio_area_median'])}x ({_f(o['ratio_area_min'])}x)", ">= 100x")
         row("  ratio geopandas/engine, population table: median (min)",
@@ -172,7 +174,7 @@ def table(results: dict) -> str:
             ratio = f" ({b['p50_ms'] / a['p50_ms']:.0f}x)" if "p50_ms" in b else ""
             row(f"7 {path[:60]}", f"{_f(a['p50_ms'])} ms{ratio}", "< 150 ms")
             view = first.get(path, {})
-            row(f"  p90; uncached p50; first view at start / after warm-up; sent/HTML KB",
+            row("  p90; uncached p50; first view at start / after warm-up; sent/HTML KB",
                 f"{_f(a['p90_ms'])}; {_f(b.get('p50_ms'))}; {_f(view.get('first_view_ms'))} / "
                 f"{_f(view.get('first_view_after_warm_up_ms'))} ms; "
                 f"{a['sent_bytes'] / 1e3:.0f}/{a['html_or_body_bytes'] / 1e3:.0f}")
@@ -209,7 +211,8 @@ def table(results: dict) -> str:
     if "evaluate" in m:
         e = m["evaluate"]
         row(f"6 POST /api/v1/evaluate, {e['moves']} moves, through HTTP: p50 / p99",
-            f"{_f(e['evaluate_http']['median_ms'])} / {_f(e['evaluate_http']['p99_ms'])} ms", "p50 < 20 ms", e["peak_rss_mib"])
+            f"{_f(e['evaluate_http']['median_ms'])} / {_f(e['evaluate_http']['p99_ms'])} ms", "p50 < 20 ms",
+            e["peak_rss_mib"])
         row("  full overlay per request (GET /api/v1/compare of the saved moves): p50",
             f"{_f(e['full_overlay_http']['median_ms'])} ms")
         row("  ratio full / incremental, HTTP (in process)",
@@ -263,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer pairs and sizes, 5 s load test")
-    parser.add_argument("--duration", type=float, default=None, help="load test seconds per target (default 30; 5 with --quick)")
+    parser.add_argument("--duration", type=float, default=None,
+                        help="load test seconds per target (default 30; 5 with --quick)")
     parser.add_argument("--only", default=",".join(MEASURES), help=f"comma-separated subset of {', '.join(MEASURES)}")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--measure", help=argparse.SUPPRESS)

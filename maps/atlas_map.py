@@ -16,9 +16,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from geo.views.atlas import Atlas
 from geo.geometry.polygons import municipal_polygons, zone_polygons
 from geo.paths import ATTRIBUTION, SHIPPED_DATA
+from geo.views.atlas import Atlas
 from maps.templating import zone_noun
 
 # Classes of the minority-side count: 0, 1, 2, 3-4, 5-7, 8 or more (ColorBrewer Oranges).
@@ -41,14 +41,14 @@ def class_of(count: int) -> int:
 
 
 def border_map_png(atlas: Atlas, data_dir: Path = SHIPPED_DATA, width_inches: float = 9.0) -> bytes:
-    """PNG of Flanders with each municipality's minority-side count and the chosen layer's lines.
+    r"""PNG of Flanders with each municipality's minority-side count and the chosen layer's lines.
 
     Examples
     --------
     >>> from geo.views.atlas import fit_atlas
     >>> png = border_map_png(fit_atlas(catalog))
     >>> png[:4]
-    b'\\x89PNG'
+    b'\x89PNG'
     """
     counts = tuple(zip(atlas.municipalities["nis_code"].astype(int), atlas.municipalities["minority_side"].astype(int)))
     return _png(atlas.against, counts, Path(data_dir), width_inches)

@@ -11,11 +11,11 @@ from datetime import date
 import pandas as pd
 
 from geo import dutch
+from geo.engine.layer import Layer
+from geo.errors import NotFound
 from geo.reference.associations import Association, association
 from geo.reference.catalog import Catalog
-from geo.errors import NotFound
 from geo.views.atlas import AGAINST_LAYERS, ALL_STATUSES, Atlas, AtlasRow, is_historical
-from geo.engine.layer import Layer
 from geo.views.search import ASSOCIATION_LAYERS
 from geo.views.zones import ZoneOverlaps
 from maps.templating import render, zone_noun

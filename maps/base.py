@@ -4,8 +4,9 @@ from geometry served once per layer with a small per-page style table, labels an
 A served page carries no geometry: it links ``/api/v1/geometry/...`` (prepared once per layer by
 :mod:`geo.geometry.polygons`, cached by the browser) and, per feature id, the style, tooltip and popup; a
 layer of more than ``MANY_ZONES`` zones carries columns of numbers per zone instead, from which the
-browser writes the tooltips (:func:`zone_columns_layer`), its popups fetched on click. A standalone file (CLI export) carries each geometry once instead. The browser side is
-``maps/static/regiomatch.js``. Nothing here measures or counts.
+browser writes the tooltips (:func:`zone_columns_layer`), its popups fetched on click. A standalone file
+(CLI export) carries each geometry once instead. The browser side is ``maps/static/regiomatch.js``.
+Nothing here measures or counts.
 """
 
 from __future__ import annotations
@@ -25,9 +26,8 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from geo.engine.atoms import Atoms
-from geo.geometry.polygons import web_geometry, web_municipalities, web_zones, zone_polygons
 from geo.engine.layer import Layer
-from geo.geometry.polygons import DEFAULT_WEB_DETAIL
+from geo.geometry.polygons import DEFAULT_WEB_DETAIL, web_geometry, web_municipalities, web_zones, zone_polygons
 from geo.paths import SHIPPED_DATA
 from maps import style
 from maps.assets import AssetMode, RawHTML, use_assets
@@ -108,7 +108,7 @@ def render(m: folium.Map) -> str:
 
 
 def js_value(value: object, compact: bool | tuple[str, ...] = ()) -> str:
-    """JSON that is safe inside an HTML ``<script>``: ``<``, ``>`` and ``&`` are escaped, so user
+    r"""JSON that is safe inside an HTML ``<script>``: ``<``, ``>`` and ``&`` are escaped, so user
     text such as ``</script>`` can never end the script. Written without spaces when ``compact``
     is true, or for the values of the keys of a dict it names (per-zone columns, thousands of
     entries).
@@ -116,7 +116,7 @@ def js_value(value: object, compact: bool | tuple[str, ...] = ()) -> str:
     Examples
     --------
     >>> js_value({"name": "</script><img src=x>"})
-    '{"name": "\\\\u003c/script\\\\u003e\\\\u003cimg src=x\\\\u003e"}'
+    '{"name": "\\u003c/script\\u003e\\u003cimg src=x\\u003e"}'
     >>> js_value({"key": "g1", "zones": {"code": ["a", "b"]}}, compact=("zones",))
     '{"key": "g1", "zones": {"code":["a","b"]}}'
     """
@@ -130,14 +130,14 @@ def js_value(value: object, compact: bool | tuple[str, ...] = ()) -> str:
 
 
 def json_data(value: object) -> str:
-    """JSON that is safe inside an HTML ``<script type="application/json">`` data block: every
-    ``</`` and ``<!`` is broken up (``<\\/``, ``\\u003c!``), so no text can end the block or open a
+    r"""JSON that is safe inside an HTML ``<script type="application/json">`` data block: every
+    ``</`` and ``<!`` is broken up (``<\/``, ``\u003c!``), so no text can end the block or open a
     comment there; everything else stays as it is (read with ``JSON.parse``, never run).
 
     Examples
     --------
     >>> json_data(["<b>W13</b>", "</script><!--"])
-    '["<b>W13<\\\\/b>", "<\\\\/script>\\\\u003c!--"]'
+    '["<b>W13<\\/b>", "<\\/script>\\u003c!--"]'
     """
     text = json.dumps(value, ensure_ascii=False)
     return text.replace("</", "<\\/").replace("<!", "\\u003c!")

@@ -16,10 +16,10 @@ import folium
 import numpy as np
 
 from geo import dutch
-from geo.errors import InvalidInput
 from geo.engine.layer import Layer
-from geo.reference.norms import NORM_LINES, NORMS, PopulationNorm, check_population
+from geo.errors import InvalidInput
 from geo.paths import SHIPPED_DATA
+from geo.reference.norms import NORM_LINES, NORMS, PopulationNorm, check_population
 from maps import base, style
 from maps.assets import AssetMode
 
@@ -177,7 +177,8 @@ def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines:
     base.feature_layer(munis, "Gemeentegrenzen", "municipalities", interactive=False,
                        source=base.municipality_source(data_dir, detail)).add_to(m)
 
-    rows = [style.LegendRow(style.fill_swatch(colours[0]), f"minder dan {style.nl_int(edges[0])}")] if len(edges) else []
+    rows = [style.LegendRow(style.fill_swatch(colours[0]),
+                            f"minder dan {style.nl_int(edges[0])}")] if len(edges) else []
     for i in range(1, len(edges)):
         if edges[i - 1] in {float(v) for v in norm_lines}:
             rows.append(style.LegendRow(style.line_swatch(), _norm_line_words(int(edges[i - 1]), norm), strong=True))
@@ -185,7 +186,8 @@ def population_map(layer: Layer, norm: PopulationNorm | None = None, norm_lines:
                                     f"{style.nl_int(edges[i - 1])} tot {style.nl_int(edges[i])}"))
     rows.append(style.LegendRow(style.fill_swatch(colours[-1]), f"{style.nl_int(edges[-1])} of meer"))
     if norm is not None:
-        rows.append(style.LegendRow(style.outline_swatch(style.FAIL, 3, dashed=True), f"haalt de norm niet: {norm.label}",
+        rows.append(style.LegendRow(style.outline_swatch(style.FAIL, 3, dashed=True),
+                                    f"haalt de norm niet: {norm.label}",
                                     strong=True))
     if zones["brussels"].any() or not munis["flemish"].all():
         rows.append(style.LegendRow(style.fill_swatch(style.BRUSSELS_FILL), "Brussel: getoond, niet beoordeeld"))
@@ -203,7 +205,8 @@ def _looks(colours: Sequence[str], brussels: bool, c: int, fails: bool) -> tuple
     normal = {"fillColor": style.BRUSSELS_FILL if brussels else colours[c], "fillOpacity": 0.85,
               "color": style.FAIL if fails else style.ZONE_BORDER, "weight": 3.5 if fails else 1.4,
               "dashArray": "7 5" if fails else None, "opacity": 1.0}
-    hover = {**normal, "weight": normal["weight"] + 2, "color": "#000000" if normal["color"] != style.FAIL else style.FAIL}
+    hover = {**normal, "weight": normal["weight"] + 2,
+             "color": "#000000" if normal["color"] != style.FAIL else style.FAIL}
     return normal, hover
 
 

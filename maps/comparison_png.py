@@ -16,8 +16,8 @@ import geopandas as gpd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from geo.geometry.polygons import municipal_polygons, zone_polygons
 from geo.engine.layer import Layer
+from geo.geometry.polygons import municipal_polygons, zone_polygons
 from geo.paths import ATTRIBUTION, SHIPPED_DATA
 from maps import style
 from maps.base import zone_colours
@@ -74,14 +74,14 @@ def view_bounds(munis: gpd.GeoDataFrame, area: list[int]) -> tuple[float, float,
 
 def comparison_png(base: Layer, other: Layer, moved: list[int], data_dir: Path = SHIPPED_DATA,
                    width_inches: float = 7.2) -> bytes:
-    """PNG: ``base`` left, ``other`` right, the moved municipalities (NIS codes) marked.
+    r"""PNG: ``base`` left, ``other`` right, the moved municipalities (NIS codes) marked.
 
     Examples
     --------
     >>> from geo.engine.scenario import Move, apply_moves
     >>> png = comparison_png(elz, apply_moves(elz, [Move(34025, "elz18")]), [34025])
     >>> png[:4]
-    b'\\x89PNG'
+    b'\x89PNG'
     """
     munis = _drawn_municipalities(Path(data_dir))
     colours = zone_colours(base, Path(data_dir))

@@ -1,4 +1,4 @@
-"""Content-Security-Policy nonces for the HTML that regiomatch renders itself.
+r"""Content-Security-Policy nonces for the HTML that regiomatch renders itself.
 
 Trusted HTML (Jinja templates, Folium output built from escaped text) marks each of its own
 ``<script>`` tags with :data:`NONCE_PLACEHOLDER`. The HTTP layer replaces the placeholder with a
@@ -8,7 +8,7 @@ The placeholder is random per process, so it cannot be guessed and typed into a 
 
 Examples
 --------
->>> html = mark_scripts('<script src="/static/leaflet.js"></script>\\n  <script>go()</script>')
+>>> html = mark_scripts('<script src="/static/leaflet.js"></script>\n  <script>go()</script>')
 >>> html.count(NONCE_PLACEHOLDER)
 2
 >>> mark_scripts('var tip = "<script>evil()</script>";').count(NONCE_PLACEHOLDER)

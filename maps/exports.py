@@ -1,4 +1,4 @@
-"""Every tabular and geographic download, written one way: CSV, Excel, GeoJSON and GeoPackage.
+r"""Every tabular and geographic download, written one way: CSV, Excel, GeoJSON and GeoPackage.
 
 CSV comes in two dialects. ``EXCEL`` is what a Belgian Dutch office opens with a double click:
 ``;`` between fields, a decimal comma, a UTF-8 byte-order mark (so "Zuid-West-Vlaanderen" and
@@ -10,9 +10,9 @@ Examples
 --------
 >>> frame = pd.DataFrame({"nis_code": [34025], "share": [0.5], "nested": [True]})
 >>> csv_bytes(frame, EXCEL, DUTCH_HEADERS).decode("utf-8-sig")
-'NIS-code;aandeel;volledig binnen één zone\\r\\n34025;0,5;ja\\r\\n'
+'NIS-code;aandeel;volledig binnen één zone\r\n34025;0,5;ja\r\n'
 >>> csv_bytes(frame, MACHINE).decode()
-'nis_code,share,nested\\n34025,0.5,ja\\n'
+'nis_code,share,nested\n34025,0.5,ja\n'
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from geo.lazy import lazy_module
 from geo.formulas import neutralise_frame
+from geo.lazy import lazy_module
 from geo.paths import ATTRIBUTION
 
 # Only drawing and importing polygons need geopandas: not a start-up, nor an overlay.
@@ -118,7 +118,7 @@ def as_published(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_bytes(frame: pd.DataFrame, dialect: CsvDialect = MACHINE, headers: dict[str, str] | None = None) -> bytes:
-    """A table as CSV bytes in ``dialect``, optionally with its columns renamed (Dutch headers).
+    r"""A table as CSV bytes in ``dialect``, optionally with its columns renamed (Dutch headers).
 
     Parameters
     ----------
@@ -131,7 +131,7 @@ def csv_bytes(frame: pd.DataFrame, dialect: CsvDialect = MACHINE, headers: dict[
 
     Examples
     --------
-    >>> csv_bytes(pd.DataFrame({"a": [1.25]}), EXCEL)[:3] == "\\ufeff".encode()
+    >>> csv_bytes(pd.DataFrame({"a": [1.25]}), EXCEL)[:3] == "\ufeff".encode()
     True
     """
     out = neutralise_frame(as_published(yes_no(frame)))  # user text such as '=HYPERLINK(...)' stays text (geo.formulas)
@@ -204,13 +204,13 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame], notes: list[str]) -> bytes:
 
 
 def geopackage_bytes(zones: gpd.GeoDataFrame, layer_name: str) -> bytes:
-    """Zones (EPSG:31370, Belgian Lambert 72, as computed) as a GeoPackage file's bytes.
+    r"""Zones (EPSG:31370, Belgian Lambert 72, as computed) as a GeoPackage file's bytes.
 
     Examples
     --------
     >>> from geo.geometry.polygons import zone_polygons
     >>> geopackage_bytes(zone_polygons(elz), "eerstelijnszone")[:16]
-    b'SQLite format 3\\x00'
+    b'SQLite format 3\x00'
     """
     with tempfile.TemporaryDirectory(prefix="regiomatch-gpkg-") as tmp:
         path = Path(tmp) / "zones.gpkg"

@@ -188,7 +188,8 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
     style.add_legend(m, "Legende", _legend_rows(result, shown, touched, colours, munis, b_coverage, bool(len(flagged))),
                      notes=[f"{style.population_label(year).capitalize()}, bron Statbel.",
                             "Dominante zone: de zone van " + b.name + " waarin het grootste deel van een zone van "
-                            + a.name + " ligt.", "Beweeg over een gemeente voor haar zones; klik voor de samenvatting."])
+                            + a.name + " ligt.",
+                            "Beweeg over een gemeente voor haar zones; klik voor de samenvatting."])
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
 
     # Focused: open on that zone. Otherwise the whole territory of both layers, every zone in view;
@@ -293,7 +294,8 @@ def _municipality_tip(nis: int, row, a, b, a_zones, b_zones, outside: list[ZoneD
         lines.append(f'<span class="rm-warn">buiten de dominante zone van {style.esc(detail.code)}: '
                      f"{style.esc(detail.dominant_zone_name)} ({style.esc(detail.dominant_zone)})</span>")
     if len(outside) > len(warned):
-        lines.append(f'<span class="rm-warn">en buiten de dominante zone van {style.nl_int(len(outside) - len(warned))} '
+        lines.append('<span class="rm-warn">en buiten de dominante zone van '
+                     f'{style.nl_int(len(outside) - len(warned))} '
                      "andere</span>")
     if not flemish:
         lines.append(f'<span class="rm-muted">{style.esc(style.BRUSSELS_NOTE)}</span>')

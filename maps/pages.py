@@ -13,13 +13,13 @@ from urllib.parse import quote
 import pandas as pd
 
 from geo import dutch
-from geo.reference.catalog import Catalog
 from geo.engine.layer import Layer
 from geo.engine.overlay import OverlayResult
-from geo.views.profile import MunicipalityProfile
+from geo.reference.catalog import Catalog
 from geo.reference.roles import association_layer, nesting_layer, zoning_layer
-from geo.views.search import search
 from geo.reference.vintages import normalise_name
+from geo.views.profile import MunicipalityProfile
+from geo.views.search import search
 from maps.exports import DUTCH_HEADERS
 from maps.report import layer_measures, measures_caveat
 from maps.templating import render, zone_noun
@@ -73,7 +73,8 @@ def render_landing(layers: list[Layer], scenarios: list[dict], population_year: 
         {"code": str(c), "name": str(n)} for c, n in zip(associations.zones["code"], associations.zones["name"])]
     return render("landing.html", layers=layers, scenarios=scenarios, population_year=population_year,
                   suggested=suggested, names=names, associations=associations,
-                  association_zones=association_zones, facts=association_facts or {}, default_a=ASSOCIATION_LAYER if ASSOCIATION_LAYER in ids else
+                  association_zones=association_zones, facts=association_facts or {},
+                  default_a=ASSOCIATION_LAYER if ASSOCIATION_LAYER in ids else
                   layers[0].id, default_b=ZONING_LAYER if ZONING_LAYER in ids else layers[-1].id)
 
 

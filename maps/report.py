@@ -10,23 +10,36 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from typing import TYPE_CHECKING
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from geo import dutch
-from geo.views.fit import HistoryPeriod, zone_fit
-from geo.engine.layer import Layer
-from geo.reference.codes import label
-from geo.reference.norms import PopulationNorm
 from geo.engine.details import ZoneDetail
+from geo.engine.layer import Layer
 from geo.engine.overlay import Summary
 from geo.paths import SHIPPED_DATA
+from geo.reference.codes import label
+from geo.reference.norms import PopulationNorm
 from geo.usecases.reports import DEFAULT_AGAINST, report_layers  # noqa: F401 (DEFAULT_AGAINST: for callers)
-from maps.templating import (TEMPLATES, ZONE_NOUNS, dezelfde, each, first_upper, getal, inwoners,  # noqa: F401
-                             list_dutch, no_single, procent, render, the, zone_noun)
+from geo.views.fit import HistoryPeriod, zone_fit
+from maps.templating import (  # noqa: F401
+    TEMPLATES,
+    ZONE_NOUNS,
+    dezelfde,
+    each,
+    first_upper,
+    getal,
+    inwoners,
+    list_dutch,
+    no_single,
+    procent,
+    render,
+    the,
+    zone_noun,
+)
 
 if TYPE_CHECKING:  # drawn on first use: the server's start-up does not load the drawing code
     from geo.storage.workspace import Workspace

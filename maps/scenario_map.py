@@ -14,12 +14,11 @@ from jinja2 import Template
 
 from geo import dutch
 from geo.engine.layer import Layer
-from geo.reference.norms import PopulationNorm, check_population
-from geo.paths import SHIPPED_DATA
 from geo.engine.scenario import moved
+from geo.paths import SHIPPED_DATA
+from geo.reference.norms import PopulationNorm, check_population
 from maps import base, style
 from maps.assets import AssetMode
-
 
 
 class _Sync(MacroElement):
@@ -123,7 +122,8 @@ def scenario_map(base_layer: Layer, scenario: Layer, norm: PopulationNorm | None
             rows.append(style.LegendRow(style.outline_swatch(style.OUTLINE, 3), f"{row['name']} ({row['code']})",
                                         strong=True))
     if norm is not None:
-        rows.append(style.LegendRow(style.outline_swatch(style.FAIL, 3, dashed=True), f"haalt de norm niet: {norm.label}"))
+        rows.append(style.LegendRow(style.outline_swatch(style.FAIL, 3, dashed=True),
+                                    f"haalt de norm niet: {norm.label}"))
     if not munis["flemish"].all():
         rows.append(style.LegendRow(style.fill_swatch(style.BRUSSELS_FILL), "Brussel: getoond, niet beoordeeld"))
     notes = [f"Inwoners: Statbel, 1 januari {year}.", "Beide kaarten bewegen samen."]
@@ -161,7 +161,8 @@ def _associations(context: Layer | None, moved_codes: set[int], data_dir: Path, 
         return None
     frame["_style"] = [{"fill": False, "color": style.OUTLINE, "weight": 4.0, "opacity": 1.0}] * len(frame)
     frame["_tip"] = [f"<b>{style.esc(r['name'])}</b> <span class=\"rm-muted\">({style.esc(r['code'])}, "
-                     f"{style.esc(context.name)})</span><br>{dutch.municipalities(r['members'])}" for _, r in frame.iterrows()]
+                     f"{style.esc(context.name)})</span><br>{dutch.municipalities(r['members'])}"
+                     for _, r in frame.iterrows()]
     return frame
 
 
@@ -209,7 +210,8 @@ def _draw_side(m: folium.Map, layer: Layer, base_layer: Layer, scenario: Layer, 
             elif norm is not None:
                 verdict = " — haalt de norm niet" if code in failing else " — haalt de norm"
             lines.append(f"zone {style.esc(name)}: {style.nl_int(base_population.loc[code])} inwoners"
-                         + (f'<span class="rm-warn">{verdict}</span>' if code in failing and row["flemish"] else verdict))
+                         + (f'<span class="rm-warn">{verdict}</span>' if code in failing and row["flemish"]
+                            else verdict))
         if nis in moved_codes:
             lines.append('<span class="rm-warn" style="color:' + style.MOVED + '">verplaatst in dit scenario</span>')
         tips.append("<br>".join(lines))
@@ -217,7 +219,8 @@ def _draw_side(m: folium.Map, layer: Layer, base_layer: Layer, scenario: Layer, 
     frame["_style"] = [{"fillColor": "#ffffff", "fillOpacity": 0.0, "color": style.BOUNDARY, "weight": 0.5,
                         "opacity": 0.8}] * len(frame)
     frame["_hover"] = [{"fillColor": "#ffffff", "fillOpacity": 0.0, "color": "#222222", "weight": 2.5}] * len(frame)
-    base.feature_layer(frame, "Gemeenten", "municipalities", source=base.municipality_source(data_dir, detail)).add_to(m)
+    base.feature_layer(frame, "Gemeenten", "municipalities",
+                       source=base.municipality_source(data_dir, detail)).add_to(m)
 
     if moved_codes:
         shifted = munis[munis.index.isin(list(moved_codes))].copy()

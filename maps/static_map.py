@@ -15,10 +15,11 @@ import re
 import folium
 import geopandas as gpd
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from geo.paths import ATTRIBUTION
+
 
 def data_uri(png: bytes) -> str:
     """``data:image/png;base64,...`` so the page stays one self-contained file."""
@@ -33,7 +34,7 @@ _SWATCH_BORDER = re.compile(r"border(?:-top)?:(\d+)px (solid|dashed) (#[0-9a-fA-
 
 
 def map_png(m: folium.Map) -> bytes:
-    """A PNG of an interactive map (every map of its figure, side by side): the same layers and
+    r"""A PNG of an interactive map (every map of its figure, side by side): the same layers and
     styles, labels, title, legend and data credit, drawn from the same frames as the page.
 
     Examples
@@ -41,14 +42,15 @@ def map_png(m: folium.Map) -> bytes:
     >>> from maps.overlay_map import overlay_map
     >>> png = map_png(overlay_map(result, focus="W13"))
     >>> png[:4]
-    b'\\x89PNG'
+    b'\x89PNG'
     """
     figure = m.get_root()
     maps = [child for child in figure._children.values() if isinstance(child, folium.Map)] or [m]
     fig = Figure(figsize=(PNG_WIDTH_INCHES, 7.0 if len(maps) == 1 else 6.0), dpi=120)
     side_legend = len(maps) == 1  # one map: the legend beside it; two: inside the right-hand one
     for i, one in enumerate(maps):
-        ax = fig.add_axes((0.01, 0.06, 0.64, 0.80) if side_legend else (i / len(maps) + 0.005, 0.06, 1 / len(maps) - 0.01, 0.80))
+        ax = fig.add_axes((0.01, 0.06, 0.64, 0.80) if side_legend else (i / len(maps) + 0.005, 0.06,
+                                                                        1 / len(maps) - 0.01, 0.80))
         _draw_map(ax, one)
         title, subtitle = getattr(one, "rm_title", ("", ""))
         x = (i + 0.02) / len(maps)
@@ -109,9 +111,11 @@ def _draw_map(ax, m: folium.Map) -> None:
             elif st.get("fill", True) and st.get("fillOpacity", 0.2) > 0:
                 shapes.plot(ax=ax, facecolor=_rgba(st.get("fillColor", "#3388ff"), st.get("fillOpacity", 0.2)),
                             edgecolor="none")
-                shapes.boundary.plot(ax=ax, color=_rgba(colour, st.get("opacity", 1.0)), linewidth=width, linestyle=line)
+                shapes.boundary.plot(ax=ax, color=_rgba(colour, st.get("opacity", 1.0)), linewidth=width,
+                                     linestyle=line)
             else:
-                shapes.boundary.plot(ax=ax, color=_rgba(colour, st.get("opacity", 1.0)), linewidth=width, linestyle=line)
+                shapes.boundary.plot(ax=ax, color=_rgba(colour, st.get("opacity", 1.0)), linewidth=width,
+                                     linestyle=line)
     bounds = getattr(m, "rm_bounds", None)
     if bounds is None and layers:
         bounds = tuple(layers[0].rm_view[0].total_bounds)

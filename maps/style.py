@@ -218,7 +218,8 @@ def add_attribution(m: folium.Map, population_year: int) -> None:
 # visible between them, so the hatched zone still matches its legend swatch.
 PAGE_CSS = f"""
 <style>
-  .leaflet-container {{ background: {BACKGROUND}; font-family: "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }}
+  .leaflet-container {{ background: {BACKGROUND};
+      font-family: "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }}
   .leaflet-pane > svg {{ pointer-events: none; }}
   path.leaflet-interactive:focus {{ outline: none; }}
   .leaflet-control-attribution {{ font-size: 10.5px; line-height: 1.3; }}
@@ -237,10 +238,12 @@ PAGE_CSS = f"""
       border-radius: 4px; background-clip: padding-box; }}
   .rm-download {{ color: #0b5394; font-size: 12px; text-decoration: underline; white-space: nowrap; }}
   .rm-subtitle {{ color: #444; font-size: 12px; }}
-  .rm-label {{ position: absolute; left: 0; top: 0; transform: translate(-50%, -50%); font-weight: 700; font-size: 13px; color: #111; white-space: nowrap;
+  .rm-label {{ position: absolute; left: 0; top: 0; transform: translate(-50%, -50%); font-weight: 700;
+      font-size: 13px; color: #111; white-space: nowrap;
       text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }}
   .rm-label.rm-label-small {{ font-size: 11px; font-weight: 600; color: #333; }}
-  .leaflet-container .leaflet-tooltip, .leaflet-container .leaflet-popup-content {{ font-size: 12.5px; line-height: 1.4; }}
+  .leaflet-container .leaflet-tooltip, .leaflet-container .leaflet-popup-content {{ font-size: 12.5px;
+      line-height: 1.4; }}
   .rm-popup h4 {{ margin: 0 0 3px 0; font-size: 13.5px; }}
   .rm-popup ul {{ margin: 2px 0 6px 0; padding-left: 18px; }}
   .rm-warn {{ color: {HIGHLIGHT}; font-weight: 600; }}

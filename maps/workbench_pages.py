@@ -8,14 +8,14 @@ strict Content-Security-Policy holds. Everything a user reads is Dutch; numbers 
 
 from __future__ import annotations
 
-
 import pandas as pd
 
 from geo import dutch
-from geo.zoning.compare import Comparison
 from geo.engine.layer import Layer
+from geo.zoning.compare import Comparison
 from maps.csp import nonce_attribute
-from maps.templating import each, no_single, render as _render, the, zone_noun
+from maps.templating import each, no_single, the, zone_noun
+from maps.templating import render as _render
 
 # Dutch words for the measures of geo.zoning.compare (never the field names).
 MEASURE_WORDS = {
@@ -29,7 +29,8 @@ MEASURE_WORDS = {
                             "1 = identieke indeling, 0 = niet beter dan toeval."),
     "variation_of_information": ("Verschil tussen beide indelingen (variatie van informatie, bits)",
                                  "0 = identiek; hoe hoger, hoe meer de grenzen verschillen."),
-    "normalized_mutual_information": ("Wat de ene indeling over de andere zegt (genormaliseerde wederzijdse informatie)",
+    "normalized_mutual_information": ("Wat de ene indeling over de andere zegt "
+                                      "(genormaliseerde wederzijdse informatie)",
                                       "Van 0 (niets) tot 1 (alles)."),
     "population_gap": ("Inwoners in {no_single_a}", "Telt niet mee in de drie maten hierboven."),
     "population_overlap": ("Inwoners dubbel geteld", "Gemeenten die in twee of meer {as_} tegelijk zitten."),

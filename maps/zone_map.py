@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from geo.geometry.polygons import municipal_polygons, zone_polygons
-from geo.engine.layer import Layer
 from geo.engine.details import ZoneDetail
+from geo.engine.layer import Layer
+from geo.geometry.polygons import municipal_polygons, zone_polygons
 from geo.paths import SHIPPED_DATA
 from geo.reference.codes import label, published
 
@@ -96,7 +96,7 @@ def zone_colours(detail: ZoneDetail, against: Layer | None = None, data_dir: Pat
 
 def zone_map(layer: Layer, code: str, against: Layer, detail: ZoneDetail,
              data_dir: Path = SHIPPED_DATA) -> ZoneMap:
-    """The map of zone ``code`` of ``layer``, its members coloured by their zone in ``against``.
+    r"""The map of zone ``code`` of ``layer``, its members coloured by their zone in ``against``.
 
     Parameters
     ----------
@@ -112,7 +112,7 @@ def zone_map(layer: Layer, code: str, against: Layer, detail: ZoneDetail,
     >>> result = overlay(assoc, elz)
     >>> drawn = zone_map(assoc, "W13", elz, result.zone_detail("W13"))
     >>> drawn.jpeg[:2], drawn.legend[0].fill
-    (b'\\xff\\xd8', '#0072B2')
+    (b'\xff\xd8', '#0072B2')
     """
     from PIL import Image, ImageDraw
 

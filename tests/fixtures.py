@@ -19,8 +19,8 @@ import networkx as nx
 import pandas as pd
 
 from geo.engine.atoms import Atoms
-from geo.reference.catalog import Catalog
 from geo.engine.layer import Layer
+from geo.reference.catalog import Catalog
 
 NAMES = ("Alfa", "Beta", "Gamma", "Delta", "Epsilon", "Zeta")
 CODES = tuple(range(11001, 11007))

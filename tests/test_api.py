@@ -16,7 +16,6 @@ from geo.engine.atoms import Atoms
 from geo.engine.layer import Layer
 from geo.engine.overlay import overlay
 
-
 # Golden figures of 1 January 2020 (Statbel's municipal count): pinned, see conftest.GOLDEN_YEAR.
 pytestmark = pytest.mark.usefixtures("population_2020")
 
@@ -369,9 +368,8 @@ def test_an_imported_layer_says_how_it_was_weighted_after_a_restart(client):
     """A polygon import's ``weighting`` and ``left_out_zones`` are what its import answered, in
     the same process and after a restart (they are saved with the layer, geo.storage.store)."""
     import geopandas as gpd
-    from shapely.geometry import box
-
     from fastapi.testclient import TestClient
+    from shapely.geometry import box
 
     from geo.geometry.polygons import municipal_polygons
     from tests.conftest import reset_app_caches

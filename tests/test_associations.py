@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo.reference.associations import REGISTER_LAYER, associations, association, layer_on, reconciliation
 from geo.errors import InvalidInput, UnknownZone
 from geo.paths import SHIPPED_DATA
+from geo.reference.associations import REGISTER_LAYER, association, associations, layer_on, reconciliation
 
 
 def _by_name(catalog, name):

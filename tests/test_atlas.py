@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from geo.views.atlas import ASSOCIATION_LAYER, fit_atlas, municipality_counts
 from geo.paths import SHIPPED_DATA
+from geo.views.atlas import ASSOCIATION_LAYER, fit_atlas, municipality_counts
 from geo.views.search import search
 from tests.test_pages import links, visible_text
 

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from geo.geometry.polygons import municipal_polygons
 
+
 def _upload(client: TestClient, filename: str, content: bytes, layer_id: str = "proef", **form: str):
     return client.post("/api/v1/layers", data={"id": layer_id, **form}, files={"file": (filename, content)})
 

@@ -80,7 +80,7 @@ WRK_OUTPUT = """Running 5s test @ http://127.0.0.1:8000/api/v1/overlay
      50%   25.90ms
      75%   30.00ms
      90%  800.00us
-     99%    1.20s 
+     99%    1.20s\x20
   668 requests in 5.01s, 4.77MB read
   Socket errors: connect 0, read 1, write 0, timeout 2
   Non-2xx or 3xx responses: 3

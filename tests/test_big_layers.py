@@ -18,12 +18,12 @@ import pytest
 
 from api.settings import get_settings, workspace_for
 from benchmarks.grid import grid_geojson
+from geo import dutch
+from geo.engine.overlay import overlay
 from geo.geometry.polygons import zone_polygons
 from geo.reference.norms import PopulationNorm, check_population
-from geo.engine.overlay import overlay
 from geo.storage.store import Store
 from geo.storage.workspace import Workspace
-from geo import dutch
 from maps import base, choropleth
 from maps.choropleth import population_map
 from maps.overlay_map import _unit, _zone_summary_html, overlay_map

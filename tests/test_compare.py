@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from geo.zoning.compare import compare, moved_municipalities, order_against
-from geo.errors import InvalidInput
-from geo.reference.norms import CALL_2018
 from geo.engine.overlay import overlay
 from geo.engine.scenario import Move, apply_moves
+from geo.errors import InvalidInput
+from geo.reference.norms import CALL_2018
+from geo.zoning.compare import compare, moved_municipalities, order_against
 
 LENDELEDE = 34025  # W13 member in primary care zone RITS (elz40)
 

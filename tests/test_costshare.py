@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo.views.costshare import SeatRule, cost_share, largest_remainder_cents, per_inhabitant, to_cents
 from geo.errors import InvalidInput
+from geo.views.costshare import SeatRule, cost_share, largest_remainder_cents, per_inhabitant, to_cents
 
 amounts = st.decimals(min_value=0, max_value=Decimal("10000000"), places=2, allow_nan=False, allow_infinity=False)
 

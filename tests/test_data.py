@@ -62,8 +62,8 @@ def test_every_sector_point_lies_in_its_own_municipality(catalog):
 
 
 def test_unknown_population_year_names_the_years(catalog):
-    from geo.reference.catalog import load_catalog_from
     from geo.errors import InvalidInput
+    from geo.reference.catalog import load_catalog_from
 
     with pytest.raises(InvalidInput, match="2018, 2019, 2020, 2024"):
         load_catalog_from(SHIPPED_DATA, population_year=2021)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geo.zoning.anchors import zone_anchors
 from geo.engine.evaluate import Evaluator
 from geo.engine.layer import with_population
 from geo.engine.overlay import overlay
 from geo.engine.scenario import Move
 from geo.storage.store import Store
-from geo.zoning.suggest import Constraints, misfit_parts, suggest
 from geo.storage.workspace import Workspace
+from geo.zoning.anchors import zone_anchors
+from geo.zoning.suggest import Constraints, misfit_parts, suggest
 from tests.fixtures import NIS, tiny_graph
 
 

@@ -8,8 +8,8 @@ import contextlib
 import io
 import os
 import signal
-from pathlib import Path
 import time
+from pathlib import Path
 
 import httpx
 import numpy as np

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo.errors import InvalidInput, UnknownMunicipality
 from geo.engine.evaluate import Evaluator
 from geo.engine.overlay import Summary, overlay
 from geo.engine.scenario import Move, apply_moves
+from geo.errors import InvalidInput, UnknownMunicipality
 
 # Bases of every kind: full partitions, layers with gaps (Brussels, non-members), an
 # association layer with a municipality in two zones, and a polygon layer with partial shares.

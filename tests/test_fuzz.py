@@ -28,9 +28,9 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from fastapi.testclient import TestClient
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from api.errors import HTML_ROUTES, is_ogc

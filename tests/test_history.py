@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from geo.engine.overlay import overlay
 from geo.errors import InvalidInput, UnknownZone
 from geo.reference.history import associations_as_of, changes_between, members_as_of
-from geo.engine.overlay import overlay
 from geo.reference.vintages import carry_forward
 
 LILLE, KASTERLEE, WIELSBEKE = 13019, 13017, 37017

@@ -7,15 +7,15 @@ import json
 import zipfile
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
-import numpy as np
 from shapely.geometry import Point, Polygon, box, mapping
 
 from geo.errors import InvalidGeometry, InvalidInput, UnknownMunicipality, UnsupportedFormat, WrongCRS
 from geo.geometry.polygons import municipal_polygons, zone_polygons
-from geo.uploads.importing import import_layer, layer_from_polygons, layer_from_table
 from geo.paths import SHIPPED_DATA
+from geo.uploads.importing import import_layer, layer_from_polygons, layer_from_table
 
 
 def _geojson(frame: gpd.GeoDataFrame) -> bytes:

@@ -13,17 +13,16 @@ import folium
 import pytest
 
 from api.cli import main as cli_main
-from geo.reference.catalog import load_catalog
-from geo.reference.norms import NORM_LINES, PopulationNorm, ZONE_MINIMUM_60K, check_population
 from geo.engine.overlay import overlay
-from geo.paths import ATTRIBUTION
 from geo.engine.scenario import Move, apply_moves, moved
+from geo.paths import ATTRIBUTION
+from geo.reference.catalog import load_catalog
+from geo.reference.norms import NORM_LINES, ZONE_MINIMUM_60K, PopulationNorm, check_population
 from maps import render, style
 from maps.choropleth import population_classes, population_map
 from maps.municipality_map import municipality_map
 from maps.overlay_map import overlay_map
 from maps.scenario_map import scenario_map
-
 
 # Golden figures of 1 January 2020 (Statbel's municipal count): pinned, see conftest.GOLDEN_YEAR.
 pytestmark = pytest.mark.usefixtures("population_2020")
@@ -241,22 +240,22 @@ def every_map(catalog, sv_elz):
 
 
 def test_every_map_credits_the_data_and_states_the_population_year(every_map):
-    for name, html in every_map.items():
-        assert html.count(f"addAttribution(\"{ATTRIBUTION} Bevolking op 1/1/2020.\")") >= 1, name
-        assert "Legende" in html or "Inwoners per zone" in html or "Structuren waarvan" in html, name
-        assert "1/1/2020" in html, name
+    for name, page in every_map.items():
+        assert page.count(f"addAttribution(\"{ATTRIBUTION} Bevolking op 1/1/2020.\")") >= 1, name
+        assert "Legende" in page or "Inwoners per zone" in page or "Structuren waarvan" in page, name
+        assert "1/1/2020" in page, name
 
 
 def test_every_map_loads_only_vendored_assets_and_no_tiles(every_map):
-    for name, html in every_map.items():
-        assert set(resource_urls(html)) == {"/maps/static/leaflet.js", "/maps/static/leaflet.css",
+    for name, page in every_map.items():
+        assert set(resource_urls(page)) == {"/maps/static/leaflet.js", "/maps/static/leaflet.css",
                                                   "/maps/static/regiomatch.js", "/maps/static/favicon.svg"}, name
-        assert "tileLayer" not in html and "cdn" not in html.lower(), name
+        assert "tileLayer" not in page and "cdn" not in page.lower(), name
 
 
 def test_served_maps_stay_under_400_kb(every_map):
-    for name, html in every_map.items():
-        assert len(html.encode("utf-8")) < MAX_HTML_BYTES, name
+    for name, page in every_map.items():
+        assert len(page.encode("utf-8")) < MAX_HTML_BYTES, name
 
 
 def test_inline_maps_are_self_contained(sv_elz):
@@ -301,8 +300,9 @@ def test_scenario_map_route_reads_the_saved_scenario(client):
 def test_a_map_of_many_zone_summaries_fetches_each_on_click_and_the_route_gives_it(client):
     """The register's 286 associations: their outlines carry no prebuilt popup; the page names the
     route that gives each summary, and that summary is what a small map would have carried."""
-    from maps.base import js_value, json_data, render as render_map
-    from maps.overlay_map import _zone_summary_html, _unit
+    from maps.base import js_value, json_data
+    from maps.base import render as render_map
+    from maps.overlay_map import _unit, _zone_summary_html
 
     def carries(page: str, text: str) -> bool:  # texts travel in the page's JSON data block
         return json_data(text)[1:-1] in page
@@ -387,8 +387,9 @@ def test_every_map_page_links_its_png_and_the_png_is_the_same_view(client):
 
 
 def test_map_png_draws_the_map_legend_and_credit(catalog, sv_elz, tmp_path):
-    from maps.static_map import map_png
     import matplotlib.image as mpimg
+
+    from maps.static_map import map_png
 
     out = tmp_path / "w13.png"
     out.write_bytes(map_png(overlay_map(sv_elz, focus="W13", assets="served")))

@@ -8,17 +8,17 @@ Set ``REGIOMATCH_SCREENSHOT_DIR=docs/img`` to refresh the README screenshots.
 from __future__ import annotations
 
 import os
-import time
 import shutil
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from api.cli import main as cli_main
-from geo.reference.catalog import load_catalog
 from geo.dutch import percent
 from geo.engine.overlay import overlay
+from geo.reference.catalog import load_catalog
 from tests.browser_support import LEAFLET_READY, Browser, browser, server  # noqa: F401  (shared fixtures)
 
 W13_MOVES = [{"nis_code": 34025, "to_zone": "elz18"}, {"nis_code": 34002, "to_zone": "elz18"},

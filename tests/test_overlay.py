@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from geo.engine.atoms import Atoms
-from geo.errors import InvalidInput, UnknownZone
 from geo.engine.layer import Layer
 from geo.engine.overlay import overlay
+from geo.errors import InvalidInput, UnknownZone
 
 ASSOCIATION_POPULATION = {"W13": 321_235, "WRNL": 163_356, "WZK": 464_869, "ISOM": 104_495}
 

@@ -9,8 +9,8 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from geo.geometry.polygons import adjacency
 from geo.engine.overlay import overlay
+from geo.geometry.polygons import adjacency
 from geo.paths import ATTRIBUTION
 from geo.reference.codes import published
 from maps.pages import format_weight, single_match, sort_rows

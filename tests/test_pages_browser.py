@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.browser_support import browser, server  # noqa: F401  (shared module-scoped fixtures)
 
 BROWSER_SIZE = (1280, 1000)

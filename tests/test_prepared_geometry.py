@@ -10,7 +10,6 @@ import geopandas.testing
 import pytest
 
 from geo.geometry import polygons as geometry
-
 from geo.geometry import prepared
 from geo.geometry.polygons import WEB_DETAIL_METRES, compute_web_geometry, web_geometry
 from geo.paths import SHIPPED_DATA

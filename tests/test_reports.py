@@ -6,20 +6,19 @@ import io
 from pathlib import Path
 
 import numpy as np
-import pytest
 import PIL.Image
+import pytest
 from matplotlib.colors import to_rgb
 
 from api.cli import main as cli_main
-from geo.reference.norms import ZONE_MINIMUM_60K, check_population
 from geo.engine.overlay import overlay
 from geo.paths import ATTRIBUTION
+from geo.reference.norms import ZONE_MINIMUM_60K, check_population
 from maps import pdf as pdf_module
 from maps.pdf import available_renderers, html_to_pdf
 from maps.report import DEFAULT_AGAINST, fit_report, render_report
 from maps.zone_map import DOMINANT_COLOUR, FILL_OPACITY, zone_colours, zone_map
 from tests.system import PACKAGES, install_hint, require_pdf_renderer
-
 
 # Golden figures of 1 January 2020 (Statbel's municipal count): pinned, see conftest.GOLDEN_YEAR.
 pytestmark = pytest.mark.usefixtures("population_2020")

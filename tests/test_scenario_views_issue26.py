@@ -78,8 +78,8 @@ def test_the_comparison_pdf_is_laid_out_for_reading(server, scenario, tmp_path: 
 
 
 def test_the_comparison_maps_show_all_of_flanders_when_the_moves_span_it() -> None:
-    from maps.comparison_png import _drawn_municipalities, view_bounds
     from geo.paths import SHIPPED_DATA
+    from maps.comparison_png import _drawn_municipalities, view_bounds
 
     munis = _drawn_municipalities(SHIPPED_DATA)
     x0, y0, x1, y1 = (float(v) for v in munis.total_bounds)

@@ -4,7 +4,6 @@ routes hold a slot of the heavy-route limit while they render."""
 
 from __future__ import annotations
 
-
 import pytest
 from fastapi.testclient import TestClient
 

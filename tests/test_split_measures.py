@@ -9,11 +9,11 @@ import pytest
 from shapely.geometry import box
 
 from geo.engine import metrics
-from geo.reference.catalog import load_catalog
-from geo.geometry.polygons import municipal_polygons
-from geo.uploads.importing import layer_from_polygons
 from geo.engine.overlay import overlay
+from geo.geometry.polygons import municipal_polygons
 from geo.paths import SHIPPED_DATA
+from geo.reference.catalog import load_catalog
+from geo.uploads.importing import layer_from_polygons
 
 ANTWERP_2024 = {"1": 210_008, "2": 141_512, "3": 111_731, "4": 92_148}
 

@@ -9,11 +9,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from geo.storage.store import Store
 from geo.errors import Conflict, InvalidInput, UnknownLayer, UnknownScenario
+from geo.storage.store import Store
 from tests.postgres import ENV, ThrowawayPostgres
-from tests.system import PACKAGES, install_hint
 from tests.server import Server
+from tests.system import PACKAGES, install_hint
 
 
 @pytest.fixture(scope="session")

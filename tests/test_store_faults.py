@@ -124,11 +124,10 @@ def test_a_full_disk_is_a_507_and_nothing_is_half_saved(client, state_dir):
 
 def test_health_says_when_the_database_is_damaged(client, state_dir):
     assert client.get("/health").status_code == 200
-    from api.settings import get_settings, workspace_for
-
     # The job runner's thread reads the database too: stopped first, as a reader mapping the WAL index
     # ("-shm") that is truncated under it dies of SIGBUS (the damage below is done behind SQLite's back).
     from api import jobs
+    from api.settings import get_settings, workspace_for
 
     jobs.stop_all()
     store = workspace_for(get_settings()).store

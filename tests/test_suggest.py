@@ -7,9 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo.zoning.anchors import zone_anchors
 from geo.errors import InvalidInput, UnknownMunicipality
 from geo.reference.norms import PopulationNorm
+from geo.zoning.anchors import zone_anchors
 from geo.zoning.suggest import Constraints, suggest
 from geo.zoning.validation import validate
 

@@ -203,7 +203,7 @@ def test_health_and_reads_stay_fast_while_an_upload_is_read():
 
 
 def test_openpyxl_reads_uploads_through_defusedxml():
-    """openpyxl parses XML with defusedxml when it is installed (a dependency): an entity-expansion
+    """Openpyxl parses XML with defusedxml when it is installed (a dependency): an entity-expansion
     or external-entity XLSX is refused by the parser itself, before any limit is needed."""
     import openpyxl.xml
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from geo.engine.scenario import Move, apply_moves
 from geo.errors import InvalidInput
 from geo.reference.norms import CALL_2018, PopulationNorm
-from geo.engine.scenario import Move, apply_moves
 from geo.zoning.validation import adjacency_graph, exclaves, make_norm, territory_for, validate
 
 VOEREN, BAARLE_HERTOG = 73109, 13002

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from geo.reference.catalog import load_catalog
 from geo.engine.overlay import overlay
 from geo.engine.scenario import Move, apply_moves
+from geo.reference.catalog import load_catalog
 from geo.zoning.validation import check_contiguity, check_nesting
 from tests.conftest import reset_app_caches
 

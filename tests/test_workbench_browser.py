@@ -14,8 +14,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from tests.browser_support import (LEAFLET_READY, Browser, browser, find_browser,  # noqa: F401  (shared fixtures)
-                                   server)
+from tests.browser_support import LEAFLET_READY, Browser, browser, find_browser, server  # noqa: F401  (shared fixtures)
 
 BROWSER_SIZE = (1400, 950)
 

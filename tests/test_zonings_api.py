@@ -10,7 +10,6 @@ import pytest
 
 from tests.conftest import reset_app_caches
 
-
 # Golden figures of 1 January 2020 (Statbel's municipal count): pinned, see conftest.GOLDEN_YEAR.
 pytestmark = pytest.mark.usefixtures("population_2020")
 

@@ -67,7 +67,8 @@ def add_user(body: UserIn, settings: Settings = Depends(get_settings),
 
 @router.delete("/api/v1/users/{name}", status_code=status.HTTP_204_NO_CONTENT,
                summary="Remove a user with their tokens and sessions (beheerder)")
-def remove_user(name: str, settings: Settings = Depends(get_settings), actor: Actor = Depends(require_beheerder)) -> None:
+def remove_user(name: str, settings: Settings = Depends(get_settings),
+                actor: Actor = Depends(require_beheerder)) -> None:
     _accounts(settings).remove_user(name, actor=actor)
 
 
@@ -137,11 +138,13 @@ def _csrf(request: Request) -> str:
 
 
 def _users_page(request: Request, settings: Settings, **messages: object) -> HTMLResponse:
-    return HTMLResponse(render_users(_user_rows(_accounts(settings)), _csrf(request), **messages),  # type: ignore[arg-type]
+    return HTMLResponse(render_users(_user_rows(_accounts(settings)), _csrf(request),
+                                     **messages),  # type: ignore[arg-type]
                         headers=NO_STORE)
 
 
-@router.get("/beheer", response_class=HTMLResponse, summary="Users and their rights (HTML, beheerder)", responses=REDIRECT)
+@router.get("/beheer", response_class=HTMLResponse, summary="Users and their rights (HTML, beheerder)",
+            responses=REDIRECT)
 def users_page(request: Request, melding: str | None = Query(None, max_length=200),
                settings: Settings = Depends(get_settings)):
     actor = _page_beheerder(request, settings)
@@ -150,7 +153,8 @@ def users_page(request: Request, melding: str | None = Query(None, max_length=20
     return _users_page(request, settings, message=melding)
 
 
-@router.post("/beheer/gebruikers", response_class=HTMLResponse, summary="Add a user from the users page (HTML)", responses=REDIRECT, dependencies=SIGNED)
+@router.post("/beheer/gebruikers", response_class=HTMLResponse, summary="Add a user from the users page (HTML)",
+             responses=REDIRECT, dependencies=SIGNED)
 def users_add(request: Request, name: str = Form(..., max_length=64), role: str = Form(..., max_length=16),
               password: str = Form(..., max_length=200), csrf_token: str = Form("", max_length=100),
               settings: Settings = Depends(get_settings)):
@@ -186,7 +190,8 @@ def users_sign_out(request: Request, name: str, csrf_token: str = Form("", max_l
     return RedirectResponse(f"/beheer?melding={quote(f'{count} sessie(s) van {name} beëindigd.')}", status_code=303)
 
 
-@router.post("/beheer/gebruikers/{name}/verwijderen", response_class=HTMLResponse, summary="Remove a user (HTML)", responses=REDIRECT, dependencies=SIGNED)
+@router.post("/beheer/gebruikers/{name}/verwijderen", response_class=HTMLResponse, summary="Remove a user (HTML)",
+             responses=REDIRECT, dependencies=SIGNED)
 def users_remove(request: Request, name: str, csrf_token: str = Form("", max_length=100),
                  settings: Settings = Depends(get_settings)):
     actor = _page_beheerder(request, settings, csrf_token)
@@ -199,7 +204,8 @@ def users_remove(request: Request, name: str, csrf_token: str = Form("", max_len
     return RedirectResponse(f"/beheer?melding={quote(f'Gebruiker {name} verwijderd.')}", status_code=303)
 
 
-@router.get("/beheer/logboek", response_class=HTMLResponse, summary="The audit trail (HTML, beheerder)", responses=REDIRECT)
+@router.get("/beheer/logboek", response_class=HTMLResponse, summary="The audit trail (HTML, beheerder)",
+            responses=REDIRECT)
 def audit_page(request: Request, voor: int | None = Query(None, ge=1), settings: Settings = Depends(get_settings)):
     actor = _page_beheerder(request, settings)
     if not isinstance(actor, Actor):

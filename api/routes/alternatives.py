@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from api.deps import get_workspace
 from api.jobs import runner_for
 from api.routes.workbench import NO_STORE, _writer
 from api.settings import Settings, get_settings
@@ -19,9 +20,14 @@ from geo.jobs import ensembles as jobs
 from geo.jobs.records import STATUS_WORDS
 from geo.reference.norms import norm_for
 from geo.storage.workspace import Workspace
-from api.deps import get_workspace
-from maps.alternatives_pages import (job_context, proposal_rows, render_ensemble, render_form, render_proposals,
-                                     results_context)
+from maps.alternatives_pages import (
+    job_context,
+    proposal_rows,
+    render_ensemble,
+    render_form,
+    render_proposals,
+    results_context,
+)
 
 router = APIRouter(tags=["alternatives"])
 DEFAULT_LAYER = "eerstelijnszone"  # the default: the primary care zones
@@ -44,7 +50,8 @@ def _page_data(request: Request, settings: Settings, **extra: object) -> dict:
 @router.get("/alternatieven", response_class=HTMLResponse, summary="Alternative zonings: set the rules, start (HTML)")
 def alternatives_page(request: Request, layer: str = Query(DEFAULT_LAYER, max_length=100,
                                                            description="Layer or scenario:<id> to vary"),
-                      ws: Workspace = Depends(get_workspace), settings: Settings = Depends(get_settings)) -> HTMLResponse:
+                      ws: Workspace = Depends(get_workspace),
+                      settings: Settings = Depends(get_settings)) -> HTMLResponse:
     base = ws.layer(layer)
     norm = norm_for(base, ws.base_id_of(layer))
     choices = _layer_choices(ws)
@@ -66,7 +73,8 @@ def alternatives_page(request: Request, layer: str = Query(DEFAULT_LAYER, max_le
         data=_page_data(request, settings)), headers=NO_STORE)
 
 
-@router.get("/alternatieven/{job_id}", response_class=HTMLResponse, summary="An ensemble: progress, then results (HTML)")
+@router.get("/alternatieven/{job_id}", response_class=HTMLResponse,
+            summary="An ensemble: progress, then results (HTML)")
 def ensemble_page(job_id: str, request: Request,
                   scenario: list[str] = Query([], max_length=10, description="Scenarios to place in the histograms"),
                   ws: Workspace = Depends(get_workspace), settings: Settings = Depends(get_settings)) -> HTMLResponse:
@@ -103,7 +111,8 @@ def proposals_page(job_id: str, request: Request, ws: Workspace = Depends(get_wo
     data = _page_data(request, settings, job={**job.to_dict(), "params": job.params},
                       api=f"/api/v1/proposals/{job.id}", submit_url="/api/v1/proposals", rules=job.params)
     return HTMLResponse(render_proposals(
-        job=job_context(job), problem=problem, rules=jobs.rules_text(problem), proposals=proposal_rows(proposals, problem),
+        job=job_context(job), problem=problem, rules=jobs.rules_text(problem),
+        proposals=proposal_rows(proposals, problem),
         objective=jobs.OBJECTIVES.get(job.params.get("objective"), ""), ensemble=ensemble, data=data,
         population_year=problem.population_year), headers=NO_STORE)
 

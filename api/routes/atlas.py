@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from dataclasses import replace
 from typing import Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
-from api.render_cache import ALL_LAYERS, cached
 from api.deps import get_workspace
 from api.downloads import content_disposition
-from geo.storage.workspace import Workspace
-from geo.reference.associations import STATUSES, associations, reconciliation
-from geo.views.atlas import AGAINST_LAYERS, ALL_STATUSES, DEFAULT_AGAINST, Atlas, fit_atlas
+from api.render_cache import ALL_LAYERS, cached
 from geo.errors import NotFound
+from geo.reference.associations import STATUSES, associations, reconciliation
+from geo.storage.workspace import Workspace
+from geo.views.atlas import AGAINST_LAYERS, ALL_STATUSES, DEFAULT_AGAINST, Atlas, fit_atlas
 from geo.views.search import ASSOCIATION_LAYERS, search
 from geo.views.zones import zone_overlaps
-from maps.atlas_page import (association_facts_of, atlas_csv, atlas_rows, atlas_table, border_table, headline,
-                             render_atlas, render_zone)
-from maps.exports import XLSX, xlsx_bytes as workbook
+from maps.atlas_page import (
+    association_facts_of,
+    atlas_csv,
+    atlas_rows,
+    atlas_table,
+    border_table,
+    headline,
+    render_atlas,
+    render_zone,
+)
+from maps.exports import XLSX
+from maps.exports import xlsx_bytes as workbook
 
 router = APIRouter(tags=["atlas"])
 
@@ -145,5 +153,6 @@ def search_everything(q: str = Query(..., min_length=1, max_length=100), limit: 
                       ws: Workspace = Depends(get_workspace)) -> list[dict]:
     return [{"kind": h.kind, "name": h.label, "match": h.match, "matched": h.matched, "nis_code": h.nis_code,
              "layer": h.layer_id, "code": h.code,
-             "url": f"/municipalities/{h.nis_code}" if h.kind == "municipality" else f"/zones/{quote(str(h.layer_id), safe=':')}/{quote(str(h.code), safe='')}"}
+             "url": (f"/municipalities/{h.nis_code}" if h.kind == "municipality"
+                     else f"/zones/{quote(str(h.layer_id), safe=':')}/{quote(str(h.code), safe='')}")}
             for h in search(ws.catalog, q, ws.layers(), limit)]

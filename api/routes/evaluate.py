@@ -13,14 +13,14 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from api.deps import get_workspace
-from geo.storage.workspace import Workspace
 from api.routes.scenarios import MoveIn
 from api.routes.zonings import ASSOCIATIONS, MAX_API_TIME_BUDGET
+from geo.engine.scenario import Move, apply_moves
 from geo.errors import InvalidInput
 from geo.reference.roles import nesting_layer
-from geo.engine.scenario import Move, apply_moves
-from geo.zoning.suggest import Constraints, suggest
+from geo.storage.workspace import Workspace
 from geo.usecases.norms import requested_norm
+from geo.zoning.suggest import Constraints, suggest
 from geo.zoning.workbench import evaluate_moves
 
 router = APIRouter(prefix="/api/v1", tags=["zonings"])
@@ -64,7 +64,7 @@ def post_evaluate(body: EvaluateIn, ws: Workspace = Depends(get_workspace)) -> R
 
 
 def _plain(value: object) -> object:
-    """numpy scalars as Python numbers (the one kind of value ``as_dict`` may leave)."""
+    """Numpy scalars as Python numbers (the one kind of value ``as_dict`` may leave)."""
     if hasattr(value, "item"):
         return value.item()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
@@ -93,7 +93,8 @@ def post_suggest_on_top(body: SuggestOnTopIn, ws: Workspace = Depends(get_worksp
     against = [ws.layer(a) for a in dict.fromkeys(body.against) if a != body.base_layer]
     if not against:
         raise InvalidInput("choose at least one layer the zoning should fit (e.g. samenwerkingsverband)")
-    constraints = Constraints(norm=norm, use_default_norm=False, keep_together=tuple(tuple(g) for g in body.keep_together),
+    constraints = Constraints(norm=norm, use_default_norm=False,
+                              keep_together=tuple(tuple(g) for g in body.keep_together),
                               fixed=tuple(body.fixed), allow_anchor_moves=body.allow_anchor_moves)
     result = suggest(edited, against, constraints, max_moves=body.max_moves, time_budget=body.time_budget_seconds,
                      seed=body.seed)

@@ -5,27 +5,25 @@ from __future__ import annotations
 import json
 from typing import Literal
 
+import pandas as pd
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-import pandas as pd
-from fastapi.responses import Response
-
 from api import serialize, warmup
-from api.downloads import download
 from api.deps import get_workspace, require_writer
-from geo.accounts.roles import Actor
+from api.downloads import download
 from api.errors import TooLarge
 from api.limits import simplify_metres, slot, upload_slot
 from api.render_cache import cached
 from api.settings import Settings, get_settings
+from geo.accounts.roles import Actor
 from geo.errors import Conflict, ReadOnly
-from geo.geometry.polygons import (layer_geojson, web_geometry_steps,
-                          zone_polygons)
-from geo.uploads.importing import LAYER_ID_PATTERN, check_suffix, validate_layer_id
-from geo.uploads.sandbox import ImportLimits, build_upload, check_zones_per_municipality
+from geo.geometry.polygons import layer_geojson, web_geometry_steps, zone_polygons
 from geo.storage.records import check_text
 from geo.storage.workspace import Workspace
+from geo.uploads.importing import LAYER_ID_PATTERN, check_suffix, validate_layer_id
+from geo.uploads.sandbox import ImportLimits, build_upload, check_zones_per_municipality
 from geo.views.features import RESERVED_IDS as OGC_RESERVED_IDS
 from geo.views.zones import zone_members
 from maps.exports import CSV, GPKG, csv_bytes, dialect_for, geopackage_bytes

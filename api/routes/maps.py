@@ -15,16 +15,17 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from api.deps import get_workspace
 from api.limits import slot, unique_list
 from api.render_cache import ALL_LAYERS, cached
-from geo.geometry.polygons import DEFAULT_WEB_DETAIL as DETAIL, WEB_DETAIL_METRES, web_geometry
+from geo.engine.overlay import overlay
+from geo.geometry.polygons import DEFAULT_WEB_DETAIL as DETAIL
+from geo.geometry.polygons import WEB_DETAIL_METRES, web_geometry
 from geo.reference.norms import NORM_LINES
 from geo.reference.roles import association_layer
 from geo.storage.records import scenario_layer_id
+from geo.storage.workspace import Workspace
 from geo.usecases.norms import layer_norm
 from geo.usecases.scenarios import scenario_with_base
-from geo.engine.overlay import overlay
-from geo.storage.workspace import Workspace
-from maps.static_files import static_file
 from maps.csp import mark_scripts
+from maps.static_files import static_file
 
 router = APIRouter(tags=["maps"])
 ASSETS = "served"
@@ -111,8 +112,10 @@ def get_layer_geometry(
 @cached(lambda p: [p["a"], p["b"]], busy=BUSY)
 def get_overlay_map(
     request: Request,
-    a: str = Query(..., description="Layer id (or scenario:<id>) drawn as bold outlines", examples=["samenwerkingsverband"]),
-    b: str = Query(..., description="Layer id (or scenario:<id>) drawn as coloured zones", examples=["eerstelijnszone"]),
+    a: str = Query(..., description="Layer id (or scenario:<id>) drawn as bold outlines",
+                   examples=["samenwerkingsverband"]),
+    b: str = Query(..., description="Layer id (or scenario:<id>) drawn as coloured zones",
+                   examples=["eerstelijnszone"]),
     focus: str | None = Query(None, description="Zoom to this zone of layer A", examples=["W13"]),
     ws: Workspace = Depends(get_workspace),
 ) -> Response:
@@ -145,7 +148,8 @@ def get_overlay_zone_summary(
 @cached(lambda p: [p["a"], p["b"]], busy=BUSY)
 def get_overlay_municipality_popup(
     a: str = Query(..., description="Layer id (or scenario:<id>) drawn as outlines", examples=["raster"]),
-    b: str = Query(..., description="Layer id (or scenario:<id>) drawn as coloured zones", examples=["eerstelijnszone"]),
+    b: str = Query(..., description="Layer id (or scenario:<id>) drawn as coloured zones",
+                   examples=["eerstelijnszone"]),
     nis: int = Query(..., description="NIS code of the municipality", examples=[34025]),
     ws: Workspace = Depends(get_workspace),
 ) -> HTMLResponse:
@@ -158,7 +162,8 @@ def get_overlay_municipality_popup(
     return HTMLResponse(overlay_municipality_popup(result, nis))
 
 
-@router.get("/maps/municipality/{nis_code}", response_class=HTMLResponse, summary="Every zone a municipality belongs to")
+@router.get("/maps/municipality/{nis_code}", response_class=HTMLResponse,
+            summary="Every zone a municipality belongs to")
 @router.get("/maps/municipality/{nis_code}.png", response_class=Response,
             summary="Every zone a municipality belongs to, as a PNG")
 @cached(lambda p: p["layers"] or ALL_LAYERS, busy=BUSY)
@@ -175,7 +180,8 @@ def get_municipality_map(
     return _respond(request, municipality_map(nis_code, chosen, data_dir=ws.catalog.data_dir, assets=ASSETS))
 
 
-@router.get("/maps/scenario/{scenario_id}", response_class=HTMLResponse, summary="Today's zoning and a scenario side by side")
+@router.get("/maps/scenario/{scenario_id}", response_class=HTMLResponse,
+            summary="Today's zoning and a scenario side by side")
 @router.get("/maps/scenario/{scenario_id}.png", response_class=Response,
             summary="Today's zoning and a scenario side by side, as a PNG")
 @cached(lambda p: [scenario_layer_id(p["scenario_id"])], busy=BUSY)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, Query
 
 from api.deps import get_workspace
-from geo.views.atlas import DEFAULT_AGAINST, fit_atlas, municipality_counts
 from geo.storage.workspace import Workspace
+from geo.views.atlas import DEFAULT_AGAINST, fit_atlas, municipality_counts
 
 router = APIRouter(prefix="/api/v1/municipalities", tags=["municipalities"])
 

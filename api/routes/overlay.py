@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from api import serialize
-from api.serialize_overlay import overlay_json
-from api.downloads import download
 from api.deps import LayerPair, get_workspace, layer_pair
+from api.downloads import download
 from api.render_cache import cached
+from api.serialize_overlay import overlay_json
 from geo.storage.workspace import Workspace
 from maps.exports import CSV, csv_bytes, dialect_for
 

@@ -4,37 +4,44 @@ and the overlay table (with CSV and XLSX downloads)."""
 from __future__ import annotations
 
 from typing import Literal
-
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-
 from api import serialize
+from api.deps import LayerPair, get_workspace, layer_pair
 from api.downloads import download
 from api.limits import slot
-from api.deps import LayerPair, get_workspace, layer_pair
+from api.render_cache import ALL_LAYERS, cached
 from api.settings import YEAR_COOKIE
+from geo.engine.overlay import overlay
 from geo.errors import InvalidInput
 from geo.reference.catalog import population_years
-from api.render_cache import ALL_LAYERS, cached
 from geo.reference.roles import association_layer, zoning_layer
-from geo.views.atlas import fit_atlas, municipality_counts
-from geo.engine.overlay import overlay
-from geo.views.profile import municipality_profile
 from geo.storage.workspace import Workspace
+from geo.views.atlas import fit_atlas, municipality_counts
+from geo.views.profile import municipality_profile
 from maps.atlas_page import association_facts_of
-from maps.pages import (ASSOCIATION_LAYER, overlay_sheets, render_landing,
-                        render_municipality, render_overlay_table, render_search, search_hits, single_match)
 from maps.exports import CSV, DUTCH_HEADERS, EXCEL, XLSX, csv_bytes, xlsx_bytes
+from maps.pages import (
+    ASSOCIATION_LAYER,
+    overlay_sheets,
+    render_landing,
+    render_municipality,
+    render_overlay_table,
+    render_search,
+    search_hits,
+    single_match,
+)
 
 router = APIRouter(tags=["pages"])
 
 
 @router.get("/bevolkingsjaar", summary="Choose the population year of the pages (sets a cookie, back to the page)",
             response_class=RedirectResponse, status_code=303)
-def choose_population_year(request: Request, jaar: int = Query(..., description="One of the shipped years")) -> Response:
+def choose_population_year(request: Request,
+                           jaar: int = Query(..., description="One of the shipped years")) -> Response:
     """The selector on every page: remembers the year (cookie ``bevolkingsjaar``) and returns to the
     page it was chosen on, so every link after it shows that year's figures."""
     if jaar not in population_years():
@@ -64,9 +71,12 @@ def landing(ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
     return HTMLResponse(render_landing(_layers(ws), scenarios, ws.catalog.atoms.population_year, associations, facts))
 
 
-@router.get("/search", response_class=HTMLResponse, summary="Find a municipality, zone or association (HTML; redirects to a single match)",
+@router.get("/search", response_class=HTMLResponse,
+            summary="Find a municipality, zone or association (HTML; redirects to a single match)",
             responses={303: {"description": "exactly one municipality matches: its profile page"}})
-def search(q: str = Query("", max_length=100, description="Name, old name, NIS code or postal code of a municipality; name or code of a zone or association"),
+def search(q: str = Query("", max_length=100,
+                          description="Name, old name, NIS code or postal code of a municipality; "
+                                      "name or code of a zone or association"),
            ws: Workspace = Depends(get_workspace)):
     query = q.strip()
     hits = search_hits(ws.catalog, query, _layers(ws), limit=50) if query else []

@@ -8,15 +8,15 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse
 
-from api.downloads import download
 from api.deps import get_workspace
+from api.downloads import download
 from api.errors import error_response
 from api.limits import slot
 from api.render_cache import cache_for, cached
-from geo.storage.workspace import Workspace
-from maps.pdf import PdfUnavailable, available_renderers, html_to_pdf
 from geo.jobs.ensembles import ensembles_stamp
+from geo.storage.workspace import Workspace
 from geo.usecases.reports import DEFAULT_AGAINST
+from maps.pdf import PdfUnavailable, available_renderers, html_to_pdf
 from maps.report import report_html
 
 router = APIRouter(tags=["reports"])
@@ -25,9 +25,11 @@ router = APIRouter(tags=["reports"])
 @router.get("/reports/{layer}/{code:path}", response_class=HTMLResponse,
             summary="Printable fit report of one zone (HTML or PDF)",
             responses={200: {"content": {"application/pdf": {}}, "description": "HTML page, or PDF with format=pdf"},
-                       501: {"description": "format=pdf but WeasyPrint (the PDF renderer) is not installed on the server"}})
+                       501: {"description": "format=pdf but WeasyPrint (the PDF renderer) "
+                                             "is not installed on the server"}})
 @cached(lambda p: [p["layer"], *(p["against"] or DEFAULT_AGAINST)], extra=ensembles_stamp,
-        busy=slot("reports", "De server maakt al {limit} rapporten tegelijk; probeer het over enkele seconden opnieuw."),
+        busy=slot("reports",
+                  "De server maakt al {limit} rapporten tegelijk; probeer het over enkele seconden opnieuw."),
         then=lambda p: {**p, "format": "pdf"} if p["format"] == "html" else None)  # who reads a report prints it
 def get_report(
     layer: str = Path(..., description="Layer id (or scenario:<id>) of the zone", examples=["samenwerkingsverband"]),

@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api import serialize
 from api.deps import get_workspace, require_writer
 from geo.accounts.roles import Actor
-from geo.errors import Conflict
 from geo.engine.scenario import Move, check_moves, moved
+from geo.errors import Conflict
 from geo.storage.records import ScenarioRecord
 from geo.storage.workspace import Workspace
 
@@ -35,7 +35,8 @@ class ScenarioIn(BaseModel):
 class ScenarioPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")  # an unknown field is a 422 naming it
     add_moves: list[MoveIn] = Field(default_factory=list, max_length=1000,
-                                    description="Moves to add (a later move of a municipality replaces its earlier one)")
+                                    description="Moves to add "
+                                                "(a later move of a municipality replaces its earlier one)")
     undo: list[int] = Field(default_factory=list, max_length=1000,
                             description="NIS codes whose moves are taken back")
     name: str | None = Field(None, min_length=1, max_length=200)

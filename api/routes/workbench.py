@@ -14,43 +14,52 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-
-from api import session
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import get_workspace, page_writer, require_writer, signed_in as signed_in_session
-from api.render_cache import cached, render_ahead
+from api import session
+from api.deps import get_workspace, page_writer, require_writer
+from api.deps import signed_in as signed_in_session
 from api.downloads import content_disposition, download
-from geo.storage import records
-from geo.storage.records import scenario_layer_id
-from geo.storage.workspace import Workspace
 from api.errors import TooLarge
 from api.limits import slot, upload_slot
+from api.render_cache import cached, render_ahead
 from api.routes.evaluate import DEFAULT_NEST_IN
 from api.routes.zonings import ASSOCIATIONS
 from api.settings import Settings, get_settings, workspace_for
 from geo.accounts.throttle import Throttle
-from geo.zoning.compare import compare, order_against
-from geo.geometry.polygons import DEFAULT_SIMPLIFY_METRES, layer_geojson, zone_polygons
 from geo.errors import Busy, LimitExceeded, RegiomatchError
-from geo.uploads.preview import ImportPreview, dutch_problem
-from geo.uploads.importing import check_suffix
-from geo.uploads.sandbox import build_upload
-from geo.reference.roles import compare_with, municipality_layer, nesting_layer, zoning_layer
-from geo.usecases.norms import layer_norm
+from geo.geometry.polygons import DEFAULT_SIMPLIFY_METRES, layer_geojson, zone_polygons
 from geo.paths import ATTRIBUTION
+from geo.reference.roles import compare_with, municipality_layer, nesting_layer, zoning_layer
+from geo.storage import records
+from geo.storage.records import scenario_layer_id
+from geo.storage.workspace import Workspace
+from geo.uploads.importing import check_suffix
+from geo.uploads.preview import ImportPreview, dutch_problem
+from geo.uploads.sandbox import build_upload
+from geo.usecases.norms import layer_norm
+from geo.zoning.compare import compare, order_against
 from geo.zoning.workbench import editing_context
-from maps.exports import CSV, GPKG, XLSX, geopackage_bytes, xlsx_bytes as workbook
+from maps.exports import CSV, GPKG, XLSX, geopackage_bytes
+from maps.exports import xlsx_bytes as workbook
 from maps.pdf import html_to_pdf
-from maps.workbench_pages import (comparison_context, membership_csv, membership_frame, render_comparison,
-                                  render_layer_new, render_signin, render_workbench)
+from maps.workbench_pages import (
+    comparison_context,
+    membership_csv,
+    membership_frame,
+    render_comparison,
+    render_layer_new,
+    render_signin,
+    render_workbench,
+)
 
 router = APIRouter(tags=["workbench"])
 GEOMETRY_URL = "/api/v1/layers/gemeente/geojson?simplify=150"
 NO_STORE = {"Cache-Control": "no-store"}
 # Heavy answers count against the same limits as every other report and map while they render
 # (the render cache holds the slot only while it renders: a kept answer is never refused).
-REPORTS_BUSY = slot("reports", "De server maakt al {limit} rapporten tegelijk; probeer het over enkele seconden opnieuw.")
+REPORTS_BUSY = slot("reports",
+                    "De server maakt al {limit} rapporten tegelijk; probeer het over enkele seconden opnieuw.")
 MAPS_BUSY = slot("maps", "De server maakt al {limit} kaarten of geodata tegelijk; probeer het over enkele seconden "
                          "opnieuw.")
 
@@ -73,7 +82,8 @@ def _reference_choices(ws: Workspace, base_id: str) -> list[dict]:
     return [{"id": layer.id, "name": layer.name} for layer in layers]
 
 
-def _workbench(request: Request, ws: Workspace, settings: Settings, base_id: str, scenario: dict | None) -> HTMLResponse:
+def _workbench(request: Request, ws: Workspace, settings: Settings, base_id: str,
+               scenario: dict | None) -> HTMLResponse:
     base = ws.layer(base_id)
     choices = _reference_choices(ws, base.id)
     ids = {c["id"] for c in choices}
@@ -91,7 +101,8 @@ def _workbench(request: Request, ws: Workspace, settings: Settings, base_id: str
     return HTMLResponse(render_workbench(data), headers=NO_STORE)
 
 
-@router.get("/werkbank", response_class=HTMLResponse, summary="Zoning workbench: edit a zoning with live feedback (HTML)",
+@router.get("/werkbank", response_class=HTMLResponse,
+            summary="Zoning workbench: edit a zoning with live feedback (HTML)",
             responses={303: {"description": "base is scenario:<id>: the workbench of that scenario"}})
 def workbench_page(request: Request, base: str = Query(zoning_layer(), max_length=100,
                                                        description="Layer (or scenario:<id>) to start from"),
@@ -102,7 +113,8 @@ def workbench_page(request: Request, base: str = Query(zoning_layer(), max_lengt
     return _workbench(request, ws, settings, base, None)
 
 
-@router.get("/werkbank/{scenario_id}", response_class=HTMLResponse, summary="Continue a saved scenario in the workbench (HTML)")
+@router.get("/werkbank/{scenario_id}", response_class=HTMLResponse,
+            summary="Continue a saved scenario in the workbench (HTML)")
 def workbench_scenario(scenario_id: str, request: Request, ws: Workspace = Depends(get_workspace),
                        settings: Settings = Depends(get_settings)) -> HTMLResponse:
     record = ws.store.get_scenario(scenario_id)
@@ -127,7 +139,8 @@ def _comparison(ws: Workspace, base: str, other: str, against: list[str]) -> tup
     return context, data
 
 
-AGAINST_QUERY = Query([ASSOCIATIONS, nesting_layer()], description="Layers to measure the fit with (associations first)")
+AGAINST_QUERY = Query([ASSOCIATIONS, nesting_layer()],
+                      description="Layers to measure the fit with (associations first)")
 
 
 def _comparison_layers(p: dict) -> list[str]:
@@ -210,7 +223,8 @@ def layer_new_page(request: Request, ws: Workspace = Depends(get_workspace),
                    settings: Settings = Depends(get_settings)) -> HTMLResponse:
     imported = [layer for layer in ws.layers() if layer.id not in ws.catalog.builtin]
     # Where an imported layer is looked at first: what any layer is compared with by default.
-    compare = next((ws.layer(c) for c in compare_with(ASSOCIATIONS, ws.catalog.data_dir) if c in ws.catalog.builtin), None)
+    compare = next((ws.layer(c) for c in compare_with(ASSOCIATIONS, ws.catalog.data_dir) if c in ws.catalog.builtin),
+                   None)
     data = {"writer": _writer(request, settings),
             "compare": None if compare is None else {"id": compare.id, "name": compare.name},
             "geometry_url": GEOMETRY_URL, "attribution": ATTRIBUTION}

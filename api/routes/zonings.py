@@ -22,22 +22,22 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.downloads import download
-from maps.exports import CSV, csv_bytes
-from api.render_cache import cached
 from api.deps import get_workspace, require_writer
+from api.downloads import download
 from api.limits import heavy, unique_list
+from api.render_cache import cached
 from api.settings import Settings, get_settings
-from geo.zoning.compare import compare
-from geo.views.costshare import SeatRule, cost_share, per_inhabitant
+from geo.engine.layer import Layer, with_population
 from geo.errors import InvalidInput
 from geo.reference.history import members_as_of
-from geo.engine.layer import Layer, with_population
-from geo.zoning.suggest import DEFAULT_MAX_MOVES, DEFAULT_TIME_BUDGET, Constraints, suggest
-from geo.usecases.norms import requested_norm
-from geo.zoning.validation import validate
-from geo.storage.workspace import Workspace
 from geo.reference.roles import association_layer
+from geo.storage.workspace import Workspace
+from geo.usecases.norms import requested_norm
+from geo.views.costshare import SeatRule, cost_share, per_inhabitant
+from geo.zoning.compare import compare
+from geo.zoning.suggest import DEFAULT_MAX_MOVES, DEFAULT_TIME_BUDGET, Constraints, suggest
+from geo.zoning.validation import validate
+from maps.exports import CSV, csv_bytes
 
 router = APIRouter(prefix="/api/v1", tags=["zonings"])
 
@@ -65,7 +65,8 @@ def get_validation(
     nest_in: list[str] = Query([], description="Higher layer(s) each zone should lie inside, e.g. referentieregio"),
     base: str | None = Query(None, description="Base layer for inherited pieces (default for scenario:<id>: its base)"),
     territory: Literal["auto", "flanders", "flanders_brussels"] = Query(
-        "auto", description="Municipalities that must be assigned exactly once; auto adds Brussels when the layer covers it"),
+        "auto",
+        description="Municipalities that must be assigned exactly once; auto adds Brussels when the layer covers it"),
     format: Literal["json", "csv"] = Query("json"),
     ws: Workspace = Depends(get_workspace),
 ):
@@ -117,7 +118,8 @@ class SuggestIn(BaseModel):
     base_layer: str = Field(..., min_length=1, max_length=100, examples=["eerstelijnszone"])
     against: list[str] = Field([ASSOCIATIONS], min_length=1, max_length=20,
                                description="Layers the zoning should fit, associations first")
-    weights: dict[str, float] = Field(default_factory=dict, description="Weight per layer id in the objective (default 1)")
+    weights: dict[str, float] = Field(default_factory=dict,
+                                      description="Weight per layer id in the objective (default 1)")
     min_population: int | None = Field(None, ge=0, description="Lower bound per zone (default: the layer's norm)")
     max_population: int | None = Field(None, ge=0, description="Upper bound per zone")
     population_check: bool = Field(True, description="false: no population bounds at all")
@@ -170,16 +172,19 @@ def post_suggest(body: SuggestIn, request: Request, ws: Workspace = Depends(get_
 
 
 # -- cost share --------------------------------------------------------------------------------
-@router.get("/zones/{layer_id}/{code:path}/cost-share", summary="Split an amount and allocate seats over a zone's members", responses=CSV_OR_JSON)
+@router.get("/zones/{layer_id}/{code:path}/cost-share",
+            summary="Split an amount and allocate seats over a zone's members", responses=CSV_OR_JSON)
 def get_cost_share(
     layer_id: str,
     code: str,
     amount: str | None = Query(None, description="Euro to split (at most 2 decimals)", examples=["250000"]),
     per_inhabitant: str | None = Query(None, description="Instead of amount: euro per inhabitant (W13: 1)"),
-    weight: Literal["population", "area", "equal"] = Query("population", description="Key for the part above the fixed parts"),
+    weight: Literal["population", "area", "equal"] = Query("population",
+                                                           description="Key for the part above the fixed parts"),
     fixed_per_member: str = Query("0", description="Euro every member pays first"),
     seat_base: int = Query(1, ge=0, le=100, description="Seats every member gets"),
-    seat_threshold: list[int] = Query([20_000], description="Population above which a member gets extra seats (repeatable)"),
+    seat_threshold: list[int] = Query([20_000],
+                                      description="Population above which a member gets extra seats (repeatable)"),
     seat_extra: int = Query(1, ge=0, le=100, description="Extra seats per threshold exceeded"),
     format: Literal["json", "csv"] = Query("json"),
     ws: Workspace = Depends(get_workspace),

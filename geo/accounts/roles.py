@@ -40,6 +40,7 @@ class Actor:
 
     @property
     def is_beheerder(self) -> bool:
+        """Whether this actor has the beheerder (administrator) role."""
         return self.role == BEHEERDER
 
     @property

@@ -43,6 +43,7 @@ class Throttle:
         return wait
 
     def fail(self, keys: list[str], now: float | None = None) -> None:
+        """Count a failed attempt for each of ``keys`` (old keys are pruned when too many are kept)."""
         now = time.monotonic() if now is None else now
         with self._lock:
             if len(self._seen) > MAX_KEYS:
@@ -51,6 +52,7 @@ class Throttle:
                 self._recent(key, now).append(now)
 
     def succeed(self, keys: list[str]) -> None:
+        """Forget the failures of the first key (the name) after a successful attempt."""
         with self._lock:
             for key in keys[:1]:  # the name's count; an address's failures stay counted
                 self._seen.pop(key, None)

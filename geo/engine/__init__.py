@@ -8,7 +8,8 @@ Public parts (imported on first use, so importing one module never loads its sib
 - ``details``: Member, TouchedZone, ZoneDetail, zone_details
 - ``fine``: sector_membership, joint_cells (layers finer than a municipality, from the sectors)
 - ``areas``: area_view, joint_areas (area weighting from polygon intersections)
-- ``metrics``: adjusted_rand_index, variation_of_information, normalized_mutual_information, nested_share, partition_measures
+- ``metrics``: adjusted_rand_index, variation_of_information, normalized_mutual_information, nested_share,
+  partition_measures
 - ``evaluate``: Evaluator
 - ``scenario``: Move, apply_moves, check_moves, moved
 """

@@ -20,7 +20,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import sparse
@@ -186,7 +186,7 @@ def joint_areas(a: "Layer", b: "Layer") -> dict[int, dict[tuple[int, int], float
     return _keep_pair(a, b, "joint", out)
 
 
-def _pair_cache(a: "Layer", b: "Layer", kind: str) -> object:
+def _pair_cache(a: "Layer", b: "Layer", kind: str) -> Any:
     """What was computed for this pair of area views before (layers never change; the pair is
     held by weak reference, so a scenario's old version does not stay alive here)."""
     entry = a.__dict__.get("_area_pairs", {}).get((id(b), kind))
@@ -195,7 +195,7 @@ def _pair_cache(a: "Layer", b: "Layer", kind: str) -> object:
     return None
 
 
-def _keep_pair(a: "Layer", b: "Layer", kind: str, value: object) -> object:
+def _keep_pair(a: "Layer", b: "Layer", kind: str, value: Any) -> Any:
     import weakref
 
     pairs = a.__dict__.get("_area_pairs")

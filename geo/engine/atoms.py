@@ -120,10 +120,12 @@ class Atoms:
 
     @property
     def nis_codes(self) -> np.ndarray:
+        """NIS codes of the municipalities, in row order."""
         return self._column("_nis_codes", lambda: self.table.index.to_numpy().copy())
 
     @property
     def names(self) -> np.ndarray:
+        """Names of the municipalities, in row order."""
         return self._column("_names", lambda: self.table["name"].to_numpy().copy())
 
     @property
@@ -152,7 +154,7 @@ class Atoms:
 
     def __contains__(self, nis_code: object) -> bool:
         try:
-            return int(nis_code) in self._position  # type: ignore[arg-type]
+            return int(nis_code) in self._position  # type: ignore[call-overload]  # any object; TypeError caught
         except (TypeError, ValueError):
             return False
 
@@ -294,6 +296,7 @@ class Sectors:
 
     @property
     def xy(self) -> np.ndarray:
+        """Coordinates as an ``n x 2`` float array (``x``, ``y`` columns)."""
         return self.table[["x", "y"]].to_numpy(dtype=float)
 
     @property

@@ -26,10 +26,13 @@ from scipy import sparse
 from geo.engine.metrics import NESTED_TOLERANCE
 
 if TYPE_CHECKING:  # only for annotations
+    from geo.engine.atoms import Weight
     from geo.engine.layer import Layer
 
 @dataclass(frozen=True)
 class Member:
+    """A municipality in a zone, with its weight (share of it in the zone)."""
+
     nis_code: int
     name: str
     weight: float
@@ -37,6 +40,8 @@ class Member:
 
 @dataclass(frozen=True)
 class TouchedZone:
+    """A zone of the other layer that a zone touches, with the weight and share it has there."""
+
     code: str
     name: str
     weight: float
@@ -65,19 +70,37 @@ class ZoneDetail:
 
     @property
     def nested(self) -> bool:
+        """Whether the zone lies (up to ``NESTED_TOLERANCE``) entirely within one zone of the other layer."""
         return self.weight > 0 and self.dominant_share >= 1.0 - NESTED_TOLERANCE
 
 
 class Overlaid(Protocol):
-    """What the details read of an overlay's result: the two
-    layers, the weight, the weighted table, the A-zone totals and the split municipalities."""
+    """What the details read of an overlay's result: the two layers, the weight, the weighted
+    table, the A-zone totals and the split municipalities (read-only)."""
 
-    a: Layer
-    b: Layer
-    weight: str
-    table: np.ndarray
-    a_totals: np.ndarray
-    split: dict | None
+    @property
+    def a(self) -> Layer:
+        """The layer whose zones are the rows."""
+
+    @property
+    def b(self) -> Layer:
+        """The layer they are held against."""
+
+    @property
+    def weight(self) -> Weight:
+        """"population" or "area"."""
+
+    @property
+    def table(self) -> np.ndarray:
+        """A-zones x B-zones weights."""
+
+    @property
+    def a_totals(self) -> np.ndarray:
+        """The full weight of each A-zone."""
+
+    @property
+    def split(self) -> dict:
+        """The municipalities counted finer than whole (from their sectors or polygons)."""
 
 
 PRESENCE = 1e-9  # weights below this are float noise, not membership (the overlay uses it too)
@@ -367,7 +390,7 @@ def zone_details(result: Overlaid, start: int = 0, stop: int | None = None) -> l
         i = d.start + k
         zones = touched[t_bounds[k]:t_bounds[k + 1]]
         dominant = zones[0] if zones else None
-        details.append(ZoneDetail(a.codes[i], a.names[i], total, dominant and dominant.code,
-                                  dominant and dominant.name, share, zones, not_covered[k], outside[k],
+        details.append(ZoneDetail(a.codes[i], a.names[i], total, dominant.code if dominant else None,
+                                  dominant.name if dominant else None, share, zones, not_covered[k], outside[k],
                                   weight_outside))
     return details

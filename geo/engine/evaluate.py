@@ -30,10 +30,10 @@ import numpy as np
 from scipy import sparse
 
 from geo.engine.atoms import Weight
-from geo.errors import InvalidInput
 from geo.engine.layer import Layer
 from geo.engine.overlay import Summary, overlay, settle, summary_from_tables, weighted_table
 from geo.engine.scenario import Move, apply_moves, check_moves
+from geo.errors import InvalidInput
 
 BaseAs = Literal["a", "b"]
 T = TypeVar("T")
@@ -204,6 +204,7 @@ class Evaluator:
     # -- reading the current state ---------------------------------------------------------------
     @property
     def reference_ids(self) -> list[str]:
+        """Ids of the reference layers evaluated against."""
         return list(self._refs)
 
     @property

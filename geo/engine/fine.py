@@ -209,6 +209,7 @@ def joint_cells(a: "Layer", b: "Layer", w: np.ndarray) -> dict[int, dict[tuple[i
     if not len(rows):
         return {}
     fa, fb = sector_membership(a), sector_membership(b)
+    assert a.atoms.sectors is not None  # rows taken apart by both layers come from the sectors
     population = a.atoms.sectors.population
     share_a = sparse.csr_array(a.membership)
     out: dict[int, dict[tuple[int, int], float]] = {}
@@ -252,6 +253,7 @@ def joint_gap(a: "Layer", b: "Layer", w: np.ndarray, rows: np.ndarray) -> dict[i
     gap of ``w * s * (1 - s)`` in every municipality it splits.)
     """
     fa, fb = sector_membership(a), sector_membership(b)
+    assert a.atoms.sectors is not None  # only called for rows both layers take apart, from the sectors
     population = a.atoms.sectors.population
     out = {}
     for row in np.asarray(rows).tolist():

@@ -107,7 +107,7 @@ class Layer:
     # Partial memberships named by their parts: (atom row, zone position) -> the 2019-2024 NIS codes
     # of the pre-2025 municipalities that are members (only Borsbeek of today's Antwerpen). Their
     # inhabitants live in those parts' statistical sectors (geo.engine.fine), not spread evenly.
-    parts: object = None
+    parts: dict[tuple[int, int], tuple[int, ...]] | None = None
     _zone_position: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -196,6 +196,7 @@ class Layer:
 
     @property
     def zone_codes(self) -> list[str]:
+        """Zone codes, in column order of :attr:`membership`."""
         return self.zones["code"].tolist()
 
     def zone_position(self, code: str) -> int:
@@ -312,7 +313,7 @@ class Layer:
         if weight == "area":
             from geo.engine.areas import area_view
 
-            return area_view(self).membership.T @ self.atoms.weights(weight)
+            return area_view(self).membership.T @ self.atoms.weights(weight)  # type: ignore[arg-type]
         return self.membership.T @ self.atoms.weights(weight)  # type: ignore[arg-type]
 
     def flemish_zones(self) -> np.ndarray:
@@ -422,7 +423,7 @@ class Layer:
         return cached
 
     def with_sector_zones(self, codes: np.ndarray) -> "Layer":
-        """This layer with each statistical sector assigned to the zone named in ``codes`` (one
+        """A layer like this one with each statistical sector assigned to the zone named in ``codes`` (one
         zone code per sector of ``atoms.sectors``; anything not a zone code: in no zone).
 
         Parameters

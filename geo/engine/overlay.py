@@ -16,10 +16,10 @@ from scipy import sparse
 
 from geo.engine import metrics
 from geo.engine.atoms import Weight
-from geo.errors import InvalidInput
 from geo.engine.details import PRESENCE, ZoneDetail, zone_details
 from geo.engine.fine import joint_cells, joint_gap
 from geo.engine.layer import Layer
+from geo.errors import InvalidInput
 
 # A layer whose covered inhabitants are, on average, in this many of its zones or more is a
 # collection of overlapping zones (the association register), not a zoning: whole-layer
@@ -114,6 +114,7 @@ class OverlayResult:
 
     @property
     def population_year(self) -> int:
+        """The population year of the atoms the overlay was computed on."""
         return self.a.atoms.population_year
 
     def transposed(self) -> "OverlayResult":

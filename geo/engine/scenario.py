@@ -13,8 +13,8 @@ from typing import Iterable
 import numpy as np
 from scipy import sparse
 
-from geo.errors import InvalidInput
 from geo.engine.layer import Layer
+from geo.errors import InvalidInput
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,8 @@ def dask_executor(address: str | None = None) -> Executor:
     try:
         from distributed import Client
     except ImportError:  # pragma: no cover - distributed is a dependency
-        raise InvalidInput("Dask (pakket 'distributed') is niet geïnstalleerd; installeer 'dask[distributed]'.") from None
+        raise InvalidInput("Dask (pakket 'distributed') is niet geïnstalleerd; "
+                           "installeer 'dask[distributed]'.") from None
     client = Client(address, timeout=10, set_as_default=False)
     executor = client.get_executor(pure=False)
     executor._regiomatch_client = client  # closed with the executor (see run_chains)
@@ -199,6 +200,7 @@ def run_chains(problem: Problem, executor: Executor | None, progress: Callable[[
 
     chains = problem.spec.chains
     close: Callable[[], None] | None = None
+    channel: _Channel
     if executor is None and kind_of_default() == "local":
         pool, shared_progress, flag = local_executor(local_workers(chains, workers))
         executor, kind, channel = pool, "local", _SharedMemory(chains, shared_progress, flag)
@@ -211,8 +213,9 @@ def run_chains(problem: Problem, executor: Executor | None, progress: Callable[[
         else:
             kind = "dask" if _client_of(executor) is not None else "executor"
         if kind == "dask":
-            channel = _DaskVariables(chains, _client_of(executor))
-            futures = [executor.submit(_dask_chain, problem, c, channel.token) for c in range(chains)]
+            variables = _DaskVariables(chains, _client_of(executor))
+            channel = variables
+            futures = [executor.submit(_dask_chain, problem, c, variables.token) for c in range(chains)]
         else:
             channel = _Channel(chains)
             futures = [executor.submit(run_chain, problem, c) for c in range(chains)]
@@ -220,8 +223,9 @@ def run_chains(problem: Problem, executor: Executor | None, progress: Callable[[
         while True:
             done, pending = wait(futures, timeout=POLL_SECONDS, return_when=FIRST_EXCEPTION)
             for future in done:
-                if future.exception() is not None:
-                    raise future.exception()
+                failure = future.exception()
+                if failure is not None:
+                    raise failure
             if cancelled is not None and cancelled():
                 channel.cancel()
                 for future in pending:

@@ -45,10 +45,13 @@ MEASURES: dict[str, tuple[str, str, str, bool]] = {
     "crossing": ("layer", "samenwerkingsverbanden die een grens kruisen", "lower", True),
     "nested_share": ("layer", "aandeel inwoners in een samenwerkingsverband dat in één zone ligt", "higher", False),
     "adjusted_rand_index": ("layer", "aangepaste Rand-index met de samenwerkingsverbanden", "higher", False),
-    "variation_of_information": ("layer", "variatie van informatie met de samenwerkingsverbanden, in bits", "lower", False),
+    "variation_of_information": ("layer", "variatie van informatie met de samenwerkingsverbanden, in bits", "lower",
+                                 False),
     "normalized_mutual_information": ("layer", "genormaliseerde wederzijdse informatie", "higher", False),
     "population_spread": ("layer", "verschil tussen de grootste en de kleinste zone", "lower", False),
-    "nesting_share": ("layer", "aandeel inwoners in een zone die in één zone van de nestlaag ligt (standaard: één referentieregio)", "higher", False),
+    "nesting_share": ("layer",
+                      "aandeel inwoners in een zone die in één zone van de nestlaag ligt "
+                      "(standaard: één referentieregio)", "higher", False),
     "zones_touched": ("association", "geraakte zones", "lower", True),
     "dominant_share": ("association", "aandeel in de grootste zone", "higher", False),
     "outside": ("association", "inwoners buiten de grootste zone", "lower", False),
@@ -92,7 +95,8 @@ def measure_data(reference: Layer, population: np.ndarray, flemish: np.ndarray,
     w = np.asarray(population, dtype=float)
     coverage = np.asarray(reference.coverage(), dtype=float)
     counted = float(np.dot(w, coverage))
-    undefined = ("overlapping_zones" if counted > 0 and counted >= OVERLAPPING_LAYER * float(np.dot(w, np.minimum(coverage, 1.0)))
+    undefined = ("overlapping_zones"
+                 if counted > 0 and counted >= OVERLAPPING_LAYER * float(np.dot(w, np.minimum(coverage, 1.0)))
                  else None)
     data = MeasureData(codes=tuple(str(c) for c in reference.zone_codes),
                        names=tuple(str(x) for x in reference.zones["name"]),
@@ -144,7 +148,8 @@ def partition_measures(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
         pa, pb = p.sum(axis=2), p.sum(axis=1)
         h_a, h_b = _entropy(pa, (1,)), _entropy(pb, (1,))
         outer = pa[:, :, None] * pb[:, None, :]
-        mutual = np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0) / np.where(outer > 0, outer, 1.0)), 0.0).sum(axis=(1, 2))
+        mutual = np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0) / np.where(outer > 0, outer, 1.0)),
+                          0.0).sum(axis=(1, 2))
     mutual = np.maximum(mutual, 0.0)
     vi = h_a + h_b - 2.0 * mutual
     vi = np.where(vi < 1e-12, 0.0, vi)

@@ -132,6 +132,7 @@ class Problem:
 
     @property
     def n_zones(self) -> int:
+        """Number of zones in the plans."""
         return len(self.zone_codes)
 
     def plans_per_chain(self, chain: int) -> int:
@@ -140,6 +141,7 @@ class Problem:
         return base + (1 if chain < extra else 0)
 
     def position(self, nis_code: int) -> int:
+        """Row of a municipality (by NIS code); raises UnknownMunicipality when it is not in the problem."""
         found = np.nonzero(self.nis == int(nis_code))[0]
         if not len(found):
             from geo.errors import UnknownMunicipality
@@ -250,10 +252,12 @@ def prepare(workspace, spec: EnsembleSpec) -> Problem:
     movable = flemish & (base_labels >= 0)
     if not movable.any():
         raise InvalidInput(f"De basislaag {base.name} deelt geen enkele Vlaamse gemeente (voor minstens de helft) in "
-                           "een zone in: er valt niets te verschuiven. Kies een laag die een indeling van gemeenten is.")
+                           "een zone in: er valt niets te verschuiven. "
+                           "Kies een laag die een indeling van gemeenten is.")
     outside = movable & (nest < 0)
     if outside.any():
         row = int(np.nonzero(outside)[0][0])
+        assert nest_layer is not None  # without a nest layer every movable municipality is in nest 0
         raise InvalidInput(f"Nesting: {names[row]} ligt in geen enkele zone van {nest_layer.name}; "
                            "elke Vlaamse gemeente van de basislaag moet in een zone van de nestlaag liggen.")
 
@@ -270,15 +274,16 @@ def prepare(workspace, spec: EnsembleSpec) -> Problem:
     for k, code in enumerate(nest_codes):
         inside = movable & (nest == k)
         if inside.any() and float(population[inside].sum()) < lower:
-            raise InvalidInput(f"Bevolkingsgrenzen: {nest_names[k]} telt {dutch.inhabitants(population[inside].sum())}, "
+            raise InvalidInput(f"Bevolkingsgrenzen: {nest_names[k]} telt "
+                               f"{dutch.inhabitants(population[inside].sum())}, "
                                f"minder dan de ondergrens van {dutch.number(lower)} per zone: geen enkele zone daar "
                                "kan die grens halen.")
     large = movable & (population > upper) if upper is not None else np.zeros(n, dtype=bool)
 
     # -- fixed and together ----------------------------------------------------------------------
     fixed = ~movable | large
-    for code in spec.fixed:
-        fixed[atoms.position(code)] = True
+    for fixed_code in spec.fixed:
+        fixed[atoms.position(fixed_code)] = True
     edges = municipal_edges(atoms)
     neighbours = neighbour_lists(n, edges)
     groups = []
@@ -287,12 +292,15 @@ def prepare(workspace, spec: EnsembleSpec) -> Problem:
         what = dutch.join([names[r] for r in rows.tolist()])
         if not movable[rows].all():
             raise InvalidInput(f"Samen in één zone: {what} kan niet, want "
-                               f"{names[int(rows[~movable[rows]][0])]} wordt niet ingedeeld (Brussel of buiten de laag).")
+                               f"{names[int(rows[~movable[rows]][0])]} wordt niet ingedeeld "
+                               "(Brussel of buiten de laag).")
         if large[rows].any():
             raise InvalidInput(f"Samen in één zone: {what} kan niet, want {names[int(rows[large[rows]][0])]} is groter "
                                f"dan de bovengrens van {dutch.number(upper)} en vormt een eigen zone.")
         if len(set(nest[rows].tolist())) > 1:
-            raise InvalidInput(f"Samen in één zone: {what} liggen in verschillende zones van de laag {nest_layer.name}; "
+            assert nest_layer is not None  # without a nest layer all movable rows share nest 0
+            raise InvalidInput(f"Samen in één zone: {what} liggen in verschillende zones van de laag "
+                               f"{nest_layer.name}; "
                                "zo'n groep kan nooit in één geneste zone liggen.")
         if len(components(rows, neighbours)) > 1:
             raise InvalidInput(f"Samen in één zone: {what} grenzen niet aan elkaar; een groep die samen blijft, "

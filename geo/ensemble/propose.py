@@ -54,6 +54,7 @@ class Proposal:
     explanation: str
 
     def to_dict(self) -> dict:
+        """The proposal as a JSON-ready dict."""
         return {"objective": self.objective, "score": self.score, "measures": self.measures,
                 "moves": [{"nis_code": n, "from_zone": f, "to_zone": t} for n, f, t in self.moves],
                 "healed": list(self.healed), "harmed": list(self.harmed), "explanation": self.explanation}

@@ -50,7 +50,8 @@ def run_ensemble(problem: Problem, executor: Executor | None = None,
     >>> from geo.storage.workspace import open_workspace
     >>> from geo.ensemble.problem import prepare
     >>> from geo.ensemble.spec import EnsembleSpec
-    >>> problem = prepare(open_workspace(None, "sqlite://"), EnsembleSpec("eerstelijnszone", plans=20, chains=2, seed=3))
+    >>> problem = prepare(open_workspace(None, "sqlite://"),
+    ...                   EnsembleSpec("eerstelijnszone", plans=20, chains=2, seed=3))
     >>> result = run_ensemble(problem)
     >>> result.plans.shape, result.measures["zones_touched"].shape
     ((20, 304), (20, 4))

@@ -39,7 +39,6 @@ from geo import dutch
 from geo.errors import Cancelled, LimitExceeded
 
 if TYPE_CHECKING:
-    from concurrent.futures import Executor
 
     from geo.ensemble.problem import Problem
 
@@ -69,10 +68,12 @@ class ChainResult:
 
     @property
     def acceptance_rate(self) -> float:
+        """Share of steps after the first that were accepted (0.0 without steps)."""
         steps = len(self.accepted) - 1
         return float(self.accepted[1:].sum() / steps) if steps > 0 else 0.0
 
     def to_dict(self) -> dict:
+        """The chain's summary as a JSON-ready dict."""
         return {"chain": self.chain, "plans": len(self.plans), "acceptance_rate": self.acceptance_rate,
                 "seconds": round(self.seconds, 3)}
 
@@ -102,6 +103,7 @@ class EnsembleResult:
     executor: str = "local"
 
     def to_dict(self) -> dict:
+        """The run's summary as a JSON-ready dict."""
         return {"plans": len(self.plans), "chains": [c.to_dict() for c in self.chains],
                 "seconds": round(self.seconds, 3), "executor": self.executor}
 
@@ -194,6 +196,7 @@ def _node_units(partition) -> np.ndarray:
 
 
 def chain_seed(seed: int, chain: int) -> int:
+    """The random seed of chain ``chain`` of a run seeded with ``seed``."""
     return int(seed) * 1_000_003 + int(chain)
 
 
@@ -212,7 +215,8 @@ def run_chain(problem: Problem, chain: int, progress: Callable[[float], None] | 
     >>> from geo.storage.workspace import open_workspace
     >>> from geo.ensemble.problem import prepare
     >>> from geo.ensemble.spec import EnsembleSpec
-    >>> problem = prepare(open_workspace(None, "sqlite://"), EnsembleSpec("eerstelijnszone", plans=20, chains=2, seed=3))
+    >>> problem = prepare(open_workspace(None, "sqlite://"),
+    ...                   EnsembleSpec("eerstelijnszone", plans=20, chains=2, seed=3))
     >>> chain = run_chain(problem, 0)
     >>> chain.plans.shape
     (10, 304)

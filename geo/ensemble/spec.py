@@ -33,7 +33,9 @@ from dataclasses import asdict, dataclass, field, replace
 
 from geo import dutch
 from geo.errors import InvalidInput
-from geo.reference.roles import NESTING_ROLE as NEST_ROLE  # the layer a zoning nests in by default
+from geo.reference.roles import NESTING_ROLE
+
+NEST_ROLE = NESTING_ROLE  # the layer a zoning nests in by default (imported from here by others)
 # ``nest_in`` default: the layer with role NEST_ROLE (resolved by geo.ensemble.problem.prepare).
 DEFAULT = "default"
 MAX_PLANS = 100_000

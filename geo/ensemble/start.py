@@ -79,6 +79,7 @@ class Repair:
     explanation: str
 
     def to_dict(self) -> dict:
+        """The move as a JSON-ready dict."""
         return {"nis_code": self.nis_code, "municipality": self.municipality, "population": self.population,
                 "from_zone": self.from_zone, "to_zone": self.to_zone, "reason": self.reason,
                 "explanation": self.explanation}
@@ -109,12 +110,15 @@ class StartState:
 
     # -- helpers ---------------------------------------------------------------------------------
     def members(self, zone: int) -> np.ndarray:
+        """Positions of the atoms in zone ``zone``."""
         return np.nonzero(self.labels == zone)[0]
 
     def zone_population(self, zone: int) -> float:
+        """Population of zone ``zone``."""
         return float(self.population[self.labels == zone].sum())
 
     def new_zone(self, nest: int, like: str | None = None) -> int:
+        """Add a new zone (``nieuw-N``) in nest zone ``nest`` and return its number."""
         number = sum(code.startswith("nieuw-") for code in self.zone_codes) + 1
         self.zone_codes.append(f"nieuw-{number}")
         where = self.nest_names[nest] if nest >= 0 else "het gebied"
@@ -123,11 +127,13 @@ class StartState:
         return len(self.zone_codes) - 1
 
     def move(self, atom: int, zone: int, reason: str) -> None:
+        """Put ``atom`` in ``zone``, remembering the first reason it was moved."""
         if self.labels[atom] != zone:
             self.why.setdefault(atom, reason)
             self.labels[atom] = zone
 
     def refuse_fixed(self, atom: int, zone: int, what: str) -> None:
+        """Raise InvalidInput: the fixed municipality ``atom`` cannot stay in ``zone`` because it ``what``."""
         raise InvalidInput(
             f"Vaste gemeente {self.names[atom]} ({int(self.nis[atom])}) kan niet in zone "
             f"{self.zone_names[zone]} blijven: ze {what}. Zo vastgezet snijdt ze de zone in twee; "
@@ -148,6 +154,7 @@ def nest_of_zones(state: StartState) -> None:
 
 
 def unplaced_for_nesting(state: StartState) -> list[int]:
+    """Movable atoms in no zone or in a zone of another nest zone (refuses fixed ones)."""
     out = []
     for atom in np.nonzero(state.movable)[0].tolist():
         zone = int(state.labels[atom])
@@ -164,6 +171,7 @@ def unplaced_for_nesting(state: StartState) -> list[int]:
 
 
 def unplaced_for_large(state: StartState) -> list[int]:
+    """Atoms sharing a zone with a municipality above the upper bound (a second large one gets a new zone)."""
     out = []
     for atom in np.nonzero(state.large)[0].tolist():
         zone = int(state.labels[atom])
@@ -212,6 +220,7 @@ def place(state: StartState, unplaced: list[int]) -> None:
 
 
 def gather_groups(state: StartState) -> bool:
+    """Put each group of atoms that must stay together in the zone of its most populous member."""
     changed = False
     for group in state.groups:
         lead = max(group.tolist(), key=lambda a: (state.population[a], -a))
@@ -246,6 +255,7 @@ def detached(state: StartState) -> list[int]:
 
 
 def judged(state: StartState, zone: int) -> bool:
+    """Whether zone ``zone`` has members and at least one of them may move."""
     members = state.members(zone)
     return bool(len(members)) and bool(state.movable[members].any())
 
@@ -267,7 +277,8 @@ def fix_population(state: StartState) -> bool:
         if not options:
             nest = state.zone_nest[zone]
             raise InvalidInput(
-                f"Bevolkingsgrenzen: zone {state.zone_names[zone]} telt {dutch.inhabitants(state.zone_population(zone))}, "
+                f"Bevolkingsgrenzen: zone {state.zone_names[zone]} telt "
+                f"{dutch.inhabitants(state.zone_population(zone))}, "
                 f"minder dan de ondergrens van {dutch.number(state.lower)}, en heeft geen buurzone in "
                 f"{state.nest_names[nest] if nest >= 0 else 'hetzelfde gebied'} om mee samen te gaan.")
         # Merge into the smallest neighbour, keeping the neighbour's code (the larger zone's identity).
@@ -338,7 +349,8 @@ def redraw(state: StartState, nest: int) -> None:
     high = max(1, int(total // state.lower)) if state.lower > 0 else len(members)
     high = min(high, len(members))
     if high < low:
-        raise InvalidInput(f"Bevolkingsgrenzen: {state.nest_names[nest]} ({dutch.inhabitants(total)}) kan niet in zones "
+        raise InvalidInput(f"Bevolkingsgrenzen: {state.nest_names[nest]} ({dutch.inhabitants(total)}) "
+                           "kan niet in zones "
                            f"van {dutch.number(state.lower)} tot {dutch.number(state.upper)} inwoners verdeeld worden.")
     # Aim at zones halfway between the bounds (a count at the edge of what the bounds allow leaves
     # almost no way to cut); try the nearest other counts after it.
@@ -378,6 +390,7 @@ def redraw(state: StartState, nest: int) -> None:
 
 
 def split_zone(state: StartState, zone: int) -> None:
+    """Split zone ``zone`` in two along a random spanning tree of its members (GerryChain)."""
     import networkx as nx
     from gerrychain.tree import bipartition_tree
 

@@ -28,10 +28,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from geo import dutch
-from geo.ensemble.measures import (SHARE_MEASURES,
+from geo.ensemble.measures import (
     ASSOCIATION_MEASURES,
     LAYER_MEASURES,
     MEASURES,
+    SHARE_MEASURES,
     layer_measures,
 )
 
@@ -57,6 +58,7 @@ class Placement:
     sentence: str
 
     def to_dict(self) -> dict:
+        """The measure of the current zoning as a JSON-ready dict."""
         return {"label": self.label, "value": self.value, "percentile": self.percentile,
                 "share_better": self.share_better, "share_worse": self.share_worse, "sentence": self.sentence}
 
@@ -80,6 +82,7 @@ class MeasureSummary:
     scenarios: tuple[tuple[str, Placement], ...] = ()
 
     def to_dict(self) -> dict:
+        """The measure's spread over the ensemble as a JSON-ready dict."""
         return {"measure": self.measure, "label": self.label, "better": self.better,
                 "association": self.association, "association_name": self.association_name,
                 "mean": self.mean, "quantiles": dict(self.quantiles), "minimum": self.minimum,
@@ -97,6 +100,7 @@ class Convergence:
     statement: str
 
     def to_dict(self) -> dict:
+        """The convergence check as a JSON-ready dict."""
         return {"acceptance_rates": list(self.acceptance_rates), "rhat": dict(self.rhat), "agree": self.agree,
                 "threshold": RHAT_AGREE, "statement": self.statement}
 
@@ -117,12 +121,14 @@ class EnsembleSummary:
     sentences: tuple[str, ...] = field(default=())
 
     def measure(self, name: str, association: str | None = None) -> MeasureSummary:
+        """The summary of measure ``name`` (for ``association``, or the layer when None); KeyError if absent."""
         for m in (*self.layer, *self.associations):
             if m.measure == name and m.association == association:
                 return m
         raise KeyError((name, association))
 
     def to_dict(self) -> dict:
+        """The ensemble summary as a JSON-ready dict."""
         return {"plans": self.plans, "chains": self.chains, "base_layer": self.base_layer,
                 "base_layer_name": self.base_layer_name, "population_year": self.population_year,
                 "layer": [m.to_dict() for m in self.layer],
@@ -239,7 +245,8 @@ def summarise(problem: Problem, result: EnsembleResult, scenarios: Mapping[str, 
     >>> from geo.ensemble.problem import prepare
     >>> from geo.ensemble.run import run_ensemble
     >>> from geo.ensemble.spec import EnsembleSpec
-    >>> problem = prepare(open_workspace(None, "sqlite://"), EnsembleSpec("eerstelijnszone", plans=20, chains=2, seed=3))
+    >>> problem = prepare(open_workspace(None, "sqlite://"),
+    ...                   EnsembleSpec("eerstelijnszone", plans=20, chains=2, seed=3))
     >>> summary = summarise(problem, run_ensemble(problem))
     >>> summary.measure("zones_touched", "W13").base.sentence[:42]
     'Vandaag valt W13 in 4 eerstelijnszones; in'

@@ -2,7 +2,8 @@
 outlines in EPSG:4326, and the outlines prepared with the data (read here, written by ``build``).
 
 Public parts (imported on first use, so importing one module never loads its siblings):
-- ``polygons``: municipal_polygons, zone_polygons, to_web, layer_geojson, adjacency, neighbours, web_geometry, compute_web_geometry
+- ``polygons``: municipal_polygons, zone_polygons, to_web, layer_geojson, adjacency, neighbours, web_geometry,
+  compute_web_geometry
 - ``prepared``: shipped_web_geometry, fingerprint
 - ``build``: write_web_geometry
 - ``crs``: Crs, OFFERED, parse_crs, parse_bbox, from_metric (the CRSs of the feature service)

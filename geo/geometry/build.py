@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
+from typing import Any
 
 from geo.engine.layer import Layer
 from geo.geometry import prepared
@@ -24,7 +25,7 @@ def write_web_geometry(layers: list[Layer], data_dir: Path, tolerances: dict[str
     folder.mkdir(exist_ok=True)
     for old in folder.glob("*.json.gz"):
         old.unlink()
-    index: dict[str, object] = {"geometry_digest": prepared.geometry_digest(data_dir), "files": {}}
+    index: dict[str, Any] = {"geometry_digest": prepared.geometry_digest(data_dir), "files": {}}
     for detail, metres in tolerances.items():
         files: dict[str, str] = {}
         for layer in [None, *layers]:

@@ -6,8 +6,6 @@ conversion happens here and only here.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import functools
 import hashlib
 import json
@@ -15,22 +13,26 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry import mapping
-import pandas as pd
 
-from geo.lazy import lazy_module
 from geo.errors import InvalidInput
-from geo.paths import METRIC_CRS, SHIPPED_DATA, WEB_CRS
 from geo.geometry.prepared import shipped_web_geometry
+from geo.lazy import lazy_module
+from geo.paths import METRIC_CRS, SHIPPED_DATA, WEB_CRS
 
 if TYPE_CHECKING:  # annotations only: the engine never waits for geometry, nor geometry for it
     from geo.engine.layer import Layer
 
 # Only drawing and importing polygons need geopandas: not a start-up, nor an overlay.
-gpd = lazy_module("geopandas")
+if TYPE_CHECKING:  # the real module for the type checker; at run time imported on first use
+    import geopandas as gpd
+else:
+    gpd = lazy_module("geopandas")
 
 DEFAULT_SIMPLIFY_METRES = 50.0
 MAX_SIMPLIFY_METRES = 5000.0
@@ -45,6 +47,7 @@ def municipal_polygons(data_dir: Path = SHIPPED_DATA) -> gpd.GeoDataFrame:
 
 
 def read_layer_polygons(data_dir: Path, layer_id: str) -> gpd.GeoSeries:
+    """The polygons of a layer from ``geometry.gpkg``, indexed by zone code."""
     frame = gpd.read_file(Path(data_dir) / "geometry.gpkg", layer=layer_id)
     frame["code"] = frame["code"].astype(str)
     return frame.set_index("code").geometry
@@ -138,7 +141,8 @@ def layer_geojson(layer: Layer, simplify_metres: float = DEFAULT_SIMPLIFY_METRES
     return geojson(to_web(zones, simplify_metres))
 
 
-def municipalities_web(data_dir: Path = SHIPPED_DATA, simplify_metres: float = DEFAULT_SIMPLIFY_METRES) -> gpd.GeoDataFrame:
+def municipalities_web(data_dir: Path = SHIPPED_DATA,
+                       simplify_metres: float = DEFAULT_SIMPLIFY_METRES) -> gpd.GeoDataFrame:
     """The municipalities simplified and in EPSG:4326 (cached: every map draws them)."""
     return _municipalities_web(Path(data_dir), float(simplify_metres)).copy()
 

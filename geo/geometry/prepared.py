@@ -12,13 +12,12 @@ without the files) is prepared on first use, as before: a shipped file is never 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import gzip
 import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -73,6 +72,7 @@ def fingerprint(layer: Layer | None) -> str | None:
 
 
 def metres_key(metres: float) -> str:
+    """A distance in metres as a cache key (``250.0`` -> ``'250'``)."""
     return f"{float(metres):g}"
 
 
@@ -90,6 +90,7 @@ def _index(data_dir: Path) -> dict[str, dict[str, str]]:
 
 
 def geometry_digest(data_dir: Path) -> str:
+    """Digest of ``geometry.gpkg`` in ``data_dir`` (empty when there is none)."""
     path = data_dir / "geometry.gpkg"
     return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest() if path.exists() else ""
 

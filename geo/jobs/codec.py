@@ -31,7 +31,8 @@ def pack(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray] | None = None
         raise ValueError(f"{_META!r} is reserved")
     members[_META] = np.frombuffer(json.dumps(meta, default=_plain).encode("utf-8"), dtype=np.uint8)
     buffer = io.BytesIO()
-    np.savez(buffer, **members)  # the store compresses the whole; compressing twice costs time only
+    # numpy's stubs type **arrays as the allow_pickle keyword (a stub gap):
+    np.savez(buffer, **members)  # type: ignore[arg-type]  # the store compresses the whole; compressing twice costs time only
     return buffer.getvalue()
 
 
@@ -44,7 +45,7 @@ def unpack(data: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
 
 def _plain(value: Any) -> Any:
-    """numpy scalars and arrays inside ``meta`` as plain JSON."""
+    """Numpy scalars and arrays inside ``meta`` as plain JSON."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):

@@ -356,7 +356,8 @@ def proposals_of(ws: "Workspace", job: JobRecord) -> list[dict]:
 
 
 # -- saving a plan as a scenario ---------------------------------------------------------------------
-def save_plan(ws: "Workspace", job: JobRecord, n: int, name: str | None, description: str = "") -> tuple["ScenarioRecord", bool]:
+def save_plan(ws: "Workspace", job: JobRecord, n: int, name: str | None,
+              description: str = "") -> tuple["ScenarioRecord", bool]:
     """Save plan ``n`` of an ensemble as a scenario of its base layer (or find the one saved before)."""
     result, _ = result_of(ws, job)
     if not 0 <= n < len(result.plans):
@@ -366,7 +367,8 @@ def save_plan(ws: "Workspace", job: JobRecord, n: int, name: str | None, descrip
     return _save(ws, job, n, problem, result.plans[n], name or default, description)
 
 
-def save_proposal(ws: "Workspace", job: JobRecord, n: int, name: str | None, description: str = "") -> tuple["ScenarioRecord", bool]:
+def save_proposal(ws: "Workspace", job: JobRecord, n: int, name: str | None,
+                  description: str = "") -> tuple["ScenarioRecord", bool]:
     """Save proposal ``n`` of a search as a scenario (or find the one saved before)."""
     if job.status != "done":
         raise InvalidInput(f"job {job.id!r} has no proposals yet (status {job.status})")
@@ -471,4 +473,5 @@ def ensembles_stamp(ws: "Workspace") -> tuple:
 
 __all__ = ["ENSEMBLE", "PROPOSAL", "OBJECTIVES", "spec_of", "params_of", "submit_ensemble", "submit_proposals",
            "job_of", "problem_of", "handlers", "summary_of", "plans_page", "plan_table", "proposals_of",
-           "save_plan", "save_proposal", "latest_summary", "rules_text", "best_plans", "default_nest_id", "ensembles_about", "ensembles_stamp"]
+           "save_plan", "save_proposal", "latest_summary", "rules_text", "best_plans", "default_nest_id",
+           "ensembles_about", "ensembles_stamp"]

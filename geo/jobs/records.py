@@ -67,10 +67,12 @@ class JobRecord:
 
     @property
     def finished(self) -> bool:
+        """Whether the job has finished (in any final status)."""
         return self.status in FINISHED
 
     @property
     def pending(self) -> bool:
+        """Whether the job is still waiting or running."""
         return self.status in PENDING
 
     def to_dict(self) -> dict[str, Any]:

@@ -108,6 +108,7 @@ class JobRunner:
 
     # -- control ------------------------------------------------------------------------------
     def start(self) -> "JobRunner":
+        """Start the background thread (once) and return the runner."""
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, name="regiomatch-jobs", daemon=True)
             self._thread.start()
@@ -138,6 +139,7 @@ class JobRunner:
 
     @property
     def alive(self) -> bool:
+        """Whether the background thread is running."""
         return self._thread is not None and self._thread.is_alive()
 
     # -- the loop -----------------------------------------------------------------------------

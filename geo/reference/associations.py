@@ -41,9 +41,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.reference.catalog import Catalog
-from geo.errors import InvalidInput, UnknownZone
 from geo.engine.layer import Layer
+from geo.errors import InvalidInput, UnknownZone
+from geo.reference.catalog import Catalog
 
 REGISTER_LAYER = "samenwerkingsverbanden"
 HAND_LAYER = "samenwerkingsverband"
@@ -84,6 +84,7 @@ class Association:
 
     @property
     def in_register(self) -> bool:
+        """Whether the association comes from the register layer."""
         return self.layer_id == REGISTER_LAYER
 
     def active_on(self, on: date | str) -> bool:
@@ -118,6 +119,7 @@ class Reconciliation:
 
     @property
     def identical(self) -> bool:
+        """Whether the hand-made and register versions have the same members and shares."""
         return self.register_code is not None and not (self.only_in_hand or self.only_in_register
                                                        or self.share_differences)
 

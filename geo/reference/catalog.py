@@ -10,13 +10,13 @@ import json
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
 from geo.engine.atoms import Atoms
-from geo.errors import InvalidInput, UnknownLayer
 from geo.engine.layer import Layer
+from geo.errors import InvalidInput, UnknownLayer
 from geo.paths import SHIPPED_DATA
 from geo.reference.vintages import Crosswalk
 
@@ -90,13 +90,16 @@ class Catalog:
         return found
 
     def layer_ids(self) -> list[str]:
+        """Ids of the built-in layers."""
         return list(self.builtin)
 
     def layers(self) -> list[Layer]:
+        """The built-in layers."""
         return list(self.builtin.values())
 
 
 def read_atoms(data_dir: Path = SHIPPED_DATA, population_year: int = DEFAULT_POPULATION_YEAR) -> Atoms:
+    """The municipalities with their population of ``population_year`` from ``data_dir``."""
     municipalities = pd.read_csv(data_dir / "municipalities.csv")
     population = pd.read_csv(data_dir / "population.csv")
     years = [int(y) for y in sorted(population["year"].unique())]
@@ -105,7 +108,8 @@ def read_atoms(data_dir: Path = SHIPPED_DATA, population_year: int = DEFAULT_POP
     rows = population[population["year"] == population_year]
     counts = rows.set_index("nis_code")["inhabitants"]
     municipalities["population"] = municipalities["nis_code"].map(counts).astype(int)
-    basis = "sectors" if "basis" in rows and (rows["basis"] == "sectors").any() else "municipal"
+    basis: Literal["municipal", "sectors"] = ("sectors" if "basis" in rows and (rows["basis"] == "sectors").any()
+                                              else "municipal")
     sectors_file = data_dir / "sectors.csv"
     sectors = (pd.read_csv(sectors_file, dtype={"sector": str, "elzantw": str}, keep_default_na=False)
                if sectors_file.exists() else None)
@@ -148,6 +152,7 @@ def sectors_in_year(sectors: pd.DataFrame, data_dir: Path, year: int, municipal:
 
 
 def read_layers(data_dir: Path, atoms: Atoms) -> dict[str, Layer]:
+    """The layers listed in ``layers.json`` of ``data_dir``, keyed by id."""
     registry = json.loads((data_dir / "layers.json").read_text(encoding="utf-8"))
     members = pd.read_csv(data_dir / "memberships.csv", dtype={"zone_code": str})
     layers: dict[str, Layer] = {}
@@ -178,7 +183,8 @@ def load_catalog_from(data_dir: Path = SHIPPED_DATA, population_year: int = DEFA
     data_dir = Path(data_dir)
     atoms = read_atoms(data_dir, population_year)
     codes = pd.read_csv(data_dir / "municipality_codes.csv", dtype={"vintage": str})
-    history = pd.read_csv(data_dir / "association_history.csv", dtype={"valid_from": str, "valid_to": str, "registered_on": str})
+    history = pd.read_csv(data_dir / "association_history.csv",
+                          dtype={"valid_from": str, "valid_to": str, "registered_on": str})
     return Catalog(atoms=atoms, crosswalk=Crosswalk(codes, atoms), history=history, data_dir=data_dir,
                    builtin=read_layers(data_dir, atoms))
 

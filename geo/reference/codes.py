@@ -19,11 +19,12 @@ Examples
 from __future__ import annotations
 
 import re
+from typing import TypeGuard
 
 _ENTERPRISE_NUMBER = re.compile(r"[01]\d{9}")
 
 
-def is_enterprise_number(code: object) -> bool:
+def is_enterprise_number(code: object) -> TypeGuard[str]:
     """Is ``code`` an enterprise number as the register writes it (10 digits, starting 0 or 1)?
 
     Examples

@@ -39,9 +39,9 @@ from datetime import date
 import pandas as pd
 
 from geo.dutch import date as dutch_date
-from geo.reference.catalog import Catalog
-from geo.errors import InvalidInput, UnknownZone
 from geo.engine.layer import Layer
+from geo.errors import InvalidInput, UnknownZone
+from geo.reference.catalog import Catalog
 from geo.reference.roles import association_layer
 from geo.reference.vintages import carry_forward
 

@@ -15,7 +15,6 @@ import difflib
 
 from geo.reference.vintages import normalise_name
 
-
 # Typed text beyond this is never even normalised (a path segment of 4,290 digits was 3 s of CPU).
 MAX_TYPED = 1000
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from geo.errors import InvalidInput
 from geo.engine.layer import Layer
+from geo.errors import InvalidInput
 from geo.reference.roles import layer_meta
 
 # Thresholds drawn in legends of population maps.
@@ -36,7 +36,8 @@ class PopulationNorm:
         if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
             raise InvalidInput(f"population norm {self.label!r}: minimum {self.minimum} exceeds maximum {self.maximum}")
 
-    def passes(self, population: np.ndarray) -> np.ndarray:
+    def passes(self, population: np.ndarray | list[float]) -> np.ndarray:
+        """Which of the populations meet the norm (a boolean array)."""
         population = np.asarray(population, dtype=float)
         ok = np.ones(population.shape, dtype=bool)
         if self.minimum is not None:

@@ -99,6 +99,7 @@ class Crosswalk:
         return self.part(nis_code, vintage).nis_2025
 
     def part_by_name(self, name: str, vintage: str | None = None) -> Part:
+        """The municipality part with this (current, old or French) name; InvalidInput if ambiguous."""
         key = normalise_name(name)
         for v in self._vintages(vintage):
             found = self._by_name[v].get(key)
@@ -115,6 +116,7 @@ class Crosswalk:
         return self.part_by_name(name, vintage).nis_2025
 
     def resolve_part(self, value: object, vintage: str | None = None) -> Part:
+        """The municipality part for a NIS code (any vintage) or a name."""
         text = str(value).strip().removesuffix(".0")
         if text.isdigit():
             return self.part(text, vintage)

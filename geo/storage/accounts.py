@@ -24,13 +24,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, delete, func, insert, select,
-                        update)
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from geo.accounts.credentials import (TOKEN_PREFIX, check_password_rules, hash_password, new_secret, secret_hash,
-                                      verify_password)
+from geo.accounts.credentials import (
+    TOKEN_PREFIX,
+    check_password_rules,
+    hash_password,
+    new_secret,
+    secret_hash,
+    verify_password,
+)
 from geo.accounts.roles import Actor, check_role
 from geo.errors import Conflict, InvalidInput, NotFound
 
@@ -79,6 +84,8 @@ NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 
 @dataclass(frozen=True)
 class User:
+    """A user account as stored (no password hash)."""
+
     name: str
     role: str
     created_at: datetime
@@ -87,6 +94,7 @@ class User:
 
     @property
     def actor(self) -> Actor:
+        """The user as an :class:`Actor` (name and role)."""
         return Actor(self.name, self.role)
 
 
@@ -100,6 +108,8 @@ class Session:
 
 @dataclass(frozen=True)
 class AuditEntry:
+    """One row of the audit log."""
+
     id: int
     at: datetime
     actor: str
@@ -156,6 +166,7 @@ class Accounts:
             return conn.execute(select(users.c.name).limit(1)).first() is not None
 
     def add_user(self, name: str, role: str, password: str | None, actor: Actor | None = None) -> User:
+        """Create a user (name, role and password checked) and record it in the audit log."""
         check_name(name)
         check_role(role)
         if password is not None:
@@ -171,6 +182,7 @@ class Accounts:
         return User(name, role, now, password is not None)
 
     def set_password(self, name: str, password: str, actor: Actor | None = None) -> None:
+        """Set a user's password (rules checked) and record it in the audit log."""
         check_password_rules(password)
         with self._translated(), self.engine.begin() as conn:
             if conn.execute(update(users).where(users.c.name == name)
@@ -180,6 +192,7 @@ class Accounts:
             record(conn, actor, "update", "user", name, detail="wachtwoord gewijzigd, sessies beëindigd")
 
     def get_user(self, name: str) -> User | None:
+        """The user with this name, or None."""
         if not isinstance(name, str) or len(name) > 64:
             return None
         with self._translated(), self.engine.connect() as conn:
@@ -187,8 +200,9 @@ class Accounts:
         return None if row is None else _user(row)
 
     def list_users(self) -> list[User]:
+        """All users, by name."""
         with self._translated(), self.engine.connect() as conn:
-            counts = dict(conn.execute(select(api_tokens.c.user_name, func.count())
+            counts: dict[str, int] = dict(conn.execute(select(api_tokens.c.user_name, func.count())
                                        .group_by(api_tokens.c.user_name)).all())
             rows = conn.execute(select(users).order_by(users.c.name)).mappings().all()
         return [_user(row, counts.get(row["name"], 0)) for row in rows]
@@ -233,6 +247,7 @@ class Accounts:
         return token
 
     def revoke_tokens(self, name: str, actor: Actor | None = None) -> int:
+        """Revoke all API tokens of a user; returns how many were revoked."""
         with self._translated(), self.engine.begin() as conn:
             count = conn.execute(delete(api_tokens).where(api_tokens.c.user_name == name)).rowcount
             record(conn, actor, "delete", "token", name, detail=f"{count} sleutel(s) ingetrokken")
@@ -293,6 +308,7 @@ class Accounts:
         return count
 
     def session_count(self, user: str | None = None) -> int:
+        """Number of unexpired sessions (of ``user``, or of everyone when None)."""
         with self._translated(), self.engine.connect() as conn:
             query = select(func.count()).select_from(sessions).where(sessions.c.expires_at > _now())
             if user is not None:

@@ -57,4 +57,5 @@ def translated():
 
 
 def aware(value: datetime) -> datetime:
+    """The datetime with UTC as time zone when it has none."""
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import builtins
 import json
 import secrets
 import zlib
@@ -30,7 +31,10 @@ from sqlalchemy.exc import IntegrityError
 
 from geo.errors import InvalidInput, UnknownJob
 from geo.jobs.records import CANCELLED, DONE, FAILED, INTERRUPTED, QUEUED, RERUNNABLE, RUNNING, JobRecord
-from geo.storage.base import aware as _aware, metadata, translated as _translated, valid_id as _valid_id
+from geo.storage.base import aware as _aware
+from geo.storage.base import metadata
+from geo.storage.base import translated as _translated
+from geo.storage.base import valid_id as _valid_id
 
 # Columns read for a record: everything except the (possibly large) result.
 # Schema version 4: long work as jobs (geo.jobs, geo.storage.jobs): inputs, status, progress and
@@ -118,6 +122,7 @@ class JobStore:
 
     # -- reading ------------------------------------------------------------------------------
     def get(self, job_id: str) -> JobRecord:
+        """The job with this id; UnknownJob if there is none."""
         if not _valid_id(job_id):
             raise UnknownJob(f"unknown job {job_id!r}")
         with _translated(), self.engine.connect() as conn:
@@ -127,6 +132,7 @@ class JobStore:
         return _record(row)
 
     def by_key(self, key: str) -> JobRecord | None:
+        """The job with this key, or None."""
         with _translated(), self.engine.connect() as conn:
             row = conn.execute(select(*_COLUMNS).where(table.c.key == key)).mappings().first()
         return None if row is None else _record(row)
@@ -142,6 +148,7 @@ class JobStore:
         return None if row is None else _record(row)
 
     def list(self, kind: str | None = None, limit: int = 50) -> list[JobRecord]:
+        """The latest ``limit`` jobs (of ``kind`` when given), newest first."""
         query = select(*_COLUMNS).order_by(table.c.created_at.desc()).limit(limit)
         if kind is not None:
             query = query.where(table.c.kind == kind)
@@ -216,7 +223,7 @@ class JobStore:
                          .values(cancel_requested=1))
         return self.get(job.id)
 
-    def interrupt_orphans(self, alive: Callable[[str, datetime | None], bool]) -> list[str]:
+    def interrupt_orphans(self, alive: Callable[[str, datetime | None], bool]) -> builtins.list[str]:
         """Mark running jobs whose runner is gone (``alive(owner, heartbeat)`` is False) as
         interrupted; their ids. Called when a runner starts and then now and then."""
         with _translated(), self.engine.connect() as conn:

@@ -64,6 +64,8 @@ def check_text(field: str, value: str | None) -> None:
 
 @dataclass(frozen=True)
 class ScenarioRecord:
+    """A saved scenario: a base layer with moves."""
+
     id: str
     name: str
     base_layer: str
@@ -76,11 +78,14 @@ class ScenarioRecord:
 
     @property
     def layer_id(self) -> str:
+        """Id of the layer the scenario gives."""
         return scenario_layer_id(self.id)
 
 
 @dataclass(frozen=True)
 class LayerRecord:
+    """An imported layer as stored."""
+
     id: str
     name: str
     source: str

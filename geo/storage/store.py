@@ -16,20 +16,36 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import (Column, DateTime, Integer, String, Table, Text,
-                        create_engine, event, insert, select, text, update, delete)
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from geo.accounts.roles import Actor, check_may_change
-from geo.errors import (Conflict, Corrupt, DatabaseUnavailable, InvalidInput, UnknownLayer,
-                        UnknownScenario)
 from geo.engine.layer import WEIGHTINGS
-from geo.storage import records
-from geo.storage.base import aware as _aware, metadata, translated as _translated, valid_id as _valid_id
-from geo.storage.jobs import JobStore, create_table as _create_jobs
+from geo.errors import Conflict, Corrupt, DatabaseUnavailable, InvalidInput, UnknownLayer, UnknownScenario
 from geo.storage import accounts as account_tables
+from geo.storage import records
 from geo.storage.accounts import Accounts
+from geo.storage.base import aware as _aware
+from geo.storage.base import metadata
+from geo.storage.base import translated as _translated
+from geo.storage.base import valid_id as _valid_id
+from geo.storage.jobs import JobStore
+from geo.storage.jobs import create_table as _create_jobs
 from geo.storage.records import TEXT_LIMITS, LayerRecord, ScenarioRecord, check_text  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
@@ -141,6 +157,7 @@ def _now() -> datetime:
 
 
 def make_engine(url: str) -> Engine:
+    """A SQLAlchemy engine for ``url`` (SQLite: directory created, timeout and threads set)."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -187,6 +204,7 @@ class Store:
             raise DatabaseUnavailable(f"the database cannot be read: {str(exc).splitlines()[0][:200]}") from None
 
     def dispose(self) -> None:
+        """Close the engine's connections."""
         self.engine.dispose()
 
     @property
@@ -215,6 +233,7 @@ class Store:
         return record
 
     def get_scenario(self, scenario_id: str) -> ScenarioRecord:
+        """The scenario with this id; UnknownScenario if there is none."""
         if not _valid_id(scenario_id):
             raise UnknownScenario(f"unknown scenario {scenario_id!r}")
         with _translated(), self.engine.connect() as conn:
@@ -241,11 +260,11 @@ class Store:
         """
         links: list[tuple[str, int]] = []
         current = layer_id
-        while records.scenario_id(current) is not None:
+        while (based_on := records.scenario_id(current)) is not None:
             if len(links) + extra >= MAX_CHAIN_DEPTH:
                 raise InvalidInput(f"{layer_id!r} is based on a chain of more than {MAX_CHAIN_DEPTH} scenarios; "
                                    "base the scenario on a layer or a shorter chain")
-            record = self.get_scenario(records.scenario_id(current))
+            record = self.get_scenario(based_on)
             links.append((record.id, record.version))
             current = record.base_layer
         return [*links, (current, 0)]
@@ -287,7 +306,8 @@ class Store:
             if result.rowcount != 1:
                 raise Conflict(f"scenario {scenario_id!r} was changed by another writer after version {current}; "
                                "reload and apply your change again")
-            changed = [f for f, v in (("zetten", moves), ("naam", name), ("beschrijving", description)) if v is not None]
+            changed = [f for f, v in (("zetten", moves), ("naam", name), ("beschrijving", description))
+                       if v is not None]
             account_tables.record(conn, actor, "update", "scenario", scenario_id, current, current + 1,
                                   ", ".join(changed))
         return self.get_scenario(scenario_id)
@@ -342,11 +362,13 @@ class Store:
                 account_tables.record(conn, actor, "create", "layer", layer_id, None, _aware(saved).isoformat(),
                                       name)
         except IntegrityError:
-            raise Conflict(f"a layer with id {layer_id!r} already exists; choose another id or delete it first") from None
+            raise Conflict(f"a layer with id {layer_id!r} already exists; "
+                           "choose another id or delete it first") from None
         return LayerRecord(layer_id, name, source, vintage, description, members, polygons, _aware(saved),
                            weighting, left_out, owner)
 
     def get_layer(self, layer_id: str) -> LayerRecord:
+        """The imported layer with this id; UnknownLayer if there is none."""
         if not _valid_id(layer_id):
             raise UnknownLayer(f"unknown layer {layer_id!r}")
         with _translated(), self.engine.connect() as conn:
@@ -360,7 +382,8 @@ class Store:
         if not _valid_id(layer_id):
             return False
         with _translated(), self.engine.connect() as conn:
-            return conn.execute(select(imported_layers.c.id).where(imported_layers.c.id == layer_id)).first() is not None
+            found = conn.execute(select(imported_layers.c.id).where(imported_layers.c.id == layer_id)).first()
+            return found is not None
 
     def layer_stamp(self, layer_id: str) -> str | None:
         """When the imported layer ``layer_id`` was saved (ISO text; reads no members), or None."""
@@ -385,6 +408,7 @@ class Store:
         return {r[0]: (int(r[1]), r[2]) for r in rows}
 
     def list_layers(self) -> list[LayerRecord]:
+        """All imported layers, by id."""
         with _translated(), self.engine.connect() as conn:
             rows = conn.execute(select(imported_layers).order_by(imported_layers.c.id)).mappings().all()
         return _readable(rows, _layer, "imported layer")
@@ -414,7 +438,7 @@ def _refuse_if_used(conn: Any, layer_id: str, what: str) -> None:
                        "delete those first")
 
 
-def _readable(rows: list, read: Any, what: str) -> list:
+def _readable(rows: Sequence[Any], read: Any, what: str) -> list:
     """The rows that decode; each one that does not is logged (with its id) and left out."""
     records = []
     for row in rows:

@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from geo.reference.catalog import DEFAULT_POPULATION_YEAR, Catalog, load_catalog
-from geo.errors import UnknownLayer
 from geo.engine.layer import Layer
-from geo.paths import METRIC_CRS, SHIPPED_DATA
 from geo.engine.scenario import Move, apply_moves
+from geo.errors import UnknownLayer
+from geo.paths import METRIC_CRS, SHIPPED_DATA
+from geo.reference.catalog import DEFAULT_POPULATION_YEAR, Catalog, load_catalog
 from geo.storage.records import LayerRecord, ScenarioRecord, scenario_id
 
 if TYPE_CHECKING:
@@ -85,6 +85,7 @@ class Workspace:
                 if self._store is None:
                     from geo.storage.store import Store
 
+                    assert self._database_url is not None  # no store given: a URL was
                     self._store = Store(self._database_url)
         return self._store
 

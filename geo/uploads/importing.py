@@ -15,21 +15,25 @@ import tempfile
 import zipfile
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from geo.lazy import lazy_module
-from geo.reference.catalog import Catalog
+from geo.engine.layer import Layer, _natural_key, sectors_in_polygons
 from geo.errors import InvalidGeometry, InvalidInput, LimitExceeded, UnsupportedFormat, WrongCRS
 from geo.geometry.polygons import municipal_polygons
-from geo.engine.layer import Layer, _natural_key, sectors_in_polygons
+from geo.lazy import lazy_module
 from geo.paths import METRIC_CRS
+from geo.reference.catalog import Catalog
 from geo.reference.vintages import carry_forward
 
 # Only drawing and importing polygons need geopandas: not a start-up, nor an overlay.
-gpd = lazy_module("geopandas")
+if TYPE_CHECKING:  # the real module for the type checker; at run time imported on first use
+    import geopandas as gpd
+else:
+    gpd = lazy_module("geopandas")
 
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")
 POLYGON_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".shp")
@@ -51,6 +55,7 @@ _SHARE_COLUMNS = ("share", "aandeel", "fraction")
 
 
 def validate_layer_id(layer_id: str) -> str:
+    """The layer id if it is 1-63 lowercase letters, digits, '_' or '-' starting with a letter; else InvalidInput."""
     if not isinstance(layer_id, str) or not LAYER_ID_PATTERN.match(layer_id):
         raise InvalidInput(f"layer id {layer_id!r} must be 1-63 lowercase letters, digits, '_' or '-', "
                            "starting with a letter")
@@ -130,11 +135,11 @@ def members_from_table(frame: pd.DataFrame, catalog: Catalog, vintage: str | Non
 
 def layer_from_table(layer_id: str, content: bytes, filename: str, catalog: Catalog, *, name: str | None = None,
                      source: str = "", vintage: str | None = None, parsed: pd.DataFrame | None = None) -> Layer:
-    """A layer from a membership table (CSV/XLSX: municipality -> zone code, zone name, share).
+    r"""A layer from a membership table (CSV/XLSX: municipality -> zone code, zone name, share).
 
     Examples
     --------
-    >>> csv = b"nis_code,zone_code,zone_name\\n34022,Z1,Kortrijk e.o.\\n"
+    >>> csv = b"nis_code,zone_code,zone_name\n34022,Z1,Kortrijk e.o.\n"
     >>> layer_from_table("sel", csv, "sel.csv", catalog).zone_codes
     ['Z1']
     """
@@ -164,7 +169,8 @@ def read_polygons(content: bytes, filename: str) -> gpd.GeoDataFrame:
                 with zipfile.ZipFile(path) as archive:
                     shp = [n for n in archive.namelist() if n.lower().endswith(".shp") and not n.startswith("__MACOSX")]
                     if len(shp) != 1:
-                        raise InvalidInput(f"{filename!r}: a zipped shapefile must hold exactly one .shp, found {len(shp)}")
+                        raise InvalidInput(f"{filename!r}: a zipped shapefile must hold exactly one .shp, "
+                                           f"found {len(shp)}")
                     stem = shp[0][:-4]
                     # Only the part after the stem is kept, and only without a path separator, so
                     # no member name ('k.shp/../../x') can lead outside the temporary directory.
@@ -222,8 +228,8 @@ def polygon_memberships(frame: gpd.GeoDataFrame, catalog: Catalog, code_column: 
     to the polygon that holds its centroid. Where a zone holds no inhabited sector centroid, the
     stated fallback is the area-weighted share (the part of a municipality's area inside it), of
     which shares below ``SLIVER_SHARE`` are dropped and shares above ``1 - SLIVER_SHARE`` become 1
-    (drawing slivers; a sector's people are never a sliver). A zone that covers nobody that way (a grid cell over the sea) is
-    left out and reported, not a reason to refuse the file.
+    (drawing slivers; a sector's people are never a sliver). A zone that covers nobody that way (a grid
+    cell over the sea) is left out and reported, not a reason to refuse the file.
 
     The returned table's ``attrs`` say what was done: ``weighting`` ("population", "area" or
     "population+area"), ``area_weighted`` (zone codes on the fallback) and ``left_out`` (zone
@@ -315,8 +321,9 @@ def too_many_zones(nis_code: int, count: int, limit: int) -> LimitExceeded:
 
     Examples
     --------
-    >>> too_many_zones(34022, 300, 50).detail
-    'gemeente 34022 ligt in 300 zones van deze laag; hoogstens 50 zones per gemeente zijn toegestaan (import_zones_per_municipality)'
+    >>> print(too_many_zones(34022, 300, 50).detail)  # doctest: +NORMALIZE_WHITESPACE
+    gemeente 34022 ligt in 300 zones van deze laag; hoogstens 50 zones per gemeente zijn toegestaan
+    (import_zones_per_municipality)
     """
     return LimitExceeded(f"gemeente {nis_code} ligt in {count} zones van deze laag; hoogstens {limit} zones per "
                          "gemeente zijn toegestaan (import_zones_per_municipality)")

@@ -1,4 +1,4 @@
-"""A preview of an import before it is saved: what was matched, and every problem row at once.
+r"""A preview of an import before it is saved: what was matched, and every problem row at once.
 
 :func:`geo.uploads.importing.import_layer` refuses a file at its first problem, which is right for the
 API but slow going for a person fixing a spreadsheet: they fix row 3, upload again, learn about
@@ -15,7 +15,7 @@ whether they press "Voorbeeld" or "Opslaan".
 Examples
 --------
 >>> from geo.reference.catalog import load_catalog
->>> csv = b"nis_code,zone_code\\n34022,A\\n99999,A\\n34025,\\n"
+>>> csv = b"nis_code,zone_code\n34022,A\n99999,A\n34025,\n"
 >>> [p for p in preview_import("x", csv, "x.csv", load_catalog()).problems]  # doctest: +NORMALIZE_WHITESPACE
 ['rij 3: gemeente 99999 niet herkend (geen NIS-code of naam van 2025, 2019-2024 of 2018)',
  'rij 4: geen zonecode']
@@ -28,10 +28,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.uploads import importing
-from geo.reference.catalog import Catalog
-from geo.errors import RegiomatchError
 from geo.engine.layer import Layer
+from geo.errors import RegiomatchError
+from geo.reference.catalog import Catalog
+from geo.uploads import importing
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class ImportPreview:
     dropped: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
+        """The preview as a JSON-ready dict."""
         out: dict = {"problems": self.problems, "dropped": self.dropped, "zone_count": 0, "members": [],
                      "zones": [], "population": 0, "population_year": None, "weighting": None}
         if self.layer is None:
@@ -73,10 +74,12 @@ def table_problems(frame: pd.DataFrame, catalog: Catalog, vintage: str | None = 
         muni = importing._pick(columns, importing._MUNICIPALITY_COLUMNS, "municipality (NIS code or name)")
         zone = importing._pick([c for c in columns if c != muni], importing._ZONE_CODE_COLUMNS, "zone code")
     except RegiomatchError:
-        return [f"geen kolom met de gemeente of de zonecode gevonden; kolommen in het bestand: {', '.join(map(str, columns))}. "
+        return ["geen kolom met de gemeente of de zonecode gevonden; "
+                f"kolommen in het bestand: {', '.join(map(str, columns))}. "
                 "Noem ze bv. 'nis_code' (of 'gemeente') en 'zone_code'."]
     share = importing._pick(columns, importing._SHARE_COLUMNS, "share", required=False)
-    problems, seen = [], {}
+    problems: list[str] = []
+    seen: dict[tuple[int, str], int] = {}
     for i, row in enumerate(frame.itertuples(index=False), start=2):
         values = dict(zip(columns, row))
         municipality = "" if pd.isna(values[muni]) else str(values[muni]).strip().removesuffix(".0")

@@ -1,4 +1,4 @@
-"""Parse an uploaded file in a separate, limited process, so no file can exhaust the server.
+r"""Parse an uploaded file in a separate, limited process, so no file can exhaust the server.
 
 An upload is untrusted: a 4.7 KB XLSX can ask for gigabytes, a GeoPackage view can run an endless
 query, a zip can inflate a thousandfold. :func:`parse_upload` reads the file (with the same readers
@@ -17,7 +17,7 @@ threads only wait, so other requests are answered as fast as before while a bomb
 
 Examples
 --------
->>> frame = parse_upload(b"nis_code,zone_code\\n34022,K\\n", "k.csv")
+>>> frame = parse_upload(b"nis_code,zone_code\n34022,K\n", "k.csv")
 >>> frame.to_dict("records")
 [{'nis_code': '34022', 'zone_code': 'K'}]
 """
@@ -35,6 +35,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from geo import errors
 
@@ -59,7 +60,8 @@ class ImportLimits:
     parallel: int = 2
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, object]) -> "ImportLimits":
+    def from_mapping(cls, values: Mapping[str, Any]) -> "ImportLimits":
+        """Limits from a mapping; unknown keys and None values are left at their defaults."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in names and v is not None})
 
@@ -220,6 +222,7 @@ class BuiltUpload:
     dropped: list[str] = field(default_factory=list)  # features left out, each with its likely cause (Dutch)
 
     def layer(self, layer_id: str, atoms):  # noqa: ANN001, ANN201
+        """The uploaded members as a :class:`Layer` with id ``layer_id`` on ``atoms``."""
         from geo.engine.layer import Layer
 
         return Layer.from_members(layer_id, self.members, atoms, **self.options)
@@ -271,6 +274,7 @@ def _child(connection, job: str, content: bytes, filename: str, limits: dict, ex
     connection.send(("started",))  # the wall time counts from here, not from the fork server's start
     resource.setrlimit(resource.RLIMIT_CPU, (chosen.cpu_seconds, chosen.cpu_seconds + 1))
     resource.setrlimit(resource.RLIMIT_AS, (chosen.memory_bytes, chosen.memory_bytes))
+    result: tuple[Any, ...]
     try:
         if job == "build":
             result = ("ok", build_limited(content, filename, chosen, **extra))
@@ -337,14 +341,14 @@ def parse_upload(content: bytes, filename: str, limits: ImportLimits | None = No
 
 def build_upload(content: bytes, filename: str, catalog, limits: ImportLimits | None = None, *,  # noqa: ANN001
                  layer_id: str = "voorbeeld", options: dict | None = None, preview: bool = False) -> BuiltUpload:
-    """Read an upload and build its layer, all of it in the limited child process
+    r"""Read an upload and build its layer, all of it in the limited child process
     (:func:`build_limited`): the overlay with the municipalities is bounded like the reading.
     An import and its preview call this with the same file and give the same verdict; the
     preview also gets every problem row of a table at once (``BuiltUpload.problems``).
 
     Examples
     --------
-    >>> built = build_upload(b"nis_code,zone_code\\n34022,K\\n", "k.csv", load_catalog())  # doctest: +SKIP
+    >>> built = build_upload(b"nis_code,zone_code\n34022,K\n", "k.csv", load_catalog())  # doctest: +SKIP
     >>> built.layer("k", load_catalog().atoms).zone_codes  # doctest: +SKIP
     ['K']
     """
@@ -409,4 +413,5 @@ def _death(exitcode: int | None, filename: str, limits: ImportLimits) -> errors.
     return errors.InvalidInput(f"{filename!r} kon niet gelezen worden (de lezer stopte met code {exitcode})")
 
 
-__all__ = ["ImportLimits", "BuiltUpload", "build_upload", "parse_upload", "read_limited", "check_zones_per_municipality", "json_depth"]
+__all__ = ["ImportLimits", "BuiltUpload", "build_upload", "parse_upload", "read_limited",
+           "check_zones_per_municipality", "json_depth"]

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 from geo.engine.layer import Layer
 from geo.reference.norms import PopulationNorm
 from geo.reference.roles import association_layer
-from geo.storage.records import ScenarioRecord, scenario_id as bare_id
+from geo.storage.records import ScenarioRecord
+from geo.storage.records import scenario_id as bare_id
 from geo.usecases.norms import layer_norm
 
 if TYPE_CHECKING:

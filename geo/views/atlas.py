@@ -29,11 +29,11 @@ from functools import lru_cache
 
 import pandas as pd
 
-from geo.reference.associations import REGISTER_LAYER, Association, associations
-from geo.reference.catalog import Catalog
-from geo.errors import InvalidInput
 from geo.engine.layer import Layer
 from geo.engine.overlay import PRESENCE, overlay
+from geo.errors import InvalidInput
+from geo.reference.associations import REGISTER_LAYER, Association, associations
+from geo.reference.catalog import Catalog
 
 # The layer whose zones are the associations of the atlas.
 ASSOCIATION_LAYER = REGISTER_LAYER
@@ -74,6 +74,7 @@ class AtlasRow:
 
     @property
     def crosses(self) -> bool:
+        """Whether the association's municipalities lie in more than one zone."""
         return len(self.zones) > 1
 
 
@@ -99,17 +100,21 @@ class Atlas:
 
     @property
     def population_year(self) -> int:
+        """Population year of the layer's atoms."""
         return self.layer.atoms.population_year
 
     @property
     def association_count(self) -> int:
+        """Number of associations in the atlas."""
         return len(self.rows)
 
     @property
     def crossing_count(self) -> int:
+        """Number of associations that cross zone boundaries."""
         return sum(row.crosses for row in self.rows)
 
     def crossing(self) -> list[AtlasRow]:
+        """The rows of associations that cross zone boundaries."""
         return [row for row in self.rows if row.crosses]
 
 

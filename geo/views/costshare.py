@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 from geo import dutch
-from geo.errors import InvalidInput
 from geo.engine.layer import Layer
+from geo.errors import InvalidInput
 
 ShareWeight = Literal["population", "area", "equal"]
 SHARE_WEIGHTS: tuple[str, ...] = ("population", "area", "equal")
@@ -106,6 +106,7 @@ class SeatRule:
         object.__setattr__(self, "thresholds", tuple(sorted(int(t) for t in self.thresholds)))
 
     def seats(self, population: float) -> int:
+        """Seats for a member with this population under the rule."""
         return self.base + self.extra * sum(1 for t in self.thresholds if population > t)
 
     def describe(self) -> str:
@@ -133,6 +134,7 @@ class CostShare:
     table: pd.DataFrame
 
     def as_dict(self) -> dict:
+        """The cost share as a JSON-ready dict."""
         rows = [{
             "nis_code": int(r.nis_code), "municipality": r.municipality, "membership_share": float(r.membership_share),
             "population": int(r.population), "area_km2": round(float(r.area_km2), 2),

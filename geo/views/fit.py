@@ -21,14 +21,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from geo.engine.atoms import Atoms
-from geo.engine.layer import Layer, with_population
-from geo.reference.norms import CALL_2018, MINIMUM_100K, ZONE_MINIMUM_60K, PopulationNorm, check_population, norm_for
 from geo.engine.details import ZoneDetail
+from geo.engine.layer import Layer, with_population
 from geo.engine.overlay import Summary, overlay
+from geo.reference.norms import CALL_2018, MINIMUM_100K, ZONE_MINIMUM_60K, PopulationNorm, check_population, norm_for
 from geo.reference.roles import association_layer
 
 # Norms every Flemish zone is held against in a report, next to its own layer's norm.
@@ -150,14 +151,14 @@ def history_periods(history: pd.DataFrame | None, code: str, atoms: Atoms | None
     grouped = rows.assign(note=notes).groupby(["valid_from", "valid_to", "note"], sort=True)["nis_code"]
     periods = []
     for (f, t, n), codes in grouped:
-        names = ()
+        names: tuple[str, ...] = ()
         if atoms is not None:
             names = tuple(sorted((_name(atoms, c) for c in codes), key=str.casefold))
         periods.append(HistoryPeriod(f or "onbekend", t or "nu", n, len(codes), names))
     return periods
 
 
-def _name(atoms: Atoms, nis_code: object) -> str:
+def _name(atoms: Atoms, nis_code: Any) -> str:  # a pandas cell: int, float or text
     try:
         return str(atoms.name(int(nis_code)))
     except Exception:  # noqa: BLE001 - a code of an older vintage: shown as written
@@ -211,5 +212,6 @@ def zone_fit(layer: Layer, code: str, against: Sequence[Layer], *, history: pd.D
         population_year=atoms.population_year, members=member_fits, comparisons=comparisons,
         norms=norm_checks(layer, population, base_layer_id) if flemish else [], flemish=flemish,
         partial_members=bool((members["share"] < 1.0 - 1e-6).any()),
-        history=history_periods(history, code, layer.atoms) if layer.id in (history_layers or (association_layer(),)) else [],
+        history=(history_periods(history, code, layer.atoms)
+                 if layer.id in (history_layers or (association_layer(),)) else []),
         sources=[layer, *against])

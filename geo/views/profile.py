@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from geo.geometry.polygons import neighbours as border_neighbours
 from geo.engine.layer import Layer
 from geo.engine.overlay import overlay
+from geo.geometry.polygons import neighbours as border_neighbours
 from geo.reference.roles import association_layer, compare_with
 from geo.reference.vintages import Crosswalk, normalise_name
 
@@ -45,6 +45,8 @@ class AssociationFit:
 
 @dataclass(frozen=True)
 class MunicipalityProfile:
+    """What is known about one municipality: names, population and the zones it lies in."""
+
     nis_code: int
     requested: int
     name: str

@@ -32,8 +32,8 @@ from typing import Iterable, Literal
 
 import pandas as pd
 
-from geo.reference.catalog import Catalog
 from geo.engine.layer import Layer
+from geo.reference.catalog import Catalog
 from geo.reference.vintages import Crosswalk, normalise_name
 
 HitKind = Literal["municipality", "zone", "association"]
@@ -65,6 +65,7 @@ class Hit:
 
     @property
     def rank(self) -> int:
+        """Rank of the kind of match (lower is better)."""
         return MATCHES.index(self.match)
 
 

@@ -41,10 +41,12 @@ class Overlap:
 
     @property
     def contains_zone(self) -> bool:
+        """Whether the other zone covers the whole zone."""
         return self.share_of_zone >= 1.0 - 1e-9
 
     @property
     def inside_zone(self) -> bool:
+        """Whether the other zone lies entirely in the zone."""
         return self.share_of_other >= 1.0 - 1e-9
 
 
@@ -69,6 +71,7 @@ class ZoneOverlaps:
 
     @property
     def population_year(self) -> int:
+        """Population year of the layer's atoms."""
         return self.layer.atoms.population_year
 
 
@@ -120,7 +123,8 @@ def zone_overlaps(layer: Layer, code: str, layers: Iterable[Layer]) -> ZoneOverl
             if line[j] <= PRESENCE:
                 break
             # Which municipalities are shared: a member of this zone that is in the other zone.
-            inside = member_rows.intersection(other_columns.indices[other_columns.indptr[j]:other_columns.indptr[j + 1]].tolist())
+            column = other_columns.indices[other_columns.indptr[j]:other_columns.indptr[j + 1]]
+            inside = member_rows.intersection(column.tolist())
             shared = [str(names[r]) for r in rows if r in inside]
             overlaps.append(Overlap(
                 code=str(other_codes[j]), name=other_names[j],
@@ -172,6 +176,7 @@ class ZoneMembers:
 
     @property
     def population_year(self) -> int:
+        """Population year of the layer's atoms."""
         return self.layer.atoms.population_year
 
 

@@ -2,7 +2,8 @@
 the workbench's live feedback, suggested moves and zone anchors.
 
 Public parts (imported on first use, so importing one module never loads its siblings):
-- ``validation``: ValidationReport, validate, check_contiguity, check_nesting, check_bounds, adjacency_graph, exclaves, make_norm, territory_for
+- ``validation``: ValidationReport, validate, check_contiguity, check_nesting, check_bounds, adjacency_graph,
+  exclaves, make_norm, territory_for
 - ``compare``: Comparison, moved_municipalities (and the function ``compare.compare``)
 - ``workbench``: WorkbenchResult, evaluate_moves, editing_context, movable
 - ``suggest``: Constraints, Suggestion, SuggestedMove, suggest, misfit_parts

@@ -37,10 +37,10 @@ import numpy as np
 import pandas as pd
 
 from geo.engine.atoms import Weight
-from geo.errors import InvalidInput
 from geo.engine.layer import Layer
-from geo.reference.norms import NORM_LINES, PopulationNorm, norm_for
 from geo.engine.overlay import OverlayResult, overlay
+from geo.errors import InvalidInput
+from geo.reference.norms import NORM_LINES, PopulationNorm, norm_for
 from geo.reference.roles import association_layer
 
 ASSOCIATION_PREFIX = association_layer()  # the layer with role "associations" in data/layers.json
@@ -137,6 +137,7 @@ class Comparison:
     population: pd.DataFrame
 
     def as_dict(self) -> dict:
+        """The comparison as a JSON-ready dict."""
         measures: dict[str, dict] = {}
         for r in self.measures.itertuples():
             measures.setdefault(r.against, {})[r.measure] = {"before": _round(r.before), "after": _round(r.after),
@@ -257,7 +258,8 @@ def _zone_changes(layer: Layer, before: OverlayResult, after: OverlayResult) -> 
         if changed:
             rows.append({"against": layer.id, "code": str(b.code), "name": str(b.name),
                          "dominant_zone_before": b.dominant_zone, "dominant_zone_after": a.dominant_zone,
-                         "dominant_share_before": float(b.dominant_share), "dominant_share_after": float(a.dominant_share),
+                         "dominant_share_before": float(b.dominant_share),
+                         "dominant_share_after": float(a.dominant_share),
                          "zones_touched_before": int(b.zones_touched), "zones_touched_after": int(a.zones_touched)})
     return rows
 

@@ -63,14 +63,14 @@ from typing import TYPE_CHECKING, Literal, Sequence
 import numpy as np
 
 from geo import dutch
-from geo.zoning.anchors import zone_anchors
-from geo.zoning.compare import Comparison, compare, order_against
-from geo.errors import InvalidInput
 from geo.engine.evaluate import Evaluator, Tables
 from geo.engine.layer import Layer
+from geo.engine.scenario import Move, apply_moves
+from geo.errors import InvalidInput
 from geo.reference.norms import PopulationNorm, norm_for
 from geo.reference.roles import ASSOCIATIONS_ROLE, with_role
-from geo.engine.scenario import Move, apply_moves
+from geo.zoning.anchors import zone_anchors
+from geo.zoning.compare import Comparison, compare, order_against
 from geo.zoning.validation import adjacency_graph, classify_pieces, exclaves, zone_member_codes, zone_pieces
 
 if TYPE_CHECKING:  # networkx is imported by geo.zoning.validation when a graph is built, not at start-up
@@ -99,11 +99,13 @@ class Constraints:
     allow_anchor_moves: bool = False
 
     def resolved_norm(self, base: Layer) -> PopulationNorm | None:
+        """The population norm to apply: the given one, the layer's default, or None."""
         if self.norm is not None:
             return self.norm
         return norm_for(base) if self.use_default_norm else None
 
     def as_dict(self, base: Layer) -> dict:
+        """The constraints as a JSON-ready dict."""
         norm = self.resolved_norm(base)
         return {
             "population": None if norm is None else {"label": norm.label, "minimum": norm.minimum,
@@ -133,6 +135,7 @@ class SuggestedMove:
     explanation: str
 
     def as_dict(self) -> dict:
+        """The step as a JSON-ready dict."""
         return {
             "step": self.step, "nis_codes": list(self.nis_codes), "municipalities": list(self.municipalities),
             "population": self.population, "from_zones": list(self.from_zones), "to_zone": self.to_zone,
@@ -164,6 +167,7 @@ class Suggestion:
     comparison: Comparison = field(repr=False)
 
     def as_dict(self) -> dict:
+        """The suggestion as a JSON-ready dict."""
         return {
             "base_layer": self.base.id,
             "against": [l.id for l in self.against],
@@ -336,7 +340,8 @@ class _Search:
                 self.zone_of[nis] = int(csr.indices[csr.indptr[row]])
         self.base_zone_of = dict(self.zone_of)
         self.members = {code: set(codes) for code, codes in zone_member_codes(base).items()}
-        self.base_pieces = {code: zone_pieces(codes, self.graph, self.pop_by_nis) for code, codes in self.members.items()}
+        self.base_pieces = {code: zone_pieces(codes, self.graph, self.pop_by_nis)
+                            for code, codes in self.members.items()}
 
         # Units: keep-together groups (moving as one) and every other movable municipality.
         self.groups: list[tuple[int, ...]] = []
@@ -469,15 +474,16 @@ class _Search:
                 return False
         if self.constraints.contiguity:
             for z in affected:
-                code = self.zone_codes[z]
-                pieces = zone_pieces(new_members[code], self.graph, self.pop_by_nis)
-                classified = classify_pieces(pieces, self.exclaves, self.base_pieces.get(code), self.pop_by_nis)
+                zone_code = self.zone_codes[z]
+                pieces = zone_pieces(new_members[zone_code], self.graph, self.pop_by_nis)
+                classified = classify_pieces(pieces, self.exclaves, self.base_pieces.get(zone_code), self.pop_by_nis)
                 if any(p.status == "violation" for p in classified):
                     return False
         return True
 
     def _population_ok(self, before: float, after: float) -> bool:
         norm = self.norm
+        assert norm is not None  # only called when a norm applies (see feasible)
         if norm.passes(np.array([after]))[0]:
             return True
         if norm.passes(np.array([before]))[0]:
@@ -516,7 +522,8 @@ class _Search:
                           for code, (name, d0) in dom0.items()],
             })
         zone_population = [{"code": self.zone_codes[z], "name": self.base.zone_name(self.zone_codes[z]),
-                            "population_before": int(round(pops_before[z])), "population_after": int(round(self.zone_pop[z]))}
+                            "population_before": int(round(pops_before[z])),
+                            "population_after": int(round(self.zone_pop[z]))}
                            for z in [*sources, target]]
         names = tuple(self.atoms.name(c) for c in unit)
         population = int(sum(self.pop_by_nis[c] for c in unit))
@@ -576,12 +583,15 @@ def _with_explanation(move: SuggestedMove, base: Layer, kept_together: bool) -> 
             bits.append(f"{dutch.number(abs(straddle))} inwoners {'minder' if straddle > 0 else 'meer'} aan de "
                         f"minderheidskant van een grens van {layer_name} binnen hun zone")
         for zone in effect["zones"]:
-            if effect["counted"] == "straddle" or abs(zone["dominant_share_after"] - zone["dominant_share_before"]) < 5e-4:
+            if (effect["counted"] == "straddle"
+                    or abs(zone["dominant_share_after"] - zone["dominant_share_before"]) < 5e-4):
                 continue
-            bits.append(f"{zone['name']} ({zone['code']}) nu voor {dutch.percent(zone['dominant_share_after'])} in één zone "
+            bits.append(f"{zone['name']} ({zone['code']}) nu voor {dutch.percent(zone['dominant_share_after'])} "
+                        "in één zone "
                         f"(was {dutch.percent(zone['dominant_share_before'])})")
         if bits:
             parts.append(f"{layer_name}: " + "; ".join(bits))
-    parts.append("bevolking " + ", ".join(f"{z['name']} {dutch.number(z['population_before'])} → {dutch.number(z['population_after'])}"
+    parts.append("bevolking " + ", ".join(f"{z['name']} {dutch.number(z['population_before'])} → "
+                                          f"{dutch.number(z['population_after'])}"
                                           for z in move.zone_population))
     return SuggestedMove(**{**move.__dict__, "explanation": ". ".join(parts) + "."})

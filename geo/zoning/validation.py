@@ -44,11 +44,11 @@ import pandas as pd
 
 from geo import dutch
 from geo.engine.atoms import Atoms
+from geo.engine.layer import Layer
+from geo.engine.overlay import overlay
 from geo.errors import InvalidInput
 from geo.geometry.polygons import adjacency
-from geo.engine.layer import Layer
 from geo.reference.norms import PopulationNorm, check_population, norm_for
-from geo.engine.overlay import overlay
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -77,9 +77,11 @@ class Territory:
 
     @property
     def size(self) -> int:
+        """Number of municipalities in the territory."""
         return int(self.mask.sum())
 
     def as_dict(self) -> dict:
+        """The territory as a JSON-ready dict."""
         return {"label": self.label, "municipalities": self.size}
 
 
@@ -116,6 +118,7 @@ class AssignmentCheck:
 
     @property
     def ok(self) -> bool:
+        """Whether there are no gaps, doubles or partial memberships."""
         return not (self.gaps or self.doubles or self.partial)
 
 
@@ -188,6 +191,7 @@ class Piece:
     reason: str = ""
 
     def as_dict(self, atoms: Atoms) -> dict:
+        """The piece as a JSON-ready dict (names from ``atoms``)."""
         return {"nis_codes": list(self.nis_codes),
                 "municipalities": [atoms.name(c) for c in self.nis_codes],
                 "population": self.population, "status": self.status, "reason": self.reason}
@@ -203,6 +207,7 @@ class ZoneContiguity:
 
     @property
     def violations(self) -> list[Piece]:
+        """The pieces that violate the rule."""
         return [p for p in self.pieces if p.status == "violation"]
 
 
@@ -322,7 +327,8 @@ def check_bounds(layer: Layer, norm: PopulationNorm) -> list[dict]:
     return out
 
 
-def make_norm(minimum: int | None = None, maximum: int | None = None, default: PopulationNorm | None = None) -> PopulationNorm | None:
+def make_norm(minimum: int | None = None, maximum: int | None = None,
+              default: PopulationNorm | None = None) -> PopulationNorm | None:
     """A norm from explicit bounds; a bound not given is taken from ``default``.
 
     ``default`` itself is returned when neither bound is given. Pass ``minimum=0`` to drop a
@@ -368,6 +374,7 @@ class ValidationReport:
 
     @property
     def errors(self) -> dict[str, int]:
+        """Number of problems of each kind."""
         return {
             "gaps": len(self.assignment.gaps),
             "doubles": len(self.assignment.doubles),
@@ -379,9 +386,11 @@ class ValidationReport:
 
     @property
     def valid(self) -> bool:
+        """Whether there are no problems at all."""
         return not any(self.errors.values())
 
     def as_dict(self) -> dict:
+        """The validation as a JSON-ready dict."""
         atoms = self.layer.atoms
         return {
             "layer": self.layer.id,

@@ -41,13 +41,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from geo import dutch
-from geo.errors import InvalidInput
 from geo.engine.evaluate import Evaluator
 from geo.engine.layer import Layer
-from geo.reference.norms import PopulationNorm
 from geo.engine.overlay import Summary, weighted_table
 from geo.engine.scenario import Move, check_moves
-from geo.zoning.validation import (Piece, adjacency_graph, classify_pieces, exclaves, zone_member_codes, zone_pieces)
+from geo.errors import InvalidInput
+from geo.reference.norms import PopulationNorm
+from geo.zoning.validation import Piece, adjacency_graph, classify_pieces, exclaves, zone_member_codes, zone_pieces
 
 if TYPE_CHECKING:  # networkx is imported by geo.zoning.validation when the graph is built
     import networkx as nx
@@ -90,6 +90,7 @@ class ZoneStatus:
 
     @property
     def changed(self) -> bool:
+        """Whether the zone's members or population changed."""
         return self.members != self.members_before or self.population != self.population_before
 
 
@@ -130,6 +131,7 @@ class ReferenceZoneFit:
 
     @property
     def changed(self) -> bool:
+        """Whether the fit with the reference zones changed."""
         return (self.zones_touched != self.zones_touched_before or self.dominant_zone != self.dominant_zone_before
                 or abs(self.dominant_share - self.dominant_share_before) > 1e-9)
 
@@ -145,6 +147,7 @@ class ReferenceFit:
     zones: tuple[ReferenceZoneFit, ...]
 
     def zone(self, code: str) -> ReferenceZoneFit:
+        """The fit of reference zone ``code``; InvalidInput if the layer has no such zone."""
         for z in self.zones:
             if z.code == code:
                 return z
@@ -196,7 +199,8 @@ class WorkbenchResult:
                            "dominant_zone_before": z.dominant_zone_before, "dominant_zone": z.dominant_zone,
                            "dominant_share_before": round(z.dominant_share_before, 6),
                            "dominant_share": round(z.dominant_share, 6),
-                           "dominant_share_text": [dutch.percent(z.dominant_share_before), dutch.percent(z.dominant_share)],
+                           "dominant_share_text": [dutch.percent(z.dominant_share_before),
+                                                   dutch.percent(z.dominant_share)],
                            "outside_before": list(z.outside_before), "outside": list(z.outside)}
                           for z in f.zones],
             } for f in self.references],
@@ -224,7 +228,7 @@ class _Scorer(Evaluator):
         request (a copy, :data:`_SNAPSHOTS` of them) is loaded when they begin this request's
         moves, and only the new moves are applied. The state is a copy of what applying those
         moves gave, so the answer is the same to the last bit as applying every move."""
-        steps = [tuple(step) for step in self._checked(moves)]
+        steps = [(pos, col) for pos, col in self._checked(moves)]
         self.summaries()  # the base's measures survive the trial
         saved = self._save()
         try:
@@ -261,15 +265,18 @@ class _Scorer(Evaluator):
         self._totals = totals.copy(order="K")
         for rid, (table, partition_table, gap, overlap, summary, outside) in refs.items():
             ref = self._refs[rid]
-            ref.table, ref.gap, ref.overlap, ref.summary, ref.outside = table.copy(order="K"), gap, overlap, summary, outside.copy(order="K")
+            ref.table, ref.gap, ref.overlap, ref.summary, ref.outside = (table.copy(order="K"), gap, overlap, summary,
+                                                                         outside.copy(order="K"))
             ref.partition_table = partition_table.copy(order="K") if ref.partitioned else ref.table
         return len(best)
 
     def _remember(self, steps: list[tuple[int, int]]) -> None:
         snapshots = self.__dict__.setdefault("_snapshots", OrderedDict())
-        atoms = {pos: (self._coverage[pos], {rid: (r.gap_terms[pos], r.overlap_terms[pos]) for rid, r in self._refs.items()})
+        atoms = {pos: (self._coverage[pos],
+                       {rid: (r.gap_terms[pos], r.overlap_terms[pos]) for rid, r in self._refs.items()})
                  for pos in self._moved}
-        refs = {rid: (r.table.copy(order="K"), r.partition_table.copy(order="K") if r.partitioned else None, r.gap, r.overlap, r.summary,
+        refs = {rid: (r.table.copy(order="K"), r.partition_table.copy(order="K") if r.partitioned else None, r.gap,
+                      r.overlap, r.summary,
                       r.outside.copy(order="K")) for rid, r in self._refs.items()}
         snapshots[tuple(steps)] = (dict(self._moved), self._totals.copy(order="K"), atoms, refs)
         while len(snapshots) > _SNAPSHOTS:
@@ -298,16 +305,20 @@ class _Prepared:
         self.exclaves = exclaves(self.graph)
         self.population = {int(c): int(p) for c, p in atoms.table["population"].items()}
         self.members = zone_member_codes(base)
-        self.base_pieces = {code: zone_pieces(codes, self.graph, self.population) for code, codes in self.members.items()}
+        self.base_pieces = {code: zone_pieces(codes, self.graph, self.population)
+                            for code, codes in self.members.items()}
         self._pieces: OrderedDict[frozenset, list[tuple[int, ...]]] = OrderedDict()
         self.zone_population = np.asarray(base.zone_weight("population"), dtype=float)
         self.flemish_zones = base.flemish_zones()
         self.rows = base.membership.tocsr()
-        self.base_zones = {int(nis): [self.codes[c] for c in self.rows.indices[self.rows.indptr[i]:self.rows.indptr[i + 1]]]
+        self.base_zones = {int(nis): [self.codes[c]
+                                      for c in self.rows.indices[self.rows.indptr[i]:self.rows.indptr[i + 1]]]
                            for i, nis in enumerate(atoms.nis_codes)}
         self.evaluator = self._evaluator()
         self.before = self.evaluator.summaries() if self.evaluator is not None else {}
-        self.tables_before = {r.id: self.evaluator.table(r.id) for r in self.references}
+        # No evaluator only without references: then there are no tables either.
+        self.tables_before = ({r.id: self.evaluator.table(r.id) for r in self.references}
+                              if self.evaluator is not None else {})
         self.ref_totals = {r.id: np.asarray(r.membership.T @ self.w, dtype=float) for r in self.references}
         self.ref_members = {r.id: zone_member_codes(r) for r in self.references}
         self.ref_rows = {r.id: r.membership.tocsr() for r in self.references}
@@ -465,7 +476,6 @@ def evaluate_moves(base: Layer, moves: Sequence[Move], references: Sequence[Laye
     """
     prepared = _prepare(base, references, nest_in)
     checked = _check(prepared, moves)
-    atoms = base.atoms
     codes = prepared.codes
     # Moves that put a municipality where it already is are not moves.
     effective = [m for m in checked if prepared._base_zones(m.nis_code) != [m.to_zone]]
@@ -548,17 +558,19 @@ def evaluate_moves(base: Layer, moves: Sequence[Move], references: Sequence[Laye
         totals = prepared.ref_totals[reference.id]
         # Only the reference zones with a moved member can have changed.
         member_rows = prepared.ref_rows[reference.id]
-        touched = set()
+        touched: set[int] = set()
         for m in effective:
             pos = prepared.positions[m.nis_code]
             touched.update(int(c) for c in member_rows.indices[member_rows.indptr[pos]:member_rows.indptr[pos + 1]])
-        outside_after = {**prepared.outside_before[reference.id], **prepared._outside(reference, table, zones_now, touched)}
+        outside_after = {**prepared.outside_before[reference.id],
+                         **prepared._outside(reference, table, zones_now, touched)}
         zone_fits = []
         for i, code in enumerate(reference.zone_codes):
             total = totals[i]
             zone_fits.append(ReferenceZoneFit(
                 code=code, name=prepared.ref_zone_names[reference.id][i], population=int(round(total)),
-                zones_touched_before=int((before_table[i] > _EMPTY).sum()), zones_touched=int((table[i] > _EMPTY).sum()),
+                zones_touched_before=int((before_table[i] > _EMPTY).sum()),
+                zones_touched=int((table[i] > _EMPTY).sum()),
                 dominant_zone_before=_dominant(before_table[i], codes), dominant_zone=_dominant(table[i], codes),
                 dominant_share_before=float(before_table[i].max() / total) if total > 0 else 0.0,
                 dominant_share=float(table[i].max() / total) if total > 0 else 0.0,
