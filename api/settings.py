@@ -10,6 +10,7 @@ import os
 import socket
 import stat
 import sys
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -93,6 +94,8 @@ class Settings(BaseSettings):
                                 "slower: 408 and the connection is closed.")
     population_year: int = Field(DEFAULT_POPULATION_YEAR, description="Statbel population year: one of the years "
                                  "in data/population.csv (default the latest).")
+    as_of: date | None = Field(None, description="Date (YYYY-MM-DD) the association layer is served on: the "
+                               "memberships the dated history counts then (default today).")
     imports: ImportSettings = Field(default_factory=ImportSettings)
     caches: CacheSettings = Field(default_factory=CacheSettings)
 
@@ -110,7 +113,7 @@ def workspace_for(settings: Settings, data_dir: Path | None = None, population_y
     """The workspace these settings point at (the API and the CLI share it); the CLI may override
     the data folder and the population year."""
     return open_workspace(data_dir or settings.data_dir, settings.resolved_database_url(),
-                          population_year or settings.population_year)
+                          population_year or settings.population_year, settings.as_of)
 
 
 def is_loopback(host: str) -> bool:
