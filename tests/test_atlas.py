@@ -173,8 +173,10 @@ def test_profile_shows_the_grensgemeente_counts(client, catalog):
     assert (f"Herentals neemt deel aan {counts['associations']} actieve samenwerkingsverbanden uit het register van de "
             f"lokale besturen. {counts['crossing']} daarvan overschrijden een grens van een referentieregio; "
             f"in {counts['minority_side']} daarvan ligt Herentals buiten") in text
-    # ISOM (of which Herentals was a member until 2018) is no current association: Neteland is.
-    assert "Neteland Welzijn en Zorg" in text and "Middenkempen (ISOM)" not in text
+    # ISOM (of which Herentals was a member until 2018) is listed as it ended, after Neteland (current).
+    assert "historisch (tot 31 december 2018)" in text
+    assert text.index("Neteland Welzijn en Zorg") < text.index("Niet meer actief") < text.index("Middenkempen (ISOM)")
+    assert "/reports/samenwerkingsverband%402018-12-31/ISOM" in links(client.get("/municipalities/13011").text)
 
 
 def test_municipality_api_gives_the_grensgemeente_counts(client, catalog):

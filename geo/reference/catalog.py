@@ -241,9 +241,20 @@ def on_date(catalog: Catalog, as_of: date | str) -> Catalog:
     published = {**catalog.published}
     if layer_id in catalog.builtin:
         published.setdefault(layer_id, catalog.builtin[layer_id])
-    builtin = {i: current_layer(catalog, published[i], day) if i in published else layer
+    builtin = {i: _described(current_layer(catalog, published[i], day), day) if i in published else layer
                for i, layer in catalog.builtin.items()}
     return replace(catalog, builtin=builtin, as_of=day, published=published)
+
+
+def _described(layer: Layer, day: date) -> Layer:
+    """The layer's description names the associations it has on ``day`` (the shipped one names
+    the hand list's four, ISOM among them)."""
+    from geo.dutch import date as dutch_date
+
+    names = [str(n) for n in layer.zones["name"]]
+    listed = f"{', '.join(names[:-1])} en {names[-1]}" if len(names) > 1 else "".join(names)
+    return replace(layer, description=f"{listed}: de lidmaatschappen geldig op {dutch_date(day)} volgens de "
+                                      "ledengeschiedenis; een gemeente kan in meer dan een verband zitten.")
 
 
 def load_catalog_from(data_dir: Path = SHIPPED_DATA, population_year: int = DEFAULT_POPULATION_YEAR,

@@ -165,6 +165,27 @@ def current_layer(catalog: Catalog, published: Layer, as_of: date | str) -> Laye
                    source=published.source, description=published.description)
 
 
+def ended_before(catalog: Catalog, as_of: date | str) -> dict[str, date]:
+    """The associations of the history that ended before ``as_of``: code -> their last day (on
+    which ``samenwerkingsverband@YYYY-MM-DD`` still shows them).
+
+    Examples
+    --------
+    >>> ended_before(catalog, "2026-12-01")
+    {'ISOM': datetime.date(2018, 12, 31)}
+    >>> ended_before(catalog, "2018-06-30")
+    {}
+    """
+    day = parse_date(as_of)
+    ends = catalog.history.assign(end=catalog.history["valid_to"].map(_optional_date))
+    ended = {}
+    for code, rows in ends.groupby("zone_code"):
+        last = None if rows["end"].isna().any() else max(rows["end"])
+        if last is not None and last < day:
+            ended[str(code)] = last
+    return ended
+
+
 def changes_between(catalog: Catalog, start: date | str, end: date | str) -> pd.DataFrame:
     """Memberships that began or ended between two dates: ``zone_code, nis_code, municipality, change``.
 
