@@ -143,8 +143,9 @@ def associations_as_of(catalog: Catalog, as_of: date | str) -> Layer:
     table = (members.groupby(["zone_code", "zone_name", "nis_code"], as_index=False)["share"].sum()
              .assign(share=lambda f: f["share"].clip(upper=1.0)))
     return Layer.from_members(f"{ASSOCIATION_LAYER}@{day.isoformat()}", table, catalog.atoms,
-                              name=f"Samenwerkingsverbanden op {dutch_date(day)}", vintage=day.isoformat(),
-                              source="data/association_history.csv",
+                              name=f"Samenwerkingsverbanden op {dutch_date(day)}", vintage=dutch_date(day),
+                              source="ledengeschiedenis van de samenwerkingsverbanden (publieke webpagina's, "
+                                     "onderzoeksrapport 2020, register van de lokale besturen)",
                               description="Lidmaatschappen geldig op deze datum, omgezet naar de gemeenten van 2025.")
 
 
