@@ -3,7 +3,8 @@
 ``pytest --doctest-modules`` runs every example in its module's namespace plus ``doctest_namespace``,
 so an example can say ``overlay(assoc, elz)`` the way a reader would, without three lines of set-up
 each. The shipped data with the population of 2020 (pinned: a newer year in the data must not change
-the printed numbers); the catalog is loaded once per session and only when a doctest runs.
+the printed numbers) and the association layer on 1 December 2026 (``AS_OF``); the catalog is
+loaded once per session and only when a doctest runs.
 
 =============  ==========================================================================
 name           what
@@ -23,6 +24,7 @@ overlay        :func:`geo.engine.overlay.overlay`
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -30,6 +32,10 @@ from typing import Any
 import pytest
 
 POPULATION_YEAR = 2020
+# The date the association layer is served on (REGIOMATCH_AS_OF, default today), pinned for the
+# whole run (tests/conftest.py too): a membership that starts or ends must not change the figures.
+AS_OF = "2026-12-01"
+os.environ["REGIOMATCH_AS_OF"] = AS_OF
 
 
 @cache

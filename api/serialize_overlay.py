@@ -56,7 +56,7 @@ def zones_json(result: OverlayResult, start: int = 0, stop: int | None = None) -
     Examples
     --------
     >>> zones_json(result, 0, 1)[:30]
-    '[{"code":"ISOM","name":"ISOM -'
+    '[{"code":"NETELAND","name":"Ne'
     """
     d = detail_arrays(result, start, stop)
     if d.start == d.stop:

@@ -10,6 +10,7 @@ import os
 import socket
 import stat
 import sys
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -98,6 +99,8 @@ class Settings(BaseSettings):
     population_year: int = Field(DEFAULT_POPULATION_YEAR, description="Statbel population year: one of the years "
                                  "in data/population.csv (default the latest).")
     access_log: bool = Field(False, description="Log one line per request (regiomatch serve; also --access-log).")
+    as_of: date | None = Field(None, description="Date (YYYY-MM-DD) the association layer is served on: the "
+                               "memberships the dated history counts then (default today).")
     imports: ImportSettings = Field(default_factory=ImportSettings)
     caches: CacheSettings = Field(default_factory=CacheSettings)
 
@@ -115,7 +118,7 @@ def workspace_for(settings: Settings, data_dir: Path | None = None, population_y
     """The workspace these settings point at (the API and the CLI share it); the CLI may override
     the data folder and the population year."""
     return open_workspace(data_dir or settings.data_dir, settings.resolved_database_url(),
-                          population_year or settings.population_year)
+                          population_year or settings.population_year, settings.as_of)
 
 
 def is_loopback(host: str) -> bool:

@@ -650,9 +650,9 @@ def main(argv: list[str] | None = None) -> None:
     # server's first maps (geo/geometry/prepared.py: read only while they match this data).
     from geo.geometry.build import write_web_geometry
     from geo.geometry.polygons import WEB_DETAIL_METRES
-    from geo.reference.catalog import load_catalog_from
+    from geo.reference.catalog import read_catalog
 
-    write_web_geometry(list(load_catalog_from(out).builtin.values()), out, WEB_DETAIL_METRES)
+    write_web_geometry(list(read_catalog(out).builtin.values()), out, WEB_DETAIL_METRES)
 
     licences = out / "licences"
     licences.mkdir(exist_ok=True)

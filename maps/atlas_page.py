@@ -55,9 +55,10 @@ def association_facts_of(catalog: Catalog, layer_id: str, code: str) -> dict | N
 
     Examples
     --------
-    >>> association_facts_of(catalog, "samenwerkingsverband", "ISOM")["historical"]
+    >>> association_facts_of(catalog, "samenwerkingsverband@2018-06-30", "ISOM")["historical"]
     True
     """
+    layer_id = str(layer_id).partition("@")[0]  # the layer on a date: the same associations
     if layer_id not in ASSOCIATION_LAYERS:
         return None
     try:

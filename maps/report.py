@@ -50,7 +50,8 @@ def fit_sentences(detail: ZoneDetail, against: Layer, population_year: int) -> l
 
     Examples
     --------
-    >>> fit_sentences(overlay(assoc, elz).zone_detail("ISOM"), elz, 2020)[0]
+    >>> isom = ws.layer("samenwerkingsverband@2018-06-30")  # ISOM ended in 2018: on a date it existed
+    >>> fit_sentences(overlay(isom, elz).zone_detail("ISOM"), elz, 2020)[0]
     "ISOM - ... ligt volledig in eerstelijnszone Middenkempen (elz25). Alle leden zitten aan dezelfde kant van de lijn."
     """
     noun, nouns = zone_noun(against), zone_noun(against, plural=True)

@@ -25,6 +25,10 @@ os.environ.setdefault("REGIOMATCH_WARM_UP", "0")
 # Starlette's test client sends 'Host: testserver'; the service answers only the host names it is
 # configured for (api/security.py), and loopback names always.
 os.environ.setdefault("REGIOMATCH_ALLOWED_HOSTS", "testserver")
+# The association layer is served on a date (default today): pinned, so figures do not follow the calendar.
+from conftest import AS_OF  # noqa: E402  (the root conftest: doctests use the same date)
+
+os.environ["REGIOMATCH_AS_OF"] = AS_OF
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

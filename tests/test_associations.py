@@ -49,9 +49,12 @@ def test_hand_list_differences_are_listed_not_merged(catalog):
     assert len(wrnl.in_both) == 6 and wrnl.only_in_hand_names == ["Oudsbergen", "Pelt"]
     isom = reconciliation(catalog, "ISOM")
     assert isom.register_code is None and len(isom.only_in_hand) == 7
-    # The hand layer keeps all 8 WRNL members and ISOM.
-    hand = catalog.layer("samenwerkingsverband")
+    # The hand list as shipped keeps all 8 WRNL members and ISOM; the layer served on the pinned
+    # date counts what the dated history counts (WRNL 6, ISOM ended in 2018).
+    hand = catalog.published_layer("samenwerkingsverband")
     assert len(hand.members("WRNL")) == 8 and hand.has_zone("ISOM")
+    served = catalog.layer("samenwerkingsverband")
+    assert len(served.members("WRNL")) == 6 and not served.has_zone("ISOM")
     assert reconciliation(catalog, _by_name(catalog, "IOK").code) is None
 
 

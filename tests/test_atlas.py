@@ -128,7 +128,9 @@ def test_police_zone_lists_overlapping_zones_of_every_layer(client, catalog):
 
 
 def test_association_pages_show_type_status_vintage_and_history(client):
-    text = visible_text(client.get("/zones/samenwerkingsverband/ISOM").text)
+    # ISOM ended in 2018: no current zone, opened on a date when it existed.
+    assert client.get("/zones/samenwerkingsverband/ISOM").status_code == 404
+    text = visible_text(client.get("/zones/samenwerkingsverband@2018-06-30/ISOM").text)
     assert "Feitelijke vereniging" in text and "historisch (tot 31 december 2018)" in text
     assert "Jaargang van de ledenlijst" in text and "Registratiedatum" in text
     w13 = visible_text(client.get(f"/zones/{ASSOCIATION_LAYER}/0630835639").text)
@@ -171,7 +173,10 @@ def test_profile_shows_the_grensgemeente_counts(client, catalog):
     assert (f"Herentals neemt deel aan {counts['associations']} actieve samenwerkingsverbanden uit het register van de "
             f"lokale besturen. {counts['crossing']} daarvan overschrijden een grens van een referentieregio; "
             f"in {counts['minority_side']} daarvan ligt Herentals buiten") in text
-    assert "historisch (tot 31 december 2018)" in text  # ISOM, of which Herentals was a member
+    # ISOM (of which Herentals was a member until 2018) is listed as it ended, after Neteland (current).
+    assert "historisch (tot 31 december 2018)" in text
+    assert text.index("Neteland Welzijn en Zorg") < text.index("Niet meer actief") < text.index("Middenkempen (ISOM)")
+    assert "/reports/samenwerkingsverband%402018-12-31/ISOM" in links(client.get("/municipalities/13011").text)
 
 
 def test_municipality_api_gives_the_grensgemeente_counts(client, catalog):
@@ -179,18 +184,19 @@ def test_municipality_api_gives_the_grensgemeente_counts(client, catalog):
     assert body["border_view"] == {"against": "referentieregio", **municipality_counts(fit_atlas(catalog), 13011)}
 
 
-def test_landing_links_the_atlas_and_marks_isom_historical(client):
+def test_landing_links_the_atlas_and_lists_the_current_associations(client):
     page = client.get("/").text
     assert "/atlas" in links(page)
     text = visible_text(page)
-    isom = text[text.index("Samenwerking OCMW's Middenkempen (ISOM)"):][:200]
-    assert "historisch (tot 31 december 2018)" in isom
+    # On the pinned date ISOM (ended 2018) is history, opened as samenwerkingsverband@2018-06-30.
+    assert "Samenwerking OCMW's Middenkempen (ISOM)" not in text
+    assert "Neteland Welzijn en Zorg" in text
     w13 = text[text.index("(W13)"):][:120]
     assert "Actief" in w13 and "historisch" not in w13
 
 
 def test_fit_report_of_an_association_shows_its_facts(client):
-    text = visible_text(client.get("/reports/samenwerkingsverband/ISOM").text)
+    text = visible_text(client.get("/reports/samenwerkingsverband@2018-06-30/ISOM").text)
     # A list cannot describe ISOM after its end (issue 23: "ledenlijst 2019-2023" contradicted it).
     assert "Feitelijke vereniging · historisch (tot 31 december 2018) · ledenlijst tot 31 december 2018" in text
     page = client.get(f"/reports/{ASSOCIATION_LAYER}/0630835639").text

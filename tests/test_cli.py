@@ -29,8 +29,8 @@ def test_layers(capsys):
 def test_members_of_one_zone(capsys):
     code, out, _ = run(capsys, "members", "samenwerkingsverband", "WRNL", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert code == 0 and len(rows) == 8
-    assert {"Pelt", "Lommel"} <= {r["municipality"] for r in rows}
+    assert code == 0 and len(rows) == 6  # Oudsbergen and Pelt: start unknown, not counted
+    assert {"Bree", "Lommel"} <= {r["municipality"] for r in rows}
 
 
 def test_overlay_table_states_the_population_year(capsys):
@@ -45,7 +45,8 @@ def test_overlay_json(capsys):
     code, out, _ = run(capsys, "overlay", "samenwerkingsverband", "referentieregio", "--format", "json")
     body = json.loads(out)
     assert code == 0 and body["b"] == "referentieregio"
-    assert {z["code"]: z["nested"] for z in body["zones"]} == {"ISOM": True, "W13": False, "WRNL": True, "WZK": True}
+    assert {z["code"]: z["nested"] for z in body["zones"]} == {"NETELAND": True, "W13": False, "WRNL": True,
+                                                                    "WZK": True}
 
 
 def test_mismatch_names_the_members_on_the_wrong_side(capsys):
@@ -57,7 +58,10 @@ def test_mismatch_names_the_members_on_the_wrong_side(capsys):
 
 
 def test_mismatch_of_a_nested_zone(capsys):
-    code, out, _ = run(capsys, "mismatch", "ISOM")
+    code, out, _ = run(capsys, "mismatch", "NETELAND")
+    assert code == 0 and "volledig in Middenkempen" in out
+    # ISOM ended in 2018: asked on a date when it existed.
+    code, out, _ = run(capsys, "mismatch", "ISOM", "--layer", "samenwerkingsverband@2018-06-30")
     assert code == 0 and "volledig in Middenkempen" in out
 
 

@@ -20,7 +20,8 @@ BASES = ["eerstelijnszone", "politiezone", "referentieregio", "igs_woonbeleid", 
          "eerstelijnszone_antwerpen_stad"]
 REFERENCES = ["samenwerkingsverband", "eerstelijnszone_antwerpen_stad", "arrondissement", "woonmaatschappij"]
 MEASURES = ["nested_share", "adjusted_rand_index", "variation_of_information", "normalized_mutual_information"]
-W13 = {"W13": 321_235, "WRNL": 163_356, "WZK": 464_869, "ISOM": 104_495}
+# The association layer on the pinned date (1 December 2026): Neteland, not ISOM (ended 2018); WRNL 6 members.
+W13 = {"W13": 321_235, "WRNL": 106_665, "WZK": 464_869, "NETELAND": 69_049}
 
 _evaluators: dict[tuple[str, str, str], Evaluator] = {}
 
@@ -101,18 +102,18 @@ def test_applying_and_undoing_moves_one_by_one_tracks_the_overlay(catalog, data,
 
 
 def test_moving_all_of_w13_into_one_zone_nests_it():
-    """ISOM alone lies in one primary care zone; put every W13 member in elz18 and W13 does too.
-    Each inhabitant counts once: ISOM's members are also WZK's (figures of 1 January 2020, pinned)."""
+    """Neteland alone lies in one primary care zone; put every W13 member in elz18 and W13 does too.
+    Each inhabitant counts once: Neteland's members are also WZK's (figures of 1 January 2020, pinned)."""
     from geo.reference.catalog import load_catalog
 
     catalog = load_catalog(population_year=2020)
     ev = Evaluator(catalog.layer("eerstelijnszone"), catalog.layer("samenwerkingsverband"))
-    total = sum(W13.values()) - W13["ISOM"]
-    assert ev.summaries()["samenwerkingsverband"].nested_share == pytest.approx(W13["ISOM"] / total)
+    total = sum(W13.values()) - W13["NETELAND"]
+    assert ev.summaries()["samenwerkingsverband"].nested_share == pytest.approx(W13["NETELAND"] / total)
     members = catalog.layer("samenwerkingsverband").members("W13")["nis_code"].tolist()
     assert len(members) == 14
     scored = ev.score([Move(nis, "elz18") for nis in members])["samenwerkingsverband"]
-    assert scored.nested_share == pytest.approx((W13["ISOM"] + W13["W13"]) / total)
+    assert scored.nested_share == pytest.approx((W13["NETELAND"] + W13["W13"]) / total)
     for nis in members:
         ev.apply(nis, "elz18")
     assert ev.summaries()["samenwerkingsverband"].nested_share == pytest.approx(scored.nested_share)

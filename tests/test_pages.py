@@ -172,7 +172,7 @@ def test_unknown_zone_of_a_report_suggests_the_zone_meant(client):
     assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
     text = visible_text(response.text)
     assert "Zone niet gevonden" in text and "geen zone met code ‘XYZ’" in text
-    for code in ("W13", "WRNL", "WZK", "ISOM"):  # nothing resembles XYZ: the four are listed
+    for code in ("W13", "WRNL", "WZK", "NETELAND"):  # nothing resembles XYZ: the four current ones are listed
         assert f'href="/reports/samenwerkingsverband/{code}"' in response.text
     typo = client.get("/reports/samenwerkingsverband/W31")
     assert 'href="/reports/samenwerkingsverband/W13"' in typo.text and "/WZK" not in typo.text

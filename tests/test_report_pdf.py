@@ -29,6 +29,8 @@ TOLERANCE = 1.0  # points: glyph boxes may overhang by a hair
 # W13 took 11 pages and WRNL 8 with columns cut off at the right edge. W13 and WZK got a page more
 # when the largest zone's row and each membership period began naming their members (issue 26).
 PAGES = {"W13": 9, "WRNL": 6, "WZK": 7, "ISOM": 5}
+# ISOM ended in 2018: printed from the association layer on a date when it existed.
+LAYER_OF = {"ISOM": f"{ASSOCIATIONS}@2018-06-30"}
 
 Word = tuple[int, float, float, float, float, str]  # page, x0, y0, x1, y1, text
 
@@ -67,7 +69,7 @@ def printed(tmp_path_factory, state_dir_module) -> dict[str, Path]:
     files = {}
     with TestClient(create_app()) as client:
         for code in PAGES:
-            response = client.get(f"/reports/{ASSOCIATIONS}/{code}", params={"format": "pdf"})
+            response = client.get(f"/reports/{LAYER_OF.get(code, ASSOCIATIONS)}/{code}", params={"format": "pdf"})
             assert response.status_code == 200, response.text[:300]
             assert response.headers["content-type"] == "application/pdf"
             files[code] = folder / f"{code}.pdf"

@@ -90,7 +90,14 @@ def search(q: str = Query("", max_length=100,
 @cached(lambda p: ALL_LAYERS)
 def municipality_page(nis_code: int = Path(..., description="5-digit NIS code; an older code is carried to 2025"),
                       ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
-    profile = municipality_profile(nis_code, _layers(ws), ws.catalog.crosswalk, data_dir=ws.catalog.data_dir)
+    from geo.reference.history import ended_before
+
+    # Associations that ended (ISOM, until 2018): shown as they were on their last day.
+    former = [(ws.layer(f"{ASSOCIATION_LAYER}@{day.isoformat()}"), code)
+              for code, day in sorted(ended_before(ws.catalog, ws.catalog.as_of).items())] \
+        if ws.catalog.as_of is not None and ASSOCIATION_LAYER in ws.catalog.builtin else []
+    profile = municipality_profile(nis_code, _layers(ws), ws.catalog.crosswalk, data_dir=ws.catalog.data_dir,
+                                   former=former)
     current = profile.nis_code
     atlas = fit_atlas(ws.catalog)
     border = {**municipality_counts(atlas, current), "against": atlas.against.id}

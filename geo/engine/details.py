@@ -12,7 +12,7 @@ Examples
 --------
 >>> result = overlay(catalog.layer("samenwerkingsverband"), catalog.layer("eerstelijnszone"))
 >>> [d.code for d in zone_details(result, 0, 2)]
-['ISOM', 'W13']
+['NETELAND', 'W13']
 """
 
 from __future__ import annotations

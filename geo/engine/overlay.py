@@ -73,7 +73,7 @@ class Summary:
         Examples
         --------
         >>> result.summary.as_dict()["gap_population"]
-        6897938.0
+        6954629.0
         """
         def defined(value: float) -> float | None:
             return None if value != value else value  # NaN: undefined
@@ -227,8 +227,8 @@ def overlay(a: Layer, b: Layer, weight: Weight = "population") -> OverlayResult:
     Examples
     --------
     >>> result = overlay(catalog.layer("samenwerkingsverband"), catalog.layer("eerstelijnszone"))
-    >>> round(result.summary.nested_share, 3)
-    0.11
+    >>> round(result.summary.nested_share, 3)  # Neteland lies in one zone: 69,049 of 892,769 inhabitants
+    0.077
     """
     if a.atoms is not b.atoms:
         raise InvalidInput(f"layers {a.id!r} and {b.id!r} are not over the same municipalities")

@@ -203,8 +203,8 @@ def association(catalog: Catalog, code: str) -> Association:
 
 
 def _hand_members(catalog: Catalog, code: str) -> pd.Series:
-    """NIS code (2025) -> share in the hand list (the layer, or the dated history for Neteland)."""
-    hand = catalog.layer(HAND_LAYER)
+    """NIS code (2025) -> share in the hand list (the layer as published, or the dated history for Neteland)."""
+    hand = catalog.published_layer(HAND_LAYER)
     if hand.has_zone(code):
         members = hand.members(code)
         return members.set_index("nis_code")["share"]

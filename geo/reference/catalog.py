@@ -7,7 +7,9 @@ service's database and are resolved on top of it (:class:`geo.storage.workspace.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+import os
+from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -61,15 +63,44 @@ def population_note(year: int, data_dir: Path = SHIPPED_DATA) -> str:
 # The latest year shipped is the default; older years stay selectable.
 DEFAULT_POPULATION_YEAR = population_years()[-1]
 
+# The setting (environment variable) that pins the date of the association layer served, as
+# ``REGIOMATCH_AS_OF`` in api/settings.py; the test suite pins it so results do not follow the calendar.
+AS_OF_VARIABLE = "REGIOMATCH_AS_OF"
 
-@dataclass(eq=False)
-class Catalog:
-    """Atoms, crosswalk and the shipped layers.
+
+def default_as_of() -> date:
+    """The date the association layer is served on when none is asked: ``REGIOMATCH_AS_OF``
+    (``YYYY-MM-DD``) when set, else today.
 
     Examples
     --------
-    >>> catalog = load_catalog()
+    >>> isinstance(default_as_of(), date)
+    True
+    """
+    value = os.environ.get(AS_OF_VARIABLE, "").strip()
+    if not value:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{AS_OF_VARIABLE} must be a date as YYYY-MM-DD, got {value!r}") from None
+
+
+@dataclass(eq=False)
+class Catalog:
+    """Atoms, crosswalk and the shipped layers, on a date.
+
+    The association layer (role "associations") is the one the dated membership history counts
+    on ``as_of`` (:func:`geo.reference.history.current_layer`): ISOM, ended in 2018, is not a
+    current zone, WRNL has the members known to hold. The hand-compiled list as shipped stays in
+    ``published``; the layer on another date is ``samenwerkingsverband@YYYY-MM-DD``.
+
+    Examples
+    --------
+    >>> catalog = load_catalog(as_of="2026-12-01")
     >>> catalog.layer("samenwerkingsverband").zone_codes
+    ['NETELAND', 'W13', 'WRNL', 'WZK']
+    >>> catalog.published_layer("samenwerkingsverband").zone_codes
     ['ISOM', 'W13', 'WRNL', 'WZK']
     """
 
@@ -78,6 +109,12 @@ class Catalog:
     history: pd.DataFrame
     data_dir: Path
     builtin: dict[str, Layer]
+    as_of: date | None = None  # None: every layer as shipped
+    published: dict[str, Layer] = field(default_factory=dict)  # the shipped layers replaced by their dated one
+
+    def published_layer(self, layer_id: str) -> Layer:
+        """The layer as shipped (for the association layer: the hand-compiled snapshot)."""
+        return self.published.get(layer_id) or self.layer(layer_id)
 
     def layer(self, layer_id: str) -> Layer:
         """The layer with this id, as published; unknown ids are refused with the id named.
@@ -178,8 +215,8 @@ def _layer_polygons(data_dir: Path, layer_id: str) -> gpd.GeoSeries:
     return read_layer_polygons(data_dir, layer_id)
 
 
-def load_catalog_from(data_dir: Path = SHIPPED_DATA, population_year: int = DEFAULT_POPULATION_YEAR) -> Catalog:
-    """Read the shipped data into a fresh catalog (use :func:`load_catalog` for the shared one)."""
+def read_catalog(data_dir: Path = SHIPPED_DATA, population_year: int = DEFAULT_POPULATION_YEAR) -> Catalog:
+    """Read the shipped data as shipped (no date: the association layer as published)."""
     data_dir = Path(data_dir)
     atoms = read_atoms(data_dir, population_year)
     codes = pd.read_csv(data_dir / "municipality_codes.csv", dtype={"vintage": str})
@@ -189,15 +226,69 @@ def load_catalog_from(data_dir: Path = SHIPPED_DATA, population_year: int = DEFA
                    builtin=read_layers(data_dir, atoms))
 
 
+def on_date(catalog: Catalog, as_of: date | str) -> Catalog:
+    """The catalog with its association layer as the dated history counts it on ``as_of``.
+
+    Shares the atoms (and so the municipalities) of ``catalog``: layers of two dates overlay.
+    The replaced layer stays in ``published``.
+
+    Examples
+    --------
+    >>> shipped = read_catalog()
+    >>> dated = on_date(shipped, "2015-06-30")
+    >>> dated.layer("samenwerkingsverband").zone_codes, dated.atoms is shipped.atoms
+    (['ISOM'], True)
+    """
+    from geo.reference.history import current_layer, parse_date
+    from geo.reference.roles import association_layer
+
+    day = parse_date(as_of)
+    layer_id = association_layer()
+    published = {**catalog.published}
+    if layer_id in catalog.builtin:
+        published.setdefault(layer_id, catalog.builtin[layer_id])
+    builtin = {i: _described(current_layer(catalog, published[i], day), day) if i in published else layer
+               for i, layer in catalog.builtin.items()}
+    return replace(catalog, builtin=builtin, as_of=day, published=published)
+
+
+def _described(layer: Layer, day: date) -> Layer:
+    """The layer's description names the associations it has on ``day`` (the shipped one names
+    the hand list's four, ISOM among them)."""
+    from geo.dutch import date as dutch_date
+
+    names = [str(n) for n in layer.zones["name"]]
+    listed = f"{', '.join(names[:-1])} en {names[-1]}" if len(names) > 1 else "".join(names)
+    return replace(layer, description=f"{listed}: de lidmaatschappen geldig op {dutch_date(day)} volgens de "
+                                      "ledengeschiedenis; een gemeente kan in meer dan een verband zitten.")
+
+
+def load_catalog_from(data_dir: Path = SHIPPED_DATA, population_year: int = DEFAULT_POPULATION_YEAR,
+                      as_of: date | str | None = None) -> Catalog:
+    """Read the shipped data into a fresh catalog on ``as_of`` (default :func:`default_as_of`; use
+    :func:`load_catalog` for the shared one)."""
+    return on_date(read_catalog(data_dir, population_year), as_of or default_as_of())
+
+
 @lru_cache(maxsize=4)
-def _load_catalog(data_dir: str, population_year: int) -> Catalog:
-    return load_catalog_from(Path(data_dir), population_year)
+def _read_catalog(data_dir: str, population_year: int) -> Catalog:
+    return read_catalog(Path(data_dir), population_year)
 
 
-def load_catalog(data_dir: str | Path | None = None, population_year: int = DEFAULT_POPULATION_YEAR) -> Catalog:
-    """The catalog of the shipped data, loaded once per process.
+@lru_cache(maxsize=16)
+def _load_catalog(data_dir: str, population_year: int, as_of: str) -> Catalog:
+    return on_date(_read_catalog(data_dir, population_year), as_of)
+
+
+def load_catalog(data_dir: str | Path | None = None, population_year: int = DEFAULT_POPULATION_YEAR,
+                 as_of: date | str | None = None) -> Catalog:
+    """The catalog of the shipped data on a date (default :func:`default_as_of`), loaded once per process.
 
     Every spelling of the same folder (None, relative, absolute) gives the same catalog: layers of
-    two catalogs have different municipalities and cannot be overlaid.
+    two catalogs have different municipalities and cannot be overlaid. The catalogs of two dates
+    share their municipalities.
     """
-    return _load_catalog(str(Path(data_dir or SHIPPED_DATA).resolve()), int(population_year))
+    from geo.reference.history import parse_date
+
+    day = parse_date(as_of) if as_of is not None else default_as_of()
+    return _load_catalog(str(Path(data_dir or SHIPPED_DATA).resolve()), int(population_year), day.isoformat())

@@ -143,8 +143,9 @@ def associations_as_of(catalog: Catalog, as_of: date | str) -> Layer:
     table = (members.groupby(["zone_code", "zone_name", "nis_code"], as_index=False)["share"].sum()
              .assign(share=lambda f: f["share"].clip(upper=1.0)))
     return Layer.from_members(f"{ASSOCIATION_LAYER}@{day.isoformat()}", table, catalog.atoms,
-                              name=f"Samenwerkingsverbanden op {dutch_date(day)}", vintage=day.isoformat(),
-                              source="data/association_history.csv",
+                              name=f"Samenwerkingsverbanden op {dutch_date(day)}", vintage=dutch_date(day),
+                              source="ledengeschiedenis van de samenwerkingsverbanden (publieke webpagina's, "
+                                     "onderzoeksrapport 2020, register van de lokale besturen)",
                               description="Lidmaatschappen geldig op deze datum, omgezet naar de gemeenten van 2025.")
 
 
@@ -163,6 +164,27 @@ def current_layer(catalog: Catalog, published: Layer, as_of: date | str) -> Laye
     dated = associations_as_of(catalog, as_of)
     return replace(dated, id=published.id, name=published.name, kind=published.kind, vintage=published.vintage,
                    source=published.source, description=published.description)
+
+
+def ended_before(catalog: Catalog, as_of: date | str) -> dict[str, date]:
+    """The associations of the history that ended before ``as_of``: code -> their last day (on
+    which ``samenwerkingsverband@YYYY-MM-DD`` still shows them).
+
+    Examples
+    --------
+    >>> ended_before(catalog, "2026-12-01")
+    {'ISOM': datetime.date(2018, 12, 31)}
+    >>> ended_before(catalog, "2018-06-30")
+    {}
+    """
+    day = parse_date(as_of)
+    ends = catalog.history.assign(end=catalog.history["valid_to"].map(_optional_date))
+    ended = {}
+    for code, rows in ends.groupby("zone_code"):
+        last = None if rows["end"].isna().any() else max(rows["end"])
+        if last is not None and last < day:
+            ended[str(code)] = last
+    return ended
 
 
 def changes_between(catalog: Catalog, start: date | str, end: date | str) -> pd.DataFrame:

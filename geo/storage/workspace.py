@@ -20,6 +20,7 @@ import io
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,7 +31,7 @@ from geo.engine.layer import Layer
 from geo.engine.scenario import Move, apply_moves
 from geo.errors import UnknownLayer
 from geo.paths import METRIC_CRS, SHIPPED_DATA
-from geo.reference.catalog import DEFAULT_POPULATION_YEAR, Catalog, load_catalog
+from geo.reference.catalog import DEFAULT_POPULATION_YEAR, Catalog, default_as_of, load_catalog
 from geo.storage.records import LayerRecord, ScenarioRecord, scenario_id
 
 if TYPE_CHECKING:
@@ -127,6 +128,9 @@ class Workspace:
         >>> open_workspace(None, "sqlite://", 2020).version_key("eerstelijnszone")
         ('eerstelijnszone',)
         """
+        if layer_id in self.catalog.published:
+            # Served on the catalog's date: another date is other content.
+            return (layer_id, str(self.catalog.as_of))
         if layer_id in self.catalog.builtin:
             return (layer_id,)
         if scenario_id(layer_id) is not None:
@@ -244,12 +248,12 @@ def _read_polygons(geojson: str) -> gpd.GeoSeries:
 
 
 @lru_cache(maxsize=8)
-def _open(data_dir: str, database_url: str, population_year: int) -> Workspace:
-    return Workspace(load_catalog(data_dir, population_year), database_url)
+def _open(data_dir: str, database_url: str, population_year: int, as_of: str) -> Workspace:
+    return Workspace(load_catalog(data_dir, population_year, as_of), database_url)
 
 
 def open_workspace(data_dir: str | Path | None, database_url: str,
-                   population_year: int = DEFAULT_POPULATION_YEAR) -> Workspace:
+                   population_year: int = DEFAULT_POPULATION_YEAR, as_of: date | str | None = None) -> Workspace:
     """The workspace of a data folder and a database, opened once per process.
 
     Parameters
@@ -260,6 +264,9 @@ def open_workspace(data_dir: str | Path | None, database_url: str,
         SQLAlchemy URL of the database with scenarios and imported layers.
     population_year : int
         Statbel population year of the municipalities.
+    as_of : date or "YYYY-MM-DD", optional
+        The date the association layer is served on (default
+        :func:`geo.reference.catalog.default_as_of`: ``REGIOMATCH_AS_OF``, else today).
 
     Examples
     --------
@@ -267,8 +274,11 @@ def open_workspace(data_dir: str | Path | None, database_url: str,
     >>> open_workspace(None, "sqlite://", 2020) is open_workspace(SHIPPED_DATA, "sqlite://", 2020)
     True
     """
+    from geo.reference.history import parse_date
+
     folder = str(Path(data_dir or SHIPPED_DATA).resolve())
-    return _open(folder, database_url, int(population_year))
+    day = parse_date(as_of) if as_of is not None else default_as_of()
+    return _open(folder, database_url, int(population_year), day.isoformat())
 
 
 open_workspace.cache_clear = _open.cache_clear  # type: ignore[attr-defined]

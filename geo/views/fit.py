@@ -213,5 +213,5 @@ def zone_fit(layer: Layer, code: str, against: Sequence[Layer], *, history: pd.D
         norms=norm_checks(layer, population, base_layer_id) if flemish else [], flemish=flemish,
         partial_members=bool((members["share"] < 1.0 - 1e-6).any()),
         history=(history_periods(history, code, layer.atoms)
-                 if layer.id in (history_layers or (association_layer(),)) else []),
+                 if layer.id.partition("@")[0] in (history_layers or (association_layer(),)) else []),
         sources=[layer, *against])

@@ -64,7 +64,8 @@ class MunicipalityProfile:
 
 def municipality_profile(nis_code: int, layers: Sequence[Layer], crosswalk: Crosswalk, *,
                          data_dir: Path | None = None, against: Sequence[str] | None = None,
-                         associations: str | None = None) -> MunicipalityProfile:
+                         associations: str | None = None,
+                         former: Sequence[tuple[Layer, str]] = ()) -> MunicipalityProfile:
     """Every structure a municipality is part of, its neighbours and how its associations fit.
 
     Parameters
@@ -81,6 +82,9 @@ def municipality_profile(nis_code: int, layers: Sequence[Layer], crosswalk: Cros
         Comparison layers for the associations (default: ``compare_with`` in ``data/layers.json``).
     associations : str, optional
         The association layer (default: the layer with role ``associations``).
+    former : sequence of (Layer, str)
+        Associations that ended (ISOM, until 2018), each with the association layer on its last
+        day: listed after the current ones when the municipality was a member.
     """
     current = crosswalk.to_2025(nis_code)
     atoms = crosswalk.atoms
@@ -106,6 +110,22 @@ def municipality_profile(nis_code: int, layers: Sequence[Layer], crosswalk: Cros
                     nested=detail.nested, here=" / ".join(f"{n} ({c})" for c, n, _ in here_zones) or "–",
                     here_in_dominant=any(c == detail.dominant_zone for c, _, _ in here_zones)))
             found.append({"code": code, "name": name, "share": share, "layer": assoc_layer, "fits": fits})
+        for layer, ended in former:
+            for code, name, share in layer.zones_of(current):
+                if code != ended:
+                    continue
+                fits = []
+                for other in comparisons:
+                    detail = overlay(layer, other, "population").zone_detail(code)
+                    here_zones = other.zones_of(current)
+                    fits.append(AssociationFit(
+                        layer_name=other.name,
+                        dominant=(f"{detail.dominant_zone_name} ({detail.dominant_zone})"
+                                  if detail.dominant_zone else "–"),
+                        dominant_share=detail.dominant_share, zones_touched=len(detail.zones_touched),
+                        nested=detail.nested, here=" / ".join(f"{n} ({c})" for c, n, _ in here_zones) or "–",
+                        here_in_dominant=any(c == detail.dominant_zone for c, _, _ in here_zones)))
+                found.append({"code": code, "name": name, "share": share, "layer": layer, "fits": fits})
 
     history = crosswalk.history(current)
     old_codes = [{"vintage": r.vintage, "nis_code": int(r.nis_code), "name": r.name,
