@@ -35,15 +35,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from geo.dutch import date as dutch_date
 from geo.engine.layer import Layer
 from geo.errors import InvalidInput, UnknownZone
-from geo.reference.catalog import Catalog
 from geo.reference.roles import association_layer
 from geo.reference.vintages import carry_forward
+
+if TYPE_CHECKING:  # annotations only: the catalog builds its dated layer from this module
+    from geo.reference.catalog import Catalog
 
 ASSOCIATION_LAYER = association_layer()  # the layer with role "associations" in data/layers.json
 COLUMNS = ["zone_code", "zone_name", "nis_code", "municipality", "share", "source_nis_code", "valid_from",
