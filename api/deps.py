@@ -25,7 +25,6 @@ from geo.accounts.roles import LOCAL, OPERATOR, Actor, check_beheerder
 from geo.engine.overlay import OverlayResult, overlay
 from geo.errors import InvalidInput
 from geo.reference.catalog import population_years
-from geo.storage.accounts import Session
 from geo.storage.workspace import Workspace
 
 if TYPE_CHECKING:  # the account tables bring the database library: loaded with the first sign-in

@@ -79,7 +79,9 @@ def test_overlay_table_shows_every_column_at_1400_pixels(server, browser):
         assert last.text == "Rapport"
         right = browser.run("var r = arguments[0].getBoundingClientRect(); return r.right;", last)
         assert right <= browser.run("return document.documentElement.clientWidth")
-        assert "Bree, Oudsbergen" in table.text  # the members outside the dominant zone are named
+        # The members outside the dominant zone are named (WRNL on the pinned date: Oudsbergen's
+        # membership has no known start, so only Bree lies outside Noord-Limburg).
+        assert "Bree" in table.text
     finally:
         browser.driver.set_window_size(1280, 1000)
 

@@ -210,7 +210,10 @@ def test_pdf_report_is_a_valid_pdf_with_the_association_name(client):
 def test_each_installed_renderer_produces_a_readable_pdf(catalog, renderer):
     if renderer not in available_renderers():
         pytest.skip(install_hint(PACKAGES["browser" if renderer == "chromium" else "pango"]))
-    report = fit_report(catalog.layer(ASSOCIATIONS), "ISOM", [catalog.layer("eerstelijnszone")])
+    from geo.reference.history import associations_as_of
+
+    # ISOM ended in 2018: reported on a date when it existed.
+    report = fit_report(associations_as_of(catalog, "2018-06-30"), "ISOM", [catalog.layer("eerstelijnszone")])
     content = html_to_pdf(render_report(report), renderer)
     assert content.startswith(b"%PDF-")
     text = pdf_text(content)
@@ -270,7 +273,7 @@ def test_cli_writes_html_and_pdf(tmp_path: Path):
     text = visible_text(html_file.read_text(encoding="utf-8"))
     assert "In RITS (elz40): Lendelede (5.787)." in text
     assert "data:image/jpeg;base64," in html_file.read_text(encoding="utf-8")  # self-contained
-    assert cli_main(["report", ASSOCIATIONS, "ISOM", "-o", str(pdf_file)]) == 0
+    assert cli_main(["report", f"{ASSOCIATIONS}@2018-06-30", "ISOM", "-o", str(pdf_file)]) == 0
     assert pdf_file.read_bytes().startswith(b"%PDF-")
     assert "Middenkempen" in pdf_text(pdf_file.read_bytes())
 

@@ -124,7 +124,9 @@ def test_an_imported_layers_outlines_are_prepared_in_the_background(state):
         after = _web_geometry.cache_info()
         for metres in WEB_DETAIL_METRES.values():
             _web_geometry(layer, metres, ws.catalog.data_dir)
-        assert _web_geometry.cache_info().misses == after.misses == before + len(WEB_DETAIL_METRES)
+        # Both detail levels were ready: asking for them computed nothing (other layers' outlines
+        # may be prepared meanwhile, so the count since the import is not pinned).
+        assert _web_geometry.cache_info().misses == after.misses >= before + len(WEB_DETAIL_METRES)
 
 
 def test_a_background_job_waits_for_a_quiet_moment():
