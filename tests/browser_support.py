@@ -152,6 +152,19 @@ def served_app(env: dict[str, str] | None = None) -> Iterator[Server]:
             yield server
 
 
+def wait(browser: "Browser", script: str, timeout: float = 60.0) -> object:
+    """Run ``script`` in the page until it returns something true (its value), at most ``timeout``
+    seconds; then a TimeoutError naming the script and the page's errors."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = browser.run(script)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"never true: {script}; errors: {browser.errors()}")
+        time.sleep(0.1)
+
+
 # -- pytest fixtures shared by the browser test modules (import them by name) ---------------------
 try:
     import pytest

@@ -5,12 +5,11 @@ plan in the workbench. Any JavaScript error (a CSP violation included) fails the
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.browser_support import Browser, browser, find_browser, server  # noqa: F401  (shared fixtures)
+from tests.browser_support import Browser, browser, find_browser, server, wait  # noqa: F401  (shared fixtures)
 
 BROWSER_SIZE = (1280, 1400)
 # Where the screenshot is kept for a person to look at (pytest's tmp_path otherwise).
@@ -25,15 +24,6 @@ pytest.importorskip("selenium", reason="pip install selenium")
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 
-def wait(browser: Browser, script: str, timeout: float = 30.0) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = browser.run(script)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"never true: {script}; errors: {browser.errors()}")
-        time.sleep(0.1)
 
 
 def test_a_civil_servant_runs_a_small_ensemble_and_opens_a_plan(server, browser: Browser, tmp_path: Path) -> None:

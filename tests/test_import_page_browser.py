@@ -8,13 +8,12 @@ pattern works in Chrome."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.browser_support import Browser, browser, find_browser, server  # noqa: F401  (shared fixtures)
+from tests.browser_support import Browser, browser, find_browser, server, wait  # noqa: F401  (shared fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -30,15 +29,6 @@ PROBLEMS = ("var l = document.querySelectorAll('#ln-problems li'); "
             "return l.length ? Array.from(l).map(function (x) { return x.textContent; }) : null;")
 
 
-def wait(browser: Browser, script: str, timeout: float = 60.0) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = browser.run(script)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"never true: {script}; errors: {browser.errors()}")
-        time.sleep(0.1)
 
 
 def submit(browser: Browser, path: Path, layer_id: str, button: str) -> list[str] | None:

@@ -4,13 +4,12 @@ page had an icon."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.browser_support import LEAFLET_READY, Browser, browser, find_browser, server  # noqa: F401
+from tests.browser_support import LEAFLET_READY, Browser, browser, find_browser, server, wait  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -21,15 +20,6 @@ except RuntimeError as missing:  # pragma: no cover - depends on the machine
 pytest.importorskip("selenium", reason="pip install selenium")
 
 
-def wait(browser: Browser, script: str, timeout: float = 20.0) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = browser.run(script)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"never true: {script}; errors: {browser.errors()}")
-        time.sleep(0.1)
 
 
 def test_an_unknown_zone_code_is_a_dutch_page_with_suggestions(server, browser: Browser, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from tests.browser_support import LEAFLET_READY, Browser, browser, find_browser, server  # noqa: F401  (shared fixtures)
+from tests.browser_support import LEAFLET_READY, Browser, browser, find_browser, server, wait  # noqa: F401  (shared fixtures)
 
 BROWSER_SIZE = (1400, 950)
 
@@ -27,15 +27,6 @@ pytest.importorskip("selenium", reason="pip install selenium")
 EVALUATED = "return document.body.getAttribute('data-evaluated') !== 'pending' && !!document.body.getAttribute('data-evaluated');"
 
 
-def wait(browser: Browser, script: str, timeout: float = 20.0) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = browser.run(script)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"never true: {script}; errors: {browser.errors()}")
-        time.sleep(0.1)
 
 
 def touched(browser: Browser, code: str) -> tuple[int, int]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.browser_support import LEAFLET_READY, Browser, find_browser, served_app
+from tests.browser_support import LEAFLET_READY, Browser, find_browser, served_app, wait
 
 pytestmark = pytest.mark.browser
 
@@ -27,15 +27,6 @@ EVALUATED = ("return document.body.getAttribute('data-evaluated') !== 'pending' 
 MOVES = "return JSON.stringify(regiomatchWorkbench.moves());"
 
 
-def wait(browser: Browser, script: str, timeout: float = 30.0) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = browser.run(script)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"never true: {script}; errors: {browser.errors()}")
-        time.sleep(0.1)
 
 
 def status(browser: Browser) -> str:
