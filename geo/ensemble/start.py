@@ -39,6 +39,7 @@ import math
 import random
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -336,11 +337,30 @@ def shift_out(state: StartState, zone: int) -> bool:
     return True
 
 
+def _members_graph(state: StartState, members: np.ndarray) -> tuple[Any, list[int], int | None]:
+    """The adjacency graph of ``members`` (atoms), each node weighted by its population, for a
+    balanced cut. A municipality without neighbours (Voeren) is left out and rides with the most
+    populous member (``mate``): its inhabitants count there. Returns the graph, those left out and
+    the mate (None when every member is alone)."""
+    import networkx as nx
+
+    graph = nx.Graph()
+    inside = set(members.tolist())
+    alone = [a for a in members.tolist() if not len(state.neighbours[a])]
+    others = [a for a in members.tolist() if a not in alone]
+    mate = max(others, key=lambda a: (state.population[a], -a)) if others else None
+    for atom in others:
+        extra = sum(float(state.population[x]) for x in alone) if atom == mate else 0.0
+        graph.add_node(atom, population=float(state.population[atom]) + extra)
+        for other in state.neighbours[atom].tolist():
+            if other in inside and other > atom:
+                graph.add_edge(atom, other)
+    return graph, alone, mate
+
+
 def redraw(state: StartState, nest: int) -> None:
     """The last resort of step 6: redraw the zones of one nest zone from scratch (GerryChain's tree
     bipartition, seeded), as many as it has (or the nearest number the bounds allow)."""
-    import networkx as nx
-
     zones = sorted({int(z) for z in state.labels[state.movable & (state.nest == nest)].tolist()})
     zones = [z for z in zones if not state.large[state.labels == z].any()]
     members = np.nonzero(state.movable & (state.nest == nest) & ~state.large)[0]
@@ -356,17 +376,7 @@ def redraw(state: StartState, nest: int) -> None:
     # almost no way to cut); try the nearest other counts after it.
     middle = total / ((state.lower + float(state.upper)) / 2.0) if state.upper else float(len(zones))
     counts = sorted(range(low, high + 1), key=lambda c: (abs(c - middle), c))
-    graph = nx.Graph()
-    inside = set(members.tolist())
-    alone = [a for a in members.tolist() if not len(state.neighbours[a])]
-    others = [a for a in members.tolist() if a not in alone]
-    mate = max(others, key=lambda a: (state.population[a], -a)) if others else None
-    for atom in others:
-        extra = sum(float(state.population[x]) for x in alone) if atom == mate else 0.0
-        graph.add_node(atom, population=float(state.population[atom]) + extra)
-        for other in state.neighbours[atom].tolist():
-            if other in inside and other > atom:
-                graph.add_edge(atom, other)
+    graph, alone, mate = _members_graph(state, members)
     assignment = None
     # A greedy peel can leave a remainder no cut fits: a few seeded tries per count.
     for k, attempt in ((k, a) for k in counts[:3] for a in range(REDRAW_TRIES)):
@@ -457,8 +467,6 @@ def repair(state: StartState) -> StartState:
 def draw(state: StartState, total: int, seed: int) -> StartState:
     """A start with ``total`` zones (``zones=<int>``): shared over the nest zones, each cut by
     GerryChain's tree bipartition, one zone at a time (:func:`_peel`)."""
-    import networkx as nx
-
     nests = sorted({int(n) for n in state.nest[state.movable].tolist()})
     large = state.large & state.movable
     pops = {n: float(state.population[state.movable & (state.nest == n)].sum()) for n in nests}
@@ -493,18 +501,7 @@ def draw(state: StartState, total: int, seed: int) -> StartState:
         k = share[n] - own[n]
         if not len(members):
             continue
-        graph = nx.Graph()
-        inside = set(members.tolist())
-        # A municipality without neighbours (Voeren) rides with the nest zone's most populous one.
-        alone = [a for a in members.tolist() if not len(state.neighbours[a])]
-        others = [a for a in members.tolist() if a not in alone]
-        mate = max(others, key=lambda a: (state.population[a], -a)) if others else None
-        for atom in others:
-            extra = sum(float(state.population[x]) for x in alone) if atom == mate else 0.0
-            graph.add_node(atom, population=float(state.population[atom]) + extra)
-            for other in state.neighbours[atom].tolist():
-                if other in inside and other > atom:
-                    graph.add_edge(atom, other)
+        graph, alone, mate = _members_graph(state, members)
         zones = [state.new_zone(n) for _ in range(k)]
         if k == 1:
             for atom in members.tolist():
