@@ -5,7 +5,6 @@ as a JPEG. Kept here only so that ``benchmarks/bench_report_maps.py`` measures b
 
 from __future__ import annotations
 
-import base64
 import importlib.util
 import io
 from functools import lru_cache
@@ -47,10 +46,6 @@ def jpeg(scene: Scene) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=90, subsampling=0)
     return buffer.getvalue()
-
-
-def data_uri(scene: Scene) -> str:
-    return "data:image/jpeg;base64," + base64.b64encode(jpeg(scene)).decode("ascii")
 
 
 def _flat(ring: np.ndarray) -> list[float]:

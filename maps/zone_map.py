@@ -2,8 +2,8 @@
 they sit in, that layer's zones outlined, the zone's own border dashed and the surrounding
 municipalities in grey for context.
 
-Drawn as SVG from the EPSG:31370 polygons (:mod:`geo.geometry.polygons`), simplified to half a
-pixel of the map (a tenth of a millimetre on paper): WeasyPrint prints it as vector graphics,
+Drawn as SVG from the EPSG:31370 polygons (:mod:`geo.geometry.polygons`), cut to the view and
+simplified to a pixel of the map (a fifth of a millimetre on paper): WeasyPrint prints it as vector graphics,
 sharp at any zoom, and the page shows it as an image. :func:`zone_scene` says what the map shows
 in drawing pixels, :func:`svg` writes it (``benchmarks/pillow_zone_map.py`` draws the same scene
 with Pillow, the JPEG this replaced, for the benchmark). The legend and the data credit are
@@ -45,8 +45,10 @@ MIN_EXTENT_METRES = 5_000.0
 SVG_UNITS = 10
 # Shapes are cut this many pixels beyond the map's edge (more than the widest line).
 CLIP_BORDER_PX = 10.0
-# Shapes are simplified to this share of a drawing pixel (0.5: under a tenth of a millimetre on paper).
-TOLERANCE_PX = 0.5
+# Shapes are simplified to at most a drawing pixel: a fifth of a millimetre on paper at the widest
+# (18.6 cm for 1,000 pixels), the pixel of the JPEG this SVG replaced. Half a pixel drew half as
+# many points again and printed 10 % slower (benchmarks/README.md, issue 22).
+TOLERANCE_PX = 1.0
 MAX_LABELS = 45
 LABEL_PX = 16
 LABEL_ADVANCE = 0.6  # DejaVu Sans's mean character width, in font sizes
