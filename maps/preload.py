@@ -55,7 +55,7 @@ def _images(layer: Layer, data_dir: Path) -> None:
     from geo.engine.overlay import overlay
     from maps.zone_map import zone_map
 
-    code = str(layer.zones["code"].iloc[0])  # a report map: the polygons, the image library, the font
+    code = str(layer.zones["code"].iloc[0])  # a report map (SVG): the polygons and their simplified copies
     zone_map(layer, code, layer, overlay(layer, layer).zone_detail(code), data_dir)
     figure = Figure(figsize=(1, 1))  # and the matplotlib of the maps' "Download als PNG"
     figure.add_subplot().text(0.5, 0.5, "regiomatch")

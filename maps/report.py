@@ -8,7 +8,6 @@ no municipality; it shows structure and fit.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -213,7 +212,7 @@ class Comparison:
         """The map as a ``data:`` URI, so the page stays one self-contained file."""
         if self.zone_map is None:
             return None
-        return "data:image/jpeg;base64," + base64.b64encode(self.zone_map.jpeg).decode("ascii")
+        return self.zone_map.data_uri
 
     @property
     def headline(self) -> list[str]:

@@ -2,17 +2,16 @@
 they sit in, that layer's zones outlined, the zone's own border dashed and the surrounding
 municipalities in grey for context.
 
-Drawn with Pillow from the EPSG:31370 polygons (:mod:`geo.geometry.polygons`), simplified to what the
-map's scale shows and supersampled for smooth edges: a few hundredths of a second per map, where
-a matplotlib figure took a quarter of a second. The legend and the data credit are returned
-beside the image (:class:`ZoneMap`) for the page to set as text, so they wrap, print sharp and
-stay readable at any size.
+Drawn as SVG from the EPSG:31370 polygons (:mod:`geo.geometry.polygons`), cut to the view and
+simplified to a pixel of the map (a fifth of a millimetre on paper): WeasyPrint prints it as vector graphics,
+sharp at any zoom, and the page shows it as an image. :func:`zone_scene` says what the map shows
+in drawing pixels, :func:`svg` writes it (``benchmarks/pillow_zone_map.py`` draws the same scene
+with Pillow, the JPEG this replaced, for the benchmark). The legend and the data credit are
+returned beside the image (:class:`ZoneMap`) for the page to set as text, so they wrap.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import io
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,11 +19,12 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from markupsafe import escape
 
 from geo.engine.details import ZoneDetail
 from geo.engine.layer import Layer
 from geo.geometry.polygons import municipal_polygons, zone_polygons
-from geo.paths import SHIPPED_DATA
+from geo.paths import ATTRIBUTION, SHIPPED_DATA
 from geo.reference.codes import label, published
 
 # Okabe-Ito: distinguishable with colour-blindness and still apart in greyscale print.
@@ -41,10 +41,17 @@ WIDTH = 1000
 MIN_ASPECT, MAX_ASPECT = 0.55, 1.05
 MARGIN = 0.08
 MIN_EXTENT_METRES = 5_000.0
-# Drawn at SUPERSAMPLE times the size, then reduced: Pillow draws without anti-aliasing.
-SUPERSAMPLE = 2
+# SVG coordinates are whole tenths of a drawing pixel (a fiftieth of a millimetre on paper).
+SVG_UNITS = 10
+# Shapes are cut this many pixels beyond the map's edge (more than the widest line).
+CLIP_BORDER_PX = 10.0
+# Shapes are simplified to at most a drawing pixel: a fifth of a millimetre on paper at the widest
+# (18.6 cm for 1,000 pixels), the pixel of the JPEG this SVG replaced. Half a pixel drew half as
+# many points again and printed 10 % slower (benchmarks/README.md, issue 22).
+TOLERANCE_PX = 1.0
 MAX_LABELS = 45
 LABEL_PX = 16
+LABEL_ADVANCE = 0.6  # DejaVu Sans's mean character width, in font sizes
 
 
 @dataclass(frozen=True)
@@ -58,9 +65,37 @@ class LegendRow:
 
 @dataclass(frozen=True)
 class ZoneMap:
-    """The map as a JPEG image, and its legend."""
+    """The map as an SVG document, and its legend."""
 
-    jpeg: bytes
+    svg: str
+    legend: list[LegendRow]
+
+    @property
+    def data_uri(self) -> str:
+        """``data:image/svg+xml;base64,...``: the page stays one file, and the PDF renderer is
+        handed the image beside the page (:mod:`maps.pdf`)."""
+        import base64
+
+        return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode("utf-8")).decode("ascii")
+
+
+Rings = list[tuple[np.ndarray, list[np.ndarray]]]  # polygons as (exterior, holes), each an (n, 2) array
+
+
+@dataclass(frozen=True)
+class Scene:
+    """What a zone map shows, in drawing pixels (``width`` wide, y down), for any renderer.
+
+    ``areas``: (fill colour, member of the zone?, rings) per municipality, largest first;
+    ``lines``: the comparison layer's zones; ``outline``: the zone's own border (dashed);
+    ``labels``: (x, y, name) of the members."""
+
+    width: int
+    height: int
+    areas: list[tuple[str, bool, Rings]]
+    lines: Rings
+    outline: Rings
+    labels: list[tuple[float, float, str]]
     legend: list[LegendRow]
 
 
@@ -96,7 +131,7 @@ def zone_colours(detail: ZoneDetail, against: Layer | None = None, data_dir: Pat
 
 def zone_map(layer: Layer, code: str, against: Layer, detail: ZoneDetail,
              data_dir: Path = SHIPPED_DATA) -> ZoneMap:
-    r"""The map of zone ``code`` of ``layer``, its members coloured by their zone in ``against``.
+    """The map of zone ``code`` of ``layer``, its members coloured by their zone in ``against``.
 
     Parameters
     ----------
@@ -111,11 +146,24 @@ def zone_map(layer: Layer, code: str, against: Layer, detail: ZoneDetail,
     --------
     >>> result = overlay(assoc, elz)
     >>> drawn = zone_map(assoc, "W13", elz, result.zone_detail("W13"))
-    >>> drawn.jpeg[:2], drawn.legend[0].fill
-    (b'\xff\xd8', '#0072B2')
+    >>> drawn.svg[:4], drawn.legend[0].fill
+    ('<svg', '#0072B2')
     """
-    from PIL import Image, ImageDraw
+    scene = zone_scene(layer, code, against, detail, data_dir)
+    return ZoneMap(svg(scene), scene.legend)
 
+
+def zone_scene(layer: Layer, code: str, against: Layer, detail: ZoneDetail,
+               data_dir: Path = SHIPPED_DATA) -> Scene:
+    """What :func:`zone_map` draws, in drawing pixels: the shapes simplified to the map's scale,
+    their colours, the members' names and the legend.
+
+    Examples
+    --------
+    >>> scene = zone_scene(assoc, "W13", elz, overlay(assoc, elz).zone_detail("W13"))
+    >>> scene.width, len(scene.outline) > 0, "Lendelede" in [name for _, _, name in scene.labels]
+    (1000, True, True)
+    """
     munis = _municipalities(Path(data_dir))
     colours = zone_colours(detail, against, data_dir)
     fill: dict[int, str] = {}
@@ -137,45 +185,93 @@ def zone_map(layer: Layer, code: str, against: Layer, detail: ZoneDetail,
     others = _simplified(_zones, against, Path(data_dir), tolerance)
     others = others[others.index.isin(list(colours))].to_numpy()
 
-    image = Image.new("RGB", (WIDTH * SUPERSAMPLE, view.height * SUPERSAMPLE), "#ffffff")
-    draw = ImageDraw.Draw(image)
-    px = float(SUPERSAMPLE)
     # Largest first, so a municipality inside another's hole is drawn over it.
     order = np.argsort(-shapely.area(in_view.to_numpy()))
     codes = in_view.index.to_numpy()[order]
-    rings = _rings(view, in_view.to_numpy()[order])
-    for code_, parts in zip(codes, rings):
-        colour = _over_white(fill[code_], FILL_OPACITY) if code_ in fill else CONTEXT_COLOUR
-        for exterior, _ in parts:
-            draw.polygon(exterior, fill=colour)
-    for code_, parts in zip(codes, rings):
-        for ring in (r for exterior, holes in parts for r in (exterior, *holes)):
-            # Thin lines need no rounded joints (drawing them is half the cost of a line).
-            draw.line(ring, fill="#ffffff", width=round((1.2 if code_ in fill else 1.0) * px))
-    for parts in _rings(view, others):
-        for ring in (r for exterior, holes in parts for r in (exterior, *holes)):
-            draw.line(ring, fill=ZONE_LINE_COLOUR, width=round(2.4 * px), joint="curve")
-    if outline is not None:
-        for parts in _rings(view, [outline]):
-            for ring in (r for exterior, holes in parts for r in (exterior, *holes)):
-                for dash in _dashes(ring, 9 * px, 4 * px):
-                    draw.line(dash, fill="#000000", width=round(3 * px))
+    areas = [(_over_white(fill[c], FILL_OPACITY) if c in fill else CONTEXT_COLOUR, bool(c in fill), parts)
+             for c, parts in zip(codes, _rings(view, view.clip(in_view.to_numpy()[order])))]
+    labels: list[tuple[float, float, str]] = []
     if len(drawn) <= MAX_LABELS:
-        _label(draw, view, munis.loc[drawn], layer)
-
-    image = image.reduce(SUPERSAMPLE)
-    buffer = io.BytesIO()
-    # JPEG at high quality without colour subsampling: indistinguishable from a PNG of the flat
-    # colours here, written in a few milliseconds, and placed in a PDF as it is (a PNG is decoded
-    # and compressed again by the PDF renderer, 50 ms a map).
-    image.save(buffer, format="JPEG", quality=90, subsampling=0)
+        members = munis.loc[drawn]
+        points = view.pixels(shapely.get_coordinates(shapely.point_on_surface(members.to_numpy())))
+        labels = [(x, y, layer.atoms.name(int(nis))) for nis, (x, y) in zip(members.index, points.tolist())]
 
     legend = [LegendRow(f"{z.name} ({published(z.code)})", fill=colours[z.code]) for z in detail.zones_touched]
     if detail.not_covered:
         legend.append(LegendRow(f"in geen zone van {against.name}", fill=UNCOVERED_COLOUR))
     legend.append(LegendRow(f"grens van {label(code, layer.zone_name(code))}", line="dashed"))
     legend.append(LegendRow(f"grenzen {against.name}", line="solid"))
-    return ZoneMap(buffer.getvalue(), legend)
+    return Scene(width=WIDTH, height=view.height, areas=areas,
+                 lines=[part for parts in _rings(view, view.clip(others)) for part in parts],
+                 outline=_rings(view, [outline])[0] if outline is not None else [],
+                 labels=labels, legend=legend)
+
+
+def svg(scene: Scene) -> str:
+    """The scene as an SVG document: one path per fill colour (municipalities with their holes),
+    the zone lines and the dashed outline one path each, the names on light boxes, and the data credit
+    (:data:`geo.paths.ATTRIBUTION`) as its description. Coordinates are whole tenths of a pixel,
+    each relative to the point before: a few dozen kilobytes for a zone's map.
+
+    Examples
+    --------
+    >>> square = (np.array([[0.0, 0.0], [4.0, 0.0], [4.0, 3.0], [0.0, 0.0]]), [])
+    >>> scene = Scene(width=10, height=5, areas=[("#0072b2", True, [square])], lines=[], outline=[],
+    ...               labels=[(2.0, 2.0, "Lendelede")], legend=[])
+    >>> drawn = svg(scene)
+    >>> '<path fill="#0072b2" d="M0 0l40 0l0 30z"/>' in drawn, ">Lendelede</text>" in drawn, "Statbel" in drawn
+    (True, True, True)
+    """
+    u = SVG_UNITS
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{scene.width}" height="{scene.height}" '
+             f'viewBox="0 0 {scene.width * u} {scene.height * u}">',
+             f"<desc>{escape(ATTRIBUTION)}</desc>",
+             f'<rect width="{scene.width * u}" height="{scene.height * u}" fill="#ffffff"/>']
+    for member in (False, True):  # the context first: the members' wider white borders on top
+        # One path per colour (holes and enclaves cut out by the even-odd rule): a PDF renderer
+        # spends more on each element than on each point.
+        by_colour: dict[str, Rings] = {}
+        for colour, is_member, rings in scene.areas:
+            if is_member is member:
+                by_colour.setdefault(colour, []).extend(rings)
+        parts.append(f'<g stroke="#ffffff" stroke-width="{(1.2 if member else 1.0) * u:g}" fill-rule="evenodd">')
+        parts.extend(f'<path fill="{colour}" d="{_path(rings)}"/>' for colour, rings in by_colour.items() if rings)
+        parts.append("</g>")
+    if scene.lines:
+        parts.append(f'<path fill="none" stroke="{ZONE_LINE_COLOUR}" stroke-width="{2.4 * u:g}" '
+                     f'stroke-linejoin="round" d="{_path(scene.lines)}"/>')
+    if scene.outline:
+        parts.append(f'<path fill="none" stroke="#000000" stroke-width="{3 * u}" '
+                     f'stroke-dasharray="{9 * u} {4 * u}" d="{_path(scene.outline)}"/>')
+    if scene.labels:
+        size = LABEL_PX * u
+        # Each name on a light box (a halo would need each name drawn twice, and a PDF renderer
+        # lays out every text element on its own). Box width: DejaVu Sans's mean advance.
+        parts.append('<g fill="#ffffff" fill-opacity="0.7">')
+        for x, y, name in scene.labels:
+            half_w, half_h = (len(name) * LABEL_ADVANCE + 0.3) * size / 2, 0.65 * size
+            parts.append(f'<rect x="{round(x * u - half_w)}" y="{round(y * u - half_h)}" width="{round(2 * half_w)}" '
+                         f'height="{round(2 * half_h)}" rx="{round(0.25 * size)}"/>')
+        # y: the baseline, a third of the size below the point, so the name is centred on it
+        parts.append(f'</g><g font-family="DejaVu Sans" font-size="{size}" text-anchor="middle" fill="#1d1d1b">')
+        parts.extend(f'<text x="{round(x * u)}" y="{round(y * u + 0.35 * size)}">{escape(name)}</text>'
+                     for x, y, name in scene.labels)
+        parts.append("</g>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _path(rings: Rings) -> str:
+    """SVG path data of polygons: per ring its first point, then whole tenths of a pixel relative
+    to the point before (a step that rounds to nothing is left out) and ``z`` to close it."""
+    out = []
+    for exterior, holes in rings:
+        for ring in (exterior, *holes):
+            xy = np.rint(np.asarray(ring) * SVG_UNITS).astype(np.int64)
+            steps = np.diff(xy[:-1] if len(xy) > 1 and (xy[0] == xy[-1]).all() else xy, axis=0)
+            steps = steps[steps.any(axis=1)]
+            out.append(f"M{xy[0, 0]} {xy[0, 1]}" + "".join([f"l{dx} {dy}" for dx, dy in steps.tolist()]) + "z")
+    return "".join(out)
 
 
 @lru_cache(maxsize=4)
@@ -226,53 +322,47 @@ class _View:
 
     @property
     def tolerance(self) -> float:
-        """Simplification in metres: half a pixel or less, rounded down to a power of two so that
+        """Simplification in metres: TOLERANCE_PX or less, rounded down to a power of two so that
         maps of similar scale share one simplified copy of the polygons."""
-        return float(2.0 ** math.floor(math.log2(max(0.5 / self.scale, 1.0))))
+        return float(2.0 ** math.floor(math.log2(max(TOLERANCE_PX / self.scale, 1.0))))
+
+    def clip(self, geometries: np.ndarray) -> np.ndarray:
+        """``geometries`` cut to the view and a border wider than any line drawn: what lies further
+        out is not drawn, and the cut edges (a line along them) fall outside the map.
+
+        Examples
+        --------
+        >>> view = _View((0.0, 0.0, 1000.0, 500.0), 1.0)
+        >>> shapely.bounds(view.clip(np.array([shapely.box(-5000, 100, 500, 200)]))).tolist()
+        [[-10.0, 100.0, 500.0, 200.0]]
+        """
+        border = CLIP_BORDER_PX / self.scale
+        xmin, ymin, xmax, ymax = self.bounds
+        return shapely.clip_by_rect(geometries, xmin - border, ymin - border, xmax + border, ymax + border)
 
     @property
     def height(self) -> int:
         return round((self.bounds[3] - self.bounds[1]) * self.scale)
 
     def pixels(self, xy: np.ndarray) -> np.ndarray:
-        """EPSG:31370 metres to drawing pixels (supersampled; y down)."""
+        """EPSG:31370 metres to drawing pixels (y down)."""
         out = np.empty(xy.shape, dtype=float)
-        out[:, 0] = (xy[:, 0] - self.bounds[0]) * self.scale * SUPERSAMPLE
-        out[:, 1] = (self.bounds[3] - xy[:, 1]) * self.scale * SUPERSAMPLE
+        out[:, 0] = (xy[:, 0] - self.bounds[0]) * self.scale
+        out[:, 1] = (self.bounds[3] - xy[:, 1]) * self.scale
         return out
 
 
-def _rings(view: _View, geometries) -> list[list[tuple[list, list[list]]]]:
+def _rings(view: _View, geometries) -> list[Rings]:
     """Per geometry, its polygons as (exterior, holes) in drawing pixels."""
     polygons, of_geometry = shapely.get_parts(geometries, return_index=True)
-    out: list[list[tuple[list, list[list]]]] = [[] for _ in range(len(geometries))]
+    out: list[Rings] = [[] for _ in range(len(geometries))]
     for polygon, i in zip(polygons, of_geometry):
         if polygon.geom_type != "Polygon" or polygon.is_empty:
             continue
-        exterior = view.pixels(shapely.get_coordinates(polygon.exterior)).ravel().tolist()
-        holes = [view.pixels(shapely.get_coordinates(h)).ravel().tolist() for h in polygon.interiors]
+        exterior = view.pixels(shapely.get_coordinates(polygon.exterior))
+        holes = [view.pixels(shapely.get_coordinates(h)) for h in polygon.interiors]
         out[i].append((exterior, holes))
     return out
-
-
-def _dashes(ring: list[float], on: float, off: float) -> list[list[float]]:
-    """The dashes of a dashed line along ``ring`` (flat x, y list): ``on`` pixels drawn, ``off`` not.
-
-    Examples
-    --------
-    >>> _dashes([0, 0, 10, 0], 3, 2)
-    [[0.0, 0.0, 3.0, 0.0], [5.0, 0.0, 8.0, 0.0]]
-    """
-    xy = np.asarray(ring, dtype=float).reshape(-1, 2)
-    along = np.r_[0.0, np.cumsum(np.hypot(*np.diff(xy, axis=0).T))]
-    dashes = []
-    for start in np.arange(0.0, along[-1], on + off):
-        end = min(start + on, along[-1])
-        inside = (along > start) & (along < end)
-        at = np.r_[start, along[inside], end]
-        points = np.column_stack([np.interp(at, along, xy[:, 0]), np.interp(at, along, xy[:, 1])])
-        dashes.append(points.ravel().tolist())
-    return dashes
 
 
 def _over_white(colour: str, opacity: float) -> str:
@@ -286,21 +376,3 @@ def _over_white(colour: str, opacity: float) -> str:
     rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)], dtype=float)
     mixed = np.rint(opacity * rgb + (1 - opacity) * 255).astype(int)
     return "#" + "".join(f"{v:02x}" for v in mixed)
-
-
-def _label(draw, view: _View, members, layer: Layer) -> None:
-    """Member names at a point inside each, with a white halo so they read on any fill."""
-    font = _font(LABEL_PX * SUPERSAMPLE)
-    points = view.pixels(shapely.get_coordinates(shapely.point_on_surface(members.to_numpy())))
-    for nis, (x, y) in zip(members.index, points.tolist()):
-        draw.text((x, y), layer.atoms.name(int(nis)), font=font, fill="#1d1d1b", anchor="mm",
-                  stroke_width=2 * SUPERSAMPLE, stroke_fill="#ffffff")
-
-
-@lru_cache(maxsize=4)
-def _font(size: int):
-    """DejaVu Sans (the report's font), from matplotlib's own copy: the same on every machine."""
-    from PIL import ImageFont
-
-    folder = Path(importlib.util.find_spec("matplotlib").origin).parent / "mpl-data" / "fonts" / "ttf"
-    return ImageFont.truetype(str(folder / "DejaVuSans.ttf"), size)

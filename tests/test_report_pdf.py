@@ -164,3 +164,15 @@ def test_inlined_images_reach_the_pdf_once_each_and_unchanged():
     assert filters == ["/DCTDecode", "/FlateDecode"]
     jpeg = next(image for image in images.values() if image["/Filter"] == "/DCTDecode")
     assert jpeg.get_data() == buffer.getvalue()
+
+
+def test_report_maps_print_as_vector_graphics(printed):
+    """The report maps are SVG: WeasyPrint draws them as paths and text, sharp at any zoom, so
+    the printed report holds no raster image at all."""
+    out = subprocess.run([_tool("pdfimages"), "-list", str(printed["W13"])], capture_output=True, text=True,
+                         check=True).stdout
+    assert len(out.strip().splitlines()) == 2, f"raster images in the report: {out}"  # the header only
+    _, found = words(printed["W13"])
+    # the map names the members: Spiere-Helkijn in each of W13's 4 maps, beside the text's mentions
+    on_maps = [w for w in found if w[5] == "Spiere-Helkijn" and w[4] - w[2] < 7.5]
+    assert len(on_maps) == 4, on_maps

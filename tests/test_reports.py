@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import re
 from pathlib import Path
+from xml.etree import ElementTree
 
-import numpy as np
-import PIL.Image
 import pytest
-from matplotlib.colors import to_rgb
+from markupsafe import escape
 
 from api.cli import main as cli_main
 from geo.engine.overlay import overlay
@@ -17,7 +18,15 @@ from geo.reference.norms import ZONE_MINIMUM_60K, check_population
 from maps import pdf as pdf_module
 from maps.pdf import available_renderers, html_to_pdf
 from maps.report import DEFAULT_AGAINST, fit_report, render_report
-from maps.zone_map import DOMINANT_COLOUR, FILL_OPACITY, zone_colours, zone_map
+from maps.zone_map import (
+    DOMINANT_COLOUR,
+    FILL_OPACITY,
+    ZONE_LINE_COLOUR,
+    _over_white,
+    zone_colours,
+    zone_map,
+    zone_scene,
+)
 from tests.system import PACKAGES, install_hint, require_pdf_renderer
 
 # Golden figures of 1 January 2020 (Statbel's municipal count): pinned, see conftest.GOLDEN_YEAR.
@@ -221,11 +230,11 @@ def test_each_installed_renderer_produces_a_readable_pdf(catalog, renderer):
 
 
 # -- report map ------------------------------------------------------------------------------
-def _has_colour(image: bytes, colour: str, tolerance: float = 0.04) -> bool:
-    # Members are filled at FILL_OPACITY over white: look for that blend (JPEG: a small tolerance).
-    pixels = np.asarray(PIL.Image.open(io.BytesIO(image)).convert("RGB"), dtype=float) / 255
-    target = FILL_OPACITY * np.array(to_rgb(colour)) + (1 - FILL_OPACITY) * np.ones(3)
-    return int((np.abs(pixels - target).max(axis=-1) < tolerance).sum()) > 200
+def _member_paths(svg: str) -> list[str]:
+    """The fill colours of the members' paths (the second group of areas, after the context)."""
+    groups = re.findall(r'<g stroke="#ffffff"[^>]*>(.*?)</g>', svg)
+    assert len(groups) == 2, "the map has a group of context areas and one of members"
+    return re.findall(r'<path fill="(#[0-9a-f]{6})"', groups[1])
 
 
 def test_report_map_colours_members_by_their_zone(catalog):
@@ -235,13 +244,29 @@ def test_report_map_colours_members_by_their_zone(catalog):
     split_map = zone_map(associations, "W13", elz, split)
     nested_map = zone_map(associations, "NETELAND", elz, nested)
     for drawn in (split_map, nested_map):
-        assert drawn.jpeg.startswith(b"\xff\xd8")
+        assert drawn.svg.startswith("<svg") and drawn.svg.endswith("</svg>")
+        ElementTree.fromstring(drawn.svg)  # well-formed XML, as WeasyPrint and browsers need
     colours = zone_colours(split)
     assert colours["elz18"] == DOMINANT_COLOUR and len(set(colours.values())) == 4
-    assert _has_colour(split_map.jpeg, colours["elz40"])  # Lendelede, on the other side of the line
-    assert _has_colour(split_map.jpeg, DOMINANT_COLOUR)
-    assert _has_colour(nested_map.jpeg, DOMINANT_COLOUR)
-    assert not _has_colour(nested_map.jpeg, colours["elz40"])
+    # One path per zone the members sit in, filled with its colour at FILL_OPACITY over white.
+    assert sorted(_member_paths(split_map.svg)) == sorted(_over_white(colours[z.code], FILL_OPACITY)
+                                                         for z in split.zones_touched)
+    assert _member_paths(nested_map.svg) == [_over_white(DOMINANT_COLOUR, FILL_OPACITY)]
+    assert _over_white(colours["elz40"], FILL_OPACITY) not in nested_map.svg
+
+
+def test_report_map_draws_every_member_and_names_them(catalog):
+    associations, elz = catalog.layer(ASSOCIATIONS), catalog.layer("eerstelijnszone")
+    split = overlay(associations, elz).zone_detail("W13")
+    drawn = zone_map(associations, "W13", elz, split)
+    scene = zone_scene(associations, "W13", elz, split)
+    members = [m.name for z in split.zones_touched for m in z.members]
+    assert sum(1 for _, member, rings in scene.areas if member and rings) == len(members) == 14
+    assert sorted(re.findall(r"<text [^>]*>([^<]+)</text>", drawn.svg)) == sorted(members)
+    # the zone's border dashed, the comparison layer's zones solid: one path each
+    assert drawn.svg.count('stroke-dasharray="90 40"') == 1 and drawn.svg.count(f'stroke="{ZONE_LINE_COLOUR}"') == 1
+    assert escape(ATTRIBUTION) in drawn.svg  # the data credit travels inside the map too
+    assert 20_000 < len(drawn.svg) < 120_000  # simplified to the map's scale: tens of kilobytes
 
 
 def test_report_map_legend_names_every_zone_and_both_lines(catalog):
@@ -259,7 +284,10 @@ def test_report_page_shows_the_map_with_its_legend(catalog):
     associations, elz = catalog.layer(ASSOCIATIONS), catalog.layer("eerstelijnszone")
     html = render_report(fit_report(associations, "W13", [elz]))
     figure = html[html.index('<figure class="zone-map">'):html.index("</figure>")]
-    assert 'src="data:image/jpeg;base64,' in figure
+    image = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', figure)
+    assert image, "the map is an inlined SVG image"
+    svg = base64.b64decode(image[1]).decode("utf-8")
+    assert svg.startswith("<svg") and ">Lendelede</text>" in svg
     assert "Kortrijk-Kuurne-Harelbeke (elz18)" in visible_text(figure)
     assert "grens van W13" in visible_text(figure)
     assert "Statbel" in visible_text(figure)  # the data credit travels with the map
@@ -272,7 +300,7 @@ def test_cli_writes_html_and_pdf(tmp_path: Path):
     assert cli_main(["report", ASSOCIATIONS, "W13", "-o", str(html_file), "--against", "eerstelijnszone"]) == 0
     text = visible_text(html_file.read_text(encoding="utf-8"))
     assert "In RITS (elz40): Lendelede (5.787)." in text
-    assert "data:image/jpeg;base64," in html_file.read_text(encoding="utf-8")  # self-contained
+    assert "data:image/svg+xml;base64," in html_file.read_text(encoding="utf-8")  # self-contained
     assert cli_main(["report", f"{ASSOCIATIONS}@2018-06-30", "ISOM", "-o", str(pdf_file)]) == 0
     assert pdf_file.read_bytes().startswith(b"%PDF-")
     assert "Middenkempen" in pdf_text(pdf_file.read_bytes())

@@ -159,11 +159,40 @@ def _slow_csv(rows: int = 99_000) -> bytes:
     return ("nis_code,zone_code,zone_name,a,b,d,e\n" + body).encode()
 
 
-def test_the_wall_time_limit_stops_the_reader():
+def test_the_wall_time_limit_stops_the_reader_and_a_new_worker_takes_its_place():
     with pytest.raises(Exception) as caught:
         parse_upload(_slow_csv(), "traag.csv", ImportLimits(wall_seconds=0.3))
     assert type(caught.value).__name__ == "LimitExceeded"
     assert "import_wall_seconds" in caught.value.detail
+    # the killed worker's slot reads the next upload in a new worker, and every slot still works
+    for _ in range(3):
+        assert parse_upload(b"nis_code,zone_code\n34022,K\n", "k.csv", ImportLimits(wall_seconds=0.3,
+                                                                                       parallel=1)).shape == (1, 2)
+
+
+def test_the_cpu_limit_ends_the_worker():
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["nis_code", "zone_code", "a", "b", "c", "d"])
+    for i in range(60_000):
+        sheet.append([34022, f"Z{i % 7}", i, i * 2, f"x{i}", f"y{i}"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    # openpyxl reads 60,000 rows in well over a second of CPU; the limit ends the worker first
+    with pytest.raises(Exception) as caught:
+        parse_upload(buffer.getvalue(), "zwaar.xlsx", ImportLimits(cpu_seconds=1, parallel=1))
+    assert type(caught.value).__name__ == "LimitExceeded", caught.value
+    assert "import_cpu_seconds" in caught.value.detail
+    assert parse_upload(b"nis_code,zone_code\n34022,K\n", "k.csv", ImportLimits(parallel=1)).shape == (1, 2)
+
+
+def test_the_memory_limit_holds_in_the_worker():
+    # 64 MB of address space is less than the worker holds already: the read cannot allocate
+    with pytest.raises(Exception) as caught:
+        parse_upload(_slow_csv(20_000), "groot.csv", ImportLimits(memory_bytes=64 * 1024 * 1024, parallel=1))
+    assert type(caught.value).__name__ == "LimitExceeded", caught.value
+    assert "import_memory_bytes" in caught.value.detail
+    assert parse_upload(b"nis_code,zone_code\n34022,K\n", "k.csv", ImportLimits(parallel=1)).shape == (1, 2)
 
 
 def test_a_crash_in_the_reader_is_a_422():

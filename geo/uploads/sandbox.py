@@ -2,10 +2,12 @@ r"""Parse an uploaded file in a separate, limited process, so no file can exhaus
 
 An upload is untrusted: a 4.7 KB XLSX can ask for gigabytes, a GeoPackage view can run an endless
 query, a zip can inflate a thousandfold. :func:`parse_upload` reads the file (with the same readers
-as :mod:`geo.uploads.importing`) in a child process forked from a small fork server, with
+as :mod:`geo.uploads.importing`) in a worker process of a ``ProcessPoolExecutor``, forked ahead
+from a fork server and ended after one upload (``max_tasks_per_child=1``: no upload runs in a
+process another one touched), with
 
-* ``RLIMIT_CPU`` (CPU seconds) and ``RLIMIT_AS`` (address space) set in the child,
-* a wall-time timeout after which the parent kills the child,
+* ``RLIMIT_CPU`` (CPU seconds) and ``RLIMIT_AS`` (address space) set in the worker for its task,
+* a wall-time timeout after which the server kills the worker (a new one takes its place),
 * checks before anything is unpacked: the zip central directory (XLSX and zipped shapefiles),
   the sheet dimension of an XLSX, JSON nesting depth, and GeoPackage feature tables being real
   tables (a view, or anything that is not a plain table, is refused: it could run any query),
@@ -35,9 +37,12 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geo import errors
+
+if TYPE_CHECKING:  # the pool's module is loaded with the first upload, not at the server's start
+    from concurrent.futures import ProcessPoolExecutor
 
 MB = 1024 * 1024
 
@@ -267,33 +272,30 @@ def build_limited(content: bytes, filename: str, limits: ImportLimits, data_dir:
         "left_out": tuple(layer.left_out)})
 
 
-def _child(connection, job: str, content: bytes, filename: str, limits: dict, extra: dict) -> None:
+def _task(job: str, content: bytes, filename: str, limits: dict, extra: dict) -> tuple[Any, ...]:
+    """In a pool worker: the upload's limits on this process, then the reading (or building).
+    Every outcome is a picklable tuple; a limit the kernel enforces ends the worker instead."""
     import resource
 
     chosen = ImportLimits(**limits)
-    connection.send(("started",))  # the wall time counts from here, not from the fork server's start
-    resource.setrlimit(resource.RLIMIT_CPU, (chosen.cpu_seconds, chosen.cpu_seconds + 1))
+    # RLIMIT_CPU counts the worker's whole life: its start-up is not the upload's to pay for.
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    spent = int(used.ru_utime + used.ru_stime)
+    resource.setrlimit(resource.RLIMIT_CPU, (spent + chosen.cpu_seconds, spent + chosen.cpu_seconds + 1))
     resource.setrlimit(resource.RLIMIT_AS, (chosen.memory_bytes, chosen.memory_bytes))
-    result: tuple[Any, ...]
     try:
         if job == "build":
-            result = ("ok", build_limited(content, filename, chosen, **extra))
-        else:
-            result = ("ok", read_limited(content, filename, chosen))
+            return ("ok", build_limited(content, filename, chosen, **extra))
+        return ("ok", read_limited(content, filename, chosen))
     except errors.RegiomatchError as exc:
-        result = ("error", type(exc).__name__, exc.detail)
+        return ("error", type(exc).__name__, exc.detail)
     except MemoryError:
-        result = ("error", "LimitExceeded", _memory_message(filename, chosen))
+        return ("error", "LimitExceeded", _memory_message(filename, chosen))
     except RecursionError:
-        result = ("error", "LimitExceeded", f"{filename!r} is te diep genest om te lezen")
+        return ("error", "LimitExceeded", f"{filename!r} is te diep genest om te lezen")
     except Exception as exc:  # any reader failure is the file's fault, said as a 422
         reason = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
-        result = ("error", "InvalidInput", f"{filename!r} kon niet gelezen worden: {reason}")
-    try:
-        connection.send(result)
-    except MemoryError:
-        connection.send(("error", "LimitExceeded", _memory_message(filename, chosen)))
-    connection.close()
+        return ("error", "InvalidInput", f"{filename!r} kon niet gelezen worden: {reason}")
 
 
 def _memory_message(filename: str, limits: ImportLimits) -> str:
@@ -301,19 +303,23 @@ def _memory_message(filename: str, limits: ImportLimits) -> str:
             "(import_memory_bytes)")
 
 
+def _ready() -> bool:
+    return True
+
+
 _context_lock = threading.Lock()
 _context = None
 
 
 def _process_context():
-    """A fork server started once with the readers imported: children start in milliseconds and
+    """A fork server started once with the readers imported: workers start in milliseconds and
     never inherit the server's threads."""
     global _context
     with _context_lock:
         if _context is None:
             if "forkserver" in multiprocessing.get_all_start_methods():
                 _context = multiprocessing.get_context("forkserver")
-                # The shipped catalog too (geo.uploads.preload): each child starts with it
+                # The shipped catalog too (geo.uploads.preload): each worker starts with it
                 # loaded instead of spending 2 s of its CPU budget reading it.
                 _context.set_forkserver_preload(["geo.uploads.sandbox", "geo.uploads.importing",
                                                  "geo.uploads.preview", "geo.uploads.preload"])
@@ -322,12 +328,49 @@ def _process_context():
         return _context
 
 
-_slots: dict[int, threading.BoundedSemaphore] = {}
+class _Slots:
+    """``parallel`` slots, each a pool of one pre-forked worker that reads one upload and ends
+    (``max_tasks_per_child=1``): the pool forks the next worker as soon as one ends, so an
+    upload finds a worker waiting, and no upload ever runs in a process another one used. A pool
+    of its own per slot: a worker killed by a limit breaks its pool, and only its own upload's."""
+
+    def __init__(self, parallel: int):
+        self.parallel = parallel
+        self.free: list[ProcessPoolExecutor] = []
+        self.made = 0
+
+    def take(self) -> ProcessPoolExecutor | None:
+        """A free slot's pool, or None when ``parallel`` uploads are being read."""
+        with _context_lock:
+            if self.free:
+                return self.free.pop()
+            if self.made >= self.parallel:
+                return None
+            self.made += 1
+        try:
+            return _new_pool()
+        except BaseException:
+            with _context_lock:
+                self.made -= 1
+            raise
+
+    def give_back(self, pool: ProcessPoolExecutor) -> None:
+        with _context_lock:
+            self.free.append(pool)
 
 
-def _slot(parallel: int) -> threading.BoundedSemaphore:
-    with _context_lock:
-        return _slots.setdefault(parallel, threading.BoundedSemaphore(parallel))
+def _new_pool() -> ProcessPoolExecutor:
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(1, mp_context=_process_context(), max_tasks_per_child=1)
+    # The first worker, waited for here (the fork server's first start reads the catalog: seconds,
+    # not counted in an upload's wall time); every later one is forked when its predecessor ends.
+    pool.submit(_ready).result(timeout=STARTUP_SECONDS)
+    return pool
+
+
+STARTUP_SECONDS = 120
+_slots: dict[int, _Slots] = {}
 
 
 def parse_upload(content: bytes, filename: str, limits: ImportLimits | None = None):
@@ -359,48 +402,54 @@ def build_upload(content: bytes, filename: str, catalog, limits: ImportLimits | 
 
 
 def _limited(job: str, content: bytes, filename: str, limits: ImportLimits, extra: dict):
-    slot = _slot(limits.parallel)
-    if not slot.acquire(blocking=False):
+    with _context_lock:
+        slots = _slots.setdefault(limits.parallel, _Slots(limits.parallel))
+    pool = slots.take()
+    if pool is None:
         raise errors.Busy(f"er worden al {limits.parallel} bestanden ingelezen; probeer het over enkele seconden "
                           "opnieuw")
+    broken = True
     try:
-        return _run_child(job, content, filename, limits, extra)
+        result, broken = _run_in(pool, job, content, filename, limits, extra)
     finally:
-        slot.release()
-
-
-def _run_child(job: str, content: bytes, filename: str, limits: ImportLimits, extra: dict):
-    context = _process_context()
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(sender, job, content, filename, asdict(limits), extra),
-                              daemon=True)
-    process.start()
-    sender.close()
-    try:
-        try:
-            started = receiver.poll(120) and receiver.recv() == ("started",)
-        except (EOFError, OSError):
-            started = False
-        if not started:
-            process.join(5)
-            raise _death(process.exitcode, filename, limits)
-        if not receiver.poll(limits.wall_seconds):
-            raise errors.LimitExceeded(f"het inlezen van {filename!r} duurde langer dan {limits.wall_seconds:g} s "
-                                       "(import_wall_seconds)")
-        try:
-            result = receiver.recv()
-        except (EOFError, OSError):
-            process.join(5)
-            raise _death(process.exitcode, filename, limits) from None
-    finally:
-        if process.is_alive():
-            process.kill()
-        process.join(5)
-        receiver.close()
+        if broken:  # a worker killed (by us or by a limit): its pool is done for, the slot gets a new one
+            pool.shutdown(wait=False, cancel_futures=True)
+            with _context_lock:
+                slots.made -= 1
+        else:
+            slots.give_back(pool)
     if result[0] == "ok":
         return result[1]
     _, kind, detail = result
     raise getattr(errors, kind, errors.InvalidInput)(detail)
+
+
+def _run_in(pool: ProcessPoolExecutor, job: str, content: bytes, filename: str, limits: ImportLimits,
+            extra: dict) -> tuple[tuple[Any, ...], bool]:
+    """The task's result and whether the pool broke. The pool's worker is reached through the
+    executor's ``_processes`` (the standard library has no public way to kill a task's worker or
+    read how it ended); a worker of its own per pool makes it the one running this task."""
+    from concurrent.futures import TimeoutError as FuturesTimeout
+    from concurrent.futures.process import BrokenProcessPool
+
+    future = pool.submit(_task, job, content, filename, asdict(limits), extra)
+    try:
+        return future.result(timeout=limits.wall_seconds), False
+    except FuturesTimeout:
+        for worker in list(pool._processes.values()):  # type: ignore[attr-defined]
+            worker.kill()
+        raise errors.LimitExceeded(f"het inlezen van {filename!r} duurde langer dan {limits.wall_seconds:g} s "
+                                   "(import_wall_seconds)") from None
+    except BrokenProcessPool:
+        workers = list(pool._processes.values())  # type: ignore[attr-defined]
+        for worker in workers:
+            worker.join(5)
+        codes = [w.exitcode for w in workers if w.exitcode not in (None, -signal.SIGTERM)]
+        raise _death(codes[0] if codes else None, filename, limits) from None
+    except MemoryError:  # raised in the worker outside the task (sending its result back)
+        raise errors.LimitExceeded(_memory_message(filename, limits)) from None
+    except Exception as exc:  # noqa: BLE001 - the same: the worker could not hand back what it read
+        raise errors.InvalidInput(f"{filename!r} kon niet gelezen worden: {type(exc).__name__}") from None
 
 
 def _death(exitcode: int | None, filename: str, limits: ImportLimits) -> errors.RegiomatchError:
