@@ -201,3 +201,12 @@ def test_a_layer_of_partial_members_against_itself_is_perfect(catalog, register,
     assert s.normalized_mutual_information == pytest.approx(1.0, abs=1e-9)
     assert s.nested_share == pytest.approx(1.0)
     assert s.gap_weight == pytest.approx(0.0, abs=1e-6)
+
+
+def test_cost_share_by_area_counts_the_parts_area(register):
+    """Split by area, Streekvereniging Zuidrand's Antwerpen member pays for Borsbeek's area."""
+    from geo.views.costshare import cost_share
+
+    borsbeek = float(_part_areas().set_index("nis_2019_2024")["area_km2"][BORSBEEK])
+    table = cost_share(register, _code(register, "Streekvereniging Zuidrand"), "10000", weight="area").table
+    assert table.set_index("nis_code").loc[ANTWERPEN, "area_km2"] == pytest.approx(borsbeek, abs=1e-6)
