@@ -267,15 +267,13 @@ def _parts_joint(a: "Layer", b: "Layer", row: int, w: float) -> dict[tuple[int, 
     return cells
 
 
-def _mixed_joint(a: "Layer", b: "Layer", row: int, w: float) -> dict[tuple[int, int], float] | None:
+def _mixed_joint(a: "Layer", b: "Layer", row: int, w: float,
+                 people_by_row: dict[int, dict[tuple[int, int], float]]) -> dict[tuple[int, int], float] | None:
     """Joint area where one layer cuts the municipality by polygons and the other by parts (no part
     outlines are shipped): each A-zone's area is spread over the B-zones in the proportions of its
     inhabitants from the statistical sectors (exact where a part lies in one zone: Borsbeek in
     Oost), or None when the sectors cannot say."""
-    from geo.engine.fine import joint_cells
-
-    origin_a, origin_b = _origin(a), _origin(b)
-    people = joint_cells(origin_a, origin_b, origin_a.atoms.weights("population")).get(row)
+    people = people_by_row.get(row)
     if not people:
         return None
     in_a: dict[int, float] = {}
@@ -311,6 +309,7 @@ def joint_areas(a: "Layer", b: "Layer") -> dict[int, dict[tuple[int, int], float
     pa, pb = area_pieces(a), area_pieces(b)
     cut_a, cut_b = _fractional_rows(pa), _fractional_rows(pb)
     w = a.atoms.weights("area")
+    people_by_row: dict[int, dict[tuple[int, int], float]] | None = None
     out: dict[int, dict[tuple[int, int], float]] = {}
     for row in rows.tolist():
         by_polygons = (row in cut_a, row in cut_b)
@@ -318,7 +317,12 @@ def joint_areas(a: "Layer", b: "Layer") -> dict[int, dict[tuple[int, int], float
             out[row] = _parts_joint(a, b, row, float(w[row]))
             continue
         if by_polygons != (True, True):
-            mixed = _mixed_joint(a, b, row, float(w[row]))
+            if people_by_row is None:  # the inhabitants' joint from the sectors, once per pair
+                from geo.engine.fine import joint_cells
+
+                origin_a, origin_b = _origin(a), _origin(b)
+                people_by_row = joint_cells(origin_a, origin_b, origin_a.atoms.weights("population"))
+            mixed = _mixed_joint(a, b, row, float(w[row]), people_by_row)
             if mixed is not None:
                 out[row] = mixed
             continue
