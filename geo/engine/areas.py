@@ -253,7 +253,8 @@ def _parts_joint(a: "Layer", b: "Layer", row: int, w: float) -> dict[tuple[int, 
     """Joint area of A- and B-zones in a municipality both count in parts: the area of the parts
     both cover (a zone whose share is not named by parts is spread as a product of shares)."""
     parts = municipal_parts(a.atoms)[int(a.atoms.nis_codes[row])]
-    total = float(parts.sum())
+    area = {int(c): float(v) for c, v in parts.items()}
+    total = sum(area.values())
     sets_a, sets_b = _row_part_sets(a, row, parts), _row_part_sets(b, row, parts)
     cells: dict[tuple[int, int], float] = {}
     for i, left in sets_a.items():
@@ -261,7 +262,7 @@ def _parts_joint(a: "Layer", b: "Layer", row: int, w: float) -> dict[tuple[int, 
             if left is None or right is None:
                 value = w * float(a.membership[row, i]) * float(b.membership[row, j])
             else:
-                value = w * float(parts[list(left & right)].sum()) / total if total > 0 else 0.0
+                value = w * sum(area[c] for c in left & right) / total if total > 0 else 0.0
             if value > 0:
                 cells[(i, j)] = value
     return cells
