@@ -5,6 +5,8 @@ Examples::
     regiomatch layers
     regiomatch members samenwerkingsverband W13
     regiomatch overlay samenwerkingsverband eerstelijnszone --format table --population-year 2018
+    regiomatch --as-of 2018-06-30 members samenwerkingsverband ISOM
+    regiomatch overlay samenwerkingsverband@2018-06-30 eerstelijnszone
     regiomatch mismatch W13 --layer samenwerkingsverband --against eerstelijnszone
     regiomatch serve --port 8000
 
@@ -24,7 +26,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 
 from api import cli_ensemble, cli_maps, cli_reports, cli_users, cli_zonings, serialize
-from api.cli_common import GLOBAL_OPTIONS, add_command, print_frame, workspace
+from api.cli_common import GLOBAL_OPTIONS, add_command, check_as_of, print_frame, workspace
 from geo import dutch
 from geo.engine.layer import with_population
 from geo.engine.overlay import overlay
@@ -127,6 +129,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         os.environ["REGIOMATCH_DATA_DIR"] = str(args.data_dir)
     if args.population_year is not None:
         os.environ["REGIOMATCH_POPULATION_YEAR"] = str(args.population_year)
+    if args.as_of is not None:
+        os.environ["REGIOMATCH_AS_OF"] = args.as_of.isoformat()
     get_settings.cache_clear()
     check_exposure(get_settings(), args.host)
     from api.serving import protocol
@@ -190,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        check_as_of(args)
         args.func(args)
     except RegiomatchError as exc:
         print(f"regiomatch: {exc.detail}", file=sys.stderr)

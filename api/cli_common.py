@@ -1,10 +1,15 @@
 """What every ``regiomatch`` command shares: the global options, the workspace, table output.
 
-The global options (``--data-dir``, ``--population-year``, ``--format``) are accepted before and
-after the subcommand: ``regiomatch overlay A B --population-year 2018`` and
+The global options (``--data-dir``, ``--population-year``, ``--as-of``, ``--format``) are accepted
+before and after the subcommand: ``regiomatch overlay A B --population-year 2018`` and
 ``regiomatch --population-year 2018 overlay A B`` are the same. Every command resolves layer ids
 through the workspace the API uses (same ``REGIOMATCH_*`` settings, same database), so shipped,
-imported and ``scenario:<id>`` layers work everywhere.
+imported, dated (``samenwerkingsverband@2018-06-30``) and ``scenario:<id>`` layers work everywhere.
+
+``--as-of YYYY-MM-DD`` is the date the association layer is served on, as the server's
+``REGIOMATCH_AS_OF`` (default: that setting, else today): the memberships the dated history counts
+that day, the same date ``GET /api/v1/associations?as_of=`` lists. A bad date is refused before
+anything is read or written.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from api.settings import get_settings, workspace_for
+from api.settings import Settings, get_settings, workspace_for
 from geo import dutch
 from geo.formulas import neutralise_frame
 from geo.paths import ATTRIBUTION
@@ -40,6 +45,8 @@ def _global_options(after_command: bool) -> argparse.ArgumentParser:
     parser.add_argument("--population-year", type=int, choices=population_years(),
                         help="Statbel population year, one of the years in data/population.csv (default: "
                         f"REGIOMATCH_POPULATION_YEAR or {DEFAULT_POPULATION_YEAR})")
+    parser.add_argument("--as-of", metavar="YYYY-MM-DD", help="date the association layer is served on: the "
+                        "memberships the dated history counts then (default: REGIOMATCH_AS_OF or today)")
     parser.add_argument("--format", choices=FORMATS, help="output of listing commands (default: table)")
     return parser
 
@@ -53,9 +60,26 @@ def add_command(sub: argparse._SubParsersAction, name: str, **kwargs: Any) -> ar
     return sub.add_parser(name, parents=[GLOBAL_OPTIONS_AFTER], **kwargs)
 
 
+def check_as_of(args: argparse.Namespace) -> None:
+    """Parse ``--as-of`` into a date (``args.as_of``) before a command runs: a bad date raises
+    ``InvalidInput`` naming it, and nothing is read or written."""
+    from geo.reference.history import parse_date
+
+    if getattr(args, "as_of", None) is not None:
+        args.as_of = parse_date(args.as_of)
+
+
+def settings(args: argparse.Namespace) -> Settings:
+    """The API's settings with this command line's ``--as-of`` (what ``serve`` passes on too)."""
+    current = get_settings()
+    as_of = getattr(args, "as_of", None)
+    return current if as_of is None else current.model_copy(update={"as_of": as_of})
+
+
 def workspace(args: argparse.Namespace) -> Workspace:
-    """The workspace of the API's settings, with this command line's data folder and population year."""
-    return workspace_for(get_settings(), args.data_dir, args.population_year)
+    """The workspace of the API's settings, with this command line's data folder, population year
+    and date of the association layer."""
+    return workspace_for(settings(args), args.data_dir, args.population_year)
 
 
 def _table_cell(column: str, value: Any) -> Any:

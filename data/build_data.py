@@ -36,6 +36,9 @@ What is reshaped, and why:
   2024 population, centroid in EPSG:31370 and Antwerp primary-care sub-zone (``elzantw``).
 * ``population_parts.csv``: population of each 2019-2024 municipality (the parts of a merged 2025
   one) on 1 January 2019, 2020 and 2024: what a partial membership counts in each year.
+* ``part_areas.csv``: area of each 2019-2024 municipality that merged into a 2025 one, from the
+  neighbourhood polygons (scaled so the parts add up to the municipal polygon): what a partial
+  membership covers when weighted by area.
 * ``geometry.gpkg``: municipal polygons of 2025 and the 4 sub-zones of primary care zone
   "Antwerpen en rand" (which split the city of Antwerp), both in EPSG:31370. The sub-zones'
   memberships are population-weighted from the statistical sectors (``elzantw``).
@@ -57,6 +60,10 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 GPKG = "regions_flanders_brussels_31370.gpkg"
+NEIGHBOURHOODS = "wijken_2024_population_31370.gpkg"
+# The neighbourhoods of a merged municipality must measure its polygon's area to this share: they
+# are drawn finer than the simplified municipal polygon (checked, then scaled to it).
+PART_AREA_TOLERANCE = 0.01
 METRIC_CRS = 31370
 
 # (layer id, column with the zone code, column with the zone name, Dutch layer name, vintage)
@@ -414,6 +421,66 @@ def population_parts(src: Path, sectors: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def part_areas(src: Path, gemeenten: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Area (km^2) of each 2019-2024 municipality that merged into a 2025 one: what a partial
+    membership (only Borsbeek of today's Antwerpen) covers when weighted by area.
+
+    Measured from the neighbourhood polygons (wijken, EPSG:31370): each neighbourhood lies in one
+    2019-2024 municipality, read from the statistical sectors that name it (``ggw72024``); a
+    neighbourhood without a sector (the Scheldt in Antwerpen) goes to the part whose neighbourhoods
+    share the longest border with it in the same 2025 municipality. The parts of each merged
+    municipality are checked to add up to its polygon in ``geometry.gpkg`` (within
+    :data:`PART_AREA_TOLERANCE`; the relative difference is printed) and then scaled so they add up
+    to that polygon's area exactly: a part's share of the municipality is its share of the
+    neighbourhoods' area, and the parts and ``municipalities.csv`` never disagree.
+    """
+    import shapely
+
+    raw = pd.read_csv(src / "statistical_sectors_2024_population.csv", dtype={"ggw72024": str})
+    per_neighbourhood = raw.groupby("ggw72024")[["nis_2019_2024", "nis_code"]].nunique()
+    torn = per_neighbourhood[(per_neighbourhood > 1).any(axis=1)]
+    if len(torn):
+        raise SystemExit(f"neighbourhoods in more than one 2019-2024 municipality: {torn.index.tolist()}")
+    first = raw.groupby("ggw72024")[["nis_2019_2024", "nis_code"]].first()
+    wijken = gpd.read_file(src / NEIGHBOURHOODS).to_crs(METRIC_CRS)
+    wijken["ggw72024"] = wijken["ggw72024"].astype(str)
+    wijken["part"] = wijken["ggw72024"].map(first["nis_2019_2024"])
+    wijken["nis_2025"] = wijken["ggw72024"].map(first["nis_code"])
+    polygons = gemeenten.set_index("nis_code").geometry
+    mergers = pd.read_csv(src / "municipality_mergers_2025.csv")
+    mergers = mergers[mergers["nis_2025"].astype(int).isin(polygons.index)]  # not the Walloon ones
+    merged = set(mergers["nis_2025"].astype(int))
+    for i in np.nonzero(wijken["part"].isna().to_numpy())[0]:
+        geometry = wijken.geometry.iloc[i]
+        overlap = shapely.area(shapely.intersection(polygons.to_numpy(), geometry))
+        nis_2025 = int(polygons.index[int(np.argmax(overlap))])
+        wijken.loc[wijken.index[i], "nis_2025"] = nis_2025
+        if nis_2025 not in merged:
+            wijken.loc[wijken.index[i], "part"] = nis_2025
+            continue
+        same = wijken[(wijken["nis_2025"] == nis_2025) & wijken["part"].notna()]
+        border = shapely.length(shapely.intersection(same.geometry.to_numpy(), geometry.boundary))
+        if not (border > 0).any():
+            raise SystemExit(f"neighbourhood {wijken['ggw72024'].iloc[i]}: no sector and no neighbour to place it")
+        wijken.loc[wijken.index[i], "part"] = same["part"].iloc[int(np.argmax(border))]
+    wijken = wijken[wijken["nis_2025"].astype(int).isin(merged)]
+    area = (wijken.geometry.area / 1e6).groupby([wijken["nis_2025"].astype(int), wijken["part"].astype(int)]).sum()
+    out = area.rename("measured").reset_index().rename(columns={"part": "nis_2019_2024"})
+    expected = set(zip(mergers["nis_2025"].astype(int), mergers["nis_2019_2024"].astype(int)))
+    if set(zip(out["nis_2025"], out["nis_2019_2024"])) != expected:
+        raise SystemExit("part areas: the neighbourhoods do not give every part of every merged municipality")
+    whole = out["nis_2025"].map(polygons.area / 1e6)
+    summed = out.groupby("nis_2025")["measured"].transform("sum")
+    difference = (summed - whole) / whole
+    print("part areas: neighbourhoods against the municipal polygon, relative difference per merged municipality: "
+          + ", ".join(f"{n} {d:+.4%}" for n, d in difference.groupby(out["nis_2025"]).first().items()))
+    if (difference.abs() > PART_AREA_TOLERANCE).any():
+        raise SystemExit(f"part areas differ from the municipal polygons by more than {PART_AREA_TOLERANCE:.0%}")
+    out["area_km2"] = (out["measured"] * whole / summed).round(4)
+    return (out[["nis_2019_2024", "nis_2025", "area_km2"]].sort_values(["nis_2025", "nis_2019_2024"])
+            .reset_index(drop=True))
+
+
 def _registration(source_file: str) -> tuple[str, str]:
     """``(vintage as published, date)`` of a register import, from its file's time stamp."""
     stamp = re.match(r"(\d{4})(\d{2})(\d{2})", str(source_file))
@@ -623,7 +690,7 @@ def main(argv: list[str] | None = None) -> None:
         "description": "Alle samenwerkingsverbanden uit het register van lokale besturen (Organisatieportaal), "
         "met de gemeenten die er lid van zijn (de gemeente of haar OCMW). De verbanden overlappen: een "
         "gemeente zit in een tiental verbanden tegelijk. Een gemeente waarvan voor de fusie van 2025 maar een "
-        "deel lid was, telt voor het aandeel van de bevolking van dat deel.",
+        "deel lid was, telt voor de bevolking van dat deel (naar oppervlakte: de oppervlakte van dat deel).",
     })
     associations = (pd.concat([hand_associations(src, register, history), register], ignore_index=True)
                     .sort_values("code").reset_index(drop=True))
@@ -636,6 +703,7 @@ def main(argv: list[str] | None = None) -> None:
     associations.to_csv(out / "associations.csv", index=False)
     sectors.to_csv(out / "sectors.csv", index=False)
     population_parts(src, sectors).to_csv(out / "population_parts.csv", index=False)
+    part_areas(src, gemeenten).to_csv(out / "part_areas.csv", index=False)
     for layer in layers:  # roles, norms and default comparisons (read by geo/reference/roles.py)
         layer.update(LAYER_ROLES.get(layer["id"], {}))
     (out / "layers.json").write_text(json.dumps(layers, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

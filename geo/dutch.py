@@ -126,6 +126,32 @@ def date(value: _dt.date | _dt.datetime | str) -> str:
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
+DATED_STATE = "toestand op {date}"
+
+
+def state_on(value: _dt.date | _dt.datetime | str) -> str:
+    """The vintage of a layer counted on a date ("toestand op 1 december 2026").
+
+    Examples
+    --------
+    >>> state_on("2026-12-01")
+    'toestand op 1 december 2026'
+    """
+    return DATED_STATE.format(date=date(value))
+
+
+def vintage(value: str) -> str:
+    """A layer's vintage in a sentence: "jaargang 2019-2023", or the state on a date as it is.
+
+    Examples
+    --------
+    >>> vintage("2019-2023"), vintage(state_on("2026-12-01"))
+    ('jaargang 2019-2023', 'toestand op 1 december 2026')
+    """
+    prefix = DATED_STATE.partition("{")[0]
+    return value if str(value).startswith(prefix) else f"jaargang {value}"
+
+
 def join(items: list[str], last: str = "en") -> str:
     """Items in a Dutch enumeration ("A, B en C").
 

@@ -15,15 +15,20 @@ from geo.engine.layer import Layer
 from geo.errors import NotFound
 from geo.reference.associations import Association, association
 from geo.reference.catalog import Catalog
+from geo.reference.history import parse_date
+from geo.reference.roles import association_layer
 from geo.views.atlas import AGAINST_LAYERS, ALL_STATUSES, Atlas, AtlasRow, is_historical
 from geo.views.search import ASSOCIATION_LAYERS
 from geo.views.zones import ZoneOverlaps
 from maps.templating import render, zone_noun
 
 
-def association_facts(association: Association | None, today: date | None = None) -> dict | None:
+def association_facts(association: Association | None, today: date | None = None,
+                      listed_on: date | None = None) -> dict | None:
     """Legal type, status, vintage and registration date of an association, in Dutch, and
-    whether it is historical (ended before today: ISOM until 2018).
+    whether it is historical (ended before today: ISOM until 2018). ``listed_on``: the date its
+    members are counted on (the dated association layer), said as the list's vintage ("toestand op
+    1 december 2026") instead of the published list's years.
 
     Examples
     --------
@@ -41,7 +46,8 @@ def association_facts(association: Association | None, today: date | None = None
         "status": status, "historical": historical,
         # A list cannot describe an association after its end ("historisch (tot 31 december 2018)
         # · ledenlijst 2019-2023" contradicted itself): a historical one's list is as it ended.
-        "vintage": f"tot {dutch.date(association.valid_to)}" if historical else association.registered or "onbekend",
+        "vintage": f"tot {dutch.date(association.valid_to)}" if historical else
+        dutch.state_on(listed_on) if listed_on is not None else association.registered or "onbekend",
         "registered_on": dutch.date(association.registered_on) if association.registered_on else "onbekend",
         "source": association.source,
         "since": dutch.date(association.valid_from) if association.valid_from else None,
@@ -57,12 +63,18 @@ def association_facts_of(catalog: Catalog, layer_id: str, code: str) -> dict | N
     --------
     >>> association_facts_of(catalog, "samenwerkingsverband@2018-06-30", "ISOM")["historical"]
     True
+    >>> association_facts_of(catalog, "samenwerkingsverband", "WZK")["vintage"]
+    'toestand op 1 december 2026'
     """
-    layer_id = str(layer_id).partition("@")[0]  # the layer on a date: the same associations
+    layer_id, _, day = str(layer_id).partition("@")  # the layer on a date: the same associations
     if layer_id not in ASSOCIATION_LAYERS:
         return None
+    # The dated association layer lists the members of its date (the id's, else the catalog's).
+    listed_on = None
+    if layer_id == association_layer():
+        listed_on = parse_date(day) if day else catalog.as_of
     try:
-        return association_facts(association(catalog, code))
+        return association_facts(association(catalog, code), listed_on=listed_on)
     except NotFound:
         return None
 

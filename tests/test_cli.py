@@ -89,3 +89,69 @@ def test_serve_refuses_an_open_network_address_without_a_token(monkeypatch):
     with pytest.raises(SystemExit, match="REGIOMATCH_API_TOKEN"):
         main(["serve", "--host", "0.0.0.0"])
     reset_app_caches()
+
+
+# -- --as-of: the date the association layer is served on (REGIOMATCH_AS_OF of the API) ------------------
+def _zone_codes(out: str) -> set[str]:
+    return {row["zone_code"] for row in csv.DictReader(io.StringIO(out))}
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_as_of_serves_the_association_layer_on_that_date(capsys, where):
+    """ISOM (until 2018-12-31) is a zone on 30 June 2018, not on the pinned date (1 December 2026)."""
+    command = ["members", "samenwerkingsverband", "--format", "csv"]
+    args = ["--as-of", "2018-06-30", *command] if where == "before" else [*command, "--as-of", "2018-06-30"]
+    code, out, _ = run(capsys, *args)
+    assert code == 0 and "ISOM" in _zone_codes(out) and "NETELAND" not in _zone_codes(out)
+    code, out, _ = run(capsys, *command)  # REGIOMATCH_AS_OF, pinned by the tests
+    assert code == 0 and "ISOM" not in _zone_codes(out) and "NETELAND" in _zone_codes(out)
+
+
+def test_as_of_means_the_dated_layer_id(capsys):
+    """``--as-of D`` with ``samenwerkingsverband`` gives what the id ``samenwerkingsverband@D`` gives
+    (the API's dated layer ids), and dated ids still work next to the option."""
+    _, dated, _ = run(capsys, "overlay", "samenwerkingsverband@2018-06-30", "eerstelijnszone", "--format", "json")
+    code, served, _ = run(capsys, "--as-of", "2018-06-30", "overlay", "samenwerkingsverband", "eerstelijnszone",
+                          "--format", "json")
+    assert code == 0
+    dated_body, served_body = json.loads(dated), json.loads(served)
+    assert served_body["zones"] == dated_body["zones"] and served_body["summary"] == dated_body["summary"]
+    code, out, _ = run(capsys, "--as-of", "2018-06-30", "members", "samenwerkingsverband@2026-12-01", "--format", "csv")
+    assert code == 0 and "ISOM" not in _zone_codes(out)
+
+
+@pytest.mark.parametrize("bad", ["2018-13-01", "2018-02-30", "30-06-2018", "gisteren"])
+def test_a_bad_as_of_date_is_refused_and_changes_nothing(capsys, monkeypatch, tmp_path, bad):
+    from tests.conftest import reset_app_caches
+
+    monkeypatch.setenv("REGIOMATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'as_of.sqlite3'}")
+    reset_app_caches()
+    try:
+        code, out, err = run(capsys, "--as-of", bad, "users", "add", "planner", "--role", "bijdrager",
+                             "--no-password")
+        assert code == 2 and out == ""
+        assert bad in err and "YYYY-MM-DD" in err
+        code, out, _ = run(capsys, "users", "list", "--format", "csv")
+        assert code == 0 and "planner" not in out
+    finally:
+        reset_app_caches()
+
+
+def test_serve_passes_as_of_to_the_server(monkeypatch):
+    """``serve --as-of`` serves the association layer on that date (REGIOMATCH_AS_OF of the server)."""
+    import uvicorn
+
+    from tests.conftest import reset_app_caches
+
+    started = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: started.update(kwargs))
+    monkeypatch.setenv("REGIOMATCH_AS_OF", "2026-12-01")
+    reset_app_caches()
+    try:
+        assert main(["serve", "--as-of", "2018-06-30", "--port", "8101"]) == 0
+        from api.settings import get_settings
+
+        assert started["port"] == 8101 and str(get_settings().as_of) == "2018-06-30"
+    finally:
+        monkeypatch.setenv("REGIOMATCH_AS_OF", "2026-12-01")
+        reset_app_caches()

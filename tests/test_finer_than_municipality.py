@@ -144,3 +144,69 @@ def test_the_layer_api_shows_the_sub_zones_polygon_areas(client):
     zones = client.get("/api/v1/layers/eerstelijnszone_antwerpen_stad").json()["zones"]
     polygons = [30.22, 33.82, 31.91, 159.95]  # shown were 78.74, 66.05, 41.89, 85.47
     assert all(abs(z["area_km2"] - a) < 0.06 for z, a in zip(zones, polygons)), [z["area_km2"] for z in zones]
+
+
+def _part_areas() -> pd.DataFrame:
+    return pd.read_csv(SHIPPED_DATA / "part_areas.csv")
+
+
+def test_part_areas_add_up_to_the_municipal_polygons():
+    """The shipped parts of each merged municipality measure its polygon (scaled by the build)."""
+    parts = _part_areas()
+    polygons = municipal_polygons().geometry.area / 1e6
+    summed = parts.groupby("nis_2025")["area_km2"].sum()
+    assert len(summed) == 13 and BORSBEEK in set(parts["nis_2019_2024"])
+    assert np.abs(summed.to_numpy() - polygons.reindex(summed.index).to_numpy()).max() < 1e-3
+
+
+def test_zuidrand_by_area_covers_borsbeeks_area(catalog, register, antwerp):
+    """By area Streekvereniging Zuidrand's Antwerpen member is Borsbeek's own area (about 3.9 km²),
+    not Borsbeek's 2 % population share of Antwerpen's 208 km², and it lies in sub-zone Oost."""
+    parts = _part_areas().set_index("nis_2019_2024")["area_km2"]
+    borsbeek = float(parts[BORSBEEK])
+    zuidrand = _code(register, "Streekvereniging Zuidrand")
+    members = register.members(zuidrand)
+    whole = members[members["nis_code"] != ANTWERPEN]
+    assert (whole["share"] == 1).all() and ANTWERPEN in set(members["nis_code"])
+    areas = municipal_polygons().geometry.area / 1e6
+    expected = float(areas.reindex(whole["nis_code"]).sum()) + borsbeek
+    assert register.zone_weight("area")[register.zone_position(zuidrand)] == pytest.approx(expected, abs=1e-3)
+
+    row = catalog.atoms.position(ANTWERPEN)
+    cells = overlay(register, antwerp, "area").split[row]
+    mine = {antwerp.zone_codes[j]: v for (i, j), v in cells.items() if i == register.zone_position(zuidrand)}
+    assert mine == {OOST: pytest.approx(borsbeek, abs=1e-6)}
+
+
+@pytest.mark.parametrize("weight", ["population", "area"])
+def test_a_layer_of_partial_members_against_itself_is_perfect(catalog, register, weight):
+    """The associations whose Antwerpen member is Borsbeek alone or the old city alone (no overlap
+    between them there): against itself ARI 1, VI 0, NMI 1, nested 1 by area as by population."""
+    parts = register.member_parts()
+    city = parts[parts["nis_code"] == ANTWERPEN]
+    chosen = [city[city["parts"] == str(BORSBEEK)]["zone_code"].iloc[0],
+              city[city["parts"] == str(ANTWERPEN)]["zone_code"].iloc[0]]
+    members = register.members().merge(parts[["zone_code", "nis_code", "parts"]], how="left",
+                                       on=["zone_code", "nis_code"])
+    members = members[members["zone_code"].isin(chosen)]
+    # Keep each municipality in one zone: the layer must be a partition for the measures.
+    members = members[~members["nis_code"].duplicated(keep=False) | (members["nis_code"] == ANTWERPEN)]
+    from geo.engine.layer import Layer
+
+    layer = Layer.from_members("delen", members, catalog.atoms)
+    s = overlay(layer, layer, weight).summary
+    assert s.undefined is None
+    assert s.adjusted_rand_index == pytest.approx(1.0, abs=1e-9)
+    assert s.variation_of_information == pytest.approx(0.0, abs=1e-9)
+    assert s.normalized_mutual_information == pytest.approx(1.0, abs=1e-9)
+    assert s.nested_share == pytest.approx(1.0)
+    assert s.gap_weight == pytest.approx(0.0, abs=1e-6)
+
+
+def test_cost_share_by_area_counts_the_parts_area(register):
+    """Split by area, Streekvereniging Zuidrand's Antwerpen member pays for Borsbeek's area."""
+    from geo.views.costshare import cost_share
+
+    borsbeek = float(_part_areas().set_index("nis_2019_2024")["area_km2"][BORSBEEK])
+    table = cost_share(register, _code(register, "Streekvereniging Zuidrand"), "10000", weight="area").table
+    assert table.set_index("nis_code").loc[ANTWERPEN, "area_km2"] == pytest.approx(borsbeek, abs=1e-6)

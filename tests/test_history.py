@@ -102,3 +102,55 @@ def test_a_historical_association_opens_and_overlays_on_a_date_it_existed(client
     assert "ISOM" not in codes and "NETELAND" in codes
     wrnl = client.get("/api/v1/zones/samenwerkingsverband@2026-12-07/WRNL").json()
     assert len(wrnl["members"]) == 6  # as the dated history counts (Oudsbergen and Pelt: start unknown)
+
+
+# -- the vintage of the dated association layer (issue 23): the state on its date, never "2019-2023" ---------
+SERVED = "toestand op 1 december 2026"  # the pinned REGIOMATCH_AS_OF (conftest.AS_OF), in Dutch
+
+
+def test_the_served_association_layer_says_it_is_the_state_on_its_date(catalog):
+    from conftest import AS_OF
+    from geo import dutch
+    from geo.reference.associations import layer_on
+
+    layer = catalog.layer("samenwerkingsverband")
+    assert str(catalog.as_of) == AS_OF and layer.vintage == dutch.state_on(AS_OF) == SERVED
+    assert associations_as_of(catalog, "2018-06-30").vintage == "toestand op 30 juni 2018"
+    register = layer_on(catalog, "samenwerkingsverbanden", "2024-01-01")
+    assert register.vintage == "toestand op 1 januari 2024" and register.name.endswith("op 1 januari 2024")
+
+
+@pytest.mark.parametrize("url", [
+    f"/municipalities/{KASTERLEE}",  # WZK's list; ISOM is historical there
+    "/",  # the layers table and the association facts
+    "/zones/samenwerkingsverband/WZK",
+    "/reports/samenwerkingsverband/WZK",  # the sources table and the association's facts
+    "/ogc/collections/samenwerkingsverband?f=html",  # the layer's page in the feature service
+])
+def test_pages_give_the_dated_layers_vintage_in_dutch(client, url):
+    from tests.test_pages import visible_text
+
+    text = visible_text(client.get(url).text)
+    assert SERVED in text, url
+    assert "2019-2023" not in text and "2026-12-01" not in text, url
+
+
+def test_the_api_and_a_page_on_another_date_give_that_date(client):
+    from tests.test_pages import visible_text
+
+    layers = {layer["id"]: layer for layer in client.get("/api/v1/layers").json()}
+    assert layers["samenwerkingsverband"]["vintage"] == SERVED
+    assert client.get("/api/v1/layers/samenwerkingsverband").json()["vintage"] == SERVED
+    text = visible_text(client.get("/reports/samenwerkingsverband@2025-01-01/W13").text)
+    assert "toestand op 1 januari 2025" in text and "2019-2023" not in text
+    isom = visible_text(client.get("/zones/samenwerkingsverband@2018-06-30/ISOM").text)
+    assert "tot 31 december 2018" in isom and "2019-2023" not in isom  # its list as it ended
+
+
+def test_the_cli_lists_the_vintage_of_its_date(capsys):
+    from api.cli import main
+
+    assert main(["--as-of", "2018-06-30", "layers", "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    line = next(row for row in out.splitlines() if row.startswith("samenwerkingsverband,"))
+    assert "toestand op 30 juni 2018" in line and "2019-2023" not in line

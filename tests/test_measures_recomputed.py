@@ -5,7 +5,8 @@ municipalities split sector by sector, partial memberships of merged municipalit
 some of its 2019-2024 parts) and polygons (municipalities cut in two). Each inhabitant is then a
 labelled item (its sector's zone in each layer), and the overlay's table and measures must equal
 what scikit-learn and pandas compute from those labels; by area, from the areas of the polygons'
-intersections (geopandas).
+intersections (geopandas), and for partial memberships from the areas of the 2019-2024 parts
+(``data/part_areas.csv``, read here with pandas; whole municipalities: their polygons' area).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ sklearn_metrics = pytest.importorskip("sklearn.metrics", reason="scikit-learn is
 from geo.engine.layer import Layer  # noqa: E402
 from geo.engine.overlay import overlay  # noqa: E402
 from geo.geometry.polygons import municipal_polygons  # noqa: E402
+from geo.paths import SHIPPED_DATA  # noqa: E402
 from geo.uploads.importing import layer_from_polygons  # noqa: E402
 
 ZONES = ["Z1", "Z2", "Z3", "Z4"]
@@ -130,6 +132,79 @@ def _nested_in_b(catalog, label_a: np.ndarray, label_b: np.ndarray) -> float:
     totals = frame.groupby("a")["people"].sum()
     best = frame[frame["b"] != ""].groupby(["a", "b"])["people"].sum().groupby("a").max().reindex(totals.index).fillna(0)
     return float(totals[best >= totals * (1 - 1e-6)].sum() / totals.sum())
+
+
+@st.composite
+def part_groupings(draw):
+    """A random layer of whole municipalities and partial memberships: per municipality one zone
+    (or none), or (merged ones) per 2019-2024 part one zone or none. Returns the membership table
+    and each part's zone as ``{(nis_2025, part): zone}`` ('' = none)."""
+    parts = _part_table()
+    municipalities = draw(st.lists(st.sampled_from(MERGED + WHOLE_OR_SPLIT), min_size=2, max_size=7, unique=True))
+    labels, rows = {}, []
+    for nis in municipalities:
+        own = parts[parts["nis_2025"] == nis]["nis_2019_2024"].tolist() or [nis]
+        if nis in MERGED and draw(st.booleans()):
+            zones = draw(st.lists(st.sampled_from(ZONES + [""]), min_size=len(own), max_size=len(own)))
+        else:
+            zones = [draw(st.sampled_from(ZONES))] * len(own)
+        labels.update({(nis, part): zone for part, zone in zip(own, zones)})
+        for zone in sorted(set(zones) - {""}):
+            inside = [part for part, z in zip(own, zones) if z == zone]
+            row = {"zone_code": zone, "zone_name": f"Zone {zone}", "nis_code": nis, "share": 1.0}
+            if len(inside) < len(own):
+                row["parts"] = ";".join(str(p) for p in inside)
+            rows.append(row)
+    return pd.DataFrame(rows), labels
+
+
+def _part_table() -> pd.DataFrame:
+    return pd.read_csv(SHIPPED_DATA / "part_areas.csv")
+
+
+def _item_areas(keys) -> dict:
+    """km² of each (2025 municipality, 2019-2024 part): the shipped part's area, or the polygon's."""
+    parts = _part_table().set_index(["nis_2025", "nis_2019_2024"])["area_km2"]
+    polygons = municipal_polygons().geometry.area / 1e6
+    return {key: float(parts[key]) if key in parts.index else float(polygons[key[0]]) for key in keys}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_partial_memberships_by_area_equal_scikit_learn_on_the_part_areas(catalog, data):
+    """By area a partial member covers its parts' area: the table, ARI, NMI, VI, nested share and gap
+    equal what scikit-learn and pandas compute with each part's area as the items' weight."""
+    members_a, labels_a = data.draw(part_groupings())
+    members_b, labels_b = data.draw(part_groupings())
+    a = Layer.from_members("a", members_a, catalog.atoms)
+    b = Layer.from_members("b", members_b, catalog.atoms)
+    keys = sorted(set(labels_a) | set(labels_b))
+    area = _item_areas(keys)
+    frame = pd.DataFrame({"a": [labels_a.get(k, "") for k in keys], "b": [labels_b.get(k, "") for k in keys],
+                          "hectares": [area[k] * 100 for k in keys]})
+    result = overlay(a, b, "area")
+    # Gap: the area B places and A does not.
+    gap = frame[(frame["b"] != "") & (frame["a"] == "")]["hectares"].sum() / 100
+    assert result.summary.gap_weight == pytest.approx(gap, abs=1e-3)
+    both = frame[(frame["a"] != "") & (frame["b"] != "")]
+    if both["hectares"].sum() < 100:
+        return  # no shared area: the measures are undefined (tested elsewhere)
+    crosstab = both.pivot_table(index="a", columns="b", values="hectares", aggfunc="sum", fill_value=0.0)
+    table = pd.DataFrame(result.table, index=a.zone_codes, columns=b.zone_codes) * 100
+    for (za, zb), hectares in crosstab.stack().items():
+        assert table.loc[za, zb] == pytest.approx(hectares, abs=0.1), (za, zb)  # km² to 4 decimals
+    placed = frame[frame["a"] != ""]
+    totals = placed.groupby("a")["hectares"].sum()
+    best = crosstab.max(axis=1).reindex(totals.index).fillna(0.0)
+    nested = float(totals[best >= totals * (1 - 1e-6)].sum() / totals.sum())
+    counts = np.round(crosstab.to_numpy()).astype(int)
+    rows, cols = np.nonzero(counts)
+    items_a = np.repeat(crosstab.index.to_numpy()[rows], counts[rows, cols])
+    items_b = np.repeat(crosstab.columns.to_numpy()[cols], counts[rows, cols])
+    expected = measures_of(items_a, items_b, crosstab)
+    rounding = 2 * int(np.count_nonzero(counts)) / max(int(counts.sum()), 1)  # whole hectares as items
+    tolerance = max(1e-3, rounding)
+    check(result, {**expected, "nested": nested}, ari_tolerance=tolerance, tolerance=tolerance)
 
 
 @st.composite

@@ -122,7 +122,8 @@ def test_report_compares_with_the_default_layers_and_states_year_and_sources(cli
     for layer_id in DEFAULT_AGAINST:
         layer = catalog.layer(layer_id)
         assert f"{layer.name} ({layer.id})" in text  # in the sources table, with its vintage
-    assert catalog.layer(ASSOCIATIONS).source in text and "2019-2023" in text
+    # The association layer is served on a date (REGIOMATCH_AS_OF, pinned by the tests): its state then.
+    assert catalog.layer(ASSOCIATIONS).source in text and "toestand op 1 december 2026" in text
     # WRNL: split over two primary care zones, Noord-Limburg holds most inhabitants.
     assert "verdeeld over 2 eerstelijnszones" in text and "wonen in Noord-Limburg (elz28)" in text
     assert "In Kemp en Duin (elz12): Bree" in text

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from api.deps import get_workspace
 from api.downloads import content_disposition
 from api.render_cache import ALL_LAYERS, cached
+from geo import dutch
 from geo.errors import NotFound
 from geo.reference.associations import STATUSES, associations, reconciliation
 from geo.storage.workspace import Workspace
@@ -61,7 +62,7 @@ def get_atlas(against: str = Against, type: str | None = LegalType, status: str 
     if format == "xlsx":
         notes = [headline(atlas), f"Bevolking: Statbel, 1 januari {atlas.population_year}",
                  "Samenwerkingsverbanden: Agentschap Binnenlands Bestuur, Organisatieportaal",
-                 f"{atlas.against.name}: {atlas.against.source} (jaargang {atlas.against.vintage})"]
+                 f"{atlas.against.name}: {atlas.against.source} ({dutch.vintage(atlas.against.vintage)})"]
         content = workbook({"samenwerkingsverbanden": atlas_table(atlas), "grensgemeenten": border_table(atlas)}, notes)
         return Response(content, media_type=XLSX, headers={"Content-Disposition": content_disposition(f"{name}.xlsx")})
     return {

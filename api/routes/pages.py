@@ -15,6 +15,7 @@ from api.downloads import download
 from api.limits import slot
 from api.render_cache import ALL_LAYERS, cached
 from api.settings import YEAR_COOKIE
+from geo import dutch
 from geo.engine.overlay import overlay
 from geo.errors import InvalidInput
 from geo.reference.catalog import population_years
@@ -134,8 +135,8 @@ def overlay_xlsx(pair: LayerPair = Depends(layer_pair), ws: Workspace = Depends(
     notes = [f"{result.a.name} ({result.a.id}) tegenover {result.b.name} ({result.b.id})",
              f"Bevolking: Statbel, 1 januari {result.population_year}" if pair.weight == "population"
              else "Gewogen naar oppervlakte (km², berekend in EPSG:31370)",
-             f"{result.a.name}: {result.a.source} (jaargang {result.a.vintage})",
-             f"{result.b.name}: {result.b.source} (jaargang {result.b.vintage})"]
+             f"{result.a.name}: {result.a.source} ({dutch.vintage(result.a.vintage)})",
+             f"{result.b.name}: {result.b.source} ({dutch.vintage(result.b.vintage)})"]
     content = xlsx_bytes(overlay_sheets(result, serialize.overlay_rows(result)), notes)
     return download(content, f"overlay_{result.a.id}_{result.b.id}.xlsx", XLSX)
 

@@ -6,8 +6,12 @@ its population share of the municipality's area: Antwerp's sub-zone Noord has 17
 people and 52 % of its area. Here a layer with polygons gets its area membership from the
 intersections of its polygons with the municipalities (computed once per layer), and two such
 layers that split the same municipality are overlaid by intersecting their pieces there, so any
-layer against itself scores ARI 1, VI 0, NMI 1 and nested 1 by area too. Layers of whole
-municipalities (no polygons) keep their membership: a share of 1 is the whole area.
+layer against itself scores ARI 1, VI 0, NMI 1 and nested 1 by area too. A partial membership
+(only Borsbeek of today's Antwerpen is a member of Streekvereniging Zuidrand) covers the area of
+its 2019-2024 parts (``Atoms.part_areas``, measured from the neighbourhood polygons), not its
+population share of the merged municipality's area; two layers that count the same municipality
+in parts are overlaid part by part. Layers of whole municipalities keep their membership: a share
+of 1 is the whole area.
 
 Examples
 --------
@@ -15,6 +19,10 @@ Examples
 >>> antwerp = load_catalog().layer("eerstelijnszone_antwerpen_stad")
 >>> [round(float(a), 1) for a in area_view(antwerp).zone_weight("area")]
 [30.2, 33.8, 31.9, 160.0]
+>>> register = area_view(load_catalog().layer("samenwerkingsverbanden"))
+>>> row, zuidrand = register.atoms.position(11002), register.zone_position("0672985901")
+>>> round(float(register.membership[row, zuidrand] * register.atoms.weights("area")[row]), 2)  # Borsbeek
+3.9
 """
 
 from __future__ import annotations
@@ -23,9 +31,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 from scipy import sparse
 
 if TYPE_CHECKING:
+    from geo.engine.atoms import Atoms
     from geo.engine.layer import Layer
 
 # A piece of a zone covering less than this share of a municipality is a drawing sliver (polygons
@@ -33,6 +43,7 @@ if TYPE_CHECKING:
 # area-weighted shares (geo.uploads.importing.SLIVER_SHARE).
 AREA_SLIVER = 0.005
 M2_PER_KM2 = 1e6
+SHARE_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,17 +105,76 @@ def _pieces(layer: "Layer") -> AreaPieces | None:
     return AreaPieces(rows[order], cols[order], shares[order], geoms[order])
 
 
+def municipal_parts(atoms: "Atoms") -> dict[int, pd.Series]:
+    """The 2019-2024 parts of each merged 2025 municipality with their area (km^2), by 2025 NIS code
+    (kept with the atoms; empty without ``Atoms.part_areas``).
+
+    Examples
+    --------
+    >>> from geo.reference.catalog import load_catalog
+    >>> municipal_parts(load_catalog().atoms)[11002].round(2).to_dict()
+    {11002: 204.34, 11007: 3.9}
+    """
+    cached = atoms.__dict__.get("_municipal_parts")
+    if cached is None:
+        table = atoms.part_areas
+        cached = {} if table is None else {int(n): group["area_km2"] for n, group in table.groupby("nis_2025")}
+        object.__setattr__(atoms, "_municipal_parts", cached)
+    return cached
+
+
+def part_area_shares(layer: "Layer") -> dict[tuple[int, int], float]:
+    """Each partial membership's share of the municipality's *area*: its parts' area over all parts'
+    (kept with the layer). Only memberships the layer still has (a scenario may have moved the
+    municipality) and whose parts are all known.
+
+    Examples
+    --------
+    >>> from geo.reference.catalog import load_catalog
+    >>> register = load_catalog().layer("samenwerkingsverbanden")
+    >>> key = (register.atoms.position(11002), register.zone_position("0672985901"))
+    >>> round(part_area_shares(register)[key], 4)  # Borsbeek: 3.9 of Antwerpen's 208.2 km²
+    0.0187
+    """
+    cached = layer.__dict__.get("_part_area_shares")
+    if cached is None:
+        cached = {}
+        by_municipality = municipal_parts(layer.atoms)
+        m = sparse.csr_array(layer.membership)
+        for (row, col), codes in (layer.parts or {}).items():
+            areas = by_municipality.get(int(layer.atoms.nis_codes[row]))
+            if areas is None or not set(codes) <= set(areas.index) or m[row, col] <= 0:
+                continue
+            total = float(areas.sum())
+            if total > 0:
+                cached[(row, col)] = min(float(areas[list(codes)].sum()) / total, 1.0)
+        object.__setattr__(layer, "_part_area_shares", cached)
+    return cached
+
+
 def area_view(layer: "Layer") -> "Layer":
     """``layer`` with its membership in shares of *area*: from its polygons' intersections with the
-    municipalities where it has polygons, else its own membership (whole municipalities, whose area
-    a share of 1 is). Kept with the layer; the view of a view is itself."""
+    municipalities where it has polygons, from its parts' area for a partial membership
+    (:func:`part_area_shares`), else its own membership (whole municipalities, whose area a share
+    of 1 is). Kept with the layer; the view of a view is itself."""
     if layer.__dict__.get("_is_area_view"):
         return layer
     cached = layer.__dict__.get("_area_view")
     if cached is None:
         pieces = area_pieces(layer)
-        if pieces is None:
+        by_parts = part_area_shares(layer)
+        if pieces is None and not by_parts:
             cached = layer
+        elif pieces is None:
+            membership = sparse.csr_array(layer.membership, copy=True)
+            membership.sum_duplicates()
+            coo = membership.tocoo()
+            data = np.array([by_parts.get((r, c), v) for r, c, v in zip(coo.row.tolist(), coo.col.tolist(),
+                                                                          coo.data.tolist())])
+            cached = layer.with_membership(sparse.csr_array((data, (coo.row, coo.col)), shape=coo.shape))
+            object.__setattr__(cached, "_area_origin", layer)
+            object.__setattr__(cached, "_part_area_shares", by_parts)
+            object.__setattr__(cached, "_is_area_view", True)
         else:
             membership = sparse.csr_array((pieces.shares, (pieces.rows, pieces.cols)), shape=layer.membership.shape)
             if layer.polygons is None:
@@ -116,6 +186,8 @@ def area_view(layer: "Layer") -> "Layer":
                 membership.eliminate_zeros()
             cached = layer.with_membership(membership)
             object.__setattr__(cached, "_area_pieces", pieces)
+            object.__setattr__(cached, "_area_origin", layer)
+            object.__setattr__(cached, "_part_area_shares", {})
             object.__setattr__(cached, "_is_area_view", True)
         object.__setattr__(layer, "_area_view", cached)
     return cached
@@ -138,9 +210,78 @@ def _row_pieces(pieces: AreaPieces, row: int) -> tuple[np.ndarray, np.ndarray]:
     return pieces.cols[lo:hi], pieces.geometries[lo:hi]
 
 
+def _part_rows(layer: "Layer") -> np.ndarray:
+    """Atom rows where ``layer`` (an area view) has a partial membership counted by its parts."""
+    shares = layer.__dict__.get("_part_area_shares") or {}
+    return np.unique(np.fromiter((row for row, _ in shares), dtype=np.int64, count=len(shares)))
+
+
+def _split_rows(layer: "Layer") -> np.ndarray:
+    return np.union1d(_fractional_rows(area_pieces(layer)), _part_rows(layer))
+
+
 def shared_area_rows(a: "Layer", b: "Layer") -> np.ndarray:
-    """Atom rows both layers' polygons split: there the area is counted from intersections."""
-    return np.intersect1d(_fractional_rows(area_pieces(a)), _fractional_rows(area_pieces(b)))
+    """Atom rows both layers split by area (polygons or parts): there the area is counted from
+    intersections of pieces or of parts, not as a product of shares."""
+    return np.intersect1d(_split_rows(a), _split_rows(b))
+
+
+def _origin(layer: "Layer") -> "Layer":
+    """The layer an area view was made of (its population shares, its sectors)."""
+    return layer.__dict__.get("_area_origin", layer)
+
+
+def _row_part_sets(layer: "Layer", row: int, parts: pd.Series) -> dict[int, frozenset | None]:
+    """Per zone of ``layer`` in ``row``: the set of 2019-2024 parts it covers (all of them for a
+    whole membership), or None where its share is neither whole nor named by parts."""
+    m = sparse.csr_array(layer.membership)
+    shares = layer.__dict__.get("_part_area_shares") or {}
+    everything = frozenset(int(c) for c in parts.index)
+    out: dict[int, frozenset | None] = {}
+    for col, value in zip(m.indices[m.indptr[row]:m.indptr[row + 1]].tolist(),
+                          m.data[m.indptr[row]:m.indptr[row + 1]].tolist()):
+        if (row, col) in shares:
+            out[col] = frozenset((layer.parts or {})[(row, col)])
+        elif value >= 1.0 - SHARE_TOLERANCE:
+            out[col] = everything
+        else:
+            out[col] = None
+    return out
+
+
+def _parts_joint(a: "Layer", b: "Layer", row: int, w: float) -> dict[tuple[int, int], float]:
+    """Joint area of A- and B-zones in a municipality both count in parts: the area of the parts
+    both cover (a zone whose share is not named by parts is spread as a product of shares)."""
+    parts = municipal_parts(a.atoms)[int(a.atoms.nis_codes[row])]
+    area = {int(c): float(v) for c, v in parts.items()}
+    total = sum(area.values())
+    sets_a, sets_b = _row_part_sets(a, row, parts), _row_part_sets(b, row, parts)
+    cells: dict[tuple[int, int], float] = {}
+    for i, left in sets_a.items():
+        for j, right in sets_b.items():
+            if left is None or right is None:
+                value = w * float(a.membership[row, i]) * float(b.membership[row, j])
+            else:
+                value = w * sum(area[c] for c in left & right) / total if total > 0 else 0.0
+            if value > 0:
+                cells[(i, j)] = value
+    return cells
+
+
+def _mixed_joint(a: "Layer", b: "Layer", row: int, w: float,
+                 people_by_row: dict[int, dict[tuple[int, int], float]]) -> dict[tuple[int, int], float] | None:
+    """Joint area where one layer cuts the municipality by polygons and the other by parts (no part
+    outlines are shipped): each A-zone's area is spread over the B-zones in the proportions of its
+    inhabitants from the statistical sectors (exact where a part lies in one zone: Borsbeek in
+    Oost), or None when the sectors cannot say."""
+    people = people_by_row.get(row)
+    if not people:
+        return None
+    in_a: dict[int, float] = {}
+    for (i, _), value in people.items():
+        in_a[i] = in_a.get(i, 0.0) + value
+    return {(i, j): w * float(a.membership[row, i]) * value / in_a[i]
+            for (i, j), value in people.items() if value > 0 and in_a[i] > 0}
 
 
 def joint_areas(a: "Layer", b: "Layer") -> dict[int, dict[tuple[int, int], float]]:
@@ -167,9 +308,26 @@ def joint_areas(a: "Layer", b: "Layer") -> dict[int, dict[tuple[int, int], float
     if not len(rows):
         return _keep_pair(a, b, "joint", {})
     pa, pb = area_pieces(a), area_pieces(b)
+    cut_a, cut_b = _fractional_rows(pa), _fractional_rows(pb)
     w = a.atoms.weights("area")
+    people_by_row: dict[int, dict[tuple[int, int], float]] | None = None
     out: dict[int, dict[tuple[int, int], float]] = {}
     for row in rows.tolist():
+        by_polygons = (row in cut_a, row in cut_b)
+        if by_polygons == (False, False):
+            out[row] = _parts_joint(a, b, row, float(w[row]))
+            continue
+        if by_polygons != (True, True):
+            if people_by_row is None:  # the inhabitants' joint from the sectors, once per pair
+                from geo.engine.fine import joint_cells
+
+                origin_a, origin_b = _origin(a), _origin(b)
+                people_by_row = joint_cells(origin_a, origin_b, origin_a.atoms.weights("population"))
+            mixed = _mixed_joint(a, b, row, float(w[row]), people_by_row)
+            if mixed is not None:
+                out[row] = mixed
+            continue
+        assert pa is not None and pb is not None  # both cut this row by polygons
         cols_a, geoms_a = _row_pieces(pa, row)
         cols_b, geoms_b = _row_pieces(pb, row)
         own = shapely.area(geoms_a)
@@ -218,10 +376,16 @@ def area_gap(a: "Layer", b: "Layer", rows: np.ndarray) -> dict[int, float]:
     if cached is not None:
         return cached
     pa, pb = area_pieces(a), area_pieces(b)
+    cut_a, cut_b = _fractional_rows(pa), _fractional_rows(pb)
     w = a.atoms.weights("area")
     munis = municipal_polygons()
     out = {}
     for row in np.asarray(rows).tolist():
+        by_polygons = (row in cut_a, row in cut_b)
+        if by_polygons != (True, True):
+            out[row] = _other_gap(a, b, row, float(w[row]), by_polygons)
+            continue
+        assert pa is not None and pb is not None  # both cut this row by polygons
         whole = float(shapely.area(munis.geometry[int(a.atoms.nis_codes[row])]))
         cover_a = shapely.union_all(_row_pieces(pa, row)[1])
         cover_b = shapely.union_all(_row_pieces(pb, row)[1])
@@ -229,3 +393,29 @@ def area_gap(a: "Layer", b: "Layer", rows: np.ndarray) -> dict[int, float]:
         out[row] = w[row] * gap / whole if whole > 0 else 0.0
     return _keep_pair(a, b, "gap", out)
 
+
+
+def _other_gap(a: "Layer", b: "Layer", row: int, w: float, by_polygons: tuple[bool, bool]) -> float:
+    """The area B covers and A does not in a municipality not cut by both layers' polygons: the
+    parts B covers and A does not; where one layer cuts by polygons, the sectors' share of such
+    inhabitants times the area; else the product of coverages."""
+    cover_a = min(float(a.coverage()[row]), 1.0)
+    cover_b = min(float(b.coverage()[row]), 1.0)
+    product = w * cover_b * (1.0 - cover_a)
+    if by_polygons == (False, False):
+        parts = municipal_parts(a.atoms)[int(a.atoms.nis_codes[row])]
+        sets_a, sets_b = _row_part_sets(a, row, parts), _row_part_sets(b, row, parts)
+        if None in sets_a.values() or None in sets_b.values() or float(parts.sum()) <= 0:
+            return product
+        covered_a = frozenset().union(*sets_a.values())
+        covered_b = frozenset().union(*sets_b.values())
+        return w * float(parts[list(covered_b - covered_a)].sum()) / float(parts.sum())
+    from geo.engine.fine import joint_gap, shared_rows
+
+    origin_a, origin_b = _origin(a), _origin(b)
+    if row not in shared_rows(origin_a, origin_b):
+        return product
+    people = origin_a.atoms.weights("population")
+    if people[row] <= 0:
+        return product
+    return w * joint_gap(origin_a, origin_b, people, np.array([row]))[row] / float(people[row])

@@ -39,6 +39,10 @@ class Atoms:
     population_basis : {"municipal", "sectors"}
         Statbel's municipal count, or the sum of its statistical sectors (see
         :attr:`population_note`).
+    part_areas : pandas.DataFrame, optional
+        Each 2019-2024 municipality that merged into a 2025 one, indexed by its 2019-2024 NIS
+        code: ``nis_2025`` and ``area_km2`` (the parts of a merged municipality add up to its
+        polygon's area; ``data/part_areas.csv``). What a partial membership covers by area.
 
     Examples
     --------
@@ -52,6 +56,7 @@ class Atoms:
     population_year: int
     population_basis: PopulationBasis = "municipal"
     sectors: "Sectors | None" = field(default=None, repr=False)
+    part_areas: "pd.DataFrame | None" = field(default=None, repr=False)
     _position: dict[int, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -59,7 +64,8 @@ class Atoms:
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, population_year: int,
-                   population_basis: PopulationBasis = "municipal", sectors: pd.DataFrame | None = None) -> "Atoms":
+                   population_basis: PopulationBasis = "municipal", sectors: pd.DataFrame | None = None,
+                   part_areas: pd.DataFrame | None = None) -> "Atoms":
         """Build the atoms from a table of municipalities.
 
         Parameters
@@ -73,6 +79,9 @@ class Atoms:
             Statbel's municipal count, or the sum of the statistical sectors.
         sectors : pandas.DataFrame, optional
             The statistical sectors (see :class:`Sectors`); rows of unknown municipalities are dropped.
+        part_areas : pandas.DataFrame, optional
+            The parts of merged municipalities: ``nis_2019_2024``, ``nis_2025``, ``area_km2`` (see
+            :class:`Atoms`).
 
         Returns
         -------
@@ -87,7 +96,7 @@ class Atoms:
         if table.index.has_duplicates:
             raise InvalidInput(f"duplicate NIS codes {table.index[table.index.duplicated()].tolist()}")
         atoms = cls(table[["name", "name_fr", "region", "area_km2", "population"]], population_year,
-                    population_basis)
+                    population_basis, part_areas=_part_areas(part_areas))
         if sectors is not None:
             object.__setattr__(atoms, "sectors", Sectors.from_frame(sectors, atoms))
         return atoms
@@ -217,6 +226,16 @@ class Atoms:
         int
         """
         return int(self._column("_population", lambda: self.table["population"].to_numpy())[self.position(nis_code)])
+
+
+def _part_areas(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    if frame is None:
+        return None
+    table = frame.reset_index() if "nis_2019_2024" not in frame else frame
+    return (pd.DataFrame({"nis_2019_2024": table["nis_2019_2024"].astype(int),
+                          "nis_2025": table["nis_2025"].astype(int),
+                          "area_km2": table["area_km2"].astype(float)})
+            .set_index("nis_2019_2024").sort_index())
 
 
 @dataclass(frozen=True, eq=False)

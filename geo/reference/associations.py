@@ -41,6 +41,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo.dutch import date as dutch_date
+from geo.dutch import state_on
 from geo.engine.layer import Layer
 from geo.errors import InvalidInput, UnknownZone
 from geo.reference.catalog import Catalog
@@ -290,7 +292,7 @@ def layer_on(catalog: Catalog, layer_id: str, on: date | str | None = None) -> L
         raise InvalidInput(f"no registered membership is known on {day.isoformat()} (the register dates them "
                            "from August 2023)")
     return Layer.from_members(f"{REGISTER_LAYER}@{day.isoformat()}", members, catalog.atoms,
-                              name=f"{register.name} op {day.isoformat()}", kind=register.kind,
-                              vintage=day.isoformat(), source=register.source,
+                              name=f"{register.name} op {dutch_date(day)}", kind=register.kind,
+                              vintage=state_on(day), source=register.source,
                               description="Lidmaatschappen die op deze datum geregistreerd zijn bij actieve "
                                           "samenwerkingsverbanden.")

@@ -152,7 +152,9 @@ def read_atoms(data_dir: Path = SHIPPED_DATA, population_year: int = DEFAULT_POP
                if sectors_file.exists() else None)
     if sectors is not None:
         sectors = sectors_in_year(sectors, data_dir, population_year, counts)
-    return Atoms.from_frame(municipalities, population_year, basis, sectors)
+    areas_file = data_dir / "part_areas.csv"
+    part_areas = pd.read_csv(areas_file) if areas_file.exists() else None
+    return Atoms.from_frame(municipalities, population_year, basis, sectors, part_areas)
 
 
 def sectors_in_year(sectors: pd.DataFrame, data_dir: Path, year: int, municipal: pd.Series) -> pd.DataFrame:

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from geo.dutch import date as dutch_date
+from geo.dutch import state_on
 from geo.engine.layer import Layer
 from geo.errors import InvalidInput, UnknownZone
 from geo.reference.roles import association_layer
@@ -146,7 +147,7 @@ def associations_as_of(catalog: Catalog, as_of: date | str) -> Layer:
     table = (members.groupby(["zone_code", "zone_name", "nis_code"], as_index=False)["share"].sum()
              .assign(share=lambda f: f["share"].clip(upper=1.0)))
     return Layer.from_members(f"{ASSOCIATION_LAYER}@{day.isoformat()}", table, catalog.atoms,
-                              name=f"Samenwerkingsverbanden op {dutch_date(day)}", vintage=dutch_date(day),
+                              name=f"Samenwerkingsverbanden op {dutch_date(day)}", vintage=state_on(day),
                               source="ledengeschiedenis van de samenwerkingsverbanden (publieke webpagina's, "
                                      "onderzoeksrapport 2020, register van de lokale besturen)",
                               description="Lidmaatschappen geldig op deze datum, omgezet naar de gemeenten van 2025.")
@@ -155,6 +156,7 @@ def associations_as_of(catalog: Catalog, as_of: date | str) -> Layer:
 def current_layer(catalog: Catalog, published: Layer, as_of: date | str) -> Layer:
     """The association layer ``published`` (id, name and metadata as registered) with the
     memberships this history counts on ``as_of``: what the service shows as the layer by default.
+    Its vintage says so ("toestand op 1 december 2026"), not the published list's years.
 
     Examples
     --------
@@ -163,9 +165,11 @@ def current_layer(catalog: Catalog, published: Layer, as_of: date | str) -> Laye
     >>> layer = current_layer(catalog, catalog.layer(ASSOCIATION_LAYER), "2026-12-07")
     >>> layer.zone_codes, int(layer.member_count()[layer.zone_position("WRNL")])
     (['NETELAND', 'W13', 'WRNL', 'WZK'], 6)
+    >>> layer.vintage
+    'toestand op 7 december 2026'
     """
     dated = associations_as_of(catalog, as_of)
-    return replace(dated, id=published.id, name=published.name, kind=published.kind, vintage=published.vintage,
+    return replace(dated, id=published.id, name=published.name, kind=published.kind, vintage=dated.vintage,
                    source=published.source, description=published.description)
 
 

@@ -199,7 +199,7 @@ def cost_share(layer: Layer, zone: str, amount: Amount, *, weight: ShareWeight =
     rows = atoms.positions(members["nis_code"])
     share = members["share"].to_numpy(dtype=float)
     population = atoms.weights("population")[rows] * share
-    area = atoms.weights("area")[rows] * share
+    area = atoms.weights("area")[rows] * _area_shares(layer, zone, members, share)
     amount_cents = to_cents(amount)
     fixed_cents = to_cents(fixed_per_member, "fixed_per_member")
     rest = amount_cents - fixed_cents * len(members)
@@ -234,3 +234,16 @@ def per_inhabitant(layer: Layer, zone: str, euro_per_inhabitant: Amount) -> Deci
         raise InvalidInput(f"euro per inhabitant must be between 0 and {MAX_RATE:,.0f}, got {euro_per_inhabitant!r}")
     population = float(layer.zone_weight("population")[layer.zone_position(zone)])
     return (rate * Decimal(int(round(population)))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _area_shares(layer: Layer, zone: str, members: pd.DataFrame, share: np.ndarray) -> np.ndarray:
+    """Each member's share of its municipality's *area* (:func:`geo.engine.areas.area_view`): a
+    partial member (only Borsbeek of today's Antwerpen) pays by area for its part's area, not for
+    its population share of the merged municipality's; a polygon layer's member for its polygon's."""
+    from geo.engine.areas import area_view
+
+    view = area_view(layer)
+    if view is layer:
+        return share
+    by_area = view.members(zone).set_index("nis_code")["share"]
+    return members["nis_code"].map(by_area).fillna(pd.Series(share, index=members.index)).to_numpy(dtype=float)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import shapely
 
+from geo import dutch
 from geo.errors import InvalidInput, NotFound
 from geo.geometry.crs import Crs, crs84_bounds, from_metric
 
@@ -212,7 +213,7 @@ def _scenario_collection(record: Any, year: int, names: dict[str, str]) -> Colle
 
 
 def _layer_collection(layer: "Layer", year: int) -> Collection:
-    source = f" Bron: {layer.source}" + (f" (jaargang {layer.vintage})" if layer.vintage else "") + "." \
+    source = f" Bron: {layer.source}" + (f" ({dutch.vintage(layer.vintage)})" if layer.vintage else "") + "." \
         if layer.source else ""
     # An import of polygons (its shares weighted by population or area) keeps its own outlines.
     made = "met hun eigen grenzen" if layer.weighting else "samengesteld uit gemeenten"
