@@ -127,7 +127,6 @@ def cmd_serve(args: argparse.Namespace) -> None:
         os.environ["REGIOMATCH_DATA_DIR"] = str(args.data_dir)
     if args.population_year is not None:
         os.environ["REGIOMATCH_POPULATION_YEAR"] = str(args.population_year)
-    get_settings.cache_clear()
     check_exposure(get_settings(), args.host)
     from api.serving import protocol
 

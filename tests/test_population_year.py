@@ -37,16 +37,8 @@ def test_maps_say_the_caveat_in_their_credits(catalog):
     assert population_note(2020) == "" and "Bevolking op 1/1/2020." in older
 
 
-def test_an_older_year_stays_selectable(monkeypatch, state_dir):
-    from fastapi.testclient import TestClient
-
-    from api.main import create_app
-    from tests.conftest import reset_app_caches
-
-    monkeypatch.setenv("REGIOMATCH_POPULATION_YEAR", "2019")
-    reset_app_caches()
-    with TestClient(create_app()) as client:
-        body = client.get("/health").json()
+def test_an_older_year_stays_selectable(make_client):
+    body = make_client(population_year=2019).get("/health").json()
     assert body["population_year"] == 2019
 
 
