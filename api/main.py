@@ -112,4 +112,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-app = create_app()
+def __getattr__(name: str) -> FastAPI:
+    """``api.main:app`` (uvicorn, gunicorn): the app on the environment's settings, made on first
+    use, so importing this module reads no data (the settings' default year is read from it)."""
+    if name == "app":
+        global app
+        app = create_app()
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

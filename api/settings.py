@@ -21,7 +21,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from geo.paths import SHIPPED_DATA
-from geo.reference.catalog import DEFAULT_POPULATION_YEAR
+from geo.reference.catalog import default_population_year
 from geo.storage.workspace import Workspace, open_workspace
 from geo.uploads.sandbox import ImportLimits
 
@@ -99,8 +99,8 @@ class Settings(BaseSettings):
                                   "(regiomatch serve, or uvicorn --http api.serving:HttpToolsProtocol).")
     body_seconds: float = Field(60.0, gt=0, description="Time a client has to send a request's body; "
                                 "slower: 408 and the connection is closed.")
-    population_year: int = Field(DEFAULT_POPULATION_YEAR, description="Statbel population year: one of the years "
-                                 "in data/population.csv (default the latest).")
+    population_year: int = Field(default_factory=default_population_year, description="Statbel population year: "
+                                 "one of the years in data/population.csv (default the latest).")
     access_log: bool = Field(False, description="Log one line per request (regiomatch serve; also --access-log).")
     as_of: date | None = Field(None, description="Date (YYYY-MM-DD) the association layer is served on: the "
                                "memberships the dated history counts then (default today).")

@@ -10,10 +10,10 @@ from geo.reference.catalog import DEFAULT_POPULATION_YEAR, population_note, popu
 
 
 def test_the_cli_offers_exactly_the_years_in_the_data(monkeypatch):
-    from api.cli_common import GLOBAL_OPTIONS
+    from api.cli_common import global_options
     from api.settings import Settings
 
-    action = next(a for a in GLOBAL_OPTIONS._actions if a.dest == "population_year")
+    action = next(a for a in global_options(after_command=False)._actions if a.dest == "population_year")
     assert tuple(action.choices) == population_years()
     monkeypatch.delenv("REGIOMATCH_POPULATION_YEAR", raising=False)
     assert Settings().population_year == DEFAULT_POPULATION_YEAR == 2024
