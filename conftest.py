@@ -65,12 +65,10 @@ def _doctest_names(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
     if not isinstance(request.node, DoctestItem):
         yield
         return
-    from api.settings import get_settings
     from maps.base import new_map
 
     monkeypatch.setenv("REGIOMATCH_DATABASE_URL", "sqlite://")
-    monkeypatch.setenv("REGIOMATCH_POPULATION_YEAR", str(POPULATION_YEAR))
-    get_settings.cache_clear()
+    monkeypatch.setenv("REGIOMATCH_POPULATION_YEAR", str(POPULATION_YEAR))  # get_settings() is keyed by it
 
     names = {**_shared(), "m": new_map("Eerstelijnszones", "", POPULATION_YEAR, "served")}
     namespace = request.getfixturevalue("doctest_namespace")
@@ -82,4 +80,3 @@ def _doctest_names(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
         else:
             namespace[name] = value
     yield
-    get_settings.cache_clear()

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 
 from api import cli_ensemble, cli_maps, cli_reports, cli_users, cli_zonings, serialize
-from api.cli_common import GLOBAL_OPTIONS, add_command, check_as_of, print_frame, workspace
+from api.cli_common import add_command, check_as_of, global_options, print_frame, workspace
 from geo import dutch
 from geo.engine.layer import with_population
 from geo.engine.overlay import overlay
@@ -131,7 +131,6 @@ def cmd_serve(args: argparse.Namespace) -> None:
         os.environ["REGIOMATCH_POPULATION_YEAR"] = str(args.population_year)
     if args.as_of is not None:
         os.environ["REGIOMATCH_AS_OF"] = args.as_of.isoformat()
-    get_settings.cache_clear()
     check_exposure(get_settings(), args.host)
     from api.serving import protocol
 
@@ -182,7 +181,7 @@ COMMAND_GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="regiomatch", parents=[GLOBAL_OPTIONS],
+    parser = argparse.ArgumentParser(prog="regiomatch", parents=[global_options(after_command=False)],
                                      description="Where Flanders' regional boundaries do not line up.")
     parser.set_defaults(format="table")
     sub = parser.add_subparsers(dest="command", required=True)

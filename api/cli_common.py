@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -26,7 +27,7 @@ from api.settings import Settings, get_settings, workspace_for
 from geo import dutch
 from geo.formulas import neutralise_frame
 from geo.paths import ATTRIBUTION
-from geo.reference.catalog import DEFAULT_POPULATION_YEAR, population_years
+from geo.reference.catalog import default_population_year, population_years
 from geo.storage.workspace import Workspace
 
 FORMATS = ("table", "json", "csv")
@@ -36,28 +37,28 @@ QUANTITY_COLUMNS = ("population", "inhabitants", "weight")
 MONEY_COLUMNS = ("amount", "fixed", "proportional", "total")
 
 
-def _global_options(after_command: bool) -> argparse.ArgumentParser:
-    # After the subcommand the options default to "not given", so they never overwrite a value
-    # given before the subcommand.
+@lru_cache(maxsize=2)
+def global_options(after_command: bool) -> argparse.ArgumentParser:
+    """The options every command takes (built when the command line is parsed: the choice of
+    years is read from the data then, not when this module is imported).
+
+    After the subcommand the options default to "not given", so they never overwrite a value
+    given before the subcommand."""
     parser = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS if after_command else None)
     parser.add_argument("--data-dir", type=Path, help="shipped data folder (default: REGIOMATCH_DATA_DIR or "
                         "the package's data/)")
     parser.add_argument("--population-year", type=int, choices=population_years(),
                         help="Statbel population year, one of the years in data/population.csv (default: "
-                        f"REGIOMATCH_POPULATION_YEAR or {DEFAULT_POPULATION_YEAR})")
+                        f"REGIOMATCH_POPULATION_YEAR or {default_population_year()})")
     parser.add_argument("--as-of", metavar="YYYY-MM-DD", help="date the association layer is served on: the "
                         "memberships the dated history counts then (default: REGIOMATCH_AS_OF or today)")
     parser.add_argument("--format", choices=FORMATS, help="output of listing commands (default: table)")
     return parser
 
 
-GLOBAL_OPTIONS = _global_options(after_command=False)
-GLOBAL_OPTIONS_AFTER = _global_options(after_command=True)
-
-
 def add_command(sub: argparse._SubParsersAction, name: str, **kwargs: Any) -> argparse.ArgumentParser:
     """A subcommand parser that also accepts the global options."""
-    return sub.add_parser(name, parents=[GLOBAL_OPTIONS_AFTER], **kwargs)
+    return sub.add_parser(name, parents=[global_options(after_command=True)], **kwargs)
 
 
 def check_as_of(args: argparse.Namespace) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from api.cli_common import add_command, workspace
 from geo.errors import InvalidInput
-from geo.usecases.reports import DEFAULT_AGAINST
+from geo.usecases.reports import default_against
 from maps.pdf import RENDERERS, html_to_pdf
 from maps.report import report_html
 
@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("code", help="zone code, e.g. W13")
     p.add_argument("-o", "--output", required=True, help="file to write: .html or .pdf")
     p.add_argument("--against", nargs="+", default=None, metavar="LAYER",
-                   help=f"comparison layers (default: {' '.join(DEFAULT_AGAINST)})")
+                   help=f"comparison layers (default: {' '.join(default_against())})")
     p.add_argument("--renderer", choices=RENDERERS, default=None,
                    help="PDF renderer (default: weasyprint, the one the web uses)")
     p.set_defaults(func=cmd_report)

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from api import session
 from api.errors import Unauthorized
-from api.settings import YEAR_COOKIE, Settings, get_settings, workspace_for
+from api.settings import YEAR_COOKIE, Settings, workspace_for
 from geo.accounts.roles import LOCAL, OPERATOR, Actor, check_beheerder
 from geo.engine.overlay import OverlayResult, overlay
 from geo.errors import InvalidInput
@@ -58,18 +58,19 @@ async def layer_pair(
 
 
 
-_opened: tuple[Settings, Workspace] | None = None
+def app_settings(request: Request) -> Settings:
+    """The settings the answering app was created with (:func:`api.main.create_app` keeps them on
+    ``app.state`` and overrides ``Depends(api.settings.get_settings)`` with this)."""
+    return request.app.state.settings
 
 
-def current_workspace() -> Workspace:
-    """:func:`api.settings.workspace_for` the current settings, remembered per settings object
-    (resolving its paths costs a few system calls, on every request)."""
-    global _opened
-    settings = get_settings()
-    opened = _opened
-    if opened is None or opened[0] is not settings:
-        opened = _opened = (settings, workspace_for(settings))
-    return opened[1]
+def app_workspace(app: Any) -> Workspace:
+    """The workspace of an app's settings (:func:`api.settings.workspace_for`), kept on
+    ``app.state`` (resolving its paths costs a few system calls, on every request)."""
+    ws = getattr(app.state, "workspace", None)
+    if ws is None:
+        ws = app.state.workspace = workspace_for(app.state.settings)
+    return ws
 
 
 async def get_workspace(request: Request, population_year: int | None = Query(
@@ -83,14 +84,14 @@ async def get_workspace(request: Request, population_year: int | None = Query(
     Asynchronous: the configured year's workspace, opened at start-up, is looked up without a hop
     to the thread pool (a synchronous dependency costs one on every request); another year's is
     opened in the pool the first time (its catalog takes a second to read)."""
-    settings = get_settings()
+    settings = app_settings(request)
     year = population_year
     if year is None:
         chosen = request.cookies.get(YEAR_COOKIE, "")
         year = int(chosen) if chosen.isdigit() and int(chosen) in population_years() else None
     year = year or settings.population_year
     if year == settings.population_year:
-        return current_workspace()
+        return app_workspace(request.app)
     if year not in population_years():
         raise InvalidInput(f"no population for {year}; available years: {', '.join(map(str, population_years()))}")
     return await run_in_threadpool(workspace_for, settings, None, year)
@@ -143,7 +144,7 @@ def current_actor(request: Request, settings: Settings, *, write: bool) -> Actor
     return None
 
 
-def require_writer(request: Request, settings: Settings = Depends(get_settings)) -> Actor:
+def require_writer(request: Request, settings: Settings = Depends(app_settings)) -> Actor:
     """Who writes: writes need ``Authorization: Bearer <token>`` (the shared token or a user's)
     when a token or users are configured, or a browser session with its CSRF token in
     ``X-CSRF-Token``. Routes that check ownership take the returned :class:`Actor`."""
@@ -154,7 +155,7 @@ def require_writer(request: Request, settings: Settings = Depends(get_settings))
     return actor
 
 
-def require_beheerder(request: Request, settings: Settings = Depends(get_settings)) -> Actor:
+def require_beheerder(request: Request, settings: Settings = Depends(app_settings)) -> Actor:
     """A beheerder (users, the audit trail): 401 without credentials, 403 for a bijdrager."""
     actor = current_actor(request, settings, write=request.method not in ("GET", "HEAD"))
     if actor is None:

@@ -35,6 +35,7 @@ STATUS = [
     (e.NotFound, 404),
     (e.Conflict, 409),
     (e.ReadOnly, 403),
+    (e.WrongCRS, 422),  # under /ogc a 400, as all bad input there
     (e.RegiomatchError, 422),
 ]
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -95,6 +96,15 @@ def status_for(exc: e.RegiomatchError) -> int:
         if isinstance(exc, cls):
             return status
     return 422
+
+
+def detail_for(request: Request, exc: e.RegiomatchError) -> str:
+    """The error's detail: in English under ``/api`` and ``/ogc``, in Dutch for the pages (the
+    workbench's forms show it) where the error has a Dutch text (:class:`geo.errors.WrongCRS`)."""
+    dutch = getattr(exc, "dutch", None)
+    if dutch and not request.url.path.startswith(MACHINE_PREFIXES):
+        return dutch
+    return exc.detail
 
 
 def error_response(status: int, detail: str, code: str, headers: dict | None = None) -> JSONResponse:
@@ -171,7 +181,7 @@ def install(app: FastAPI) -> None:
             headers = {"Retry-After": "5"}
         if is_ogc(request.url.path):
             return ogc_error(status_for(exc), exc.detail, exc.code, headers)
-        return error_response(status_for(exc), exc.detail, exc.code, headers)
+        return error_response(status_for(exc), detail_for(request, exc), exc.code, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

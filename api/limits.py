@@ -36,9 +36,9 @@ class BodySizeLimit:
 
     def _seconds(self) -> float:
         if self.body_seconds is None:
-            from api.settings import get_settings
+            from api.settings import current_settings
 
-            self.body_seconds = float(get_settings().body_seconds)
+            self.body_seconds = float(current_settings().body_seconds)
         return self.body_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -148,9 +148,9 @@ class ExposureGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             if self.exposed is None:
-                from api.settings import exposed_hosts, get_settings, listening_hosts
+                from api.settings import current_settings, exposed_hosts, listening_hosts
 
-                self.exposed = exposed_hosts(get_settings(), listening_hosts())
+                self.exposed = exposed_hosts(current_settings(), listening_hosts())
                 if self.exposed:
                     log.error("listening on %s without REGIOMATCH_API_TOKEN: refusing every request",
                               ", ".join(self.exposed))
@@ -231,12 +231,12 @@ def slot(kind: str, message: str) -> Callable[[], contextlib.AbstractContextMana
     ...     print("rendering")
     rendering
     """
-    from api.settings import get_settings
+    from api.settings import current_settings
     from geo.errors import Busy
 
     @contextlib.contextmanager
     def held():
-        limit = int(getattr(get_settings().caches, f"max_parallel_{kind}"))
+        limit = int(getattr(current_settings().caches, f"max_parallel_{kind}"))
         with _slot_lock:
             semaphore = _slots.get(f"{kind}:{limit}")
             if semaphore is None:

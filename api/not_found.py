@@ -31,9 +31,9 @@ def _shown(text: str) -> str:
 
 
 def _workspace():  # noqa: ANN202 - api.settings imports the workspace, which imports api.errors
-    from api.settings import get_settings, workspace_for
+    from api.settings import current_settings, workspace_for
 
-    return workspace_for(get_settings())
+    return workspace_for(current_settings())
 
 
 def _unknown_layer_id(request: Request, ws) -> str:  # noqa: ANN001

@@ -154,9 +154,9 @@ _caches_lock = threading.Lock()
 
 def cache_for(ws: Any) -> RenderCache | None:
     """The cache of this workspace (one per database and data directory), or None when turned off."""
-    from api.settings import get_settings
+    from api.settings import current_settings
 
-    max_bytes = get_settings().caches.render_cache_bytes
+    max_bytes = current_settings().caches.render_cache_bytes
     if max_bytes <= 0:
         return None
     with _caches_lock:
@@ -386,9 +386,9 @@ class CachedAnswers:
         if scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
-        from api.deps import current_workspace
+        from api.deps import app_workspace
 
-        cache = cache_for(current_workspace())
+        cache = cache_for(app_workspace(scope["app"]))
         if cache is None:
             await self.app(scope, receive, send)
             return

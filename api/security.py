@@ -144,9 +144,9 @@ def host_refusal(scope: Scope, served: frozenset[str] | None) -> str | None:
 
 
 def _bound_hosts() -> list[str]:
-    from api.settings import command_line_hosts, get_settings, listening_hosts
+    from api.settings import command_line_hosts, current_settings, listening_hosts
 
-    return [get_settings().host, *command_line_hosts(), *listening_hosts()]
+    return [current_settings().host, *command_line_hosts(), *listening_hosts()]
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -167,9 +167,9 @@ class SecurityMiddleware:
 
     def served(self) -> frozenset[str] | None:
         if self._served is False:
-            from api.settings import get_settings
+            from api.settings import current_settings
 
-            configured = get_settings().allowed_hosts if self.allowed_hosts is None else self.allowed_hosts
+            configured = current_settings().allowed_hosts if self.allowed_hosts is None else self.allowed_hosts
             self._served = served_hosts(configured, _bound_hosts())
         return self._served  # type: ignore[return-value]
 

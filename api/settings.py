@@ -10,6 +10,9 @@ import os
 import socket
 import stat
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -18,7 +21,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from geo.paths import SHIPPED_DATA
-from geo.reference.catalog import DEFAULT_POPULATION_YEAR
+from geo.reference.catalog import default_population_year
 from geo.storage.workspace import Workspace, open_workspace
 from geo.uploads.sandbox import ImportLimits
 
@@ -96,8 +99,8 @@ class Settings(BaseSettings):
                                   "(regiomatch serve, or uvicorn --http api.serving:HttpToolsProtocol).")
     body_seconds: float = Field(60.0, gt=0, description="Time a client has to send a request's body; "
                                 "slower: 408 and the connection is closed.")
-    population_year: int = Field(DEFAULT_POPULATION_YEAR, description="Statbel population year: one of the years "
-                                 "in data/population.csv (default the latest).")
+    population_year: int = Field(default_factory=default_population_year, description="Statbel population year: "
+                                 "one of the years in data/population.csv (default the latest).")
     access_log: bool = Field(False, description="Log one line per request (regiomatch serve; also --access-log).")
     as_of: date | None = Field(None, description="Date (YYYY-MM-DD) the association layer is served on: the "
                                "memberships the dated history counts then (default today).")
@@ -255,6 +258,55 @@ def refuse_exposure_at_startup(settings: Settings) -> None:
                            "serving beyond this machine (writes would be open to anyone)")
 
 
-@lru_cache
-def get_settings() -> Settings:
+def _environment() -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((name, value) for name, value in os.environ.items()
+                        if name.startswith("REGIOMATCH_") or name == "DATABASE_URL"))
+
+
+@lru_cache(maxsize=8)
+def _settings_of(environment: tuple[tuple[str, str], ...]) -> Settings:
     return Settings()
+
+
+def get_settings() -> Settings:
+    """The settings of this process's environment (the CLI, ``uvicorn api.main:app``), read once
+    per set of ``REGIOMATCH_*`` variables: keyed by them, so a changed variable is seen without
+    clearing anything. An app made by :func:`api.main.create_app` answers with its own settings
+    (:func:`current_settings`); its routes' ``Depends(get_settings)`` are overridden to those.
+
+    Examples
+    --------
+    >>> get_settings() is get_settings()
+    True
+    """
+    return _settings_of(_environment())
+
+
+_CURRENT: ContextVar[Settings | None] = ContextVar("regiomatch_settings", default=None)
+
+
+def current_settings() -> Settings:
+    """The settings of the app answering the current request (set by :func:`api.main.create_app`'s
+    app for the whole request, also in the thread that runs a synchronous route); outside a
+    request, :func:`get_settings`. For code that has no request at hand: the render cache, the
+    busy limits, the middleware.
+
+    Examples
+    --------
+    >>> with settings_in_use(Settings(population_year=2020)):
+    ...     current_settings().population_year
+    2020
+    >>> current_settings() is get_settings()
+    True
+    """
+    return _CURRENT.get() or get_settings()
+
+
+@contextmanager
+def settings_in_use(settings: Settings) -> Iterator[Settings]:
+    """Make ``settings`` :func:`current_settings` inside the block (the app does it per request)."""
+    token = _CURRENT.set(settings)
+    try:
+        yield settings
+    finally:
+        _CURRENT.reset(token)

@@ -63,9 +63,14 @@ class InvalidGeometry(InvalidInput):
 
 
 class WrongCRS(InvalidInput):
-    """Coordinates in an unexpected reference system."""
+    """Coordinates in an unexpected reference system. Raised with both CRSs named
+    (:func:`geo.geometry.crs.require_crs`), it also says so in Dutch (``dutch``) for the pages."""
 
     code = "wrong_crs"
+
+    def __init__(self, detail: str, dutch: str | None = None):
+        super().__init__(detail)
+        self.dutch = dutch or detail
 
 
 class UnsupportedFormat(InvalidInput):

@@ -22,7 +22,7 @@ from geo.engine.overlay import Summary
 from geo.paths import SHIPPED_DATA
 from geo.reference.codes import label
 from geo.reference.norms import PopulationNorm
-from geo.usecases.reports import DEFAULT_AGAINST, report_layers  # noqa: F401 (DEFAULT_AGAINST: for callers)
+from geo.usecases.reports import report_layers
 from geo.views.fit import HistoryPeriod, zone_fit
 from maps.templating import (  # noqa: F401
     TEMPLATES,

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import settings as hypothesis_settings
 
 from geo.reference.catalog import Catalog, load_catalog
+
+if TYPE_CHECKING:
+    from api.settings import Settings
 
 # CI replays the same examples every run, so a red build is reproducible and not a dice roll;
 # on developers' machines hypothesis keeps exploring new inputs (that is how the fuzz test found
@@ -96,33 +101,58 @@ def tiny() -> Catalog:
 
 
 def reset_app_caches() -> None:
-    """Settings and workspaces are cached per process; tests that change the environment reset them."""
-    from api import settings
+    """Forget the workspaces opened in this process (they are keyed by data folder, database URL,
+    year and date): only for a test that opens the same database again and needs a fresh
+    workspace object (a restart). Settings need no reset: :func:`api.settings.get_settings` is
+    keyed by the environment, and an app made by ``create_app(settings)`` reads only its own."""
     from geo.storage.workspace import open_workspace
 
-    settings.get_settings.cache_clear()
     open_workspace.cache_clear()
 
 
 @pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """The app's settings for one test: a fresh state directory (SQLite database), no token, no
+    database URL; the rest from the environment (this file pins the date, the host names and no
+    warm-up; ``population_2020`` the year). Change some for one app:
+    ``create_app(settings.model_copy(update={"api_token": "t"}))``."""
+    from api.settings import Settings
+
+    return Settings(state_dir=tmp_path / "state", api_token=None, database_url=None)
+
+
+@pytest.fixture
 def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh state directory (SQLite database) for one test; no token unless a test sets one."""
+    """The same fresh state directory as ``settings``, also in the environment: for a test that
+    runs the CLI in-process or reads :func:`api.settings.get_settings` beside the app."""
     monkeypatch.setenv("REGIOMATCH_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.delenv("REGIOMATCH_API_TOKEN", raising=False)
     monkeypatch.delenv("REGIOMATCH_DATABASE_URL", raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    reset_app_caches()
-    yield tmp_path / "state"
-    reset_app_caches()
+    return tmp_path / "state"
 
 
 @pytest.fixture
-def client(state_dir: Path) -> Iterator[TestClient]:
+def client(settings: Settings) -> Iterator[TestClient]:
     """The real app (every router) on a throwaway SQLite database."""
     from api.main import create_app
 
-    with TestClient(create_app()) as test_client:
+    with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def make_client(settings: Settings) -> Iterator[Callable[..., TestClient]]:
+    """Clients of apps on this test's settings with some changed, closed after the test:
+    ``make_client(api_token="t")``."""
+    from api.main import create_app
+
+    with ExitStack() as stack:
+        def make(**changes: object) -> TestClient:
+            app = create_app(settings.model_copy(update=changes))
+            return stack.enter_context(TestClient(app))
+
+        yield make
 
 
 # Golden figures written against Statbel's municipal count of 1 January 2020 pin that year (the
@@ -138,11 +168,7 @@ def catalog_2020() -> Catalog:
 
 @pytest.fixture
 def population_2020(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The app serves the pinned golden year (settings are read when the client starts)."""
+    """The app serves the pinned golden year: in the environment, so the ``settings`` fixture and
+    a command run in-process read it (``get_settings`` is keyed by the environment: nothing to reset)."""
     monkeypatch.setenv("REGIOMATCH_POPULATION_YEAR", str(GOLDEN_YEAR))
-    reset_app_caches()
     yield
-    # The settings cached for 2020 must not outlive the test (a later test in this process, such
-    # as a command run in-process, would count 2020's inhabitants): restore, then forget.
-    monkeypatch.undo()
-    reset_app_caches()

@@ -11,7 +11,7 @@ import pytest
 
 from api import serialize
 from api.serialize_overlay import overlay_json
-from api.settings import get_settings, workspace_for
+from api.settings import workspace_for
 from geo.engine.atoms import Atoms
 from geo.engine.layer import Layer
 from geo.engine.overlay import overlay
@@ -249,24 +249,19 @@ def test_bad_upload_changes_nothing(client):
     assert "bad" not in [layer["id"] for layer in client.get("/api/v1/layers").json()]
 
 
-def test_too_large_upload_is_413(client, monkeypatch):
-    from api.settings import get_settings
-
-    limit = get_settings().max_upload_bytes
+def test_too_large_upload_is_413(client):
+    limit = client.app.state.settings.max_upload_bytes
     response = client.post("/api/v1/layers", data={"id": "big"},
                            files={"file": ("big.csv", b"x" * (limit + 200_000))})
     assert response.status_code == 413 and response.json()["code"] == "too_large"
 
 
-def test_writes_need_the_token_when_one_is_configured(state_dir, monkeypatch):
+def test_writes_need_the_token_when_one_is_configured(settings):
     from fastapi.testclient import TestClient
 
     from api.main import create_app
-    from tests.conftest import reset_app_caches
 
-    monkeypatch.setenv("REGIOMATCH_API_TOKEN", "s3cret")
-    reset_app_caches()
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(settings.model_copy(update={"api_token": "s3cret"}))) as client:
         body = {"name": "x", "base_layer": "eerstelijnszone"}
         missing = client.post("/api/v1/scenarios", json=body)
         assert missing.status_code == 401 and missing.json()["code"] == "unauthorized"
@@ -323,7 +318,7 @@ def test_the_overlay_json_is_the_same_as_building_every_zone_as_objects(client, 
     response = client.get("/api/v1/overlay", params=params)
     assert response.status_code == 200
     options = {k: params[k] for k in ("weight", "direction", "offset", "limit") if k in params}
-    expected = reference_overlay_body(workspace_for(get_settings()), params["a"], params["b"], **options)
+    expected = reference_overlay_body(workspace_for(client.app.state.settings), params["a"], params["b"], **options)
     assert response.content == expected
 
 
@@ -389,5 +384,5 @@ def test_an_imported_layer_says_how_it_was_weighted_after_a_restart(client):
     reset_app_caches()  # a new workspace reads the layer back from the database, as after a restart
     from api.main import create_app
 
-    with TestClient(create_app()) as restarted:
+    with TestClient(create_app(client.app.state.settings)) as restarted:
         assert {k: restarted.get("/api/v1/layers/kust").json().get(k) for k in said} == said

@@ -246,14 +246,8 @@ def test_patch_with_a_stale_version_changes_nothing(client):
 
 # -- size limits ---------------------------------------------------------------------------------------
 @pytest.fixture
-def small_limit_client(state_dir, monkeypatch):
-    from api.main import create_app
-    from tests.conftest import reset_app_caches
-
-    monkeypatch.setenv("REGIOMATCH_MAX_UPLOAD_BYTES", "100000")
-    reset_app_caches()
-    with TestClient(create_app()) as test_client:
-        yield test_client
+def small_limit_client(make_client):
+    return make_client(max_upload_bytes=100_000)
 
 
 def _rows(n_bytes: int) -> bytes:

@@ -16,7 +16,7 @@ from urllib.parse import quote
 import numpy as np
 import pytest
 
-from api.settings import get_settings, workspace_for
+from api.settings import workspace_for
 from benchmarks.grid import grid_geojson
 from geo import dutch
 from geo.engine.overlay import overlay
@@ -46,7 +46,7 @@ def raster(client, grid):
     created = client.post("/api/v1/layers", data={"id": "raster", "name": "Raster"},
                           files={"file": ("raster.geojson", grid, "application/geo+json")})
     assert created.status_code == 201, created.text
-    return workspace_for(get_settings())
+    return workspace_for(client.app.state.settings)
 
 
 def _counting(monkeypatch, owner, name: str) -> list:

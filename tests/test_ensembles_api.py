@@ -19,7 +19,6 @@ from geo.ensemble.problem import prepare
 from geo.ensemble.validate import validate_plan
 from geo.jobs.ensembles import spec_of
 from geo.storage.workspace import open_workspace
-from tests.conftest import reset_app_caches
 from tests.server import Server
 
 SMALL = {"base_layer": "eerstelijnszone", "plans": 8, "chains": 2, "seed": 5}
@@ -118,9 +117,8 @@ def test_impossible_rules_are_refused_at_once_in_dutch_naming_the_rule(client):
     assert client.get("/alternatieven", params={"layer": "eerstelijnszone"}).text.count("/alternatieven/") <= 1
 
 
-def test_writes_need_the_token(client, monkeypatch):
-    monkeypatch.setenv("REGIOMATCH_API_TOKEN", "geheim")
-    reset_app_caches()
+def test_writes_need_the_token(make_client):
+    client = make_client(api_token="geheim")
     assert client.post("/api/v1/ensembles", json=SMALL).status_code == 401
     assert client.post("/api/v1/proposals", json={"base_layer": "eerstelijnszone"}).status_code == 401
     assert client.post("/api/v1/ensembles/x/cancel").status_code == 401

@@ -10,10 +10,10 @@ from geo.reference.catalog import DEFAULT_POPULATION_YEAR, population_note, popu
 
 
 def test_the_cli_offers_exactly_the_years_in_the_data(monkeypatch):
-    from api.cli_common import GLOBAL_OPTIONS
+    from api.cli_common import global_options
     from api.settings import Settings
 
-    action = next(a for a in GLOBAL_OPTIONS._actions if a.dest == "population_year")
+    action = next(a for a in global_options(after_command=False)._actions if a.dest == "population_year")
     assert tuple(action.choices) == population_years()
     monkeypatch.delenv("REGIOMATCH_POPULATION_YEAR", raising=False)
     assert Settings().population_year == DEFAULT_POPULATION_YEAR == 2024
@@ -37,16 +37,8 @@ def test_maps_say_the_caveat_in_their_credits(catalog):
     assert population_note(2020) == "" and "Bevolking op 1/1/2020." in older
 
 
-def test_an_older_year_stays_selectable(monkeypatch, state_dir):
-    from fastapi.testclient import TestClient
-
-    from api.main import create_app
-    from tests.conftest import reset_app_caches
-
-    monkeypatch.setenv("REGIOMATCH_POPULATION_YEAR", "2019")
-    reset_app_caches()
-    with TestClient(create_app()) as client:
-        body = client.get("/health").json()
+def test_an_older_year_stays_selectable(make_client):
+    body = make_client(population_year=2019).get("/health").json()
     assert body["population_year"] == 2019
 
 

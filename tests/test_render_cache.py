@@ -37,9 +37,9 @@ def app_client(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _cache(client: TestClient) -> RenderCache:
-    from api.settings import get_settings, workspace_for
+    from api.deps import app_workspace
 
-    cache = cache_for(workspace_for(get_settings()))
+    cache = cache_for(app_workspace(client.app))  # the app's own workspace, kept on app.state
     assert cache is not None
     return cache
 

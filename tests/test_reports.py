@@ -15,9 +15,10 @@ from api.cli import main as cli_main
 from geo.engine.overlay import overlay
 from geo.paths import ATTRIBUTION
 from geo.reference.norms import ZONE_MINIMUM_60K, check_population
+from geo.usecases.reports import default_against
 from maps import pdf as pdf_module
 from maps.pdf import available_renderers, html_to_pdf
-from maps.report import DEFAULT_AGAINST, fit_report, render_report
+from maps.report import fit_report, render_report
 from maps.zone_map import (
     DOMINANT_COLOUR,
     FILL_OPACITY,
@@ -108,7 +109,7 @@ def test_split_report_page_names_members_and_marks_them(client, catalog):
     assert "Buiten Zuid-West-Vlaanderen ligt 1 lid" in text
     # The member table marks exactly the members outside the dominant zone, per comparison layer.
     expected = sum(len(overlay(catalog.layer(ASSOCIATIONS), catalog.layer(i)).zone_detail("W13").members_outside_dominant)
-                   for i in DEFAULT_AGAINST)
+                   for i in default_against())
     assert response.text.count('<td class="outside">') == expected
     assert '<td class="outside">RITS <span class="nowrap">(elz40) *</span></td>' in response.text
 
@@ -119,7 +120,7 @@ def test_report_compares_with_the_default_layers_and_states_year_and_sources(cli
     year = catalog.atoms.population_year
     assert f"1 januari {year}" in text
     assert ATTRIBUTION in text
-    for layer_id in DEFAULT_AGAINST:
+    for layer_id in default_against():
         layer = catalog.layer(layer_id)
         assert f"{layer.name} ({layer.id})" in text  # in the sources table, with its vintage
     # The association layer is served on a date (REGIOMATCH_AS_OF, pinned by the tests): its state then.

@@ -7,32 +7,25 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import reset_app_caches
-
 TOKEN = "gedeelde-sleutel-voor-tests"
 BASE = "eerstelijnszone"
 PASSWORDS = {"els": "els-haar-wachtwoord", "ann": "ann-haar-wachtwoord", "bob": "bob-zijn-wachtwoord"}
 KORTRIJK = b"nis_code,zone_code\n34022,K\n"
 
 
-def _app(monkeypatch, token: str | None):
-    if token:
-        monkeypatch.setenv("REGIOMATCH_API_TOKEN", token)
-    else:
-        monkeypatch.delenv("REGIOMATCH_API_TOKEN", raising=False)
-    reset_app_caches()
+def _app(settings, token: str | None):
     from api.main import create_app
 
-    return create_app()
+    return create_app(settings.model_copy(update={"api_token": token}))
 
 
 @pytest.fixture
-def accounts_app(state_dir, monkeypatch):
+def accounts_app(settings):
     """Named accounts: els is beheerder, ann and bob are bijdragers (added as the CLI does)."""
-    app = _app(monkeypatch, None)
-    from api.settings import get_settings, workspace_for
+    app = _app(settings, None)
+    from api.settings import workspace_for
 
-    accounts = workspace_for(get_settings()).store.accounts
+    accounts = workspace_for(settings).store.accounts
     accounts.add_user("els", "beheerder", PASSWORDS["els"])
     accounts.add_user("ann", "bijdrager", PASSWORDS["ann"])
     accounts.add_user("bob", "bijdrager", PASSWORDS["bob"])
@@ -54,8 +47,8 @@ def _sign_in(client: TestClient, name: str | None, secret: str) -> str:
 
 
 # -- 6: sessions end on the server ------------------------------------------------------------------
-def test_signing_out_ends_the_session_for_a_copied_cookie_too(state_dir, monkeypatch):
-    with TestClient(_app(monkeypatch, TOKEN)) as client:
+def test_signing_out_ends_the_session_for_a_copied_cookie_too(settings):
+    with TestClient(_app(settings, TOKEN)) as client:
         csrf = _sign_in(client, None, TOKEN)
         copied = dict(client.cookies)
         body = {"name": "voor afmelden", "base_layer": BASE}
@@ -165,13 +158,9 @@ def test_the_beheerder_pages_in_the_browser(accounts_app):
     assert client.get("/beheer/logboek").status_code == 403
 
 
-def test_the_shared_token_stays_the_simple_default_and_a_beheerders_key(accounts_app, monkeypatch):
+def test_the_shared_token_stays_the_simple_default_and_a_beheerders_key(accounts_app, settings):
     client, tokens, _ = accounts_app
-    monkeypatch.setenv("REGIOMATCH_API_TOKEN", TOKEN)
-    reset_app_caches()
-    from api.main import create_app
-
-    with TestClient(create_app()) as operator:
+    with TestClient(_app(settings, TOKEN)) as operator:
         shared = {"Authorization": f"Bearer {TOKEN}"}
         sid = operator.post("/api/v1/scenarios", headers=tokens["ann"], json={"name": "a", "base_layer": BASE}).json()["id"]
         assert operator.delete(f"/api/v1/scenarios/{sid}", headers=shared).status_code == 204
@@ -181,7 +170,6 @@ def test_the_shared_token_stays_the_simple_default_and_a_beheerders_key(accounts
 def test_the_command_line_manages_users_and_tokens(state_dir, capsys, monkeypatch):
     from api.cli import main
 
-    reset_app_caches()
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO("een lang wachtwoord\n"))
     assert main(["users", "add", "w13", "--role", "bijdrager", "--password-stdin", "--token", "QGIS"]) in (0, None)
     token = capsys.readouterr().out.strip().splitlines()[-1]

@@ -5,10 +5,8 @@ routes hold a slot of the heavy-route limit while they render."""
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 from api import limits
-from tests.conftest import reset_app_caches
 
 
 def test_new_simplify_values_are_answered_from_the_cache(client, monkeypatch):
@@ -33,14 +31,10 @@ def test_new_simplify_values_are_answered_from_the_cache(client, monkeypatch):
 
 
 @pytest.fixture
-def one_slot_client(state_dir, monkeypatch):
-    monkeypatch.setenv("REGIOMATCH_MAX_PARALLEL_MAPS", "1")
-    monkeypatch.setenv("REGIOMATCH_MAX_PARALLEL_REPORTS", "1")
-    reset_app_caches()
-    from api.main import create_app
+def one_slot_client(make_client):
+    from api.settings import CacheSettings
 
-    with TestClient(create_app()) as client:
-        yield client
+    return make_client(caches=CacheSettings(max_parallel_maps=1, max_parallel_reports=1))
 
 
 @pytest.mark.parametrize("kind, path", [
@@ -49,8 +43,11 @@ def one_slot_client(state_dir, monkeypatch):
     ("reports", "/vergelijk?base=eerstelijnszone&other=referentieregio"),
 ])
 def test_uncached_heavy_routes_count_against_the_heavy_route_limit(one_slot_client, kind, path):
+    from api.settings import settings_in_use
+
     held = limits.slot(kind, "bezet")
-    with held():  # another request renders right now and holds the only slot
+    # Another request of this app renders right now and holds its only slot.
+    with settings_in_use(one_slot_client.app.state.settings), held():
         busy = one_slot_client.get(path)
     assert busy.status_code == 503 and busy.json()["code"] == "busy", busy.text
     assert busy.headers.get("retry-after")

@@ -10,12 +10,10 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 from shapely.geometry import box
 
 from geo.errors import LimitExceeded
 from geo.uploads import importing
-from tests.conftest import reset_app_caches
 
 TOKEN = "s3cret-token-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -29,13 +27,8 @@ def _rectangles(count: int = 300) -> bytes:
 
 
 @pytest.fixture
-def token_client(state_dir, monkeypatch):
-    monkeypatch.setenv("REGIOMATCH_API_TOKEN", TOKEN)
-    reset_app_caches()
-    from api.main import create_app
-
-    with TestClient(create_app()) as client:
-        yield client
+def token_client(make_client):
+    return make_client(api_token=TOKEN)
 
 
 def test_preview_needs_the_same_rights_as_the_import(token_client):

@@ -5,7 +5,6 @@ no route serves files outside its directory; CORS is off unless configured."""
 from __future__ import annotations
 
 import io
-import json
 import os
 import socket
 import subprocess
@@ -19,7 +18,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from geo.geometry.polygons import municipal_polygons
-from tests.conftest import reset_app_caches
 from tests.server import REPO, Server, free_port
 
 TOKEN = "s3cret-token-for-tests"
@@ -32,12 +30,10 @@ COMPUTE_ONLY = {("POST", "/api/v1/scenarios/suggest"),
 
 
 @pytest.fixture
-def token_app(state_dir, monkeypatch):
-    monkeypatch.setenv("REGIOMATCH_API_TOKEN", TOKEN)
-    reset_app_caches()
+def token_app(settings):
     from api.main import create_app
 
-    app = create_app()
+    app = create_app(settings.model_copy(update={"api_token": TOKEN}))
     with TestClient(app) as client:
         yield app, client
 
@@ -227,17 +223,15 @@ def test_zip_members_cannot_lead_outside_the_temporary_directory(client, tmp_pat
     assert not list(Path("/").glob("ontsnapt.txt")) and not list(Path("/tmp").glob("ontsnapt.txt"))
 
 
-def test_a_zip_bomb_is_refused_before_unpacking(state_dir, monkeypatch):
-    monkeypatch.setenv("REGIOMATCH_IMPORT_UNPACKED_BYTES", "1000000")
-    reset_app_caches()
-    from api.main import create_app
+def test_a_zip_bomb_is_refused_before_unpacking(make_client):
+    from api.settings import ImportSettings
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("bom.shp", b"\0" * 2_000_000)
     assert len(buffer.getvalue()) < 20_000
-    with TestClient(create_app()) as client:
-        response = client.post("/api/v1/layers", data={"id": "bom"}, files={"file": ("bom.zip", buffer.getvalue())})
+    client = make_client(imports=ImportSettings(unpacked_bytes=1_000_000))
+    response = client.post("/api/v1/layers", data={"id": "bom"}, files={"file": ("bom.zip", buffer.getvalue())})
     assert response.status_code == 413 and "uitgepakt 2000000 bytes groot" in response.json()["detail"]
 
 
@@ -312,31 +306,27 @@ def test_cors_is_off_by_default(client):
     assert "access-control-allow-origin" not in preflight.headers
 
 
-def test_cors_allows_only_the_configured_origins(state_dir, monkeypatch):
-    monkeypatch.setenv("REGIOMATCH_CORS_ORIGINS", json.dumps(["https://planner.example"]))
-    reset_app_caches()
-    from api.main import create_app
-
-    with TestClient(create_app()) as client:
-        allowed = client.get("/api/v1/layers", headers={"Origin": "https://planner.example"})
-        assert allowed.headers["access-control-allow-origin"] == "https://planner.example"
-        other = client.get("/api/v1/layers", headers={"Origin": "https://elders.example"})
-        assert "access-control-allow-origin" not in other.headers
-        preflight = client.options("/api/v1/scenarios", headers={
-            "Origin": "https://planner.example", "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "Authorization, Content-Type"})
-        assert preflight.status_code == 200
-        assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
-        refused = client.options("/api/v1/scenarios", headers={
-            "Origin": "https://elders.example", "Access-Control-Request-Method": "POST"})
-        assert refused.status_code == 400 and "access-control-allow-origin" not in refused.headers
+def test_cors_allows_only_the_configured_origins(make_client):
+    client = make_client(cors_origins=["https://planner.example"])
+    allowed = client.get("/api/v1/layers", headers={"Origin": "https://planner.example"})
+    assert allowed.headers["access-control-allow-origin"] == "https://planner.example"
+    other = client.get("/api/v1/layers", headers={"Origin": "https://elders.example"})
+    assert "access-control-allow-origin" not in other.headers
+    preflight = client.options("/api/v1/scenarios", headers={
+        "Origin": "https://planner.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "Authorization, Content-Type"})
+    assert preflight.status_code == 200
+    assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
+    refused = client.options("/api/v1/scenarios", headers={
+        "Origin": "https://elders.example", "Access-Control-Request-Method": "POST"})
+    assert refused.status_code == 400 and "access-control-allow-origin" not in refused.headers
 
 
 # -- errors do not leak internals ----------------------------------------------------------------------------
-def test_an_unexpected_error_is_a_json_500_without_internals(state_dir):
+def test_an_unexpected_error_is_a_json_500_without_internals(settings):
     from api.main import create_app
 
-    app = create_app()
+    app = create_app(settings)
 
     @app.get("/kapot")
     def broken() -> None:
@@ -390,17 +380,13 @@ def test_same_origin_and_api_clients_write(client):
                            json={"name": "x", "base_layer": "provincie"}).status_code == 201, headers
 
 
-def test_a_configured_cors_origin_may_write(state_dir, monkeypatch):
-    monkeypatch.setenv("REGIOMATCH_CORS_ORIGINS", '["https://portaal.example"]')
-    reset_app_caches()
-    from api.main import create_app
-
-    with TestClient(create_app()) as client:
-        response = client.post("/api/v1/scenarios", headers={"Origin": "https://portaal.example"},
-                               json={"name": "x", "base_layer": "provincie"})
-        assert response.status_code == 201
-        assert client.post("/api/v1/scenarios", headers={"Origin": "https://ander.example"},
-                           json={"name": "x", "base_layer": "provincie"}).status_code == 403
+def test_a_configured_cors_origin_may_write(make_client):
+    client = make_client(cors_origins=["https://portaal.example"])
+    response = client.post("/api/v1/scenarios", headers={"Origin": "https://portaal.example"},
+                           json={"name": "x", "base_layer": "provincie"})
+    assert response.status_code == 201
+    assert client.post("/api/v1/scenarios", headers={"Origin": "https://ander.example"},
+                       json={"name": "x", "base_layer": "provincie"}).status_code == 403
 
 
 def test_a_refused_write_with_the_token_is_still_refused(token_app):

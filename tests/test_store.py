@@ -106,16 +106,13 @@ def test_a_saved_layer_names_the_version_the_store_reads_back(store):
     assert record.created_at.isoformat() == store.layer_stamp("sel") == store.layer_versions()["sel"].isoformat()
 
 
-def test_the_api_runs_on_postgresql(postgres_url, state_dir, monkeypatch):
+def test_the_api_runs_on_postgresql(postgres_url, settings):
     """The same app code on PostgreSQL: a scenario saved through HTTP is read back through HTTP."""
     from fastapi.testclient import TestClient
 
     from api.main import create_app
-    from tests.conftest import reset_app_caches
 
-    monkeypatch.setenv("REGIOMATCH_DATABASE_URL", postgres_url)
-    reset_app_caches()
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(settings.model_copy(update={"database_url": postgres_url}))) as client:
         name = f"pg-{uuid.uuid4().hex[:6]}"
         sid = client.post("/api/v1/scenarios", json={"name": name, "base_layer": "eerstelijnszone",
                                                      "moves": [{"nis_code": 34025, "to_zone": "elz18"}]}).json()["id"]

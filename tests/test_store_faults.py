@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, text
 
 from geo.storage.store import MAX_CHAIN_DEPTH, SCHEMA_VERSION, Store
-from tests.conftest import reset_app_caches
 from tests.server import REPO
 from tests.test_store import empty_database, postgres_url  # noqa: F401 - the session fixture
 
@@ -21,7 +20,7 @@ NUL = "\x00"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request, state_dir, monkeypatch):
+def backend(request, settings):
     """The app on SQLite and on PostgreSQL, each starting empty."""
     if request.param == "postgresql":
         url = request.getfixturevalue("postgres_url")
@@ -30,11 +29,10 @@ def backend(request, state_dir, monkeypatch):
             conn.execute(text("DELETE FROM scenarios"))
             conn.execute(text("DELETE FROM imported_layers"))
         store.dispose()
-        monkeypatch.setenv("REGIOMATCH_DATABASE_URL", url)
-    reset_app_caches()
+        settings = settings.model_copy(update={"database_url": url})
     from api.main import create_app
 
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(settings)) as client:
         yield client
 
 
@@ -96,9 +94,9 @@ def test_a_corrupt_scenario_row_is_skipped_in_lists_and_named_when_asked_for(cli
 
 
 def test_a_full_disk_is_a_507_and_nothing_is_half_saved(client, state_dir):
-    from api.settings import get_settings, workspace_for
+    from api.settings import workspace_for
 
-    store = workspace_for(get_settings()).store
+    store = workspace_for(client.app.state.settings).store
     with sqlite3.connect(_sqlite_file(state_dir)) as db:
         pages = db.execute("PRAGMA page_count").fetchone()[0]
 
@@ -127,10 +125,10 @@ def test_health_says_when_the_database_is_damaged(client, state_dir):
     # The job runner's thread reads the database too: stopped first, as a reader mapping the WAL index
     # ("-shm") that is truncated under it dies of SIGBUS (the damage below is done behind SQLite's back).
     from api import jobs
-    from api.settings import get_settings, workspace_for
+    from api.settings import workspace_for
 
     jobs.stop_all()
-    store = workspace_for(get_settings()).store
+    store = workspace_for(client.app.state.settings).store
     store.engine.dispose()
     path = _sqlite_file(state_dir)
     for suffix in ("-wal", "-shm"):

@@ -54,19 +54,68 @@ def _imports(path: Path, deferred: bool = False) -> set[str]:
     return names
 
 
-def test_every_module_imports_on_its_own_in_a_fresh_interpreter():
-    # One interpreter per module, run in batches: a circle shows as an ImportError whichever
-    # module of it comes first.
-    code = ("import importlib, json, subprocess, sys\n"
-            "failed = {}\n"
-            "for name in json.loads(sys.argv[1]):\n"
-            "    r = subprocess.run([sys.executable, '-c', f'import {name}'], capture_output=True, text=True)\n"
-            "    if r.returncode:\n"
-            "        failed[name] = r.stderr.strip().splitlines()[-1:]\n"
-            "print(json.dumps(failed))\n")
-    out = subprocess.run([sys.executable, "-c", code, json.dumps(_modules())], cwd=REPO, capture_output=True,
-                         text=True, check=True)
-    assert json.loads(out.stdout) == {}
+# Run in each fresh interpreter before its one import: which project data files the import opens
+# (files under data/, and CSV/JSON/GeoPackage files of this repository; libraries' own files and
+# caches are theirs). Printed as the last line.
+_AUDITED_IMPORT = """
+import json, os, sys
+repo = os.path.realpath(os.getcwd()) + os.sep
+data = repo + "data" + os.sep
+read = set()
+
+def audit(event, args):
+    if event == "open" and isinstance(args[0], (str, bytes)):
+        path = os.path.realpath(os.fsdecode(args[0]))
+        if path.startswith(data) or (path.startswith(repo) and path.lower().endswith(DATA_SUFFIXES)):
+            read.add(os.path.relpath(path, repo))
+
+sys.addaudithook(audit)
+__import__(sys.argv[1])
+print(json.dumps(sorted(read)))
+"""
+DATA_SUFFIXES = (".csv", ".json", ".geojson", ".gpkg", ".parquet", ".xlsx", ".zip", ".shp")
+# Reads at import that are the point of the module, or not yet moved to first use (named, so the list
+# shows what remains): the upload sandbox's fork server preloads the catalog; the routes and pages
+# name layers by role in their defaults and OpenAPI documentation (data/layers.json).
+READ_AT_IMPORT = {"geo.uploads.preload": "*"}
+ROLE_REGISTRY = "data/layers.json"
+
+
+@pytest.fixture(scope="module")
+def fresh_imports() -> dict[str, dict]:
+    """Every module of geo/, api/ and maps/ imported alone in a fresh interpreter: per module the
+    error it raised (its last line, or None) and the data files it read while importing."""
+    code = ("import json, subprocess, sys\n"
+            "audited, names = sys.argv[1], json.loads(sys.argv[2])\n"
+            "out = {}\n"
+            "for name in names:\n"
+            "    r = subprocess.run([sys.executable, '-c', audited, name], capture_output=True, text=True)\n"
+            "    lines = r.stdout.strip().splitlines()\n"
+            "    out[name] = {'error': r.stderr.strip().splitlines()[-1:] if r.returncode else None,\n"
+            "                 'read': json.loads(lines[-1]) if not r.returncode and lines else []}\n"
+            "print(json.dumps(out))\n")
+    audited = f"DATA_SUFFIXES = {DATA_SUFFIXES!r}\n" + _AUDITED_IMPORT
+    out = subprocess.run([sys.executable, "-c", code, audited, json.dumps(_modules())], cwd=REPO,
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def test_every_module_imports_on_its_own_in_a_fresh_interpreter(fresh_imports):
+    # One interpreter per module: a circle shows as an ImportError whichever module of it comes first.
+    assert {name: found["error"] for name, found in fresh_imports.items() if found["error"]} == {}
+
+
+def test_no_data_file_is_read_at_import(fresh_imports):
+    """Importing a module reads no data (the CLI's ``--help``, a worker's start, a test collection
+    pay nothing); data is read on first use."""
+    read = {}
+    for name, found in fresh_imports.items():
+        allowed = READ_AT_IMPORT.get(name)
+        files = [] if allowed == "*" else [f for f in found["read"] if not (
+            name.split(".")[0] in ("api", "maps") and f == ROLE_REGISTRY)]
+        if files:
+            read[name] = files
+    assert read == {}
 
 
 def test_geo_imports_no_web_framework():

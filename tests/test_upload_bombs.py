@@ -14,12 +14,10 @@ from pathlib import Path
 import geopandas as gpd
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 from openpyxl import Workbook
 from shapely.geometry import box
 
 from geo.uploads.sandbox import ImportLimits, json_depth, parse_upload
-from tests.conftest import reset_app_caches
 from tests.server import Server
 
 
@@ -115,15 +113,11 @@ def test_geojson_nested_a_thousand_deep_is_refused(client):
 
 
 @pytest.fixture
-def small_limits_client(state_dir, monkeypatch):
-    for name, value in {"UNPACKED_BYTES": "2000000", "ROWS": "5", "ZONES_PER_MUNICIPALITY": "3",
-                        "FEATURES": "2", "VERTICES": "100"}.items():
-        monkeypatch.setenv(f"REGIOMATCH_IMPORT_{name}", value)
-    reset_app_caches()
-    from api.main import create_app
+def small_limits_client(make_client):
+    from api.settings import ImportSettings
 
-    with TestClient(create_app()) as test_client:
-        yield test_client
+    return make_client(imports=ImportSettings(unpacked_bytes=2_000_000, rows=5, zones_per_municipality=3,
+                                              features=2, vertices=100))
 
 
 def test_xlsx_and_zip_inflating_past_the_limit_are_refused_from_the_central_directory(small_limits_client):

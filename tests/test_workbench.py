@@ -16,7 +16,6 @@ from geo.engine.overlay import overlay
 from geo.engine.scenario import Move, apply_moves
 from geo.reference.catalog import load_catalog
 from geo.zoning.validation import check_contiguity, check_nesting
-from tests.conftest import reset_app_caches
 
 BASE = "eerstelijnszone"
 AGAINST = ["samenwerkingsverband", "samenwerkingsverbanden", "referentieregio", "politiezone"]
@@ -236,13 +235,8 @@ def test_comparison_map_marks_the_moved_municipalities(catalog) -> None:
 
 # -- browser sign-in ---------------------------------------------------------------------------
 @pytest.fixture
-def token_client(state_dir, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("REGIOMATCH_API_TOKEN", "workbench-secret")
-    reset_app_caches()
-    from api.main import create_app
-
-    with TestClient(create_app()) as test_client:
-        yield test_client
+def token_client(make_client) -> TestClient:
+    return make_client(api_token="workbench-secret")
 
 
 def test_signin_sets_a_strict_httponly_session_and_writes_need_its_csrf_token(token_client: TestClient) -> None:

@@ -8,8 +8,6 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import reset_app_caches
-
 # Golden figures of 1 January 2020 (Statbel's municipal count): pinned, see conftest.GOLDEN_YEAR.
 pytestmark = pytest.mark.usefixtures("population_2020")
 
@@ -87,11 +85,10 @@ def test_suggest_respects_keep_together_and_can_be_saved(client):
     assert new <= {v["code"] for v in today["population"]["violations"]}
 
 
-def test_suggest_is_not_captured_by_scenario_id_and_needs_token_to_save(client, monkeypatch):
+def test_suggest_is_not_captured_by_scenario_id_and_needs_token_to_save(client, make_client):
     assert client.post("/api/v1/scenarios/suggest", json={"base_layer": "eerstelijnszone", "max_moves": 1}).status_code == 200
     assert client.get("/api/v1/scenarios/suggest").json()["code"] == "unknown_scenario"
-    monkeypatch.setenv("REGIOMATCH_API_TOKEN", "secret")
-    reset_app_caches()
+    client = make_client(api_token="secret")  # the same database, now with a token
     denied = client.post("/api/v1/scenarios/suggest", json={"base_layer": "eerstelijnszone", "max_moves": 1, "save": True})
     assert denied.status_code == 401 and denied.json()["code"] == "unauthorized"
     unsaved = client.post("/api/v1/scenarios/suggest", json={"base_layer": "eerstelijnszone", "max_moves": 1})

@@ -11,7 +11,8 @@ zonings proposed for an objective.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -78,6 +79,34 @@ def _rules(body: RulesIn) -> dict:
     return body.model_dump(exclude={"plans", "chains", "objective", "n"})
 
 
+def job_writes(kind: str, base: str, result_path: str, save: Callable[..., tuple[Any, bool]], result: str,
+               cancel_summary: str, names: tuple[str, str]) -> Callable[..., dict]:
+    """The two writes every job kind has, registered once for each: save result ``n`` as a
+    scenario (``POST {base}/{job_id}/{result_path}/scenario``: 201, or 200 with the scenario
+    saved before) and cancel (``POST {base}/{job_id}/cancel``: the job; a finished one stays as
+    it is). ``save`` is :func:`geo.jobs.ensembles.save_plan` or ``save_proposal``; ``names``
+    the routes' names (their OpenAPI operation ids). Returns the cancel function."""
+
+    def save_result(job_id: str, response: Response, n: int = Path(..., ge=0), body: SaveIn | None = None,
+                    ws: Workspace = Depends(get_workspace)) -> dict:
+        body = body or SaveIn()
+        record, new = save(ws, jobs.job_of(ws, job_id, kind), n, body.name, body.description)
+        response.status_code = status.HTTP_201_CREATED if new else status.HTTP_200_OK
+        return serialize_jobs.saved(record, new)
+
+    def cancel(job_id: str, ws: Workspace = Depends(get_workspace)) -> dict:
+        jobs.job_of(ws, job_id, kind)
+        return serialize_jobs.job(runner_for(ws).cancel(job_id))
+
+    router.add_api_route(f"{base}/{{job_id}}/{result_path}/scenario", save_result, methods=["POST"],
+                         status_code=status.HTTP_201_CREATED, dependencies=[Depends(require_writer)],
+                         summary=f"Save one {result} as a scenario", name=names[0],
+                         responses={200: {"description": f"This {result} was saved before: that scenario"}})
+    router.add_api_route(f"{base}/{{job_id}}/cancel", cancel, methods=["POST"], dependencies=[Depends(require_writer)],
+                         summary=cancel_summary, name=names[1])
+    return cancel
+
+
 # -- ensembles ------------------------------------------------------------------------------------
 @router.post("/api/v1/ensembles", status_code=status.HTTP_202_ACCEPTED, dependencies=[Depends(require_writer)],
              summary="Start an ensemble of valid zonings (a job)",
@@ -121,22 +150,9 @@ def export_plans(job_id: str, format: Literal["csv", "xlsx"] = Query("csv"),
     return download(xlsx_bytes({"indelingen": frame}, notes), f"{stem}.xlsx", XLSX)
 
 
-@router.post("/api/v1/ensembles/{job_id}/plans/{n}/scenario", status_code=status.HTTP_201_CREATED,
-             dependencies=[Depends(require_writer)], summary="Save one plan as a scenario",
-             responses={200: {"description": "This plan was saved before: that scenario"}})
-def save_plan(job_id: str, response: Response, n: int = Path(..., ge=0), body: SaveIn | None = None,
-              ws: Workspace = Depends(get_workspace)) -> dict:
-    body = body or SaveIn()
-    record, new = jobs.save_plan(ws, jobs.job_of(ws, job_id, jobs.ENSEMBLE), n, body.name, body.description)
-    response.status_code = status.HTTP_201_CREATED if new else status.HTTP_200_OK
-    return serialize_jobs.saved(record, new)
-
-
-@router.post("/api/v1/ensembles/{job_id}/cancel", dependencies=[Depends(require_writer)],
-             summary="Cancel a queued or running ensemble (a finished one stays as it is)")
-def cancel_ensemble(job_id: str, ws: Workspace = Depends(get_workspace)) -> dict:
-    jobs.job_of(ws, job_id, jobs.ENSEMBLE)
-    return serialize_jobs.job(runner_for(ws).cancel(job_id))
+cancel_ensemble = job_writes(jobs.ENSEMBLE, "/api/v1/ensembles", "plans/{n}", jobs.save_plan, "plan",
+                             "Cancel a queued or running ensemble (a finished one stays as it is)",
+                             ("save_plan", "cancel_ensemble"))
 
 
 @router.delete("/api/v1/ensembles/{job_id}", dependencies=[Depends(require_writer)],
@@ -165,19 +181,5 @@ def get_proposals(job_id: str, ws: Workspace = Depends(get_workspace)) -> dict:
     return body
 
 
-@router.post("/api/v1/proposals/{job_id}/{n}/scenario", status_code=status.HTTP_201_CREATED,
-             dependencies=[Depends(require_writer)], summary="Save one proposal as a scenario",
-             responses={200: {"description": "This proposal was saved before: that scenario"}})
-def save_proposal(job_id: str, response: Response, n: int = Path(..., ge=0), body: SaveIn | None = None,
-                  ws: Workspace = Depends(get_workspace)) -> dict:
-    body = body or SaveIn()
-    record, new = jobs.save_proposal(ws, jobs.job_of(ws, job_id, jobs.PROPOSAL), n, body.name, body.description)
-    response.status_code = status.HTTP_201_CREATED if new else status.HTTP_200_OK
-    return serialize_jobs.saved(record, new)
-
-
-@router.post("/api/v1/proposals/{job_id}/cancel", dependencies=[Depends(require_writer)],
-             summary="Cancel a queued or running proposal search")
-def cancel_proposals(job_id: str, ws: Workspace = Depends(get_workspace)) -> dict:
-    jobs.job_of(ws, job_id, jobs.PROPOSAL)
-    return serialize_jobs.job(runner_for(ws).cancel(job_id))
+cancel_proposals = job_writes(jobs.PROPOSAL, "/api/v1/proposals", "{n}", jobs.save_proposal, "proposal",
+                              "Cancel a queued or running proposal search", ("save_proposal", "cancel_proposals"))

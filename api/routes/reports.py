@@ -15,7 +15,7 @@ from api.limits import slot
 from api.render_cache import cache_for, cached
 from geo.jobs.ensembles import ensembles_stamp
 from geo.storage.workspace import Workspace
-from geo.usecases.reports import DEFAULT_AGAINST
+from geo.usecases.reports import default_against
 from maps.pdf import PdfUnavailable, available_renderers, html_to_pdf
 from maps.report import report_html
 
@@ -27,7 +27,7 @@ router = APIRouter(tags=["reports"])
             responses={200: {"content": {"application/pdf": {}}, "description": "HTML page, or PDF with format=pdf"},
                        501: {"description": "format=pdf but WeasyPrint (the PDF renderer) "
                                              "is not installed on the server"}})
-@cached(lambda p: [p["layer"], *(p["against"] or DEFAULT_AGAINST)], extra=ensembles_stamp,
+@cached(lambda p: [p["layer"], *(p["against"] or default_against())], extra=ensembles_stamp,
         busy=slot("reports",
                   "De server maakt al {limit} rapporten tegelijk; probeer het over enkele seconden opnieuw."),
         then=lambda p: {**p, "format": "pdf"} if p["format"] == "html" else None)  # who reads a report prints it
@@ -35,7 +35,7 @@ def get_report(
     layer: str = Path(..., description="Layer id (or scenario:<id>) of the zone", examples=["samenwerkingsverband"]),
     code: str = Path(..., description="Zone code", examples=["W13"]),
     against: list[str] | None = Query(None, description="Comparison layers (repeatable); default: "
-                                      + ", ".join(DEFAULT_AGAINST)),
+                                      + ", ".join(default_against())),
     format: Literal["html", "pdf"] = Query("html"),
     ws: Workspace = Depends(get_workspace),
 ):

@@ -21,7 +21,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -193,12 +193,13 @@ def propose(problem: Problem, objective: str, n: int = 3, progress: Callable[[fl
         unit_node[node_unit] = np.arange(len(node_unit))
         fixed_label = {int(unit_node[u]): int(partition.assignment[int(unit_node[u])])
                        for u in np.nonzero(problem.unit_fixed)[0].tolist()}
-        constraints = [contiguous, Bounds(lambda p: p["population"].values(), (problem.lower, upper))]
+        constraints: list[Callable[[Any], bool]] = [contiguous, Bounds(lambda p: p["population"].values(),
+                                                                       (problem.lower, upper))]
         if fixed_label:
             constraints.append(partial(_fixed_ok, fixed_label=fixed_label))
-        score = partial(_partition_score, problem=problem, objective=objective, node_unit=node_unit)
+        scorer = partial(_partition_score, problem=problem, objective=objective, node_unit=node_unit)
         optimizer = SingleMetricOptimizer(partial(_proposal, step=_Step(problem.lower, upper, fixed_label)),
-                                          constraints, partition, score, maximize=False,
+                                          constraints, partition, scorer, maximize=False,
                                           rng=random.Random(problem.spec.seed * 7_919 + i))
         for k, _ in enumerate(optimizer.short_bursts(BURST_LENGTH, BURSTS)):
             if k % 20 == 0:
@@ -206,7 +207,8 @@ def propose(problem: Problem, objective: str, n: int = 3, progress: Callable[[fl
                     raise Cancelled("De berekening werd geannuleerd.")
                 if progress is not None:
                     progress((i + k / (BURST_LENGTH * BURSTS)) / n)
-        found.append((float(optimizer.best_score), _plan_of(problem, optimizer.best_part, node_unit)))
+        # After the bursts the optimizer holds its best plan and score.
+        found.append((float(cast(float, optimizer.best_score)), _plan_of(problem, optimizer.best_part, node_unit)))
     if progress is not None:
         progress(1.0)
     today_layer = _base_layer(problem)

@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -147,7 +147,7 @@ def _proposal(partition, rng, *, step: _Step):
         return partition  # no pair can be re-split within the bounds: keep the plan (a rejected step)
     if not step.fixed_label:
         return proposed
-    flips = proposed.flips
+    flips = cast("dict[int, int]", proposed.flips)  # a step's partition carries its flips
     pair = sorted(set(flips.values()))
     wrong = [node for node, label in step.fixed_label.items() if node in flips and flips[node] != label]
     if not wrong:
@@ -244,7 +244,8 @@ def run_chain(problem: Problem, chain: int, progress: Callable[[float], None] | 
     fixed_label = {int(unit_node[u]): int(partition.assignment[int(unit_node[u])])
                    for u in np.nonzero(problem.unit_fixed)[0].tolist()}
     proposal = partial(_proposal, step=_Step(problem.lower, upper, fixed_label))
-    constraints = [contiguous, Bounds(lambda p: p["population"].values(), (problem.lower, upper))]
+    constraints: list[Callable[[Any], bool]] = [contiguous, Bounds(lambda p: p["population"].values(),
+                                                                   (problem.lower, upper))]
     if fixed_label:
         constraints.append(partial(_fixed_ok, fixed_label=fixed_label))
     markov = MarkovChain(proposal, constraints, always_accept, partition, steps,
@@ -258,7 +259,7 @@ def run_chain(problem: Problem, chain: int, progress: Callable[[float], None] | 
     for k, state in enumerate(markov):
         if previous is not None and state is not previous:
             accepted[k] = True
-            for node, label in state.flips.items():
+            for node, label in cast("dict[int, int]", state.flips).items():
                 unit_labels[node_unit[node]] = label
         previous = state
         plan = plans[k]

@@ -39,7 +39,7 @@ import math
 import random
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -117,6 +117,12 @@ class StartState:
     def zone_population(self, zone: int) -> float:
         """Population of zone ``zone``."""
         return float(self.population[self.labels == zone].sum())
+
+    def upper_bound(self) -> float:
+        """The upper bound, for the steps that run only when there is one (shifting out, splitting)."""
+        if self.upper is None:
+            raise ValueError("this step needs an upper bound and the rules have none")
+        return float(self.upper)
 
     def new_zone(self, nest: int, like: str | None = None) -> int:
         """Add a new zone (``nieuw-N``) in nest zone ``nest`` and return its number."""
@@ -326,9 +332,9 @@ def shift_out(state: StartState, zone: int) -> bool:
                     or state.zone_nest[target] != state.zone_nest[zone]):
                 continue
             after = state.zone_population(target) + weight
-            if after > float(state.upper):
+            if after > state.upper_bound():
                 continue
-            key = (total - weight > float(state.upper), after, atom, target)
+            key = (total - weight > state.upper_bound(), after, atom, target)
             if best is None or key < best[0]:
                 best = (key, atom, target)
     if best is None:
@@ -414,7 +420,7 @@ def split_zone(state: StartState, zone: int) -> None:
             if other in inside and other > atom:
                 graph.add_edge(atom, other)
     total = float(state.population[members].sum())
-    lower, upper = state.lower, float(state.upper)
+    lower, upper = state.lower, state.upper_bound()
     # One side between max(lower, total - upper) and min(upper, total - lower): both sides in bounds.
     low, high = max(lower, total - upper), min(upper, total - lower)
     if low > high:
@@ -434,7 +440,7 @@ def split_zone(state: StartState, zone: int) -> None:
             f"Bevolkingsgrenzen: zone {state.zone_names[zone]} telt {dutch.inhabitants(total)}, meer dan de "
             f"bovengrens van {dutch.number(upper)}, en er werd geen splitsing binnen de grenzen gevonden.") from None
     new = state.new_zone(state.zone_nest[zone])
-    nodes = sorted(int(n) for n in part)
+    nodes = sorted(int(n) for n in cast("set[int]", part))  # the graph's nodes are atom positions
     keep_fixed = any(state.fixed[a] for a in members.tolist() if a not in nodes)
     moving = nodes if not any(state.fixed[a] for a in nodes) or not keep_fixed else None
     if moving is None:
@@ -547,9 +553,9 @@ def _peel(graph, zones: list[int], lower: float, upper: float | None, rng: rando
         target, epsilon = (low + high) / 2.0, (high - low) / (high + low)
         with warnings.catch_warnings():  # a hard cut is expected here: a failure is handled, not a warning
             warnings.simplefilter("ignore")
-            nodes = bipartition_tree(sub, pop_col="population", pop_target=target, epsilon=epsilon,
-                                     single_district_cut=(left > 2), max_attempts=max_attempts, rng=rng)
-        nodes = {int(v) for v in nodes}
+            cut = bipartition_tree(sub, pop_col="population", pop_target=target, epsilon=epsilon,
+                                   single_district_cut=(left > 2), max_attempts=max_attempts, rng=rng)
+        nodes = {int(v) for v in cast("set[int]", cut)}
         for node in nodes:
             out[node] = zone
         remaining -= nodes

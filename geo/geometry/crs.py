@@ -22,11 +22,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 import shapely
 
 from geo.errors import WrongCRS
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    GeoFrame = Union[gpd.GeoDataFrame, gpd.GeoSeries]
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{}"
@@ -60,6 +66,44 @@ for _c in OFFERED:
     if _c.uri != CRS84:
         _ALIASES.update({f"EPSG:{_c.epsg}": _c.uri, f"[EPSG:{_c.epsg}]": _c.uri,
                          f"urn:ogc:def:crs:EPSG::{_c.epsg}": _c.uri})
+
+
+def crs_name(crs: object) -> str:
+    """A frame's CRS as people write it (``EPSG:4326``), or ``no CRS``.
+
+    Examples
+    --------
+    >>> from pyproj import CRS
+    >>> crs_name(CRS.from_epsg(31370)), crs_name(None)
+    ('EPSG:31370', 'no CRS')
+    """
+    if crs is None:
+        return "no CRS"
+    epsg = getattr(crs, "to_epsg", lambda: None)()
+    return f"EPSG:{epsg}" if epsg else str(getattr(crs, "name", crs))
+
+
+def require_crs(frame: GeoFrame, expected: str) -> None:
+    """Raise :class:`WrongCRS` naming both CRSs unless ``frame`` (a GeoDataFrame or GeoSeries)
+    is in ``expected`` (``"EPSG:31370"``): the one check before geometry is measured in metres
+    or served as GeoJSON (maup checks the same with ``require_same_crs``).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> frame = gpd.GeoDataFrame(geometry=[shapely.Point(4.4, 51.2)], crs="EPSG:4326")
+    >>> require_crs(frame, "EPSG:4326")
+    >>> require_crs(frame, "EPSG:31370")
+    Traceback (most recent call last):
+    geo.errors.WrongCRS: expected geometry in EPSG:31370, got EPSG:4326
+    """
+    epsg = int(expected.rpartition(":")[2])
+    actual = frame.crs
+    if actual is None or actual.to_epsg() != epsg:
+        got = crs_name(actual)
+        raise WrongCRS(f"expected geometry in {expected}, got {got}",
+                       f"De geometrie staat in {got.replace('no CRS', 'geen coördinatenstelsel')}; "
+                       f"hier is {expected} nodig.")
 
 
 def parse_crs(value: str | None) -> Crs:

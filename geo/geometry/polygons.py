@@ -21,6 +21,7 @@ import shapely
 from shapely.geometry import mapping
 
 from geo.errors import InvalidInput
+from geo.geometry.crs import require_crs
 from geo.geometry.prepared import shipped_web_geometry
 from geo.lazy import lazy_module
 from geo.paths import METRIC_CRS, SHIPPED_DATA, WEB_CRS
@@ -88,8 +89,7 @@ def to_web(frame: gpd.GeoDataFrame, simplify_metres: float = DEFAULT_SIMPLIFY_ME
 
     ``coverage=False`` says the zones overlap (no shared-border simplification is attempted);
     ``None`` lets the geometry tell."""
-    if frame.crs is None or frame.crs.to_epsg() != 31370:
-        raise InvalidInput(f"expected geometry in {METRIC_CRS}, got {frame.crs}")
+    require_crs(frame, METRIC_CRS)
     if not 0 <= simplify_metres <= MAX_SIMPLIFY_METRES:
         raise InvalidInput(f"simplify must be between 0 and {MAX_SIMPLIFY_METRES:g} metres, got {simplify_metres}")
     out = frame.copy()
@@ -123,8 +123,7 @@ def _may_be_coverage(geoms: np.ndarray) -> bool:
 
 def geojson(frame: gpd.GeoDataFrame) -> dict:
     """A FeatureCollection (EPSG:4326) with 6-decimal coordinates (about 0.1 m)."""
-    if frame.crs is None or frame.crs.to_epsg() != 4326:
-        raise InvalidInput(f"GeoJSON is served in {WEB_CRS}, got {frame.crs}")
+    require_crs(frame, WEB_CRS)
     rounded = frame.copy()
     rounded["geometry"] = shapely.transform(rounded.geometry.values, lambda xy: np.round(xy, 6))
     return json.loads(rounded.to_json(drop_id=True, to_wgs84=False))
@@ -305,8 +304,7 @@ def compact_geojson(frame: gpd.GeoDataFrame) -> bytes:
     >>> compact_geojson(web_zones(provincie))[:30]
     b'{"type":"FeatureCollection","f'
     """
-    if frame.crs is None or frame.crs.to_epsg() != 4326:
-        raise InvalidInput(f"GeoJSON is served in {WEB_CRS}, got {frame.crs}")
+    require_crs(frame, WEB_CRS)
     features = [{"type": "Feature", "id": str(code), "properties": {}, "geometry": mapping(geom)}
                 for code, geom in zip(frame["code"], frame.geometry.values)]
     # Floats print with the shortest repr; rounding above keeps them at most WEB_DECIMALS long.

@@ -33,7 +33,7 @@ def population_years(data_dir: Path = SHIPPED_DATA) -> tuple[int, ...]:
 
     Examples
     --------
-    >>> population_years()[-1] == DEFAULT_POPULATION_YEAR
+    >>> population_years()[-1] == default_population_year()
     True
     """
     years = pd.read_csv(Path(data_dir) / "population.csv", usecols=["year"])["year"].unique()
@@ -60,8 +60,16 @@ def population_note(year: int, data_dir: Path = SHIPPED_DATA) -> str:
     return SECTOR_SUM_NOTE.format(year=int(year)) if sectors else ""
 
 
-# The latest year shipped is the default; older years stay selectable.
-DEFAULT_POPULATION_YEAR = population_years()[-1]
+def default_population_year() -> int:
+    """The latest year shipped: the default; older years stay selectable. Read on first use, not
+    when this module is imported (``DEFAULT_POPULATION_YEAR`` is the same, looked up lazily)."""
+    return population_years()[-1]
+
+
+def __getattr__(name: str) -> int:
+    if name == "DEFAULT_POPULATION_YEAR":
+        return default_population_year()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # The setting (environment variable) that pins the date of the association layer served, as
 # ``REGIOMATCH_AS_OF`` in api/settings.py; the test suite pins it so results do not follow the calendar.
@@ -135,8 +143,10 @@ class Catalog:
         return list(self.builtin.values())
 
 
-def read_atoms(data_dir: Path = SHIPPED_DATA, population_year: int = DEFAULT_POPULATION_YEAR) -> Atoms:
-    """The municipalities with their population of ``population_year`` from ``data_dir``."""
+def read_atoms(data_dir: Path = SHIPPED_DATA, population_year: int | None = None) -> Atoms:
+    """The municipalities with their population of ``population_year`` (default
+    :func:`default_population_year`) from ``data_dir``."""
+    population_year = default_population_year() if population_year is None else population_year
     municipalities = pd.read_csv(data_dir / "municipalities.csv")
     population = pd.read_csv(data_dir / "population.csv")
     years = [int(y) for y in sorted(population["year"].unique())]
@@ -217,7 +227,7 @@ def _layer_polygons(data_dir: Path, layer_id: str) -> gpd.GeoSeries:
     return read_layer_polygons(data_dir, layer_id)
 
 
-def read_catalog(data_dir: Path = SHIPPED_DATA, population_year: int = DEFAULT_POPULATION_YEAR) -> Catalog:
+def read_catalog(data_dir: Path = SHIPPED_DATA, population_year: int | None = None) -> Catalog:
     """Read the shipped data as shipped (no date: the association layer as published)."""
     data_dir = Path(data_dir)
     atoms = read_atoms(data_dir, population_year)
@@ -265,7 +275,7 @@ def _described(layer: Layer, day: date) -> Layer:
                                       "ledengeschiedenis; een gemeente kan in meer dan een verband zitten.")
 
 
-def load_catalog_from(data_dir: Path = SHIPPED_DATA, population_year: int = DEFAULT_POPULATION_YEAR,
+def load_catalog_from(data_dir: Path = SHIPPED_DATA, population_year: int | None = None,
                       as_of: date | str | None = None) -> Catalog:
     """Read the shipped data into a fresh catalog on ``as_of`` (default :func:`default_as_of`; use
     :func:`load_catalog` for the shared one)."""
@@ -282,7 +292,7 @@ def _load_catalog(data_dir: str, population_year: int, as_of: str) -> Catalog:
     return on_date(_read_catalog(data_dir, population_year), as_of)
 
 
-def load_catalog(data_dir: str | Path | None = None, population_year: int = DEFAULT_POPULATION_YEAR,
+def load_catalog(data_dir: str | Path | None = None, population_year: int | None = None,
                  as_of: date | str | None = None) -> Catalog:
     """The catalog of the shipped data on a date (default :func:`default_as_of`), loaded once per process.
 
@@ -293,4 +303,5 @@ def load_catalog(data_dir: str | Path | None = None, population_year: int = DEFA
     from geo.reference.history import parse_date
 
     day = parse_date(as_of) if as_of is not None else default_as_of()
-    return _load_catalog(str(Path(data_dir or SHIPPED_DATA).resolve()), int(population_year), day.isoformat())
+    year = default_population_year() if population_year is None else int(population_year)
+    return _load_catalog(str(Path(data_dir or SHIPPED_DATA).resolve()), year, day.isoformat())

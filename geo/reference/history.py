@@ -49,7 +49,6 @@ from geo.reference.vintages import carry_forward
 if TYPE_CHECKING:  # annotations only: the catalog builds its dated layer from this module
     from geo.reference.catalog import Catalog
 
-ASSOCIATION_LAYER = association_layer()  # the layer with role "associations" in data/layers.json
 COLUMNS = ["zone_code", "zone_name", "nis_code", "municipality", "share", "source_nis_code", "valid_from",
            "valid_to", "start_known", "registered_on", "status", "note"]
 COUNTED, UNKNOWN = "geldig", "onbekend"
@@ -146,7 +145,7 @@ def associations_as_of(catalog: Catalog, as_of: date | str) -> Layer:
         raise InvalidInput(f"no association memberships are known for {day.isoformat()}")
     table = (members.groupby(["zone_code", "zone_name", "nis_code"], as_index=False)["share"].sum()
              .assign(share=lambda f: f["share"].clip(upper=1.0)))
-    return Layer.from_members(f"{ASSOCIATION_LAYER}@{day.isoformat()}", table, catalog.atoms,
+    return Layer.from_members(f"{association_layer()}@{day.isoformat()}", table, catalog.atoms,
                               name=f"Samenwerkingsverbanden op {dutch_date(day)}", vintage=state_on(day),
                               source="ledengeschiedenis van de samenwerkingsverbanden (publieke webpagina's, "
                                      "onderzoeksrapport 2020, register van de lokale besturen)",
@@ -162,7 +161,7 @@ def current_layer(catalog: Catalog, published: Layer, as_of: date | str) -> Laye
     --------
     >>> from geo.reference.catalog import load_catalog
     >>> catalog = load_catalog()
-    >>> layer = current_layer(catalog, catalog.layer(ASSOCIATION_LAYER), "2026-12-07")
+    >>> layer = current_layer(catalog, catalog.layer(association_layer()), "2026-12-07")
     >>> layer.zone_codes, int(layer.member_count()[layer.zone_position("WRNL")])
     (['NETELAND', 'W13', 'WRNL', 'WZK'], 6)
     >>> layer.vintage

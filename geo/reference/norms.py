@@ -11,6 +11,7 @@ pass their own bounds.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -57,14 +58,23 @@ MINIMUM_100K = PopulationNorm("minstens 100.000 inwoners", 100_000, None,
 # The norms layers.json may name ("norms": [...]), by key.
 NORMS: dict[str, PopulationNorm] = {"minimum_60k": ZONE_MINIMUM_60K, "call_2018": CALL_2018,
                                     "minimum_100k": MINIMUM_100K}
-# Layer id -> its own norm: the first one its entry in data/layers.json names.
-DEFAULT_NORMS: dict[str, PopulationNorm] = {meta.id: NORMS[meta.norms[0]] for meta in layer_meta().values()
-                                            if meta.norms}
+@lru_cache(maxsize=1)
+def default_norms() -> dict[str, PopulationNorm]:
+    """Layer id -> its own norm: the first one its entry in data/layers.json names (read on first
+    use, not when this module is imported).
+
+    Examples
+    --------
+    >>> default_norms()["eerstelijnszone"].label
+    'minstens 60.000 inwoners'
+    """
+    return {meta.id: NORMS[meta.norms[0]] for meta in layer_meta().values() if meta.norms}
 
 
 def norm_for(layer: Layer, base_layer_id: str | None = None) -> PopulationNorm | None:
     """The default norm of a layer (a scenario inherits its base layer's norm)."""
-    return DEFAULT_NORMS.get(layer.id) or (DEFAULT_NORMS.get(base_layer_id) if base_layer_id else None)
+    norms = default_norms()
+    return norms.get(layer.id) or (norms.get(base_layer_id) if base_layer_id else None)
 
 
 def check_population(layer: Layer, norm: PopulationNorm, flemish_only: bool = True) -> pd.DataFrame:

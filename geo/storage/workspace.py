@@ -31,7 +31,7 @@ from geo.engine.layer import Layer
 from geo.engine.scenario import Move, apply_moves
 from geo.errors import UnknownLayer
 from geo.paths import METRIC_CRS, SHIPPED_DATA
-from geo.reference.catalog import DEFAULT_POPULATION_YEAR, Catalog, default_as_of, load_catalog
+from geo.reference.catalog import Catalog, default_as_of, default_population_year, load_catalog
 from geo.storage.records import LayerRecord, ScenarioRecord, scenario_id
 
 if TYPE_CHECKING:
@@ -253,7 +253,7 @@ def _open(data_dir: str, database_url: str, population_year: int, as_of: str) ->
 
 
 def open_workspace(data_dir: str | Path | None, database_url: str,
-                   population_year: int = DEFAULT_POPULATION_YEAR, as_of: date | str | None = None) -> Workspace:
+                   population_year: int | None = None, as_of: date | str | None = None) -> Workspace:
     """The workspace of a data folder and a database, opened once per process.
 
     Parameters
@@ -262,8 +262,8 @@ def open_workspace(data_dir: str | Path | None, database_url: str,
         The shipped data folder (None: the package's ``data/``).
     database_url : str
         SQLAlchemy URL of the database with scenarios and imported layers.
-    population_year : int
-        Statbel population year of the municipalities.
+    population_year : int, optional
+        Statbel population year of the municipalities (default the latest shipped).
     as_of : date or "YYYY-MM-DD", optional
         The date the association layer is served on (default
         :func:`geo.reference.catalog.default_as_of`: ``REGIOMATCH_AS_OF``, else today).
@@ -278,7 +278,8 @@ def open_workspace(data_dir: str | Path | None, database_url: str,
 
     folder = str(Path(data_dir or SHIPPED_DATA).resolve())
     day = parse_date(as_of) if as_of is not None else default_as_of()
-    return _open(folder, database_url, int(population_year), day.isoformat())
+    year = default_population_year() if population_year is None else int(population_year)
+    return _open(folder, database_url, year, day.isoformat())
 
 
 open_workspace.cache_clear = _open.cache_clear  # type: ignore[attr-defined]

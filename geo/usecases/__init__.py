@@ -6,7 +6,7 @@ Public parts (imported on first use):
 - ``norms``: layer_norm, requested_norm (the norm of a request: the layer's, a scenario's base's,
   or the bounds the user gave);
 - ``scenarios``: ScenarioWithBase, scenario_with_base (a saved scenario with its base and norm);
-- ``reports``: report_layers, DEFAULT_AGAINST (a fit report's layer and comparison layers).
+- ``reports``: report_layers, default_against (a fit report's layer and comparison layers).
 """
 
 from geo.lazy import lazy_exports
@@ -17,7 +17,7 @@ _EXPORTS = {
     "ScenarioWithBase": "geo.usecases.scenarios",
     "scenario_with_base": "geo.usecases.scenarios",
     "report_layers": "geo.usecases.reports",
-    "DEFAULT_AGAINST": "geo.usecases.reports",
+    "default_against": "geo.usecases.reports",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -25,7 +25,19 @@ from geo.reference.roles import association_layer, compare_with
 if TYPE_CHECKING:
     from geo.storage.workspace import Workspace
 
-DEFAULT_AGAINST = compare_with(association_layer())  # the structures associations are compared with
+
+def default_against() -> tuple[str, ...]:
+    """The layers a fit report compares with by default: the structures associations are compared
+    with (``compare_with`` of the association layer in data/layers.json, read on first use).
+
+    Examples
+    --------
+    >>> default_against()[0]
+    'eerstelijnszone'
+    """
+    return tuple(compare_with(association_layer()))
+
+
 MAX_AGAINST = 8
 
 
@@ -39,7 +51,7 @@ def report_layers(ws: Workspace, layer_id: str, against: Sequence[str] | None) -
     layer_id : str
         The layer of the zone the report is about.
     against : sequence of str or None
-        Comparison layers; None: :data:`DEFAULT_AGAINST`. Repeats count once, the layer itself is
+        Comparison layers; None: :func:`default_against`. Repeats count once, the layer itself is
         left out, at most :data:`MAX_AGAINST`.
 
     Returns
@@ -48,7 +60,7 @@ def report_layers(ws: Workspace, layer_id: str, against: Sequence[str] | None) -
         The layer, and the comparison layers in the order given.
     """
     layer = ws.layer(layer_id)
-    ids = list(dict.fromkeys(against or DEFAULT_AGAINST))
+    ids = list(dict.fromkeys(against or default_against()))
     if len(ids) > MAX_AGAINST:
         raise InvalidInput(f"at most {MAX_AGAINST} comparison layers per report, got {len(ids)}")
     others = [ws.layer(i) for i in ids if i != layer.id]

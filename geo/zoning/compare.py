@@ -43,7 +43,6 @@ from geo.errors import InvalidInput
 from geo.reference.norms import NORM_LINES, PopulationNorm, norm_for
 from geo.reference.roles import association_layer
 
-ASSOCIATION_PREFIX = association_layer()  # the layer with role "associations" in data/layers.json
 MEASURES = ("nested_share", "zoning_nested_share", "outside_dominant", "adjusted_rand_index",
             "variation_of_information", "normalized_mutual_information", "gap", "overlap")
 CHANGE_TOLERANCE = 1e-9
@@ -55,8 +54,8 @@ def order_against(layers: Iterable[Layer]) -> list[Layer]:
     for layer in layers:
         seen.setdefault(layer.id, layer)
     chosen = list(seen.values())
-    return ([l for l in chosen if l.id.startswith(ASSOCIATION_PREFIX)]
-            + [l for l in chosen if not l.id.startswith(ASSOCIATION_PREFIX)])
+    prefix = association_layer()  # the layer with role "associations" in data/layers.json
+    return ([l for l in chosen if l.id.startswith(prefix)] + [l for l in chosen if not l.id.startswith(prefix)])
 
 
 def moved_municipalities(base: Layer, other: Layer) -> list[dict]:

@@ -88,7 +88,7 @@ class Constraints:
     """What a suggestion must respect.
 
     ``norm=None`` with ``use_default_norm=True`` takes the base layer's default norm
-    (:data:`geo.reference.norms.DEFAULT_NORMS`).
+    (:func:`geo.reference.norms.default_norms`).
     """
 
     norm: PopulationNorm | None = None

@@ -454,7 +454,7 @@ def validate(layer: Layer, *, base: Layer | None = None, norm: PopulationNorm | 
         The layer a scenario was made from: detached pieces it already had are ``inherited``,
         and its default population norm applies.
     norm : PopulationNorm, None or "default"
-        Population bounds; ``"default"`` takes :data:`geo.reference.norms.DEFAULT_NORMS` for the layer (or
+        Population bounds; ``"default"`` takes :func:`geo.reference.norms.default_norms` for the layer (or
         its base), ``None`` skips the check.
     nest_in : iterable of Layer
         Higher layers each zone should lie inside.
