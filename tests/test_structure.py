@@ -61,11 +61,15 @@ _AUDITED_IMPORT = """
 import json, os, sys
 repo = os.path.realpath(os.getcwd()) + os.sep
 data = repo + "data" + os.sep
+# A virtual environment inside the checkout (make's .venv) holds libraries, not project data.
+libraries = tuple(os.path.realpath(p) + os.sep for p in {sys.prefix, sys.base_prefix, sys.exec_prefix})
 read = set()
 
 def audit(event, args):
     if event == "open" and isinstance(args[0], (str, bytes)):
         path = os.path.realpath(os.fsdecode(args[0]))
+        if path.startswith(libraries):
+            return
         if path.startswith(data) or (path.startswith(repo) and path.lower().endswith(DATA_SUFFIXES)):
             read.add(os.path.relpath(path, repo))
 
