@@ -25,7 +25,8 @@ from pathlib import Path
 
 from benchmarks.common import machine, write_json
 
-MEASURES = ("overlay", "scenario", "server", "growth", "evaluate", "pages", "routes", "soak", "ensemble", "ogc", "jobs")
+MEASURES = ("overlay", "scenario", "server", "growth", "evaluate", "pages", "routes", "soak", "ensemble", "ogc", "jobs",
+            "sparse")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 REPO = Path(__file__).resolve().parent.parent
 
@@ -90,6 +91,9 @@ def child(args: argparse.Namespace) -> None:
     elif args.measure == "jobs":
         from benchmarks import bench_jobs
         data = bench_jobs.measure(args.quick)
+    elif args.measure == "sparse":
+        from benchmarks import bench_sparse
+        data = bench_sparse.measure(args.quick, args.baseline)
     else:
         raise SystemExit(f"unknown measure {args.measure!r}")
     write_json(Path(args.out), data)
