@@ -123,22 +123,54 @@ def _may_be_coverage(geoms: np.ndarray) -> bool:
 
 def geojson(frame: gpd.GeoDataFrame) -> dict:
     """A FeatureCollection (EPSG:4326) with 6-decimal coordinates (about 0.1 m)."""
+    return json.loads(_geojson_text(frame))
+
+
+def _geojson_text(frame: gpd.GeoDataFrame) -> str:
+    """:func:`geojson` as JSON text (``json.dumps`` of that dict gives the same text)."""
     if frame.crs is None or frame.crs.to_epsg() != 4326:
         raise InvalidInput(f"GeoJSON is served in {WEB_CRS}, got {frame.crs}")
     rounded = frame.copy()
     rounded["geometry"] = shapely.transform(rounded.geometry.values, lambda xy: np.round(xy, 6))
-    return json.loads(rounded.to_json(drop_id=True, to_wgs84=False))
+    return rounded.to_json(drop_id=True, to_wgs84=False)
 
 
 def layer_geojson(layer: Layer, simplify_metres: float = DEFAULT_SIMPLIFY_METRES,
                   data_dir: Path = SHIPPED_DATA) -> dict:
     """Zones of a layer as GeoJSON in EPSG:4326 with population and member count."""
+    return geojson(_layer_web_frame(layer, simplify_metres, data_dir))
+
+
+def layer_geojson_bytes(layer: Layer, simplify_metres: float = DEFAULT_SIMPLIFY_METRES,
+                        data_dir: Path = SHIPPED_DATA) -> bytes:
+    """:func:`layer_geojson` as the bytes ``json.dumps(...).encode()`` gives, dissolved, simplified
+    and written once per layer object and detail: a layer never changes (a scenario's new version
+    is a new object, so each version is written once and a warm export only returns the bytes).
+
+    Examples
+    --------
+    >>> from geo.reference.catalog import load_catalog
+    >>> elz = load_catalog().layer("eerstelijnszone")
+    >>> layer_geojson_bytes(elz) == json.dumps(layer_geojson(elz)).encode()
+    True
+    >>> layer_geojson_bytes(elz) is layer_geojson_bytes(elz)
+    True
+    """
+    return _layer_geojson_bytes(layer, float(simplify_metres), Path(data_dir))
+
+
+@lru_cache(maxsize=32)
+def _layer_geojson_bytes(layer: Layer, simplify_metres: float, data_dir: Path) -> bytes:
+    return _geojson_text(_layer_web_frame(layer, simplify_metres, data_dir)).encode()
+
+
+def _layer_web_frame(layer: Layer, simplify_metres: float, data_dir: Path) -> gpd.GeoDataFrame:
     zones = zone_polygons(layer, data_dir)
     summary = layer.summary().rename(columns={"name": "_name"})
     zones = zones.merge(summary[["code", "population", "members"]], on="code", how="left")
     zones["population"] = zones["population"].round().astype("Int64")
     zones = zones[~zones.geometry.is_empty & zones.geometry.notna()]
-    return geojson(to_web(zones, simplify_metres))
+    return to_web(zones, simplify_metres)
 
 
 def municipalities_web(data_dir: Path = SHIPPED_DATA,
