@@ -26,7 +26,7 @@ from pathlib import Path
 from benchmarks.common import machine, write_json
 
 MEASURES = ("overlay", "scenario", "server", "growth", "evaluate", "pages", "routes", "soak", "ensemble", "ogc", "jobs",
-            "sparse")
+            "sparse", "memory")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 REPO = Path(__file__).resolve().parent.parent
 
@@ -91,6 +91,9 @@ def child(args: argparse.Namespace) -> None:
     elif args.measure == "jobs":
         from benchmarks import bench_jobs
         data = bench_jobs.measure(args.quick)
+    elif args.measure == "memory":
+        from benchmarks import bench_growth
+        data = bench_growth.worker_memory(args.parts or 329)
     elif args.measure == "sparse":
         from benchmarks import bench_sparse
         data = bench_sparse.measure(args.quick, args.baseline)

@@ -33,7 +33,7 @@ class JointCells(Mapping):
     """Cells counted finer than a municipality (from its sectors or polygons), as arrays.
 
     Each cell is ``(atom row, A-zone, B-zone, weight)``, each (row, A-zone, B-zone) once, in no
-    particular order (:meth:`sorted` gives them by atom row, then A-zone). Read as a mapping it is
+    particular order (:meth:`sorted` gives them by atom row, then A-zone, each pair's cells together). Read as a mapping it is
     what the overlay used to keep as nested dicts: atom row -> ``{(A-zone, B-zone): weight}``
     (built per row only when asked for).
 
@@ -49,8 +49,8 @@ class JointCells(Mapping):
     Examples
     --------
     >>> cells = JointCells.from_dict({7: {(0, 1): 2.5, (0, 0): 1.0}})
-    >>> list(cells), cells[7]
-    ([7], {(0, 0): 1.0, (0, 1): 2.5})
+    >>> list(cells), sorted(cells[7].items())
+    ([7], [((0, 0), 1.0), ((0, 1), 2.5)])
     """
 
     row: np.ndarray
@@ -67,11 +67,13 @@ class JointCells(Mapping):
         return cls(row, a, b, np.asarray(value, dtype=float), np.unique(np.asarray(rows, dtype=np.int64)))
 
     def sorted(self) -> "JointCells":
-        """The same cells by atom row, then A-zone, then B-zone (computed once): each (row, A-zone)
-        is then a range of cells."""
+        """The same cells by atom row, then A-zone (computed once): each (row, A-zone) is then a
+        range of cells."""
         done = self.__dict__.get("_sorted")
         if done is None:
-            order = np.lexsort((self.b, self.a, self.row))
+            # One stable sort of one key (the cells come in runs already sorted by it).
+            width = int(self.a.max()) + 1 if len(self.a) else 1
+            order = np.argsort(self.row * width + self.a, kind="stable")
             done = JointCells(self.row[order], self.a[order], self.b[order], self.value[order], self.rows)
             object.__setattr__(done, "_sorted", done)
             object.__setattr__(self, "_sorted", done)
