@@ -33,9 +33,9 @@ class JointCells(Mapping):
     """Cells counted finer than a municipality (from its sectors or polygons), as arrays.
 
     Each cell is ``(atom row, A-zone, B-zone, weight)``, each (row, A-zone, B-zone) once, in no
-    particular order (:meth:`sorted` gives them by atom row, then A-zone, each pair's cells together). Read as a mapping it is
-    what the overlay used to keep as nested dicts: atom row -> ``{(A-zone, B-zone): weight}``
-    (built per row only when asked for).
+    particular order (:meth:`sorted` gives them by atom row, then A-zone, each pair's cells
+    together). Read as a mapping it is what the overlay used to keep as nested dicts: atom row ->
+    ``{(A-zone, B-zone): weight}`` (built per row only when asked for).
 
     Attributes
     ----------
