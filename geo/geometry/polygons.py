@@ -127,12 +127,33 @@ def geojson(frame: gpd.GeoDataFrame) -> dict:
 
 
 def _geojson_text(frame: gpd.GeoDataFrame) -> str:
-    """:func:`geojson` as JSON text (``json.dumps`` of that dict gives the same text)."""
+    """:func:`geojson` as JSON text (``json.dumps`` of that dict gives the same text).
+
+    The features as ``GeoDataFrame.to_json(drop_id=True)`` writes them (missing values as null),
+    with the coordinates of each ring read as one array instead of point by point (shapely's
+    ``mapping`` was most of the time of a scenario's export)."""
     if frame.crs is None or frame.crs.to_epsg() != 4326:
         raise InvalidInput(f"GeoJSON is served in {WEB_CRS}, got {frame.crs}")
-    rounded = frame.copy()
-    rounded["geometry"] = shapely.transform(rounded.geometry.values, lambda xy: np.round(xy, 6))
-    return rounded.to_json(drop_id=True, to_wgs84=False)
+    plain = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    values = plain.astype(object)
+    values[pd.isna(plain).to_numpy()] = None
+    columns = list(plain.columns)
+    features = [{"type": "Feature", "properties": dict(zip(columns, row)),
+                 "geometry": _geometry_json(geom) if geom else None}
+                for row, geom in zip(values.to_numpy(), frame.geometry.to_numpy())]
+    return json.dumps({"type": "FeatureCollection", "features": features})
+
+
+def _geometry_json(geom: shapely.Geometry) -> dict:
+    """A geometry's GeoJSON mapping with coordinates rounded to 6 decimals (about 0.1 m)."""
+    def rings(polygon: shapely.Polygon) -> list:
+        return [np.round(shapely.get_coordinates(ring), 6).tolist() for ring in (polygon.exterior, *polygon.interiors)]
+
+    if geom.geom_type == "Polygon":
+        return {"type": "Polygon", "coordinates": rings(geom)}
+    if geom.geom_type == "MultiPolygon":
+        return {"type": "MultiPolygon", "coordinates": [rings(p) for p in geom.geoms]}
+    return mapping(shapely.transform(geom, lambda xy: np.round(xy, 6)))
 
 
 def layer_geojson(layer: Layer, simplify_metres: float = DEFAULT_SIMPLIFY_METRES,
