@@ -199,9 +199,8 @@ def joint_cells(a: "Layer", b: "Layer", w: np.ndarray) -> JointCells:
 
     Each sector carries its inhabitants into the A-zones and B-zones it belongs to. Each A-zone's own
     weight in the municipality (``w * share``, as in its totals) is spread over the B-zones in the
-    sectors' proportions, so a zone's row adds up to its total to the last digit. Every such
-    municipality at once: one sparse product over their sectors, whose columns are A's
-    (municipality, zone) memberships.
+    sectors' proportions, so a zone's row adds up to its total (up to rounding). Every such
+    municipality at once, with array operations (:func:`_spread`), never a loop per municipality.
 
     Returns
     -------
