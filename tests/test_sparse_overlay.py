@@ -24,7 +24,7 @@ from geo.uploads.importing import import_layer
 sklearn_metrics = pytest.importorskip("sklearn.metrics", reason="scikit-learn is missing: pip install 'scikit-learn>=1.4' "
                                       "(the test extra)")
 
-SQUARES = 2_000
+SQUARES = 3_000  # a dense table of them: 69 MiB; the overlay allocates a few
 
 
 @pytest.fixture(scope="module")
