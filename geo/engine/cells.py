@@ -172,7 +172,8 @@ def sparse_table(a: sparse.csr_array, b: sparse.csr_array, w: np.ndarray,
     per_a, per_b = np.diff(a.indptr)[atoms], np.diff(b.indptr)[atoms]
     pairs = per_a * per_b
     total = int(pairs.sum())
-    if total + (len(cells.value) if cells is not None else 0) > LARGE:
+    n_cells = len(cells.value) if cells is not None else 0
+    if total > LARGE:
         return _scipy_table(a, b, w, cells)
     atom = np.repeat(atoms, pairs)
     k = np.arange(total) - np.repeat(np.cumsum(pairs) - pairs, pairs)
@@ -181,9 +182,12 @@ def sparse_table(a: sparse.csr_array, b: sparse.csr_array, w: np.ndarray,
     entry_b = b.indptr[atom] + k % np.maximum(width, 1)
     rows, cols = a.indices[entry_a].astype(np.int64), b.indices[entry_b].astype(np.int64)
     values = (a.data[entry_a] * w[atom]) * b.data[entry_b]
-    if cells is not None and len(cells.value):
+    if cells is not None and n_cells:
         rows, cols = np.concatenate([rows, cells.a]), np.concatenate([cols, cells.b])
         values = np.concatenate([values, cells.value])
+    if total + n_cells > LARGE:
+        # Many cells (two grids: 400,000 counted from sectors): grouped by scipy's conversion in C++.
+        return _canonical_table(sparse.csr_array((values, (rows, cols)), shape=(n_a, n_b)))
     # One sort of the cells' keys groups them, in the order the atoms added them (a stable sort):
     # the same sums as the dense table's, atom by atom.
     key = rows * n_b + cols
@@ -208,6 +212,10 @@ def _scipy_table(a: sparse.csr_array, b: sparse.csr_array, w: np.ndarray, cells:
     table = sparse.csr_array(scaled.T @ b)
     if cells is not None and len(cells.value):
         table = sparse.csr_array(table + sparse.csr_array((cells.value, (cells.a, cells.b)), shape=table.shape))
+    return _canonical_table(table)
+
+
+def _canonical_table(table: sparse.csr_array) -> sparse.csr_array:
     table.sum_duplicates()  # sorts the column indices
     table.eliminate_zeros()
     return table
