@@ -118,3 +118,31 @@ def measure(parts: int, quick: bool = False) -> dict:
         "naive_apply_moves_plus_overlay": percentiles(naive),
         "peak_rss_mib": peak_rss_mib(),
     }
+
+
+def worker_memory(parts: int = 329) -> dict:
+    """What one server worker holds at ``parts`` atoms per municipality (329: 100,016 atoms): RSS
+    after the atoms and the 14 layers are built, and after an overlay of every ordered pair (each
+    layer's cached partition and sector data then built, as a worker that has served them all);
+    the peak is the process's own ``ru_maxrss`` (interpreter and libraries included)."""
+    import gc
+    import os
+
+    catalog = load_catalog()
+    neighbours = neighbour_lists(adjacency())
+    rss_start = rss_mib()
+    atoms, layers = subdivide(catalog.atoms, catalog.layers(), parts, perturb=0.0 if parts == 1 else 0.1,
+                              neighbours=neighbours, seed=parts)
+    gc.collect()
+    rss_built = rss_mib()
+    membership_mib = sum(m.data.nbytes + m.indices.nbytes + m.indptr.nbytes
+                         for m in (layer.membership for layer in layers.values())) / 2**20
+    t0 = time.perf_counter()
+    for a, b in itertools.product(layers, layers):
+        overlay(layers[a], layers[b])
+    every_pair_s = time.perf_counter() - t0
+    gc.collect()
+    return {"parts": parts, "atoms": len(atoms), "layers": len(layers), "rss_mib_catalog_loaded": rss_start,
+            "rss_mib_after_build": rss_built, "rss_mib_after_every_pair": rss_mib(),
+            "membership_mib": membership_mib, "every_pair_s": every_pair_s, "peak_rss_mib": peak_rss_mib(),
+            "load_average": os.getloadavg()}

@@ -127,7 +127,7 @@ def measure(quick: bool = False) -> dict:
             "ratio_area": timing["area_table_s"] * 1e3 / engine_ms,
             "ratio_population": timing["population_table_s"] * 1e3 / engine_ms,
             "pieces": timing["pieces"], "fine_pieces": timing["fine_pieces"],
-            "population_misplaced_share": agreement(result.table, layers[a].zone_codes, layers[b].zone_codes,
+            "population_misplaced_share": agreement(result.table.toarray(), layers[a].zone_codes, layers[b].zone_codes,
                                                     population_table),
         })
     frame = pd.DataFrame(rows)

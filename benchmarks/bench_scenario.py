@@ -8,7 +8,10 @@ neighbours that it is not in yet (what a planner clicks on a map). Per move, tim
   NMI, gap, overlap), then take it back;
 * ``Evaluator.apply``: the same, kept (1,000 moves in a row, a random walk);
 * the naive path: ``apply_moves`` + ``overlay`` from scratch (the same numbers);
-* ``try_move`` against all 13 other shipped layers at once.
+* ``try_move`` against all 13 other shipped layers at once;
+* the scenario's GeoJSON export (issue 25): written once per version as bytes
+  (``layer_geojson_bytes``) against dissolving, simplifying and ``json.loads`` + ``json.dumps`` per
+  request, a new version (first export) and the same version again (warm, render cache aside).
 """
 
 from __future__ import annotations
@@ -98,6 +101,37 @@ def measure(quick: bool = False, count: int = 1000) -> dict:
         "speedup_median_vs_naive": float(np.median(naive) / np.median(try_move)),
         "all_13_references": {"build_ms": build_all_s * 1e3, **percentiles(all_refs)},
         "walk_max_abs_difference_vs_overlay": worst,
+        "geojson_export": geojson_export(base, moves[:2], 3 if quick else 7),
         "rss_mib_end": rss_mib(),
         "peak_rss_mib": peak_rss_mib(),
     }
+
+
+def geojson_export(base: Layer, moves: list[Move], runs: int) -> dict:
+    """The scenario GeoJSON export, first (a new version) and warm, now and as before, alternated."""
+    import json
+
+    from geo.geometry.polygons import DEFAULT_SIMPLIFY_METRES, layer_geojson, layer_geojson_bytes
+
+    def before(layer: Layer) -> bytes:
+        return json.dumps(layer_geojson(layer, DEFAULT_SIMPLIFY_METRES)).encode()
+
+    samples: dict[str, list[float]] = {"first_now": [], "first_before": [], "warm_now": [], "warm_before": []}
+    same = True
+    for _ in range(runs):
+        for name, fn in (("now", layer_geojson_bytes), ("before", before)):
+            layer = apply_moves(base, moves)  # a new version: a new layer object, nothing cached for it
+            t0 = time.perf_counter()
+            body = fn(layer)
+            samples[f"first_{name}"].append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            again = fn(layer)
+            samples[f"warm_{name}"].append(time.perf_counter() - t0)
+            same &= body == again
+    layer = apply_moves(base, moves)
+    same &= layer_geojson_bytes(layer) == before(layer)
+    out = {k: percentiles(v) for k, v in samples.items()}
+    out["identical_bytes"] = bool(same)
+    out["ratio_first"] = float(np.median(samples["first_before"]) / np.median(samples["first_now"]))
+    out["ratio_warm"] = float(np.median(samples["warm_before"]) / np.median(samples["warm_now"]))
+    return out

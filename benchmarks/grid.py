@@ -12,8 +12,11 @@ import shapely
 from geo.geometry.polygons import municipal_polygons
 
 
-def grid_geojson(cells: int = 10_000) -> bytes:
+def grid_geojson(cells: int = 10_000, offset: float = 0.0) -> bytes:
     """About ``cells`` squares whose centres lie in a municipality, with ``code`` and ``name``.
+
+    ``offset``: the grid's origin shifted by this fraction of a square's side in x and y (0.5: a
+    second grid whose squares each straddle four squares of the first).
 
     Examples
     --------
@@ -25,6 +28,7 @@ def grid_geojson(cells: int = 10_000) -> bytes:
     muni_area = munis.geometry.area.to_numpy()
     xmin, ymin, xmax, ymax = territory.bounds
     side = math.sqrt(territory.area / cells)
+    xmin, ymin = xmin - offset * side, ymin - offset * side
     features: list[dict] = []
     for _ in range(20):  # adjust the side until the count is within 1 %
         xs = np.arange(xmin, xmax, side)

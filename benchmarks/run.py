@@ -26,7 +26,7 @@ from pathlib import Path
 from benchmarks.common import machine, write_json
 
 MEASURES = ("overlay", "scenario", "server", "growth", "evaluate", "pages", "routes", "soak", "ensemble", "ogc", "jobs",
-            "libs")
+            "libs", "sparse", "memory")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 REPO = Path(__file__).resolve().parent.parent
 
@@ -94,6 +94,12 @@ def child(args: argparse.Namespace) -> None:
     elif args.measure == "libs":
         from benchmarks import bench_libs
         data = bench_libs.measure(3 if args.quick else 7)
+    elif args.measure == "memory":
+        from benchmarks import bench_growth
+        data = bench_growth.worker_memory(args.parts or 329)
+    elif args.measure == "sparse":
+        from benchmarks import bench_sparse
+        data = bench_sparse.measure(args.quick, args.baseline)
     else:
         raise SystemExit(f"unknown measure {args.measure!r}")
     write_json(Path(args.out), data)

@@ -116,7 +116,7 @@ def test_population_measures_equal_scikit_learn_on_the_sectors(catalog, data):
     expected = reference(catalog, label_a, label_b)
     result = overlay(a, b)
     check(result, {**expected, "nested": _nested_in_b(catalog, label_a, label_b)})
-    table = pd.DataFrame(result.table, index=a.zone_codes, columns=b.zone_codes)
+    table = pd.DataFrame(result.table.toarray(), index=a.zone_codes, columns=b.zone_codes)
     for (za, zb), count in expected["table"].stack().items():
         assert table.loc[za, zb] == pytest.approx(count, abs=0.5 + 1e-6 * count), (za, zb)
     # Gap: inhabitants B places and A does not.
@@ -251,7 +251,7 @@ def test_polygon_layers_by_population_and_by_area_equal_scikit_learn(catalog, da
     if crosstab.to_numpy().sum() < 100:
         return
     result = overlay(a, b, "area")
-    table = pd.DataFrame(result.table, index=a.zone_codes, columns=b.zone_codes) * 100  # km² -> ha
+    table = pd.DataFrame(result.table.toarray(), index=a.zone_codes, columns=b.zone_codes) * 100  # km² -> ha
     for (za, zb), hectares in crosstab.stack().items():
         assert table.loc[za, zb] == pytest.approx(hectares, rel=1e-5, abs=1e-2), (za, zb)  # km² to 4 decimals
     counts = np.round(crosstab.to_numpy()).astype(int)

@@ -215,6 +215,40 @@ def test_exports_of_a_scenario(client: TestClient, saved: dict) -> None:
     assert elz28 == pytest.approx(next(z["population"] for z in saved["zones"] if z["code"] == "elz28"), abs=1)
 
 
+def test_the_geojson_export_is_written_once_per_version_and_unchanged(client: TestClient, saved: dict,
+                                                                      monkeypatch) -> None:
+    """Dissolved, simplified and written once per scenario version (bytes, no json round trip per
+    request): the same bytes as the dict the export used to dump, in EPSG:4326, properties intact."""
+    import json
+
+    from api.settings import get_settings, workspace_for
+    from geo.geometry import polygons
+
+    layer = workspace_for(get_settings()).layer(f"scenario:{saved['id']}")
+    data_dir = workspace_for(get_settings()).catalog.data_dir
+    before = json.dumps(polygons.layer_geojson(layer, polygons.DEFAULT_SIMPLIFY_METRES, data_dir)).encode()
+    built = []
+    real = polygons._layer_web_frame
+    monkeypatch.setattr(polygons, "_layer_web_frame", lambda *args: built.append(args) or real(*args))
+    polygons._layer_geojson_bytes.cache_clear()
+    url = f"/api/v1/scenarios/{saved['id']}/export"
+    first = client.get(url, params={"format": "geojson"})
+    assert first.status_code == 200 and first.headers["content-type"].startswith("application/geo+json")
+    assert first.content == before
+    assert polygons.layer_geojson_bytes(layer, polygons.DEFAULT_SIMPLIFY_METRES, data_dir) is \
+        polygons.layer_geojson_bytes(layer, polygons.DEFAULT_SIMPLIFY_METRES, data_dir)
+    assert len(built) == 1  # the request and the calls after it share one dissolve
+    body = first.json()
+    xy = np.array([p for f in body["features"] for ring in f["geometry"]["coordinates"]
+                   for p in (ring if f["geometry"]["type"] == "Polygon" else [q for part in ring for q in part])])
+    assert 2.5 < xy[:, 0].min() and xy[:, 0].max() < 6.0 and 50.6 < xy[:, 1].min() and xy[:, 1].max() < 51.6
+    zones = {z["code"]: z for z in saved["zones"]}
+    for feature in body["features"]:
+        props = feature["properties"]
+        assert set(props) >= {"code", "name", "population", "members"}
+        assert props["population"] == pytest.approx(zones[props["code"]]["population"], abs=1)
+
+
 def test_comparison_pdf(client: TestClient, saved: dict) -> None:
     from maps.pdf import available_renderers
 

@@ -28,7 +28,7 @@ from api.routes.zonings import ASSOCIATIONS
 from api.settings import Settings, get_settings, workspace_for
 from geo.accounts.throttle import Throttle
 from geo.errors import Busy, LimitExceeded, RegiomatchError
-from geo.geometry.polygons import DEFAULT_SIMPLIFY_METRES, layer_geojson, zone_polygons
+from geo.geometry.polygons import DEFAULT_SIMPLIFY_METRES, layer_geojson_bytes, zone_polygons
 from geo.paths import ATTRIBUTION
 from geo.reference.roles import compare_with, municipality_layer, nesting_layer, zoning_layer
 from geo.storage import records
@@ -204,10 +204,8 @@ def export_scenario(scenario_id: str, format: Literal["csv", "xlsx", "geojson", 
                  *([record.description] if record.description else []),
                  f"Bevolking: Statbel, 1 januari {year}"]
         content = workbook({"indeling": membership_frame(layer, base)}, notes)
-    elif format == "geojson":
-        import json
-
-        content = json.dumps(layer_geojson(layer, DEFAULT_SIMPLIFY_METRES, ws.catalog.data_dir)).encode()
+    elif format == "geojson":  # dissolved, simplified and written once per scenario version
+        content = layer_geojson_bytes(layer, DEFAULT_SIMPLIFY_METRES, ws.catalog.data_dir)
     else:
         zones = zone_polygons(layer, ws.catalog.data_dir)
         summary = layer.summary()[["code", "population", "members"]]

@@ -5,6 +5,7 @@ Public parts (imported on first use, so importing one module never loads its sib
 - ``atoms``: Atoms, Sectors
 - ``layer``: Layer
 - ``overlay``: OverlayResult, Summary (and the function ``overlay.overlay``)
+- ``cells``: JointCells, sparse_table (sparse contingency tables: only the cells with weight)
 - ``details``: Member, TouchedZone, ZoneDetail, zone_details
 - ``fine``: sector_membership, joint_cells (layers finer than a municipality, from the sectors)
 - ``areas``: area_view, joint_areas (area weighting from polygon intersections)
@@ -22,6 +23,8 @@ _EXPORTS = {
     "Layer": "geo.engine.layer",
     "OverlayResult": "geo.engine.overlay",
     "Summary": "geo.engine.overlay",
+    "JointCells": "geo.engine.cells",
+    "sparse_table": "geo.engine.cells",
     "Member": "geo.engine.details",
     "TouchedZone": "geo.engine.details",
     "ZoneDetail": "geo.engine.details",

@@ -17,12 +17,14 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from scipy import sparse
 
+from geo.engine.cells import JointCells
 from geo.engine.metrics import NESTED_TOLERANCE
 
 if TYPE_CHECKING:  # only for annotations
@@ -91,16 +93,17 @@ class Overlaid(Protocol):
         """"population" or "area"."""
 
     @property
-    def table(self) -> np.ndarray:
-        """A-zones x B-zones weights."""
+    def table(self) -> sparse.csr_array:
+        """A-zones x B-zones weights (only the cells with weight)."""
 
     @property
     def a_totals(self) -> np.ndarray:
         """The full weight of each A-zone."""
 
     @property
-    def split(self) -> dict:
-        """The municipalities counted finer than whole (from their sectors or polygons)."""
+    def split(self) -> Mapping:
+        """The municipalities counted finer than whole (from their sectors or polygons): a
+        :class:`geo.engine.cells.JointCells` or atom row -> {(A-zone, B-zone): weight}."""
 
 
 PRESENCE = 1e-9  # weights below this are float noise, not membership (the overlay uses it too)
@@ -278,24 +281,28 @@ def detail_arrays(result: Overlaid, start: int = 0, stop: int | None = None) -> 
     piece_weight = entry_weight[piece_entry] * b_shares[positions]
     # Municipalities both layers split are counted from their statistical sectors (the overlay
     # split_cells), not as products of shares: their pieces are the sector-counted cells.
-    split = result.split or {}
-    if split:
-        split_entries = [e for e, r in enumerate(entry_atom.tolist()) if r in split]
-        if split_entries:
-            keep = ~np.isin(piece_entry, split_entries)
-            extra = [(e, zb, value) for e in split_entries
-                     for (za, zb), value in split[int(entry_atom[e])].items() if za == start + entry_zone[e]]
-            piece_entry = np.concatenate([piece_entry[keep], np.array([x[0] for x in extra], dtype=piece_entry.dtype)])
-            piece_b = np.concatenate([piece_b[keep], np.array([x[1] for x in extra], dtype=piece_b.dtype)])
-            piece_weight = np.concatenate([piece_weight[keep], np.array([x[2] for x in extra], dtype=float)])
+    if result.split:
+        cells = JointCells.from_dict(result.split).sorted()
+        in_split = np.isin(entry_atom, cells.rows)
+        if in_split.any():
+            # The cells are sorted by (atom, A-zone, B-zone): each split entry's cells are a range.
+            split_entries = np.flatnonzero(in_split)
+            cell_key = cells.row * n_a + cells.a
+            entry_key = entry_atom[split_entries].astype(np.int64) * n_a + (start + entry_zone[split_entries])
+            first, last = np.searchsorted(cell_key, entry_key, "left"), np.searchsorted(cell_key, entry_key, "right")
+            index, _ = _slices(first, last)
+            keep = ~in_split[piece_entry]
+            piece_entry = np.concatenate([piece_entry[keep], np.repeat(split_entries, last - first)])
+            piece_b = np.concatenate([piece_b[keep], cells.b[index].astype(piece_b.dtype)])
+            piece_weight = np.concatenate([piece_weight[keep], cells.value[index]])
 
-    # Touched B-zones per A-zone from the table, heaviest first, ties by code.
+    # Touched B-zones per A-zone from the (sparse) table's rows, heaviest first, ties by code.
     total = np.asarray(result.a_totals[start:stop], dtype=float)
-    block = result.table[start:stop]
-    # The table is column-major: its transpose is read in memory order (np.nonzero of the 2-D
-    # table took most of this step for 10,000 A-zones).
-    t_b, t_zone = np.divmod(np.flatnonzero(block.T > PRESENCE), n)
-    t_weight = block[t_zone, t_b]
+    table = result.table
+    lo, hi = table.indptr[start], table.indptr[stop]
+    shown = table.data[lo:hi] > PRESENCE
+    t_zone = np.repeat(np.arange(n), np.diff(table.indptr[start:stop + 1]))[shown]
+    t_b, t_weight = table.indices[lo:hi][shown].astype(np.int64), table.data[lo:hi][shown]
     order = np.lexsort((b_cols_of.code_rank[t_b], -t_weight, t_zone))
     t_zone, t_b, t_weight = t_zone[order], t_b[order], t_weight[order]
     t_bounds = _group_bounds(t_zone, n)

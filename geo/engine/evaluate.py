@@ -92,7 +92,10 @@ class _Reference:
         self.layer = layer
         self.rows = _Rows.of(layer.membership)
         # Stored as reference zones x base zones whatever the orientation of the measures.
-        self.table = np.array(first.table if base_as == "b" else first.table.T, dtype=float)
+        # Dense here (reference zones x the base's zones, edited in place by each move), in the memory
+        # order the measures were always summed in: column-major, or its transpose.
+        dense = first.table.toarray()
+        self.table = np.asfortranarray(dense) if base_as == "b" else np.ascontiguousarray(dense.T)
         self.totals = layer.membership.T @ w
         self.coverage = layer.coverage()
         # Weight of each atom in no zone of this layer, and its sum per base zone.

@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import sparse
 
+from geo.engine.cells import JointCells
+
 if TYPE_CHECKING:
     from geo.engine.layer import Layer
 
@@ -192,80 +194,223 @@ def shared_rows(a: "Layer", b: "Layer") -> np.ndarray:
     return np.intersect1d(sector_membership(a).rows, sector_membership(b).rows)
 
 
-def joint_cells(a: "Layer", b: "Layer", w: np.ndarray) -> dict[int, dict[tuple[int, int], float]]:
+def joint_cells(a: "Layer", b: "Layer", w: np.ndarray) -> JointCells:
     """Joint weight of A- and B-zones in the municipalities both layers take apart, from their sectors.
 
     Each sector carries its inhabitants into the A-zones and B-zones it belongs to. Each A-zone's own
     weight in the municipality (``w * share``, as in its totals) is spread over the B-zones in the
-    sectors' proportions, so a zone's row adds up to its total to the last digit.
+    sectors' proportions, so a zone's row adds up to its total (up to rounding). Every such
+    municipality at once, with array operations (:func:`_spread`), never a loop per municipality.
 
     Returns
     -------
-    dict
-        atom row -> {(A position, B position): weight}; empty when no municipality is taken apart
-        by both (the usual case, and cheap: no sector is looked at).
+    JointCells
+        Per cell (atom row, A position, B position, weight); read as a mapping: atom row ->
+        {(A position, B position): weight}. Empty when no municipality is taken apart by both
+        (the usual case, and cheap: no sector is looked at).
     """
     rows = shared_rows(a, b)
     if not len(rows):
-        return {}
+        return JointCells.empty()
+    share_a = _canonical_csr(a.membership)
+    entry_row = np.repeat(np.arange(share_a.shape[0], dtype=np.int64), np.diff(share_a.indptr))
+    fa = sector_membership(a)
+    ka = np.searchsorted(fa.rows, rows)
+    # A layer against itself puts everyone in the same zones: where some zone's share cannot be
+    # placed in the sectors (an area-weighted share), its people are not spread anew.
+    whole = ~fa.placed[ka] if a is b else np.zeros(len(rows), bool)
+    parts = []  # (A entry, B-zone, weight) per cell
+    if whole.any():
+        in_whole = np.zeros(share_a.shape[0], bool)
+        in_whole[rows[whole]] = True
+        e = np.flatnonzero(in_whole[entry_row])
+        parts.append((e, share_a.indices[e], w[entry_row[e]] * share_a.data[e]))
+    if not whole.all():
+        parts.extend(_spread(a, b, rows[~whole], w))
+    e, j, value = (np.concatenate(x) for x in zip(*parts))
+    return JointCells(entry_row[e], share_a.indices[e].astype(np.int64), j.astype(np.int64), value,
+                      rows.astype(np.int64))
+
+
+@dataclass(frozen=True, eq=False)
+class _Entries:
+    """A layer's sector membership tied to its membership's entries (kept with the layer).
+
+    ``membership``: the canonical CSR; an entry is one (atom, zone) of it (``entry_row``: its atom). Per non-zero of
+    ``sector_membership(layer).matrix``: ``entry`` and ``sector`` (its row in that matrix). Per
+    entry: ``constant``, whether the zone is the same ``value`` on every sector of its municipality
+    (a whole member, or a share the sectors cannot place)."""
+
+    membership: sparse.csr_array
+    entry_row: np.ndarray
+    entry: np.ndarray
+    sector: np.ndarray
+    constant: np.ndarray
+    value: np.ndarray
+    # The non-zeros of the zones that differ between sectors (positions, ascending), and where
+    # those of each of the layer's split municipalities (``rows[k]``) begin and end.
+    varying: np.ndarray
+    varying_bounds: np.ndarray
+    cover: np.ndarray  # per sector: the sum of its shares in the layer, at most 1
+
+
+def _entries(layer: "Layer") -> _Entries:
+    cached = layer.__dict__.get("_sector_entries")
+    if cached is None:
+        f = sector_membership(layer)
+        m = _canonical_csr(layer.membership)
+        n_zones, n_entries = m.shape[1], len(m.data)
+        entry_row = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr)).astype(np.int64)
+        sector = np.repeat(np.arange(f.matrix.shape[0]), np.diff(f.matrix.indptr))
+        sector_atom = np.repeat(f.rows, np.diff(f.bounds))
+        entry = np.searchsorted(entry_row * n_zones + m.indices,
+                                sector_atom[sector] * n_zones + f.matrix.indices.astype(np.int64))
+        highest, lowest = np.full(n_entries, -np.inf), np.full(n_entries, np.inf)
+        np.maximum.at(highest, entry, f.matrix.data)
+        np.minimum.at(lowest, entry, f.matrix.data)
+        sectors_of_row = np.zeros(m.shape[0], np.int64)
+        sectors_of_row[f.rows] = np.diff(f.bounds)
+        constant = (np.bincount(entry, minlength=n_entries) == sectors_of_row[entry_row]) & (highest == lowest)
+        constant &= sectors_of_row[entry_row] > 0
+        varying = np.flatnonzero(~constant[entry])
+        varying_bounds = np.searchsorted(varying, f.matrix.indptr[f.bounds])
+        cached = _Entries(m, entry_row, entry, sector, constant, np.where(constant, highest, 0.0), varying,
+                          varying_bounds, np.minimum(_sums(f.matrix), 1.0))
+        object.__setattr__(layer, "_sector_entries", cached)
+    return cached
+
+
+def _pairs_by_block(block_1: np.ndarray, block_2: np.ndarray, n_blocks: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (i, j) of items of two lists with ``block_1[i] == block_2[j]``; ``block_2`` ascending."""
+    count_2 = np.bincount(block_2, minlength=n_blocks)
+    start_2 = np.concatenate([[0], np.cumsum(count_2)])
+    j, _ = _ranges(start_2[block_1], start_2[block_1 + 1])
+    return np.repeat(np.arange(len(block_1)), count_2[block_1]), j
+
+
+def _spread(a: "Layer", b: "Layer", rows: np.ndarray, w: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The cells of :func:`joint_cells` in ``rows``: each A-membership (an entry of A's CSR: a
+    municipality and a zone) spread over the B-zones in its sectors' proportions, as
+    ``(A entry, B-zone, weight)``.
+
+    A zone that is the same on every sector of its municipality (a whole member, or a share the
+    sectors cannot place, kept on every sector) spreads in the municipality's own proportions (A),
+    or takes its share of every A-zone there (B): pairs of entries per municipality instead of one
+    product per sector (two grids of 10,000 squares: 7 million products for 400,000 cells). Only
+    zones that differ between sectors on both sides go through a sparse product over the sectors.
+    """
     fa, fb = sector_membership(a), sector_membership(b)
+    ea, eb = _entries(a), _entries(b)
+    ma, mb = ea.membership, eb.membership
     assert a.atoms.sectors is not None  # rows taken apart by both layers come from the sectors
     population = a.atoms.sectors.population
-    share_a = sparse.csr_array(a.membership)
-    out: dict[int, dict[tuple[int, int], float]] = {}
-    for row in rows.tolist():
-        k = int(np.searchsorted(fa.rows, row))
-        start, end = share_a.indptr[row], share_a.indptr[row + 1]
-        if a is b and not fa.placed[k]:
-            # A layer against itself puts everyone in the same zones: where some zone's share cannot
-            # be placed in the sectors (an area-weighted share), its people are not spread anew.
-            out[row] = {(i, i): w[row] * v for i, v in zip(share_a.indices[start:end].tolist(),
-                                                            share_a.data[start:end].tolist())}
-            continue
-        index, va = fa.block(k)
-        _, vb = fb.block(int(np.searchsorted(fb.rows, row)))
-        people = population[index]
-        weighted = _scale_rows(va, people)
-        joint = (weighted.T @ vb).tocoo()
-        in_a = np.asarray(weighted.sum(axis=0)).ravel()
-        own = np.zeros(share_a.shape[1])
-        own[share_a.indices[start:end]] = share_a.data[start:end]
-        keep = (joint.data > 0) & (in_a[joint.row] > 0)
-        i, j = joint.row[keep], joint.col[keep]
-        values = w[row] * own[i] * joint.data[keep] / in_a[i]
-        cells = dict(zip(zip(i.tolist(), j.tolist()), values.tolist()))
-        out[row] = cells
-    return out
+    n = len(rows)
+    ka, kb = np.searchsorted(fa.rows, rows), np.searchsorted(fb.rows, rows)
+    # The stacked sectors: municipality k's are start[k]:start[k + 1] (both layers list them in
+    # the order of atoms.sectors.of).
+    size = fa.bounds[ka + 1] - fa.bounds[ka]
+    start = np.concatenate([[0], np.cumsum(size)])
+    people = population[fa.sectors[_ranges(fa.bounds[ka], fa.bounds[ka + 1])[0]]]
+    block_people = np.add.reduceat(people, start[:-1]) if len(people) else np.zeros(n)
+
+    def nonzeros(f: SectorMembership, e: _Entries, k: np.ndarray):  # noqa: ANN202 - three arrays
+        # Only those of zones that differ between sectors (the others are read per entry).
+        index, bounds = _ranges(e.varying_bounds[k], e.varying_bounds[k + 1])
+        pos = e.varying[index]
+        block = np.repeat(np.arange(n), np.diff(bounds))
+        stacked = e.sector[pos] - f.bounds[k][block] + start[block]
+        return pos, e.entry[pos], stacked
+
+    def entries(m: sparse.csr_array):  # noqa: ANN202 - two arrays: entries and their municipality
+        index, bounds = _ranges(m.indptr[rows], m.indptr[rows + 1])
+        return index, np.repeat(np.arange(n), np.diff(bounds))
+
+    pos_a, entry_a, sector_a = nonzeros(fa, ea, ka)
+    pos_b, entry_b, sector_b = nonzeros(fb, eb, kb)
+    weight_a = fa.matrix.data[pos_a] * people[sector_a]
+    in_a = np.bincount(entry_a, weights=weight_a, minlength=len(ma.data))  # for the varying A entries
+    own = w[ea.entry_row] * ma.data  # per A entry: w * share
+    parts = []
+
+    # Zones that differ between sectors in both layers: a sparse product over the sectors.
+    left = sparse.csr_array((weight_a, (entry_a, sector_a)), shape=(len(ma.data), len(people)))
+    right = sparse.csr_array((fb.matrix.data[pos_b], (sector_b, mb.indices[entry_b])),
+                             shape=(len(people), mb.shape[1]))
+    joint = sparse.csr_array(left @ right)
+    e = np.repeat(np.arange(len(ma.data)), np.diff(joint.indptr))
+    keep = (joint.data > 0) & (in_a[e] > 0)
+    e = e[keep]
+    parts.append((e, joint.indices[keep], own[e] * joint.data[keep] / in_a[e]))
+
+    a_index, a_block = entries(ma)
+    b_index, b_block = entries(mb)
+    # A-zones that differ between sectors against B-zones the same on every sector: that share.
+    varying = ~ea.constant[a_index] & (in_a[a_index] > 0)
+    same = eb.constant[b_index] & (eb.value[b_index] > 0)
+    va, cb = a_index[varying], b_index[same]
+    i, j = _pairs_by_block(a_block[varying], b_block[same], n)
+    parts.append((va[i], mb.indices[cb[j]], own[va[i]] * eb.value[cb[j]]))
+
+    # A-zones the same on every sector: the municipality's people per B-zone over all its people.
+    per_b = np.bincount(entry_b, weights=fb.matrix.data[pos_b] * people[sector_b], minlength=len(mb.data))
+    per_b[b_index] += eb.value[b_index] * block_people[b_block]  # (value 0 where not the same everywhere)
+    same = ea.constant[a_index] & (ea.value[a_index] > 0)
+    ca, ca_block = a_index[same], a_block[same]
+    i, j = _pairs_by_block(ca_block, b_block, n)
+    total = block_people[ca_block[i]]
+    share = np.divide(per_b[b_index[j]], total, out=np.zeros(len(i)), where=total > 0)
+    keep = share > 0
+    i, j = i[keep], j[keep]
+    parts.append((ca[i], mb.indices[b_index[j]], own[ca[i]] * share[keep]))
+    return parts
 
 
-def _scale_rows(m: sparse.csr_array, factors: np.ndarray) -> sparse.csr_array:
-    """Each row of ``m`` times its factor (``m.multiply(column)`` would go through a dense array
-    of sectors x zones: 10,000 zones for an imported grid)."""
-    out = sparse.csr_array(m, copy=True)
-    out.data = out.data * np.repeat(factors, np.diff(out.indptr))
-    return out
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The indices ``lo[0]:hi[0], lo[1]:hi[1], ...`` one after the other, and where each range starts."""
+    counts = (hi - lo).astype(np.int64)
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    return np.arange(int(bounds[-1])) + np.repeat(lo - bounds[:-1], counts), bounds
+
+
+def _canonical_csr(m: sparse.csr_array) -> sparse.csr_array:
+    m = sparse.csr_array(m)
+    if not m.has_canonical_format:
+        m = m.copy()
+        m.sum_duplicates()
+    return m
 
 
 def joint_gap(a: "Layer", b: "Layer", w: np.ndarray, rows: np.ndarray) -> dict[int, float]:
     """Per atom row both layers take apart: the weight B covers and no A-zone does, from the sectors.
 
     (The product ``w * min(cover_b, 1) * (1 - cover_a)`` counts a polygon layer against itself as a
-    gap of ``w * s * (1 - s)`` in every municipality it splits.)
+    gap of ``w * s * (1 - s)`` in every municipality it splits.) Every row at once, over their
+    stacked sectors.
     """
-    fa, fb = sector_membership(a), sector_membership(b)
-    assert a.atoms.sectors is not None  # only called for rows both layers take apart, from the sectors
-    population = a.atoms.sectors.population
-    out = {}
-    for row in np.asarray(rows).tolist():
-        k = int(np.searchsorted(fa.rows, row))
-        if a is b and not fa.placed[k]:
-            out[row] = 0.0  # as in joint_cells: everyone is where they are
-            continue
-        index, va = fa.block(k)
-        _, vb = fb.block(int(np.searchsorted(fb.rows, row)))
-        people = population[index]
-        total = float(people.sum())
-        cover_a = np.minimum(np.asarray(va.sum(axis=1)).ravel(), 1.0)
-        cover_b = np.minimum(np.asarray(vb.sum(axis=1)).ravel(), 1.0)
-        out[row] = float(w[row] * (people * cover_b * (1.0 - cover_a)).sum() / total) if total > 0 else 0.0
-    return out
+    rows = np.asarray(rows, dtype=np.int64)
+    if not len(rows):
+        return {}
+    fa = sector_membership(a)
+    out = np.zeros(len(rows))
+    # As in joint_cells: a layer against itself where a share cannot be placed has no gap.
+    spread = fa.placed[np.searchsorted(fa.rows, rows)] if a is b else np.ones(len(rows), bool)
+    if spread.any():
+        fb = sector_membership(b)
+        assert a.atoms.sectors is not None  # only called for rows both layers take apart, from the sectors
+        kept = rows[spread]
+        ka, kb = np.searchsorted(fa.rows, kept), np.searchsorted(fb.rows, kept)
+        index_a, bounds = _ranges(fa.bounds[ka], fa.bounds[ka + 1])
+        index_b, _ = _ranges(fb.bounds[kb], fb.bounds[kb + 1])
+        block = np.repeat(np.arange(len(kept)), np.diff(bounds))
+        people = a.atoms.sectors.population[fa.sectors[index_a]]
+        cover_a = _entries(a).cover[index_a]
+        cover_b = _entries(b).cover[index_b]
+        total = np.bincount(block, weights=people, minlength=len(kept))
+        gap = np.bincount(block, weights=people * cover_b * (1.0 - cover_a), minlength=len(kept))
+        out[spread] = np.divide(w[kept] * gap, total, out=np.zeros(len(kept)), where=total > 0)
+    return dict(zip(rows.tolist(), out.tolist()))
+
+
+def _sums(m: sparse.csr_array) -> np.ndarray:
+    """Per row of ``m`` the sum of its entries."""
+    return np.bincount(np.repeat(np.arange(m.shape[0]), np.diff(m.indptr)), weights=m.data, minlength=m.shape[0])

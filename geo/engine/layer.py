@@ -605,10 +605,20 @@ def sectors_in_polygons(xy: np.ndarray, polygons: gpd.GeoSeries, zone_position: 
     import shapely
 
     out = np.full(len(xy), -1, dtype=np.int64)
-    order = sorted(((zone_position[str(c)], g) for c, g in polygons.items() if str(c) in zone_position),
-                   key=lambda p: p[0])
-    for position, geometry in reversed(order):
-        out[shapely.contains_xy(geometry, xy[:, 0], xy[:, 1])] = position
+    kept = [(zone_position[str(c)], g) for c, g in polygons.items() if str(c) in zone_position and g is not None]
+    if not kept or not len(xy):
+        return out
+    positions = np.array([p for p, _ in kept], dtype=np.int64)
+    # One spatial index instead of every point against every polygon (10,000 squares x 10,000
+    # sectors took 8 s): "within" is contains_xy's test (a point on the boundary is outside).
+    tree = shapely.STRtree(np.array([g for _, g in kept], dtype=object))
+    point, polygon = tree.query(shapely.points(xy[:, 0], xy[:, 1]), predicate="within")
+    # Where polygons overlap, the first zone in the layer's order wins.
+    none = np.iinfo(np.int64).max
+    best = np.full(len(xy), none)
+    np.minimum.at(best, point, positions[polygon])
+    found = best < none
+    out[found] = best[found]
     return out
 
 

@@ -1,7 +1,9 @@
 """The overlay engine: two layers -> a weighted contingency table -> mismatches and measures.
 
 Because both layers are membership matrices over the same municipalities, overlaying them is
-``A.T @ diag(w) @ B``, not a polygon intersection. Everything a planner asks ("which members of
+``A.T @ diag(w) @ B``, not a polygon intersection. The table is sparse (only the cells with
+weight, :mod:`geo.engine.cells`) and so is everything read off it: two imported layers of
+10,000 squares meet in a few hundred thousand of their 100,000,000 cells. Everything a planner asks ("which members of
 W13 sit in another primary care zone, and how many inhabitants is that?") is read off that
 table and the per-municipality products behind it.
 """
@@ -14,8 +16,10 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from geo.engine import cells as sparse_cells
 from geo.engine import metrics
 from geo.engine.atoms import Weight
+from geo.engine.cells import JointCells, sparse_table
 from geo.engine.details import PRESENCE, ZoneDetail, zone_details
 from geo.engine.fine import joint_cells, joint_gap
 from geo.engine.layer import Layer
@@ -95,22 +99,24 @@ class OverlayResult:
 
     Attributes
     ----------
-    table : numpy.ndarray
-        ``len(a) x len(b)``: weight of each A-zone inside each B-zone.
+    table : scipy.sparse.csr_array
+        ``len(a) x len(b)``: weight of each A-zone inside each B-zone; only the cells with weight
+        are stored (sorted column indices). :meth:`row` gives one row as a dense vector.
     a_totals, b_totals : numpy.ndarray
         Full weight of each zone, including parts the other layer does not cover.
+    split : JointCells
+        Municipalities both layers split, counted from their statistical sectors (or polygons):
+        read as a mapping, atom row -> {(A-zone, B-zone): weight}. Empty when none is split by both.
     """
 
     a: Layer
     b: Layer
     weight: Weight
-    table: np.ndarray
+    table: sparse.csr_array
     a_totals: np.ndarray
     b_totals: np.ndarray
     summary: Summary
-    # Municipalities both layers split, counted from their statistical sectors:
-    # atom row -> {(A-zone, B-zone): weight}. Empty when no municipality is split by both.
-    split: dict = None  # type: ignore[assignment]
+    split: JointCells = None  # type: ignore[assignment]
 
     @property
     def population_year(self) -> int:
@@ -141,8 +147,9 @@ class OverlayResult:
         >>> result.zone_table().set_index("code").loc["W13", "dominant_zone"]
         'elz18'
         """
-        dominant = self.table.argmax(axis=1) if self.table.shape[1] else np.zeros(len(self.a), int)
-        dominant_weight = self.table[np.arange(len(self.a)), dominant] if self.table.shape[1] else 0.0
+        table = self.table
+        dominant = sparse_cells.row_argmax(table)
+        dominant_weight = sparse_cells.row_max(table)
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(self.a_totals > 0, dominant_weight / self.a_totals, 0.0)
         has_dominant = dominant_weight > PRESENCE
@@ -156,10 +163,10 @@ class OverlayResult:
             "dominant_zone": np.where(has_dominant, b_codes[dominant] if len(b_codes) else None, None),
             "dominant_zone_name": np.where(has_dominant, b_names[dominant] if len(b_names) else None, None),
             "dominant_share": share,
-            "zones_touched": (self.table > PRESENCE).sum(axis=1),
+            "zones_touched": np.bincount(self._cell_rows()[table.data > PRESENCE], minlength=len(self.a)),
             f"{self.weight}_outside_dominant": np.maximum(self.a_totals - dominant_weight, 0.0),
-            f"{self.weight}_not_covered": np.maximum(self.a_totals - self.table.sum(axis=1), 0.0),
-            "nested": metrics.nested_zones(self.table, self.a_totals),
+            f"{self.weight}_not_covered": np.maximum(self.a_totals - sparse_cells.row_sums(table), 0.0),
+            "nested": metrics.nested_zones(table, self.a_totals),
         })
 
     def zone_detail(self, code: str) -> "ZoneDetail":
@@ -200,14 +207,42 @@ class OverlayResult:
         pandas.DataFrame
             Columns ``a_code, a_name, b_code, b_name, <weight>``.
         """
-        rows, cols = np.nonzero(self.table > PRESENCE)
+        table = self.table
+        shown = np.flatnonzero(table.data > PRESENCE)
+        rows = self._cell_rows()[shown]
+        cols = table.indices[shown]
         return pd.DataFrame({
             "a_code": self.a.zones["code"].to_numpy()[rows],
             "a_name": self.a.zones["name"].to_numpy()[rows],
             "b_code": self.b.zones["code"].to_numpy()[cols],
             "b_name": self.b.zones["name"].to_numpy()[cols],
-            self.weight: self.table[rows, cols],
+            self.weight: table.data[shown],
         })
+
+    def _cell_rows(self) -> np.ndarray:
+        """The A-zone of each stored cell of the table."""
+        return np.repeat(np.arange(self.table.shape[0]), np.diff(self.table.indptr))
+
+    def row(self, i: int) -> np.ndarray:
+        """A-zone ``i``'s weight in each B-zone: one row of the table as a dense vector.
+
+        Parameters
+        ----------
+        i : int
+            An A-zone position.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``len(b)`` weights.
+
+        Examples
+        --------
+        >>> w13 = result.row(result.a.zone_position("W13"))
+        >>> result.b.zone_codes[int(w13.argmax())]
+        'elz18'
+        """
+        return sparse_cells.row(self.table, i)
 
 
 def overlay(a: Layer, b: Layer, weight: Weight = "population") -> OverlayResult:
@@ -240,19 +275,19 @@ def overlay(a: Layer, b: Layer, weight: Weight = "population") -> OverlayResult:
     # Municipalities both layers take apart (sub-zones, polygons, partial members) are counted
     # from their statistical sectors (by area: from the polygons' intersections); the rest, where
     # at least one layer keeps the municipality whole, as products of shares (exact there).
-    split = split_cells(a, b, w) if weight == "population" else joint_areas(a, b)
+    split = split_cells(a, b, w) if weight == "population" else JointCells.from_dict(joint_areas(a, b))
     w_rest = w
     if split:
         w_rest = w.copy()
-        w_rest[list(split)] = 0.0
-    table = _add_split(weighted_table(a.membership, b.membership, w_rest), split)
+        w_rest[split.rows] = 0.0
+    table = sparse_table(a.membership, b.membership, w_rest, split)
     a_totals = _zone_totals(a.membership, w)
     b_totals = _zone_totals(b.membership, w)
     # A layer of overlapping zones (the register of associations) leaves the partition measures
     # undefined: its table of combined groups, the largest of all, is then not built.
     partition_table = None if _overlapping(a.coverage(), b.coverage(), w) else _partition_table(a, b, w, split)
-    gaps = (joint_gap(a, b, w, np.fromiter(split, dtype=np.int64)) if weight == "population"
-            else area_gap(a, b, np.fromiter(split, dtype=np.int64))) if split else None
+    gaps = (joint_gap(a, b, w, split.rows) if weight == "population"
+            else area_gap(a, b, split.rows)) if split else None
     summary = summarise(table, a_totals, a.coverage(), b.coverage(), w, partition_table,
                         unit_free=weight != "population", a_membership=a.membership, gap_by_row=gaps)
     return OverlayResult(a=a, b=b, weight=weight, table=table, a_totals=a_totals, b_totals=b_totals,
@@ -269,16 +304,16 @@ def _overlapping(a_coverage: np.ndarray, b_coverage: np.ndarray, w: np.ndarray) 
     return False
 
 
-def _undefined(groups: np.ndarray, a_coverage: np.ndarray, b_coverage: np.ndarray, w: np.ndarray) -> str | None:
+def _undefined(groups: metrics.Table, a_coverage: np.ndarray, b_coverage: np.ndarray, w: np.ndarray) -> str | None:
     """Why the partition measures are undefined for this pair, or None."""
     if _overlapping(a_coverage, b_coverage, w):
         return "overlapping_zones"
-    if float(np.add.reduce(groups, axis=None)) <= PRESENCE:
+    if float(groups.sum() if sparse.issparse(groups) else np.add.reduce(groups, axis=None)) <= PRESENCE:
         return "no_shared_population"
     return None
 
 
-def _partition_table(a: Layer, b: Layer, w: np.ndarray, split: dict | None = None) -> np.ndarray | None:
+def _partition_table(a: Layer, b: Layer, w: np.ndarray, split: JointCells | None = None) -> sparse.csr_array | None:
     """The table over combined groups, or None when neither layer has overlapping zones (the
     contingency table then is the partition table). Counted from the sectors (``split``) are only
     the municipalities in at most one zone's worth of each layer, whose partition columns are the
@@ -286,23 +321,16 @@ def _partition_table(a: Layer, b: Layer, w: np.ndarray, split: dict | None = Non
     pa, pb = a.partition(), b.partition()
     if pa is a.membership and pb is b.membership:
         return None
-    split = {row: cells for row, cells in (split or {}).items()
-             if a.coverage()[row] <= 1.0 + 1e-6 and b.coverage()[row] <= 1.0 + 1e-6}
+    if split is not None:
+        split = split.where((a.coverage() <= 1.0 + 1e-6) & (b.coverage() <= 1.0 + 1e-6))
     w_rest = w
     if split:
         w_rest = w.copy()
-        w_rest[list(split)] = 0.0
-    return _add_split(weighted_table(pa, pb, w_rest), split)
+        w_rest[split.rows] = 0.0
+    return sparse_table(pa, pb, w_rest, split)
 
 
-def _add_split(table: np.ndarray, split: dict) -> np.ndarray:
-    for cells in split.values():
-        for (i, j), value in cells.items():
-            table[i, j] += value
-    return table
-
-
-def split_cells(a: Layer, b: Layer, w: np.ndarray) -> dict[int, dict[tuple[int, int], float]]:
+def split_cells(a: Layer, b: Layer, w: np.ndarray) -> JointCells:
     """Joint weight of A- and B-zones in the municipalities that both layers take apart, counted
     from the statistical sectors (:func:`geo.engine.fine.joint_cells`).
 
@@ -322,9 +350,9 @@ def split_cells(a: Layer, b: Layer, w: np.ndarray) -> dict[int, dict[tuple[int, 
 
     Returns
     -------
-    dict
-        Atom row -> {(A-zone position, B-zone position): inhabitants}, for the municipalities
-        both layers split and whose sectors reproduce both layers' shares; empty otherwise.
+    JointCells
+        Read as a mapping: atom row -> {(A-zone position, B-zone position): inhabitants}, for the
+        municipalities both layers split and whose sectors reproduce both layers' shares; empty otherwise.
 
     Examples
     --------
@@ -338,7 +366,9 @@ def split_cells(a: Layer, b: Layer, w: np.ndarray) -> dict[int, dict[tuple[int, 
 
 
 def weighted_table(a: sparse.csr_array, b: sparse.csr_array, w: np.ndarray) -> np.ndarray:
-    """The dense contingency table ``a.T @ diag(w) @ b`` of two membership matrices.
+    """The dense contingency table ``a.T @ diag(w) @ b`` of two membership matrices, for the
+    incremental evaluator of a scenario's moves (its tables are edited in place; the overlay's
+    own table is sparse: :func:`geo.engine.cells.sparse_table`).
 
     Each atom adds ``w * share_a * share_b`` to the cell of each pair of its zones, atom by
     atom in row order: the same products summed in the same order as scipy's sparse product
@@ -399,8 +429,8 @@ def _canonical(m: sparse.csr_array) -> sparse.csr_array:
     return m
 
 
-def summarise(table: np.ndarray, a_totals: np.ndarray, a_coverage: np.ndarray, b_coverage: np.ndarray,
-              w: np.ndarray, partition_table: np.ndarray | None = None, *, unit_free: bool = False,
+def summarise(table: metrics.Table, a_totals: np.ndarray, a_coverage: np.ndarray, b_coverage: np.ndarray,
+              w: np.ndarray, partition_table: metrics.Table | None = None, *, unit_free: bool = False,
               a_membership: sparse.csr_array | None = None, gap_by_row: dict[int, float] | None = None) -> Summary:
     """Whole-layer measures from the table and the per-atom coverage of both layers.
 
@@ -414,7 +444,7 @@ def summarise(table: np.ndarray, a_totals: np.ndarray, a_coverage: np.ndarray, b
 
     Parameters
     ----------
-    table : numpy.ndarray
+    table : numpy.ndarray or scipy.sparse.csr_array
         A-zones x B-zones weights.
     a_totals : numpy.ndarray
         Full weight of each A-zone.
@@ -422,7 +452,7 @@ def summarise(table: np.ndarray, a_totals: np.ndarray, a_coverage: np.ndarray, b
         Per atom, the sum of its shares in A and in B (:meth:`Layer.coverage`).
     w : numpy.ndarray
         Weight per atom.
-    partition_table : numpy.ndarray, optional
+    partition_table : numpy.ndarray or scipy.sparse.csr_array, optional
         The table of A's partition (:meth:`Layer.partition`) when A or B has overlapping zones.
     unit_free : bool
         The weight is not a count (area).
@@ -450,7 +480,7 @@ def summarise(table: np.ndarray, a_totals: np.ndarray, a_coverage: np.ndarray, b
     return settle(summary, table, a_totals, groups, a_coverage, b_coverage, w, a_membership)
 
 
-def settle(summary: Summary, table: np.ndarray, a_totals: np.ndarray, groups: np.ndarray, a_coverage: np.ndarray,
+def settle(summary: Summary, table: metrics.Table, a_totals: np.ndarray, groups: metrics.Table, a_coverage: np.ndarray,
            b_coverage: np.ndarray, w: np.ndarray, a_membership: sparse.csr_array | None = None) -> Summary:
     """Apply the conventions of :mod:`geo.engine.metrics` that need more than the tables: the nested
     share with each inhabitant once (when A-zones overlap and A's membership is given), and
@@ -481,7 +511,7 @@ def settle(summary: Summary, table: np.ndarray, a_totals: np.ndarray, groups: np
     return summary
 
 
-def summary_from_tables(table: np.ndarray, a_totals: np.ndarray, groups: np.ndarray, *, gap_weight: float,
+def summary_from_tables(table: metrics.Table, a_totals: np.ndarray, groups: metrics.Table, *, gap_weight: float,
                         overlap_weight: float, unit_free: bool = False, partition: bool = True) -> Summary:
     """The measures from a contingency table, the A-zone totals and the partition table
     (``groups``); shared by :func:`summarise` and the incremental evaluator. ``partition=False``:
@@ -489,11 +519,11 @@ def summary_from_tables(table: np.ndarray, a_totals: np.ndarray, groups: np.ndar
 
     Parameters
     ----------
-    table : numpy.ndarray
+    table : numpy.ndarray or scipy.sparse.csr_array
         A-zones x B-zones weights.
     a_totals : numpy.ndarray
         Full weight of each A-zone.
-    groups : numpy.ndarray
+    groups : numpy.ndarray or scipy.sparse.csr_array
         The partition table the ARI, VI and NMI are computed from.
     gap_weight, overlap_weight : float
         Reported as they are.

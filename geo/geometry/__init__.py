@@ -2,7 +2,8 @@
 outlines in EPSG:4326, and the outlines prepared with the data (read here, written by ``build``).
 
 Public parts (imported on first use, so importing one module never loads its siblings):
-- ``polygons``: municipal_polygons, zone_polygons, to_web, layer_geojson, adjacency, neighbours, web_geometry,
+- ``polygons``: municipal_polygons, zone_polygons, to_web, layer_geojson, layer_geojson_bytes, adjacency, neighbours,
+  web_geometry,
   compute_web_geometry
 - ``prepared``: shipped_web_geometry, fingerprint
 - ``build``: write_web_geometry
@@ -16,6 +17,7 @@ _EXPORTS = {
     "zone_polygons": "geo.geometry.polygons",
     "to_web": "geo.geometry.polygons",
     "layer_geojson": "geo.geometry.polygons",
+    "layer_geojson_bytes": "geo.geometry.polygons",
     "adjacency": "geo.geometry.polygons",
     "neighbours": "geo.geometry.polygons",
     "web_geometry": "geo.geometry.polygons",

@@ -123,21 +123,74 @@ def _may_be_coverage(geoms: np.ndarray) -> bool:
 
 def geojson(frame: gpd.GeoDataFrame) -> dict:
     """A FeatureCollection (EPSG:4326) with 6-decimal coordinates (about 0.1 m)."""
+    return json.loads(_geojson_text(frame))
+
+
+def _geojson_text(frame: gpd.GeoDataFrame) -> str:
+    """:func:`geojson` as JSON text (``json.dumps`` of that dict gives the same text).
+
+    The features as ``GeoDataFrame.to_json(drop_id=True)`` writes them (missing values as null),
+    with the coordinates of each ring read as one array instead of point by point (shapely's
+    ``mapping`` was most of the time of a scenario's export)."""
     require_crs(frame, WEB_CRS)
-    rounded = frame.copy()
-    rounded["geometry"] = shapely.transform(rounded.geometry.values, lambda xy: np.round(xy, 6))
-    return json.loads(rounded.to_json(drop_id=True, to_wgs84=False))
+    plain = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    values = plain.astype(object)
+    values[pd.isna(plain).to_numpy()] = None
+    columns = list(plain.columns)
+    features = [{"type": "Feature", "properties": dict(zip(columns, row)),
+                 "geometry": _geometry_json(geom) if geom else None}
+                for row, geom in zip(values.to_numpy(), frame.geometry.to_numpy())]
+    return json.dumps({"type": "FeatureCollection", "features": features})
+
+
+def _geometry_json(geom: shapely.Geometry) -> dict:
+    """A geometry's GeoJSON mapping with coordinates rounded to 6 decimals (about 0.1 m)."""
+    def rings(polygon: shapely.Polygon) -> list:
+        return [np.round(shapely.get_coordinates(ring), 6).tolist() for ring in (polygon.exterior, *polygon.interiors)]
+
+    if geom.geom_type == "Polygon":
+        return {"type": "Polygon", "coordinates": rings(geom)}
+    if geom.geom_type == "MultiPolygon":
+        return {"type": "MultiPolygon", "coordinates": [rings(p) for p in geom.geoms]}
+    return mapping(shapely.transform(geom, lambda xy: np.round(xy, 6)))
 
 
 def layer_geojson(layer: Layer, simplify_metres: float = DEFAULT_SIMPLIFY_METRES,
                   data_dir: Path = SHIPPED_DATA) -> dict:
     """Zones of a layer as GeoJSON in EPSG:4326 with population and member count."""
+    return geojson(_layer_web_frame(layer, simplify_metres, data_dir))
+
+
+def layer_geojson_bytes(layer: Layer, simplify_metres: float = DEFAULT_SIMPLIFY_METRES,
+                        data_dir: Path = SHIPPED_DATA) -> bytes:
+    """:func:`layer_geojson` as the bytes ``json.dumps(...).encode()`` gives, dissolved, simplified
+    and written once per layer object and detail: a layer never changes (a scenario's new version
+    is a new object, so each version is written once and a warm export only returns the bytes).
+
+    Examples
+    --------
+    >>> from geo.reference.catalog import load_catalog
+    >>> elz = load_catalog().layer("eerstelijnszone")
+    >>> layer_geojson_bytes(elz) == json.dumps(layer_geojson(elz)).encode()
+    True
+    >>> layer_geojson_bytes(elz) is layer_geojson_bytes(elz)
+    True
+    """
+    return _layer_geojson_bytes(layer, float(simplify_metres), Path(data_dir))
+
+
+@lru_cache(maxsize=32)
+def _layer_geojson_bytes(layer: Layer, simplify_metres: float, data_dir: Path) -> bytes:
+    return _geojson_text(_layer_web_frame(layer, simplify_metres, data_dir)).encode()
+
+
+def _layer_web_frame(layer: Layer, simplify_metres: float, data_dir: Path) -> gpd.GeoDataFrame:
     zones = zone_polygons(layer, data_dir)
     summary = layer.summary().rename(columns={"name": "_name"})
     zones = zones.merge(summary[["code", "population", "members"]], on="code", how="left")
     zones["population"] = zones["population"].round().astype("Int64")
     zones = zones[~zones.geometry.is_empty & zones.geometry.notna()]
-    return geojson(to_web(zones, simplify_metres))
+    return to_web(zones, simplify_metres)
 
 
 def municipalities_web(data_dir: Path = SHIPPED_DATA,

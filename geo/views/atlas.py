@@ -178,7 +178,7 @@ def fit_atlas(catalog: Catalog, against: str | Layer = DEFAULT_AGAINST, *, legal
     rows: list[AtlasRow] = []
     for assoc in selected:
         position = layer.zone_position(assoc.code)
-        line = result.table[position]
+        line = result.row(position)
         touched = [(codes[j], names[j], float(line[j]))
                    for j in line.argsort()[::-1] if line[j] > PRESENCE]
         summary = table.loc[assoc.code]

@@ -115,7 +115,7 @@ def zone_overlaps(layer: Layer, code: str, layers: Iterable[Layer]) -> ZoneOverl
             continue
         result = overlay(layer, other, "population")
         total = float(result.a_totals[position])
-        line = result.table[position]
+        line = result.row(position)
         other_columns = _columns(other)
         other_codes, other_names = other.zone_codes, _zone_names(other)
         overlaps = []

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from geo.engine.atoms import Weight
+from geo.engine.cells import row_max
 from geo.engine.layer import Layer
 from geo.engine.overlay import OverlayResult, overlay
 from geo.errors import InvalidInput
@@ -88,7 +89,7 @@ def _row(matrix, row: int, codes: np.ndarray) -> dict[str, float]:
 
 def _measures(forward: OverlayResult, backward: OverlayResult) -> dict[str, float]:
     s = forward.summary
-    dominant = forward.table.max(axis=1) if forward.table.shape[1] else np.zeros(len(forward.a))
+    dominant = row_max(forward.table)
     return {
         "nested_share": s.nested_share,
         "zoning_nested_share": backward.summary.nested_share,
