@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 
 from api.activity import YieldToRequests, requests  # noqa: F401 (YieldToRequests: wired by api.main)
+from geo.reference.roles import zoning_layer
 
 log = logging.getLogger("regiomatch.api")
 
@@ -100,14 +101,16 @@ def _steps(ws) -> list[tuple[str, Callable[[], object]]]:
     """The warm-up in small steps, the most needed first: the page of the report the landing page
     gives as its example (W13's, the first page most planners open), the map library, the browser
     geometry of each shipped layer, the municipalities' neighbours and the associations' atlas (a
-    municipality's profile), the template, image and PDF libraries, the dummy password hash of
-    sign-ins, each layer's dissolved outlines in metres (for report maps), the features of the GIS
-    service (/ogc), then the reports the landing page links to, page and PDF (one step each)."""
+    municipality's profile), the workbench's graph, the template, image and PDF libraries, the
+    dummy password hash of sign-ins, the drawing of a comparison PDF, each layer's dissolved
+    outlines in metres (for report maps), the features of the GIS service (/ogc), then the
+    reports the landing page links to, page and PDF (one step each)."""
     from api.routes.reports import print_ahead
     from geo.accounts.credentials import dummy_hash
     from geo.geometry.polygons import adjacency, prepare_web_geometry, zone_polygons
     from geo.views.atlas import fit_atlas
     from geo.views.features import prepare_steps
+    from geo.zoning.validation import adjacency_graph
     from maps.pages import ASSOCIATION_LAYER
     from maps.preload import preload_steps
 
@@ -126,11 +129,21 @@ def _steps(ws) -> list[tuple[str, Callable[[], object]]]:
             *[("geometry", lambda layer=layer: prepare_web_geometry([layer], data_dir)) for layer in layers],
             # What a municipality's profile and the contiguity checks compute once per process.
             ("neighbours", lambda: adjacency(data_dir)), ("atlas", lambda: fit_atlas(ws.catalog)),
+            # The workbench's graph (networkx, a third of a second of import a first comparison waited for).
+            ("graph", lambda: adjacency_graph(ws.catalog.atoms)),
             *libraries[1:], ("accounts", dummy_hash),
+            # What a first comparison PDF draws: the municipalities and the zoning scenarios start from.
+            ("comparison", lambda: _prepare_comparison(ws)),
             *[("outlines", lambda layer=layer: zone_polygons(layer, data_dir)) for layer in layers],
             # The GIS service's features (/ogc) in Lambert 72 and CRS84, what GDAL and QGIS ask first.
             *[("features", step) for step in prepare_steps(ws)],
             *[("reports", lambda code=code: print_ahead(ws, ASSOCIATION_LAYER, code)) for code in printed]]
+
+
+def _prepare_comparison(ws) -> None:
+    from maps.comparison_png import prepare  # matplotlib: imported by this step, not before the first report
+
+    prepare([ws.catalog.builtin[i] for i in [zoning_layer()] if i in ws.catalog.builtin], ws.catalog.data_dir)
 
 
 # The association whose report the landing page gives as its example (``regiomatch report

@@ -48,6 +48,20 @@ def _drawn_zones(layer: Layer, data_dir: Path) -> gpd.GeoDataFrame:
     return frame
 
 
+def prepare(layers: list[Layer], data_dir: Path = SHIPPED_DATA) -> None:
+    """Simplify, ahead of a first comparison PDF, the municipalities and the outlines of ``layers``
+    (those scenarios are usually drawn on) for drawing (the server's warm-up does it): a fifth
+    of a second of a first print otherwise.
+
+    Examples
+    --------
+    >>> prepare([elz])
+    """
+    _drawn_municipalities(Path(data_dir))
+    for layer in layers:
+        _drawn_zones(layer, Path(data_dir))
+
+
 def view_bounds(munis: gpd.GeoDataFrame, area: list[int]) -> tuple[float, float, float, float]:
     """What the comparison maps show (EPSG:31370): the municipalities of the zones the moves touch
     with a margin, or all of Flanders and Brussels when those spread over much of it.
