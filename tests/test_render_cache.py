@@ -401,3 +401,24 @@ def test_a_large_html_page_is_gzipped_once_around_its_fresh_nonces(app_client, m
     assert "content-encoding" not in plain.headers
     nonce = re.search(r"'nonce-([^']+)'", plain.headers["content-security-policy"]).group(1)
     assert plain.text.replace(nonce, "N") == first.text.replace(nonces[0], "N")
+
+
+def test_a_render_ahead_starts_only_once_no_request_is_being_answered():
+    """A page's PDF printed ahead would share the interpreter with the page still being sent:
+    it waits until no request is in progress (api.activity), and only then starts."""
+    import threading
+    import time
+
+    from api.activity import requests
+    from api.render_cache import prefetches_done, render_ahead
+
+    started = threading.Event()
+    requests.enter()  # the page that queued it is still being answered
+    try:
+        assert render_ahead(lambda **_: started.set())
+        time.sleep(0.2)
+        assert not started.is_set(), "printed beside a request"
+    finally:
+        requests.leave()
+    assert started.wait(timeout=30), "never printed"
+    assert prefetches_done(timeout=30)
