@@ -1,5 +1,7 @@
-"""After start-up, in one background thread: open the database, prepare the browser geometry of
-every shipped layer, load the map, image and PDF libraries (:func:`maps.preload.preload_steps`),
+"""After start-up, in one background thread: render the page of the report the landing page gives
+as its example (W13's: a request for it, the first most visitors make, waits for this render
+rather than sharing the interpreter with the other steps), open the database, prepare the
+browser geometry of every shipped layer, load the map, image and PDF libraries (:func:`maps.preload.preload_steps`),
 and render and print the four reports the landing page links to, page and PDF
 (:func:`api.routes.reports.print_ahead`: a PDF asked for before its page takes a second or more).
 
