@@ -47,6 +47,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.activity import requests
 from api.settings import YEAR_COOKIE
 from geo.errors import RegiomatchError
 
@@ -424,7 +425,8 @@ def _as_response(result: Any) -> Any:
     return result
 
 
-# Background renders of the likely next request: one at a time, a few waiting, the rest dropped.
+# Background renders of the likely next request: one at a time, once no request is being
+# answered, a few waiting, the rest dropped.
 MAX_WAITING_PREFETCHES = 4
 _prefetcher: Any = None
 _prefetch_lock = threading.Lock()
@@ -446,6 +448,10 @@ def _submit(job: Callable, *args: Any) -> bool:
     def run() -> None:
         global _waiting
         try:
+            # Not beside a request: a report's page is still being sent (compressed, 700 KB)
+            # when its PDF is queued. Waited for before the render is claimed, so a request for
+            # this very answer never waits on a render that waits on it.
+            requests.wait_until_idle()
             job(*args)
         finally:
             with _prefetch_lock:

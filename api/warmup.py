@@ -1,5 +1,7 @@
-"""After start-up, in one background thread: open the database, prepare the browser geometry of
-every shipped layer, load the map, image and PDF libraries (:func:`maps.preload.preload_steps`),
+"""After start-up, in one background thread: render the page of the report the landing page gives
+as its example (W13's: a request for it, the first most visitors make, waits for this render
+rather than sharing the interpreter with the other steps), open the database, prepare the
+browser geometry of every shipped layer, load the map, image and PDF libraries (:func:`maps.preload.preload_steps`),
 and render and print the four reports the landing page links to, page and PDF
 (:func:`api.routes.reports.print_ahead`: a PDF asked for before its page takes a second or more).
 
@@ -19,6 +21,9 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+
+from api.activity import YieldToRequests, requests  # noqa: F401 (YieldToRequests: wired by api.main)
+from geo.reference.roles import zoning_layer
 
 log = logging.getLogger("regiomatch.api")
 
@@ -61,33 +66,53 @@ def _run(ws, warm_up: bool, run: _Run) -> None:
     # A request being answered goes first, here and between the steps below: two threads share
     # one interpreter lock, so warming up beside it would slow it down; it loads what it needs.
     requests.wait_until_idle()
+    steps: list[tuple[str, Callable[[], object]]] = []
+    if warm_up:
+        try:
+            steps = _steps(ws)
+        except Exception:  # noqa: BLE001 - a warm-up failure only means the first request does the work
+            log.exception("warming up failed; the first requests will prepare what they need")
+    # The first report's page before all else (it opens the database itself): its request, which
+    # comes as soon as the server listens, then waits for this render (or this step for its
+    # render) instead of sharing the interpreter with the other steps.
+    first = [step for step in steps[:1] if step[0] == "report"]
+    _do(first, prepared)
     try:
         ws.store  # noqa: B018 - opens the database and creates its schema
         prepared.append("database")
     except Exception:  # noqa: BLE001 - said in the log; a request that needs the database answers it by name
         log.exception("the database could not be opened at start-up; requests that need it will say why")
-    if warm_up:
-        try:
-            for name, step in _steps(ws):
-                requests.wait_until_idle()
-                if step() is not False and name not in prepared:
-                    prepared.append(name)
-        except Exception:  # noqa: BLE001 - a warm-up failure only means the first request does the work
-            log.exception("warming up failed; the first requests will prepare what they need")
+    _do(steps[len(first):], prepared)
     run.state.update(seconds=round(time.perf_counter() - t0, 2), prepared=prepared)
     run.done.set()
 
 
+def _do(steps: list[tuple[str, Callable[[], object]]], prepared: list[str]) -> None:
+    """Run ``steps`` in order, each once no request is being answered; add each name to
+    ``prepared`` once. A failure ends them (logged): the first requests then do the work."""
+    try:
+        for name, step in steps:
+            requests.wait_until_idle()
+            if step() is not False and name not in prepared:
+                prepared.append(name)
+    except Exception:  # noqa: BLE001 - a warm-up failure only means the first request does the work
+        log.exception("warming up failed; the first requests will prepare what they need")
+
+
 def _steps(ws) -> list[tuple[str, Callable[[], object]]]:
-    """The warm-up in small steps, the most needed first: the map library, the browser geometry
-    of each shipped layer, the municipalities' neighbours and the associations' atlas (a
-    municipality's profile), the template, image and PDF libraries, each layer's dissolved outlines
-    in metres (for report maps), the features of the GIS service (/ogc), then the reports the landing
-    page links to, page and PDF (one step each)."""
+    """The warm-up in small steps, the most needed first: the page of the report the landing page
+    gives as its example (W13's, the first page most planners open), the map library, the browser
+    geometry of each shipped layer, the municipalities' neighbours and the associations' atlas (a
+    municipality's profile), the workbench's graph, the template, image and PDF libraries, the
+    dummy password hash of sign-ins, the drawing of a comparison PDF, each layer's dissolved
+    outlines in metres (for report maps), the features of the GIS service (/ogc), then the
+    reports the landing page links to, page and PDF (one step each)."""
     from api.routes.reports import print_ahead
+    from geo.accounts.credentials import dummy_hash
     from geo.geometry.polygons import adjacency, prepare_web_geometry, zone_polygons
     from geo.views.atlas import fit_atlas
     from geo.views.features import prepare_steps
+    from geo.zoning.validation import adjacency_graph
     from maps.pages import ASSOCIATION_LAYER
     from maps.preload import preload_steps
 
@@ -95,18 +120,37 @@ def _steps(ws) -> list[tuple[str, Callable[[], object]]]:
     data_dir = ws.catalog.data_dir
     associations = ws.catalog.builtin.get(ASSOCIATION_LAYER)
     printed = [] if associations is None else associations.zone_codes
+    first = [code for code in printed if code == FIRST_REPORT][:1]
     libraries = preload_steps(min(layers, key=len), data_dir)
-    # The map library first (half a second of imports a map asked for now would wait for), then
+    # The first report's page before anything else: a request for it waits for this render
+    # instead of sharing the interpreter with other steps (its PDF is printed with the others).
+    # Then the map library (half a second of imports a map asked for now would wait for), then
     # every layer's outlines, then the rest.
-    return [*libraries[:1],
+    return [*[("report", lambda code=code: print_ahead(ws, ASSOCIATION_LAYER, code, pdf=False)) for code in first],
+            *libraries[:1],
             *[("geometry", lambda layer=layer: prepare_web_geometry([layer], data_dir)) for layer in layers],
             # What a municipality's profile and the contiguity checks compute once per process.
             ("neighbours", lambda: adjacency(data_dir)), ("atlas", lambda: fit_atlas(ws.catalog)),
-            *libraries[1:],
+            # The workbench's graph (networkx, a third of a second of import a first comparison waited for).
+            ("graph", lambda: adjacency_graph(ws.catalog.atoms)),
+            *libraries[1:], ("accounts", dummy_hash),
+            # What a first comparison PDF draws: the municipalities and the zoning scenarios start from.
+            ("comparison", lambda: _prepare_comparison(ws)),
             *[("outlines", lambda layer=layer: zone_polygons(layer, data_dir)) for layer in layers],
             # The GIS service's features (/ogc) in Lambert 72 and CRS84, what GDAL and QGIS ask first.
             *[("features", step) for step in prepare_steps(ws)],
             *[("reports", lambda code=code: print_ahead(ws, ASSOCIATION_LAYER, code)) for code in printed]]
+
+
+def _prepare_comparison(ws) -> None:
+    from maps.comparison_png import prepare  # matplotlib: imported by this step, not before the first report
+
+    prepare([ws.catalog.builtin[i] for i in [zoning_layer()] if i in ws.catalog.builtin], ws.catalog.data_dir)
+
+
+# The association whose report the landing page gives as its example (``regiomatch report
+# samenwerkingsverband W13``): the first page most visitors open, rendered first.
+FIRST_REPORT = "W13"
 
 
 def in_background(job: Callable[[], object]) -> None:
@@ -147,59 +191,3 @@ def _work() -> None:
             job()
         except Exception:  # noqa: BLE001 - only a head start: the request that needs it does the work
             log.exception("a background preparation failed; the first request that needs it will do it")
-
-
-class _Requests:
-    """How many requests are being answered; the warm-up waits for none between its steps."""
-
-    def __init__(self) -> None:
-        self._count = 0
-        self._lock = threading.Lock()
-        self._idle = threading.Event()
-        self._idle.set()
-        self._last = 0.0  # time.monotonic() when the last request ended
-
-    def enter(self) -> None:
-        with self._lock:
-            self._count += 1
-            self._idle.clear()
-
-    def leave(self) -> None:
-        with self._lock:
-            self._count -= 1
-            self._last = time.monotonic()
-            if self._count == 0:
-                self._idle.set()
-
-    def wait_until_idle(self) -> None:
-        self._idle.wait()
-
-    def wait_until_quiet(self, seconds: float) -> None:
-        """Block until no request is in progress and none has ended for ``seconds``."""
-        while True:
-            self._idle.wait()
-            with self._lock:
-                left = self._last + seconds - time.monotonic() if self._count == 0 else seconds
-            if left <= 0:
-                return
-            time.sleep(left)
-
-
-requests = _Requests()
-
-
-class YieldToRequests:
-    """ASGI middleware: counts the HTTP requests in progress, for the warm-up to step aside."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        requests.enter()
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            requests.leave()

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from benchmarks.common import machine, write_json
 
-MEASURES = ("overlay", "scenario", "server", "growth", "evaluate", "pages", "routes", "soak", "ensemble", "ogc", "jobs",
-            "libs", "sparse", "memory")
+MEASURES = ("overlay", "scenario", "server", "growth", "evaluate", "pages", "routes", "first", "soak", "ensemble",
+            "ogc", "jobs", "libs", "sparse", "memory")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 REPO = Path(__file__).resolve().parent.parent
 
@@ -76,6 +76,9 @@ def child(args: argparse.Namespace) -> None:
     elif args.measure == "routes":
         from benchmarks import bench_pages
         data = bench_pages.every_route_measure(args.quick, args.baseline)
+    elif args.measure == "first":
+        from benchmarks import bench_first
+        data = bench_first.measure(args.quick, args.baseline)
     elif args.measure == "pages":
         from benchmarks import bench_pages
         data = bench_pages.measure(args.quick)
@@ -227,6 +230,17 @@ def table(results: dict) -> str:
             f"{_f(e['full_overlay_http']['median_ms'])} ms")
         row("  ratio full / incremental, HTTP (in process)",
             f"{_f(e['ratio_http_median'])}x ({_f(e['in_process']['ratio_median'])}x)")
+    if "first" in m:
+        f = m["first"]
+        for name, entry in f["first_page"].items():
+            row(f"25 W13's report: Popen to the first whole answer ({name}), median of {len(entry['runs_s'])}",
+                f"{_f(entry['median_s'])} s", "< 1.5 s")
+        for name in ("now", "baseline"):
+            for path, p in f.get(name, {}).get("prints", {}).items():
+                row(f"  first print after the warm-up ({name}) {path.split('?')[0]}: first / again",
+                    f"{_f(p['first_ms'], 1)} / {_f(p['again_p50_ms'])} ms", "< 500 / 10")
+            for path, p in f.get(name, {}).get("pages", {}).items():
+                row(f"  warm p50 with gzip ({name}) {path[:40]}", f"{_f(p.get('p50_ms'))} ms")
     if "ensemble" in m:
         e = m["ensemble"]
         row(f"10 ensemble: {e['plans']:,} plans, {e['chains']} chains, every measure (run_ensemble)",

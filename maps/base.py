@@ -31,6 +31,7 @@ from geo.geometry.polygons import DEFAULT_WEB_DETAIL, web_geometry, web_municipa
 from geo.paths import SHIPPED_DATA
 from maps import style
 from maps.assets import AssetMode, RawHTML, use_assets
+from maps.colouring import NEAR_METRES, greedy_colouring  # noqa: F401 (also for callers of this module)
 
 # Named detail levels of the served geometry (geo.geometry.polygons.WEB_DETAIL_METRES): "coarse" (120 m)
 # for views of (a large part of) Flanders, "fine" (60 m) around one municipality.
@@ -49,9 +50,6 @@ MANY_ZONES = 500
 MAX_ZONES_NAMED = 8
 # Above this many candidate neighbour pairs per zone, zones are coloured in turn (see zone_colours).
 MAX_COLOUR_PAIRS_PER_ZONE = 50
-# Zones closer than this look like neighbours on a map of Flanders (Regio Menen and RITS are 905 m
-# apart): they get different colours, as zones that share a border do.
-NEAR_METRES = 1500.0
 
 
 def new_map(title: str, subtitle: str, population_year: int, assets: AssetMode, *,
@@ -656,35 +654,6 @@ def zone_colours(layer: Layer, data_dir: Path = SHIPPED_DATA) -> dict[str, str]:
     codes = metric["code"].astype(str).to_numpy()
     colouring = greedy_colouring(layer.zone_codes, zip(codes[left[keep]], codes[right[keep]]))
     return {code: style.ZONE_COLOURS[i % len(style.ZONE_COLOURS)] for code, i in colouring.items()}
-
-
-def greedy_colouring(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> dict[str, int]:
-    """Colour numbers such that no edge joins two nodes of one colour: nodes of most neighbours
-    first, each the smallest number its coloured neighbours do not have. The same colours as
-    ``networkx.greedy_color(graph, strategy="largest_first")`` on the graph of these nodes and
-    edges (ties in the order the nodes come; a node only named in an edge comes after them),
-    without its 0.2 s of import on a map's first request.
-
-    Examples
-    --------
-    >>> greedy_colouring(["a", "b", "c", "d"], [("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")])
-    {'c': 0, 'a': 1, 'b': 2, 'd': 1}
-    """
-    neighbours: dict[str, set[str]] = {node: set() for node in nodes}
-    for u, v in edges:
-        if u == v:  # a graph's self-loop; zones never touch themselves here
-            neighbours.setdefault(u, set())
-            continue
-        neighbours.setdefault(u, set()).add(v)
-        neighbours.setdefault(v, set()).add(u)
-    colours: dict[str, int] = {}
-    for node in sorted(neighbours, key=lambda n: len(neighbours[n]), reverse=True):
-        taken = {colours[n] for n in neighbours[node] if n in colours}
-        colour = 0
-        while colour in taken:
-            colour += 1
-        colours[node] = colour
-    return colours
 
 
 def zones_text(entries: list[tuple[str, str, float]]) -> str:

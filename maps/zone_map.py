@@ -26,6 +26,7 @@ from geo.engine.layer import Layer
 from geo.geometry.polygons import municipal_polygons, zone_polygons
 from geo.paths import ATTRIBUTION, SHIPPED_DATA
 from geo.reference.codes import label, published
+from maps.colouring import NEAR_METRES, greedy_colouring
 
 # Okabe-Ito: distinguishable with colour-blindness and still apart in greyscale print.
 DOMINANT_COLOUR = "#0072B2"
@@ -109,8 +110,6 @@ def zone_colours(detail: ZoneDetail, against: Layer | None = None, data_dir: Pat
     >>> zone_colours(overlay(assoc, elz).zone_detail("W13"))["elz18"]
     '#0072B2'
     """
-    from maps.base import NEAR_METRES, greedy_colouring  # folium only when a colouring is asked for
-
     codes = [zone.code for zone in detail.zones_touched if zone.code != detail.dominant_zone]
     edges: list[tuple[str, str]] = []
     if against is not None and len(codes) > len(OTHER_COLOURS):

@@ -369,3 +369,56 @@ def test_a_large_body_is_gzipped_fast_and_a_small_one_smaller():
     assert (small_gz[8], large_gz[8]) == (0, 4)
     assert gzip.decompress(small_gz) == small and gzip.decompress(large_gz) == large
     assert once._compressed('"l"', b"not compressed again") is large_gz  # once per ETag
+
+
+def test_a_large_html_page_is_gzipped_once_around_its_fresh_nonces(app_client, monkeypatch):
+    """Each answer of a cached page has its own CSP nonce, yet the page is compressed once: the
+    parts between the nonces are kept deflated (api.compression.NonceGzip) and each answer is
+    one valid gzip stream of the page with that answer's nonce, the one its header names."""
+    import re
+    import zlib
+
+    import api.compression
+
+    path = "/atlas"
+    first = app_client.get(path)  # rendered (and compressed) here
+    compressed = []
+    real = zlib.compressobj
+    monkeypatch.setattr(api.compression.zlib, "compressobj", lambda *a, **k: compressed.append(a) or real(*a, **k))
+    answers = [app_client.get(path) for _ in range(3)]
+    assert compressed == [], "compressed again"
+    nonces = []
+    for answer in [first, *answers]:
+        assert answer.status_code == 200 and answer.headers["content-encoding"] == "gzip"
+        assert "Accept-Encoding" in answer.headers["vary"]
+        nonce = re.search(r"'nonce-([^']+)'", answer.headers["content-security-policy"]).group(1)
+        assert f'nonce="{nonce}"' in answer.text  # httpx decompressed the spliced stream
+        nonces.append(nonce)
+    assert len(set(nonces)) == 4
+    assert {a.text.replace(n, "N") for a, n in zip([first, *answers], nonces)} == {first.text.replace(nonces[0], "N")}
+    # A client without gzip gets the same page, uncompressed, with its own nonce.
+    plain = app_client.get(path, headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    nonce = re.search(r"'nonce-([^']+)'", plain.headers["content-security-policy"]).group(1)
+    assert plain.text.replace(nonce, "N") == first.text.replace(nonces[0], "N")
+
+
+def test_a_render_ahead_starts_only_once_no_request_is_being_answered():
+    """A page's PDF printed ahead would share the interpreter with the page still being sent:
+    it waits until no request is in progress (api.activity), and only then starts."""
+    import threading
+    import time
+
+    from api.activity import requests
+    from api.render_cache import prefetches_done, render_ahead
+
+    started = threading.Event()
+    requests.enter()  # the page that queued it is still being answered
+    try:
+        assert render_ahead(lambda **_: started.set())
+        time.sleep(0.2)
+        assert not started.is_set(), "printed beside a request"
+    finally:
+        requests.leave()
+    assert started.wait(timeout=30), "never printed"
+    assert prefetches_done(timeout=30)

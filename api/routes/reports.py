@@ -56,11 +56,12 @@ def get_report(
     return download(pdf, f"{filename}.pdf", "application/pdf", inline=True)
 
 
-def print_ahead(ws: Workspace, layer_id: str, code: str) -> bool:
+def print_ahead(ws: Workspace, layer_id: str, code: str, pdf: bool = True) -> bool:
     """Render zone ``code``'s report and print its PDF into the render cache, as
     ``GET /reports/{layer}/{code}`` and ``...?format=pdf`` would: the server's warm-up does it for
-    the reports the landing page links to, so both open at once. False when nothing is kept (the
-    cache is off, or there is no PDF renderer).
+    the reports the landing page links to, so both open at once. ``pdf=False``: the page only
+    (the page is then followed by its PDF in the background, as when a planner opens it). False
+    when nothing is kept (the cache is off, or there is no PDF renderer).
 
     Examples
     --------
@@ -69,7 +70,11 @@ def print_ahead(ws: Workspace, layer_id: str, code: str) -> bool:
     >>> print_ahead(ws, "samenwerkingsverband", "W13")  # doctest: +SKIP
     True
     """
-    if cache_for(ws) is None or "weasyprint" not in available_renderers():
+    if cache_for(ws) is None:
+        return False
+    if not pdf:
+        return get_report.sync(layer=layer_id, code=code, against=None, format="html", ws=ws).status_code == 200
+    if "weasyprint" not in available_renderers():
         return False
     # The PDF first: the page's own request for its PDF (``then``) then finds it printed.
     printed = get_report.sync(layer=layer_id, code=code, against=None, format="pdf", ws=ws).status_code == 200

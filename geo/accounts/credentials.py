@@ -12,6 +12,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets as _random
@@ -25,9 +26,14 @@ MIN_PASSWORD = 10
 MAX_PASSWORD = 200
 TOKEN_PREFIX = "rm_"
 _hasher = PasswordHasher()
-# A hash to check against when the user does not exist, so that a wrong name costs as much as
-# a wrong password (no telling names apart by time).
-_DUMMY = _hasher.hash("no such user, no such password")
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """A hash to check against when the user does not exist, so that a wrong name costs as much as
+    a wrong password (no telling names apart by time). Made once, on first use, not at import: it
+    takes a tenth of a second, which the server's start-up would wait for (its warm-up makes it)."""
+    return _hasher.hash("no such user, no such password")
 
 
 def check_password_rules(password: str) -> None:
@@ -46,7 +52,7 @@ def hash_password(password: str) -> str:
 def verify_password(stored: str | None, password: str) -> bool:
     """Whether ``password`` matches ``stored`` (``None``: no such user, checked all the same)."""
     try:
-        return _hasher.verify(stored or _DUMMY, password[:MAX_PASSWORD]) and stored is not None
+        return _hasher.verify(stored or dummy_hash(), password[:MAX_PASSWORD]) and stored is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
