@@ -1,6 +1,6 @@
 """Alembic's revisions (geo/storage/migrations) on SQLite and PostgreSQL: a database the previous
 regiomatch made keeps every row and ends at head, the models and the revisions agree, a database of
-a newer regiomatch is refused, and a start on a database at head does not load Alembic."""
+a newer regiomatch is refused, and a start on a new database or one at head does not load Alembic."""
 
 from __future__ import annotations
 
@@ -119,6 +119,7 @@ def test_a_database_of_the_previous_regiomatch_keeps_every_row_and_ends_at_head(
 
 @pytest.mark.parametrize("backend_kind", ["sqlite", "postgresql"])
 def test_the_models_and_the_revisions_agree(request, tmp_path, backend_kind):
+    from alembic import command
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
     from alembic.script import ScriptDirectory
@@ -128,13 +129,41 @@ def test_the_models_and_the_revisions_agree(request, tmp_path, backend_kind):
     assert ScriptDirectory.from_config(schema.alembic_config()).get_heads() == [schema.HEAD]
     url = _empty(request, tmp_path, backend_kind)
     try:
-        Store(url).dispose()  # a new database: every revision from the baseline on
-        engine = create_engine(url)
+        engine = store.make_engine(url)
+        with engine.begin() as conn:  # every revision from the baseline on, as for an old database
+            command.upgrade(schema.alembic_config(conn), "head")
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(context, [store.metadata, accounts.metadata]) == []
             assert set(inspect(conn).get_table_names()) == set(TABLES)
+            by_revisions = _rows(url)
         engine.dispose()
+        assert by_revisions["jobs"] == [] and schema.revision(create_engine(url)) == schema.HEAD
+    finally:
+        _drop(url)
+
+
+@pytest.mark.parametrize("backend_kind", ["sqlite", "postgresql"])
+def test_a_new_database_made_from_the_models_is_at_head_and_upgrades_from_there(request, tmp_path, backend_kind):
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from geo.storage import accounts, store
+
+    url = _empty(request, tmp_path, backend_kind)
+    try:
+        Store(url).dispose()  # a new database: the models' tables, recorded at head
+        engine = store.make_engine(url)
+        with engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_revision() == schema.HEAD  # Alembic reads it
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(context, [store.metadata, accounts.metadata]) == []
+            assert conn.execute(text("SELECT version FROM regiomatch_schema")).all() == [(SCHEMA_VERSION,)]
+        with engine.begin() as conn:  # Alembic finds nothing to do
+            command.upgrade(schema.alembic_config(conn), "head")
+        engine.dispose()
+        assert schema.revision(create_engine(url)) == schema.HEAD
     finally:
         _drop(url)
 
@@ -151,10 +180,11 @@ def test_a_database_of_a_newer_regiomatch_is_refused_and_left_alone(tmp_path):
     assert schema.revision(create_engine(url)) == "ffff_from_the_future"
 
 
-def test_a_start_on_a_database_at_head_does_not_load_alembic(tmp_path):
+def test_a_start_on_a_new_database_or_one_at_head_does_not_load_alembic(tmp_path):
     url = f"sqlite:///{tmp_path / 'kop.sqlite3'}"
-    Store(url).dispose()
     code = ("import sys; from geo.storage.store import Store; Store(sys.argv[1]).dispose(); "
             "print('alembic' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code, url], cwd=REPO, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    for _ in ("new", "at head"):
+        out = subprocess.run([sys.executable, "-c", code, url], cwd=REPO, capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == "False"
+    assert schema.revision(create_engine(url)) == schema.HEAD

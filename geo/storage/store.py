@@ -135,7 +135,14 @@ def bring_to_version_4(conn: Any, found: int) -> None:
 def create_schema(engine: Engine, attempts: int = 10) -> None:
     """Create the tables or bring them to the newest revision (:func:`geo.storage.schema.upgrade`),
     safe when several processes start on a new database at once."""
-    schema.upgrade(engine, bring_to_version_4, attempts)
+    schema.upgrade(engine, bring_to_version_4, _create_tables, attempts)
+
+
+def _create_tables(conn: Any) -> None:
+    """Every table of a new database, as the models say, and its schema-version row."""
+    metadata.create_all(conn)
+    account_tables.metadata.create_all(conn)
+    conn.execute(insert(schema_version).values(id=1, version=SCHEMA_VERSION))
 
 
 def _now() -> datetime:
