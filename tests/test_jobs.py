@@ -15,7 +15,7 @@ from geo.storage.jobs import create_table as _create_jobs
 from geo.storage.store import SCHEMA_VERSION, Store
 from tests.test_store import postgres_url  # noqa: F401 (the session's PostgreSQL)
 
-TABLES = "jobs, scenarios, imported_layers, regiomatch_schema"
+TABLES = "jobs, scenarios, imported_layers, regiomatch_schema, alembic_version"
 
 
 def _database(request, tmp_path, backend_kind: str) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, inspect, text
 from geo.storage.store import MIGRATIONS, SCHEMA_VERSION, Store, _upgrade
 from tests.test_store import postgres_url  # noqa: F401 (the fixture)
 
-ALL_TABLES = "scenarios, imported_layers, regiomatch_schema, users, api_tokens, sessions, audit"
+ALL_TABLES = "scenarios, imported_layers, regiomatch_schema, alembic_version, users, api_tokens, sessions, audit"
 _VERSION_2 = (
     "CREATE TABLE scenarios (id VARCHAR(32) PRIMARY KEY, name VARCHAR(200) NOT NULL, base_layer VARCHAR(100) NOT NULL, "
     "description TEXT NOT NULL, moves TEXT NOT NULL, version INTEGER NOT NULL, "

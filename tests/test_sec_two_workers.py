@@ -16,7 +16,7 @@ from tests.test_store import postgres_url  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.server
 ROUNDS = 12
-ALL_TABLES = "scenarios, imported_layers, regiomatch_schema, users, api_tokens, sessions, audit"
+ALL_TABLES = "scenarios, imported_layers, regiomatch_schema, alembic_version, users, api_tokens, sessions, audit"
 
 
 def _writer(url: str, token: str, name: str, other_ids: list[str], log: list, errors: list) -> None:

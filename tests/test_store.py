@@ -39,7 +39,7 @@ def empty_database(request, tmp_path, backend_kind: str) -> str:
 
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS scenarios, imported_layers, regiomatch_schema"))
+        conn.execute(text("DROP TABLE IF EXISTS scenarios, imported_layers, regiomatch_schema, alembic_version"))
     engine.dispose()
     return url
 
@@ -206,5 +206,5 @@ def test_a_database_of_schema_version_1_is_upgraded_and_keeps_its_layers(request
     finally:
         if backend_kind == "postgresql":
             with store.engine.begin() as conn:
-                conn.execute(text("DROP TABLE IF EXISTS scenarios, imported_layers, regiomatch_schema"))
+                conn.execute(text("DROP TABLE IF EXISTS scenarios, imported_layers, regiomatch_schema, alembic_version"))
         store.dispose()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,13 +31,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError
 
 from geo.accounts.roles import Actor, check_may_change
 from geo.engine.layer import WEIGHTINGS
 from geo.errors import Conflict, Corrupt, DatabaseUnavailable, InvalidInput, UnknownLayer, UnknownScenario
 from geo.storage import accounts as account_tables
-from geo.storage import records
+from geo.storage import records, schema
 from geo.storage.accounts import Accounts
 from geo.storage.base import aware as _aware
 from geo.storage.base import metadata
@@ -52,7 +51,7 @@ if TYPE_CHECKING:
     from geo.storage.jobs import JobStore
 
 log = logging.getLogger("regiomatch.store")
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 4  # the last hand-written version: Alembic's baseline revision (geo.storage.schema)
 # A scenario may be based on a scenario, and so on: at most this many levels.
 MAX_CHAIN_DEPTH = 20
 
@@ -86,6 +85,8 @@ imported_layers = Table(
     Column("owner", String(64), nullable=True),  # schema version 3: the user who imported it
 )
 
+# Before Alembic (geo/storage/migrations, from schema version 4 on), these steps took a database of the
+# version before to the next one; they are frozen: a schema change now is an Alembic revision.
 # What takes a database of the version before to this one: columns and tables added, nothing
 # rewritten, so a database that an older regiomatch wrote keeps every scenario and layer. Each step is
 # independent of the others and idempotent (a column is added only where it is missing; a callable
@@ -111,6 +112,8 @@ def _upgrade(conn: Any, version: int) -> None:
             conn.execute(text(step))
             continue
         table, column, kind = step
+        if not inspector.has_table(table):
+            continue  # made before the table existed: the baseline revision creates it whole
         if column not in {c["name"] for c in inspector.get_columns(table)}:
             conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
 
@@ -121,35 +124,25 @@ schema_version = Table(
 )
 
 
+def bring_to_version_4(conn: Any, found: int) -> None:
+    """The hand-written steps after schema version ``found`` up to 4 (:data:`MIGRATIONS`), on a
+    database made before Alembic; :mod:`geo.storage.schema` runs them before the baseline revision."""
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        _upgrade(conn, version)
+    conn.execute(update(schema_version).where(schema_version.c.id == 1).values(version=SCHEMA_VERSION))
+
+
 def create_schema(engine: Engine, attempts: int = 10) -> None:
-    """Create the tables and the schema-version row if they are missing, safe when several
-    processes start on a new database at once (the loser of a race retries and finds the tables)."""
-    for attempt in range(attempts):
-        try:
-            metadata.create_all(engine)
-            account_tables.metadata.create_all(engine)
-            with engine.begin() as conn:
-                found = conn.execute(select(schema_version.c.version).where(schema_version.c.id == 1)).first()
-                if found is None:
-                    conn.execute(insert(schema_version).values(id=1, version=SCHEMA_VERSION))
-                elif found[0] > SCHEMA_VERSION:
-                    raise DatabaseUnavailable(f"the database has schema version {found[0]}, newer than this "
-                                              f"regiomatch ({SCHEMA_VERSION}); upgrade regiomatch")
-                elif found[0] < SCHEMA_VERSION:
-                    # In the same transaction as the version: all of it or none (both databases
-                    # roll back ALTER TABLE with the rest).
-                    for version in range(found[0] + 1, SCHEMA_VERSION + 1):
-                        _upgrade(conn, version)
-                    conn.execute(update(schema_version).where(schema_version.c.id == 1)
-                                 .values(version=SCHEMA_VERSION))
-                    log.info("database schema upgraded from version %d to %d", found[0], SCHEMA_VERSION)
-            return
-        except (OperationalError, ProgrammingError, IntegrityError):
-            # 'table ... already exists', a duplicate pg_type row, 'duplicate column', a locked
-            # database: another process is creating or upgrading the same schema right now.
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.05 * (attempt + 1))
+    """Create the tables or bring them to the newest revision (:func:`geo.storage.schema.upgrade`),
+    safe when several processes start on a new database at once."""
+    schema.upgrade(engine, bring_to_version_4, _create_tables, attempts)
+
+
+def _create_tables(conn: Any) -> None:
+    """Every table of a new database, as the models say, and its schema-version row."""
+    metadata.create_all(conn)
+    account_tables.metadata.create_all(conn)
+    conn.execute(insert(schema_version).values(id=1, version=SCHEMA_VERSION))
 
 
 def _now() -> datetime:
