@@ -145,6 +145,17 @@ def test_associations_as_of(client):
     assert client.get("/api/v1/associations", params={"code": "NOPE"}).status_code == 404
 
 
+def test_associations_without_a_date_are_those_of_the_services_date(make_client):
+    """No ``as_of``: the date the association layer is served on (the setting), so the list and
+    the layer's overlays count the same members; the 2018 date shows ISOM as the layer would."""
+    on_2026 = make_client().get("/api/v1/associations").json()
+    assert on_2026["as_of"] == "2026-12-01"  # tests pin REGIOMATCH_AS_OF
+    in_2018 = make_client(as_of="2018-06-30").get("/api/v1/associations").json()
+    assert in_2018["as_of"] == "2018-06-30"
+    assert "ISOM" in {a["code"] for a in in_2018["associations"]}
+    assert "ISOM" not in {a["code"] for a in on_2026["associations"]}
+
+
 def test_cli_commands(state_dir, capsys):
     from api.cli import main
 

@@ -212,7 +212,8 @@ def per_inhabitant_amount(layer: Layer, code: str, rate: str | None) -> str:
 # -- history -----------------------------------------------------------------------------------
 @router.get("/associations", summary="Cooperation associations and their members on a date", responses=CSV_OR_JSON)
 def get_associations(
-    as_of: date | None = Query(None, description="YYYY-MM-DD; default today"),
+    as_of: date | None = Query(None, description="YYYY-MM-DD; default: the date the service counts the "
+                                                          "association layer on (REGIOMATCH_AS_OF, else today)"),
     code: str | None = Query(None, description="Only this association, e.g. ISOM or NETELAND"),
     format: Literal["json", "csv"] = Query("json"),
     ws: Workspace = Depends(get_workspace),
@@ -226,7 +227,7 @@ def get_associations(
     (until 2018-12-31) and Neteland (from 2019-01-01, without Lille and Kasterlee) show how an
     association changed. This is the one dated view; ``/api/v1/layers/samenwerkingsverband`` is
     the published snapshot used in overlays."""
-    day = as_of or date.today()
+    day = as_of or ws.catalog.as_of or date.today()
     members = with_population(members_as_of(ws.catalog, day, code, include_unknown=True), ws.catalog.atoms)
     associations = []
     for zone_code, rows in members.groupby("zone_code", sort=True):
