@@ -117,6 +117,48 @@ def test_a_database_of_the_previous_regiomatch_keeps_every_row_and_ends_at_head(
         _drop(url)
 
 
+# The first regiomatch's tables (no schema version at all), with a saved scenario and a layer.
+_FIRST = (
+    f"CREATE TABLE scenarios (id VARCHAR(32) PRIMARY KEY, name VARCHAR(200) NOT NULL, base_layer VARCHAR(100) "
+    f"NOT NULL, description TEXT NOT NULL, moves TEXT NOT NULL, version INTEGER NOT NULL, created_at {_TS} NOT NULL, "
+    f"updated_at {_TS} NOT NULL)",
+    f"CREATE TABLE imported_layers (id VARCHAR(64) PRIMARY KEY, name VARCHAR(200) NOT NULL, source TEXT NOT NULL, "
+    f"vintage VARCHAR(32) NOT NULL, description TEXT NOT NULL, members TEXT NOT NULL, polygons TEXT, "
+    f"created_at {_TS} NOT NULL)",
+    "INSERT INTO scenarios VALUES ('first1', 'Eerste plan', 'eerstelijnszone', '', "
+    "'[{\"nis_code\": 34022, \"to_zone\": \"elz18\"}]', 2, '2026-10-01 10:00:00+00:00', '2026-10-01 10:00:00+00:00')",
+    "INSERT INTO imported_layers VALUES ('eerst', 'Eerst', 'import', '2025', '', "
+    "'[{\"zone_code\": \"A\", \"zone_name\": \"A\", \"nis_code\": 34022, \"share\": 1.0}]', NULL, "
+    "'2026-10-01 10:00:00+00:00')",
+)
+
+
+@pytest.mark.parametrize("backend_kind", ["sqlite", "postgresql"])
+def test_a_database_of_the_first_regiomatch_without_a_schema_version_gets_every_column(request, tmp_path,
+                                                                                        backend_kind):
+    """No regiomatch_schema, no alembic_version: version 1's tables. Every later column is added
+    (the owner of a scenario, the weighting of a layer) and the saved work is read as before."""
+    url = _empty(request, tmp_path, backend_kind)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for statement in _FIRST:
+            conn.execute(text(statement))
+    engine.dispose()
+    try:
+        store = Store(url)
+        with store.engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [(schema.HEAD,)]
+            assert conn.execute(text("SELECT version FROM regiomatch_schema")).all() == [(SCHEMA_VERSION,)]
+        scenario = store.get_scenario("first1")
+        assert (scenario.name, scenario.moves, scenario.owner) == ("Eerste plan", [{"nis_code": 34022, "to_zone": "elz18"}],
+                                                                  None)
+        assert store.create_scenario("na", "eerstelijnszone", []).owner is None  # writes work (owner column)
+        assert "eerst" in {layer.id for layer in store.list_layers()}
+        store.dispose()
+    finally:
+        _drop(url)
+
+
 @pytest.mark.parametrize("backend_kind", ["sqlite", "postgresql"])
 def test_the_models_and_the_revisions_agree(request, tmp_path, backend_kind):
     from alembic import command

@@ -43,6 +43,8 @@ HEAD = "0001_baseline"
 # The revision that is the schema of the last regiomatch without Alembic (schema version 4).
 BASELINE = "0001_baseline"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The tables of the first regiomatch, which kept no schema version (schema version 1).
+UNVERSIONED = frozenset({"scenarios", "imported_layers"})
 
 
 def revision(engine: Engine) -> str | None:
@@ -120,6 +122,14 @@ def _upgrade(engine: Engine, legacy_steps: Callable[[Connection, int], None]) ->
 
     with engine.begin() as conn:  # PostgreSQL: all of it or none
         tables = set(inspect(conn).get_table_names())
+        if "alembic_version" not in tables and "regiomatch_schema" not in tables and tables & UNVERSIONED:
+            # Made by the first regiomatch, before the schema had a version: its tables are those
+            # of version 1. Without this row the baseline would take it for version 4 and leave
+            # out every column added since (a saved scenario could no longer be read).
+            conn.execute(text("CREATE TABLE regiomatch_schema (id INTEGER NOT NULL PRIMARY KEY, "
+                              "version INTEGER NOT NULL)"))
+            conn.execute(text("INSERT INTO regiomatch_schema (id, version) VALUES (1, 1)"))
+            tables.add("regiomatch_schema")
         if "regiomatch_schema" in tables and "alembic_version" not in tables:
             found = conn.execute(text("SELECT version FROM regiomatch_schema WHERE id = 1")).scalar() or 1
             if found > 4:
