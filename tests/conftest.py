@@ -34,6 +34,12 @@ os.environ.setdefault("REGIOMATCH_ALLOWED_HOSTS", "testserver")
 from conftest import AS_OF  # noqa: E402  (the root conftest: doctests use the same date)
 
 os.environ["REGIOMATCH_AS_OF"] = AS_OF
+# No test writes to the checkout's var/ (a developer's own saved work): an app made without a
+# state directory of its own (e.g. at a test module's import) gets a throwaway one per worker.
+if "REGIOMATCH_STATE_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["REGIOMATCH_STATE_DIR"] = tempfile.mkdtemp(prefix="regiomatch-tests-")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

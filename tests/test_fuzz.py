@@ -23,8 +23,10 @@ the whole module stays within a couple of minutes on a CI runner.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import schemathesis
@@ -35,16 +37,17 @@ from schemathesis.specs.openapi import checks as openapi_checks
 
 from api.errors import HTML_ROUTES, is_ogc
 from api.main import create_app
+from api.settings import Settings
 
 EXAMPLES = int(os.environ.get("REGIOMATCH_FUZZ_EXAMPLES", "20"))
 # What each operation answered, printed at the end of the module (``pytest -s`` or ``-rA``).
 TALLY: dict[str, Counter] = defaultdict(Counter)
 
 
-# Built once at import: the schema does not depend on the database. Requests are served by
-# this app instance, whose dependencies read the settings (and so the throwaway database of
-# ``user_data``) at request time.
-APP = create_app()
+# Built once at import: the schema does not depend on the database. The app serves its own
+# throwaway database (seeded by ``user_data``): no token, no database server, no CORS.
+APP = create_app(Settings(state_dir=Path(tempfile.mkdtemp(prefix="regiomatch-fuzz-")), api_token=None,
+                          database_url=None, cors_origins=[]))
 # Adding a user switches the service to named accounts, after which every write is a 401: the rest
 # of the run would only fuzz the refusal. Those two routes are tested in tests/test_sec_accounts.py.
 schema = schemathesis.openapi.from_dict(APP.openapi()).exclude(method="POST", path_regex=r"^/(api/v1/users|beheer/gebruikers)$")
@@ -105,29 +108,21 @@ def flatmap_body(context, body):  # noqa: ANN001
 
 
 @pytest.fixture(scope="module", autouse=True)
-def user_data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def user_data() -> Iterator[None]:
     """One throwaway database for the module (writes by earlier operations stay, as in real use),
     seeded with a saved scenario and an imported layer."""
-    from tests.conftest import reset_app_caches
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("REGIOMATCH_STATE_DIR", str(tmp_path_factory.mktemp("fuzz") / "state"))
-        for name in ("REGIOMATCH_API_TOKEN", "REGIOMATCH_DATABASE_URL", "DATABASE_URL", "REGIOMATCH_CORS_ORIGINS"):
-            patch.delenv(name, raising=False)
-        reset_app_caches()
-        with TestClient(APP) as client:
-            created = client.post("/api/v1/scenarios", json={
-                "name": "Fuzz", "base_layer": "eerstelijnszone", "moves": [{"nis_code": 34025, "to_zone": "elz18"}]})
-            assert created.status_code == 201, created.text
-            REAL["scenario"][:] = [created.json()["id"]]
-            disposable = client.post("/api/v1/scenarios", json={"name": "Weg", "base_layer": "provincie"})
-            REAL["disposable"][:] = [disposable.json()["id"]]
-            for layer_id in ("fuzzlaag", "wegwerplaag"):
-                imported = client.post("/api/v1/layers", data={"id": layer_id},
-                                       files={"file": ("f.csv", b"nis_code,zone_code\n34025,A\n11002,B\n")})
-                assert imported.status_code == 201, imported.text
-        yield
-        reset_app_caches()
+    with TestClient(APP) as client:
+        created = client.post("/api/v1/scenarios", json={
+            "name": "Fuzz", "base_layer": "eerstelijnszone", "moves": [{"nis_code": 34025, "to_zone": "elz18"}]})
+        assert created.status_code == 201, created.text
+        REAL["scenario"][:] = [created.json()["id"]]
+        disposable = client.post("/api/v1/scenarios", json={"name": "Weg", "base_layer": "provincie"})
+        REAL["disposable"][:] = [disposable.json()["id"]]
+        for layer_id in ("fuzzlaag", "wegwerplaag"):
+            imported = client.post("/api/v1/layers", data={"id": layer_id},
+                                   files={"file": ("f.csv", b"nis_code,zone_code\n34025,A\n11002,B\n")})
+            assert imported.status_code == 201, imported.text
+    yield
 
 
 def errors_name_the_problem(ctx, response, case) -> None:  # noqa: ANN001 - schemathesis check signature

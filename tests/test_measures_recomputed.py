@@ -190,7 +190,7 @@ def test_partial_memberships_by_area_equal_scikit_learn_on_the_part_areas(catalo
     if both["hectares"].sum() < 100:
         return  # no shared area: the measures are undefined (tested elsewhere)
     crosstab = both.pivot_table(index="a", columns="b", values="hectares", aggfunc="sum", fill_value=0.0)
-    table = pd.DataFrame(result.table, index=a.zone_codes, columns=b.zone_codes) * 100
+    table = pd.DataFrame(result.table.toarray(), index=a.zone_codes, columns=b.zone_codes) * 100
     for (za, zb), hectares in crosstab.stack().items():
         assert table.loc[za, zb] == pytest.approx(hectares, abs=0.1), (za, zb)  # km² to 4 decimals
     placed = frame[frame["a"] != ""]

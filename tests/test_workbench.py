@@ -221,11 +221,12 @@ def test_the_geojson_export_is_written_once_per_version_and_unchanged(client: Te
     request): the same bytes as the dict the export used to dump, in EPSG:4326, properties intact."""
     import json
 
-    from api.settings import get_settings, workspace_for
+    from api.deps import app_workspace
     from geo.geometry import polygons
 
-    layer = workspace_for(get_settings()).layer(f"scenario:{saved['id']}")
-    data_dir = workspace_for(get_settings()).catalog.data_dir
+    ws = app_workspace(client.app)  # the database the client's app saved the scenario in
+    layer = ws.layer(f"scenario:{saved['id']}")
+    data_dir = ws.catalog.data_dir
     before = json.dumps(polygons.layer_geojson(layer, polygons.DEFAULT_SIMPLIFY_METRES, data_dir)).encode()
     built = []
     real = polygons._layer_web_frame
