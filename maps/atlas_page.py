@@ -18,7 +18,7 @@ from geo.reference.catalog import Catalog
 from geo.reference.history import parse_date
 from geo.reference.roles import association_layer
 from geo.views.atlas import AGAINST_LAYERS, ALL_STATUSES, Atlas, AtlasRow, is_historical
-from geo.views.search import ASSOCIATION_LAYERS
+from geo.views.search import association_layers
 from geo.views.zones import ZoneOverlaps
 from maps.templating import render, zone_noun
 
@@ -67,7 +67,7 @@ def association_facts_of(catalog: Catalog, layer_id: str, code: str) -> dict | N
     'toestand op 1 december 2026'
     """
     layer_id, _, day = str(layer_id).partition("@")  # the layer on a date: the same associations
-    if layer_id not in ASSOCIATION_LAYERS:
+    if layer_id not in association_layers():
         return None
     # The dated association layer lists the members of its date (the id's, else the catalog's).
     listed_on = None

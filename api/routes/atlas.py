@@ -17,7 +17,7 @@ from geo.errors import NotFound
 from geo.reference.associations import STATUSES, associations, reconciliation
 from geo.storage.workspace import Workspace
 from geo.views.atlas import AGAINST_LAYERS, ALL_STATUSES, DEFAULT_AGAINST, Atlas, fit_atlas
-from geo.views.search import ASSOCIATION_LAYERS, search
+from geo.views.search import association_layers, search
 from geo.views.zones import zone_overlaps
 from maps.atlas_page import (
     association_facts_of,
@@ -99,14 +99,14 @@ def _zone_view(ws: Workspace, layer_id: str, code: str):  # noqa: ANN202 - (view
     view = zone_overlaps(layer, code, ws.layers())
     found = []
     for group in view.groups:
-        if group.layer.id in ASSOCIATION_LAYERS:
+        if group.layer.id in association_layers():
             found += [{"layer_id": group.layer.id, "facts": _facts(ws, group.layer.id, o.code) or
                        {"code": o.code, "name": o.name, "legal_type": "onbekend", "status": "onbekend",
                         "historical": False, "vintage": group.layer.vintage, "registered_on": "onbekend"},
                        "population": o.population, "share_of_zone": o.share_of_zone, "members": o.members}
                       for o in group.overlaps]
     found.sort(key=lambda a: (a["facts"]["historical"], a["facts"]["status"] != "Actief", -a["population"]))
-    others = [g for g in view.groups if g.layer.id not in ASSOCIATION_LAYERS]
+    others = [g for g in view.groups if g.layer.id not in association_layers()]
     return view, others, found
 
 
@@ -139,7 +139,7 @@ def get_zone(layer: str = Path(..., examples=["politiezone"]), code: str = Path(
 def zone_page(layer: str, code: str, ws: Workspace = Depends(get_workspace)) -> HTMLResponse:
     view, others, found = _zone_view(ws, layer, code)
     recon = None
-    if layer in ASSOCIATION_LAYERS:
+    if layer in association_layers():
         try:
             recon = reconciliation(ws.catalog, code)
         except NotFound:

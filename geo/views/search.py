@@ -39,10 +39,24 @@ from geo.reference.vintages import Crosswalk, normalise_name
 HitKind = Literal["municipality", "zone", "association"]
 # How a hit was found, best first: the rank orders results of the same query.
 MATCHES = ("exact", "postcode", "prefix", "old name", "contains", "typo")
-ASSOCIATION_LAYERS = ("samenwerkingsverband", "samenwerkingsverbanden")
 TYPO_CUTOFF = 0.8  # difflib ratio: one wrong or missing letter in a name of 8+ letters passes
 MAX_QUERY = 100
 MAX_WORDS = 4  # a query of more words is looked up by its first four
+
+
+def association_layers() -> tuple[str, str]:
+    """The layers whose zones are associations: the hand-compiled one (its role in
+    ``data/layers.json``) and the register's.
+
+    Examples
+    --------
+    >>> association_layers()
+    ('samenwerkingsverband', 'samenwerkingsverbanden')
+    """
+    from geo.reference.associations import REGISTER_LAYER
+    from geo.reference.roles import association_layer
+
+    return association_layer(), REGISTER_LAYER
 
 
 @dataclass(frozen=True)
@@ -160,11 +174,14 @@ def _municipalities(catalog: Catalog, text: str, key: str) -> list[Hit]:
 
 
 def _zones(layers: Iterable[Layer], text: str, key: str) -> list[Hit]:
+    from geo.reference.roles import municipality_layer
+
     hits = []
+    associations, municipalities = association_layers(), municipality_layer()
     for layer in layers:
-        if layer.id == "gemeente":
+        if layer.id == municipalities:
             continue  # municipalities are found as municipalities
-        kind: HitKind = "association" if layer.id in ASSOCIATION_LAYERS else "zone"
+        kind: HitKind = "association" if layer.id in associations else "zone"
         for code, name in zip(layer.zones["code"].astype(str), layer.zones["name"].astype(str)):
             name_key = normalise_name(name)
             if code.casefold() == text.casefold() or name_key == key:
