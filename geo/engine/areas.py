@@ -27,14 +27,17 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+
     from geo.engine.atoms import Atoms
     from geo.engine.layer import Layer
 
@@ -88,7 +91,9 @@ def _pieces(layer: "Layer") -> AreaPieces | None:
     muni_area = shapely.area(muni_geoms)
     position = {str(c): i for i, c in enumerate(layer.zones["code"])}
     zone_cols, zone_geoms = [], []
-    for code, geometry in layer.polygons.items():
+    # Read through the descriptor: a stored layer's source is parsed on first use (never callable here).
+    polygons = cast("gpd.GeoSeries", layer.polygons)
+    for code, geometry in polygons.items():
         if str(code) in position and geometry is not None and not geometry.is_empty:
             zone_cols.append(position[str(code)])
             zone_geoms.append(geometry)
@@ -269,7 +274,7 @@ def _parts_joint(a: "Layer", b: "Layer", row: int, w: float) -> dict[tuple[int, 
 
 
 def _mixed_joint(a: "Layer", b: "Layer", row: int, w: float,
-                 people_by_row: dict[int, dict[tuple[int, int], float]]) -> dict[tuple[int, int], float] | None:
+                 people_by_row: Mapping[int, Mapping[tuple[int, int], float]]) -> dict[tuple[int, int], float] | None:
     """Joint area where one layer cuts the municipality by polygons and the other by parts (no part
     outlines are shipped): each A-zone's area is spread over the B-zones in the proportions of its
     inhabitants from the statistical sectors (exact where a part lies in one zone: Borsbeek in
@@ -310,7 +315,7 @@ def joint_areas(a: "Layer", b: "Layer") -> dict[int, dict[tuple[int, int], float
     pa, pb = area_pieces(a), area_pieces(b)
     cut_a, cut_b = _fractional_rows(pa), _fractional_rows(pb)
     w = a.atoms.weights("area")
-    people_by_row: dict[int, dict[tuple[int, int], float]] | None = None
+    people_by_row: Mapping[int, Mapping[tuple[int, int], float]] | None = None
     out: dict[int, dict[tuple[int, int], float]] = {}
     for row in rows.tolist():
         by_polygons = (row in cut_a, row in cut_b)
@@ -407,8 +412,8 @@ def _other_gap(a: "Layer", b: "Layer", row: int, w: float, by_polygons: tuple[bo
         sets_a, sets_b = _row_part_sets(a, row, parts), _row_part_sets(b, row, parts)
         if None in sets_a.values() or None in sets_b.values() or float(parts.sum()) <= 0:
             return product
-        covered_a = frozenset().union(*sets_a.values())
-        covered_b = frozenset().union(*sets_b.values())
+        covered_a = frozenset().union(*(s for s in sets_a.values() if s is not None))
+        covered_b = frozenset().union(*(s for s in sets_b.values() if s is not None))
         return w * float(parts[list(covered_b - covered_a)].sum()) / float(parts.sum())
     from geo.engine.fine import joint_gap, shared_rows
 
