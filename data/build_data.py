@@ -487,7 +487,9 @@ def _tile(municipality: object, drawn: dict[int, object]) -> dict[int, object]:
     parts: dict[int, object] = {}
     taken = shapely.Polygon()
     for code in sorted(drawn):
-        parts[code] = _polygonal(shapely.difference(shapely.intersection(drawn[code], municipality), taken))
+        clipped = _polygonal(shapely.difference(shapely.intersection(drawn[code], municipality), taken))
+        # Crumbs the clipping leaves (under 1 m²) are gaps, given to the part around them.
+        parts[code] = shapely.union_all([g for g in shapely.get_parts(clipped) if g.area >= 1.0])
         taken = shapely.union(taken, parts[code])
     gaps = _polygonal(shapely.difference(municipality, taken))
     added: dict[int, list] = {code: [] for code in parts}
@@ -500,7 +502,10 @@ def _tile(municipality: object, drawn: dict[int, object]) -> dict[int, object]:
         else:
             code = min(parts, key=lambda c: (shapely.distance(parts[c], gap), c))
         added[code].append(gap)
-    return {code: _polygonal(shapely.union_all([parts[code], *added[code]])) for code in parts}
+    tiled = {code: _polygonal(shapely.union_all([parts[code], *added[code]])) for code in parts}
+    # Crumbs of floating-point noise (under 1 m², apart from the part) are left out.
+    return {code: shapely.union_all([g for g in shapely.get_parts(geometry) if g.area >= 1.0])
+            for code, geometry in tiled.items()}
 
 
 def part_outlines(src: Path, gemeenten: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
