@@ -36,9 +36,9 @@ What is reshaped, and why:
   2024 population, centroid in EPSG:31370 and Antwerp primary-care sub-zone (``elzantw``).
 * ``population_parts.csv``: population of each 2019-2024 municipality (the parts of a merged 2025
   one) on 1 January 2019, 2020 and 2024: what a partial membership counts in each year.
-* ``part_areas.csv``: area of each 2019-2024 municipality that merged into a 2025 one, from the
-  neighbourhood polygons (scaled so the parts add up to the municipal polygon): what a partial
-  membership covers when weighted by area.
+* ``part_outlines.gpkg``, ``part_areas.csv``: outline and area of each 2019-2024 municipality that
+  merged into a 2025 one, dissolved from the neighbourhood polygons and made to tile the municipal
+  polygon: what a partial membership covers when weighted by area, and where.
 * ``geometry.gpkg``: municipal polygons of 2025 and the 4 sub-zones of primary care zone
   "Antwerpen en rand" (which split the city of Antwerp), both in EPSG:31370. The sub-zones'
   memberships are population-weighted from the statistical sectors (``elzantw``).
@@ -64,6 +64,8 @@ NEIGHBOURHOODS = "wijken_2024_population_31370.gpkg"
 # The neighbourhoods of a merged municipality must measure its polygon's area to this share: they
 # are drawn finer than the simplified municipal polygon (checked, then scaled to it).
 PART_AREA_TOLERANCE = 0.01
+# The part outlines must tile their municipal polygon to this share of its area (gaps or overlaps).
+PART_TILE_TOLERANCE = 1e-9
 METRIC_CRS = 31370
 
 # (layer id, column with the zone code, column with the zone name, Dutch layer name, vintage)
@@ -421,18 +423,13 @@ def population_parts(src: Path, sectors: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def part_areas(src: Path, gemeenten: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Area (km^2) of each 2019-2024 municipality that merged into a 2025 one: what a partial
-    membership (only Borsbeek of today's Antwerpen) covers when weighted by area.
+def _placed_neighbourhoods(src: Path, gemeenten: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """The neighbourhood polygons (wijken, EPSG:31370) of the merged 2025 municipalities, each with
+    its 2019-2024 municipality (``part``) and 2025 one (``nis_2025``), and the merger list.
 
-    Measured from the neighbourhood polygons (wijken, EPSG:31370): each neighbourhood lies in one
-    2019-2024 municipality, read from the statistical sectors that name it (``ggw72024``); a
-    neighbourhood without a sector (the Scheldt in Antwerpen) goes to the part whose neighbourhoods
-    share the longest border with it in the same 2025 municipality. The parts of each merged
-    municipality are checked to add up to its polygon in ``geometry.gpkg`` (within
-    :data:`PART_AREA_TOLERANCE`; the relative difference is printed) and then scaled so they add up
-    to that polygon's area exactly: a part's share of the municipality is its share of the
-    neighbourhoods' area, and the parts and ``municipalities.csv`` never disagree.
+    Each neighbourhood lies in one 2019-2024 municipality, read from the statistical sectors that
+    name it (``ggw72024``); a neighbourhood without a sector (the Scheldt in Antwerpen) goes to the
+    part whose neighbourhoods share the longest border with it in the same 2025 municipality.
     """
     import shapely
 
@@ -463,22 +460,102 @@ def part_areas(src: Path, gemeenten: gpd.GeoDataFrame) -> pd.DataFrame:
         if not (border > 0).any():
             raise SystemExit(f"neighbourhood {wijken['ggw72024'].iloc[i]}: no sector and no neighbour to place it")
         wijken.loc[wijken.index[i], "part"] = same["part"].iloc[int(np.argmax(border))]
-    wijken = wijken[wijken["nis_2025"].astype(int).isin(merged)]
-    area = (wijken.geometry.area / 1e6).groupby([wijken["nis_2025"].astype(int), wijken["part"].astype(int)]).sum()
-    out = area.rename("measured").reset_index().rename(columns={"part": "nis_2019_2024"})
+    wijken = wijken[wijken["nis_2025"].astype(int).isin(merged)].copy()
+    wijken["nis_2025"] = wijken["nis_2025"].astype(int)
+    wijken["part"] = wijken["part"].astype(int)
     expected = set(zip(mergers["nis_2025"].astype(int), mergers["nis_2019_2024"].astype(int)))
-    if set(zip(out["nis_2025"], out["nis_2019_2024"])) != expected:
-        raise SystemExit("part areas: the neighbourhoods do not give every part of every merged municipality")
-    whole = out["nis_2025"].map(polygons.area / 1e6)
-    summed = out.groupby("nis_2025")["measured"].transform("sum")
-    difference = (summed - whole) / whole
-    print("part areas: neighbourhoods against the municipal polygon, relative difference per merged municipality: "
-          + ", ".join(f"{n} {d:+.4%}" for n, d in difference.groupby(out["nis_2025"]).first().items()))
-    if (difference.abs() > PART_AREA_TOLERANCE).any():
-        raise SystemExit(f"part areas differ from the municipal polygons by more than {PART_AREA_TOLERANCE:.0%}")
-    out["area_km2"] = (out["measured"] * whole / summed).round(4)
-    return (out[["nis_2019_2024", "nis_2025", "area_km2"]].sort_values(["nis_2025", "nis_2019_2024"])
-            .reset_index(drop=True))
+    if set(zip(wijken["nis_2025"], wijken["part"])) != expected:
+        raise SystemExit("part outlines: the neighbourhoods do not give every part of every merged municipality")
+    return wijken, mergers
+
+
+def _polygonal(geometry: object) -> object:
+    """The polygons of a (valid) geometry, as one (multi)polygon: an intersection may add lines."""
+    import shapely
+
+    pieces = [g for g in shapely.get_parts(shapely.make_valid(geometry)) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(pieces) if pieces else shapely.Polygon()
+
+
+def _tile(municipality: object, drawn: dict[int, object]) -> dict[int, object]:
+    """Parts that tile ``municipality``: each part's neighbourhoods clipped to the (simplified)
+    municipal polygon; where two parts' neighbourhoods overlap the lower NIS code keeps it; each
+    piece of the polygon no neighbourhood covers goes to the part sharing the longest border with
+    it (the nearest where none touches)."""
+    import shapely
+
+    parts: dict[int, object] = {}
+    taken = shapely.Polygon()
+    for code in sorted(drawn):
+        clipped = _polygonal(shapely.difference(shapely.intersection(drawn[code], municipality), taken))
+        # Crumbs the clipping leaves (under 1 m²) are gaps, given to the part around them.
+        parts[code] = shapely.union_all([g for g in shapely.get_parts(clipped) if g.area >= 1.0])
+        taken = shapely.union(taken, parts[code])
+    gaps = _polygonal(shapely.difference(municipality, taken))
+    added: dict[int, list] = {code: [] for code in parts}
+    for gap in shapely.get_parts(gaps):
+        near = gap.boundary.buffer(0.01)
+        border = {code: shapely.length(shapely.intersection(gap.boundary, shapely.buffer(part.boundary, 0.01)))
+                  for code, part in parts.items() if part.intersects(near)}
+        if border and max(border.values()) > 0:
+            code = max(border, key=lambda c: (border[c], -c))
+        else:
+            code = min(parts, key=lambda c: (shapely.distance(parts[c], gap), c))
+        added[code].append(gap)
+    tiled = {code: _polygonal(shapely.union_all([parts[code], *added[code]])) for code in parts}
+    # Crumbs of floating-point noise (under 1 m², apart from the part) are left out.
+    return {code: shapely.union_all([g for g in shapely.get_parts(geometry) if g.area >= 1.0])
+            for code, geometry in tiled.items()}
+
+
+def part_outlines(src: Path, gemeenten: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Outlines (EPSG:31370) of each 2019-2024 municipality that merged into a 2025 one: what a
+    partial membership (only Borsbeek of today's Antwerpen) covers, by area and where.
+
+    The neighbourhood polygons of each part (:func:`_placed_neighbourhoods`) dissolved, then made
+    to tile the 2025 municipal polygon in ``geometry.gpkg`` (:func:`_tile`): the neighbourhoods are
+    drawn finer than that simplified polygon, so they are clipped to it and its uncovered slivers
+    go to the neighbouring part. The neighbourhoods are checked to measure the polygon's area within
+    :data:`PART_AREA_TOLERANCE` (the relative difference is printed), the tiling to cover it within
+    :data:`PART_TILE_TOLERANCE` without overlap.
+    """
+    import shapely
+
+    wijken, _ = _placed_neighbourhoods(src, gemeenten)
+    polygons = gemeenten.set_index("nis_code").geometry
+    rows, differences = [], {}
+    for nis_2025, group in wijken.groupby("nis_2025"):
+        municipality = polygons[int(nis_2025)]
+        whole = float(municipality.area)
+        differences[int(nis_2025)] = (float(group.geometry.area.sum()) - whole) / whole
+        drawn = {int(code): shapely.union_all(g.geometry.to_numpy()) for code, g in group.groupby("part")}
+        tiled = _tile(municipality, drawn)
+        union = shapely.union_all(list(tiled.values()))
+        summed = sum(float(g.area) for g in tiled.values())
+        uncovered = float(shapely.area(shapely.symmetric_difference(union, municipality)))
+        if abs(summed - whole) > PART_TILE_TOLERANCE * whole or uncovered > PART_TILE_TOLERANCE * whole:
+            raise SystemExit(f"part outlines of {nis_2025} do not tile its polygon: "
+                             f"sum {summed / whole - 1:+.2e}, uncovered {uncovered / whole:.2e}")
+        rows += [{"nis_2019_2024": code, "nis_2025": int(nis_2025), "geometry": geometry}
+                 for code, geometry in tiled.items()]
+    print("part outlines: neighbourhoods against the municipal polygon, relative difference per merged "
+          "municipality: " + ", ".join(f"{n} {d:+.4%}" for n, d in differences.items()))
+    if max(abs(d) for d in differences.values()) > PART_AREA_TOLERANCE:
+        raise SystemExit(f"neighbourhoods differ from the municipal polygons by more than {PART_AREA_TOLERANCE:.0%}")
+    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC_CRS)
+    if not out.geometry.is_valid.all():
+        raise SystemExit("part outlines: invalid geometry")
+    return out.sort_values(["nis_2025", "nis_2019_2024"]).reset_index(drop=True)
+
+
+def part_areas(outlines: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Area (km^2) of each 2019-2024 municipality that merged into a 2025 one: what a partial
+    membership covers when weighted by area, measured from its outline (:func:`part_outlines`), so
+    the parts of a municipality add up to its polygon and the areas and outlines never disagree."""
+    out = pd.DataFrame({"nis_2019_2024": outlines["nis_2019_2024"].astype(int),
+                        "nis_2025": outlines["nis_2025"].astype(int),
+                        "area_km2": (outlines.geometry.area / 1e6).round(4)})
+    return out.sort_values(["nis_2025", "nis_2019_2024"]).reset_index(drop=True)
 
 
 def _registration(source_file: str) -> tuple[str, str]:
@@ -659,6 +736,17 @@ def attest_history(src: Path, history: pd.DataFrame) -> pd.DataFrame:
     return history.assign(registered_on=history.apply(attest, axis=1))
 
 
+def write_part_outlines(outlines: gpd.GeoDataFrame, out: Path) -> None:
+    """Write the part outlines to their own GeoPackage (``part_outlines.gpkg``, layer
+    ``deelgemeente_2019_2024``, read by ``geo.geometry.polygons.part_outlines``): not in
+    ``geometry.gpkg``, whose digest keys the prepared browser outlines."""
+    from geo.geometry.polygons import PART_OUTLINES_FILE, PART_OUTLINES_LAYER
+
+    path = out / PART_OUTLINES_FILE
+    path.unlink(missing_ok=True)
+    outlines.to_file(path, layer=PART_OUTLINES_LAYER, driver="GPKG")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=HERE.parent.parent / "shared" / "data")
@@ -703,7 +791,8 @@ def main(argv: list[str] | None = None) -> None:
     associations.to_csv(out / "associations.csv", index=False)
     sectors.to_csv(out / "sectors.csv", index=False)
     population_parts(src, sectors).to_csv(out / "population_parts.csv", index=False)
-    part_areas(src, gemeenten).to_csv(out / "part_areas.csv", index=False)
+    outlines = part_outlines(src, gemeenten)
+    part_areas(outlines).to_csv(out / "part_areas.csv", index=False)
     for layer in layers:  # roles, norms and default comparisons (read by geo/reference/roles.py)
         layer.update(LAYER_ROLES.get(layer["id"], {}))
     (out / "layers.json").write_text(json.dumps(layers, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -713,6 +802,7 @@ def main(argv: list[str] | None = None) -> None:
     gemeenten[["nis_code", "naam", "geometry"]].to_file(geometry, layer="gemeente_2025", driver="GPKG")
     antwerp_zones["code"] = antwerp_zones["code"].map(_zone_code)
     antwerp_zones[["code", "naam", "geometry"]].to_file(geometry, layer="eerstelijnszone_antwerpen_stad", driver="GPKG")
+    write_part_outlines(outlines, out)
 
     # The browser outlines of every shipped layer, prepared once here instead of on each
     # server's first maps (geo/geometry/prepared.py: read only while they match this data).

@@ -61,6 +61,27 @@ def test_every_sector_point_lies_in_its_own_municipality(catalog):
     assert shapely.contains_xy(own, sectors.xy[:, 0], sectors.xy[:, 1]).all()
 
 
+def test_part_outlines_tile_their_municipality_and_measure_the_part_areas():
+    """The outlines of the 28 parts (2019-2024) of the 13 merged municipalities are valid, tile the
+    2025 polygon (gaps and overlaps under 1e-6 of its area) and measure ``part_areas.csv``."""
+    import geopandas as gpd
+    import pandas as pd
+
+    outlines = gpd.read_file(SHIPPED_DATA / "part_outlines.gpkg", layer="deelgemeente_2019_2024")
+    municipalities = gpd.read_file(SHIPPED_DATA / "geometry.gpkg", layer="gemeente_2025").set_index("nis_code")
+    areas = pd.read_csv(SHIPPED_DATA / "part_areas.csv")
+    assert outlines.crs.to_epsg() == 31370 and outlines.geometry.is_valid.all()
+    assert len(outlines) == 28 and outlines["nis_2025"].nunique() == 13
+    for nis, group in outlines.groupby("nis_2025"):
+        whole = municipalities.geometry[int(nis)]
+        union = group.geometry.union_all()
+        assert abs(group.geometry.area.sum() - whole.area) < 1e-6 * whole.area, nis  # no overlap
+        assert union.symmetric_difference(whole).area < 1e-6 * whole.area, nis  # no gap, nothing outside
+    measured = outlines.set_index("nis_2019_2024").geometry.area / 1e6
+    shipped = areas.set_index("nis_2019_2024")["area_km2"]
+    assert np.abs(measured.reindex(shipped.index).to_numpy() - shipped.to_numpy()).max() <= 5e-5
+
+
 def test_unknown_population_year_names_the_years(catalog):
     from geo.errors import InvalidInput
     from geo.reference.catalog import load_catalog_from

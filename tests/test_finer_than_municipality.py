@@ -150,6 +150,11 @@ def _part_areas() -> pd.DataFrame:
     return pd.read_csv(SHIPPED_DATA / "part_areas.csv")
 
 
+def _part_outlines() -> gpd.GeoSeries:
+    frame = gpd.read_file(SHIPPED_DATA / "part_outlines.gpkg")
+    return frame.set_index(frame["nis_2019_2024"].astype(int)).geometry
+
+
 def test_part_areas_add_up_to_the_municipal_polygons():
     """The shipped parts of each merged municipality measure its polygon (scaled by the build)."""
     parts = _part_areas()
@@ -161,7 +166,8 @@ def test_part_areas_add_up_to_the_municipal_polygons():
 
 def test_zuidrand_by_area_covers_borsbeeks_area(catalog, register, antwerp):
     """By area Streekvereniging Zuidrand's Antwerpen member is Borsbeek's own area (about 3.9 km²),
-    not Borsbeek's 2 % population share of Antwerpen's 208 km², and it lies in sub-zone Oost."""
+    not Borsbeek's 2 % population share of Antwerpen's 208 km², and it lies in sub-zone Oost: its
+    area there is Borsbeek's outline intersected with Oost's polygon."""
     parts = _part_areas().set_index("nis_2019_2024")["area_km2"]
     borsbeek = float(parts[BORSBEEK])
     zuidrand = _code(register, "Streekvereniging Zuidrand")
@@ -172,10 +178,16 @@ def test_zuidrand_by_area_covers_borsbeeks_area(catalog, register, antwerp):
     expected = float(areas.reindex(whole["nis_code"]).sum()) + borsbeek
     assert register.zone_weight("area")[register.zone_position(zuidrand)] == pytest.approx(expected, abs=1e-3)
 
+    # Where: Borsbeek's outline against the sub-zones' polygons (all but 0.007 km² along the city's
+    # border, which no sub-zone polygon covers, lies in Oost).
+    outline = _part_outlines().loc[BORSBEEK]
+    zones = gpd.read_file(SHIPPED_DATA / "geometry.gpkg", layer="eerstelijnszone_antwerpen_stad")
+    inside = zones.set_index("code").geometry.intersection(outline).area / 1e6
     row = catalog.atoms.position(ANTWERPEN)
     cells = overlay(register, antwerp, "area").split[row]
     mine = {antwerp.zone_codes[j]: v for (i, j), v in cells.items() if i == register.zone_position(zuidrand)}
-    assert mine == {OOST: pytest.approx(borsbeek, abs=1e-6)}
+    assert mine == {OOST: pytest.approx(float(inside[OOST]), rel=1e-4)}
+    assert float(inside.drop(OOST).sum()) == 0 and borsbeek - mine[OOST] < 0.01
 
 
 @pytest.mark.parametrize("weight", ["population", "area"])
@@ -210,3 +222,51 @@ def test_cost_share_by_area_counts_the_parts_area(register):
     borsbeek = float(_part_areas().set_index("nis_2019_2024")["area_km2"][BORSBEEK])
     table = cost_share(register, _code(register, "Streekvereniging Zuidrand"), "10000", weight="area").table
     assert table.set_index("nis_code").loc[ANTWERPEN, "area_km2"] == pytest.approx(borsbeek, abs=1e-6)
+
+
+@pytest.fixture(scope="module")
+def cut_through_borsbeek(catalog):
+    """An imported polygon layer cutting Antwerpen in two along the north-south line through
+    Borsbeek's centre: Borsbeek, a 2019-2024 part of today's Antwerpen, lies in both halves."""
+    city = municipal_polygons().geometry[ANTWERPEN]
+    minx, miny, maxx, maxy = city.bounds
+    middle = _part_outlines()[BORSBEEK].centroid.x
+    west = box(minx - 10, miny - 10, middle, maxy + 10).intersection(city)
+    east = box(middle, miny - 10, maxx + 10, maxy + 10).intersection(city)
+    frame = gpd.GeoDataFrame({"code": ["W", "O"], "name": ["West", "Oost"]}, geometry=[west, east], crs=31370)
+    return layer_from_polygons("doorsneden", frame.to_json().encode(), "doorsneden.geojson", catalog)
+
+
+def test_partial_memberships_against_polygons_by_area_are_the_outlines_intersections(catalog, register,
+                                                                                       cut_through_borsbeek):
+    """By area, a zone with a partial membership of Antwerpen (Borsbeek alone, or the old city alone)
+    against a polygon layer cutting Antwerpen covers in each polygon the intersection of its parts'
+    outlines with that polygon (geopandas on the shipped outlines), in both orders; a whole member
+    covers the polygon's own area there."""
+    cut = cut_through_borsbeek
+    outlines = _part_outlines()
+    halves = gpd.GeoSeries(list(cut.polygons), index=list(cut.polygons.index), crs=31370)
+    parts = register.member_parts()
+    city = parts[parts["nis_code"] == ANTWERPEN].set_index("zone_code")["parts"].astype(str)
+    whole_member = next(z for z in register.zone_codes
+                        if z not in city.index and ANTWERPEN in set(register.members(z)["nis_code"]))
+    row = catalog.atoms.position(ANTWERPEN)
+    forward = overlay(register, cut, "area").split[row]
+    backward = overlay(cut, register, "area").split[row]
+    checked = 0
+    for zone in [*city.index, whole_member]:
+        codes = [int(c) for c in city[zone].split(";")] if zone in city.index else list(
+            outlines.index[outlines.index.isin(_part_areas().query("nis_2025 == @ANTWERPEN")["nis_2019_2024"])])
+        covered = outlines.loc[codes].union_all()
+        expected = halves.intersection(covered).area / 1e6
+        i = register.zone_position(zone)
+        for half, area in expected.items():
+            j = cut.zone_position(half)
+            assert forward.get((i, j), 0.0) == pytest.approx(area, abs=1e-4), (zone, half)
+            assert backward.get((j, i), 0.0) == pytest.approx(area, abs=1e-4), (zone, half)
+            checked += 1
+    borsbeek_only = [z for z in city.index if city[z] == str(BORSBEEK)]
+    assert borsbeek_only and checked >= 6
+    # Borsbeek lies in both halves: the sectors' inhabitants would have put it where its people live.
+    split = halves.intersection(outlines[BORSBEEK]).area / 1e6
+    assert (split > 1.0).all(), split.to_dict()

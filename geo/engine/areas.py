@@ -275,10 +275,15 @@ def _parts_joint(a: "Layer", b: "Layer", row: int, w: float) -> dict[tuple[int, 
 
 def _mixed_joint(a: "Layer", b: "Layer", row: int, w: float,
                  people_by_row: Mapping[int, Mapping[tuple[int, int], float]]) -> dict[tuple[int, int], float] | None:
-    """Joint area where one layer cuts the municipality by polygons and the other by parts (no part
-    outlines are shipped): each A-zone's area is spread over the B-zones in the proportions of its
+    """Joint area where one layer cuts the municipality by polygons and the other by parts: the
+    areas of the polygon pieces' intersections with the outlines of the 2019-2024 parts
+    (:func:`_outline_joint`). Where those cannot say (no outlines shipped, or a zone whose share is
+    not named by parts), each A-zone's area is spread over the B-zones in the proportions of its
     inhabitants from the statistical sectors (exact where a part lies in one zone: Borsbeek in
-    Oost), or None when the sectors cannot say."""
+    Oost), or None when the sectors cannot say either."""
+    exact = _outline_joint(a, b, row, w)
+    if exact is not None:
+        return exact
     people = people_by_row.get(row)
     if not people:
         return None
@@ -287,6 +292,87 @@ def _mixed_joint(a: "Layer", b: "Layer", row: int, w: float,
         in_a[i] = in_a.get(i, 0.0) + value
     return {(i, j): w * float(a.membership[row, i]) * value / in_a[i]
             for (i, j), value in people.items() if value > 0 and in_a[i] > 0}
+
+
+@dataclass(frozen=True, eq=False)
+class _RowParts:
+    """A parts layer's zones in one merged municipality, on the part outlines."""
+
+    sets: dict[int, frozenset]  # zone position -> the 2019-2024 parts it covers
+    weights: dict[int, dict[int, float]]  # zone position -> part -> the zone's area share in that part
+    outlines: dict[int, Any]  # part -> its outline (shapely, EPSG:31370)
+
+
+def _row_parts(layer: "Layer", row: int) -> _RowParts | None:
+    """``layer``'s zones in ``row`` on the part outlines (kept with the layer): each zone's area
+    share (its membership in the area view) spread over its parts in proportion to their area, or
+    None where an outline is missing or a zone's share is neither whole nor named by parts."""
+    cache = layer.__dict__.get("_row_parts")
+    if cache is None:
+        cache = {}
+        object.__setattr__(layer, "_row_parts", cache)
+    if row not in cache:
+        cache[row] = _make_row_parts(layer, row)
+    return cache[row]
+
+
+def _make_row_parts(layer: "Layer", row: int) -> _RowParts | None:
+    from geo.geometry.polygons import part_outlines
+
+    parts = municipal_parts(layer.atoms).get(int(layer.atoms.nis_codes[row]))
+    outlines = part_outlines()
+    if parts is None or outlines is None or not set(int(c) for c in parts.index) <= set(outlines.index):
+        return None
+    sets = _row_part_sets(layer, row, parts)
+    if any(codes is None for codes in sets.values()):
+        return None
+    known = cast("dict[int, frozenset]", sets)
+    weights: dict[int, dict[int, float]] = {}
+    for col, codes in known.items():
+        area = {c: float(parts[c]) for c in codes}
+        total = sum(area.values())
+        share = float(layer.membership[row, col])
+        weights[col] = {c: share * v / total for c, v in area.items()} if total > 0 else {}
+    return _RowParts(known, weights, {int(c): outlines[int(c)] for c in parts.index})
+
+
+def _outline_joint(a: "Layer", b: "Layer", row: int, w: float) -> dict[tuple[int, int], float] | None:
+    """Joint area of A- and B-zones in a municipality one layer cuts by polygons and the other by
+    2019-2024 parts: the intersections of the polygon pieces with the part outlines (which tile
+    the municipal polygon). As between two polygon layers (:func:`joint_areas`), the A-zone's own
+    area is spread: a polygon piece over the parts in proportion to its intersections with their
+    outlines, a part zone's area in a part over the pieces in proportion to the outline's
+    intersections with them. None where the outlines cannot say (:func:`_row_parts`)."""
+    import shapely
+
+    a_polygons = row in _fractional_rows(area_pieces(a))
+    polygon_layer, parts_layer = (a, b) if a_polygons else (b, a)
+    pieces = area_pieces(polygon_layer)
+    by_parts = _row_parts(parts_layer, row)
+    if pieces is None or by_parts is None:
+        return None
+    cols, geoms = _row_pieces(pieces, row)
+    codes = sorted(by_parts.outlines)
+    outlines = np.asarray([by_parts.outlines[c] for c in codes], dtype=object)
+    # common[k, n]: area of polygon piece k inside part codes[n]
+    common = shapely.area(shapely.intersection(geoms[:, None], outlines[None, :]))
+    own, inside = shapely.area(geoms), shapely.area(outlines)
+    at = {c: n for n, c in enumerate(codes)}
+    cells: dict[tuple[int, int], float] = {}
+    for k, piece_col in enumerate(cols.tolist()):
+        piece_share = float(polygon_layer.membership[row, piece_col])
+        for part_col, covered in by_parts.sets.items():
+            value = 0.0
+            for c in covered:
+                n = at[c]
+                if a_polygons:
+                    value += piece_share * common[k, n] / own[k] if own[k] > 0 else 0.0
+                else:
+                    value += by_parts.weights[part_col][c] * common[k, n] / inside[n] if inside[n] > 0 else 0.0
+            if value > 0:
+                key = (piece_col, part_col) if a_polygons else (part_col, piece_col)
+                cells[key] = cells.get(key, 0.0) + w * value
+    return cells
 
 
 def joint_areas(a: "Layer", b: "Layer") -> dict[int, dict[tuple[int, int], float]]:

@@ -47,6 +47,27 @@ def municipal_polygons(data_dir: Path = SHIPPED_DATA) -> gpd.GeoDataFrame:
     return frame.set_index("nis_code").sort_index()
 
 
+PART_OUTLINES_FILE, PART_OUTLINES_LAYER = "part_outlines.gpkg", "deelgemeente_2019_2024"
+
+
+@lru_cache(maxsize=4)
+def part_outlines(data_dir: Path = SHIPPED_DATA) -> gpd.GeoSeries | None:
+    """The outlines of the 2019-2024 municipalities that merged into a 2025 one (EPSG:31370; they
+    tile the 2025 polygon), indexed by 2019-2024 NIS code, or None where they are not shipped.
+
+    Examples
+    --------
+    >>> round(float(part_outlines()[11007].area) / 1e6, 2)  # Borsbeek, part of Antwerpen since 2025
+    3.9
+    """
+    path = Path(data_dir) / PART_OUTLINES_FILE
+    if not path.exists():
+        return None
+    frame = gpd.read_file(path, layer=PART_OUTLINES_LAYER)
+    frame["nis_2019_2024"] = frame["nis_2019_2024"].astype(int)
+    return frame.set_index("nis_2019_2024").sort_index().geometry
+
+
 def read_layer_polygons(data_dir: Path, layer_id: str) -> gpd.GeoSeries:
     """The polygons of a layer from ``geometry.gpkg``, indexed by zone code."""
     frame = gpd.read_file(Path(data_dir) / "geometry.gpkg", layer=layer_id)
