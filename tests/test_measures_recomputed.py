@@ -274,3 +274,28 @@ def _containing(points: gpd.GeoSeries, frame: gpd.GeoDataFrame) -> np.ndarray:
     for code, shape in zip(frame["code"], frame.geometry):
         label[points.within(shape).to_numpy()] = code
     return label
+
+
+def test_a_cut_where_nobody_lives_is_still_a_cut_by_area(catalog):
+    """Baarle-Hertog cut at half its width: every inhabited sector centroid lies in the east half,
+    so by population each zone holds whole municipalities (shares of 1), yet by area the west half's
+    30 % of the land is zone Z2's. The imported layer keeps its polygons for the area overlay: it
+    counted all of Baarle-Hertog's 7.42 km² in Z1 (found by the property test above)."""
+    baarle = municipal_polygons().geometry[13002]
+    minx, miny, maxx, maxy = baarle.bounds
+    middle = (minx + maxx) / 2
+    west, east = (baarle.intersection(box(*cut)) for cut in ((minx - 1, miny - 1, middle, maxy + 1),
+                                                              (middle, miny - 1, maxx + 1, maxy + 1)))
+    aartselaar = municipal_polygons().geometry[11001]
+    frame_a = gpd.GeoDataFrame({"code": ["Z1", "Z2"], "name": ["Oost", "West"]},
+                               geometry=[east, aartselaar.union(west)], crs=31370)
+    frame_b = gpd.GeoDataFrame({"code": ["Z1"], "name": ["Alles"]}, geometry=[aartselaar.union(baarle)], crs=31370)
+    a = layer_from_polygons("pa", frame_a.to_json().encode(), "a.geojson", catalog)
+    b = layer_from_polygons("pb", frame_b.to_json().encode(), "b.geojson", catalog)
+    assert set(a.members()["share"]) == {1.0}
+    result = overlay(a, b, "area")
+    table = pd.DataFrame(result.table.toarray(), index=a.zone_codes, columns=b.zone_codes)
+    assert table.loc["Z1", "Z1"] == pytest.approx(east.area / 1e6, abs=1e-4)
+    assert table.loc["Z2", "Z1"] == pytest.approx((aartselaar.area + west.area) / 1e6, abs=1e-4)
+    assert a.zone_weight("area") == pytest.approx([east.area / 1e6, (aartselaar.area + west.area) / 1e6], abs=1e-4)
+    assert a.polygons is not None
