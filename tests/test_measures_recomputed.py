@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
@@ -247,6 +247,7 @@ def test_polygon_layers_by_population_and_by_area_equal_scikit_learn(catalog, da
                 if layer.weighting != "population"]
     for layer, frame, label in fallback:
         _check_stated_shares(catalog, layer, frame, label)
+    event("population: stated shares checked (area fallback)" if fallback else "population: scikit-learn")
     if not fallback and catalog.atoms.sectors.population[(label_a != "") & (label_b != "")].sum() > 1:
         result = overlay(a, b)
         expected = reference(catalog, label_a, label_b)
