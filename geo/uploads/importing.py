@@ -232,8 +232,9 @@ def polygon_memberships(frame: gpd.GeoDataFrame, catalog: Catalog, code_column: 
     cell over the sea) is left out and reported, not a reason to refuse the file.
 
     The returned table's ``attrs`` say what was done: ``weighting`` ("population", "area" or
-    "population+area"), ``area_weighted`` (zone codes on the fallback) and ``left_out`` (zone
-    codes that cover nobody).
+    "population+area"), ``area_weighted`` (zone codes on the fallback), ``left_out`` (zone
+    codes that cover nobody) and ``cut_by_area`` (some kept zone holds a piece of a municipality,
+    past the sliver rules, even where its inhabitants' share is 1 or 0).
     """
     if frame.crs is None:
         raise WrongCRS("the polygons declare no coordinate reference system; add a .prj or a CRS "
@@ -308,9 +309,13 @@ def polygon_memberships(frame: gpd.GeoDataFrame, catalog: Catalog, code_column: 
     kept = set(members["zone_code"])
     area_weighted = sorted(kept - people_zones)
     members = members[["zone_code", "zone_name", "nis_code", "share"]].reset_index(drop=True)
+    # A municipality that the polygons cut by area, whatever its inhabitants' shares: all the sector
+    # centroids of Baarle-Hertog may lie in one zone while another holds 30 % of its land. By area
+    # the layer must then count its polygons, not a share of 1 (``Layer.polygons`` kept).
+    cut = bool((by_area["code"].isin(kept) & (by_area["share"] < 1.0)).any())
     members.attrs.update(
         weighting="area" if not people_zones & kept else ("population+area" if area_weighted else "population"),
-        area_weighted=area_weighted, left_out=left_out)
+        area_weighted=area_weighted, left_out=left_out, cut_by_area=cut)
     outline = dissolved[dissolved["code"].isin(kept)].set_index("code").geometry
     return members, outline
 
@@ -424,8 +429,10 @@ def layer_from_polygons(layer_id: str, content: bytes, filename: str, catalog: C
     validate_layer_id(layer_id)
     frame = read_polygons(content, filename) if parsed is None else parsed
     members, outline = polygon_memberships(frame, catalog, code_column, name_column)
-    whole = bool((members["share"] == 1.0).all())
     info = dict(members.attrs)
+    # Whole municipalities only when both the inhabitants and the land say so: the outline is what
+    # the area overlay cuts by (geo.engine.areas), and shares of 1 by population may hide a cut.
+    whole = bool((members["share"] == 1.0).all()) and not info.get("cut_by_area", True)
     # Said once, here: left on the table, pandas would deep-copy the lists of left-out and
     # area-weighted zones into every frame derived from it (30 ms per overlay of a big grid).
     members.attrs = {}
