@@ -132,6 +132,31 @@ def test_polygon_without_inhabitants_falls_back_to_area_and_says_so(catalog):
         assert share.empty and layer.left_out == ("E",) and "weggelaten: E" in layer.description
 
 
+def test_people_on_the_area_fallback_are_taken_from_the_other_zones_not_added(catalog):
+    """Squares without a sector centroid get their area share of a municipality's inhabitants;
+    the squares holding its sectors keep their proportions of the rest. No municipality counts
+    more than its inhabitants (a 2,000-square grid once counted 288,448 people twice), and one
+    the grid covers whole counts exactly them."""
+    import io
+
+    from benchmarks.grid import grid_geojson
+    from geo.uploads.importing import polygon_memberships
+
+    frame = gpd.read_file(io.BytesIO(grid_geojson(2000)))
+    members, outline = polygon_memberships(frame, catalog)
+    fallback = members["zone_code"].isin(members.attrs["area_weighted"])
+    assert members.attrs["weighting"] == "population+area" and fallback.any()  # the fallback is used
+    coverage = members.groupby("nis_code")["share"].sum()
+    assert coverage.max() <= 1.0 + 1e-9
+    shared = sorted(set(members.loc[fallback, "nis_code"]) & set(members.loc[~fallback, "nis_code"]))
+    assert shared  # municipalities where both kinds of zone meet
+    rest = municipal_polygons().loc[shared].geometry.difference(outline.union_all()).area
+    whole = rest[rest < 1.0].index
+    assert len(whole)
+    # Fully covered: every inhabitant in some zone, once.
+    assert coverage.loc[whole].to_numpy() == pytest.approx(np.ones(len(whole)), abs=1e-9)
+
+
 def test_grid_cells_that_cover_nobody_are_left_out_not_refused(catalog):
     """A plain grid over Flanders: cells over the sea or across the border are reported, the rest kept."""
     flanders = municipal_polygons().union_all()

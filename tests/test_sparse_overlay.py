@@ -46,7 +46,9 @@ def test_the_overlay_of_two_grids_never_allocates_a_zones_by_zones_table(grids):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert len(result.split) > 250  # both grids split (nearly) every municipality: the sector path ran
+    # Both grids split (nearly) every municipality: the sector path ran for those the sectors place
+    # (a municipality with squares on the area fallback is counted by its shares).
+    assert len(result.split) > 200
     assert result.table.nnz < len(a) * len(b) / 20
     assert peak < dense / 4, f"peak {peak / 2**20:.1f} MiB against {dense / 2**20:.1f} MiB for one dense table"
 

@@ -228,8 +228,11 @@ def polygon_memberships(frame: gpd.GeoDataFrame, catalog: Catalog, code_column: 
     to the polygon that holds its centroid. Where a zone holds no inhabited sector centroid, the
     stated fallback is the area-weighted share (the part of a municipality's area inside it), of
     which shares below ``SLIVER_SHARE`` are dropped and shares above ``1 - SLIVER_SHARE`` become 1
-    (drawing slivers; a sector's people are never a sliver). A zone that covers nobody that way (a grid
-    cell over the sea) is left out and reported, not a reason to refuse the file.
+    (drawing slivers; a sector's people are never a sliver). Those people are taken from the
+    municipality's zones placed by the sectors, which keep their proportions of the rest: a
+    municipality's shares add up to at most 1, never to more people than it has. A zone that
+    covers nobody that way (a grid cell over the sea) is left out and reported, not a reason to
+    refuse the file.
 
     The returned table's ``attrs`` say what was done: ``weighting`` ("population", "area" or
     "population+area"), ``area_weighted`` (zone codes on the fallback), ``left_out`` (zone
@@ -299,7 +302,14 @@ def polygon_memberships(frame: gpd.GeoDataFrame, catalog: Catalog, code_column: 
     by_area.loc[by_area["share"] > 1 - SLIVER_SHARE, "share"] = 1.0
     by_people = _population_shares(dissolved, catalog)
     people_zones = set(by_people["code"])
-    table = pd.concat([by_people, by_area[~by_area["code"].isin(people_zones)]], ignore_index=True)
+    fallback = by_area[~by_area["code"].isin(people_zones)]
+    # The people a zone on the fallback is given come out of the municipality's zones placed by the
+    # sectors, not on top of them: those keep their proportions of what is left, so a municipality's
+    # shares never add up to more than its inhabitants (a 2,000-square grid counted 288,448 twice).
+    taken = fallback.groupby("nis_code")["share"].sum().clip(upper=1.0)
+    by_people = by_people.assign(share=by_people["share"] * (1.0 - by_people["nis_code"].map(taken).fillna(0.0)))
+    by_people = by_people[by_people["share"] > 0]
+    table = pd.concat([by_people, fallback], ignore_index=True)
     table = table.groupby(["code", "name", "nis_code"], as_index=False)["share"].sum()
     table["share"] = table["share"].clip(upper=1.0)
     members = table.rename(columns={"code": "zone_code", "name": "zone_name"})
