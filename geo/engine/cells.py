@@ -126,8 +126,17 @@ class JointCells(Mapping):
         return JointCells(self.row[cells], self.a[cells], self.b[cells], self.value[cells], self.rows[keep[self.rows]])
 
 
-def _canonical(m: sparse.csr_array) -> sparse.csr_array:
-    """CSR with sorted, unique column indices per row (layers are built that way already)."""
+def canonical_csr(m: sparse.csr_array) -> sparse.csr_array:
+    """CSR with sorted, unique column indices per row (layers are built that way already): the
+    one form every walk over a membership's entries assumes (overlay, sector joints, layers).
+
+    Examples
+    --------
+    >>> from scipy import sparse
+    >>> m = canonical_csr(sparse.coo_array(([1.0, 2.0], ([0, 0], [1, 1])), shape=(1, 2)))
+    >>> m.indices.tolist(), m.data.tolist()
+    ([1], [3.0])
+    """
     if not isinstance(m, (sparse.csr_array, sparse.csr_matrix)):
         m = sparse.csr_array(m)
     if not m.has_canonical_format:
@@ -165,7 +174,7 @@ def sparse_table(a: sparse.csr_array, b: sparse.csr_array, w: np.ndarray,
     >>> t.toarray().tolist(), t.nnz
     ([[4.0, 0.0], [3.0, 0.0]], 2)
     """
-    a, b = _canonical(a), _canonical(b)
+    a, b = canonical_csr(a), canonical_csr(b)
     n_a, n_b = a.shape[1], b.shape[1]
     w = np.asarray(w, dtype=float)
     atoms = np.flatnonzero(w != 0)

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import sparse
 
-from geo.engine.cells import JointCells
+from geo.engine.cells import JointCells, canonical_csr
 
 if TYPE_CHECKING:
     from geo.engine.layer import Layer
@@ -212,7 +212,7 @@ def joint_cells(a: "Layer", b: "Layer", w: np.ndarray) -> JointCells:
     rows = shared_rows(a, b)
     if not len(rows):
         return JointCells.empty()
-    share_a = _canonical_csr(a.membership)
+    share_a = canonical_csr(a.membership)
     entry_row = np.repeat(np.arange(share_a.shape[0], dtype=np.int64), np.diff(share_a.indptr))
     fa = sector_membership(a)
     ka = np.searchsorted(fa.rows, rows)
@@ -258,7 +258,7 @@ def _entries(layer: "Layer") -> _Entries:
     cached = layer.__dict__.get("_sector_entries")
     if cached is None:
         f = sector_membership(layer)
-        m = _canonical_csr(layer.membership)
+        m = canonical_csr(layer.membership)
         n_zones, n_entries = m.shape[1], len(m.data)
         entry_row = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr)).astype(np.int64)
         sector = np.repeat(np.arange(f.matrix.shape[0]), np.diff(f.matrix.indptr))
@@ -372,12 +372,6 @@ def _ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(int(bounds[-1])) + np.repeat(lo - bounds[:-1], counts), bounds
 
 
-def _canonical_csr(m: sparse.csr_array) -> sparse.csr_array:
-    m = sparse.csr_array(m)
-    if not m.has_canonical_format:
-        m = m.copy()
-        m.sum_duplicates()
-    return m
 
 
 def joint_gap(a: "Layer", b: "Layer", w: np.ndarray, rows: np.ndarray) -> dict[int, float]:

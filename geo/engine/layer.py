@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import sparse
 
 from geo.engine.atoms import Atoms
+from geo.engine.cells import canonical_csr
 from geo.errors import InvalidInput, UnknownZone
 
 if TYPE_CHECKING:  # geopandas loads with the first outlines needed, not with the engine
@@ -415,7 +416,7 @@ class Layer:
         """
         cached = self.__dict__.get("_fractional_rows")
         if cached is None:
-            m = _canonical_csr(self.membership)
+            m = canonical_csr(self.membership)
             partial = m.data < 1.0 - SHARE_TOLERANCE
             rows = np.unique(np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))[partial])
             cached = rows[self.coverage()[rows] <= 1.0 + SHARE_TOLERANCE] if len(rows) else rows
@@ -622,12 +623,6 @@ def sectors_in_polygons(xy: np.ndarray, polygons: gpd.GeoSeries, zone_position: 
     return out
 
 
-def _canonical_csr(m: sparse.csr_array) -> sparse.csr_array:
-    m = sparse.csr_array(m)
-    if not m.has_canonical_format:
-        m = m.copy()
-        m.sum_duplicates()
-    return m
 
 
 def _natural_key(codes: pd.Series) -> pd.Series:

@@ -19,7 +19,7 @@ from scipy import sparse
 from geo.engine import cells as sparse_cells
 from geo.engine import metrics
 from geo.engine.atoms import Weight
-from geo.engine.cells import JointCells, sparse_table
+from geo.engine.cells import JointCells, canonical_csr, sparse_table
 from geo.engine.details import PRESENCE, ZoneDetail, zone_details
 from geo.engine.fine import joint_cells, joint_gap
 from geo.engine.layer import Layer
@@ -394,7 +394,7 @@ def weighted_table(a: sparse.csr_array, b: sparse.csr_array, w: np.ndarray) -> n
     >>> weighted_table(a, b, np.array([10.0, 20.0, 30.0])).tolist()
     [[10.0], [35.0]]
     """
-    a, b = _canonical(a), _canonical(b)
+    a, b = canonical_csr(a), canonical_csr(b)
     n_a, n_b = a.shape[1], b.shape[1]
     per_atom_a, per_atom_b = np.diff(a.indptr), np.diff(b.indptr)
     pairs = per_atom_a * per_atom_b
@@ -414,19 +414,9 @@ def weighted_table(a: sparse.csr_array, b: sparse.csr_array, w: np.ndarray) -> n
 
 def _zone_totals(membership: sparse.csr_array, w: np.ndarray) -> np.ndarray:
     """``membership.T @ w``: each zone's weight, summed atom by atom as scipy does."""
-    m = _canonical(membership)
+    m = canonical_csr(membership)
     rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
     return np.bincount(m.indices, weights=m.data * w[rows], minlength=m.shape[1])
-
-
-def _canonical(m: sparse.csr_array) -> sparse.csr_array:
-    """CSR with sorted, unique column indices per row (layers are built that way already)."""
-    if not isinstance(m, (sparse.csr_array, sparse.csr_matrix)):
-        m = sparse.csr_array(m)
-    if not m.has_canonical_format:
-        m = m.copy()
-        m.sum_duplicates()
-    return m
 
 
 def summarise(table: metrics.Table, a_totals: np.ndarray, a_coverage: np.ndarray, b_coverage: np.ndarray,
