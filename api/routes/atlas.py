@@ -98,15 +98,16 @@ def _zone_view(ws: Workspace, layer_id: str, code: str):  # noqa: ANN202 - (view
     layer = ws.layer(layer_id)
     view = zone_overlaps(layer, code, ws.layers())
     found = []
+    associations = association_layers()
     for group in view.groups:
-        if group.layer.id in association_layers():
+        if group.layer.id in associations:
             found += [{"layer_id": group.layer.id, "facts": _facts(ws, group.layer.id, o.code) or
                        {"code": o.code, "name": o.name, "legal_type": "onbekend", "status": "onbekend",
                         "historical": False, "vintage": group.layer.vintage, "registered_on": "onbekend"},
                        "population": o.population, "share_of_zone": o.share_of_zone, "members": o.members}
                       for o in group.overlaps]
     found.sort(key=lambda a: (a["facts"]["historical"], a["facts"]["status"] != "Actief", -a["population"]))
-    others = [g for g in view.groups if g.layer.id not in association_layers()]
+    others = [g for g in view.groups if g.layer.id not in associations]
     return view, others, found
 
 
