@@ -55,9 +55,10 @@ TEST_WORKERS ?= auto
 test: install bytecode system-deps lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
-# The loop while working: everything but browsers, real servers, PDFs and the soak (under 2 minutes).
+# The loop while working: everything but browsers, real servers, PDFs and the soak, with a quarter
+# of each property test's examples (tests/examples.py; `make test` and CI draw them all). Under 2 minutes.
 check: install bytecode lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not browser and not server and not pdf and not soak" -q
+	REGIOMATCH_EXAMPLE_SHARE=0.25 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not browser and not server and not pdf and not soak" -q
 
 # ruff (errors, imports, docstring rules) and mypy (types of the engine), configured in pyproject.toml.
 lint: install

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from geo.errors import InvalidInput
 from geo.views.costshare import SeatRule, cost_share, largest_remainder_cents, per_inhabitant, to_cents
+from tests.examples import examples
 
 amounts = st.decimals(min_value=0, max_value=Decimal("10000000"), places=2, allow_nan=False, allow_infinity=False)
 
@@ -26,7 +27,7 @@ def test_largest_remainder_adds_up_to_the_cent(amount, weights):
         assert abs(part - to_cents(amount) * w / total) < 1 + 1e-6
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(amount=amounts, fixed=st.decimals(min_value=0, max_value=1000, places=2),
        weight=st.sampled_from(["population", "area", "equal"]), zone=st.sampled_from(["W13", "WRNL", "WZK", "NETELAND"]))
 def test_association_shares_add_up_to_the_amount(catalog, amount, fixed, weight, zone):

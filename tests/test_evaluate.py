@@ -13,6 +13,7 @@ from geo.engine.evaluate import Evaluator
 from geo.engine.overlay import Summary, overlay
 from geo.engine.scenario import Move, apply_moves
 from geo.errors import InvalidInput, UnknownMunicipality
+from tests.examples import examples
 
 # Bases of every kind: full partitions, layers with gaps (Brussels, non-members), an
 # association layer with a municipality in two zones, and a polygon layer with partial shares.
@@ -60,7 +61,7 @@ def scenarios(draw, catalog):
     return base, [Move(int(codes[i]), str(zones.iloc[z])) for i, z in moves]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), weight=st.sampled_from(["population", "area"]), base_as=st.sampled_from(["a", "b"]))
 def test_score_equals_overlay_of_the_applied_moves(catalog, data, weight, base_as):
     base, moves = data.draw(scenarios(catalog))
@@ -78,7 +79,7 @@ def test_score_equals_overlay_of_the_applied_moves(catalog, data, weight, base_a
     assert ev.moves == []
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), base_as=st.sampled_from(["a", "b"]), undo_every=st.integers(2, 5))
 def test_applying_and_undoing_moves_one_by_one_tracks_the_overlay(catalog, data, base_as, undo_every):
     base, moves = data.draw(scenarios(catalog))

@@ -29,6 +29,7 @@ from geo.engine.overlay import overlay  # noqa: E402
 from geo.geometry.polygons import municipal_polygons  # noqa: E402
 from geo.paths import SHIPPED_DATA  # noqa: E402
 from geo.uploads.importing import SLIVER_SHARE, layer_from_polygons  # noqa: E402
+from tests.examples import examples  # noqa: E402
 
 ZONES = ["Z1", "Z2", "Z3", "Z4"]
 # Merged municipalities of 2025 whose sectors name two or more 2019-2024 parts.
@@ -103,7 +104,7 @@ def check(result, expected: dict, ari_tolerance: float = 1e-9, tolerance: float 
     assert s.nested_share == pytest.approx(expected["nested"], abs=tolerance)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
 def test_population_measures_equal_scikit_learn_on_the_sectors(catalog, data):
     """Whole, split and partial memberships, drawn over the same municipalities for both layers."""
@@ -169,7 +170,7 @@ def _item_areas(keys) -> dict:
     return {key: float(parts[key]) if key in parts.index else float(polygons[key[0]]) for key in keys}
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
 def test_partial_memberships_by_area_equal_scikit_learn_on_the_part_areas(catalog, data):
     """By area a partial member covers its parts' area: the table, ARI, NMI, VI, nested share and gap
@@ -229,7 +230,7 @@ def cut_municipalities(draw, catalog):
     return gpd.GeoDataFrame({"code": frame["zone"], "name": "Zone " + frame["zone"]}, geometry=frame.geometry, crs=31370)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
 def test_polygon_layers_by_population_and_by_area_equal_scikit_learn(catalog, data):
     frame_a, frame_b = data.draw(cut_municipalities(catalog)), data.draw(cut_municipalities(catalog))

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from geo.engine import metrics
+from tests.examples import examples
 
 tables = st.integers(1, 5).flatmap(lambda r: st.integers(1, 5).flatmap(
     lambda c: arrays(np.int64, (r, c), elements=st.integers(0, 12)))).filter(lambda t: t.sum() >= 2)
@@ -63,13 +64,13 @@ def test_nested_share_counts_whole_zones_only():
     assert metrics.nested_share(table, zone_totals=np.array([20.0, 10.0, 30.0])) == pytest.approx(30 / 60)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(tables)
 def test_ari_equals_pair_counting(table):
     assert metrics.adjusted_rand_index(table) == pytest.approx(_ari_by_pairs(table), abs=1e-9)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(tables)
 def test_measures_are_symmetric(table):
     t = table.astype(float)
@@ -79,7 +80,7 @@ def test_measures_are_symmetric(table):
         metrics.normalized_mutual_information(t.T), abs=1e-12)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(tables, st.randoms(use_true_random=False))
 def test_measures_ignore_zone_labels(table, rnd):
     t = table.astype(float)
@@ -93,7 +94,7 @@ def test_measures_ignore_zone_labels(table, rnd):
         assert measure(shuffled) == pytest.approx(measure(t), abs=1e-12)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(tables)
 def test_bounds(table):
     t = table.astype(float)
@@ -105,7 +106,7 @@ def test_bounds(table):
     assert 0.0 <= metrics.nested_share(t) <= 1.0
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(tables, st.floats(0.5, 1000.0))
 def test_measures_do_not_depend_on_units(table, scale):
     """Population or thousands of inhabitants: VI, NMI and nesting are scale-free."""

@@ -28,6 +28,7 @@ TOLERANCE = 1.0  # points: glyph boxes may overhang by a hair
 # line cuts the association, the norms, the history and the sources. Before the layout was fixed,
 # W13 took 11 pages and WRNL 8 with columns cut off at the right edge. W13 and WZK got a page more
 # when the largest zone's row and each membership period began naming their members (issue 26).
+pytestmark = pytest.mark.pdf  # the module prints four reports (its `printed` fixture)
 PAGES = {"W13": 9, "WRNL": 6, "WZK": 7, "ISOM": 5}
 # ISOM ended in 2018: printed from the association layer on a date when it existed.
 LAYER_OF = {"ISOM": f"{ASSOCIATIONS}@2018-06-30"}

@@ -12,6 +12,7 @@ from geo.reference.norms import PopulationNorm
 from geo.zoning.anchors import zone_anchors
 from geo.zoning.suggest import Constraints, suggest
 from geo.zoning.validation import validate
+from tests.examples import examples
 
 KORTRIJK, LENDELEDE, KUURNE, BREE, OUDSBERGEN = 34022, 34025, 34023, 72004, 72042
 
@@ -136,7 +137,7 @@ def test_impossible_bounds_mean_no_moves(elz, assoc):
     assert result.scenario.zone_codes == elz.zone_codes
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10_000), minimum=st.sampled_from([None, 50_000, 60_000, 75_000]),
        maximum=st.sampled_from([None, 125_000, 150_000]), contiguity=st.booleans(),
        group=st.sampled_from([(), ((KORTRIJK, KUURNE),), ((BREE, OUDSBERGEN),), ((KORTRIJK, LENDELEDE),)]),

@@ -442,6 +442,11 @@ def _run_in(pool: ProcessPoolExecutor, job: str, content: bytes, filename: str, 
                                    "(import_wall_seconds)") from None
     except BrokenProcessPool:
         workers = list(pool._processes.values())  # type: ignore[attr-defined]
+        # The executor's own thread reaps the dead worker after it fails the future: a second
+        # thread reading the worker's status beside it (join) can find it already read and take
+        # exit code 255 (seen under load: a CPU-limit death said as "stopte met code 255"). So its
+        # thread ends first; the status is then read once and kept.
+        pool.shutdown(wait=True, cancel_futures=True)
         for worker in workers:
             worker.join(5)
         codes = [w.exitcode for w in workers if w.exitcode not in (None, -signal.SIGTERM)]
