@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from api import cli_ensemble, cli_maps, cli_reports, cli_users, cli_zonings, serialize
+from api import cli_ensemble, cli_maps, cli_reports, cli_users, cli_zonings, serialize, startup
 from api.cli_common import add_command, check_as_of, global_options, print_frame, workspace
 from geo import dutch
 from geo.engine.layer import with_population
@@ -139,6 +139,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
     # One log line per request costs about a tenth of a cached answer's time: off unless asked for
     # (--access-log or REGIOMATCH_ACCESS_LOG=1); errors and start-up are logged either way.
     access_log = bool(args.access_log or get_settings().access_log)
+    # The app's modules load and its first report renders with the collector paused; the
+    # warm-up resumes it (api.startup). With --workers this process only watches the workers.
+    if args.workers == 1:
+        startup.pause()
     uvicorn.run("api.main:app", host=args.host, port=args.port, workers=args.workers, log_level="info",
                 http=protocol(), timeout_keep_alive=5, access_log=access_log)
 
@@ -191,7 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    finally:
+        startup.resume()  # paused by the `regiomatch` command while the modules loaded (api.launch)
     try:
         check_as_of(args)
         args.func(args)

@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from api import startup
 from api.activity import YieldToRequests, requests  # noqa: F401 (YieldToRequests: wired by api.main)
 from geo.reference.roles import zoning_layer
 
@@ -76,7 +77,10 @@ def _run(ws, warm_up: bool, run: _Run) -> None:
     # comes as soon as the server listens, then waits for this render (or this step for its
     # render) instead of sharing the interpreter with the other steps.
     first = [step for step in steps[:1] if step[0] == "report"]
-    _do(first, prepared)
+    try:
+        _do(first, prepared)
+    finally:
+        startup.resume()  # paused by `regiomatch serve` while the app loaded (api.startup)
     try:
         ws.store  # noqa: B018 - opens the database and creates its schema
         prepared.append("database")
