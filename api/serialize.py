@@ -7,6 +7,7 @@ import math
 
 import pandas as pd
 
+from geo.engine.areas import zone_areas
 from geo.engine.details import Member, ZoneDetail
 from geo.engine.layer import Layer
 from geo.engine.overlay import OverlayResult
@@ -43,7 +44,7 @@ def layer_info(layer: Layer) -> dict:
 
 def layer_zones(layer: Layer) -> dict:
     summary = layer.summary()
-    area = layer.zone_weight("area")
+    area = zone_areas(layer)
     return {
         **layer_info(layer),
         "population_year": layer.atoms.population_year,

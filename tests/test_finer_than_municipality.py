@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
+from geo.engine.areas import zone_areas
 from geo.engine.overlay import overlay
 from geo.geometry.polygons import municipal_polygons
 from geo.paths import SHIPPED_DATA
@@ -121,7 +122,7 @@ def test_a_layer_that_splits_municipalities_against_itself_is_perfect(antwerp, s
 def test_sub_zone_areas_are_their_polygons_areas(antwerp):
     """Shown were 78.74 / 66.05 / 41.89 / 85.47 km² (population share x the city's area); the
     polygons measure 30.22 / 33.82 / 31.91 / 159.95 km² (slivers along other borders aside)."""
-    areas = antwerp.zone_weight("area")
+    areas = zone_areas(antwerp)
     polygons = antwerp.polygons.reindex(antwerp.zone_codes).area.to_numpy() / 1e6
     assert np.abs(areas - polygons).max() < 0.06
     assert [round(float(a), 1) for a in areas] == [30.2, 33.8, 31.9, 160.0]
@@ -176,7 +177,7 @@ def test_zuidrand_by_area_covers_borsbeeks_area(catalog, register, antwerp):
     assert (whole["share"] == 1).all() and ANTWERPEN in set(members["nis_code"])
     areas = municipal_polygons().geometry.area / 1e6
     expected = float(areas.reindex(whole["nis_code"]).sum()) + borsbeek
-    assert register.zone_weight("area")[register.zone_position(zuidrand)] == pytest.approx(expected, abs=1e-3)
+    assert zone_areas(register)[register.zone_position(zuidrand)] == pytest.approx(expected, abs=1e-3)
 
     # Where: Borsbeek's outline against the sub-zones' polygons (all but 0.007 km² along the city's
     # border, which no sub-zone polygon covers, lies in Oost).

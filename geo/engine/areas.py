@@ -17,7 +17,7 @@ Examples
 --------
 >>> from geo.reference.catalog import load_catalog
 >>> antwerp = load_catalog().layer("eerstelijnszone_antwerpen_stad")
->>> [round(float(a), 1) for a in area_view(antwerp).zone_weight("area")]
+>>> [round(float(a), 1) for a in zone_areas(antwerp)]
 [30.2, 33.8, 31.9, 160.0]
 >>> register = area_view(load_catalog().layer("samenwerkingsverbanden"))
 >>> row, zuidrand = register.atoms.position(11002), register.zone_position("0672985901")
@@ -155,6 +155,20 @@ def part_area_shares(layer: "Layer") -> dict[tuple[int, int], float]:
                 cached[(row, col)] = min(float(areas[list(codes)].sum()) / total, 1.0)
         object.__setattr__(layer, "_part_area_shares", cached)
     return cached
+
+
+def zone_areas(layer: "Layer") -> np.ndarray:
+    """Per zone: its area in km², from its polygons where it has them, from its parts' area for
+    a partial membership, else its members' area times their shares (:func:`area_view`).
+
+    Examples
+    --------
+    >>> from geo.reference.catalog import load_catalog
+    >>> antwerp = load_catalog().layer("eerstelijnszone_antwerpen_stad")  # polygons within the city
+    >>> [round(float(a), 1) for a in zone_areas(antwerp)]
+    [30.2, 33.8, 31.9, 160.0]
+    """
+    return area_view(layer).membership.T @ layer.atoms.weights("area")
 
 
 def area_view(layer: "Layer") -> "Layer":

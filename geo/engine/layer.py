@@ -298,23 +298,21 @@ class Layer:
         return cached
 
     def zone_weight(self, weight: str = "population") -> np.ndarray:
-        """Per zone: inhabitants (or km^2) inside it. By area, a layer with polygons counts its
-        polygons' area in each municipality (:func:`geo.engine.areas.area_view`), not its
-        population share of the municipality's area.
+        """Per zone: the inhabitants inside it (a member counts with its share). A zone's area
+        is :func:`geo.engine.areas.zone_areas`: by area, a layer with polygons counts its
+        polygons' area in each municipality, not its population share of the municipality.
 
         Parameters
         ----------
-        weight : {"population", "area"}
+        weight : {"population"}
 
         Returns
         -------
         numpy.ndarray
-            One float per zone, in zone order; a member counts with its share.
+            One float per zone, in zone order.
         """
-        if weight == "area":
-            from geo.engine.areas import area_view
-
-            return area_view(self).membership.T @ self.atoms.weights(weight)  # type: ignore[arg-type]
+        if weight != "population":
+            raise ValueError(f"zone_weight counts inhabitants; areas are geo.engine.areas.zone_areas (got {weight!r})")
         return self.membership.T @ self.atoms.weights(weight)  # type: ignore[arg-type]
 
     def flemish_zones(self) -> np.ndarray:
@@ -365,23 +363,18 @@ class Layer:
         return [(codes[c], names[c], float(v)) for c, v in sorted(zip(indices[start:end].tolist(), data[start:end]))
                 if v != 0]
 
-    def summary(self, weight: str = "population") -> pd.DataFrame:
-        """One row per zone: code, name, population (or area) and member count.
-
-        Parameters
-        ----------
-        weight : {"population", "area"}
-            Also the name of the third column.
+    def summary(self) -> pd.DataFrame:
+        """One row per zone: code, name, population and member count.
 
         Returns
         -------
         pandas.DataFrame
-            Columns ``code, name, <weight>, members``.
+            Columns ``code, name, population, members``.
         """
         return pd.DataFrame({
             "code": self.zones["code"].to_numpy(),
             "name": self.zones["name"].to_numpy(),
-            weight: self.zone_weight(weight),
+            "population": self.zone_weight("population"),
             "members": self.member_count(),
         })
 

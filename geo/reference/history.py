@@ -35,19 +35,34 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import pandas as pd
 
 from geo.dutch import date as dutch_date
 from geo.dutch import state_on
+from geo.engine.atoms import Atoms
 from geo.engine.layer import Layer
 from geo.errors import InvalidInput, UnknownZone
 from geo.reference.roles import association_layer
-from geo.reference.vintages import carry_forward
+from geo.reference.vintages import Crosswalk, carry_forward
 
-if TYPE_CHECKING:  # annotations only: the catalog builds its dated layer from this module
-    from geo.reference.catalog import Catalog
+
+class Catalog(Protocol):
+    """What the dated history reads of a catalog (:class:`geo.reference.catalog.Catalog` is one;
+    the catalog builds its dated association layer from this module, so this one does not name it)."""
+
+    @property
+    def atoms(self) -> Atoms:
+        """The municipalities and their inhabitants."""
+
+    @property
+    def crosswalk(self) -> Crosswalk:
+        """Earlier municipalities to today's."""
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """The register's dated memberships."""
 
 COLUMNS = ["zone_code", "zone_name", "nis_code", "municipality", "share", "source_nis_code", "valid_from",
            "valid_to", "start_known", "registered_on", "status", "note"]
