@@ -21,6 +21,7 @@ import folium
 import pandas as pd
 
 from geo import dutch
+from geo.engine.areas import zone_summary
 from geo.engine.details import ZoneDetail
 from geo.engine.overlay import OverlayResult
 from geo.paths import SHIPPED_DATA
@@ -116,7 +117,7 @@ def overlay_map(result: OverlayResult, focus: str | None = None, *, data_dir: Pa
     munis = base.municipalities(atoms, data_dir, detail)
     muni_source = base.municipality_source(data_dir, detail)
     b_coverage = dict(zip(atoms.nis_codes.astype(int), b.coverage()))
-    b_summary = b.summary(result.weight).set_index("code")
+    b_summary = zone_summary(b, result.weight).set_index("code")
     tips, pops, styles = [], [], []
     for nis, row in munis.iterrows():
         a_zones, b_zones_of = a.zones_of(nis), b.zones_of(nis)
@@ -348,7 +349,7 @@ def overlay_municipality_popup(result: OverlayResult, nis_code: int) -> str:
     a_zones, b_zones = result.a.zones_of(nis_code), result.b.zones_of(nis_code)
     shorts = {code: [_zone_summary_html(result.zone_detail(code), result, unit, short=True), "<hr>"]
               for code, _, _ in a_zones[:base.MAX_ZONES_NAMED]}
-    b_summary = result.b.summary(result.weight).set_index("code")
+    b_summary = zone_summary(result.b, result.weight).set_index("code")
     return "".join(_municipality_popup(int(nis_code), row, result, a_zones, b_zones, shorts, b_summary, unit))
 
 

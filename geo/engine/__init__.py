@@ -34,6 +34,7 @@ _EXPORTS = {
     "area_view": "geo.engine.areas",
     "joint_areas": "geo.engine.areas",
     "zone_areas": "geo.engine.areas",
+    "zone_summary": "geo.engine.areas",
     "adjusted_rand_index": "geo.engine.metrics",
     "variation_of_information": "geo.engine.metrics",
     "normalized_mutual_information": "geo.engine.metrics",

@@ -171,6 +171,27 @@ def zone_areas(layer: "Layer") -> np.ndarray:
     return area_view(layer).membership.T @ layer.atoms.weights("area")
 
 
+def zone_summary(layer: "Layer", weight: str = "population") -> pd.DataFrame:
+    """:meth:`Layer.summary <geo.engine.layer.Layer.summary>` with its third column in
+    ``weight``: inhabitants, or km² (:func:`zone_areas`), named after it.
+
+    Examples
+    --------
+    >>> from geo.reference.catalog import load_catalog
+    >>> antwerp = load_catalog().layer("eerstelijnszone_antwerpen_stad")
+    >>> list(zone_summary(antwerp, "area").columns)
+    ['code', 'name', 'area', 'members']
+    """
+    frame = layer.summary()
+    if weight == "population":
+        return frame
+    if weight != "area":
+        raise ValueError(f"weight is 'population' or 'area', got {weight!r}")
+    frame = frame.rename(columns={"population": "area"})
+    frame["area"] = zone_areas(layer)
+    return frame
+
+
 def area_view(layer: "Layer") -> "Layer":
     """``layer`` with its membership in shares of *area*: from its polygons' intersections with the
     municipalities where it has polygons, from its parts' area for a partial membership
