@@ -28,10 +28,11 @@ install: $(STAMP)
 # Our own modules compiled ahead, as pip does for installed packages: where the environment sets
 # PYTHONDONTWRITEBYTECODE (containers, this CI), every start would compile them again (0.1-0.2 s
 # of a 1.5 s cold start). Only changed files are compiled; stale ones are never used. The page
-# templates likewise (maps/templates/__pycache__, keyed by their source: 0.1 s of W13's first answer).
+# templates likewise (maps/templates/__pycache__, keyed by their source), the catalog and the shipped
+# layers' outlines (data/__pycache__, geo/kept.py): 0.3 s of W13's first answer.
 bytecode: install
 	@$(BIN)/python -m compileall -q geo api maps
-	@$(BIN)/python -c "from maps.templating import compile_ahead; compile_ahead()"
+	@$(BIN)/regiomatch prepare
 
 run: install bytecode
 	$(BIN)/regiomatch serve --host $(HOST) --port $(PORT)

@@ -147,6 +147,19 @@ def cmd_serve(args: argparse.Namespace) -> None:
                 http=protocol(), timeout_keep_alive=5, access_log=access_log)
 
 
+def cmd_prepare(args: argparse.Namespace) -> None:
+    """What a server's start builds, built ahead and kept for it (``make run`` does this): the
+    page templates compiled, the catalog and the shipped layers' outlines (geo.kept)."""
+    from geo.geometry.polygons import zone_polygons
+    from geo.reference.catalog import load_catalog
+    from maps.templating import compile_ahead
+
+    compile_ahead()
+    catalog = load_catalog(args.data_dir, args.population_year, args.as_of)
+    for layer in catalog.layers():
+        zone_polygons(layer, catalog.data_dir)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(sub, "layers", help="list the layers (shipped and imported)")
     p.set_defaults(func=cmd_layers)
@@ -168,6 +181,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--against", default=zoning_layer())
     p.add_argument("--weight", choices=("population", "area"), default="population")
     p.set_defaults(func=cmd_mismatch)
+
+    p = add_command(sub, "prepare", help="build ahead what a server's start needs (templates, catalog, outlines)")
+    p.set_defaults(func=cmd_prepare)
 
     p = add_command(sub, "serve", help="start the HTTP API")
     p.add_argument("--host", default="127.0.0.1")

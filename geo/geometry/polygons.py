@@ -22,7 +22,8 @@ from shapely.geometry import mapping
 
 from geo.errors import InvalidInput
 from geo.geometry.crs import require_crs
-from geo.geometry.prepared import shipped_web_geometry
+from geo.geometry.prepared import fingerprint, prepared_fingerprints, shipped_web_geometry
+from geo.kept import kept
 from geo.lazy import lazy_module
 from geo.paths import METRIC_CRS, SHIPPED_DATA, WEB_CRS
 
@@ -41,7 +42,12 @@ MAX_SIMPLIFY_METRES = 5000.0
 
 @lru_cache(maxsize=4)
 def municipal_polygons(data_dir: Path = SHIPPED_DATA) -> gpd.GeoDataFrame:
-    """The 2025 municipalities in EPSG:31370, indexed by NIS code."""
+    """The 2025 municipalities in EPSG:31370, indexed by NIS code (kept for the next process,
+    :mod:`geo.kept`)."""
+    return kept(Path(data_dir), "municipalities", lambda: _read_municipal_polygons(Path(data_dir)))
+
+
+def _read_municipal_polygons(data_dir: Path) -> gpd.GeoDataFrame:
     frame = gpd.read_file(Path(data_dir) / "geometry.gpkg", layer="gemeente_2025")
     frame["nis_code"] = frame["nis_code"].astype(int)
     return frame.set_index("nis_code").sort_index()
@@ -88,20 +94,31 @@ def zone_polygons(layer: Layer, data_dir: Path = SHIPPED_DATA) -> gpd.GeoDataFra
 
 @lru_cache(maxsize=128)
 def _zone_polygons(layer: Layer, data_dir: Path) -> gpd.GeoDataFrame:
-    if layer.polygons is not None:
-        series = gpd.GeoSeries(layer.polygons, crs=METRIC_CRS)
-        frame = gpd.GeoDataFrame({"code": series.index.astype(str)}, geometry=series.values, crs=METRIC_CRS)
+    # A shipped layer's outlines (the prepared index names its make-up: zones and who counts
+    # towards which) are kept for the next process (geo.kept); a scenario's or an imported
+    # layer's are dissolved each time. The zones' names and details are the layer's own.
+    key = fingerprint(layer)
+    if key is not None and key in prepared_fingerprints(data_dir):
+        frame = kept(data_dir, f"outlines-{key}", lambda: _outlines(layer, data_dir))
     else:
-        munis = municipal_polygons(data_dir)
-        members = layer.members()
-        members = members[members["share"] >= 0.5]
-        geoms = munis.geometry.reindex(members["nis_code"].to_numpy())
-        parts = gpd.GeoDataFrame({"code": members["zone_code"].to_numpy()}, geometry=geoms.values, crs=METRIC_CRS)
-        # The municipalities tile the territory: a coverage union is several times faster than a
-        # general one and gives the same outlines.
-        frame = parts.dissolve(by="code", as_index=False, method="coverage")
+        frame = _outlines(layer, data_dir)
     frame = frame.merge(layer.zones, on="code", how="right")
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=METRIC_CRS)
+
+
+def _outlines(layer: Layer, data_dir: Path) -> gpd.GeoDataFrame:
+    """Code and outline of each zone (of at least one member or polygon)."""
+    if layer.polygons is not None:
+        series = gpd.GeoSeries(layer.polygons, crs=METRIC_CRS)
+        return gpd.GeoDataFrame({"code": series.index.astype(str)}, geometry=series.values, crs=METRIC_CRS)
+    munis = municipal_polygons(data_dir)
+    members = layer.members()
+    members = members[members["share"] >= 0.5]
+    geoms = munis.geometry.reindex(members["nis_code"].to_numpy())
+    parts = gpd.GeoDataFrame({"code": members["zone_code"].to_numpy()}, geometry=geoms.values, crs=METRIC_CRS)
+    # The municipalities tile the territory: a coverage union is several times faster than a
+    # general one and gives the same outlines.
+    return parts.dissolve(by="code", as_index=False, method="coverage")
 
 
 def to_web(frame: gpd.GeoDataFrame, simplify_metres: float = DEFAULT_SIMPLIFY_METRES,

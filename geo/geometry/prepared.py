@@ -71,6 +71,17 @@ def fingerprint(layer: Layer | None) -> str | None:
     return digest.hexdigest()
 
 
+def prepared_fingerprints(data_dir: Path) -> frozenset[str]:
+    """The fingerprints of the layers whose outlines the data folder ships (the shipped layers
+    as built; the municipalities' is :data:`MUNICIPALITIES`)."""
+    return _fingerprints(Path(data_dir))
+
+
+@lru_cache(maxsize=8)
+def _fingerprints(data_dir: Path) -> frozenset[str]:
+    return frozenset(key for files in _index(data_dir).values() for key in files)
+
+
 def metres_key(metres: float) -> str:
     """A distance in metres as a cache key (``250.0`` -> ``'250'``)."""
     return f"{float(metres):g}"
@@ -98,6 +109,7 @@ def geometry_digest(data_dir: Path) -> str:
 def forget_index() -> None:
     """Read the index again on next use (after :mod:`geo.geometry.build` rewrote it)."""
     _index.cache_clear()
+    _fingerprints.cache_clear()
 
 
 def _read(path: Path) -> bytes | None:

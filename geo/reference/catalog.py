@@ -19,6 +19,7 @@ import pandas as pd
 from geo.engine.atoms import Atoms
 from geo.engine.layer import Layer
 from geo.errors import InvalidInput, UnknownLayer
+from geo.kept import kept
 from geo.paths import SHIPPED_DATA
 from geo.reference.vintages import Crosswalk
 
@@ -284,7 +285,9 @@ def load_catalog_from(data_dir: Path = SHIPPED_DATA, population_year: int | None
 
 @lru_cache(maxsize=4)
 def _read_catalog(data_dir: str, population_year: int) -> Catalog:
-    return read_catalog(Path(data_dir), population_year)
+    # Built once and kept on disk for the next process while the data and code are the same
+    # (geo.kept): 0.1 s of every start-up.
+    return kept(Path(data_dir), f"catalog-{population_year}", lambda: read_catalog(Path(data_dir), population_year))
 
 
 @lru_cache(maxsize=16)
