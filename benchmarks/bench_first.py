@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.bench_pages import SCENARIO_MOVES, Client, _warm
-from benchmarks.bench_server import REPO, server
+from benchmarks.bench_server import REPO, prepare, server
 
 FIRST_PAGE = "/reports/samenwerkingsverband/W13"
 FIRST_PRINTS = ["/vergelijk.pdf?base=eerstelijnszone&other=scenario:{scenario}&against=samenwerkingsverband"
@@ -77,6 +77,8 @@ def measure(quick: bool = False, baseline: Path | None = None) -> dict:
     log = Path(tempfile.gettempdir()) / "regiomatch-bench-first.log"
     log.write_bytes(b"")
     repos = {"now": REPO, **({"baseline": baseline} if baseline is not None else {})}
+    for repo in repos.values():
+        prepare(repo)  # as `make run` does before serving
     result: dict = {"first_page": first_page(log, 2 if quick else 5, repos)}
     for name, repo in repos.items():
         result[name] = after_warm_up(log, repo, 10 if quick else 30)

@@ -46,11 +46,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def server_command(port: int, workers: int = 1) -> list[str]:
-    """``regiomatch serve`` as ``python -m api.cli``: run from a checkout (``cwd``), it serves that
-    checkout's code (the ``regiomatch`` script of an editable install imports the installed one)."""
-    return [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+def server_command(port: int, workers: int = 1, repo: Path = REPO) -> list[str]:
+    """``regiomatch serve`` as ``python -m <its entry module>``: run from a checkout (``cwd``), it
+    serves that checkout's code (the ``regiomatch`` script of an editable install imports the
+    installed one). The entry module is ``api.launch`` (the collector paused while modules load,
+    api/startup.py) where the checkout has it, else ``api.cli``."""
+    entry = "api.launch" if (Path(repo) / "api" / "launch.py").exists() else "api.cli"
+    return [sys.executable, "-m", entry, "serve", "--host", "127.0.0.1", "--port", str(port),
             "--workers", str(workers)]
+
+
+def prepare(repo: Path = REPO) -> None:
+    """What ``make run`` builds before serving (templates, catalog, outlines: ``regiomatch
+    prepare``), where the checkout has the command."""
+    if (Path(repo) / "api" / "launch.py").exists():
+        subprocess.run([sys.executable, "-m", "api.launch", "prepare"], cwd=repo, check=True,
+                       stdout=subprocess.DEVNULL)
 
 
 def status(url: str, timeout: float = 10.0) -> int:
@@ -81,7 +92,8 @@ def server(log: Path, env: dict[str, str] | None = None, workers: int = 1, ready
     base = f"http://127.0.0.1:{port}"
     with open(log, "ab") as out:
         t0 = time.perf_counter()
-        argv = server_command(port, workers) if command is None else [a.replace("{port}", str(port)) for a in command]
+        argv = (server_command(port, workers, repo) if command is None
+                else [a.replace("{port}", str(port)) for a in command])
         process = subprocess.Popen(argv, cwd=repo, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             while True:
