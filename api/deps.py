@@ -23,8 +23,7 @@ from api.errors import Unauthorized
 from api.settings import YEAR_COOKIE, Settings, workspace_for
 from geo.accounts.roles import LOCAL, OPERATOR, Actor, check_beheerder
 from geo.engine.overlay import OverlayResult, overlay
-from geo.errors import InvalidInput
-from geo.reference.catalog import population_years
+from geo.reference.catalog import population_years, require_population_year
 from geo.storage.workspace import Workspace
 
 if TYPE_CHECKING:  # the account tables bring the database library: loaded with the first sign-in
@@ -92,8 +91,7 @@ async def get_workspace(request: Request, population_year: int | None = Query(
     year = year or settings.population_year
     if year == settings.population_year:
         return app_workspace(request.app)
-    if year not in population_years():
-        raise InvalidInput(f"no population for {year}; available years: {', '.join(map(str, population_years()))}")
+    require_population_year(year)
     return await run_in_threadpool(workspace_for, settings, None, year)
 
 

@@ -139,6 +139,25 @@ def wants_page(request: Request, matched: bool = True) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+def _browser_page(request: Request) -> bool:
+    """Whether bad input on this request is answered with the Dutch page: a page route, or any
+    route outside the API a browser asks for (``Accept: text/html``)."""
+    path = request.url.path
+    if request.method not in ("GET", "HEAD") or path.startswith(MACHINE_PREFIXES):
+        return False
+    return bool(HTML_ROUTES.match(path)) or "text/html" in request.headers.get("accept", "")
+
+
+def invalid_page(problem: RequestValidationError | list[str]) -> HTMLResponse:
+    """The Dutch page of a page's address with a value it cannot take (422): pydantic's errors,
+    or the Dutch sentences of a domain error."""
+    from api.invalid_page import problems
+    from maps.pages import render_invalid
+
+    said = problem if isinstance(problem, list) else problems(problem.errors())
+    return HTMLResponse(render_invalid(said), status_code=422)
+
+
 def not_found_page(request: Request, exc: Exception | None) -> HTMLResponse:
     from api.not_found import not_found_html  # imports the workspace, which imports this module
 
@@ -181,12 +200,16 @@ def install(app: FastAPI) -> None:
             headers = {"Retry-After": "5"}
         if is_ogc(request.url.path):
             return ogc_error(status_for(exc), exc.detail, exc.code, headers)
+        if status_for(exc) == 422 and exc.dutch and _browser_page(request):
+            return invalid_page([exc.dutch])
         return error_response(status_for(exc), detail_for(request, exc), exc.code, headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse | HTMLResponse:
         if is_ogc(request.url.path):
             return ogc_error(400, _describe_validation(exc), "invalid_input")
+        if _browser_page(request):
+            return invalid_page(exc)
         return error_response(422, _describe_validation(exc), "invalid_input")
 
     @app.exception_handler(StarletteHTTPException)
@@ -268,6 +291,13 @@ def document_errors(app: FastAPI) -> None:
                     responses["404"] = {"description": "Not found: a Dutch HTML page naming what is missing, "
                                                        "with a search box and close matches",
                                         "content": _page_content()}
+                if method in ("get", "head") and not path.startswith(MACHINE_PREFIXES) and "422" in responses:
+                    # A page route, or a browser (Accept: text/html) elsewhere, gets the Dutch page
+                    # naming the parameter; an error only the API words stays JSON.
+                    responses["422"] = {"description": "A parameter the page cannot take: a Dutch HTML page "
+                                                       "naming it, what it takes and what it got (or the "
+                                                       "JSON error)",
+                                        "content": {**_error_content(), **_page_content()}}
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
         app.openapi_schema = schema

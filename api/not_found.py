@@ -19,12 +19,12 @@ MAX_LISTED_ZONES = 30  # a short layer is listed whole when nothing resembles th
 MAX_SHOWN = 60  # typed text shown back on the page (a path segment may be thousands of characters)
 
 
-def _shown(text: str) -> str:
+def shown(text: str) -> str:
     """What the user typed, cut for the page (the matching cuts it too: geo.reference.lookup).
 
     Examples
     --------
-    >>> _shown("1" * 4290)[-3:], len(_shown("1" * 4290))
+    >>> shown("1" * 4290)[-3:], len(shown("1" * 4290))
     ('11…', 61)
     """
     return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "…"
@@ -80,7 +80,7 @@ def not_found_html(request: Request, exc: Exception | None) -> str:
         found = [c for c in close_matches(typed, names, limit=6, cutoff=0.6)]
         return render_not_found(
             "Gemeente niet gevonden",
-            f"Er is geen gemeente met NIS-code {_shown(typed)}, ook niet onder een code van voor de fusies van 2019 "
+            f"Er is geen gemeente met NIS-code {shown(typed)}, ook niet onder een code van voor de fusies van 2019 "
             f"of 2025. Een NIS-code heeft 5 cijfers, bijvoorbeeld 34025 voor Lendelede.",
             [{"href": f"/municipalities/{c}", "label": f"{names[c]} ({c})"} for c in found],
             suggestions_heading="Gemeenten met een gelijkaardige NIS-code")
@@ -94,15 +94,15 @@ def not_found_html(request: Request, exc: Exception | None) -> str:
             found, heading = list(zones), f"Alle zones van {layer.name}"
         base = request.url.path.rsplit("/", 1)[0]
         return render_not_found(
-            "Zone niet gevonden", f"{layer.name} heeft geen zone met code ‘{_shown(typed)}’.",
+            "Zone niet gevonden", f"{layer.name} heeft geen zone met code ‘{shown(typed)}’.",
             [{"href": f"{base}/{quote(c, safe='')}", "label": f"{zones[c]} ({c})"} for c in found],
-            query=_shown(typed) if not typed.isdigit() else "", suggestions_heading=heading)
+            query=shown(typed) if not typed.isdigit() else "", suggestions_heading=heading)
     if isinstance(exc, e.UnknownLayer):
         typed = _unknown_layer_id(request, ws)
         layers = {layer.id: layer.name for layer in ws.layers()}
         found = close_matches(typed, layers, limit=5)
         return render_not_found(
-            "Laag niet gevonden", f"Er is geen laag met de naam ‘{_shown(typed)}’. Een laag wordt aangeduid met haar "
+            "Laag niet gevonden", f"Er is geen laag met de naam ‘{shown(typed)}’. Een laag wordt aangeduid met haar "
             "korte naam, bijvoorbeeld eerstelijnszone of samenwerkingsverband.",
             [{"href": _with(request, typed, i), "label": f"{layers[i]} ({i})"} for i in found] or
             [{"href": _with(request, typed, i), "label": f"{n} ({i})"} for i, n in layers.items()],

@@ -9,9 +9,10 @@ class RegiomatchError(Exception):
 
     code = "invalid_input"
 
-    def __init__(self, detail: str):
+    def __init__(self, detail: str, dutch: str | None = None):
         super().__init__(detail)
         self.detail = detail
+        self.dutch = dutch  # the same in Dutch, where a page shows it (api.errors)
 
 
 class NotFound(RegiomatchError):

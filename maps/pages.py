@@ -229,3 +229,18 @@ def render_not_found(heading: str, message: str, suggestions: list[dict], query:
     """
     return render("notfound.html", heading=heading, message=message, suggestions=suggestions, query=query,
                   suggestions_heading=suggestions_heading)
+
+
+def render_invalid(problems: list[str]) -> str:
+    """The Dutch page of a page's address with a value it cannot take (status 422): each
+    problem in a sentence, the search box and the way back.
+
+    Examples
+    --------
+    >>> html = render_invalid(["‘format’ moet een van ‘html’, ‘pdf’ zijn, niet ‘docx’."])
+    >>> "Ongeldige invoer (fout 422)" in html, "niet ‘docx’" in html
+    (True, True)
+    """
+    message = " ".join(problems) + " Pas het adres aan, of begin opnieuw vanaf de startpagina."
+    return render("notfound.html", heading="Deze pagina kan zo niet getoond worden", message=message,
+                  suggestions=[], query="", suggestions_heading="", status_line="Ongeldige invoer (fout 422)")

@@ -45,12 +45,16 @@ def test_wrong_crs_is_a_422_with_english_detail_on_the_api_and_dutch_on_pages():
 
     @app.get("/api/v1/kapot")
     @app.get("/werkbank/kapot")
+    @app.post("/werkbank/kapot")
     def broken() -> None:
         require_crs(_frame("EPSG:4326"), "EPSG:31370")
 
     with TestClient(app) as client:
         api = client.get("/api/v1/kapot")
         page = client.get("/werkbank/kapot")
-    assert api.status_code == page.status_code == 422
+        form = client.post("/werkbank/kapot")  # what the workbench's scripts send: JSON back, in Dutch
+    assert api.status_code == page.status_code == form.status_code == 422
     assert api.json() == {"detail": "expected geometry in EPSG:31370, got EPSG:4326", "code": "wrong_crs"}
-    assert page.json()["detail"] == "De geometrie staat in EPSG:4326; hier is EPSG:31370 nodig."
+    assert form.json()["detail"] == "De geometrie staat in EPSG:4326; hier is EPSG:31370 nodig."
+    assert page.headers["content-type"].startswith("text/html")
+    assert "De geometrie staat in EPSG:4326; hier is EPSG:31370 nodig." in page.text

@@ -38,8 +38,10 @@ from schemathesis.specs.openapi import checks as openapi_checks
 from api.errors import HTML_ROUTES, is_ogc
 from api.main import create_app
 from api.settings import Settings
+from tests.examples import examples
 
-EXAMPLES = int(os.environ.get("REGIOMATCH_FUZZ_EXAMPLES", "20"))
+# A quarter of them in `make check` (tests/examples.py): the whole module is 80 s of its CPU.
+EXAMPLES = examples(int(os.environ.get("REGIOMATCH_FUZZ_EXAMPLES", "20")))
 # What each operation answered, printed at the end of the module (``pytest -s`` or ``-rA``).
 TALLY: dict[str, Counter] = defaultdict(Counter)
 
@@ -126,8 +128,8 @@ def user_data() -> Iterator[None]:
 
 
 def errors_name_the_problem(ctx, response, case) -> None:  # noqa: ANN001 - schemathesis check signature
-    """Any 4xx/5xx is JSON ``{"detail", "code"}`` with words in it; a 404 of an HTML page
-    (``api.errors.HTML_ROUTES``) is a Dutch page saying what was not found."""
+    """Any 4xx/5xx is JSON ``{"detail", "code"}`` with words in it; a 404 or 422 of an HTML page
+    (``api.errors.HTML_ROUTES``) is a Dutch page saying what was not found or what cannot be."""
     if response.status_code < 400:
         return None
     content_type = response.headers.get("content-type", "")
@@ -135,6 +137,11 @@ def errors_name_the_problem(ctx, response, case) -> None:  # noqa: ANN001 - sche
     if response.status_code == 404 and content_type.startswith("text/html"):
         assert HTML_ROUTES.match(case.operation.path), f"HTML error page on {case.operation.path}"
         assert "niet gevonden" in response.text, "the 404 page does not say what was not found"
+        return None
+    if response.status_code == 422 and content_type.startswith("text/html"):
+        # a page's address with a value it cannot take: the Dutch page naming the parameter
+        assert HTML_ROUTES.match(case.operation.path), f"HTML error page on {case.operation.path}"
+        assert "Ongeldige invoer (fout 422)" in response.text and "Input should" not in response.text
         return None
     body = response.json()
     if is_ogc(case.operation.path):

@@ -17,8 +17,7 @@ from api.render_cache import ALL_LAYERS, cached
 from api.settings import YEAR_COOKIE
 from geo import dutch
 from geo.engine.overlay import overlay
-from geo.errors import InvalidInput
-from geo.reference.catalog import population_years
+from geo.reference.catalog import require_population_year
 from geo.reference.roles import association_layer, zoning_layer
 from geo.storage.workspace import Workspace
 from geo.views.atlas import fit_atlas, municipality_counts
@@ -45,8 +44,7 @@ def choose_population_year(request: Request,
                            jaar: int = Query(..., description="One of the shipped years")) -> Response:
     """The selector on every page: remembers the year (cookie ``bevolkingsjaar``) and returns to the
     page it was chosen on, so every link after it shows that year's figures."""
-    if jaar not in population_years():
-        raise InvalidInput(f"no population for {jaar}; available years: {', '.join(map(str, population_years()))}")
+    require_population_year(jaar)
     back = urlsplit(request.headers.get("referer", ""))
     target = back.path if back.path.startswith("/") and not back.path.startswith("//") else "/"
     if back.query:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
+from geo.dutch import join as dutch_join
 from geo.engine.atoms import Atoms
 from geo.engine.layer import Layer
 from geo.errors import InvalidInput, UnknownLayer
@@ -39,6 +40,28 @@ def population_years(data_dir: Path = SHIPPED_DATA) -> tuple[int, ...]:
     """
     years = pd.read_csv(Path(data_dir) / "population.csv", usecols=["year"])["year"].unique()
     return tuple(sorted(int(y) for y in years))
+
+
+def require_population_year(year: int, years: tuple[int, ...] | None = None) -> int:
+    """``year`` if the data has its population (``years``, default :func:`population_years`),
+    else :class:`~geo.errors.InvalidInput` naming the years there are, in English and in Dutch.
+
+    Examples
+    --------
+    >>> require_population_year(2024)
+    2024
+    >>> try:
+    ...     require_population_year(1850, (2020, 2024))
+    ... except InvalidInput as exc:
+    ...     print(exc.detail, "|", exc.dutch)
+    no population for 1850; available years: 2020, 2024 | Er zijn geen bevolkingscijfers van 1850; wel van 2020 en 2024.
+    """
+    years = population_years() if years is None else years
+    if year not in years:
+        raise InvalidInput(f"no population for {year}; available years: {', '.join(map(str, years))}",
+                           dutch=f"Er zijn geen bevolkingscijfers van {year}; wel van "
+                                 f"{dutch_join([str(y) for y in years])}.")
+    return year
 
 
 @lru_cache(maxsize=16)
@@ -150,9 +173,7 @@ def read_atoms(data_dir: Path = SHIPPED_DATA, population_year: int | None = None
     population_year = default_population_year() if population_year is None else population_year
     municipalities = pd.read_csv(data_dir / "municipalities.csv")
     population = pd.read_csv(data_dir / "population.csv")
-    years = [int(y) for y in sorted(population["year"].unique())]
-    if population_year not in years:
-        raise InvalidInput(f"no population for {population_year}; available years: {', '.join(map(str, years))}")
+    require_population_year(population_year, tuple(int(y) for y in sorted(population["year"].unique())))
     rows = population[population["year"] == population_year]
     counts = rows.set_index("nis_code")["inhabitants"]
     municipalities["population"] = municipalities["nis_code"].map(counts).astype(int)
