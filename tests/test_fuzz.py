@@ -41,7 +41,8 @@ from api.settings import Settings
 from tests.examples import examples
 
 # A quarter of them in `make check` (tests/examples.py): the whole module is 80 s of its CPU.
-EXAMPLES = examples(int(os.environ.get("REGIOMATCH_FUZZ_EXAMPLES", "20")))
+FULL_EXAMPLES = int(os.environ.get("REGIOMATCH_FUZZ_EXAMPLES", "20"))
+EXAMPLES = examples(FULL_EXAMPLES)
 # What each operation answered, printed at the end of the module (``pytest -s`` or ``-rA``).
 TALLY: dict[str, Counter] = defaultdict(Counter)
 
@@ -54,6 +55,10 @@ APP = create_app(Settings(state_dir=Path(tempfile.mkdtemp(prefix="regiomatch-fuz
 # of the run would only fuzz the refusal. Those two routes are tested in tests/test_sec_accounts.py.
 schema = schemathesis.openapi.from_dict(APP.openapi()).exclude(method="POST", path_regex=r"^/(api/v1/users|beheer/gebruikers)$")
 schema.app = APP  # what ``schemathesis.openapi.from_asgi`` sets; from_asgi would open var/ at import
+if EXAMPLES < FULL_EXAMPLES:
+    # The fast loop (`make check`): a few random requests per operation. The coverage phase's
+    # boundary values and wrong types (most of this module's minute of CPU) run in make test and CI.
+    schema.config.phases.coverage.enabled = False
 
 # Random strings almost never name a real layer, zone or scenario, so half the time a parameter
 # with one of these names gets a real value instead: the fuzzing then reaches the computation
