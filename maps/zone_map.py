@@ -273,6 +273,33 @@ def _path(rings: Rings) -> str:
     return "".join(out)
 
 
+def simplified_polygons(layer: Layer | None, tolerance: float, data_dir: Path = SHIPPED_DATA):
+    """The municipalities' polygons (``layer=None``) or ``layer``'s zone polygons (EPSG:31370, a
+    Series indexed by NIS code or zone code) simplified to ``tolerance`` metres, kept per tolerance:
+    what a map drawn at a pixel of ``tolerance`` metres shows (:func:`maps.comparison_png.comparison_svg`).
+
+    Examples
+    --------
+    >>> len(simplified_polygons(None, 64.0)) == len(simplified_polygons(None, 1.0))
+    True
+    """
+    if layer is None:
+        return _simplified(_municipalities, Path(data_dir), float(tolerance))
+    return _simplified(_zones, layer, Path(data_dir), float(tolerance))
+
+
+def path_data(rings: Rings) -> str:
+    """SVG path data of polygons in drawing pixels (tenths of a pixel, :data:`SVG_UNITS`, each
+    step relative to the point before): what :func:`svg` writes for each colour.
+
+    Examples
+    --------
+    >>> path_data([(np.array([[0.0, 0.0], [4.0, 0.0], [4.0, 3.0], [0.0, 0.0]]), [])])
+    'M0 0l40 0l0 30z'
+    """
+    return _path(rings)
+
+
 @lru_cache(maxsize=4)
 def _municipalities(data_dir: Path):
     """The municipalities' polygons (EPSG:31370) as a Series indexed by NIS code."""
