@@ -285,6 +285,23 @@ def test_the_printed_comparison_map_is_drawn_cut_to_its_view(catalog) -> None:
         assert 0 <= int(x) <= width and 0 <= int(y) <= height
 
 
+
+def test_a_scenario_map_takes_its_base_outlines_only_where_the_members_are_the_same(catalog) -> None:
+    import shapely
+
+    from maps.comparison_png import _outlines
+    from maps.zone_map import simplified_polygons
+
+    base = catalog.layer(BASE)
+    other = apply_moves(base, [Move(72004, "elz28"), Move(34025, "elz18")])
+    reused = _outlines(other, base, 64.0, catalog.data_dir)
+    dissolved = simplified_polygons(other, 64.0, catalog.data_dir)
+    dissolved = dissolved[dissolved.notna()]
+    assert set(reused.index) == set(dissolved.index)
+    assert shapely.equals(reused.reindex(dissolved.index).to_numpy(), dissolved.to_numpy()).all()
+    moved_from = base.zones_of(72004)[0][0]  # a zone that lost a member: not the base's outline
+    assert not shapely.equals(reused[moved_from], simplified_polygons(base, 64.0, catalog.data_dir)[moved_from])
+
 # -- browser sign-in ---------------------------------------------------------------------------
 @pytest.fixture
 def token_client(make_client) -> TestClient:

@@ -1,0 +1,117 @@
+"""Issue 25, first prints in process: the first print of a PDF the warm-up did not print.
+
+Each sample is a fresh interpreter started in a checkout (``python -c`` with that checkout as its
+working directory, so it imports that checkout's code) that
+
+1. prepares as the server's warm-up does (``api.warmup._steps``, run in order in this thread),
+   without the GIS service's features and with one report printed (W13's page and PDF) instead of
+   every association's: fonts loaded, WeasyPrint imported, one other PDF printed;
+2. prints one PDF through its route's synchronous function, timed (wall and CPU seconds of the
+   process): elz18's report (``/reports/eerstelijnszone/elz18?format=pdf``) or the comparison of a
+   saved scenario with its base (``/vergelijk.pdf``, Lendelede and Wevelgem to elz18, asked for
+   without its page).
+
+With ``baseline`` (another checkout, e.g. a worktree of main) the two checkouts' samples
+alternate, so each ratio comes from one run; the 1-minute load average is recorded beside each
+sample (CPU seconds are distorted far less by the load than wall seconds).
+
+    python -m benchmarks.run --only print --baseline ../main-checkout
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+KINDS = ("report", "compare")
+
+# Runs in the checkout being measured; prints one JSON line.
+CHILD = r'''
+import json, os, sys, tempfile, time
+os.environ["REGIOMATCH_STATE_DIR"] = tempfile.mkdtemp(prefix="regiomatch-bench-print-")
+for key in ("REGIOMATCH_DATABASE_URL", "DATABASE_URL", "REGIOMATCH_API_TOKEN"):
+    os.environ.pop(key, None)
+from api import warmup
+from api.settings import Settings, workspace_for
+ws = workspace_for(Settings())
+t0 = time.perf_counter()
+reports = 0
+for name, step in warmup._steps(ws):
+    if name == "features":
+        continue
+    if name == "reports":
+        reports += 1
+        if reports > 1:
+            continue
+    step()
+prepared = time.perf_counter() - t0
+kind = sys.argv[1]
+if kind == "compare":
+    from api.routes.workbench import compare_pdf
+    moves = [{"nis_code": 34025, "to_zone": "elz18"}, {"nis_code": 34041, "to_zone": "elz18"}]
+    record = ws.store.create_scenario("Lendelede en Wevelgem naar Kortrijk", "eerstelijnszone", moves)
+    def first():
+        return compare_pdf.sync(base="eerstelijnszone", other=f"scenario:{record.id}",
+                                against=["samenwerkingsverband", "referentieregio"], ws=ws)
+else:
+    from api.routes.reports import get_report
+    def first():
+        return get_report.sync(layer="eerstelijnszone", code="elz18", against=None, format="pdf", ws=ws)
+load = os.getloadavg()[0]
+wall, cpu = time.perf_counter(), time.process_time()
+response = first()
+wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+print(json.dumps({"wall_s": wall, "cpu_s": cpu, "status": response.status_code, "bytes": len(response.body),
+                  "pdf": response.body[:5] == b"%PDF-", "load": round(load, 2), "prepared_s": round(prepared, 2)}))
+'''
+
+
+def sample(repo: Path, kind: str) -> dict:
+    """One fresh process in ``repo``: prepare, then the first print of ``kind``."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run([sys.executable, "-c", CHILD, kind], cwd=repo, env=env, capture_output=True, text=True,
+                          timeout=600, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the print sample failed in {repo}: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure(quick: bool = False, baseline: Path | None = None) -> dict:
+    """Per kind of PDF and checkout: the samples, their medians, and the ratio baseline / now."""
+    runs = 2 if quick else 5
+    repos = {"now": REPO, **({"baseline": Path(baseline)} if baseline is not None else {})}
+    out: dict = {"runs": runs, "what": "first print in a fresh process after a warm-up-like preparation"}
+    for kind in KINDS:
+        samples: dict = {name: [] for name in repos}
+        for _ in range(runs):
+            for name, repo in repos.items():
+                samples[name].append(sample(repo, kind))
+        entry: dict = {}
+        for name, runs_of in samples.items():
+            entry[name] = {"wall_ms": [round(s["wall_s"] * 1e3, 1) for s in runs_of],
+                           "cpu_ms": [round(s["cpu_s"] * 1e3, 1) for s in runs_of],
+                           "load": [s["load"] for s in runs_of], "bytes": runs_of[-1]["bytes"],
+                           "all_pdf": all(s["pdf"] and s["status"] == 200 for s in runs_of)}
+            entry[name]["median_wall_ms"] = statistics.median(entry[name]["wall_ms"])
+            entry[name]["median_cpu_ms"] = statistics.median(entry[name]["cpu_ms"])
+        if "baseline" in entry:
+            for unit in ("wall", "cpu"):
+                entry[f"ratio_{unit}_baseline_over_now"] = round(
+                    entry["baseline"][f"median_{unit}_ms"] / entry["now"][f"median_{unit}_ms"], 2)
+        out[kind] = entry
+    return out
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", type=Path, default=None)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    print(json.dumps(measure(args.quick, args.baseline), indent=1))
