@@ -115,10 +115,7 @@ def comparison_png(base: Layer, other: Layer, moved: list[int], data_dir: Path =
 
     munis = _drawn_municipalities(Path(data_dir))
     colours = zone_colours(base, Path(data_dir))
-    touched = {c for layer in (base, other) for nis in moved for c, _, _ in layer.zones_of(int(nis))}
-    area = [n for layer in (base, other) for code in touched
-            for n in layer.members(code)["nis_code"].astype(int) if n in munis.index]
-    xmin, ymin, xmax, ymax = view_bounds(munis, area)
+    xmin, ymin, xmax, ymax = view_bounds(munis, _area(base, other, moved, munis))
     panel_ratio = (ymax - ymin) / max(xmax - xmin, 1.0)
     # A wide view (all of Flanders is three times wider than high) gets the page's whole width for
     # each map, one above the other; a compact one stays side by side.
@@ -199,10 +196,7 @@ def comparison_svg(base: Layer, other: Layer, moved: list[int], data_dir: Path =
     data_dir = Path(data_dir)
     munis = _drawn_municipalities(data_dir)
     colours = zone_colours(base, data_dir)
-    touched = {c for layer in (base, other) for nis in moved for c, _, _ in layer.zones_of(int(nis))}
-    area = [n for layer in (base, other) for code in touched
-            for n in layer.members(code)["nis_code"].astype(int) if n in munis.index]
-    xmin, ymin, xmax, ymax = view_bounds(munis, area)
+    xmin, ymin, xmax, ymax = view_bounds(munis, _area(base, other, moved, munis))
     ratio = (ymax - ymin) / max(xmax - xmin, 1.0)
     width = width_inches * DPI
     top = LEGEND_PX + TITLE_PX
@@ -266,6 +260,14 @@ def comparison_svg(base: Layer, other: Layer, moved: list[int], data_dir: Path =
     parts.append(_text(0.01 * width, height - 0.3 * CREDIT_PX, ATTRIBUTION, 5 * PT, fill="#555555"))
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _area(base: Layer, other: Layer, moved: list[int], munis: gpd.GeoDataFrame) -> list[int]:
+    """The municipalities of the zones the moves touch, in either zoning (a zone code of one
+    zoning that the other does not have counts in the one that has it)."""
+    touched = {c for layer in (base, other) for nis in moved for c, _, _ in layer.zones_of(int(nis))}
+    return [n for layer in (base, other) for code in touched if layer.has_zone(code)
+            for n in layer.members(code)["nis_code"].astype(int) if n in munis.index]
 
 
 def _outlines(layer: Layer, base: Layer, tolerance: float, data_dir: Path):

@@ -286,6 +286,18 @@ def test_the_printed_comparison_map_is_drawn_cut_to_its_view(catalog) -> None:
 
 
 
+
+def test_the_printed_comparison_map_draws_two_zonings_with_different_zone_codes(catalog) -> None:
+    from markupsafe import escape
+
+    from geo.zoning.compare import moved_municipalities
+    from maps.comparison_png import comparison_svg
+
+    base, other = catalog.layer(BASE), catalog.layer("referentieregio")
+    moved = [m["nis_code"] for m in moved_municipalities(base, other)][:3]
+    drawn = comparison_svg(base, other, moved)  # a zone code of one is unknown to the other
+    assert f">{escape(base.name)}</text>" in drawn and f">{escape(other.name)}</text>" in drawn
+
 def test_a_scenario_map_takes_its_base_outlines_only_where_the_members_are_the_same(catalog) -> None:
     import shapely
 
