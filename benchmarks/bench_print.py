@@ -13,7 +13,9 @@ working directory, so it imports that checkout's code) that
 
 With ``baseline`` (another checkout, e.g. a worktree of main) the two checkouts' samples
 alternate, so each ratio comes from one run; the 1-minute load average is recorded beside each
-sample (CPU seconds are distorted far less by the load than wall seconds).
+sample (CPU seconds are distorted far less by the load than wall seconds). Then the same two
+first prints through HTTP on a real server of each checkout after its whole warm-up
+(:func:`through_server`).
 
     python -m benchmarks.run --only print --baseline ../main-checkout
 """
@@ -21,6 +23,7 @@ sample (CPU seconds are distorted far less by the load than wall seconds).
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -79,6 +82,39 @@ def sample(repo: Path, kind: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def through_server(runs: int, repos: dict[str, Path]) -> dict:
+    """The same two first prints through HTTP on a real server of each checkout whose warm-up is
+    done (``benchmarks.bench_first``'s paths, the compare PDF first), one server per run, the
+    checkouts alternated."""
+    import tempfile
+
+    from benchmarks.bench_first import FIRST_PRINTS
+    from benchmarks.bench_pages import SCENARIO_MOVES, Client
+    from benchmarks.bench_server import server
+
+    log = Path(tempfile.gettempdir()) / "regiomatch-bench-print.log"
+    out: dict = {name: {path: {"first_ms": [], "load": []} for path in FIRST_PRINTS} for name in repos}
+    for _ in range(runs):
+        for name, repo in repos.items():
+            with server(log, repo=repo) as (_process, base, _ready):
+                client = Client(base)
+                scenario = client.post_json("/api/v1/scenarios", {"name": "Lendelede en Wevelgem naar Kortrijk",
+                                                                  "base_layer": "eerstelijnszone",
+                                                                  "moves": SCENARIO_MOVES})["id"]
+                for path in FIRST_PRINTS:
+                    load = round(os.getloadavg()[0], 2)
+                    seconds, status, _sent, _raw = client.get(path.format(scenario=scenario))
+                    entry = out[name][path]
+                    entry["first_ms"].append(round(seconds * 1e3, 1) if status == 200 else None)
+                    entry["load"].append(load)
+                client.close()
+    for paths in out.values():
+        for entry in paths.values():
+            done = [v for v in entry["first_ms"] if v is not None]
+            entry["median_ms"] = statistics.median(done) if done else None
+    return out
+
+
 def measure(quick: bool = False, baseline: Path | None = None) -> dict:
     """Per kind of PDF and checkout: the samples, their medians, and the ratio baseline / now."""
     runs = 2 if quick else 5
@@ -104,6 +140,7 @@ def measure(quick: bool = False, baseline: Path | None = None) -> dict:
                 entry[f"ratio_{unit}_baseline_over_now"] = round(
                     entry["baseline"][f"median_{unit}_ms"] / entry["now"][f"median_{unit}_ms"], 2)
         out[kind] = entry
+    out["server"] = through_server(1 if quick else 3, repos)
     return out
 
 
