@@ -73,6 +73,76 @@ print(json.dumps({"wall_s": wall, "cpu_s": cpu, "status": response.status_code, 
 '''
 
 
+# Runs in this checkout after the same preparation: each change against what it replaced, in turn
+# in one process (warm), so the process-to-process spread of the first prints does not hide it.
+ALTERNATIVES = CHILD[:CHILD.index("kind = sys.argv[1]")] + r'''
+import base64, re, statistics
+import weasyprint
+from maps import pdf
+from maps.pdf import html_to_pdf
+from maps.report import report_html
+
+def before(html):
+    """maps.pdf before this work: a fresh font configuration and the page's style parsed per print."""
+    images = {}
+    def set_aside(match):
+        url = f"regiomatch-image:{len(images)}"
+        images[url] = (match.group(1), match.group(2))
+        return f'src="{url}"'
+    light = pdf._DATA_IMAGE.sub(set_aside, html)
+    with pdf._cycles_collected_after():
+        return weasyprint.HTML(string=light, url_fetcher=pdf._fetcher(images)).write_pdf()
+
+paths = {}
+for code in ("elz18", "elz40"):
+    page, _ = report_html(ws, "eerstelijnszone", code, None)
+    paper, _ = report_html(ws, "eerstelijnszone", code, None, for_print=True)
+    paths[f"{code}: before"] = lambda page=page: before(page)
+    paths[f"{code}: style sheet and fonts kept"] = lambda page=page: html_to_pdf(page)
+    paths[f"{code}: and maps for paper (now)"] = lambda paper=paper: html_to_pdf(paper)
+from api.routes.workbench import _comparison
+from maps.comparison_png import comparison_png, comparison_svg, svg_data_uri
+from maps.static_map import data_uri
+from maps.workbench_pages import render_comparison
+record = ws.store.create_scenario("Lendelede en Wevelgem naar Kortrijk", "eerstelijnszone",
+                                  [{"nis_code": 34025, "to_zone": "elz18"}, {"nis_code": 34041, "to_zone": "elz18"}])
+other = f"scenario:{record.id}"
+context, data = _comparison(ws, "eerstelijnszone", other, ["samenwerkingsverband", "referentieregio"])
+layers = (ws.layer("eerstelijnszone"), ws.layer(other), data["moved"], ws.catalog.data_dir)
+def compare_png():
+    html = render_comparison({**context, "map_image": data_uri(comparison_png(*layers))}, data, pdf=True)
+    return before(html)
+def compare_svg():
+    html = render_comparison({**context, "map_image": svg_data_uri(comparison_svg(*layers))}, data, pdf=True)
+    return html_to_pdf(html)
+paths["compare: matplotlib PNG, before"] = compare_png
+paths["compare: SVG map, style sheet and fonts kept (now)"] = compare_svg
+times = {name: [] for name in paths}
+for call in paths.values():
+    call()
+names = list(paths)
+for i in range(int(sys.argv[1])):
+    for name in (names if i % 2 == 0 else names[::-1]):
+        t0 = time.process_time()
+        paths[name]()
+        times[name].append(time.process_time() - t0)
+print(json.dumps({name: round(statistics.median(v) * 1e3, 1) for name, v in times.items()}))
+'''
+
+
+def alternatives(runs: int) -> dict:
+    """Each change of this checkout against what it replaced, in turn in one warm process: CPU
+    milliseconds (median) per print of elz18's and elz40's report and of the comparison PDF (its
+    map drawn too)."""
+    load = round(os.getloadavg()[0], 2)
+    done = subprocess.run([sys.executable, "-c", ALTERNATIVES, str(runs)], cwd=REPO, capture_output=True, text=True,
+                          timeout=1200, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the alternatives failed: {done.stderr[-2000:]}")
+    medians = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"cpu_median_ms": medians, "runs": runs, "load_before": load, "load_after": round(os.getloadavg()[0], 2)}
+
+
 def sample(repo: Path, kind: str) -> dict:
     """One fresh process in ``repo``: prepare, then the first print of ``kind``."""
     done = subprocess.run([sys.executable, "-c", CHILD, kind], cwd=repo, capture_output=True, text=True,
@@ -140,6 +210,7 @@ def measure(quick: bool = False, baseline: Path | None = None) -> dict:
                 entry[f"ratio_{unit}_baseline_over_now"] = round(
                     entry["baseline"][f"median_{unit}_ms"] / entry["now"][f"median_{unit}_ms"], 2)
         out[kind] = entry
+    out["alternatives"] = alternatives(3 if quick else 9)
     out["server"] = through_server(1 if quick else 3, repos)
     return out
 
