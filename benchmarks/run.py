@@ -251,7 +251,7 @@ def table(results: dict) -> str:
                     row(f"25 first {kind} PDF in process after a warm-up ({name}): wall / CPU, median",
                         f"{_f(entry[name]['median_wall_ms'])} / {_f(entry[name]['median_cpu_ms'])} ms", "< 500")
         for name, value in m["print"].get("alternatives", {}).get("cpu_median_ms", {}).items():
-            row(f"  warm print CPU, each change against what it replaced: {name}"[:62], f"{_f(value)} ms")
+            row(f"  warm print CPU: {name}"[:62], f"{_f(value)} ms")
         for name, paths in m["print"].get("server", {}).items():
             for path, entry in paths.items():
                 row(f"  first print through HTTP after the warm-up ({name}) {path.split('?')[0]}, median",
