@@ -61,14 +61,16 @@ def _drawn_zones(layer: Layer, data_dir: Path) -> gpd.GeoDataFrame:
 
 def prepare(layers: list[Layer], data_dir: Path = SHIPPED_DATA) -> None:
     """Simplify, ahead of a first comparison PDF, the municipalities and the zones of ``layers``
-    (those scenarios are usually drawn on) at the scales a comparison map is drawn at (the
-    server's warm-up does it): a tenth of a second of a first print otherwise.
+    (those scenarios are usually drawn on) at the scales a comparison map is drawn at, and colour
+    their zones (the server's warm-up does it): a tenth of a second of a first print otherwise.
 
     Examples
     --------
     >>> prepare([elz])
     """
     _drawn_municipalities(Path(data_dir))
+    for layer in layers:
+        zone_colours(layer, Path(data_dir))  # kept per layer: the comparison page's maps use them too
     for tolerance in PREPARED_TOLERANCES:
         simplified_polygons(None, tolerance, data_dir)
         for layer in layers:
