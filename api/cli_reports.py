@@ -26,7 +26,8 @@ def cmd_report(args: argparse.Namespace) -> None:
     if out.suffix.lower() not in SUFFIXES:
         raise InvalidInput(f"output file must end in .html or .pdf, got {out.name!r}")
     # The same document as the report page and its PDF (maps.report.report_html).
-    html, _ = report_html(workspace(args), args.layer, args.code, args.against)
+    html, _ = report_html(workspace(args), args.layer, args.code, args.against,
+                          for_print=out.suffix.lower() == ".pdf")
     if out.suffix.lower() == ".pdf":
         out.write_bytes(html_to_pdf(html, args.renderer))
     else:

@@ -123,7 +123,7 @@ def comparison_map(runs: int, out_dir: Path | None = None) -> dict:
 
     uris = {fmt: draw(fmt) for fmt in ("png", "svg")}
     drawing = _alternate(runs * 2, png=lambda: draw("png"), svg=lambda: draw("svg"))
-    html = {fmt: render_comparison({**context, "map_png": uri}, data, pdf=True) for fmt, uri in uris.items()}
+    html = {fmt: render_comparison({**context, "map_image": uri}, data, pdf=True) for fmt, uri in uris.items()}
     pdfs = {fmt: html_to_pdf(h) for fmt, h in html.items()}
     printing = _alternate(runs, png=lambda: html_to_pdf(html["png"]), svg=lambda: html_to_pdf(html["svg"]))
     if out_dir is not None:

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from benchmarks.common import machine, write_json
 
-MEASURES = ("overlay", "scenario", "server", "growth", "evaluate", "pages", "routes", "first", "soak", "ensemble",
-            "ogc", "jobs", "libs", "sparse", "memory")
+MEASURES = ("overlay", "scenario", "server", "growth", "evaluate", "pages", "routes", "first", "print", "soak",
+            "ensemble", "ogc", "jobs", "libs", "sparse", "memory")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 REPO = Path(__file__).resolve().parent.parent
 
@@ -79,6 +79,9 @@ def child(args: argparse.Namespace) -> None:
     elif args.measure == "first":
         from benchmarks import bench_first
         data = bench_first.measure(args.quick, args.baseline)
+    elif args.measure == "print":
+        from benchmarks import bench_print
+        data = bench_print.measure(args.quick, args.baseline)
     elif args.measure == "pages":
         from benchmarks import bench_pages
         data = bench_pages.measure(args.quick)
@@ -241,6 +244,18 @@ def table(results: dict) -> str:
                     f"{_f(p['first_ms'], 1)} / {_f(p['again_p50_ms'])} ms", "< 500 / 10")
             for path, p in f.get(name, {}).get("pages", {}).items():
                 row(f"  warm p50 with gzip ({name}) {path[:40]}", f"{_f(p.get('p50_ms'))} ms")
+    if "print" in m:
+        for kind, entry in ((k, m["print"][k]) for k in ("report", "compare") if k in m["print"]):
+            for name in ("now", "baseline"):
+                if name in entry:
+                    row(f"25 first {kind} PDF in process after a warm-up ({name}): wall / CPU, median",
+                        f"{_f(entry[name]['median_wall_ms'])} / {_f(entry[name]['median_cpu_ms'])} ms", "< 500")
+        for name, value in m["print"].get("alternatives", {}).get("cpu_median_ms", {}).items():
+            row(f"  warm print CPU: {name}"[:62], f"{_f(value)} ms")
+        for name, paths in m["print"].get("server", {}).items():
+            for path, entry in paths.items():
+                row(f"  first print through HTTP after the warm-up ({name}) {path.split('?')[0]}, median",
+                    f"{_f(entry['median_ms'])} ms", "< 500")
     if "ensemble" in m:
         e = m["ensemble"]
         row(f"10 ensemble: {e['plans']:,} plans, {e['chains']} chains, every measure (run_ensemble)",

@@ -319,7 +319,7 @@ def history_note(note: str) -> str:
 
 def fit_report(layer: Layer, code: str, against: list[Layer], *, history: pd.DataFrame | None = None,
                base_layer_id: str | None = None, with_maps: bool = True,
-               data_dir: Path = SHIPPED_DATA) -> FitReport:
+               data_dir: Path = SHIPPED_DATA, for_print: bool = False) -> FitReport:
     """Gather the report for zone ``code`` of ``layer`` against each layer in ``against``.
 
     Parameters
@@ -334,6 +334,8 @@ def fit_report(layer: Layer, code: str, against: list[Layer], *, history: pd.Dat
         For a scenario layer: the layer whose population norm it inherits.
     with_maps : bool
         Draw maps (a few hundredths of a second each): for the first comparison and every split one.
+    for_print : bool
+        Maps for the PDF: simplified to the paper rather than the screen (:func:`maps.zone_map.zone_map`).
 
     Examples
     --------
@@ -351,7 +353,7 @@ def fit_report(layer: Layer, code: str, against: list[Layer], *, history: pd.Dat
         detail = c.detail
         # A map where a line cuts the zone, and always for the first comparison: enough for a meeting.
         drawn = with_maps and detail.zones_touched and (i == 0 or not detail.nested)
-        drawn_map = zone_map(layer, fit.code, c.layer, detail, data_dir) if drawn else None
+        drawn_map = zone_map(layer, fit.code, c.layer, detail, data_dir, for_print=for_print) if drawn else None
         comparisons.append(Comparison(
             layer=c.layer, detail=detail, summary=c.summary,
             sentences=fit_sentences(detail, c.layer, year),
@@ -393,9 +395,10 @@ def render_report(report: FitReport, pdf_link: str | None = None, association: d
 
 
 def report_html(ws: "Workspace", layer_id: str, code: str, against: list[str] | None,
-                pdf_link: str | None = None) -> tuple[str, str]:
+                pdf_link: str | None = None, *, for_print: bool = False) -> tuple[str, str]:
     """The report page of zone ``code`` of ``layer_id`` and a file name for it: what the report
     page, its PDF and ``regiomatch report`` print (the layers from :func:`geo.usecases.reports.report_layers`).
+    ``for_print``: the page a PDF is printed from (its maps drawn for paper, :func:`fit_report`).
 
     Examples
     --------
@@ -405,7 +408,7 @@ def report_html(ws: "Workspace", layer_id: str, code: str, against: list[str] | 
     """
     layer, others = report_layers(ws, layer_id, against)
     report = fit_report(layer, code, others, history=ws.catalog.history, base_layer_id=ws.base_id_of(layer_id),
-                        data_dir=ws.catalog.data_dir)
+                        data_dir=ws.catalog.data_dir, for_print=for_print)
     filename = f"aansluiting_{layer.id}_{report.code}".replace(":", "-").replace("/", "-")
     # Imported here: maps.alternatives_pages reaches back into this module's rendering helpers.
     from geo.jobs.ensembles import ensembles_about

@@ -3,8 +3,9 @@ they sit in, that layer's zones outlined, the zone's own border dashed and the s
 municipalities in grey for context.
 
 Drawn as SVG from the EPSG:31370 polygons (:mod:`geo.geometry.polygons`), cut to the view and
-simplified to a pixel of the map (a fifth of a millimetre on paper): WeasyPrint prints it as vector graphics,
-sharp at any zoom, and the page shows it as an image. :func:`zone_scene` says what the map shows
+simplified to a pixel of the map on the page, and to a fifth of a millimetre for the PDF (at most a
+pixel: :data:`PRINT_TOLERANCE_MM`): WeasyPrint prints it as vector graphics, sharp at any zoom,
+and the page shows it as an image. :func:`zone_scene` says what the map shows
 in drawing pixels, :func:`svg` writes it (``benchmarks/pillow_zone_map.py`` draws the same scene
 with Pillow, the JPEG this replaced, for the benchmark). The legend and the data credit are
 returned beside the image (:class:`ZoneMap`) for the page to set as text, so they wrap.
@@ -50,6 +51,12 @@ CLIP_BORDER_PX = 10.0
 # (18.6 cm for 1,000 pixels), the pixel of the JPEG this SVG replaced. Half a pixel drew half as
 # many points again and printed 10 % slower (benchmarks/README.md, issue 22).
 TOLERANCE_PX = 1.0
+# On paper (base.html's print style) a report map is at most the A4 text width wide and 8.5 cm high,
+# so a drawing pixel of a tall map is a twelfth of a millimetre: a map drawn for the PDF is
+# simplified to a fifth of a millimetre on paper (as the widest map is at a pixel), which draws
+# a third fewer points for elz40's maps and prints its report 15 % faster.
+PRINT_WIDTH_MM, PRINT_HEIGHT_MM = 186.0, 85.0
+PRINT_TOLERANCE_MM = 0.2
 MAX_LABELS = 45
 LABEL_PX = 16
 LABEL_ADVANCE = 0.6  # DejaVu Sans's mean character width, in font sizes
@@ -129,7 +136,7 @@ def zone_colours(detail: ZoneDetail, against: Layer | None = None, data_dir: Pat
 
 
 def zone_map(layer: Layer, code: str, against: Layer, detail: ZoneDetail,
-             data_dir: Path = SHIPPED_DATA) -> ZoneMap:
+             data_dir: Path = SHIPPED_DATA, *, for_print: bool = False) -> ZoneMap:
     """The map of zone ``code`` of ``layer``, its members coloured by their zone in ``against``.
 
     Parameters
@@ -140,6 +147,9 @@ def zone_map(layer: Layer, code: str, against: Layer, detail: ZoneDetail,
         The comparison layer whose zones colour the members.
     detail : ZoneDetail
         ``overlay(layer, against).zone_detail(code)``: the map shows exactly this result.
+    for_print : bool
+        Simplified to a fifth of a millimetre on paper (:data:`PRINT_TOLERANCE_MM`) rather than a
+        pixel of the page: the map of a report's PDF.
 
     Examples
     --------
@@ -148,12 +158,12 @@ def zone_map(layer: Layer, code: str, against: Layer, detail: ZoneDetail,
     >>> drawn.svg[:4], drawn.legend[0].fill
     ('<svg', '#0072B2')
     """
-    scene = zone_scene(layer, code, against, detail, data_dir)
+    scene = zone_scene(layer, code, against, detail, data_dir, for_print=for_print)
     return ZoneMap(svg(scene), scene.legend)
 
 
 def zone_scene(layer: Layer, code: str, against: Layer, detail: ZoneDetail,
-               data_dir: Path = SHIPPED_DATA) -> Scene:
+               data_dir: Path = SHIPPED_DATA, *, for_print: bool = False) -> Scene:
     """What :func:`zone_map` draws, in drawing pixels: the shapes simplified to the map's scale,
     their colours, the members' names and the legend.
 
@@ -176,7 +186,7 @@ def zone_scene(layer: Layer, code: str, against: Layer, detail: ZoneDetail,
     outline = _zones(layer, Path(data_dir)).get(str(code))
     shown = [g for g in [*munis.loc[drawn].to_numpy(), outline] if g is not None]
     view = _View.around(shapely.total_bounds(shown))
-    tolerance = view.tolerance
+    tolerance = view.tolerance(view.print_pixels(PRINT_TOLERANCE_MM) if for_print else TOLERANCE_PX)
     munis = _simplified(_municipalities, Path(data_dir), tolerance)
     in_view = munis[shapely.intersects(munis.to_numpy(), shapely.box(*view.bounds))]
     zones = _simplified(_zones, layer, Path(data_dir), tolerance)
@@ -273,6 +283,33 @@ def _path(rings: Rings) -> str:
     return "".join(out)
 
 
+def simplified_polygons(layer: Layer | None, tolerance: float, data_dir: Path = SHIPPED_DATA):
+    """The municipalities' polygons (``layer=None``) or ``layer``'s zone polygons (EPSG:31370, a
+    Series indexed by NIS code or zone code) simplified to ``tolerance`` metres, kept per tolerance:
+    what a map drawn at a pixel of ``tolerance`` metres shows (:func:`maps.comparison_png.comparison_svg`).
+
+    Examples
+    --------
+    >>> len(simplified_polygons(None, 64.0)) == len(simplified_polygons(None, 1.0))
+    True
+    """
+    if layer is None:
+        return _simplified(_municipalities, Path(data_dir), float(tolerance))
+    return _simplified(_zones, layer, Path(data_dir), float(tolerance))
+
+
+def path_data(rings: Rings) -> str:
+    """SVG path data of polygons in drawing pixels (tenths of a pixel, :data:`SVG_UNITS`, each
+    step relative to the point before): what :func:`svg` writes for each colour.
+
+    Examples
+    --------
+    >>> path_data([(np.array([[0.0, 0.0], [4.0, 0.0], [4.0, 3.0], [0.0, 0.0]]), [])])
+    'M0 0l40 0l0 30z'
+    """
+    return _path(rings)
+
+
 @lru_cache(maxsize=4)
 def _municipalities(data_dir: Path):
     """The municipalities' polygons (EPSG:31370) as a Series indexed by NIS code."""
@@ -288,11 +325,12 @@ def _zones(layer: Layer, data_dir: Path):
     return frame.set_index("code").geometry
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=128)
 def _simplified(source, *args):
     """``source(*args)`` simplified to the tolerance given last: computed once per tolerance, of
-    which there are few (:attr:`_View.tolerance`). Plain Douglas-Peucker (4x faster than keeping
-    the topology): whatever it might fold is under half a pixel."""
+    which there are few (:meth:`_View.tolerance`, for the screen and for paper). Plain
+    Douglas-Peucker (4x faster than keeping the topology): whatever it might fold is under half
+    a pixel."""
     *args, tolerance = args
     series = source(*args)
     simplified = shapely.simplify(series.to_numpy(), tolerance, preserve_topology=False)
@@ -319,11 +357,22 @@ class _View:
             xmin, xmax = xmin - (dy / MAX_ASPECT - dx) / 2, xmax + (dy / MAX_ASPECT - dx) / 2
         return cls((xmin, ymin, xmax, ymax), WIDTH / (xmax - xmin))
 
-    @property
-    def tolerance(self) -> float:
-        """Simplification in metres: TOLERANCE_PX or less, rounded down to a power of two so that
+    def tolerance(self, pixels: float = TOLERANCE_PX) -> float:
+        """Simplification in metres: ``pixels`` or less, rounded down to a power of two so that
         maps of similar scale share one simplified copy of the polygons."""
-        return float(2.0 ** math.floor(math.log2(max(TOLERANCE_PX / self.scale, 1.0))))
+        return float(2.0 ** math.floor(math.log2(max(pixels / self.scale, 1.0))))
+
+    def print_pixels(self, millimetres: float) -> float:
+        """How many drawing pixels ``millimetres`` on paper are (at least one): the printed map
+        is as wide as the text or 8.5 cm high, whichever is smaller.
+
+        Examples
+        --------
+        >>> _View((0.0, 0.0, 1000.0, 1050.0), 1.0).print_pixels(0.2)  # a tall map: 8.1 cm wide
+        2.47...
+        """
+        mm_per_pixel = min(PRINT_WIDTH_MM / WIDTH, PRINT_HEIGHT_MM / max(self.height, 1))
+        return max(millimetres / mm_per_pixel, TOLERANCE_PX)
 
     def clip(self, geometries: np.ndarray) -> np.ndarray:
         """``geometries`` cut to the view and a border wider than any line drawn: what lies further

@@ -271,6 +271,18 @@ def test_report_map_draws_every_member_and_names_them(catalog):
     assert 20_000 < len(drawn.svg) < 120_000  # simplified to the map's scale: tens of kilobytes
 
 
+
+def test_report_map_for_paper_is_simplified_to_the_paper_and_shows_the_same(catalog):
+    associations, elz = catalog.layer(ASSOCIATIONS), catalog.layer("eerstelijnszone")
+    split = overlay(associations, elz).zone_detail("W13")
+    page, paper = (zone_map(associations, "W13", elz, split, for_print=p) for p in (False, True))
+    steps = [drawn.svg.count("l") for drawn in (page, paper)]
+    # W13 is taller than wide: printed 8.5 cm high, a drawing pixel is under a tenth of a millimetre
+    assert steps[1] < 0.8 * steps[0]
+    for pattern in (r'<path fill="(#[0-9a-f]{6})"', r"<text [^>]*>([^<]+)</text>", r'stroke="(#[0-9a-f]{6})"'):
+        assert sorted(re.findall(pattern, paper.svg)) == sorted(re.findall(pattern, page.svg))
+    assert paper.legend == page.legend and re.search(r'viewBox="[^"]*"', paper.svg)[0] in page.svg
+
 def test_report_map_legend_names_every_zone_and_both_lines(catalog):
     associations, elz = catalog.layer(ASSOCIATIONS), catalog.layer("eerstelijnszone")
     split = overlay(associations, elz).zone_detail("W13")

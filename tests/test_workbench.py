@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -257,7 +258,10 @@ def test_comparison_pdf(client: TestClient, saved: dict) -> None:
         pytest.skip("no PDF renderer: pip install weasyprint (needs Pango) or install chromium")
     response = client.get(f"/vergelijk.pdf?base={BASE}&other=scenario:{saved['id']}")
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
-    assert b"/Image" in response.content  # the two zonings side by side
+    from pypdf import PdfReader
+
+    first_page = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    assert "zonegrens" in first_page  # the two zonings side by side, drawn with their legend
 
 
 def test_comparison_map_marks_the_moved_municipalities(catalog) -> None:
@@ -267,6 +271,48 @@ def test_comparison_map_marks_the_moved_municipalities(catalog) -> None:
     png = comparison_png(base, apply_moves(base, [Move(72004, "elz28")]), [72004])
     assert png[:4] == b"\x89PNG" and len(png) > 10_000
 
+
+def test_the_printed_comparison_map_is_drawn_cut_to_its_view(catalog) -> None:
+    from maps.comparison_png import comparison_svg
+
+    base = catalog.layer(BASE)
+    drawn = comparison_svg(base, apply_moves(base, [Move(72004, "elz28")]), [72004])
+    assert drawn.startswith("<svg") and drawn.count(">Bree</text>") == 2  # named in both panels
+    assert drawn.count('stroke="#6a00a8"') == 3  # the moved one outlined in both panels and in the legend
+    assert drawn.count(f">{base.name}</text>") == 2 and "zonegrens" in drawn  # each panel titled (same name here)
+    width, height = (float(v) for v in re.search(r'viewBox="0 0 (\d+) (\d+)"', drawn).groups())
+    for x, y in re.findall(r"M(-?\d+) (-?\d+)", drawn):  # every shape starts inside the picture
+        assert 0 <= int(x) <= width and 0 <= int(y) <= height
+
+
+
+
+def test_the_printed_comparison_map_draws_two_zonings_with_different_zone_codes(catalog) -> None:
+    from markupsafe import escape
+
+    from geo.zoning.compare import moved_municipalities
+    from maps.comparison_png import comparison_svg
+
+    base, other = catalog.layer(BASE), catalog.layer("referentieregio")
+    moved = [m["nis_code"] for m in moved_municipalities(base, other)][:3]
+    drawn = comparison_svg(base, other, moved)  # a zone code of one is unknown to the other
+    assert f">{escape(base.name)}</text>" in drawn and f">{escape(other.name)}</text>" in drawn
+
+def test_a_scenario_map_takes_its_base_outlines_only_where_the_members_are_the_same(catalog) -> None:
+    import shapely
+
+    from maps.comparison_png import _outlines
+    from maps.zone_map import simplified_polygons
+
+    base = catalog.layer(BASE)
+    other = apply_moves(base, [Move(72004, "elz28"), Move(34025, "elz18")])
+    reused = _outlines(other, base, 64.0, catalog.data_dir)
+    dissolved = simplified_polygons(other, 64.0, catalog.data_dir)
+    dissolved = dissolved[dissolved.notna()]
+    assert set(reused.index) == set(dissolved.index)
+    assert shapely.equals(reused.reindex(dissolved.index).to_numpy(), dissolved.to_numpy()).all()
+    moved_from = base.zones_of(72004)[0][0]  # a zone that lost a member: not the base's outline
+    assert not shapely.equals(reused[moved_from], simplified_polygons(base, 64.0, catalog.data_dir)[moved_from])
 
 # -- browser sign-in ---------------------------------------------------------------------------
 @pytest.fixture

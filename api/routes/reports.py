@@ -46,7 +46,7 @@ def get_report(
     query = [("against", a) for a in against or []]
     # A zone code may hold '/', '?' or '#' (the route takes the rest of the path as the code).
     pdf_link = f"/reports/{quote(layer, safe=':')}/{quote(code, safe='/')}?" + urlencode([*query, ("format", "pdf")])
-    html, filename = report_html(ws, layer, code, against, pdf_link)
+    html, filename = report_html(ws, layer, code, against, pdf_link, for_print=format == "pdf")
     if format == "html":
         return HTMLResponse(html)
     try:

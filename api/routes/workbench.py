@@ -165,11 +165,10 @@ def compare_pdf(base: str = Query(..., max_length=100), other: str = Query(..., 
                 against: list[str] = AGAINST_QUERY, ws: Workspace = Depends(get_workspace)) -> Response:
     context, data = _comparison(ws, base, other, against)
     if data["moved"]:
-        from maps.comparison_png import comparison_png  # matplotlib: on first use, not at start-up
-        from maps.static_map import data_uri
+        from maps.comparison_png import comparison_svg, svg_data_uri  # on first use, not at start-up
 
-        png = comparison_png(ws.layer(base), ws.layer(other), data["moved"], ws.catalog.data_dir)
-        context["map_png"] = data_uri(png)
+        drawn = comparison_svg(ws.layer(base), ws.layer(other), data["moved"], ws.catalog.data_dir)
+        context["map_image"] = svg_data_uri(drawn)
     pdf = html_to_pdf(render_comparison(context, data, pdf=True))
     # Named as people know the two zonings (a scenario by its name, never its internal id).
     names = [ws.layer(base).name, ws.layer(other).name]
