@@ -22,6 +22,7 @@ from geo.engine.overlay import Summary
 from geo.paths import SHIPPED_DATA
 from geo.reference.codes import label
 from geo.reference.norms import PopulationNorm
+from geo.storage.records import scenario_id
 from geo.usecases.reports import report_layers
 from geo.views.fit import HistoryPeriod, zone_fit
 from maps.templating import (  # noqa: F401
@@ -368,7 +369,10 @@ def fit_report(layer: Layer, code: str, against: list[Layer], *, history: pd.Dat
                                "zones": [{"code": c, "name": n} for c, n in zones]}
                               for zones, outside in zip(m.zones, m.outside)]}
                    for m in fit.members]
-    sources = [{"name": l.name, "id": l.id, "source": l.source, "vintage": l.vintage} for l in fit.sources]
+    # The id a planner types in the CLI or API for a shipped or imported layer; a scenario goes by
+    # its name (its id is an internal key).
+    sources = [{"name": l.name, "id": None if scenario_id(l.id) else l.id.split("@")[0], "source": l.source,
+                "vintage": l.vintage} for l in fit.sources]
     return FitReport(
         layer=layer, code=fit.code, name=fit.name, population=fit.population, population_year=year,
         member_rows=member_rows, comparisons=comparisons,

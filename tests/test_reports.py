@@ -326,3 +326,9 @@ def test_cli_refuses_bad_input_without_writing(tmp_path: Path, capsys):
     assert cli_main(["report", ASSOCIATIONS, "XX", "-o", str(tmp_path / "x.html")]) == 2
     assert "no zone 'XX'" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_scenarios_report_names_it_without_its_internal_id(client):
+    sid = client.post("/api/v1/scenarios", json={"name": "Variant Zuid", "base_layer": "eerstelijnszone"}).json()["id"]
+    text = visible_text(client.get(f"/reports/scenario:{sid}/elz18").text)
+    assert "Variant Zuid" in text and "scenario:" not in text and sid not in text
