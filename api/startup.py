@@ -47,3 +47,12 @@ def resume() -> None:
             gc.freeze()
             gc.enable()
             _paused = False
+
+
+def settle() -> None:
+    """Once the warm-up is done: collect what it left, then keep everything it prepared (render
+    cache, outlines, libraries) out of later collections' sight, so a later collection (during
+    a first print, say) walks only what requests make."""
+    gc.collect()
+    gc.freeze()
+

@@ -87,6 +87,9 @@ def _run(ws, warm_up: bool, run: _Run) -> None:
     except Exception:  # noqa: BLE001 - said in the log; a request that needs the database answers it by name
         log.exception("the database could not be opened at start-up; requests that need it will say why")
     _do(steps[len(first):], prepared)
+    if steps:
+        requests.wait_until_idle()
+        startup.settle()
     run.state.update(seconds=round(time.perf_counter() - t0, 2), prepared=prepared)
     run.done.set()
 
