@@ -22,7 +22,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from benchmarks.bench_pages import SCENARIO_MOVES, Client, _warm
+from benchmarks.bench_pages import Client, _warm, save_scenario
 from benchmarks.bench_server import REPO, prepare, server
 
 FIRST_PAGE = "/reports/samenwerkingsverband/W13"
@@ -57,9 +57,7 @@ def after_warm_up(log: Path, repo: Path, runs: int) -> dict:
     out: dict = {"prints": {}, "pages": {}}
     with server(log, repo=repo) as (_, base, _ready):
         client = Client(base)
-        scenario = client.post_json("/api/v1/scenarios", {"name": "Lendelede en Wevelgem naar Kortrijk",
-                                                          "base_layer": "eerstelijnszone",
-                                                          "moves": SCENARIO_MOVES})["id"]
+        scenario = save_scenario(client)
         for template in FIRST_PRINTS:
             path = template.format(scenario=scenario)
             load = _load()

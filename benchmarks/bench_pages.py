@@ -146,7 +146,8 @@ def _warm(client: Client, path: str, runs: int) -> dict:
     return {"p50_ms": p["median_ms"], "p90_ms": p["p90_ms"], "sent_bytes": sent, "html_or_body_bytes": raw}
 
 
-def _scenario(client: Client) -> str:
+def save_scenario(client: Client) -> str:
+    """The benchmarks' example scenario (Lendelede and Wevelgem moved to Kortrijk's zone), saved."""
     return client.post_json("/api/v1/scenarios", {"name": "Lendelede en Wevelgem naar Kortrijk",
                                                    "base_layer": "eerstelijnszone", "moves": SCENARIO_MOVES})["id"]
 
@@ -170,7 +171,7 @@ def first_views(log: Path, quick: bool) -> dict:
         with server(log, warm=after_warm_up) as (_, base, ready):
             warm_s = time.perf_counter() - t0 - ready if after_warm_up else None
             client = Client(base)
-            scenario = _scenario(client)
+            scenario = save_scenario(client)
             for template in templates:
                 seconds, status, _, _ = client.get(template.format(scenario=scenario))
                 key = "first_view_after_warm_up_ms" if after_warm_up else "first_view_ms"
@@ -194,7 +195,7 @@ def warm_pages(log: Path, cache_bytes: int | None, runs: int) -> dict:
     env = {} if cache_bytes is None else {"REGIOMATCH_RENDER_CACHE_BYTES": str(cache_bytes)}
     with server(log, env=env) as (_, base, _ready):
         client = Client(base)
-        scenario = _scenario(client)
+        scenario = save_scenario(client)
         out = {template: _warm(client, path, runs) for (template, _), (path, _) in zip(PAGES, _paths(scenario))}
         client.close()
     return out
@@ -342,7 +343,7 @@ def every_route(log: Path, runs: int, repo: Path = REPO, cache_bytes: int | None
     out: dict = {}
     with server(log, env=env, repo=repo) as (_, base, _ready):
         client = Client(base)
-        scenario = _scenario(client)
+        scenario = save_scenario(client)
         for template in examples:
             example = template.filled(scenario)
             body = example.body

@@ -159,7 +159,7 @@ def through_server(runs: int, repos: dict[str, Path]) -> dict:
     import tempfile
 
     from benchmarks.bench_first import FIRST_PRINTS
-    from benchmarks.bench_pages import SCENARIO_MOVES, Client
+    from benchmarks.bench_pages import Client, save_scenario
     from benchmarks.bench_server import server
 
     log = Path(tempfile.gettempdir()) / "regiomatch-bench-print.log"
@@ -168,9 +168,7 @@ def through_server(runs: int, repos: dict[str, Path]) -> dict:
         for name, repo in repos.items():
             with server(log, repo=repo) as (_process, base, _ready):
                 client = Client(base)
-                scenario = client.post_json("/api/v1/scenarios", {"name": "Lendelede en Wevelgem naar Kortrijk",
-                                                                  "base_layer": "eerstelijnszone",
-                                                                  "moves": SCENARIO_MOVES})["id"]
+                scenario = save_scenario(client)
                 for path in FIRST_PRINTS:
                     load = round(os.getloadavg()[0], 2)
                     seconds, status, _sent, _raw = client.get(path.format(scenario=scenario))
