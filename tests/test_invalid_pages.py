@@ -21,6 +21,8 @@ def _lead(html: str) -> str:
     ("/overlay?a=gemeente&b=eerstelijnszone&weight=kg", "‘weight’ moet ‘population’ of ‘area’ zijn, niet ‘kg’."),
     ("/vergelijk.pdf?base=eerstelijnszone", "‘other’ ontbreekt in het adres."),
     ("/beheer/logboek?voor=abc", "‘voor’ moet een geheel getal zijn, niet ‘abc’."),
+    ("/zones/samenwerkingsverband@2026-13-01/W13",
+     "‘2026-13-01’ is geen datum; schrijf een datum als JJJJ-MM-DD, bijvoorbeeld 2026-12-01."),
     ("/municipalities/11002?population_year=1850",
      "Er zijn geen bevolkingscijfers van 1850; wel van 2018, 2019, 2020 en 2024."),
     ("/beheer/logboek?voor=0", "‘voor’ moet minstens 1 zijn, niet ‘0’."),

@@ -46,6 +46,7 @@ from geo.dutch import state_on
 from geo.engine.layer import Layer
 from geo.errors import InvalidInput, UnknownZone
 from geo.reference.catalog import Catalog
+from geo.reference.history import parse_date
 
 REGISTER_LAYER = "samenwerkingsverbanden"
 HAND_LAYER = "samenwerkingsverband"
@@ -93,7 +94,7 @@ class Association:
         """Did the association exist on this date? An unknown start counts as "already there":
         association-level dates are known only where a source names them (ISOM's end, Neteland's
         start)."""
-        day = _day(on)
+        day = parse_date(on)
         start = date.fromisoformat(self.valid_from) if self.valid_from else None
         end = date.fromisoformat(self.valid_to) if self.valid_to else None
         return (start is None or start <= day) and (end is None or day <= end)
@@ -124,15 +125,6 @@ class Reconciliation:
         """Whether the hand-made and register versions have the same members and shares."""
         return self.register_code is not None and not (self.only_in_hand or self.only_in_register
                                                        or self.share_differences)
-
-
-def _day(on: date | str) -> date:
-    if isinstance(on, date):
-        return on
-    try:
-        return date.fromisoformat(str(on).strip())
-    except ValueError:
-        raise InvalidInput(f"expected a date as YYYY-MM-DD, got {on!r}") from None
 
 
 def _norm(text: str) -> str:
@@ -191,7 +183,7 @@ def associations(catalog: Catalog, *, legal_type: str | None = None, status: str
             raise InvalidInput(f"unknown status {status!r}; known: {', '.join(STATUSES)}")
         found = [a for a in found if a.status == wanted]
     if on is not None:
-        day = _day(on)
+        day = parse_date(on)
         found = [a for a in found if a.active_on(day)]
     return sorted(found, key=lambda a: (a.name.lower(), a.code))
 
@@ -275,7 +267,7 @@ def layer_on(catalog: Catalog, layer_id: str, on: date | str | None = None) -> L
     """
     from geo.reference.history import associations_as_of
 
-    day = _day(on) if on is not None else date.today()
+    day = parse_date(on) if on is not None else date.today()
     if layer_id == HAND_LAYER:
         return associations_as_of(catalog, day)
     if layer_id != REGISTER_LAYER:

@@ -76,7 +76,9 @@ def parse_date(value: object) -> date:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise InvalidInput(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+        raise InvalidInput(f"expected a date as YYYY-MM-DD, got {value!r}",
+                           dutch=f"‘{str(value)[:60]}’ is geen datum; schrijf een datum als JJJJ-MM-DD, "
+                                 "bijvoorbeeld 2026-12-01.") from None
 
 
 def _optional_date(value: object) -> date | None:
