@@ -193,7 +193,7 @@ def _allowed_methods(request: Request) -> list[str]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(e.RegiomatchError)
     async def _domain(request: Request, exc: e.RegiomatchError) -> JSONResponse | HTMLResponse:
-        if isinstance(exc, e.NotFound) and wants_page(request):
+        if isinstance(exc, e.NotFound) and (wants_page(request) or _browser_page(request)):
             return not_found_page(request, exc)
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
         if isinstance(exc, e.Busy):
@@ -291,6 +291,11 @@ def document_errors(app: FastAPI) -> None:
                     responses["404"] = {"description": "Not found: a Dutch HTML page naming what is missing, "
                                                        "with a search box and close matches",
                                         "content": _page_content()}
+                if (method in ("get", "head") and not path.startswith(MACHINE_PREFIXES) and not HTML_ROUTES.match(path)
+                        and "404" in responses):
+                    # A browser (Accept: text/html) gets the Dutch page for what is not found here too.
+                    responses["404"] = {"description": responses["404"].get("description", "Not found"),
+                                        "content": {**_error_content(), **_page_content()}}
                 if method in ("get", "head") and not path.startswith(MACHINE_PREFIXES) and "422" in responses:
                     # A page route, or a browser (Accept: text/html) elsewhere, gets the Dutch page
                     # naming the parameter; an error only the API words stays JSON.

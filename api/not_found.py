@@ -37,10 +37,12 @@ def _workspace():  # noqa: ANN202 - api.settings imports the workspace, which im
 
 
 def _unknown_layer_id(request: Request, ws) -> str:  # noqa: ANN001
-    """The layer id in the request that does not resolve (path first, then a, b, against)."""
+    """The layer id in the request that does not resolve (path first, then layer, a, b, base,
+    other and against in the query)."""
     params = request.scope.get("path_params") or {}
-    candidates = [params.get("layer"), request.query_params.get("a"), request.query_params.get("b"),
-                  *request.query_params.getlist("against")]
+    query = request.query_params
+    candidates = [params.get("layer"), *(query.get(name) for name in ("layer", "a", "b", "base", "other")),
+                  *query.getlist("against")]
     for candidate in candidates:
         if not candidate:
             continue

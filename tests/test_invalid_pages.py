@@ -23,6 +23,8 @@ def _lead(html: str) -> str:
     ("/beheer/logboek?voor=abc", "‘voor’ moet een geheel getal zijn, niet ‘abc’."),
     ("/zones/samenwerkingsverband@2026-13-01/W13",
      "‘2026-13-01’ is geen datum; schrijf een datum als JJJJ-MM-DD, bijvoorbeeld 2026-12-01."),
+    ("/reports/samenwerkingsverband/W13?against=samenwerkingsverband",
+     "Een rapport vergelijkt met minstens een andere laag dan die van de zone zelf."),
     ("/municipalities/11002?population_year=1850",
      "Er zijn geen bevolkingscijfers van 1850; wel van 2018, 2019, 2020 en 2024."),
     ("/beheer/logboek?voor=0", "‘voor’ moet minstens 1 zijn, niet ‘0’."),
@@ -65,3 +67,14 @@ def test_the_schema_documents_the_page_and_the_json(client):
                                                                                             "text/html"}
     assert set(paths["/beheer/logboek"]["get"]["responses"]["422"]["content"]) == {"application/json", "text/html"}
     assert set(paths["/api/v1/audit"]["get"]["responses"]["422"]["content"]) == {"application/json"}
+
+
+@pytest.mark.parametrize("path", ["/vergelijk?base=eerstelijnszone&other=onbekend", "/maps/overlay?a=gemeente&b=onbekend",
+                                  "/alternatieven?layer=onbekend"])
+def test_a_browser_asking_for_an_unknown_layer_on_any_page_gets_the_dutch_404_naming_it(client, path):
+    response = client.get(path, headers=BROWSER, follow_redirects=False)
+    assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
+    assert "Er is geen laag met de naam ‘onbekend’." in _lead(response.text)
+    api = client.get(path, headers={"accept": "application/json"}, follow_redirects=False)
+    if not path.startswith("/alternatieven"):  # a page route: the page whatever is asked for
+        assert api.status_code == 404 and api.json()["code"] == "unknown_layer"

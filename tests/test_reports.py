@@ -192,10 +192,11 @@ def test_unknown_zone_layer_and_bad_against_are_refused(client):
     assert response.status_code == 404 and "geen laag met de naam ‘nolayer’" in visible_text(response.text)
     response = client.get(f"/reports/{ASSOCIATIONS}/W13", params={"against": "nolayer"})
     assert response.status_code == 404 and "‘nolayer’" in visible_text(response.text)
+    # ... and bad input a Dutch page saying what cannot be (tests/test_invalid_pages.py)
     response = client.get(f"/reports/{ASSOCIATIONS}/W13", params={"against": ASSOCIATIONS})
-    assert response.status_code == 422 and "comparison layer" in response.json()["detail"]
+    assert response.status_code == 422 and "minstens een andere laag" in visible_text(response.text)
     response = client.get(f"/reports/{ASSOCIATIONS}/W13", params={"format": "docx"})
-    assert response.status_code == 422
+    assert response.status_code == 422 and "‘format’ moet ‘html’ of ‘pdf’ zijn" in visible_text(response.text)
 
 
 def test_pdf_without_a_renderer_is_a_clear_501(client, monkeypatch):

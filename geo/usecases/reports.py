@@ -62,8 +62,10 @@ def report_layers(ws: Workspace, layer_id: str, against: Sequence[str] | None) -
     layer = ws.layer(layer_id)
     ids = list(dict.fromkeys(against or default_against()))
     if len(ids) > MAX_AGAINST:
-        raise InvalidInput(f"at most {MAX_AGAINST} comparison layers per report, got {len(ids)}")
+        raise InvalidInput(f"at most {MAX_AGAINST} comparison layers per report, got {len(ids)}",
+                           dutch=f"Een rapport vergelijkt met hoogstens {MAX_AGAINST} lagen, niet {len(ids)}.")
     others = [ws.layer(i) for i in ids if i != layer.id]
     if not others:
-        raise InvalidInput("a report needs at least one comparison layer other than the layer itself")
+        raise InvalidInput("a report needs at least one comparison layer other than the layer itself",
+                           dutch="Een rapport vergelijkt met minstens een andere laag dan die van de zone zelf.")
     return layer, others
