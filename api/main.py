@@ -51,7 +51,7 @@ async def lifespan(app: FastAPI):
     no_delay_on_listeners()  # workers of `uvicorn --workers N`: no 40 ms wait on small answers
     # Load the shipped data before the first request, not during it. The database opens, and the
     # maps' geometry and libraries load, in a thread beside the first answers (api/warmup.py).
-    warmup.start(app_workspace(app), settings.caches.warm_up)
+    warmup.start(app_workspace(app), settings.caches.warm_up, app.routes)
     # Long work (ensembles) runs in a background thread; jobs an earlier process left running are
     # marked interrupted there, not in the start-up.
     jobs.start(app_workspace(app))

@@ -39,7 +39,7 @@ def test_the_warm_up_prepares_every_shipped_layers_geometry_and_the_libraries(st
         health = client.get("/health").json()["warm_up"]
         ws = workspace_for(get_settings())
         assert health["warm"] is True
-        assert health["prepared"][:4] == ["report", "database", "maps", "geometry"], health
+        assert health["prepared"][:5] == ["report", "database", "routes", "maps", "geometry"], health
         assert "templates" in health["prepared"] and "images" in health["prepared"]
         # Every shipped layer's geometry is ready at every detail: a map now only looks it up.
         before = _web_geometry.cache_info()
@@ -94,7 +94,7 @@ def test_the_warm_up_waits_while_a_request_is_being_answered(state):
             assert not (state / "regiomatch.sqlite3").exists()
             warmup.requests.leave()
             assert warmup.wait(timeout=300), "the warm-up did not go on once the request was answered"
-            assert client.get("/health").json()["warm_up"]["prepared"][:3] == ["report", "database", "maps"]
+            assert client.get("/health").json()["warm_up"]["prepared"][:4] == ["report", "database", "routes", "maps"]
             # Requests through the app are counted and released, whatever their answer.
             assert client.get("/api/v1/layers/nope").status_code == 404
             assert warmup.requests._idle.is_set()
