@@ -48,6 +48,8 @@ def problem(error: dict[str, Any]) -> str:
         return f"‘{name}’ ontbreekt in het adres."
     if kind in ("int_parsing", "int_from_float", "int_type"):
         return f"‘{name}’ moet een geheel getal zijn, niet ‘{got}’."
+    if kind == "int_parsing_size":
+        return f"‘{name}’ is een te groot getal: ‘{got}’."
     if kind in ("float_parsing", "float_type", "finite_number"):
         return f"‘{name}’ moet een getal zijn, niet ‘{got}’."
     if kind in ("bool_parsing", "bool_type"):

@@ -28,6 +28,7 @@ def _lead(html: str) -> str:
     ("/municipalities/11002?population_year=1850",
      "Er zijn geen bevolkingscijfers van 1850; wel van 2018, 2019, 2020 en 2024."),
     ("/beheer/logboek?voor=0", "‘voor’ moet minstens 1 zijn, niet ‘0’."),
+    ("/municipalities/" + "9" * 5000, "‘nis_code’ is een te groot getal: ‘" + "9" * 60 + "…’."),
     # an entry id past a 64-bit integer was a 500 (SQLite cannot compare with it)
     ("/beheer/logboek?voor=9223372036854775808",
      "‘voor’ mag hoogstens 9.223.372.036.854.775.807 zijn, niet ‘9223372036854775808’."),
