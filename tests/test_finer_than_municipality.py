@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from geo.engine.areas import zone_areas
+from geo.engine.areas import area_gap, area_view, zone_areas
 from geo.engine.overlay import overlay
 from geo.geometry.polygons import municipal_polygons
 from geo.paths import SHIPPED_DATA
@@ -271,3 +271,21 @@ def test_partial_memberships_against_polygons_by_area_are_the_outlines_intersect
     # Borsbeek lies in both halves: the sectors' inhabitants would have put it where its people live.
     split = halves.intersection(outlines[BORSBEEK]).area / 1e6
     assert (split > 1.0).all(), split.to_dict()
+
+
+def test_by_area_the_gap_a_polygon_layer_leaves_to_members_by_parts_is_measured_on_the_outlines(
+        catalog, register, antwerp):
+    """By area, what the register covers of Antwerpen and the city's primary care zones' polygons
+    do not is the outlines' difference: the register covers every part (a whole member and the
+    associations of Borsbeek and of the old city), the polygons 92 % of the city. The sectors'
+    inhabitants said 0 km² (nobody lives in the rest); shapely on the shipped polygons says 16 km²."""
+    row = int(catalog.atoms.position(ANTWERPEN))
+    gap = area_gap(area_view(antwerp), area_view(register), np.array([row]))[row]
+    whole = municipal_polygons().geometry[ANTWERPEN]
+    parts = _part_outlines().loc[_part_areas().query("nis_2025 == @ANTWERPEN")["nis_2019_2024"]]
+    assert parts.union_all().symmetric_difference(whole).area / whole.area < 1e-6  # the parts tile it
+    uncovered = whole.difference(gpd.GeoSeries(list(antwerp.polygons), crs=31370).union_all()).area
+    expected = float(catalog.atoms.weights("area")[row]) * uncovered / whole.area
+    assert gap == pytest.approx(expected, abs=1e-3) and gap > 10
+    # the other way round: all the polygons cover lies inside what the register covers
+    assert area_gap(area_view(register), area_view(antwerp), np.array([row]))[row] == pytest.approx(0.0, abs=1e-6)

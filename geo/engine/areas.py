@@ -523,11 +523,16 @@ def area_gap(a: "Layer", b: "Layer", rows: np.ndarray) -> dict[int, float]:
 
 def _other_gap(a: "Layer", b: "Layer", row: int, w: float, by_polygons: tuple[bool, bool]) -> float:
     """The area B covers and A does not in a municipality not cut by both layers' polygons: the
-    parts B covers and A does not; where one layer cuts by polygons, the sectors' share of such
-    inhabitants times the area; else the product of coverages."""
+    parts B covers and A does not; where one layer cuts by polygons, what the other covers (its
+    parts' outlines, or all or nothing) outside its pieces (:func:`_mixed_gap`), else the
+    sectors' share of such inhabitants times the area; else the product of coverages."""
     cover_a = min(float(a.coverage()[row]), 1.0)
     cover_b = min(float(b.coverage()[row]), 1.0)
     product = w * cover_b * (1.0 - cover_a)
+    if by_polygons != (False, False):
+        exact = _mixed_gap(a, b, row, w, by_polygons)
+        if exact is not None:
+            return exact
     if by_polygons == (False, False):
         parts = municipal_parts(a.atoms)[int(a.atoms.nis_codes[row])]
         sets_a, sets_b = _row_part_sets(a, row, parts), _row_part_sets(b, row, parts)
@@ -545,3 +550,44 @@ def _other_gap(a: "Layer", b: "Layer", row: int, w: float, by_polygons: tuple[bo
     if people[row] <= 0:
         return product
     return w * joint_gap(origin_a, origin_b, people, np.array([row]))[row] / float(people[row])
+
+
+def _mixed_gap(a: "Layer", b: "Layer", row: int, w: float, by_polygons: tuple[bool, bool]) -> float | None:
+    """The area B covers and A does not where one layer cuts the municipality by polygons and
+    the other covers it whole, not at all, or by 2019-2024 parts: the polygon pieces against the
+    whole municipal polygon or the parts' outlines. None where the outlines cannot say (a share
+    named neither whole nor by parts)."""
+    import shapely
+
+    from geo.geometry.polygons import municipal_polygons
+
+    whole = municipal_polygons().geometry.get(int(a.atoms.nis_codes[row]))
+    if whole is None or shapely.area(whole) <= 0:
+        return None
+    covers = [_cover(layer, row, whole, cut) for layer, cut in zip((a, b), by_polygons)]
+    if covers[0] is None or covers[1] is None:
+        return None
+    return w * float(shapely.area(shapely.difference(covers[1], covers[0]))) / float(shapely.area(whole))
+
+
+def _cover(layer: "Layer", row: int, whole: Any, cut: bool) -> Any:
+    """What ``layer`` covers of the municipality in ``row`` (EPSG:31370): its polygon pieces
+    there, the whole polygon or nothing, or the outlines of the parts its zones cover; None
+    where that cannot be said."""
+    import shapely
+
+    if cut:
+        pieces = area_pieces(layer)
+        return None if pieces is None else shapely.union_all(_row_pieces(pieces, row)[1])
+    m = sparse.csr_array(layer.membership)
+    shares = m.data[m.indptr[row]:m.indptr[row + 1]]
+    if float(shares.sum()) <= SHARE_TOLERANCE:
+        return shapely.Polygon()
+    if bool((shares >= 1.0 - SHARE_TOLERANCE).any()):  # a zone holds all of it (coverage alone
+        return whole  # says nothing where zones overlap: two associations on one part)
+    by_parts = _row_parts(layer, row)
+    if by_parts is None:
+        return None
+    covered = set().union(*by_parts.sets.values())
+    return shapely.union_all([by_parts.outlines[c] for c in sorted(covered)])
+
