@@ -261,3 +261,41 @@ def test_openpyxl_reads_uploads_through_defusedxml():
     import openpyxl.xml
 
     assert openpyxl.xml.DEFUSEDXML is True
+
+
+def test_the_readers_end_when_the_process_that_started_them_ends_without_shutting_them_down():
+    """A process that read an upload and then ended abruptly (killed, or ``os._exit`` as a test
+    runner's worker ends) left its waiting reader and the fork server alive for ever, 100 MB each."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.server import REPO
+
+    code = ("import os, geo.uploads.sandbox as s\n"
+            "s.parse_upload(b'nis_code,zone_code\\n34022,K\\n', 'k.csv', s.ImportLimits(parallel=1))\n"
+            "import time\n"
+            "for _ in range(100):  # the next reader is forked once the first has ended\n"
+            "    pids = [p for slots in s._slots.values() for pool in slots.free for p in pool._processes]\n"
+            "    if pids:\n"
+            "        break\n"
+            "    time.sleep(0.05)\n"
+            "print(' '.join(map(str, pids)), flush=True)\n"
+            "os._exit(0)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    pids = [int(p) for p in done.stdout.split()]
+    assert pids, "no waiting reader was started"
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        with open(f"/proc/{pid}/stat") as stat:  # a zombie waits for init to reap it: ended
+            return stat.read().split(")")[-1].split()[0] != "Z"
+
+    deadline = time.monotonic() + 30
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(p) for p in pids), f"readers still running: {[p for p in pids if alive(p)]}"
