@@ -299,3 +299,19 @@ def test_the_readers_end_when_the_process_that_started_them_ends_without_shuttin
     while any(alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(alive(p) for p in pids), f"readers still running: {[p for p in pids if alive(p)]}"
+
+
+def test_a_reader_started_after_its_parent_ended_ends_at_once():
+    """The pool forks a reader's replacement when a reading ends: if the parent ended meanwhile,
+    the replacement started with nobody to read for, and waited for ever."""
+    import subprocess
+    import sys
+
+    from tests.server import REPO
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    code = (f"from geo.uploads.sandbox import _end_with\n_end_with({ended.pid})\n"
+            "import time\ntime.sleep(60)\nprint('still waiting')\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=50)
+    assert done.returncode == 0 and "still waiting" not in done.stdout, (done.stdout, done.stderr[-500:])

@@ -384,6 +384,8 @@ def _end_with(parent: int) -> None:
     or ``os._exit`` as a test runner's worker ends), the worker waited for ever and kept the fork
     server alive too, 100 MB each (65 of them after a day of test runs)."""
     born = _started(parent)
+    if born is None:  # a worker forked to replace one that ended after its parent had ended
+        os._exit(0)
 
     def watch() -> None:
         while True:
