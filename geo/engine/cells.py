@@ -145,6 +145,32 @@ def canonical_csr(m: sparse.csr_array) -> sparse.csr_array:
     return m
 
 
+def pair_count(a: sparse.csr_array, b: sparse.csr_array, atoms: np.ndarray) -> int:
+    """How many (A-zone, B-zone) pairs ``atoms`` hold (each atom: its entries in A times in B)."""
+    return int((np.diff(a.indptr)[atoms] * np.diff(b.indptr)[atoms]).sum())
+
+
+def atom_pairs(a: sparse.csr_array, b: sparse.csr_array,
+               atoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair of an atom's stored entries in ``a`` and in ``b``, atom by atom in the order of
+    ``atoms``, then A's entries, then B's: the atom and the two entries' positions in ``data``.
+    The order is scipy's in ``a.T @ b``, so sums over it are the same numbers to the last bit.
+
+    Examples
+    --------
+    >>> a = sparse.csr_array(np.array([[1.0, 1.0], [0.0, 1.0]]))
+    >>> b = sparse.csr_array(np.array([[1.0], [0.5]]))
+    >>> [x.tolist() for x in atom_pairs(a, b, np.arange(2))]
+    [[0, 0, 1], [0, 1, 2], [0, 0, 1]]
+    """
+    per_a, per_b = np.diff(a.indptr)[atoms], np.diff(b.indptr)[atoms]
+    pairs = per_a * per_b
+    atom = np.repeat(atoms, pairs)
+    k = np.arange(int(pairs.sum())) - np.repeat(np.cumsum(pairs) - pairs, pairs)
+    width = np.repeat(per_b, pairs)  # at least 1 for every repeated atom
+    return atom, a.indptr[atom] + k // width, b.indptr[atom] + k % width
+
+
 def sparse_table(a: sparse.csr_array, b: sparse.csr_array, w: np.ndarray,
                  cells: JointCells | None = None) -> sparse.csr_array:
     """The contingency table ``a.T @ diag(w) @ b`` of two membership matrices, plus ``cells``, sparse.
@@ -178,17 +204,11 @@ def sparse_table(a: sparse.csr_array, b: sparse.csr_array, w: np.ndarray,
     n_a, n_b = a.shape[1], b.shape[1]
     w = np.asarray(w, dtype=float)
     atoms = np.flatnonzero(w != 0)
-    per_a, per_b = np.diff(a.indptr)[atoms], np.diff(b.indptr)[atoms]
-    pairs = per_a * per_b
-    total = int(pairs.sum())
+    total = pair_count(a, b, atoms)
     n_cells = len(cells.value) if cells is not None else 0
     if total > LARGE:
         return _scipy_table(a, b, w, cells)
-    atom = np.repeat(atoms, pairs)
-    k = np.arange(total) - np.repeat(np.cumsum(pairs) - pairs, pairs)
-    width = np.repeat(per_b, pairs)
-    entry_a = a.indptr[atom] + k // np.maximum(width, 1)
-    entry_b = b.indptr[atom] + k % np.maximum(width, 1)
+    atom, entry_a, entry_b = atom_pairs(a, b, atoms)
     rows, cols = a.indices[entry_a].astype(np.int64), b.indices[entry_b].astype(np.int64)
     values = (a.data[entry_a] * w[atom]) * b.data[entry_b]
     if cells is not None and n_cells:

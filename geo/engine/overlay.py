@@ -19,7 +19,7 @@ from scipy import sparse
 from geo.engine import cells as sparse_cells
 from geo.engine import metrics
 from geo.engine.atoms import Weight
-from geo.engine.cells import JointCells, canonical_csr, sparse_table
+from geo.engine.cells import JointCells, atom_pairs, canonical_csr, sparse_table
 from geo.engine.details import PRESENCE, ZoneDetail, zone_details
 from geo.engine.fine import joint_cells, joint_gap
 from geo.engine.layer import Layer
@@ -396,16 +396,9 @@ def weighted_table(a: sparse.csr_array, b: sparse.csr_array, w: np.ndarray) -> n
     """
     a, b = canonical_csr(a), canonical_csr(b)
     n_a, n_b = a.shape[1], b.shape[1]
-    per_atom_a, per_atom_b = np.diff(a.indptr), np.diff(b.indptr)
-    pairs = per_atom_a * per_atom_b
-    total = int(pairs.sum())
-    if total == 0:
+    atom, entry_a, entry_b = atom_pairs(a, b, np.arange(a.shape[0]))
+    if len(atom) == 0:
         return np.zeros((n_a, n_b), order="F")
-    atom = np.repeat(np.arange(len(pairs)), pairs)
-    k = np.arange(total) - np.repeat(np.cumsum(pairs) - pairs, pairs)
-    width = per_atom_b[atom]
-    entry_a = a.indptr[atom] + k // width
-    entry_b = b.indptr[atom] + k % width
     values = (a.data[entry_a] * w[atom]) * b.data[entry_b]
     # Column-major, as scipy's product came out: the measures sum the table in memory order.
     cells = a.indices[entry_a].astype(np.int64) + b.indices[entry_b].astype(np.int64) * n_a
