@@ -140,8 +140,9 @@ def wants_page(request: Request, matched: bool = True) -> bool:
 
 
 def _browser_page(request: Request) -> bool:
-    """Whether bad input on this request is answered with the Dutch page: a page route, or any
-    route outside the API a browser asks for (``Accept: text/html``)."""
+    """Whether a domain error or bad input on this request is answered with a Dutch page: a page
+    route, or any route outside the API a browser asks for (``Accept: text/html``). It covers
+    :func:`wants_page` for a matched route (a page route alone)."""
     path = request.url.path
     if request.method not in ("GET", "HEAD") or path.startswith(MACHINE_PREFIXES):
         return False
@@ -193,7 +194,7 @@ def _allowed_methods(request: Request) -> list[str]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(e.RegiomatchError)
     async def _domain(request: Request, exc: e.RegiomatchError) -> JSONResponse | HTMLResponse:
-        if isinstance(exc, e.NotFound) and (wants_page(request) or _browser_page(request)):
+        if isinstance(exc, e.NotFound) and _browser_page(request):
             return not_found_page(request, exc)
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
         if isinstance(exc, e.Busy):

@@ -51,15 +51,19 @@ def server_command(port: int, workers: int = 1, repo: Path = REPO) -> list[str]:
     serves that checkout's code (the ``regiomatch`` script of an editable install imports the
     installed one). The entry module is ``api.launch`` (the collector paused while modules load,
     api/startup.py) where the checkout has it, else ``api.cli``."""
-    entry = "api.launch" if (Path(repo) / "api" / "launch.py").exists() else "api.cli"
-    return [sys.executable, "-m", entry, "serve", "--host", "127.0.0.1", "--port", str(port),
+    return [sys.executable, "-m", _entry(repo), "serve", "--host", "127.0.0.1", "--port", str(port),
             "--workers", str(workers)]
+
+
+def _entry(repo: Path) -> str:
+    """The module of a checkout's ``regiomatch`` command (``api.launch`` since it has one)."""
+    return "api.launch" if (Path(repo) / "api" / "launch.py").exists() else "api.cli"
 
 
 def prepare(repo: Path = REPO) -> None:
     """What ``make run`` builds before serving (templates, catalog, outlines: ``regiomatch
-    prepare``), where the checkout has the command."""
-    if (Path(repo) / "api" / "launch.py").exists():
+    prepare``), where the checkout has the command (it came with ``api.launch``)."""
+    if _entry(repo) == "api.launch":
         subprocess.run([sys.executable, "-m", "api.launch", "prepare"], cwd=repo, check=True,
                        stdout=subprocess.DEVNULL)
 
